@@ -1,0 +1,146 @@
+/**
+ * The store's public contract. The broker depends only on this file; `FileMessageStore` and
+ * `MemoryMessageStore` implement it and run one shared test suite.
+ */
+
+/** Outcome of a put, as RocketMQ names it (PutMessageStatus). */
+export const PutStatus = {
+  PUT_OK: 'PUT_OK',
+  FLUSH_DISK_TIMEOUT: 'FLUSH_DISK_TIMEOUT',
+  FLUSH_SLAVE_TIMEOUT: 'FLUSH_SLAVE_TIMEOUT',
+  SLAVE_NOT_AVAILABLE: 'SLAVE_NOT_AVAILABLE',
+  SERVICE_NOT_AVAILABLE: 'SERVICE_NOT_AVAILABLE',
+  CREATE_MAPPED_FILE_FAILED: 'CREATE_MAPPED_FILE_FAILED',
+  MESSAGE_ILLEGAL: 'MESSAGE_ILLEGAL',
+  PROPERTIES_SIZE_EXCEEDED: 'PROPERTIES_SIZE_EXCEEDED',
+  OS_PAGE_CACHE_BUSY: 'OS_PAGE_CACHE_BUSY',
+  UNKNOWN_ERROR: 'UNKNOWN_ERROR',
+} as const;
+export type PutStatus = (typeof PutStatus)[keyof typeof PutStatus];
+
+/** Outcome of a read by queue offset (GetMessageStatus). */
+export const GetStatus = {
+  FOUND: 'FOUND',
+  NO_MATCHED_MESSAGE: 'NO_MATCHED_MESSAGE',
+  MESSAGE_WAS_REMOVING: 'MESSAGE_WAS_REMOVING',
+  OFFSET_FOUND_NULL: 'OFFSET_FOUND_NULL',
+  OFFSET_OVERFLOW_BADLY: 'OFFSET_OVERFLOW_BADLY',
+  OFFSET_OVERFLOW_ONE: 'OFFSET_OVERFLOW_ONE',
+  OFFSET_TOO_SMALL: 'OFFSET_TOO_SMALL',
+  NO_MATCHED_LOGIC_QUEUE: 'NO_MATCHED_LOGIC_QUEUE',
+  NO_MESSAGE_IN_QUEUE: 'NO_MESSAGE_IN_QUEUE',
+} as const;
+export type GetStatus = (typeof GetStatus)[keyof typeof GetStatus];
+
+/** What the broker hands the store for one message; the store assigns offsets and the store timestamp. */
+export interface MessageInput {
+  topic: string;
+  queueId: number;
+  flag: number;
+  /** Body as the client sent it (compressed bodies stay compressed). */
+  body: Buffer;
+  /** Encoded properties string (`key\u0001value\u0002…`), as sent. */
+  properties: string;
+  sysFlag: number;
+  bornTimestamp: bigint;
+  /** IPv4 "a.b.c.d:port". */
+  bornHost: string;
+  reconsumeTimes: number;
+  preparedTransactionOffset: bigint;
+  /** Tag hash for the ConsumeQueue (Java String.hashCode of TAGS, 0 when none). */
+  tagsCode: bigint;
+  /** Keys to index (from KEYS, space separated) — the store also indexes UNIQ_KEY. */
+  keys?: readonly string[] | undefined;
+  uniqKey?: string | undefined;
+}
+
+export interface PutResult {
+  status: PutStatus;
+  /** Why, in words, when status is not PUT_OK. */
+  remark?: string | undefined;
+  /** Physical (CommitLog) offset of the first record written. */
+  wroteOffset: bigint;
+  wroteBytes: number;
+  /** Queue offset of the first message. */
+  queueOffset: bigint;
+  /** Number of messages written (batch). */
+  msgNum: number;
+  storeTimestamp: bigint;
+  /** offsetMsgId of each message written, in order. */
+  offsetMsgIds: string[];
+}
+
+/** Broker-side filter applied while reading a queue (tag hash set, later SQL92). */
+export interface MessageFilter {
+  /** Cheap check on the ConsumeQueue entry. */
+  isMatchedByTagsCode(tagsCode: bigint): boolean;
+  /** Optional check on the decoded properties (SQL92). */
+  isMatchedByProperties?(properties: Map<string, string>): boolean;
+}
+
+export interface GetResult {
+  status: GetStatus;
+  nextBeginOffset: bigint;
+  minOffset: bigint;
+  maxOffset: bigint;
+  /** Records exactly as stored (CommitLog v1 layout), in queue order; concatenated they form a PULL body. */
+  records: Buffer[];
+  /** Queue offset of each record. */
+  queueOffsets: bigint[];
+  bufferTotalBytes: number;
+  /** True when a replica should serve this consumer (backlog beyond memory); informational. */
+  suggestPullingFromSlave: boolean;
+}
+
+export interface QueryResult {
+  records: Buffer[];
+  indexLastUpdateTimestamp: bigint;
+  indexLastUpdatePhyoffset: bigint;
+}
+
+/** Called after a message becomes visible to consumers (dispatched, and durable under SYNC_FLUSH). */
+export type ArrivalListener = (topic: string, queueId: number, queueOffset: bigint, tagsCode: bigint) => void;
+
+export interface MessageStore {
+  /** Loads, recovers (clean or crash) and starts flush/dispatch/cleanup services. */
+  start(): Promise<void>;
+  /** Flushes and writes the checkpoint; removes the abort marker. */
+  shutdown(): Promise<void>;
+
+  putMessage(msg: MessageInput): Promise<PutResult>;
+  /** Writes consecutive records for one topic/queue atomically with respect to readers. */
+  putMessages(msgs: readonly MessageInput[]): Promise<PutResult>;
+
+  getMessage(
+    topic: string,
+    queueId: number,
+    offset: bigint,
+    maxMsgNums: number,
+    maxTotalBytes: number,
+    filter?: MessageFilter,
+  ): Promise<GetResult>;
+
+  getMinOffsetInQueue(topic: string, queueId: number): bigint;
+  /** One past the last queue offset (0 for an empty queue). */
+  getMaxOffsetInQueue(topic: string, queueId: number): bigint;
+  /** Queue offset of the first message stored at or after `timestampMs` (max offset when none). */
+  getOffsetInQueueByTime(topic: string, queueId: number, timestampMs: bigint): Promise<bigint>;
+  getEarliestMessageTime(topic: string, queueId: number): Promise<bigint | undefined>;
+  /** The stored record at a CommitLog offset (for view-by-id and send-back), undefined if absent/removed. */
+  lookMessageByOffset(commitLogOffset: bigint): Promise<Buffer | undefined>;
+  queryMessage(topic: string, key: string, maxNum: number, beginMs: bigint, endMs: bigint): Promise<QueryResult>;
+
+  getMinPhyOffset(): bigint;
+  getMaxPhyOffset(): bigint;
+  /** Removes all ConsumeQueues of the topics (the CommitLog keeps the records until retention). */
+  deleteTopics(topics: readonly string[]): void;
+  /** Queues that exist: topic -> queue ids. */
+  queuesOf(topic: string): number[];
+
+  addArrivalListener(listener: ArrivalListener): void;
+
+  /** Why writes are refused right now (disk full, flush error, shutting down), or undefined when they are not. */
+  readonlyReason(): string | undefined;
+  /** Runtime figures for brokerStatus / metrics. */
+  stats(): Record<string, string | number>;
+}
