@@ -1,0 +1,230 @@
+/**
+ * CommitLog v1 record codec (RocketMQ's MessageDecoder layout, big-endian). The same bytes are stored in the
+ * CommitLog, sent in PULL / QUERY_MESSAGE bodies and decoded by clients.
+ *
+ * TOTALSIZE 4 | MAGIC 4 | BODYCRC 4 | QUEUEID 4 | FLAG 4 | QUEUEOFFSET 8 | PHYSICALOFFSET 8 | SYSFLAG 4 |
+ * BORNTIMESTAMP 8 | BORNHOST 8 | STORETIMESTAMP 8 | STOREHOST 8 | RECONSUMETIMES 4 | PREPARED_TX_OFFSET 8 |
+ * BODY len 4 + bytes | TOPIC len 1 + bytes | PROPERTIES len 2 + bytes
+ */
+import { crc32 } from 'node:zlib';
+import type { MessageInput } from '../store/types.js';
+import type { MessageExt } from './message.js';
+import { decodeProperties } from './properties.js';
+
+export const messageMagicV1 = 0xdaa320a7;
+export const blankMagic = 0xcbd43194;
+/** Bytes of a v1 record before the variable-length body/topic/properties. */
+export const recordFixedBytes = 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 8 + 4 + 8;
+/** Bytes of the length prefixes of body (4), topic (1) and properties (2). */
+export const recordLengthPrefixBytes = 4 + 1 + 2;
+/** Smallest possible record (empty body, 1-char topic, no properties). */
+export const recordBytesMin = recordFixedBytes + recordLengthPrefixBytes + 1;
+
+/** Field positions inside a record (used by the store to patch and check records without decoding). */
+export const RecordPos = {
+  totalSize: 0,
+  magic: 4,
+  bodyCrc: 8,
+  queueId: 12,
+  flag: 16,
+  queueOffset: 20,
+  physicalOffset: 28,
+  sysFlag: 36,
+  bornTimestamp: 40,
+  bornHost: 48,
+  storeTimestamp: 56,
+  storeHost: 64,
+  reconsumeTimes: 72,
+  preparedTxOffset: 76,
+  bodyLength: 84,
+  body: 88,
+} as const;
+
+/** RocketMQ's BODYCRC: CRC-32 of the body, masked to a non-negative int. */
+export function bodyCrc(body: Buffer): number {
+  return crc32(body) & 0x7fffffff;
+}
+
+/** Record size for the given variable parts (all in bytes). */
+export function recordSize(bodyBytes: number, topicBytes: number, propertiesBytes: number): number {
+  return recordFixedBytes + recordLengthPrefixBytes + bodyBytes + topicBytes + propertiesBytes;
+}
+
+/** Writes "a.b.c.d:port" as 4 address bytes + 4 port bytes at `pos`. */
+export function writeHost(buf: Buffer, pos: number, host: string): void {
+  const colon = host.lastIndexOf(':');
+  const ip = colon >= 0 ? host.slice(0, colon) : host;
+  const port = colon >= 0 ? Number(host.slice(colon + 1)) : 0;
+  const parts = ip.split('.');
+  for (let i = 0; i < 4; i++) buf[pos + i] = Number(parts[i] ?? 0) & 0xff;
+  buf.writeInt32BE(Number.isFinite(port) ? port | 0 : 0, pos + 4);
+}
+
+/** Reads 4 address bytes + 4 port bytes as "a.b.c.d:port". */
+export function readHost(buf: Buffer, pos: number): string {
+  return `${buf[pos]}.${buf[pos + 1]}.${buf[pos + 2]}.${buf[pos + 3]}:${buf.readInt32BE(pos + 4)}`;
+}
+
+/**
+ * Encodes one record into `out` at `pos` (the store encodes straight into its write buffer) and returns its size.
+ * `topicBytes`/`propertiesBytes` let callers that already measured the strings skip a second pass.
+ */
+export function encodeRecordInto(
+  out: Buffer,
+  pos: number,
+  msg: MessageInput,
+  queueOffset: bigint,
+  physicalOffset: bigint,
+  storeTimestamp: bigint,
+  storeHost: string,
+  topicBytes = Buffer.byteLength(msg.topic),
+  propertiesBytes = Buffer.byteLength(msg.properties),
+): number {
+  const size = recordSize(msg.body.length, topicBytes, propertiesBytes);
+  out.writeInt32BE(size, pos);
+  out.writeUInt32BE(messageMagicV1, pos + RecordPos.magic);
+  out.writeInt32BE(bodyCrc(msg.body), pos + RecordPos.bodyCrc);
+  out.writeInt32BE(msg.queueId, pos + RecordPos.queueId);
+  out.writeInt32BE(msg.flag | 0, pos + RecordPos.flag);
+  out.writeBigInt64BE(queueOffset, pos + RecordPos.queueOffset);
+  out.writeBigInt64BE(physicalOffset, pos + RecordPos.physicalOffset);
+  out.writeInt32BE(msg.sysFlag | 0, pos + RecordPos.sysFlag);
+  out.writeBigInt64BE(msg.bornTimestamp, pos + RecordPos.bornTimestamp);
+  writeHost(out, pos + RecordPos.bornHost, msg.bornHost);
+  out.writeBigInt64BE(storeTimestamp, pos + RecordPos.storeTimestamp);
+  writeHost(out, pos + RecordPos.storeHost, storeHost);
+  out.writeInt32BE(msg.reconsumeTimes | 0, pos + RecordPos.reconsumeTimes);
+  out.writeBigInt64BE(msg.preparedTransactionOffset, pos + RecordPos.preparedTxOffset);
+  out.writeInt32BE(msg.body.length, pos + RecordPos.bodyLength);
+  let p = pos + RecordPos.body;
+  msg.body.copy(out, p);
+  p += msg.body.length;
+  out.writeUInt8(topicBytes, p);
+  p += 1;
+  out.write(msg.topic, p, topicBytes, 'utf8');
+  p += topicBytes;
+  out.writeInt16BE(propertiesBytes, p);
+  p += 2;
+  if (propertiesBytes > 0) out.write(msg.properties, p, propertiesBytes, 'utf8');
+  return size;
+}
+
+/** Encodes one record in the v1 layout with BODYCRC filled. */
+export function encodeRecord(
+  msg: MessageInput,
+  queueOffset: bigint,
+  physicalOffset: bigint,
+  storeTimestamp: bigint,
+  storeHost: string,
+): Buffer {
+  const topicBytes = Buffer.byteLength(msg.topic);
+  const propertiesBytes = Buffer.byteLength(msg.properties);
+  const out = Buffer.allocUnsafe(recordSize(msg.body.length, topicBytes, propertiesBytes));
+  encodeRecordInto(out, 0, msg, queueOffset, physicalOffset, storeTimestamp, storeHost, topicBytes, propertiesBytes);
+  return out;
+}
+
+/** Thrown when bytes are not a well-formed v1 record. */
+export class RecordFormatError extends Error {
+  override readonly name = 'RecordFormatError';
+}
+
+/**
+ * Checks the record at `pos` without decoding it: magic, TOTALSIZE against the parts, and (optionally) BODYCRC.
+ * Returns the record size, or a reason string when the bytes are not a valid record.
+ */
+export function checkRecord(buf: Buffer, pos: number, checkCrc: boolean): number | string {
+  if (pos + 8 > buf.length) return 'truncated header';
+  const size = buf.readInt32BE(pos);
+  const magic = buf.readUInt32BE(pos + RecordPos.magic);
+  if (magic !== messageMagicV1) return `bad magic 0x${magic.toString(16)}`;
+  if (size < recordBytesMin) return `bad total size ${size}`;
+  if (pos + size > buf.length) return `record of ${size} bytes runs past the data`;
+  const bodyLen = buf.readInt32BE(pos + RecordPos.bodyLength);
+  if (bodyLen < 0 || RecordPos.body + bodyLen + 3 > size) return `bad body length ${bodyLen}`;
+  const topicLen = buf.readUInt8(pos + RecordPos.body + bodyLen);
+  const propsAt = pos + RecordPos.body + bodyLen + 1 + topicLen;
+  if (propsAt + 2 > pos + size) return `bad topic length ${topicLen}`;
+  const propsLen = buf.readInt16BE(propsAt);
+  if (propsLen < 0 || recordSize(bodyLen, topicLen, propsLen) !== size) return 'total size disagrees with parts';
+  if (checkCrc) {
+    const body = buf.subarray(pos + RecordPos.body, pos + RecordPos.body + bodyLen);
+    const stored = buf.readInt32BE(pos + RecordPos.bodyCrc);
+    if (bodyCrc(body) !== stored) return 'body CRC mismatch';
+  }
+  return size;
+}
+
+/** Decodes the record at `pos`; throws RecordFormatError on bad data (magic, sizes, CRC). */
+export function decodeRecord(buf: Buffer, pos = 0): { msg: MessageExt; size: number } {
+  const checked = checkRecord(buf, pos, true);
+  if (typeof checked === 'string') throw new RecordFormatError(`record at ${pos}: ${checked}`);
+  const size = checked;
+  const bodyLen = buf.readInt32BE(pos + RecordPos.bodyLength);
+  let p = pos + RecordPos.body;
+  const body = Buffer.from(buf.subarray(p, p + bodyLen));
+  p += bodyLen;
+  const topicLen = buf.readUInt8(p);
+  p += 1;
+  const topic = buf.toString('utf8', p, p + topicLen);
+  p += topicLen;
+  const propsLen = buf.readInt16BE(p);
+  p += 2;
+  const properties = decodeProperties(buf.toString('utf8', p, p + propsLen));
+  const storeHost = readHost(buf, pos + RecordPos.storeHost);
+  const commitLogOffset = buf.readBigInt64BE(pos + RecordPos.physicalOffset);
+  const msg: MessageExt = {
+    topic,
+    queueId: buf.readInt32BE(pos + RecordPos.queueId),
+    flag: buf.readInt32BE(pos + RecordPos.flag),
+    queueOffset: buf.readBigInt64BE(pos + RecordPos.queueOffset),
+    commitLogOffset,
+    storeSize: size,
+    sysFlag: buf.readInt32BE(pos + RecordPos.sysFlag),
+    bodyCRC: buf.readInt32BE(pos + RecordPos.bodyCrc),
+    bornTimestamp: buf.readBigInt64BE(pos + RecordPos.bornTimestamp),
+    bornHost: readHost(buf, pos + RecordPos.bornHost),
+    storeTimestamp: buf.readBigInt64BE(pos + RecordPos.storeTimestamp),
+    storeHost,
+    reconsumeTimes: buf.readInt32BE(pos + RecordPos.reconsumeTimes),
+    preparedTransactionOffset: buf.readBigInt64BE(pos + RecordPos.preparedTxOffset),
+    body,
+    properties,
+    offsetMsgId: createOffsetMsgIdFromBytes(buf, pos + RecordPos.storeHost, commitLogOffset),
+  };
+  return { msg, size };
+}
+
+/** Decodes consecutive records (a PULL response body or QUERY_MESSAGE body). */
+export function decodeRecords(buf: Buffer): MessageExt[] {
+  const out: MessageExt[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const { msg, size } = decodeRecord(buf, pos);
+    out.push(msg);
+    pos += size;
+  }
+  return out;
+}
+
+function createOffsetMsgIdFromBytes(buf: Buffer, hostPos: number, commitLogOffset: bigint): string {
+  const id = Buffer.allocUnsafe(16);
+  buf.copy(id, 0, hostPos, hostPos + 8);
+  id.writeBigInt64BE(commitLogOffset, 8);
+  return id.toString('hex').toUpperCase();
+}
+
+/** offsetMsgId: store IPv4 4 + port 4 + commitlog offset 8, as 32 upper-case hex characters. */
+export function createOffsetMsgId(storeHost: string, commitLogOffset: bigint): string {
+  const id = Buffer.allocUnsafe(16);
+  writeHost(id, 0, storeHost);
+  id.writeBigInt64BE(commitLogOffset, 8);
+  return id.toString('hex').toUpperCase();
+}
+
+/** Splits an offsetMsgId into store host and commitlog offset; throws on a malformed id. */
+export function decodeOffsetMsgId(id: string): { host: string; commitLogOffset: bigint } {
+  if (!/^[0-9a-fA-F]{32}$/.test(id)) throw new RecordFormatError(`offsetMsgId must be 32 hex characters: ${id}`);
+  const buf = Buffer.from(id, 'hex');
+  return { host: readHost(buf, 0), commitLogOffset: buf.readBigInt64BE(8) };
+}
