@@ -10,7 +10,20 @@ export const Flag = { response: 1, oneway: 2 } as const;
 
 /** Language codes as RocketMQ names them (LanguageCode). */
 export const languageCodes = [
-  'JAVA', 'CPP', 'DOTNET', 'PYTHON', 'DELPHI', 'ERLANG', 'RUBY', 'OTHER', 'HTTP', 'GO', 'PHP', 'OMS', 'RUST', 'NODE_JS',
+  'JAVA',
+  'CPP',
+  'DOTNET',
+  'PYTHON',
+  'DELPHI',
+  'ERLANG',
+  'RUBY',
+  'OTHER',
+  'HTTP',
+  'GO',
+  'PHP',
+  'OMS',
+  'RUST',
+  'NODE_JS',
 ] as const;
 
 export interface RemotingCommand {

@@ -1,0 +1,140 @@
+/**
+ * Frame codec: `[int32 length of the rest][int8 serialize type | int24 header length][header][body]`, big-endian.
+ * Serialize type 0 = JSON header (fastjson field names), 1 = ROCKETMQ binary header (rocketmq-header.ts).
+ */
+import type { RemotingCommand } from './command.js';
+import { SerializeType } from './command.js';
+import { RemotingProtocolError } from './errors.js';
+import { planBinaryHeader, readBinaryHeader, setField, writeBinaryHeader } from './rocketmq-header.js';
+
+export { FrameDecoder } from './frame-decoder.js';
+
+/** Largest frame (length field value) accepted or produced. */
+export const frameBytesMax = 16 * 1024 * 1024;
+/** Largest header accepted or produced. */
+export const headerBytesMax = 64 * 1024;
+
+const prefixBytes = 8; // length + serialize type/header length
+
+/**
+ * Encodes a whole frame, length prefix included, into one buffer.
+ * Throws RemotingProtocolError when the header or frame breaks a limit.
+ */
+export function encodeFrame(cmd: RemotingCommand, bytesMax: number = frameBytesMax): Buffer {
+  const parts = encodeFrameParts(cmd, bytesMax);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/**
+ * Encodes a frame as `[prefix + header, body?]` without copying the body: for `writev` / corked writes.
+ */
+export function encodeFrameParts(cmd: RemotingCommand, bytesMax: number = frameBytesMax): Buffer[] {
+  const bodyBytes = cmd.body?.length ?? 0;
+  let head: Buffer;
+  if (cmd.serializeType === SerializeType.rocketmq) {
+    const plan = planBinaryHeader(cmd);
+    head = allocHead(plan.bytes, bodyBytes, SerializeType.rocketmq, bytesMax);
+    writeBinaryHeader(cmd, plan, head, prefixBytes);
+  } else {
+    const json = jsonHeader(cmd);
+    const headerBytes = Buffer.byteLength(json, 'utf8');
+    head = allocHead(headerBytes, bodyBytes, SerializeType.json, bytesMax);
+    head.write(json, prefixBytes, 'utf8');
+  }
+  return bodyBytes === 0 ? [head] : [head, cmd.body!];
+}
+
+function allocHead(headerBytes: number, bodyBytes: number, type: number, bytesMax: number): Buffer {
+  if (headerBytes > headerBytesMax) {
+    throw new RemotingProtocolError(`header of ${headerBytes} bytes exceeds headerBytesMax ${headerBytesMax}`);
+  }
+  const length = 4 + headerBytes + bodyBytes;
+  if (length > bytesMax) throw new RemotingProtocolError(`frame of ${length} bytes exceeds frameBytesMax ${bytesMax}`);
+  const head = Buffer.allocUnsafe(prefixBytes + headerBytes);
+  head.writeInt32BE(length, 0);
+  head.writeUInt32BE(((type << 24) | headerBytes) >>> 0, 4);
+  return head;
+}
+
+/** JSON header with fastjson's (alphabetical) field order; absent remark/extFields are omitted. */
+function jsonHeader(cmd: RemotingCommand): string {
+  return JSON.stringify({
+    code: cmd.code,
+    extFields: cmd.extFields,
+    flag: cmd.flag,
+    language: cmd.language,
+    opaque: cmd.opaque,
+    remark: cmd.remark,
+    serializeTypeCurrentRPC: 'JSON',
+    version: cmd.version,
+  });
+}
+
+/**
+ * Decodes the content of one frame (everything after the 4-byte length).
+ * The body is a view into `frame`, not a copy. Throws RemotingProtocolError on any malformed input.
+ */
+export function decodeFrame(frame: Buffer): RemotingCommand {
+  if (frame.length < 4) throw new RemotingProtocolError(`frame of ${frame.length} bytes is shorter than 4`);
+  const mark = frame.readUInt32BE(0);
+  const type = mark >>> 24;
+  const headerBytes = mark & 0xffffff;
+  if (headerBytes > headerBytesMax) {
+    throw new RemotingProtocolError(`header length ${headerBytes} exceeds headerBytesMax ${headerBytesMax}`);
+  }
+  if (headerBytes > frame.length - 4) {
+    throw new RemotingProtocolError(`header length ${headerBytes} exceeds the frame's ${frame.length - 4} bytes`);
+  }
+  const header = frame.subarray(4, 4 + headerBytes);
+  const body = frame.length > 4 + headerBytes ? frame.subarray(4 + headerBytes) : undefined;
+  if (type === SerializeType.json) return { ...readJsonHeader(header), serializeType: SerializeType.json, body };
+  if (type === SerializeType.rocketmq) {
+    return { ...readBinaryHeader(header), serializeType: SerializeType.rocketmq, body };
+  }
+  throw new RemotingProtocolError(`unknown serialize type ${type}`);
+}
+
+function readJsonHeader(header: Buffer): Omit<RemotingCommand, 'serializeType' | 'body'> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(header.toString('utf8'));
+  } catch (err) {
+    throw new RemotingProtocolError(`JSON header does not parse: ${(err as Error).message}`, { cause: err });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new RemotingProtocolError('JSON header is not an object');
+  }
+  const h = parsed as Record<string, unknown>;
+  const code = intField(h, 'code', undefined);
+  const remark = h['remark'];
+  const language = h['language'];
+  return {
+    code,
+    language: typeof language === 'string' ? language : 'JAVA',
+    version: intField(h, 'version', 0),
+    opaque: intField(h, 'opaque', 0),
+    flag: intField(h, 'flag', 0),
+    remark: remark === undefined || remark === null ? undefined : String(remark),
+    extFields: readExtFields(h['extFields']),
+  };
+}
+
+function intField(h: Record<string, unknown>, name: string, absent: number | undefined): number {
+  const v = h[name];
+  if ((v === undefined || v === null) && absent !== undefined) return absent;
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new RemotingProtocolError(`JSON header field '${name}' is not an integer: ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Clients send numbers and booleans too (ali-ons): every value becomes a string; nulls are dropped. */
+function readExtFields(raw: unknown): Record<string, string> | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === null || v === undefined) continue;
+    setField(out, k, typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+/** Incremental frame splitter: socket chunks in, complete frame contents (after the length prefix) out. */
+import { RemotingProtocolError } from './errors.js';
+
+const frameBytesMaxDefault = 16 * 1024 * 1024;
+
+export class FrameDecoder {
+  private readonly bytesMax: number;
+  /** Unconsumed chunks; the first starts at `offset`. Chunks are only copied when a frame spans several. */
+  private chunks: Buffer[] = [];
+  /** Index of the first unconsumed chunk (an index, not shift(), keeps tiny-chunk feeding linear). */
+  private head = 0;
+  private offset = 0;
+  private buffered = 0;
+  /** Length of the frame being collected, or -1 when its prefix has not been read yet. */
+  private frameBytes = -1;
+
+  constructor(frameBytesMax: number = frameBytesMaxDefault) {
+    this.bytesMax = frameBytesMax;
+  }
+
+  /** Bytes held that do not yet form a complete frame. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  /**
+   * Adds a chunk; returns the frames it completed (each without the 4-byte length prefix).
+   * Throws RemotingProtocolError on a length below 4 or above the limit; the decoder is unusable afterwards.
+   */
+  push(chunk: Buffer): Buffer[] {
+    const frames: Buffer[] = [];
+    if (chunk.length === 0) return frames;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.frameBytes < 0) {
+        if (this.buffered < 4) break;
+        const length = this.readPrefix();
+        if (length < 4 || length > this.bytesMax) {
+          this.chunks = [];
+          this.head = 0;
+          this.buffered = 0;
+          throw new RemotingProtocolError(
+            length < 4
+              ? `frame length ${length} is shorter than 4`
+              : `frame length ${length} exceeds frameBytesMax ${this.bytesMax}`,
+          );
+        }
+        this.frameBytes = length;
+      }
+      if (this.buffered < this.frameBytes) break;
+      frames.push(this.take(this.frameBytes));
+      this.frameBytes = -1;
+    }
+    return frames;
+  }
+
+  private readPrefix(): number {
+    const first = this.chunks[this.head]!;
+    if (first.length - this.offset >= 4) {
+      const v = first.readUInt32BE(this.offset);
+      this.skip(4);
+      return v;
+    }
+    return this.take(4).readUInt32BE(0);
+  }
+
+  private skip(n: number): void {
+    this.offset += n;
+    this.buffered -= n;
+    if (this.offset === this.chunks[this.head]!.length) {
+      this.head++;
+      this.offset = 0;
+      if (this.head === this.chunks.length) {
+        this.chunks = [];
+        this.head = 0;
+      } else if (this.head >= 1024) {
+        this.chunks = this.chunks.slice(this.head);
+        this.head = 0;
+      }
+    }
+  }
+
+  /** Removes `n` buffered bytes (n ≤ buffered): a view when they lie in one chunk, else one copy. */
+  private take(n: number): Buffer {
+    const first = this.chunks[this.head]!;
+    if (first.length - this.offset >= n) {
+      const out = first.subarray(this.offset, this.offset + n);
+      this.skip(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[this.head]!;
+      const count = Math.min(n - filled, chunk.length - this.offset);
+      chunk.copy(out, filled, this.offset, this.offset + count);
+      filled += count;
+      this.skip(count);
+    }
+    return out;
+  }
+}
