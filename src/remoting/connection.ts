@@ -1,0 +1,320 @@
+/**
+ * One remoting connection, shared by server and client: frame decoding, request dispatch to processors,
+ * pending invokes keyed by opaque, and coalesced writes (cork once per event-loop turn).
+ */
+import type { Socket } from 'node:net';
+import { TsRocketError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { decodeFrame, encodeFrameParts, FrameDecoder } from './codec.js';
+import { ResponseCode, requestCodeName } from './codes.js';
+import type { RemotingCommand } from './command.js';
+import { createResponse, Flag, isOneway, isResponse } from './command.js';
+import { RemotingClosedError, RemotingSendError, RemotingTimeoutError } from './errors.js';
+
+/** A peer connection as processors see it. */
+export interface RemotingConnection {
+  readonly id: number;
+  /** `ip:port` of the peer. */
+  readonly remoteAddress: string;
+  readonly closed: boolean;
+  /** Writes a response or oneway command; a no-op when closed. */
+  send(cmd: RemotingCommand): void;
+  /** Sends a request to the peer and waits for its response. */
+  invoke(req: RemotingCommand, timeoutMs: number): Promise<RemotingCommand>;
+  invokeOneway(req: RemotingCommand): void;
+  close(): void;
+  onClose(cb: () => void): void;
+}
+
+/**
+ * Handles one request. Return undefined to answer later (long polling) with `conn.send(createResponse(req, …))`.
+ * A thrown TsRocketError becomes a response with its code and message; any other throw becomes SYSTEM_ERROR (1).
+ * For oneway requests the result is dropped. Unknown codes are answered with 3 REQUEST_CODE_NOT_SUPPORTED.
+ */
+export type Processor = (
+  req: RemotingCommand,
+  conn: RemotingConnection,
+) => Promise<RemotingCommand | undefined> | RemotingCommand | undefined;
+
+export interface ChannelOptions {
+  id: number;
+  frameBytesMax: number;
+  pendingRequestsMax: number;
+  /** Queued, unsent bytes past which the peer is considered stuck and the connection is dropped. */
+  writeBufferBytesMax: number;
+  processorFor: (code: number) => Processor | undefined;
+  log: Logger;
+}
+
+interface Pending {
+  resolve: (resp: RemotingCommand) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const gracefulCloseMs = 1000;
+
+export class Channel implements RemotingConnection {
+  readonly id: number;
+  readonly remoteAddress: string;
+  private readonly socket: Socket;
+  private readonly opts: ChannelOptions;
+  private readonly decoder: FrameDecoder;
+  private readonly pending = new Map<number, Pending>();
+  private readonly closeCallbacks: Array<() => void> = [];
+  private corked = false;
+  private isClosed = false;
+  private socketClosed = false;
+
+  constructor(socket: Socket, opts: ChannelOptions) {
+    this.socket = socket;
+    this.opts = opts;
+    this.id = opts.id;
+    this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.decoder = new FrameDecoder(opts.frameBytesMax);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // Resets and broken pipes are how peers leave; 'close' follows and cleans up.
+      opts.log.debug('socket error', { conn: this.id, peer: this.remoteAddress, code: err.code, err });
+    });
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  send(cmd: RemotingCommand): void {
+    if (this.isClosed) return;
+    this.write(encodeFrameParts(cmd, this.opts.frameBytesMax));
+  }
+
+  /** Like send, but resolves once the bytes are handed to the kernel. */
+  sendAndFlush(cmd: RemotingCommand): Promise<void> {
+    if (this.isClosed) return Promise.reject(new RemotingClosedError(`connection to ${this.remoteAddress} is closed`));
+    const parts = encodeFrameParts(cmd, this.opts.frameBytesMax);
+    return new Promise((resolve, reject) => {
+      this.write(parts, (err) =>
+        err ? reject(new RemotingSendError(`write failed: ${err.message}`, { cause: err })) : resolve(),
+      );
+    });
+  }
+
+  invoke(req: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    if (this.isClosed) return Promise.reject(new RemotingClosedError(`connection to ${this.remoteAddress} is closed`));
+    if (this.pending.size >= this.opts.pendingRequestsMax) {
+      return Promise.reject(
+        new RemotingSendError(`${this.opts.pendingRequestsMax} requests already pending on ${this.remoteAddress}`),
+      );
+    }
+    if (this.pending.has(req.opaque)) {
+      return Promise.reject(new RemotingSendError(`opaque ${req.opaque} is already pending on ${this.remoteAddress}`));
+    }
+    let parts: Buffer[];
+    try {
+      parts = encodeFrameParts(req, this.opts.frameBytesMax);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<RemotingCommand>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(req.opaque);
+        reject(
+          new RemotingTimeoutError(
+            `${requestCodeName(req.code)} (opaque ${req.opaque}) to ${this.remoteAddress} got no response in ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.pending.set(req.opaque, { resolve, reject, timer });
+      this.write(parts);
+    });
+  }
+
+  invokeOneway(req: RemotingCommand): void {
+    this.send({ ...req, flag: req.flag | Flag.oneway });
+  }
+
+  /** Flushes queued writes, half-closes, and destroys the socket once flushed (or after a grace period). */
+  close(): void {
+    if (this.isClosed) return;
+    this.markClosed();
+    this.uncork();
+    const force = setTimeout(() => this.socket.destroy(), gracefulCloseMs);
+    force.unref();
+    this.socket.once('finish', () => this.socket.destroy());
+    this.socket.end();
+  }
+
+  /** Drops the connection at once, unsent data included. */
+  abort(): void {
+    this.markClosed();
+    this.socket.destroy();
+  }
+
+  onClose(cb: () => void): void {
+    if (this.socketClosed) queueMicrotask(cb);
+    else this.closeCallbacks.push(cb);
+  }
+
+  /** Resolves when the socket has closed. */
+  whenClosed(): Promise<void> {
+    return new Promise((resolve) => this.onClose(resolve));
+  }
+
+  private write(parts: Buffer[], cb?: (err?: Error | null) => void): void {
+    if (!this.corked) {
+      // Everything written during this event-loop turn goes out in one writev.
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => this.uncork());
+    }
+    for (let i = 0; i < parts.length; i++) {
+      this.socket.write(parts[i]!, i === parts.length - 1 ? cb : undefined);
+    }
+    if (this.socket.writableLength > this.opts.writeBufferBytesMax) {
+      this.opts.log.warn('peer does not read; dropping connection', {
+        conn: this.id,
+        peer: this.remoteAddress,
+        queuedBytes: this.socket.writableLength,
+      });
+      this.abort();
+    }
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.isClosed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.protocolFault(err);
+      return;
+    }
+    for (const frame of frames) {
+      let cmd: RemotingCommand;
+      try {
+        cmd = decodeFrame(frame);
+      } catch (err) {
+        // Without a header there is no opaque to answer: the stream cannot be trusted any more.
+        this.protocolFault(err);
+        return;
+      }
+      if (isResponse(cmd)) this.complete(cmd);
+      else this.dispatch(cmd);
+      if (this.isClosed) return;
+    }
+  }
+
+  private protocolFault(err: unknown): void {
+    this.opts.log.warn('protocol error; closing connection', { conn: this.id, peer: this.remoteAddress, err });
+    this.abort();
+  }
+
+  private complete(resp: RemotingCommand): void {
+    const p = this.pending.get(resp.opaque);
+    if (p === undefined) {
+      this.opts.log.debug('response without pending request (timed out?)', { conn: this.id, opaque: resp.opaque });
+      return;
+    }
+    this.pending.delete(resp.opaque);
+    clearTimeout(p.timer);
+    p.resolve(resp);
+  }
+
+  private dispatch(req: RemotingCommand): void {
+    const processor = this.opts.processorFor(req.code);
+    if (processor === undefined) {
+      if (!isOneway(req)) {
+        this.trySend(
+          createResponse(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, `request type ${req.code} not supported`),
+        );
+      }
+      return;
+    }
+    let result: ReturnType<Processor>;
+    try {
+      result = processor(req, this);
+    } catch (err) {
+      this.answerError(req, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (resp) => this.answer(req, resp),
+        (err: unknown) => this.answerError(req, err),
+      );
+    } else {
+      this.answer(req, result);
+    }
+  }
+
+  private answer(req: RemotingCommand, resp: RemotingCommand | undefined): void {
+    if (resp === undefined || isOneway(req)) return;
+    try {
+      this.send(resp);
+    } catch (err) {
+      // e.g. a response over frameBytesMax: say so instead of leaving the caller to time out.
+      this.answerError(req, err);
+    }
+  }
+
+  private answerError(req: RemotingCommand, err: unknown): void {
+    const known = err instanceof TsRocketError;
+    const fields = { conn: this.id, code: requestCodeName(req.code), opaque: req.opaque, err };
+    if (known) this.opts.log.debug('processor refused request', fields);
+    else this.opts.log.error('processor failed', { ...fields, stack: (err as Error)?.stack });
+    if (isOneway(req)) return;
+    const code = known ? err.code : ResponseCode.SYSTEM_ERROR;
+    const remark = err instanceof Error ? err.message : String(err);
+    this.trySend(createResponse(req, code, remark));
+  }
+
+  /** Sends, logging instead of throwing: used where a throw would become an unhandled rejection. */
+  private trySend(cmd: RemotingCommand): void {
+    try {
+      this.send(cmd);
+    } catch (err) {
+      this.opts.log.error('could not send response', { conn: this.id, opaque: cmd.opaque, err });
+    }
+  }
+
+  private markClosed(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const err = new RemotingClosedError(`connection to ${this.remoteAddress} closed`);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+  }
+
+  private onSocketClose(): void {
+    this.markClosed();
+    this.socketClosed = true;
+    this.corked = false;
+    for (const cb of this.closeCallbacks.splice(0)) {
+      try {
+        cb();
+      } catch (err) {
+        this.opts.log.error('close callback failed', { conn: this.id, err });
+      }
+    }
+  }
+}
+
+export function formatAddress(ip: string | undefined, port: number | undefined): string {
+  const host = ip?.startsWith('::ffff:') ? ip.slice(7) : (ip ?? 'unknown');
+  return `${host}:${port ?? 0}`;
+}

@@ -1,0 +1,122 @@
+/** RemotingServer: accepts connections and dispatches requests to processors registered by request code. */
+import { createServer, type Server, type Socket } from 'node:net';
+import { createLogger } from '../common/log.js';
+import { frameBytesMax as frameBytesMaxDefault } from './codec.js';
+import { Channel, type Processor, type RemotingConnection } from './connection.js';
+
+export type { Processor, RemotingConnection } from './connection.js';
+
+export interface RemotingServerOptions {
+  /** Names the server in logs (e.g. 'namesrv', 'broker'). */
+  name: string;
+  /** 0 = ephemeral. */
+  port: number;
+  host?: string;
+  frameBytesMax?: number;
+  /** Bound on server → client invokes awaiting a response, per connection. */
+  pendingRequestsMax?: number;
+  /** Unsent response bytes per connection past which the client is considered stuck and dropped. */
+  writeBufferBytesMax?: number;
+}
+
+export const serverPendingRequestsMaxDefault = 1024;
+export const writeBufferBytesMaxDefault = 64 * 1024 * 1024;
+
+const log = createLogger('remoting');
+
+export class RemotingServer {
+  private readonly opts: RemotingServerOptions;
+  private readonly server: Server;
+  private readonly processors = new Map<number, Processor>();
+  private defaultProcessor: Processor | undefined;
+  private readonly channels = new Set<Channel>();
+  private readonly closeListeners: Array<(conn: RemotingConnection) => void> = [];
+  private nextId = 0;
+  private boundPort = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: RemotingServerOptions) {
+    this.opts = opts;
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.on('error', (err) => log.error('server error', { server: opts.name, err }));
+  }
+
+  registerProcessor(code: number, p: Processor): void {
+    this.processors.set(code, p);
+  }
+
+  /** Handles every code without a registered processor (instead of answering 3). */
+  registerDefaultProcessor(p: Processor): void {
+    this.defaultProcessor = p;
+  }
+
+  /** Listens; rejects when the port cannot be bound. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(this.opts.port, this.opts.host ?? '0.0.0.0', () => {
+        this.server.off('error', onError);
+        const address = this.server.address();
+        this.boundPort = typeof address === 'object' && address !== null ? address.port : this.opts.port;
+        log.info('listening', { server: this.opts.name, port: this.boundPort });
+        resolve();
+      });
+    });
+  }
+
+  /** The bound port (valid after start). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  onConnectionClose(cb: (conn: RemotingConnection) => void): void {
+    this.closeListeners.push(cb);
+  }
+
+  connections(): Iterable<RemotingConnection> {
+    return this.channels.values();
+  }
+
+  /** Stops listening, closes every connection, resolves when all are closed. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const closed = [...this.channels].map((ch) => {
+        ch.close();
+        return ch.whenClosed();
+      });
+      await Promise.all([stopped, ...closed]);
+      log.info('closed', { server: this.opts.name });
+    })();
+    return this.closing;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const channel = new Channel(socket, {
+      id: ++this.nextId,
+      frameBytesMax: this.opts.frameBytesMax ?? frameBytesMaxDefault,
+      pendingRequestsMax: this.opts.pendingRequestsMax ?? serverPendingRequestsMaxDefault,
+      writeBufferBytesMax: this.opts.writeBufferBytesMax ?? writeBufferBytesMaxDefault,
+      processorFor: (code) => this.processors.get(code) ?? this.defaultProcessor,
+      log,
+    });
+    this.channels.add(channel);
+    log.debug('connection accepted', { server: this.opts.name, conn: channel.id, peer: channel.remoteAddress });
+    channel.onClose(() => {
+      this.channels.delete(channel);
+      log.debug('connection closed', { server: this.opts.name, conn: channel.id, peer: channel.remoteAddress });
+      for (const cb of this.closeListeners) {
+        try {
+          cb(channel);
+        } catch (err) {
+          log.error('connection close listener failed', { server: this.opts.name, err });
+        }
+      }
+    });
+  }
+}
