@@ -1,0 +1,29 @@
+/**
+ * What every NameServer processor sees. Processors are plain functions registered by request code
+ * (processor-table.ts); they get the request and the connection it arrived on.
+ */
+import type { NamesrvConfig } from '../../common/config.js';
+import type { Logger } from '../../common/log.js';
+import type { RemotingCommand } from '../../remoting/command.js';
+import type { KvConfigManager } from '../kv-config-manager.js';
+import type { RouteInfoManager } from '../route-info-manager.js';
+
+export interface NamesrvContext {
+  readonly config: NamesrvConfig;
+  readonly routes: RouteInfoManager;
+  readonly kv: KvConfigManager;
+  readonly log: Logger;
+}
+
+/** The part of a RemotingConnection processors use; the connection object also keys broker liveness. */
+export interface ProcessorConnection {
+  readonly remoteAddress: string;
+}
+
+/** Structurally a remoting `Processor`: returns the response (or a promise of it). */
+export type NamesrvProcessor = (
+  req: RemotingCommand,
+  conn: ProcessorConnection,
+) => RemotingCommand | undefined | Promise<RemotingCommand | undefined>;
+
+export type ProcessorTable = Map<number, NamesrvProcessor>;

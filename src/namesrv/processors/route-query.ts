@@ -1,0 +1,35 @@
+/**
+ * GET_ROUTEINFO_BY_TOPIC (105). Header: topic, [acceptStandardJsonOnly]. Body: TopicRouteData as strict JSON
+ * (brokerAddrs keys quoted) for every client version — ali-ons parses it with a strict parser.
+ * Unknown topic → TOPIC_NOT_EXIST (17) with a remark naming the topic.
+ */
+
+import { RequestCode, ResponseCode } from '../../remoting/codes.js';
+import { createResponse } from '../../remoting/command.js';
+import { requireString } from '../../remoting/fields.js';
+import { orderTopicConfigNamespace } from '../kv-config-manager.js';
+import { encodeJsonBody } from '../route-data.js';
+import type { NamesrvContext, NamesrvProcessor, ProcessorTable } from './context.js';
+
+function getRouteInfoByTopic(ctx: NamesrvContext): NamesrvProcessor {
+  return (req) => {
+    const topic = requireString(req, 'topic');
+    const route = ctx.routes.pickupTopicRouteData(topic);
+    if (route === undefined) {
+      return createResponse(
+        req,
+        ResponseCode.TOPIC_NOT_EXIST,
+        `No topic route info in name server for the topic: ${topic}`,
+      );
+    }
+    if (ctx.config.orderMessageEnable) {
+      const conf = ctx.kv.get(orderTopicConfigNamespace, topic);
+      if (conf !== undefined) route.orderTopicConf = conf;
+    }
+    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(route));
+  };
+}
+
+export function addRouteQueryProcessors(table: ProcessorTable, ctx: NamesrvContext): void {
+  table.set(RequestCode.GET_ROUTEINFO_BY_TOPIC, getRouteInfoByTopic(ctx));
+}
