@@ -87,11 +87,22 @@ export function decodeFrame(frame: Buffer): RemotingCommand {
   }
   const header = frame.subarray(4, 4 + headerBytes);
   const body = frame.length > 4 + headerBytes ? frame.subarray(4 + headerBytes) : undefined;
-  if (type === SerializeType.json) return { ...readJsonHeader(header), serializeType: SerializeType.json, body };
-  if (type === SerializeType.rocketmq) {
-    return { ...readBinaryHeader(header), serializeType: SerializeType.rocketmq, body };
-  }
-  throw new RemotingProtocolError(`unknown serialize type ${type}`);
+  let h: Omit<RemotingCommand, 'serializeType' | 'body'>;
+  if (type === SerializeType.json) h = readJsonHeader(header);
+  else if (type === SerializeType.rocketmq) h = readBinaryHeader(header);
+  else throw new RemotingProtocolError(`unknown serialize type ${type}`);
+  // Always the same keys in the same order: one object shape for every decoded command.
+  return {
+    code: h.code,
+    language: h.language,
+    version: h.version,
+    opaque: h.opaque,
+    flag: h.flag,
+    remark: h.remark,
+    extFields: h.extFields,
+    serializeType: type,
+    body,
+  };
 }
 
 function readJsonHeader(header: Buffer): Omit<RemotingCommand, 'serializeType' | 'body'> {
