@@ -1,0 +1,223 @@
+/**
+ * Admin API: the operations behind `tsrocket admin` (mqadmin), over RocketMQ's remoting protocol.
+ * Talks to the NameServers for routes and cluster membership and to broker masters for everything else.
+ */
+import { InvalidArgumentError, TsRocketError } from '../../common/errors.js';
+import type { MessageExt } from '../../common/message.js';
+import { checkTopicName } from '../../common/validate.js';
+import { RemotingResponseError } from '../../remoting/errors.js';
+import {
+  type ClusterInfo,
+  type ConsumeStats,
+  decodeConsumeStats,
+  decodeKVTable,
+  decodeTopicList,
+  decodeTopicStats,
+  type QueueConsumeStat,
+  type TopicOffset,
+  type TopicRouteData,
+} from './bodies.js';
+import {
+  type AdminPullResult,
+  type AdminSendResult,
+  pullOnce,
+  queryMessages,
+  type SendOptions,
+  sendMessage,
+  viewMessageById,
+} from './messages.js';
+import { AdminRpc, adminTimeoutMsDefault, nameServerDefault } from './rpc.js';
+
+export type { ClusterInfo, TopicOffset, TopicRouteData } from './bodies.js';
+export type { AdminPullResult, AdminSendResult, SendOptions } from './messages.js';
+
+export interface AdminOptions {
+  /** `host:port;host2:port`; defaults to env NAMESRV_ADDR, then 127.0.0.1:9876. */
+  nameServer?: string | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** Perm bits as RocketMQ defines them (PermName). */
+export const Perm = { inherit: 1, write: 2, read: 4 } as const;
+
+export interface TopicConfig {
+  topicName: string;
+  readQueueNums?: number | undefined;
+  writeQueueNums?: number | undefined;
+  /** 2 write, 4 read, 6 read+write (default). */
+  perm?: number | undefined;
+  order?: boolean | undefined;
+}
+
+/** Where a topic is created: one broker, or every master of a cluster. */
+export type TopicTarget = { brokerAddr: string } | { cluster: string };
+
+export interface QueueProgress extends QueueConsumeStat {
+  /** brokerOffset − consumerOffset (never negative). */
+  lag: number;
+}
+
+export interface ConsumerProgress {
+  group: string;
+  queues: QueueProgress[];
+  consumeTps: number;
+  brokerOffsetTotal: number;
+  consumerOffsetTotal: number;
+  lagTotal: number;
+}
+
+export const queueNumsDefault = 8;
+export const queueNumsMax = 1024;
+
+export class Admin {
+  private readonly rpc: AdminRpc;
+
+  constructor(opts: AdminOptions = {}) {
+    this.rpc = new AdminRpc(
+      opts.nameServer ?? process.env['NAMESRV_ADDR'] ?? nameServerDefault,
+      opts.timeoutMs ?? adminTimeoutMsDefault,
+    );
+  }
+
+  get nameServers(): readonly string[] {
+    return this.rpc.nameServers;
+  }
+
+  /** UPDATE_AND_CREATE_TOPIC (17) on one broker or on every master of a cluster; returns the addresses updated. */
+  async createOrUpdateTopic(target: TopicTarget, config: TopicConfig): Promise<string[]> {
+    const problem = checkTopicName(config.topicName);
+    if (problem !== undefined) throw new InvalidArgumentError(problem);
+    const read = config.readQueueNums ?? queueNumsDefault;
+    const write = config.writeQueueNums ?? queueNumsDefault;
+    for (const [name, n] of [
+      ['readQueueNums', read],
+      ['writeQueueNums', write],
+    ] as const) {
+      if (!Number.isInteger(n) || n < 1 || n > queueNumsMax)
+        throw new InvalidArgumentError(`${name} must be 1..${queueNumsMax}, got ${n}`);
+    }
+    const perm = config.perm ?? Perm.read | Perm.write;
+    if (!Number.isInteger(perm) || perm < 0 || perm > 7)
+      throw new InvalidArgumentError(`perm must be 0..7, got ${perm}`);
+    const addrs =
+      'brokerAddr' in target ? [target.brokerAddr] : (await this.rpc.clusterMasters(target.cluster)).map((m) => m.addr);
+    if (addrs.length === 0) throw new TsRocketError('no master broker found to create the topic on');
+    const fields = {
+      topic: config.topicName,
+      defaultTopic: 'TBW102',
+      readQueueNums: read,
+      writeQueueNums: write,
+      perm,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: 0,
+      order: config.order ?? false,
+    };
+    for (const addr of addrs) await this.rpc.call(addr, 17, fields);
+    return addrs;
+  }
+
+  /** DELETE_TOPIC_IN_BROKER (215) on the cluster's masters, then DELETE_TOPIC_IN_NAMESRV (216) on every NameServer. */
+  async deleteTopic(topic: string, cluster?: string): Promise<string[]> {
+    const masters = await this.rpc.clusterMasters(cluster);
+    for (const { addr } of masters) await this.rpc.call(addr, 215, { topic });
+    for (const ns of this.rpc.nameServers) await this.rpc.call(ns, 216, { topic, clusterName: cluster });
+    return masters.map((m) => m.addr);
+  }
+
+  /** GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206), sorted. */
+  async topicList(): Promise<string[]> {
+    return decodeTopicList((await this.rpc.callNameServer(206)).body).sort();
+  }
+
+  /** GET_ROUTEINFO_BY_TOPIC (105). */
+  topicRoute(topic: string): Promise<TopicRouteData> {
+    return this.rpc.topicRoute(topic);
+  }
+
+  /** GET_TOPIC_STATS_INFO (202) on each master of the topic: min/max offset and last store time per queue. */
+  async topicStatus(topic: string): Promise<TopicOffset[]> {
+    const out: TopicOffset[] = [];
+    for (const { addr } of await this.rpc.topicMasters(topic)) {
+      out.push(...decodeTopicStats((await this.rpc.call(addr, 202, { topic })).body));
+    }
+    return out.sort((a, b) => a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId);
+  }
+
+  /** GET_BROKER_CLUSTER_INFO (106). */
+  clusterInfo(): Promise<ClusterInfo> {
+    return this.rpc.clusterInfo();
+  }
+
+  /** GET_BROKER_RUNTIME_INFO (28): the broker's KVTable of runtime figures. */
+  async brokerRuntimeInfo(brokerAddr: string): Promise<Record<string, string>> {
+    return decodeKVTable((await this.rpc.call(brokerAddr, 28)).body);
+  }
+
+  /**
+   * GET_CONSUME_STATS (208) on each master serving the topic (or the group's retry topic, or the whole cluster):
+   * broker offset, consumer offset and lag per queue, with totals.
+   */
+  async consumerProgress(group: string, topic?: string): Promise<ConsumerProgress> {
+    let masters: Array<{ brokerName: string; addr: string }>;
+    try {
+      masters = await this.rpc.topicMasters(topic ?? `%RETRY%${group}`);
+    } catch (e) {
+      if (topic !== undefined || !(e instanceof RemotingResponseError)) throw e;
+      masters = await this.rpc.clusterMasters();
+    }
+    const stats: ConsumeStats[] = [];
+    let firstError: unknown;
+    for (const { addr } of masters) {
+      try {
+        stats.push(decodeConsumeStats((await this.rpc.call(addr, 208, { consumerGroup: group, topic })).body));
+      } catch (e) {
+        if (!(e instanceof RemotingResponseError)) throw e;
+        firstError ??= e;
+      }
+    }
+    if (stats.length === 0 && firstError !== undefined) throw firstError;
+    return summarizeProgress(group, stats);
+  }
+
+  /** By offsetMsgId (VIEW_MESSAGE_BY_ID 33) or by client msgId (QUERY_MESSAGE 12 with the unique-key flag). */
+  viewMessageById(msgId: string, topic?: string): Promise<MessageExt[]> {
+    return viewMessageById(this.rpc, msgId, topic);
+  }
+
+  /** QUERY_MESSAGE (12) on every master of the topic, merged. */
+  queryMessageByKey(topic: string, key: string, maxNum?: number): Promise<MessageExt[]> {
+    return queryMessages(this.rpc, topic, key, maxNum === undefined ? {} : { maxNum });
+  }
+
+  /** A single SEND_MESSAGE_V2 (310), for tooling; applications use Producer. */
+  sendMessage(topic: string, body: Buffer | string, opts?: SendOptions): Promise<AdminSendResult> {
+    return sendMessage(this.rpc, topic, typeof body === 'string' ? Buffer.from(body, 'utf8') : body, opts);
+  }
+
+  /** One PULL_MESSAGE (11) from a broker address, without suspend or offset commit. */
+  pull(brokerAddr: string, topic: string, queueId: number, offset: number, maxNums?: number): Promise<AdminPullResult> {
+    return pullOnce(this.rpc, brokerAddr, topic, queueId, offset, maxNums);
+  }
+
+  close(): Promise<void> {
+    return this.rpc.close();
+  }
+}
+
+export function summarizeProgress(group: string, stats: readonly ConsumeStats[]): ConsumerProgress {
+  const queues: QueueProgress[] = stats
+    .flatMap((s) => s.queues)
+    .map((q) => ({ ...q, lag: Math.max(0, q.brokerOffset - Math.max(0, q.consumerOffset)) }))
+    .sort(
+      (a, b) => a.topic.localeCompare(b.topic) || a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId,
+    );
+  const sum = (f: (q: QueueProgress) => number) => queues.reduce((acc, q) => acc + f(q), 0);
+  return {
+    group,
+    queues,
+    consumeTps: stats.reduce((acc, s) => acc + s.consumeTps, 0),
+    brokerOffsetTotal: sum((q) => q.brokerOffset),
+    consumerOffsetTotal: sum((q) => Math.max(0, q.consumerOffset)),
+    lagTotal: sum((q) => q.lag),
+  };
+}
