@@ -78,6 +78,8 @@ export class Channel implements RemotingConnection {
       // Resets and broken pipes are how peers leave; 'close' follows and cleans up.
       opts.log.debug('socket error', { conn: this.id, peer: this.remoteAddress, code: err.code, err });
     });
+    // The peer half-closed: nothing more will be answered, so fail pending requests now rather than at 'close'.
+    socket.on('end', () => this.markClosed());
     socket.on('close', () => this.onSocketClose());
   }
 

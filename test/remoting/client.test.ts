@@ -78,7 +78,7 @@ test('concurrent callers share one connection; many requests in flight', async (
   const client = newClient();
   const reqs = Array.from({ length: 200 }, () => createRequest(Code.echo));
   const resps = await Promise.all(reqs.map((r) => client.invoke(addr, r)));
-  resps.forEach((resp, i) => assert.equal(resp.remark, `echo ${reqs[i]!.opaque}`));
+  for (const [i, resp] of resps.entries()) assert.equal(resp.remark, `echo ${reqs[i]!.opaque}`);
   assert.equal([...server.connections()].length, 1);
 });
 
