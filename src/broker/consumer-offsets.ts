@@ -1,0 +1,104 @@
+/**
+ * Committed consumer offsets (RocketMQ's ConsumerOffsetManager): `topic@group` → queueId → next offset to
+ * consume. Persisted to config/consumerOffset.json periodically and on close.
+ */
+import { ConfigFile } from './config-file.js';
+
+const keySeparator = '@';
+
+export class ConsumerOffsetManager {
+  private readonly table = new Map<string, Map<number, bigint>>();
+  private readonly file: ConfigFile;
+  private dirty = false;
+
+  constructor(storePathRootDir: string) {
+    this.file = ConfigFile.under(storePathRootDir, 'consumerOffset.json');
+  }
+
+  async load(): Promise<void> {
+    const data = (await this.file.load()) as { offsetTable?: Record<string, Record<string, number>> } | undefined;
+    for (const [key, queues] of Object.entries(data?.offsetTable ?? {})) {
+      const m = new Map<number, bigint>();
+      for (const [q, off] of Object.entries(queues)) m.set(Number(q), BigInt(off));
+      this.table.set(key, m);
+    }
+  }
+
+  commit(group: string, topic: string, queueId: number, offset: bigint): void {
+    const key = topic + keySeparator + group;
+    let m = this.table.get(key);
+    if (m === undefined) {
+      m = new Map();
+      this.table.set(key, m);
+    }
+    m.set(queueId, offset);
+    this.dirty = true;
+  }
+
+  /** The committed offset, or undefined when the group never committed one for this queue. */
+  query(group: string, topic: string, queueId: number): bigint | undefined {
+    return this.table.get(topic + keySeparator + group)?.get(queueId);
+  }
+
+  /** Offsets of one group on one topic. */
+  queueOffsets(group: string, topic: string): ReadonlyMap<number, bigint> {
+    return this.table.get(topic + keySeparator + group) ?? new Map();
+  }
+
+  /** Topics a group has offsets on. */
+  topicsOf(group: string): string[] {
+    const out: string[] = [];
+    for (const key of this.table.keys()) {
+      const at = key.lastIndexOf(keySeparator);
+      if (key.slice(at + 1) === group) out.push(key.slice(0, at));
+    }
+    return out;
+  }
+
+  /** Groups that have offsets on a topic. */
+  groupsOf(topic: string): string[] {
+    const out: string[] = [];
+    for (const key of this.table.keys()) {
+      const at = key.lastIndexOf(keySeparator);
+      if (key.slice(0, at) === topic) out.push(key.slice(at + 1));
+    }
+    return out;
+  }
+
+  removeTopic(topic: string): void {
+    for (const key of [...this.table.keys()]) {
+      if (key.slice(0, key.lastIndexOf(keySeparator)) === topic) this.table.delete(key);
+    }
+    this.dirty = true;
+  }
+
+  removeGroup(group: string): void {
+    for (const key of [...this.table.keys()]) {
+      if (key.slice(key.lastIndexOf(keySeparator) + 1) === group) this.table.delete(key);
+    }
+    this.dirty = true;
+  }
+
+  /** RocketMQ's offsetTable shape with string keys (strict JSON). */
+  toJSON(): { offsetTable: Record<string, Record<string, number>> } {
+    const offsetTable: Record<string, Record<string, number>> = {};
+    for (const [key, m] of this.table) {
+      const queues: Record<string, number> = {};
+      for (const [q, off] of m) queues[String(q)] = Number(off);
+      offsetTable[key] = queues;
+    }
+    return { offsetTable };
+  }
+
+  /** Writes the file when something changed since the last write (or always when `force`). */
+  async persist(force = false): Promise<void> {
+    if (!this.dirty && !force) return;
+    this.dirty = false;
+    try {
+      await this.file.save(this.toJSON());
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/** What request processors share: the broker's managers and store. */
+import type { RemotingCommand } from '../remoting/command.js';
+import type { RemotingConnection } from '../remoting/server.js';
+import type { MessageStore } from '../store/types.js';
+import type { ClientManager } from './clients.js';
+import type { BrokerConfig } from './config.js';
+import type { ConsumerOffsetManager } from './consumer-offsets.js';
+import type { PullHoldService } from './pull-hold.js';
+import type { SendBackScheduler } from './send-back-scheduler.js';
+import type { BrokerStats } from './stats.js';
+import type { SubscriptionGroupManager } from './subscription-groups.js';
+import type { TopicConfigManager } from './topic-config.js';
+
+export interface BrokerContext {
+  readonly config: BrokerConfig;
+  readonly store: MessageStore;
+  readonly topics: TopicConfigManager;
+  readonly offsets: ConsumerOffsetManager;
+  readonly groups: SubscriptionGroupManager;
+  readonly clients: ClientManager;
+  readonly pullHolds: PullHoldService;
+  readonly sendBack: SendBackScheduler;
+  readonly stats: BrokerStats;
+  /** "ip:port" this broker advertises and writes as STOREHOST. */
+  readonly brokerAddr: () => string;
+  readonly startedAtMs: number;
+}
+
+export type BrokerProcessor = (
+  ctx: BrokerContext,
+  req: RemotingCommand,
+  conn: RemotingConnection,
+) => Promise<RemotingCommand | undefined> | RemotingCommand | undefined;

@@ -1,0 +1,103 @@
+/**
+ * Registration with every NameServer (RocketMQ's BrokerOuterAPI): REGISTER_BROKER (103) every period and at
+ * once on topic changes; UNREGISTER_BROKER (104) on close. Failures are logged and retried next period.
+ */
+import { createLogger } from '../common/log.js';
+import type { RemotingClient } from '../remoting/client.js';
+import { RequestCode, ResponseCode } from '../remoting/codes.js';
+import { createRequest } from '../remoting/command.js';
+import type { BrokerConfig } from './config.js';
+import { namesrvAddrList } from './config.js';
+import type { TopicConfigManager } from './topic-config.js';
+
+const log = createLogger('broker.register');
+
+export class NamesrvRegistrar {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly topics: TopicConfigManager,
+    private readonly client: RemotingClient,
+    private readonly brokerAddr: () => string,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.registerAll(), this.config.registerNameServerPeriod);
+    this.timer.unref();
+  }
+
+  /** Registers with every NameServer now; concurrent calls coalesce into one more round. */
+  registerAll(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.running !== undefined) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.roundTrip().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        void this.registerAll();
+      }
+    });
+    return this.running;
+  }
+
+  private async roundTrip(): Promise<void> {
+    const body = Buffer.from(
+      JSON.stringify({ topicConfigSerializeWrapper: this.topics.toJSON(), filterServerList: [] }),
+    );
+    const c = this.config;
+    await Promise.all(
+      namesrvAddrList(c).map(async (addr) => {
+        const req = createRequest(
+          RequestCode.REGISTER_BROKER,
+          {
+            brokerName: c.brokerName,
+            brokerAddr: this.brokerAddr(),
+            clusterName: c.brokerClusterName,
+            haServerAddr: '',
+            brokerId: c.brokerId,
+            compressed: false,
+            heartbeatTimeoutMillis: 120_000,
+          },
+          body,
+        );
+        try {
+          const resp = await this.client.invoke(addr, req, c.registerBrokerTimeoutMills);
+          if (resp.code !== ResponseCode.SUCCESS)
+            log.warn('register refused', { namesrv: addr, code: resp.code, remark: resp.remark });
+        } catch (err) {
+          log.warn('register failed', { namesrv: addr, err });
+        }
+      }),
+    );
+  }
+
+  /** Stops the timer and unregisters from every NameServer. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+    const c = this.config;
+    await Promise.all(
+      namesrvAddrList(c).map(async (addr) => {
+        const req = createRequest(RequestCode.UNREGISTER_BROKER, {
+          brokerName: c.brokerName,
+          brokerAddr: this.brokerAddr(),
+          clusterName: c.brokerClusterName,
+          brokerId: c.brokerId,
+        });
+        try {
+          await this.client.invoke(addr, req, c.registerBrokerTimeoutMills);
+        } catch (err) {
+          log.warn('unregister failed', { namesrv: addr, err });
+        }
+      }),
+    );
+  }
+}

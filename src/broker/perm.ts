@@ -1,0 +1,19 @@
+/** PermName bits, as RocketMQ defines them. */
+export const Perm = { inherit: 1, write: 2, read: 4, priority: 8 } as const;
+
+export function isWriteable(perm: number): boolean {
+  return (perm & Perm.write) !== 0;
+}
+
+export function isReadable(perm: number): boolean {
+  return (perm & Perm.read) !== 0;
+}
+
+export function isInherited(perm: number): boolean {
+  return (perm & Perm.inherit) !== 0;
+}
+
+/** "RW-" style, as mqadmin prints it. */
+export function permToString(perm: number): string {
+  return `${isReadable(perm) ? 'R' : '-'}${isWriteable(perm) ? 'W' : '-'}${isInherited(perm) ? 'X' : '-'}`;
+}

@@ -1,0 +1,94 @@
+/**
+ * Offset requests: QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15), SEARCH_OFFSET_BY_TIMESTAMP (29),
+ * GET_MAX_OFFSET (30), GET_MIN_OFFSET (31), GET_EARLIEST_MSG_STORETIME (32).
+ */
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import { requireInt, requireLong, requireString } from '../../remoting/fields.js';
+import type { BrokerContext } from '../context.js';
+
+interface QueueRef {
+  topic: string;
+  queueId: number;
+}
+
+/** The topic/queue of a request, or an error response when the topic or queue does not exist. */
+function queueOf(ctx: BrokerContext, req: RemotingCommand): QueueRef | RemotingCommand {
+  const topic = requireString(req, 'topic');
+  const queueId = requireInt(req, 'queueId');
+  const tc = ctx.topics.get(topic);
+  if (tc === undefined) {
+    return createResponse(
+      req,
+      ResponseCode.TOPIC_NOT_EXIST,
+      `topic[${topic}] not exist on broker ${ctx.config.brokerName}`,
+    );
+  }
+  const queues = Math.max(tc.readQueueNums, tc.writeQueueNums);
+  if (queueId < 0 || queueId >= queues) {
+    return createResponse(
+      req,
+      ResponseCode.INVALID_PARAMETER,
+      `queueId[${queueId}] is illegal, topic ${topic} has ${queues} queues`,
+    );
+  }
+  return { topic, queueId };
+}
+
+export function queryConsumerOffset(ctx: BrokerContext, req: RemotingCommand) {
+  const group = requireString(req, 'consumerGroup');
+  const q = queueOf(ctx, req);
+  if (!('topic' in q) || !('queueId' in q)) return q;
+  const offset = ctx.offsets.query(group, q.topic, q.queueId);
+  if (offset !== undefined) return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+  // RocketMQ: a group that never committed starts at 0 while the queue still holds its first message.
+  if (ctx.store.getMinOffsetInQueue(q.topic, q.queueId) <= 0n) {
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { offset: 0 });
+  }
+  return createResponse(
+    req,
+    ResponseCode.QUERY_NOT_FOUND,
+    `no committed offset of group ${group} for ${q.topic}:${q.queueId}`,
+  );
+}
+
+export function updateConsumerOffset(ctx: BrokerContext, req: RemotingCommand) {
+  const group = requireString(req, 'consumerGroup');
+  const offset = requireLong(req, 'commitOffset');
+  const q = queueOf(ctx, req);
+  if (!('topic' in q) || !('queueId' in q)) return q;
+  // Clients send -1 for "nothing consumed yet": never overwrite a real offset with it.
+  if (offset >= 0n) ctx.offsets.commit(group, q.topic, q.queueId, offset);
+  return createResponse(req, ResponseCode.SUCCESS);
+}
+
+export function getMaxOffset(ctx: BrokerContext, req: RemotingCommand) {
+  const q = queueOf(ctx, req);
+  if (!('topic' in q) || !('queueId' in q)) return q;
+  return createResponse(req, ResponseCode.SUCCESS, undefined, {
+    offset: ctx.store.getMaxOffsetInQueue(q.topic, q.queueId),
+  });
+}
+
+export function getMinOffset(ctx: BrokerContext, req: RemotingCommand) {
+  const q = queueOf(ctx, req);
+  if (!('topic' in q) || !('queueId' in q)) return q;
+  return createResponse(req, ResponseCode.SUCCESS, undefined, {
+    offset: ctx.store.getMinOffsetInQueue(q.topic, q.queueId),
+  });
+}
+
+export async function searchOffsetByTimestamp(ctx: BrokerContext, req: RemotingCommand) {
+  const timestamp = requireLong(req, 'timestamp');
+  const q = queueOf(ctx, req);
+  if (!('topic' in q) || !('queueId' in q)) return q;
+  const offset = await ctx.store.getOffsetInQueueByTime(q.topic, q.queueId, timestamp);
+  return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+}
+
+export async function getEarliestMsgStoreTime(ctx: BrokerContext, req: RemotingCommand) {
+  const q = queueOf(ctx, req);
+  if (!('topic' in q) || !('queueId' in q)) return q;
+  const t = await ctx.store.getEarliestMessageTime(q.topic, q.queueId);
+  return createResponse(req, ResponseCode.SUCCESS, undefined, { timestamp: t ?? -1n });
+}

@@ -1,0 +1,189 @@
+/**
+ * PULL_MESSAGE (11) with broker-side tag filtering and long polling.
+ * sysFlag bits (PullSysFlag): 1 commit offset, 2 suspend, 4 subscription in request, 8 class filter.
+ */
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import {
+  optionalInt,
+  optionalLong,
+  optionalString,
+  requireInt,
+  requireLong,
+  requireString,
+} from '../../remoting/fields.js';
+import type { RemotingConnection } from '../../remoting/server.js';
+import { type GetResult, GetStatus, type MessageFilter } from '../../store/types.js';
+import type { BrokerContext } from '../context.js';
+import { isReadable } from '../perm.js';
+import { codeSetFilterOf, tagFilterOf } from '../tag-filter.js';
+
+export const PullSysFlag = { commitOffset: 1, suspend: 2, subscription: 4, classFilter: 8 } as const;
+export const suspendMsDefault = 15_000;
+
+interface PullHeader {
+  consumerGroup: string;
+  topic: string;
+  queueId: number;
+  queueOffset: bigint;
+  maxMsgNums: number;
+  sysFlag: number;
+  commitOffset: bigint;
+  suspendTimeoutMillis: number;
+  subscription: string | undefined;
+  expressionType: string | undefined;
+}
+
+function readPullHeader(req: RemotingCommand): PullHeader {
+  return {
+    consumerGroup: requireString(req, 'consumerGroup'),
+    topic: requireString(req, 'topic'),
+    queueId: requireInt(req, 'queueId'),
+    queueOffset: requireLong(req, 'queueOffset'),
+    maxMsgNums: optionalInt(req, 'maxMsgNums') ?? 32,
+    sysFlag: optionalInt(req, 'sysFlag') ?? 0,
+    commitOffset: optionalLong(req, 'commitOffset') ?? 0n,
+    suspendTimeoutMillis: Number(optionalLong(req, 'suspendTimeoutMillis') ?? BigInt(suspendMsDefault)),
+    subscription: optionalString(req, 'subscription'),
+    expressionType: optionalString(req, 'expressionType'),
+  };
+}
+
+export function pullMessage(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
+  const h = readPullHeader(req);
+  const holdMs = Math.max(0, Math.min(h.suspendTimeoutMillis, ctx.config.longPollingHoldMsMax));
+  return processPull(ctx, req, conn, h, Date.now() + holdMs, true);
+}
+
+async function processPull(
+  ctx: BrokerContext,
+  req: RemotingCommand,
+  conn: RemotingConnection,
+  h: PullHeader,
+  deadlineMs: number,
+  firstTime: boolean,
+): Promise<RemotingCommand | undefined> {
+  const fail = (code: number, remark: string) => createResponse(req, code, remark);
+  const c = ctx.config;
+  if (!isReadable(c.brokerPermission)) {
+    return fail(ResponseCode.NO_PERMISSION, `the broker[${c.brokerName}] pulling message is forbidden`);
+  }
+  const group = ctx.groups.findOrCreate(h.consumerGroup);
+  if (group === undefined) {
+    return fail(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group [${h.consumerGroup}] does not exist`);
+  }
+  if (!group.consumeEnable) {
+    return fail(ResponseCode.NO_PERMISSION, `subscription group [${h.consumerGroup}] has consumption disabled`);
+  }
+  const tc = ctx.topics.get(h.topic);
+  if (tc === undefined) {
+    return fail(
+      ResponseCode.TOPIC_NOT_EXIST,
+      `topic[${h.topic}] not exist on broker ${c.brokerName}, apply first please`,
+    );
+  }
+  if (!isReadable(tc.perm))
+    return fail(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] pulling message is forbidden`);
+  if (h.queueId < 0 || h.queueId >= tc.readQueueNums) {
+    return fail(
+      ResponseCode.SYSTEM_ERROR,
+      `queueId[${h.queueId}] is illegal, topic ${h.topic} has ${tc.readQueueNums} read queues`,
+    );
+  }
+  const filtered = filterOf(ctx, h);
+  if (typeof filtered === 'string') return fail(ResponseCode.SUBSCRIPTION_PARSE_FAILED, filtered);
+  const filter = filtered.filter;
+
+  const maxNums = Math.max(1, Math.min(h.maxMsgNums, c.pullMsgNumsMax));
+  const r = await ctx.store.getMessage(h.topic, h.queueId, h.queueOffset, maxNums, c.pullBytesMax, filter);
+  const code = codeOfGetStatus(r, h.queueOffset);
+
+  // Commit only on the first pass (not on long-poll wake-ups), like RocketMQ.
+  if (firstTime && (h.sysFlag & PullSysFlag.commitOffset) !== 0 && h.commitOffset >= 0n) {
+    ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
+  }
+
+  if (code === ResponseCode.PULL_NOT_FOUND && (h.sysFlag & PullSysFlag.suspend) !== 0 && c.longPollingEnable) {
+    if (Date.now() < deadlineMs && !conn.closed) {
+      const held = ctx.pullHolds.hold({
+        topic: h.topic,
+        queueId: h.queueId,
+        offset: h.queueOffset,
+        deadlineMs,
+        filter,
+        isAbandoned: () => conn.closed,
+        wake: (final) => {
+          processPull(ctx, req, conn, h, final ? 0 : deadlineMs, false).then(
+            (resp) => {
+              if (resp !== undefined) conn.send(resp);
+            },
+            (err: unknown) => conn.send(createResponse(req, ResponseCode.SYSTEM_ERROR, String(err))),
+          );
+        },
+      });
+      if (held) return undefined;
+    }
+  }
+  if (code === ResponseCode.SUCCESS) {
+    ctx.stats.recordGet(h.consumerGroup, h.topic, r.records.length, r.bufferTotalBytes);
+  }
+  const fields = {
+    nextBeginOffset: r.nextBeginOffset,
+    minOffset: r.minOffset,
+    maxOffset: r.maxOffset,
+    suggestWhichBrokerId: r.suggestPullingFromSlave ? group.whichBrokerWhenConsumeSlowly : 0,
+  };
+  const body = code === ResponseCode.SUCCESS ? Buffer.concat(r.records, r.bufferTotalBytes) : undefined;
+  return createResponse(req, code, remarkOf(code, r), fields, body);
+}
+
+function filterOf(ctx: BrokerContext, h: PullHeader): { filter: MessageFilter | undefined } | string {
+  const type = h.expressionType ?? 'TAG';
+  if ((h.sysFlag & PullSysFlag.subscription) !== 0 && h.subscription !== undefined) {
+    if (type !== 'TAG') return `expression type ${type} is not supported by this broker (TAG only)`;
+    return { filter: tagFilterOf(h.subscription) };
+  }
+  const sub = ctx.clients.subscription(h.consumerGroup, h.topic);
+  // No heartbeat subscription yet (e.g. right after a broker restart): deliver all, the client filters tags.
+  if (sub === undefined) return { filter: undefined };
+  if ((sub.expressionType ?? 'TAG') !== 'TAG')
+    return `expression type ${sub.expressionType} is not supported by this broker (TAG only)`;
+  return { filter: codeSetFilterOf(sub.subString, sub.codeSet ?? []) };
+}
+
+/** GetStatus → pull response code (RocketMQ's PullMessageProcessor on a master). */
+function codeOfGetStatus(r: GetResult, requestedOffset: bigint): number {
+  switch (r.status) {
+    case GetStatus.FOUND:
+      return ResponseCode.SUCCESS;
+    case GetStatus.MESSAGE_WAS_REMOVING:
+    case GetStatus.NO_MATCHED_MESSAGE:
+      return ResponseCode.PULL_RETRY_IMMEDIATELY;
+    case GetStatus.NO_MATCHED_LOGIC_QUEUE:
+    case GetStatus.NO_MESSAGE_IN_QUEUE:
+      return requestedOffset !== 0n ? ResponseCode.PULL_OFFSET_MOVED : ResponseCode.PULL_NOT_FOUND;
+    case GetStatus.OFFSET_FOUND_NULL:
+    case GetStatus.OFFSET_OVERFLOW_ONE:
+      return ResponseCode.PULL_NOT_FOUND;
+    case GetStatus.OFFSET_OVERFLOW_BADLY:
+    case GetStatus.OFFSET_TOO_SMALL:
+      return ResponseCode.PULL_OFFSET_MOVED;
+    default:
+      return ResponseCode.SYSTEM_ERROR;
+  }
+}
+
+function remarkOf(code: number, r: GetResult): string | undefined {
+  switch (code) {
+    case ResponseCode.SUCCESS:
+      return undefined;
+    case ResponseCode.PULL_NOT_FOUND:
+      return 'no new message';
+    case ResponseCode.PULL_RETRY_IMMEDIATELY:
+      return `no message matched the subscription (${r.status})`;
+    case ResponseCode.PULL_OFFSET_MOVED:
+      return `offset out of range (${r.status}), valid ${r.minOffset}..${r.maxOffset}`;
+    default:
+      return r.status;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
+ * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
+ */
+import { decodeProperties, Prop } from '../../common/properties.js';
+import { checkTopicName, dlqTopicOf, isSystemTopic } from '../../common/validate.js';
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import type { RemotingConnection } from '../../remoting/server.js';
+import type { MessageInput, PutResult } from '../../store/types.js';
+import { decodeBatchBody } from '../batch-codec.js';
+import type { BrokerContext } from '../context.js';
+import { ipv4HostOf } from '../host.js';
+import { isWriteable } from '../perm.js';
+import { answerOfPutStatus } from '../put-status.js';
+import { tagsCodeOf } from '../tag-filter.js';
+import { readSendHeader, type SendHeader } from './send-header.js';
+
+const retryPrefix = '%RETRY%';
+let queuePick = 0;
+
+export function sendMessageV1(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
+  return send(ctx, req, conn, readSendHeader(req, false), false);
+}
+
+export function sendMessageV2(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
+  return send(ctx, req, conn, readSendHeader(req, true), false);
+}
+
+export function sendBatchMessage(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
+  const v2 = req.extFields?.['b'] !== undefined && req.extFields['topic'] === undefined;
+  return send(ctx, req, conn, readSendHeader(req, v2), true);
+}
+
+async function send(
+  ctx: BrokerContext,
+  req: RemotingCommand,
+  conn: RemotingConnection,
+  h: SendHeader,
+  batch: boolean,
+): Promise<RemotingCommand> {
+  const fail = (code: number, remark: string) => createResponse(req, code, remark);
+  const c = ctx.config;
+  if (!isWriteable(c.brokerPermission)) {
+    return fail(ResponseCode.NO_PERMISSION, `the broker[${c.brokerName}] sending message is forbidden`);
+  }
+  const badName = checkTopicName(h.topic);
+  if (badName !== undefined) return fail(ResponseCode.INVALID_PARAMETER, badName);
+  if (isSystemTopic(h.topic)) {
+    return fail(ResponseCode.NO_PERMISSION, `sending message to topic[${h.topic}] is forbidden: it is a system topic`);
+  }
+  let topic = h.topic;
+  let tc = ctx.topics.get(topic) ?? ctx.topics.createOnSend(topic, h.defaultTopic, h.defaultTopicQueueNums);
+  if (tc === undefined && topic.startsWith(retryPrefix)) tc = ctx.topics.ensureTopic(topic, 1, 6);
+  if (tc === undefined) {
+    return fail(
+      ResponseCode.TOPIC_NOT_EXIST,
+      `topic[${topic}] not exist on broker ${c.brokerName}, apply first please`,
+    );
+  }
+  if (!isWriteable(tc.perm))
+    return fail(ResponseCode.NO_PERMISSION, `the topic[${topic}] sending message is forbidden`);
+  let queueId = h.queueId;
+  const queueNums = Math.min(tc.writeQueueNums, tc.readQueueNums) || tc.writeQueueNums;
+  if (queueId >= queueNums) {
+    return fail(
+      ResponseCode.SYSTEM_ERROR,
+      `queueId[${queueId}] is illegal, topic ${topic} has ${queueNums} write queues`,
+    );
+  }
+  if (queueId < 0) queueId = queueNums > 0 ? queuePick++ % queueNums : 0;
+  const body = req.body ?? Buffer.alloc(0);
+  const born = ipv4HostOf(conn.remoteAddress);
+
+  let inputs: MessageInput[];
+  if (batch) {
+    const items = decodeBatchBody(body);
+    if (typeof items === 'string') return fail(ResponseCode.MESSAGE_ILLEGAL, items);
+    if (items.length === 0) return fail(ResponseCode.MESSAGE_ILLEGAL, 'batch body holds no message');
+    inputs = [];
+    for (const it of items) {
+      const bad = checkSizes(ctx, it.body.length, it.properties);
+      if (bad !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, bad);
+      inputs.push(inputOf(topic, queueId, it.flag, it.body, it.properties, h, born));
+    }
+  } else {
+    const bad = checkSizes(ctx, body.length, h.properties);
+    if (bad !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, bad);
+    // A message sent back into %RETRY% past its max goes to the DLQ, as RocketMQ's send processor does.
+    if (topic.startsWith(retryPrefix)) {
+      const group = topic.slice(retryPrefix.length);
+      const max = h.maxReconsumeTimes ?? ctx.groups.get(group)?.retryMaxTimes ?? c.maxReconsumeTimesDefault;
+      if (h.reconsumeTimes >= max) {
+        topic = dlqTopicOf(group);
+        ctx.topics.ensureTopic(topic, 1, 6);
+        queueId = 0;
+      }
+    }
+    inputs = [inputOf(topic, queueId, h.flag, body, h.properties, h, born)];
+  }
+  const readonly = ctx.store.readonlyReason();
+  if (readonly !== undefined) return fail(ResponseCode.SERVICE_NOT_AVAILABLE, readonly);
+
+  const first = inputs[0] as MessageInput;
+  const result: PutResult = batch ? await ctx.store.putMessages(inputs) : await ctx.store.putMessage(first);
+  const answer = answerOfPutStatus(result.status, result.remark);
+  if (!answer.stored) return fail(answer.code, answer.remark ?? 'send failed');
+  ctx.stats.recordPut(topic, result.msgNum, result.wroteBytes);
+  const msgId = inputs.map((m, i) => m.uniqKey ?? result.offsetMsgIds[i] ?? '').join(',');
+  return createResponse(req, answer.code, answer.remark, {
+    msgId,
+    queueId,
+    queueOffset: result.queueOffset,
+    MSG_REGION: c.regionId,
+    TRACE_ON: c.traceOn,
+  });
+}
+
+function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string): string | undefined {
+  if (bodyBytes > ctx.config.maxMessageSize) {
+    return `message body is ${bodyBytes} bytes, more than the ${ctx.config.maxMessageSize} allowed`;
+  }
+  const propBytes = Buffer.byteLength(properties);
+  if (propBytes > ctx.config.maxPropertiesBytes) {
+    return `message properties are ${propBytes} bytes, more than the ${ctx.config.maxPropertiesBytes} allowed`;
+  }
+  return undefined;
+}
+
+function inputOf(
+  topic: string,
+  queueId: number,
+  flag: number,
+  body: Buffer,
+  properties: string,
+  h: SendHeader,
+  bornHost: string,
+): MessageInput {
+  const props = decodeProperties(properties);
+  const keys = props.get(Prop.keys);
+  return {
+    topic,
+    queueId,
+    flag,
+    body,
+    properties,
+    sysFlag: h.sysFlag,
+    bornTimestamp: h.bornTimestamp,
+    bornHost,
+    reconsumeTimes: h.reconsumeTimes,
+    preparedTransactionOffset: 0n,
+    tagsCode: tagsCodeOf(props.get(Prop.tags)),
+    keys: keys === undefined ? undefined : keys.split(' ').filter((k) => k !== ''),
+    uniqKey: props.get(Prop.uniqKey),
+  };
+}

@@ -1,0 +1,96 @@
+/** Subscription group configs (RocketMQ's SubscriptionGroupManager), persisted in config/subscriptionGroup.json. */
+import { ConfigFile, type DataVersion, nextDataVersion } from './config-file.js';
+
+/** SubscriptionGroupConfig fields as RocketMQ serializes them. */
+export interface SubscriptionGroupConfig {
+  groupName: string;
+  consumeEnable: boolean;
+  consumeFromMinEnable: boolean;
+  consumeBroadcastEnable: boolean;
+  retryQueueNums: number;
+  retryMaxTimes: number;
+  brokerId: number;
+  whichBrokerWhenConsumeSlowly: number;
+  notifyConsumerIdsChangedEnable: boolean;
+}
+
+export function subscriptionGroupOf(
+  groupName: string,
+  over: Partial<SubscriptionGroupConfig> = {},
+): SubscriptionGroupConfig {
+  return {
+    consumeEnable: true,
+    consumeFromMinEnable: true,
+    consumeBroadcastEnable: true,
+    retryQueueNums: 1,
+    retryMaxTimes: 16,
+    brokerId: 0,
+    whichBrokerWhenConsumeSlowly: 1,
+    notifyConsumerIdsChangedEnable: true,
+    ...over,
+    groupName, // last: the table key decides
+  };
+}
+
+export class SubscriptionGroupManager {
+  private readonly table = new Map<string, SubscriptionGroupConfig>();
+  private version: DataVersion = { timestamp: Date.now(), counter: 0 };
+  private readonly file: ConfigFile;
+
+  constructor(
+    storePathRootDir: string,
+    private readonly autoCreate: boolean,
+  ) {
+    this.file = ConfigFile.under(storePathRootDir, 'subscriptionGroup.json');
+  }
+
+  async load(): Promise<void> {
+    const data = (await this.file.load()) as
+      | { subscriptionGroupTable?: Record<string, Partial<SubscriptionGroupConfig>>; dataVersion?: DataVersion }
+      | undefined;
+    for (const [name, g] of Object.entries(data?.subscriptionGroupTable ?? {})) {
+      this.table.set(name, subscriptionGroupOf(name, g));
+    }
+    if (data?.dataVersion !== undefined) this.version = { ...data.dataVersion };
+  }
+
+  get(group: string): SubscriptionGroupConfig | undefined {
+    return this.table.get(group);
+  }
+
+  /** The group's config, auto-created when enabled (as RocketMQ's findSubscriptionGroupConfig). */
+  findOrCreate(group: string): SubscriptionGroupConfig | undefined {
+    const g = this.table.get(group);
+    if (g !== undefined || !this.autoCreate) return g;
+    const created = subscriptionGroupOf(group);
+    this.upsert(created);
+    return created;
+  }
+
+  all(): SubscriptionGroupConfig[] {
+    return [...this.table.values()];
+  }
+
+  upsert(g: SubscriptionGroupConfig): void {
+    this.table.set(g.groupName, g);
+    this.version = nextDataVersion(this.version);
+    void this.persist().catch(() => undefined);
+  }
+
+  delete(group: string): boolean {
+    const had = this.table.delete(group);
+    if (had) {
+      this.version = nextDataVersion(this.version);
+      void this.persist().catch(() => undefined);
+    }
+    return had;
+  }
+
+  toJSON(): { subscriptionGroupTable: Record<string, SubscriptionGroupConfig>; dataVersion: DataVersion } {
+    return { subscriptionGroupTable: Object.fromEntries(this.table), dataVersion: this.version };
+  }
+
+  persist(): Promise<void> {
+    return this.file.save(this.toJSON());
+  }
+}

@@ -1,0 +1,153 @@
+/** Topic configuration table (RocketMQ's TopicConfigManager): queue numbers and permissions per topic. */
+import { checkTopicName } from '../common/validate.js';
+import type { BrokerConfig } from './config.js';
+import { ConfigFile, type DataVersion, nextDataVersion } from './config-file.js';
+import { Perm } from './perm.js';
+
+/** TopicConfig as RocketMQ serializes it (topics.json, GET_ALL_TOPIC_CONFIG, REGISTER_BROKER). */
+export interface TopicConfig {
+  topicName: string;
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  topicFilterType: string;
+  topicSysFlag: number;
+  order: boolean;
+}
+
+export const autoCreateTopicKey = 'TBW102';
+export const selfTestTopic = 'SELF_TEST_TOPIC';
+export const offsetMovedEventTopic = 'OFFSET_MOVED_EVENT';
+export const queueNumsMax = 1024;
+
+export function topicConfigOf(topicName: string, queueNums: number, perm = Perm.read | Perm.write): TopicConfig {
+  return {
+    topicName,
+    readQueueNums: queueNums,
+    writeQueueNums: queueNums,
+    perm,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+  };
+}
+
+/** Checks a topic config from a client; an error message or undefined. */
+export function checkTopicConfig(tc: TopicConfig): string | undefined {
+  const bad = checkTopicName(tc.topicName);
+  if (bad !== undefined) return bad;
+  for (const [name, n] of [
+    ['readQueueNums', tc.readQueueNums],
+    ['writeQueueNums', tc.writeQueueNums],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 0 || n > queueNumsMax) return `${name} ${n} is outside 0..${queueNumsMax}`;
+  }
+  if (!Number.isInteger(tc.perm) || tc.perm < 0 || tc.perm > 15) return `perm ${tc.perm} is not a PermName bit set`;
+  return undefined;
+}
+
+export class TopicConfigManager {
+  private readonly table = new Map<string, TopicConfig>();
+  private version: DataVersion = { timestamp: Date.now(), counter: 0 };
+  private readonly file: ConfigFile;
+  private readonly listeners: Array<(topics: string[]) => void> = [];
+
+  constructor(private readonly config: BrokerConfig) {
+    this.file = ConfigFile.under(config.storePathRootDir, 'topics.json');
+  }
+
+  async load(): Promise<void> {
+    const data = (await this.file.load()) as
+      | { dataVersion?: DataVersion; topicConfigTable?: Record<string, Partial<TopicConfig>> }
+      | undefined;
+    if (data?.topicConfigTable !== undefined) {
+      for (const [name, tc] of Object.entries(data.topicConfigTable)) {
+        this.table.set(name, { ...topicConfigOf(name, 0), ...tc, topicName: name });
+      }
+    }
+    if (data?.dataVersion !== undefined) this.version = { ...data.dataVersion };
+    this.addSystemTopics();
+  }
+
+  private addSystemTopics(): void {
+    const c = this.config;
+    const put = (tc: TopicConfig) => {
+      if (!this.table.has(tc.topicName)) this.table.set(tc.topicName, tc);
+    };
+    put(topicConfigOf(selfTestTopic, 1));
+    if (c.autoCreateTopicEnable) {
+      put(topicConfigOf(autoCreateTopicKey, c.defaultTopicQueueNums, Perm.inherit | Perm.read | Perm.write));
+    }
+    put(topicConfigOf(c.brokerClusterName, 16, Perm.inherit | Perm.read | Perm.write));
+    put(topicConfigOf(c.brokerName, 1, Perm.inherit | Perm.read | Perm.write));
+    put(topicConfigOf(offsetMovedEventTopic, 1));
+  }
+
+  /** Called with the changed topic names after every change (registration, persistence). */
+  onChange(cb: (topics: string[]) => void): void {
+    this.listeners.push(cb);
+  }
+
+  get(topic: string): TopicConfig | undefined {
+    return this.table.get(topic);
+  }
+
+  all(): TopicConfig[] {
+    return [...this.table.values()];
+  }
+
+  dataVersion(): DataVersion {
+    return this.version;
+  }
+
+  /** Creates or replaces a topic config. */
+  upsert(tc: TopicConfig): void {
+    this.table.set(tc.topicName, { ...tc });
+    this.changed([tc.topicName]);
+  }
+
+  delete(topic: string): boolean {
+    const had = this.table.delete(topic);
+    if (had) this.changed([topic]);
+    return had;
+  }
+
+  /**
+   * Auto-creation on send, as RocketMQ does it: allowed when the default topic (TBW102) exists with the
+   * inherit bit; queue numbers are the smaller of the request's and the default topic's.
+   */
+  createOnSend(topic: string, defaultTopic: string, queueNums: number): TopicConfig | undefined {
+    const existing = this.table.get(topic);
+    if (existing !== undefined) return existing;
+    if (!this.config.autoCreateTopicEnable) return undefined;
+    const def = this.table.get(defaultTopic === '' ? autoCreateTopicKey : defaultTopic);
+    if (def === undefined || (def.perm & Perm.inherit) === 0) return undefined;
+    const n = Math.max(1, Math.min(queueNums > 0 ? queueNums : def.writeQueueNums, def.writeQueueNums));
+    const tc = topicConfigOf(topic, n, def.perm & ~Perm.inherit);
+    this.upsert(tc);
+    return tc;
+  }
+
+  /** Retry/DLQ topics: created by the broker with a fixed queue count. */
+  ensureTopic(topic: string, queueNums: number, perm: number): TopicConfig {
+    const existing = this.table.get(topic);
+    if (existing !== undefined) return existing;
+    const tc = topicConfigOf(topic, queueNums, perm);
+    this.upsert(tc);
+    return tc;
+  }
+
+  /** The serialized table (topics.json and the REGISTER_BROKER wrapper). */
+  toJSON(): { topicConfigTable: Record<string, TopicConfig>; dataVersion: DataVersion } {
+    return { topicConfigTable: Object.fromEntries(this.table), dataVersion: this.version };
+  }
+
+  persist(): Promise<void> {
+    return this.file.save(this.toJSON());
+  }
+
+  private changed(topics: string[]): void {
+    this.version = nextDataVersion(this.version);
+    for (const cb of this.listeners) cb(topics);
+  }
+}
