@@ -134,3 +134,46 @@ test('KV config and topic admin over TCP', async () => {
     await ns.close();
   }
 });
+
+test('REGISTER_BROKER: slave gets master and HA addresses; bad bodies and missing fields get code 1', async () => {
+  const ns = await startNameServer();
+  const addr = `127.0.0.1:${ns.port}`;
+  const master = new FakeBroker({ brokerName: 'broker-a', brokerAddr: '127.0.0.1:10911', topics: { T: 4 } });
+  const slave = new FakeBroker({
+    brokerName: 'broker-a',
+    brokerAddr: '127.0.0.1:10921',
+    brokerId: 1,
+    topics: { T: 4 },
+  });
+  const client = new RemotingClient();
+  try {
+    const first = await master.register(addr);
+    assert.equal(first.code, 0);
+    assert.equal(first.extFields?.['masterAddr'], undefined);
+    const res = await slave.register(addr);
+    assert.equal(res.code, 0);
+    assert.equal(res.extFields?.['masterAddr'], '127.0.0.1:10911');
+    assert.equal(res.extFields?.['haServerAddr'], '127.0.0.1:10912');
+    const { route } = await queryRoute(client, addr, 'T');
+    assert.deepEqual(route?.brokerDatas[0]?.brokerAddrs, { '0': '127.0.0.1:10911', '1': '127.0.0.1:10921' });
+
+    const header = { brokerName: 'b', brokerAddr: '127.0.0.1:1', clusterName: 'C', haServerAddr: 'x:1', brokerId: 0 };
+    const garbage = await client.invoke(addr, createRequest(RequestCode.REGISTER_BROKER, header, Buffer.from('{oops')));
+    assert.equal(garbage.code, 1);
+    assert.match(garbage.remark ?? '', /JSON|RegisterBrokerBody/);
+    const missing = await client.invoke(addr, createRequest(RequestCode.REGISTER_BROKER, { brokerName: 'b' }));
+    assert.equal(missing.code, 1);
+    assert.match(missing.remark ?? '', /brokerAddr|clusterName|haServerAddr|brokerId/);
+    const crc = await client.invoke(
+      addr,
+      createRequest(RequestCode.REGISTER_BROKER, { ...header, bodyCrc32: 12345 }, Buffer.from('{}')),
+    );
+    assert.equal(crc.code, 1);
+    assert.equal(crc.remark, 'crc32 not match');
+    const info = await client.invoke(addr, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
+    assert.deepEqual(Object.keys(JSON.parse(info.body?.toString() ?? '{}').brokerAddrTable), ['broker-a']);
+  } finally {
+    await Promise.all([master.close(), slave.close(), client.close()]);
+    await ns.close();
+  }
+});
