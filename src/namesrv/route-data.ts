@@ -54,10 +54,11 @@ export interface BrokerData {
 
 /** GET_ROUTEINFO_BY_TOPIC body. Both arrays are always present (ali-ons sorts them unconditionally). */
 export interface TopicRouteData {
-  orderTopicConf?: string;
-  queueDatas: QueueData[];
   brokerDatas: BrokerData[];
+  queueDatas: QueueData[];
   filterServerTable: Record<string, string[]>;
+  /** "brokerName:queueNums;…" for ordered topics, when orderMessageEnable. */
+  orderTopicConf?: string;
 }
 
 /** GET_BROKER_CLUSTER_INFO body. */

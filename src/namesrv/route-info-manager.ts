@@ -257,8 +257,8 @@ export class RouteInfoManager {
     if (brokerDatas.length === 0) return undefined;
     const byName = (a: { brokerName: string }, b: { brokerName: string }) => (a.brokerName < b.brokerName ? -1 : 1);
     return {
-      queueDatas: [...queues.values()].map((q) => ({ ...q })).sort(byName),
       brokerDatas: brokerDatas.sort(byName),
+      queueDatas: [...queues.values()].map((q) => ({ ...q })).sort(byName),
       filterServerTable,
     };
   }

@@ -41,8 +41,12 @@ test('register one broker: route has brokerDatas with "0" and queueDatas', () =>
     queueDatas: [{ brokerName: 'broker-a', readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 }],
     filterServerTable: {},
   });
-  const json = JSON.stringify(routes.pickupTopicRouteData('T1'));
-  assert.match(json, /"brokerAddrs":\{"0":"127\.0\.0\.1:10911"\}/);
+  assert.equal(
+    JSON.stringify(routes.pickupTopicRouteData('T1')),
+    '{"brokerDatas":[{"cluster":"DefaultCluster","brokerName":"broker-a","brokerAddrs":{"0":"127.0.0.1:10911"}}],' +
+      '"queueDatas":[{"brokerName":"broker-a","readQueueNums":8,"writeQueueNums":8,"perm":6,"topicSysFlag":0}],' +
+      '"filterServerTable":{}}',
+  );
   assert.equal(routes.pickupTopicRouteData('nope'), undefined);
 });
 
