@@ -1,0 +1,146 @@
+/** Shared setup for broker tests: a broker on an ephemeral loopback port over a temp dir. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Broker } from '../../src/broker/broker.js';
+import type { BrokerConfig } from '../../src/broker/config.js';
+import { encodeProperties } from '../../src/common/properties.js';
+import { RemotingClient } from '../../src/remoting/client.js';
+import { RequestCode } from '../../src/remoting/codes.js';
+import { createRequest, type RemotingCommand } from '../../src/remoting/command.js';
+import { TestMemoryStore } from './memory-store.js';
+
+export interface Harness {
+  broker: Broker;
+  store: TestMemoryStore;
+  client: RemotingClient;
+  addr: string;
+  dir: string;
+  restart(over?: Partial<BrokerConfig>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(over: Partial<BrokerConfig> = {}): Promise<Harness> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tsrocket-broker-'));
+  const store = new TestMemoryStore();
+  const config = (more: Partial<BrokerConfig>): Partial<BrokerConfig> => ({
+    listenPort: 0,
+    listenHost: '127.0.0.1',
+    namesrvAddr: '',
+    storePathRootDir: dir,
+    longPollingSweepMs: 50,
+    sendBackDelayMs: 100,
+    ...over,
+    ...more,
+  });
+  const h: Harness = {
+    broker: new Broker(config({}), {}, { store }),
+    store,
+    client: new RemotingClient(),
+    addr: '',
+    dir,
+    async restart(more = {}) {
+      await h.broker.close();
+      await h.client.close();
+      h.client = new RemotingClient();
+      h.broker = new Broker(config(more), {}, { store });
+      await h.broker.start();
+      h.addr = `127.0.0.1:${h.broker.port}`;
+    },
+    async close() {
+      await h.client.close();
+      await h.broker.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  await h.broker.start();
+  h.addr = `127.0.0.1:${h.broker.port}`;
+  return h;
+}
+
+export function call(
+  h: Harness,
+  code: number,
+  fields: Record<string, string | number | boolean | bigint | undefined>,
+  body?: Buffer,
+  timeoutMs = 5000,
+): Promise<RemotingCommand> {
+  return h.client.invoke(h.addr, createRequest(code, fields, body), timeoutMs);
+}
+
+export async function createTopic(h: Harness, topic: string, queues = 4): Promise<void> {
+  const r = await call(h, RequestCode.UPDATE_AND_CREATE_TOPIC, {
+    topic,
+    readQueueNums: queues,
+    writeQueueNums: queues,
+    perm: 6,
+  });
+  if (r.code !== 0) throw new Error(`create topic failed: ${r.code} ${r.remark}`);
+}
+
+/** SEND_MESSAGE_V2 with one-letter header names. */
+export function sendV2(
+  h: Harness,
+  topic: string,
+  body: string | Buffer,
+  props: Record<string, string> = {},
+  queueId = 0,
+) {
+  return call(
+    h,
+    RequestCode.SEND_MESSAGE_V2,
+    {
+      a: 'pg',
+      b: topic,
+      c: 'TBW102',
+      d: 4,
+      e: queueId,
+      f: 0,
+      g: Date.now(),
+      h: 0,
+      i: encodeProperties(props),
+      j: 0,
+      k: false,
+    },
+    Buffer.isBuffer(body) ? body : Buffer.from(body),
+  );
+}
+
+export function pull(
+  h: Harness,
+  topic: string,
+  queueId: number,
+  queueOffset: number | bigint,
+  extra: Record<string, string | number | boolean | bigint | undefined> = {},
+  timeoutMs = 5000,
+) {
+  return call(
+    h,
+    RequestCode.PULL_MESSAGE,
+    {
+      consumerGroup: 'cg',
+      topic,
+      queueId,
+      queueOffset,
+      maxMsgNums: 32,
+      sysFlag: 0,
+      commitOffset: 0,
+      suspendTimeoutMillis: 1000,
+      ...extra,
+    },
+    undefined,
+    timeoutMs,
+  );
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await sleep(20);
+  }
+  return check();
+}
