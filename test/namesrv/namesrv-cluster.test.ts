@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode } from '../../src/remoting/codes.js';
 import { createRequest } from '../../src/remoting/command.js';
@@ -170,8 +171,15 @@ test('REGISTER_BROKER: slave gets master and HA addresses; bad bodies and missin
     );
     assert.equal(crc.code, 1);
     assert.equal(crc.remark, 'crc32 not match');
+    const goodBody = Buffer.from('{"topicConfigSerializeWrapper":{"topicConfigTable":{}}}');
+    const goodCrc = crc32(goodBody) & 0x7fffffff; // RocketMQ's UtilAll.crc32
+    const ok = await client.invoke(
+      addr,
+      createRequest(RequestCode.REGISTER_BROKER, { ...header, bodyCrc32: goodCrc }, goodBody),
+    );
+    assert.equal(ok.code, 0);
     const info = await client.invoke(addr, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
-    assert.deepEqual(Object.keys(JSON.parse(info.body?.toString() ?? '{}').brokerAddrTable), ['broker-a']);
+    assert.deepEqual(Object.keys(JSON.parse(info.body?.toString() ?? '{}').brokerAddrTable).sort(), ['b', 'broker-a']);
   } finally {
     await Promise.all([master.close(), slave.close(), client.close()]);
     await ns.close();
