@@ -106,11 +106,11 @@ export class Broker {
     await this.server.start();
     const store =
       this.options.store ??
-      createDefaultStore({
+      (await createDefaultStore({
         ...this.storeConfig,
         storePathRootDir: this.storeConfig.storePathRootDir ?? this.config.storePathRootDir,
         storeHost: this.brokerAddr,
-      });
+      }));
     this.store = store;
     await store.start();
     this.sendBack = new SendBackScheduler(store, this.config.sendBackDelayMs);

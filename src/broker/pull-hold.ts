@@ -54,12 +54,12 @@ export class PullHoldService {
     const keep: HeldPull[] = [];
     const wake: HeldPull[] = [];
     for (const p of list) {
+      if (p.isAbandoned()) continue;
       const matches = p.filter === undefined || p.filter.isMatchedByTagsCode(tagsCode);
       if (queueOffset >= p.offset && matches) wake.push(p);
       else keep.push(p);
     }
-    if (wake.length === 0) return;
-    this.replace(key, keep);
+    this.replace(key, keep, list.length);
     for (const p of wake) p.wake(false);
   }
 
