@@ -1,0 +1,305 @@
+/**
+ * Typed RocketMQ requests a client sends (RocketMQ's MQClientAPIImpl): each builds the request header fields
+ * of the matching RocketMQ header class, invokes it, and turns the response into a value or a thrown error.
+ */
+
+import { parseTolerantJson } from '../common/json.js';
+import type { MessageExt } from '../common/message.js';
+import { decodeRecords } from '../common/record.js';
+import type { RemotingClient } from '../remoting/client.js';
+import { RequestCode, ResponseCode } from '../remoting/codes.js';
+import { createRequest, type RemotingCommand } from '../remoting/command.js';
+import { RemotingResponseError } from '../remoting/errors.js';
+import type { HeartbeatData } from './heartbeat.js';
+import { parseTopicRoute, type TopicRouteData } from './route.js';
+
+/** Outcome of a stored send, as RocketMQ names it. */
+export const SendStatus = {
+  SEND_OK: 'SEND_OK',
+  FLUSH_DISK_TIMEOUT: 'FLUSH_DISK_TIMEOUT',
+  FLUSH_SLAVE_TIMEOUT: 'FLUSH_SLAVE_TIMEOUT',
+  SLAVE_NOT_AVAILABLE: 'SLAVE_NOT_AVAILABLE',
+} as const;
+export type SendStatus = (typeof SendStatus)[keyof typeof SendStatus];
+
+const sendStatusByCode: ReadonlyMap<number, SendStatus> = new Map([
+  [ResponseCode.SUCCESS, SendStatus.SEND_OK],
+  [ResponseCode.FLUSH_DISK_TIMEOUT, SendStatus.FLUSH_DISK_TIMEOUT],
+  [ResponseCode.FLUSH_SLAVE_TIMEOUT, SendStatus.FLUSH_SLAVE_TIMEOUT],
+  [ResponseCode.SLAVE_NOT_AVAILABLE, SendStatus.SLAVE_NOT_AVAILABLE],
+]);
+
+/** SEND_MESSAGE_V2 header (SendMessageRequestHeaderV2: short field names a…n). */
+export interface SendHeader {
+  producerGroup: string;
+  topic: string;
+  queueId: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  flag: number;
+  properties: string;
+  reconsumeTimes: number;
+  maxReconsumeTimes?: number | undefined;
+  batch: boolean;
+  brokerName: string;
+}
+
+export interface SendResponse {
+  status: SendStatus;
+  /** offsetMsgId(s) the broker assigned (comma-separated for a batch). */
+  offsetMsgId: string;
+  queueId: number;
+  queueOffset: bigint;
+  transactionId: string | undefined;
+}
+
+/** PULL_MESSAGE outcome (PullStatus). */
+export const PullStatus = {
+  FOUND: 'FOUND',
+  NO_NEW_MSG: 'NO_NEW_MSG',
+  NO_MATCHED_MSG: 'NO_MATCHED_MSG',
+  OFFSET_ILLEGAL: 'OFFSET_ILLEGAL',
+} as const;
+export type PullStatus = (typeof PullStatus)[keyof typeof PullStatus];
+
+/** PullSysFlag bits. */
+export const PullFlag = { commitOffset: 1, suspend: 2, subscription: 4, classFilter: 8 } as const;
+
+export interface PullHeader {
+  consumerGroup: string;
+  topic: string;
+  queueId: number;
+  queueOffset: bigint;
+  maxMsgNums: number;
+  sysFlag: number;
+  commitOffset: bigint;
+  suspendTimeoutMillis: number;
+  subscription: string;
+  subVersion: number;
+  expressionType: string;
+}
+
+export interface PullResponse {
+  status: PullStatus;
+  nextBeginOffset: bigint;
+  minOffset: bigint;
+  maxOffset: bigint;
+  suggestWhichBrokerId: number;
+  messages: MessageExt[];
+}
+
+const pullStatusByCode: ReadonlyMap<number, PullStatus> = new Map([
+  [ResponseCode.SUCCESS, PullStatus.FOUND],
+  [ResponseCode.PULL_NOT_FOUND, PullStatus.NO_NEW_MSG],
+  [ResponseCode.PULL_RETRY_IMMEDIATELY, PullStatus.NO_MATCHED_MSG],
+  [ResponseCode.PULL_OFFSET_MOVED, PullStatus.OFFSET_ILLEGAL],
+]);
+
+function field(resp: RemotingCommand, name: string): string | undefined {
+  return resp.extFields?.[name];
+}
+
+function bigField(resp: RemotingCommand, name: string, fallback = -1n): bigint {
+  const v = field(resp, name);
+  if (v === undefined || !/^-?\d+$/.test(v)) return fallback;
+  return BigInt(v);
+}
+
+function expectSuccess(resp: RemotingCommand, context: string): void {
+  if (resp.code !== ResponseCode.SUCCESS) throw RemotingResponseError.of(resp, context);
+}
+
+export class ClientApi {
+  private nameServerIndex = 0;
+
+  constructor(
+    readonly remoting: RemotingClient,
+    readonly nameServers: readonly string[],
+    readonly timeoutMs: number,
+  ) {}
+
+  /** GET_ROUTEINFO_BY_TOPIC on the name servers, one after another until one answers; undefined on 17. */
+  async getTopicRoute(topic: string): Promise<TopicRouteData | undefined> {
+    let lastErr: unknown;
+    for (let i = 0; i < this.nameServers.length; i++) {
+      const addr = this.nameServers[(this.nameServerIndex + i) % this.nameServers.length] as string;
+      try {
+        const resp = await this.remoting.invoke(
+          addr,
+          createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }),
+          this.timeoutMs,
+        );
+        this.nameServerIndex = (this.nameServerIndex + i) % this.nameServers.length;
+        if (resp.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
+        expectSuccess(resp, `route of topic ${topic} from ${addr}`);
+        if (resp.body === undefined) return undefined;
+        return parseTopicRoute(resp.body);
+      } catch (err) {
+        if (err instanceof RemotingResponseError) throw err;
+        lastErr = err;
+      }
+    }
+    throw lastErr;
+  }
+
+  /** SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE; `oneway` resolves once written with no result. */
+  async send(
+    addr: string,
+    h: SendHeader,
+    body: Buffer,
+    timeoutMs: number,
+    oneway = false,
+  ): Promise<SendResponse | undefined> {
+    const fields = {
+      a: h.producerGroup,
+      b: h.topic,
+      c: 'TBW102',
+      d: 4,
+      e: h.queueId,
+      f: h.sysFlag,
+      g: h.bornTimestamp,
+      h: h.flag,
+      i: h.properties,
+      j: h.reconsumeTimes,
+      k: false,
+      l: h.maxReconsumeTimes,
+      m: h.batch,
+      n: h.brokerName,
+    };
+    const req = createRequest(h.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, fields, body);
+    if (oneway) {
+      await this.remoting.invokeOneway(addr, req);
+      return undefined;
+    }
+    const resp = await this.remoting.invoke(addr, req, timeoutMs);
+    const status = sendStatusByCode.get(resp.code);
+    if (status === undefined) throw RemotingResponseError.of(resp, `send to ${h.brokerName} (${addr})`);
+    return {
+      status,
+      offsetMsgId: field(resp, 'msgId') ?? '',
+      queueId: Number(field(resp, 'queueId') ?? h.queueId),
+      queueOffset: bigField(resp, 'queueOffset'),
+      transactionId: field(resp, 'transactionId'),
+    };
+  }
+
+  /** PULL_MESSAGE; codes 0/19/20/21 become statuses, anything else throws. */
+  async pull(addr: string, h: PullHeader, timeoutMs: number): Promise<PullResponse> {
+    const req = createRequest(RequestCode.PULL_MESSAGE, { ...h });
+    const resp = await this.remoting.invoke(addr, req, timeoutMs);
+    const status = pullStatusByCode.get(resp.code);
+    if (status === undefined) throw RemotingResponseError.of(resp, `pull ${h.topic}:${h.queueId} from ${addr}`);
+    return {
+      status,
+      nextBeginOffset: bigField(resp, 'nextBeginOffset', h.queueOffset),
+      minOffset: bigField(resp, 'minOffset', 0n),
+      maxOffset: bigField(resp, 'maxOffset', 0n),
+      suggestWhichBrokerId: Number(field(resp, 'suggestWhichBrokerId') ?? 0),
+      messages: status === PullStatus.FOUND && resp.body !== undefined ? decodeRecords(resp.body) : [],
+    };
+  }
+
+  /** QUERY_CONSUMER_OFFSET; undefined when the broker has none (22 QUERY_NOT_FOUND). */
+  async queryConsumerOffset(addr: string, group: string, topic: string, queueId: number): Promise<bigint | undefined> {
+    const req = createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: group, topic, queueId });
+    const resp = await this.remoting.invoke(addr, req, this.timeoutMs);
+    if (resp.code === ResponseCode.QUERY_NOT_FOUND) return undefined;
+    expectSuccess(resp, `query offset of ${group} ${topic}:${queueId}`);
+    const offset = bigField(resp, 'offset');
+    return offset < 0n ? undefined : offset;
+  }
+
+  /** UPDATE_CONSUMER_OFFSET, awaiting the broker's answer. */
+  async updateConsumerOffset(
+    addr: string,
+    group: string,
+    topic: string,
+    queueId: number,
+    offset: bigint,
+  ): Promise<void> {
+    const req = createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, {
+      consumerGroup: group,
+      topic,
+      queueId,
+      commitOffset: offset,
+    });
+    expectSuccess(
+      await this.remoting.invoke(addr, req, this.timeoutMs),
+      `commit offset of ${group} ${topic}:${queueId}`,
+    );
+  }
+
+  async getMaxOffset(addr: string, topic: string, queueId: number): Promise<bigint> {
+    return this.offsetQuery(addr, RequestCode.GET_MAX_OFFSET, { topic, queueId }, 'max offset');
+  }
+
+  async getMinOffset(addr: string, topic: string, queueId: number): Promise<bigint> {
+    return this.offsetQuery(addr, RequestCode.GET_MIN_OFFSET, { topic, queueId }, 'min offset');
+  }
+
+  /** SEARCH_OFFSET_BY_TIMESTAMP: the first offset stored at or after `timestampMs`. */
+  async searchOffset(addr: string, topic: string, queueId: number, timestampMs: number): Promise<bigint> {
+    const fields = { topic, queueId, timestamp: timestampMs };
+    return this.offsetQuery(addr, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, fields, 'offset by time');
+  }
+
+  private async offsetQuery(
+    addr: string,
+    code: number,
+    fields: Record<string, string | number>,
+    what: string,
+  ): Promise<bigint> {
+    const resp = await this.remoting.invoke(addr, createRequest(code, fields), this.timeoutMs);
+    expectSuccess(resp, `${what} of ${fields['topic']}:${fields['queueId']}`);
+    return bigField(resp, 'offset', 0n);
+  }
+
+  /** GET_CONSUMER_LIST_BY_GROUP: client ids of the group's live members. */
+  async getConsumerIds(addr: string, group: string): Promise<string[]> {
+    const resp = await this.remoting.invoke(
+      addr,
+      createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: group }),
+      this.timeoutMs,
+    );
+    expectSuccess(resp, `consumer list of ${group}`);
+    if (resp.body === undefined || resp.body.length === 0) return [];
+    const parsed = parseTolerantJson(resp.body.toString('utf8')) as { consumerIdList?: unknown } | null;
+    const ids = parsed?.consumerIdList;
+    return Array.isArray(ids) ? ids.map(String) : [];
+  }
+
+  async heartbeat(addr: string, data: HeartbeatData): Promise<void> {
+    const req = createRequest(RequestCode.HEART_BEAT, undefined, Buffer.from(JSON.stringify(data)));
+    expectSuccess(await this.remoting.invoke(addr, req, this.timeoutMs), `heartbeat to ${addr}`);
+  }
+
+  async unregisterClient(
+    addr: string,
+    clientId: string,
+    producerGroup?: string,
+    consumerGroup?: string,
+  ): Promise<void> {
+    const req = createRequest(RequestCode.UNREGISTER_CLIENT, { clientID: clientId, producerGroup, consumerGroup });
+    expectSuccess(await this.remoting.invoke(addr, req, this.timeoutMs), `unregister ${clientId} at ${addr}`);
+  }
+
+  /** CONSUMER_SEND_MSG_BACK: the broker stores the message again in `%RETRY%<group>` with a delay. */
+  async sendMessageBack(
+    addr: string,
+    msg: { commitLogOffset: bigint; msgId: string; topic: string },
+    group: string,
+    delayLevel: number,
+    maxReconsumeTimes: number,
+  ): Promise<void> {
+    const req = createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
+      offset: msg.commitLogOffset,
+      group,
+      delayLevel,
+      originMsgId: msg.msgId,
+      originTopic: msg.topic,
+      unitMode: false,
+      maxReconsumeTimes,
+    });
+    expectSuccess(await this.remoting.invoke(addr, req, this.timeoutMs), `send back ${msg.msgId} for ${group}`);
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The shared core of every producer and consumer with the same client id (RocketMQ's MQClientInstance): one
+ * RemotingClient, the topic route cache refreshed from the NameServers, heartbeats to every known broker,
+ * the rebalance timer, and the broker's NOTIFY_CONSUMER_IDS_CHANGED push.
+ */
+import { TsRocketError } from '../common/errors.js';
+import { createLogger } from '../common/log.js';
+import { RemotingClient } from '../remoting/client.js';
+import { RequestCode } from '../remoting/codes.js';
+import { ClientApi } from './client-api.js';
+import type { ConsumerData, HeartbeatData } from './heartbeat.js';
+import { localIPv4 } from './local-address.js';
+import { masterId, type TopicRouteData } from './route.js';
+
+const log = createLogger('client');
+
+export const pollNameServerIntervalMsDefault = 30_000;
+export const heartbeatIntervalMsDefault = 30_000;
+export const rebalanceIntervalMsDefault = 20_000;
+export const requestTimeoutMsDefault = 3_000;
+
+/** Options every producer and consumer accepts. */
+export interface ClientOptions {
+  /** NameServer addresses, "host:port", several separated by ";". */
+  nameServer: string;
+  /** Reported IP in the client id; the first non-internal IPv4 by default. */
+  clientIp?: string;
+  /** Clients with the same instance name (and IP) share one connection set; unique per client by default. */
+  instanceName?: string;
+  /** Timeout of control requests (route, heartbeat, offsets), ms. */
+  requestTimeoutMs?: number;
+  pollNameServerIntervalMs?: number;
+  heartbeatIntervalMs?: number;
+  rebalanceIntervalMs?: number;
+}
+
+/** What the instance needs from a registered consumer. */
+export interface ConsumerHandle {
+  consumerData(): ConsumerData;
+  doRebalance(): Promise<void>;
+  /** Topics whose routes must stay fresh. */
+  topics(): string[];
+}
+
+let instanceSeq = 0;
+
+/** A fresh instance name (`pid#n`), so each client gets its own id unless one is given. */
+export function uniqueInstanceName(): string {
+  return `${process.pid}#${++instanceSeq}`;
+}
+const instances = new Map<string, ClientInstance>();
+
+export class ClientInstance {
+  readonly remoting: RemotingClient;
+  readonly api: ClientApi;
+  private readonly routes = new Map<string, TopicRouteData>();
+  private readonly brokerAddrs = new Map<string, Record<string, string>>();
+  /** Producer group → number of producers using it (the consumers' inner producer is shared). */
+  private readonly producers = new Map<string, number>();
+  private readonly consumers = new Map<string, ConsumerHandle>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private refs = 0;
+  private rebalancing: Promise<void> | undefined;
+  private rebalanceAgain = false;
+  private closed = false;
+
+  private constructor(
+    readonly clientId: string,
+    private readonly opts: ClientOptions,
+  ) {
+    const timeoutMs = opts.requestTimeoutMs ?? requestTimeoutMsDefault;
+    this.remoting = new RemotingClient({ requestTimeoutMsDefault: timeoutMs });
+    const nameServers = opts.nameServer
+      .split(';')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    if (nameServers.length === 0) throw new TsRocketError('nameServer option names no address');
+    this.api = new ClientApi(this.remoting, nameServers, timeoutMs);
+    this.remoting.registerProcessor(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, () => {
+      this.rebalanceSoon();
+      return undefined;
+    });
+  }
+
+  /** The instance for these options' client id, created and started on first use; call release() when done. */
+  static acquire(opts: ClientOptions): ClientInstance {
+    const instanceName = opts.instanceName ?? uniqueInstanceName();
+    const clientId = `${opts.clientIp ?? localIPv4()}@${instanceName}`;
+    let inst = instances.get(clientId);
+    if (inst === undefined) {
+      inst = new ClientInstance(clientId, opts);
+      instances.set(clientId, inst);
+      inst.startTimers();
+    }
+    inst.refs++;
+    return inst;
+  }
+
+  /** Drops one reference; the last one unregisters nothing more and closes connections and timers. */
+  async release(): Promise<void> {
+    if (--this.refs > 0) return;
+    this.closed = true;
+    instances.delete(this.clientId);
+    for (const t of this.timers) clearInterval(t);
+    await this.rebalancing?.catch(() => undefined);
+    await this.remoting.close();
+  }
+
+  private startTimers(): void {
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      const t = setInterval(() => {
+        fn().catch((err) => log.warn('periodic task failed', { err }));
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.pollNameServerIntervalMs ?? pollNameServerIntervalMsDefault, () => this.refreshAllRoutes());
+    every(this.opts.heartbeatIntervalMs ?? heartbeatIntervalMsDefault, () => this.sendHeartbeatToAll());
+    every(this.opts.rebalanceIntervalMs ?? rebalanceIntervalMsDefault, () => this.rebalanceNow());
+  }
+
+  registerProducer(group: string): void {
+    this.producers.set(group, (this.producers.get(group) ?? 0) + 1);
+  }
+
+  registerConsumer(group: string, handle: ConsumerHandle): void {
+    if (this.consumers.has(group))
+      throw new TsRocketError(`consumer group ${group} is already registered in ${this.clientId}`);
+    this.consumers.set(group, handle);
+  }
+
+  /** Removes a group and tells every broker (UNREGISTER_CLIENT), so the group rebalances without waiting. */
+  async unregister(kind: 'producer' | 'consumer', group: string): Promise<void> {
+    if (kind === 'producer') {
+      const left = (this.producers.get(group) ?? 1) - 1;
+      if (left > 0) {
+        this.producers.set(group, left);
+        return;
+      }
+      this.producers.delete(group);
+    } else {
+      this.consumers.delete(group);
+    }
+    const addrs = this.allBrokerAddrs(true);
+    await Promise.allSettled(
+      addrs.map((addr) =>
+        this.api.unregisterClient(
+          addr,
+          this.clientId,
+          kind === 'producer' ? group : undefined,
+          kind === 'consumer' ? group : undefined,
+        ),
+      ),
+    );
+  }
+
+  /** Cached route, fetched from a NameServer when missing. */
+  async route(topic: string): Promise<TopicRouteData | undefined> {
+    return this.routes.get(topic) ?? (await this.updateRoute(topic));
+  }
+
+  cachedRoute(topic: string): TopicRouteData | undefined {
+    return this.routes.get(topic);
+  }
+
+  /** Fetches the route of `topic` and updates the broker address table; undefined when the topic is unknown. */
+  async updateRoute(topic: string): Promise<TopicRouteData | undefined> {
+    const route = await this.api.getTopicRoute(topic);
+    if (route === undefined) {
+      this.routes.delete(topic);
+      return undefined;
+    }
+    this.routes.set(topic, route);
+    for (const b of route.brokerDatas) this.brokerAddrs.set(b.brokerName, { ...b.brokerAddrs });
+    return route;
+  }
+
+  private async refreshAllRoutes(): Promise<void> {
+    const topics = new Set(this.routes.keys());
+    for (const c of this.consumers.values()) for (const t of c.topics()) topics.add(t);
+    await Promise.allSettled([...topics].map((t) => this.updateRoute(t)));
+  }
+
+  /** Master address of a broker group, when known. */
+  masterAddr(brokerName: string): string | undefined {
+    return this.brokerAddrs.get(brokerName)?.[masterId];
+  }
+
+  /** Address to read from: the suggested broker id when present, else the master, else any replica. */
+  readAddr(brokerName: string, brokerId = 0): string | undefined {
+    const addrs = this.brokerAddrs.get(brokerName);
+    if (addrs === undefined) return undefined;
+    return addrs[String(brokerId)] ?? addrs[masterId] ?? Object.values(addrs)[0];
+  }
+
+  /** Every known broker address; masters only when `mastersOnly`. */
+  allBrokerAddrs(mastersOnly = false): string[] {
+    const out = new Set<string>();
+    for (const addrs of this.brokerAddrs.values()) {
+      for (const [id, addr] of Object.entries(addrs)) if (!mastersOnly || id === masterId) out.add(addr);
+    }
+    return [...out];
+  }
+
+  heartbeatData(): HeartbeatData {
+    return {
+      clientID: this.clientId,
+      producerDataSet: [...this.producers.keys()].map((groupName) => ({ groupName })),
+      consumerDataSet: [...this.consumers.values()].map((c) => c.consumerData()),
+    };
+  }
+
+  /** HEART_BEAT to every broker (masters only when there are no consumers). */
+  async sendHeartbeatToAll(): Promise<void> {
+    if (this.closed) return;
+    const data = this.heartbeatData();
+    if (data.producerDataSet.length === 0 && data.consumerDataSet.length === 0) return;
+    const addrs = this.allBrokerAddrs(data.consumerDataSet.length === 0);
+    const results = await Promise.allSettled(addrs.map((addr) => this.api.heartbeat(addr, data)));
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'rejected') log.debug('heartbeat failed', { broker: addrs[i], err: r.reason });
+    }
+  }
+
+  /** Rebalances every consumer now; concurrent calls coalesce into one extra run. */
+  async rebalanceNow(): Promise<void> {
+    if (this.closed) return;
+    if (this.rebalancing !== undefined) {
+      this.rebalanceAgain = true;
+      return this.rebalancing;
+    }
+    this.rebalancing = (async () => {
+      do {
+        this.rebalanceAgain = false;
+        for (const c of [...this.consumers.values()]) {
+          await c
+            .doRebalance()
+            .catch((err) => log.warn('rebalance failed', { group: c.consumerData().groupName, err }));
+        }
+      } while (this.rebalanceAgain && !this.closed);
+    })().finally(() => {
+      this.rebalancing = undefined;
+    });
+    return this.rebalancing;
+  }
+
+  /** Schedules a rebalance on the next tick (the broker's change notice is oneway). */
+  rebalanceSoon(): void {
+    setImmediate(() => {
+      this.rebalanceNow().catch(() => undefined);
+    });
+  }
+}

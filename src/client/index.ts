@@ -1,0 +1,27 @@
+/** Public surface of the tsrocket client SDK. */
+export {
+  type AllocateStrategy,
+  AllocateStrategyName,
+  allocateAveragely,
+  allocateAveragelyByCircle,
+  allocateConsistentHash,
+} from './allocate.js';
+export { ClientInstance, type ClientOptions } from './client-instance.js';
+export { ConsumeResult, type MessageHandler } from './consume-service.js';
+export { ConsumeFromWhere, MessageModel } from './heartbeat.js';
+export { bodyBytesMaxDefault, compressBodyBytesMinDefault, type Message } from './message.js';
+export type { MessageQueue } from './message-queue.js';
+export { createUniqId, parseUniqId } from './msg-id.js';
+export {
+  Producer,
+  type ProducerOptions,
+  type SendCallback,
+  type SendOptions,
+  type SendResult,
+  SendStatus,
+} from './producer.js';
+export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';
+export { PushConsumer, type PushConsumerOptions } from './push-consumer.js';
+export { type QueueSelector, selectByHash, selectRandom } from './queue-selector.js';
+export type { ReceivedMessage } from './received-message.js';
+export { type BackoffPolicy, RetriesExhaustedError } from './retry.js';

@@ -1,0 +1,105 @@
+/**
+ * The message a user sends, its validation, and its wire form (properties string, sysFlag, compressed body).
+ */
+import { deflateSync } from 'node:zlib';
+import { InvalidArgumentError } from '../common/errors.js';
+import { SysFlag } from '../common/message.js';
+import { encodeProperties, Prop } from '../common/properties.js';
+import { checkTopicName, isSystemTopic } from '../common/validate.js';
+import { createUniqId } from './msg-id.js';
+
+/** A message to send. */
+export interface Message {
+  topic: string;
+  /** Strings are sent as UTF-8. */
+  body: Buffer | string;
+  /** One tag; consumers filter on it ("TagA", subscribed as "TagA || TagB"). */
+  tags?: string | undefined;
+  /** Business keys, indexed by the broker for query by key. */
+  keys?: string | string[] | undefined;
+  /** User properties. */
+  properties?: Record<string, string> | undefined;
+  /** Delay level 1-18 (1s 5s 10s 30s 1m … 2h); 0 or absent = deliver now. */
+  delayTimeLevel?: number | undefined;
+  /** Opaque int kept with the message. */
+  flag?: number | undefined;
+}
+
+/** Largest body a producer accepts (RocketMQ's maxMessageSize, 4 MiB). */
+export const bodyBytesMaxDefault = 4 * 1024 * 1024;
+/** Bodies of at least this many bytes are zlib-compressed (compressMsgBodyOverHowmuch). */
+export const compressBodyBytesMinDefault = 4 * 1024;
+/** Largest encoded properties string (bytes). */
+export const propertiesBytesMax = 32 * 1024;
+export const delayLevelMax = 18;
+
+/** Keys joined by this separator go into the KEYS property. */
+const keySeparator = ' ';
+
+/** Throws InvalidArgumentError naming what is wrong with `msg`. */
+export function validateMessage(msg: Message, bodyBytesMax = bodyBytesMaxDefault): void {
+  if (msg === null || typeof msg !== 'object') throw new InvalidArgumentError('message must be an object');
+  if (typeof msg.topic !== 'string') throw new InvalidArgumentError('message topic must be a string');
+  const problem = checkTopicName(msg.topic);
+  if (problem !== undefined) throw new InvalidArgumentError(`invalid message topic: ${problem}`);
+  if (isSystemTopic(msg.topic)) throw new InvalidArgumentError(`topic '${msg.topic}' is a system topic`);
+  if (msg.body === undefined || msg.body === null) throw new InvalidArgumentError('message body is missing');
+  const bodyBytes = typeof msg.body === 'string' ? Buffer.byteLength(msg.body) : msg.body.length;
+  if (bodyBytes === 0) throw new InvalidArgumentError('message body is empty');
+  if (bodyBytes > bodyBytesMax) {
+    throw new InvalidArgumentError(`message body is ${bodyBytes} bytes, over the limit of ${bodyBytesMax} bytes`);
+  }
+  if (msg.tags !== undefined && (typeof msg.tags !== 'string' || msg.tags.includes('||'))) {
+    throw new InvalidArgumentError(`message tags must be one tag without '||': ${String(msg.tags)}`);
+  }
+  const level = msg.delayTimeLevel;
+  if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > delayLevelMax)) {
+    throw new InvalidArgumentError(`delayTimeLevel must be an integer 0-${delayLevelMax}, got ${level}`);
+  }
+}
+
+/** A message ready for the send header: what SEND_MESSAGE_V2 carries. */
+export interface WireMessage {
+  topic: string;
+  body: Buffer;
+  /** Properties including UNIQ_KEY, TAGS, KEYS, WAIT, DELAY. */
+  properties: Map<string, string>;
+  sysFlag: number;
+  flag: number;
+  uniqId: string;
+}
+
+export function bodyBuffer(body: Buffer | string): Buffer {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+}
+
+/** The properties RocketMQ's Message puts in its map, in its order, with a fresh UNIQ_KEY. */
+export function messageProperties(msg: Message, uniqId = createUniqId()): Map<string, string> {
+  const props = new Map<string, string>();
+  if (msg.properties !== undefined) for (const [k, v] of Object.entries(msg.properties)) props.set(k, String(v));
+  if (msg.tags !== undefined && msg.tags !== '') props.set(Prop.tags, msg.tags);
+  const keys = typeof msg.keys === 'string' ? [msg.keys] : (msg.keys ?? []);
+  if (keys.length > 0) props.set(Prop.keys, keys.join(keySeparator));
+  if (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0)
+    props.set(Prop.delayLevel, String(msg.delayTimeLevel));
+  if (!props.has(Prop.waitStoreMsgOk)) props.set(Prop.waitStoreMsgOk, 'true');
+  props.set(Prop.uniqKey, uniqId);
+  return props;
+}
+
+/** Builds the wire form: UNIQ_KEY assigned, body compressed (sysFlag bit 0) when large enough. */
+export function toWireMessage(msg: Message, compressBodyBytesMin = compressBodyBytesMinDefault): WireMessage {
+  const uniqId = msg.properties?.[Prop.uniqKey] ?? createUniqId();
+  const properties = messageProperties(msg, uniqId);
+  if (Buffer.byteLength(encodeProperties(properties)) > propertiesBytesMax) {
+    throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
+  }
+  let body = bodyBuffer(msg.body);
+  let sysFlag = 0;
+  if (body.length >= compressBodyBytesMin) {
+    // Java's Deflater default level for RocketMQ 4.x producers is 5; any zlib level inflates the same.
+    body = deflateSync(body, { level: 5 });
+    sysFlag |= SysFlag.compressed;
+  }
+  return { topic: msg.topic, body, properties, sysFlag, flag: msg.flag ?? 0, uniqId };
+}

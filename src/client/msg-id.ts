@@ -1,0 +1,67 @@
+/**
+ * Client-side message ids (the UNIQ_KEY property), laid out like RocketMQ's MessageClientIDSetter:
+ * IPv4 4 bytes + pid 2 bytes + a per-process random int 4 bytes, then milliseconds since the start of the
+ * current month 4 bytes + a wrapping counter 2 bytes — 16 bytes as 32 upper-case hex characters.
+ */
+import { randomBytes } from 'node:crypto';
+import { localIPv4 } from './local-address.js';
+
+const fixedBytes = 10;
+
+let fixedPrefix: Buffer | undefined;
+let counter = 0;
+let monthStartMs = 0;
+let nextMonthStartMs = 0;
+
+function prefix(): Buffer {
+  if (fixedPrefix === undefined) {
+    const buf = Buffer.alloc(fixedBytes);
+    const parts = localIPv4().split('.').map(Number);
+    for (let i = 0; i < 4; i++) buf[i] = parts[i] ?? 0;
+    buf.writeUInt16BE(process.pid & 0xffff, 4);
+    // RocketMQ uses the class loader's hash here: any per-process value that separates two clients on one host.
+    randomBytes(4).copy(buf, 6);
+    fixedPrefix = buf;
+  }
+  return fixedPrefix;
+}
+
+function refreshMonth(nowMs: number): void {
+  const d = new Date(nowMs);
+  monthStartMs = new Date(d.getFullYear(), d.getMonth(), 1).getTime();
+  nextMonthStartMs = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
+}
+
+/** A new UNIQ_KEY: 32 upper-case hex characters, unique per process and sortable by time within a month. */
+export function createUniqId(nowMs: number = Date.now()): string {
+  if (nowMs >= nextMonthStartMs || nowMs < monthStartMs) refreshMonth(nowMs);
+  const buf = Buffer.allocUnsafe(16);
+  prefix().copy(buf, 0);
+  buf.writeUInt32BE((nowMs - monthStartMs) >>> 0, fixedBytes);
+  buf.writeUInt16BE(counter, fixedBytes + 4);
+  counter = (counter + 1) & 0xffff;
+  return buf.toString('hex').toUpperCase();
+}
+
+/** What a UNIQ_KEY carries: the producer's IPv4, its pid (low 16 bits) and the creation time (ms). */
+export interface UniqIdInfo {
+  ip: string;
+  pid: number;
+  timestampMs: number;
+}
+
+/** Reads a 32-hex UNIQ_KEY; `undefined` when the id is not in that format. */
+export function parseUniqId(id: string): UniqIdInfo | undefined {
+  if (!/^[0-9A-Fa-f]{32}$/.test(id)) return undefined;
+  const buf = Buffer.from(id, 'hex');
+  const offsetMs = buf.readUInt32BE(fixedBytes);
+  // Month start in the local time zone, as the producer computed it (taken from "now": ids are short-lived).
+  const now = new Date();
+  let start = new Date(now.getFullYear(), now.getMonth(), 1).getTime();
+  if (start + offsetMs > now.getTime() + 60_000) start = new Date(now.getFullYear(), now.getMonth() - 1, 1).getTime();
+  return {
+    ip: `${buf[0]}.${buf[1]}.${buf[2]}.${buf[3]}`,
+    pid: buf.readUInt16BE(4),
+    timestampMs: start + offsetMs,
+  };
+}

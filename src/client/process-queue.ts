@@ -1,0 +1,83 @@
+/**
+ * Per-queue bookkeeping of a push consumer (RocketMQ's ProcessQueue): messages pulled but not yet consumed,
+ * their count and bytes for flow control, and the offset that is safe to commit — the smallest offset still
+ * in flight, or one past the largest seen when nothing is in flight.
+ */
+
+/** Pulling a queue pauses while it caches more than this many messages (RocketMQ's pullThresholdForQueue). */
+export const cachedMessagesMaxDefault = 1000;
+/** … or more than this many body bytes (pullThresholdSizeForQueue, 100 MiB). */
+export const cachedBytesMaxDefault = 100 * 1024 * 1024;
+
+export interface OffsetMessage {
+  queueOffset: bigint;
+  body: Buffer;
+}
+
+export class ProcessQueue<M extends OffsetMessage = OffsetMessage> {
+  /** Set when the queue is taken away by a rebalance or the consumer stops; pulls and commits then stop. */
+  dropped = false;
+  /** Last time a pull returned (ms); informational. */
+  lastPullMs = Date.now();
+  // Insertion order is offset order (pulls return ascending offsets), so the first key is the smallest.
+  private readonly inFlight = new Map<bigint, M>();
+  private bytes = 0;
+  private maxOffset = -1n;
+
+  get count(): number {
+    return this.inFlight.size;
+  }
+
+  get cachedBytes(): number {
+    return this.bytes;
+  }
+
+  /** Largest offset ever added, -1 when none. */
+  get maxSeenOffset(): bigint {
+    return this.maxOffset;
+  }
+
+  /** Adds pulled messages; offsets at or below the largest seen are ignored (a re-pull after a race). */
+  add(msgs: readonly M[]): M[] {
+    const added: M[] = [];
+    for (const m of msgs) {
+      if (m.queueOffset <= this.maxOffset) continue;
+      this.inFlight.set(m.queueOffset, m);
+      this.bytes += m.body.length;
+      this.maxOffset = m.queueOffset;
+      added.push(m);
+    }
+    return added;
+  }
+
+  /**
+   * Removes consumed messages and returns the offset to commit: the smallest one still in flight, or
+   * max seen + 1 when the queue is drained; -1 when nothing was ever added.
+   */
+  remove(msgs: readonly M[]): bigint {
+    for (const m of msgs) {
+      const had = this.inFlight.get(m.queueOffset);
+      if (had !== undefined) {
+        this.inFlight.delete(m.queueOffset);
+        this.bytes -= had.body.length;
+      }
+    }
+    return this.commitOffset();
+  }
+
+  /** The offset that is safe to commit now (see remove). */
+  commitOffset(): bigint {
+    for (const first of this.inFlight.keys()) return first;
+    return this.maxOffset < 0n ? -1n : this.maxOffset + 1n;
+  }
+
+  /** True when pulling should pause (cache over either limit). */
+  isOverLimit(messagesMax = cachedMessagesMaxDefault, bytesMax = cachedBytesMaxDefault): boolean {
+    return this.inFlight.size > messagesMax || this.bytes > bytesMax;
+  }
+
+  clear(): void {
+    this.inFlight.clear();
+    this.bytes = 0;
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * Producer (RocketMQ's DefaultMQProducer): sync, async, oneway and batch sends over SEND_MESSAGE_V2 /
+ * SEND_BATCH_MESSAGE, with queue selection for ordered messages, retries on another broker, an overall send
+ * timeout and latency-based broker avoidance.
+ */
+import { TsRocketError } from '../common/errors.js';
+import { encodeProperties, Prop } from '../common/properties.js';
+import { assertGroupName } from '../common/validate.js';
+import { ResponseCode } from '../remoting/codes.js';
+import { RemotingTimeoutError } from '../remoting/errors.js';
+import { encodeBatch } from './batch.js';
+import { type SendHeader, type SendResponse, SendStatus } from './client-api.js';
+import { ClientInstance, type ClientOptions } from './client-instance.js';
+import { FaultStrategy } from './fault-strategy.js';
+import {
+  bodyBytesMaxDefault,
+  compressBodyBytesMinDefault,
+  type Message,
+  toWireMessage,
+  validateMessage,
+} from './message.js';
+import type { MessageQueue } from './message-queue.js';
+import { type QueueSelector, selectByHash } from './queue-selector.js';
+import { type BackoffPolicy, withRetries } from './retry.js';
+import { publishQueues } from './route.js';
+
+export { SendStatus } from './client-api.js';
+
+export interface ProducerOptions extends ClientOptions {
+  /** Producer group; `DEFAULT_PRODUCER` when absent. */
+  group?: string;
+  /** Overall budget of one send, all retries included (ms). Default 3000. */
+  sendTimeoutMs?: number;
+  /** Extra attempts (on another broker) after a retriable failure. Default 2. */
+  retryTimesWhenSendFailed?: number;
+  /** Also retry when the broker stored the message but not durably/replicated (status ≠ SEND_OK). */
+  retryAnotherBrokerWhenNotStoreOk?: boolean;
+  /** Bodies of at least this many bytes are zlib-compressed. Default 4096. */
+  compressBodyBytesMin?: number;
+  /** Largest body accepted. Default 4 MiB. */
+  bodyBytesMax?: number;
+  /** Avoid brokers that were slow or failing for a while. Default true. */
+  sendLatencyFaultEnable?: boolean;
+  /** Back-off between attempts. */
+  backoff?: BackoffPolicy;
+}
+
+/** Where to send: a sharding key (ordered messages), a selector function, or an exact queue. */
+export interface SendOptions {
+  shardingKey?: string;
+  selector?: QueueSelector;
+  /** Passed to `selector`. */
+  arg?: unknown;
+  queue?: MessageQueue;
+  /** Overrides the producer's sendTimeoutMs. */
+  timeoutMs?: number;
+}
+
+export interface SendResult {
+  status: SendStatus;
+  /** UNIQ_KEY of the message (comma-separated for a batch). */
+  msgId: string;
+  /** Broker-assigned offsetMsgId(s). */
+  offsetMsgId: string;
+  messageQueue: MessageQueue;
+  queueOffset: bigint;
+  transactionId?: string | undefined;
+}
+
+export type SendCallback = (err: Error | null, result?: SendResult) => void;
+
+type SendMode = 'sync' | 'oneway';
+
+interface Outgoing {
+  topic: string;
+  body: Buffer;
+  properties: Map<string, string>;
+  sysFlag: number;
+  flag: number;
+  batch: boolean;
+  msgId: string;
+}
+
+export class Producer {
+  readonly group: string;
+  private readonly opts: ProducerOptions;
+  private readonly fault: FaultStrategy;
+  private instance: ClientInstance | undefined;
+  private sendWhichQueue = Math.floor(Math.random() * 1024);
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(opts: ProducerOptions) {
+    this.opts = opts;
+    this.group = opts.group ?? 'DEFAULT_PRODUCER';
+    assertGroupName(this.group);
+    this.fault = new FaultStrategy(opts.sendLatencyFaultEnable ?? true);
+  }
+
+  /** Joins the shared client instance and announces the group to brokers on the next heartbeat. */
+  async start(): Promise<void> {
+    if (this.instance !== undefined) return;
+    this.instance = ClientInstance.acquire(this.opts);
+    this.instance.registerProducer(this.group);
+  }
+
+  /** Waits for async sends, unregisters the group and releases the instance. */
+  async shutdown(): Promise<void> {
+    const inst = this.instance;
+    if (inst === undefined) return;
+    await Promise.allSettled([...this.inFlight]);
+    this.instance = undefined;
+    await inst.unregister('producer', this.group);
+    await inst.release();
+  }
+
+  /** Sends one message (or a batch of messages of one topic) and resolves when the broker answered. */
+  send(msg: Message | readonly Message[], options?: SendOptions): Promise<SendResult>;
+  /** Sends asynchronously and reports through `callback`. */
+  send(msg: Message, callback: SendCallback): void;
+  send(msg: Message | readonly Message[], arg?: SendOptions | SendCallback): Promise<SendResult> | undefined {
+    if (typeof arg === 'function') {
+      this.sendAsync(msg as Message, undefined, arg);
+      return undefined;
+    }
+    return this.track(
+      Array.isArray(msg) ? this.sendBatch(msg, arg ?? {}) : this.sendOne(msg as Message, arg ?? {}, 'sync'),
+    );
+  }
+
+  /** Starts a send without waiting; the result goes to `callback` or the returned promise. */
+  sendAsync(msg: Message, options?: SendOptions, callback?: SendCallback): Promise<SendResult> {
+    const p = this.track(this.sendOne(msg, options ?? {}, 'sync'));
+    if (callback !== undefined) {
+      p.then(
+        (r) => callback(null, r),
+        (err: Error) => callback(err),
+      );
+    }
+    return p;
+  }
+
+  /** Writes the message to one broker without waiting for an answer (no retries, no result). */
+  async sendOneway(msg: Message, options: SendOptions = {}): Promise<void> {
+    await this.track(this.sendOne(msg, options, 'oneway'));
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    const done = () => this.inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private requireInstance(): ClientInstance {
+    if (this.instance === undefined) throw new TsRocketError(`producer ${this.group} is not started`);
+    return this.instance;
+  }
+
+  private async sendOne(msg: Message, options: SendOptions, mode: SendMode): Promise<SendResult> {
+    validateMessage(msg, this.opts.bodyBytesMax ?? bodyBytesMaxDefault);
+    const wire = toWireMessage(msg, this.opts.compressBodyBytesMin ?? compressBodyBytesMinDefault);
+    const out: Outgoing = { ...wire, batch: false, msgId: wire.uniqId };
+    if (options.shardingKey !== undefined) out.properties.set(Prop.shardingKey, options.shardingKey);
+    return this.dispatch(out, msg, options, mode);
+  }
+
+  private async sendBatch(msgs: readonly Message[], options: SendOptions): Promise<SendResult> {
+    const batch = encodeBatch(msgs, this.opts.bodyBytesMax ?? bodyBytesMaxDefault);
+    const properties = new Map([[Prop.waitStoreMsgOk, 'true']]);
+    const out: Outgoing = {
+      topic: batch.topic,
+      body: batch.body,
+      properties,
+      sysFlag: 0,
+      flag: 0,
+      batch: true,
+      msgId: batch.uniqIds.join(','),
+    };
+    return this.dispatch(out, msgs[0] as Message, options, 'sync');
+  }
+
+  private async dispatch(out: Outgoing, msg: Message, options: SendOptions, mode: SendMode): Promise<SendResult> {
+    const inst = this.requireInstance();
+    const timeoutMs = options.timeoutMs ?? this.opts.sendTimeoutMs ?? 3000;
+    const deadlineMs = Date.now() + timeoutMs;
+    const queues = await this.queuesOf(inst, out.topic);
+    const fixed =
+      options.queue ??
+      (options.selector !== undefined
+        ? options.selector(queues, msg, options.arg)
+        : options.shardingKey !== undefined
+          ? selectByHash(queues, msg, options.shardingKey)
+          : undefined);
+    if (fixed !== undefined) {
+      // Ordered sends stay on their queue: no retry elsewhere.
+      return this.sendToQueue(inst, out, fixed, mode, deadlineMs);
+    }
+    let lastBroker: string | undefined;
+    const attempts = mode === 'oneway' ? 1 : 1 + (this.opts.retryTimesWhenSendFailed ?? 2);
+    const run = (_attempt: number) => {
+      const mq = this.selectQueue(queues, lastBroker);
+      lastBroker = mq.brokerName;
+      return this.sendToQueue(inst, out, mq, mode, deadlineMs);
+    };
+    return withRetries(run, { what: `send to topic ${out.topic}`, attempts, deadlineMs, backoff: this.opts.backoff });
+  }
+
+  private async queuesOf(inst: ClientInstance, topic: string): Promise<MessageQueue[]> {
+    const route = await inst.route(topic);
+    const queues = route === undefined ? [] : publishQueues(topic, route);
+    if (queues.length === 0) {
+      throw new TsRocketError(
+        `no route info of topic ${topic}: create it first (or enable auto-create on the broker)`,
+        {
+          code: ResponseCode.TOPIC_NOT_EXIST,
+        },
+      );
+    }
+    return queues;
+  }
+
+  /** Round-robin over queues, skipping avoided brokers and the broker that just failed while others remain. */
+  private selectQueue(queues: readonly MessageQueue[], lastBroker: string | undefined): MessageQueue {
+    const start = this.sendWhichQueue++;
+    const at = (i: number) => queues[(start + i) % queues.length] as MessageQueue;
+    for (let i = 0; i < queues.length; i++) {
+      const mq = at(i);
+      if (mq.brokerName !== lastBroker && this.fault.isAvailable(mq.brokerName)) return mq;
+    }
+    for (let i = 0; i < queues.length; i++) if (this.fault.isAvailable(at(i).brokerName)) return at(i);
+    const least = this.fault.leastBad(
+      new Set(queues.filter((q) => q.brokerName !== lastBroker).map((q) => q.brokerName)),
+    );
+    for (let i = 0; i < queues.length; i++) if (at(i).brokerName === least) return at(i);
+    return at(0);
+  }
+
+  private async sendToQueue(
+    inst: ClientInstance,
+    out: Outgoing,
+    mq: MessageQueue,
+    mode: SendMode,
+    deadlineMs: number,
+  ): Promise<SendResult> {
+    const remainingMs = deadlineMs - Date.now();
+    if (remainingMs <= 0)
+      throw new RemotingTimeoutError(`send to topic ${out.topic} timed out before reaching ${mq.brokerName}`);
+    let addr = inst.masterAddr(mq.brokerName);
+    if (addr === undefined) {
+      await inst.updateRoute(out.topic);
+      addr = inst.masterAddr(mq.brokerName);
+    }
+    if (addr === undefined)
+      throw new TsRocketError(`broker ${mq.brokerName} has no master address`, { retriable: true });
+    const properties = new Map(out.properties);
+    let reconsumeTimes = 0;
+    let maxReconsumeTimes: number | undefined;
+    if (out.topic.startsWith('%RETRY%')) {
+      // Retry messages carry their counters in the header, not as properties.
+      reconsumeTimes = Number(properties.get(Prop.reconsumeTime) ?? 0);
+      const max = properties.get(Prop.maxReconsumeTimes);
+      maxReconsumeTimes = max === undefined ? undefined : Number(max);
+      properties.delete(Prop.reconsumeTime);
+      properties.delete(Prop.maxReconsumeTimes);
+    }
+    const header: SendHeader = {
+      producerGroup: this.group,
+      topic: out.topic,
+      queueId: mq.queueId,
+      sysFlag: out.sysFlag,
+      bornTimestamp: Date.now(),
+      flag: out.flag,
+      properties: encodeProperties(properties),
+      reconsumeTimes,
+      maxReconsumeTimes,
+      batch: out.batch,
+      brokerName: mq.brokerName,
+    };
+    const started = Date.now();
+    let resp: SendResponse | undefined;
+    try {
+      resp = await inst.api.send(addr, header, out.body, remainingMs, mode === 'oneway');
+    } catch (err) {
+      this.fault.update(mq.brokerName, Date.now() - started, err instanceof TsRocketError && err.retriable);
+      throw err;
+    }
+    this.fault.update(mq.brokerName, Date.now() - started, false);
+    if (resp === undefined) {
+      return { status: SendStatus.SEND_OK, msgId: out.msgId, offsetMsgId: '', messageQueue: mq, queueOffset: -1n };
+    }
+    if (resp.status !== SendStatus.SEND_OK && this.opts.retryAnotherBrokerWhenNotStoreOk) {
+      throw new TsRocketError(`broker ${mq.brokerName} answered ${resp.status}`, { retriable: true });
+    }
+    return {
+      status: resp.status,
+      msgId: out.msgId,
+      offsetMsgId: resp.offsetMsgId,
+      messageQueue: { topic: out.topic, brokerName: mq.brokerName, queueId: resp.queueId },
+      queueOffset: resp.queueOffset,
+      transactionId: resp.transactionId,
+    };
+  }
+}

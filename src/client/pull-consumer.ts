@@ -1,0 +1,357 @@
+/**
+ * PullConsumer (RocketMQ's DefaultLitePullConsumer): `assign()` queues or `subscribe()` to topics (the group
+ * then rebalances them), and `poll()` messages that background pulls buffered. `seek()` moves a queue,
+ * `commit()` stores what poll() returned, and auto-commit does so periodically. It is also an async iterable.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TsRocketError } from '../common/errors.js';
+import { createLogger } from '../common/log.js';
+import { assertGroupName, assertTopicName } from '../common/validate.js';
+import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from './allocate.js';
+import { PullFlag, PullStatus } from './client-api.js';
+import { ClientInstance, type ClientOptions } from './client-instance.js';
+import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
+import { compareQueues, type MessageQueue, queueKey } from './message-queue.js';
+import { BrokerOffsetStore } from './offset-store.js';
+import { Rebalancer } from './rebalancer.js';
+import { type ReceivedMessage, toReceivedMessage } from './received-message.js';
+import { subscribeQueues } from './route.js';
+import { computeStartOffset } from './start-offset.js';
+import { buildSubscription, type SubscriptionData, subAll, tagMatches } from './subscription.js';
+
+const log = createLogger('client.pull');
+
+export interface PullConsumerOptions extends ClientOptions {
+  group: string;
+  consumeFromWhere?: ConsumeFromWhere;
+  consumeTimestampMs?: number;
+  allocateStrategy?: AllocateStrategyName | AllocateStrategy;
+  /** Commit polled offsets every autoCommitIntervalMs and at shutdown. Default true. */
+  autoCommit?: boolean;
+  autoCommitIntervalMs?: number;
+  /** Messages per pull. Default 32. */
+  pullBatchSize?: number;
+  /** Background pulls pause while this many messages wait to be polled. Default 10000. */
+  bufferedMessagesMax?: number;
+  /** Broker-side hold of an empty pull (ms). Default 5000. */
+  suspendTimeoutMs?: number;
+  /** Default poll() timeout (ms). Default 5000. */
+  pollTimeoutMs?: number;
+}
+
+interface QueueState {
+  mq: MessageQueue;
+  /** Next offset to pull. */
+  pullOffset: bigint;
+  /** Offset after the last message poll() returned: what commit() stores. */
+  consumedOffset: bigint;
+  /** Bumped by seek/unassign: results of older pulls are discarded. */
+  generation: number;
+}
+
+interface Batch {
+  key: string;
+  generation: number;
+  msgs: ReceivedMessage[];
+}
+
+export class PullConsumer implements AsyncIterable<ReceivedMessage> {
+  readonly group: string;
+  private readonly opts: PullConsumerOptions;
+  private readonly states = new Map<string, QueueState>();
+  private readonly subs = new Map<string, SubscriptionData>();
+  private readonly buffer: Batch[] = [];
+  private buffered = 0;
+  private readonly waiters = new Set<() => void>();
+  private instance: ClientInstance | undefined;
+  private offsets: BrokerOffsetStore | undefined;
+  private rebalancer: Rebalancer | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private mode: 'none' | 'assign' | 'subscribe' = 'none';
+
+  constructor(opts: PullConsumerOptions) {
+    assertGroupName(opts.group);
+    this.opts = opts;
+    this.group = opts.group;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const inst = ClientInstance.acquire(this.opts);
+    this.instance = inst;
+    this.offsets = new BrokerOffsetStore(inst, this.group);
+    this.running = true;
+    this.rebalancer = new Rebalancer(
+      inst,
+      this.group,
+      MessageModel.CLUSTERING,
+      strategyByName(this.opts.allocateStrategy ?? 'averagely'),
+      {
+        added: async (mq) => {
+          await this.addQueue(mq);
+          return true;
+        },
+        removed: async (mq) => this.removeQueue(mq),
+      },
+    );
+    inst.registerConsumer(this.group, {
+      consumerData: () => this.consumerData(),
+      doRebalance: async () => {
+        if (this.mode === 'subscribe' && this.running) await this.rebalancer?.rebalance([...this.subs.keys()]);
+      },
+      topics: () => [...new Set([...this.subs.keys(), ...[...this.states.values()].map((s) => s.mq.topic)])],
+    });
+    if (this.opts.autoCommit ?? true) {
+      this.commitTimer = setInterval(() => {
+        this.commit().catch(() => undefined);
+      }, this.opts.autoCommitIntervalMs ?? 5000);
+      this.commitTimer.unref();
+    }
+    if (this.mode === 'subscribe') await this.joinGroup();
+    else if (this.mode === 'assign') for (const s of this.states.values()) this.startQueue(s);
+  }
+
+  /** Commits (when auto-commit is on), leaves the group and closes connections. */
+  async shutdown(): Promise<void> {
+    const inst = this.instance;
+    if (!this.running || inst === undefined) return;
+    clearInterval(this.commitTimer);
+    if (this.opts.autoCommit ?? true) await this.commit();
+    this.running = false;
+    for (const wake of this.waiters) wake();
+    await inst.unregister('consumer', this.group);
+    await inst.release();
+    this.instance = undefined;
+  }
+
+  /** Readable queues of a topic, from its route. */
+  async fetchMessageQueues(topic: string): Promise<MessageQueue[]> {
+    const inst = this.requireInstance();
+    const route = await inst.updateRoute(topic);
+    if (route === undefined) throw new TsRocketError(`no route info of topic ${topic}`);
+    return subscribeQueues(topic, route).sort(compareQueues);
+  }
+
+  /** Consumes exactly these queues (no group rebalance); replaces an earlier assignment. */
+  async assign(queues: readonly MessageQueue[]): Promise<void> {
+    if (this.mode === 'subscribe') throw new TsRocketError('assign() cannot be mixed with subscribe()');
+    this.mode = 'assign';
+    const keep = new Set(queues.map(queueKey));
+    for (const s of [...this.states.values()]) if (!keep.has(queueKey(s.mq))) this.removeQueue(s.mq);
+    for (const mq of queues) if (!this.states.has(queueKey(mq))) await this.addQueue(mq);
+  }
+
+  /** Subscribes to a topic; the group's members share its queues. */
+  async subscribe(topic: string, tagExpression = subAll): Promise<void> {
+    if (this.mode === 'assign') throw new TsRocketError('subscribe() cannot be mixed with assign()');
+    assertTopicName(topic);
+    this.mode = 'subscribe';
+    this.subs.set(topic, buildSubscription(topic, tagExpression));
+    if (this.running) await this.joinGroup();
+  }
+
+  /** Queues currently consumed. */
+  assignment(): MessageQueue[] {
+    return [...this.states.values()].map((s) => s.mq).sort(compareQueues);
+  }
+
+  /** Waits up to `timeoutMs` for messages and returns those of one pull (empty on timeout). */
+  async poll(timeoutMs = this.opts.pollTimeoutMs ?? 5000): Promise<ReceivedMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.running) {
+      const batch = this.buffer.shift();
+      if (batch !== undefined) {
+        this.buffered -= batch.msgs.length;
+        const state = this.states.get(batch.key);
+        if (state === undefined || state.generation !== batch.generation) continue;
+        const last = batch.msgs[batch.msgs.length - 1] as ReceivedMessage;
+        state.consumedOffset = last.queueOffset + 1n;
+        return batch.msgs;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(t);
+          this.waiters.delete(wake);
+          resolve();
+        };
+        const t = setTimeout(wake, left);
+        this.waiters.add(wake);
+      });
+    }
+    return [];
+  }
+
+  /** Next poll() of this queue starts at `offset`. */
+  seek(mq: MessageQueue, offset: bigint | number): void {
+    const state = this.states.get(queueKey(mq));
+    if (state === undefined) throw new TsRocketError(`queue ${queueKey(mq)} is not assigned to this consumer`);
+    const next = BigInt(offset);
+    if (next < 0n) throw new TsRocketError(`seek offset must be ≥ 0, got ${next}`);
+    state.generation++;
+    state.pullOffset = next;
+    state.consumedOffset = next;
+    this.startQueue(state);
+  }
+
+  async seekToBegin(mq: MessageQueue): Promise<void> {
+    const addr = await this.addrOf(mq);
+    this.seek(mq, await this.requireInstance().api.getMinOffset(addr, mq.topic, mq.queueId));
+  }
+
+  async seekToEnd(mq: MessageQueue): Promise<void> {
+    const addr = await this.addrOf(mq);
+    this.seek(mq, await this.requireInstance().api.getMaxOffset(addr, mq.topic, mq.queueId));
+  }
+
+  /** The committed offset stored by the broker for a queue, if any. */
+  async committed(mq: MessageQueue): Promise<bigint | undefined> {
+    return this.offsets?.storedOffset(mq);
+  }
+
+  /** Stores the offsets after everything poll() returned, for every consumed queue. */
+  async commit(): Promise<void> {
+    const offsets = this.offsets;
+    if (offsets === undefined) return;
+    for (const s of this.states.values()) offsets.update(s.mq, s.consumedOffset, false);
+    await offsets.persistAll([...this.states.values()].map((s) => s.mq));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    while (this.running) {
+      for (const msg of await this.poll(1000)) yield msg;
+    }
+  }
+
+  private requireInstance(): ClientInstance {
+    if (this.instance === undefined) throw new TsRocketError('pull consumer is not started');
+    return this.instance;
+  }
+
+  private async addrOf(mq: MessageQueue): Promise<string> {
+    const inst = this.requireInstance();
+    let addr = inst.masterAddr(mq.brokerName);
+    if (addr === undefined) {
+      await inst.updateRoute(mq.topic);
+      addr = inst.masterAddr(mq.brokerName);
+    }
+    if (addr === undefined) throw new TsRocketError(`broker ${mq.brokerName} has no known master`, { retriable: true });
+    return addr;
+  }
+
+  private consumerData(): ConsumerData {
+    return {
+      groupName: this.group,
+      consumeType: 'CONSUME_ACTIVELY',
+      messageModel: MessageModel.CLUSTERING,
+      consumeFromWhere: this.opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET,
+      subscriptionDataSet: [...this.subs.values()],
+      unitMode: false,
+    };
+  }
+
+  private async joinGroup(): Promise<void> {
+    const inst = this.requireInstance();
+    await Promise.allSettled([...this.subs.keys()].map((t) => inst.updateRoute(t)));
+    await inst.sendHeartbeatToAll();
+    await inst.rebalanceNow();
+  }
+
+  private async addQueue(mq: MessageQueue): Promise<void> {
+    const key = queueKey(mq);
+    const state: QueueState = { mq, pullOffset: -1n, consumedOffset: -1n, generation: 0 };
+    this.states.set(key, state);
+    if (this.running) this.startQueue(state);
+  }
+
+  private removeQueue(mq: MessageQueue): void {
+    const state = this.states.get(queueKey(mq));
+    if (state === undefined) return;
+    state.generation++;
+    this.states.delete(queueKey(mq));
+    if (this.opts.autoCommit ?? true) this.commitOne(state).catch(() => undefined);
+  }
+
+  private async commitOne(state: QueueState): Promise<void> {
+    if (this.offsets === undefined || state.consumedOffset < 0n) return;
+    this.offsets.update(state.mq, state.consumedOffset, false);
+    await this.offsets.persistAll([state.mq]);
+  }
+
+  private startQueue(state: QueueState): void {
+    if (!this.running) return;
+    this.pullLoop(state, state.generation).catch((err) =>
+      log.error('pull loop crashed', { queue: queueKey(state.mq), err }),
+    );
+  }
+
+  private async pullLoop(state: QueueState, generation: number): Promise<void> {
+    const key = queueKey(state.mq);
+    const live = () => this.running && this.states.get(key) === state && state.generation === generation;
+    const inst = this.requireInstance();
+    if (state.pullOffset < 0n) {
+      const from = this.opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
+      const start = await computeStartOffset(
+        inst,
+        this.offsets as BrokerOffsetStore,
+        state.mq,
+        from,
+        this.opts.consumeTimestampMs ?? Date.now(),
+      );
+      if (!live()) return;
+      state.pullOffset = start;
+      state.consumedOffset = start;
+    }
+    const suspendMs = this.opts.suspendTimeoutMs ?? 5000;
+    while (live()) {
+      if (this.buffered >= (this.opts.bufferedMessagesMax ?? 10_000)) {
+        await sleep(50);
+        continue;
+      }
+      const sub = this.subs.get(state.mq.topic) ?? buildSubscription(state.mq.topic, subAll, 0);
+      let result: Awaited<ReturnType<typeof inst.api.pull>>;
+      try {
+        const addr = await this.addrOf(state.mq);
+        result = await inst.api.pull(
+          addr,
+          {
+            consumerGroup: this.group,
+            topic: state.mq.topic,
+            queueId: state.mq.queueId,
+            queueOffset: state.pullOffset,
+            maxMsgNums: this.opts.pullBatchSize ?? 32,
+            sysFlag: PullFlag.suspend | PullFlag.subscription,
+            commitOffset: 0n,
+            suspendTimeoutMillis: suspendMs,
+            subscription: sub.subString,
+            subVersion: sub.subVersion,
+            expressionType: sub.expressionType,
+          },
+          suspendMs + 5000,
+        );
+      } catch (err) {
+        if (!live()) return;
+        log.debug('pull failed', { queue: key, err });
+        await sleep(1000);
+        continue;
+      }
+      if (!live()) return;
+      state.pullOffset = result.nextBeginOffset;
+      if (result.status === PullStatus.OFFSET_ILLEGAL) {
+        log.warn('pull offset moved by the broker', { queue: key, to: String(result.nextBeginOffset) });
+        state.consumedOffset = result.nextBeginOffset;
+        continue;
+      }
+      if (result.status !== PullStatus.FOUND) continue;
+      const msgs = result.messages
+        .filter((ext) => tagMatches(sub, ext.properties.get('TAGS')))
+        .map((ext) => toReceivedMessage(ext, state.mq.brokerName));
+      if (msgs.length === 0) continue;
+      this.buffer.push({ key, generation, msgs });
+      this.buffered += msgs.length;
+      for (const wake of [...this.waiters]) wake();
+    }
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * PushConsumer (RocketMQ's DefaultMQPushConsumer, concurrent mode): subscribe to topics with tag expressions,
+ * give it a handler, and it long-polls the queues this member owns, calls the handler with a concurrency
+ * limit, commits offsets, and redelivers failed messages through `%RETRY%<group>`.
+ */
+
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { TsRocketError } from '../common/errors.js';
+import { createLogger } from '../common/log.js';
+import { Prop } from '../common/properties.js';
+import { assertGroupName, assertTopicName, retryTopicOf } from '../common/validate.js';
+import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from './allocate.js';
+import { ClientInstance, type ClientOptions, uniqueInstanceName } from './client-instance.js';
+import { ConsumeService, type MessageHandler } from './consume-service.js';
+import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
+import { type MessageQueue, queueKey } from './message-queue.js';
+import { BrokerOffsetStore, LocalFileOffsetStore, type OffsetStore } from './offset-store.js';
+import { cachedBytesMaxDefault, cachedMessagesMaxDefault, ProcessQueue } from './process-queue.js';
+import { Producer } from './producer.js';
+import { runPullLoop } from './pull-loop.js';
+import { Rebalancer } from './rebalancer.js';
+import type { ReceivedMessage } from './received-message.js';
+import { computeStartOffset } from './start-offset.js';
+import { buildSubscription, type SubscriptionData } from './subscription.js';
+
+const log = createLogger('client.push');
+
+export interface PushConsumerOptions extends ClientOptions {
+  group: string;
+  /** CLUSTERING (default: each message to one member) or BROADCASTING (to every member). */
+  messageModel?: MessageModel;
+  /** Where a queue with no committed offset starts. Default CONSUME_FROM_LAST_OFFSET. */
+  consumeFromWhere?: ConsumeFromWhere;
+  /** For CONSUME_FROM_TIMESTAMP (ms since epoch); default 30 minutes ago. */
+  consumeTimestampMs?: number;
+  allocateStrategy?: AllocateStrategyName | AllocateStrategy;
+  /** Handlers running at once (RocketMQ's consumeThreadMax). Default 20. */
+  consumeConcurrency?: number;
+  /** Messages per pull. Default 32. */
+  pullBatchSize?: number;
+  /** Pulling a queue pauses above this many cached messages. Default 1000. */
+  pullThresholdForQueue?: number;
+  /** … or above this many cached body bytes. Default 100 MiB. */
+  pullThresholdBytesForQueue?: number;
+  /** Redeliveries before a message goes to `%DLQ%<group>`. Default 16. */
+  maxReconsumeTimes?: number;
+  /** Broker-side hold of an empty long poll (ms). Default 15000. */
+  suspendTimeoutMs?: number;
+  /** Offset commit period (ms). Default 5000. */
+  persistOffsetIntervalMs?: number;
+  /** Broadcasting offsets live under this directory. Default ~/.rocketmq_offsets. */
+  offsetStoreDir?: string;
+  /** Topic → tag expression, the same as calling subscribe(). */
+  subscriptions?: Record<string, string>;
+  handler?: MessageHandler;
+}
+
+export class PushConsumer {
+  readonly group: string;
+  readonly messageModel: MessageModel;
+  private readonly opts: PushConsumerOptions;
+  private readonly instanceName: string;
+  private readonly subs = new Map<string, SubscriptionData>();
+  private readonly queues = new Map<string, ProcessQueue<ReceivedMessage>>();
+  private handler: MessageHandler | undefined;
+  private instance: ClientInstance | undefined;
+  private offsets: OffsetStore | undefined;
+  private consume: ConsumeService | undefined;
+  private rebalancer: Rebalancer | undefined;
+  private retryProducer: Producer | undefined;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(opts: PushConsumerOptions) {
+    assertGroupName(opts.group);
+    this.opts = opts;
+    this.group = opts.group;
+    this.messageModel = opts.messageModel ?? MessageModel.CLUSTERING;
+    this.instanceName = opts.instanceName ?? uniqueInstanceName();
+    this.handler = opts.handler;
+    for (const [topic, expr] of Object.entries(opts.subscriptions ?? {})) this.subscribe(topic, expr);
+  }
+
+  /** Subscribes to `topic` with a tag expression ("*" or "TagA || TagB"); replaces an earlier one. */
+  subscribe(topic: string, tagExpression = '*'): this {
+    assertTopicName(topic);
+    this.subs.set(topic, buildSubscription(topic, tagExpression));
+    if (this.running) {
+      this.instance?.sendHeartbeatToAll().catch(() => undefined);
+      this.instance?.rebalanceSoon();
+    }
+    return this;
+  }
+
+  unsubscribe(topic: string): this {
+    this.subs.delete(topic);
+    return this;
+  }
+
+  /** Sets the handler; it may also be given in the constructor options. */
+  onMessage(handler: MessageHandler): this {
+    this.handler = handler;
+    return this;
+  }
+
+  /** Queues this member consumes now. */
+  assignedQueues(): MessageQueue[] {
+    return this.rebalancer?.assigned() ?? [];
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    if (this.handler === undefined) throw new TsRocketError('set a message handler (onMessage) before start()');
+    if (this.subs.size === 0) throw new TsRocketError('subscribe to at least one topic before start()');
+    if (this.messageModel === MessageModel.CLUSTERING) {
+      const retry = retryTopicOf(this.group);
+      if (!this.subs.has(retry)) this.subs.set(retry, buildSubscription(retry, '*'));
+    }
+    const clientOpts = { ...this.opts, instanceName: this.instanceName };
+    const inst = ClientInstance.acquire(clientOpts);
+    this.instance = inst;
+    this.offsets =
+      this.messageModel === MessageModel.BROADCASTING
+        ? new LocalFileOffsetStore(
+            join(
+              this.opts.offsetStoreDir ?? join(homedir(), '.rocketmq_offsets'),
+              this.opts.instanceName ?? 'DEFAULT',
+              this.group,
+              'offsets.json',
+            ),
+          )
+        : new BrokerOffsetStore(inst, this.group);
+    await this.offsets.load();
+    if (this.messageModel === MessageModel.CLUSTERING) {
+      this.retryProducer = new Producer({ ...clientOpts, group: 'CLIENT_INNER_PRODUCER' });
+      await this.retryProducer.start();
+    }
+    this.consume = new ConsumeService({
+      concurrency: this.opts.consumeConcurrency ?? 20,
+      handler: () => this.handler,
+      offsets: this.offsets,
+      sendBack: this.messageModel === MessageModel.CLUSTERING ? (msg) => this.sendBack(msg) : undefined,
+    });
+    this.rebalancer = new Rebalancer(
+      inst,
+      this.group,
+      this.messageModel,
+      strategyByName(this.opts.allocateStrategy ?? 'averagely'),
+      {
+        added: (mq) => this.addQueue(mq),
+        removed: (mq) => this.removeQueue(mq),
+      },
+    );
+    this.running = true;
+    inst.registerConsumer(this.group, {
+      consumerData: () => this.consumerData(),
+      doRebalance: () => this.doRebalance(),
+      topics: () => [...this.subs.keys()],
+    });
+    await Promise.allSettled([...this.subs.keys()].map((t) => inst.updateRoute(t)));
+    await inst.sendHeartbeatToAll();
+    await inst.rebalanceNow();
+    const persistMs = this.opts.persistOffsetIntervalMs ?? 5000;
+    this.persistTimer = setInterval(() => {
+      this.persistOffsets().catch(() => undefined);
+    }, persistMs);
+    this.persistTimer.unref();
+  }
+
+  /** Stops pulling, lets running handlers finish (up to 10 s), commits offsets and leaves the group. */
+  async shutdown(): Promise<void> {
+    if (!this.running || this.instance === undefined) return;
+    this.running = false;
+    clearInterval(this.persistTimer);
+    await this.consume?.drain(10_000);
+    await this.persistOffsets();
+    await this.rebalancer?.dropAll();
+    await this.retryProducer?.shutdown();
+    await this.instance.unregister('consumer', this.group);
+    await this.instance.release();
+    this.instance = undefined;
+  }
+
+  private consumerData(): ConsumerData {
+    return {
+      groupName: this.group,
+      consumeType: 'CONSUME_PASSIVELY',
+      messageModel: this.messageModel,
+      consumeFromWhere: this.opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET,
+      subscriptionDataSet: [...this.subs.values()],
+      unitMode: false,
+    };
+  }
+
+  private async doRebalance(): Promise<void> {
+    if (!this.running) return;
+    await this.rebalancer?.rebalance([...this.subs.keys()]);
+  }
+
+  private async persistOffsets(): Promise<void> {
+    const mqs = this.assignedQueues();
+    if (this.offsets !== undefined && mqs.length > 0) await this.offsets.persistAll(mqs);
+  }
+
+  private async addQueue(mq: MessageQueue): Promise<boolean> {
+    const inst = this.instance;
+    const offsets = this.offsets;
+    if (inst === undefined || offsets === undefined || this.consume === undefined || !this.running) return false;
+    const from = this.opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
+    const start = await computeStartOffset(
+      inst,
+      offsets,
+      mq,
+      from,
+      this.opts.consumeTimestampMs ?? Date.now() - 30 * 60_000,
+    );
+    offsets.update(mq, start, false);
+    const pq = new ProcessQueue<ReceivedMessage>();
+    this.queues.set(queueKey(mq), pq);
+    const ctx = {
+      instance: inst,
+      group: this.group,
+      subscription: (topic: string) => this.subs.get(topic),
+      offsets,
+      consume: this.consume,
+      isRunning: () => this.running,
+      commitOnPull: this.messageModel === MessageModel.CLUSTERING,
+      pullBatchSize: this.opts.pullBatchSize ?? 32,
+      suspendTimeoutMs: this.opts.suspendTimeoutMs ?? 15_000,
+      cachedMessagesMax: this.opts.pullThresholdForQueue ?? cachedMessagesMaxDefault,
+      cachedBytesMax: this.opts.pullThresholdBytesForQueue ?? cachedBytesMaxDefault,
+      offsetMoved: (moved: MessageQueue) => {
+        this.queues.delete(queueKey(moved));
+        this.rebalancer?.forget(moved);
+        inst.rebalanceSoon();
+      },
+    };
+    runPullLoop(ctx, mq, pq, start).catch((err) => log.error('pull loop crashed', { queue: queueKey(mq), err }));
+    return true;
+  }
+
+  private async removeQueue(mq: MessageQueue): Promise<void> {
+    const key = queueKey(mq);
+    const pq = this.queues.get(key);
+    this.queues.delete(key);
+    if (pq !== undefined) pq.dropped = true;
+    if (this.offsets !== undefined) {
+      await this.offsets.persistAll([mq]);
+      this.offsets.remove(mq);
+    }
+  }
+
+  /** CONSUMER_SEND_MSG_BACK to the message's broker; on failure, a new message to `%RETRY%<group>`. */
+  private async sendBack(msg: ReceivedMessage): Promise<boolean> {
+    const inst = this.instance;
+    if (inst === undefined) return false;
+    const maxReconsumeTimes = this.opts.maxReconsumeTimes ?? 16;
+    const addr = inst.masterAddr(msg.brokerName) ?? msg.storeHost;
+    try {
+      await inst.api.sendMessageBack(addr, msg, this.group, 0, maxReconsumeTimes);
+      return true;
+    } catch (err) {
+      log.warn('send back failed; re-sending to the retry topic', { msgId: msg.msgId, err });
+    }
+    if (this.retryProducer === undefined) return false;
+    const properties = Object.fromEntries(msg.properties);
+    properties[Prop.retryTopic] = msg.topic;
+    properties[Prop.originMessageId] = msg.properties.get(Prop.originMessageId) ?? msg.msgId;
+    properties[Prop.reconsumeTime] = String(msg.reconsumeTimes + 1);
+    properties[Prop.maxReconsumeTimes] = String(maxReconsumeTimes);
+    delete properties[Prop.transactionPrepared];
+    delete properties[Prop.delayLevel];
+    try {
+      await this.retryProducer.send({
+        topic: retryTopicOf(this.group),
+        body: msg.body,
+        flag: msg.flag,
+        properties,
+        delayTimeLevel: Math.min(3 + msg.reconsumeTimes, 18),
+      });
+      return true;
+    } catch (err) {
+      log.warn('re-sending to the retry topic failed; will consume again later', { msgId: msg.msgId, err });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Rebalance of one consumer group in this client (RocketMQ's RebalanceImpl): for each subscribed topic, find
+ * the readable queues and the group's members, allocate, and tell the owner which queues it gained or lost.
+ */
+import { createLogger } from '../common/log.js';
+import type { AllocateStrategy } from './allocate.js';
+import type { ClientInstance } from './client-instance.js';
+import { MessageModel } from './heartbeat.js';
+import { compareQueues, type MessageQueue, queueKey } from './message-queue.js';
+import { subscribeQueues } from './route.js';
+
+const log = createLogger('client.rebalance');
+
+export interface RebalanceTarget {
+  /** Starts consuming a queue; false when it could not (it is retried on the next rebalance). */
+  added(mq: MessageQueue): Promise<boolean>;
+  /** Stops consuming a queue (persist its offset first). */
+  removed(mq: MessageQueue): Promise<void>;
+}
+
+export class Rebalancer {
+  private readonly owned = new Map<string, MessageQueue>();
+
+  constructor(
+    private readonly instance: ClientInstance,
+    private readonly group: string,
+    private readonly model: MessageModel,
+    private readonly strategy: AllocateStrategy,
+    private readonly target: RebalanceTarget,
+  ) {}
+
+  /** Queues this client consumes now, sorted. */
+  assigned(): MessageQueue[] {
+    return [...this.owned.values()].sort(compareQueues);
+  }
+
+  /** Forgets a queue without the removed() callback (the owner already dropped it). */
+  forget(mq: MessageQueue): void {
+    this.owned.delete(queueKey(mq));
+  }
+
+  async rebalance(topics: readonly string[]): Promise<void> {
+    for (const topic of topics) {
+      try {
+        const mine = await this.allocate(topic);
+        if (mine !== undefined) await this.apply(topic, mine);
+      } catch (err) {
+        log.warn('rebalance of topic failed', { group: this.group, topic, err });
+      }
+    }
+    // Topics no longer subscribed lose their queues.
+    for (const mq of [...this.owned.values()]) if (!topics.includes(mq.topic)) await this.drop(mq);
+  }
+
+  /** Queues of `topic` this client should own; undefined when the facts are not available yet. */
+  private async allocate(topic: string): Promise<MessageQueue[] | undefined> {
+    const route = this.instance.cachedRoute(topic) ?? (await this.instance.updateRoute(topic));
+    if (route === undefined) return undefined;
+    const mqAll = subscribeQueues(topic, route).sort(compareQueues);
+    if (this.model === MessageModel.BROADCASTING) return mqAll;
+    const brokerName = route.brokerDatas[Math.floor(Math.random() * route.brokerDatas.length)]?.brokerName;
+    const addr = brokerName === undefined ? undefined : this.instance.masterAddr(brokerName);
+    if (addr === undefined) return undefined;
+    const cidAll = (await this.instance.api.getConsumerIds(addr, this.group)).sort();
+    if (cidAll.length === 0) return undefined;
+    return this.strategyAllocate(mqAll, cidAll);
+  }
+
+  private strategyAllocate(mqAll: MessageQueue[], cidAll: string[]): MessageQueue[] {
+    return this.strategy(this.instance.clientId, mqAll, cidAll);
+  }
+
+  private async apply(topic: string, mine: readonly MessageQueue[]): Promise<void> {
+    const wanted = new Set(mine.map(queueKey));
+    for (const mq of [...this.owned.values()]) {
+      if (mq.topic === topic && !wanted.has(queueKey(mq))) await this.drop(mq);
+    }
+    for (const mq of mine) {
+      const key = queueKey(mq);
+      if (this.owned.has(key)) continue;
+      this.owned.set(key, mq);
+      let ok = false;
+      try {
+        ok = await this.target.added(mq);
+      } catch (err) {
+        log.warn('could not start consuming queue', { group: this.group, queue: key, err });
+      }
+      if (!ok) this.owned.delete(key);
+    }
+  }
+
+  private async drop(mq: MessageQueue): Promise<void> {
+    this.owned.delete(queueKey(mq));
+    await this.target.removed(mq);
+  }
+
+  /** Drops every queue (shutdown). */
+  async dropAll(): Promise<void> {
+    for (const mq of [...this.owned.values()]) await this.drop(mq);
+  }
+}

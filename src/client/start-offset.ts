@@ -1,0 +1,30 @@
+/** Where a consumer starts reading a queue it was just given (RocketMQ's computePullFromWhere). */
+import type { ClientInstance } from './client-instance.js';
+import { ConsumeFromWhere } from './heartbeat.js';
+import type { MessageQueue } from './message-queue.js';
+import type { OffsetStore } from './offset-store.js';
+
+/** The stored offset when there is one, else per `from`: end, start, or first message at/after `timestampMs`. */
+export async function computeStartOffset(
+  instance: ClientInstance,
+  store: OffsetStore,
+  mq: MessageQueue,
+  from: ConsumeFromWhere,
+  timestampMs: number,
+): Promise<bigint> {
+  const stored = await store.storedOffset(mq);
+  if (stored !== undefined && stored >= 0n) return stored;
+  // Retry queues hold only this group's redeliveries: always read them from the start.
+  if (mq.topic.startsWith('%RETRY%')) return 0n;
+  if (from === ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET) return 0n;
+  let addr = instance.masterAddr(mq.brokerName);
+  if (addr === undefined) {
+    await instance.updateRoute(mq.topic);
+    addr = instance.masterAddr(mq.brokerName);
+  }
+  if (addr === undefined) throw new Error(`broker ${mq.brokerName} of ${mq.topic} has no known master`);
+  if (from === ConsumeFromWhere.CONSUME_FROM_TIMESTAMP) {
+    return instance.api.searchOffset(addr, mq.topic, mq.queueId, timestampMs);
+  }
+  return instance.api.getMaxOffset(addr, mq.topic, mq.queueId);
+}
