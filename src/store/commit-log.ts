@@ -1,0 +1,432 @@
+/**
+ * The CommitLog: one append-only log split into fixed-size segment files named by their 20-digit start offset.
+ * Puts reserve space and encode straight into an in-memory piece; one writer loop writes every piece that
+ * arrived since its last turn with one writev per segment, then (SYNC_FLUSH) one fdatasync for the whole
+ * group, and only then hands the batch to `onVisible` (dispatch + acks).
+ */
+import { blankMagic, checkRecord, messageMagicV1 } from '../common/record.js';
+import type { FileIO, StorageIO } from './io.js';
+import { isOffsetFileName, joinPath, offsetFileName } from './io.js';
+
+/** `[remaining 4][BLANK magic 4]`, the end-of-segment marker. */
+export const blankBytesMin = 8;
+const pieceBytesMin = 256 * 1024;
+const scanChunkBytes = 8 * 1024 * 1024;
+
+/** What the dispatcher needs to know about one stored message. */
+export interface DispatchRequest {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  phyOffset: number;
+  size: number;
+  tagsCode: bigint;
+  storeTimestamp: number;
+  sysFlag: number;
+  keys: readonly string[] | undefined;
+  uniqKey: string | undefined;
+}
+
+/** How a put's wait for the log ended. */
+export type WriteOutcome = { kind: 'ok' } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
+
+interface Segment {
+  start: number;
+  file: FileIO | undefined;
+  opening: Promise<FileIO> | undefined;
+  dirty: boolean;
+}
+
+interface Piece {
+  segStart: number;
+  filePos: number;
+  buf: Buffer;
+  len: number;
+}
+
+interface Batch {
+  pieces: Piece[];
+  dispatches: DispatchRequest[];
+  waiters: Array<(o: WriteOutcome) => void>;
+  endOffset: number;
+}
+
+export interface ScanResult {
+  /** Offset one past the last valid record (where the log continues). */
+  end: number;
+  /** Set when the scan stopped at a torn or corrupt record rather than at clean end-of-data. */
+  corrupt: { offset: number; reason: string } | undefined;
+}
+
+export interface CommitLogOptions {
+  dir: string;
+  segmentBytes: number;
+  syncFlush: boolean;
+  syncFlushTimeoutMs: number;
+  onVisible: (batch: readonly DispatchRequest[], endOffset: number) => void;
+  onFatal: (reason: string) => void;
+}
+
+export class CommitLog {
+  private segments: Segment[] = [];
+  private pending: Batch = newBatch();
+  private piece: Piece | undefined;
+  private drainScheduled = false;
+  private draining: Promise<void> | undefined;
+  private flushChain: Promise<void> = Promise.resolve();
+  /** Next offset to hand out. */
+  private reserveOffset = 0;
+  /** Bytes that reached the files (page cache). */
+  writtenOffset = 0;
+  /** Bytes made durable by fdatasync. */
+  flushedOffset = 0;
+  /** Readers may see records below this. */
+  visibleOffset = 0;
+  private failedReason: string | undefined;
+  readonly stats = { writeCalls: 0, datasyncs: 0, batches: 0 };
+
+  constructor(
+    private readonly io: StorageIO,
+    private readonly opts: CommitLogOptions,
+  ) {}
+
+  get segmentBytes(): number {
+    return this.opts.segmentBytes;
+  }
+
+  /** Opens the segment files found on disk (ascending); returns how many there are. */
+  async load(): Promise<number> {
+    await this.io.mkdirp(this.opts.dir);
+    const names = (await this.io.readdir(this.opts.dir)).filter(isOffsetFileName).sort();
+    for (const name of names) {
+      const start = Number(name);
+      if (start % this.opts.segmentBytes !== 0) throw new Error(`commitlog segment ${name} is misaligned`);
+      const file = await this.io.open(joinPath(this.opts.dir, name));
+      if ((await file.size()) < this.opts.segmentBytes) await file.truncate(this.opts.segmentBytes);
+      this.segments.push({ start, file, opening: undefined, dirty: false });
+    }
+    for (let i = 1; i < this.segments.length; i++) {
+      const a = this.segments[i - 1] as Segment;
+      const b = this.segments[i] as Segment;
+      if (b.start !== a.start + this.opts.segmentBytes) throw new Error(`commitlog has a hole before ${b.start}`);
+    }
+    return this.segments.length;
+  }
+
+  minOffset(): number {
+    return this.segments[0]?.start ?? 0;
+  }
+
+  /** Sequentially validates records from `from`, calling `onRecord` for each, until the end or a bad record. */
+  async scan(
+    from: number,
+    checkCrc: boolean,
+    onRecord: (buf: Buffer, pos: number, phyOffset: number, size: number) => void | Promise<void>,
+  ): Promise<ScanResult> {
+    const segBytes = this.opts.segmentBytes;
+    const chunk = Buffer.allocUnsafe(Math.min(scanChunkBytes, segBytes));
+    let segIndex = this.segments.findIndex((s) => from >= s.start && from < s.start + segBytes);
+    if (segIndex < 0)
+      return { end: this.segments.length === 0 ? from : Math.max(from, this.minOffset()), corrupt: undefined };
+    let pos = from - (this.segments[segIndex] as Segment).start;
+    for (; segIndex < this.segments.length; segIndex++, pos = 0) {
+      const seg = this.segments[segIndex] as Segment;
+      const file = seg.file as FileIO;
+      segment: while (pos < segBytes) {
+        const n = await file.read(chunk, pos, Math.min(chunk.length, segBytes - pos));
+        const data = chunk.subarray(0, n);
+        let p = 0;
+        while (p + 8 <= n) {
+          const size = data.readInt32BE(p);
+          const magic = data.readUInt32BE(p + 4);
+          if (magic === blankMagic) break segment;
+          if (size === 0 && magic === 0) return { end: seg.start + pos + p, corrupt: undefined };
+          if (magic !== messageMagicV1) return bad(seg.start + pos + p, `bad magic 0x${magic.toString(16)}`);
+          if (size <= 0 || size > segBytes - pos - p) return bad(seg.start + pos + p, `bad total size ${size}`);
+          if (p + size > n) {
+            if (size > chunk.length) return bad(seg.start + pos + p, `record of ${size} bytes is too large`);
+            break;
+          }
+          const checked = checkRecord(data, p, checkCrc);
+          if (typeof checked === 'string') return bad(seg.start + pos + p, checked);
+          await onRecord(data, p, seg.start + pos + p, size);
+          p += size;
+        }
+        if (p === 0 && n < 8) return { end: seg.start + pos, corrupt: undefined };
+        pos += p;
+      }
+    }
+    const last = this.segments[this.segments.length - 1] as Segment;
+    return { end: last.start + segBytes, corrupt: undefined };
+  }
+
+  /** Cuts the log at `end`: zeroes the rest of its segment and deletes later segments. */
+  async truncateAt(end: number): Promise<void> {
+    const segBytes = this.opts.segmentBytes;
+    while (this.segments.length > 0) {
+      const last = this.segments[this.segments.length - 1] as Segment;
+      if (last.start <= end || last.start === this.segments[0]?.start) break;
+      this.segments.pop();
+      await last.file?.close();
+      await this.io.unlink(joinPath(this.opts.dir, offsetFileName(last.start)));
+    }
+    const seg = this.segmentOf(end);
+    if (seg?.file !== undefined && end > seg.start) {
+      await seg.file.truncate(end - seg.start);
+      await seg.file.truncate(segBytes);
+      await seg.file.datasync();
+    }
+  }
+
+  /** Positions the writer at `end` (after recovery) and pre-creates segments. */
+  async startAt(end: number): Promise<void> {
+    const segBytes = this.opts.segmentBytes;
+    if (this.segments.length === 0) {
+      const start = end - (end % segBytes);
+      this.segments.push({ start, file: undefined, opening: undefined, dirty: false });
+    }
+    while ((this.segments[this.segments.length - 1] as Segment).start + segBytes <= end) this.addSegment();
+    this.reserveOffset = this.writtenOffset = this.flushedOffset = this.visibleOffset = end;
+    await this.fileOf(this.segmentOf(end) as Segment);
+    this.precreateNext();
+  }
+
+  /** Reserves `bytes` contiguous bytes (rolling to the next segment with a BLANK marker when needed). */
+  reserve(bytes: number): { buf: Buffer; pos: number; phyOffset: number } {
+    const segBytes = this.opts.segmentBytes;
+    const segEnd = this.reserveOffset - (this.reserveOffset % segBytes) + segBytes;
+    if (this.reserveOffset + bytes + blankBytesMin > segEnd) {
+      const remaining = segEnd - this.reserveOffset;
+      const blank = this.space(blankBytesMin);
+      blank.buf.writeInt32BE(remaining, blank.pos);
+      blank.buf.writeUInt32BE(blankMagic, blank.pos + 4);
+      this.reserveOffset = segEnd;
+      this.piece = undefined;
+      this.addSegment();
+      this.precreateNext();
+    }
+    const phyOffset = this.reserveOffset;
+    const { buf, pos } = this.space(bytes);
+    return { buf, pos, phyOffset };
+  }
+
+  /** Queues the records reserved since the last commit; `done` runs once they are visible (or failed). */
+  commit(dispatches: readonly DispatchRequest[], done: (o: WriteOutcome) => void): void {
+    if (this.failedReason !== undefined) {
+      done({ kind: 'failed', reason: this.failedReason });
+      return;
+    }
+    const b = this.pending;
+    for (const d of dispatches) b.dispatches.push(d);
+    b.waiters.push(done);
+    b.endOffset = this.reserveOffset;
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(() => {
+        this.drainScheduled = false;
+        if (this.draining === undefined) this.draining = this.drain().finally(() => (this.draining = undefined));
+      });
+    }
+  }
+
+  private space(bytes: number): { buf: Buffer; pos: number } {
+    const segStart = this.reserveOffset - (this.reserveOffset % this.opts.segmentBytes);
+    let p = this.piece;
+    if (p === undefined || p.segStart !== segStart || p.len + bytes > p.buf.length) {
+      p = {
+        segStart,
+        filePos: this.reserveOffset - segStart,
+        buf: Buffer.allocUnsafe(Math.max(bytes, pieceBytesMin)),
+        len: 0,
+      };
+      this.pending.pieces.push(p);
+      this.piece = p;
+    }
+    const pos = p.len;
+    p.len += bytes;
+    this.reserveOffset += bytes;
+    return { buf: p.buf, pos };
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.pieces.length > 0 || this.pending.waiters.length > 0) {
+      const batch = this.pending;
+      this.pending = newBatch();
+      this.piece = undefined;
+      if (this.failedReason !== undefined) {
+        settle(batch, { kind: 'failed', reason: this.failedReason });
+        continue;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        this.stats.batches++;
+        await this.writePieces(batch.pieces);
+        this.writtenOffset = batch.endOffset;
+        if (this.opts.syncFlush) {
+          timer = setTimeout(() => settle(batch, { kind: 'timeout' }), this.opts.syncFlushTimeoutMs);
+          await this.flush();
+        }
+      } catch (err) {
+        clearTimeout(timer);
+        const reason = `CommitLog ${this.opts.syncFlush ? 'write/fdatasync' : 'write'} failed: ${(err as Error).message}`;
+        this.fail(reason);
+        settle(batch, { kind: 'failed', reason });
+        continue;
+      }
+      clearTimeout(timer);
+      this.visibleOffset = batch.endOffset;
+      this.opts.onVisible(batch.dispatches, batch.endOffset);
+      settle(batch, { kind: 'ok' });
+    }
+  }
+
+  private async writePieces(pieces: Piece[]): Promise<void> {
+    let i = 0;
+    while (i < pieces.length) {
+      const first = pieces[i] as Piece;
+      const bufs: Buffer[] = [];
+      let j = i;
+      let next = first.filePos;
+      while (j < pieces.length) {
+        const p = pieces[j] as Piece;
+        if (p.segStart !== first.segStart || p.filePos !== next) break;
+        bufs.push(p.buf.subarray(0, p.len));
+        next += p.len;
+        j++;
+      }
+      const seg = this.segmentOf(first.segStart) as Segment;
+      const file = await this.fileOf(seg);
+      this.stats.writeCalls++;
+      await file.write(bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs), first.filePos);
+      seg.dirty = true;
+      i = j;
+    }
+  }
+
+  /** fdatasync of every segment written since the last flush; one at a time (serialised). */
+  flush(): Promise<void> {
+    const run = this.flushChain.then(async () => {
+      const target = this.writtenOffset;
+      if (target <= this.flushedOffset) return;
+      for (const seg of this.segments) {
+        if (!seg.dirty || seg.file === undefined) continue;
+        seg.dirty = false;
+        this.stats.datasyncs++;
+        await seg.file.datasync();
+      }
+      this.flushedOffset = Math.max(this.flushedOffset, target);
+    });
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Marks the log failed: pending and future puts are refused with `reason`. */
+  fail(reason: string): void {
+    if (this.failedReason !== undefined) return;
+    this.failedReason = reason;
+    this.opts.onFatal(reason);
+  }
+
+  /** Waits until everything queued so far is written (and flushed when SYNC). */
+  async drained(): Promise<void> {
+    while (this.draining !== undefined || this.drainScheduled) {
+      await (this.draining ?? new Promise((r) => setImmediate(r)));
+    }
+  }
+
+  /** Reads `len` visible bytes at `phyOffset` (must lie in one segment); undefined when out of range. */
+  async read(phyOffset: number, len: number): Promise<Buffer | undefined> {
+    if (phyOffset < this.minOffset() || phyOffset + len > this.visibleOffset) return undefined;
+    const seg = this.segmentOf(phyOffset);
+    if (seg === undefined || phyOffset + len > seg.start + this.opts.segmentBytes) return undefined;
+    const buf = Buffer.allocUnsafe(len);
+    const n = await (await this.fileOf(seg)).read(buf, phyOffset - seg.start, len);
+    return n === len ? buf : undefined;
+  }
+
+  /** Reads one whole record at `phyOffset` (two preads: size, then record). */
+  async readRecord(phyOffset: number): Promise<Buffer | undefined> {
+    const head = await this.read(phyOffset, 8);
+    if (head === undefined || head.readUInt32BE(4) !== messageMagicV1) return undefined;
+    return this.read(phyOffset, head.readInt32BE(0));
+  }
+
+  segmentStarts(): number[] {
+    return this.segments.map((s) => s.start);
+  }
+
+  /** Deletes the oldest segment (never the one being written); returns false when not allowed. */
+  async deleteFirstSegment(): Promise<boolean> {
+    const first = this.segments[0];
+    const activeStart = this.reserveOffset - (this.reserveOffset % this.opts.segmentBytes);
+    if (first === undefined || this.segments.length < 2 || first.start >= activeStart) return false;
+    this.segments.shift();
+    await first.file?.close();
+    await this.io.unlink(joinPath(this.opts.dir, offsetFileName(first.start)));
+    return true;
+  }
+
+  segmentPath(start: number): string {
+    return joinPath(this.opts.dir, offsetFileName(start));
+  }
+
+  async close(): Promise<void> {
+    await this.drained();
+    for (const seg of this.segments) {
+      const f = seg.file ?? (await seg.opening?.catch(() => undefined));
+      await f?.close();
+      seg.file = undefined;
+    }
+  }
+
+  private segmentOf(offset: number): Segment | undefined {
+    const first = this.segments[0];
+    if (first === undefined || offset < first.start) return undefined;
+    return this.segments[Math.floor((offset - first.start) / this.opts.segmentBytes)];
+  }
+
+  private addSegment(): void {
+    const last = this.segments[this.segments.length - 1] as Segment;
+    this.segments.push({
+      start: last.start + this.opts.segmentBytes,
+      file: undefined,
+      opening: undefined,
+      dirty: false,
+    });
+  }
+
+  /** Makes sure the segment after the active one exists on disk, so rolling over never waits on open. */
+  private precreateNext(): void {
+    const active = this.segmentOf(this.reserveOffset) as Segment;
+    if (this.segments[this.segments.length - 1] === active) this.addSegment();
+    const next = this.segments[this.segments.length - 1] as Segment;
+    this.fileOf(next).catch((err: Error) => this.fail(`cannot create commitlog segment: ${err.message}`));
+  }
+
+  private fileOf(seg: Segment): Promise<FileIO> {
+    if (seg.file !== undefined) return Promise.resolve(seg.file);
+    if (seg.opening === undefined) {
+      seg.opening = (async () => {
+        const f = await this.io.open(this.segmentPath(seg.start));
+        if ((await f.size()) < this.opts.segmentBytes) await f.truncate(this.opts.segmentBytes);
+        seg.file = f;
+        return f;
+      })();
+    }
+    return seg.opening;
+  }
+}
+
+function newBatch(): Batch {
+  return { pieces: [], dispatches: [], waiters: [], endOffset: 0 };
+}
+
+function settle(batch: Batch, outcome: WriteOutcome): void {
+  const waiters = batch.waiters;
+  batch.waiters = [];
+  for (const w of waiters) w(outcome);
+}
+
+function bad(offset: number, reason: string): ScanResult {
+  return { end: offset, corrupt: { offset, reason } };
+}

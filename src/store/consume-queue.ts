@@ -1,0 +1,285 @@
+/**
+ * One ConsumeQueue (topic/queueId): fixed 20-byte entries `[commitlog offset 8][size 4][tag hash 8]` in files
+ * of `fileBytes` named by the byte offset of their first entry. The tail lives in memory until written, so
+ * reads never wait on the disk for fresh entries; older entries are read with one pread.
+ */
+import type { FileIO, StorageIO } from './io.js';
+import { isOffsetFileName, joinPath, offsetFileName } from './io.js';
+
+export const cqEntryBytes = 20;
+/** Entries kept in memory after they are written (serves tail reads without a pread). */
+const tailKeepEntries = 1024;
+
+interface CqFile {
+  /** Logical offset of the first entry. */
+  start: number;
+  file: FileIO | undefined;
+  opening: Promise<FileIO> | undefined;
+}
+
+export interface CqEntry {
+  phyOffset: number;
+  size: number;
+  tagsCode: bigint;
+}
+
+export class ConsumeQueue {
+  private files: CqFile[] = [];
+  minOffset = 0;
+  maxOffset = 0;
+  private mem = Buffer.allocUnsafe(64 * cqEntryBytes);
+  private memStart = 0;
+  private writtenOffset = 0;
+  private writing: Promise<void> | undefined;
+  /** Written since the last fdatasync. */
+  dirty = false;
+
+  constructor(
+    private readonly io: StorageIO,
+    readonly dir: string,
+    readonly topic: string,
+    readonly queueId: number,
+    private readonly fileBytes: number,
+    private readonly onError: (reason: string) => void,
+  ) {}
+
+  private get perFile(): number {
+    return this.fileBytes / cqEntryBytes;
+  }
+
+  /** Opens what exists on disk: only the last file is sized, the rest are named. */
+  async load(): Promise<void> {
+    const names = (await this.io.readdir(this.dir)).filter(isOffsetFileName).sort();
+    this.files = names.map((n) => ({ start: Number(n) / cqEntryBytes, file: undefined, opening: undefined }));
+    const last = this.files[this.files.length - 1];
+    if (last === undefined) return;
+    const f = await this.fileOf(last);
+    const size = await f.size();
+    const whole = size - (size % cqEntryBytes);
+    if (whole !== size) await f.truncate(whole); // a torn entry
+    this.minOffset = (this.files[0] as CqFile).start;
+    this.maxOffset = this.memStart = this.writtenOffset = last.start + whole / cqEntryBytes;
+  }
+
+  /** Appends one entry (dispatch); the write to disk follows asynchronously. */
+  append(phyOffset: number, size: number, tagsCode: bigint): void {
+    const used = (this.maxOffset - this.memStart) * cqEntryBytes;
+    if (used + cqEntryBytes > this.mem.length) {
+      const next = Buffer.allocUnsafe(this.mem.length * 2);
+      this.mem.copy(next, 0, 0, used);
+      this.mem = next;
+    }
+    this.mem.writeBigInt64BE(BigInt(phyOffset), used);
+    this.mem.writeInt32BE(size, used + 8);
+    this.mem.writeBigInt64BE(BigInt.asIntN(64, tagsCode), used + 12);
+    this.maxOffset++;
+    if (this.writing === undefined) this.writing = this.writeLoop().finally(() => (this.writing = undefined));
+  }
+
+  /** Up to `count` entries from `offset` (fewer at a file boundary); empty when out of range. */
+  async read(offset: number, count: number): Promise<Buffer> {
+    if (offset < this.minOffset || offset >= this.maxOffset || count <= 0) return Buffer.alloc(0);
+    if (offset >= this.memStart) {
+      const n = Math.min(count, this.maxOffset - offset);
+      const at = (offset - this.memStart) * cqEntryBytes;
+      return Buffer.from(this.mem.subarray(at, at + n * cqEntryBytes));
+    }
+    const idx = this.fileIndexOf(offset);
+    const cf = this.files[idx];
+    if (cf === undefined) return Buffer.alloc(0);
+    const n = Math.min(count, cf.start + this.perFile - offset, this.memStart - offset);
+    const buf = Buffer.allocUnsafe(n * cqEntryBytes);
+    const got = await (await this.fileOf(cf)).read(buf, (offset - cf.start) * cqEntryBytes);
+    return buf.subarray(0, got - (got % cqEntryBytes));
+  }
+
+  async entryAt(offset: number): Promise<CqEntry | undefined> {
+    const b = await this.read(offset, 1);
+    return b.length < cqEntryBytes ? undefined : decodeEntry(b, 0);
+  }
+
+  /** Recovery fast path: appends when `queueOffset` is the next offset; false when recoverPut is needed. */
+  tryAppendAt(queueOffset: number, phyOffset: number, size: number, tagsCode: bigint): boolean {
+    if (queueOffset !== this.maxOffset || (this.files.length === 0 && queueOffset > 0)) return false;
+    this.append(phyOffset, size, tagsCode);
+    return true;
+  }
+
+  /** Recovery: puts an entry at a known queue offset, replacing a stale tail when it disagrees. */
+  async recoverPut(queueOffset: number, phyOffset: number, size: number, tagsCode: bigint): Promise<void> {
+    if (queueOffset < this.maxOffset) {
+      const cur = await this.entryAt(queueOffset);
+      if (cur !== undefined && cur.phyOffset === phyOffset && cur.size === size) return;
+      if (queueOffset < this.minOffset) return;
+      await this.truncateTo(queueOffset);
+    }
+    if (this.files.length === 0 && this.maxOffset === 0 && queueOffset > 0) {
+      // First entry of a queue whose older files are gone: start the files at this offset.
+      const start = queueOffset - (queueOffset % this.perFile);
+      this.minOffset = this.maxOffset = this.memStart = this.writtenOffset = queueOffset;
+      this.files.push({ start, file: undefined, opening: undefined });
+    }
+    while (this.maxOffset < queueOffset) this.append(0, 0, 0n); // a hole: blank entries, skipped by readers
+    this.append(phyOffset, size, tagsCode);
+  }
+
+  /** Drops entries whose record does not end inside the log (recovery after the log was cut). */
+  async truncateBeyond(logEnd: number): Promise<void> {
+    let keep = this.maxOffset;
+    while (keep > this.minOffset) {
+      const e = await this.entryAt(keep - 1);
+      if (e === undefined || e.phyOffset + e.size <= logEnd) break;
+      keep--;
+    }
+    if (keep < this.maxOffset) await this.truncateTo(keep);
+  }
+
+  /** Cuts the queue so `offset` is the next entry. */
+  async truncateTo(offset: number): Promise<void> {
+    await this.drained();
+    if (offset >= this.memStart) {
+      this.maxOffset = offset;
+      if (this.writtenOffset > offset) this.writtenOffset = offset;
+    } else {
+      this.maxOffset = this.memStart = this.writtenOffset = offset;
+    }
+    while (this.files.length > 0) {
+      const last = this.files[this.files.length - 1] as CqFile;
+      if (last.start < offset || (last.start === offset && this.files.length === 1)) {
+        const f = await this.fileOf(last);
+        await f.truncate((offset - last.start) * cqEntryBytes);
+        break;
+      }
+      this.files.pop();
+      await (last.file ?? (await last.opening))?.close();
+      await this.io.unlink(this.pathOf(last.start));
+    }
+  }
+
+  /** Waits for queued writes. */
+  async drained(): Promise<void> {
+    while (this.writing !== undefined) await this.writing;
+  }
+
+  /** Writes and fdatasyncs what was appended so far. */
+  async flush(): Promise<void> {
+    await this.drained();
+    if (!this.dirty) return;
+    this.dirty = false;
+    for (const cf of this.files.slice(-2)) if (cf.file !== undefined) await cf.file.datasync();
+  }
+
+  /** Deletes files whose entries all point below `minPhy`; moves minOffset to the first entry at or above it. */
+  async deleteBelow(minPhy: number): Promise<number> {
+    let deleted = 0;
+    while (this.files.length > 1) {
+      const first = this.files[0] as CqFile;
+      const lastOfFile = await this.entryAt(first.start + this.perFile - 1);
+      if (lastOfFile === undefined || lastOfFile.phyOffset + lastOfFile.size > minPhy) break;
+      this.files.shift();
+      await (first.file ?? (await first.opening))?.close();
+      await this.io.unlink(this.pathOf(first.start));
+      this.minOffset = (this.files[0] as CqFile).start;
+      deleted++;
+    }
+    await this.correctMinOffset(minPhy);
+    return deleted;
+  }
+
+  /** Binary search for the first entry whose record is at or above `minPhy`. */
+  async correctMinOffset(minPhy: number): Promise<void> {
+    let lo = this.minOffset;
+    let hi = Math.min(this.maxOffset, (this.files[0]?.start ?? lo) + this.perFile);
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const e = await this.entryAt(mid);
+      if (e !== undefined && e.phyOffset < minPhy) lo = mid + 1;
+      else hi = mid;
+    }
+    this.minOffset = lo;
+  }
+
+  async destroy(): Promise<void> {
+    await this.drained();
+    await this.close();
+    await this.io.rmrf(this.dir);
+    this.files = [];
+    this.minOffset = this.maxOffset = this.memStart = this.writtenOffset = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.drained();
+    for (const cf of this.files) {
+      const f = cf.file ?? (await cf.opening?.catch(() => undefined));
+      await f?.close();
+      cf.file = undefined;
+      cf.opening = undefined;
+    }
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.writtenOffset < this.maxOffset) {
+      const from = this.writtenOffset;
+      let idx = this.fileIndexOf(from);
+      if (idx >= this.files.length || idx < 0) {
+        const start = from - (from % this.perFile);
+        this.files.push({ start, file: undefined, opening: undefined });
+        idx = this.files.length - 1;
+      }
+      const cf = this.files[idx] as CqFile;
+      const n = Math.min(this.maxOffset - from, cf.start + this.perFile - from);
+      const at = (from - this.memStart) * cqEntryBytes;
+      const chunk = Buffer.from(this.mem.subarray(at, at + n * cqEntryBytes));
+      try {
+        const f = await this.fileOf(cf);
+        await f.write(chunk, (from - cf.start) * cqEntryBytes);
+      } catch (err) {
+        this.onError(`ConsumeQueue ${this.topic}/${this.queueId} write failed: ${(err as Error).message}`);
+        return;
+      }
+      // A truncate may have run meanwhile; only advance over what is still the same range.
+      if (this.writtenOffset === from) this.writtenOffset = Math.min(from + n, this.maxOffset);
+      this.dirty = true;
+      this.trimMemory();
+    }
+  }
+
+  private trimMemory(): void {
+    const drop = this.writtenOffset - tailKeepEntries - this.memStart;
+    if (drop < tailKeepEntries * 2) return;
+    const used = (this.maxOffset - this.memStart) * cqEntryBytes;
+    this.mem.copy(this.mem, 0, drop * cqEntryBytes, used);
+    this.memStart += drop;
+  }
+
+  private fileIndexOf(offset: number): number {
+    const first = this.files[0];
+    if (first === undefined) return 0;
+    return Math.floor((offset - first.start) / this.perFile);
+  }
+
+  private pathOf(start: number): string {
+    return joinPath(this.dir, offsetFileName(start * cqEntryBytes));
+  }
+
+  private fileOf(cf: CqFile): Promise<FileIO> {
+    if (cf.file !== undefined) return Promise.resolve(cf.file);
+    if (cf.opening === undefined) {
+      cf.opening = (async () => {
+        await this.io.mkdirp(this.dir);
+        const f = await this.io.open(this.pathOf(cf.start));
+        cf.file = f;
+        return f;
+      })();
+    }
+    return cf.opening;
+  }
+}
+
+export function decodeEntry(buf: Buffer, pos: number): CqEntry {
+  return {
+    phyOffset: Number(buf.readBigInt64BE(pos)),
+    size: buf.readInt32BE(pos + 8),
+    tagsCode: buf.readBigInt64BE(pos + 12),
+  };
+}

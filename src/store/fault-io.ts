@@ -1,0 +1,128 @@
+/**
+ * Fault-injecting StorageIO for tests: torn writes, fdatasync failures, ENOSPC and a forced disk ratio,
+ * deterministic from a seed. It wraps a real StorageIO so files stay inspectable.
+ */
+import type { FileIO, StorageIO } from './io.js';
+
+/** Small deterministic PRNG (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function ioError(code: string, message: string): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error(`${code}: ${message}`);
+  err.code = code;
+  return err;
+}
+
+export interface FaultCounters {
+  writes: number;
+  bytesWritten: number;
+  datasyncs: number;
+}
+
+export class FaultyStorageIO implements StorageIO {
+  readonly random: () => number;
+  readonly counters: FaultCounters = { writes: 0, bytesWritten: 0, datasyncs: 0 };
+  /** Fail this many upcoming fdatasyncs with EIO. */
+  failDatasyncs = 0;
+  /** Writes to paths matching this fail with ENOSPC (after writing nothing). */
+  enospc: RegExp | undefined;
+  /** The next write to a path matching this lands only partly and then throws EIO (a torn write). */
+  tearNextWrite: RegExp | undefined;
+  /** When set, reported as the disk used ratio. */
+  diskRatio: number | undefined;
+  /** Extra delay added to every fdatasync (ms), to make group commit observable. */
+  datasyncDelayMs = 0;
+
+  constructor(
+    private readonly inner: StorageIO,
+    readonly seed: number,
+  ) {
+    this.random = seededRandom(seed);
+  }
+
+  async open(file: string): Promise<FileIO> {
+    return new FaultyFile(this, await this.inner.open(file));
+  }
+  mkdirp(dir: string): Promise<void> {
+    return this.inner.mkdirp(dir);
+  }
+  readdir(dir: string): Promise<string[]> {
+    return this.inner.readdir(dir);
+  }
+  unlink(file: string): Promise<void> {
+    return this.inner.unlink(file);
+  }
+  rmrf(target: string): Promise<void> {
+    return this.inner.rmrf(target);
+  }
+  exists(file: string): Promise<boolean> {
+    return this.inner.exists(file);
+  }
+  readFile(file: string): Promise<Buffer | undefined> {
+    return this.inner.readFile(file);
+  }
+  writeFileDurable(file: string, data: Buffer): Promise<void> {
+    if (this.enospc?.test(file)) return Promise.reject(ioError('ENOSPC', `no space left writing ${file}`));
+    return this.inner.writeFileDurable(file, data);
+  }
+  mtimeMs(file: string): Promise<number> {
+    return this.inner.mtimeMs(file);
+  }
+  diskUsedRatio(dir: string): Promise<number> {
+    return this.diskRatio === undefined ? this.inner.diskUsedRatio(dir) : Promise.resolve(this.diskRatio);
+  }
+}
+
+class FaultyFile implements FileIO {
+  constructor(
+    private readonly io: FaultyStorageIO,
+    private readonly inner: FileIO,
+  ) {}
+  get path(): string {
+    return this.inner.path;
+  }
+  async write(buf: Buffer, position: number): Promise<void> {
+    const io = this.io;
+    if (io.enospc?.test(this.path)) throw ioError('ENOSPC', `no space left writing ${this.path}`);
+    if (io.tearNextWrite?.test(this.path)) {
+      io.tearNextWrite = undefined;
+      const keep = Math.floor(io.random() * buf.length);
+      await this.inner.write(buf.subarray(0, keep), position);
+      throw ioError('EIO', `torn write: ${keep} of ${buf.length} bytes reached ${this.path}`);
+    }
+    io.counters.writes++;
+    io.counters.bytesWritten += buf.length;
+    await this.inner.write(buf, position);
+  }
+  read(buf: Buffer, position: number, length?: number): Promise<number> {
+    return this.inner.read(buf, position, length);
+  }
+  async datasync(): Promise<void> {
+    const io = this.io;
+    io.counters.datasyncs++;
+    if (io.datasyncDelayMs > 0) await new Promise((r) => setTimeout(r, io.datasyncDelayMs));
+    if (io.failDatasyncs > 0) {
+      io.failDatasyncs--;
+      throw ioError('EIO', `fdatasync failed on ${this.path}`);
+    }
+    await this.inner.datasync();
+  }
+  truncate(length: number): Promise<void> {
+    return this.inner.truncate(length);
+  }
+  size(): Promise<number> {
+    return this.inner.size();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

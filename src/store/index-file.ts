@@ -1,0 +1,218 @@
+/**
+ * One IndexFile in RocketMQ's layout: a 40-byte header
+ * `[beginTimestamp 8][endTimestamp 8][beginPhyOffset 8][endPhyOffset 8][hashSlotCount 4][indexCount 4]`,
+ * `hashSlotNum` 4-byte slots holding the newest entry number for a key hash, then `indexNum` 20-byte entries
+ * `[keyHash 4][phyOffset 8][timeDiff seconds 4][previous entry 4]`. Entry 0 is never used.
+ * The writable file keeps its slots in memory and writes new entries, dirty slot pages and the header on flush.
+ */
+import { javaStringHashCode } from '../common/hash.js';
+import type { FileIO, StorageIO } from './io.js';
+
+export const indexHeaderBytes = 40;
+const slotBytes = 4;
+const entryBytes = 20;
+const slotPageBytes = 4096;
+
+/** RocketMQ's key hash: |String.hashCode|, with Integer.MIN_VALUE mapped to 0. */
+export function indexKeyHash(key: string): number {
+  const h = javaStringHashCode(key);
+  return h === -2147483648 ? 0 : Math.abs(h);
+}
+
+export class IndexFile {
+  beginTimestamp = 0;
+  endTimestamp = 0;
+  beginPhyOffset = 0;
+  endPhyOffset = 0;
+  hashSlotCount = 0;
+  indexCount = 1;
+  private slots: Int32Array | undefined;
+  private pending: Buffer = Buffer.alloc(0);
+  private pendingLen = 0;
+  private writtenCount = 1;
+  private dirtyPages = new Set<number>();
+  private headerDirty = false;
+
+  private constructor(
+    readonly path: string,
+    readonly name: string,
+    private readonly file: FileIO,
+    readonly hashSlotNum: number,
+    readonly indexNum: number,
+  ) {}
+
+  static async create(
+    io: StorageIO,
+    path: string,
+    name: string,
+    slots: number,
+    num: number,
+    endPhy: number,
+    endTs: number,
+  ): Promise<IndexFile> {
+    const f = await io.open(path);
+    await f.truncate(indexHeaderBytes + slots * slotBytes + num * entryBytes);
+    const idx = new IndexFile(path, name, f, slots, num);
+    idx.beginPhyOffset = idx.endPhyOffset = endPhy;
+    idx.beginTimestamp = idx.endTimestamp = endTs;
+    idx.slots = new Int32Array(slots);
+    idx.headerDirty = true;
+    return idx;
+  }
+
+  static async load(io: StorageIO, path: string, name: string, slots: number, num: number): Promise<IndexFile> {
+    const f = await io.open(path);
+    const idx = new IndexFile(path, name, f, slots, num);
+    const h = Buffer.alloc(indexHeaderBytes);
+    await f.read(h, 0);
+    idx.beginTimestamp = Number(h.readBigInt64BE(0));
+    idx.endTimestamp = Number(h.readBigInt64BE(8));
+    idx.beginPhyOffset = Number(h.readBigInt64BE(16));
+    idx.endPhyOffset = Number(h.readBigInt64BE(24));
+    idx.hashSlotCount = h.readInt32BE(32);
+    idx.indexCount = Math.max(1, h.readInt32BE(36));
+    idx.writtenCount = idx.indexCount;
+    return idx;
+  }
+
+  isFull(): boolean {
+    return this.indexCount >= this.indexNum;
+  }
+
+  /** Loads the slot table so the file can take new keys. */
+  async openForWrite(): Promise<void> {
+    if (this.slots !== undefined) return;
+    const raw = Buffer.alloc(this.hashSlotNum * slotBytes);
+    await this.file.read(raw, indexHeaderBytes);
+    const slots = new Int32Array(this.hashSlotNum);
+    for (let i = 0; i < slots.length; i++) slots[i] = raw.readInt32BE(i * slotBytes);
+    this.slots = slots;
+  }
+
+  /** Adds a key; false when the file is full (roll over). */
+  putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
+    const slots = this.slots;
+    if (slots === undefined) throw new Error('index file not opened for writing');
+    if (this.isFull()) return false;
+    const keyHash = indexKeyHash(key);
+    const slot = keyHash % this.hashSlotNum;
+    let prev = slots[slot] ?? 0;
+    if (prev <= 0 || prev > this.indexCount) prev = 0;
+    let timeDiff = this.beginTimestamp <= 0 ? 0 : Math.floor((storeTimestamp - this.beginTimestamp) / 1000);
+    if (timeDiff < 0) timeDiff = 0;
+    if (timeDiff > 0x7fffffff) timeDiff = 0x7fffffff;
+    if (this.pendingLen + entryBytes > this.pending.length) {
+      const next = Buffer.allocUnsafe(Math.max(4096, this.pending.length * 2));
+      this.pending.copy(next, 0, 0, this.pendingLen);
+      this.pending = next;
+    }
+    const p = this.pendingLen;
+    this.pending.writeInt32BE(keyHash, p);
+    this.pending.writeBigInt64BE(BigInt(phyOffset), p + 4);
+    this.pending.writeInt32BE(timeDiff, p + 12);
+    this.pending.writeInt32BE(prev, p + 16);
+    this.pendingLen += entryBytes;
+    slots[slot] = this.indexCount;
+    this.dirtyPages.add(Math.floor((slot * slotBytes) / slotPageBytes));
+    if (this.indexCount <= 1) {
+      this.beginPhyOffset = phyOffset;
+      this.beginTimestamp = storeTimestamp;
+    }
+    this.hashSlotCount++;
+    this.indexCount++;
+    this.endPhyOffset = phyOffset;
+    this.endTimestamp = storeTimestamp;
+    this.headerDirty = true;
+    return true;
+  }
+
+  /** Writes new entries, dirty slot pages and the header, then fdatasyncs. */
+  async flush(): Promise<void> {
+    if (this.pendingLen === 0 && this.dirtyPages.size === 0 && !this.headerDirty) return;
+    const entriesAt = indexHeaderBytes + this.hashSlotNum * slotBytes;
+    if (this.pendingLen > 0) {
+      const chunk = Buffer.from(this.pending.subarray(0, this.pendingLen));
+      const count = this.pendingLen / entryBytes;
+      await this.file.write(chunk, entriesAt + this.writtenCount * entryBytes);
+      this.pending.copy(this.pending, 0, chunk.length, this.pendingLen);
+      this.pendingLen -= chunk.length;
+      this.writtenCount += count;
+    }
+    const slots = this.slots;
+    if (slots !== undefined && this.dirtyPages.size > 0) {
+      const pages = [...this.dirtyPages].sort((a, b) => a - b);
+      this.dirtyPages.clear();
+      const perPage = slotPageBytes / slotBytes;
+      for (const page of pages) {
+        const from = page * perPage;
+        const to = Math.min(slots.length, from + perPage);
+        const buf = Buffer.allocUnsafe((to - from) * slotBytes);
+        for (let i = from; i < to; i++) buf.writeInt32BE(slots[i] as number, (i - from) * slotBytes);
+        await this.file.write(buf, indexHeaderBytes + from * slotBytes);
+      }
+    }
+    const h = Buffer.alloc(indexHeaderBytes);
+    h.writeBigInt64BE(BigInt(this.beginTimestamp), 0);
+    h.writeBigInt64BE(BigInt(this.endTimestamp), 8);
+    h.writeBigInt64BE(BigInt(this.beginPhyOffset), 16);
+    h.writeBigInt64BE(BigInt(this.endPhyOffset), 24);
+    h.writeInt32BE(this.hashSlotCount | 0, 32);
+    h.writeInt32BE(this.indexCount, 36);
+    this.headerDirty = false;
+    await this.file.write(h, 0);
+    await this.file.datasync();
+  }
+
+  isTimeMatched(begin: number, end: number): boolean {
+    return (
+      (begin < this.beginTimestamp && end > this.endTimestamp) ||
+      (begin >= this.beginTimestamp && begin <= this.endTimestamp) ||
+      (end >= this.beginTimestamp && end <= this.endTimestamp)
+    );
+  }
+
+  /** Physical offsets of entries for `key` stored within [begin, end], newest first. */
+  async select(key: string, maxNum: number, begin: number, end: number, out: number[]): Promise<void> {
+    const keyHash = indexKeyHash(key);
+    const slot = keyHash % this.hashSlotNum;
+    let next = this.slots !== undefined ? (this.slots[slot] ?? 0) : await this.readSlot(slot);
+    const seen = new Set<number>();
+    while (next > 0 && next < this.indexCount && out.length < maxNum && !seen.has(next)) {
+      seen.add(next);
+      const e = await this.readEntry(next);
+      const timeRead = this.beginTimestamp + e.timeDiff * 1000;
+      if (e.timeDiff < 0) break;
+      if (e.keyHash === keyHash && timeRead >= begin && timeRead <= end) out.push(e.phyOffset);
+      if (timeRead < begin) break;
+      next = e.prev;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.file.close();
+  }
+
+  private async readSlot(slot: number): Promise<number> {
+    const b = Buffer.alloc(slotBytes);
+    await this.file.read(b, indexHeaderBytes + slot * slotBytes);
+    return b.readInt32BE(0);
+  }
+
+  private async readEntry(n: number): Promise<{ keyHash: number; phyOffset: number; timeDiff: number; prev: number }> {
+    let b: Buffer;
+    let p = 0;
+    if (n >= this.writtenCount) {
+      b = this.pending;
+      p = (n - this.writtenCount) * entryBytes;
+    } else {
+      b = Buffer.alloc(entryBytes);
+      await this.file.read(b, indexHeaderBytes + this.hashSlotNum * slotBytes + n * entryBytes);
+    }
+    return {
+      keyHash: b.readInt32BE(p),
+      phyOffset: Number(b.readBigInt64BE(p + 4)),
+      timeDiff: b.readInt32BE(p + 12),
+      prev: b.readInt32BE(p + 16),
+    };
+  }
+}

@@ -1,0 +1,127 @@
+/** The set of IndexFiles (`index/<yyyyMMddHHmmssSSS>`): puts `topic#key` / `topic#uniqKey`, rolls when full. */
+import type { DispatchRequest } from './commit-log.js';
+import { IndexFile } from './index-file.js';
+import type { Clock, StorageIO } from './io.js';
+import { joinPath } from './io.js';
+
+export class IndexService {
+  private files: IndexFile[] = [];
+  private rolling: Promise<void> | undefined;
+  private backlog: DispatchRequest[] = [];
+
+  constructor(
+    private readonly io: StorageIO,
+    private readonly dir: string,
+    private readonly slotNum: number,
+    private readonly indexNum: number,
+    private readonly clock: Clock,
+    private readonly onError: (reason: string) => void,
+  ) {}
+
+  async load(): Promise<number> {
+    await this.io.mkdirp(this.dir);
+    const names = (await this.io.readdir(this.dir)).filter((n) => /^\d{17}$/.test(n)).sort();
+    for (const name of names) {
+      this.files.push(await IndexFile.load(this.io, joinPath(this.dir, name), name, this.slotNum, this.indexNum));
+    }
+    const last = this.files[this.files.length - 1];
+    if (last !== undefined && !last.isFull()) await last.openForWrite();
+    return this.files.length;
+  }
+
+  /** Index entries up to this commitlog offset exist (header of the newest file). */
+  endPhyOffset(): number {
+    return this.files[this.files.length - 1]?.endPhyOffset ?? 0;
+  }
+
+  put(d: DispatchRequest): void {
+    if (this.rolling !== undefined) {
+      this.backlog.push(d);
+      return;
+    }
+    const last = this.files[this.files.length - 1];
+    if (last === undefined || last.isFull() || !this.putAll(last, d)) {
+      this.backlog.push(d);
+      this.roll(last);
+    }
+  }
+
+  private putAll(file: IndexFile, d: DispatchRequest): boolean {
+    const need = (d.keys?.length ?? 0) + (d.uniqKey !== undefined ? 1 : 0);
+    if (file.indexCount + need > file.indexNum) return false;
+    if (d.uniqKey !== undefined && d.uniqKey !== '')
+      file.putKey(`${d.topic}#${d.uniqKey}`, d.phyOffset, d.storeTimestamp);
+    for (const k of d.keys ?? []) if (k !== '') file.putKey(`${d.topic}#${k}`, d.phyOffset, d.storeTimestamp);
+    return true;
+  }
+
+  private roll(prev: IndexFile | undefined): void {
+    this.rolling = (async () => {
+      await prev?.flush();
+      let ms = this.clock.now();
+      let name = timeName(ms);
+      while (this.files.some((f) => f.name === name)) name = timeName(++ms);
+      const f = await IndexFile.create(
+        this.io,
+        joinPath(this.dir, name),
+        name,
+        this.slotNum,
+        this.indexNum,
+        prev?.endPhyOffset ?? 0,
+        prev?.endTimestamp ?? 0,
+      );
+      this.files.push(f);
+    })()
+      .catch((err: Error) => this.onError(`index file roll failed: ${err.message}`))
+      .finally(() => {
+        this.rolling = undefined;
+        const queued = this.backlog;
+        this.backlog = [];
+        for (const d of queued) this.put(d);
+      });
+  }
+
+  async flush(): Promise<void> {
+    while (this.rolling !== undefined) await this.rolling;
+    for (const f of this.files.slice(-2)) await f.flush();
+  }
+
+  /** Commitlog offsets for `topic#key` stored within [begin, end], newest first. */
+  async query(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<number[]> {
+    while (this.rolling !== undefined) await this.rolling;
+    const out: number[] = [];
+    for (let i = this.files.length - 1; i >= 0 && out.length < maxNum; i--) {
+      const f = this.files[i] as IndexFile;
+      if (f.isTimeMatched(begin, end)) await f.select(`${topic}#${key}`, maxNum, begin, end, out);
+    }
+    return [...new Set(out)];
+  }
+
+  /** Deletes index files whose newest entry is below the log's min offset (never the newest file). */
+  async deleteBelow(minPhy: number): Promise<number> {
+    let n = 0;
+    while (this.files.length > 1 && (this.files[0] as IndexFile).endPhyOffset < minPhy) {
+      const f = this.files.shift() as IndexFile;
+      await f.close();
+      await this.io.unlink(f.path);
+      n++;
+    }
+    return n;
+  }
+
+  fileCount(): number {
+    return this.files.length;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    for (const f of this.files) await f.close();
+    this.files = [];
+  }
+}
+
+function timeName(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
+}

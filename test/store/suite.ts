@@ -1,0 +1,146 @@
+/** One behaviour suite for every MessageStore implementation (file and memory). */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { javaStringHashCode } from '../../src/common/hash.js';
+import { decodeRecord, decodeRecords } from '../../src/common/record.js';
+import type { MessageStore } from '../../src/store/types.js';
+import { GetStatus, PutStatus } from '../../src/store/types.js';
+import { msg } from './helpers.js';
+
+export interface StoreHarness {
+  store: MessageStore;
+  close(): Promise<void>;
+}
+
+export function storeSuite(name: string, open: () => Promise<StoreHarness>): void {
+  describe(`MessageStore contract: ${name}`, () => {
+    test('put then get by queue offset, in order, with offsets and ids', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => s.putMessage(msg('T1', i % 2, `body-${i}`))),
+        );
+        for (const r of results) assert.equal(r.status, PutStatus.PUT_OK);
+        assert.equal(s.getMaxOffsetInQueue('T1', 0), 25n);
+        assert.equal(s.getMinOffsetInQueue('T1', 0), 0n);
+        const got = await s.getMessage('T1', 0, 0n, 100, 1 << 20);
+        assert.equal(got.status, GetStatus.FOUND);
+        assert.equal(got.records.length, 25);
+        assert.equal(got.nextBeginOffset, 25n);
+        const msgs = decodeRecords(Buffer.concat(got.records));
+        assert.deepEqual(
+          msgs.map((m) => m.body.toString()),
+          Array.from({ length: 25 }, (_, i) => `body-${i * 2}`),
+        );
+        assert.deepEqual(
+          msgs.map((m) => m.queueOffset),
+          got.queueOffsets,
+        );
+        const first = results[0];
+        assert.ok(first !== undefined);
+        const rec = await s.lookMessageByOffset(first.wroteOffset);
+        assert.ok(rec !== undefined);
+        assert.equal(decodeRecord(rec).msg.offsetMsgId, first.offsetMsgIds[0]);
+        assert.deepEqual(s.queuesOf('T1'), [0, 1]);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('statuses at the edges of a queue', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        assert.equal((await s.getMessage('none', 0, 0n, 10, 1 << 20)).status, GetStatus.NO_MATCHED_LOGIC_QUEUE);
+        await s.putMessage(msg('T2', 0, 'a'));
+        assert.equal((await s.getMessage('T2', 0, 1n, 10, 1 << 20)).status, GetStatus.OFFSET_OVERFLOW_ONE);
+        assert.equal((await s.getMessage('T2', 0, 5n, 10, 1 << 20)).status, GetStatus.OFFSET_OVERFLOW_BADLY);
+        const big = await s.putMessage(msg('T2', 0, Buffer.alloc(4 * 1024 * 1024 + 1)));
+        assert.equal(big.status, PutStatus.MESSAGE_ILLEGAL);
+        assert.match(big.remark ?? '', /maxMessageSize/);
+        const props = msg('T2', 0, 'x');
+        props.properties = `K\u0001${'v'.repeat(33 * 1024)}\u0002`;
+        assert.equal((await s.putMessage(props)).status, PutStatus.PROPERTIES_SIZE_EXCEEDED);
+        assert.equal((await s.putMessage(msg('x'.repeat(128), 0, 'x'))).status, PutStatus.MESSAGE_ILLEGAL);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('batch put gets consecutive queue offsets and is read back whole', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        await s.putMessage(msg('B', 0, 'before'));
+        const r = await s.putMessages(Array.from({ length: 10 }, (_, i) => msg('B', 0, `b${i}`)));
+        assert.equal(r.status, PutStatus.PUT_OK);
+        assert.equal(r.queueOffset, 1n);
+        assert.equal(r.msgNum, 10);
+        assert.equal(r.offsetMsgIds.length, 10);
+        const got = await s.getMessage('B', 0, 1n, 32, 1 << 20);
+        assert.deepEqual(
+          decodeRecords(Buffer.concat(got.records)).map((m) => m.body.toString()),
+          Array.from({ length: 10 }, (_, i) => `b${i}`),
+        );
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('tag filter, max bytes, arrival listener', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        const arrived: bigint[] = [];
+        s.addArrivalListener((topic, _q, qo) => {
+          if (topic === 'F') arrived.push(qo);
+        });
+        for (let i = 0; i < 20; i++) await s.putMessage(msg('F', 0, `m${i}`, { tag: i % 2 === 0 ? 'even' : 'odd' }));
+        assert.equal(arrived.length, 20);
+        const even = BigInt(javaStringHashCode('even'));
+        const got = await s.getMessage('F', 0, 0n, 32, 1 << 20, { isMatchedByTagsCode: (c) => c === even });
+        assert.equal(got.records.length, 10);
+        assert.ok(decodeRecords(Buffer.concat(got.records)).every((m) => m.properties.get('TAGS') === 'even'));
+        const one = await s.getMessage('F', 0, 0n, 32, 1);
+        assert.equal(one.records.length, 1);
+        assert.equal(one.nextBeginOffset, 1n);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('query by key and uniq key within a time range; offset by time', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        const r1 = await s.putMessage(msg('Q', 0, 'k1', { keys: ['order-1', 'x'], uniqKey: 'U1' }));
+        await s.putMessage(msg('Q', 0, 'k2', { keys: ['order-2'] }));
+        const found = await s.queryMessage('Q', 'order-1', 10, 0n, BigInt(Date.now() + 60_000) * 2n);
+        assert.equal(found.records.length, 1);
+        assert.equal(decodeRecord(found.records[0] as Buffer).msg.body.toString(), 'k1');
+        const byUniq = await s.queryMessage('Q', 'U1', 10, 0n, r1.storeTimestamp + 1000n);
+        assert.equal(byUniq.records.length, 1);
+        assert.equal((await s.queryMessage('Q', 'nope', 10, 0n, r1.storeTimestamp + 1000n)).records.length, 0);
+        assert.equal(await s.getOffsetInQueueByTime('Q', 0, 0n), 0n);
+        assert.equal(await s.getOffsetInQueueByTime('Q', 0, r1.storeTimestamp + 10_000_000n), 2n);
+        assert.equal(await s.getEarliestMessageTime('Q', 0), r1.storeTimestamp);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('deleteTopics removes its queues', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        await s.putMessage(msg('D', 0, 'x'));
+        s.deleteTopics(['D']);
+        assert.deepEqual(s.queuesOf('D'), []);
+        assert.equal(s.getMaxOffsetInQueue('D', 0), 0n);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
