@@ -1,0 +1,158 @@
+/** Fault injection on the file store: torn writes, corrupt records, fdatasync errors, ENOSPC, full disk. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { decodeRecords, RecordPos } from '../../src/common/record.js';
+import { FaultyStorageIO } from '../../src/store/fault-io.js';
+import type { FileMessageStore } from '../../src/store/file-store.js';
+import { createMessageStore, GetStatus, NodeStorageIO, PutStatus } from '../../src/store/index.js';
+import { msg, smallStore, tempDir } from '../store/helpers.js';
+
+const seed = Number(process.env['STORE_FAULT_SEED'] ?? Date.now() % 1_000_000);
+console.log(`store fault seed=${seed} (STORE_FAULT_SEED to replay)`);
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
+
+async function open(dir: string, io?: FaultyStorageIO, flushDiskType: 'SYNC_FLUSH' | 'ASYNC_FLUSH' = 'SYNC_FLUSH') {
+  const s = createMessageStore(
+    { storePathRootDir: dir, ...smallStore, flushDiskType },
+    io === undefined ? {} : { io },
+  ) as FileMessageStore;
+  await s.start();
+  return s;
+}
+
+async function bodies(s: FileMessageStore, topic: string, queueId = 0): Promise<string[]> {
+  const out: string[] = [];
+  let off = 0n;
+  for (;;) {
+    const r = await s.getMessage(topic, queueId, off, 32, 1 << 20);
+    if (r.status !== GetStatus.FOUND) return out;
+    for (const m of decodeRecords(Buffer.concat(r.records))) out.push(m.body.toString());
+    off = r.nextBeginOffset;
+  }
+}
+
+test('torn write: the put fails, the store goes read-only, restart cuts the torn tail and keeps every ack', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const io = new FaultyStorageIO(new NodeStorageIO(), seed);
+  const s = await open(dir, io);
+  for (let i = 0; i < 20; i++) assert.equal((await s.putMessage(msg('T', 0, `m${i}`))).status, PutStatus.PUT_OK);
+  io.tearNextWrite = /commitlog/;
+  const torn = await s.putMessage(msg('T', 0, 'torn-message-with-a-longer-body'));
+  assert.equal(torn.status, PutStatus.UNKNOWN_ERROR);
+  assert.match(torn.remark ?? '', /torn write/);
+  assert.match(s.readonlyReason() ?? '', /read-only/);
+  assert.equal((await s.putMessage(msg('T', 0, 'after'))).status, PutStatus.SERVICE_NOT_AVAILABLE);
+  await s.shutdown();
+  const r = await open(dir);
+  const report = r.lastRecovery;
+  assert.ok(report !== undefined && !report.clean);
+  assert.deepEqual(
+    await bodies(r, 'T'),
+    Array.from({ length: 20 }, (_, i) => `m${i}`),
+  );
+  assert.equal((await r.putMessage(msg('T', 0, 'next'))).queueOffset, 20n);
+  await r.shutdown();
+});
+
+test('corrupt middle record: recovery truncates there and reports it', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const s = await open(dir);
+  const offsets: bigint[] = [];
+  for (let i = 0; i < 30; i++) offsets.push((await s.putMessage(msg('C', 0, `c${i}`))).wroteOffset);
+  await s.shutdown();
+  const seg = path.join(dir, 'commitlog', '0'.repeat(20));
+  const fh = await fs.open(seg, 'r+');
+  await fh.write(Buffer.from('X'), 0, 1, Number(offsets[10]) + RecordPos.body);
+  await fh.close();
+  await fs.writeFile(path.join(dir, 'abort'), ''); // as after a crash
+  const r = await open(dir);
+  assert.deepEqual(r.lastRecovery?.truncated, { offset: Number(offsets[10]), reason: 'body CRC mismatch' });
+  assert.equal(r.getMaxOffsetInQueue('C', 0), 10n);
+  assert.deepEqual(
+    await bodies(r, 'C'),
+    Array.from({ length: 10 }, (_, i) => `c${i}`),
+  );
+  await r.shutdown();
+});
+
+test('fdatasync error: waiting puts fail, the store is read-only with a reason, acked data survives', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const io = new FaultyStorageIO(new NodeStorageIO(), seed);
+  const s = await open(dir, io);
+  for (let i = 0; i < 5; i++) assert.equal((await s.putMessage(msg('S', 0, `ok${i}`))).status, PutStatus.PUT_OK);
+  io.failDatasyncs = 1;
+  const failed = await Promise.all(Array.from({ length: 8 }, (_, i) => s.putMessage(msg('S', 0, `lost${i}`))));
+  for (const f of failed) {
+    assert.equal(f.status, PutStatus.UNKNOWN_ERROR);
+    assert.match(f.remark ?? '', /fdatasync failed/);
+  }
+  assert.match(s.readonlyReason() ?? '', /fdatasync failed.*read-only/);
+  // Failed puts never became visible.
+  assert.deepEqual(
+    await bodies(s, 'S'),
+    Array.from({ length: 5 }, (_, i) => `ok${i}`),
+  );
+  assert.equal((await s.putMessage(msg('S', 0, 'x'))).status, PutStatus.SERVICE_NOT_AVAILABLE);
+  await s.shutdown();
+  const r = await open(dir);
+  const after = await bodies(r, 'S');
+  assert.deepEqual(
+    after.slice(0, 5),
+    Array.from({ length: 5 }, (_, i) => `ok${i}`),
+  );
+  await r.shutdown();
+});
+
+test('ENOSPC: the put fails with the cause, nothing acked is lost, restart works', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const io = new FaultyStorageIO(new NodeStorageIO(), seed);
+  const s = await open(dir, io, 'ASYNC_FLUSH');
+  for (let i = 0; i < 5; i++) await s.putMessage(msg('E', 0, `e${i}`));
+  io.enospc = /commitlog/;
+  const r1 = await s.putMessage(msg('E', 0, 'nospace'));
+  assert.equal(r1.status, PutStatus.UNKNOWN_ERROR);
+  assert.match(r1.remark ?? '', /ENOSPC/);
+  assert.match(s.readonlyReason() ?? '', /ENOSPC/);
+  await s.shutdown();
+  io.enospc = undefined;
+  const r = await open(dir, io, 'ASYNC_FLUSH');
+  assert.deepEqual(
+    await bodies(r, 'E'),
+    Array.from({ length: 5 }, (_, i) => `e${i}`),
+  );
+  assert.equal((await r.putMessage(msg('E', 0, 'again'))).status, PutStatus.PUT_OK);
+  await r.shutdown();
+});
+
+test('disk over 90 %: puts refused with a remark naming the ratio, reads served, clears by itself', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const io = new FaultyStorageIO(new NodeStorageIO(), seed);
+  const s = createMessageStore(
+    { storePathRootDir: dir, ...smallStore, diskCheckInterval: 20 },
+    { io },
+  ) as FileMessageStore;
+  await s.start();
+  await s.putMessage(msg('D', 0, 'before'));
+  io.diskRatio = 0.93;
+  await s.checkDiskNow();
+  const refused = await s.putMessage(msg('D', 0, 'refused'));
+  assert.equal(refused.status, PutStatus.SERVICE_NOT_AVAILABLE);
+  assert.match(refused.remark ?? '', /disk full: 93\.0%/);
+  assert.equal((await s.getMessage('D', 0, 0n, 10, 1 << 20)).status, GetStatus.FOUND);
+  io.diskRatio = 0.5;
+  const deadline = Date.now() + 5000;
+  while (s.readonlyReason() !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(s.readonlyReason(), undefined);
+  assert.equal((await s.putMessage(msg('D', 0, 'after'))).status, PutStatus.PUT_OK);
+  await s.shutdown();
+});
