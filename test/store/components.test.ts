@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { decodeRecords } from '../../src/common/record.js';
+import { ConsumeQueue } from '../../src/store/consume-queue.js';
+import { FaultyStorageIO } from '../../src/store/fault-io.js';
+import type { FileMessageStore } from '../../src/store/file-store.js';
+import { createMessageStore, GetStatus, ManualClock, NodeStorageIO, PutStatus } from '../../src/store/index.js';
+import { IndexFile, indexKeyHash } from '../../src/store/index-file.js';
+import { msg, smallStore, tempDir } from './helpers.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
+async function dir(): Promise<string> {
+  const d = await tempDir();
+  dirs.push(d);
+  return d;
+}
+
+test('ConsumeQueue: 20-byte entries across files, reload, truncate beyond the log end', async () => {
+  const d = await dir();
+  const io = new NodeStorageIO();
+  const q = new ConsumeQueue(io, path.join(d, 'T', '0'), 'T', 0, 20 * 10, (r) => assert.fail(r));
+  for (let i = 0; i < 25; i++) q.append(i * 100, 100, BigInt(i));
+  await q.flush();
+  const names = (await fs.readdir(path.join(d, 'T', '0'))).sort();
+  assert.deepEqual(names, ['00000000000000000000', '00000000000000000200', '00000000000000000400']);
+  const raw = await fs.readFile(path.join(d, 'T', '0', names[1] as string));
+  assert.equal(raw.length, 200);
+  assert.equal(raw.readBigInt64BE(0), 1000n); // entry 10: offset 8
+  assert.equal(raw.readInt32BE(8), 100); // size 4
+  assert.equal(raw.readBigInt64BE(12), 10n); // tag hash 8
+  await q.close();
+  const r = new ConsumeQueue(io, path.join(d, 'T', '0'), 'T', 0, 20 * 10, (e) => assert.fail(e));
+  await r.load();
+  assert.equal(r.maxOffset, 25);
+  const e = await r.entryAt(13);
+  assert.deepEqual(e, { phyOffset: 1300, size: 100, tagsCode: 13n });
+  assert.equal((await r.read(8, 32)).length, 2 * 20); // stops at the file boundary
+  await r.truncateBeyond(1500); // entries ending past 1500 go
+  assert.equal(r.maxOffset, 15);
+  await r.close();
+});
+
+test('IndexFile: RocketMQ header/slot/entry layout, chained lookups, time range', async () => {
+  const d = await dir();
+  const io = new NodeStorageIO();
+  const file = path.join(d, '20240101000000000');
+  const idx = await IndexFile.create(io, file, '20240101000000000', 8, 16, 0, 0);
+  await idx.openForWrite();
+  const t0 = 1_700_000_000_000;
+  assert.ok(idx.putKey('T#a', 100, t0));
+  assert.ok(idx.putKey('T#b', 200, t0 + 5000));
+  assert.ok(idx.putKey('T#a', 300, t0 + 9000));
+  await idx.flush();
+  const raw = await fs.readFile(file);
+  assert.equal(raw.length, 40 + 8 * 4 + 16 * 20);
+  assert.equal(Number(raw.readBigInt64BE(0)), t0); // beginTimestamp
+  assert.equal(Number(raw.readBigInt64BE(8)), t0 + 9000); // endTimestamp
+  assert.equal(Number(raw.readBigInt64BE(16)), 100); // beginPhyOffset
+  assert.equal(Number(raw.readBigInt64BE(24)), 300); // endPhyOffset
+  assert.equal(raw.readInt32BE(36), 4); // indexCount starts at 1
+  const slotA = indexKeyHash('T#a') % 8;
+  assert.equal(raw.readInt32BE(40 + slotA * 4), 3); // newest entry for T#a
+  const e3 = 40 + 8 * 4 + 3 * 20;
+  assert.equal(raw.readInt32BE(e3), indexKeyHash('T#a'));
+  assert.equal(Number(raw.readBigInt64BE(e3 + 4)), 300);
+  assert.equal(raw.readInt32BE(e3 + 12), 9); // seconds since begin
+  assert.equal(raw.readInt32BE(e3 + 16), 1); // previous entry for the slot
+  const out: number[] = [];
+  await idx.select('T#a', 10, t0, t0 + 10_000, out);
+  assert.deepEqual(out, [300, 100]);
+  const late: number[] = [];
+  await idx.select('T#a', 10, t0 + 8000, t0 + 10_000, late);
+  assert.deepEqual(late, [300]);
+  await idx.close();
+  const loaded = await IndexFile.load(io, file, 'x', 8, 16);
+  const again: number[] = [];
+  await loaded.select('T#a', 10, 0, Number.MAX_SAFE_INTEGER, again);
+  assert.deepEqual(again, [300, 100]);
+  await loaded.close();
+});
+
+test('index rolls over to a new file when full and queries span files', async () => {
+  const d = await dir();
+  const s = createMessageStore({ storePathRootDir: d, ...smallStore, maxIndexNum: 10 }) as FileMessageStore;
+  await s.start();
+  for (let i = 0; i < 30; i++) await s.putMessage(msg('I', 0, `i${i}`, { keys: [`k${i % 3}`] }));
+  await s.checkpoint();
+  assert.ok((await fs.readdir(path.join(d, 'index'))).length >= 3);
+  const found = await s.queryMessage('I', 'k1', 100, 0n, BigInt(Date.now() + 100_000));
+  assert.equal(found.records.length, 10);
+  await s.shutdown();
+});
+
+test('offset by time: binary search over store timestamps (manual clock)', async () => {
+  const d = await dir();
+  const clock = new ManualClock(1_000_000);
+  const s = createMessageStore({ storePathRootDir: d, ...smallStore }, { clock }) as FileMessageStore;
+  await s.start();
+  for (let i = 0; i < 100; i++) {
+    await s.putMessage(msg('O', 0, `o${i}`));
+    clock.advance(1000);
+  }
+  assert.equal(await s.getOffsetInQueueByTime('O', 0, 0n), 0n);
+  assert.equal(await s.getOffsetInQueueByTime('O', 0, 1_000_000n + 41_500n), 42n);
+  assert.equal(await s.getOffsetInQueueByTime('O', 0, 1_000_000n + 42_000n), 42n);
+  assert.equal(await s.getOffsetInQueueByTime('O', 0, 9_000_000n), 100n);
+  await s.shutdown();
+});
+
+test('group commit: 64 concurrent SYNC_FLUSH puts share a few fdatasyncs', async () => {
+  const d = await dir();
+  const io = new FaultyStorageIO(new NodeStorageIO(), 1);
+  io.datasyncDelayMs = 20;
+  const s = createMessageStore(
+    { storePathRootDir: d, ...smallStore, mappedFileSizeCommitLog: 1 << 20, flushDiskType: 'SYNC_FLUSH' },
+    { io },
+  ) as FileMessageStore;
+  await s.start();
+  const before = s.commitLog.stats.datasyncs;
+  const writesBefore = s.commitLog.stats.writeCalls;
+  const results = await Promise.all(Array.from({ length: 64 }, (_, i) => s.putMessage(msg('G', i % 4, `g${i}`))));
+  assert.ok(results.every((r) => r.status === PutStatus.PUT_OK));
+  const syncs = s.commitLog.stats.datasyncs - before;
+  const writes = s.commitLog.stats.writeCalls - writesBefore;
+  console.log(`64 puts: ${syncs} commitlog fdatasyncs, ${writes} write calls`);
+  assert.ok(syncs <= 4, `expected a few fdatasyncs, got ${syncs}`);
+  assert.ok(writes <= 4, `expected one write per tick, got ${writes}`);
+  await s.shutdown();
+});
+
+test('retention: expired segments go (never the active one), queues follow the new min offset', async () => {
+  const d = await dir();
+  const clock = new ManualClock(Date.now());
+  const s = createMessageStore(
+    { storePathRootDir: d, ...smallStore, mappedFileSizeCommitLog: 8 * 1024 },
+    { clock },
+  ) as FileMessageStore;
+  await s.start();
+  for (let i = 0; i < 200; i++) await s.putMessage(msg('R', 0, Buffer.alloc(200, i)));
+  const segsBefore = s.commitLog.segmentStarts().length;
+  assert.ok(segsBefore > 5);
+  assert.equal(await s.cleanNow(), 0); // not expired yet
+  clock.advance(73 * 3600 * 1000);
+  const deleted = await s.cleanNow();
+  assert.ok(deleted > 0);
+  const minPhy = s.getMinPhyOffset();
+  assert.ok(minPhy > 0n);
+  assert.ok(s.commitLog.segmentStarts().length >= 2); // active + pre-created stay
+  const minQ = s.getMinOffsetInQueue('R', 0);
+  assert.ok(minQ > 0n);
+  assert.equal((await s.getMessage('R', 0, 0n, 10, 1 << 20)).status, GetStatus.OFFSET_TOO_SMALL);
+  const r = await s.getMessage('R', 0, minQ, 10, 1 << 20);
+  assert.equal(r.status, GetStatus.FOUND);
+  assert.ok(decodeRecords(Buffer.concat(r.records)).every((m) => m.commitLogOffset >= minPhy));
+  assert.ok((await fs.readdir(path.join(d, 'consumequeue', 'R', '0'))).length < 10);
+  await s.shutdown();
+});
+
+test('rebuild: delete consumequeue/ and index/, restart, every query answers as before', async () => {
+  const d = await dir();
+  const s = createMessageStore({ storePathRootDir: d, ...smallStore }) as FileMessageStore;
+  await s.start();
+  for (let i = 0; i < 300; i++)
+    await s.putMessage(msg(`RB${i % 3}`, i % 4, `rb${i}`, { keys: [`key${i}`], tag: `t${i % 2}` }));
+  const snapshot = async (st: FileMessageStore) => {
+    const out: unknown[] = [];
+    for (let t = 0; t < 3; t++) {
+      for (let q = 0; q < 4; q++) {
+        const r = await st.getMessage(`RB${t}`, q, 0n, 1000, 1 << 24);
+        out.push([
+          st.getMinOffsetInQueue(`RB${t}`, q),
+          st.getMaxOffsetInQueue(`RB${t}`, q),
+          r.records.map((b) => b.toString('hex')),
+        ]);
+        const tagged = await st.getMessage(`RB${t}`, q, 0n, 1000, 1 << 24, { isMatchedByTagsCode: (c) => c === 3645n });
+        out.push(tagged.queueOffsets);
+      }
+    }
+    for (let i = 0; i < 300; i += 37)
+      out.push(
+        (await st.queryMessage(`RB${i % 3}`, `key${i}`, 10, 0n, BigInt(Date.now() + 1e6))).records.map((b) =>
+          b.toString('hex'),
+        ),
+      );
+    return out;
+  };
+  const before = await snapshot(s);
+  await s.shutdown();
+  await fs.rm(path.join(d, 'consumequeue'), { recursive: true });
+  await fs.rm(path.join(d, 'index'), { recursive: true });
+  const r = createMessageStore({ storePathRootDir: d, ...smallStore }) as FileMessageStore;
+  await r.start();
+  assert.equal(r.lastRecovery?.redispatched, 300);
+  assert.deepEqual(await snapshot(r), before);
+  await r.shutdown();
+});
