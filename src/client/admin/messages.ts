@@ -156,9 +156,15 @@ export async function sendMessage(
     body,
   );
   const ext = resp.extFields ?? {};
+  let offsetMsgId = ext['msgId'] ?? '';
+  if (offsetMsgId === msgId) {
+    // RocketMQ answers the offsetMsgId here; a broker that echoes the client id makes us look the record up.
+    const found = await queryMessages(rpc, topic, msgId, { uniqKey: true }).catch(() => []);
+    offsetMsgId = found[0]?.offsetMsgId ?? '';
+  }
   return {
     msgId,
-    offsetMsgId: ext['msgId'] ?? '',
+    offsetMsgId,
     brokerName: target.brokerName,
     queueId: Number(ext['queueId'] ?? target.queueId),
     queueOffset: Number(ext['queueOffset'] ?? -1),
