@@ -1,6 +1,9 @@
 /** Message subcommands: query by id / key, send one message, pull and print messages. */
 import { inflateSync } from 'node:zlib';
+import { toolsProducerGroup } from '../../client/admin/messages.js';
 import { masterAddrOf } from '../../client/admin/rpc.js';
+import type { MessageQueue } from '../../client/message-queue.js';
+import { Producer } from '../../client/producer.js';
 import { type MessageExt, SysFlag } from '../../common/message.js';
 import { Prop } from '../../common/properties.js';
 import { intOpt, stringOpt, UsageError } from './args.js';
@@ -129,20 +132,49 @@ const sendMessage: AdminCommand = {
   ],
   async run({ admin, args, io, json }) {
     const topic = stringOpt(args, 'topic') as string;
-    const r = await admin.sendMessage(topic, stringOpt(args, 'body') as string, {
-      keys: stringOpt(args, 'key'),
-      tags: stringOpt(args, 'tags'),
-      brokerName: stringOpt(args, 'broker'),
-      queueId: intOpt(args, 'qid', 0, 65_535),
-    });
-    if (json) io.out(toJson({ topic, status: 'SEND_OK', ...r }));
-    else
-      io.out(
-        formatTable(
-          ['#Broker Name', '#QID', '#Send Result', '#MsgId', '#OffsetMsgId', '#Queue Offset'],
-          [[r.brokerName, r.queueId, 'SEND_OK', r.msgId, r.offsetMsgId, r.queueOffset]],
-        ),
+    const brokerName = stringOpt(args, 'broker');
+    const queueId = intOpt(args, 'qid', 0, 65_535);
+    if (queueId !== undefined && brokerName === undefined) throw new UsageError('-i qid needs -b broker');
+    let queue: MessageQueue | undefined;
+    if (brokerName !== undefined) {
+      const qd = (await admin.topicRoute(topic)).queueDatas.find((q) => q.brokerName === brokerName);
+      if (qd === undefined || qd.writeQueueNums === 0)
+        throw new UsageError(`broker '${brokerName}' has no writable queue of '${topic}'`);
+      queue = { topic, brokerName, queueId: queueId ?? Math.floor(Math.random() * qd.writeQueueNums) };
+    }
+    const producer = new Producer({ nameServer: admin.nameServers.join(';'), group: toolsProducerGroup });
+    await producer.start();
+    try {
+      const keys = stringOpt(args, 'key');
+      const r = await producer.send(
+        {
+          topic,
+          body: stringOpt(args, 'body') as string,
+          tags: stringOpt(args, 'tags'),
+          keys: keys?.split(' ').filter((k) => k !== ''),
+        },
+        queue === undefined ? {} : { queue },
       );
+      const view = {
+        topic,
+        status: r.status,
+        msgId: r.msgId,
+        offsetMsgId: r.offsetMsgId,
+        brokerName: r.messageQueue.brokerName,
+        queueId: r.messageQueue.queueId,
+        queueOffset: Number(r.queueOffset),
+      };
+      if (json) io.out(toJson(view));
+      else
+        io.out(
+          formatTable(
+            ['#Broker Name', '#QID', '#Send Result', '#MsgId', '#Queue Offset'],
+            [[view.brokerName, view.queueId, view.status, view.msgId, view.queueOffset]],
+          ),
+        );
+    } finally {
+      await producer.shutdown();
+    }
   },
 };
 
