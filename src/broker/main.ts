@@ -28,6 +28,7 @@ const storeStringKeys = new Set(['storePathCommitLog', 'flushDiskType', 'deleteW
 export async function runBroker(
   configOrPath: string | Partial<BrokerConfig>,
   storeConfig: Partial<StoreConfig> = {},
+  overrides: Partial<BrokerConfig> = {},
 ): Promise<Broker> {
   let config: BrokerConfig;
   const store: Record<string, unknown> = { ...storeConfig };
@@ -41,6 +42,7 @@ export async function runBroker(
   } else {
     config = brokerConfigOf(configOrPath);
   }
+  config = brokerConfigOf({ ...config, ...overrides });
   const broker = new Broker(config, store as Partial<StoreConfig>);
   await broker.start();
   log.info('broker serving', { port: broker.port, namesrvAddr: config.namesrvAddr || '(none)' });

@@ -17,7 +17,7 @@ interface Subcommand {
 const subcommands: readonly Subcommand[] = [
   {
     name: 'start',
-    summary: 'start everything in one process, data under ./data (today: NameServer on 9876)',
+    summary: 'start everything in one process, data under ./data (NameServer 9876, Broker 10911)',
     run: async (argv) => (await import('./start.js')).runStart(argv),
   },
   {
@@ -30,7 +30,11 @@ const subcommands: readonly Subcommand[] = [
     summary: 'mqadmin-style administration (topics, clusters, messages); `tsrocket admin --help`',
     run: async (argv) => (await import('./admin/index.js')).runAdmin(argv),
   },
-  { name: 'broker', summary: 'run a Broker with -c broker.conf (not available yet)' },
+  {
+    name: 'broker',
+    summary: 'run a Broker (-c broker.conf, -n namesrvAddr)',
+    run: async (argv) => (await import('./broker.js')).runBrokerCommand(argv),
+  },
   { name: 'bench', summary: 'benchmarks: produce | consume | e2e (not available yet)' },
 ];
 

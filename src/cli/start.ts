@@ -1,7 +1,8 @@
 /**
  * `tsrocket start [--data DIR]`: the whole system in one process with zero config (what `npm start` runs).
- * Today: NameServer on 9876. Components are started in order by `startComponents`; the broker, proxy,
- * console and metrics are added there, each as one `Component`, and closed in reverse order on SIGINT/SIGTERM.
+ * Today: NameServer on 9876 and Broker (DefaultCluster / broker-a) on 10911. Components are started in order by
+ * `startComponents`; proxy, console and metrics are added there, each as one `Component`, and closed in reverse
+ * order on SIGINT/SIGTERM.
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -13,22 +14,28 @@ import { type CommandResult, type Component, closeAll, exitOnSignals } from './l
 
 export const startUsage = `usage: tsrocket start [options]
 
-  Starts every component in one process (today: the NameServer; broker, proxy and console are coming).
+  Starts every component in one process: NameServer and Broker (proxy and console are coming).
 
       --data <dir>          data directory (default ./data), created if missing
       --namesrv-port <n>    NameServer port (default 9876; 0 = any free port)
+      --broker-port <n>     Broker port (default 10911; 0 = any free port)
+  -c, --config <file>       broker.conf (key=value, RocketMQ key names) applied to the embedded broker
   -h, --help                this help`;
 
 export interface StartOptions {
   /** Absolute data directory; each component keeps its files in a subdirectory. */
   dataDir: string;
   namesrvPort: number;
+  brokerPort: number;
+  /** Optional broker.conf for the embedded broker. */
+  brokerConfigFile?: string | undefined;
 }
 
 export interface StartedSystem {
   /** In start order; closed in reverse. */
   components: Component[];
   namesrvAddr: string;
+  brokerAddr: string;
 }
 
 /**
@@ -47,9 +54,20 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
     started.push({ name: 'namesrv', close: () => namesrv.close() });
     const namesrvAddr = `127.0.0.1:${namesrv.port}`;
 
-    // Broker goes here: storePathRootDir join(opts.dataDir, 'broker'), namesrvAddr above, listenPort 10911;
-    // then proxy (8081), console (8080) and metrics (5557), which are built on the broker.
-    return { components: started, namesrvAddr };
+    const { runBroker } = await import('../broker/main.js');
+    const broker = await runBroker(
+      opts.brokerConfigFile ?? {},
+      {},
+      {
+        namesrvAddr,
+        listenPort: opts.brokerPort,
+        storePathRootDir: join(opts.dataDir, 'broker'),
+        autoCreateTopicEnable: true,
+      },
+    );
+    started.push({ name: 'broker', close: () => broker.close() });
+    // Then proxy (8081), console (8080) and metrics (5557), which are built on the broker.
+    return { components: started, namesrvAddr, brokerAddr: broker.brokerAddr };
   } catch (err) {
     await closeAll(started, log);
     throw err;
@@ -62,6 +80,8 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
     options: {
       data: { type: 'string' },
       'namesrv-port': { type: 'string' },
+      'broker-port': { type: 'string' },
+      config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -74,11 +94,12 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
   const log = createLogger('cli');
   const dataDir = resolve(values.data ?? 'data');
   await mkdir(dataDir, { recursive: true });
-  const namesrvPort = values['namesrv-port'] === undefined ? 9876 : Number(values['namesrv-port']);
-  if (!Number.isInteger(namesrvPort) || namesrvPort < 0 || namesrvPort > 65535) {
-    throw new InvalidArgumentError(`--namesrv-port: expected a port number, got "${values['namesrv-port']}"`);
-  }
-  const { components } = await startComponents({ dataDir, namesrvPort }, log);
+  const namesrvPort = portOption('--namesrv-port', values['namesrv-port'], 9876);
+  const brokerPort = portOption('--broker-port', values['broker-port'], 10911);
+  const { components } = await startComponents(
+    { dataDir, namesrvPort, brokerPort, brokerConfigFile: values.config },
+    log,
+  );
   exitOnSignals(components, log);
   log.info('tsrocket started', {
     components: components.map((c) => c.name).join(','),
@@ -86,4 +107,12 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
     startupMs: Math.round(performance.now()),
   });
   return 'running';
+}
+
+function portOption(flag: string, text: string | undefined, fallback: number): number {
+  const port = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`${flag}: expected a port number, got "${text}"`);
+  }
+  return port;
 }
