@@ -13,6 +13,10 @@ import { RemotingResponseError } from '../remoting/errors.js';
 import type { HeartbeatData } from './heartbeat.js';
 import { parseTopicRoute, type TopicRouteData } from './route.js';
 
+/** Topic whose route a producer borrows for a topic that does not exist yet (the broker auto-creates it). */
+export const defaultTopic = 'TBW102';
+export const defaultTopicQueueNums = 4;
+
 /** Outcome of a stored send, as RocketMQ names it. */
 export const SendStatus = {
   SEND_OK: 'SEND_OK',
@@ -153,8 +157,8 @@ export class ClientApi {
     const fields = {
       a: h.producerGroup,
       b: h.topic,
-      c: 'TBW102',
-      d: 4,
+      c: defaultTopic,
+      d: defaultTopicQueueNums,
       e: h.queueId,
       f: h.sysFlag,
       g: h.bornTimestamp,

@@ -115,6 +115,9 @@ export class LocalFileOffsetStore extends MemoryOffsets implements OffsetStore {
     return this.memoryOffset(mq);
   }
 
+  /** Kept: the file holds every queue this consumer ever read, so a later start resumes each one. */
+  override remove(_mq: MessageQueue): void {}
+
   async persistAll(): Promise<void> {
     const offsetTable: Record<string, unknown> = {};
     for (const [key, e] of this.table) offsetTable[key] = { ...e.mq, offset: e.offset.toString() };

@@ -9,7 +9,7 @@ import { assertGroupName } from '../common/validate.js';
 import { ResponseCode } from '../remoting/codes.js';
 import { RemotingTimeoutError } from '../remoting/errors.js';
 import { encodeBatch } from './batch.js';
-import { type SendHeader, type SendResponse, SendStatus } from './client-api.js';
+import { defaultTopic, defaultTopicQueueNums, type SendHeader, type SendResponse, SendStatus } from './client-api.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
 import { FaultStrategy } from './fault-strategy.js';
 import {
@@ -206,7 +206,18 @@ export class Producer {
   }
 
   private async queuesOf(inst: ClientInstance, topic: string): Promise<MessageQueue[]> {
-    const route = await inst.route(topic);
+    let route = await inst.route(topic);
+    if (route === undefined) {
+      // Unknown topic: send through the brokers that offer the default topic; they create it on first send.
+      const fallback = await inst.updateRoute(defaultTopic);
+      route = fallback && {
+        ...fallback,
+        queueDatas: fallback.queueDatas.map((q) => ({
+          ...q,
+          writeQueueNums: Math.min(q.writeQueueNums, defaultTopicQueueNums),
+        })),
+      };
+    }
     const queues = route === undefined ? [] : publishQueues(topic, route);
     if (queues.length === 0) {
       throw new TsRocketError(
