@@ -35,7 +35,7 @@ test('SEND_MESSAGE_V2 then PULL returns the stored record with the response fiel
   assert.equal(msgs[0]?.offsetMsgId, r.extFields?.['msgId']);
 });
 
-test('SEND_MESSAGE (10) with long header names; UNIQ_KEY becomes msgId; queueId -1 picks a queue', async () => {
+test('SEND_MESSAGE (10) with long header names; msgId is the offsetMsgId; queueId -1 picks a queue', async () => {
   const r = await call(
     h,
     RequestCode.SEND_MESSAGE,
@@ -54,11 +54,12 @@ test('SEND_MESSAGE (10) with long header names; UNIQ_KEY becomes msgId; queueId 
     Buffer.from('v1'),
   );
   assert.equal(r.code, 0, r.remark);
-  assert.equal(r.extFields?.['msgId'], 'ABCDEF0123456789ABCDEF0123456789');
   const q = Number(r.extFields?.['queueId']);
   assert.ok(q === 0 || q === 1);
   const p = await pull(h, 'T1', q, BigInt(r.extFields?.['queueOffset'] ?? '0'));
   const [m] = decodeRecords(p.body ?? Buffer.alloc(0));
+  assert.equal(r.extFields?.['msgId'], m?.offsetMsgId);
+  assert.equal(m?.properties.get('UNIQ_KEY'), 'ABCDEF0123456789ABCDEF0123456789');
   assert.equal(m?.flag, 7);
   assert.equal(m?.body.toString(), 'v1');
 });
@@ -79,8 +80,13 @@ test('SEND_BATCH_MESSAGE (320) stores every message consecutively', async () => 
     body,
   );
   assert.equal(r.code, 0, r.remark);
-  assert.equal(r.extFields?.['msgId'], 'U0,U1,U2');
   const p = await pull(h, 'TB', 0, 0);
+  assert.equal(
+    r.extFields?.['msgId'],
+    decodeRecords(p.body ?? Buffer.alloc(0))
+      .map((m) => m.offsetMsgId)
+      .join(','),
+  );
   assert.deepEqual(
     decodeRecords(p.body ?? Buffer.alloc(0)).map((m) => m.body.toString()),
     ['a', 'b', 'c'],

@@ -106,7 +106,8 @@ async function send(
   const answer = answerOfPutStatus(result.status, result.remark);
   if (!answer.stored) return fail(answer.code, answer.remark ?? 'send failed');
   ctx.stats.recordPut(topic, result.msgNum, result.wroteBytes);
-  const msgId = inputs.map((m, i) => m.uniqKey ?? result.offsetMsgIds[i] ?? '').join(',');
+  // RocketMQ answers the offsetMsgId(s) here; the client keeps its own UNIQ_KEY as SendResult.msgId.
+  const msgId = result.offsetMsgIds.join(',');
   return createResponse(req, answer.code, answer.remark, {
     msgId,
     queueId,
