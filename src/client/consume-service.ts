@@ -17,11 +17,11 @@ const log = createLogger('client.consume');
 export const ConsumeResult = { CONSUME_SUCCESS: 'CONSUME_SUCCESS', RECONSUME_LATER: 'RECONSUME_LATER' } as const;
 export type ConsumeResult = (typeof ConsumeResult)[keyof typeof ConsumeResult];
 
-/** The user's message handler. Resolve (or return CONSUME_SUCCESS) to acknowledge. */
-// biome-ignore lint/suspicious/noConfusingVoidType: plain `async (msg) => {}` handlers return Promise<void>.
-export type MessageHandler = (
-  msg: ReceivedMessage,
-) => Promise<ConsumeResult | undefined | void> | ConsumeResult | undefined | void;
+/**
+ * The user's message handler. Returning or resolving normally acknowledges the message; throwing, rejecting or
+ * returning `ConsumeResult.RECONSUME_LATER` has it redelivered later.
+ */
+export type MessageHandler = (msg: ReceivedMessage) => unknown;
 
 /** Retrying a message locally after every send-back path failed waits this long. */
 export const consumeLaterDelayMs = 5000;

@@ -101,9 +101,13 @@ export async function runPullLoop(
         nextOffset = result.nextBeginOffset;
         const msgs: ReceivedMessage[] = [];
         for (const ext of result.messages) {
-          const msg = toReceivedMessage(ext, mq.brokerName, `%RETRY%${ctx.group}`);
           // The broker filters by tag hash; two tags may share one, so check the exact tag here.
-          if (tagMatches(sub, ext.properties.get('TAGS'))) msgs.push(msg);
+          if (!tagMatches(sub, ext.properties.get('TAGS'))) continue;
+          try {
+            msgs.push(toReceivedMessage(ext, mq.brokerName, `%RETRY%${ctx.group}`));
+          } catch (err) {
+            log.error('undecodable message skipped', { queue: queueKey(mq), offset: String(ext.queueOffset), err });
+          }
         }
         const added = pq.add(msgs);
         if (added.length > 0) ctx.consume.submit(mq, pq, added);
