@@ -160,7 +160,6 @@ export class Producer {
     validateMessage(msg, this.opts.bodyBytesMax ?? bodyBytesMaxDefault);
     const wire = toWireMessage(msg, this.opts.compressBodyBytesMin ?? compressBodyBytesMinDefault);
     const out: Outgoing = { ...wire, batch: false, msgId: wire.uniqId };
-    if (options.shardingKey !== undefined) out.properties.set(Prop.shardingKey, options.shardingKey);
     return this.dispatch(out, msg, options, mode);
   }
 

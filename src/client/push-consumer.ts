@@ -6,6 +6,7 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TsRocketError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
@@ -25,6 +26,10 @@ import { computeStartOffset } from './start-offset.js';
 import { buildSubscription, type SubscriptionData } from './subscription.js';
 
 const log = createLogger('client.push');
+
+/** At start, how long to wait for subscribed topics (and the retry topic) to appear in the routes. */
+const startRouteWaitMs = 1000;
+const routePollMs = 100;
 
 export interface PushConsumerOptions extends ClientOptions {
   group: string;
@@ -160,6 +165,8 @@ export class PushConsumer {
     });
     await Promise.allSettled([...this.subs.keys()].map((t) => inst.updateRoute(t)));
     await inst.sendHeartbeatToAll();
+    // The broker creates %RETRY%<group> on the heartbeat and registers it a moment later.
+    await this.awaitRoutes(startRouteWaitMs);
     await inst.rebalanceNow();
     const persistMs = this.opts.persistOffsetIntervalMs ?? 5000;
     this.persistTimer = setInterval(() => {
@@ -180,6 +187,17 @@ export class PushConsumer {
     await this.instance.unregister('consumer', this.group);
     await this.instance.release();
     this.instance = undefined;
+  }
+
+  private async awaitRoutes(timeoutMs: number): Promise<void> {
+    const inst = this.instance;
+    const deadline = Date.now() + timeoutMs;
+    while (inst !== undefined && Date.now() < deadline) {
+      const missing = [...this.subs.keys()].filter((t) => inst.cachedRoute(t) === undefined);
+      if (missing.length === 0) return;
+      await sleep(routePollMs);
+      await Promise.allSettled(missing.map((t) => inst.updateRoute(t)));
+    }
   }
 
   private consumerData(): ConsumerData {

@@ -58,16 +58,26 @@ export class Rebalancer {
     if (route === undefined) return undefined;
     const mqAll = subscribeQueues(topic, route).sort(compareQueues);
     if (this.model === MessageModel.BROADCASTING) return mqAll;
-    const brokerName = route.brokerDatas[Math.floor(Math.random() * route.brokerDatas.length)]?.brokerName;
-    const addr = brokerName === undefined ? undefined : this.instance.masterAddr(brokerName);
-    if (addr === undefined) return undefined;
-    const cidAll = (await this.instance.api.getConsumerIds(addr, this.group)).sort();
-    if (cidAll.length === 0) return undefined;
-    return this.strategyAllocate(mqAll, cidAll);
+    const cidAll = await this.consumerIds(route.brokerDatas.map((b) => b.brokerName));
+    if (cidAll === undefined || cidAll.length === 0) return undefined;
+    return this.strategy(this.instance.clientId, mqAll, cidAll.sort());
   }
 
-  private strategyAllocate(mqAll: MessageQueue[], cidAll: string[]): MessageQueue[] {
-    return this.strategy(this.instance.clientId, mqAll, cidAll);
+  /** The group's members, from the first broker (random order) that answers. */
+  private async consumerIds(brokerNames: string[]): Promise<string[] | undefined> {
+    const start = Math.floor(Math.random() * brokerNames.length);
+    let lastErr: unknown;
+    for (let i = 0; i < brokerNames.length; i++) {
+      const addr = this.instance.masterAddr(brokerNames[(start + i) % brokerNames.length] as string);
+      if (addr === undefined) continue;
+      try {
+        return await this.instance.api.getConsumerIds(addr, this.group);
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    if (lastErr !== undefined) throw lastErr;
+    return undefined;
   }
 
   private async apply(topic: string, mine: readonly MessageQueue[]): Promise<void> {
