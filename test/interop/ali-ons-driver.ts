@@ -1,0 +1,78 @@
+/**
+ * Drives the real `ali-ons` client (RocketMQ 4.x remoting) in a child process, because its timers keep a
+ * process alive. Prints one JSON line with what it sent or received, then exits.
+ *   produce <nameSrv> <topic> <count>                       → {"sent":[{msgId,tag,key,body}]}
+ *   consume <nameSrv> <topic> <group> <tagExpr> <count> <timeoutMs> → {"received":[{msgId,tag,keys,body,uniqKey}]}
+ */
+import { createRequire } from 'node:module';
+
+// biome-ignore lint/suspicious/noExplicitAny: ali-ons ships no types
+type Any = any;
+const require = createRequire(import.meta.url);
+const ons: Any = require('ali-ons');
+const quietLogger = { info() {}, debug() {}, warn() {}, error() {} };
+const common = { httpclient: {}, clientIP: '127.0.0.1', logger: quietLogger };
+
+async function produce(nameSrv: string, topic: string, count: number): Promise<void> {
+  const producer = new ons.Producer({ ...common, nameSrv, producerGroup: 'ons_interop_producer' });
+  await producer.ready();
+  const sent: Array<{ msgId: string; tag: string; key: string; body: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const tag = i % 2 === 0 ? 'TagA' : 'TagB';
+    const body = `ali-ons message ${i}`;
+    const msg = new ons.Message(topic, tag, body);
+    msg.keys = [`ons-key-${i}`];
+    const result = await producer.send(msg);
+    if (result.sendStatus !== 'SEND_OK') throw new Error(`send ${i}: ${result.sendStatus}`);
+    sent.push({ msgId: result.msgId, tag, key: `ons-key-${i}`, body });
+  }
+  process.stdout.write(`${JSON.stringify({ sent })}\n`);
+  process.exit(0);
+}
+
+async function consume(
+  nameSrv: string,
+  topic: string,
+  group: string,
+  tagExpr: string,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
+  const received: Array<{ msgId: string; tag: string; keys: string; body: string; uniqKey?: string }> = [];
+  const consumer = new ons.Consumer({ ...common, nameSrv, consumerGroup: group, rebalanceInterval: 1000 });
+  const done = () => {
+    process.stdout.write(`${JSON.stringify({ received })}\n`);
+    process.exit(0);
+  };
+  consumer.subscribe(topic, tagExpr, async (msg: Any) => {
+    received.push({
+      msgId: msg.msgId,
+      tag: msg.tags,
+      keys: String(msg.keys ?? ''),
+      body: msg.body.toString(),
+      uniqKey: msg.properties?.UNIQ_KEY,
+    });
+    if (received.length >= count) setTimeout(done, 300);
+  });
+  consumer.on('error', (err: Error) => process.stderr.write(`consumer error: ${err.message}\n`));
+  await consumer.ready();
+  process.stderr.write('consumer ready\n');
+  setTimeout(done, timeoutMs);
+}
+
+const [mode, ...args] = process.argv.slice(2);
+const run =
+  mode === 'produce'
+    ? produce(args[0] as string, args[1] as string, Number(args[2]))
+    : consume(
+        args[0] as string,
+        args[1] as string,
+        args[2] as string,
+        args[3] as string,
+        Number(args[4]),
+        Number(args[5]),
+      );
+run.catch((err: unknown) => {
+  process.stderr.write(`ali-ons driver failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
