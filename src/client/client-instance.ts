@@ -129,6 +129,12 @@ export class ClientInstance {
     this.consumers.set(group, handle);
   }
 
+  /** Forgets a consumer group locally (a start that failed half-way). */
+  unregisterLocal(kind: 'producer' | 'consumer', group: string): void {
+    if (kind === 'consumer') this.consumers.delete(group);
+    else this.producers.delete(group);
+  }
+
   /** Removes a group and tells every broker (UNREGISTER_CLIENT), so the group rebalances without waiting. */
   async unregister(kind: 'producer' | 'consumer', group: string): Promise<void> {
     if (kind === 'producer') {

@@ -125,6 +125,19 @@ export class PushConsumer {
     const clientOpts = { ...this.opts, instanceName: this.instanceName };
     const inst = ClientInstance.acquire(clientOpts);
     this.instance = inst;
+    try {
+      await this.startWith(inst, clientOpts);
+    } catch (err) {
+      this.running = false;
+      inst.unregisterLocal('consumer', this.group);
+      await this.retryProducer?.shutdown();
+      await inst.release();
+      this.instance = undefined;
+      throw err;
+    }
+  }
+
+  private async startWith(inst: ClientInstance, clientOpts: ClientOptions): Promise<void> {
     this.offsets =
       this.messageModel === MessageModel.BROADCASTING
         ? new LocalFileOffsetStore(
