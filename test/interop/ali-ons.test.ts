@@ -159,7 +159,7 @@ test('ali-ons producer → our PushConsumer with a tag filter', async () => {
   try {
     await Promise.race([
       all,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${got.size} of 50`)), 30_000)),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${got.size} of 50`)), 30_000).unref()),
     ]);
   } finally {
     await consumer.shutdown();
