@@ -30,6 +30,8 @@ const log = createLogger('client.push');
 /** At start, how long to wait for subscribed topics (and the retry topic) to appear in the routes. */
 const startRouteWaitMs = 1000;
 const routePollMs = 100;
+/** At shutdown, how long running handlers may take before offsets are committed anyway. */
+const shutdownDrainMs = 10_000;
 
 export interface PushConsumerOptions extends ClientOptions {
   group: string;
@@ -76,6 +78,7 @@ export class PushConsumer {
   private retryProducer: Producer | undefined;
   private persistTimer: NodeJS.Timeout | undefined;
   private running = false;
+  private registered = false;
 
   constructor(opts: PushConsumerOptions) {
     assertGroupName(opts.group);
@@ -129,7 +132,8 @@ export class PushConsumer {
       await this.startWith(inst, clientOpts);
     } catch (err) {
       this.running = false;
-      inst.unregisterLocal('consumer', this.group);
+      if (this.registered) inst.unregisterLocal('consumer', this.group);
+      this.registered = false;
       await this.retryProducer?.shutdown();
       await inst.release();
       this.instance = undefined;
@@ -176,6 +180,7 @@ export class PushConsumer {
       doRebalance: () => this.doRebalance(),
       topics: () => [...this.subs.keys()],
     });
+    this.registered = true;
     await Promise.allSettled([...this.subs.keys()].map((t) => inst.updateRoute(t)));
     await inst.sendHeartbeatToAll();
     // The broker creates %RETRY%<group> on the heartbeat and registers it a moment later.
@@ -193,10 +198,11 @@ export class PushConsumer {
     if (!this.running || this.instance === undefined) return;
     this.running = false;
     clearInterval(this.persistTimer);
-    await this.consume?.drain(10_000);
-    await this.persistOffsets();
+    await this.consume?.drain(shutdownDrainMs);
+    // Dropping each queue commits its offset.
     await this.rebalancer?.dropAll();
     await this.retryProducer?.shutdown();
+    this.registered = false;
     await this.instance.unregister('consumer', this.group);
     await this.instance.release();
     this.instance = undefined;
