@@ -19,7 +19,7 @@ export const Prop = {
   tranPreparedQueueOffset: 'TRAN_PREPARED_QUEUE_OFFSET',
   transactionCheckTimes: 'TRANSACTION_CHECK_TIMES',
   checkImmunityTimeInSeconds: 'CHECK_IMMUNITY_TIME_IN_SECONDS',
-  shardingKey: 'SHARDING_KEY',
+  shardingKey: '__SHARDINGKEY',
   startDeliverTime: '__STARTDELIVERTIME',
   timerDeliverMs: 'TIMER_DELIVER_MS',
   timerDelaySec: 'TIMER_DELAY_SEC',

@@ -90,9 +90,28 @@ test('usage errors exit 2; commands not built yet say so and exit 1', async () =
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command 'frobnicate'/);
   assert.equal((await run(['namesrv', '--no-such-flag'])).code, 2);
-  const broker = await run(['broker']);
-  assert.equal(broker.code, 1);
-  assert.match(broker.stderr, /not available yet/);
+  const bench = await run(['bench']);
+  assert.equal(bench.code, 1);
+  assert.match(bench.stderr, /not available yet/);
+  assert.equal((await run(['broker', '--port', 'x'])).code, 2);
+});
+
+test('broker -c conf --port 0 serves, registers nowhere without a NameServer, exits 0 on SIGTERM', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tsrocket-cli-'));
+  const conf = join(dir, 'broker.conf');
+  await writeFile(conf, `brokerClusterName=C1\nbrokerName=broker-z\nflushDiskType=SYNC_FLUSH\n`);
+  const { child, match } = await spawnUntil(
+    ['broker', '-c', conf, '--port', '0', '--data', join(dir, 'store')],
+    /broker serving port=(\d+)/,
+  );
+  try {
+    assert.ok(Number(match[1]) > 0);
+    assert.ok((await stat(join(dir, 'store', 'commitlog'))).isDirectory());
+    assert.equal(await stopWithSigterm(child), 0);
+  } finally {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('namesrv: config file < flags in the effective config', async () => {
@@ -132,7 +151,7 @@ test('start --data creates the data dir, serves routes, exits 0 on SIGTERM', asy
   const dir = await mkdtemp(join(tmpdir(), 'tsrocket-cli-'));
   const data = join(dir, 'nested', 'data');
   const { child, match } = await spawnUntil(
-    ['start', '--data', data, '--namesrv-port', '0'],
+    ['start', '--data', data, '--namesrv-port', '0', '--broker-port', '0'],
     /NameServer listening port=(\d+)[\s\S]*tsrocket started/,
   );
   try {
