@@ -4,6 +4,8 @@ export class BrokerStats {
   putBytes = 0n;
   getMessages = 0n;
   getBytes = 0n;
+  /** PULL_MESSAGE requests received (not long-poll wake-ups): shows whether idle consumers spin. */
+  pullRequests = 0n;
   private readonly perTopicPut = new Map<string, bigint>();
   private readonly perGroupGet = new Map<string, bigint>();
 

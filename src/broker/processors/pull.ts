@@ -50,6 +50,7 @@ function readPullHeader(req: RemotingCommand): PullHeader {
 }
 
 export function pullMessage(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
+  ctx.stats.pullRequests++;
   const h = readPullHeader(req);
   const holdMs = Math.max(0, Math.min(h.suspendTimeoutMillis, ctx.config.longPollingHoldMsMax));
   return processPull(ctx, req, conn, h, Date.now() + holdMs, true);

@@ -34,6 +34,7 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
     commitLogMinOffset: String(ctx.store.getMinPhyOffset()),
     commitLogMaxOffset: String(ctx.store.getMaxPhyOffset()),
     heldPullRequests: String(ctx.pullHolds.size()),
+    pullRequestsTotal: String(s.pullRequests),
     pendingRedeliveries: String(ctx.sendBack.size()),
     topicCount: String(ctx.topics.all().length),
     consumerGroupCount: String(ctx.clients.consumers.size),
