@@ -8,14 +8,24 @@ test('javaStringHashCode matches Java String.hashCode', () => {
   assert.equal(javaStringHashCode(''), 0);
   assert.equal(javaStringHashCode('TagA'), 2598919);
   assert.equal(javaStringHashCode('hello world'), 1794106052);
-  assert.equal(javaStringHashCode('a much longer tag that overflows int32'), javaStringHashCode('a much longer tag that overflows int32'));
+  assert.equal(
+    javaStringHashCode('a much longer tag that overflows int32'),
+    javaStringHashCode('a much longer tag that overflows int32'),
+  );
   assert.ok(javaStringHashCode('a much longer tag that overflows int32') <= 0x7fffffff);
 });
 
 test('properties round-trip and tolerate junk', () => {
   const s = encodeProperties({ TAGS: 'a', KEYS: 'k1 k2', UNIQ_KEY: 'X' });
   assert.equal(s, 'TAGS\u0001a\u0002KEYS\u0001k1 k2\u0002UNIQ_KEY\u0001X\u0002');
-  assert.deepEqual([...decodeProperties(s)], [['TAGS', 'a'], ['KEYS', 'k1 k2'], ['UNIQ_KEY', 'X']]);
+  assert.deepEqual(
+    [...decodeProperties(s)],
+    [
+      ['TAGS', 'a'],
+      ['KEYS', 'k1 k2'],
+      ['UNIQ_KEY', 'X'],
+    ],
+  );
   assert.deepEqual([...decodeProperties('A\u0001b')], [['A', 'b']]);
   assert.deepEqual([...decodeProperties('\u0002\u0002noseparator\u0002K\u0001v\u0002')], [['K', 'v']]);
 });
