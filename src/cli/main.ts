@@ -35,7 +35,11 @@ const subcommands: readonly Subcommand[] = [
     summary: 'run a Broker (-c broker.conf, -n namesrvAddr)',
     run: async (argv) => (await import('./broker.js')).runBrokerCommand(argv),
   },
-  { name: 'bench', summary: 'benchmarks: produce | consume | e2e (not available yet)' },
+  {
+    name: 'bench',
+    summary: 'benchmarks: produce | consume | e2e, or the default suite (`tsrocket bench --help`)',
+    run: async (argv) => (await import('./bench.js')).runBench(argv),
+  },
 ];
 
 function usage(): string {
