@@ -5,30 +5,15 @@
 
 import { TsRocketError } from '../common/errors.js';
 import { parseTolerantJson } from '../common/json.js';
+import type { TopicRouteData as FullRouteData } from '../common/route-data.js';
 import type { MessageQueue } from './message-queue.js';
 
 export const PermBit = { write: 2, read: 4 } as const;
 export const masterId = '0';
 
-export interface QueueData {
-  brokerName: string;
-  readQueueNums: number;
-  writeQueueNums: number;
-  perm: number;
-  topicSysFlag: number;
-}
-
-export interface BrokerData {
-  cluster: string;
-  brokerName: string;
-  /** brokerId ("0" = master) → "host:port". */
-  brokerAddrs: Record<string, string>;
-}
-
-export interface TopicRouteData {
-  queueDatas: QueueData[];
-  brokerDatas: BrokerData[];
-}
+export type { BrokerData, QueueData } from '../common/route-data.js';
+/** The part of RocketMQ's TopicRouteData a client uses. */
+export type TopicRouteData = Pick<FullRouteData, 'queueDatas' | 'brokerDatas'>;
 
 function num(v: unknown, fallback = 0): number {
   const n = typeof v === 'string' ? Number(v) : v;

@@ -1,6 +1,7 @@
 /**
  * Tolerant JSON reader for bodies written by RocketMQ's Java side: fastjson writes maps with non-string keys
- * unquoted (`{0:"127.0.0.1:10911"}`), which strict `JSON.parse` rejects. Everything we write stays strict JSON.
+ * unquoted (`{0:"127.0.0.1:10911"}`) or as whole objects (`{{"brokerName":"b","queueId":0,"topic":"t"}:{…}}`),
+ * which strict `JSON.parse` rejects. Everything we write stays strict JSON.
  */
 import { InvalidArgumentError } from '../common/errors.js';
 
@@ -10,7 +11,8 @@ export const jsonDepthMax = 512;
 export class JsonSyntaxError extends InvalidArgumentError {}
 
 /**
- * Parses strict JSON, or JSON whose object keys are unquoted numbers or identifiers (`{0:"a", key:1}`).
+ * Parses strict JSON, or JSON whose object keys are unquoted numbers or identifiers (`{0:"a", key:1}`) or
+ * objects (kept as their compact JSON text, so callers can `JSON.parse` them back).
  * Trailing commas in objects and arrays are accepted too. Throws JsonSyntaxError with the offset on bad input.
  */
 export function parseTolerantJson(text: string): unknown {
@@ -107,8 +109,9 @@ class TolerantReader {
     return this.fail('unterminated string');
   }
 
-  private readKey(): string {
+  private readKey(depth: number): string {
     if (this.text[this.pos] === '"') return this.readString();
+    if (this.text[this.pos] === '{') return JSON.stringify(this.readObject(depth + 1));
     const start = this.pos;
     while (this.pos < this.text.length && unquotedKeyChar.test(this.text[this.pos] as string)) this.pos++;
     if (this.pos === start) this.fail('expected an object key');
@@ -120,7 +123,7 @@ class TolerantReader {
     this.pos++; // {
     this.skipSpace();
     while (this.text[this.pos] !== '}') {
-      const key = this.readKey();
+      const key = this.readKey(depth);
       this.skipSpace();
       if (this.text[this.pos] !== ':') this.fail('expected ":"');
       this.pos++;

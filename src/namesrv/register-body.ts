@@ -15,7 +15,7 @@ import {
   type RegisterBrokerBody,
   type TopicConfig,
   zeroDataVersion,
-} from './route-data.js';
+} from '../common/route-data.js';
 
 /** A compressed body may not inflate past this (a hostile 16 MiB frame could otherwise inflate to GiBs). */
 export const registerBodyInflatedBytesMax = 64 * 1024 * 1024;

@@ -3,7 +3,7 @@
  * which queues each broker group holds per topic. Pure state, no network: the connection of a broker is an
  * opaque token compared by identity, and time comes from an injected clock.
  */
-import { getOrCreate } from './maps.js';
+
 import {
   type BrokerData,
   type ClusterInfo,
@@ -16,7 +16,8 @@ import {
   type TopicConfig,
   type TopicList,
   type TopicRouteData,
-} from './route-data.js';
+} from '../common/route-data.js';
+import { getOrCreate } from './maps.js';
 
 export interface RouteInfoManagerOptions {
   /** Default liveness window of a broker registration, ms. */

@@ -36,3 +36,11 @@ test('nesting past the limit is refused, not a stack overflow', () => {
   const ok = `${'{0:'.repeat(50)}1${'}'.repeat(50)}`;
   assert.ok(parseTolerantJson(ok) !== undefined);
 });
+
+test('object map keys (fastjson MessageQueue keys) come back as compact JSON text', () => {
+  const v = parseTolerantJson(
+    '{{"brokerName":"b","queueId":1,"topic":"t"}:{"maxOffset":3},{"queueId":2}:{}}',
+  ) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(v), ['{"brokerName":"b","queueId":1,"topic":"t"}', '{"queueId":2}']);
+  assert.deepEqual(JSON.parse(Object.keys(v)[0] as string), { brokerName: 'b', queueId: 1, topic: 't' });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DataVersion, TopicConfig } from '../../src/namesrv/route-data.js';
+import type { DataVersion, TopicConfig } from '../../src/common/route-data.js';
 import { type RegisterBrokerInput, RouteInfoManager } from '../../src/namesrv/route-info-manager.js';
 
 const expiryMs = 120_000;

@@ -2,35 +2,12 @@
  * Admin response bodies (RocketMQ's TopicRouteData, ClusterInfo, TopicList, TopicStatsTable, ConsumeStats,
  * KVTable), decoded from their JSON into typed shapes.
  */
+import type { BrokerData, ClusterInfo, TopicRouteData as FullRouteData } from '../../common/route-data.js';
 import { asArray, asNumber, asObject, asString, type JsonValue, parseBody, parseLenientJson } from './json.js';
 
-export interface QueueData {
-  brokerName: string;
-  readQueueNums: number;
-  writeQueueNums: number;
-  perm: number;
-  topicSysFlag: number;
-}
-
-export interface BrokerData {
-  cluster: string;
-  brokerName: string;
-  /** brokerId → "host:port"; id 0 is the master. */
-  brokerAddrs: Record<string, string>;
-}
-
-export interface TopicRouteData {
-  orderTopicConf?: string | undefined;
-  queueDatas: QueueData[];
-  brokerDatas: BrokerData[];
-}
-
-export interface ClusterInfo {
-  /** brokerName → BrokerData */
-  brokerAddrTable: Record<string, BrokerData>;
-  /** clusterName → brokerNames */
-  clusterAddrTable: Record<string, string[]>;
-}
+export type { BrokerData, ClusterInfo, QueueData } from '../../common/route-data.js';
+/** RocketMQ's TopicRouteData as admin reads it. */
+export type TopicRouteData = Pick<FullRouteData, 'queueDatas' | 'brokerDatas' | 'orderTopicConf'>;
 
 export interface MessageQueue {
   topic: string;

@@ -9,12 +9,12 @@
  */
 import * as zlib from 'node:zlib';
 import { parseTolerantJson } from '../../common/json.js';
+import { encodeJsonBody } from '../../common/route-data.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse } from '../../remoting/command.js';
 import { optionalBool, optionalInt, optionalLong, requireLong, requireString } from '../../remoting/fields.js';
 import { orderTopicConfigNamespace } from '../kv-config-manager.js';
 import { decodeRegisterBrokerBody, toDataVersion } from '../register-body.js';
-import { encodeJsonBody } from '../route-data.js';
 import type { NamesrvContext, NamesrvProcessor, ProcessorTable } from './context.js';
 
 /** RocketMQ's UtilAll.crc32: CRC32 masked to a non-negative int. */

@@ -7,11 +7,11 @@
  * ext addTopicCount); GET_BROKER_MEMBER_GROUP (901: clusterName, brokerName); GET_NAMESRV_CONFIG (319).
  */
 import { parseTolerantJson } from '../../common/json.js';
+import { encodeJsonBody, type QueueData } from '../../common/route-data.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse } from '../../remoting/command.js';
 import { optionalString, requireString } from '../../remoting/fields.js';
 import { toTopicConfig } from '../register-body.js';
-import { encodeJsonBody, type QueueData } from '../route-data.js';
 import type { NamesrvContext, ProcessorTable } from './context.js';
 
 function queueDatasOf(body: Buffer | undefined): QueueData[] {

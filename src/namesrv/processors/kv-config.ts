@@ -4,10 +4,10 @@
  * body KVTable `{"table":{k:v}}`, or 22).
  */
 
+import { encodeJsonBody } from '../../common/route-data.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse } from '../../remoting/command.js';
 import { requireString } from '../../remoting/fields.js';
-import { encodeJsonBody } from '../route-data.js';
 import type { NamesrvContext, ProcessorTable } from './context.js';
 
 export function addKvConfigProcessors(table: ProcessorTable, ctx: NamesrvContext): void {

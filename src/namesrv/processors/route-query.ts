@@ -4,11 +4,11 @@
  * Unknown topic → TOPIC_NOT_EXIST (17) with a remark naming the topic.
  */
 
+import { encodeJsonBody } from '../../common/route-data.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse } from '../../remoting/command.js';
 import { requireString } from '../../remoting/fields.js';
 import { orderTopicConfigNamespace } from '../kv-config-manager.js';
-import { encodeJsonBody } from '../route-data.js';
 import type { NamesrvContext, NamesrvProcessor, ProcessorTable } from './context.js';
 
 function getRouteInfoByTopic(ctx: NamesrvContext): NamesrvProcessor {
