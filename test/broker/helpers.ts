@@ -8,11 +8,11 @@ import { encodeProperties } from '../../src/common/properties.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode } from '../../src/remoting/codes.js';
 import { createRequest, type RemotingCommand } from '../../src/remoting/command.js';
-import { TestMemoryStore } from './memory-store.js';
+import { createMessageStore, type MessageStore } from '../../src/store/index.js';
 
 export interface Harness {
   broker: Broker;
-  store: TestMemoryStore;
+  store: MessageStore;
   client: RemotingClient;
   addr: string;
   dir: string;
@@ -22,7 +22,7 @@ export interface Harness {
 
 export async function startHarness(over: Partial<BrokerConfig> = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tsrocket-broker-'));
-  const store = new TestMemoryStore();
+  const store = createMessageStore({ storePathRootDir: dir }, { kind: 'memory' });
   const config = (more: Partial<BrokerConfig>): Partial<BrokerConfig> => ({
     listenPort: 0,
     listenHost: '127.0.0.1',
