@@ -9,6 +9,13 @@ import { isOffsetFileName, joinPath, offsetFileName } from './io.js';
 export const cqEntryBytes = 20;
 /** Entries kept in memory after they are written (serves tail reads without a pread). */
 const tailKeepEntries = 1024;
+/**
+ * Appends wait this long before the write that carries them, so one pwrite covers many entries (one per
+ * message cost ~10 % of broker CPU). Safe: entries are served from memory until written, and a ConsumeQueue
+ * is rebuilt from the CommitLog past the checkpoint after a crash.
+ */
+const writeCoalesceMs = 10;
+const two32 = 2 ** 32;
 
 interface CqFile {
   /** Logical offset of the first entry. */
@@ -69,7 +76,9 @@ export class ConsumeQueue {
       this.mem.copy(next, 0, 0, used);
       this.mem = next;
     }
-    this.mem.writeBigInt64BE(BigInt(phyOffset), used);
+    // phyOffset < 2^53: two 32-bit halves instead of a BigInt per entry.
+    this.mem.writeUInt32BE(Math.floor(phyOffset / two32), used);
+    this.mem.writeUInt32BE(phyOffset >>> 0, used + 4);
     this.mem.writeInt32BE(size, used + 8);
     this.mem.writeBigInt64BE(BigInt.asIntN(64, tagsCode), used + 12);
     this.maxOffset++;
@@ -219,6 +228,8 @@ export class ConsumeQueue {
 
   private async writeLoop(): Promise<void> {
     while (this.writtenOffset < this.maxOffset) {
+      await new Promise((resolve) => setTimeout(resolve, writeCoalesceMs));
+      if (this.writtenOffset >= this.maxOffset) break;
       const from = this.writtenOffset;
       let idx = this.fileIndexOf(from);
       if (idx >= this.files.length || idx < 0) {
