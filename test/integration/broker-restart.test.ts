@@ -8,9 +8,12 @@ import { after, test } from 'node:test';
 import { ConsumeFromWhere } from '../../src/client/heartbeat.js';
 import { PushConsumer } from '../../src/client/push-consumer.js';
 import {
+  assignment,
+  consumedIds,
   createTopic,
   type Proc,
   runtimeInfo,
+  spawnConsumer,
   spawnProducer,
   startBroker,
   startNamesrv,
@@ -45,6 +48,14 @@ test('broker SIGKILL + restart mid-stream (SYNC_FLUSH): every acked message is c
   const topic = 'ItBrokerRestart';
   await createTopic(namesrv.addr, first.addr, topic, 4);
 
+  // A consumer process that lives through the crash must also end up with every acked message.
+  const live = spawnConsumer('live consumer', {
+    nameServer: namesrv.addr,
+    topic,
+    group: 'GID_it_restart_live',
+    messageModel: 'CLUSTERING',
+  });
+  await live.until(() => assignment(live).length === 4, 'live consumer owns the 4 queues');
   const producer = spawnProducer('producer', { nameServer: namesrv.addr, topic, count: 0, intervalMs: 2 });
   await producer.until(() => acks(producer).length >= 150, '150 acked sends before the crash', 20_000);
   first.proc.kill('SIGKILL');
@@ -78,10 +89,18 @@ test('broker SIGKILL + restart mid-stream (SYNC_FLUSH): every acked message is c
   } finally {
     await consumer.shutdown();
   }
+  const liveSeen = () => new Set(consumedIds(live));
+  await waitUntil(
+    () => [...acked].every((id) => liveSeen().has(id)),
+    'the live consumer consumed every acked message',
+    20_000,
+  );
+  const liveDuplicates = consumedIds(live).length - liveSeen().size;
   const missing = [...acked].filter((id) => !got.has(id));
   t.diagnostic(
     `acked ${acked.size} (${ackedBeforeCrash} before the crash), failed sends ${failed}, acked not SEND_OK ${notOk}, ` +
-      `consumed ${got.size}, missing ${missing.length}`,
+      `consumed ${got.size}, missing ${missing.length}; live consumer ${consumedIds(live).length} ` +
+      `with ${liveDuplicates} duplicates`,
   );
   assert.deepEqual(missing, []);
 });
