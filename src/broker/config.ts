@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { mergeConfig, parseProperties } from '../common/config.js';
 
 export interface BrokerConfig {
   brokerClusterName: string;
@@ -96,25 +97,15 @@ export function brokerConfigOf(partial: Partial<BrokerConfig> = {}): BrokerConfi
 
 /**
  * Parses a broker.conf (Java properties: `key=value`, `#`/`!` comments). Keys of BrokerConfig are coerced to
- * their type; the others are returned in `extra` (store keys, keys we do not implement yet).
+ * their type (a bad value is an InvalidArgumentError naming the key); the others are returned in `extra`
+ * (store keys, keys we do not implement yet).
  */
 export function parseBrokerConf(text: string): { config: BrokerConfig; extra: Record<string, string> } {
-  const partial: Record<string, unknown> = {};
-  const extra: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
-    if (m === null) continue;
-    const key = m[1] as string;
-    const value = (m[2] as string).trim();
-    const def = (defaultBrokerConfig as unknown as Record<string, unknown>)[key];
-    if (def === undefined) extra[key] = value;
-    else if (typeof def === 'number') partial[key] = Number(value);
-    else if (typeof def === 'boolean') partial[key] = value.toLowerCase() === 'true';
-    else partial[key] = value;
-  }
-  return { config: brokerConfigOf(partial as Partial<BrokerConfig>), extra };
+  const { config, unknown } = mergeConfig(
+    defaultBrokerConfig as unknown as Record<string, string | number | boolean>,
+    parseProperties(text),
+  );
+  return { config: config as unknown as BrokerConfig, extra: unknown };
 }
 
 export async function loadBrokerConf(file: string): Promise<{ config: BrokerConfig; extra: Record<string, string> }> {
