@@ -1,25 +1,20 @@
 /** Standalone broker entry: `tsrocket broker -c broker.conf` and `tsrocket start` call runBroker. */
+
+import { mergeConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
-import type { StoreConfig } from '../store/config.js';
+import { defaultStoreConfig, type StoreConfig } from '../store/config.js';
 import { Broker } from './broker.js';
 import { type BrokerConfig, brokerConfigOf, loadBrokerConf } from './config.js';
 
 const log = createLogger('broker');
 
-/** Store keys a broker.conf may carry (MessageStoreConfig names); others in the file are ignored. */
-const storeNumberKeys = new Set([
-  'mappedFileSizeCommitLog',
-  'mappedFileSizeConsumeQueue',
-  'flushIntervalCommitLog',
-  'flushIntervalConsumeQueue',
-  'syncFlushTimeout',
-  'fileReservedTime',
-  'diskMaxUsedSpaceRatio',
-  'maxMessageSize',
-  'maxHashSlotNum',
-  'maxIndexNum',
-]);
-const storeStringKeys = new Set(['storePathCommitLog', 'flushDiskType', 'deleteWhen']);
+/** Store keys of a broker.conf (MessageStoreConfig names), coerced to their default's type. */
+function storeKeysOf(extra: Record<string, string>): Partial<StoreConfig> {
+  const defaults = defaultStoreConfig() as unknown as Record<string, string | number | boolean>;
+  const known = Object.fromEntries(Object.entries(extra).filter(([k]) => Object.hasOwn(defaults, k)));
+  const { config } = mergeConfig(defaults, known);
+  return Object.fromEntries(Object.keys(known).map((k) => [k, config[k]])) as Partial<StoreConfig>;
+}
 
 /**
  * Starts a broker from a broker.conf path or a config object; resolves once it serves and registered.
@@ -31,19 +26,16 @@ export async function runBroker(
   overrides: Partial<BrokerConfig> = {},
 ): Promise<Broker> {
   let config: BrokerConfig;
-  const store: Record<string, unknown> = { ...storeConfig };
+  let store: Partial<StoreConfig> = { ...storeConfig };
   if (typeof configOrPath === 'string') {
     const loaded = await loadBrokerConf(configOrPath);
     config = loaded.config;
-    for (const [k, v] of Object.entries(loaded.extra)) {
-      if (storeNumberKeys.has(k)) store[k] = Number(v);
-      else if (storeStringKeys.has(k)) store[k] = v;
-    }
+    store = { ...storeKeysOf(loaded.extra), ...storeConfig };
   } else {
     config = brokerConfigOf(configOrPath);
   }
   config = brokerConfigOf({ ...config, ...overrides });
-  const broker = new Broker(config, store as Partial<StoreConfig>);
+  const broker = new Broker(config, store);
   await broker.start();
   log.info('broker serving', { port: broker.port, namesrvAddr: config.namesrvAddr || '(none)' });
   return broker;
