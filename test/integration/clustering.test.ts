@@ -68,4 +68,18 @@ test('clustering: 2 consumer processes split 8 queues 4/4 and consume every mess
   for (const q of queuesOf(a)) assert.ok(assignment(a).includes(q), `A consumed from queue ${q} it does not own`);
   for (const q of queuesOf(b)) assert.ok(assignment(b).includes(q), `B consumed from queue ${q} it does not own`);
   assert.ok(consumedIds(a).length > 0 && consumedIds(b).length > 0, 'both consumers got messages');
+
+  // A clean leave (SIGTERM → shutdown commits offsets): A takes over B's queues without re-consuming anything.
+  await b.stop();
+  assert.equal(b.eventsOf('stopped').length, 1, 'B shut down cleanly');
+  await waitUntil(() => assignment(a).length === 8, 'A owns all 8 queues after B left', 10_000);
+  const more = spawnProducer('producer 2', { nameServer: server.nameServer, topic, count: 200, intervalMs: 0 });
+  await more.until(() => more.eventsOf('done').length > 0, 'producer 2 done', 30_000);
+  const acked2 = new Set(ackedIds(more));
+  assert.equal(acked2.size, 200);
+  await waitUntil(() => [...acked2].every((id) => consumedIds(a).includes(id)), 'A consumed the next 200', 20_000);
+  await new Promise((r) => setTimeout(r, 300));
+  const total = [...consumedIds(a), ...consumedIds(b)];
+  t.diagnostic(`after B left: A consumed ${consumedIds(a).length} in all, ${total.length} consumed for 600 sent`);
+  assert.equal(total.length, 600, 'still exactly once after a clean leave');
 });
