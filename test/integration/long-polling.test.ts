@@ -12,10 +12,13 @@ import { setLogLevel } from '../../src/common/log.js';
 import { createTopic, runtimeInfo, startServer, stopAll, tempDir, waitUntil } from './procs.js';
 
 setLogLevel('error');
+/** Clients first, then the server processes, then the temp dirs. */
 const cleanups: Array<() => Promise<void>> = [];
+const dirs: Array<() => Promise<void>> = [];
 after(async () => {
   for (const c of cleanups) await c();
   await stopAll();
+  for (const c of dirs) await c();
 });
 
 const idleWindowMs = 3000;
@@ -30,6 +33,7 @@ function median(xs: number[]): number {
 
 test('long polling: one held pull per queue while idle, and prompt delivery on arrival', async (t) => {
   const { dir, cleanup } = await tempDir('long-polling');
+  dirs.push(cleanup);
   const server = await startServer(dir);
   const topic = 'ItLongPolling';
   await createTopic(server.nameServer, server.brokerAddr, topic, 8);
@@ -54,8 +58,6 @@ test('long polling: one held pull per queue while idle, and prompt delivery on a
   cleanups.push(async () => {
     await consumer.shutdown();
     await producer.shutdown();
-    await server.proc.stop();
-    await cleanup();
   });
   await producer.start();
   const beforeStart = await pulls();
