@@ -1,0 +1,73 @@
+/** Flags and env of `npm run bench:peers`; counts and durations follow --scale unless given directly. */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+
+export interface HarnessOptions {
+  /** Messages per produce/consume workload. */
+  count: number;
+  window: number;
+  e2eRate: number;
+  e2eSeconds: number;
+  e2eBodyBytes: number;
+  syncSeconds: number;
+  batchSize: number;
+  peers: string[];
+  install: boolean;
+  dir: string;
+  out: string;
+  scale: number;
+}
+
+export const usage = `usage: npm run bench:peers -- [options]   (env: PEERS_SCALE, PEERS_INSTALL=1, PEERS_LIST)
+  --scale <f>        multiply counts and durations (default 1: 1M messages, e2e 20 s, sync 10 s); 0.05 = quick
+  --count <n>        messages per produce/consume workload (default 1,000,000 × scale)
+  --window <n>       in-flight window of awaited acks (default 256)
+  --e2e-rate <n>     fixed e2e rate, msg/s (default 5000)
+  --e2e-seconds <s>  e2e duration (default 20 × scale, at least 5)
+  --sync-seconds <s> per SYNC_FLUSH case (default 10 × scale, at least 3)
+  --peers <list>     comma list of tsrocket,nats,rabbitmq,redis (default all)
+  --install          apt-get install missing peers first
+  --dir <path>       where data dirs go (default os tmpdir)
+  --out <dir>        results dir (default bench/results)`;
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): HarnessOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scale: { type: 'string' },
+      count: { type: 'string' },
+      window: { type: 'string' },
+      'e2e-rate': { type: 'string' },
+      'e2e-seconds': { type: 'string' },
+      'sync-seconds': { type: 'string' },
+      peers: { type: 'string' },
+      install: { type: 'boolean' },
+      dir: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) return 'help';
+  const num = (text: string | undefined, fallback: number, what: string) => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: expected a positive number, got "${text}"`);
+    return n;
+  };
+  const scale = num(values.scale ?? env['PEERS_SCALE'], 1, '--scale');
+  return {
+    scale,
+    count: Math.round(num(values.count, Math.max(1000, 1_000_000 * scale), '--count')),
+    window: Math.round(num(values.window, 256, '--window')),
+    e2eRate: num(values['e2e-rate'], 5000, '--e2e-rate'),
+    e2eSeconds: num(values['e2e-seconds'], Math.max(5, 20 * scale), '--e2e-seconds'),
+    e2eBodyBytes: 1024,
+    syncSeconds: num(values['sync-seconds'], Math.max(3, 10 * scale), '--sync-seconds'),
+    batchSize: 64,
+    peers: (values.peers ?? env['PEERS_LIST'] ?? 'tsrocket,nats,rabbitmq,redis').split(',').map((s) => s.trim()),
+    install: values.install === true || env['PEERS_INSTALL'] === '1',
+    dir: values.dir ?? os.tmpdir(),
+    out: values.out ?? 'bench/results',
+  };
+}

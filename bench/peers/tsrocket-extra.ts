@@ -1,0 +1,128 @@
+/**
+ * Workload (d), tsrocket only: batch send of 1 KiB, SYNC_FLUSH with 1 and 64 concurrent producers, and
+ * 4 producers + 4 consumers in one group on one topic.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { type Message, Producer, type PullConsumer } from '../../src/client/index.js';
+import { bodySeq, DeliveryCounter, makeBody, runClosedLoop, runWindowed } from './load.js';
+import type { Measurement } from './results.js';
+import { ownSystem } from './results.js';
+import { sendChecked, startConsumer, startTsrocket, type TsrocketSession } from './tsrocket.js';
+
+export interface ExtraOptions {
+  count: number;
+  window: number;
+  batchSize: number;
+  syncSeconds: number;
+}
+
+const mib = 1024 * 1024;
+/** Batches in flight at once for the batch-send case. */
+const batchWindow = 8;
+
+async function withProducers<T>(nameServer: string, n: number, fn: (ps: Producer[]) => Promise<T>): Promise<T> {
+  const ps = Array.from({ length: n }, (_, i) => new Producer({ nameServer, group: `bench_p${i}` }));
+  await Promise.all(ps.map((p) => p.start()));
+  try {
+    return await fn(ps);
+  } finally {
+    await Promise.all(ps.map((p) => p.shutdown()));
+  }
+}
+
+/** Batch send and 4P+4C on the ASYNC_FLUSH server already running. */
+export async function runAsyncExtras(
+  session: TsrocketSession,
+  opts: ExtraOptions,
+  note: (line: string) => void,
+): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  const add = (workload: string, value: number, unit: Measurement['unit']) =>
+    out.push({ system: ownSystem, workload, value, unit });
+  const template = crypto.randomBytes(1024);
+
+  await session.prepare('bench_batch');
+  const batches = Math.ceil(opts.count / opts.batchSize);
+  const batch = await withProducers(session.nameServer, 1, ([p]) =>
+    runWindowed(batches, batchWindow, (b) => {
+      const msgs: Message[] = Array.from({ length: opts.batchSize }, (_, i) => ({
+        topic: 'bench_batch',
+        body: makeBody(template, b * opts.batchSize + i),
+      }));
+      return sendChecked(p as Producer, msgs);
+    }),
+  );
+  const batchMsgs = (batches * opts.batchSize) / batch.seconds;
+  add('batch-1k', batchMsgs, 'msg/s');
+  add('batch-1k-MiB', (batchMsgs * 1024) / mib, 'MiB/s');
+  note(
+    `tsrocket batch send 1 KiB ×${opts.batchSize}: ${batchMsgs.toFixed(0)} msg/s, ${((batchMsgs * 1024) / mib).toFixed(1)} MiB/s`,
+  );
+
+  const topic = 'bench_4p4c';
+  await session.prepare(topic);
+  const per = Math.ceil(opts.count / 4);
+  const total = per * 4;
+  const counter = new DeliveryCounter(total, 60_000, 'tsrocket 4p4c');
+  const consumers: PullConsumer[] = [];
+  for (let i = 0; i < 4; i++) consumers.push(await startConsumer(session.nameServer, 'bench_4p4c_group', topic));
+  let running = true;
+  const loops = consumers.map(async (c) => {
+    while (running) for (const m of await c.poll(200)) counter.add(bodySeq(m.body));
+  });
+  const t0 = performance.now();
+  try {
+    const produced = await withProducers(session.nameServer, 4, (ps) =>
+      Promise.all(
+        ps.map((p, k) =>
+          runWindowed(per, Math.max(1, Math.floor(opts.window / 4)), (i) =>
+            sendChecked(p, { topic, body: makeBody(template, k * per + i) }),
+          ),
+        ),
+      ),
+    );
+    const produceSeconds = Math.max(...produced.map((r) => r.seconds));
+    await counter.done;
+    const consumeSeconds = (performance.now() - t0) / 1000;
+    add('4p4c-produce', total / produceSeconds, 'msg/s');
+    add('4p4c-consume', total / consumeSeconds, 'msg/s');
+    note(
+      `tsrocket 4P+4C 1 KiB: produce ${(total / produceSeconds).toFixed(0)} msg/s, all consumed at ${(total / consumeSeconds).toFixed(0)} msg/s`,
+    );
+  } finally {
+    running = false;
+    counter.cancel();
+    await Promise.all(loops.map((l) => l.catch(() => undefined)));
+    await Promise.all(consumers.map((c) => c.shutdown()));
+  }
+  return out;
+}
+
+/** SYNC_FLUSH 1 and 64 producers (each awaits its send), on a SYNC_FLUSH server of its own. */
+export async function runSyncFlush(
+  dir: string,
+  opts: ExtraOptions,
+  note: (line: string) => void,
+): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  const server = await startTsrocket(path.join(dir), 'SYNC_FLUSH');
+  try {
+    const topic = 'bench_sync';
+    await server.session.prepare(topic);
+    const template = crypto.randomBytes(1024);
+    for (const n of [1, 64]) {
+      let seq = 0;
+      const r = await withProducers(server.session.nameServer, n, (ps) =>
+        runClosedLoop(n, opts.syncSeconds * 1000, (w) =>
+          sendChecked(ps[w] as Producer, { topic, body: makeBody(template, seq++) }),
+        ),
+      );
+      out.push({ system: ownSystem, workload: `sync-${n}`, value: r.msgsPerSec, unit: 'msg/s' });
+      note(`tsrocket SYNC_FLUSH ${n} producer(s) 1 KiB: ${r.msgsPerSec.toFixed(0)} msg/s`);
+    }
+  } finally {
+    await server.stop();
+  }
+  return out;
+}

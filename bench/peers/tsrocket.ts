@@ -1,0 +1,128 @@
+/** tsrocket through its own SDK: Producer.send per message (acks awaited in a window), PullConsumer from the start. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Admin } from '../../src/client/admin/admin.js';
+import { ConsumeFromWhere, type Message, Producer, PullConsumer, SendStatus } from '../../src/client/index.js';
+import type { ConsumerHandle, Peer, PeerSession, StartedPeer } from './peer.js';
+import { freePort, spawnServer, waitForPort } from './processes.js';
+
+export const queueNums = 8;
+/** Messages per pull request (others: NATS 1000 per pull batch, RabbitMQ prefetch 1000, Redis COUNT 1000). */
+export const pullBatchSize = 256;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export class TsrocketSession implements PeerSession {
+  private readonly producer: Producer;
+  private groupSeq = 0;
+
+  constructor(
+    readonly nameServer: string,
+    readonly brokerAddr: string,
+  ) {
+    this.producer = new Producer({ nameServer, group: 'bench_producer' });
+  }
+
+  async open(): Promise<void> {
+    await this.producer.start();
+  }
+
+  async prepare(name: string): Promise<void> {
+    const admin = new Admin({ nameServer: this.nameServer });
+    try {
+      await admin.createOrUpdateTopic(
+        { brokerAddr: this.brokerAddr },
+        { topicName: name, readQueueNums: queueNums, writeQueueNums: queueNums },
+      );
+    } finally {
+      await admin.close();
+    }
+  }
+
+  async publish(name: string, body: Buffer): Promise<void> {
+    await sendChecked(this.producer, { topic: name, body });
+  }
+
+  async consume(name: string, onMessage: (body: Buffer) => void): Promise<ConsumerHandle> {
+    const consumer = await startConsumer(this.nameServer, `bench_${name}_${++this.groupSeq}`, name);
+    let running = true;
+    const loop = (async () => {
+      while (running) for (const m of await consumer.poll(200)) onMessage(m.body);
+    })();
+    loop.catch(() => undefined);
+    return {
+      stop: async () => {
+        running = false;
+        await loop.catch(() => undefined);
+        await consumer.shutdown();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.producer.shutdown();
+  }
+}
+
+export async function sendChecked(producer: Producer, msg: Message | Message[]): Promise<void> {
+  const r = await producer.send(msg);
+  if (r.status !== SendStatus.SEND_OK) throw new Error(`send answered ${r.status}`);
+}
+
+/** A PullConsumer of `group` on `topic` from the first offset, resolved once it owns at least one queue. */
+export async function startConsumer(nameServer: string, group: string, topic: string): Promise<PullConsumer> {
+  const consumer = new PullConsumer({
+    nameServer,
+    group,
+    consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
+    pullBatchSize,
+    autoCommitIntervalMs: 1000,
+  });
+  await consumer.subscribe(topic);
+  await consumer.start();
+  const deadline = Date.now() + 30_000;
+  while (consumer.assignment().length === 0) {
+    if (Date.now() > deadline) throw new Error(`consumer ${group} got no queue of ${topic} in 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return consumer;
+}
+
+export interface TsrocketServer {
+  session: TsrocketSession;
+  stop(): Promise<void>;
+}
+
+/** Starts NameServer + Broker in a child process (ASYNC_FLUSH or SYNC_FLUSH) and a session on it. */
+export async function startTsrocket(dir: string, flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH'): Promise<TsrocketServer> {
+  const namesrvPort = await freePort();
+  const brokerPort = await freePort();
+  const server = spawnServer(
+    process.execPath,
+    [path.join(here, 'tsrocket-server.js'), dir, String(namesrvPort), String(brokerPort), flush],
+    path.join(dir, 'server.log'),
+  );
+  try {
+    await waitForPort(namesrvPort, 20_000, server.child);
+    await waitForPort(brokerPort, 20_000, server.child);
+    const session = new TsrocketSession(`127.0.0.1:${namesrvPort}`, `127.0.0.1:${brokerPort}`);
+    await session.open();
+    return {
+      session,
+      stop: async () => {
+        await session.close().catch(() => undefined);
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+export const tsrocketPeer: Peer = {
+  name: 'tsrocket',
+  config: `tsrocket ASYNC_FLUSH (flush every 500 ms), ${queueNums} queues, Producer.send per message; PullConsumer pullBatchSize ${pullBatchSize}`,
+  unavailable: () => undefined,
+  start: (dir: string): Promise<StartedPeer> => startTsrocket(dir, 'ASYNC_FLUSH'),
+};
