@@ -31,6 +31,11 @@ export interface BenchSummary {
   /** Born (send start) → handed to the consumer handler, ms (e2e only). */
   e2eMs: LatencySummary | null;
   brokerRssBytes: number | null;
+  /**
+   * Process CPU (user + system) per message over the measured phase, µs. Embedded runs hold client and broker in
+   * this process, so it is the whole system's cost and far less sensitive to a busy machine than TPS.
+   */
+  cpuUsPerMsg: number | null;
 }
 
 export interface ProgressSink {
@@ -88,6 +93,7 @@ const columns: ReadonlyArray<[string, (s: BenchSummary) => string]> = [
   ['e2e p99', (s) => fmt(s.e2eMs?.p99, 2)],
   ['e2e p999', (s) => fmt(s.e2eMs?.p999, 2)],
   ['e2e max', (s) => fmt(s.e2eMs?.max, 2)],
+  ['cpu µs/msg', (s) => fmt(s.cpuUsPerMsg, 1)],
   ['fail', (s) => String(s.sendFailed)],
   ['RSS MiB', (s) => (s.brokerRssBytes === null ? '-' : fmt(s.brokerRssBytes / 2 ** 20))],
 ];

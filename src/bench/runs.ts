@@ -25,6 +25,16 @@ const warmupProbeMs = 50;
 
 const mib = 2 ** 20;
 
+/** Starts a CPU meter; the returned function gives µs per message for `messages` handled since. */
+function cpuMeter(): (messages: number) => number | null {
+  const start = process.cpuUsage();
+  return (messages) => {
+    if (messages === 0) return null;
+    const d = process.cpuUsage(start);
+    return round3((d.user + d.system) / messages);
+  };
+}
+
 function producerOf(target: BenchTarget): Producer {
   return new Producer({ nameServer: target.nameServer, group: `benchmark_producer_${process.pid}` });
 }
@@ -88,7 +98,9 @@ export async function runProduce(opts: BenchOptions, hooks: RunHooks = {}): Prom
     try {
       // One send first so route lookup and connection setup are not measured.
       await producer.send({ topic: opts.topic, body: Buffer.alloc(opts.bodyBytes) });
+      const cpu = cpuMeter();
       const { load, elapsedMs } = await sendPhase(producer, opts, sink, 'produce');
+      const cpuUsPerMsg = cpu(load.acked);
       const tps = (load.acked * 1000) / elapsedMs;
       return {
         ...summaryBase(opts, 'produce', target),
@@ -101,6 +113,7 @@ export async function runProduce(opts: BenchOptions, hooks: RunHooks = {}): Prom
         produceTps: null,
         e2eMs: null,
         brokerRssBytes: await target.brokerRssBytes(),
+        cpuUsPerMsg,
       };
     } finally {
       await producer.shutdown();
@@ -192,9 +205,12 @@ export async function runConsume(opts: BenchOptions, hooks: RunHooks = {}): Prom
     } finally {
       await producer.shutdown();
     }
+    const cpu = cpuMeter();
     const r = await startReceiver(target, opts.topic, (b) => load.owns(b), fromMs);
+    let cpuUsPerMsg: number | null;
     try {
       await drain(r, load.acked, sink, 'consume', Math.max(drainGraceMs, sendMs * 3));
+      cpuUsPerMsg = cpu(r.received);
     } finally {
       await r.consumer.shutdown();
     }
@@ -211,6 +227,7 @@ export async function runConsume(opts: BenchOptions, hooks: RunHooks = {}): Prom
       produceTps: Math.round((load.acked * 1000) / sendMs),
       e2eMs: null,
       brokerRssBytes: await target.brokerRssBytes(),
+      cpuUsPerMsg,
     };
   });
 }
@@ -247,6 +264,7 @@ export async function runE2e(opts: BenchOptions, hooks: RunHooks = {}): Promise<
         last = load.acked;
       });
       const sendStart = nowMs();
+      const cpu = cpuMeter();
       let sendMs: number;
       try {
         sendMs = await load.run(producer);
@@ -259,6 +277,7 @@ export async function runE2e(opts: BenchOptions, hooks: RunHooks = {}): Promise<
         await new Promise((ok) => setTimeout(ok, 20));
       }
       const got = r.received;
+      const cpuUsPerMsg = cpu(got);
       const spanMs = Math.max(1, r.lastAt - sendStart);
       const tps = (got * 1000) / spanMs;
       return {
@@ -272,6 +291,7 @@ export async function runE2e(opts: BenchOptions, hooks: RunHooks = {}): Promise<
         produceTps: Math.round((load.acked * 1000) / sendMs),
         e2eMs: r.e2e.summary(),
         brokerRssBytes: await target.brokerRssBytes(),
+        cpuUsPerMsg,
       };
     } finally {
       await producer.shutdown();

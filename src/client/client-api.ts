@@ -8,7 +8,7 @@ import type { MessageExt } from '../common/message.js';
 import { decodeRecords } from '../common/record.js';
 import type { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import { createRequest, type RemotingCommand } from '../remoting/command.js';
+import { createRequest, type RemotingCommand, SerializeType } from '../remoting/command.js';
 import { RemotingResponseError } from '../remoting/errors.js';
 import type { HeartbeatData } from './heartbeat.js';
 import { parseTopicRoute, type TopicRouteData } from './route.js';
@@ -16,6 +16,11 @@ import { parseTopicRoute, type TopicRouteData } from './route.js';
 /** Topic whose route a producer borrows for a topic that does not exist yet (the broker auto-creates it). */
 export const defaultTopic = 'TBW102';
 export const defaultTopicQueueNums = 4;
+/**
+ * Send and pull go out with the ROCKETMQ binary header (RocketMQ brokers accept both; the answer comes in the
+ * same type): no JSON encode/parse of headers on either side of the hot paths.
+ */
+const hotPathSerializeType = SerializeType.rocketmq;
 
 /** Outcome of a stored send, as RocketMQ names it. */
 export const SendStatus = {
@@ -171,6 +176,7 @@ export class ClientApi {
       n: h.brokerName,
     };
     const req = createRequest(h.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, fields, body);
+    req.serializeType = hotPathSerializeType;
     if (oneway) {
       await this.remoting.invokeOneway(addr, req);
       return undefined;
@@ -190,6 +196,7 @@ export class ClientApi {
   /** PULL_MESSAGE; codes 0/19/20/21 become statuses, anything else throws. */
   async pull(addr: string, h: PullHeader, timeoutMs: number): Promise<PullResponse> {
     const req = createRequest(RequestCode.PULL_MESSAGE, { ...h });
+    req.serializeType = hotPathSerializeType;
     const resp = await this.remoting.invoke(addr, req, timeoutMs);
     const status = pullStatusByCode.get(resp.code);
     if (status === undefined) throw RemotingResponseError.of(resp, `pull ${h.topic}:${h.queueId} from ${addr}`);

@@ -14,28 +14,37 @@ const keyBytesMax = 0x7fff;
 
 const languageByName: ReadonlyMap<string, number> = new Map(languageCodes.map((name, i) => [name, i]));
 
-/** Header fields already measured, so the frame encoder can allocate once. */
+/** Header fields already measured, so the frame encoder can allocate once (strings are written in place). */
 export interface BinaryHeaderPlan {
   bytes: number;
-  remark: Buffer | undefined;
-  entries: Buffer[];
+  remark: string | undefined;
+  remarkBytes: number;
+  /** key, value, key, value… */
+  entries: string[];
+  /** utf8 byte length of each entry. */
+  lengths: number[];
 }
 
 export function planBinaryHeader(cmd: RemotingCommand): BinaryHeaderPlan {
-  const remark = cmd.remark ? Buffer.from(cmd.remark, 'utf8') : undefined;
-  const entries: Buffer[] = [];
-  let bytes = fixedBytes + 4 + (remark?.length ?? 0) + 4;
+  const remark = cmd.remark ? cmd.remark : undefined;
+  const remarkBytes = remark === undefined ? 0 : Buffer.byteLength(remark, 'utf8');
+  const entries: string[] = [];
+  const lengths: number[] = [];
+  let bytes = fixedBytes + 4 + remarkBytes + 4;
   if (cmd.extFields !== undefined) {
-    for (const [k, v] of Object.entries(cmd.extFields)) {
+    for (const k in cmd.extFields) {
+      const v = cmd.extFields[k];
       if (v === undefined || v === null) continue;
-      const key = Buffer.from(k, 'utf8');
-      const value = Buffer.from(String(v), 'utf8');
-      if (key.length > keyBytesMax) throw new RemotingProtocolError(`extFields key longer than ${keyBytesMax} bytes`);
-      entries.push(key, value);
-      bytes += 2 + key.length + 4 + value.length;
+      const value = String(v);
+      const keyBytes = Buffer.byteLength(k, 'utf8');
+      const valueBytes = Buffer.byteLength(value, 'utf8');
+      if (keyBytes > keyBytesMax) throw new RemotingProtocolError(`extFields key longer than ${keyBytesMax} bytes`);
+      entries.push(k, value);
+      lengths.push(keyBytes, valueBytes);
+      bytes += 2 + keyBytes + 4 + valueBytes;
     }
   }
-  return { bytes, remark, entries };
+  return { bytes, remark, remarkBytes, entries, lengths };
 }
 
 /** Writes the planned header at `offset`; returns the offset after it. */
@@ -46,21 +55,18 @@ export function writeBinaryHeader(cmd: RemotingCommand, plan: BinaryHeaderPlan, 
   at = out.writeUInt16BE(cmd.version & 0xffff, at);
   at = out.writeInt32BE(cmd.opaque | 0, at);
   at = out.writeInt32BE(cmd.flag | 0, at);
-  if (plan.remark === undefined) {
-    at = out.writeInt32BE(0, at);
-  } else {
-    at = out.writeInt32BE(plan.remark.length, at);
-    at += plan.remark.copy(out, at);
-  }
+  at = out.writeInt32BE(plan.remarkBytes, at);
+  if (plan.remark !== undefined) at += out.write(plan.remark, at, plan.remarkBytes, 'utf8');
   const mapLengthAt = at;
   at += 4;
-  for (let i = 0; i < plan.entries.length; i += 2) {
-    const key = plan.entries[i]!;
-    const value = plan.entries[i + 1]!;
-    at = out.writeUInt16BE(key.length, at);
-    at += key.copy(out, at);
-    at = out.writeInt32BE(value.length, at);
-    at += value.copy(out, at);
+  const { entries, lengths } = plan;
+  for (let i = 0; i < entries.length; i += 2) {
+    const keyBytes = lengths[i]!;
+    const valueBytes = lengths[i + 1]!;
+    at = out.writeUInt16BE(keyBytes, at);
+    at += out.write(entries[i]!, at, keyBytes, 'utf8');
+    at = out.writeInt32BE(valueBytes, at);
+    at += out.write(entries[i + 1]!, at, valueBytes, 'utf8');
   }
   out.writeInt32BE(at - mapLengthAt - 4, mapLengthAt);
   return at;

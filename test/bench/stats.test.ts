@@ -61,6 +61,7 @@ test('formatTable aligns a header and one row per summary', () => {
       produceTps: null,
       e2eMs: null,
       brokerRssBytes: 100 * 2 ** 20,
+      cpuUsPerMsg: 12.5,
     },
   ]);
   const lines = text.split('\n');
