@@ -4,9 +4,9 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Broker } from './broker/broker.js';
+import type { Broker } from './broker/broker.js';
 import type { BrokerConfig } from './broker/config.js';
-import { NameServer } from './namesrv/namesrv.js';
+import type { NameServer } from './namesrv/namesrv.js';
 import type { StoreConfig } from './store/config.js';
 
 /** CommitLog segment size of an embedded broker unless `storeConfig` says otherwise (64 MiB, sparse). */
@@ -58,6 +58,11 @@ export interface EmbeddedCluster {
  * ```
  */
 export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<EmbeddedCluster> {
+  // Loaded here so that importing the client SDK does not load the server side.
+  const [{ Broker }, { NameServer }] = await Promise.all([
+    import('./broker/broker.js'),
+    import('./namesrv/namesrv.js'),
+  ]);
   const ownDir = opts.dataDir === undefined;
   const dataDir =
     opts.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'tsrocket-embedded-')) : resolve(opts.dataDir);
