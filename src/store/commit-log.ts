@@ -249,35 +249,70 @@ export class CommitLog {
   }
 
   private async drain(): Promise<void> {
+    // ASYNC: the next batch's pwrite starts while the previous one is in flight (two at most), so the log is
+    // not limited to one write latency per batch; batches still become visible and are acked in order.
+    let inFlight: Promise<void> | undefined;
     while (this.pending.pieces.length > 0 || this.pending.waiters.length > 0) {
       const batch = this.pending;
       this.pending = newBatch();
       this.piece = undefined;
-      if (this.failedReason !== undefined) {
-        settle(batch, { kind: 'failed', reason: this.failedReason });
+      if (this.failedReason !== undefined || this.opts.syncFlush) {
+        await inFlight;
+        inFlight = undefined;
+        await this.writeBatchInline(batch);
         continue;
       }
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        this.stats.batches++;
-        await this.writePieces(batch.pieces);
-        this.writtenOffset = batch.endOffset;
-        if (this.opts.syncFlush) {
-          timer = setTimeout(() => settle(batch, { kind: 'timeout' }), this.opts.syncFlushTimeoutMs);
-          await this.flush();
-        }
-      } catch (err) {
-        clearTimeout(timer);
-        const reason = `CommitLog ${this.opts.syncFlush ? 'write/fdatasync' : 'write'} failed: ${(err as Error).message}`;
-        this.fail(reason);
-        settle(batch, { kind: 'failed', reason });
-        continue;
-      }
-      clearTimeout(timer);
-      this.visibleOffset = batch.endOffset;
-      this.opts.onVisible(batch.dispatches, batch.endOffset);
-      settle(batch, { kind: 'ok' });
+      const written = this.writePieces(batch.pieces).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      const previous = inFlight;
+      inFlight = this.completeInOrder(batch, written, previous);
+      await previous;
     }
+    await inFlight;
+  }
+
+  private async completeInOrder(batch: Batch, written: Promise<Error | undefined>, previous?: Promise<void>) {
+    const err = await written;
+    await previous;
+    if (err !== undefined) this.fail(`CommitLog write failed: ${err.message}`);
+    if (this.failedReason !== undefined) {
+      settle(batch, { kind: 'failed', reason: this.failedReason });
+      return;
+    }
+    this.stats.batches++;
+    this.writtenOffset = batch.endOffset;
+    this.visibleOffset = batch.endOffset;
+    this.opts.onVisible(batch.dispatches, batch.endOffset);
+    settle(batch, { kind: 'ok' });
+  }
+
+  private async writeBatchInline(batch: Batch): Promise<void> {
+    if (this.failedReason !== undefined) {
+      settle(batch, { kind: 'failed', reason: this.failedReason });
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.stats.batches++;
+      await this.writePieces(batch.pieces);
+      this.writtenOffset = batch.endOffset;
+      if (this.opts.syncFlush) {
+        timer = setTimeout(() => settle(batch, { kind: 'timeout' }), this.opts.syncFlushTimeoutMs);
+        await this.flush();
+      }
+    } catch (err) {
+      clearTimeout(timer);
+      const reason = `CommitLog ${this.opts.syncFlush ? 'write/fdatasync' : 'write'} failed: ${(err as Error).message}`;
+      this.fail(reason);
+      settle(batch, { kind: 'failed', reason });
+      return;
+    }
+    clearTimeout(timer);
+    this.visibleOffset = batch.endOffset;
+    this.opts.onVisible(batch.dispatches, batch.endOffset);
+    settle(batch, { kind: 'ok' });
   }
 
   private async writePieces(pieces: Piece[]): Promise<void> {
