@@ -1,5 +1,6 @@
 /** Targets as PASS/MISS rows: printed as a table and written as JSON under bench/results/. */
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,6 +36,8 @@ export async function writeResults(name: string, rows: TargetRow[], details: Rec
       rows.map((r) => [r.target, { measured: r.measured, goal: r.goal, verdict: r.verdict }]),
     ),
     ...details,
+    // Other work on the machine skews every number: keep the load next to them.
+    machine: { cpus: os.cpus().length, loadavg: os.loadavg(), totalMemBytes: os.totalmem() },
     at: new Date().toISOString(),
   };
   await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
