@@ -19,6 +19,7 @@ export const startUsage = `usage: tsrocket start [options]
       --data <dir>          data directory (default ./data), created if missing
       --namesrv-port <n>    NameServer port (default 9876; 0 = any free port)
       --broker-port <n>     Broker port (default 10911; 0 = any free port)
+      --host <addr>         address to listen on (default 0.0.0.0; 127.0.0.1 keeps it on this machine)
   -c, --config <file>       broker.conf (key=value, RocketMQ key names) applied to the embedded broker
   -h, --help                this help`;
 
@@ -27,6 +28,8 @@ export interface StartOptions {
   dataDir: string;
   namesrvPort: number;
   brokerPort: number;
+  /** Listen address of every component (default 0.0.0.0). */
+  host?: string | undefined;
   /** Optional broker.conf for the embedded broker. */
   brokerConfigFile?: string | undefined;
 }
@@ -48,6 +51,7 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
   try {
     const namesrv = new NameServer({
       listenPort: opts.namesrvPort,
+      bindAddress: opts.host ?? '0.0.0.0',
       kvConfigPath: join(opts.dataDir, 'namesrv', 'kvConfig.json'),
     });
     await namesrv.start();
@@ -61,6 +65,7 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
       {
         namesrvAddr,
         listenPort: opts.brokerPort,
+        listenHost: opts.host ?? '0.0.0.0',
         storePathRootDir: join(opts.dataDir, 'broker'),
         autoCreateTopicEnable: true,
       },
@@ -81,6 +86,7 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
       data: { type: 'string' },
       'namesrv-port': { type: 'string' },
       'broker-port': { type: 'string' },
+      host: { type: 'string' },
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -97,7 +103,7 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
   const namesrvPort = portOption('--namesrv-port', values['namesrv-port'], 9876);
   const brokerPort = portOption('--broker-port', values['broker-port'], 10911);
   const { components } = await startComponents(
-    { dataDir, namesrvPort, brokerPort, brokerConfigFile: values.config },
+    { dataDir, namesrvPort, brokerPort, host: values.host, brokerConfigFile: values.config },
     log,
   );
   exitOnSignals(components, log);

@@ -151,7 +151,7 @@ test('start --data creates the data dir, serves routes, exits 0 on SIGTERM', asy
   const dir = await mkdtemp(join(tmpdir(), 'tsrocket-cli-'));
   const data = join(dir, 'nested', 'data');
   const { child, match } = await spawnUntil(
-    ['start', '--data', data, '--namesrv-port', '0', '--broker-port', '0'],
+    ['start', '--data', data, '--namesrv-port', '0', '--broker-port', '0', '--host', '127.0.0.1'],
     /NameServer listening port=(\d+)[\s\S]*tsrocket started/,
   );
   try {
