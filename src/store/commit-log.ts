@@ -252,7 +252,14 @@ export class CommitLog {
     // ASYNC: the next batch's pwrite starts while the previous one is in flight (two at most), so the log is
     // not limited to one write latency per batch; batches still become visible and are acked in order.
     let inFlight: Promise<void> | undefined;
-    while (this.pending.pieces.length > 0 || this.pending.waiters.length > 0) {
+    for (;;) {
+      if (this.pending.pieces.length === 0 && this.pending.waiters.length === 0) {
+        if (inFlight === undefined) return;
+        // Commits that arrive while the last write is in flight are picked up by this same drain.
+        await inFlight;
+        inFlight = undefined;
+        continue;
+      }
       const batch = this.pending;
       this.pending = newBatch();
       this.piece = undefined;
@@ -270,7 +277,6 @@ export class CommitLog {
       inFlight = this.completeInOrder(batch, written, previous);
       await previous;
     }
-    await inFlight;
   }
 
   private async completeInOrder(batch: Batch, written: Promise<Error | undefined>, previous?: Promise<void>) {
