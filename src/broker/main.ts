@@ -1,12 +1,9 @@
 /** Standalone broker entry: `tsrocket broker -c broker.conf` and `tsrocket start` call runBroker. */
 
 import { mergeConfig } from '../common/config.js';
-import { createLogger } from '../common/log.js';
 import { defaultStoreConfig, type StoreConfig } from '../store/config.js';
 import { Broker } from './broker.js';
 import { type BrokerConfig, brokerConfigOf, loadBrokerConf } from './config.js';
-
-const log = createLogger('broker');
 
 /** Store keys of a broker.conf (MessageStoreConfig names), coerced to their default's type. */
 function storeKeysOf(extra: Record<string, string>): Partial<StoreConfig> {
@@ -18,7 +15,7 @@ function storeKeysOf(extra: Record<string, string>): Partial<StoreConfig> {
 
 /**
  * Starts a broker from a broker.conf path or a config object; resolves once it serves and registered.
- * The caller owns shutdown (`await broker.close()` on SIGINT/SIGTERM).
+ * The caller owns shutdown (`await broker.close()` on SIGINT/SIGTERM) and says when it serves.
  */
 export async function runBroker(
   configOrPath: string | Partial<BrokerConfig>,
@@ -37,6 +34,5 @@ export async function runBroker(
   config = brokerConfigOf({ ...config, ...overrides });
   const broker = new Broker(config, store);
   await broker.start();
-  log.info('broker serving', { port: broker.port, namesrvAddr: config.namesrvAddr || '(none)' });
   return broker;
 }

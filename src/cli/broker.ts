@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { BrokerConfig } from '../broker/config.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
-import { type CommandResult, exitOnSignals } from './lifecycle.js';
+import { type CommandResult, type Component, exitOnSignals } from './lifecycle.js';
 
 export const brokerUsage = `usage: tsrocket broker [options]
 
@@ -44,7 +44,10 @@ export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
   }
   const log = createLogger('cli');
   const { runBroker } = await import('../broker/main.js');
+  const running: Component[] = [];
+  exitOnSignals(running, log);
   const broker = await runBroker(values.config ?? {}, {}, overrides);
-  exitOnSignals([{ name: 'broker', close: () => broker.close() }], log);
+  running.push({ name: 'broker', close: () => broker.close() });
+  log.info('broker serving', { port: broker.port, brokerAddr: broker.brokerAddr });
   return 'running';
 }

@@ -30,7 +30,8 @@ export async function closeAll(components: readonly Component[], log: Logger): P
   return ok;
 }
 
-/** Installs SIGINT/SIGTERM handlers that close `components` and exit. */
+/** Installs SIGINT/SIGTERM handlers that close `components` (read when the signal comes, so callers may install
+ * them before starting and push components as they start) and exit. */
 export function exitOnSignals(components: readonly Component[], log: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

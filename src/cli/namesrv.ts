@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { mergeConfig, namesrvConfigDefaults, readConfigFile } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { NameServer } from '../namesrv/namesrv.js';
-import { type CommandResult, exitOnSignals } from './lifecycle.js';
+import { type CommandResult, type Component, exitOnSignals } from './lifecycle.js';
 
 export const namesrvUsage = `usage: tsrocket namesrv [options]
 
@@ -46,7 +46,10 @@ export async function runNamesrv(argv: string[]): Promise<CommandResult> {
   if (Object.keys(unknown).length > 0)
     log.warn('config keys not used by the NameServer', { keys: Object.keys(unknown) });
   const ns = new NameServer(config);
+  // Handlers first: a signal right after the "listening" line must still shut down cleanly.
+  const running: Component[] = [];
+  exitOnSignals(running, log);
   await ns.start();
-  exitOnSignals([{ name: 'namesrv', close: () => ns.close() }], log);
+  running.push({ name: 'namesrv', close: () => ns.close() });
   return 'running';
 }

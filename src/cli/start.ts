@@ -102,13 +102,19 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
   await mkdir(dataDir, { recursive: true });
   const namesrvPort = portOption('--namesrv-port', values['namesrv-port'], 9876);
   const brokerPort = portOption('--broker-port', values['broker-port'], 10911);
-  const { components } = await startComponents(
+  // Handlers first: a signal right after a component's "listening" line must still shut down cleanly.
+  const components: Component[] = [];
+  exitOnSignals(components, log);
+  const started = await startComponents(
     { dataDir, namesrvPort, brokerPort, host: values.host, brokerConfigFile: values.config },
     log,
   );
-  exitOnSignals(components, log);
+  components.push(...started.components);
+  const { namesrvAddr, brokerAddr } = started;
   log.info('tsrocket started', {
     components: components.map((c) => c.name).join(','),
+    namesrvAddr,
+    brokerAddr,
     dataDir,
     startupMs: Math.round(performance.now()),
   });

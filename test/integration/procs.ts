@@ -161,7 +161,7 @@ export async function startServer(dataDir: string, brokerConf?: string): Promise
   if (brokerConf !== undefined) args.push('-c', brokerConf);
   const proc = new Proc('tsrocket start', args);
   const ns = await proc.line(/NameServer listening port=(\d+)/);
-  const broker = await proc.line(/broker serving port=(\d+)/);
+  const broker = await proc.line(/broker started .*addr=[\d.]+:(\d+)/);
   await proc.line(/tsrocket started/);
   return { proc, nameServer: `127.0.0.1:${ns[1]}`, brokerAddr: `127.0.0.1:${broker[1]}` };
 }
