@@ -192,6 +192,7 @@ test('send-back puts a copy into %RETRY%<group> after the delay; past the max it
 test('admin codes: runtime info, topic stats, consume stats, broker config, subscription groups', async () => {
   const rt = JSON.parse((await call(h, RequestCode.GET_BROKER_RUNTIME_INFO, {})).body?.toString() ?? '{}');
   assert.ok(Number(rt.table.msgPutTotalTodayNow) > 0);
+  assert.ok(Number(rt.table.rss) > 1024 * 1024, 'runtime info reports the broker RSS in bytes');
   const ts = await call(h, RequestCode.GET_TOPIC_STATS_INFO, { topic: 'CT' });
   const off = Object.values(JSON.parse(ts.body?.toString() ?? '{}').offsetTable) as Array<{ maxOffset: number }>;
   assert.ok((off[0]?.maxOffset ?? 0) > 0);

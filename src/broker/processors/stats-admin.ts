@@ -35,6 +35,7 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
     commitLogMaxOffset: String(ctx.store.getMaxPhyOffset()),
     heldPullRequests: String(ctx.pullHolds.size()),
     pullRequestsTotal: String(s.pullRequests),
+    rss: String(process.memoryUsage.rss()),
     pendingRedeliveries: String(ctx.sendBack.size()),
     topicCount: String(ctx.topics.all().length),
     consumerGroupCount: String(ctx.clients.consumers.size),
