@@ -147,6 +147,11 @@ export function checkRecord(buf: Buffer, pos: number, checkCrc: boolean): number
   if (propsAt + 2 > pos + size) return `bad topic length ${topicLen}`;
   const propsLen = buf.readInt16BE(propsAt);
   if (propsLen < 0 || recordSize(bodyLen, topicLen, propsLen) !== size) return 'total size disagrees with parts';
+  // A torn write keeps a prefix and leaves zeros after it: a topic with NUL bytes or properties that do not end
+  // with their separator (the store guarantees it on put) mark a record whose tail never reached the disk.
+  if (topicLen === 0) return 'empty topic';
+  for (let i = propsAt - topicLen; i < propsAt; i++) if (buf[i] === 0) return 'torn tail: NUL byte in topic';
+  if (propsLen > 0 && buf[propsAt + 1 + propsLen] !== 0x02) return 'torn tail: properties do not end with 0x02';
   if (checkCrc) {
     const body = buf.subarray(pos + RecordPos.body, pos + RecordPos.body + bodyLen);
     const stored = buf.readInt32BE(pos + RecordPos.bodyCrc);

@@ -38,6 +38,8 @@ export class ConsumeQueue {
   private memStart = 0;
   private writtenOffset = 0;
   private writing: Promise<void> | undefined;
+  /** Set by destroy(): pending entries are dropped, nothing is written or created any more. */
+  private destroyed = false;
   /** Written since the last fdatasync. */
   dirty = false;
 
@@ -180,6 +182,8 @@ export class ConsumeQueue {
 
   /** Deletes files whose entries all point below `minPhy`; moves minOffset to the first entry at or above it. */
   async deleteBelow(minPhy: number): Promise<number> {
+    // Pending coalesced writes may target the files about to go: let them land first.
+    await this.drained();
     let deleted = 0;
     while (this.files.length > 1) {
       const first = this.files[0] as CqFile;
@@ -209,6 +213,7 @@ export class ConsumeQueue {
   }
 
   async destroy(): Promise<void> {
+    this.destroyed = true;
     await this.drained();
     await this.close();
     await this.io.rmrf(this.dir);
@@ -229,7 +234,7 @@ export class ConsumeQueue {
   private async writeLoop(): Promise<void> {
     while (this.writtenOffset < this.maxOffset) {
       await new Promise((resolve) => setTimeout(resolve, writeCoalesceMs));
-      if (this.writtenOffset >= this.maxOffset) break;
+      if (this.destroyed || this.writtenOffset >= this.maxOffset) break;
       const from = this.writtenOffset;
       let idx = this.fileIndexOf(from);
       if (idx >= this.files.length || idx < 0) {

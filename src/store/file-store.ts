@@ -36,6 +36,8 @@ export class FileMessageStore implements MessageStore {
   readonly dirtyQueues = new Set<ConsumeQueue>();
   private readonly nextQueueOffsets = new Map<string, number>();
   private readonly listeners: ArrivalListener[] = [];
+  /** Topic deletions still removing files (deleteTopics is synchronous; shutdown waits for these). */
+  private readonly pendingDeletions = new Set<Promise<void>>();
   private readonly hostHex: string;
   /** Every record below this offset has been handed to ConsumeQueues and Index. */
   dispatchedOffset = 0;
@@ -82,6 +84,7 @@ export class FileMessageStore implements MessageStore {
     if (this.state !== 'running') return;
     this.state = 'stopping';
     this.services?.stop();
+    await Promise.all(this.pendingDeletions);
     await this.commitLog.drained();
     if (this.fatalReason === undefined) {
       await this.commitLog.flush();
@@ -147,6 +150,8 @@ export class FileMessageStore implements MessageStore {
           ),
         );
       }
+      // Recovery tells a torn tail by properties that do not end with their separator: keep that invariant.
+      if (m.properties.length > 0 && m.properties.charCodeAt(m.properties.length - 1) !== 2) m.properties += '\u0002';
       const propBytes = Buffer.byteLength(m.properties);
       if (propBytes > this.config.maxPropertiesSize) {
         return Promise.resolve(
@@ -388,11 +393,14 @@ export class FileMessageStore implements MessageStore {
       this.queues.delete(t);
       for (const key of [...this.nextQueueOffsets.keys()])
         if (key.startsWith(`${t}@`)) this.nextQueueOffsets.delete(key);
-      for (const q of byId?.values() ?? []) {
-        this.dirtyQueues.delete(q);
-        q.destroy().catch((err: Error) => log.warn('cannot delete consume queue', { topic: t, err }));
-      }
-      this.io.rmrf(this.path('consumequeue', t)).catch(() => undefined);
+      const queues = [...(byId?.values() ?? [])];
+      for (const q of queues) this.dirtyQueues.delete(q);
+      // The topic folder goes after its queues stopped writing; shutdown waits for it.
+      const deletion: Promise<void> = Promise.all(queues.map((q) => q.destroy()))
+        .then(() => this.io.rmrf(this.path('consumequeue', t)))
+        .catch((err: Error) => log.warn('cannot delete consume queues', { topic: t, err }))
+        .finally(() => this.pendingDeletions.delete(deletion));
+      this.pendingDeletions.add(deletion);
     }
   }
 
