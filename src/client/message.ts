@@ -87,6 +87,24 @@ export function messageProperties(msg: Message, uniqId = createUniqId()): Map<st
   return props;
 }
 
+/**
+ * `encodeProperties(messageProperties(msg, uniqId))` without the Map for the common message without user
+ * properties (the same keys in the same order).
+ */
+export function encodeMessageProperties(msg: Message, uniqId: string): string {
+  if (msg.properties !== undefined) return encodeProperties(messageProperties(msg, uniqId));
+  let out = '';
+  if (msg.tags !== undefined && msg.tags !== '') out += `${Prop.tags}\u0001${msg.tags}\u0002`;
+  const keys = msg.keys;
+  if (keys !== undefined && (typeof keys === 'string' || keys.length > 0)) {
+    out += `${Prop.keys}\u0001${typeof keys === 'string' ? keys : keys.join(keySeparator)}\u0002`;
+  }
+  if (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0) {
+    out += `${Prop.delayLevel}\u0001${msg.delayTimeLevel}\u0002`;
+  }
+  return `${out}${Prop.waitStoreMsgOk}\u0001true\u0002${Prop.uniqKey}\u0001${uniqId}\u0002`;
+}
+
 /** Builds the wire form: UNIQ_KEY assigned, body compressed (sysFlag bit 0) when large enough. */
 export function toWireMessage(msg: Message, compressBodyBytesMin = compressBodyBytesMinDefault): WireMessage {
   const uniqId = msg.properties?.[Prop.uniqKey] ?? createUniqId();

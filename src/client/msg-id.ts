@@ -9,9 +9,12 @@ import { localIPv4 } from './local-address.js';
 const fixedBytes = 10;
 
 let fixedPrefix: Buffer | undefined;
+let fixedPrefixHex = '';
 let counter = 0;
 let monthStartMs = 0;
 let nextMonthStartMs = 0;
+/** Upper-case hex of each byte value: ids are built from strings, not a Buffer + toString + toUpperCase. */
+const hexByte = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));
 
 function prefix(): Buffer {
   if (fixedPrefix === undefined) {
@@ -22,6 +25,7 @@ function prefix(): Buffer {
     // RocketMQ uses the class loader's hash here: any per-process value that separates two clients on one host.
     randomBytes(4).copy(buf, 6);
     fixedPrefix = buf;
+    fixedPrefixHex = buf.toString('hex').toUpperCase();
   }
   return fixedPrefix;
 }
@@ -35,12 +39,19 @@ function refreshMonth(nowMs: number): void {
 /** A new UNIQ_KEY: 32 upper-case hex characters, unique per process and sortable by time within a month. */
 export function createUniqId(nowMs: number = Date.now()): string {
   if (nowMs >= nextMonthStartMs || nowMs < monthStartMs) refreshMonth(nowMs);
-  const buf = Buffer.allocUnsafe(16);
-  prefix().copy(buf, 0);
-  buf.writeUInt32BE((nowMs - monthStartMs) >>> 0, fixedBytes);
-  buf.writeUInt16BE(counter, fixedBytes + 4);
+  if (fixedPrefix === undefined) prefix();
+  const t = (nowMs - monthStartMs) >>> 0;
+  const c = counter;
   counter = (counter + 1) & 0xffff;
-  return buf.toString('hex').toUpperCase();
+  return (
+    fixedPrefixHex +
+    hexByte[t >>> 24] +
+    hexByte[(t >>> 16) & 0xff] +
+    hexByte[(t >>> 8) & 0xff] +
+    hexByte[t & 0xff] +
+    hexByte[c >>> 8] +
+    hexByte[c & 0xff]
+  );
 }
 
 /** What a UNIQ_KEY carries: the producer's IPv4, its pid (low 16 bits) and the creation time (ms). */

@@ -3,12 +3,12 @@
  * SEND_BATCH_MESSAGE, with queue selection for ordered messages, retries on another broker, an overall send
  * timeout and latency-based broker avoidance.
  */
-import { TsRocketError } from '../common/errors.js';
+import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
 import { encodeProperties, Prop } from '../common/properties.js';
 import { assertGroupName } from '../common/validate.js';
 import { ResponseCode } from '../remoting/codes.js';
 import { RemotingTimeoutError } from '../remoting/errors.js';
-import { encodeBatch } from './batch.js';
+import { batchMessagesMax, encodeBatch } from './batch.js';
 import { defaultTopic, defaultTopicQueueNums, type SendHeader, type SendResponse, SendStatus } from './client-api.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
 import { FaultStrategy } from './fault-strategy.js';
@@ -20,11 +20,21 @@ import {
   validateMessage,
 } from './message.js';
 import type { MessageQueue } from './message-queue.js';
-import { type QueueSelector, selectByHash } from './queue-selector.js';
+import { selectByHash } from './queue-selector.js';
 import { type BackoffPolicy, withRetries } from './retry.js';
 import { publishQueues } from './route.js';
+import {
+  type BatchTransport,
+  batchMaxBytesDefault,
+  batchMaxMessagesDefault,
+  type PreparedSend,
+  prepareForBatch,
+  SendAccumulator,
+} from './send-accumulator.js';
+import type { SendCallback, SendOptions, SendResult } from './send-result.js';
 
 export { SendStatus } from './client-api.js';
+export type { SendCallback, SendOptions, SendResult } from './send-result.js';
 
 export interface ProducerOptions extends ClientOptions {
   /** Producer group; `DEFAULT_PRODUCER` when absent. */
@@ -43,38 +53,31 @@ export interface ProducerOptions extends ClientOptions {
   sendLatencyFaultEnable?: boolean;
   /** Back-off between attempts. */
   backoff?: BackoffPolicy;
+  /**
+   * Coalesce plain sends (no queue, selector, sharding key or delay level; body below compressBodyBytesMin;
+   * not a retry topic) issued in the same event-loop turn into one SEND_BATCH_MESSAGE per topic. No linger: a
+   * batch leaves at the end of the turn that filled it, so a lone send is not delayed and one send per turn goes
+   * out as a plain SEND_MESSAGE_V2. Each send still resolves with its own SendResult (msgId, offsetMsgId,
+   * queueOffset) and fails or is retried on another broker as a single send would, together with its batch.
+   * Default true.
+   */
+  autoBatch?: boolean;
+  /** Most messages in one automatic batch. Default 128. */
+  batchMaxMessages?: number;
+  /** Largest body of one automatic batch, bytes. Default 256 KiB. */
+  batchMaxBytes?: number;
 }
 
-/** Where to send: a sharding key (ordered messages), a selector function, or an exact queue. */
-export interface SendOptions {
-  shardingKey?: string;
-  selector?: QueueSelector;
-  /** Passed to `selector`. */
-  arg?: unknown;
-  queue?: MessageQueue;
-  /** Overrides the producer's sendTimeoutMs. */
-  timeoutMs?: number;
-}
-
-export interface SendResult {
-  status: SendStatus;
-  /** UNIQ_KEY of the message (comma-separated for a batch). */
-  msgId: string;
-  /** Broker-assigned offsetMsgId(s). */
-  offsetMsgId: string;
-  messageQueue: MessageQueue;
-  queueOffset: bigint;
-  transactionId?: string | undefined;
-}
-
-export type SendCallback = (err: Error | null, result?: SendResult) => void;
+/** Header properties of a batch (each message carries its own). */
+const batchProperties = `${Prop.waitStoreMsgOk}\u0001true\u0002`;
 
 type SendMode = 'sync' | 'oneway';
 
 interface Outgoing {
   topic: string;
   body: Buffer;
-  properties: Map<string, string>;
+  /** A Map, or the encoded string when it needs no header rewriting (not a retry topic). */
+  properties: Map<string, string> | string;
   sysFlag: number;
   flag: number;
   batch: boolean;
@@ -88,12 +91,29 @@ export class Producer {
   private instance: ClientInstance | undefined;
   private sendWhichQueue = Math.floor(Math.random() * 1024);
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly accumulator: SendAccumulator | undefined;
 
   constructor(opts: ProducerOptions) {
     this.opts = opts;
     this.group = opts.group ?? 'DEFAULT_PRODUCER';
     assertGroupName(this.group);
     this.fault = new FaultStrategy(opts.sendLatencyFaultEnable ?? true);
+    if (opts.autoBatch ?? true) {
+      const maxMessages = opts.batchMaxMessages ?? batchMaxMessagesDefault;
+      const maxBytes = opts.batchMaxBytes ?? batchMaxBytesDefault;
+      if (!(Number.isInteger(maxMessages) && maxMessages >= 1 && maxMessages <= batchMessagesMax)) {
+        throw new InvalidArgumentError(`batchMaxMessages must be an integer 1-${batchMessagesMax}`);
+      }
+      if (!(maxBytes > 0)) throw new InvalidArgumentError('batchMaxBytes must be positive');
+      const transport: BatchTransport = {
+        sendSingle: (s) => this.sendPreparedSingle(s),
+        sendBatch: (topic, body, deadlineMs) => this.sendPreparedBatch(topic, body, deadlineMs),
+        track: (p) => {
+          this.track(p).catch(() => undefined);
+        },
+      };
+      this.accumulator = new SendAccumulator(transport, maxMessages, maxBytes);
+    }
   }
 
   /** Joins the shared client instance and announces the group to brokers on the next heartbeat. */
@@ -107,6 +127,7 @@ export class Producer {
   async shutdown(): Promise<void> {
     const inst = this.instance;
     if (inst === undefined) return;
+    this.accumulator?.flushAll();
     await Promise.allSettled([...this.inFlight]);
     this.instance = undefined;
     await inst.unregister('producer', this.group);
@@ -122,14 +143,13 @@ export class Producer {
       this.sendAsync(msg as Message, undefined, arg);
       return undefined;
     }
-    return this.track(
-      Array.isArray(msg) ? this.sendBatch(msg, arg ?? {}) : this.sendOne(msg as Message, arg ?? {}, 'sync'),
-    );
+    if (Array.isArray(msg)) return this.track(this.sendBatch(msg, arg ?? {}));
+    return this.accumulated(msg as Message, arg) ?? this.track(this.sendOne(msg as Message, arg ?? {}, 'sync'));
   }
 
   /** Starts a send without waiting; the result goes to `callback` or the returned promise. */
   sendAsync(msg: Message, options?: SendOptions, callback?: SendCallback): Promise<SendResult> {
-    const p = this.track(this.sendOne(msg, options ?? {}, 'sync'));
+    const p = this.accumulated(msg, options) ?? this.track(this.sendOne(msg, options ?? {}, 'sync'));
     if (callback !== undefined) {
       p.then(
         (r) => callback(null, r),
@@ -156,6 +176,50 @@ export class Producer {
     return this.instance;
   }
 
+  /** The send through the accumulator, or undefined when the message must go alone. */
+  private accumulated(msg: Message, options: SendOptions | undefined): Promise<SendResult> | undefined {
+    const acc = this.accumulator;
+    if (acc === undefined || this.instance === undefined) return undefined;
+    let prepared: PreparedSend | undefined;
+    try {
+      prepared = prepareForBatch(msg, options, {
+        bodyBytesMax: this.opts.bodyBytesMax ?? bodyBytesMaxDefault,
+        compressBodyBytesMin: this.opts.compressBodyBytesMin ?? compressBodyBytesMinDefault,
+        sendTimeoutMs: this.opts.sendTimeoutMs ?? 3000,
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (prepared === undefined) return undefined;
+    return acc.add(prepared);
+  }
+
+  private sendPreparedSingle(s: PreparedSend): Promise<SendResult> {
+    const out: Outgoing = {
+      topic: s.topic,
+      body: s.body,
+      properties: s.properties,
+      sysFlag: 0,
+      flag: s.flag,
+      batch: false,
+      msgId: s.uniqId,
+    };
+    return this.dispatch(out, undefined, {}, 'sync', s.deadlineMs);
+  }
+
+  private sendPreparedBatch(topic: string, body: Buffer, deadlineMs: number): Promise<SendResult> {
+    const out: Outgoing = {
+      topic,
+      body,
+      properties: batchProperties,
+      sysFlag: 0,
+      flag: 0,
+      batch: true,
+      msgId: '',
+    };
+    return this.dispatch(out, undefined, {}, 'sync', deadlineMs);
+  }
+
   private async sendOne(msg: Message, options: SendOptions, mode: SendMode): Promise<SendResult> {
     validateMessage(msg, this.opts.bodyBytesMax ?? bodyBytesMaxDefault);
     const wire = toWireMessage(msg, this.opts.compressBodyBytesMin ?? compressBodyBytesMinDefault);
@@ -178,17 +242,21 @@ export class Producer {
     return this.dispatch(out, msgs[0] as Message, options, 'sync');
   }
 
-  private async dispatch(out: Outgoing, msg: Message, options: SendOptions, mode: SendMode): Promise<SendResult> {
+  private async dispatch(
+    out: Outgoing,
+    msg: Message | undefined,
+    options: SendOptions,
+    mode: SendMode,
+    deadlineMs = Date.now() + (options.timeoutMs ?? this.opts.sendTimeoutMs ?? 3000),
+  ): Promise<SendResult> {
     const inst = this.requireInstance();
-    const timeoutMs = options.timeoutMs ?? this.opts.sendTimeoutMs ?? 3000;
-    const deadlineMs = Date.now() + timeoutMs;
     const queues = await this.queuesOf(inst, out.topic);
     const fixed =
       options.queue ??
       (options.selector !== undefined
-        ? options.selector(queues, msg, options.arg)
+        ? options.selector(queues, msg as Message, options.arg)
         : options.shardingKey !== undefined
-          ? selectByHash(queues, msg, options.shardingKey)
+          ? selectByHash(queues, msg as Message, options.shardingKey)
           : undefined);
     if (fixed !== undefined) {
       // Ordered sends stay on their queue: no retry elsewhere.
@@ -262,16 +330,21 @@ export class Producer {
     }
     if (addr === undefined)
       throw new TsRocketError(`broker ${mq.brokerName} has no master address`, { retriable: true });
-    const properties = new Map(out.properties);
     let reconsumeTimes = 0;
     let maxReconsumeTimes: number | undefined;
-    if (out.topic.startsWith('%RETRY%')) {
-      // Retry messages carry their counters in the header, not as properties.
-      reconsumeTimes = Number(properties.get(Prop.reconsumeTime) ?? 0);
-      const max = properties.get(Prop.maxReconsumeTimes);
-      maxReconsumeTimes = max === undefined ? undefined : Number(max);
-      properties.delete(Prop.reconsumeTime);
-      properties.delete(Prop.maxReconsumeTimes);
+    let encodedProperties: string;
+    if (typeof out.properties === 'string') encodedProperties = out.properties;
+    else {
+      const properties = new Map(out.properties);
+      if (out.topic.startsWith('%RETRY%')) {
+        // Retry messages carry their counters in the header, not as properties.
+        reconsumeTimes = Number(properties.get(Prop.reconsumeTime) ?? 0);
+        const max = properties.get(Prop.maxReconsumeTimes);
+        maxReconsumeTimes = max === undefined ? undefined : Number(max);
+        properties.delete(Prop.reconsumeTime);
+        properties.delete(Prop.maxReconsumeTimes);
+      }
+      encodedProperties = encodeProperties(properties);
     }
     const header: SendHeader = {
       producerGroup: this.group,
@@ -280,7 +353,7 @@ export class Producer {
       sysFlag: out.sysFlag,
       bornTimestamp: Date.now(),
       flag: out.flag,
-      properties: encodeProperties(properties),
+      properties: encodedProperties,
       reconsumeTimes,
       maxReconsumeTimes,
       batch: out.batch,

@@ -1,0 +1,200 @@
+/**
+ * Auto-batching of plain sends (RocketMQ 5's ProduceAccumulator, without its linger). Sends issued during one
+ * event-loop turn are collected per topic and leave at the end of that turn (setImmediate) as one
+ * SEND_BATCH_MESSAGE, or at once when a batch reaches its message or byte bound. A batch of one leaves as a
+ * plain SEND_MESSAGE_V2, so a lone send looks on the wire exactly as without batching. Every send resolves
+ * with its own SendResult: its UNIQ_KEY, its own offsetMsgId and queue offset (first + index in the batch).
+ */
+import { InvalidArgumentError } from '../common/errors.js';
+import { Prop } from '../common/properties.js';
+import { bodyBuffer, encodeMessageProperties, type Message, propertiesBytesMax, validateMessage } from './message.js';
+import { createUniqId } from './msg-id.js';
+import type { SendOptions, SendResult } from './send-result.js';
+
+/** Most messages in one automatic batch. */
+export const batchMaxMessagesDefault = 128;
+/** Largest encoded body of one automatic batch (bytes). */
+export const batchMaxBytesDefault = 256 * 1024;
+/** TOTALSIZE 4 | MAGIC 4 | BODYCRC 4 | FLAG 4 | BODY len 4 | PROPERTIES len 2 (MessageDecoder.encodeMessages). */
+export const batchEntryFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
+
+/** One validated send, ready for the wire. */
+export interface PreparedSend {
+  topic: string;
+  body: Buffer;
+  flag: number;
+  /** Encoded properties (UNIQ_KEY included). */
+  properties: string;
+  propertiesBytes: number;
+  uniqId: string;
+  /** Absolute time (ms since epoch) after which no attempt starts. */
+  deadlineMs: number;
+}
+
+/** How a batch reaches the broker: the producer's queue selection, retries and fault avoidance. */
+export interface BatchTransport {
+  sendSingle(send: PreparedSend): Promise<SendResult>;
+  /** Resolves with the batch's result: comma-separated offsetMsgIds and the first queue offset. */
+  sendBatch(topic: string, body: Buffer, deadlineMs: number): Promise<SendResult>;
+  /** Keeps the producer's shutdown waiting for `p`. */
+  track(p: Promise<unknown>): void;
+}
+
+export interface BatchLimits {
+  bodyBytesMax: number;
+  compressBodyBytesMin: number;
+  sendTimeoutMs: number;
+}
+
+/**
+ * The send as a batch member, or undefined when it must go alone: a fixed queue, selector or sharding key, a
+ * delay level, a retry topic, or a body that will be compressed. Throws InvalidArgumentError for a bad message.
+ */
+export function prepareForBatch(
+  msg: Message,
+  options: SendOptions | undefined,
+  limits: BatchLimits,
+): PreparedSend | undefined {
+  if (
+    options !== undefined &&
+    (options.queue !== undefined || options.selector !== undefined || options.shardingKey !== undefined)
+  ) {
+    return undefined;
+  }
+  if (msg === null || typeof msg !== 'object' || (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0)) {
+    return undefined;
+  }
+  if (typeof msg.topic !== 'string' || msg.topic.startsWith('%RETRY%')) return undefined;
+  validateMessage(msg, limits.bodyBytesMax);
+  const body = bodyBuffer(msg.body);
+  if (body.length >= limits.compressBodyBytesMin) return undefined;
+  const uniqId = msg.properties?.[Prop.uniqKey] ?? createUniqId();
+  const properties = encodeMessageProperties(msg, uniqId);
+  const propertiesBytes = Buffer.byteLength(properties);
+  if (propertiesBytes > propertiesBytesMax) {
+    throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
+  }
+  return {
+    topic: msg.topic,
+    body,
+    flag: msg.flag ?? 0,
+    properties,
+    propertiesBytes,
+    uniqId,
+    deadlineMs: Date.now() + (options?.timeoutMs ?? limits.sendTimeoutMs),
+  };
+}
+
+interface Member extends PreparedSend {
+  resolve: (r: SendResult) => void;
+  reject: (err: Error) => void;
+}
+
+interface OpenBatch {
+  topic: string;
+  members: Member[];
+  bytes: number;
+}
+
+export class SendAccumulator {
+  private readonly open = new Map<string, OpenBatch>();
+  private flushScheduled = false;
+
+  constructor(
+    private readonly transport: BatchTransport,
+    readonly maxMessages = batchMaxMessagesDefault,
+    readonly maxBytes = batchMaxBytesDefault,
+  ) {}
+
+  /** Queues one send; the returned promise settles as that send alone would. */
+  add(send: PreparedSend): Promise<SendResult> {
+    return new Promise<SendResult>((resolve, reject) => {
+      const entryBytes = batchEntryFixedBytes + send.body.length + send.propertiesBytes;
+      let b = this.open.get(send.topic);
+      if (b !== undefined && b.bytes + entryBytes > this.maxBytes) {
+        this.flush(b);
+        b = undefined;
+      }
+      if (b === undefined) {
+        b = { topic: send.topic, members: [], bytes: 0 };
+        this.open.set(send.topic, b);
+      }
+      const m = send as Member;
+      m.resolve = resolve;
+      m.reject = reject;
+      b.members.push(m);
+      b.bytes += entryBytes;
+      if (b.members.length >= this.maxMessages) this.flush(b);
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flushAll();
+        });
+      }
+    });
+  }
+
+  /** Sends every open batch now (end of turn, shutdown). */
+  flushAll(): void {
+    for (const b of [...this.open.values()]) this.flush(b);
+  }
+
+  private flush(b: OpenBatch): void {
+    if (this.open.get(b.topic) === b) this.open.delete(b.topic);
+    const members = b.members;
+    if (members.length === 1) {
+      const m = members[0] as Member;
+      const p = this.transport.sendSingle(m);
+      p.then(m.resolve, m.reject);
+      this.transport.track(p);
+      return;
+    }
+    let deadlineMs = Number.POSITIVE_INFINITY;
+    for (const m of members) if (m.deadlineMs < deadlineMs) deadlineMs = m.deadlineMs;
+    const p = this.transport.sendBatch(b.topic, encodeMembers(members, b.bytes), deadlineMs);
+    p.then(
+      (r) => settleMembers(members, r),
+      (err: Error) => {
+        for (const m of members) m.reject(err);
+      },
+    );
+    this.transport.track(p);
+  }
+}
+
+/** Lays the members out as a SEND_BATCH_MESSAGE body in one buffer. */
+function encodeMembers(members: readonly Member[], totalBytes: number): Buffer {
+  const buf = Buffer.allocUnsafe(totalBytes);
+  let p = 0;
+  for (const m of members) {
+    const size = batchEntryFixedBytes + m.body.length + m.propertiesBytes;
+    buf.writeInt32BE(size, p);
+    buf.writeInt32BE(0, p + 4); // magic: unused in batches
+    buf.writeInt32BE(0, p + 8); // body CRC: the broker computes it
+    buf.writeInt32BE(m.flag | 0, p + 12);
+    buf.writeInt32BE(m.body.length, p + 16);
+    p += 20;
+    p += m.body.copy(buf, p);
+    buf.writeUInt16BE(m.propertiesBytes, p);
+    p += 2;
+    p += buf.write(m.properties, p, m.propertiesBytes, 'utf8');
+  }
+  return buf;
+}
+
+function settleMembers(members: readonly Member[], r: SendResult): void {
+  const ids = r.offsetMsgId.split(',');
+  const first = r.queueOffset;
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i] as Member;
+    m.resolve({
+      status: r.status,
+      msgId: m.uniqId,
+      offsetMsgId: ids[i] ?? '',
+      messageQueue: r.messageQueue,
+      queueOffset: first < 0n ? first : first + BigInt(i),
+      transactionId: r.transactionId,
+    });
+  }
+}
