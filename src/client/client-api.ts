@@ -4,8 +4,6 @@
  */
 
 import { parseTolerantJson } from '../common/json.js';
-import type { MessageExt } from '../common/message.js';
-import { decodeRecords } from '../common/record.js';
 import type { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest, type RemotingCommand, SerializeType } from '../remoting/command.js';
@@ -94,7 +92,8 @@ export interface PullResponse {
   minOffset: bigint;
   maxOffset: bigint;
   suggestWhichBrokerId: number;
-  messages: MessageExt[];
+  /** The stored records as the broker sent them (FOUND only): decode with `decodePulled`. */
+  body: Buffer | undefined;
 }
 
 const pullStatusByCode: ReadonlyMap<number, PullStatus> = new Map([
@@ -206,7 +205,7 @@ export class ClientApi {
       minOffset: bigField(resp, 'minOffset', 0n),
       maxOffset: bigField(resp, 'maxOffset', 0n),
       suggestWhichBrokerId: Number(field(resp, 'suggestWhichBrokerId') ?? 0),
-      messages: status === PullStatus.FOUND && resp.body !== undefined ? decodeRecords(resp.body) : [],
+      body: status === PullStatus.FOUND ? resp.body : undefined,
     };
   }
 

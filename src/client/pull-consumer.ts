@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsRocketError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
+import { Prop } from '../common/properties.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
 import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from './allocate.js';
 import { PullFlag, PullStatus } from './client-api.js';
@@ -14,7 +15,7 @@ import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.j
 import { compareQueues, type MessageQueue, queueKey } from './message-queue.js';
 import { BrokerOffsetStore } from './offset-store.js';
 import { Rebalancer } from './rebalancer.js';
-import { type ReceivedMessage, toReceivedMessage } from './received-message.js';
+import { decodePulled, type PullSource, type ReceivedMessage } from './received-message.js';
 import { subscribeQueues } from './route.js';
 import { computeStartOffset } from './start-offset.js';
 import { buildSubscription, type SubscriptionData, subAll, tagMatches } from './subscription.js';
@@ -305,6 +306,7 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
       state.consumedOffset = start;
     }
     const suspendMs = this.opts.suspendTimeoutMs ?? 5000;
+    const source: PullSource = { brokerName: state.mq.brokerName };
     while (live()) {
       if (this.buffered >= (this.opts.bufferedMessagesMax ?? 10_000)) {
         await sleep(50);
@@ -338,6 +340,19 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
         continue;
       }
       if (!live()) return;
+      let decoded: ReceivedMessage[] = [];
+      if (result.body !== undefined) {
+        try {
+          decoded = decodePulled(result.body, source, (pos, err) =>
+            log.error('undecodable message skipped', { queue: key, at: pos, err }),
+          );
+        } catch (err) {
+          // Malformed records: pull the same offset again later, as after a failed pull.
+          log.warn('malformed pull response', { queue: key, err });
+          await sleep(1000);
+          continue;
+        }
+      }
       state.pullOffset = result.nextBeginOffset;
       if (result.status === PullStatus.OFFSET_ILLEGAL) {
         log.warn('pull offset moved by the broker', { queue: key, to: String(result.nextBeginOffset) });
@@ -345,9 +360,9 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
         continue;
       }
       if (result.status !== PullStatus.FOUND) continue;
-      const msgs = result.messages
-        .filter((ext) => tagMatches(sub, ext.properties.get('TAGS')))
-        .map((ext) => toReceivedMessage(ext, state.mq.brokerName));
+      // The broker filters by tag hash; two tags may share one, so check the exact tag here.
+      const msgs =
+        sub.tagsSet.length === 0 ? decoded : decoded.filter((m) => tagMatches(sub, m.properties.get(Prop.tags)));
       if (msgs.length === 0) continue;
       this.buffer.push({ key, generation, msgs });
       this.buffered += msgs.length;

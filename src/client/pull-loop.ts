@@ -5,13 +5,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../common/log.js';
+import { Prop } from '../common/properties.js';
 import { PullFlag, PullStatus } from './client-api.js';
 import type { ClientInstance } from './client-instance.js';
 import type { ConsumeService } from './consume-service.js';
 import { type MessageQueue, queueKey } from './message-queue.js';
 import type { OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
-import { type ReceivedMessage, toReceivedMessage } from './received-message.js';
+import { decodePulled, type PullSource, type ReceivedMessage } from './received-message.js';
 import { type SubscriptionData, tagMatches } from './subscription.js';
 
 const log = createLogger('client.pull');
@@ -48,6 +49,7 @@ export async function runPullLoop(
 ): Promise<void> {
   let nextOffset = start;
   let brokerId = 0;
+  const source: PullSource = { brokerName: mq.brokerName, retryTopic: `%RETRY%${ctx.group}` };
   const live = () => ctx.isRunning() && !pq.dropped;
   while (live()) {
     if (pq.isOverLimit(ctx.cachedMessagesMax, ctx.cachedBytesMax)) {
@@ -98,17 +100,24 @@ export async function runPullLoop(
     brokerId = result.suggestWhichBrokerId;
     switch (result.status) {
       case PullStatus.FOUND: {
-        nextOffset = result.nextBeginOffset;
-        const msgs: ReceivedMessage[] = [];
-        for (const ext of result.messages) {
-          // The broker filters by tag hash; two tags may share one, so check the exact tag here.
-          if (!tagMatches(sub, ext.properties.get('TAGS'))) continue;
-          try {
-            msgs.push(toReceivedMessage(ext, mq.brokerName, `%RETRY%${ctx.group}`));
-          } catch (err) {
-            log.error('undecodable message skipped', { queue: queueKey(mq), offset: String(ext.queueOffset), err });
-          }
+        let decoded: ReceivedMessage[];
+        try {
+          decoded =
+            result.body === undefined
+              ? []
+              : decodePulled(result.body, source, (pos, err) =>
+                  log.error('undecodable message skipped', { queue: queueKey(mq), at: pos, err }),
+                );
+        } catch (err) {
+          // Malformed records: pull the same offset again later, as after a failed pull.
+          log.warn('malformed pull response', { queue: queueKey(mq), err });
+          await sleep(pullErrorDelayMs);
+          continue;
         }
+        nextOffset = result.nextBeginOffset;
+        // The broker filters by tag hash; two tags may share one, so check the exact tag here.
+        const msgs =
+          sub.tagsSet.length === 0 ? decoded : decoded.filter((m) => tagMatches(sub, m.properties.get(Prop.tags)));
         const added = pq.add(msgs);
         if (added.length > 0) ctx.consume.submit(mq, pq, added);
         else if (pq.count === 0) ctx.offsets.update(mq, nextOffset, true);

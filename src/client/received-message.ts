@@ -1,10 +1,16 @@
 /**
  * Messages as consumers receive them (RocketMQ's MessageExt seen through the client): body inflated, msgId =
  * UNIQ_KEY, and the original topic restored for messages redelivered through `%RETRY%<group>`.
+ *
+ * A pulled message is a view of the PULL response body: fields are read from the record bytes when first asked
+ * for (properties, ids, hosts, BigInt offsets), so a consumer that only reads `body` pays for little else. The
+ * body is a slice of the response, not a copy: a message kept alive keeps its response buffer alive.
  */
+import { inspect } from 'node:util';
 import { inflateSync } from 'node:zlib';
-import { type MessageExt, SysFlag } from '../common/message.js';
-import { Prop } from '../common/properties.js';
+import { SysFlag } from '../common/message.js';
+import { decodeProperties, Prop } from '../common/properties.js';
+import { checkRecord, RecordFormatError, RecordPos, readHost } from '../common/record.js';
 
 /** A consumed message. */
 export interface ReceivedMessage {
@@ -34,33 +40,191 @@ export interface ReceivedMessage {
   sourceTopic: string;
 }
 
-/** Converts a decoded record; throws when a compressed body does not inflate. */
-export function toReceivedMessage(ext: MessageExt, brokerName: string, retryTopic?: string): ReceivedMessage {
-  const props = ext.properties;
-  const compressed = (ext.sysFlag & SysFlag.compressed) !== 0;
-  const originalTopic = props.get(Prop.retryTopic);
-  const tags = props.get(Prop.tags);
-  const keys = props.get(Prop.keys);
-  return {
-    topic:
-      originalTopic !== undefined && (retryTopic === undefined || ext.topic === retryTopic) ? originalTopic : ext.topic,
-    msgId: props.get(Prop.uniqKey) ?? ext.offsetMsgId,
-    offsetMsgId: ext.offsetMsgId,
-    body: compressed ? inflateSync(ext.body) : ext.body,
-    tags: tags === undefined || tags === '' ? undefined : tags,
-    keys: keys === undefined ? [] : keys.split(' ').filter((k) => k !== ''),
-    properties: props,
-    reconsumeTimes: ext.reconsumeTimes,
-    brokerName,
-    queueId: ext.queueId,
-    queueOffset: ext.queueOffset,
-    commitLogOffset: ext.commitLogOffset,
-    bornTimestamp: Number(ext.bornTimestamp),
-    storeTimestamp: Number(ext.storeTimestamp),
-    bornHost: ext.bornHost,
-    storeHost: ext.storeHost,
-    flag: ext.flag,
-    sysFlag: ext.sysFlag,
-    sourceTopic: ext.topic,
-  };
+/** Where a pull came from: shared by every message of one response. */
+export interface PullSource {
+  brokerName: string;
+  /** `%RETRY%<group>` of a push consumer: only messages pulled from it get their original topic back. */
+  retryTopic?: string | undefined;
+}
+
+const twoPow32 = 4294967296;
+
+/** A record of a PULL body, decoded on access (see the file comment). */
+class PulledMessage implements ReceivedMessage {
+  private bodyView: Buffer | undefined;
+  private props: Map<string, string> | undefined;
+  private offset: bigint | undefined;
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly pos: number,
+    private readonly source: PullSource,
+  ) {
+    // Inflate now, so a corrupt compressed body fails at decode (the caller skips it) rather than in a handler.
+    if ((this.sysFlag & SysFlag.compressed) !== 0) this.bodyView = inflateSync(this.rawBody());
+  }
+
+  get body(): Buffer {
+    this.bodyView ??= this.rawBody();
+    return this.bodyView;
+  }
+
+  get properties(): Map<string, string> {
+    if (this.props === undefined) {
+      const at = this.propsAt();
+      this.props = decodeProperties(this.buf.toString('utf8', at + 2, at + 2 + this.buf.readInt16BE(at)));
+    }
+    return this.props;
+  }
+
+  get sourceTopic(): string {
+    const at = this.topicAt();
+    return this.buf.toString('utf8', at + 1, at + 1 + (this.buf[at] as number));
+  }
+
+  get topic(): string {
+    const source = this.sourceTopic;
+    const original = this.properties.get(Prop.retryTopic);
+    const retryTopic = this.source.retryTopic;
+    return original !== undefined && (retryTopic === undefined || source === retryTopic) ? original : source;
+  }
+
+  get msgId(): string {
+    return this.properties.get(Prop.uniqKey) ?? this.offsetMsgId;
+  }
+
+  get offsetMsgId(): string {
+    const b = this.buf;
+    const p = this.pos;
+    const host = b.toString('hex', p + RecordPos.storeHost, p + RecordPos.storeHost + 8);
+    return (host + b.toString('hex', p + RecordPos.physicalOffset, p + RecordPos.physicalOffset + 8)).toUpperCase();
+  }
+
+  get tags(): string | undefined {
+    const tags = this.properties.get(Prop.tags);
+    return tags === undefined || tags === '' ? undefined : tags;
+  }
+
+  get keys(): string[] {
+    const keys = this.properties.get(Prop.keys);
+    return keys === undefined ? [] : keys.split(' ').filter((k) => k !== '');
+  }
+
+  get brokerName(): string {
+    return this.source.brokerName;
+  }
+
+  get queueId(): number {
+    return this.buf.readInt32BE(this.pos + RecordPos.queueId);
+  }
+
+  get queueOffset(): bigint {
+    this.offset ??= this.buf.readBigInt64BE(this.pos + RecordPos.queueOffset);
+    return this.offset;
+  }
+
+  get commitLogOffset(): bigint {
+    return this.buf.readBigInt64BE(this.pos + RecordPos.physicalOffset);
+  }
+
+  get bornTimestamp(): number {
+    return this.long(RecordPos.bornTimestamp);
+  }
+
+  get storeTimestamp(): number {
+    return this.long(RecordPos.storeTimestamp);
+  }
+
+  get bornHost(): string {
+    return readHost(this.buf, this.pos + RecordPos.bornHost);
+  }
+
+  get storeHost(): string {
+    return readHost(this.buf, this.pos + RecordPos.storeHost);
+  }
+
+  get reconsumeTimes(): number {
+    return this.buf.readInt32BE(this.pos + RecordPos.reconsumeTimes);
+  }
+
+  get flag(): number {
+    return this.buf.readInt32BE(this.pos + RecordPos.flag);
+  }
+
+  get sysFlag(): number {
+    return this.buf.readInt32BE(this.pos + RecordPos.sysFlag);
+  }
+
+  /** Every field as a plain object (what JSON.stringify and console.log show). */
+  toJSON(): ReceivedMessage {
+    return {
+      topic: this.topic,
+      msgId: this.msgId,
+      offsetMsgId: this.offsetMsgId,
+      body: this.body,
+      tags: this.tags,
+      keys: this.keys,
+      properties: this.properties,
+      reconsumeTimes: this.reconsumeTimes,
+      brokerName: this.brokerName,
+      queueId: this.queueId,
+      queueOffset: this.queueOffset,
+      commitLogOffset: this.commitLogOffset,
+      bornTimestamp: this.bornTimestamp,
+      storeTimestamp: this.storeTimestamp,
+      bornHost: this.bornHost,
+      storeHost: this.storeHost,
+      flag: this.flag,
+      sysFlag: this.sysFlag,
+      sourceTopic: this.sourceTopic,
+    };
+  }
+
+  [inspect.custom](): ReceivedMessage {
+    return this.toJSON();
+  }
+
+  /** A signed 64-bit field as a number (timestamps stay far below 2^53). */
+  private long(at: number): number {
+    return this.buf.readInt32BE(this.pos + at) * twoPow32 + this.buf.readUInt32BE(this.pos + at + 4);
+  }
+
+  private rawBody(): Buffer {
+    const start = this.pos + RecordPos.body;
+    return this.buf.subarray(start, start + this.buf.readInt32BE(this.pos + RecordPos.bodyLength));
+  }
+
+  private topicAt(): number {
+    return this.pos + RecordPos.body + this.buf.readInt32BE(this.pos + RecordPos.bodyLength);
+  }
+
+  private propsAt(): number {
+    const at = this.topicAt();
+    return at + 1 + (this.buf[at] as number);
+  }
+}
+
+/**
+ * Splits a PULL response body into messages. Record structure (magic, sizes) is checked and a malformed body
+ * throws RecordFormatError; BODYCRC is not (like RocketMQ's client: TCP already checksums the transfer, and the
+ * broker checked it on write). A message whose compressed body does not inflate goes to `onUndecodable`.
+ */
+export function decodePulled(
+  body: Buffer,
+  source: PullSource,
+  onUndecodable: (pos: number, err: unknown) => void,
+): ReceivedMessage[] {
+  const out: ReceivedMessage[] = [];
+  let pos = 0;
+  while (pos < body.length) {
+    const size = checkRecord(body, pos, false);
+    if (typeof size === 'string') throw new RecordFormatError(`record at ${pos}: ${size}`);
+    try {
+      out.push(new PulledMessage(body, pos, source));
+    } catch (err) {
+      onUndecodable(pos, err);
+    }
+    pos += size;
+  }
+  return out;
 }
