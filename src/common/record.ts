@@ -50,14 +50,38 @@ export function recordSize(bodyBytes: number, topicBytes: number, propertiesByte
   return recordFixedBytes + recordLengthPrefixBytes + bodyBytes + topicBytes + propertiesBytes;
 }
 
+/** Encoded hosts by their string: every record carries two hosts and a broker sees few distinct ones. */
+const hostBytesCache = new Map<string, Buffer>();
+const hostBytesCacheEntriesMax = 4096;
+
 /** Writes "a.b.c.d:port" as 4 address bytes + 4 port bytes at `pos`. */
 export function writeHost(buf: Buffer, pos: number, host: string): void {
-  const colon = host.lastIndexOf(':');
-  const ip = colon >= 0 ? host.slice(0, colon) : host;
-  const port = colon >= 0 ? Number(host.slice(colon + 1)) : 0;
-  const parts = ip.split('.');
-  for (let i = 0; i < 4; i++) buf[pos + i] = Number(parts[i] ?? 0) & 0xff;
-  buf.writeInt32BE(Number.isFinite(port) ? port | 0 : 0, pos + 4);
+  let b = hostBytesCache.get(host);
+  if (b === undefined) {
+    b = Buffer.allocUnsafe(8);
+    const colon = host.lastIndexOf(':');
+    const ip = colon >= 0 ? host.slice(0, colon) : host;
+    const port = colon >= 0 ? Number(host.slice(colon + 1)) : 0;
+    const parts = ip.split('.');
+    for (let i = 0; i < 4; i++) b[i] = Number(parts[i] ?? 0) & 0xff;
+    b.writeInt32BE(Number.isFinite(port) ? port | 0 : 0, 4);
+    if (hostBytesCache.size >= hostBytesCacheEntriesMax) hostBytesCache.clear();
+    hostBytesCache.set(host, b);
+  }
+  for (let i = 0; i < 8; i++) buf[pos + i] = b[i] as number;
+}
+
+const two32 = 2 ** 32;
+
+/** Writes a 64-bit field from a bigint, or without BigInt work from a safe-integer number. */
+function writeLong(out: Buffer, v: bigint | number, at: number): void {
+  if (typeof v === 'number') {
+    out.writeInt32BE(Math.floor(v / two32) | 0, at);
+    out.writeUInt32BE(v >>> 0, at + 4);
+  } else if (v === 0n) {
+    out.writeInt32BE(0, at);
+    out.writeInt32BE(0, at + 4);
+  } else out.writeBigInt64BE(v, at);
 }
 
 /** Reads 4 address bytes + 4 port bytes as "a.b.c.d:port". */
@@ -73,9 +97,9 @@ export function encodeRecordInto(
   out: Buffer,
   pos: number,
   msg: MessageInput,
-  queueOffset: bigint,
-  physicalOffset: bigint,
-  storeTimestamp: bigint,
+  queueOffset: bigint | number,
+  physicalOffset: bigint | number,
+  storeTimestamp: bigint | number,
   storeHost: string,
   topicBytes = Buffer.byteLength(msg.topic),
   propertiesBytes = Buffer.byteLength(msg.properties),
@@ -86,15 +110,15 @@ export function encodeRecordInto(
   out.writeInt32BE(bodyCrc(msg.body), pos + RecordPos.bodyCrc);
   out.writeInt32BE(msg.queueId, pos + RecordPos.queueId);
   out.writeInt32BE(msg.flag | 0, pos + RecordPos.flag);
-  out.writeBigInt64BE(queueOffset, pos + RecordPos.queueOffset);
-  out.writeBigInt64BE(physicalOffset, pos + RecordPos.physicalOffset);
+  writeLong(out, queueOffset, pos + RecordPos.queueOffset);
+  writeLong(out, physicalOffset, pos + RecordPos.physicalOffset);
   out.writeInt32BE(msg.sysFlag | 0, pos + RecordPos.sysFlag);
-  out.writeBigInt64BE(msg.bornTimestamp, pos + RecordPos.bornTimestamp);
+  writeLong(out, msg.bornTimestamp, pos + RecordPos.bornTimestamp);
   writeHost(out, pos + RecordPos.bornHost, msg.bornHost);
-  out.writeBigInt64BE(storeTimestamp, pos + RecordPos.storeTimestamp);
+  writeLong(out, storeTimestamp, pos + RecordPos.storeTimestamp);
   writeHost(out, pos + RecordPos.storeHost, storeHost);
   out.writeInt32BE(msg.reconsumeTimes | 0, pos + RecordPos.reconsumeTimes);
-  out.writeBigInt64BE(msg.preparedTransactionOffset, pos + RecordPos.preparedTxOffset);
+  writeLong(out, msg.preparedTransactionOffset, pos + RecordPos.preparedTxOffset);
   out.writeInt32BE(msg.body.length, pos + RecordPos.bodyLength);
   let p = pos + RecordPos.body;
   msg.body.copy(out, p);

@@ -183,17 +183,7 @@ export class FileMessageStore implements MessageStore {
       const m = msgs[i] as MessageInput;
       const size = sizes[i * 3] as number;
       const qo = queueOffset + i;
-      encodeRecordInto(
-        buf,
-        p,
-        m,
-        BigInt(qo),
-        BigInt(phy),
-        nowBig,
-        this.config.storeHost,
-        sizes[i * 3 + 1],
-        sizes[i * 3 + 2],
-      );
+      encodeRecordInto(buf, p, m, qo, phy, now, this.config.storeHost, sizes[i * 3 + 1], sizes[i * 3 + 2]);
       dispatches.push({
         topic: m.topic,
         queueId: m.queueId,

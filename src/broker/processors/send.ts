@@ -2,7 +2,6 @@
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
-import { decodeProperties, Prop } from '../../common/properties.js';
 import { checkTopicName, dlqTopicOf, isSystemTopic } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
@@ -15,6 +14,7 @@ import { isWriteable } from '../perm.js';
 import { answerOfPutStatus } from '../put-status.js';
 import { tagsCodeOf } from '../tag-filter.js';
 import { readSendHeader, type SendHeader } from './send-header.js';
+import { sendPropsOf } from './send-props.js';
 
 const retryPrefix = '%RETRY%';
 let queuePick = 0;
@@ -137,8 +137,8 @@ function inputOf(
   h: SendHeader,
   bornHost: string,
 ): MessageInput {
-  const props = decodeProperties(properties);
-  const keys = props.get(Prop.keys);
+  const props = sendPropsOf(properties);
+  const keys = props.keys;
   return {
     topic,
     queueId,
@@ -150,8 +150,8 @@ function inputOf(
     bornHost,
     reconsumeTimes: h.reconsumeTimes,
     preparedTransactionOffset: 0n,
-    tagsCode: tagsCodeOf(props.get(Prop.tags)),
-    keys: keys === undefined ? undefined : keys.split(' ').filter((k) => k !== ''),
-    uniqKey: props.get(Prop.uniqKey),
+    tagsCode: tagsCodeOf(props.tags),
+    keys: keys === undefined || keys === '' ? undefined : keys.split(' ').filter((k) => k !== ''),
+    uniqKey: props.uniqKey,
   };
 }

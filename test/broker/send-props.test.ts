@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sendPropsOf } from '../../src/broker/processors/send-props.js';
+import { decodeProperties, encodeProperties } from '../../src/common/properties.js';
+
+test('sendPropsOf finds TAGS, KEYS and UNIQ_KEY as decodeProperties does', () => {
+  const cases = [
+    encodeProperties({ TAGS: 'TagA', KEYS: 'k1 k2', WAIT: 'true', UNIQ_KEY: 'ABC' }),
+    encodeProperties({ a: 'b', WAIT: 'true' }),
+    'TAGS\u0001x\u0002TAGS\u0001y\u0002', // later duplicate wins
+    'KEYS\u0001k\u0002\u0001bad\u0002UNIQ_KEY\u0001U', // malformed pair skipped, no trailing separator
+    '',
+    'TAGSX\u0001no\u0002KEY\u0001no\u0002UNIQ_KEYS\u0001no\u0002',
+  ];
+  for (const s of cases) {
+    const m = decodeProperties(s);
+    assert.deepEqual(sendPropsOf(s), { tags: m.get('TAGS'), keys: m.get('KEYS'), uniqKey: m.get('UNIQ_KEY') }, s);
+  }
+});
