@@ -24,12 +24,13 @@ import { selectByHash } from './queue-selector.js';
 import { type BackoffPolicy, withRetries } from './retry.js';
 import { publishQueues } from './route.js';
 import {
+  accumulatorOf,
   type BatchTransport,
   batchMaxBytesDefault,
   batchMaxMessagesDefault,
   type PreparedSend,
   prepareForBatch,
-  SendAccumulator,
+  type SendAccumulator,
 } from './send-accumulator.js';
 import type { SendCallback, SendOptions, SendResult } from './send-result.js';
 
@@ -68,6 +69,22 @@ export interface ProducerOptions extends ClientOptions {
   batchMaxBytes?: number;
 }
 
+const sharedInstanceNames = new Map<string, string>();
+
+/**
+ * Producers without an instanceName share one client instance (one connection per broker) per NameServer list
+ * in a process, as RocketMQ's producers share their MQClientInstance: concurrent sends of many producers then
+ * leave in one write and can share a batch.
+ */
+function sharedProducerInstanceName(nameServer: string): string {
+  let name = sharedInstanceNames.get(nameServer);
+  if (name === undefined) {
+    name = `${process.pid}#producer-${sharedInstanceNames.size + 1}`;
+    sharedInstanceNames.set(nameServer, name);
+  }
+  return name;
+}
+
 /** Header properties of a batch (each message carries its own). */
 const batchProperties = `${Prop.waitStoreMsgOk}\u0001true\u0002`;
 
@@ -91,13 +108,23 @@ export class Producer {
   private instance: ClientInstance | undefined;
   private sendWhichQueue = Math.floor(Math.random() * 1024);
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly accumulator: SendAccumulator | undefined;
+  private readonly batchBounds: { maxMessages: number; maxBytes: number } | undefined;
+  private readonly transport: BatchTransport;
+  private accumulator: SendAccumulator | undefined;
 
   constructor(opts: ProducerOptions) {
     this.opts = opts;
     this.group = opts.group ?? 'DEFAULT_PRODUCER';
     assertGroupName(this.group);
     this.fault = new FaultStrategy(opts.sendLatencyFaultEnable ?? true);
+    this.transport = {
+      sendSingle: (s) => this.sendPreparedSingle(s),
+      sendBatch: (topic, body, deadlineMs) => this.sendPreparedBatch(topic, body, deadlineMs),
+      track: (p) => {
+        // Only the shutdown wait: each member's caller gets its own outcome.
+        this.track(p).catch(() => undefined);
+      },
+    };
     if (opts.autoBatch ?? true) {
       const maxMessages = opts.batchMaxMessages ?? batchMaxMessagesDefault;
       const maxBytes = opts.batchMaxBytes ?? batchMaxBytesDefault;
@@ -105,22 +132,20 @@ export class Producer {
         throw new InvalidArgumentError(`batchMaxMessages must be an integer 1-${batchMessagesMax}`);
       }
       if (!(maxBytes > 0)) throw new InvalidArgumentError('batchMaxBytes must be positive');
-      const transport: BatchTransport = {
-        sendSingle: (s) => this.sendPreparedSingle(s),
-        sendBatch: (topic, body, deadlineMs) => this.sendPreparedBatch(topic, body, deadlineMs),
-        track: (p) => {
-          this.track(p).catch(() => undefined);
-        },
-      };
-      this.accumulator = new SendAccumulator(transport, maxMessages, maxBytes);
+      this.batchBounds = { maxMessages, maxBytes };
     }
   }
 
   /** Joins the shared client instance and announces the group to brokers on the next heartbeat. */
   async start(): Promise<void> {
     if (this.instance !== undefined) return;
-    this.instance = ClientInstance.acquire(this.opts);
+    this.instance = ClientInstance.acquire({
+      ...this.opts,
+      instanceName: this.opts.instanceName ?? sharedProducerInstanceName(this.opts.nameServer),
+    });
     this.instance.registerProducer(this.group);
+    const b = this.batchBounds;
+    if (b !== undefined) this.accumulator = accumulatorOf(this.instance, b.maxMessages, b.maxBytes);
   }
 
   /** Waits for async sends, unregisters the group and releases the instance. */
@@ -191,7 +216,7 @@ export class Producer {
       return Promise.reject(err);
     }
     if (prepared === undefined) return undefined;
-    return acc.add(prepared);
+    return acc.add(prepared, this.transport);
   }
 
   private sendPreparedSingle(s: PreparedSend): Promise<SendResult> {

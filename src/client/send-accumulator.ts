@@ -86,6 +86,7 @@ export function prepareForBatch(
 }
 
 interface Member extends PreparedSend {
+  transport: BatchTransport;
   resolve: (r: SendResult) => void;
   reject: (err: Error) => void;
 }
@@ -96,18 +97,41 @@ interface OpenBatch {
   bytes: number;
 }
 
+const shared = new WeakMap<object, Map<string, SendAccumulator>>();
+
+/**
+ * The accumulator of a client instance for these bounds: producers sharing a connection also share batches
+ * (as RocketMQ's producers share the ProduceAccumulator of their MQClientInstance).
+ */
+export function accumulatorOf(owner: object, maxMessages: number, maxBytes: number): SendAccumulator {
+  let byBounds = shared.get(owner);
+  if (byBounds === undefined) {
+    byBounds = new Map();
+    shared.set(owner, byBounds);
+  }
+  const key = `${maxMessages}/${maxBytes}`;
+  let acc = byBounds.get(key);
+  if (acc === undefined) {
+    acc = new SendAccumulator(maxMessages, maxBytes);
+    byBounds.set(key, acc);
+  }
+  return acc;
+}
+
 export class SendAccumulator {
   private readonly open = new Map<string, OpenBatch>();
   private flushScheduled = false;
 
   constructor(
-    private readonly transport: BatchTransport,
     readonly maxMessages = batchMaxMessagesDefault,
     readonly maxBytes = batchMaxBytesDefault,
   ) {}
 
-  /** Queues one send; the returned promise settles as that send alone would. */
-  add(send: PreparedSend): Promise<SendResult> {
+  /**
+   * Queues one send; the returned promise settles as that send alone would. A batch goes out through the
+   * transport of its first member (its producer's queue selection, retries and fault avoidance).
+   */
+  add(send: PreparedSend, transport: BatchTransport): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => {
       const entryBytes = batchEntryFixedBytes + send.body.length + send.propertiesBytes;
       let b = this.open.get(send.topic);
@@ -120,6 +144,7 @@ export class SendAccumulator {
         this.open.set(send.topic, b);
       }
       const m = send as Member;
+      m.transport = transport;
       m.resolve = resolve;
       m.reject = reject;
       b.members.push(m);
@@ -143,23 +168,25 @@ export class SendAccumulator {
   private flush(b: OpenBatch): void {
     if (this.open.get(b.topic) === b) this.open.delete(b.topic);
     const members = b.members;
+    const first = members[0] as Member;
     if (members.length === 1) {
-      const m = members[0] as Member;
-      const p = this.transport.sendSingle(m);
-      p.then(m.resolve, m.reject);
-      this.transport.track(p);
+      const p = first.transport.sendSingle(first);
+      p.then(first.resolve, first.reject);
+      first.transport.track(p);
       return;
     }
     let deadlineMs = Number.POSITIVE_INFINITY;
     for (const m of members) if (m.deadlineMs < deadlineMs) deadlineMs = m.deadlineMs;
-    const p = this.transport.sendBatch(b.topic, encodeMembers(members, b.bytes), deadlineMs);
+    const p = first.transport.sendBatch(b.topic, encodeMembers(members, b.bytes), deadlineMs);
     p.then(
       (r) => settleMembers(members, r),
       (err: Error) => {
         for (const m of members) m.reject(err);
       },
     );
-    this.transport.track(p);
+    // Every producer with a member in the batch waits for it at shutdown.
+    first.transport.track(p);
+    for (const m of members) if (m.transport !== first.transport) m.transport.track(p);
   }
 }
 

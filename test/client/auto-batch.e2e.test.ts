@@ -165,3 +165,32 @@ test('autoBatch false sends each message alone; bad options are refused', async 
   }
   assert.throws(() => new Producer({ nameServer: cluster.nameServer, batchMaxMessages: 0 }), /batchMaxMessages/);
 });
+
+test('producers of one process share a connection and batches, and each send resolves on its own', async () => {
+  await cluster.createTopic('E2E_AutoBatchShared', 1);
+  const batches = cluster.brokers.map((b) => countRequests(b, RequestCode.SEND_BATCH_MESSAGE));
+  const producers = Array.from(
+    { length: 8 },
+    (_, i) => new Producer({ nameServer: cluster.nameServer, group: `pg_shared_${i}` }),
+  );
+  await Promise.all(producers.map((p) => p.start()));
+  try {
+    const results = await Promise.all(producers.map((p, i) => p.send({ topic: 'E2E_AutoBatchShared', body: `s${i}` })));
+    assert.equal(
+      batches.reduce((a, c) => a + c.n, 0),
+      1,
+      'one SEND_BATCH_MESSAGE for 8 producers',
+    );
+    for (const [i, r] of results.entries()) {
+      const store = storeOf(cluster.brokers[r.messageQueue.brokerName === 'broker-a' ? 0 : 1]);
+      const rec = await store.lookMessageByOffset(decodeOffsetMsgId(r.offsetMsgId).commitLogOffset);
+      assert.equal(decodeRecord(rec as Buffer).msg.body.toString(), `s${i}`);
+    }
+    // One producer leaving does not disturb the others' connection.
+    await (producers.shift() as Producer).shutdown();
+    const r = await (producers[0] as Producer).send({ topic: 'E2E_AutoBatchShared', body: 'after' });
+    assert.equal(r.status, SendStatus.SEND_OK);
+  } finally {
+    await Promise.all(producers.map((p) => p.shutdown()));
+  }
+});
