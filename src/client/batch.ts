@@ -4,8 +4,7 @@
  * Batched bodies are never compressed (RocketMQ does not compress batches).
  */
 import { InvalidArgumentError } from '../common/errors.js';
-import { encodeProperties } from '../common/properties.js';
-import { bodyBuffer, type Message, messageProperties, propertiesBytesMax, validateMessage } from './message.js';
+import { bodyBuffer, encodeMessageProperties, type Message, propertiesBytesMax, validateMessage } from './message.js';
 import { createUniqId } from './msg-id.js';
 
 const fixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
@@ -38,6 +37,17 @@ export function encodeBatchEntry(body: Buffer, flag: number, properties: string)
   return buf;
 }
 
+function writeEntry(buf: Buffer, at: number, body: Buffer, flag: number, props: string, propsBytes: number): number {
+  buf.writeInt32BE(fixedBytes + body.length + propsBytes, at);
+  buf.writeInt32BE(0, at + 4); // magic: unused in batches
+  buf.writeInt32BE(0, at + 8); // body CRC: the broker computes it
+  buf.writeInt32BE(flag | 0, at + 12);
+  buf.writeInt32BE(body.length, at + 16);
+  let p = at + 20 + body.copy(buf, at + 20);
+  p = buf.writeUInt16BE(propsBytes, p);
+  return p + buf.write(props, p, propsBytes, 'utf8');
+}
+
 /**
  * Validates and encodes messages for one batch send: all must share a topic, carry no delay level and not
  * target a retry topic. Throws InvalidArgumentError saying which rule a message broke.
@@ -48,9 +58,13 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
     throw new InvalidArgumentError(`a batch holds at most ${batchMessagesMax} messages, got ${msgs.length}`);
   }
   const topic = (msgs[0] as Message).topic;
-  const parts: Buffer[] = [];
+  const bodies: Buffer[] = [];
+  const props: string[] = [];
+  const propsBytes: number[] = [];
   const uniqIds: string[] = [];
-  for (const [i, msg] of msgs.entries()) {
+  let total = 0;
+  for (let i = 0; i < msgs.length; i++) {
+    const msg = msgs[i] as Message;
     validateMessage(msg, bodyBytesMax);
     if (msg.topic !== topic) {
       throw new InvalidArgumentError(`batch message ${i} has topic '${msg.topic}'; all must use '${topic}'`);
@@ -60,10 +74,24 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
     }
     if (msg.topic.startsWith('%RETRY%')) throw new InvalidArgumentError('retry topics are not supported in batches');
     const uniqId = createUniqId();
+    const p = encodeMessageProperties(msg, uniqId);
+    const pBytes = Buffer.byteLength(p);
+    if (pBytes > propertiesBytesMax) {
+      throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
+    }
+    const body = bodyBuffer(msg.body);
     uniqIds.push(uniqId);
-    parts.push(encodeBatchEntry(bodyBuffer(msg.body), msg.flag ?? 0, encodeProperties(messageProperties(msg, uniqId))));
+    bodies.push(body);
+    props.push(p);
+    propsBytes.push(pBytes);
+    total += fixedBytes + body.length + pBytes;
   }
-  const body = Buffer.concat(parts);
+  // One buffer for the whole batch: no per-entry Buffers and no concat.
+  const body = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < bodies.length; i++) {
+    at = writeEntry(body, at, bodies[i] as Buffer, msgs[i]?.flag ?? 0, props[i] as string, propsBytes[i] as number);
+  }
   if (bodyBytesMax !== undefined && body.length > bodyBytesMax) {
     throw new InvalidArgumentError(`batch body is ${body.length} bytes, over the limit of ${bodyBytesMax} bytes`);
   }

@@ -63,9 +63,9 @@ export interface ProducerOptions extends ClientOptions {
    * Default true.
    */
   autoBatch?: boolean;
-  /** Most messages in one automatic batch. Default 128. */
+  /** Most messages in one automatic batch. Default 256. */
   batchMaxMessages?: number;
-  /** Largest body of one automatic batch, bytes. Default 256 KiB. */
+  /** Largest body of one automatic batch, bytes. Default 1 MiB. */
   batchMaxBytes?: number;
 }
 

@@ -12,9 +12,9 @@ import { createUniqId } from './msg-id.js';
 import type { SendOptions, SendResult } from './send-result.js';
 
 /** Most messages in one automatic batch. */
-export const batchMaxMessagesDefault = 128;
+export const batchMaxMessagesDefault = 256;
 /** Largest encoded body of one automatic batch (bytes). */
-export const batchMaxBytesDefault = 256 * 1024;
+export const batchMaxBytesDefault = 1024 * 1024;
 /** TOTALSIZE 4 | MAGIC 4 | BODYCRC 4 | FLAG 4 | BODY len 4 | PROPERTIES len 2 (MessageDecoder.encodeMessages). */
 export const batchEntryFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 
