@@ -29,7 +29,9 @@ export function encodeFrame(cmd: RemotingCommand, bytesMax: number = frameBytesM
  * Encodes a frame as `[prefix + header, body?]` without copying the body: for `writev` / corked writes.
  */
 export function encodeFrameParts(cmd: RemotingCommand, bytesMax: number = frameBytesMax): Buffer[] {
-  const bodyBytes = cmd.body?.length ?? 0;
+  const parts = cmd.bodyParts;
+  let bodyBytes = cmd.body?.length ?? 0;
+  if (parts !== undefined) for (const b of parts) bodyBytes += b.length;
   let head: Buffer;
   if (cmd.serializeType === SerializeType.rocketmq) {
     const plan = planBinaryHeader(cmd);
@@ -41,7 +43,11 @@ export function encodeFrameParts(cmd: RemotingCommand, bytesMax: number = frameB
     head = allocHead(headerBytes, bodyBytes, SerializeType.json, bytesMax);
     head.write(json, prefixBytes, 'utf8');
   }
-  return bodyBytes === 0 ? [head] : [head, cmd.body!];
+  if (bodyBytes === 0) return [head];
+  if (parts === undefined) return [head, cmd.body!];
+  const out = cmd.body === undefined ? [head] : [head, cmd.body];
+  for (const b of parts) out.push(b);
+  return out;
 }
 
 function allocHead(headerBytes: number, bodyBytes: number, type: number, bytesMax: number): Buffer {

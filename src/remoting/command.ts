@@ -37,6 +37,8 @@ export interface RemotingCommand {
   /** Serialize type the frame used (and that a response must use). */
   serializeType: SerializeType;
   body?: Buffer | undefined;
+  /** Body as slices written in order, instead of `body` (large PULL responses are not copied into one buffer). */
+  bodyParts?: readonly Buffer[] | undefined;
 }
 
 export const ourVersion = 453; // V4_9_4 in RocketMQ's MQVersion numbering

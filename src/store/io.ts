@@ -2,7 +2,7 @@
  * Storage and clock behind small interfaces, so the store runs on real files in production and on
  * fault-injecting files in tests (see fault-io.ts).
  */
-import { constants } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -13,6 +13,8 @@ export interface FileIO {
   write(buf: Buffer, position: number): Promise<void>;
   /** Reads up to `length` bytes at `position` into `buf` at 0; returns the bytes read (short at EOF). */
   read(buf: Buffer, position: number, length?: number): Promise<number>;
+  /** Same as `read`, blocking: for bytes that are almost surely in the page cache (optional). */
+  readSync?(buf: Buffer, position: number, length?: number): number;
   datasync(): Promise<void>;
   truncate(length: number): Promise<void>;
   size(): Promise<number>;
@@ -76,6 +78,15 @@ class NodeFile implements FileIO {
       const { bytesRead } = await this.fh.read(buf, done, length - done, position + done);
       if (bytesRead === 0) break;
       done += bytesRead;
+    }
+    return done;
+  }
+  readSync(buf: Buffer, position: number, length = buf.length): number {
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fh.fd, buf, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
     }
     return done;
   }

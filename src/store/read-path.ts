@@ -1,22 +1,26 @@
-/** Reads a ConsumeQueue range and the records it points to: one pread per contiguous run of the CommitLog. */
+/**
+ * Reads a ConsumeQueue range and the records it points to. Records that lie back to back in the CommitLog form a
+ * run; runs separated by a small gap share one pread; the result's `bodyParts` are slices of those reads (one per
+ * run), so a PULL response is written without copying records into one buffer.
+ */
 import { decodeProperties } from '../common/properties.js';
 import { RecordPos } from '../common/record.js';
 import type { ConsumeQueue } from './consume-queue.js';
-import { cqEntryBytes, decodeEntry } from './consume-queue.js';
+import { cqEntryBytes } from './consume-queue.js';
 import { emptyGet, type FileMessageStore } from './file-store.js';
 import type { GetResult, MessageFilter } from './types.js';
 import { GetStatus } from './types.js';
 
 /** Entries looked at per pull when a filter skips messages (RocketMQ scans up to 16,000; we stay smaller). */
 const filteredScanEntriesMax = 2000;
-/** Read one span covering several records when the gaps between them stay under this. */
-const spanSlackBytes = 256 * 1024;
-
-interface Picked {
-  queueOffset: number;
-  phyOffset: number;
-  size: number;
-}
+/**
+ * Two runs share one pread when at most this many unwanted bytes lie between them: from the page cache a small
+ * gap costs less than another pread, while on a cold log every gap byte is disk bandwidth taken from readers.
+ */
+const readGapBytesMax = 16 * 1024;
+/** Largest single pread (a run longer than this is still read whole). */
+const readBytesMax = 4 * 1024 * 1024;
+const two32 = 2 ** 32;
 
 export async function readMessages(
   store: FileMessageStore,
@@ -39,76 +43,158 @@ export async function readMessages(
   const scan = filter === undefined ? want : Math.max(want, filteredScanEntriesMax);
   const entries = await q.read(offset, scan);
   if (entries.length === 0) return emptyGet(GetStatus.OFFSET_FOUND_NULL, BigInt(offset + 1), minB, maxB);
+
+  // Pick entries (parallel number arrays: no object or BigInt per message).
   const minPhy = store.commitLog.minOffset();
-  const picked: Picked[] = [];
+  const phys: number[] = [];
+  const sizes: number[] = [];
+  const queueOffsets: number[] = [];
   let bytes = 0;
   let next = offset;
   let removed = 0;
   const count = entries.length / cqEntryBytes;
   for (let i = 0; i < count; i++) {
-    const e = decodeEntry(entries, i * cqEntryBytes);
-    if (picked.length >= want || (picked.length > 0 && bytes + e.size > maxTotalBytes)) break;
+    const at = i * cqEntryBytes;
+    const size = entries.readInt32BE(at + 8);
+    if (phys.length >= want || (phys.length > 0 && bytes + size > maxTotalBytes)) break;
     next = offset + i + 1;
-    if (e.size === 0) continue;
-    if (e.phyOffset < minPhy) {
+    if (size === 0) continue;
+    const phy = entries.readUInt32BE(at) * two32 + entries.readUInt32BE(at + 4);
+    if (phy < minPhy) {
       removed++;
       continue;
     }
-    if (filter !== undefined && !filter.isMatchedByTagsCode(e.tagsCode)) continue;
-    picked.push({ queueOffset: offset + i, phyOffset: e.phyOffset, size: e.size });
-    bytes += e.size;
+    if (filter !== undefined && !filter.isMatchedByTagsCode(entries.readBigInt64BE(at + 12))) continue;
+    phys.push(phy);
+    sizes.push(size);
+    queueOffsets.push(offset + i);
+    bytes += size;
   }
 
-  const records: Buffer[] = [];
-  const queueOffsets: bigint[] = [];
-  let total = 0;
+  // Spans to read: runs of records, joined across small gaps, never across a segment end.
   const segBytes = store.commitLog.segmentBytes;
-  let i = 0;
-  while (i < picked.length) {
-    const first = picked[i] as Picked;
-    const seg = Math.floor(first.phyOffset / segBytes);
+  const spanFirst: number[] = [];
+  for (let i = 0; i < phys.length; ) {
+    const start = phys[i] as number;
+    const seg = Math.floor(start / segBytes);
+    let end = start + (sizes[i] as number);
     let j = i + 1;
-    let end = first.phyOffset + first.size;
-    let need = first.size;
-    while (j < picked.length) {
-      const p = picked[j] as Picked;
-      const pEnd = p.phyOffset + p.size;
-      if (Math.floor(p.phyOffset / segBytes) !== seg || p.phyOffset < first.phyOffset) break;
-      if (pEnd - first.phyOffset > need + p.size + spanSlackBytes) break;
-      need += p.size;
-      end = Math.max(end, pEnd);
+    while (j < phys.length) {
+      const p = phys[j] as number;
+      const pEnd = p + (sizes[j] as number);
+      if (p < end || p - end > readGapBytesMax || pEnd - start > readBytesMax) break;
+      if (Math.floor(p / segBytes) !== seg) break;
+      end = pEnd;
       j++;
     }
-    const span = await store.commitLog.read(first.phyOffset, end - first.phyOffset);
-    for (let k = i; k < j; k++) {
-      const p = picked[k] as Picked;
-      if (span === undefined) break;
-      const rec = span.subarray(p.phyOffset - first.phyOffset, p.phyOffset - first.phyOffset + p.size);
-      if (filter?.isMatchedByProperties !== undefined && !filter.isMatchedByProperties(propertiesOf(rec))) continue;
-      records.push(rec);
-      queueOffsets.push(BigInt(p.queueOffset));
-      total += rec.length;
-    }
+    spanFirst.push(i);
     i = j;
   }
+  spanFirst.push(phys.length);
+  // All preads start at once: on a cold log they queue on the disk together instead of one after another.
+  const reads: Promise<Buffer | undefined>[] = [];
+  for (let s = 0; s + 1 < spanFirst.length; s++) {
+    const first = spanFirst[s] as number;
+    const last = (spanFirst[s + 1] as number) - 1;
+    const start = phys[first] as number;
+    reads.push(store.commitLog.read(start, (phys[last] as number) + (sizes[last] as number) - start));
+  }
+  const settled = await Promise.allSettled(reads);
+
+  const out = new Collected();
+  const byProperties = filter?.isMatchedByProperties;
+  for (let s = 0; s < settled.length; s++) {
+    const r = settled[s] as PromiseSettledResult<Buffer | undefined>;
+    if (r.status === 'rejected') throw r.reason;
+    const span = r.value;
+    const first = spanFirst[s] as number;
+    const after = spanFirst[s + 1] as number;
+    if (span === undefined) {
+      // Not readable (deleted or cut under us): answer what was read; with nothing yet, skip past (as before).
+      if (out.count > 0) {
+        next = queueOffsets[first] as number;
+        break;
+      }
+      continue;
+    }
+    const start = phys[first] as number;
+    for (let k = first; k < after; k++) {
+      const at = (phys[k] as number) - start;
+      const size = sizes[k] as number;
+      if (byProperties !== undefined && !byProperties(propertiesOf(span, at))) continue;
+      out.add(span, at, size, queueOffsets[k] as number);
+    }
+  }
   let status: GetResult['status'] = GetStatus.FOUND;
-  if (records.length === 0)
-    status = removed > 0 && picked.length === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
-  return {
-    status,
-    nextBeginOffset: BigInt(next),
-    minOffset: minB,
-    maxOffset: maxB,
-    records,
-    queueOffsets,
-    bufferTotalBytes: total,
-    suggestPullingFromSlave: false,
-  };
+  if (out.count === 0)
+    status = removed > 0 && phys.length === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
+  return out.result(status, BigInt(next), minB, maxB);
 }
 
-function propertiesOf(rec: Buffer): Map<string, string> {
-  const bodyLen = rec.readInt32BE(RecordPos.bodyLength);
-  const p = RecordPos.body + bodyLen;
-  const at = p + 1 + rec.readUInt8(p);
-  return decodeProperties(rec.toString('utf8', at + 2, at + 2 + rec.readInt16BE(at)));
+/** Records kept for a response: slices per contiguous run now, per-record views only when asked for. */
+class Collected {
+  count = 0;
+  private total = 0;
+  private readonly parts: Buffer[] = [];
+  private readonly spans: Buffer[] = [];
+  private readonly ats: number[] = [];
+  private readonly sizes: number[] = [];
+  private readonly queueOffsets: number[] = [];
+  private runSpan: Buffer | undefined;
+  private runStart = 0;
+  private runEnd = 0;
+
+  add(span: Buffer, at: number, size: number, queueOffset: number): void {
+    if (span !== this.runSpan || at !== this.runEnd) {
+      this.closeRun();
+      this.runSpan = span;
+      this.runStart = at;
+    }
+    this.runEnd = at + size;
+    this.spans.push(span);
+    this.ats.push(at);
+    this.sizes.push(size);
+    this.queueOffsets.push(queueOffset);
+    this.count++;
+    this.total += size;
+  }
+
+  result(status: GetResult['status'], next: bigint, minOffset: bigint, maxOffset: bigint): GetResult {
+    this.closeRun();
+    const self = this;
+    let records: Buffer[] | undefined;
+    let queueOffsets: bigint[] | undefined;
+    return {
+      status,
+      nextBeginOffset: next,
+      minOffset,
+      maxOffset,
+      get records(): Buffer[] {
+        records ??= self.spans.map((s, k) =>
+          s.subarray(self.ats[k], (self.ats[k] as number) + (self.sizes[k] as number)),
+        );
+        return records;
+      },
+      get queueOffsets(): bigint[] {
+        queueOffsets ??= self.queueOffsets.map((o) => BigInt(o));
+        return queueOffsets;
+      },
+      bufferTotalBytes: this.total,
+      bodyParts: this.parts,
+      recordCount: this.count,
+      suggestPullingFromSlave: false,
+    };
+  }
+
+  private closeRun(): void {
+    if (this.runSpan !== undefined) this.parts.push(this.runSpan.subarray(this.runStart, this.runEnd));
+    this.runSpan = undefined;
+  }
+}
+
+function propertiesOf(span: Buffer, at: number): Map<string, string> {
+  const bodyLen = span.readInt32BE(at + RecordPos.bodyLength);
+  const p = at + RecordPos.body + bodyLen;
+  const propsAt = p + 1 + span.readUInt8(p);
+  return decodeProperties(span.toString('utf8', propsAt + 2, propsAt + 2 + span.readInt16BE(propsAt)));
 }

@@ -88,6 +88,10 @@ export interface GetResult {
   /** Queue offset of each record. */
   queueOffsets: bigint[];
   bufferTotalBytes: number;
+  /** The same bytes as `records`, as fewer slices (contiguous records in one): what a PULL response writes. */
+  bodyParts?: readonly Buffer[] | undefined;
+  /** records.length, without building `records` (the file store builds it only when asked). */
+  recordCount?: number | undefined;
   /** True when a replica should serve this consumer (backlog beyond memory); informational. */
   suggestPullingFromSlave: boolean;
 }

@@ -126,7 +126,7 @@ async function processPull(
     }
   }
   if (code === ResponseCode.SUCCESS) {
-    ctx.stats.recordGet(h.consumerGroup, h.topic, r.records.length, r.bufferTotalBytes);
+    ctx.stats.recordGet(h.consumerGroup, h.topic, r.recordCount ?? r.records.length, r.bufferTotalBytes);
   }
   const fields = {
     nextBeginOffset: r.nextBeginOffset,
@@ -134,8 +134,10 @@ async function processPull(
     maxOffset: r.maxOffset,
     suggestWhichBrokerId: r.suggestPullingFromSlave ? group.whichBrokerWhenConsumeSlowly : 0,
   };
-  const body = code === ResponseCode.SUCCESS ? Buffer.concat(r.records, r.bufferTotalBytes) : undefined;
-  return createResponse(req, code, remarkOf(code, r), fields, body);
+  const resp = createResponse(req, code, remarkOf(code, r), fields);
+  // The stored bytes as they are: slices of the store's reads, written without concatenating them.
+  if (code === ResponseCode.SUCCESS) resp.bodyParts = r.bodyParts ?? r.records;
+  return resp;
 }
 
 function filterOf(ctx: BrokerContext, h: PullHeader): { filter: MessageFilter | undefined } | string {
