@@ -53,8 +53,10 @@ export class TsrocketSession implements PeerSession {
     return {
       stop: async () => {
         running = false;
+        // shutdown() wakes a poll() that is waiting, so the loop ends now rather than at its poll timeout.
+        const closed = consumer.shutdown();
         await loop.catch(() => undefined);
-        await consumer.shutdown();
+        await closed;
       },
     };
   }

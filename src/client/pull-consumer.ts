@@ -118,9 +118,10 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
     const inst = this.instance;
     if (!this.running || inst === undefined) return;
     clearInterval(this.commitTimer);
-    if (this.opts.autoCommit ?? true) await this.commit();
+    // Stop first: a poll() waiting for messages returns [] now, and no later poll() moves the offsets committed.
     this.running = false;
-    for (const wake of this.waiters) wake();
+    for (const wake of [...this.waiters]) wake();
+    if (this.opts.autoCommit ?? true) await this.commit();
     await inst.unregister('consumer', this.group);
     await inst.release();
     this.instance = undefined;
