@@ -108,7 +108,9 @@ export class IndexFile {
     }
     const p = this.pendingLen;
     this.pending.writeInt32BE(keyHash, p);
-    this.pending.writeBigInt64BE(BigInt(phyOffset), p + 4);
+    // phyOffset as two 32-bit halves: no BigInt per indexed key.
+    this.pending.writeUInt32BE(Math.floor(phyOffset / 2 ** 32), p + 4);
+    this.pending.writeUInt32BE(phyOffset >>> 0, p + 8);
     this.pending.writeInt32BE(timeDiff, p + 12);
     this.pending.writeInt32BE(prev, p + 16);
     this.pendingLen += entryBytes;
