@@ -12,6 +12,8 @@ export const indexHeaderBytes = 40;
 const slotBytes = 4;
 const entryBytes = 20;
 const slotPageBytes = 4096;
+/** Dirty slot pages this close are written as one run (clean pages between them rewrite what is on disk). */
+const slotRunGapPagesMax = 16;
 
 /** RocketMQ's key hash: |String.hashCode|, with Integer.MIN_VALUE mapped to 0. */
 export function indexKeyHash(key: string): number {
@@ -26,7 +28,8 @@ export class IndexFile {
   endPhyOffset = 0;
   hashSlotCount = 0;
   indexCount = 1;
-  private slots: Int32Array | undefined;
+  /** The slot table in its on-disk layout (big-endian int32s): flushed by copying runs, read back as is. */
+  private slots: Buffer | undefined;
   private pending: Buffer = Buffer.alloc(0);
   private pendingLen = 0;
   private writtenCount = 1;
@@ -55,7 +58,7 @@ export class IndexFile {
     const idx = new IndexFile(path, name, f, slots, num);
     idx.beginPhyOffset = idx.endPhyOffset = endPhy;
     idx.beginTimestamp = idx.endTimestamp = endTs;
-    idx.slots = new Int32Array(slots);
+    idx.slots = Buffer.alloc(slots * slotBytes);
     idx.headerDirty = true;
     return idx;
   }
@@ -84,9 +87,7 @@ export class IndexFile {
     if (this.slots !== undefined) return;
     const raw = Buffer.alloc(this.hashSlotNum * slotBytes);
     await this.file.read(raw, indexHeaderBytes);
-    const slots = new Int32Array(this.hashSlotNum);
-    for (let i = 0; i < slots.length; i++) slots[i] = raw.readInt32BE(i * slotBytes);
-    this.slots = slots;
+    this.slots = raw;
   }
 
   /** Adds a key; false when the file is full (roll over). */
@@ -96,7 +97,7 @@ export class IndexFile {
     if (this.isFull()) return false;
     const keyHash = indexKeyHash(key);
     const slot = keyHash % this.hashSlotNum;
-    let prev = slots[slot] ?? 0;
+    let prev = slots.readInt32BE(slot * slotBytes);
     if (prev <= 0 || prev > this.indexCount) prev = 0;
     let timeDiff = this.beginTimestamp <= 0 ? 0 : Math.floor((storeTimestamp - this.beginTimestamp) / 1000);
     if (timeDiff < 0) timeDiff = 0;
@@ -114,7 +115,7 @@ export class IndexFile {
     this.pending.writeInt32BE(timeDiff, p + 12);
     this.pending.writeInt32BE(prev, p + 16);
     this.pendingLen += entryBytes;
-    slots[slot] = this.indexCount;
+    slots.writeInt32BE(this.indexCount, slot * slotBytes);
     this.dirtyPages.add(Math.floor((slot * slotBytes) / slotPageBytes));
     if (this.indexCount <= 1) {
       this.beginPhyOffset = phyOffset;
@@ -144,13 +145,15 @@ export class IndexFile {
     if (slots !== undefined && this.dirtyPages.size > 0) {
       const pages = [...this.dirtyPages].sort((a, b) => a - b);
       this.dirtyPages.clear();
-      const perPage = slotPageBytes / slotBytes;
-      for (const page of pages) {
-        const from = page * perPage;
-        const to = Math.min(slots.length, from + perPage);
-        const buf = Buffer.allocUnsafe((to - from) * slotBytes);
-        for (let i = from; i < to; i++) buf.writeInt32BE(slots[i] as number, (i - from) * slotBytes);
-        await this.file.write(buf, indexHeaderBytes + from * slotBytes);
+      // Keys hash to random slots, so most pages go dirty: one pwrite per run of pages, not per page.
+      for (let i = 0; i < pages.length; ) {
+        let j = i;
+        while (j + 1 < pages.length && (pages[j + 1] as number) - (pages[j] as number) <= slotRunGapPagesMax) j++;
+        const from = (pages[i] as number) * slotPageBytes;
+        const to = Math.min(slots.length, ((pages[j] as number) + 1) * slotPageBytes);
+        // A copy: puts keep changing the live table while the write is in flight.
+        await this.file.write(Buffer.from(slots.subarray(from, to)), indexHeaderBytes + from);
+        i = j + 1;
       }
     }
     const h = Buffer.alloc(indexHeaderBytes);
@@ -177,7 +180,7 @@ export class IndexFile {
   async select(key: string, maxNum: number, begin: number, end: number, out: number[]): Promise<void> {
     const keyHash = indexKeyHash(key);
     const slot = keyHash % this.hashSlotNum;
-    let next = this.slots !== undefined ? (this.slots[slot] ?? 0) : await this.readSlot(slot);
+    let next = this.slots !== undefined ? this.slots.readInt32BE(slot * slotBytes) : await this.readSlot(slot);
     const seen = new Set<number>();
     while (next > 0 && next < this.indexCount && out.length < maxNum && !seen.has(next)) {
       seen.add(next);
