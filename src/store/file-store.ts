@@ -196,7 +196,7 @@ export class FileMessageStore implements MessageStore {
         keys: m.keys,
         uniqKey: m.uniqKey,
       });
-      ids.push(this.hostHex + phy.toString(16).toUpperCase().padStart(16, '0'));
+      ids.push(this.hostHex + offsetHex(phy));
       p += size;
       phy += size;
     }
@@ -421,6 +421,22 @@ export class FileMessageStore implements MessageStore {
       readonlyReason: this.readonlyReason() ?? '',
     };
   }
+}
+
+/** Upper-case hex of each byte value, for offsetMsgIds (one per stored message). */
+const hexByte = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));
+let highHexOf = -1;
+let highHex = '';
+
+/** A commitlog offset as 16 upper-case hex digits; the high 32 bits change once per 4 GiB, so they are cached. */
+function offsetHex(phy: number): string {
+  const hi = Math.floor(phy / 2 ** 32);
+  if (hi !== highHexOf) {
+    highHexOf = hi;
+    highHex = hi.toString(16).toUpperCase().padStart(8, '0');
+  }
+  const lo = phy >>> 0;
+  return highHex + hexByte[lo >>> 24] + hexByte[(lo >>> 16) & 0xff] + hexByte[(lo >>> 8) & 0xff] + hexByte[lo & 0xff];
 }
 
 function refused(status: PutResult['status'], remark: string): PutResult {
