@@ -57,10 +57,11 @@ export interface ProducerOptions extends ClientOptions {
   /**
    * Coalesce plain sends (no queue, selector, sharding key or delay level; body below compressBodyBytesMin;
    * not a retry topic) issued in the same event-loop turn into one SEND_BATCH_MESSAGE per topic. No linger: a
-   * batch leaves at the end of the turn that filled it, so a lone send is not delayed and one send per turn goes
-   * out as a plain SEND_MESSAGE_V2. Each send still resolves with its own SendResult (msgId, offsetMsgId,
-   * queueOffset) and fails or is retried on another broker as a single send would, together with its batch.
-   * Default true.
+   * batch leaves at the end of the turn that filled it (or at once when full), so a lone send waits for nothing
+   * but the end of the turn and one send per turn goes out as a plain SEND_MESSAGE_V2. Each send still resolves
+   * with its own SendResult (msgId, offsetMsgId, queueOffset) and fails or is retried on another broker as a
+   * single send would, together with its batch. Producers of one client instance (all producers without an
+   * instanceName, per NameServer list) share batches. Default true.
    */
   autoBatch?: boolean;
   /** Most messages in one automatic batch. Default 256. */
