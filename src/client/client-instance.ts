@@ -25,7 +25,11 @@ export interface ClientOptions {
   nameServer: string;
   /** Reported IP in the client id; the first non-internal IPv4 by default. */
   clientIp?: string;
-  /** Clients with the same instance name (and IP) share one connection set; unique per client by default. */
+  /**
+   * Clients with the same instance name (and IP) share one connection set. Default: producers share one instance
+   * per NameServer list (one connection per broker, shared batches); each consumer gets its own, so that two
+   * consumers of one group in one process count as two members.
+   */
   instanceName?: string;
   /** Timeout of control requests (route, heartbeat, offsets), ms. */
   requestTimeoutMs?: number;
