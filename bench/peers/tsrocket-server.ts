@@ -1,12 +1,13 @@
 /**
  * Child process entry: NameServer + Broker bound to 127.0.0.1, like `tsrocket start` but with the bind address
  * and flush mode the harness needs. argv: dataDir namesrvPort brokerPort ASYNC_FLUSH|SYNC_FLUSH.
+ * Env TSROCKET_PEERS_STORE (JSON object of StoreConfig keys) overrides store settings for experiments.
  */
 import path from 'node:path';
 import { runBroker } from '../../src/broker/main.js';
 import { setLogLevel } from '../../src/common/log.js';
 import { NameServer } from '../../src/namesrv/namesrv.js';
-import { FlushDiskType } from '../../src/store/config.js';
+import { FlushDiskType, type StoreConfig } from '../../src/store/config.js';
 
 const [dataDir, namesrvPort, brokerPort, flush] = process.argv.slice(2);
 if (dataDir === undefined || brokerPort === undefined) throw new Error('usage: dataDir namesrvPort brokerPort flush');
@@ -19,7 +20,10 @@ const namesrv = new NameServer({
 await namesrv.start();
 const broker = await runBroker(
   {},
-  { flushDiskType: flush === 'SYNC_FLUSH' ? FlushDiskType.SYNC_FLUSH : FlushDiskType.ASYNC_FLUSH },
+  {
+    flushDiskType: flush === 'SYNC_FLUSH' ? FlushDiskType.SYNC_FLUSH : FlushDiskType.ASYNC_FLUSH,
+    ...(JSON.parse(process.env['TSROCKET_PEERS_STORE'] ?? '{}') as Partial<StoreConfig>),
+  },
   {
     namesrvAddr: `127.0.0.1:${namesrvPort}`,
     listenPort: Number(brokerPort),
