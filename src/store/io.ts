@@ -2,7 +2,7 @@
  * Storage and clock behind small interfaces, so the store runs on real files in production and on
  * fault-injecting files in tests (see fault-io.ts).
  */
-import { constants, readSync } from 'node:fs';
+import { constants, readSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -15,6 +15,8 @@ export interface FileIO {
   read(buf: Buffer, position: number, length?: number): Promise<number>;
   /** Same as `read`, blocking: for bytes that are almost surely in the page cache (optional). */
   readSync?(buf: Buffer, position: number, length?: number): number;
+  /** Optional blocking write of all of `buf` at `position` (a page-cache copy; throws on I/O errors). */
+  writeSync?(buf: Buffer, position: number): void;
   datasync(): Promise<void>;
   truncate(length: number): Promise<void>;
   size(): Promise<number>;
@@ -80,6 +82,10 @@ class NodeFile implements FileIO {
       done += bytesRead;
     }
     return done;
+  }
+  writeSync(buf: Buffer, position: number): void {
+    let done = 0;
+    while (done < buf.length) done += writeSync(this.fh.fd, buf, done, buf.length - done, position + done);
   }
   readSync(buf: Buffer, position: number, length = buf.length): number {
     let done = 0;
