@@ -3,7 +3,15 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const levelRank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 let threshold: number = levelRank[(process.env['TSROCKET_LOG_LEVEL'] as LogLevel | undefined) ?? 'info'] ?? 20;
-let sink: (line: string) => void = (line) => process.stdout.write(line + '\n');
+const writeStdout = (line: string): void => {
+  process.stdout.write(line + '\n');
+};
+let sink: (line: string) => void = writeStdout;
+// A server must outlive its log reader: when stdout's reader goes away (EPIPE) logs are dropped, not fatal.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (sink === writeStdout) sink = () => {};
+  if (err.code !== 'EPIPE') process.stderr.write(`tsrocket: stdout failed, logs dropped: ${err.message}\n`);
+});
 
 export function setLogLevel(level: LogLevel): void {
   threshold = levelRank[level];

@@ -163,3 +163,19 @@ test('start --data creates the data dir, serves routes, exits 0 on SIGTERM', asy
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a server whose stdout reader goes away keeps running and still exits 0 on SIGTERM', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tsrocket-cli-'));
+  const { child, match } = await spawnUntil(
+    ['namesrv', '--port', '0', '--kv-config', join(dir, 'kv.json')],
+    /NameServer listening port=(\d+)/,
+  );
+  try {
+    child.stdout?.destroy(); // the log reader dies: the next log line meets EPIPE
+    assert.equal(await routeCode(Number(match[1]), 'NoSuchTopic'), 17);
+    assert.equal(await stopWithSigterm(child), 0);
+  } finally {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});
