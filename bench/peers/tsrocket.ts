@@ -101,7 +101,7 @@ export async function startTsrocket(dir: string, flush: 'ASYNC_FLUSH' | 'SYNC_FL
   const brokerPort = await freePort();
   const server = spawnServer(
     process.execPath,
-    [path.join(here, 'tsrocket-server.js'), dir, String(namesrvPort), String(brokerPort), flush],
+    [...serverNodeArgs(), path.join(here, 'tsrocket-server.js'), dir, String(namesrvPort), String(brokerPort), flush],
     path.join(dir, 'server.log'),
   );
   try {
@@ -120,6 +120,11 @@ export async function startTsrocket(dir: string, flush: 'ASYNC_FLUSH' | 'SYNC_FL
     await server.stop();
     throw err;
   }
+}
+
+/** Env TSROCKET_PEERS_NODE_ARGS (space-separated node/V8 flags) for the server child, for experiments. */
+function serverNodeArgs(): string[] {
+  return (process.env['TSROCKET_PEERS_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 }
 
 export const tsrocketPeer: Peer = {
