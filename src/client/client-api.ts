@@ -69,9 +69,6 @@ export const PullStatus = {
 } as const;
 export type PullStatus = (typeof PullStatus)[keyof typeof PullStatus];
 
-/** PullSysFlag bits. */
-export const PullFlag = { commitOffset: 1, suspend: 2, subscription: 4, classFilter: 8 } as const;
-
 export interface PullHeader {
   consumerGroup: string;
   topic: string;

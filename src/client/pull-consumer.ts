@@ -8,8 +8,9 @@ import { TsRocketError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
+import { PullSysFlag } from '../remoting/codes.js';
 import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from './allocate.js';
-import { PullFlag, PullStatus } from './client-api.js';
+import { PullStatus } from './client-api.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
 import { compareQueues, type MessageQueue, queueKey } from './message-queue.js';
@@ -325,7 +326,7 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
             queueId: state.mq.queueId,
             queueOffset: state.pullOffset,
             maxMsgNums: this.opts.pullBatchSize ?? 32,
-            sysFlag: PullFlag.suspend | PullFlag.subscription,
+            sysFlag: PullSysFlag.suspend | PullSysFlag.subscription,
             commitOffset: 0n,
             suspendTimeoutMillis: suspendMs,
             subscription: sub.subString,

@@ -6,7 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
-import { PullFlag, PullStatus } from './client-api.js';
+import { PullSysFlag } from '../remoting/codes.js';
+import { PullStatus } from './client-api.js';
 import type { ClientInstance } from './client-instance.js';
 import type { ConsumeService } from './consume-service.js';
 import { type MessageQueue, queueKey } from './message-queue.js';
@@ -68,8 +69,8 @@ export async function runPullLoop(
       continue;
     }
     const commitOffset = ctx.commitOnPull && brokerId === 0 ? (ctx.offsets.memoryOffset(mq) ?? -1n) : -1n;
-    let sysFlag = PullFlag.suspend | PullFlag.subscription;
-    if (commitOffset > 0n) sysFlag |= PullFlag.commitOffset;
+    let sysFlag = PullSysFlag.suspend | PullSysFlag.subscription;
+    if (commitOffset > 0n) sysFlag |= PullSysFlag.commitOffset;
     let result: Awaited<ReturnType<typeof ctx.instance.api.pull>>;
     try {
       result = await ctx.instance.api.pull(

@@ -286,3 +286,6 @@ export function responseCodeName(code: number): string {
 export function isRetriableResponseCode(code: number): boolean {
   return retriableResponseCodes.has(code);
 }
+
+/** PULL_MESSAGE header `sysFlag` bits (RocketMQ's PullSysFlag). */
+export const PullSysFlag = { commitOffset: 1, suspend: 2, subscription: 4, classFilter: 8 } as const;

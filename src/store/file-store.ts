@@ -12,6 +12,7 @@ import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
 import { readMessages } from './read-path.js';
 import { type RecoveryReport, recoverStore } from './recovery.js';
+import { emptyGet, refused } from './results.js';
 import { checkDisk, cleanExpired, type StoreServices, startServices } from './services.js';
 import type {
   ArrivalListener,
@@ -437,32 +438,6 @@ function offsetHex(phy: number): string {
   }
   const lo = phy >>> 0;
   return highHex + hexByte[lo >>> 24] + hexByte[(lo >>> 16) & 0xff] + hexByte[(lo >>> 8) & 0xff] + hexByte[lo & 0xff];
-}
-
-function refused(status: PutResult['status'], remark: string): PutResult {
-  return {
-    status,
-    remark,
-    wroteOffset: -1n,
-    wroteBytes: 0,
-    queueOffset: -1n,
-    msgNum: 0,
-    storeTimestamp: 0n,
-    offsetMsgIds: [],
-  };
-}
-
-export function emptyGet(status: GetResult['status'], next: bigint, min: bigint, max: bigint): GetResult {
-  return {
-    status,
-    nextBeginOffset: next,
-    minOffset: min,
-    maxOffset: max,
-    records: [],
-    queueOffsets: [],
-    bufferTotalBytes: 0,
-    suggestPullingFromSlave: false,
-  };
 }
 
 /** Guards against index hash collisions: the record's topic matches and the key is in KEYS or UNIQ_KEY. */

@@ -5,6 +5,7 @@ import { encodeRecord, RecordPos, recordSize } from '../common/record.js';
 import { topicNameBytesMax } from '../common/validate.js';
 import type { StoreConfig } from './config.js';
 import type { Clock } from './io.js';
+import { refused } from './results.js';
 import type {
   ArrivalListener,
   GetResult,
@@ -226,19 +227,6 @@ export class MemoryMessageStore implements MessageStore {
     }
     return q;
   }
-}
-
-function refused(status: PutResult['status'], remark: string): PutResult {
-  return {
-    status,
-    remark,
-    wroteOffset: -1n,
-    wroteBytes: 0,
-    queueOffset: -1n,
-    msgNum: 0,
-    storeTimestamp: 0n,
-    offsetMsgIds: [],
-  };
 }
 
 /** Kept for symmetry with the file store's default tag hash. */

@@ -7,7 +7,8 @@ import { decodeProperties } from '../common/properties.js';
 import { RecordPos } from '../common/record.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
-import { emptyGet, type FileMessageStore } from './file-store.js';
+import type { FileMessageStore } from './file-store.js';
+import { emptyGet } from './results.js';
 import type { GetResult, MessageFilter } from './types.js';
 import { GetStatus } from './types.js';
 

@@ -2,7 +2,7 @@
  * PULL_MESSAGE (11) with broker-side tag filtering and long polling.
  * sysFlag bits (PullSysFlag): 1 commit offset, 2 suspend, 4 subscription in request, 8 class filter.
  */
-import { ResponseCode } from '../../remoting/codes.js';
+import { PullSysFlag, ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import {
   optionalInt,
@@ -18,7 +18,6 @@ import type { BrokerContext } from '../context.js';
 import { isReadable } from '../perm.js';
 import { codeSetFilterOf, tagFilterOf } from '../tag-filter.js';
 
-export const PullSysFlag = { commitOffset: 1, suspend: 2, subscription: 4, classFilter: 8 } as const;
 export const suspendMsDefault = 15_000;
 
 interface PullHeader {
