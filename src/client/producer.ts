@@ -276,7 +276,8 @@ export class Producer {
     deadlineMs = Date.now() + (options.timeoutMs ?? this.opts.sendTimeoutMs ?? 3000),
   ): Promise<SendResult> {
     const inst = this.requireInstance();
-    const queues = await this.queuesOf(inst, out.topic);
+    // A known route is used without an await, so the request is written in the turn that encoded it.
+    const queues = this.cachedQueues(inst, out.topic) ?? (await this.queuesOf(inst, out.topic));
     const fixed =
       options.queue ??
       (options.selector !== undefined
@@ -296,6 +297,13 @@ export class Producer {
       return this.sendToQueue(inst, out, mq, mode, deadlineMs);
     };
     return withRetries(run, { what: `send to topic ${out.topic}`, attempts, deadlineMs, backoff: this.opts.backoff });
+  }
+
+  private cachedQueues(inst: ClientInstance, topic: string): MessageQueue[] | undefined {
+    const route = inst.cachedRoute(topic);
+    if (route === undefined) return undefined;
+    const queues = publishQueues(topic, route);
+    return queues.length === 0 ? undefined : queues;
   }
 
   private async queuesOf(inst: ClientInstance, topic: string): Promise<MessageQueue[]> {

@@ -53,6 +53,8 @@ interface Pending {
 }
 
 const gracefulCloseMs = 1000;
+/** Corked bytes at which a write flushes at once rather than at the end of the event-loop turn. */
+const corkFlushBytes = 64 * 1024;
 
 export class Channel implements RemotingConnection {
   readonly id: number;
@@ -63,6 +65,8 @@ export class Channel implements RemotingConnection {
   private readonly pending = new Map<number, Pending>();
   private readonly closeCallbacks: Array<() => void> = [];
   private corked = false;
+  /** Bytes written since the socket was corked. */
+  private corkedBytes = 0;
   private isClosed = false;
   private socketClosed = false;
 
@@ -176,8 +180,13 @@ export class Channel implements RemotingConnection {
       setImmediate(() => this.uncork());
     }
     for (let i = 0; i < parts.length; i++) {
-      this.socket.write(parts[i]!, i === parts.length - 1 ? cb : undefined);
+      const part = parts[i]!;
+      this.corkedBytes += part.length;
+      this.socket.write(part, i === parts.length - 1 ? cb : undefined);
     }
+    // A big frame goes out now: the peer starts on it while this side prepares the next one, instead of both
+    // sides taking turns a whole window at a time.
+    if (this.corkedBytes >= corkFlushBytes) this.uncork();
     if (this.socket.writableLength > this.opts.writeBufferBytesMax) {
       this.opts.log.warn('peer does not read; dropping connection', {
         conn: this.id,
@@ -191,6 +200,7 @@ export class Channel implements RemotingConnection {
   private uncork(): void {
     if (!this.corked) return;
     this.corked = false;
+    this.corkedBytes = 0;
     this.socket.uncork();
   }
 

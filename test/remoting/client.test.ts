@@ -189,3 +189,47 @@ test('a process that closes its client and server exits by itself (no handles le
   assert.equal(code, 0, out);
   assert.match(out, /held: RemotingClosedError/);
 });
+
+test('a big request is on the wire before the turn that wrote it ends', async () => {
+  // The peer runs in another process so it can note arrival times while this process is busy.
+  const script = `
+    import net from 'node:net';
+    const server = net.createServer((sock) => {
+      let got = 0;
+      sock.on('data', (d) => {
+        const before = got;
+        got += d.length;
+        if (before < 100 * 1024 && got >= 100 * 1024) process.stdout.write(Date.now() + '\\n');
+      });
+    });
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(async () => {
+    child.kill('SIGKILL');
+  });
+  const lines: string[] = [];
+  let buf = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => {
+    buf += d;
+    const parts = buf.split('\n');
+    buf = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  await until(() => lines.length > 0);
+  const addr = `127.0.0.1:${lines.shift()}`;
+  const client = newClient({ requestTimeoutMsDefault: 1000 });
+  // Connect first (the peer never answers, so this invoke times out and leaves the connection open).
+  await outcome(client.invoke(addr, createRequest(Code.echo, {}), 50));
+  const busyMs = 300;
+  const big = outcome(client.invoke(addr, createRequest(Code.echo, {}, Buffer.alloc(200 * 1024, 1)), 1000));
+  const wroteAt = Date.now();
+  while (Date.now() - wroteAt < busyMs) {
+    // This turn stays busy: only bytes already handed to the kernel can reach the peer now.
+  }
+  await until(() => lines.length > 0);
+  const arrivedAt = Number(lines.shift());
+  assert.ok(arrivedAt - wroteAt < busyMs - 100, `100 KiB arrived ${arrivedAt - wroteAt} ms after the write`);
+  await big;
+});
