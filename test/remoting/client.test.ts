@@ -204,7 +204,9 @@ test('a big request is on the wire before the turn that wrote it ends', async ()
     });
     server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   cleanups.push(async () => {
     child.kill('SIGKILL');
   });
