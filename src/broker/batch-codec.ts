@@ -5,13 +5,14 @@
 export interface BatchItem {
   flag: number;
   body: Buffer;
-  properties: string;
+  /** The encoded properties' utf-8 bytes (a slice of the batch body when decoded). */
+  properties: string | Buffer;
 }
 
 export const batchMessagesMax = 4096;
 const itemFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 
-/** Decoded items, or an error message naming the bad item. Bodies are slices of `buf` (no copy). */
+/** Decoded items, or an error message naming the bad item. Bodies and properties are slices of `buf` (no copy). */
 export function decodeBatchBody(buf: Buffer): BatchItem[] | string {
   const out: BatchItem[] = [];
   let pos = 0;
@@ -30,7 +31,7 @@ export function decodeBatchBody(buf: Buffer): BatchItem[] | string {
     out.push({
       flag,
       body: buf.subarray(bodyAt, bodyAt + bodyLen),
-      properties: buf.toString('utf8', propAt, propAt + propLen),
+      properties: buf.subarray(propAt, propAt + propLen),
     });
     pos += total;
   }
@@ -41,7 +42,7 @@ export function decodeBatchBody(buf: Buffer): BatchItem[] | string {
 export function encodeBatchBody(items: readonly BatchItem[]): Buffer {
   const parts: Buffer[] = [];
   for (const it of items) {
-    const props = Buffer.from(it.properties, 'utf8');
+    const props = typeof it.properties === 'string' ? Buffer.from(it.properties, 'utf8') : it.properties;
     const total = itemFixedBytes + it.body.length + props.length;
     const head = Buffer.alloc(20);
     head.writeInt32BE(total, 0);

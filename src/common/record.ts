@@ -73,6 +73,20 @@ export function writeHost(buf: Buffer, pos: number, host: string): void {
 
 const two32 = 2 ** 32;
 
+/** Encoded topic names: every record carries one and a broker sees few distinct ones. */
+const topicBytesCache = new Map<string, Buffer>();
+const topicBytesCacheEntriesMax = 4096;
+
+function topicBytesOf(topic: string): Buffer {
+  let b = topicBytesCache.get(topic);
+  if (b === undefined) {
+    b = Buffer.from(topic, 'utf8');
+    if (topicBytesCache.size >= topicBytesCacheEntriesMax) topicBytesCache.clear();
+    topicBytesCache.set(topic, b);
+  }
+  return b;
+}
+
 /** Writes a 64-bit field from a bigint, or without BigInt work from a safe-integer number. */
 function writeLong(out: Buffer, v: bigint | number, at: number): void {
   // One BigInt→Number conversion is far cheaper than writeBigInt64BE's BigInt masks and shifts.
@@ -101,7 +115,7 @@ export function encodeRecordInto(
   storeTimestamp: bigint | number,
   storeHost: string,
   topicBytes = Buffer.byteLength(msg.topic),
-  propertiesBytes = Buffer.byteLength(msg.properties),
+  propertiesBytes = typeof msg.properties === 'string' ? Buffer.byteLength(msg.properties) : msg.properties.length,
 ): number {
   const size = recordSize(msg.body.length, topicBytes, propertiesBytes);
   out.writeInt32BE(size, pos);
@@ -122,13 +136,14 @@ export function encodeRecordInto(
   let p = pos + RecordPos.body;
   msg.body.copy(out, p);
   p += msg.body.length;
-  out.writeUInt8(topicBytes, p);
+  out[p] = topicBytes;
   p += 1;
-  out.write(msg.topic, p, topicBytes, 'utf8');
-  p += topicBytes;
+  p += topicBytesOf(msg.topic).copy(out, p);
   out.writeInt16BE(propertiesBytes, p);
   p += 2;
-  if (propertiesBytes > 0) out.write(msg.properties, p, propertiesBytes, 'utf8');
+  const props = msg.properties;
+  if (typeof props !== 'string') props.copy(out, p, 0, propertiesBytes);
+  else if (propertiesBytes > 0) out.write(props, p, propertiesBytes, 'utf8');
   return size;
 }
 

@@ -151,9 +151,7 @@ export class FileMessageStore implements MessageStore {
           ),
         );
       }
-      // Recovery tells a torn tail by properties that do not end with their separator: keep that invariant.
-      if (m.properties.length > 0 && m.properties.charCodeAt(m.properties.length - 1) !== 2) m.properties += '\u0002';
-      const propBytes = Buffer.byteLength(m.properties);
+      const propBytes = withEndSeparator(m);
       if (propBytes > this.config.maxPropertiesSize) {
         return Promise.resolve(
           refused(
@@ -463,3 +461,16 @@ function recordMatchesKey(rec: Buffer, topic: string, key: string): boolean {
   }
   return false;
 }
+
+/** Recovery tells a torn tail by properties that do not end with their separator: keep that invariant. */
+function withEndSeparator(m: MessageInput): number {
+  const p = m.properties;
+  if (typeof p === 'string') {
+    if (p.length > 0 && p.charCodeAt(p.length - 1) !== 2) m.properties = `${p}\u0002`;
+    return Buffer.byteLength(m.properties);
+  }
+  if (p.length > 0 && p[p.length - 1] !== 2) m.properties = Buffer.concat([p, propertySeparatorByte]);
+  return m.properties.length;
+}
+
+const propertySeparatorByte = Buffer.from([2]);

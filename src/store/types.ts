@@ -39,8 +39,11 @@ export interface MessageInput {
   flag: number;
   /** Body as the client sent it (compressed bodies stay compressed). */
   body: Buffer;
-  /** Encoded properties string (`key\u0001value\u0002…`), as sent. */
-  properties: string;
+  /**
+   * Encoded properties (`key\u0001value\u0002…`) as sent: a string, or the utf-8 bytes themselves when the
+   * caller has them (batch items), which the store copies without a string round trip.
+   */
+  properties: string | Buffer;
   sysFlag: number;
   bornTimestamp: bigint;
   /** IPv4 "a.b.c.d:port". */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { sendPropsOf } from '../../src/broker/processors/send-props.js';
 import { decodeProperties, encodeProperties } from '../../src/common/properties.js';
 
@@ -11,9 +12,22 @@ test('sendPropsOf finds TAGS, KEYS and UNIQ_KEY as decodeProperties does', () =>
     'KEYS\u0001k\u0002\u0001bad\u0002UNIQ_KEY\u0001U', // malformed pair skipped, no trailing separator
     '',
     'TAGSX\u0001no\u0002KEY\u0001no\u0002UNIQ_KEYS\u0001no\u0002',
+    encodeProperties({ TAGS: 'étiquette', KEYS: '键 ключ' }),
   ];
   for (const s of cases) {
     const m = decodeProperties(s);
-    assert.deepEqual(sendPropsOf(s), { tags: m.get('TAGS'), keys: m.get('KEYS'), uniqKey: m.get('UNIQ_KEY') }, s);
+    const want = { tags: m.get('TAGS'), keys: m.get('KEYS'), uniqKey: m.get('UNIQ_KEY') };
+    assert.deepEqual(sendPropsOf(s), want, s);
+    assert.deepEqual(sendPropsOf(Buffer.from(s, 'utf8')), want, `bytes of ${s}`);
   }
+});
+
+test('sendPropsOf gives the same answer for the string and for its utf-8 bytes', () => {
+  const piece = fc.constantFrom('TAGS', 'KEYS', 'UNIQ_KEY', 'WAIT', '\u0001', '\u0002', 'a', 'é', '键', ' ');
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 24 }), (pieces) => {
+      const s = pieces.join('');
+      assert.deepEqual(sendPropsOf(Buffer.from(s, 'utf8')), sendPropsOf(s));
+    }),
+  );
 });

@@ -11,7 +11,8 @@ export interface SendProps {
   uniqKey: string | undefined;
 }
 
-export function sendPropsOf(s: string): SendProps {
+export function sendPropsOf(s: string | Buffer): SendProps {
+  if (typeof s !== 'string') return sendPropsOfBytes(s);
   const out: SendProps = { tags: undefined, keys: undefined, uniqKey: undefined };
   let start = 0;
   while (start < s.length) {
@@ -28,4 +29,37 @@ export function sendPropsOf(s: string): SendProps {
     start = end + 1;
   }
   return out;
+}
+
+const tagsName = Buffer.from(Prop.tags, 'latin1');
+const keysName = Buffer.from(Prop.keys, 'latin1');
+const uniqKeyName = Buffer.from(Prop.uniqKey, 'latin1');
+
+/** The same over the utf-8 bytes: only the three values are decoded into strings. */
+function sendPropsOfBytes(b: Buffer): SendProps {
+  const out: SendProps = { tags: undefined, keys: undefined, uniqKey: undefined };
+  const n = b.length;
+  let start = 0;
+  while (start < n) {
+    let sep = -1;
+    let end = start;
+    while (end < n && b[end] !== 2) {
+      if (sep < 0 && b[end] === 1) sep = end;
+      end++;
+    }
+    if (sep > start) {
+      const nameLength = sep - start;
+      if (nameLength === 4) {
+        if (nameIs(b, start, tagsName)) out.tags = b.toString('utf8', sep + 1, end);
+        else if (nameIs(b, start, keysName)) out.keys = b.toString('utf8', sep + 1, end);
+      } else if (nameLength === 8 && nameIs(b, start, uniqKeyName)) out.uniqKey = b.toString('utf8', sep + 1, end);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+function nameIs(b: Buffer, at: number, name: Buffer): boolean {
+  for (let i = 0; i < name.length; i++) if (b[at + i] !== name[i]) return false;
+  return true;
 }

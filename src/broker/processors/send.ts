@@ -117,7 +117,7 @@ async function send(
   });
 }
 
-function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string): string | undefined {
+function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string | Buffer): string | undefined {
   if (bodyBytes > ctx.config.maxMessageSize) {
     return `message body is ${bodyBytes} bytes, more than the ${ctx.config.maxMessageSize} allowed`;
   }
@@ -133,7 +133,7 @@ function inputOf(
   queueId: number,
   flag: number,
   body: Buffer,
-  properties: string,
+  properties: string | Buffer,
   h: SendHeader,
   bornHost: string,
 ): MessageInput {
