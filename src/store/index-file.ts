@@ -17,7 +17,17 @@ const slotRunGapPagesMax = 16;
 
 /** RocketMQ's key hash: |String.hashCode|, with Integer.MIN_VALUE mapped to 0. */
 export function indexKeyHash(key: string): number {
-  const h = javaStringHashCode(key);
+  return foldKeyHash(javaStringHashCode(key));
+}
+
+/** indexKeyHash(prefix + key) from `prefixHash` = javaStringHashCode(prefix), without building the string. */
+export function indexKeyHashAfter(prefixHash: number, key: string): number {
+  let h = prefixHash;
+  for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
+  return foldKeyHash(h);
+}
+
+function foldKeyHash(h: number): number {
   return h === -2147483648 ? 0 : Math.abs(h);
 }
 
@@ -92,10 +102,14 @@ export class IndexFile {
 
   /** Adds a key; false when the file is full (roll over). */
   putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
+    return this.putHash(indexKeyHash(key), phyOffset, storeTimestamp);
+  }
+
+  /** putKey with the key's indexKeyHash already computed. */
+  putHash(keyHash: number, phyOffset: number, storeTimestamp: number): boolean {
     const slots = this.slots;
     if (slots === undefined) throw new Error('index file not opened for writing');
     if (this.isFull()) return false;
-    const keyHash = indexKeyHash(key);
     const slot = keyHash % this.hashSlotNum;
     let prev = slots.readInt32BE(slot * slotBytes);
     if (prev <= 0 || prev > this.indexCount) prev = 0;

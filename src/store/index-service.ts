@@ -1,13 +1,19 @@
 /** The set of IndexFiles (`index/<yyyyMMddHHmmssSSS>`): puts `topic#key` / `topic#uniqKey`, rolls when full. */
+
+import { javaStringHashCode } from '../common/hash.js';
 import type { DispatchRequest } from './commit-log.js';
-import { IndexFile } from './index-file.js';
+import { IndexFile, indexKeyHashAfter } from './index-file.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
+
+const topicHashesMax = 4096;
 
 export class IndexService {
   private files: IndexFile[] = [];
   private rolling: Promise<void> | undefined;
   private backlog: DispatchRequest[] = [];
+  /** javaStringHashCode(`${topic}#`) by topic. */
+  private readonly topicHashes = new Map<string, number>();
 
   constructor(
     private readonly io: StorageIO,
@@ -46,12 +52,25 @@ export class IndexService {
     }
   }
 
+  private topicHashOf(topic: string): number {
+    let h = this.topicHashes.get(topic);
+    if (h === undefined) {
+      h = javaStringHashCode(`${topic}#`);
+      if (this.topicHashes.size >= topicHashesMax) this.topicHashes.clear();
+      this.topicHashes.set(topic, h);
+    }
+    return h;
+  }
+
   private putAll(file: IndexFile, d: DispatchRequest): boolean {
     const need = (d.keys?.length ?? 0) + (d.uniqKey !== undefined ? 1 : 0);
     if (file.indexCount + need > file.indexNum) return false;
+    // The key is `topic#key`; the topic part's hash is computed once per topic, not once per message.
+    const prefix = this.topicHashOf(d.topic);
     if (d.uniqKey !== undefined && d.uniqKey !== '')
-      file.putKey(`${d.topic}#${d.uniqKey}`, d.phyOffset, d.storeTimestamp);
-    for (const k of d.keys ?? []) if (k !== '') file.putKey(`${d.topic}#${k}`, d.phyOffset, d.storeTimestamp);
+      file.putHash(indexKeyHashAfter(prefix, d.uniqKey), d.phyOffset, d.storeTimestamp);
+    for (const k of d.keys ?? [])
+      if (k !== '') file.putHash(indexKeyHashAfter(prefix, k), d.phyOffset, d.storeTimestamp);
     return true;
   }
 

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import fc from 'fast-check';
+import { javaStringHashCode } from '../../src/common/hash.js';
 import { decodeRecords } from '../../src/common/record.js';
 import { ConsumeQueue } from '../../src/store/consume-queue.js';
 import { FaultyStorageIO } from '../../src/store/fault-io.js';
 import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, ManualClock, NodeStorageIO, PutStatus } from '../../src/store/index.js';
-import { IndexFile, indexKeyHash } from '../../src/store/index-file.js';
+import { IndexFile, indexKeyHash, indexKeyHashAfter } from '../../src/store/index-file.js';
 import { msg, smallStore, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -198,4 +200,12 @@ test('rebuild: delete consumequeue/ and index/, restart, every query answers as 
   assert.equal(r.lastRecovery?.redispatched, 300);
   assert.deepEqual(await snapshot(r), before);
   await r.shutdown();
+});
+
+test("the index hash of topic#key from the topic part's hash equals the hash of the whole string", () => {
+  fc.assert(
+    fc.property(fc.string(), fc.string({ unit: 'binary' }), (topic, key) => {
+      assert.equal(indexKeyHashAfter(javaStringHashCode(`${topic}#`), key), indexKeyHash(`${topic}#${key}`));
+    }),
+  );
 });
