@@ -82,6 +82,8 @@ export class CommitLog {
   private reserveOffset = 0;
   /** Bytes that reached the files (page cache). */
   writtenOffset = 0;
+  /** performance.now() of the last write that moved writtenOffset, or of the first reserve after none waited. */
+  private writeProgressAt = 0;
   /** Bytes made durable by fdatasync. */
   flushedOffset = 0;
   /** Readers may see records below this. */
@@ -197,6 +199,7 @@ export class CommitLog {
 
   /** Reserves `bytes` contiguous bytes (rolling to the next segment with a BLANK marker when needed). */
   reserve(bytes: number): { buf: Buffer; pos: number; phyOffset: number } {
+    if (this.reserveOffset === this.writtenOffset) this.writeProgressAt = performance.now();
     const segBytes = this.opts.segmentBytes;
     const segEnd = this.reserveOffset - (this.reserveOffset % segBytes) + segBytes;
     if (this.reserveOffset + bytes + blankBytesMin > segEnd) {
@@ -212,6 +215,29 @@ export class CommitLog {
     const phyOffset = this.reserveOffset;
     const { buf, pos } = this.space(bytes);
     return { buf, pos, phyOffset };
+  }
+
+  /**
+   * Why a new put must wait (RocketMQ's OS_PAGE_CACHE_BUSY), or undefined: the oldest unwritten put has seen no
+   * write progress for `stallMs`, or `bytes` more would leave over `unwrittenMax` bytes waiting for the disk.
+   * A lone put is never refused for its size, so any put that fits a segment can get through.
+   */
+  busyReason(bytes: number, stallMs: number, unwrittenMax: number): string | undefined {
+    const unwritten = this.reserveOffset - this.writtenOffset;
+    if (unwritten === 0) return undefined;
+    const stalled = performance.now() - this.writeProgressAt;
+    if (stalled > stallMs) {
+      return `no CommitLog write progress for ${Math.round(stalled)} ms with ${unwritten} bytes waiting`;
+    }
+    if (unwritten + bytes > unwrittenMax) {
+      return `${unwritten} bytes of puts are waiting for the disk (limit ${unwrittenMax})`;
+    }
+    return undefined;
+  }
+
+  private wrote(end: number): void {
+    this.writtenOffset = end;
+    this.writeProgressAt = performance.now();
   }
 
   /** Queues the records reserved since the last commit; `done` runs once they are visible (or failed). */
@@ -296,7 +322,7 @@ export class CommitLog {
       return;
     }
     this.stats.batches++;
-    this.writtenOffset = batch.endOffset;
+    this.wrote(batch.endOffset);
     this.visibleOffset = batch.endOffset;
     this.opts.onVisible(batch.dispatches, batch.endOffset);
     settle(batch, { kind: 'ok' });
@@ -311,7 +337,7 @@ export class CommitLog {
     try {
       this.stats.batches++;
       await this.writePieces(batch.pieces);
-      this.writtenOffset = batch.endOffset;
+      this.wrote(batch.endOffset);
       if (this.opts.syncFlush) {
         timer = setTimeout(() => settle(batch, { kind: 'timeout' }), this.opts.syncFlushTimeoutMs);
         await this.flush();

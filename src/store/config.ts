@@ -41,6 +41,13 @@ export interface StoreConfig {
   messageIndexEnable: boolean;
   maxHashSlotNum: number;
   maxIndexNum: number;
+  /**
+   * Flow control: while the oldest put waiting for the CommitLog write has seen no write progress for this long
+   * (ms), new puts answer OS_PAGE_CACHE_BUSY (SYSTEM_BUSY on the wire) instead of queueing in memory.
+   */
+  osPageCacheBusyTimeOutMills: number;
+  /** Flow control: puts that would leave more than this many bytes waiting for the CommitLog write are refused. */
+  maxUnwrittenPutBytes: number;
   /** Check BODYCRC of every record scanned at recovery. */
   checkCRCOnRecover: boolean;
   /** "ip:port" written as STOREHOST and used in offsetMsgIds. */
@@ -70,6 +77,8 @@ export function defaultStoreConfig(storePathRootDir = path.resolve('data', 'stor
     messageIndexEnable: true,
     maxHashSlotNum: 5_000_000,
     maxIndexNum: 20_000_000,
+    osPageCacheBusyTimeOutMills: 1000,
+    maxUnwrittenPutBytes: 256 * 1024 * 1024,
     checkCRCOnRecover: true,
     storeHost: '127.0.0.1:10911',
   };

@@ -169,6 +169,12 @@ export class FileMessageStore implements MessageStore {
         refused(PutStatus.MESSAGE_ILLEGAL, `batch of ${total} bytes does not fit a commitlog segment`),
       );
     }
+    const busy = this.commitLog.busyReason(
+      total,
+      this.config.osPageCacheBusyTimeOutMills,
+      this.config.maxUnwrittenPutBytes,
+    );
+    if (busy !== undefined) return Promise.resolve(refused(PutStatus.OS_PAGE_CACHE_BUSY, `broker busy: ${busy}`));
     const key = `${first.topic}@${first.queueId}`;
     const queueOffset = this.nextQueueOffset(first.topic, first.queueId, key);
     const now = this.clock.now();

@@ -184,3 +184,56 @@ test('disk over 90 %: puts refused with a remark naming the ratio, reads served,
   assert.equal((await s.putMessage(msg('D', 0, 'after'))).status, PutStatus.PUT_OK);
   await s.shutdown();
 });
+
+test('flow control: while the disk stalls, new puts answer OS_PAGE_CACHE_BUSY; every accepted put lands', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const io = new FaultyStorageIO(new NodeStorageIO(), seed);
+  const s = createMessageStore(
+    { storePathRootDir: dir, ...smallStore, flushDiskType: 'SYNC_FLUSH', osPageCacheBusyTimeOutMills: 100 },
+    { io },
+  ) as FileMessageStore;
+  await s.start();
+  io.datasyncDelayMs = 400;
+  const a = s.putMessage(msg('T', 0, 'a'));
+  // a is written and waits for its fdatasync; b waits behind it, unwritten, with no write progress.
+  await new Promise((r) => setTimeout(r, 20));
+  const b = s.putMessage(msg('T', 0, 'b'));
+  await new Promise((r) => setTimeout(r, 250));
+  const c = await s.putMessage(msg('T', 0, 'c'));
+  assert.equal(c.status, PutStatus.OS_PAGE_CACHE_BUSY);
+  assert.match(c.remark ?? '', /no CommitLog write progress for \d+ ms/);
+  assert.equal((await a).status, PutStatus.PUT_OK);
+  assert.equal((await b).status, PutStatus.PUT_OK);
+  io.datasyncDelayMs = 0;
+  assert.equal((await s.putMessage(msg('T', 0, 'd'))).status, PutStatus.PUT_OK);
+  assert.deepEqual(await bodies(s, 'T'), ['a', 'b', 'd']);
+  await s.shutdown();
+  const r = await open(dir);
+  assert.deepEqual(await bodies(r, 'T'), ['a', 'b', 'd']);
+  await r.shutdown();
+});
+
+test('flow control: puts past maxUnwrittenPutBytes waiting for the disk are refused, not queued', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const io = new FaultyStorageIO(new NodeStorageIO(), seed);
+  const s = createMessageStore(
+    { storePathRootDir: dir, ...smallStore, flushDiskType: 'SYNC_FLUSH', maxUnwrittenPutBytes: 4096 },
+    { io },
+  ) as FileMessageStore;
+  await s.start();
+  io.datasyncDelayMs = 200;
+  const first = s.putMessage(msg('T', 0, 'first'));
+  const body = Buffer.alloc(1000, 0x61);
+  const puts = Array.from({ length: 10 }, () => s.putMessage(msg('T', 0, body)));
+  const results = await Promise.all([first, ...puts]);
+  const ok = results.filter((x) => x.status === PutStatus.PUT_OK).length;
+  const busy = results.filter((x) => x.status === PutStatus.OS_PAGE_CACHE_BUSY);
+  assert.equal(ok + busy.length, 11);
+  assert.ok(busy.length >= 5, `only ${busy.length} of 10 refused`);
+  assert.ok(ok >= 4, `only ${ok} accepted`);
+  assert.match(busy[0]?.remark ?? '', /bytes of puts are waiting for the disk \(limit 4096\)/);
+  assert.equal((await bodies(s, 'T')).length, ok);
+  await s.shutdown();
+});
