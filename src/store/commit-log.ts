@@ -4,7 +4,9 @@
  * arrived since its last turn with one writev per segment, then (SYNC_FLUSH) one fdatasync for the whole
  * group, and only then hands the batch to `onVisible` (dispatch + acks).
  */
+
 import { blankMagic, checkRecord, messageMagicV1 } from '../common/record.js';
+import { BlockCache } from './block-cache.js';
 import type { FileIO, StorageIO } from './io.js';
 import { isOffsetFileName, joinPath, offsetFileName } from './io.js';
 
@@ -16,6 +18,9 @@ const scanChunkBytes = 8 * 1024 * 1024;
 const hotReadBytes = 256 * 1024 * 1024;
 /** ASYNC_FLUSH batches up to this size are written on the calling thread (a page-cache copy of ≤ 1 MiB). */
 const syncWriteBytesMax = 1024 * 1024;
+/** Cold reads go through shared blocks of this size, at most this many kept (64 MiB). */
+const coldBlockBytes = 1024 * 1024;
+const coldBlocksMax = 64;
 
 /** What the dispatcher needs to know about one stored message. */
 export interface DispatchRequest {
@@ -90,11 +95,16 @@ export class CommitLog {
   visibleOffset = 0;
   private failedReason: string | undefined;
   readonly stats = { writeCalls: 0, datasyncs: 0, batches: 0 };
+  /** Shared block reads for cold bytes (undefined when blocks would not divide the segment size). */
+  readonly blocks: BlockCache | undefined;
 
   constructor(
     private readonly io: StorageIO,
     private readonly opts: CommitLogOptions,
-  ) {}
+  ) {
+    const blockBytes = Math.min(coldBlockBytes, opts.segmentBytes);
+    if (opts.segmentBytes % blockBytes === 0) this.blocks = new BlockCache(blockBytes, coldBlocksMax);
+  }
 
   get segmentBytes(): number {
     return this.opts.segmentBytes;
@@ -450,19 +460,32 @@ export class CommitLog {
     }
   }
 
+  /** True when `phyOffset` is near enough to the write position to be in the page cache (read blocking). */
+  isHot(phyOffset: number): boolean {
+    return phyOffset >= this.writtenOffset - hotReadBytes;
+  }
+
   /** Reads `len` visible bytes at `phyOffset` (must lie in one segment); undefined when out of range. */
   async read(phyOffset: number, len: number): Promise<Buffer | undefined> {
     if (phyOffset < this.minOffset() || phyOffset + len > this.visibleOffset) return undefined;
     const seg = this.segmentOf(phyOffset);
     if (seg === undefined || phyOffset + len > seg.start + this.opts.segmentBytes) return undefined;
-    const buf = Buffer.allocUnsafe(len);
     // Recently written bytes are in the page cache: a blocking pread costs a few µs there, while an async one
     // costs ~25 µs of main-thread time plus a thread-pool round trip on the way to a waiting consumer.
     const file = seg.file;
-    if (file?.readSync !== undefined && phyOffset >= this.writtenOffset - hotReadBytes) {
+    if (file?.readSync !== undefined && this.isHot(phyOffset)) {
+      const buf = Buffer.allocUnsafe(len);
       return file.readSync(buf, phyOffset - seg.start, len) === len ? buf : undefined;
     }
-    const n = await (await this.fileOf(seg)).read(buf, phyOffset - seg.start, len);
+    const f = await this.fileOf(seg);
+    const limit = Math.min(this.visibleOffset, seg.start + this.opts.segmentBytes);
+    const blocks = this.blocks;
+    if (blocks?.covers(phyOffset, len, limit)) {
+      const got = await blocks.read(f, seg.start, phyOffset, len, limit);
+      if (got !== undefined) return got;
+    }
+    const buf = Buffer.allocUnsafe(len);
+    const n = await f.read(buf, phyOffset - seg.start, len);
     return n === len ? buf : undefined;
   }
 

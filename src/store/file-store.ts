@@ -10,6 +10,7 @@ import { ConsumeQueue } from './consume-queue.js';
 import { IndexService } from './index-service.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
+import { ReadAhead } from './read-ahead.js';
 import { readMessages } from './read-path.js';
 import { type RecoveryReport, recoverStore } from './recovery.js';
 import { emptyGet, refused } from './results.js';
@@ -30,11 +31,17 @@ const log = createLogger('store');
 /** Derives the ConsumeQueue tag hash from stored properties when rebuilding (broker may override). */
 export type TagsCodeOf = (topic: string, properties: Map<string, string>, storeTimestamp: number) => bigint;
 
+/** Bytes of read-ahead kept for consumers far behind, and how long an untaken read is kept. */
+const readAheadBytesMax = 8 * 1024 * 1024;
+const readAheadTtlMs = 3000;
+
 export class FileMessageStore implements MessageStore {
   readonly commitLog: CommitLog;
   readonly index: IndexService;
   readonly queues = new Map<string, Map<number, ConsumeQueue>>();
   readonly dirtyQueues = new Set<ConsumeQueue>();
+  /** Reads started for the next pull of consumers far behind (read-path.ts). */
+  readonly readAhead = new ReadAhead(readAheadBytesMax, readAheadTtlMs);
   private readonly nextQueueOffsets = new Map<string, number>();
   private readonly listeners: ArrivalListener[] = [];
   /** Topic deletions still removing files (deleteTopics is synchronous; shutdown waits for these). */

@@ -42,63 +42,27 @@ export async function readMessages(
 
   const want = Math.max(1, maxMsgNums);
   const scan = filter === undefined ? want : Math.max(want, filteredScanEntriesMax);
-  const entries = await q.read(offset, scan);
+  const ahead = store.readAhead;
+  const entries = await (ahead.takeEntries(q, offset, scan) ?? q.read(offset, scan));
   if (entries.length === 0) return emptyGet(GetStatus.OFFSET_FOUND_NULL, BigInt(offset + 1), minB, maxB);
 
-  // Pick entries (parallel number arrays: no object or BigInt per message).
-  const minPhy = store.commitLog.minOffset();
-  const phys: number[] = [];
-  const sizes: number[] = [];
-  const queueOffsets: number[] = [];
-  let bytes = 0;
-  let next = offset;
-  let removed = 0;
-  const count = entries.length / cqEntryBytes;
-  for (let i = 0; i < count; i++) {
-    const at = i * cqEntryBytes;
-    const size = entries.readInt32BE(at + 8);
-    if (phys.length >= want || (phys.length > 0 && bytes + size > maxTotalBytes)) break;
-    next = offset + i + 1;
-    if (size === 0) continue;
-    const phy = entries.readUInt32BE(at) * two32 + entries.readUInt32BE(at + 4);
-    if (phy < minPhy) {
-      removed++;
-      continue;
-    }
-    if (filter !== undefined && !filter.isMatchedByTagsCode(entries.readBigInt64BE(at + 12))) continue;
-    phys.push(phy);
-    sizes.push(size);
-    queueOffsets.push(offset + i);
-    bytes += size;
-  }
-
-  // Spans to read: runs of records, joined across small gaps, never across a segment end.
-  const segBytes = store.commitLog.segmentBytes;
-  const spanFirst: number[] = [];
-  for (let i = 0; i < phys.length; ) {
-    const start = phys[i] as number;
-    const seg = Math.floor(start / segBytes);
-    let end = start + (sizes[i] as number);
-    let j = i + 1;
-    while (j < phys.length) {
-      const p = phys[j] as number;
-      const pEnd = p + (sizes[j] as number);
-      if (p < end || p - end > readGapBytesMax || pEnd - start > readBytesMax) break;
-      if (Math.floor(p / segBytes) !== seg) break;
-      end = pEnd;
-      j++;
-    }
-    spanFirst.push(i);
-    i = j;
-  }
-  spanFirst.push(phys.length);
+  const picked = pick(entries, offset, want, maxTotalBytes, filter, store.commitLog.minOffset());
+  const { phys, sizes, queueOffsets } = picked;
+  let next = picked.next;
+  const spanFirst = spansOf(phys, sizes, store.commitLog.segmentBytes);
   // All preads start at once: on a cold log they queue on the disk together instead of one after another.
   const reads: Promise<Buffer | undefined>[] = [];
   for (let s = 0; s + 1 < spanFirst.length; s++) {
     const first = spanFirst[s] as number;
     const last = (spanFirst[s + 1] as number) - 1;
     const start = phys[first] as number;
-    reads.push(store.commitLog.read(start, (phys[last] as number) + (sizes[last] as number) - start));
+    const len = (phys[last] as number) + (sizes[last] as number) - start;
+    reads.push(store.commitLog.read(start, len));
+  }
+  // A consumer reading cold bytes will want the next range soon: start reading it now.
+  const firstPhy = phys[0];
+  if (filter === undefined && firstPhy !== undefined && !store.commitLog.isHot(firstPhy) && next < max) {
+    readAheadFrom(store, q, next, want);
   }
   const settled = await Promise.allSettled(reads);
 
@@ -128,8 +92,84 @@ export async function readMessages(
   }
   let status: GetResult['status'] = GetStatus.FOUND;
   if (out.count === 0)
-    status = removed > 0 && phys.length === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
+    status = picked.removed > 0 && phys.length === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
   return out.result(status, BigInt(next), minB, maxB);
+}
+
+interface Picked {
+  phys: number[];
+  sizes: number[];
+  queueOffsets: number[];
+  /** Queue offset after the last entry looked at. */
+  next: number;
+  /** Entries skipped because their CommitLog bytes were deleted. */
+  removed: number;
+}
+
+/** The entries a pull answers (parallel number arrays: no object or BigInt per message). */
+function pick(
+  entries: Buffer,
+  offset: number,
+  want: number,
+  maxTotalBytes: number,
+  filter: MessageFilter | undefined,
+  minPhy: number,
+): Picked {
+  const out: Picked = { phys: [], sizes: [], queueOffsets: [], next: offset, removed: 0 };
+  let bytes = 0;
+  const count = entries.length / cqEntryBytes;
+  for (let i = 0; i < count; i++) {
+    const at = i * cqEntryBytes;
+    const size = entries.readInt32BE(at + 8);
+    if (out.phys.length >= want || (out.phys.length > 0 && bytes + size > maxTotalBytes)) break;
+    out.next = offset + i + 1;
+    if (size === 0) continue;
+    const phy = entries.readUInt32BE(at) * two32 + entries.readUInt32BE(at + 4);
+    if (phy < minPhy) {
+      out.removed++;
+      continue;
+    }
+    if (filter !== undefined && !filter.isMatchedByTagsCode(entries.readBigInt64BE(at + 12))) continue;
+    out.phys.push(phy);
+    out.sizes.push(size);
+    out.queueOffsets.push(offset + i);
+    bytes += size;
+  }
+  return out;
+}
+
+/**
+ * Spans to read: runs of records, joined across small gaps, never across a segment end. Returns the index of
+ * each span's first record, then `phys.length`.
+ */
+function spansOf(phys: number[], sizes: number[], segBytes: number): number[] {
+  const spanFirst: number[] = [];
+  for (let i = 0; i < phys.length; ) {
+    const start = phys[i] as number;
+    const seg = Math.floor(start / segBytes);
+    let end = start + (sizes[i] as number);
+    let j = i + 1;
+    while (j < phys.length) {
+      const p = phys[j] as number;
+      const pEnd = p + (sizes[j] as number);
+      if (p < end || p - end > readGapBytesMax || pEnd - start > readBytesMax) break;
+      if (Math.floor(p / segBytes) !== seg) break;
+      end = pEnd;
+      j++;
+    }
+    spanFirst.push(i);
+    i = j;
+  }
+  spanFirst.push(phys.length);
+  return spanFirst;
+}
+
+/** Starts the ConsumeQueue read of the pull that would follow and caches it. */
+function readAheadFrom(store: FileMessageStore, q: ConsumeQueue, offset: number, want: number) {
+  const ahead = store.readAhead;
+  if (!ahead.hasRoom(want * cqEntryBytes)) return;
+  const entries = q.read(offset, want);
+  ahead.putEntries(q, offset, want, entries);
 }
 
 /** Records kept for a response: slices per contiguous run now, per-record views only when asked for. */

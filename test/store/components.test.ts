@@ -5,11 +5,13 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { javaStringHashCode } from '../../src/common/hash.js';
 import { decodeRecords } from '../../src/common/record.js';
+import { BlockCache } from '../../src/store/block-cache.js';
 import { ConsumeQueue } from '../../src/store/consume-queue.js';
 import { FaultyStorageIO } from '../../src/store/fault-io.js';
 import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, ManualClock, NodeStorageIO, PutStatus } from '../../src/store/index.js';
 import { IndexFile, indexKeyHash, indexKeyHashAfter } from '../../src/store/index-file.js';
+import type { FileIO } from '../../src/store/io.js';
 import { msg, smallStore, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -208,4 +210,50 @@ test("the index hash of topic#key from the topic part's hash equals the hash of 
       assert.equal(indexKeyHashAfter(javaStringHashCode(`${topic}#`), key), indexKeyHash(`${topic}#${key}`));
     }),
   );
+});
+
+test('BlockCache: reads across blocks equal the file, blocks are shared and bounded, failed reads are not kept', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const file = path.join(dir, 'seg');
+  const segStart = 1 << 20; // the "segment" starts at log offset 1 MiB
+  const data = Buffer.alloc(16 * 1024);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 8)) & 0xff;
+  await fs.writeFile(file, data);
+  const f = await new NodeStorageIO().open(file);
+  const cache = new BlockCache(1024, 4);
+  const limit = segStart + data.length;
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: data.length - 1 }),
+        fc.integer({ min: 1, max: 3000 }),
+        async (at, n) => {
+          const len = Math.min(n, data.length - at);
+          assert.ok(cache.covers(segStart + at, len, limit));
+          const got = await cache.read(f, segStart, segStart + at, len, limit);
+          assert.deepEqual(got, data.subarray(at, at + len));
+          assert.ok(cache.size() <= 4);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    // Sequential readers of one region share blocks, and the next block was read ahead.
+    const before = { ...cache.stats };
+    for (let at = 0; at < 4096; at += 100) await cache.read(f, segStart, segStart + 8192 + at, 100, limit);
+    // 41 reads over 5 blocks: each block read once, plus one read ahead past the end.
+    assert.ok(cache.stats.reads - before.reads <= 6, JSON.stringify(cache.stats));
+    assert.ok(cache.stats.readAheads > before.readAheads);
+    // Past the limit (not yet visible bytes): not covered, the caller reads directly.
+    assert.equal(cache.covers(limit - 10, 20, limit), false);
+  } finally {
+    await f.close();
+  }
+  // A block whose read fails answers undefined (the caller reads directly) and is not kept.
+  const failing = new BlockCache(1024, 4);
+  const broken = { read: () => Promise.reject(new Error('EIO: test')) } as unknown as FileIO;
+  assert.equal(await failing.read(broken, 0, 0, 10, 4096), undefined);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(failing.size(), 0);
 });
