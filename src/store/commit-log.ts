@@ -18,9 +18,9 @@ const scanChunkBytes = 8 * 1024 * 1024;
 const hotReadBytes = 256 * 1024 * 1024;
 /** ASYNC_FLUSH batches up to this size are written on the calling thread (a page-cache copy of ≤ 1 MiB). */
 const syncWriteBytesMax = 1024 * 1024;
-/** Cold reads go through shared blocks of this size, at most this many kept (64 MiB). */
+/** Cold reads go through shared blocks of this size, at most this many kept (32 MiB). */
 const coldBlockBytes = 1024 * 1024;
-const coldBlocksMax = 64;
+const coldBlocksMax = 32;
 
 /** What the dispatcher needs to know about one stored message. */
 export interface DispatchRequest {
