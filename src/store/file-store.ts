@@ -1,19 +1,19 @@
 /** The file-backed MessageStore: CommitLog + ConsumeQueues + IndexFiles + checkpoint, flush and cleanup services. */
 import { createLogger } from '../common/log.js';
 import { transactionTypeOf } from '../common/message.js';
-import { createOffsetMsgId, encodeRecordInto, RecordPos, recordSize } from '../common/record.js';
-import { topicNameBytesMax } from '../common/validate.js';
+import { createOffsetMsgId, RecordPos } from '../common/record.js';
 import { type Checkpoint, writeCheckpoint } from './checkpoint.js';
-import { CommitLog, type DispatchRequest, type WriteOutcome } from './commit-log.js';
+import { CommitLog, type DispatchRequest } from './commit-log.js';
 import type { StoreConfig } from './config.js';
 import { ConsumeQueue } from './consume-queue.js';
 import { IndexService } from './index-service.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
+import { putMessages } from './put-path.js';
 import { ReadAhead } from './read-ahead.js';
 import { readMessages } from './read-path.js';
 import { type RecoveryReport, recoverStore } from './recovery.js';
-import { emptyGet, refused } from './results.js';
+import { emptyGet } from './results.js';
 import { checkDisk, cleanExpired, type StoreServices, startServices } from './services.js';
 import type {
   ArrivalListener,
@@ -24,7 +24,7 @@ import type {
   PutResult,
   QueryResult,
 } from './types.js';
-import { GetStatus, PutStatus } from './types.js';
+import { GetStatus } from './types.js';
 
 const log = createLogger('store');
 
@@ -42,11 +42,13 @@ export class FileMessageStore implements MessageStore {
   readonly dirtyQueues = new Set<ConsumeQueue>();
   /** Reads started for the next pull of consumers far behind (read-path.ts). */
   readonly readAhead = new ReadAhead(readAheadBytesMax, readAheadTtlMs);
-  private readonly nextQueueOffsets = new Map<string, number>();
+  /** Next queue offset by `topic@queueId`, ahead of the ConsumeQueue while puts are in flight (put-path.ts). */
+  readonly nextQueueOffsets = new Map<string, number>();
   private readonly listeners: ArrivalListener[] = [];
   /** Topic deletions still removing files (deleteTopics is synchronous; shutdown waits for these). */
   private readonly pendingDeletions = new Set<Promise<void>>();
-  private readonly hostHex: string;
+  /** The first 16 hex digits of every offsetMsgId (store host). */
+  readonly hostHex: string;
   /** Every record below this offset has been handed to ConsumeQueues and Index. */
   dispatchedOffset = 0;
   fatalReason: string | undefined;
@@ -134,109 +136,11 @@ export class FileMessageStore implements MessageStore {
   }
 
   putMessages(msgs: readonly MessageInput[]): Promise<PutResult> {
-    const first = msgs[0];
-    if (first === undefined) return Promise.resolve(refused(PutStatus.MESSAGE_ILLEGAL, 'empty batch'));
-    const ro = this.readonlyReason();
-    if (ro !== undefined) return Promise.resolve(refused(PutStatus.SERVICE_NOT_AVAILABLE, ro));
-    const sizes: number[] = [];
-    let total = 0;
-    for (const m of msgs) {
-      if (m.topic !== first.topic || m.queueId !== first.queueId) {
-        return Promise.resolve(refused(PutStatus.MESSAGE_ILLEGAL, 'a batch must target one topic and queue'));
-      }
-      const topicBytes = Buffer.byteLength(m.topic);
-      if (topicBytes === 0 || topicBytes > topicNameBytesMax) {
-        return Promise.resolve(
-          refused(PutStatus.MESSAGE_ILLEGAL, `topic length ${topicBytes} not in 1..${topicNameBytesMax}`),
-        );
-      }
-      if (m.body.length > this.config.maxMessageSize) {
-        return Promise.resolve(
-          refused(
-            PutStatus.MESSAGE_ILLEGAL,
-            `body of ${m.body.length} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`,
-          ),
-        );
-      }
-      const propBytes = withEndSeparator(m);
-      if (propBytes > this.config.maxPropertiesSize) {
-        return Promise.resolve(
-          refused(
-            PutStatus.PROPERTIES_SIZE_EXCEEDED,
-            `properties of ${propBytes} bytes exceed ${this.config.maxPropertiesSize}`,
-          ),
-        );
-      }
-      const size = recordSize(m.body.length, topicBytes, propBytes);
-      sizes.push(size, topicBytes, propBytes);
-      total += size;
-    }
-    if (total + 8 > this.config.mappedFileSizeCommitLog) {
-      return Promise.resolve(
-        refused(PutStatus.MESSAGE_ILLEGAL, `batch of ${total} bytes does not fit a commitlog segment`),
-      );
-    }
-    const busy = this.commitLog.busyReason(
-      total,
-      this.config.osPageCacheBusyTimeOutMills,
-      this.config.maxUnwrittenPutBytes,
-    );
-    if (busy !== undefined) return Promise.resolve(refused(PutStatus.OS_PAGE_CACHE_BUSY, `broker busy: ${busy}`));
-    const key = `${first.topic}@${first.queueId}`;
-    const queueOffset = this.nextQueueOffset(first.topic, first.queueId, key);
-    const now = this.clock.now();
-    const nowBig = BigInt(now);
-    const { buf, pos, phyOffset } = this.commitLog.reserve(total);
-    const dispatches: DispatchRequest[] = [];
-    const ids: string[] = [];
-    let p = pos;
-    let phy = phyOffset;
-    for (let i = 0; i < msgs.length; i++) {
-      const m = msgs[i] as MessageInput;
-      const size = sizes[i * 3] as number;
-      const qo = queueOffset + i;
-      encodeRecordInto(buf, p, m, qo, phy, now, this.config.storeHost, sizes[i * 3 + 1], sizes[i * 3 + 2]);
-      dispatches.push({
-        topic: m.topic,
-        queueId: m.queueId,
-        queueOffset: qo,
-        phyOffset: phy,
-        size,
-        tagsCode: m.tagsCode,
-        storeTimestamp: now,
-        sysFlag: m.sysFlag,
-        keys: m.keys,
-        uniqKey: m.uniqKey,
-      });
-      ids.push(this.hostHex + offsetHex(phy));
-      p += size;
-      phy += size;
-    }
-    this.nextQueueOffsets.set(key, queueOffset + msgs.length);
-    return new Promise((resolve) => {
-      this.commitLog.commit(dispatches, (o: WriteOutcome) => {
-        const base: PutResult = {
-          status: PutStatus.PUT_OK,
-          wroteOffset: BigInt(phyOffset),
-          wroteBytes: total,
-          queueOffset: BigInt(queueOffset),
-          msgNum: msgs.length,
-          storeTimestamp: nowBig,
-          offsetMsgIds: ids,
-        };
-        if (o.kind === 'ok') resolve(base);
-        else if (o.kind === 'timeout') {
-          resolve({
-            ...base,
-            status: PutStatus.FLUSH_DISK_TIMEOUT,
-            remark: `fdatasync took over ${this.config.syncFlushTimeout} ms`,
-          });
-        } else resolve({ ...refused(PutStatus.UNKNOWN_ERROR, o.reason) });
-      });
-    });
+    return putMessages(this, msgs);
   }
 
-  private nextQueueOffset(topic: string, queueId: number, key: string): number {
+  /** The queue offset the next put to `topic@queueId` (`key`) gets. */
+  nextQueueOffset(topic: string, queueId: number, key: string): number {
     const known = this.nextQueueOffsets.get(key);
     if (known !== undefined) return known;
     return this.queues.get(topic)?.get(queueId)?.maxOffset ?? 0;
@@ -435,22 +339,6 @@ export class FileMessageStore implements MessageStore {
   }
 }
 
-/** Upper-case hex of each byte value, for offsetMsgIds (one per stored message). */
-const hexByte = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));
-let highHexOf = -1;
-let highHex = '';
-
-/** A commitlog offset as 16 upper-case hex digits; the high 32 bits change once per 4 GiB, so they are cached. */
-function offsetHex(phy: number): string {
-  const hi = Math.floor(phy / 2 ** 32);
-  if (hi !== highHexOf) {
-    highHexOf = hi;
-    highHex = hi.toString(16).toUpperCase().padStart(8, '0');
-  }
-  const lo = phy >>> 0;
-  return highHex + hexByte[lo >>> 24] + hexByte[(lo >>> 16) & 0xff] + hexByte[(lo >>> 8) & 0xff] + hexByte[lo & 0xff];
-}
-
 /** Guards against index hash collisions: the record's topic matches and the key is in KEYS or UNIQ_KEY. */
 function recordMatchesKey(rec: Buffer, topic: string, key: string): boolean {
   const bodyLen = rec.readInt32BE(RecordPos.bodyLength);
@@ -474,16 +362,3 @@ function recordMatchesKey(rec: Buffer, topic: string, key: string): boolean {
   }
   return false;
 }
-
-/** Recovery tells a torn tail by properties that do not end with their separator: keep that invariant. */
-function withEndSeparator(m: MessageInput): number {
-  const p = m.properties;
-  if (typeof p === 'string') {
-    if (p.length > 0 && p.charCodeAt(p.length - 1) !== 2) m.properties = `${p}\u0002`;
-    return Buffer.byteLength(m.properties);
-  }
-  if (p.length > 0 && p[p.length - 1] !== 2) m.properties = Buffer.concat([p, propertySeparatorByte]);
-  return m.properties.length;
-}
-
-const propertySeparatorByte = Buffer.from([2]);
