@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { decodeRecords, RecordPos } from '../../src/common/record.js';
+import type { StoreConfig } from '../../src/store/config.js';
 import { FaultyStorageIO } from '../../src/store/fault-io.js';
 import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, NodeStorageIO, PutStatus } from '../../src/store/index.js';
@@ -185,16 +186,22 @@ test('disk over 90 %: puts refused with a remark naming the ratio, reads served,
   await s.shutdown();
 });
 
-test('flow control: while the disk stalls, new puts answer OS_PAGE_CACHE_BUSY; every accepted put lands', async () => {
+/** A SYNC_FLUSH store whose every fdatasync takes `datasyncDelayMs`, with `config` on top of the small test store. */
+async function openSlowSync(config: Partial<StoreConfig>, datasyncDelayMs: number) {
   const dir = await tempDir();
   dirs.push(dir);
   const io = new FaultyStorageIO(new NodeStorageIO(), seed);
   const s = createMessageStore(
-    { storePathRootDir: dir, ...smallStore, flushDiskType: 'SYNC_FLUSH', osPageCacheBusyTimeOutMills: 100 },
+    { storePathRootDir: dir, ...smallStore, flushDiskType: 'SYNC_FLUSH', ...config },
     { io },
   ) as FileMessageStore;
   await s.start();
-  io.datasyncDelayMs = 400;
+  io.datasyncDelayMs = datasyncDelayMs;
+  return { dir, io, s };
+}
+
+test('flow control: while the disk stalls, new puts answer OS_PAGE_CACHE_BUSY; every accepted put lands', async () => {
+  const { dir, io, s } = await openSlowSync({ osPageCacheBusyTimeOutMills: 100 }, 400);
   const a = s.putMessage(msg('T', 0, 'a'));
   // a is written and waits for its fdatasync; b waits behind it, unwritten, with no write progress.
   await new Promise((r) => setTimeout(r, 20));
@@ -215,15 +222,7 @@ test('flow control: while the disk stalls, new puts answer OS_PAGE_CACHE_BUSY; e
 });
 
 test('flow control: puts past maxUnwrittenPutBytes waiting for the disk are refused, not queued', async () => {
-  const dir = await tempDir();
-  dirs.push(dir);
-  const io = new FaultyStorageIO(new NodeStorageIO(), seed);
-  const s = createMessageStore(
-    { storePathRootDir: dir, ...smallStore, flushDiskType: 'SYNC_FLUSH', maxUnwrittenPutBytes: 4096 },
-    { io },
-  ) as FileMessageStore;
-  await s.start();
-  io.datasyncDelayMs = 200;
+  const { s } = await openSlowSync({ maxUnwrittenPutBytes: 4096 }, 200);
   const first = s.putMessage(msg('T', 0, 'first'));
   const body = Buffer.alloc(1000, 0x61);
   const puts = Array.from({ length: 10 }, () => s.putMessage(msg('T', 0, body)));
