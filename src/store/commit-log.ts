@@ -5,15 +5,14 @@
  * group, and only then hands the batch to `onVisible` (dispatch + acks).
  */
 
-import { blankMagic, checkRecord, messageMagicV1 } from '../common/record.js';
+import { blankMagic, messageMagicV1 } from '../common/record.js';
 import { BlockCache } from './block-cache.js';
 import type { FileIO, StorageIO } from './io.js';
-import { isOffsetFileName, joinPath, offsetFileName } from './io.js';
+import { type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
 
 /** `[remaining 4][BLANK magic 4]`, the end-of-segment marker. */
 export const blankBytesMin = 8;
 const pieceBytesMin = 256 * 1024;
-const scanChunkBytes = 8 * 1024 * 1024;
 /** Reads this close to the write position are served with a blocking pread (see `read`). */
 const hotReadBytes = 256 * 1024 * 1024;
 /** ASYNC_FLUSH batches up to this size are written on the calling thread (a page-cache copy of ≤ 1 MiB). */
@@ -39,13 +38,6 @@ export interface DispatchRequest {
 /** How a put's wait for the log ended. */
 export type WriteOutcome = { kind: 'ok' } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
 
-interface Segment {
-  start: number;
-  file: FileIO | undefined;
-  opening: Promise<FileIO> | undefined;
-  dirty: boolean;
-}
-
 interface Piece {
   segStart: number;
   filePos: number;
@@ -60,13 +52,6 @@ interface Batch {
   endOffset: number;
 }
 
-export interface ScanResult {
-  /** Offset one past the last valid record (where the log continues). */
-  end: number;
-  /** Set when the scan stopped at a torn or corrupt record rather than at clean end-of-data. */
-  corrupt: { offset: number; reason: string } | undefined;
-}
-
 export interface CommitLogOptions {
   dir: string;
   segmentBytes: number;
@@ -77,7 +62,7 @@ export interface CommitLogOptions {
 }
 
 export class CommitLog {
-  private segments: Segment[] = [];
+  private readonly segs: Segments;
   private pending: Batch = newBatch();
   private piece: Piece | undefined;
   private drainScheduled = false;
@@ -99,9 +84,10 @@ export class CommitLog {
   readonly blocks: BlockCache | undefined;
 
   constructor(
-    private readonly io: StorageIO,
+    io: StorageIO,
     private readonly opts: CommitLogOptions,
   ) {
+    this.segs = new Segments(io, opts.dir, opts.segmentBytes);
     const blockBytes = Math.min(coldBlockBytes, opts.segmentBytes);
     if (opts.segmentBytes % blockBytes === 0) this.blocks = new BlockCache(blockBytes, coldBlocksMax);
   }
@@ -111,82 +97,32 @@ export class CommitLog {
   }
 
   /** Opens the segment files found on disk (ascending); returns how many there are. */
-  async load(): Promise<number> {
-    await this.io.mkdirp(this.opts.dir);
-    const names = (await this.io.readdir(this.opts.dir)).filter(isOffsetFileName).sort();
-    for (const name of names) {
-      const start = Number(name);
-      if (start % this.opts.segmentBytes !== 0) throw new Error(`commitlog segment ${name} is misaligned`);
-      const file = await this.io.open(joinPath(this.opts.dir, name));
-      if ((await file.size()) < this.opts.segmentBytes) await file.truncate(this.opts.segmentBytes);
-      this.segments.push({ start, file, opening: undefined, dirty: false });
-    }
-    for (let i = 1; i < this.segments.length; i++) {
-      const a = this.segments[i - 1] as Segment;
-      const b = this.segments[i] as Segment;
-      if (b.start !== a.start + this.opts.segmentBytes) throw new Error(`commitlog has a hole before ${b.start}`);
-    }
-    return this.segments.length;
+  load(): Promise<number> {
+    return this.segs.load();
   }
 
   minOffset(): number {
-    return this.segments[0]?.start ?? 0;
+    return this.segs.minOffset();
   }
 
   /** Sequentially validates records from `from`, calling `onRecord` for each, until the end or a bad record. */
-  async scan(
+  scan(
     from: number,
     checkCrc: boolean,
     onRecord: (buf: Buffer, pos: number, phyOffset: number, size: number) => void | Promise<void>,
   ): Promise<ScanResult> {
-    const segBytes = this.opts.segmentBytes;
-    const chunk = Buffer.allocUnsafe(Math.min(scanChunkBytes, segBytes));
-    let segIndex = this.segments.findIndex((s) => from >= s.start && from < s.start + segBytes);
-    if (segIndex < 0)
-      return { end: this.segments.length === 0 ? from : Math.max(from, this.minOffset()), corrupt: undefined };
-    let pos = from - (this.segments[segIndex] as Segment).start;
-    for (; segIndex < this.segments.length; segIndex++, pos = 0) {
-      const seg = this.segments[segIndex] as Segment;
-      const file = seg.file as FileIO;
-      segment: while (pos < segBytes) {
-        const n = await file.read(chunk, pos, Math.min(chunk.length, segBytes - pos));
-        const data = chunk.subarray(0, n);
-        let p = 0;
-        while (p + 8 <= n) {
-          const size = data.readInt32BE(p);
-          const magic = data.readUInt32BE(p + 4);
-          if (magic === blankMagic) break segment;
-          if (size === 0 && magic === 0) return { end: seg.start + pos + p, corrupt: undefined };
-          if (magic !== messageMagicV1) return bad(seg.start + pos + p, `bad magic 0x${magic.toString(16)}`);
-          if (size <= 0 || size > segBytes - pos - p) return bad(seg.start + pos + p, `bad total size ${size}`);
-          if (p + size > n) {
-            if (size > chunk.length) return bad(seg.start + pos + p, `record of ${size} bytes is too large`);
-            break;
-          }
-          const checked = checkRecord(data, p, checkCrc);
-          if (typeof checked === 'string') return bad(seg.start + pos + p, checked);
-          await onRecord(data, p, seg.start + pos + p, size);
-          p += size;
-        }
-        if (p === 0 && n < 8) return { end: seg.start + pos, corrupt: undefined };
-        pos += p;
-      }
-    }
-    const last = this.segments[this.segments.length - 1] as Segment;
-    return { end: last.start + segBytes, corrupt: undefined };
+    return scanSegments(this.segs, from, checkCrc, onRecord);
   }
 
   /** Cuts the log at `end`: zeroes the rest of its segment and deletes later segments. */
   async truncateAt(end: number): Promise<void> {
     const segBytes = this.opts.segmentBytes;
-    while (this.segments.length > 0) {
-      const last = this.segments[this.segments.length - 1] as Segment;
-      if (last.start <= end || last.start === this.segments[0]?.start) break;
-      this.segments.pop();
-      await last.file?.close();
-      await this.io.unlink(joinPath(this.opts.dir, offsetFileName(last.start)));
+    for (;;) {
+      const last = this.segs.last();
+      if (last === undefined || last.start <= end || last.start === this.segs.minOffset()) break;
+      await this.segs.deleteLast();
     }
-    const seg = this.segmentOf(end);
+    const seg = this.segs.of(end);
     if (seg?.file !== undefined && end > seg.start) {
       await seg.file.truncate(end - seg.start);
       await seg.file.truncate(segBytes);
@@ -197,13 +133,13 @@ export class CommitLog {
   /** Positions the writer at `end` (after recovery) and pre-creates segments. */
   async startAt(end: number): Promise<void> {
     const segBytes = this.opts.segmentBytes;
-    if (this.segments.length === 0) {
+    if (this.segs.list.length === 0) {
       const start = end - (end % segBytes);
-      this.segments.push({ start, file: undefined, opening: undefined, dirty: false });
+      this.segs.list.push({ start, file: undefined, opening: undefined, dirty: false });
     }
-    while ((this.segments[this.segments.length - 1] as Segment).start + segBytes <= end) this.addSegment();
+    while ((this.segs.list[this.segs.list.length - 1] as Segment).start + segBytes <= end) this.segs.add();
     this.reserveOffset = this.writtenOffset = this.flushedOffset = this.visibleOffset = end;
-    await this.fileOf(this.segmentOf(end) as Segment);
+    await this.segs.fileOf(this.segs.of(end) as Segment);
     this.precreateNext();
   }
 
@@ -219,7 +155,7 @@ export class CommitLog {
       blank.buf.writeUInt32BE(blankMagic, blank.pos + 4);
       this.reserveOffset = segEnd;
       this.piece = undefined;
-      this.addSegment();
+      this.segs.add();
       this.precreateNext();
     }
     const phyOffset = this.reserveOffset;
@@ -379,8 +315,8 @@ export class CommitLog {
         next += p.len;
         j++;
       }
-      const seg = this.segmentOf(first.segStart) as Segment;
-      const file = await this.fileOf(seg);
+      const seg = this.segs.of(first.segStart) as Segment;
+      const file = await this.segs.fileOf(seg);
       this.stats.writeCalls++;
       await file.write(bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs), first.filePos);
       seg.dirty = true;
@@ -391,7 +327,7 @@ export class CommitLog {
   private canWriteSync(pieces: Piece[]): boolean {
     let bytes = 0;
     for (const p of pieces) {
-      if (this.segmentOf(p.segStart)?.file?.writeSync === undefined) return false;
+      if (this.segs.of(p.segStart)?.file?.writeSync === undefined) return false;
       bytes += p.len;
     }
     return bytes <= syncWriteBytesMax;
@@ -403,7 +339,7 @@ export class CommitLog {
       let i = 0;
       while (i < pieces.length) {
         const first = pieces[i] as Piece;
-        const seg = this.segmentOf(first.segStart) as Segment;
+        const seg = this.segs.of(first.segStart) as Segment;
         let j = i;
         let next = first.filePos;
         while (j < pieces.length) {
@@ -434,7 +370,7 @@ export class CommitLog {
     const run = this.flushChain.then(async () => {
       const target = this.writtenOffset;
       if (target <= this.flushedOffset) return;
-      for (const seg of this.segments) {
+      for (const seg of this.segs.list) {
         if (!seg.dirty || seg.file === undefined) continue;
         seg.dirty = false;
         this.stats.datasyncs++;
@@ -468,7 +404,7 @@ export class CommitLog {
   /** Reads `len` visible bytes at `phyOffset` (must lie in one segment); undefined when out of range. */
   async read(phyOffset: number, len: number): Promise<Buffer | undefined> {
     if (phyOffset < this.minOffset() || phyOffset + len > this.visibleOffset) return undefined;
-    const seg = this.segmentOf(phyOffset);
+    const seg = this.segs.of(phyOffset);
     if (seg === undefined || phyOffset + len > seg.start + this.opts.segmentBytes) return undefined;
     // Recently written bytes are in the page cache: a blocking pread costs a few µs there, while an async one
     // costs ~25 µs of main-thread time plus a thread-pool round trip on the way to a waiting consumer.
@@ -477,7 +413,7 @@ export class CommitLog {
       const buf = Buffer.allocUnsafe(len);
       return file.readSync(buf, phyOffset - seg.start, len) === len ? buf : undefined;
     }
-    const f = await this.fileOf(seg);
+    const f = await this.segs.fileOf(seg);
     const limit = Math.min(this.visibleOffset, seg.start + this.opts.segmentBytes);
     const blocks = this.blocks;
     if (blocks?.covers(phyOffset, len, limit)) {
@@ -497,68 +433,33 @@ export class CommitLog {
   }
 
   segmentStarts(): number[] {
-    return this.segments.map((s) => s.start);
+    return this.segs.starts();
   }
 
   /** Deletes the oldest segment (never the one being written); returns false when not allowed. */
   async deleteFirstSegment(): Promise<boolean> {
-    const first = this.segments[0];
+    const first = this.segs.list[0];
     const activeStart = this.reserveOffset - (this.reserveOffset % this.opts.segmentBytes);
-    if (first === undefined || this.segments.length < 2 || first.start >= activeStart) return false;
-    this.segments.shift();
-    await first.file?.close();
-    await this.io.unlink(joinPath(this.opts.dir, offsetFileName(first.start)));
+    if (first === undefined || this.segs.list.length < 2 || first.start >= activeStart) return false;
+    await this.segs.deleteFirst();
     return true;
   }
 
   segmentPath(start: number): string {
-    return joinPath(this.opts.dir, offsetFileName(start));
+    return this.segs.path(start);
   }
 
   async close(): Promise<void> {
     await this.drained();
-    for (const seg of this.segments) {
-      const f = seg.file ?? (await seg.opening?.catch(() => undefined));
-      await f?.close();
-      seg.file = undefined;
-    }
-  }
-
-  private segmentOf(offset: number): Segment | undefined {
-    const first = this.segments[0];
-    if (first === undefined || offset < first.start) return undefined;
-    return this.segments[Math.floor((offset - first.start) / this.opts.segmentBytes)];
-  }
-
-  private addSegment(): void {
-    const last = this.segments[this.segments.length - 1] as Segment;
-    this.segments.push({
-      start: last.start + this.opts.segmentBytes,
-      file: undefined,
-      opening: undefined,
-      dirty: false,
-    });
+    await this.segs.closeAll();
   }
 
   /** Makes sure the segment after the active one exists on disk, so rolling over never waits on open. */
   private precreateNext(): void {
-    const active = this.segmentOf(this.reserveOffset) as Segment;
-    if (this.segments[this.segments.length - 1] === active) this.addSegment();
-    const next = this.segments[this.segments.length - 1] as Segment;
-    this.fileOf(next).catch((err: Error) => this.fail(`cannot create commitlog segment: ${err.message}`));
-  }
-
-  private fileOf(seg: Segment): Promise<FileIO> {
-    if (seg.file !== undefined) return Promise.resolve(seg.file);
-    if (seg.opening === undefined) {
-      seg.opening = (async () => {
-        const f = await this.io.open(this.segmentPath(seg.start));
-        if ((await f.size()) < this.opts.segmentBytes) await f.truncate(this.opts.segmentBytes);
-        seg.file = f;
-        return f;
-      })();
-    }
-    return seg.opening;
+    const active = this.segs.of(this.reserveOffset) as Segment;
+    if (this.segs.list[this.segs.list.length - 1] === active) this.segs.add();
+    const next = this.segs.list[this.segs.list.length - 1] as Segment;
+    this.segs.fileOf(next).catch((err: Error) => this.fail(`cannot create commitlog segment: ${err.message}`));
   }
 }
 
@@ -570,8 +471,4 @@ function settle(batch: Batch, outcome: WriteOutcome): void {
   const waiters = batch.waiters;
   batch.waiters = [];
   for (const w of waiters) w(outcome);
-}
-
-function bad(offset: number, reason: string): ScanResult {
-  return { end: offset, corrupt: { offset, reason } };
 }
