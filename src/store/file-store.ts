@@ -6,6 +6,7 @@ import { type Checkpoint, writeCheckpoint } from './checkpoint.js';
 import { CommitLog, type DispatchRequest } from './commit-log.js';
 import type { StoreConfig } from './config.js';
 import { ConsumeQueue } from './consume-queue.js';
+import { lockStoreDir } from './dir-lock.js';
 import { IndexService } from './index-service.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
@@ -56,6 +57,8 @@ export class FileMessageStore implements MessageStore {
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private services: StoreServices | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
+  /** Releases `<root>/lock` (dir-lock.ts). */
+  private unlock: () => Promise<void> = async () => undefined;
   lastRecovery: RecoveryReport | undefined;
   lastDiskRatio = 0;
 
@@ -85,7 +88,13 @@ export class FileMessageStore implements MessageStore {
 
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`store cannot start from state ${this.state}`);
-    this.lastRecovery = await recoverStore(this);
+    this.unlock = await lockStoreDir(this.config.storePathRootDir);
+    try {
+      this.lastRecovery = await recoverStore(this);
+    } catch (err) {
+      await this.unlock();
+      throw err;
+    }
     this.state = 'running';
     this.services = startServices(this);
   }
@@ -104,6 +113,7 @@ export class FileMessageStore implements MessageStore {
     await this.index.close();
     await this.commitLog.close();
     if (this.fatalReason === undefined) await this.io.unlink(this.path('abort'));
+    await this.unlock();
     this.state = 'stopped';
   }
 

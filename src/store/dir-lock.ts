@@ -1,0 +1,63 @@
+/**
+ * One process per store directory: `<storePathRootDir>/lock` holds the owner's pid (RocketMQ holds a file lock on
+ * the same name). A lock whose process is gone (SIGKILL, crash) or is this process is taken over; a lock held by
+ * a live process makes start fail with a message naming it, so two brokers never write one CommitLog.
+ */
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+export class StoreLockedError extends Error {
+  constructor(
+    readonly lockFile: string,
+    readonly pid: number,
+  ) {
+    super(
+      `store ${path.dirname(lockFile)} is in use by process ${pid}; stop it first ` +
+        `(or delete ${lockFile} if that process is not a tsrocket broker)`,
+    );
+    this.name = 'StoreLockedError';
+  }
+}
+
+/** Takes the lock of `root`; resolves to its release (which removes the file if this process still owns it). */
+export async function lockStoreDir(root: string): Promise<() => Promise<void>> {
+  const file = path.join(root, 'lock');
+  await mkdir(root, { recursive: true });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fh = await open(file, 'wx');
+      try {
+        await fh.writeFile(`${process.pid}\n`);
+      } finally {
+        await fh.close();
+      }
+      return () => release(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = await ownerOf(file);
+    if (owner !== undefined && owner !== process.pid && isAlive(owner)) throw new StoreLockedError(file, owner);
+    // Stale (its process is gone) or ours from an earlier open: take it over.
+    await unlink(file).catch(() => undefined);
+  }
+  throw new Error(`cannot take the store lock ${file}: it keeps reappearing`);
+}
+
+async function ownerOf(file: string): Promise<number | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function release(file: string): Promise<void> {
+  if ((await ownerOf(file)) === process.pid) await unlink(file).catch(() => undefined);
+}
