@@ -48,3 +48,27 @@ test('a store dir locked by a live process refuses to start, names the process, 
   assert.equal(r.recordCount, 1);
   await third.shutdown();
 });
+
+test('a lock whose process is a zombie (killed, not yet reaped by its parent) is taken over', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  // `sleep 0.05` dies at once and its parent, now `sleep 5`, never reaps it: a zombie with a known pid.
+  const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const zombie = Number(await new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(d.toString()))));
+  try {
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'Z'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const stat = await fs.readFile(`/proc/${zombie}/stat`, 'utf8');
+      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    }
+    assert.equal(state, 'Z');
+    await fs.writeFile(path.join(dir, 'lock'), `${zombie}\n`);
+    const s = open(dir);
+    await s.start();
+    assert.equal(await fs.readFile(path.join(dir, 'lock'), 'utf8'), `${process.pid}\n`);
+    await s.shutdown();
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});
