@@ -62,6 +62,11 @@ export class BlockCache {
     return at === len ? out : undefined;
   }
 
+  /** Forgets every block (the log was cut: offsets may be written again). */
+  clear(): void {
+    this.blocks.clear();
+  }
+
   /** Blocks kept now. */
   size(): number {
     return this.blocks.size;

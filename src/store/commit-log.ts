@@ -116,6 +116,7 @@ export class CommitLog {
 
   /** Cuts the log at `end`: zeroes the rest of its segment and deletes later segments. */
   async truncateAt(end: number): Promise<void> {
+    this.blocks?.clear();
     const segBytes = this.opts.segmentBytes;
     for (;;) {
       const last = this.segs.last();
