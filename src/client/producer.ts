@@ -6,10 +6,9 @@
 import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
 import { encodeProperties, Prop } from '../common/properties.js';
 import { assertGroupName } from '../common/validate.js';
-import { ResponseCode } from '../remoting/codes.js';
 import { RemotingTimeoutError } from '../remoting/errors.js';
 import { batchMessagesMax, encodeBatch } from './batch.js';
-import { defaultTopic, defaultTopicQueueNums, type SendHeader, type SendResponse, SendStatus } from './client-api.js';
+import { type SendHeader, type SendResponse, SendStatus } from './client-api.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
 import { FaultStrategy } from './fault-strategy.js';
 import {
@@ -22,7 +21,6 @@ import {
 import type { MessageQueue } from './message-queue.js';
 import { selectByHash } from './queue-selector.js';
 import { type BackoffPolicy, withRetries } from './retry.js';
-import { publishQueues } from './route.js';
 import {
   accumulatorOf,
   type BatchTransport,
@@ -32,6 +30,7 @@ import {
   prepareForBatch,
   type SendAccumulator,
 } from './send-accumulator.js';
+import { cachedPublishQueues, publishQueuesOf, selectQueue } from './send-queues.js';
 import type { SendCallback, SendOptions, SendResult } from './send-result.js';
 
 export { SendStatus } from './client-api.js';
@@ -277,7 +276,7 @@ export class Producer {
   ): Promise<SendResult> {
     const inst = this.requireInstance();
     // A known route is used without an await, so the request is written in the turn that encoded it.
-    const queues = this.cachedQueues(inst, out.topic) ?? (await this.queuesOf(inst, out.topic));
+    const queues = cachedPublishQueues(inst, out.topic) ?? (await publishQueuesOf(inst, out.topic));
     const fixed =
       options.queue ??
       (options.selector !== undefined
@@ -299,52 +298,9 @@ export class Producer {
     return withRetries(run, { what: `send to topic ${out.topic}`, attempts, deadlineMs, backoff: this.opts.backoff });
   }
 
-  private cachedQueues(inst: ClientInstance, topic: string): MessageQueue[] | undefined {
-    const route = inst.cachedRoute(topic);
-    if (route === undefined) return undefined;
-    const queues = publishQueues(topic, route);
-    return queues.length === 0 ? undefined : queues;
-  }
-
-  private async queuesOf(inst: ClientInstance, topic: string): Promise<MessageQueue[]> {
-    let route = await inst.route(topic);
-    if (route === undefined) {
-      // Unknown topic: send through the brokers that offer the default topic; they create it on first send.
-      const fallback = await inst.updateRoute(defaultTopic);
-      route = fallback && {
-        ...fallback,
-        queueDatas: fallback.queueDatas.map((q) => ({
-          ...q,
-          writeQueueNums: Math.min(q.writeQueueNums, defaultTopicQueueNums),
-        })),
-      };
-    }
-    const queues = route === undefined ? [] : publishQueues(topic, route);
-    if (queues.length === 0) {
-      throw new TsRocketError(
-        `no route info of topic ${topic}: create it first (or enable auto-create on the broker)`,
-        {
-          code: ResponseCode.TOPIC_NOT_EXIST,
-        },
-      );
-    }
-    return queues;
-  }
-
   /** Round-robin over queues, skipping avoided brokers and the broker that just failed while others remain. */
   private selectQueue(queues: readonly MessageQueue[], lastBroker: string | undefined): MessageQueue {
-    const start = this.sendWhichQueue++;
-    const at = (i: number) => queues[(start + i) % queues.length] as MessageQueue;
-    for (let i = 0; i < queues.length; i++) {
-      const mq = at(i);
-      if (mq.brokerName !== lastBroker && this.fault.isAvailable(mq.brokerName)) return mq;
-    }
-    for (let i = 0; i < queues.length; i++) if (this.fault.isAvailable(at(i).brokerName)) return at(i);
-    const least = this.fault.leastBad(
-      new Set(queues.filter((q) => q.brokerName !== lastBroker).map((q) => q.brokerName)),
-    );
-    for (let i = 0; i < queues.length; i++) if (at(i).brokerName === least) return at(i);
-    return at(0);
+    return selectQueue(queues, this.sendWhichQueue++, lastBroker, this.fault);
   }
 
   private async sendToQueue(
