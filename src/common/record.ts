@@ -147,6 +147,42 @@ export function encodeRecordInto(
   return size;
 }
 
+/**
+ * Like encodeRecordInto for a message whose topic, queue, sysFlag, born timestamp and host, reconsume count and
+ * prepared offset equal those of the record already encoded at `prevPos` in `out` (a batch's next message): the
+ * shared header bytes are copied from it and only the per-message fields are written.
+ */
+export function encodeRecordAfter(
+  out: Buffer,
+  pos: number,
+  prevPos: number,
+  msg: MessageInput,
+  queueOffset: number,
+  physicalOffset: number,
+  topicBytes: number,
+  propertiesBytes: number,
+): number {
+  const size = recordSize(msg.body.length, topicBytes, propertiesBytes);
+  out.copy(out, pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
+  out.writeInt32BE(size, pos);
+  out.writeInt32BE(bodyCrc(msg.body), pos + RecordPos.bodyCrc);
+  out.writeInt32BE(msg.flag | 0, pos + RecordPos.flag);
+  writeLong(out, queueOffset, pos + RecordPos.queueOffset);
+  writeLong(out, physicalOffset, pos + RecordPos.physicalOffset);
+  out.writeInt32BE(msg.body.length, pos + RecordPos.bodyLength);
+  let p = pos + RecordPos.body;
+  p += msg.body.copy(out, p);
+  out[p] = topicBytes;
+  p += 1;
+  p += topicBytesOf(msg.topic).copy(out, p);
+  out.writeInt16BE(propertiesBytes, p);
+  p += 2;
+  const props = msg.properties;
+  if (typeof props !== 'string') props.copy(out, p, 0, propertiesBytes);
+  else if (propertiesBytes > 0) out.write(props, p, propertiesBytes, 'utf8');
+  return size;
+}
+
 /** Encodes one record in the v1 layout with BODYCRC filled. */
 export function encodeRecord(
   msg: MessageInput,

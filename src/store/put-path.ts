@@ -2,7 +2,7 @@
  * The put path of the file store: checks a message or batch, assigns queue offsets, encodes the records straight
  * into the CommitLog's write buffer and resolves once the CommitLog wrote (and, in SYNC_FLUSH, flushed) them.
  */
-import { encodeRecordInto, recordSize } from '../common/record.js';
+import { encodeRecordAfter, encodeRecordInto, recordSize } from '../common/record.js';
 import { topicNameBytesMax } from '../common/validate.js';
 import type { DispatchRequest, WriteOutcome } from './commit-log.js';
 import type { FileMessageStore } from './file-store.js';
@@ -69,11 +69,19 @@ export function putMessages(store: FileMessageStore, msgs: readonly MessageInput
   const ids: string[] = [];
   let p = pos;
   let phy = phyOffset;
+  let prev: MessageInput | undefined;
+  let prevPos = 0;
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i] as MessageInput;
     const size = sizes[i * 3] as number;
     const qo = queueOffset + i;
-    encodeRecordInto(buf, p, m, qo, phy, now, store.config.storeHost, sizes[i * 3 + 1], sizes[i * 3 + 2]);
+    const topicBytes = sizes[i * 3 + 1] as number;
+    const propBytes = sizes[i * 3 + 2] as number;
+    if (prev !== undefined && sameHeader(prev, m))
+      encodeRecordAfter(buf, p, prevPos, m, qo, phy, topicBytes, propBytes);
+    else encodeRecordInto(buf, p, m, qo, phy, now, store.config.storeHost, topicBytes, propBytes);
+    prev = m;
+    prevPos = p;
     dispatches.push({
       topic: m.topic,
       queueId: m.queueId,
@@ -112,6 +120,17 @@ export function putMessages(store: FileMessageStore, msgs: readonly MessageInput
       } else resolve({ ...refused(PutStatus.UNKNOWN_ERROR, o.reason) });
     });
   });
+}
+
+/** True when `b`'s record header may be copied from `a`'s (all but the per-message fields are equal). */
+function sameHeader(a: MessageInput, b: MessageInput): boolean {
+  return (
+    a.sysFlag === b.sysFlag &&
+    a.bornTimestamp === b.bornTimestamp &&
+    a.bornHost === b.bornHost &&
+    a.reconsumeTimes === b.reconsumeTimes &&
+    a.preparedTransactionOffset === b.preparedTransactionOffset
+  );
 }
 
 /** Recovery tells a torn tail by properties that do not end with their separator: keep that invariant. */

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeRecord, encodeRecord, encodeRecordInto, RecordPos } from '../../src/common/record.js';
+import fc from 'fast-check';
+import {
+  decodeRecord,
+  encodeRecord,
+  encodeRecordAfter,
+  encodeRecordInto,
+  RecordPos,
+  recordSize,
+} from '../../src/common/record.js';
 import type { MessageInput } from '../../src/store/types.js';
 
 const base: MessageInput = {
@@ -41,4 +49,60 @@ test('hosts are encoded the same on every call (cached) and decode back', () => 
     assert.equal(msg.bornHost, '10.1.2.3:4567');
     assert.equal(msg.storeHost, '192.168.0.9:10911');
   }
+});
+
+test('a batch record encoded after its neighbour equals one encoded from scratch', () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          flag: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+          body: fc.uint8Array({ maxLength: 300 }),
+          properties: fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 })),
+        }),
+        { minLength: 2, maxLength: 6 },
+      ),
+      fc.nat(2 ** 40),
+      fc.nat(2 ** 45),
+      (items, firstQueueOffset, firstPhy) => {
+        const msgs: MessageInput[] = items.map((it) => ({
+          ...base,
+          flag: it.flag,
+          body: Buffer.from(it.body),
+          properties: typeof it.properties === 'string' ? it.properties : Buffer.from(it.properties),
+        }));
+        const sizes = msgs.map((m) => {
+          const pb = typeof m.properties === 'string' ? Buffer.byteLength(m.properties) : m.properties.length;
+          return { pb, size: recordSize(m.body.length, 1, pb) };
+        });
+        const total = sizes.reduce((a, s) => a + s.size, 0);
+        const scratch = Buffer.alloc(total);
+        const chained = Buffer.alloc(total);
+        let p = 0;
+        for (let i = 0; i < msgs.length; i++) {
+          const m = msgs[i] as MessageInput;
+          const { pb } = sizes[i] as { pb: number };
+          encodeRecordInto(
+            scratch,
+            p,
+            m,
+            firstQueueOffset + i,
+            firstPhy + p,
+            1_700_000_000_999,
+            '1.2.3.4:10911',
+            1,
+            pb,
+          );
+          if (i === 0) {
+            encodeRecordInto(chained, p, m, firstQueueOffset, firstPhy, 1_700_000_000_999, '1.2.3.4:10911', 1, pb);
+          } else {
+            const prevPos = p - (sizes[i - 1] as { size: number }).size;
+            encodeRecordAfter(chained, p, prevPos, m, firstQueueOffset + i, firstPhy + p, 1, pb);
+          }
+          p += (sizes[i] as { size: number }).size;
+        }
+        assert.deepEqual(chained, scratch);
+      },
+    ),
+  );
 });
