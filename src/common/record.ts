@@ -132,18 +132,7 @@ export function encodeRecordInto(
   writeHost(out, pos + RecordPos.storeHost, storeHost);
   out.writeInt32BE(msg.reconsumeTimes | 0, pos + RecordPos.reconsumeTimes);
   writeLong(out, msg.preparedTransactionOffset, pos + RecordPos.preparedTxOffset);
-  out.writeInt32BE(msg.body.length, pos + RecordPos.bodyLength);
-  let p = pos + RecordPos.body;
-  msg.body.copy(out, p);
-  p += msg.body.length;
-  out[p] = topicBytes;
-  p += 1;
-  p += topicBytesOf(msg.topic).copy(out, p);
-  out.writeInt16BE(propertiesBytes, p);
-  p += 2;
-  const props = msg.properties;
-  if (typeof props !== 'string') props.copy(out, p, 0, propertiesBytes);
-  else if (propertiesBytes > 0) out.write(props, p, propertiesBytes, 'utf8');
+  writeVariableParts(out, pos, msg, topicBytes, propertiesBytes);
   return size;
 }
 
@@ -169,6 +158,18 @@ export function encodeRecordAfter(
   out.writeInt32BE(msg.flag | 0, pos + RecordPos.flag);
   writeLong(out, queueOffset, pos + RecordPos.queueOffset);
   writeLong(out, physicalOffset, pos + RecordPos.physicalOffset);
+  writeVariableParts(out, pos, msg, topicBytes, propertiesBytes);
+  return size;
+}
+
+/** BODY length + bytes, TOPIC length + bytes, PROPERTIES length + bytes of the record at `pos`. */
+function writeVariableParts(
+  out: Buffer,
+  pos: number,
+  msg: MessageInput,
+  topicBytes: number,
+  propertiesBytes: number,
+): void {
   out.writeInt32BE(msg.body.length, pos + RecordPos.bodyLength);
   let p = pos + RecordPos.body;
   p += msg.body.copy(out, p);
@@ -180,7 +181,6 @@ export function encodeRecordAfter(
   const props = msg.properties;
   if (typeof props !== 'string') props.copy(out, p, 0, propertiesBytes);
   else if (propertiesBytes > 0) out.write(props, p, propertiesBytes, 'utf8');
-  return size;
 }
 
 /** Encodes one record in the v1 layout with BODYCRC filled. */
