@@ -4,7 +4,7 @@
  * CommitLog bytes come through the shared BlockCache), so the next pull does not wait for two thread-pool reads
  * in turn. Each cached read is used once, and the cache is bounded in bytes and in age.
  */
-import type { ConsumeQueue } from './consume-queue.js';
+import { type ConsumeQueue, cqEntryBytes } from './consume-queue.js';
 
 interface Ahead<T> {
   value: Promise<T>;
@@ -42,16 +42,23 @@ export class ReadAhead {
     return a.value;
   }
 
+  has(q: ConsumeQueue, offset: number): boolean {
+    return this.entries.has(this.entryKey(q, offset));
+  }
+
   /** True when `bytes` more fit the budget (after dropping expired reads). */
   hasRoom(bytes: number): boolean {
     this.expire(performance.now());
     return this.bytes + bytes <= this.bytesMax;
   }
 
+  /** Caches a started read; a read already cached for the same queue and offset is kept instead. */
   putEntries(q: ConsumeQueue, offset: number, count: number, value: Promise<Buffer>): void {
-    const bytes = count * 20;
+    const key = this.entryKey(q, offset);
+    if (this.entries.has(key)) return;
+    const bytes = count * cqEntryBytes;
     value.catch(() => undefined); // a failed read-ahead is reported to the pull that takes it, if any
-    this.entries.set(this.entryKey(q, offset), { value, bytes, at: performance.now(), count });
+    this.entries.set(key, { value, bytes, at: performance.now(), count });
     this.bytes += bytes;
     this.stats.scheduled++;
   }

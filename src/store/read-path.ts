@@ -167,9 +167,8 @@ function spansOf(phys: number[], sizes: number[], segBytes: number): number[] {
 /** Starts the ConsumeQueue read of the pull that would follow and caches it. */
 function readAheadFrom(store: FileMessageStore, q: ConsumeQueue, offset: number, want: number) {
   const ahead = store.readAhead;
-  if (!ahead.hasRoom(want * cqEntryBytes)) return;
-  const entries = q.read(offset, want);
-  ahead.putEntries(q, offset, want, entries);
+  if (ahead.has(q, offset) || !ahead.hasRoom(want * cqEntryBytes)) return;
+  ahead.putEntries(q, offset, want, q.read(offset, want));
 }
 
 /** Records kept for a response: slices per contiguous run now, per-record views only when asked for. */

@@ -12,6 +12,7 @@ import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, ManualClock, NodeStorageIO, PutStatus } from '../../src/store/index.js';
 import { IndexFile, indexKeyHash, indexKeyHashAfter } from '../../src/store/index-file.js';
 import type { FileIO } from '../../src/store/io.js';
+import { ReadAhead } from '../../src/store/read-ahead.js';
 import { msg, smallStore, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -256,4 +257,25 @@ test('BlockCache: reads across blocks equal the file, blocks are shared and boun
   assert.equal(await failing.read(broken, 0, 0, 10, 4096), undefined);
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(failing.size(), 0);
+});
+
+test('ReadAhead: one cached read per queue and offset, taken once, bytes accounted, expired reads dropped', async () => {
+  const ahead = new ReadAhead(1000, 50);
+  const q1 = {} as ConsumeQueue;
+  const q2 = {} as ConsumeQueue;
+  const entries = Promise.resolve(Buffer.alloc(200));
+  ahead.putEntries(q1, 10, 10, entries);
+  ahead.putEntries(q1, 10, 10, Promise.resolve(Buffer.alloc(200, 1)));
+  assert.equal(ahead.cachedBytes(), 200, 'a second read for the same place is not cached again');
+  assert.equal(ahead.takeEntries(q2, 10, 10), undefined, 'another queue does not see it');
+  assert.equal(ahead.takeEntries(q1, 10, 11), undefined, 'fewer entries than asked for is a miss');
+  assert.equal(await ahead.takeEntries(q1, 10, 10), await entries);
+  assert.equal(ahead.takeEntries(q1, 10, 10), undefined, 'taken once');
+  assert.equal(ahead.cachedBytes(), 0);
+  assert.equal(ahead.hasRoom(1000), true);
+  assert.equal(ahead.hasRoom(1001), false);
+  ahead.putEntries(q2, 0, 10, Promise.reject(new Error('EIO: test')));
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(ahead.hasRoom(1000), true, 'an untaken read expires (and its failure is not unhandled)');
+  assert.equal(ahead.stats.dropped, 1);
 });
