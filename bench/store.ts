@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setLogLevel } from '../src/common/log.js';
 import { encodeProperties } from '../src/common/properties.js';
 import type { FileMessageStore } from '../src/store/file-store.js';
-import { createMessageStore, GetStatus, type MessageInput, PutStatus } from '../src/store/index.js';
+import { createMessageStore, GetStatus, type MessageInput, type PutResult, PutStatus } from '../src/store/index.js';
 
 setLogLevel('warn');
 const seconds = Number(process.env['STORE_BENCH_SECONDS'] ?? 3);
@@ -71,14 +71,35 @@ interface AppendResult {
 }
 
 async function append(root: string, bodyBytes: number, mode: 'ASYNC_FLUSH' | 'SYNC_FLUSH', writers: number) {
-  const dir = path.join(root, `append-${bodyBytes}-${mode}-${writers}`);
+  const body = Buffer.alloc(bodyBytes, 120);
+  return timedPuts(root, `append-${bodyBytes}-${mode}-${writers}`, mode, writers, (store, w) =>
+    store.putMessage(message(body, w % 8)),
+  );
+}
+
+/** The broker's path for batches (auto-batched or explicit sends): 8 writers, one per queue, 64 messages a put. */
+async function appendBatched(root: string, bodyBytes: number, batchSize: number) {
+  const body = Buffer.alloc(bodyBytes, 120);
+  return timedPuts(root, `append-batch-${bodyBytes}-${batchSize}`, 'ASYNC_FLUSH', 8, (store, q) =>
+    store.putMessages(Array.from({ length: batchSize }, () => message(body, q))),
+  );
+}
+
+/** `writers` loops calling `put` on a fresh store for `seconds`; every put must succeed. */
+async function timedPuts(
+  root: string,
+  name: string,
+  mode: 'ASYNC_FLUSH' | 'SYNC_FLUSH',
+  writers: number,
+  put: (store: FileMessageStore, writer: number) => Promise<PutResult>,
+) {
+  const dir = path.join(root, name);
   const store = createMessageStore({
     storePathRootDir: dir,
     flushDiskType: mode,
     mappedFileSizeCommitLog: 256 * mb,
   }) as FileMessageStore;
   await store.start();
-  const body = Buffer.alloc(bodyBytes, 120);
   let count = 0;
   let bytes = 0;
   const deadline = performance.now() + seconds * 1000;
@@ -86,35 +107,7 @@ async function append(root: string, bodyBytes: number, mode: 'ASYNC_FLUSH' | 'SY
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {
       while (performance.now() < deadline) {
-        const r = await store.putMessage(message(body, w % 8));
-        if (r.status !== PutStatus.PUT_OK) throw new Error(`${r.status} ${r.remark}`);
-        count++;
-        bytes += r.wroteBytes;
-      }
-    }),
-  );
-  const s = (performance.now() - t0) / 1000;
-  return { store, dir, msgsPerSec: count / s, mbPerSec: bytes / mb / s };
-}
-
-/** The broker's path for batches (auto-batched or explicit sends): 8 writers, one per queue, 64 messages a put. */
-async function appendBatched(root: string, bodyBytes: number, batchSize: number) {
-  const dir = path.join(root, `append-batch-${bodyBytes}-${batchSize}`);
-  const store = createMessageStore({
-    storePathRootDir: dir,
-    flushDiskType: 'ASYNC_FLUSH',
-    mappedFileSizeCommitLog: 256 * mb,
-  }) as FileMessageStore;
-  await store.start();
-  const body = Buffer.alloc(bodyBytes, 120);
-  let count = 0;
-  let bytes = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: 8 }, async (_, q) => {
-      while (performance.now() < deadline) {
-        const r = await store.putMessages(Array.from({ length: batchSize }, () => message(body, q)));
+        const r = await put(store, w);
         if (r.status !== PutStatus.PUT_OK) throw new Error(`${r.status} ${r.remark}`);
         count += r.msgNum;
         bytes += r.wroteBytes;
