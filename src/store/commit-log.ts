@@ -7,12 +7,12 @@
 
 import { blankMagic, messageMagicV1 } from '../common/record.js';
 import { BlockCache } from './block-cache.js';
-import type { FileIO, StorageIO } from './io.js';
+import type { StorageIO } from './io.js';
+import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
 import { type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
 
 /** `[remaining 4][BLANK magic 4]`, the end-of-segment marker. */
 export const blankBytesMin = 8;
-const pieceBytesMin = 256 * 1024;
 /** Reads this close to the write position are served with a blocking pread (see `read`). */
 const hotReadBytes = 256 * 1024 * 1024;
 /** ASYNC_FLUSH batches up to this size are written on the calling thread (a page-cache copy of ≤ 1 MiB). */
@@ -38,13 +38,6 @@ export interface DispatchRequest {
 /** How a put's wait for the log ended. */
 export type WriteOutcome = { kind: 'ok' } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
 
-interface Piece {
-  segStart: number;
-  filePos: number;
-  buf: Buffer;
-  len: number;
-}
-
 interface Batch {
   pieces: Piece[];
   dispatches: DispatchRequest[];
@@ -65,6 +58,7 @@ export class CommitLog {
   private readonly segs: Segments;
   private pending: Batch = newBatch();
   private piece: Piece | undefined;
+  private readonly piecePool = new PiecePool();
   private drainScheduled = false;
   private draining: Promise<void> | undefined;
   private flushChain: Promise<void> = Promise.resolve();
@@ -210,12 +204,7 @@ export class CommitLog {
     const segStart = this.reserveOffset - (this.reserveOffset % this.opts.segmentBytes);
     let p = this.piece;
     if (p === undefined || p.segStart !== segStart || p.len + bytes > p.buf.length) {
-      p = {
-        segStart,
-        filePos: this.reserveOffset - segStart,
-        buf: Buffer.allocUnsafe(Math.max(bytes, pieceBytesMin)),
-        len: 0,
-      };
+      p = this.piecePool.take(segStart, this.reserveOffset - segStart, bytes);
       this.pending.pieces.push(p);
       this.piece = p;
     }
@@ -248,9 +237,9 @@ export class CommitLog {
       }
       // A batch that fits syncWriteBytesMax is copied into the page cache right here, as RocketMQ's put thread
       // copies into its mmap: cheaper than a thread-pool round trip, and the ack follows the copy as before.
-      const written = this.canWriteSync(batch.pieces)
-        ? Promise.resolve(this.writePiecesSync(batch.pieces))
-        : this.writePieces(batch.pieces).then(
+      const written = canWriteSync(this.segs, batch.pieces, syncWriteBytesMax)
+        ? Promise.resolve(writePiecesSync(this.segs, batch.pieces, this.stats))
+        : writePieces(this.segs, batch.pieces, this.stats).then(
             () => undefined,
             (err: Error) => err,
           );
@@ -262,6 +251,7 @@ export class CommitLog {
 
   private async completeInOrder(batch: Batch, written: Promise<Error | undefined>, previous?: Promise<void>) {
     const err = await written;
+    if (err === undefined) this.piecePool.release(batch.pieces);
     await previous;
     if (err !== undefined) this.fail(`CommitLog write failed: ${err.message}`);
     if (this.failedReason !== undefined) {
@@ -283,7 +273,8 @@ export class CommitLog {
     let timer: NodeJS.Timeout | undefined;
     try {
       this.stats.batches++;
-      await this.writePieces(batch.pieces);
+      await writePieces(this.segs, batch.pieces, this.stats);
+      this.piecePool.release(batch.pieces);
       this.wrote(batch.endOffset);
       if (this.opts.syncFlush) {
         timer = setTimeout(() => settle(batch, { kind: 'timeout' }), this.opts.syncFlushTimeoutMs);
@@ -300,70 +291,6 @@ export class CommitLog {
     this.visibleOffset = batch.endOffset;
     this.opts.onVisible(batch.dispatches, batch.endOffset);
     settle(batch, { kind: 'ok' });
-  }
-
-  private async writePieces(pieces: Piece[]): Promise<void> {
-    let i = 0;
-    while (i < pieces.length) {
-      const first = pieces[i] as Piece;
-      const bufs: Buffer[] = [];
-      let j = i;
-      let next = first.filePos;
-      while (j < pieces.length) {
-        const p = pieces[j] as Piece;
-        if (p.segStart !== first.segStart || p.filePos !== next) break;
-        bufs.push(p.buf.subarray(0, p.len));
-        next += p.len;
-        j++;
-      }
-      const seg = this.segs.of(first.segStart) as Segment;
-      const file = await this.segs.fileOf(seg);
-      this.stats.writeCalls++;
-      await file.write(bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs), first.filePos);
-      seg.dirty = true;
-      i = j;
-    }
-  }
-
-  private canWriteSync(pieces: Piece[]): boolean {
-    let bytes = 0;
-    for (const p of pieces) {
-      if (this.segs.of(p.segStart)?.file?.writeSync === undefined) return false;
-      bytes += p.len;
-    }
-    return bytes <= syncWriteBytesMax;
-  }
-
-  /** writePieces on the calling thread; the error (if any) is returned, not thrown. */
-  private writePiecesSync(pieces: Piece[]): Error | undefined {
-    try {
-      let i = 0;
-      while (i < pieces.length) {
-        const first = pieces[i] as Piece;
-        const seg = this.segs.of(first.segStart) as Segment;
-        let j = i;
-        let next = first.filePos;
-        while (j < pieces.length) {
-          const p = pieces[j] as Piece;
-          if (p.segStart !== first.segStart || p.filePos !== next) break;
-          next += p.len;
-          j++;
-        }
-        for (let k = i; k < j; k++) {
-          const p = pieces[k] as Piece;
-          this.stats.writeCalls++;
-          (seg.file as FileIO & { writeSync(b: Buffer, at: number): void }).writeSync(
-            p.buf.subarray(0, p.len),
-            p.filePos,
-          );
-        }
-        seg.dirty = true;
-        i = j;
-      }
-      return undefined;
-    } catch (err) {
-      return err as Error;
-    }
   }
 
   /** fdatasync of every segment written since the last flush; one at a time (serialised). */

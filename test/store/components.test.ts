@@ -12,6 +12,7 @@ import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, ManualClock, NodeStorageIO, PutStatus } from '../../src/store/index.js';
 import { IndexFile, indexKeyHash, indexKeyHashAfter } from '../../src/store/index-file.js';
 import type { FileIO } from '../../src/store/io.js';
+import { PiecePool, pieceBytesMin } from '../../src/store/log-pieces.js';
 import { ReadAhead } from '../../src/store/read-ahead.js';
 import { msg, smallStore, tempDir } from './helpers.js';
 
@@ -278,4 +279,45 @@ test('ReadAhead: one cached read per queue and offset, taken once, bytes account
   await new Promise((r) => setTimeout(r, 60));
   assert.equal(ahead.hasRoom(1000), true, 'an untaken read expires (and its failure is not unhandled)');
   assert.equal(ahead.stats.dropped, 1);
+});
+
+test('PiecePool: written standard pieces are reused, oversize ones and a full free list are not', () => {
+  const pool = new PiecePool();
+  const a = pool.take(0, 0, 100);
+  const big = pool.take(0, 0, pieceBytesMin + 1);
+  assert.equal(a.buf.length, pieceBytesMin);
+  assert.equal(big.buf.length, pieceBytesMin + 1);
+  pool.release([a, big]);
+  assert.equal(pool.take(4096, 8, 10).buf, a.buf, 'the released standard buffer comes back');
+  assert.notEqual(pool.take(0, 0, 10).buf, big.buf, 'an oversize buffer is not kept');
+  const many = Array.from({ length: 12 }, () => pool.take(0, 0, 1));
+  pool.release(many);
+  const again = new Set(Array.from({ length: 12 }, () => pool.take(0, 0, 1).buf));
+  assert.equal(many.filter((p) => again.has(p.buf)).length, 8, 'at most 8 free buffers are kept');
+});
+
+test('CommitLog: records stay intact while piece buffers are reused turn after turn', async () => {
+  const d = await dir();
+  const s = createMessageStore({
+    storePathRootDir: d,
+    ...smallStore,
+    mappedFileSizeCommitLog: 1 << 20,
+  }) as FileMessageStore;
+  await s.start();
+  const bodies: Buffer[] = [];
+  for (let turn = 0; turn < 30; turn++) {
+    // 12 × 20 KiB fill most of a piece; every fifth turn adds a record larger than a piece.
+    const batch = Array.from({ length: 12 }, (_, i) => Buffer.alloc(20 * 1024, (turn * 12 + i) % 251));
+    if (turn % 5 === 0) batch.push(Buffer.alloc(pieceBytesMin + 1000, 250 - turn));
+    const results = await Promise.all(batch.map((b) => s.putMessage(msg('P', 0, b))));
+    assert.ok(results.every((r) => r.status === PutStatus.PUT_OK));
+    bodies.push(...batch);
+  }
+  for (let i = 0; i < bodies.length; i++) {
+    const got = await s.getMessage('P', 0, BigInt(i), 1, 1 << 30);
+    assert.equal(got.status, GetStatus.FOUND);
+    const [rec] = decodeRecords(got.records[0] as Buffer);
+    assert.ok(rec?.body.equals(bodies[i] as Buffer), `record ${i} intact`);
+  }
+  await s.shutdown();
 });
