@@ -39,6 +39,11 @@ export interface RemotingCommand {
   body?: Buffer | undefined;
   /** Body as slices written in order, instead of `body` (large PULL responses are not copied into one buffer). */
   bodyParts?: readonly Buffer[] | undefined;
+  /**
+   * Called once when a sent frame's bytes are with the kernel, or will never be sent (connection closed, encode
+   * failed): after it, the buffers `body` and `bodyParts` point into may be reused.
+   */
+  onWritten?: (() => void) | undefined;
 }
 
 export const ourVersion = 453; // V4_9_4 in RocketMQ's MQVersion numbering

@@ -96,8 +96,19 @@ export class Channel implements RemotingConnection {
   }
 
   send(cmd: RemotingCommand): void {
-    if (this.isClosed) return;
-    this.write(encodeFrameParts(cmd, this.opts.frameBytesMax));
+    const done = cmd.onWritten;
+    if (this.isClosed) {
+      done?.();
+      return;
+    }
+    let parts: Buffer[];
+    try {
+      parts = encodeFrameParts(cmd, this.opts.frameBytesMax);
+    } catch (err) {
+      done?.();
+      throw err;
+    }
+    this.write(parts, done === undefined ? undefined : () => done());
   }
 
   /** Like send, but resolves once the bytes are handed to the kernel. */
@@ -272,7 +283,11 @@ export class Channel implements RemotingConnection {
   }
 
   private answer(req: RemotingCommand, resp: RemotingCommand | undefined): void {
-    if (resp === undefined || isOneway(req)) return;
+    if (resp === undefined) return;
+    if (isOneway(req)) {
+      resp.onWritten?.();
+      return;
+    }
     try {
       this.send(resp);
     } catch (err) {

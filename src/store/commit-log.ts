@@ -6,7 +6,7 @@
  */
 
 import { blankMagic, messageMagicV1 } from '../common/record.js';
-import { BlockCache } from './block-cache.js';
+import { BlockCache, notPinned, type Pinned } from './block-cache.js';
 import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
 import { type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
@@ -331,6 +331,18 @@ export class CommitLog {
 
   /** Reads `len` visible bytes at `phyOffset` (must lie in one segment); undefined when out of range. */
   async read(phyOffset: number, len: number): Promise<Buffer | undefined> {
+    const got = await this.readPinned(phyOffset, len);
+    if (got === undefined || got.release === notPinned) return got?.bytes;
+    const own = Buffer.from(got.bytes);
+    got.release();
+    return own;
+  }
+
+  /**
+   * Like `read`, but cold bytes may come as a slice of a shared block: the caller must call `release` once it no
+   * longer uses them (a PULL response does so when its bytes reached the socket).
+   */
+  async readPinned(phyOffset: number, len: number): Promise<Pinned | undefined> {
     if (phyOffset < this.minOffset() || phyOffset + len > this.visibleOffset) return undefined;
     const seg = this.segs.of(phyOffset);
     if (seg === undefined || phyOffset + len > seg.start + this.opts.segmentBytes) return undefined;
@@ -339,7 +351,7 @@ export class CommitLog {
     const file = seg.file;
     if (file?.readSync !== undefined && this.isHot(phyOffset)) {
       const buf = Buffer.allocUnsafe(len);
-      return file.readSync(buf, phyOffset - seg.start, len) === len ? buf : undefined;
+      return file.readSync(buf, phyOffset - seg.start, len) === len ? { bytes: buf, release: notPinned } : undefined;
     }
     const f = await this.segs.fileOf(seg);
     const limit = Math.min(this.visibleOffset, seg.start + this.opts.segmentBytes);
@@ -350,7 +362,7 @@ export class CommitLog {
     }
     const buf = Buffer.allocUnsafe(len);
     const n = await f.read(buf, phyOffset - seg.start, len);
-    return n === len ? buf : undefined;
+    return n === len ? { bytes: buf, release: notPinned } : undefined;
   }
 
   /** Reads one whole record at `phyOffset` (two preads: size, then record). */

@@ -1,10 +1,13 @@
 /**
  * Reads a ConsumeQueue range and the records it points to. Records that lie back to back in the CommitLog form a
  * run; runs separated by a small gap share one pread; the result's `bodyParts` are slices of those reads (one per
- * run), so a PULL response is written without copying records into one buffer.
+ * run), so a PULL response is written without copying records into one buffer. Cold reads may be slices of the
+ * CommitLog's shared blocks: the result's `release` gives them back once the response is written.
  */
+
 import { decodeProperties } from '../common/properties.js';
 import { RecordPos } from '../common/record.js';
+import type { Pinned } from './block-cache.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
 import type { FileMessageStore } from './file-store.js';
@@ -51,13 +54,13 @@ export async function readMessages(
   let next = picked.next;
   const spanFirst = spansOf(phys, sizes, store.commitLog.segmentBytes);
   // All preads start at once: on a cold log they queue on the disk together instead of one after another.
-  const reads: Promise<Buffer | undefined>[] = [];
+  const reads: Promise<Pinned | undefined>[] = [];
   for (let s = 0; s + 1 < spanFirst.length; s++) {
     const first = spanFirst[s] as number;
     const last = (spanFirst[s + 1] as number) - 1;
     const start = phys[first] as number;
     const len = (phys[last] as number) + (sizes[last] as number) - start;
-    reads.push(store.commitLog.read(start, len));
+    reads.push(store.commitLog.readPinned(start, len));
   }
   // A consumer reading cold bytes will want the next range soon: start reading it now.
   const firstPhy = phys[0];
@@ -67,11 +70,15 @@ export async function readMessages(
   const settled = await Promise.allSettled(reads);
 
   const out = new Collected();
+  for (const r of settled) if (r.status === 'fulfilled' && r.value !== undefined) out.pin(r.value);
   const byProperties = filter?.isMatchedByProperties;
   for (let s = 0; s < settled.length; s++) {
-    const r = settled[s] as PromiseSettledResult<Buffer | undefined>;
-    if (r.status === 'rejected') throw r.reason;
-    const span = r.value;
+    const r = settled[s] as PromiseSettledResult<Pinned | undefined>;
+    if (r.status === 'rejected') {
+      out.release();
+      throw r.reason;
+    }
+    const span = r.value?.bytes;
     const first = spanFirst[s] as number;
     const after = spanFirst[s + 1] as number;
     if (span === undefined) {
@@ -183,6 +190,17 @@ class Collected {
   private runSpan: Buffer | undefined;
   private runStart = 0;
   private runEnd = 0;
+  private readonly pins: Pinned[] = [];
+
+  /** Keeps a read's bytes from reuse until `release`. */
+  pin(p: Pinned): void {
+    this.pins.push(p);
+  }
+
+  release(): void {
+    for (const p of this.pins) p.release();
+    this.pins.length = 0;
+  }
 
   add(span: Buffer, at: number, size: number, queueOffset: number): void {
     if (span !== this.runSpan || at !== this.runEnd) {
@@ -223,6 +241,7 @@ class Collected {
       bodyParts: this.parts,
       recordCount: this.count,
       suggestPullingFromSlave: false,
+      release: () => self.release(),
     };
   }
 

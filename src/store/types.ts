@@ -97,6 +97,12 @@ export interface GetResult {
   recordCount?: number | undefined;
   /** True when a replica should serve this consumer (backlog beyond memory); informational. */
   suggestPullingFromSlave: boolean;
+  /**
+   * Gives the store back the buffers `records` and `bodyParts` slice (shared read blocks): call it once they are
+   * no longer used, e.g. when the PULL response reached the socket. Not calling it is safe; it only keeps those
+   * buffers from being reused.
+   */
+  release?: (() => void) | undefined;
 }
 
 export interface QueryResult {

@@ -9,6 +9,9 @@ import { decodeRecords } from '../../src/common/record.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode } from '../../src/remoting/codes.js';
 import { createRequest } from '../../src/remoting/command.js';
+import type { FileMessageStore } from '../../src/store/file-store.js';
+import { createMessageStore, PutStatus } from '../../src/store/index.js';
+import type { MessageInput } from '../../src/store/types.js';
 
 test('with the file store, a broker restart loses nothing acked and long polling wakes on arrival', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tsrocket-broker-fs-'));
@@ -92,3 +95,91 @@ test('with the file store, a broker restart loses nothing acked and long polling
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('cold pulls over the wire: read blocks are reused once responses are written, and every byte is right', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tsrocket-broker-cold-'));
+  // 64 KiB segments make 64 KiB read blocks, 32 of them kept: 3 MiB of log forces blocks to be dropped and reused.
+  const store = createMessageStore({
+    storePathRootDir: dir,
+    mappedFileSizeCommitLog: 64 * 1024,
+    mappedFileSizeConsumeQueue: 20 * 4000,
+  }) as FileMessageStore;
+  const broker = new Broker({ listenPort: 0, listenHost: '127.0.0.1', storePathRootDir: dir }, {}, { store });
+  const client = new RemotingClient();
+  try {
+    await broker.start();
+    const addr = `127.0.0.1:${broker.port}`;
+    const invoke = (code: number, f: Record<string, string | number | boolean | bigint>) =>
+      client.invoke(addr, createRequest(code, f), 10_000);
+    assert.equal(
+      (
+        await invoke(RequestCode.UPDATE_AND_CREATE_TOPIC, {
+          topic: 'COLD',
+          readQueueNums: 2,
+          writeQueueNums: 2,
+          perm: 6,
+        })
+      ).code,
+      0,
+    );
+    const sent: string[][] = [[], []];
+    for (let round = 0; round < 120; round++) {
+      for (let q = 0; q < 2; q++) {
+        const batch = Array.from({ length: 20 }, (_, k) => {
+          const body = `q${q}-r${round}-k${k}-${String.fromCharCode(97 + ((round + k) % 26)).repeat(400 + k * 13)}`;
+          (sent[q] as string[]).push(body);
+          return storeMsg('COLD', q, body);
+        });
+        assert.equal((await store.putMessages(batch)).status, PutStatus.PUT_OK);
+      }
+    }
+    store.commitLog.isHot = () => false; // every read takes the cold path through the shared blocks
+    const got = await Promise.all(
+      [0, 1].map(async (queueId) => {
+        const bodies: string[] = [];
+        let offset = 0n;
+        for (;;) {
+          const r = await invoke(RequestCode.PULL_MESSAGE, {
+            consumerGroup: 'g',
+            topic: 'COLD',
+            queueId,
+            queueOffset: offset,
+            maxMsgNums: 32,
+            sysFlag: 0,
+            commitOffset: 0,
+            suspendTimeoutMillis: 0,
+            subscription: '*',
+          });
+          if (r.code !== 0) return bodies;
+          bodies.push(...decodeRecords(r.body ?? Buffer.alloc(0)).map((m) => m.body.toString()));
+          offset = BigInt(r.extFields?.['nextBeginOffset'] ?? '0');
+        }
+      }),
+    );
+    assert.deepEqual(got, sent);
+    const stats = store.commitLog.blocks?.stats;
+    assert.ok(stats !== undefined && stats.reused > 0, `block buffers reused: ${JSON.stringify(stats)}`);
+  } finally {
+    await client.close();
+    await broker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+function storeMsg(topic: string, queueId: number, body: string): MessageInput {
+  return {
+    topic,
+    queueId,
+    flag: 0,
+    body: Buffer.from(body),
+    properties: encodeProperties({ TAGS: 'T' }),
+    sysFlag: 0,
+    bornTimestamp: BigInt(Date.now()),
+    bornHost: '127.0.0.1:5555',
+    reconsumeTimes: 0,
+    preparedTransactionOffset: 0n,
+    tagsCode: 0n,
+    keys: undefined,
+    uniqKey: undefined,
+  };
+}

@@ -15,7 +15,19 @@ const slowGate = gate();
 const held: Array<{ req: RemotingCommand; conn: RemotingConnection }> = [];
 const onewaySeen: RemotingCommand[] = [];
 
-const Code = { echo: 1000, slow: 1001, hold: 1002, oneway: 1003, callBack: 1004, fail: 1005, crash: 1006 } as const;
+const Code = {
+  echo: 1000,
+  slow: 1001,
+  hold: 1002,
+  oneway: 1003,
+  callBack: 1004,
+  fail: 1005,
+  crash: 1006,
+  big: 1007,
+} as const;
+/** How often each big response's onWritten ran, by request opaque. */
+const bigWritten = new Map<number, number>();
+const bigPart = Buffer.alloc(1024 * 1024, 0x5a);
 
 before(async () => {
   server.registerProcessor(Code.echo, (req) =>
@@ -43,6 +55,12 @@ before(async () => {
   });
   server.registerProcessor(Code.crash, async () => {
     throw new TypeError('boom');
+  });
+  server.registerProcessor(Code.big, (req) => {
+    const resp = createResponse(req, 0, 'big');
+    resp.bodyParts = Array.from({ length: 12 }, () => bigPart);
+    resp.onWritten = () => bigWritten.set(req.opaque, (bigWritten.get(req.opaque) ?? 0) + 1);
+    return resp;
   });
   await server.start();
   addr = `127.0.0.1:${server.port}`;
@@ -203,4 +221,36 @@ test('close() closes connections, reports them, and stops listening', async () =
   await peer.closed;
   assert.equal(closedConns.length, 1);
   await assert.rejects(rawPeer(s.port));
+});
+
+test('onWritten runs once, after the bytes reached the kernel: not while the peer does not read', async () => {
+  // 5 × 12 MiB: more than the kernel's socket buffers on both sides can hold while the peer reads nothing.
+  const peer = await rawPeer(server.port);
+  peer.socket.pause();
+  const reqs = Array.from({ length: 5 }, () => createRequest(Code.big, {}));
+  for (const req of reqs) peer.send(req);
+  await new Promise((r) => setTimeout(r, 300));
+  const written = () => reqs.filter((r) => bigWritten.get(r.opaque) !== undefined).length;
+  assert.ok(written() < reqs.length, `written while the peer reads nothing: ${written()} of ${reqs.length}`);
+  peer.socket.resume();
+  for (let i = 0; i < reqs.length; i++) assert.equal((await peer.next()).body?.length, 12 * 1024 * 1024);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    reqs.map((r) => bigWritten.get(r.opaque)),
+    reqs.map(() => 1),
+  );
+
+  // A peer that goes away with responses unsent: onWritten still runs, once each.
+  const gone = await rawPeer(server.port);
+  gone.socket.pause();
+  const reqs2 = Array.from({ length: 5 }, () => createRequest(Code.big, {}));
+  for (const req of reqs2) gone.send(req);
+  await new Promise((r) => setTimeout(r, 200));
+  gone.socket.destroy();
+  const all = () => reqs2.every((r) => bigWritten.get(r.opaque) !== undefined);
+  for (let i = 0; i < 200 && !all(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(
+    reqs2.map((r) => bigWritten.get(r.opaque)),
+    reqs2.map(() => 1),
+  );
 });

@@ -234,7 +234,8 @@ test('BlockCache: reads across blocks equal the file, blocks are shared and boun
           const len = Math.min(n, data.length - at);
           assert.ok(cache.covers(segStart + at, len, limit));
           const got = await cache.read(f, segStart, segStart + at, len, limit);
-          assert.deepEqual(got, data.subarray(at, at + len));
+          assert.deepEqual(got?.bytes, data.subarray(at, at + len));
+          got?.release();
           assert.ok(cache.size() <= 4);
         },
       ),
@@ -243,12 +244,25 @@ test('BlockCache: reads across blocks equal the file, blocks are shared and boun
     await new Promise((r) => setTimeout(r, 20));
     // Sequential readers of one region share blocks, and the next block was read ahead.
     const before = { ...cache.stats };
-    for (let at = 0; at < 4096; at += 100) await cache.read(f, segStart, segStart + 8192 + at, 100, limit);
+    for (let at = 0; at < 4096; at += 100) (await cache.read(f, segStart, segStart + 8192 + at, 100, limit))?.release();
     // 41 reads over 5 blocks: each block read once, plus one read ahead past the end.
     assert.ok(cache.stats.reads - before.reads <= 6, JSON.stringify(cache.stats));
     assert.ok(cache.stats.readAheads > before.readAheads);
     // Past the limit (not yet visible bytes): not covered, the caller reads directly.
     assert.equal(cache.covers(limit - 10, 20, limit), false);
+    // Dropped blocks' buffers are read into again, but never while a slice of them is still held.
+    const held = await cache.read(f, segStart, segStart + 100, 50, limit);
+    assert.ok(held !== undefined);
+    const reusedBefore = cache.stats.reused;
+    for (let at = 1024; at < data.length; at += 1024)
+      (await cache.read(f, segStart, segStart + at, 10, limit))?.release();
+    await new Promise((r) => setTimeout(r, 20));
+    for (let at = 1024; at < data.length; at += 1024)
+      (await cache.read(f, segStart, segStart + at, 10, limit))?.release();
+    assert.ok(cache.stats.reused > reusedBefore, `buffers reused: ${JSON.stringify(cache.stats)}`);
+    assert.deepEqual(held.bytes, data.subarray(100, 150), 'a held slice keeps its bytes while blocks are reused');
+    held.release();
+    held.release(); // twice is harmless
   } finally {
     await f.close();
   }

@@ -135,7 +135,10 @@ async function processPull(
   };
   const resp = createResponse(req, code, remarkOf(code, r), fields);
   // The stored bytes as they are: slices of the store's reads, written without concatenating them.
-  if (code === ResponseCode.SUCCESS) resp.bodyParts = r.bodyParts ?? r.records;
+  if (code === ResponseCode.SUCCESS) {
+    resp.bodyParts = r.bodyParts ?? r.records;
+    resp.onWritten = r.release;
+  } else r.release?.();
   return resp;
 }
 
