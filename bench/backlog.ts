@@ -7,7 +7,6 @@
  *  - broker RSS ≤ 512 MiB throughout (VmRSS sampled every second).
  * Writes bench/results/backlog.json with PASS/MISS per target.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,8 +95,6 @@ try {
   if (warm.firstError !== undefined) throw warm.firstError;
   stored += warm.acked;
 
-  // Both produce windows start with the dirty pages of what came before written back, so neither pays for that.
-  await writeBack();
   rss.enter('empty-window');
   const empty = await sendWindow(producer, { ...load, untilMs: performance.now() + windowMs });
   stored += empty.acked;
@@ -123,7 +120,6 @@ try {
   stored += fill.acked;
   console.log(`backlog: ${stored} messages stored (fill ${fill.acked > 0 ? Math.round(tps(fill)) : '-'} msgs/s)`);
 
-  await writeBack();
   rss.enter('backlog-window');
   const full = await sendWindow(producer, { ...load, untilMs: performance.now() + windowMs });
   stored += full.acked;
@@ -210,8 +206,3 @@ try {
   else console.log(`kept ${root}`);
 }
 process.exit(0);
-
-/** `sync`: writes every dirty page back before a timed window. */
-async function writeBack(): Promise<void> {
-  await new Promise<void>((resolve, reject) => execFile('sync', (err) => (err === null ? resolve() : reject(err))));
-}
