@@ -72,3 +72,26 @@ test('a lock whose process is a zombie (killed, not yet reaped by its parent) is
     parent.kill('SIGKILL');
   }
 });
+
+test('two stores of one process on one dir: the second is refused until the first shuts down', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const first = open(dir);
+  await first.start();
+  assert.equal((await first.putMessage(msg('L', 0, 'one'))).status, PutStatus.PUT_OK);
+  const second = open(path.join(dir, '.')); // the same directory, spelled differently
+  await assert.rejects(second.start(), (err: unknown) => {
+    assert.ok(err instanceof StoreLockedError);
+    assert.match(err.message, /already open in this process/);
+    return true;
+  });
+  await first.shutdown();
+  const third = open(dir);
+  await third.start();
+  assert.equal(third.getMaxOffsetInQueue('L', 0), 1n, 'what the first store wrote is there');
+  await third.shutdown();
+  await fs.access(path.join(dir, 'lock')).then(
+    () => assert.fail('the lock file is removed on shutdown'),
+    () => undefined,
+  );
+});
