@@ -173,6 +173,7 @@ export class BlockCache {
     if (!block.dropped || block.pins > 0) return;
     void block.value.then((v) => {
       if (v === undefined || !block.dropped || block.pins > 0 || this.free.length >= freeBlocksMax) return;
+      // Each block is queued here at most once; the check keeps one buffer from ever serving two blocks.
       if (this.free.includes(block.buf)) return;
       this.free.push(block.buf);
     });
