@@ -6,8 +6,10 @@
  * BORNTIMESTAMP 8 | BORNHOST 8 | STORETIMESTAMP 8 | STOREHOST 8 | RECONSUMETIMES 4 | PREPARED_TX_OFFSET 8 |
  * BODY len 4 + bytes | TOPIC len 1 + bytes | PROPERTIES len 2 + bytes
  */
+
 import { crc32 } from 'node:zlib';
 import type { MessageInput } from '../store/types.js';
+import { BoundedMemo } from './memo.js';
 import type { MessageExt } from './message.js';
 import { decodeProperties } from './properties.js';
 
@@ -51,41 +53,27 @@ export function recordSize(bodyBytes: number, topicBytes: number, propertiesByte
 }
 
 /** Encoded hosts by their string: every record carries two hosts and a broker sees few distinct ones. */
-const hostBytesCache = new Map<string, Buffer>();
-const hostBytesCacheEntriesMax = 4096;
+const hostBytes = new BoundedMemo(4096, (host: string): Buffer => {
+  const b = Buffer.allocUnsafe(8);
+  const colon = host.lastIndexOf(':');
+  const ip = colon >= 0 ? host.slice(0, colon) : host;
+  const port = colon >= 0 ? Number(host.slice(colon + 1)) : 0;
+  const parts = ip.split('.');
+  for (let i = 0; i < 4; i++) b[i] = Number(parts[i] ?? 0) & 0xff;
+  b.writeInt32BE(Number.isFinite(port) ? port | 0 : 0, 4);
+  return b;
+});
 
 /** Writes "a.b.c.d:port" as 4 address bytes + 4 port bytes at `pos`. */
 export function writeHost(buf: Buffer, pos: number, host: string): void {
-  let b = hostBytesCache.get(host);
-  if (b === undefined) {
-    b = Buffer.allocUnsafe(8);
-    const colon = host.lastIndexOf(':');
-    const ip = colon >= 0 ? host.slice(0, colon) : host;
-    const port = colon >= 0 ? Number(host.slice(colon + 1)) : 0;
-    const parts = ip.split('.');
-    for (let i = 0; i < 4; i++) b[i] = Number(parts[i] ?? 0) & 0xff;
-    b.writeInt32BE(Number.isFinite(port) ? port | 0 : 0, 4);
-    if (hostBytesCache.size >= hostBytesCacheEntriesMax) hostBytesCache.clear();
-    hostBytesCache.set(host, b);
-  }
+  const b = hostBytes.get(host);
   for (let i = 0; i < 8; i++) buf[pos + i] = b[i] as number;
 }
 
 const two32 = 2 ** 32;
 
 /** Encoded topic names: every record carries one and a broker sees few distinct ones. */
-const topicBytesCache = new Map<string, Buffer>();
-const topicBytesCacheEntriesMax = 4096;
-
-function topicBytesOf(topic: string): Buffer {
-  let b = topicBytesCache.get(topic);
-  if (b === undefined) {
-    b = Buffer.from(topic, 'utf8');
-    if (topicBytesCache.size >= topicBytesCacheEntriesMax) topicBytesCache.clear();
-    topicBytesCache.set(topic, b);
-  }
-  return b;
-}
+const encodedTopics = new BoundedMemo(4096, (topic: string) => Buffer.from(topic, 'utf8'));
 
 /** Writes a 64-bit field from a bigint, or without BigInt work from a safe-integer number. */
 function writeLong(out: Buffer, v: bigint | number, at: number): void {
@@ -175,7 +163,7 @@ function writeVariableParts(
   p += msg.body.copy(out, p);
   out[p] = topicBytes;
   p += 1;
-  p += topicBytesOf(msg.topic).copy(out, p);
+  p += encodedTopics.get(msg.topic).copy(out, p);
   out.writeInt16BE(propertiesBytes, p);
   p += 2;
   const props = msg.properties;

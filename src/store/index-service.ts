@@ -1,19 +1,18 @@
 /** The set of IndexFiles (`index/<yyyyMMddHHmmssSSS>`): puts `topic#key` / `topic#uniqKey`, rolls when full. */
 
 import { javaStringHashCode } from '../common/hash.js';
+import { BoundedMemo } from '../common/memo.js';
 import type { DispatchRequest } from './commit-log.js';
 import { IndexFile, indexKeyHashAfter } from './index-file.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
-
-const topicHashesMax = 4096;
 
 export class IndexService {
   private files: IndexFile[] = [];
   private rolling: Promise<void> | undefined;
   private backlog: DispatchRequest[] = [];
   /** javaStringHashCode(`${topic}#`) by topic. */
-  private readonly topicHashes = new Map<string, number>();
+  private readonly topicHashes = new BoundedMemo(4096, (topic: string) => javaStringHashCode(`${topic}#`));
 
   constructor(
     private readonly io: StorageIO,
@@ -52,21 +51,11 @@ export class IndexService {
     }
   }
 
-  private topicHashOf(topic: string): number {
-    let h = this.topicHashes.get(topic);
-    if (h === undefined) {
-      h = javaStringHashCode(`${topic}#`);
-      if (this.topicHashes.size >= topicHashesMax) this.topicHashes.clear();
-      this.topicHashes.set(topic, h);
-    }
-    return h;
-  }
-
   private putAll(file: IndexFile, d: DispatchRequest): boolean {
     const need = (d.keys?.length ?? 0) + (d.uniqKey !== undefined ? 1 : 0);
     if (file.indexCount + need > file.indexNum) return false;
     // The key is `topic#key`; the topic part's hash is computed once per topic, not once per message.
-    const prefix = this.topicHashOf(d.topic);
+    const prefix = this.topicHashes.get(d.topic);
     if (d.uniqKey !== undefined && d.uniqKey !== '')
       file.putHash(indexKeyHashAfter(prefix, d.uniqKey), d.phyOffset, d.storeTimestamp);
     for (const k of d.keys ?? [])

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { javaStringHashCode } from '../../src/common/hash.js';
+import { BoundedMemo } from '../../src/common/memo.js';
 import { decodeProperties, encodeProperties } from '../../src/common/properties.js';
 import { checkGroupName, checkTopicName } from '../../src/common/validate.js';
 
@@ -36,4 +37,19 @@ test('topic and group names are validated', () => {
   assert.match(checkTopicName('a b') ?? '', /characters/);
   assert.match(checkTopicName('x'.repeat(128)) ?? '', /longer/);
   assert.match(checkGroupName('g/1') ?? '', /characters/);
+});
+
+test('BoundedMemo: computes once per key, and forgets everything past its bound', () => {
+  let calls = 0;
+  const memo = new BoundedMemo(2, (k: string) => {
+    calls++;
+    return k.length;
+  });
+  assert.equal(memo.get('ab'), 2);
+  assert.equal(memo.get('ab'), 2);
+  assert.equal(calls, 1);
+  memo.get('abc');
+  memo.get('abcd'); // a third key: the memo starts over
+  memo.get('ab');
+  assert.equal(calls, 4);
 });
