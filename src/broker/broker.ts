@@ -16,6 +16,8 @@ import type { BrokerContext } from './context.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
 import { brokerProcessors } from './processor-table.js';
 import { PullHoldService } from './pull-hold.js';
+import { brokerPutHooks } from './put/hooks.js';
+import { PutPipeline } from './put/pipeline.js';
 import { SendBackScheduler } from './send-back-scheduler.js';
 import { BrokerStats } from './stats.js';
 import { createDefaultStore } from './store-factory.js';
@@ -113,13 +115,18 @@ export class Broker {
       }));
     this.store = store;
     await store.start();
-    this.sendBack = new SendBackScheduler(store, this.config.sendBackDelayMs);
+    const put = new PutPipeline(
+      store,
+      brokerPutHooks({ config: this.config, topics: this.topics, groups: this.groups }),
+    );
+    this.sendBack = new SendBackScheduler((msg) => put.putRewritten(msg), this.config.sendBackDelayMs);
     store.addArrivalListener((topic, queueId, queueOffset, tagsCode) =>
       this.pullHolds.notifyArrival(topic, queueId, queueOffset, tagsCode),
     );
     this.ctx = {
       config: this.config,
       store,
+      put,
       topics: this.topics,
       offsets: this.offsets,
       groups: this.groups,
