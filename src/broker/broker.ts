@@ -3,6 +3,7 @@
  * (tests, `tsrocket start`) and standalone (`tsrocket broker -c broker.conf`, see main.ts).
  */
 import { createLogger } from '../common/log.js';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest, createResponse } from '../remoting/command.js';
@@ -16,7 +17,10 @@ import type { BrokerContext } from './context.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
 import { brokerProcessors } from './processor-table.js';
 import { PullHoldService } from './pull-hold.js';
+import { brokerPutHooks } from './put/hooks.js';
+import { PutPipeline } from './put/pipeline.js';
 import { SendBackScheduler } from './send-back-scheduler.js';
+import { type BrokerService, ServiceList } from './services/lifecycle.js';
 import { BrokerStats } from './stats.js';
 import { createDefaultStore } from './store-factory.js';
 import { SubscriptionGroupManager } from './subscription-groups.js';
@@ -40,10 +44,11 @@ export class Broker {
   private readonly pullHolds: PullHoldService;
   private readonly stats = new BrokerStats();
   private readonly registrar: NamesrvRegistrar;
+  private readonly services: ServiceList;
   private store: MessageStore | undefined;
+  private put: PutPipeline | undefined;
   private sendBack: SendBackScheduler | undefined;
   private ctx: BrokerContext | undefined;
-  private timers: NodeJS.Timeout[] = [];
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
 
   constructor(
@@ -81,6 +86,58 @@ export class Broker {
       this.topics.persist().catch((err: unknown) => log.error('persisting topics failed', { err }));
       if (this.state === 'running') void this.registrar.registerAll();
     });
+    this.services = new ServiceList(this.serviceList(), log);
+  }
+
+  /**
+   * The broker's services in start order; they stop in reverse. Those before `requests` are ready before the
+   * first request is served, those after it advertise the broker. A new background service (schedule, transaction
+   * check, POP revive, HA, metrics) is one more entry here; a periodic job is a PeriodicTask entry.
+   */
+  private serviceList(): BrokerService[] {
+    const c = this.config;
+    return [
+      // Listens first: the store writes the bound address as STOREHOST. Requests wait for `requests`.
+      { name: 'remoting', start: () => this.server.start(), stop: () => this.server.close() },
+      { name: 'store', start: () => this.startStore(), stop: () => this.store?.shutdown() },
+      // After the store, whose directory lock keeps a second broker from touching these files.
+      { name: 'metadata', start: () => this.loadMetadata(), stop: () => this.persistMetadata() },
+      {
+        name: 'send-back',
+        start: () => {
+          const put = this.put as PutPipeline;
+          this.sendBack = new SendBackScheduler((msg) => put.putRewritten(msg), c.sendBackDelayMs);
+        },
+        stop: () => this.sendBack?.flush(),
+      },
+      { name: 'pull-hold', start: () => this.pullHolds.start(), stop: () => this.pullHolds.close() },
+      new PeriodicTask({
+        name: 'consumer-offset-flush',
+        periodMs: c.flushConsumerOffsetInterval,
+        log,
+        run: () => this.offsets.persist(),
+      }),
+      new PeriodicTask({
+        name: 'client-scan',
+        periodMs: c.clientScanIntervalMs,
+        log,
+        run: () => {
+          for (const conn of this.clients.scanIdle(Date.now(), c.channelExpiredTimeout)) conn.close();
+        },
+      }),
+      { name: 'requests', start: () => this.openToRequests(), stop: () => this.closeToRequests() },
+      {
+        name: 'namesrv-registration',
+        start: () => {
+          this.registrar.start();
+          return this.registrar.registerAll();
+        },
+        stop: async () => {
+          await this.registrar.close();
+          await this.client.close();
+        },
+      },
+    ];
   }
 
   /** "brokerIP1:port", valid after start. */
@@ -99,11 +156,20 @@ export class Broker {
     return this.store;
   }
 
+  /** Starts every service in order; on a failure the started ones are stopped and ServiceStartError names it. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`broker cannot start: it is ${this.state}`);
     this.state = 'starting';
-    await Promise.all([this.topics.load(), this.offsets.load(), this.groups.load()]);
-    await this.server.start();
+    try {
+      await this.services.startAll();
+    } catch (err) {
+      this.state = 'closed';
+      throw err;
+    }
+    log.info('broker started', { brokerName: this.config.brokerName, addr: this.brokerAddr });
+  }
+
+  private async startStore(): Promise<void> {
     const store =
       this.options.store ??
       (await createDefaultStore({
@@ -113,58 +179,58 @@ export class Broker {
       }));
     this.store = store;
     await store.start();
-    this.sendBack = new SendBackScheduler(store, this.config.sendBackDelayMs);
     store.addArrivalListener((topic, queueId, queueOffset, tagsCode) =>
       this.pullHolds.notifyArrival(topic, queueId, queueOffset, tagsCode),
     );
+    this.put = new PutPipeline(
+      store,
+      brokerPutHooks({ config: this.config, topics: this.topics, groups: this.groups }),
+    );
+  }
+
+  private async loadMetadata(): Promise<void> {
+    await Promise.all([this.topics.load(), this.offsets.load(), this.groups.load()]);
+    await this.topics.persist();
+  }
+
+  private async persistMetadata(): Promise<void> {
+    await Promise.all([this.offsets.persist(true), this.topics.persist(), this.groups.persist()]);
+  }
+
+  private openToRequests(): void {
     this.ctx = {
       config: this.config,
-      store,
+      store: this.store as MessageStore,
+      put: this.put as PutPipeline,
       topics: this.topics,
       offsets: this.offsets,
       groups: this.groups,
       clients: this.clients,
       pullHolds: this.pullHolds,
-      sendBack: this.sendBack,
+      sendBack: this.sendBack as SendBackScheduler,
       stats: this.stats,
       brokerAddr: () => this.brokerAddr,
       startedAtMs: Date.now(),
     };
-    await this.topics.persist();
-    this.pullHolds.start();
-    this.every(this.config.flushConsumerOffsetInterval, () =>
-      this.offsets.persist().catch((err: unknown) => log.error('persisting consumer offsets failed', { err })),
-    );
-    this.every(this.config.clientScanIntervalMs, () => {
-      for (const conn of this.clients.scanIdle(Date.now(), this.config.channelExpiredTimeout)) conn.close();
-    });
     this.state = 'running';
-    this.registrar.start();
-    await this.registrar.registerAll();
-    log.info('broker started', { brokerName: this.config.brokerName, addr: this.brokerAddr });
   }
 
-  private every(ms: number, fn: () => unknown): void {
-    const t = setInterval(fn, ms);
-    t.unref();
-    this.timers.push(t);
+  private closeToRequests(): void {
+    if (this.state === 'running') this.state = 'closing';
   }
 
-  /** Unregisters, answers held pulls, puts pending redeliveries, persists metadata, shuts the store down. */
+  /**
+   * Refuses requests at once, then stops the services in reverse order: unregisters, answers held pulls, puts
+   * pending redeliveries, persists metadata, shuts the store down, closes connections.
+   */
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'closing') return;
-    const wasRunning = this.state === 'running';
     this.state = 'closing';
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
-    if (wasRunning) await this.registrar.close();
-    this.pullHolds.close();
-    await this.sendBack?.flush();
-    await this.server.close();
-    await this.store?.shutdown();
-    await Promise.all([this.offsets.persist(true), this.topics.persist(), this.groups.persist()]);
-    await this.client.close();
-    this.state = 'closed';
+    try {
+      await this.services.stopAll();
+    } finally {
+      this.state = 'closed';
+    }
     log.info('broker closed', { brokerName: this.config.brokerName });
   }
 }

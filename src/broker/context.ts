@@ -6,6 +6,7 @@ import type { ClientManager } from './clients.js';
 import type { BrokerConfig } from './config.js';
 import type { ConsumerOffsetManager } from './consumer-offsets.js';
 import type { PullHoldService } from './pull-hold.js';
+import type { PutPipeline } from './put/pipeline.js';
 import type { SendBackScheduler } from './send-back-scheduler.js';
 import type { BrokerStats } from './stats.js';
 import type { SubscriptionGroupManager } from './subscription-groups.js';
@@ -14,6 +15,8 @@ import type { TopicConfigManager } from './topic-config.js';
 export interface BrokerContext {
   readonly config: BrokerConfig;
   readonly store: MessageStore;
+  /** Every put goes through here: the put hooks (topic rewrites, refusals), then the store. */
+  readonly put: PutPipeline;
   readonly topics: TopicConfigManager;
   readonly offsets: ConsumerOffsetManager;
   readonly groups: SubscriptionGroupManager;

@@ -3,6 +3,7 @@
  * once on topic changes; UNREGISTER_BROKER (104) on close. Failures are logged and retried next period.
  */
 import { createLogger } from '../common/log.js';
+import { PeriodicTask } from '../common/periodic-task.js';
 import type { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest } from '../remoting/command.js';
@@ -13,7 +14,7 @@ import type { TopicConfigManager } from './topic-config.js';
 const log = createLogger('broker.register');
 
 export class NamesrvRegistrar {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly periodic: PeriodicTask;
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
@@ -23,11 +24,18 @@ export class NamesrvRegistrar {
     private readonly topics: TopicConfigManager,
     private readonly client: RemotingClient,
     private readonly brokerAddr: () => string,
-  ) {}
+  ) {
+    this.periodic = new PeriodicTask({
+      name: 'namesrv-registration',
+      periodMs: config.registerNameServerPeriod,
+      log,
+      run: () => this.registerAll(),
+    });
+  }
 
+  /** Registers every period from now on. */
   start(): void {
-    this.timer = setInterval(() => void this.registerAll(), this.config.registerNameServerPeriod);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   /** Registers with every NameServer now; concurrent calls coalesce into one more round. */
@@ -81,7 +89,7 @@ export class NamesrvRegistrar {
   /** Stops the timer and unregisters from every NameServer. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.periodic.stop();
     await this.running?.catch(() => undefined);
     const c = this.config;
     await Promise.all(

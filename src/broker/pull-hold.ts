@@ -2,6 +2,8 @@
  * Long polling (RocketMQ's PullRequestHoldService): pulls that found nothing wait here until a message
  * arrives on their queue or their deadline passes. One sweep timer serves all held pulls.
  */
+import { createLogger } from '../common/log.js';
+import { PeriodicTask } from '../common/periodic-task.js';
 import type { MessageFilter } from '../store/types.js';
 
 export interface HeldPull {
@@ -22,13 +24,20 @@ export const heldPullsMax = 100_000;
 export class PullHoldService {
   private readonly held = new Map<string, HeldPull[]>();
   private count = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly sweeper: PeriodicTask;
 
-  constructor(private readonly sweepMs: number) {}
+  constructor(sweepMs: number) {
+    const log = createLogger('broker.pullhold');
+    this.sweeper = new PeriodicTask({
+      name: 'pull-hold-sweep',
+      periodMs: sweepMs,
+      log,
+      run: () => this.sweep(Date.now()),
+    });
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.sweep(Date.now()), this.sweepMs);
-    this.timer.unref();
+    this.sweeper.start();
   }
 
   /** False when too many pulls are held (the caller answers at once instead). */
@@ -87,9 +96,9 @@ export class PullHoldService {
     for (const p of all) if (!p.isAbandoned()) p.wake(true);
   }
 
-  close(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+  /** Stops the sweep and answers every held pull. */
+  async close(): Promise<void> {
+    await this.sweeper.stop();
     this.drain();
   }
 

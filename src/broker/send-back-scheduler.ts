@@ -4,7 +4,7 @@
  * shutdown.
  */
 import { createLogger } from '../common/log.js';
-import type { MessageInput, MessageStore } from '../store/types.js';
+import type { MessageInput, PutResult } from '../store/types.js';
 
 const log = createLogger('broker.sendback');
 export const pendingSendBacksMax = 100_000;
@@ -21,7 +21,8 @@ export class SendBackScheduler {
   private closed = false;
 
   constructor(
-    private readonly store: MessageStore,
+    /** Stores a message the put hooks have already rewritten (PutPipeline.putRewritten). */
+    private readonly putRewritten: (msg: MessageInput) => Promise<PutResult>,
     private readonly delayMs: number,
   ) {}
 
@@ -64,7 +65,7 @@ export class SendBackScheduler {
 
   private async put(msg: MessageInput): Promise<void> {
     try {
-      const r = await this.store.putMessage(msg);
+      const r = await this.putRewritten(msg);
       if (r.status !== 'PUT_OK') log.warn('redelivery put failed', { topic: msg.topic, status: r.status });
     } catch (err) {
       log.error('redelivery put failed', { topic: msg.topic, err });

@@ -4,9 +4,10 @@
  */
 import { mergeConfig, type NamesrvConfig, namesrvConfigDefaults } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { RemotingServer } from '../remoting/server.js';
 import { KvConfigManager } from './kv-config-manager.js';
-import { createProcessorTable } from './processor-table.js';
+import { namesrvProcessors } from './processor-table.js';
 import type { NamesrvContext } from './processors/context.js';
 import { RouteInfoManager } from './route-info-manager.js';
 
@@ -22,7 +23,7 @@ export class NameServer {
   readonly kv: KvConfigManager;
   private readonly server: RemotingServer;
   private readonly log: Logger;
-  private scanTimer: NodeJS.Timeout | undefined;
+  private readonly expiryScan: PeriodicTask;
   private started = false;
 
   /** `config` keys not given take RocketMQ's defaults (port 9876, expiry 120 s, scan every 5 s). */
@@ -37,7 +38,15 @@ export class NameServer {
     this.kv = new KvConfigManager(this.config.kvConfigPath);
     this.server = new RemotingServer({ name: 'namesrv', port: this.config.listenPort, host: this.config.bindAddress });
     const ctx: NamesrvContext = { config: this.config, routes: this.routes, kv: this.kv, log: this.log };
-    for (const [code, processor] of createProcessorTable(ctx)) this.server.registerProcessor(code, processor);
+    for (const [code, processor] of namesrvProcessors) {
+      this.server.registerProcessor(code, (req, conn) => processor(ctx, req, conn));
+    }
+    this.expiryScan = new PeriodicTask({
+      name: 'broker-expiry-scan',
+      periodMs: this.config.scanNotActiveBrokerInterval,
+      log: this.log,
+      run: () => this.scanNotActiveBrokers(),
+    });
     this.server.onConnectionClose((conn) => {
       for (const who of this.routes.onChannelDestroy(conn)) {
         this.log.info('broker connection closed, route removed', { brokerName: who.brokerName, addr: who.brokerAddr });
@@ -51,8 +60,7 @@ export class NameServer {
     this.started = true;
     await this.kv.load();
     await this.server.start();
-    this.scanTimer = setInterval(() => this.scanNotActiveBrokers(), this.config.scanNotActiveBrokerInterval);
-    this.scanTimer.unref();
+    this.expiryScan.start();
     this.log.info('NameServer listening', { port: this.server.port, host: this.config.bindAddress });
   }
 
@@ -71,8 +79,7 @@ export class NameServer {
   }
 
   async close(): Promise<void> {
-    if (this.scanTimer !== undefined) clearInterval(this.scanTimer);
-    this.scanTimer = undefined;
+    await this.expiryScan.stop();
     await this.server.close();
     this.log.info('NameServer closed');
   }

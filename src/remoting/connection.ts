@@ -10,6 +10,7 @@ import { ResponseCode, requestCodeName } from './codes.js';
 import type { RemotingCommand } from './command.js';
 import { createResponse, Flag, isOneway, isResponse } from './command.js';
 import { RemotingClosedError, RemotingSendError, RemotingTimeoutError } from './errors.js';
+import type { RequestHook } from './hooks.js';
 
 /** A peer connection as processors see it. */
 export interface RemotingConnection {
@@ -43,6 +44,8 @@ export interface ChannelOptions {
   /** Queued, unsent bytes past which the peer is considered stuck and the connection is dropped. */
   writeBufferBytesMax: number;
   processorFor: (code: number) => Processor | undefined;
+  /** The server's request hooks (a live list: hooks added later apply to open connections too). */
+  hooks?: readonly RequestHook[] | undefined;
   log: Logger;
 }
 
@@ -265,6 +268,11 @@ export class Channel implements RemotingConnection {
       }
       return;
     }
+    const hooks = this.opts.hooks;
+    if (hooks !== undefined && hooks.length > 0) {
+      this.dispatchWithHooks(req, processor, hooks);
+      return;
+    }
     let result: ReturnType<Processor>;
     try {
       result = processor(req, this);
@@ -279,6 +287,54 @@ export class Channel implements RemotingConnection {
       );
     } else {
       this.answer(req, result);
+    }
+  }
+
+  /** dispatch with the before-hooks first and the after-hooks once the answer is known. */
+  private dispatchWithHooks(req: RemotingCommand, processor: Processor, hooks: readonly RequestHook[]): void {
+    const startMs = performance.now();
+    let early: RemotingCommand | undefined;
+    try {
+      for (let i = 0; i < hooks.length && early === undefined; i++) early = hooks[i]?.before?.(req, this);
+    } catch (err) {
+      early = this.errorResponse(req, err);
+    }
+    if (early !== undefined) {
+      this.finish(req, early, hooks, startMs);
+      return;
+    }
+    let result: ReturnType<Processor>;
+    try {
+      result = processor(req, this);
+    } catch (err) {
+      this.finish(req, this.errorResponse(req, err), hooks, startMs);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (resp) => this.finish(req, resp, hooks, startMs),
+        (err: unknown) => this.finish(req, this.errorResponse(req, err), hooks, startMs),
+      );
+    } else {
+      this.finish(req, result, hooks, startMs);
+    }
+  }
+
+  private finish(
+    req: RemotingCommand,
+    resp: RemotingCommand | undefined,
+    hooks: readonly RequestHook[],
+    startMs: number,
+  ): void {
+    this.answer(req, resp);
+    const elapsedMs = performance.now() - startMs;
+    for (const hook of hooks) {
+      if (hook.after === undefined) continue;
+      try {
+        hook.after(req, resp, elapsedMs, this);
+      } catch (err) {
+        this.opts.log.error('request hook failed', { hook: hook.name, conn: this.id, err });
+      }
     }
   }
 
@@ -297,14 +353,19 @@ export class Channel implements RemotingConnection {
   }
 
   private answerError(req: RemotingCommand, err: unknown): void {
+    const resp = this.errorResponse(req, err);
+    if (!isOneway(req)) this.trySend(resp);
+  }
+
+  /** Logs a processor's (or hook's) throw and turns it into the response: its code if known, else SYSTEM_ERROR. */
+  private errorResponse(req: RemotingCommand, err: unknown): RemotingCommand {
     const known = err instanceof TsRocketError;
     const fields = { conn: this.id, code: requestCodeName(req.code), opaque: req.opaque, err };
     if (known) this.opts.log.debug('processor refused request', fields);
     else this.opts.log.error('processor failed', { ...fields, stack: (err as Error)?.stack });
-    if (isOneway(req)) return;
     const code = known ? err.code : ResponseCode.SYSTEM_ERROR;
     const remark = err instanceof Error ? err.message : String(err);
-    this.trySend(createResponse(req, code, remark));
+    return createResponse(req, code, remark);
   }
 
   /** Sends, logging instead of throwing: used where a throw would become an unhandled rejection. */

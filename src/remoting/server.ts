@@ -3,8 +3,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createLogger } from '../common/log.js';
 import { frameBytesMax as frameBytesMaxDefault } from './codec.js';
 import { Channel, type Processor, type RemotingConnection } from './connection.js';
+import type { RequestHook } from './hooks.js';
 
 export type { Processor, RemotingConnection } from './connection.js';
+export type { RequestHook } from './hooks.js';
 
 export interface RemotingServerOptions {
   /** Names the server in logs (e.g. 'namesrv', 'broker'). */
@@ -29,6 +31,7 @@ export class RemotingServer {
   private readonly server: Server;
   private readonly processors = new Map<number, Processor>();
   private defaultProcessor: Processor | undefined;
+  private readonly hooks: RequestHook[] = [];
   private readonly channels = new Set<Channel>();
   private readonly closeListeners: Array<(conn: RemotingConnection) => void> = [];
   private nextId = 0;
@@ -48,6 +51,14 @@ export class RemotingServer {
   /** Handles every code without a registered processor (instead of answering 3). */
   registerDefaultProcessor(p: Processor): void {
     this.defaultProcessor = p;
+  }
+
+  /**
+   * Adds a request hook (ACL check, per-code metrics, load shedding), run around every request that has a
+   * processor, after those added before it. See hooks.ts.
+   */
+  addHook(hook: RequestHook): void {
+    this.hooks.push(hook);
   }
 
   /** Listens; rejects when the port cannot be bound. */
@@ -103,6 +114,7 @@ export class RemotingServer {
       pendingRequestsMax: this.opts.pendingRequestsMax ?? serverPendingRequestsMaxDefault,
       writeBufferBytesMax: this.opts.writeBufferBytesMax ?? writeBufferBytesMaxDefault,
       processorFor: (code) => this.processors.get(code) ?? this.defaultProcessor,
+      hooks: this.hooks,
       log,
     });
     this.channels.add(channel);

@@ -31,3 +31,10 @@ test('sendPropsOf gives the same answer for the string and for its utf-8 bytes',
     }),
   );
 });
+
+test('sendPropsOf reports TRAN_MSG only when present, in both forms', () => {
+  const s = encodeProperties({ TAGS: 'a', TRAN_MSG: 'true', PGROUP: 'pg' });
+  assert.equal(sendPropsOf(s).tranMsg, 'true');
+  assert.equal(sendPropsOf(Buffer.from(s, 'utf8')).tranMsg, 'true');
+  assert.equal('tranMsg' in sendPropsOf(encodeProperties({ TAGS: 'a' })), false);
+});

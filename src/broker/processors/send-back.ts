@@ -1,16 +1,16 @@
 /**
  * CONSUMER_SEND_MSG_BACK (36): a consumer failed a message; copy it into %RETRY%<group> (reconsumeTimes + 1,
- * RETRY_TOPIC, ORIGIN_MESSAGE_ID) for redelivery, or into %DLQ%<group> past maxReconsumeTimes.
+ * RETRY_TOPIC, ORIGIN_MESSAGE_ID) for redelivery. The put hooks move it to %DLQ%<group> past maxReconsumeTimes.
  */
 import { encodeProperties, Prop } from '../../common/properties.js';
 import { decodeRecord } from '../../common/record.js';
-import { dlqTopicOf, retryTopicOf } from '../../common/validate.js';
+import { retryTopicOf } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optionalInt, optionalString, requireLong, requireString } from '../../remoting/fields.js';
-import type { MessageInput } from '../../store/types.js';
 import type { BrokerContext } from '../context.js';
 import { isWriteable, Perm } from '../perm.js';
+import type { PutMessage, PutRequest } from '../put/types.js';
 import { answerOfPutStatus } from '../put-status.js';
 import { tagsCodeOf } from '../tag-filter.js';
 
@@ -46,13 +46,10 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   if (!props.has(Prop.retryTopic)) props.set(Prop.retryTopic, msg.topic);
   props.set(Prop.originMessageId, originMsgId || props.get(Prop.originMessageId) || msg.offsetMsgId);
   props.delete(Prop.delayLevel);
-  const reconsumeTimes = msg.reconsumeTimes + 1;
-  const toDlq = msg.reconsumeTimes >= maxReconsumeTimes || delayLevel < 0;
-  const topic = toDlq ? dlqTopicOf(groupName) : retryTopicOf(groupName);
-  const queueNums = toDlq ? 1 : Math.max(1, group.retryQueueNums);
-  ctx.topics.ensureTopic(topic, queueNums, Perm.read | Perm.write);
-  const input: MessageInput = {
-    topic,
+  const retryTopic = retryTopicOf(groupName);
+  const queueNums = Math.max(1, group.retryQueueNums);
+  const input: PutMessage = {
+    topic: retryTopic,
     queueId: Math.floor(Math.random() * queueNums),
     flag: msg.flag,
     body: msg.body,
@@ -60,7 +57,7 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
     sysFlag: msg.sysFlag,
     bornTimestamp: msg.bornTimestamp,
     bornHost: msg.bornHost,
-    reconsumeTimes,
+    reconsumeTimes: msg.reconsumeTimes + 1,
     preparedTransactionOffset: 0n,
     tagsCode: tagsCodeOf(props.get(Prop.tags)),
     keys: props
@@ -68,14 +65,22 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
       ?.split(' ')
       .filter((k) => k !== ''),
     uniqKey: props.get(Prop.uniqKey),
+    transactionPrepared: props.get(Prop.transactionPrepared)?.toLowerCase() === 'true',
   };
-  if (!toDlq && ctx.config.sendBackDelayMs > 0) {
-    if (!ctx.sendBack.schedule(input)) {
-      return createResponse(req, ResponseCode.SYSTEM_BUSY, 'too many messages waiting for redelivery, try later');
+  // Compared before the increment, as RocketMQ's send-back does; delayLevel < 0 asks for the DLQ at once.
+  const putReq: PutRequest = { reconsumeTimes: msg.reconsumeTimes, maxReconsumeTimes, deadLetterNow: delayLevel < 0 };
+  const refused = ctx.put.rewrite(input, putReq);
+  if (refused !== undefined) return createResponse(req, refused.code, refused.remark);
+  if (input.topic === retryTopic) {
+    ctx.topics.ensureTopic(retryTopic, queueNums, Perm.read | Perm.write);
+    if (ctx.config.sendBackDelayMs > 0) {
+      if (!ctx.sendBack.schedule(input)) {
+        return createResponse(req, ResponseCode.SYSTEM_BUSY, 'too many messages waiting for redelivery, try later');
+      }
+      return createResponse(req, ResponseCode.SUCCESS);
     }
-    return createResponse(req, ResponseCode.SUCCESS);
   }
-  const r = await ctx.store.putMessage(input);
+  const r = await ctx.put.putRewritten(input);
   const answer = answerOfPutStatus(r.status, r.remark);
   return createResponse(req, answer.stored ? ResponseCode.SUCCESS : answer.code, answer.remark);
 }

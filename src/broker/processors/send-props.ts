@@ -1,5 +1,6 @@
 /**
- * The three properties the send path needs (TAGS for the tag hash, KEYS and UNIQ_KEY for the index), read from
+ * The properties the send path needs (TAGS for the tag hash, KEYS and UNIQ_KEY for the index, TRAN_MSG for the
+ * put hooks), read from
  * the encoded `key\u0001value\u0002…` string without building a Map. Same rules as decodeProperties: a later
  * duplicate wins, malformed pairs are skipped.
  */
@@ -9,6 +10,8 @@ export interface SendProps {
   tags: string | undefined;
   keys: string | undefined;
   uniqKey: string | undefined;
+  /** Set only when present (rare: half messages), so the common case keeps one object shape. */
+  tranMsg?: string;
 }
 
 export function sendPropsOf(s: string | Buffer): SendProps {
@@ -24,7 +27,10 @@ export function sendPropsOf(s: string | Buffer): SendProps {
       if (nameLength === 4) {
         if (s.startsWith(Prop.tags, start)) out.tags = s.slice(sep + 1, end);
         else if (s.startsWith(Prop.keys, start)) out.keys = s.slice(sep + 1, end);
-      } else if (nameLength === 8 && s.startsWith(Prop.uniqKey, start)) out.uniqKey = s.slice(sep + 1, end);
+      } else if (nameLength === 8) {
+        if (s.startsWith(Prop.uniqKey, start)) out.uniqKey = s.slice(sep + 1, end);
+        else if (s.startsWith(Prop.transactionPrepared, start)) out.tranMsg = s.slice(sep + 1, end);
+      }
     }
     start = end + 1;
   }
@@ -34,6 +40,7 @@ export function sendPropsOf(s: string | Buffer): SendProps {
 const tagsName = Buffer.from(Prop.tags, 'latin1');
 const keysName = Buffer.from(Prop.keys, 'latin1');
 const uniqKeyName = Buffer.from(Prop.uniqKey, 'latin1');
+const tranMsgName = Buffer.from(Prop.transactionPrepared, 'latin1');
 
 /** The same over the utf-8 bytes: only the three values are decoded into strings. */
 function sendPropsOfBytes(b: Buffer): SendProps {
@@ -52,7 +59,10 @@ function sendPropsOfBytes(b: Buffer): SendProps {
       if (nameLength === 4) {
         if (nameIs(b, start, tagsName)) out.tags = b.toString('utf8', sep + 1, end);
         else if (nameIs(b, start, keysName)) out.keys = b.toString('utf8', sep + 1, end);
-      } else if (nameLength === 8 && nameIs(b, start, uniqKeyName)) out.uniqKey = b.toString('utf8', sep + 1, end);
+      } else if (nameLength === 8) {
+        if (nameIs(b, start, uniqKeyName)) out.uniqKey = b.toString('utf8', sep + 1, end);
+        else if (nameIs(b, start, tranMsgName)) out.tranMsg = b.toString('utf8', sep + 1, end);
+      }
     }
     start = end + 1;
   }

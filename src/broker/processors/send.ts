@@ -2,15 +2,16 @@
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
-import { checkTopicName, dlqTopicOf, isSystemTopic } from '../../common/validate.js';
+import { checkTopicName, isSystemTopic } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { RemotingConnection } from '../../remoting/server.js';
-import type { MessageInput, PutResult } from '../../store/types.js';
+import type { PutResult } from '../../store/types.js';
 import { decodeBatchBody } from '../batch-codec.js';
 import type { BrokerContext } from '../context.js';
 import { ipv4HostOf } from '../host.js';
 import { isWriteable } from '../perm.js';
+import { type PutMessage, PutRefusal } from '../put/types.js';
 import { answerOfPutStatus } from '../put-status.js';
 import { tagsCodeOf } from '../tag-filter.js';
 import { readSendHeader, type SendHeader } from './send-header.js';
@@ -49,7 +50,7 @@ async function send(
   if (isSystemTopic(h.topic)) {
     return fail(ResponseCode.NO_PERMISSION, `sending message to topic[${h.topic}] is forbidden: it is a system topic`);
   }
-  let topic = h.topic;
+  const topic = h.topic;
   let tc = ctx.topics.get(topic) ?? ctx.topics.createOnSend(topic, h.defaultTopic, h.defaultTopicQueueNums);
   if (tc === undefined && topic.startsWith(retryPrefix)) tc = ctx.topics.ensureTopic(topic, 1, 6);
   if (tc === undefined) {
@@ -72,7 +73,7 @@ async function send(
   const body = req.body ?? Buffer.alloc(0);
   const born = ipv4HostOf(conn.remoteAddress);
 
-  let inputs: MessageInput[];
+  let inputs: PutMessage[];
   if (batch) {
     const items = decodeBatchBody(body);
     if (typeof items === 'string') return fail(ResponseCode.MESSAGE_ILLEGAL, items);
@@ -86,26 +87,20 @@ async function send(
   } else {
     const bad = checkSizes(ctx, body.length, h.properties);
     if (bad !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, bad);
-    // A message sent back into %RETRY% past its max goes to the DLQ, as RocketMQ's send processor does.
-    if (topic.startsWith(retryPrefix)) {
-      const group = topic.slice(retryPrefix.length);
-      const max = h.maxReconsumeTimes ?? ctx.groups.get(group)?.retryMaxTimes ?? c.maxReconsumeTimesDefault;
-      if (h.reconsumeTimes >= max) {
-        topic = dlqTopicOf(group);
-        ctx.topics.ensureTopic(topic, 1, 6);
-        queueId = 0;
-      }
-    }
     inputs = [inputOf(topic, queueId, h.flag, body, h.properties, h, born)];
   }
   const readonly = ctx.store.readonlyReason();
   if (readonly !== undefined) return fail(ResponseCode.SERVICE_NOT_AVAILABLE, readonly);
 
-  const first = inputs[0] as MessageInput;
-  const result: PutResult = batch ? await ctx.store.putMessages(inputs) : await ctx.store.putMessage(first);
+  // The put hooks may rewrite the topic and queue (retry past its max → DLQ) or refuse the message.
+  const first = inputs[0] as PutMessage;
+  const put = batch ? ctx.put.putBatch(inputs, h) : ctx.put.put(first, h);
+  if (put instanceof PutRefusal) return fail(put.code, put.remark);
+  const result: PutResult = await put;
   const answer = answerOfPutStatus(result.status, result.remark);
   if (!answer.stored) return fail(answer.code, answer.remark ?? 'send failed');
-  ctx.stats.recordPut(topic, result.msgNum, result.wroteBytes);
+  queueId = first.queueId;
+  ctx.stats.recordPut(first.topic, result.msgNum, result.wroteBytes);
   // RocketMQ answers the offsetMsgId(s) here; the client keeps its own UNIQ_KEY as SendResult.msgId.
   const msgId = result.offsetMsgIds.join(',');
   return createResponse(req, answer.code, answer.remark, {
@@ -136,8 +131,9 @@ function inputOf(
   properties: string | Buffer,
   h: SendHeader,
   bornHost: string,
-): MessageInput {
+): PutMessage {
   const props = sendPropsOf(properties);
+  const tranMsg = props.tranMsg;
   const keys = props.keys;
   return {
     topic,
@@ -153,5 +149,6 @@ function inputOf(
     tagsCode: tagsCodeOf(props.tags),
     keys: keys === undefined || keys === '' ? undefined : keys.split(' ').filter((k) => k !== ''),
     uniqKey: props.uniqKey,
+    transactionPrepared: tranMsg !== undefined && tranMsg.toLowerCase() === 'true',
   };
 }

@@ -8,11 +8,11 @@
  */
 import { parseTolerantJson } from '../../common/json.js';
 import { encodeJsonBody, type QueueData } from '../../common/route-data.js';
-import { RequestCode, ResponseCode } from '../../remoting/codes.js';
-import { createResponse } from '../../remoting/command.js';
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optionalString, requireString } from '../../remoting/fields.js';
 import { toTopicConfig } from '../register-body.js';
-import type { NamesrvContext, ProcessorTable } from './context.js';
+import type { NamesrvContext } from './context.js';
 
 function queueDatasOf(body: Buffer | undefined): QueueData[] {
   if (body === undefined) return [];
@@ -31,73 +31,78 @@ function queueDatasOf(body: Buffer | undefined): QueueData[] {
   });
 }
 
-export function addClusterAdminProcessors(table: ProcessorTable, ctx: NamesrvContext): void {
-  const disabled = (req: Parameters<typeof createResponse>[0]) =>
-    createResponse(req, ResponseCode.SYSTEM_ERROR, 'disable');
+function disabled(req: RemotingCommand) {
+  return createResponse(req, ResponseCode.SYSTEM_ERROR, 'disable');
+}
 
-  table.set(RequestCode.GET_BROKER_CLUSTER_INFO, (req) =>
-    createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(ctx.routes.getAllClusterInfo())),
+export function getBrokerClusterInfo(ctx: NamesrvContext, req: RemotingCommand) {
+  return createResponse(
+    req,
+    ResponseCode.SUCCESS,
+    undefined,
+    undefined,
+    encodeJsonBody(ctx.routes.getAllClusterInfo()),
   );
+}
 
-  table.set(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, (req) => {
-    if (!ctx.config.enableAllTopicList) return disabled(req);
-    return createResponse(
-      req,
-      ResponseCode.SUCCESS,
-      undefined,
-      undefined,
-      encodeJsonBody(ctx.routes.getAllTopicList()),
-    );
-  });
+export function getAllTopicListFromNameserver(ctx: NamesrvContext, req: RemotingCommand) {
+  if (!ctx.config.enableAllTopicList) return disabled(req);
+  return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(ctx.routes.getAllTopicList()));
+}
 
-  table.set(RequestCode.GET_TOPICS_BY_CLUSTER, (req) => {
-    if (!ctx.config.enableTopicList) return disabled(req);
-    const topics = ctx.routes.getTopicsByCluster(requireString(req, 'cluster'));
-    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(topics));
-  });
+export function getTopicsByCluster(ctx: NamesrvContext, req: RemotingCommand) {
+  if (!ctx.config.enableTopicList) return disabled(req);
+  const topics = ctx.routes.getTopicsByCluster(requireString(req, 'cluster'));
+  return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(topics));
+}
 
-  table.set(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS, (req) =>
-    createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(ctx.routes.getSystemTopicList())),
+export function getSystemTopicListFromNs(ctx: NamesrvContext, req: RemotingCommand) {
+  return createResponse(
+    req,
+    ResponseCode.SUCCESS,
+    undefined,
+    undefined,
+    encodeJsonBody(ctx.routes.getSystemTopicList()),
   );
+}
 
-  table.set(RequestCode.DELETE_TOPIC_IN_NAMESRV, (req) => {
-    const topic = requireString(req, 'topic');
-    const clusterName = optionalString(req, 'clusterName');
-    ctx.routes.deleteTopic(topic, clusterName);
-    ctx.log.info('topic deleted', { topic, cluster: clusterName ?? '*' });
-    return createResponse(req, ResponseCode.SUCCESS);
-  });
+export function deleteTopicInNamesrv(ctx: NamesrvContext, req: RemotingCommand) {
+  const topic = requireString(req, 'topic');
+  const clusterName = optionalString(req, 'clusterName');
+  ctx.routes.deleteTopic(topic, clusterName);
+  ctx.log.info('topic deleted', { topic, cluster: clusterName ?? '*' });
+  return createResponse(req, ResponseCode.SUCCESS);
+}
 
-  table.set(RequestCode.REGISTER_TOPIC_IN_NAMESRV, (req) => {
-    const topic = requireString(req, 'topic');
-    if (!ctx.routes.registerTopic(topic, queueDatasOf(req.body))) {
-      ctx.log.warn('register topic names an unknown broker', { topic });
-    }
-    return createResponse(req, ResponseCode.SUCCESS);
-  });
+export function registerTopicInNamesrv(ctx: NamesrvContext, req: RemotingCommand) {
+  const topic = requireString(req, 'topic');
+  if (!ctx.routes.registerTopic(topic, queueDatasOf(req.body))) {
+    ctx.log.warn('register topic names an unknown broker', { topic });
+  }
+  return createResponse(req, ResponseCode.SUCCESS);
+}
 
-  table.set(RequestCode.WIPE_WRITE_PERM_OF_BROKER, (req) => {
-    const wipeTopicCount = ctx.routes.wipeWritePerm(requireString(req, 'brokerName'));
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { wipeTopicCount });
-  });
+export function wipeWritePermOfBroker(ctx: NamesrvContext, req: RemotingCommand) {
+  const wipeTopicCount = ctx.routes.wipeWritePerm(requireString(req, 'brokerName'));
+  return createResponse(req, ResponseCode.SUCCESS, undefined, { wipeTopicCount });
+}
 
-  table.set(RequestCode.ADD_WRITE_PERM_OF_BROKER, (req) => {
-    const addTopicCount = ctx.routes.addWritePerm(requireString(req, 'brokerName'));
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { addTopicCount });
-  });
+export function addWritePermOfBroker(ctx: NamesrvContext, req: RemotingCommand) {
+  const addTopicCount = ctx.routes.addWritePerm(requireString(req, 'brokerName'));
+  return createResponse(req, ResponseCode.SUCCESS, undefined, { addTopicCount });
+}
 
-  table.set(RequestCode.GET_BROKER_MEMBER_GROUP, (req) => {
-    const clusterName = requireString(req, 'clusterName');
-    const brokerName = requireString(req, 'brokerName');
-    const brokerAddrs = ctx.routes.getBrokerMemberGroup(brokerName);
-    const body = encodeJsonBody({ brokerMemberGroup: { cluster: clusterName, brokerName, brokerAddrs } });
-    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, body);
-  });
+export function getBrokerMemberGroup(ctx: NamesrvContext, req: RemotingCommand) {
+  const clusterName = requireString(req, 'clusterName');
+  const brokerName = requireString(req, 'brokerName');
+  const brokerAddrs = ctx.routes.getBrokerMemberGroup(brokerName);
+  const body = encodeJsonBody({ brokerMemberGroup: { cluster: clusterName, brokerName, brokerAddrs } });
+  return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, body);
+}
 
-  table.set(RequestCode.GET_NAMESRV_CONFIG, (req) => {
-    const text = Object.entries(ctx.config)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n');
-    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, Buffer.from(`${text}\n`, 'utf8'));
-  });
+export function getNamesrvConfig(ctx: NamesrvContext, req: RemotingCommand) {
+  const text = Object.entries(ctx.config)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+  return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, Buffer.from(`${text}\n`, 'utf8'));
 }

@@ -1,6 +1,6 @@
 /**
- * What every NameServer processor sees. Processors are plain functions registered by request code
- * (processor-table.ts); they get the request and the connection it arrived on.
+ * What every NameServer processor sees. Processors are plain functions keyed by request code in one table
+ * (processor-table.ts); they get this context, the request and the connection it arrived on.
  */
 import type { NamesrvConfig } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
@@ -20,10 +20,9 @@ export interface ProcessorConnection {
   readonly remoteAddress: string;
 }
 
-/** Structurally a remoting `Processor`: returns the response (or a promise of it). */
+/** One request code's handler; the table in processor-table.ts binds it to the NameServer's context. */
 export type NamesrvProcessor = (
+  ctx: NamesrvContext,
   req: RemotingCommand,
   conn: ProcessorConnection,
 ) => RemotingCommand | undefined | Promise<RemotingCommand | undefined>;
-
-export type ProcessorTable = Map<number, NamesrvProcessor>;

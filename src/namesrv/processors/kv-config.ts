@@ -5,38 +5,36 @@
  */
 
 import { encodeJsonBody } from '../../common/route-data.js';
-import { RequestCode, ResponseCode } from '../../remoting/codes.js';
-import { createResponse } from '../../remoting/command.js';
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { requireString } from '../../remoting/fields.js';
-import type { NamesrvContext, ProcessorTable } from './context.js';
+import type { NamesrvContext } from './context.js';
 
-export function addKvConfigProcessors(table: ProcessorTable, ctx: NamesrvContext): void {
-  table.set(RequestCode.PUT_KV_CONFIG, async (req) => {
-    await ctx.kv.put(requireString(req, 'namespace'), requireString(req, 'key'), requireString(req, 'value'));
-    return createResponse(req, ResponseCode.SUCCESS);
-  });
+export async function putKvConfig(ctx: NamesrvContext, req: RemotingCommand) {
+  await ctx.kv.put(requireString(req, 'namespace'), requireString(req, 'key'), requireString(req, 'value'));
+  return createResponse(req, ResponseCode.SUCCESS);
+}
 
-  table.set(RequestCode.GET_KV_CONFIG, (req) => {
-    const namespace = requireString(req, 'namespace');
-    const key = requireString(req, 'key');
-    const value = ctx.kv.get(namespace, key);
-    if (value === undefined) {
-      return createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace} Key: ${key}`);
-    }
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { value });
-  });
+export function getKvConfig(ctx: NamesrvContext, req: RemotingCommand) {
+  const namespace = requireString(req, 'namespace');
+  const key = requireString(req, 'key');
+  const value = ctx.kv.get(namespace, key);
+  if (value === undefined) {
+    return createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace} Key: ${key}`);
+  }
+  return createResponse(req, ResponseCode.SUCCESS, undefined, { value });
+}
 
-  table.set(RequestCode.DELETE_KV_CONFIG, async (req) => {
-    await ctx.kv.delete(requireString(req, 'namespace'), requireString(req, 'key'));
-    return createResponse(req, ResponseCode.SUCCESS);
-  });
+export async function deleteKvConfig(ctx: NamesrvContext, req: RemotingCommand) {
+  await ctx.kv.delete(requireString(req, 'namespace'), requireString(req, 'key'));
+  return createResponse(req, ResponseCode.SUCCESS);
+}
 
-  table.set(RequestCode.GET_KVLIST_BY_NAMESPACE, (req) => {
-    const namespace = requireString(req, 'namespace');
-    const entries = ctx.kv.list(namespace);
-    if (entries === undefined) {
-      return createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace}`);
-    }
-    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody({ table: entries }));
-  });
+export function getKvListByNamespace(ctx: NamesrvContext, req: RemotingCommand) {
+  const namespace = requireString(req, 'namespace');
+  const entries = ctx.kv.list(namespace);
+  if (entries === undefined) {
+    return createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace}`);
+  }
+  return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody({ table: entries }));
 }

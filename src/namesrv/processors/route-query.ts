@@ -5,31 +5,25 @@
  */
 
 import { encodeJsonBody } from '../../common/route-data.js';
-import { RequestCode, ResponseCode } from '../../remoting/codes.js';
-import { createResponse } from '../../remoting/command.js';
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { requireString } from '../../remoting/fields.js';
 import { orderTopicConfigNamespace } from '../kv-config-manager.js';
-import type { NamesrvContext, NamesrvProcessor, ProcessorTable } from './context.js';
+import type { NamesrvContext } from './context.js';
 
-function getRouteInfoByTopic(ctx: NamesrvContext): NamesrvProcessor {
-  return (req) => {
-    const topic = requireString(req, 'topic');
-    const route = ctx.routes.pickupTopicRouteData(topic);
-    if (route === undefined) {
-      return createResponse(
-        req,
-        ResponseCode.TOPIC_NOT_EXIST,
-        `No topic route info in name server for the topic: ${topic}`,
-      );
-    }
-    if (ctx.config.orderMessageEnable) {
-      const conf = ctx.kv.get(orderTopicConfigNamespace, topic);
-      if (conf !== undefined) route.orderTopicConf = conf;
-    }
-    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(route));
-  };
-}
-
-export function addRouteQueryProcessors(table: ProcessorTable, ctx: NamesrvContext): void {
-  table.set(RequestCode.GET_ROUTEINFO_BY_TOPIC, getRouteInfoByTopic(ctx));
+export function getRouteInfoByTopic(ctx: NamesrvContext, req: RemotingCommand) {
+  const topic = requireString(req, 'topic');
+  const route = ctx.routes.pickupTopicRouteData(topic);
+  if (route === undefined) {
+    return createResponse(
+      req,
+      ResponseCode.TOPIC_NOT_EXIST,
+      `No topic route info in name server for the topic: ${topic}`,
+    );
+  }
+  if (ctx.config.orderMessageEnable) {
+    const conf = ctx.kv.get(orderTopicConfigNamespace, topic);
+    if (conf !== undefined) route.orderTopicConf = conf;
+  }
+  return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(route));
 }

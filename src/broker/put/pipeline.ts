@@ -1,0 +1,43 @@
+/**
+ * The put pipeline: every put the broker makes (send, batch send, send-back) runs the put hooks in order, then
+ * reaches the store. Topic rewrites (retry → DLQ today; delay → SCHEDULE_TOPIC_XXXX, prepared → half topic,
+ * timer → timer topic later) happen here and nowhere else; the ordered list is in hooks.ts.
+ */
+import type { MessageInput, MessageStore, PutResult } from '../../store/types.js';
+import type { PutHook, PutMessage, PutRefusal, PutRequest } from './types.js';
+
+export class PutPipeline {
+  constructor(
+    private readonly store: MessageStore,
+    readonly hooks: readonly PutHook[],
+  ) {}
+
+  /** Runs every hook over `msg` in order; the first refusal stops it. */
+  rewrite(msg: PutMessage, req: PutRequest): PutRefusal | undefined {
+    const hooks = this.hooks;
+    for (let i = 0; i < hooks.length; i++) {
+      const refused = (hooks[i] as PutHook).beforePut(msg, req);
+      if (refused !== undefined) return refused;
+    }
+    return undefined;
+  }
+
+  /** Rewrites, then stores: a refusal comes back at once (not as a promise), so the send path awaits only puts. */
+  put(msg: PutMessage, req: PutRequest): Promise<PutResult> | PutRefusal {
+    return this.rewrite(msg, req) ?? this.store.putMessage(msg);
+  }
+
+  /** A batch: every message is rewritten; one refusal refuses the whole batch. */
+  putBatch(msgs: readonly PutMessage[], req: PutRequest): Promise<PutResult> | PutRefusal {
+    for (let i = 0; i < msgs.length; i++) {
+      const refused = this.rewrite(msgs[i] as PutMessage, req);
+      if (refused !== undefined) return refused;
+    }
+    return this.store.putMessages(msgs);
+  }
+
+  /** Stores a message that went through `rewrite` when it was accepted (a redelivery held back by send-back). */
+  putRewritten(msg: MessageInput): Promise<PutResult> {
+    return this.store.putMessage(msg);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Retry past its budget → DLQ (RocketMQ's handleRetryAndDLQ / send-back): a message for %RETRY%<group> whose
+ * reconsume count reached the budget, or that the consumer sent straight to the DLQ, goes to %DLQ%<group>
+ * queue 0 instead (the DLQ topic is created on first use, 1 queue, read-write).
+ */
+import { dlqTopicOf } from '../../common/validate.js';
+import type { BrokerConfig } from '../config.js';
+import { Perm } from '../perm.js';
+import type { SubscriptionGroupManager } from '../subscription-groups.js';
+import type { TopicConfigManager } from '../topic-config.js';
+import type { PutHook } from './types.js';
+
+const retryPrefix = '%RETRY%';
+
+export interface RetryDlqDeps {
+  readonly config: BrokerConfig;
+  readonly topics: TopicConfigManager;
+  readonly groups: SubscriptionGroupManager;
+}
+
+export function retryToDlqHook(deps: RetryDlqDeps): PutHook {
+  return {
+    name: 'retry-to-dlq',
+    beforePut(msg, req) {
+      if (!msg.topic.startsWith(retryPrefix)) return undefined;
+      const group = msg.topic.slice(retryPrefix.length);
+      if (req.deadLetterNow !== true) {
+        const max =
+          req.maxReconsumeTimes ?? deps.groups.get(group)?.retryMaxTimes ?? deps.config.maxReconsumeTimesDefault;
+        if (req.reconsumeTimes < max) return undefined;
+      }
+      msg.topic = dlqTopicOf(group);
+      msg.queueId = 0;
+      deps.topics.ensureTopic(msg.topic, 1, Perm.read | Perm.write);
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * What a put hook sees and answers (RocketMQ's PutMessageHook): the message on its way to the store, the facts
+ * of the request that carried it, and a refusal.
+ */
+import type { MessageInput } from '../../store/types.js';
+
+/** A message on its way to the store, plus what hooks need that the record does not hold. */
+export interface PutMessage extends MessageInput {
+  /** TRAN_MSG=true in the properties: the producer marked it a half (prepared) message. */
+  transactionPrepared?: boolean | undefined;
+}
+
+/** Per request (a batch shares one). The send header satisfies it as it is, so the send path allocates none. */
+export interface PutRequest {
+  /** The count compared with maxReconsumeTimes when the topic is a %RETRY% topic. */
+  readonly reconsumeTimes: number;
+  /** The consumer's retry budget; undefined = its group's retryMaxTimes. */
+  readonly maxReconsumeTimes: number | undefined;
+  /** The consumer asked for the DLQ at once (send-back with delayLevel < 0). */
+  readonly deadLetterNow?: boolean | undefined;
+}
+
+/** A hook's "no": answered to the client as `code` with `remark`; nothing is stored. */
+export class PutRefusal {
+  constructor(
+    readonly code: number,
+    readonly remark: string,
+  ) {}
+}
+
+export interface PutHook {
+  /** Names the hook in logs and docs. */
+  readonly name: string;
+  /** Rewrites `msg` in place (topic, queue, properties) or refuses it; undefined lets it go on. Synchronous: hot. */
+  beforePut(msg: PutMessage, req: PutRequest): PutRefusal | undefined;
+}
