@@ -2,7 +2,7 @@
 
 import { javaStringHashCode } from '../common/hash.js';
 import { BoundedMemo } from '../common/memo.js';
-import type { DispatchRequest } from './commit-log.js';
+import type { DispatchRequest } from './dispatch.js';
 import { IndexFile, indexKeyHashAfter } from './index-file.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
