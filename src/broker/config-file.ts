@@ -1,40 +1,42 @@
-/** Broker metadata files under `<storePathRootDir>/config/`: strict JSON, replaced atomically (tmp + rename). */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+/**
+ * Broker metadata files under `<storePathRootDir>/config/`: strict JSON, replaced durably through the store's
+ * StorageIO (temp file, fdatasync, previous copy kept as `.bak`, rename, folder fsync: store/durable-file.ts).
+ */
 import path from 'node:path';
 import { parseTolerantJson } from '../common/json.js';
+import { createLogger } from '../common/log.js';
+import { loadFileWithBackup, replaceFileDurable } from '../store/durable-file.js';
+import { NodeStorageIO, type StorageIO } from '../store/io.js';
+
+const log = createLogger('broker-config');
 
 export class ConfigFile {
   private writing: Promise<void> = Promise.resolve();
-  private tmpSeq = 0;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly io: StorageIO = new NodeStorageIO(),
+  ) {}
 
-  static under(storePathRootDir: string, name: string): ConfigFile {
-    return new ConfigFile(path.join(storePathRootDir, 'config', name));
+  static under(storePathRootDir: string, name: string, io?: StorageIO): ConfigFile {
+    return new ConfigFile(path.join(storePathRootDir, 'config', name), io);
   }
 
-  /** The parsed file, or undefined when it does not exist. Throws on unreadable or corrupt files. */
+  /**
+   * The parsed file (or its previous copy when the file is missing or unreadable), undefined when there is
+   * neither. Throws when there is content and no readable copy (DurableFileCorruptError), never answers empty.
+   */
   async load(): Promise<unknown> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    if (text.trim() === '') return undefined;
-    return parseTolerantJson(text);
+    const got = await loadFileWithBackup(this.io, this.file, (b) => parseTolerantJson(b.toString('utf8')));
+    if (got?.fromBackup === true)
+      log.warn('metadata file unreadable or missing, loaded its previous copy', { file: this.file });
+    return got?.value;
   }
 
-  /** Writes `value` as JSON; writes are serialized so the last call wins on disk. */
+  /** Writes `value` as JSON durably; writes are serialized so the last call wins on disk. Rejects on I/O errors. */
   save(value: unknown): Promise<void> {
-    const text = JSON.stringify(value, null, 1);
-    const next = this.writing.then(async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.tmp${process.pid}.${this.tmpSeq++}`;
-      await writeFile(tmp, text);
-      await rename(tmp, this.file);
-    });
+    const data = Buffer.from(JSON.stringify(value, null, 1));
+    const next = this.writing.then(() => replaceFileDurable(this.io, this.file, data));
     // A failed write must not wedge later writes; the caller still sees this one's error.
     this.writing = next.catch(() => undefined);
     return next;

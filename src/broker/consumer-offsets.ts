@@ -2,6 +2,7 @@
  * Committed consumer offsets (RocketMQ's ConsumerOffsetManager): `topic@group` → queueId → next offset to
  * consume. Persisted to config/consumerOffset.json periodically and on close.
  */
+import type { StorageIO } from '../store/io.js';
 import { ConfigFile } from './config-file.js';
 
 const keySeparator = '@';
@@ -11,8 +12,8 @@ export class ConsumerOffsetManager {
   private readonly file: ConfigFile;
   private dirty = false;
 
-  constructor(storePathRootDir: string) {
-    this.file = ConfigFile.under(storePathRootDir, 'consumerOffset.json');
+  constructor(storePathRootDir: string, io?: StorageIO) {
+    this.file = ConfigFile.under(storePathRootDir, 'consumerOffset.json', io);
   }
 
   async load(): Promise<void> {

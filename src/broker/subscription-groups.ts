@@ -1,5 +1,9 @@
 /** Subscription group configs (RocketMQ's SubscriptionGroupManager), persisted in config/subscriptionGroup.json. */
+import { createLogger } from '../common/log.js';
+import type { StorageIO } from '../store/io.js';
 import { ConfigFile, type DataVersion, nextDataVersion } from './config-file.js';
+
+const log = createLogger('broker-groups');
 
 /** SubscriptionGroupConfig fields as RocketMQ serializes them. */
 export interface SubscriptionGroupConfig {
@@ -40,8 +44,9 @@ export class SubscriptionGroupManager {
   constructor(
     storePathRootDir: string,
     private readonly autoCreate: boolean,
+    io?: StorageIO,
   ) {
-    this.file = ConfigFile.under(storePathRootDir, 'subscriptionGroup.json');
+    this.file = ConfigFile.under(storePathRootDir, 'subscriptionGroup.json', io);
   }
 
   async load(): Promise<void> {
@@ -74,20 +79,25 @@ export class SubscriptionGroupManager {
   upsert(g: SubscriptionGroupConfig): void {
     this.table.set(g.groupName, g);
     this.version = nextDataVersion(this.version);
-    void this.persist().catch(() => undefined);
+    this.persistInBackground();
   }
 
   delete(group: string): boolean {
     const had = this.table.delete(group);
     if (had) {
       this.version = nextDataVersion(this.version);
-      void this.persist().catch(() => undefined);
+      this.persistInBackground();
     }
     return had;
   }
 
   toJSON(): { subscriptionGroupTable: Record<string, SubscriptionGroupConfig>; dataVersion: DataVersion } {
     return { subscriptionGroupTable: Object.fromEntries(this.table), dataVersion: this.version };
+  }
+
+  /** Changes are saved at once; a failed save is logged (and the next change or shutdown writes again). */
+  private persistInBackground(): void {
+    this.persist().catch((err: unknown) => log.error('persisting subscription groups failed', { err }));
   }
 
   persist(): Promise<void> {

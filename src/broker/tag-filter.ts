@@ -35,7 +35,5 @@ function tagCodesOf(subString: string | undefined): Set<number> | undefined {
   return codes.size === 0 ? undefined : codes;
 }
 
-/** ConsumeQueue tag hash of a message: hash of its TAGS property, 0 when it has none. */
-export function tagsCodeOf(tags: string | undefined): bigint {
-  return tags === undefined || tags === '' ? 0n : BigInt(javaStringHashCode(tags));
-}
+/** The ConsumeQueue tag hash of a message's TAGS: the store's rebuild rule and the send path share it. */
+export { tagsCodeOf } from '../common/hash.js';

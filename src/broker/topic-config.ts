@@ -1,5 +1,6 @@
 /** Topic configuration table (RocketMQ's TopicConfigManager): queue numbers and permissions per topic. */
 import { checkTopicName } from '../common/validate.js';
+import type { StorageIO } from '../store/io.js';
 import type { BrokerConfig } from './config.js';
 import { ConfigFile, type DataVersion, nextDataVersion } from './config-file.js';
 import { Perm } from './perm.js';
@@ -52,8 +53,11 @@ export class TopicConfigManager {
   private readonly file: ConfigFile;
   private readonly listeners: Array<(topics: string[]) => void> = [];
 
-  constructor(private readonly config: BrokerConfig) {
-    this.file = ConfigFile.under(config.storePathRootDir, 'topics.json');
+  constructor(
+    private readonly config: BrokerConfig,
+    io?: StorageIO,
+  ) {
+    this.file = ConfigFile.under(config.storePathRootDir, 'topics.json', io);
   }
 
   async load(): Promise<void> {

@@ -9,3 +9,8 @@ export function javaStringHashCode(s: string): number {
   }
   return h;
 }
+
+/** ConsumeQueue tag hash of a message: the hash of its TAGS property, 0 when it has none (the one rule). */
+export function tagsCodeOf(tags: string | undefined): bigint {
+  return tags === undefined || tags === '' ? 0n : BigInt(javaStringHashCode(tags));
+}

@@ -8,10 +8,29 @@
  */
 
 import { crc32 } from 'node:zlib';
-import type { MessageInput } from '../store/types.js';
 import { BoundedMemo } from './memo.js';
 import type { MessageExt } from './message.js';
 import { decodeProperties } from './properties.js';
+
+/** The fields of one record that its sender decides; the store adds offsets, store time and store host. */
+export interface RecordInput {
+  topic: string;
+  queueId: number;
+  flag: number;
+  /** Body as the client sent it (compressed bodies stay compressed). */
+  body: Buffer;
+  /**
+   * Encoded properties (`key\u0001value\u0002…`) as sent: a string, or the utf-8 bytes themselves when the
+   * caller has them (batch items), which are copied without a string round trip.
+   */
+  properties: string | Buffer;
+  sysFlag: number;
+  bornTimestamp: bigint;
+  /** IPv4 "a.b.c.d:port". */
+  bornHost: string;
+  reconsumeTimes: number;
+  preparedTransactionOffset: bigint;
+}
 
 export const messageMagicV1 = 0xdaa320a7;
 export const blankMagic = 0xcbd43194;
@@ -97,7 +116,7 @@ export function readHost(buf: Buffer, pos: number): string {
 export function encodeRecordInto(
   out: Buffer,
   pos: number,
-  msg: MessageInput,
+  msg: RecordInput,
   queueOffset: bigint | number,
   physicalOffset: bigint | number,
   storeTimestamp: bigint | number,
@@ -133,7 +152,7 @@ export function encodeRecordAfter(
   out: Buffer,
   pos: number,
   prevPos: number,
-  msg: MessageInput,
+  msg: RecordInput,
   queueOffset: number,
   physicalOffset: number,
   topicBytes: number,
@@ -154,7 +173,7 @@ export function encodeRecordAfter(
 function writeVariableParts(
   out: Buffer,
   pos: number,
-  msg: MessageInput,
+  msg: RecordInput,
   topicBytes: number,
   propertiesBytes: number,
 ): void {
@@ -173,7 +192,7 @@ function writeVariableParts(
 
 /** Encodes one record in the v1 layout with BODYCRC filled. */
 export function encodeRecord(
-  msg: MessageInput,
+  msg: RecordInput,
   queueOffset: bigint,
   physicalOffset: bigint,
   storeTimestamp: bigint,

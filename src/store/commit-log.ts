@@ -1,39 +1,23 @@
 /**
  * The CommitLog: one append-only log split into fixed-size segment files named by their 20-digit start offset.
- * Puts reserve space and encode straight into an in-memory piece; one writer loop writes every piece that
- * arrived since its last turn with one writev per segment, then (SYNC_FLUSH) one fdatasync for the whole
- * group, and only then hands the batch to `onVisible` (dispatch + acks).
+ * This file is the write pipeline: puts reserve space and encode straight into an in-memory piece; one writer
+ * loop writes every piece that arrived since its last turn with one writev per segment, then (SYNC_FLUSH) one
+ * fdatasync for the whole group, and only then hands the batch to `onVisible` (dispatch + acks). Reads are
+ * `LogReader` (log-reader.ts); segment files, cutting and the recovery scan are `Segments` (segments.ts).
  */
 
-import { blankMagic, messageMagicV1 } from '../common/record.js';
-import { BlockCache, notPinned, type Pinned } from './block-cache.js';
+import { blankMagic } from '../common/record.js';
+import type { BlockCache, Pinned } from './block-cache.js';
+import type { DispatchRequest } from './dispatch.js';
 import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
+import { LogReader } from './log-reader.js';
 import { type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
 
 /** `[remaining 4][BLANK magic 4]`, the end-of-segment marker. */
 export const blankBytesMin = 8;
-/** Reads this close to the write position are served with a blocking pread (see `read`). */
-const hotReadBytes = 256 * 1024 * 1024;
 /** ASYNC_FLUSH batches up to this size are written on the calling thread (a page-cache copy of ≤ 1 MiB). */
 const syncWriteBytesMax = 1024 * 1024;
-/** Cold reads go through shared blocks of this size, at most this many kept (32 MiB). */
-const coldBlockBytes = 1024 * 1024;
-const coldBlocksMax = 32;
-
-/** What the dispatcher needs to know about one stored message. */
-export interface DispatchRequest {
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  phyOffset: number;
-  size: number;
-  tagsCode: bigint;
-  storeTimestamp: number;
-  sysFlag: number;
-  keys: readonly string[] | undefined;
-  uniqKey: string | undefined;
-}
 
 /** How a put's wait for the log ended. */
 export type WriteOutcome = { kind: 'ok' } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
@@ -74,16 +58,19 @@ export class CommitLog {
   visibleOffset = 0;
   private failedReason: string | undefined;
   readonly stats = { writeCalls: 0, datasyncs: 0, batches: 0 };
-  /** Shared block reads for cold bytes (undefined when blocks would not divide the segment size). */
-  readonly blocks: BlockCache | undefined;
+  private readonly reader: LogReader;
 
   constructor(
     io: StorageIO,
     private readonly opts: CommitLogOptions,
   ) {
     this.segs = new Segments(io, opts.dir, opts.segmentBytes);
-    const blockBytes = Math.min(coldBlockBytes, opts.segmentBytes);
-    if (opts.segmentBytes % blockBytes === 0) this.blocks = new BlockCache(blockBytes, coldBlocksMax);
+    this.reader = new LogReader(this.segs, this);
+  }
+
+  /** Shared block reads for cold bytes (undefined when blocks would not divide the segment size). */
+  get blocks(): BlockCache | undefined {
+    return this.reader.blocks;
   }
 
   get segmentBytes(): number {
@@ -111,30 +98,13 @@ export class CommitLog {
   /** Cuts the log at `end`: zeroes the rest of its segment and deletes later segments. */
   async truncateAt(end: number): Promise<void> {
     this.blocks?.clear();
-    const segBytes = this.opts.segmentBytes;
-    for (;;) {
-      const last = this.segs.last();
-      if (last === undefined || last.start <= end || last.start === this.segs.minOffset()) break;
-      await this.segs.deleteLast();
-    }
-    const seg = this.segs.of(end);
-    if (seg?.file !== undefined && end > seg.start) {
-      await seg.file.truncate(end - seg.start);
-      await seg.file.truncate(segBytes);
-      await seg.file.datasync();
-    }
+    await this.segs.cutAt(end);
   }
 
   /** Positions the writer at `end` (after recovery) and pre-creates segments. */
   async startAt(end: number): Promise<void> {
-    const segBytes = this.opts.segmentBytes;
-    if (this.segs.list.length === 0) {
-      const start = end - (end % segBytes);
-      this.segs.list.push({ start, file: undefined, opening: undefined, dirty: false });
-    }
-    while ((this.segs.list[this.segs.list.length - 1] as Segment).start + segBytes <= end) this.segs.add();
+    await this.segs.extendTo(end);
     this.reserveOffset = this.writtenOffset = this.flushedOffset = this.visibleOffset = end;
-    await this.segs.fileOf(this.segs.of(end) as Segment);
     this.precreateNext();
   }
 
@@ -324,52 +294,21 @@ export class CommitLog {
     }
   }
 
-  /** True when `phyOffset` is near enough to the write position to be in the page cache (read blocking). */
   isHot(phyOffset: number): boolean {
-    return phyOffset >= this.writtenOffset - hotReadBytes;
+    return this.reader.isHot(phyOffset);
   }
 
-  /** Reads `len` visible bytes at `phyOffset` (must lie in one segment); undefined when out of range. */
-  async read(phyOffset: number, len: number): Promise<Buffer | undefined> {
-    const got = await this.readPinned(phyOffset, len);
-    if (got === undefined || got.release === notPinned) return got?.bytes;
-    const own = Buffer.from(got.bytes);
-    got.release();
-    return own;
+  read(phyOffset: number, len: number): Promise<Buffer | undefined> {
+    return this.reader.read(phyOffset, len);
   }
 
-  /**
-   * Like `read`, but cold bytes may come as a slice of a shared block: the caller must call `release` once it no
-   * longer uses them (a PULL response does so when its bytes reached the socket).
-   */
-  async readPinned(phyOffset: number, len: number): Promise<Pinned | undefined> {
-    if (phyOffset < this.minOffset() || phyOffset + len > this.visibleOffset) return undefined;
-    const seg = this.segs.of(phyOffset);
-    if (seg === undefined || phyOffset + len > seg.start + this.opts.segmentBytes) return undefined;
-    // Recently written bytes are in the page cache: a blocking pread costs a few µs there, while an async one
-    // costs ~25 µs of main-thread time plus a thread-pool round trip on the way to a waiting consumer.
-    const file = seg.file;
-    if (file?.readSync !== undefined && this.isHot(phyOffset)) {
-      const buf = Buffer.allocUnsafe(len);
-      return file.readSync(buf, phyOffset - seg.start, len) === len ? { bytes: buf, release: notPinned } : undefined;
-    }
-    const f = await this.segs.fileOf(seg);
-    const limit = Math.min(this.visibleOffset, seg.start + this.opts.segmentBytes);
-    const blocks = this.blocks;
-    if (blocks?.covers(phyOffset, len, limit)) {
-      const got = await blocks.read(f, seg.start, phyOffset, len, limit);
-      if (got !== undefined) return got;
-    }
-    const buf = Buffer.allocUnsafe(len);
-    const n = await f.read(buf, phyOffset - seg.start, len);
-    return n === len ? { bytes: buf, release: notPinned } : undefined;
+  /** See `LogReader.readPinned`: cold bytes may be a slice of a shared block, given back by `release`. */
+  readPinned(phyOffset: number, len: number): Promise<Pinned | undefined> {
+    return this.reader.readPinned(phyOffset, len, this.isHot(phyOffset));
   }
 
-  /** Reads one whole record at `phyOffset` (two preads: size, then record). */
-  async readRecord(phyOffset: number): Promise<Buffer | undefined> {
-    const head = await this.read(phyOffset, 8);
-    if (head === undefined || head.readUInt32BE(4) !== messageMagicV1) return undefined;
-    return this.read(phyOffset, head.readInt32BE(0));
+  readRecord(phyOffset: number): Promise<Buffer | undefined> {
+    return this.reader.readRecord(phyOffset);
   }
 
   segmentStarts(): number[] {
@@ -377,12 +316,8 @@ export class CommitLog {
   }
 
   /** Deletes the oldest segment (never the one being written); returns false when not allowed. */
-  async deleteFirstSegment(): Promise<boolean> {
-    const first = this.segs.list[0];
-    const activeStart = this.reserveOffset - (this.reserveOffset % this.opts.segmentBytes);
-    if (first === undefined || this.segs.list.length < 2 || first.start >= activeStart) return false;
-    await this.segs.deleteFirst();
-    return true;
+  deleteFirstSegment(): Promise<boolean> {
+    return this.segs.deleteFirstBefore(this.reserveOffset - (this.reserveOffset % this.opts.segmentBytes));
   }
 
   segmentPath(start: number): string {

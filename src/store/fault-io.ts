@@ -74,6 +74,18 @@ export class FaultyStorageIO implements StorageIO {
     if (this.enospc?.test(file)) return Promise.reject(ioError('ENOSPC', `no space left writing ${file}`));
     return this.inner.writeFileDurable(file, data);
   }
+  rename(from: string, to: string): Promise<void> {
+    return this.inner.rename(from, to);
+  }
+  /** Counts as an fdatasync: `failDatasyncs` fails it too. */
+  async syncDir(dir: string): Promise<void> {
+    this.counters.datasyncs++;
+    if (this.failDatasyncs > 0) {
+      this.failDatasyncs--;
+      throw ioError('EIO', `fsync failed on folder ${dir}`);
+    }
+    await this.inner.syncDir(dir);
+  }
   mtimeMs(file: string): Promise<number> {
     return this.inner.mtimeMs(file);
   }

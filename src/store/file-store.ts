@@ -1,21 +1,33 @@
-/** The file-backed MessageStore: CommitLog + ConsumeQueues + IndexFiles + checkpoint, flush and cleanup services. */
+/**
+ * The file-backed MessageStore: CommitLog + the dispatch list (ConsumeQueues, IndexFiles) + checkpoint, flush,
+ * disk and retention services. Each part gets the narrow objects it works with, never the store.
+ */
 import { createLogger } from '../common/log.js';
-import { transactionTypeOf } from '../common/message.js';
 import { createOffsetMsgId, RecordPos } from '../common/record.js';
 import { type Checkpoint, writeCheckpoint } from './checkpoint.js';
-import { CommitLog, type DispatchRequest } from './commit-log.js';
+import { CommitLog } from './commit-log.js';
 import type { StoreConfig } from './config.js';
-import { ConsumeQueue } from './consume-queue.js';
+import type { ConsumeQueue } from './consume-queue.js';
 import { lockStoreDir } from './dir-lock.js';
+import {
+  ConsumeQueueDispatcher,
+  type Dispatcher,
+  type DispatchRequest,
+  dispatchAll,
+  IndexDispatcher,
+  type TagsCodeOf,
+  takesQueueOffset,
+} from './dispatch.js';
 import { IndexService } from './index-service.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
-import { putMessages } from './put-path.js';
+import { type PutTarget, putMessages } from './put-path.js';
+import { QueueTable } from './queue-table.js';
 import { ReadAhead } from './read-ahead.js';
-import { readMessages } from './read-path.js';
+import { type ReadSource, readMessages } from './read-path.js';
 import { type RecoveryReport, recoverStore } from './recovery.js';
 import { emptyGet } from './results.js';
-import { checkDisk, cleanExpired, type StoreServices, startServices } from './services.js';
+import { DiskWatch, Retention, startServices } from './services.js';
 import type {
   ArrivalListener,
   GetResult,
@@ -29,38 +41,34 @@ import { GetStatus } from './types.js';
 
 const log = createLogger('store');
 
-/** Derives the ConsumeQueue tag hash from stored properties when rebuilding (broker may override). */
-export type TagsCodeOf = (topic: string, properties: Map<string, string>, storeTimestamp: number) => bigint;
-
 /** Bytes of read-ahead kept for consumers far behind, and how long an untaken read is kept. */
 const readAheadBytesMax = 8 * 1024 * 1024;
 const readAheadTtlMs = 3000;
 
-export class FileMessageStore implements MessageStore {
+export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   readonly commitLog: CommitLog;
   readonly index: IndexService;
-  readonly queues = new Map<string, Map<number, ConsumeQueue>>();
-  readonly dirtyQueues = new Set<ConsumeQueue>();
+  readonly queues: QueueTable;
+  /** Every target a visible record is handed to, in order; a new index is one more entry. */
+  readonly dispatchers: Dispatcher[] = [];
   /** Reads started for the next pull of consumers far behind (read-path.ts). */
   readonly readAhead = new ReadAhead(readAheadBytesMax, readAheadTtlMs);
-  /** Next queue offset by `topic@queueId`, ahead of the ConsumeQueue while puts are in flight (put-path.ts). */
-  readonly nextQueueOffsets = new Map<string, number>();
+  readonly disk: DiskWatch;
+  readonly retention: Retention;
   private readonly listeners: ArrivalListener[] = [];
   /** Topic deletions still removing files (deleteTopics is synchronous; shutdown waits for these). */
   private readonly pendingDeletions = new Set<Promise<void>>();
   /** The first 16 hex digits of every offsetMsgId (store host). */
   readonly hostHex: string;
-  /** Every record below this offset has been handed to ConsumeQueues and Index. */
+  /** Every record below this offset has been handed to the dispatchers. */
   dispatchedOffset = 0;
   fatalReason: string | undefined;
-  diskFullReason: string | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
-  private services: StoreServices | undefined;
+  private stopServices: (() => void) | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
   /** Releases `<root>/lock` (dir-lock.ts). */
   private unlock: () => Promise<void> = async () => undefined;
   lastRecovery: RecoveryReport | undefined;
-  lastDiskRatio = 0;
 
   constructor(
     readonly config: StoreConfig,
@@ -68,18 +76,22 @@ export class FileMessageStore implements MessageStore {
     readonly clock: Clock,
     readonly tagsCodeOf: TagsCodeOf,
   ) {
+    const onFatal = (reason: string) => this.setFatal(reason);
     this.hostHex = createOffsetMsgId(config.storeHost, 0n).slice(0, 16);
     this.commitLog = new CommitLog(io, {
       dir: config.storePathCommitLog,
       segmentBytes: config.mappedFileSizeCommitLog,
       syncFlush: config.flushDiskType === 'SYNC_FLUSH',
       syncFlushTimeoutMs: config.syncFlushTimeout,
-      onVisible: (batch, end) => this.dispatch(batch, end, true),
-      onFatal: (reason) => this.setFatal(reason),
+      onVisible: (batch, end) => this.onVisible(batch, end),
+      onFatal,
     });
-    this.index = new IndexService(io, this.path('index'), config.maxHashSlotNum, config.maxIndexNum, clock, (r) =>
-      this.setFatal(r),
-    );
+    this.queues = new QueueTable(io, this.path('consumequeue'), config.mappedFileSizeConsumeQueue, onFatal);
+    this.index = new IndexService(io, this.path('index'), config.maxHashSlotNum, config.maxIndexNum, clock, onFatal);
+    this.dispatchers.push(new ConsumeQueueDispatcher(this.queues));
+    if (config.messageIndexEnable) this.dispatchers.push(new IndexDispatcher(this.index));
+    this.disk = new DiskWatch(io, config);
+    this.retention = new Retention(io, config, clock, this.disk, this.commitLog, this.queues, this.index);
   }
 
   path(...parts: string[]): string {
@@ -91,25 +103,28 @@ export class FileMessageStore implements MessageStore {
     this.unlock = await lockStoreDir(this.config.storePathRootDir);
     try {
       this.lastRecovery = await recoverStore(this);
+      this.dispatchedOffset = this.lastRecovery.logEnd;
+      await this.io.writeFileDurable(this.path('abort'), Buffer.alloc(0));
+      await this.checkpoint();
     } catch (err) {
       await this.unlock();
       throw err;
     }
     this.state = 'running';
-    this.services = startServices(this);
+    this.stopServices = startServices(this);
   }
 
   async shutdown(): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'stopping';
-    this.services?.stop();
+    this.stopServices?.();
     await Promise.all(this.pendingDeletions);
     await this.commitLog.drained();
     if (this.fatalReason === undefined) {
       await this.commitLog.flush();
       await this.checkpoint();
     }
-    for (const q of this.allQueues()) await q.close();
+    for (const q of this.queues.all()) await q.close();
     await this.index.close();
     await this.commitLog.close();
     if (this.fatalReason === undefined) await this.io.unlink(this.path('abort'));
@@ -123,20 +138,14 @@ export class FileMessageStore implements MessageStore {
     log.error('store is read-only', { reason });
   }
 
-  /** Runs a disk check and a retention turn now (tests, admin "clean now"); returns segments deleted. */
-  async cleanNow(): Promise<number> {
-    await checkDisk(this);
-    return cleanExpired(this, true);
-  }
-
   /** Re-reads the disk ratio now (puts are refused above diskSpaceWarningLevelRatio). */
   checkDiskNow(): Promise<void> {
-    return checkDisk(this);
+    return this.disk.check();
   }
 
   readonlyReason(): string | undefined {
     if (this.fatalReason !== undefined) return this.fatalReason;
-    if (this.diskFullReason !== undefined) return this.diskFullReason;
+    if (this.disk.fullReason !== undefined) return this.disk.fullReason;
     if (this.state !== 'running') return `store is ${this.state === 'new' ? 'not started' : 'shutting down'}`;
     return undefined;
   }
@@ -149,27 +158,13 @@ export class FileMessageStore implements MessageStore {
     return putMessages(this, msgs);
   }
 
-  /** The queue offset the next put to `topic@queueId` (`key`) gets. */
-  nextQueueOffset(topic: string, queueId: number, key: string): number {
-    const known = this.nextQueueOffsets.get(key);
-    if (known !== undefined) return known;
-    return this.queues.get(topic)?.get(queueId)?.maxOffset ?? 0;
-  }
-
-  /** Hands visible records to ConsumeQueues, Index and arrival listeners. */
-  dispatch(batch: readonly DispatchRequest[], endOffset: number, notify: boolean): void {
-    for (const d of batch) {
-      const tx = transactionTypeOf(d.sysFlag);
-      if (tx === 0 || tx === 0x8) {
-        const q = this.queueFor(d.topic, d.queueId);
-        q.append(d.phyOffset, d.size, d.tagsCode);
-        this.dirtyQueues.add(q);
-      }
-      if (this.config.messageIndexEnable) this.index.put(d);
-    }
+  /** Hands visible records to the dispatchers, then tells arrival listeners about the consumable ones. */
+  private onVisible(batch: readonly DispatchRequest[], endOffset: number): void {
+    dispatchAll(this.dispatchers, batch);
     this.dispatchedOffset = endOffset;
-    if (!notify || this.listeners.length === 0) return;
+    if (this.listeners.length === 0) return;
     for (const d of batch) {
+      if (!takesQueueOffset(d.sysFlag)) continue;
       for (const l of this.listeners) {
         try {
           l(d.topic, d.queueId, BigInt(d.queueOffset), d.tagsCode);
@@ -180,38 +175,11 @@ export class FileMessageStore implements MessageStore {
     }
   }
 
-  queueFor(topic: string, queueId: number): ConsumeQueue {
-    let byId = this.queues.get(topic);
-    if (byId === undefined) {
-      byId = new Map();
-      this.queues.set(topic, byId);
-    }
-    let q = byId.get(queueId);
-    if (q === undefined) {
-      q = new ConsumeQueue(
-        this.io,
-        this.path('consumequeue', topic, String(queueId)),
-        topic,
-        queueId,
-        this.config.mappedFileSizeConsumeQueue,
-        (r) => this.setFatal(r),
-      );
-      byId.set(queueId, q);
-    }
-    return q;
-  }
-
-  *allQueues(): IterableIterator<ConsumeQueue> {
-    for (const byId of this.queues.values()) yield* byId.values();
-  }
-
   /** Makes ConsumeQueues and Index durable, then records how far they go in the checkpoint. */
   checkpoint(): Promise<void> {
     const run = this.checkpointing.then(async () => {
       const logics = this.dispatchedOffset;
-      const dirty = [...this.dirtyQueues];
-      this.dirtyQueues.clear();
-      for (const q of dirty) await q.flush();
+      await this.queues.flushDirty();
       await this.index.flush();
       if (this.fatalReason !== undefined) return;
       const cp: Checkpoint = {
@@ -235,21 +203,21 @@ export class FileMessageStore implements MessageStore {
     maxTotalBytes: number,
     filter?: MessageFilter,
   ): Promise<GetResult> {
-    const q = this.queues.get(topic)?.get(queueId);
+    const q = this.queues.get(topic, queueId);
     if (q === undefined) return Promise.resolve(emptyGet(GetStatus.NO_MATCHED_LOGIC_QUEUE, 0n, 0n, 0n));
     return readMessages(this, q, Number(offset), maxMsgNums, maxTotalBytes, filter);
   }
 
   getMinOffsetInQueue(topic: string, queueId: number): bigint {
-    return BigInt(this.queues.get(topic)?.get(queueId)?.minOffset ?? 0);
+    return BigInt(this.queues.get(topic, queueId)?.minOffset ?? 0);
   }
 
   getMaxOffsetInQueue(topic: string, queueId: number): bigint {
-    return BigInt(this.queues.get(topic)?.get(queueId)?.maxOffset ?? 0);
+    return BigInt(this.queues.get(topic, queueId)?.maxOffset ?? 0);
   }
 
   async getOffsetInQueueByTime(topic: string, queueId: number, timestampMs: bigint): Promise<bigint> {
-    const q = this.queues.get(topic)?.get(queueId);
+    const q = this.queues.get(topic, queueId);
     if (q === undefined) return 0n;
     const target = Number(timestampMs);
     let lo = q.minOffset;
@@ -264,7 +232,7 @@ export class FileMessageStore implements MessageStore {
   }
 
   async getEarliestMessageTime(topic: string, queueId: number): Promise<bigint | undefined> {
-    const q = this.queues.get(topic)?.get(queueId);
+    const q = this.queues.get(topic, queueId);
     if (q === undefined || q.maxOffset <= q.minOffset) return undefined;
     const ts = await this.storeTimeAt(q, q.minOffset);
     return ts === undefined ? undefined : BigInt(ts);
@@ -305,12 +273,7 @@ export class FileMessageStore implements MessageStore {
 
   deleteTopics(topics: readonly string[]): void {
     for (const t of topics) {
-      const byId = this.queues.get(t);
-      this.queues.delete(t);
-      for (const key of [...this.nextQueueOffsets.keys()])
-        if (key.startsWith(`${t}@`)) this.nextQueueOffsets.delete(key);
-      const queues = [...(byId?.values() ?? [])];
-      for (const q of queues) this.dirtyQueues.delete(q);
+      const queues = this.queues.remove(t);
       // The topic folder goes after its queues stopped writing; shutdown waits for it.
       const deletion: Promise<void> = Promise.all(queues.map((q) => q.destroy()))
         .then(() => this.io.rmrf(this.path('consumequeue', t)))
@@ -321,7 +284,7 @@ export class FileMessageStore implements MessageStore {
   }
 
   queuesOf(topic: string): number[] {
-    return [...(this.queues.get(topic)?.keys() ?? [])].sort((a, b) => a - b);
+    return this.queues.queueIdsOf(topic);
   }
 
   addArrivalListener(listener: ArrivalListener): void {
@@ -329,20 +292,18 @@ export class FileMessageStore implements MessageStore {
   }
 
   stats(): Record<string, string | number> {
-    let queues = 0;
-    for (const byId of this.queues.values()) queues += byId.size;
     return {
       commitLogMinOffset: this.commitLog.minOffset(),
       commitLogMaxOffset: this.commitLog.visibleOffset,
       commitLogFlushedOffset: this.commitLog.flushedOffset,
       dispatchedOffset: this.dispatchedOffset,
-      topics: this.queues.size,
-      queues,
+      topics: this.queues.topicCount,
+      queues: this.queues.queueCount,
       writeCalls: this.commitLog.stats.writeCalls,
       datasyncs: this.commitLog.stats.datasyncs,
       writeBatches: this.commitLog.stats.batches,
       indexFiles: this.index.fileCount(),
-      diskUsedRatio: this.lastDiskRatio,
+      diskUsedRatio: this.disk.ratio,
       flushDiskType: this.config.flushDiskType,
       readonlyReason: this.readonlyReason() ?? '',
     };

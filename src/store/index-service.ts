@@ -2,12 +2,12 @@
 
 import { javaStringHashCode } from '../common/hash.js';
 import { BoundedMemo } from '../common/memo.js';
-import type { DispatchRequest } from './commit-log.js';
+import type { DispatchRequest, KeySink } from './dispatch.js';
 import { IndexFile, indexKeyHashAfter } from './index-file.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
 
-export class IndexService {
+export class IndexService implements KeySink {
   private files: IndexFile[] = [];
   private rolling: Promise<void> | undefined;
   private backlog: DispatchRequest[] = [];

@@ -1,13 +1,14 @@
-/** The store's entry point: `createMessageStore(config)` and the types the broker codes against. */
-import { javaStringHashCode } from '../common/hash.js';
+/** The store's entry point: `createMessageStore(config)` (the one factory) and the types the broker codes against. */
 import { resolveStoreConfig, type StoreConfig } from './config.js';
-import { FileMessageStore, type TagsCodeOf } from './file-store.js';
+import { defaultTagsCodeOf, type TagsCodeOf } from './dispatch.js';
+import { FileMessageStore } from './file-store.js';
 import { type Clock, NodeStorageIO, type StorageIO, systemClock } from './io.js';
 import { MemoryMessageStore } from './memory-store.js';
 import type { MessageStore } from './types.js';
 
 export { defaultStoreConfig, FlushDiskType, resolveStoreConfig, type StoreConfig } from './config.js';
-export { FileMessageStore, type TagsCodeOf } from './file-store.js';
+export { type Dispatcher, type DispatchRequest, defaultTagsCodeOf, type TagsCodeOf } from './dispatch.js';
+export { FileMessageStore } from './file-store.js';
 export { type Clock, ManualClock, NodeStorageIO, type StorageIO, systemClock } from './io.js';
 export { MemoryMessageStore } from './memory-store.js';
 export type { RecoveryReport } from './recovery.js';
@@ -17,16 +18,11 @@ export * from './types.js';
 export interface StoreDeps {
   io?: StorageIO;
   clock?: Clock;
-  /** Tag hash of a stored message when ConsumeQueues are rebuilt; default Java hashCode of TAGS (0 if none). */
+  /** Tag hash of a stored message when ConsumeQueues are rebuilt; default: the TAGS hash (`tagsCodeOf`). */
   tagsCodeOf?: TagsCodeOf;
   /** 'memory' gives a MemoryMessageStore (tests, embedded use without persistence). */
   kind?: 'file' | 'memory';
 }
-
-export const defaultTagsCodeOf: TagsCodeOf = (_topic, props) => {
-  const tags = props.get('TAGS');
-  return tags === undefined || tags === '' ? 0n : BigInt(javaStringHashCode(tags));
-};
 
 /** Creates a store (not started: call `start()`); file-backed unless `deps.kind` is 'memory'. */
 export function createMessageStore(config: Partial<StoreConfig>, deps: StoreDeps = {}): MessageStore {

@@ -34,8 +34,12 @@ export interface StorageIO {
   exists(file: string): Promise<boolean>;
   /** Whole file, undefined when missing. */
   readFile(file: string): Promise<Buffer | undefined>;
-  /** Replaces a small file atomically and durably (temp file, fdatasync, rename). */
+  /** Replaces a small file atomically and durably (temp file, fdatasync, rename, fsync of the folder). */
   writeFileDurable(file: string, data: Buffer): Promise<void>;
+  /** Renames atomically, replacing `to` (durable once the folder is synced). */
+  rename(from: string, to: string): Promise<void>;
+  /** fsync of a folder: makes the names created, renamed or removed in it durable. */
+  syncDir(dir: string): Promise<void>;
   mtimeMs(file: string): Promise<number>;
   /** Used fraction (0..1) of the file system holding `dir`. */
   diskUsedRatio(dir: string): Promise<number>;
@@ -159,6 +163,18 @@ export class NodeStorageIO implements StorageIO {
       await fh.close();
     }
     await fs.rename(tmp, file);
+    await this.syncDir(path.dirname(file));
+  }
+  async rename(from: string, to: string): Promise<void> {
+    await fs.rename(from, to);
+  }
+  async syncDir(dir: string): Promise<void> {
+    const fh = await fs.open(dir, constants.O_RDONLY);
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   }
   async mtimeMs(file: string): Promise<number> {
     return (await fs.stat(file)).mtimeMs;

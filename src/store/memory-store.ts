@@ -1,9 +1,20 @@
-/** A MessageStore held in memory: same contract and test suite as the file store, nothing survives a restart. */
-import { javaStringHashCode } from '../common/hash.js';
-import { transactionTypeOf } from '../common/message.js';
+/**
+ * A MessageStore held in memory: same contract and test suite as the file store, nothing survives a restart.
+ * Records go through the same dispatcher list as the file store's (dispatch.ts), into arrays and a key map.
+ */
 import { encodeRecord, RecordPos, recordSize } from '../common/record.js';
 import { topicNameBytesMax } from '../common/validate.js';
 import type { StoreConfig } from './config.js';
+import {
+  ConsumeQueueDispatcher,
+  type Dispatcher,
+  type DispatchRequest,
+  dispatchAll,
+  IndexDispatcher,
+  type KeySink,
+  type QueueSink,
+  takesQueueOffset,
+} from './dispatch.js';
 import type { Clock } from './io.js';
 import { refused } from './results.js';
 import type {
@@ -24,10 +35,68 @@ interface MemEntry {
   storeTimestamp: number;
 }
 
+/** ConsumeQueues as arrays; an entry's record is looked up by its log offset. */
+class MemoryQueues implements QueueSink {
+  readonly byTopic = new Map<string, Map<number, MemEntry[]>>();
+  constructor(private readonly byPhy: Map<number, Buffer>) {}
+  get queueCount(): number {
+    let n = 0;
+    for (const byId of this.byTopic.values()) n += byId.size;
+    return n;
+  }
+  append(d: DispatchRequest): void {
+    this.queueOf(d.topic, d.queueId).push({
+      phy: d.phyOffset,
+      tagsCode: d.tagsCode,
+      record: this.byPhy.get(d.phyOffset) as Buffer,
+      storeTimestamp: d.storeTimestamp,
+    });
+  }
+  appendAt(d: DispatchRequest): void {
+    const q = this.queueOf(d.topic, d.queueId);
+    if (d.queueOffset === q.length) this.append(d);
+  }
+  queueOf(topic: string, queueId: number): MemEntry[] {
+    let byId = this.byTopic.get(topic);
+    if (byId === undefined) {
+      byId = new Map();
+      this.byTopic.set(topic, byId);
+    }
+    let q = byId.get(queueId);
+    if (q === undefined) {
+      q = [];
+      byId.set(queueId, q);
+    }
+    return q;
+  }
+}
+
+/** `topic#key` and `topic#uniqKey` → log offsets and store times. */
+class MemoryKeys implements KeySink {
+  readonly byKey = new Map<string, Array<{ phy: number; ts: number }>>();
+  put(d: DispatchRequest): void {
+    if (d.keys !== undefined) for (const k of d.keys) this.add(`${d.topic}#${k}`, d);
+    if (d.uniqKey !== undefined) this.add(`${d.topic}#${d.uniqKey}`, d);
+  }
+  /** Nothing survives a restart, so there is never an index to keep: 0. */
+  fileCount(): number {
+    return 0;
+  }
+  private add(key: string, d: DispatchRequest): void {
+    const list = this.byKey.get(key) ?? [];
+    list.push({ phy: d.phyOffset, ts: d.storeTimestamp });
+    this.byKey.set(key, list);
+  }
+}
+
 export class MemoryMessageStore implements MessageStore {
-  private readonly queues = new Map<string, Map<number, MemEntry[]>>();
   private readonly byPhy = new Map<number, Buffer>();
-  private readonly byKey = new Map<string, Array<{ phy: number; ts: number }>>();
+  private readonly memQueues = new MemoryQueues(this.byPhy);
+  private readonly queues = this.memQueues.byTopic;
+  private readonly keys = new MemoryKeys();
+  private readonly byKey = this.keys.byKey;
+  /** The same dispatcher list as the file store's, on memory targets. */
+  readonly dispatchers: Dispatcher[] = [new ConsumeQueueDispatcher(this.memQueues), new IndexDispatcher(this.keys)];
   private readonly listeners: ArrivalListener[] = [];
   private phy = 0;
   private running = false;
@@ -73,27 +142,28 @@ export class MemoryMessageStore implements MessageStore {
       if (recordSize(m.body.length, tb, pb) + 8 > this.config.mappedFileSizeCommitLog)
         return refused(PutStatus.MESSAGE_ILLEGAL, 'message does not fit a segment');
     }
-    const q = this.queueOf(first.topic, first.queueId);
     const now = this.clock.now();
     const wrote = this.phy;
-    const queueOffset = q.length;
+    const queueOffset = this.memQueues.queueOf(first.topic, first.queueId).length;
+    let qo = queueOffset;
     const ids: string[] = [];
-    const arrivals: Array<[number, bigint]> = [];
+    const batch: DispatchRequest[] = [];
     for (const m of msgs) {
-      const qo = q.length;
       const rec = encodeRecord(m, BigInt(qo), BigInt(this.phy), BigInt(now), this.config.storeHost);
-      const tx = transactionTypeOf(m.sysFlag);
-      if (tx === 0 || tx === 0x8) {
-        q.push({ phy: this.phy, tagsCode: m.tagsCode, record: rec, storeTimestamp: now });
-        arrivals.push([qo, m.tagsCode]);
-      }
       this.byPhy.set(this.phy, rec);
-      for (const k of [...(m.keys ?? []), ...(m.uniqKey !== undefined ? [m.uniqKey] : [])]) {
-        const key = `${m.topic}#${k}`;
-        const list = this.byKey.get(key) ?? [];
-        list.push({ phy: this.phy, ts: now });
-        this.byKey.set(key, list);
-      }
+      batch.push({
+        topic: m.topic,
+        queueId: m.queueId,
+        queueOffset: qo,
+        phyOffset: this.phy,
+        size: rec.length,
+        tagsCode: m.tagsCode,
+        storeTimestamp: now,
+        sysFlag: m.sysFlag,
+        keys: m.keys,
+        uniqKey: m.uniqKey,
+      });
+      if (takesQueueOffset(m.sysFlag)) qo++;
       ids.push(
         rec
           .subarray(RecordPos.storeHost, RecordPos.storeHost + 8)
@@ -102,8 +172,11 @@ export class MemoryMessageStore implements MessageStore {
       );
       this.phy += rec.length;
     }
-    // Visible only after the put resolves' microtask turn, like the file store's dispatch-then-ack order.
-    for (const [qo, tags] of arrivals) for (const l of this.listeners) l(first.topic, first.queueId, BigInt(qo), tags);
+    dispatchAll(this.dispatchers, batch);
+    for (const d of batch) {
+      if (!takesQueueOffset(d.sysFlag)) continue;
+      for (const l of this.listeners) l(d.topic, d.queueId, BigInt(d.queueOffset), d.tagsCode);
+    }
     return {
       status: PutStatus.PUT_OK,
       wroteOffset: BigInt(wrote),
@@ -213,23 +286,4 @@ export class MemoryMessageStore implements MessageStore {
   stats(): Record<string, string | number> {
     return { kind: 'memory', commitLogMaxOffset: this.phy, topics: this.queues.size };
   }
-
-  private queueOf(topic: string, queueId: number): MemEntry[] {
-    let byId = this.queues.get(topic);
-    if (byId === undefined) {
-      byId = new Map();
-      this.queues.set(topic, byId);
-    }
-    let q = byId.get(queueId);
-    if (q === undefined) {
-      q = [];
-      byId.set(queueId, q);
-    }
-    return q;
-  }
-}
-
-/** Kept for symmetry with the file store's default tag hash. */
-export function tagsCodeOfTag(tag: string | undefined): bigint {
-  return tag === undefined || tag === '' ? 0n : BigInt(javaStringHashCode(tag));
 }

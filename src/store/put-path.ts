@@ -4,14 +4,31 @@
  */
 import { encodeRecordAfter, encodeRecordInto, recordSize } from '../common/record.js';
 import { topicNameBytesMax } from '../common/validate.js';
-import type { DispatchRequest, WriteOutcome } from './commit-log.js';
-import type { FileMessageStore } from './file-store.js';
+import type { CommitLog, WriteOutcome } from './commit-log.js';
+import type { StoreConfig } from './config.js';
+import { type DispatchRequest, takesQueueOffset } from './dispatch.js';
+import type { Clock } from './io.js';
+import type { QueueTable } from './queue-table.js';
 import { refused } from './results.js';
 import type { MessageInput, PutResult } from './types.js';
 import { PutStatus } from './types.js';
 
-/** All messages must target one topic and queue; they get consecutive queue offsets. */
-export function putMessages(store: FileMessageStore, msgs: readonly MessageInput[]): Promise<PutResult> {
+/** What the put path works with: the log, the queue offsets and why puts are refused now. */
+export interface PutTarget {
+  readonly config: StoreConfig;
+  readonly clock: Clock;
+  readonly commitLog: CommitLog;
+  readonly queues: QueueTable;
+  /** The first 16 hex digits of every offsetMsgId (store host). */
+  readonly hostHex: string;
+  readonlyReason(): string | undefined;
+}
+
+/**
+ * All messages must target one topic and queue; they get consecutive queue offsets, except prepared and
+ * rolled-back transactional records, which store the next offset without taking it (see `takesQueueOffset`).
+ */
+export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Promise<PutResult> {
   const first = msgs[0];
   if (first === undefined) return Promise.resolve(refused(PutStatus.MESSAGE_ILLEGAL, 'empty batch'));
   const ro = store.readonlyReason();
@@ -61,7 +78,7 @@ export function putMessages(store: FileMessageStore, msgs: readonly MessageInput
   );
   if (busy !== undefined) return Promise.resolve(refused(PutStatus.OS_PAGE_CACHE_BUSY, `broker busy: ${busy}`));
   const key = `${first.topic}@${first.queueId}`;
-  const queueOffset = store.nextQueueOffset(first.topic, first.queueId, key);
+  const queueOffset = store.queues.nextOffset(first.topic, first.queueId, key);
   const now = store.clock.now();
   const nowBig = BigInt(now);
   const { buf, pos, phyOffset } = store.commitLog.reserve(total);
@@ -71,10 +88,10 @@ export function putMessages(store: FileMessageStore, msgs: readonly MessageInput
   let phy = phyOffset;
   let prev: MessageInput | undefined;
   let prevPos = 0;
+  let qo = queueOffset;
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i] as MessageInput;
     const size = sizes[i * 3] as number;
-    const qo = queueOffset + i;
     const topicBytes = sizes[i * 3 + 1] as number;
     const propBytes = sizes[i * 3 + 2] as number;
     if (prev !== undefined && sameHeader(prev, m))
@@ -97,8 +114,9 @@ export function putMessages(store: FileMessageStore, msgs: readonly MessageInput
     ids.push(store.hostHex + offsetHex(phy));
     p += size;
     phy += size;
+    if (takesQueueOffset(m.sysFlag)) qo++;
   }
-  store.nextQueueOffsets.set(key, queueOffset + msgs.length);
+  store.queues.setNextOffset(key, qo);
   return new Promise((resolve) => {
     store.commitLog.commit(dispatches, (o: WriteOutcome) => {
       const base: PutResult = {

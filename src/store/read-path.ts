@@ -8,9 +8,10 @@
 import { decodeProperties } from '../common/properties.js';
 import { RecordPos } from '../common/record.js';
 import type { Pinned } from './block-cache.js';
+import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
-import type { FileMessageStore } from './file-store.js';
+import type { ReadAhead } from './read-ahead.js';
 import { emptyGet } from './results.js';
 import type { GetResult, MessageFilter } from './types.js';
 import { GetStatus } from './types.js';
@@ -26,8 +27,14 @@ const readGapBytesMax = 16 * 1024;
 const readBytesMax = 4 * 1024 * 1024;
 const two32 = 2 ** 32;
 
+/** What a read needs: the log and the read-ahead of consumers far behind. */
+export interface ReadSource {
+  readonly commitLog: CommitLog;
+  readonly readAhead: ReadAhead;
+}
+
 export async function readMessages(
-  store: FileMessageStore,
+  store: ReadSource,
   q: ConsumeQueue,
   offset: number,
   maxMsgNums: number,
@@ -172,7 +179,7 @@ function spansOf(phys: number[], sizes: number[], segBytes: number): number[] {
 }
 
 /** Starts the ConsumeQueue read of the pull that would follow and caches it. */
-function readAheadFrom(store: FileMessageStore, q: ConsumeQueue, offset: number, want: number) {
+function readAheadFrom(store: ReadSource, q: ConsumeQueue, offset: number, want: number) {
   const ahead = store.readAhead;
   if (ahead.has(q, offset) || !ahead.hasRoom(want * cqEntryBytes)) return;
   ahead.putEntries(q, offset, want, q.read(offset, want));

@@ -94,6 +94,38 @@ export class Segments {
     return this.list.map((s) => s.start);
   }
 
+  /** Cuts the log at `end`: deletes later segments, zeroes the rest of the segment holding `end`. */
+  async cutAt(end: number): Promise<void> {
+    for (;;) {
+      const last = this.last();
+      if (last === undefined || last.start <= end || last.start === this.minOffset()) break;
+      await this.deleteLast();
+    }
+    const seg = this.of(end);
+    if (seg?.file !== undefined && end > seg.start) {
+      await seg.file.truncate(end - seg.start);
+      await seg.file.truncate(this.segmentBytes);
+      await seg.file.datasync();
+    }
+  }
+
+  /** Makes sure segments reach `end` (the write position after recovery) and the one holding it is open. */
+  async extendTo(end: number): Promise<void> {
+    if (this.list.length === 0) {
+      this.list.push({ start: end - (end % this.segmentBytes), file: undefined, opening: undefined, dirty: false });
+    }
+    while ((this.last() as Segment).start + this.segmentBytes <= end) this.add();
+    await this.fileOf(this.of(end) as Segment);
+  }
+
+  /** Deletes the oldest segment unless it is the last one or starts at or after `keepFrom`. */
+  async deleteFirstBefore(keepFrom: number): Promise<boolean> {
+    const first = this.list[0];
+    if (first === undefined || this.list.length < 2 || first.start >= keepFrom) return false;
+    await this.deleteFirst();
+    return true;
+  }
+
   /** Closes and deletes the oldest segment. */
   async deleteFirst(): Promise<void> {
     const first = this.list.shift();

@@ -1,22 +1,102 @@
 /**
  * Background services of the file store: CommitLog flush (ASYNC_FLUSH), ConsumeQueue/Index flush + checkpoint,
- * disk watermarks and retention. Each runs one turn at a time and never overlaps itself.
+ * disk watermarks (`DiskWatch`) and retention (`Retention`). Each runs one turn at a time and never overlaps itself.
  */
 import { createLogger } from '../common/log.js';
-import type { FileMessageStore } from './file-store.js';
+import type { CommitLog } from './commit-log.js';
+import type { StoreConfig } from './config.js';
+import type { IndexService } from './index-service.js';
+import type { Clock, StorageIO } from './io.js';
+import type { QueueTable } from './queue-table.js';
 
 const log = createLogger('store-service');
 const hourMs = 3_600_000;
 
-export interface StoreServices {
-  stop(): void;
-  /** Runs one disk check + retention turn now (tests, admin "clean now"). */
-  cleanNow(): Promise<void>;
+/** Refuses puts above the warning ratio (90 %), lets them through again once below. */
+export class DiskWatch {
+  /** Used fraction of the disk at the last check. */
+  ratio = 0;
+  /** Set while the disk is over the warning ratio: why puts are refused. */
+  fullReason: string | undefined;
+
+  constructor(
+    private readonly io: StorageIO,
+    private readonly config: StoreConfig,
+  ) {}
+
+  async check(): Promise<void> {
+    const dir = this.config.storePathRootDir;
+    const ratio = await this.io.diskUsedRatio(dir);
+    this.ratio = ratio;
+    const limit = this.config.diskSpaceWarningLevelRatio;
+    if (ratio > limit) {
+      const reason = `disk full: ${(ratio * 100).toFixed(1)}% of the disk holding ${dir} is used (limit ${(limit * 100).toFixed(0)}%), puts are refused until space is freed`;
+      if (this.fullReason === undefined) log.error('disk nearly full, refusing puts', { ratio });
+      this.fullReason = reason;
+    } else if (this.fullReason !== undefined) {
+      log.info('disk usage back under the limit, accepting puts', { ratio });
+      this.fullReason = undefined;
+    }
+  }
 }
 
-export function startServices(s: FileMessageStore): StoreServices {
+/**
+ * Deletes CommitLog segments past fileReservedTime at `deleteWhen` hours, or at once when the disk is above
+ * diskMaxUsedSpaceRatio; above diskSpaceCleanForciblyRatio the oldest segment goes even if not expired.
+ * Never the active segment. Then removes ConsumeQueue and Index files wholly below the log's min offset.
+ */
+export class Retention {
+  constructor(
+    private readonly io: StorageIO,
+    private readonly config: StoreConfig,
+    private readonly clock: Clock,
+    private readonly disk: DiskWatch,
+    private readonly commitLog: CommitLog,
+    private readonly queues: QueueTable,
+    private readonly index: IndexService,
+  ) {}
+
+  /** One turn; `force` deletes expired segments whatever the hour. Returns the segments deleted. */
+  async clean(force = false): Promise<number> {
+    const c = this.config;
+    const now = this.clock.now();
+    const ratio = this.disk.ratio;
+    const hour = String(new Date(now).getHours()).padStart(2, '0');
+    const atDeleteHour = c.deleteWhen.split(';').some((h) => h.trim().padStart(2, '0') === hour);
+    const overUsed = ratio * 100 > c.diskMaxUsedSpaceRatio;
+    const forcibly = ratio > c.diskSpaceCleanForciblyRatio;
+    if (!force && !atDeleteHour && !overUsed) return 0;
+    let deleted = 0;
+    const reservedMs = c.fileReservedTime * hourMs;
+    for (const start of this.commitLog.segmentStarts()) {
+      const mtime = await this.io.mtimeMs(this.commitLog.segmentPath(start)).catch(() => now);
+      const expired = now - mtime >= reservedMs;
+      if (!expired && !(forcibly && deleted === 0)) break;
+      if (!(await this.commitLog.deleteFirstSegment())) break;
+      deleted++;
+    }
+    if (deleted === 0) return 0;
+    const minPhy = this.commitLog.minOffset();
+    log.info('deleted expired commitlog segments', { deleted, minPhyOffset: minPhy, diskRatio: ratio.toFixed(3) });
+    for (const q of this.queues.all()) await q.deleteBelow(minPhy);
+    await this.index.deleteBelow(minPhy);
+    return deleted;
+  }
+}
+
+/** What the timers run. */
+export interface ServiceTargets {
+  readonly config: StoreConfig;
+  readonly commitLog: CommitLog;
+  readonly disk: DiskWatch;
+  readonly retention: Retention;
+  checkpoint(): Promise<void>;
+}
+
+/** Starts the timers; the returned function stops them. */
+export function startServices(s: ServiceTargets): () => void {
   const timers: NodeJS.Timeout[] = [];
-  const every = (ms: number, fn: () => Promise<void>) => {
+  const every = (ms: number, fn: () => Promise<unknown>) => {
     let busy = false;
     const t = setInterval(() => {
       if (busy) return;
@@ -38,62 +118,9 @@ export function startServices(s: FileMessageStore): StoreServices {
     });
   }
   every(s.config.flushIntervalConsumeQueue, () => s.checkpoint().catch(() => undefined));
-  every(s.config.diskCheckInterval, () => checkDisk(s));
-  every(s.config.cleanResourceInterval, async () => {
-    await cleanExpired(s);
-  });
-  return {
-    stop: () => {
-      for (const t of timers) clearInterval(t);
-    },
-    cleanNow: async () => {
-      await checkDisk(s);
-      await cleanExpired(s, true);
-    },
+  every(s.config.diskCheckInterval, () => s.disk.check());
+  every(s.config.cleanResourceInterval, () => s.retention.clean());
+  return () => {
+    for (const t of timers) clearInterval(t);
   };
-}
-
-/** Refuses puts above the warning ratio (90 %), lets them through again once below. */
-export async function checkDisk(s: FileMessageStore): Promise<void> {
-  const ratio = await s.io.diskUsedRatio(s.config.storePathRootDir);
-  s.lastDiskRatio = ratio;
-  const limit = s.config.diskSpaceWarningLevelRatio;
-  if (ratio > limit) {
-    const reason = `disk full: ${(ratio * 100).toFixed(1)}% of the disk holding ${s.config.storePathRootDir} is used (limit ${(limit * 100).toFixed(0)}%), puts are refused until space is freed`;
-    if (s.diskFullReason === undefined) log.error('disk nearly full, refusing puts', { ratio });
-    s.diskFullReason = reason;
-  } else if (s.diskFullReason !== undefined) {
-    log.info('disk usage back under the limit, accepting puts', { ratio });
-    s.diskFullReason = undefined;
-  }
-}
-
-/**
- * Deletes CommitLog segments past fileReservedTime at `deleteWhen` hours, or at once when the disk is above
- * diskMaxUsedSpaceRatio; above diskSpaceCleanForciblyRatio the oldest segment goes even if not expired.
- * Never the active segment. Then removes ConsumeQueue and Index files wholly below the log's min offset.
- */
-export async function cleanExpired(s: FileMessageStore, force = false): Promise<number> {
-  const now = s.clock.now();
-  const ratio = s.lastDiskRatio;
-  const hour = String(new Date(now).getHours()).padStart(2, '0');
-  const atDeleteHour = s.config.deleteWhen.split(';').some((h) => h.trim().padStart(2, '0') === hour);
-  const overUsed = ratio * 100 > s.config.diskMaxUsedSpaceRatio;
-  const forcibly = ratio > s.config.diskSpaceCleanForciblyRatio;
-  if (!force && !atDeleteHour && !overUsed) return 0;
-  let deleted = 0;
-  const reservedMs = s.config.fileReservedTime * hourMs;
-  for (const start of s.commitLog.segmentStarts()) {
-    const mtime = await s.io.mtimeMs(s.commitLog.segmentPath(start)).catch(() => now);
-    const expired = now - mtime >= reservedMs;
-    if (!expired && !(forcibly && deleted === 0)) break;
-    if (!(await s.commitLog.deleteFirstSegment())) break;
-    deleted++;
-  }
-  if (deleted === 0) return 0;
-  const minPhy = s.commitLog.minOffset();
-  log.info('deleted expired commitlog segments', { deleted, minPhyOffset: minPhy, diskRatio: ratio.toFixed(3) });
-  for (const q of s.allQueues()) await q.deleteBelow(minPhy);
-  await s.index.deleteBelow(minPhy);
-  return deleted;
 }

@@ -2,6 +2,7 @@
  * The store's public contract. The broker depends only on this file; `FileMessageStore` and
  * `MemoryMessageStore` implement it and run one shared test suite.
  */
+import type { RecordInput } from '../common/record.js';
 
 /** Outcome of a put, as RocketMQ names it (PutMessageStatus). */
 export const PutStatus = {
@@ -33,23 +34,7 @@ export const GetStatus = {
 export type GetStatus = (typeof GetStatus)[keyof typeof GetStatus];
 
 /** What the broker hands the store for one message; the store assigns offsets and the store timestamp. */
-export interface MessageInput {
-  topic: string;
-  queueId: number;
-  flag: number;
-  /** Body as the client sent it (compressed bodies stay compressed). */
-  body: Buffer;
-  /**
-   * Encoded properties (`key\u0001value\u0002…`) as sent: a string, or the utf-8 bytes themselves when the
-   * caller has them (batch items), which the store copies without a string round trip.
-   */
-  properties: string | Buffer;
-  sysFlag: number;
-  bornTimestamp: bigint;
-  /** IPv4 "a.b.c.d:port". */
-  bornHost: string;
-  reconsumeTimes: number;
-  preparedTransactionOffset: bigint;
+export interface MessageInput extends RecordInput {
   /** Tag hash for the ConsumeQueue (Java String.hashCode of TAGS, 0 when none). */
   tagsCode: bigint;
   /** Keys to index (from KEYS, space separated) — the store also indexes UNIQ_KEY. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { javaStringHashCode } from '../../src/common/hash.js';
+import { SysFlag } from '../../src/common/message.js';
 import { decodeRecords } from '../../src/common/record.js';
 import { BlockCache } from '../../src/store/block-cache.js';
 import { ConsumeQueue } from '../../src/store/consume-queue.js';
@@ -150,9 +151,9 @@ test('retention: expired segments go (never the active one), queues follow the n
   for (let i = 0; i < 200; i++) await s.putMessage(msg('R', 0, Buffer.alloc(200, i)));
   const segsBefore = s.commitLog.segmentStarts().length;
   assert.ok(segsBefore > 5);
-  assert.equal(await s.cleanNow(), 0); // not expired yet
+  assert.equal(await s.retention.clean(true), 0); // not expired yet
   clock.advance(73 * 3600 * 1000);
-  const deleted = await s.cleanNow();
+  const deleted = await s.retention.clean(true);
   assert.ok(deleted > 0);
   const minPhy = s.getMinPhyOffset();
   assert.ok(minPhy > 0n);
@@ -204,6 +205,37 @@ test('rebuild: delete consumequeue/ and index/, restart, every query answers as 
   assert.equal(r.lastRecovery?.redispatched, 300);
   assert.deepEqual(await snapshot(r), before);
   await r.shutdown();
+});
+
+test('after a rebuild, prepared records still take no queue offset and stored offsets match positions', async () => {
+  const d = await dir();
+  const s = createMessageStore({ storePathRootDir: d, ...smallStore });
+  await s.start();
+  const prepared = { ...msg('TXR', 1, 'p'), sysFlag: SysFlag.transactionPreparedType };
+  for (const m of [msg('TXR', 1, 'n0'), prepared, msg('TXR', 1, 'n1'), prepared, msg('TXR', 1, 'n2')])
+    assert.equal((await s.putMessage(m)).status, PutStatus.PUT_OK);
+  await s.shutdown();
+  await fs.rm(path.join(d, 'consumequeue'), { recursive: true });
+  const r = createMessageStore({ storePathRootDir: d, ...smallStore });
+  await r.start();
+  try {
+    assert.equal(r.getMaxOffsetInQueue('TXR', 1), 3n);
+    assert.equal((await r.putMessage(msg('TXR', 1, 'n3'))).queueOffset, 3n);
+    const got = await r.getMessage('TXR', 1, 0n, 100, 1 << 20);
+    const msgs = decodeRecords(Buffer.concat(got.records));
+    assert.deepEqual(
+      msgs.map((m) => [m.body.toString(), m.queueOffset]),
+      [
+        ['n0', 0n],
+        ['n1', 1n],
+        ['n2', 2n],
+        ['n3', 3n],
+      ],
+    );
+    assert.deepEqual(got.queueOffsets, [0n, 1n, 2n, 3n]);
+  } finally {
+    await r.shutdown();
+  }
 });
 
 test("the index hash of topic#key from the topic part's hash equals the hash of the whole string", () => {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { javaStringHashCode } from '../../src/common/hash.js';
+import { SysFlag } from '../../src/common/message.js';
 import { decodeRecord, decodeRecords } from '../../src/common/record.js';
 import type { MessageStore } from '../../src/store/types.js';
 import { GetStatus, PutStatus } from '../../src/store/types.js';
@@ -125,6 +126,45 @@ export function storeSuite(name: string, open: () => Promise<StoreHarness>): voi
         assert.equal(await s.getOffsetInQueueByTime('Q', 0, 0n), 0n);
         assert.equal(await s.getOffsetInQueueByTime('Q', 0, r1.storeTimestamp + 10_000_000n), 2n);
         assert.equal(await s.getEarliestMessageTime('Q', 0), r1.storeTimestamp);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('prepared and rolled-back records take no queue offset: stored QUEUEOFFSET = ConsumeQueue position', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        const tx = (body: string, sysFlag: number) => ({ ...msg('TX', 0, body), sysFlag });
+        const puts = [
+          await s.putMessage(msg('TX', 0, 'n0')),
+          await s.putMessage(tx('p1', SysFlag.transactionPreparedType)),
+          await s.putMessage(msg('TX', 0, 'n1')),
+          await s.putMessage(tx('r1', SysFlag.transactionRollbackType)),
+          await s.putMessage(tx('c2', SysFlag.transactionCommitType)),
+          await s.putMessages([msg('TX', 0, 'n3'), tx('p2', SysFlag.transactionPreparedType), msg('TX', 0, 'n4')]),
+        ];
+        for (const r of puts) assert.equal(r.status, PutStatus.PUT_OK);
+        assert.deepEqual(
+          puts.map((r) => r.queueOffset),
+          [0n, 1n, 1n, 2n, 2n, 3n],
+        );
+        assert.equal(s.getMaxOffsetInQueue('TX', 0), 5n);
+        const got = await s.getMessage('TX', 0, 0n, 100, 1 << 20);
+        const msgs = decodeRecords(Buffer.concat(got.records));
+        assert.deepEqual(
+          msgs.map((m) => m.body.toString()),
+          ['n0', 'n1', 'c2', 'n3', 'n4'],
+        );
+        assert.deepEqual(
+          msgs.map((m) => m.queueOffset),
+          [0n, 1n, 2n, 3n, 4n],
+        );
+        assert.deepEqual(got.queueOffsets, [0n, 1n, 2n, 3n, 4n]);
+        // The prepared record is stored with the offset the next consumable record takes, without taking it.
+        const prepared = await s.lookMessageByOffset(puts[1]?.wroteOffset ?? -1n);
+        assert.ok(prepared !== undefined);
+        assert.equal(decodeRecord(prepared).msg.queueOffset, 1n);
       } finally {
         await h.close();
       }

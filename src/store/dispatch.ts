@@ -1,0 +1,129 @@
+/**
+ * Dispatch: the CommitLog is the truth and every other structure is built from its records by a list of
+ * dispatchers (RocketMQ's CommitLogDispatcher list). The same list runs when a record becomes visible (put path),
+ * when recovery replays the log, and in the MemoryMessageStore. A new index (a SQL92 bitmap, a timer index) is one
+ * more `Dispatcher` in that list; nothing else changes.
+ */
+import { tagsCodeOf } from '../common/hash.js';
+import { transactionTypeOf } from '../common/message.js';
+import { decodeProperties, Prop } from '../common/properties.js';
+import { RecordPos } from '../common/record.js';
+
+/** What a dispatcher needs to know about one stored message. */
+export interface DispatchRequest {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  phyOffset: number;
+  size: number;
+  tagsCode: bigint;
+  storeTimestamp: number;
+  sysFlag: number;
+  keys: readonly string[] | undefined;
+  uniqKey: string | undefined;
+}
+
+export interface Dispatcher {
+  /** A record became visible (put path): synchronous, with no I/O wait per record. */
+  dispatch(d: DispatchRequest): void;
+  /**
+   * Recovery, after loading: the log offset from which this target needs records again. `durableOffset` is where
+   * the checkpoint says everything was durable, `logStart` the oldest offset in the log (a rebuild from nothing).
+   */
+  replayFrom(durableOffset: number, logStart: number): number;
+  /** Recovery: one record at or past `replayFrom`, maybe already present (may do I/O). */
+  replay(d: DispatchRequest): void | Promise<void>;
+}
+
+/**
+ * Prepared and rolled-back transactional records take no queue offset and reach no ConsumeQueue (their commit
+ * does), so a record's stored QUEUEOFFSET always equals its ConsumeQueue position.
+ */
+export function takesQueueOffset(sysFlag: number): boolean {
+  const tx = transactionTypeOf(sysFlag);
+  return tx === 0 || tx === 0x8;
+}
+
+/** Where ConsumeQueue entries go: the file store's queue table or the memory store's arrays. */
+export interface QueueSink {
+  /** Appends at the queue's end (put path: offsets were assigned in order). */
+  append(d: DispatchRequest): void;
+  /** Puts the entry at `d.queueOffset` unless it is there already (recovery). */
+  appendAt(d: DispatchRequest): void | Promise<void>;
+  /** Queues known (0 means they are rebuilt from the log start). */
+  readonly queueCount: number;
+}
+
+export class ConsumeQueueDispatcher implements Dispatcher {
+  constructor(private readonly queues: QueueSink) {}
+  dispatch(d: DispatchRequest): void {
+    if (takesQueueOffset(d.sysFlag)) this.queues.append(d);
+  }
+  replayFrom(durableOffset: number, logStart: number): number {
+    return this.queues.queueCount === 0 ? logStart : durableOffset;
+  }
+  replay(d: DispatchRequest): void | Promise<void> {
+    if (takesQueueOffset(d.sysFlag)) return this.queues.appendAt(d);
+  }
+}
+
+/** Where `topic#key` / `topic#uniqKey` entries go: IndexFiles, or the memory store's map. */
+export interface KeySink {
+  put(d: DispatchRequest): void;
+  /** Index files found on disk (0 means the index is rebuilt from the log start). */
+  fileCount(): number;
+}
+
+export class IndexDispatcher implements Dispatcher {
+  constructor(private readonly index: KeySink) {}
+  dispatch(d: DispatchRequest): void {
+    this.index.put(d);
+  }
+  replayFrom(durableOffset: number, logStart: number): number {
+    return this.index.fileCount() === 0 ? logStart : durableOffset;
+  }
+  replay(d: DispatchRequest): void {
+    this.index.put(d);
+  }
+}
+
+/** Hands a batch of visible records to every dispatcher, target by target. */
+export function dispatchAll(dispatchers: readonly Dispatcher[], batch: readonly DispatchRequest[]): void {
+  for (const t of dispatchers) for (const d of batch) t.dispatch(d);
+}
+
+/** Derives the ConsumeQueue tag hash of a stored record when replaying (a timer index may derive another). */
+export type TagsCodeOf = (topic: string, properties: Map<string, string>, storeTimestamp: number) => bigint;
+
+/** The tag hash of the TAGS property: the one rule the broker's send path uses too. */
+export const defaultTagsCodeOf: TagsCodeOf = (_topic, props) => tagsCodeOf(props.get(Prop.tags));
+
+/** The dispatch request of a stored record (`size` bytes at `pos` of `buf`, at log offset `phy`). */
+export function dispatchOfRecord(
+  buf: Buffer,
+  pos: number,
+  phy: number,
+  size: number,
+  tagsCodeOfRecord: TagsCodeOf,
+): DispatchRequest {
+  const bodyLen = buf.readInt32BE(pos + RecordPos.bodyLength);
+  let p = pos + RecordPos.body + bodyLen;
+  const tl = buf.readUInt8(p);
+  const topic = buf.toString('utf8', p + 1, p + 1 + tl);
+  p += 1 + tl;
+  const props = decodeProperties(buf.toString('utf8', p + 2, p + 2 + buf.readInt16BE(p)));
+  const storeTimestamp = Number(buf.readBigInt64BE(pos + RecordPos.storeTimestamp));
+  const keys = props.get(Prop.keys);
+  return {
+    topic,
+    queueId: buf.readInt32BE(pos + RecordPos.queueId),
+    queueOffset: Number(buf.readBigInt64BE(pos + RecordPos.queueOffset)),
+    phyOffset: phy,
+    size,
+    tagsCode: tagsCodeOfRecord(topic, props, storeTimestamp),
+    storeTimestamp,
+    sysFlag: buf.readInt32BE(pos + RecordPos.sysFlag),
+    keys: keys === undefined ? undefined : keys.split(' ').filter((k) => k !== ''),
+    uniqKey: props.get(Prop.uniqKey),
+  };
+}
