@@ -8,6 +8,7 @@ export {
 } from './allocate.js';
 export { ClientInstance, type ClientOptions } from './client-instance.js';
 export { ConsumeResult, type MessageHandler } from './consume-service.js';
+export { BrokerNotFoundError } from './errors.js';
 export { ConsumeFromWhere, MessageModel } from './heartbeat.js';
 export { bodyBytesMaxDefault, compressBodyBytesMinDefault, type Message } from './message.js';
 export type { MessageQueue } from './message-queue.js';

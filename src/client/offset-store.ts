@@ -6,6 +6,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createLogger } from '../common/log.js';
 import type { ClientInstance } from './client-instance.js';
+import { BrokerNotFoundError } from './errors.js';
 import { type MessageQueue, queueKey } from './message-queue.js';
 
 const log = createLogger('client.offsets');
@@ -67,7 +68,7 @@ export class BrokerOffsetStore extends MemoryOffsets implements OffsetStore {
 
   async storedOffset(mq: MessageQueue): Promise<bigint | undefined> {
     const addr = await this.addrOf(mq);
-    if (addr === undefined) throw new Error(`broker ${mq.brokerName} of ${mq.topic} has no known master`);
+    if (addr === undefined) throw new BrokerNotFoundError(mq.brokerName, mq.topic);
     return this.instance.api.queryConsumerOffset(addr, this.group, mq.topic, mq.queueId);
   }
 
