@@ -4,15 +4,15 @@
  * the rebalance timer, and the broker's NOTIFY_CONSUMER_IDS_CHANGED push.
  */
 import { TsRocketError } from '../common/errors.js';
-import { createLogger } from '../common/log.js';
+import type { Logger } from '../common/log.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode } from '../remoting/codes.js';
 import { ClientApi } from './client-api.js';
 import type { ConsumerData, HeartbeatData } from './heartbeat.js';
 import { localIPv4 } from './local-address.js';
+import { clientLogger } from './logger.js';
+import { parseNameServerList } from './name-server.js';
 import { masterId, type TopicRouteData } from './route.js';
-
-const log = createLogger('client');
 
 export const pollNameServerIntervalMsDefault = 30_000;
 export const heartbeatIntervalMsDefault = 30_000;
@@ -36,6 +36,13 @@ export interface ClientOptions {
   pollNameServerIntervalMs?: number;
   heartbeatIntervalMs?: number;
   rebalanceIntervalMs?: number;
+  /**
+   * Receives the client's log lines (an object with debug/info/warn/error, each `(msg, fields)`; fields carry
+   * a `component` and the details, errors as Error objects). Default: one line each to stdout at
+   * TSROCKET_LOG_LEVEL (info). Clients sharing an instance (producers without an instanceName) log to the
+   * logger of the first one.
+   */
+  logger?: Logger;
 }
 
 /** What the instance needs from a registered consumer. */
@@ -67,19 +74,16 @@ export class ClientInstance {
   private rebalancing: Promise<void> | undefined;
   private rebalanceAgain = false;
   private closed = false;
+  private readonly log: Logger;
 
   private constructor(
     readonly clientId: string,
     private readonly opts: ClientOptions,
   ) {
+    this.log = this.logFor('client');
     const timeoutMs = opts.requestTimeoutMs ?? requestTimeoutMsDefault;
     this.remoting = new RemotingClient({ requestTimeoutMsDefault: timeoutMs });
-    const nameServers = opts.nameServer
-      .split(';')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    if (nameServers.length === 0) throw new TsRocketError('nameServer option names no address');
-    this.api = new ClientApi(this.remoting, nameServers, timeoutMs);
+    this.api = new ClientApi(this.remoting, parseNameServerList(opts.nameServer), timeoutMs);
     this.remoting.registerProcessor(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, () => {
       this.rebalanceSoon();
       return undefined;
@@ -113,7 +117,7 @@ export class ClientInstance {
   private startTimers(): void {
     const every = (ms: number, fn: () => Promise<unknown>) => {
       const t = setInterval(() => {
-        fn().catch((err) => log.warn('periodic task failed', { err }));
+        fn().catch((err) => this.log.warn('periodic task failed', { err }));
       }, ms);
       t.unref();
       this.timers.push(t);
@@ -121,6 +125,11 @@ export class ClientInstance {
     every(this.opts.pollNameServerIntervalMs ?? pollNameServerIntervalMsDefault, () => this.refreshAllRoutes());
     every(this.opts.heartbeatIntervalMs ?? heartbeatIntervalMsDefault, () => this.sendHeartbeatToAll());
     every(this.opts.rebalanceIntervalMs ?? rebalanceIntervalMsDefault, () => this.rebalanceNow());
+  }
+
+  /** A logger for one component of this client (the user's `logger` option when given). */
+  logFor(component: string): Logger {
+    return clientLogger(this.opts.logger, component);
   }
 
   registerProducer(group: string): void {
@@ -228,7 +237,7 @@ export class ClientInstance {
     const addrs = this.allBrokerAddrs(data.consumerDataSet.length === 0);
     const results = await Promise.allSettled(addrs.map((addr) => this.api.heartbeat(addr, data)));
     for (const [i, r] of results.entries()) {
-      if (r.status === 'rejected') log.debug('heartbeat failed', { broker: addrs[i], err: r.reason });
+      if (r.status === 'rejected') this.log.debug('heartbeat failed', { broker: addrs[i], err: r.reason });
     }
   }
 
@@ -245,7 +254,7 @@ export class ClientInstance {
         for (const c of [...this.consumers.values()]) {
           await c
             .doRebalance()
-            .catch((err) => log.warn('rebalance failed', { group: c.consumerData().groupName, err }));
+            .catch((err) => this.log.warn('rebalance failed', { group: c.consumerData().groupName, err }));
         }
       } while (this.rebalanceAgain && !this.closed);
     })().finally(() => {
