@@ -263,6 +263,7 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
     await Promise.allSettled([...this.subs.keys()].map((t) => inst.updateRoute(t)));
     await inst.sendHeartbeatToAll();
     await inst.rebalanceNow();
+    inst.watchMissingRoutes();
   }
 
   private async addQueue(mq: MessageQueue): Promise<void> {

@@ -100,6 +100,7 @@ export class PushConsumer {
     if (this.running) {
       this.instance?.sendHeartbeatToAll().catch(() => undefined);
       this.instance?.rebalanceSoon();
+      this.instance?.watchMissingRoutes();
     }
     return this;
   }

@@ -72,6 +72,7 @@ export class Rebalancer {
       const addr = this.instance.masterAddr(brokerNames[(start + i) % brokerNames.length] as string);
       if (addr === undefined) continue;
       try {
+        await this.instance.ensureHeartbeat(addr);
         return await this.instance.api.getConsumerIds(addr, this.group);
       } catch (err) {
         lastErr = err;
