@@ -3,9 +3,9 @@
 // first run in a checkout builds it: into a temporary directory renamed into place, so that nothing reading
 // dist/ at the same time (a test run) ever sees half-written files. Later source changes: `npm run build`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,7 +20,8 @@ function fail(message) {
 function buildOnce() {
   let tsc;
   try {
-    tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+    const tsPackage = createRequire(join(root, 'package.json')).resolve('typescript/package.json');
+    tsc = join(dirname(tsPackage), JSON.parse(readFileSync(tsPackage, 'utf8')).bin.tsc);
   } catch {
     fail(`${main} is missing and TypeScript is not installed here: run \`npm ci && npm run build\` first`);
   }
