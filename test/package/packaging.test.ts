@@ -54,6 +54,11 @@ test('the exports map points at built files, and the bin runs', async () => {
   const mod = (await import(join(root, dot.default))) as Record<string, unknown>;
   assert.equal(typeof mod['Producer'], 'function');
   assert.equal(pkg.exports['./package.json'], './package.json');
+  // The package imports itself by name through the exports map (a variable keeps tsc from resolving it early).
+  const name = 'tsrocket';
+  const byName = (await import(name)) as Record<string, unknown>;
+  assert.equal(byName['Producer'], mod['Producer']);
+  assert.equal(typeof byName['TsRocketError'], 'function');
   const out = execFileSync(process.execPath, [join(root, pkg.bin['tsrocket'] as string), '--version'], {
     encoding: 'utf8',
   });
