@@ -4,20 +4,26 @@
  * the rebalance timer, and the broker's NOTIFY_CONSUMER_IDS_CHANGED push.
  */
 import { TsRocketError } from '../common/errors.js';
-import { createLogger } from '../common/log.js';
+import type { Logger } from '../common/log.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode } from '../remoting/codes.js';
 import { ClientApi } from './client-api.js';
 import type { ConsumerData, HeartbeatData } from './heartbeat.js';
 import { localIPv4 } from './local-address.js';
+import { clientLogger } from './logger.js';
+import { parseNameServerList } from './name-server.js';
 import { masterId, type TopicRouteData } from './route.js';
-
-const log = createLogger('client');
 
 export const pollNameServerIntervalMsDefault = 30_000;
 export const heartbeatIntervalMsDefault = 30_000;
 export const rebalanceIntervalMsDefault = 20_000;
 export const requestTimeoutMsDefault = 3_000;
+/**
+ * A subscribed topic without a route is polled from every 1 s, growing by half each time up to
+ * pollNameServerIntervalMs, so a consumer started before its topic exists begins within about a second of it.
+ */
+export const missingRoutePollMsMin = 1_000;
+const missingRoutePollGrowth = 1.5;
 
 /** Options every producer and consumer accepts. */
 export interface ClientOptions {
@@ -36,6 +42,13 @@ export interface ClientOptions {
   pollNameServerIntervalMs?: number;
   heartbeatIntervalMs?: number;
   rebalanceIntervalMs?: number;
+  /**
+   * Receives the client's log lines (an object with debug/info/warn/error, each `(msg, fields)`; fields carry
+   * a `component` and the details, errors as Error objects). Default: one line each to stdout at
+   * TSROCKET_LOG_LEVEL (info). Clients sharing an instance (producers without an instanceName) log to the
+   * logger of the first one.
+   */
+  logger?: Logger;
 }
 
 /** What the instance needs from a registered consumer. */
@@ -67,19 +80,20 @@ export class ClientInstance {
   private rebalancing: Promise<void> | undefined;
   private rebalanceAgain = false;
   private closed = false;
+  private readonly log: Logger;
+  /** Broker addresses that accepted a heartbeat of the current consumer set. */
+  private readonly heartbeated = new Set<string>();
+  private missingRouteTimer: NodeJS.Timeout | undefined;
+  private missingRoutePollMs = missingRoutePollMsMin;
 
   private constructor(
     readonly clientId: string,
     private readonly opts: ClientOptions,
   ) {
+    this.log = this.logFor('client');
     const timeoutMs = opts.requestTimeoutMs ?? requestTimeoutMsDefault;
     this.remoting = new RemotingClient({ requestTimeoutMsDefault: timeoutMs });
-    const nameServers = opts.nameServer
-      .split(';')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    if (nameServers.length === 0) throw new TsRocketError('nameServer option names no address');
-    this.api = new ClientApi(this.remoting, nameServers, timeoutMs);
+    this.api = new ClientApi(this.remoting, parseNameServerList(opts.nameServer), timeoutMs);
     this.remoting.registerProcessor(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, () => {
       this.rebalanceSoon();
       return undefined;
@@ -106,6 +120,7 @@ export class ClientInstance {
     this.closed = true;
     instances.delete(this.clientId);
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.missingRouteTimer);
     await this.rebalancing?.catch(() => undefined);
     await this.remoting.close();
   }
@@ -113,7 +128,7 @@ export class ClientInstance {
   private startTimers(): void {
     const every = (ms: number, fn: () => Promise<unknown>) => {
       const t = setInterval(() => {
-        fn().catch((err) => log.warn('periodic task failed', { err }));
+        fn().catch((err) => this.log.warn('periodic task failed', { err }));
       }, ms);
       t.unref();
       this.timers.push(t);
@@ -121,6 +136,11 @@ export class ClientInstance {
     every(this.opts.pollNameServerIntervalMs ?? pollNameServerIntervalMsDefault, () => this.refreshAllRoutes());
     every(this.opts.heartbeatIntervalMs ?? heartbeatIntervalMsDefault, () => this.sendHeartbeatToAll());
     every(this.opts.rebalanceIntervalMs ?? rebalanceIntervalMsDefault, () => this.rebalanceNow());
+  }
+
+  /** A logger for one component of this client (the user's `logger` option when given). */
+  logFor(component: string): Logger {
+    return clientLogger(this.opts.logger, component);
   }
 
   registerProducer(group: string): void {
@@ -131,6 +151,53 @@ export class ClientInstance {
     if (this.consumers.has(group))
       throw new TsRocketError(`consumer group ${group} is already registered in ${this.clientId}`);
     this.consumers.set(group, handle);
+    this.heartbeated.clear();
+    this.watchMissingRoutes();
+  }
+
+  /**
+   * Starts (or restarts at its shortest interval) the quick poll of subscribed topics that have no route yet; it
+   * stops once every such topic has one. A route that appears is followed at once by a heartbeat and a rebalance.
+   */
+  watchMissingRoutes(): void {
+    this.missingRoutePollMs = missingRoutePollMsMin;
+    this.scheduleMissingRoutePoll();
+  }
+
+  private scheduleMissingRoutePoll(): void {
+    clearTimeout(this.missingRouteTimer);
+    if (this.closed) return;
+    this.missingRouteTimer = setTimeout(() => {
+      this.missingRouteTimer = undefined;
+      this.pollMissingRoutes().catch((err) => this.log.warn('route poll failed', { err }));
+    }, this.missingRoutePollMs);
+    this.missingRouteTimer.unref();
+  }
+
+  private missingRoutes(): string[] {
+    const topics = new Set<string>();
+    for (const c of this.consumers.values()) for (const t of c.topics()) if (!this.routes.has(t)) topics.add(t);
+    return [...topics];
+  }
+
+  private async pollMissingRoutes(): Promise<void> {
+    const missing = this.missingRoutes();
+    if (this.closed || missing.length === 0) return;
+    const found = await Promise.allSettled(missing.map((t) => this.updateRoute(t)));
+    if (this.closed) return;
+    const appeared = found.some((r) => r.status === 'fulfilled' && r.value !== undefined);
+    if (appeared) {
+      // New brokers must know this client before it asks them for the group's members.
+      await this.sendHeartbeatToAll();
+      await this.rebalanceNow();
+    }
+    if (this.closed || this.missingRoutes().length === 0 || this.missingRouteTimer !== undefined) return;
+    const intervalMs = this.opts.pollNameServerIntervalMs ?? pollNameServerIntervalMsDefault;
+    // A route that appeared may bring the next (the retry topic is created on the heartbeat): poll soon again.
+    this.missingRoutePollMs = appeared
+      ? missingRoutePollMsMin
+      : Math.min(intervalMs, Math.round(this.missingRoutePollMs * missingRoutePollGrowth));
+    this.scheduleMissingRoutePoll();
   }
 
   /** Forgets a consumer group locally (a start that failed half-way). */
@@ -150,6 +217,7 @@ export class ClientInstance {
       this.producers.delete(group);
     } else {
       this.consumers.delete(group);
+      this.heartbeated.clear();
     }
     const addrs = this.allBrokerAddrs(true);
     await Promise.allSettled(
@@ -228,8 +296,19 @@ export class ClientInstance {
     const addrs = this.allBrokerAddrs(data.consumerDataSet.length === 0);
     const results = await Promise.allSettled(addrs.map((addr) => this.api.heartbeat(addr, data)));
     for (const [i, r] of results.entries()) {
-      if (r.status === 'rejected') log.debug('heartbeat failed', { broker: addrs[i], err: r.reason });
+      if (r.status === 'rejected') this.log.debug('heartbeat failed', { broker: addrs[i], err: r.reason });
+      else this.heartbeated.add(addrs[i] as string);
     }
+  }
+
+  /**
+   * Heartbeats `addr` unless it already has this client's consumers, so that asking it for a group's members
+   * never finds the group missing merely because the broker was discovered after the last heartbeat.
+   */
+  async ensureHeartbeat(addr: string): Promise<void> {
+    if (this.heartbeated.has(addr) || this.consumers.size === 0) return;
+    await this.api.heartbeat(addr, this.heartbeatData());
+    this.heartbeated.add(addr);
   }
 
   /** Rebalances every consumer now; concurrent calls coalesce into one extra run. */
@@ -245,7 +324,7 @@ export class ClientInstance {
         for (const c of [...this.consumers.values()]) {
           await c
             .doRebalance()
-            .catch((err) => log.warn('rebalance failed', { group: c.consumerData().groupName, err }));
+            .catch((err) => this.log.warn('rebalance failed', { group: c.consumerData().groupName, err }));
         }
       } while (this.rebalanceAgain && !this.closed);
     })().finally(() => {

@@ -5,23 +5,25 @@
  * or dropped with a warning (broadcasting).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../common/log.js';
+import { createLogger, type Logger } from '../common/log.js';
 import type { MessageQueue } from './message-queue.js';
 import type { OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
 import type { ReceivedMessage } from './received-message.js';
-
-const log = createLogger('client.consume');
 
 /** What a handler may return; a throw counts as RECONSUME_LATER. */
 export const ConsumeResult = { CONSUME_SUCCESS: 'CONSUME_SUCCESS', RECONSUME_LATER: 'RECONSUME_LATER' } as const;
 export type ConsumeResult = (typeof ConsumeResult)[keyof typeof ConsumeResult];
 
 /**
- * The user's message handler. Returning or resolving normally acknowledges the message; throwing, rejecting or
- * returning `ConsumeResult.RECONSUME_LATER` has it redelivered later.
+ * The user's message handler. Returning nothing or `'CONSUME_SUCCESS'` (or resolving so) acknowledges the
+ * message; throwing, rejecting or returning `'RECONSUME_LATER'` has it redelivered later. Any other return value
+ * is a compile error, so a misspelt status cannot silently acknowledge.
  */
-export type MessageHandler = (msg: ReceivedMessage) => unknown;
+export type MessageHandler = (msg: ReceivedMessage) => HandlerOutcome | Promise<HandlerOutcome>;
+/** What a handler returns: a ConsumeResult, or nothing for success. */
+// biome-ignore lint/suspicious/noConfusingVoidType: `void` lets handlers whose last statement is a call (`(m) => log(m)`) compile.
+export type HandlerOutcome = ConsumeResult | undefined | void;
 
 /** Retrying a message locally after every send-back path failed waits this long. */
 export const consumeLaterDelayMs = 5000;
@@ -32,6 +34,7 @@ export interface ConsumeServiceOptions {
   offsets: OffsetStore;
   /** Returns true when the broker (or the retry topic) took the message back; undefined = broadcasting. */
   sendBack?: (msg: ReceivedMessage) => Promise<boolean>;
+  log?: Logger;
 }
 
 export class ConsumeService {
@@ -39,12 +42,16 @@ export class ConsumeService {
   private readonly waiting: Array<() => void> = [];
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly opts: ConsumeServiceOptions) {}
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ConsumeServiceOptions) {
+    this.log = opts.log ?? createLogger('client.consume');
+  }
 
   /** Queues messages of one pull; returns at once. */
   submit(mq: MessageQueue, pq: ProcessQueue<ReceivedMessage>, msgs: readonly ReceivedMessage[]): void {
     for (const msg of msgs) {
-      const p = this.consumeOne(mq, pq, msg).catch((err) => log.error('consume task failed', { err }));
+      const p = this.consumeOne(mq, pq, msg).catch((err) => this.log.error('consume task failed', { err }));
       this.running.add(p);
       p.finally(() => this.running.delete(p));
     }
@@ -92,7 +99,7 @@ export class ConsumeService {
         return;
       }
     } else if (!ok) {
-      log.warn('broadcast message failed and is dropped', { msgId: msg.msgId, topic: msg.topic });
+      this.log.warn('broadcast message failed and is dropped', { msgId: msg.msgId, topic: msg.topic });
     }
     const offset = pq.remove([msg]);
     if (offset >= 0n && !pq.dropped) this.opts.offsets.update(mq, offset, true);
@@ -105,7 +112,7 @@ export class ConsumeService {
       const result = await handler(msg);
       return result !== ConsumeResult.RECONSUME_LATER;
     } catch (err) {
-      log.warn('message handler threw; message will be redelivered', { msgId: msg.msgId, err });
+      this.log.warn('message handler threw; message will be redelivered', { msgId: msg.msgId, err });
       return false;
     }
   }

@@ -7,8 +7,10 @@ export {
   allocateConsistentHash,
 } from './allocate.js';
 export { ClientInstance, type ClientOptions } from './client-instance.js';
-export { ConsumeResult, type MessageHandler } from './consume-service.js';
+export { ConsumeResult, type HandlerOutcome, type MessageHandler } from './consume-service.js';
+export { BrokerNotFoundError } from './errors.js';
 export { ConsumeFromWhere, MessageModel } from './heartbeat.js';
+export type { Logger } from './logger.js';
 export { bodyBytesMaxDefault, compressBodyBytesMinDefault, type Message } from './message.js';
 export type { MessageQueue } from './message-queue.js';
 export { createUniqId, parseUniqId } from './msg-id.js';
@@ -17,7 +19,8 @@ export {
   type ProducerOptions,
   type SendCallback,
   type SendOptions,
-  type SendResult,
+  SendResult,
+  type SendResultJson,
   SendStatus,
 } from './producer.js';
 export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';

@@ -4,11 +4,9 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createLogger } from '../common/log.js';
 import type { ClientInstance } from './client-instance.js';
+import { BrokerNotFoundError } from './errors.js';
 import { type MessageQueue, queueKey } from './message-queue.js';
-
-const log = createLogger('client.offsets');
 
 export interface OffsetStore {
   /** Loads persisted offsets (local file); no-op for the broker store. */
@@ -67,7 +65,7 @@ export class BrokerOffsetStore extends MemoryOffsets implements OffsetStore {
 
   async storedOffset(mq: MessageQueue): Promise<bigint | undefined> {
     const addr = await this.addrOf(mq);
-    if (addr === undefined) throw new Error(`broker ${mq.brokerName} of ${mq.topic} has no known master`);
+    if (addr === undefined) throw new BrokerNotFoundError(mq.brokerName, mq.topic);
     return this.instance.api.queryConsumerOffset(addr, this.group, mq.topic, mq.queueId);
   }
 
@@ -82,7 +80,9 @@ export class BrokerOffsetStore extends MemoryOffsets implements OffsetStore {
           if (addr !== undefined)
             await this.instance.api.updateConsumerOffset(addr, this.group, mq.topic, mq.queueId, offset);
         } catch (err) {
-          log.warn('offset commit failed', { group: this.group, queue: queueKey(mq), err });
+          this.instance
+            .logFor('client.offsets')
+            .warn('offset commit failed', { group: this.group, queue: queueKey(mq), err });
         }
       }),
     );

@@ -19,6 +19,7 @@ import {
   validateMessage,
 } from './message.js';
 import type { MessageQueue } from './message-queue.js';
+import { parseNameServerList } from './name-server.js';
 import { selectByHash } from './queue-selector.js';
 import { type BackoffPolicy, withRetries } from './retry.js';
 import {
@@ -31,10 +32,10 @@ import {
   type SendAccumulator,
 } from './send-accumulator.js';
 import { cachedPublishQueues, publishQueuesOf, selectQueue } from './send-queues.js';
-import type { SendCallback, SendOptions, SendResult } from './send-result.js';
+import { type SendCallback, type SendOptions, SendResult } from './send-result.js';
 
 export { SendStatus } from './client-api.js';
-export type { SendCallback, SendOptions, SendResult } from './send-result.js';
+export { type SendCallback, type SendOptions, SendResult, type SendResultJson } from './send-result.js';
 
 export interface ProducerOptions extends ClientOptions {
   /** Producer group; `DEFAULT_PRODUCER` when absent. */
@@ -116,6 +117,7 @@ export class Producer {
     this.opts = opts;
     this.group = opts.group ?? 'DEFAULT_PRODUCER';
     assertGroupName(this.group);
+    parseNameServerList(opts.nameServer);
     this.fault = new FaultStrategy(opts.sendLatencyFaultEnable ?? true);
     this.transport = {
       sendSingle: (s) => this.sendPreparedSingle(s),
@@ -359,18 +361,18 @@ export class Producer {
     }
     this.fault.update(mq.brokerName, Date.now() - started, false);
     if (resp === undefined) {
-      return { status: SendStatus.SEND_OK, msgId: out.msgId, offsetMsgId: '', messageQueue: mq, queueOffset: -1n };
+      return new SendResult(SendStatus.SEND_OK, out.msgId, '', mq, -1n);
     }
     if (resp.status !== SendStatus.SEND_OK && this.opts.retryAnotherBrokerWhenNotStoreOk) {
       throw new TsRocketError(`broker ${mq.brokerName} answered ${resp.status}`, { retriable: true });
     }
-    return {
-      status: resp.status,
-      msgId: out.msgId,
-      offsetMsgId: resp.offsetMsgId,
-      messageQueue: { topic: out.topic, brokerName: mq.brokerName, queueId: resp.queueId },
-      queueOffset: resp.queueOffset,
-      transactionId: resp.transactionId,
-    };
+    return new SendResult(
+      resp.status,
+      out.msgId,
+      resp.offsetMsgId,
+      { topic: out.topic, brokerName: mq.brokerName, queueId: resp.queueId },
+      resp.queueOffset,
+      resp.transactionId,
+    );
   }
 }

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsRocketError } from '../common/errors.js';
-import { createLogger } from '../common/log.js';
+import type { Logger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
 import { PullSysFlag } from '../remoting/codes.js';
@@ -13,15 +13,15 @@ import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from
 import { PullStatus } from './client-api.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
+import { clientLogger } from './logger.js';
 import { compareQueues, type MessageQueue, queueKey } from './message-queue.js';
+import { parseNameServerList } from './name-server.js';
 import { BrokerOffsetStore } from './offset-store.js';
 import { Rebalancer } from './rebalancer.js';
 import { decodePulled, type PullSource, type ReceivedMessage } from './received-message.js';
 import { subscribeQueues } from './route.js';
 import { computeStartOffset } from './start-offset.js';
 import { buildSubscription, type SubscriptionData, subAll, tagMatches } from './subscription.js';
-
-const log = createLogger('client.pull');
 
 export interface PullConsumerOptions extends ClientOptions {
   group: string;
@@ -71,11 +71,14 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
   private commitTimer: NodeJS.Timeout | undefined;
   private running = false;
   private mode: 'none' | 'assign' | 'subscribe' = 'none';
+  private readonly log: Logger;
 
   constructor(opts: PullConsumerOptions) {
     assertGroupName(opts.group);
+    parseNameServerList(opts.nameServer);
     this.opts = opts;
     this.group = opts.group;
+    this.log = clientLogger(opts.logger, 'client.pull');
   }
 
   async start(): Promise<void> {
@@ -260,6 +263,7 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
     await Promise.allSettled([...this.subs.keys()].map((t) => inst.updateRoute(t)));
     await inst.sendHeartbeatToAll();
     await inst.rebalanceNow();
+    inst.watchMissingRoutes();
   }
 
   private async addQueue(mq: MessageQueue): Promise<void> {
@@ -286,7 +290,7 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
   private startQueue(state: QueueState): void {
     if (!this.running) return;
     this.pullLoop(state, state.generation).catch((err) =>
-      log.error('pull loop crashed', { queue: queueKey(state.mq), err }),
+      this.log.error('pull loop crashed', { queue: queueKey(state.mq), err }),
     );
   }
 
@@ -337,7 +341,7 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
         );
       } catch (err) {
         if (!live()) return;
-        log.debug('pull failed', { queue: key, err });
+        this.log.debug('pull failed', { queue: key, err });
         await sleep(1000);
         continue;
       }
@@ -346,18 +350,18 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
       if (result.body !== undefined) {
         try {
           decoded = decodePulled(result.body, source, (pos, err) =>
-            log.error('undecodable message skipped', { queue: key, at: pos, err }),
+            this.log.error('undecodable message skipped', { queue: key, at: pos, err }),
           );
         } catch (err) {
           // Malformed records: pull the same offset again later, as after a failed pull.
-          log.warn('malformed pull response', { queue: key, err });
+          this.log.warn('malformed pull response', { queue: key, err });
           await sleep(1000);
           continue;
         }
       }
       state.pullOffset = result.nextBeginOffset;
       if (result.status === PullStatus.OFFSET_ILLEGAL) {
-        log.warn('pull offset moved by the broker', { queue: key, to: String(result.nextBeginOffset) });
+        this.log.warn('pull offset moved by the broker', { queue: key, to: String(result.nextBeginOffset) });
         state.consumedOffset = result.nextBeginOffset;
         continue;
       }

@@ -4,7 +4,6 @@
  * commit offset, keep only messages whose tag matches exactly, and hand them to the consume service.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
 import { PullSysFlag } from '../remoting/codes.js';
 import { PullStatus } from './client-api.js';
@@ -15,8 +14,6 @@ import type { OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
 import { decodePulled, type PullSource, type ReceivedMessage } from './received-message.js';
 import { type SubscriptionData, tagMatches } from './subscription.js';
-
-const log = createLogger('client.pull');
 
 /** Pause before pulling a queue whose cache is full (ms). */
 export const flowControlDelayMs = 50;
@@ -48,6 +45,7 @@ export async function runPullLoop(
   pq: ProcessQueue<ReceivedMessage>,
   start: bigint,
 ): Promise<void> {
+  const log = ctx.instance.logFor('client.pull');
   let nextOffset = start;
   let brokerId = 0;
   const source: PullSource = { brokerName: mq.brokerName, retryTopic: `%RETRY%${ctx.group}` };

@@ -8,14 +8,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsRocketError } from '../common/errors.js';
-import { createLogger } from '../common/log.js';
+import type { Logger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
 import { assertGroupName, assertTopicName, retryTopicOf } from '../common/validate.js';
 import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from './allocate.js';
 import { ClientInstance, type ClientOptions, uniqueInstanceName } from './client-instance.js';
 import { ConsumeService, type MessageHandler } from './consume-service.js';
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
+import { clientLogger } from './logger.js';
 import { type MessageQueue, queueKey } from './message-queue.js';
+import { parseNameServerList } from './name-server.js';
 import { BrokerOffsetStore, LocalFileOffsetStore, type OffsetStore } from './offset-store.js';
 import { cachedBytesMaxDefault, cachedMessagesMaxDefault, ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
@@ -24,8 +26,6 @@ import { Rebalancer } from './rebalancer.js';
 import type { ReceivedMessage } from './received-message.js';
 import { computeStartOffset } from './start-offset.js';
 import { buildSubscription, type SubscriptionData } from './subscription.js';
-
-const log = createLogger('client.push');
 
 /** At start, how long to wait for subscribed topics (and the retry topic) to appear in the routes. */
 const startRouteWaitMs = 1000;
@@ -79,14 +79,17 @@ export class PushConsumer {
   private persistTimer: NodeJS.Timeout | undefined;
   private running = false;
   private registered = false;
+  private readonly log: Logger;
 
   constructor(opts: PushConsumerOptions) {
     assertGroupName(opts.group);
+    parseNameServerList(opts.nameServer);
     this.opts = opts;
     this.group = opts.group;
     this.messageModel = opts.messageModel ?? MessageModel.CLUSTERING;
     this.instanceName = opts.instanceName ?? uniqueInstanceName();
     this.handler = opts.handler;
+    this.log = clientLogger(opts.logger, 'client.push');
     for (const [topic, expr] of Object.entries(opts.subscriptions ?? {})) this.subscribe(topic, expr);
   }
 
@@ -97,6 +100,7 @@ export class PushConsumer {
     if (this.running) {
       this.instance?.sendHeartbeatToAll().catch(() => undefined);
       this.instance?.rebalanceSoon();
+      this.instance?.watchMissingRoutes();
     }
     return this;
   }
@@ -163,6 +167,7 @@ export class PushConsumer {
       handler: () => this.handler,
       offsets: this.offsets,
       sendBack: this.messageModel === MessageModel.CLUSTERING ? (msg) => this.sendBack(msg) : undefined,
+      log: clientLogger(this.opts.logger, 'client.consume'),
     });
     this.rebalancer = new Rebalancer(
       inst,
@@ -273,7 +278,7 @@ export class PushConsumer {
         inst.rebalanceSoon();
       },
     };
-    runPullLoop(ctx, mq, pq, start).catch((err) => log.error('pull loop crashed', { queue: queueKey(mq), err }));
+    runPullLoop(ctx, mq, pq, start).catch((err) => this.log.error('pull loop crashed', { queue: queueKey(mq), err }));
     return true;
   }
 
@@ -298,7 +303,7 @@ export class PushConsumer {
       await inst.api.sendMessageBack(addr, msg, this.group, 0, maxReconsumeTimes);
       return true;
     } catch (err) {
-      log.warn('send back failed; re-sending to the retry topic', { msgId: msg.msgId, err });
+      this.log.warn('send back failed; re-sending to the retry topic', { msgId: msg.msgId, err });
     }
     if (this.retryProducer === undefined) return false;
     const properties = Object.fromEntries(msg.properties);
@@ -318,7 +323,7 @@ export class PushConsumer {
       });
       return true;
     } catch (err) {
-      log.warn('re-sending to the retry topic failed; will consume again later', { msgId: msg.msgId, err });
+      this.log.warn('re-sending to the retry topic failed; will consume again later', { msgId: msg.msgId, err });
       return false;
     }
   }

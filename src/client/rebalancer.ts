@@ -2,14 +2,12 @@
  * Rebalance of one consumer group in this client (RocketMQ's RebalanceImpl): for each subscribed topic, find
  * the readable queues and the group's members, allocate, and tell the owner which queues it gained or lost.
  */
-import { createLogger } from '../common/log.js';
+import type { Logger } from '../common/log.js';
 import type { AllocateStrategy } from './allocate.js';
 import type { ClientInstance } from './client-instance.js';
 import { MessageModel } from './heartbeat.js';
 import { compareQueues, type MessageQueue, queueKey } from './message-queue.js';
 import { subscribeQueues } from './route.js';
-
-const log = createLogger('client.rebalance');
 
 export interface RebalanceTarget {
   /** Starts consuming a queue; false when it could not (it is retried on the next rebalance). */
@@ -20,6 +18,7 @@ export interface RebalanceTarget {
 
 export class Rebalancer {
   private readonly owned = new Map<string, MessageQueue>();
+  private readonly log: Logger;
 
   constructor(
     private readonly instance: ClientInstance,
@@ -27,7 +26,9 @@ export class Rebalancer {
     private readonly model: MessageModel,
     private readonly strategy: AllocateStrategy,
     private readonly target: RebalanceTarget,
-  ) {}
+  ) {
+    this.log = instance.logFor('client.rebalance');
+  }
 
   /** Queues this client consumes now, sorted. */
   assigned(): MessageQueue[] {
@@ -45,7 +46,7 @@ export class Rebalancer {
         const mine = await this.allocate(topic);
         if (mine !== undefined) await this.apply(topic, mine);
       } catch (err) {
-        log.warn('rebalance of topic failed', { group: this.group, topic, err });
+        this.log.warn('rebalance of topic failed', { group: this.group, topic, err });
       }
     }
     // Topics no longer subscribed lose their queues.
@@ -71,6 +72,7 @@ export class Rebalancer {
       const addr = this.instance.masterAddr(brokerNames[(start + i) % brokerNames.length] as string);
       if (addr === undefined) continue;
       try {
+        await this.instance.ensureHeartbeat(addr);
         return await this.instance.api.getConsumerIds(addr, this.group);
       } catch (err) {
         lastErr = err;
@@ -93,7 +95,7 @@ export class Rebalancer {
       try {
         ok = await this.target.added(mq);
       } catch (err) {
-        log.warn('could not start consuming queue', { group: this.group, queue: key, err });
+        this.log.warn('could not start consuming queue', { group: this.group, queue: key, err });
       }
       if (!ok) this.owned.delete(key);
     }

@@ -9,7 +9,7 @@ import { InvalidArgumentError } from '../common/errors.js';
 import { Prop } from '../common/properties.js';
 import { bodyBuffer, encodeMessageProperties, type Message, propertiesBytesMax, validateMessage } from './message.js';
 import { createUniqId } from './msg-id.js';
-import type { SendOptions, SendResult } from './send-result.js';
+import { type SendOptions, SendResult } from './send-result.js';
 
 /** Most messages in one automatic batch. */
 export const batchMaxMessagesDefault = 256;
@@ -215,13 +215,15 @@ function settleMembers(members: readonly Member[], r: SendResult): void {
   const first = r.queueOffset;
   for (let i = 0; i < members.length; i++) {
     const m = members[i] as Member;
-    m.resolve({
-      status: r.status,
-      msgId: m.uniqId,
-      offsetMsgId: ids[i] ?? '',
-      messageQueue: r.messageQueue,
-      queueOffset: first < 0n ? first : first + BigInt(i),
-      transactionId: r.transactionId,
-    });
+    m.resolve(
+      new SendResult(
+        r.status,
+        m.uniqId,
+        ids[i] ?? '',
+        r.messageQueue,
+        first < 0n ? first : first + BigInt(i),
+        r.transactionId,
+      ),
+    );
   }
 }

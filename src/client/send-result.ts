@@ -14,15 +14,41 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
-export interface SendResult {
+/** What a send resolves with. `JSON.stringify` works on it: the 64-bit queue offset is written as a decimal string. */
+export class SendResult {
+  constructor(
+    readonly status: SendStatus,
+    /** UNIQ_KEY of the message (comma-separated for a batch). */
+    readonly msgId: string,
+    /** Broker-assigned offsetMsgId(s). */
+    readonly offsetMsgId: string,
+    readonly messageQueue: MessageQueue,
+    /** Offset in the queue; -1 for a oneway send. */
+    readonly queueOffset: bigint,
+    readonly transactionId?: string | undefined,
+  ) {}
+
+  toJSON(): SendResultJson {
+    const json: SendResultJson = {
+      status: this.status,
+      msgId: this.msgId,
+      offsetMsgId: this.offsetMsgId,
+      messageQueue: this.messageQueue,
+      queueOffset: String(this.queueOffset),
+    };
+    if (this.transactionId !== undefined) json.transactionId = this.transactionId;
+    return json;
+  }
+}
+
+/** The JSON form of a SendResult (BigInt has no JSON form, so the offset is a string). */
+export interface SendResultJson {
   status: SendStatus;
-  /** UNIQ_KEY of the message (comma-separated for a batch). */
   msgId: string;
-  /** Broker-assigned offsetMsgId(s). */
   offsetMsgId: string;
   messageQueue: MessageQueue;
-  queueOffset: bigint;
-  transactionId?: string | undefined;
+  queueOffset: string;
+  transactionId?: string;
 }
 
 export type SendCallback = (err: Error | null, result?: SendResult) => void;

@@ -1,5 +1,6 @@
 /** Where a consumer starts reading a queue it was just given (RocketMQ's computePullFromWhere). */
 import type { ClientInstance } from './client-instance.js';
+import { BrokerNotFoundError } from './errors.js';
 import { ConsumeFromWhere } from './heartbeat.js';
 import type { MessageQueue } from './message-queue.js';
 import type { OffsetStore } from './offset-store.js';
@@ -22,7 +23,7 @@ export async function computeStartOffset(
     await instance.updateRoute(mq.topic);
     addr = instance.masterAddr(mq.brokerName);
   }
-  if (addr === undefined) throw new Error(`broker ${mq.brokerName} of ${mq.topic} has no known master`);
+  if (addr === undefined) throw new BrokerNotFoundError(mq.brokerName, mq.topic);
   if (from === ConsumeFromWhere.CONSUME_FROM_TIMESTAMP) {
     return instance.api.searchOffset(addr, mq.topic, mq.queueId, timestampMs);
   }

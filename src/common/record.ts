@@ -8,6 +8,7 @@
  */
 
 import { crc32 } from 'node:zlib';
+import { TsRocketError } from './errors.js';
 import { BoundedMemo } from './memo.js';
 import type { MessageExt } from './message.js';
 import { decodeProperties } from './properties.js';
@@ -206,7 +207,7 @@ export function encodeRecord(
 }
 
 /** Thrown when bytes are not a well-formed v1 record. */
-export class RecordFormatError extends Error {
+export class RecordFormatError extends TsRocketError {
   override readonly name = 'RecordFormatError';
 }
 

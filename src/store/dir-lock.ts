@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { TsRocketError } from '../common/errors.js';
 
-export class StoreLockedError extends Error {
+export class StoreLockedError extends TsRocketError {
   constructor(
     readonly lockFile: string,
     readonly pid: number,

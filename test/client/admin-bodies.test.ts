@@ -12,7 +12,7 @@ import {
 } from '../../src/client/admin/bodies.js';
 import { parseLenientJson } from '../../src/client/admin/json.js';
 import { createUniqKey } from '../../src/client/admin/messages.js';
-import { parseNameServerList } from '../../src/client/admin/rpc.js';
+import { parseNameServerList } from '../../src/client/name-server.js';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 

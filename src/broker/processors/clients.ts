@@ -105,7 +105,11 @@ export function getConsumerListByGroup(ctx: BrokerContext, req: RemotingCommand)
   const group = requireString(req, 'consumerGroup');
   const ids = ctx.clients.consumerIds(group);
   if (ids.length === 0) {
-    return createResponse(req, ResponseCode.SYSTEM_ERROR, `no consumer of group ${group} is connected to this broker`);
+    return createResponse(
+      req,
+      ResponseCode.SYSTEM_ERROR,
+      `no consumer of group ${group} has sent a heartbeat to this broker (clients heartbeat the brokers of their topics' routes)`,
+    );
   }
   return createResponse(
     req,

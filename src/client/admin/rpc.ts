@@ -1,9 +1,11 @@
 /** Request plumbing shared by the admin operations: NameServer fail-over and response-code checks. */
-import { InvalidArgumentError, TsRocketError } from '../../common/errors.js';
+
+import { TsRocketError } from '../../common/errors.js';
 import { RemotingClient } from '../../remoting/client.js';
 import { ResponseCode, requestCodeName } from '../../remoting/codes.js';
 import { createRequest, type RemotingCommand } from '../../remoting/command.js';
 import { RemotingResponseError } from '../../remoting/errors.js';
+import { parseNameServerList } from '../name-server.js';
 import {
   type BrokerData,
   type ClusterInfo,
@@ -18,19 +20,6 @@ export const nameServerDefault = '127.0.0.1:9876';
 type Fields = Record<string, string | number | boolean | bigint | undefined>;
 
 /** Splits `host:port;host2:port` (RocketMQ's namesrvAddr) into addresses. */
-export function parseNameServerList(list: string): string[] {
-  const addrs = list
-    .split(/[;,]/)
-    .map((a) => a.trim())
-    .filter((a) => a !== '');
-  for (const a of addrs) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(a))
-      throw new InvalidArgumentError(`bad NameServer address '${a}': expected host:port`);
-  }
-  if (addrs.length === 0) throw new InvalidArgumentError('no NameServer address given');
-  return addrs;
-}
-
 export function masterAddrOf(bd: BrokerData): string | undefined {
   return bd.brokerAddrs['0'];
 }

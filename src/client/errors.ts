@@ -1,0 +1,12 @@
+/** Errors of the client SDK beyond the remoting and argument errors (exported from the package root). */
+import { TsRocketError } from '../common/errors.js';
+
+/** No master address is known for a queue's broker group (route not yet fetched, or the master is down). */
+export class BrokerNotFoundError extends TsRocketError {
+  constructor(
+    readonly brokerName: string,
+    readonly topic: string,
+  ) {
+    super(`broker ${brokerName} of ${topic} has no known master`, { retriable: true });
+  }
+}
