@@ -34,3 +34,16 @@ test('re-added offsets are ignored and limits trigger flow control', () => {
   assert.equal(pq.count, 0);
   assert.equal(pq.cachedBytes, 0);
 });
+
+test('a drained queue commits the end of what was pulled, past filtered-out offsets', () => {
+  const pq = new ProcessQueue();
+  pq.pulledUpTo(3n);
+  assert.equal(pq.commitOffset(), 3n, 'nothing matched: the whole pulled range is consumed');
+  const m3 = msg(3);
+  pq.add([m3]);
+  pq.pulledUpTo(9n);
+  assert.equal(pq.commitOffset(), 3n, 'in flight');
+  assert.equal(pq.remove([m3]), 9n, 'drained: offsets 4..8 were filtered out');
+  pq.pulledUpTo(5n);
+  assert.equal(pq.commitOffset(), 9n, 'never backwards');
+});
