@@ -17,7 +17,7 @@ import { NamesrvRegistrar } from './namesrv-registrar.js';
 import { brokerProcessors } from './processor-table.js';
 import { PullHoldService } from './pull-hold.js';
 import { SendBackScheduler } from './send-back-scheduler.js';
-import { BrokerStats } from './stats.js';
+import { BrokerStats, statsSampleMs } from './stats.js';
 import { createDefaultStore } from './store-factory.js';
 import { SubscriptionGroupManager } from './subscription-groups.js';
 import { TopicConfigManager } from './topic-config.js';
@@ -135,6 +135,7 @@ export class Broker {
     this.every(this.config.flushConsumerOffsetInterval, () =>
       this.offsets.persist().catch((err: unknown) => log.error('persisting consumer offsets failed', { err })),
     );
+    this.every(statsSampleMs, () => this.stats.sample());
     this.every(this.config.clientScanIntervalMs, () => {
       for (const conn of this.clients.scanIdle(Date.now(), this.config.channelExpiredTimeout)) conn.close();
     });
