@@ -93,12 +93,6 @@ export class Broker {
     return this.server.port;
   }
 
-  /** The store, valid after start(). */
-  get messageStore(): MessageStore {
-    if (this.store === undefined) throw new Error('broker not started');
-    return this.store;
-  }
-
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`broker cannot start: it is ${this.state}`);
     this.state = 'starting';

@@ -35,11 +35,6 @@ export class ProcessQueue<M extends OffsetMessage = OffsetMessage> {
     return this.bytes;
   }
 
-  /** Largest offset ever added, -1 when none. */
-  get maxSeenOffset(): bigint {
-    return this.maxOffset;
-  }
-
   /** Adds pulled messages; offsets at or below the largest seen are ignored (a re-pull after a race). */
   add(msgs: readonly M[]): M[] {
     const added: M[] = [];
