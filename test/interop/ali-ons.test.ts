@@ -131,7 +131,7 @@ test('ali-ons consumer with a tag filter commits offsets past filtered messages 
     await producer.send({ topic: 'InteropOnsLag', body: 'a', tags: 'TagA' });
     for (let i = 0; i < 5; i++) await producer.send({ topic: 'InteropOnsLag', body: `b${i}`, tags: 'TagB' });
     // Lingers past one 1 s long poll: ali-ons moves a drained queue's offset on NO_NEW_MSG / NO_MATCHED_MSG.
-    const received = await onsConsume('InteropOnsLag', 'GID_interop_lag', 'TagA', 1, 3000);
+    const received = await onsConsume('InteropOnsLag', 'GID_interop_lag', 'TagA', 1, 5000);
     assert.deepEqual(
       received.map((m) => m.body),
       ['a'],
