@@ -37,20 +37,3 @@ export function decodeBatchBody(buf: Buffer): BatchItem[] | string {
   }
   return out;
 }
-
-/** Encodes items as a batch body (tests and clients). */
-export function encodeBatchBody(items: readonly BatchItem[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const it of items) {
-    const props = typeof it.properties === 'string' ? Buffer.from(it.properties, 'utf8') : it.properties;
-    const total = itemFixedBytes + it.body.length + props.length;
-    const head = Buffer.alloc(20);
-    head.writeInt32BE(total, 0);
-    head.writeInt32BE(it.flag, 12);
-    head.writeInt32BE(it.body.length, 16);
-    const plen = Buffer.alloc(2);
-    plen.writeUInt16BE(props.length, 0);
-    parts.push(head, it.body, plen, props);
-  }
-  return Buffer.concat(parts);
-}

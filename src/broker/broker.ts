@@ -21,7 +21,7 @@ import { brokerPutHooks } from './put/hooks.js';
 import { PutPipeline } from './put/pipeline.js';
 import { SendBackScheduler } from './send-back-scheduler.js';
 import { type BrokerService, ServiceList } from './services/lifecycle.js';
-import { BrokerStats } from './stats.js';
+import { BrokerStats, statsSampleMs } from './stats.js';
 import { createDefaultStore } from './store-factory.js';
 import { SubscriptionGroupManager } from './subscription-groups.js';
 import { TopicConfigManager } from './topic-config.js';
@@ -117,6 +117,7 @@ export class Broker {
         log,
         run: () => this.offsets.persist(),
       }),
+      new PeriodicTask({ name: 'stats-sample', periodMs: statsSampleMs, log, run: () => this.stats.sample() }),
       new PeriodicTask({
         name: 'client-scan',
         periodMs: c.clientScanIntervalMs,
@@ -148,12 +149,6 @@ export class Broker {
   /** The bound port (the real one when listenPort is 0), valid after start(). */
   get port(): number {
     return this.server.port;
-  }
-
-  /** The store, valid after start(). */
-  get messageStore(): MessageStore {
-    if (this.store === undefined) throw new Error('broker not started');
-    return this.store;
   }
 
   /** Starts every service in order; on a failure the started ones are stopped and ServiceStartError names it. */

@@ -56,16 +56,6 @@ export class ConsumerOffsetManager {
     return out;
   }
 
-  /** Groups that have offsets on a topic. */
-  groupsOf(topic: string): string[] {
-    const out: string[] = [];
-    for (const key of this.table.keys()) {
-      const at = key.lastIndexOf(keySeparator);
-      if (key.slice(0, at) === topic) out.push(key.slice(at + 1));
-    }
-    return out;
-  }
-
   removeTopic(topic: string): void {
     for (const key of [...this.table.keys()]) {
       if (key.slice(0, key.lastIndexOf(keySeparator)) === topic) this.table.delete(key);

@@ -8,12 +8,3 @@ export function isWriteable(perm: number): boolean {
 export function isReadable(perm: number): boolean {
   return (perm & Perm.read) !== 0;
 }
-
-export function isInherited(perm: number): boolean {
-  return (perm & Perm.inherit) !== 0;
-}
-
-/** "RW-" style, as mqadmin prints it. */
-export function permToString(perm: number): string {
-  return `${isReadable(perm) ? 'R' : '-'}${isWriteable(perm) ? 'W' : '-'}${isInherited(perm) ? 'X' : '-'}`;
-}

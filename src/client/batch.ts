@@ -18,25 +18,6 @@ export interface EncodedBatch {
   uniqIds: string[];
 }
 
-/** One message of a batch, as encodeMessage lays it out. */
-export function encodeBatchEntry(body: Buffer, flag: number, properties: string): Buffer {
-  const props = Buffer.from(properties, 'utf8');
-  if (props.length > propertiesBytesMax) {
-    throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
-  }
-  const size = fixedBytes + body.length + props.length;
-  const buf = Buffer.alloc(size);
-  let p = buf.writeInt32BE(size, 0);
-  p = buf.writeInt32BE(0, p); // magic: unused in batches
-  p = buf.writeInt32BE(0, p); // body CRC: the broker computes it
-  p = buf.writeInt32BE(flag | 0, p);
-  p = buf.writeInt32BE(body.length, p);
-  p += body.copy(buf, p);
-  p = buf.writeInt16BE(props.length, p);
-  props.copy(buf, p);
-  return buf;
-}
-
 function writeEntry(buf: Buffer, at: number, body: Buffer, flag: number, props: string, propsBytes: number): number {
   buf.writeInt32BE(fixedBytes + body.length + propsBytes, at);
   buf.writeInt32BE(0, at + 4); // magic: unused in batches

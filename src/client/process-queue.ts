@@ -1,7 +1,8 @@
 /**
  * Per-queue bookkeeping of a push consumer (RocketMQ's ProcessQueue): messages pulled but not yet consumed,
  * their count and bytes for flow control, and the offset that is safe to commit — the smallest offset still
- * in flight, or one past the largest seen when nothing is in flight.
+ * in flight, or, when nothing is in flight, the end of everything pulled (past messages the subscription
+ * filtered out, so a filtered tail does not stay as lag).
  */
 
 /** Pulling a queue pauses while it caches more than this many messages (RocketMQ's pullThresholdForQueue). */
@@ -23,6 +24,8 @@ export class ProcessQueue<M extends OffsetMessage = OffsetMessage> {
   private readonly inFlight = new Map<bigint, M>();
   private bytes = 0;
   private maxOffset = -1n;
+  /** nextBeginOffset of the latest pull: every offset below it was added here or filtered out. */
+  private pulledEnd = -1n;
 
   get count(): number {
     return this.inFlight.size;
@@ -30,11 +33,6 @@ export class ProcessQueue<M extends OffsetMessage = OffsetMessage> {
 
   get cachedBytes(): number {
     return this.bytes;
-  }
-
-  /** Largest offset ever added, -1 when none. */
-  get maxSeenOffset(): bigint {
-    return this.maxOffset;
   }
 
   /** Adds pulled messages; offsets at or below the largest seen are ignored (a re-pull after a race). */
@@ -50,9 +48,14 @@ export class ProcessQueue<M extends OffsetMessage = OffsetMessage> {
     return added;
   }
 
+  /** Records that a pull answered up to `nextBeginOffset` (call after add() with that pull's messages). */
+  pulledUpTo(nextBeginOffset: bigint): void {
+    if (nextBeginOffset > this.pulledEnd) this.pulledEnd = nextBeginOffset;
+  }
+
   /**
-   * Removes consumed messages and returns the offset to commit: the smallest one still in flight, or
-   * max seen + 1 when the queue is drained; -1 when nothing was ever added.
+   * Removes consumed messages and returns the offset to commit: the smallest one still in flight, or, when
+   * the queue is drained, the end of what was pulled (at least max seen + 1); -1 when nothing was pulled.
    */
   remove(msgs: readonly M[]): bigint {
     for (const m of msgs) {
@@ -68,7 +71,8 @@ export class ProcessQueue<M extends OffsetMessage = OffsetMessage> {
   /** The offset that is safe to commit now (see remove). */
   commitOffset(): bigint {
     for (const first of this.inFlight.keys()) return first;
-    return this.maxOffset < 0n ? -1n : this.maxOffset + 1n;
+    const afterMax = this.maxOffset < 0n ? -1n : this.maxOffset + 1n;
+    return afterMax > this.pulledEnd ? afterMax : this.pulledEnd;
   }
 
   /** True when pulling should pause (cache over either limit). */

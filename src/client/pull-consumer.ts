@@ -45,16 +45,20 @@ interface QueueState {
   mq: MessageQueue;
   /** Next offset to pull. */
   pullOffset: bigint;
-  /** Offset after the last message poll() returned: what commit() stores. */
+  /** Offset after the last batch poll() returned, including messages filtered out: what commit() stores. */
   consumedOffset: bigint;
   /** Bumped by seek/unassign: results of older pulls are discarded. */
   generation: number;
+  /** The newest batch of this queue not yet polled; a later pull that returns nothing extends its end. */
+  lastBatch: Batch | undefined;
 }
 
 interface Batch {
   key: string;
   generation: number;
   msgs: ReceivedMessage[];
+  /** nextBeginOffset of the pull (or pulls) behind it: polling it consumes everything below. */
+  end: bigint;
 }
 
 export class PullConsumer implements AsyncIterable<ReceivedMessage> {
@@ -171,8 +175,8 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
         this.buffered -= batch.msgs.length;
         const state = this.states.get(batch.key);
         if (state === undefined || state.generation !== batch.generation) continue;
-        const last = batch.msgs[batch.msgs.length - 1] as ReceivedMessage;
-        state.consumedOffset = last.queueOffset + 1n;
+        state.consumedOffset = batch.end;
+        if (state.lastBatch === batch) state.lastBatch = undefined;
         return batch.msgs;
       }
       const left = deadline - Date.now();
@@ -199,6 +203,7 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
     state.generation++;
     state.pullOffset = next;
     state.consumedOffset = next;
+    state.lastBatch = undefined;
     this.startQueue(state);
   }
 
@@ -268,7 +273,7 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
 
   private async addQueue(mq: MessageQueue): Promise<void> {
     const key = queueKey(mq);
-    const state: QueueState = { mq, pullOffset: -1n, consumedOffset: -1n, generation: 0 };
+    const state: QueueState = { mq, pullOffset: -1n, consumedOffset: -1n, generation: 0, lastBatch: undefined };
     this.states.set(key, state);
     if (this.running) this.startQueue(state);
   }
@@ -365,14 +370,33 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
         state.consumedOffset = result.nextBeginOffset;
         continue;
       }
-      if (result.status !== PullStatus.FOUND) continue;
       // The broker filters by tag hash; two tags may share one, so check the exact tag here.
       const msgs =
-        sub.tagsSet.length === 0 ? decoded : decoded.filter((m) => tagMatches(sub, m.properties.get(Prop.tags)));
-      if (msgs.length === 0) continue;
-      this.buffer.push({ key, generation, msgs });
+        result.status !== PullStatus.FOUND
+          ? []
+          : sub.tagsSet.length === 0
+            ? decoded
+            : decoded.filter((m) => tagMatches(sub, m.properties.get(Prop.tags)));
+      if (msgs.length === 0) {
+        skipFiltered(state, result.nextBeginOffset);
+        continue;
+      }
+      const batch: Batch = { key, generation, msgs, end: result.nextBeginOffset };
+      state.lastBatch = batch;
+      this.buffer.push(batch);
       this.buffered += msgs.length;
       for (const wake of [...this.waiters]) wake();
     }
   }
+}
+
+/**
+ * A pull that returned nothing to poll (all filtered out, or no new message) up to `end`: the range is consumed
+ * once the batches before it are, so it extends the newest unpolled batch or, with none, the consumed offset.
+ */
+function skipFiltered(state: QueueState, end: bigint): void {
+  const last = state.lastBatch;
+  if (last !== undefined) {
+    if (end > last.end) last.end = end;
+  } else if (end > state.consumedOffset) state.consumedOffset = end;
 }

@@ -2,6 +2,7 @@
  * The long-polling pull loop of one queue of a push consumer (RocketMQ's PullMessageService +
  * PullAPIWrapper): pause while the queue's cache is over its limits, pull with the suspend flag and the
  * commit offset, keep only messages whose tag matches exactly, and hand them to the consume service.
+ * Offsets move past filtered-out messages: the queue's commit offset follows each pull's nextBeginOffset.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Prop } from '../common/properties.js';
@@ -118,6 +119,7 @@ export async function runPullLoop(
         const msgs =
           sub.tagsSet.length === 0 ? decoded : decoded.filter((m) => tagMatches(sub, m.properties.get(Prop.tags)));
         const added = pq.add(msgs);
+        pq.pulledUpTo(nextOffset);
         if (added.length > 0) ctx.consume.submit(mq, pq, added);
         else if (pq.count === 0) ctx.offsets.update(mq, nextOffset, true);
         break;
@@ -125,7 +127,8 @@ export async function runPullLoop(
       case PullStatus.NO_NEW_MSG:
       case PullStatus.NO_MATCHED_MSG:
         nextOffset = result.nextBeginOffset;
-        // Nothing in flight: the filtered-out range is consumed too.
+        pq.pulledUpTo(nextOffset);
+        // Nothing in flight: the filtered-out range is consumed too (else the last consumed message commits it).
         if (pq.count === 0) ctx.offsets.update(mq, nextOffset, true);
         break;
       case PullStatus.OFFSET_ILLEGAL:

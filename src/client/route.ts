@@ -70,10 +70,3 @@ export function subscribeQueues(topic: string, route: TopicRouteData): MessageQu
   }
   return out;
 }
-
-/** Every broker address of a route, by broker name then id. */
-export function brokerAddresses(route: TopicRouteData): Map<string, Record<string, string>> {
-  const out = new Map<string, Record<string, string>>();
-  for (const b of route.brokerDatas) out.set(b.brokerName, { ...b.brokerAddrs });
-  return out;
-}

@@ -38,35 +38,6 @@ export async function readConfigFile(path: string): Promise<Record<string, strin
   return parseProperties(await readFile(path, 'utf8'));
 }
 
-/** Typed reads of raw string values (for code that holds a parsed file rather than a typed object). */
-export class ConfigValues {
-  constructor(private readonly values: Record<string, string>) {}
-
-  has(key: string): boolean {
-    return Object.hasOwn(this.values, key);
-  }
-
-  keys(): string[] {
-    return Object.keys(this.values);
-  }
-
-  string(key: string, fallback: string): string {
-    return this.has(key) ? (this.values[key] as string) : fallback;
-  }
-
-  int(key: string, fallback: number): number {
-    return this.has(key) ? toNumber(key, this.values[key] as string, true) : fallback;
-  }
-
-  number(key: string, fallback: number): number {
-    return this.has(key) ? toNumber(key, this.values[key] as string, false) : fallback;
-  }
-
-  bool(key: string, fallback: boolean): boolean {
-    return this.has(key) ? toBool(key, this.values[key] as string) : fallback;
-  }
-}
-
 function toNumber(key: string, text: string, integer: boolean): number {
   const n = Number(text);
   if (text === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {

@@ -141,8 +141,3 @@ function parseTopicConfigText(text: string): TopicConfig {
     order: false,
   };
 }
-
-/** Encodes a RegisterBrokerBody as strict JSON (uncompressed form); used by brokers and test doubles. */
-export function encodeRegisterBrokerBody(body: RegisterBrokerBody): Buffer {
-  return Buffer.from(JSON.stringify(body), 'utf8');
-}

@@ -17,16 +17,8 @@ export const headerBytesMax = 64 * 1024;
 const prefixBytes = 8; // length + serialize type/header length
 
 /**
- * Encodes a whole frame, length prefix included, into one buffer.
- * Throws RemotingProtocolError when the header or frame breaks a limit.
- */
-export function encodeFrame(cmd: RemotingCommand, bytesMax: number = frameBytesMax): Buffer {
-  const parts = encodeFrameParts(cmd, bytesMax);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-}
-
-/**
  * Encodes a frame as `[prefix + header, body?]` without copying the body: for `writev` / corked writes.
+ * Throws RemotingProtocolError when the header or frame breaks a limit.
  */
 export function encodeFrameParts(cmd: RemotingCommand, bytesMax: number = frameBytesMax): Buffer[] {
   const parts = cmd.bodyParts;

@@ -94,10 +94,6 @@ export class Channel implements RemotingConnection {
     return this.isClosed;
   }
 
-  get pendingCount(): number {
-    return this.pending.size;
-  }
-
   send(cmd: RemotingCommand): void {
     const done = cmd.onWritten;
     if (this.isClosed) {

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { BatchItem } from '../../src/broker/batch-codec.js';
 import { Broker } from '../../src/broker/broker.js';
 import type { BrokerConfig } from '../../src/broker/config.js';
 import { encodeProperties } from '../../src/common/properties.js';
@@ -143,4 +144,20 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await sleep(20);
   }
   return check();
+}
+
+/** A SEND_BATCH_MESSAGE body (RocketMQ's MessageDecoder.encodeMessages layout) from items. */
+export function encodeBatchBody(items: readonly BatchItem[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const it of items) {
+    const props = typeof it.properties === 'string' ? Buffer.from(it.properties, 'utf8') : it.properties;
+    const head = Buffer.alloc(20);
+    head.writeInt32BE(22 + it.body.length + props.length, 0);
+    head.writeInt32BE(it.flag, 12);
+    head.writeInt32BE(it.body.length, 16);
+    const propsLength = Buffer.alloc(2);
+    propsLength.writeUInt16BE(props.length, 0);
+    parts.push(head, it.body, propsLength, props);
+  }
+  return Buffer.concat(parts);
 }

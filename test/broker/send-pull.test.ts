@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { encodeBatchBody } from '../../src/broker/batch-codec.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { decodeRecords } from '../../src/common/record.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
-import { call, createTopic, type Harness, pull, sendV2, startHarness } from './helpers.js';
+import { call, createTopic, encodeBatchBody, type Harness, pull, sendV2, startHarness } from './helpers.js';
 
 let h: Harness;
 before(async () => {

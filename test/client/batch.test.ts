@@ -1,23 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeBatchBody } from '../../src/broker/batch-codec.js';
-import { encodeBatch, encodeBatchEntry } from '../../src/client/batch.js';
+import { encodeBatch } from '../../src/client/batch.js';
+import { encodeMessageProperties } from '../../src/client/message.js';
 import { InvalidArgumentError } from '../../src/common/errors.js';
 import { decodeProperties } from '../../src/common/properties.js';
 
 test('one entry matches MessageDecoder.encodeMessage byte for byte', () => {
-  const entry = encodeBatchEntry(Buffer.from('hi'), 7, 'K\u0001v\u0002');
+  const msg = { topic: 'T', body: 'hi', flag: 7, properties: { K: 'v' } };
+  const batch = encodeBatch([msg]);
+  const props = Buffer.from(encodeMessageProperties(msg, batch.uniqIds[0] as string));
   const expected = Buffer.concat([
-    Buffer.from([0, 0, 0, 28]), // total size: 4+4+4+4+4+2 + 2 body + 4 props
+    Buffer.from([0, 0, 0, 22 + 2 + props.length]), // total size: 4+4+4+4+4+2 + body + properties
     Buffer.from([0, 0, 0, 0]), // magic
     Buffer.from([0, 0, 0, 0]), // body crc
     Buffer.from([0, 0, 0, 7]), // flag
     Buffer.from([0, 0, 0, 2]),
     Buffer.from('hi'),
-    Buffer.from([0, 4]),
-    Buffer.from('K\u0001v\u0002'),
+    Buffer.from([0, props.length]),
+    props,
   ]);
-  assert.deepEqual(entry, expected);
+  assert.deepEqual(batch.body, expected);
 });
 
 test('a batch is the concatenation of entries with a UNIQ_KEY each', () => {

@@ -25,7 +25,7 @@ test('re-added offsets are ignored and limits trigger flow control', () => {
   const pq = new ProcessQueue();
   pq.add([msg(0), msg(1)]);
   assert.equal(pq.add([msg(1), msg(2)]).length, 1);
-  assert.equal(pq.maxSeenOffset, 2n);
+  assert.equal(pq.commitOffset(), 0n, 'offset 1 was not added twice');
   assert.equal(pq.isOverLimit(3, 1000), false);
   pq.add([msg(3)]);
   assert.equal(pq.isOverLimit(3, 1000), true, 'over the message count');
@@ -33,4 +33,17 @@ test('re-added offsets are ignored and limits trigger flow control', () => {
   pq.clear();
   assert.equal(pq.count, 0);
   assert.equal(pq.cachedBytes, 0);
+});
+
+test('a drained queue commits the end of what was pulled, past filtered-out offsets', () => {
+  const pq = new ProcessQueue();
+  pq.pulledUpTo(3n);
+  assert.equal(pq.commitOffset(), 3n, 'nothing matched: the whole pulled range is consumed');
+  const m3 = msg(3);
+  pq.add([m3]);
+  pq.pulledUpTo(9n);
+  assert.equal(pq.commitOffset(), 3n, 'in flight');
+  assert.equal(pq.remove([m3]), 9n, 'drained: offsets 4..8 were filtered out');
+  pq.pulledUpTo(5n);
+  assert.equal(pq.commitOffset(), 9n, 'never backwards');
 });

@@ -3,13 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  ConfigValues,
-  mergeConfig,
-  namesrvConfigDefaults,
-  parseProperties,
-  readConfigFile,
-} from '../../src/common/config.js';
+import { mergeConfig, namesrvConfigDefaults, parseProperties, readConfigFile } from '../../src/common/config.js';
 import { InvalidArgumentError } from '../../src/common/errors.js';
 
 test('parseProperties: comments, blank lines, trimming, ":" separator, later key wins', () => {
@@ -43,19 +37,6 @@ test('parseProperties: a line without a separator names its line number', () => 
       return true;
     },
   );
-});
-
-test('ConfigValues typed getters', () => {
-  const v = new ConfigValues({ port: '9876', ratio: '0.75', on: 'TRUE', name: 'x', bad: 'abc' });
-  assert.equal(v.int('port', 1), 9876);
-  assert.equal(v.int('missing', 7), 7);
-  assert.equal(v.number('ratio', 0), 0.75);
-  assert.equal(v.bool('on', false), true);
-  assert.equal(v.string('name', ''), 'x');
-  assert.throws(() => v.int('bad', 0), /bad: expected an integer/);
-  assert.throws(() => v.int('ratio', 0), /expected an integer/);
-  assert.throws(() => v.bool('name', false), /expected true or false/);
-  assert.deepEqual(v.keys().sort(), ['bad', 'name', 'on', 'port', 'ratio']);
 });
 
 test('mergeConfig: defaults < file < flags, typed, unknown keys kept', () => {

@@ -2,7 +2,10 @@
  * Drives the real `ali-ons` client (RocketMQ 4.x remoting) in a child process, because its timers keep a
  * process alive. Prints one JSON line with what it sent or received, then exits.
  *   produce <nameSrv> <topic> <count>                       → {"sent":[{msgId,tag,key,body}]}
- *   consume <nameSrv> <topic> <group> <tagExpr> <count> <timeoutMs> → {"received":[{msgId,tag,keys,body,uniqKey}]}
+ *   consume <nameSrv> <topic> <group> <tagExpr> <count> <timeoutMs> [lingerMs]
+ *                                                           → {"received":[{msgId,tag,keys,body,uniqKey}]}
+ * With lingerMs the consumer stays up that long after the count (1 s long polls, offsets persisted every
+ * 200 ms), so its committed offsets can be checked.
  */
 import { createRequire } from 'node:module';
 
@@ -37,9 +40,11 @@ async function consume(
   tagExpr: string,
   count: number,
   timeoutMs: number,
+  lingerMs: number,
 ): Promise<void> {
   const received: Array<{ msgId: string; tag: string; keys: string; body: string; uniqKey?: string }> = [];
-  const consumer = new ons.Consumer({ ...common, nameSrv, consumerGroup: group, rebalanceInterval: 1000 });
+  const quick = lingerMs > 0 ? { brokerSuspendMaxTimeMillis: 1000, persistConsumerOffsetInterval: 200 } : {};
+  const consumer = new ons.Consumer({ ...common, ...quick, nameSrv, consumerGroup: group, rebalanceInterval: 1000 });
   const done = () => {
     process.stdout.write(`${JSON.stringify({ received })}\n`);
     process.exit(0);
@@ -52,7 +57,7 @@ async function consume(
       body: msg.body.toString(),
       uniqKey: msg.properties?.UNIQ_KEY,
     });
-    if (received.length >= count) setTimeout(done, 300);
+    if (received.length >= count) setTimeout(done, 300 + lingerMs);
   });
   consumer.on('error', (err: Error) => process.stderr.write(`consumer error: ${err.message}\n`));
   await consumer.ready();
@@ -71,6 +76,7 @@ const run =
         args[3] as string,
         Number(args[4]),
         Number(args[5]),
+        Number(args[6] ?? 0),
       );
 run.catch((err: unknown) => {
   process.stderr.write(`ali-ons driver failed: ${err instanceof Error ? err.stack : String(err)}\n`);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Admin } from '../../src/client/admin/admin.js';
 import { Producer } from '../../src/client/producer.js';
 import { PushConsumer } from '../../src/client/push-consumer.js';
 
@@ -88,10 +89,16 @@ async function onsProduce(topic: string, count: number): Promise<OnsSent[]> {
   return (JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { sent: OnsSent[] }).sent;
 }
 
-async function onsConsume(topic: string, group: string, tags: string, count: number): Promise<OnsReceived[]> {
+async function onsConsume(
+  topic: string,
+  group: string,
+  tags: string,
+  count: number,
+  lingerMs = 0,
+): Promise<OnsReceived[]> {
   const { stdout } = await run(
     process.execPath,
-    [driver, 'consume', nameSrv, topic, group, tags, String(count), '40000'],
+    [driver, 'consume', nameSrv, topic, group, tags, String(count), '40000', String(lingerMs)],
     {
       timeout: 60_000,
     },
@@ -112,6 +119,29 @@ test('ali-ons producer → ali-ons consumer with a tag filter; msgIds match', as
   for (const m of received) {
     assert.equal(m.body, byId.get(m.msgId)?.body);
     assert.equal(m.keys, byId.get(m.msgId)?.key);
+  }
+});
+
+test('ali-ons consumer with a tag filter commits offsets past filtered messages (lag 0)', async () => {
+  await createTopic('InteropOnsLag');
+  const producer = new Producer({ nameServer: nameSrv, group: 'PID_interop_lag', clientIp: '127.0.0.1' });
+  await producer.start();
+  const admin = new Admin({ nameServer: nameSrv });
+  try {
+    await producer.send({ topic: 'InteropOnsLag', body: 'a', tags: 'TagA' });
+    for (let i = 0; i < 5; i++) await producer.send({ topic: 'InteropOnsLag', body: `b${i}`, tags: 'TagB' });
+    // Lingers past one 1 s long poll: ali-ons moves a drained queue's offset on NO_NEW_MSG / NO_MATCHED_MSG.
+    const received = await onsConsume('InteropOnsLag', 'GID_interop_lag', 'TagA', 1, 5000);
+    assert.deepEqual(
+      received.map((m) => m.body),
+      ['a'],
+    );
+    const progress = await admin.consumerProgress('GID_interop_lag', 'InteropOnsLag');
+    assert.equal(progress.brokerOffsetTotal, 6);
+    assert.equal(progress.lagTotal, 0);
+  } finally {
+    await admin.close();
+    await producer.shutdown();
   }
 });
 

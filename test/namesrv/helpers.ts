@@ -2,8 +2,8 @@
 
 import type { NamesrvConfig } from '../../src/common/config.js';
 import { setLogLevel } from '../../src/common/log.js';
+import type { RegisterBrokerBody } from '../../src/common/route-data.js';
 import { NameServer } from '../../src/namesrv/namesrv.js';
-import { encodeRegisterBrokerBody } from '../../src/namesrv/register-body.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode } from '../../src/remoting/codes.js';
 import { createRequest, type RemotingCommand } from '../../src/remoting/command.js';
@@ -90,4 +90,9 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     await new Promise((r) => setTimeout(r, stepMs));
   }
   return check();
+}
+
+/** A REGISTER_BROKER body as strict JSON (the uncompressed form a broker sends). */
+export function encodeRegisterBrokerBody(body: RegisterBrokerBody): Buffer {
+  return Buffer.from(JSON.stringify(body), 'utf8');
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import { InvalidArgumentError } from '../../src/common/errors.js';
-import { decodeRegisterBrokerBody, encodeRegisterBrokerBody } from '../../src/namesrv/register-body.js';
+import { decodeRegisterBrokerBody } from '../../src/namesrv/register-body.js';
+import { encodeRegisterBrokerBody } from './helpers.js';
 
 test('plain JSON body round-trips', () => {
   const body = {

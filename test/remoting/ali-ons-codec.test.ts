@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { decodeFrame, encodeFrame } from '../../src/remoting/codec.js';
+import { decodeFrame } from '../../src/remoting/codec.js';
 import { createResponse } from '../../src/remoting/command.js';
+import { encodeFrame } from './helpers.js';
 
 interface AliCommand {
   code: number;

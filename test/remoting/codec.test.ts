@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import {
   decodeFrame,
-  encodeFrame,
   encodeFrameParts,
   FrameDecoder,
   frameBytesMax,
@@ -11,6 +10,7 @@ import {
 } from '../../src/remoting/codec.js';
 import { languageCodes, type RemotingCommand } from '../../src/remoting/command.js';
 import { RemotingProtocolError } from '../../src/remoting/errors.js';
+import { encodeFrame } from './helpers.js';
 
 /** A command with every key present, as decodeFrame returns them. */
 function cmd(over: Partial<RemotingCommand>): RemotingCommand {

@@ -1,7 +1,7 @@
 /** Test helpers: a raw TCP peer that speaks frames, and log capture. */
 import { connect, type Socket } from 'node:net';
 import { setLogSink } from '../../src/common/log.js';
-import { decodeFrame, encodeFrame, FrameDecoder } from '../../src/remoting/codec.js';
+import { decodeFrame, encodeFrameParts, FrameDecoder } from '../../src/remoting/codec.js';
 import type { RemotingCommand } from '../../src/remoting/command.js';
 
 export interface RawPeer {
@@ -75,4 +75,9 @@ export function gate(): Gate {
     open = resolve;
   });
   return { promise, open };
+}
+
+/** A whole frame in one buffer (the server writes the parts with writev). */
+export function encodeFrame(cmd: RemotingCommand, bytesMax?: number): Buffer {
+  return Buffer.concat(encodeFrameParts(cmd, bytesMax));
 }

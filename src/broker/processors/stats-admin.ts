@@ -2,10 +2,13 @@
  * GET_BROKER_RUNTIME_INFO (28, KVTable), GET_TOPIC_STATS_INFO (202), GET_CONSUME_STATS (208), GET_BROKER_CONFIG (26).
  * Java writes MessageQueue-keyed maps with object keys (not JSON); we write strict JSON whose keys are the
  * MessageQueue JSON text `{"topic":…,"brokerName":…,"queueId":…}`.
+ * Every figure is measured or read from the store; one we cannot know is left out, never made up.
  */
+import { RecordPos } from '../../common/record.js';
 import { retryTopicOf } from '../../common/validate.js';
+import { packageVersion, rocketmqVersionDesc } from '../../common/version.js';
 import { ResponseCode } from '../../remoting/codes.js';
-import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import { createResponse, ourVersion, type RemotingCommand } from '../../remoting/command.js';
 import { optionalString, requireString } from '../../remoting/fields.js';
 import type { BrokerContext } from '../context.js';
 
@@ -17,18 +20,40 @@ function mqKey(topic: string, brokerName: string, queueId: number): string {
   return JSON.stringify({ topic, brokerName, queueId });
 }
 
-export const brokerVersionDesc = 'V4_9_4';
-export const brokerVersion = 453;
+/** brokerVersionDesc: tsrocket's own version in RocketMQ's `V<major>_<minor>_<patch>` form. */
+export const brokerVersionDesc = packageVersion === undefined ? undefined : rocketmqVersionDesc(packageVersion);
+
+/**
+ * Store time (ms) of the message at `offset` of a queue (RocketMQ's getMessageStoreTimeStamp), undefined when
+ * it is not there. Admin path only: it reads the record.
+ */
+async function storeTimestampAt(
+  ctx: BrokerContext,
+  topic: string,
+  queueId: number,
+  offset: bigint,
+): Promise<number | undefined> {
+  const r = await ctx.store.getMessage(topic, queueId, offset, 1, 1);
+  try {
+    const first = (r.bodyParts ?? r.records)[0];
+    if (first === undefined || r.queueOffsets[0] !== offset) return undefined;
+    return Number(first.readBigInt64BE(RecordPos.storeTimestamp));
+  } finally {
+    r.release?.();
+  }
+}
 
 export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
   const s = ctx.stats;
   const table: Record<string, string> = {
-    brokerVersionDesc,
-    brokerVersion: String(brokerVersion),
+    // The RocketMQ protocol version this broker speaks (RemotingCommand.version), as RocketMQ's brokerVersion.
+    brokerVersion: String(ourVersion),
     bootTimestamp: String(ctx.startedAtMs),
     runtime: `${Math.floor((Date.now() - ctx.startedAtMs) / 1000)} s`,
     msgPutTotalTodayNow: String(s.putMessages),
     msgGetTotalTodayNow: String(s.getMessages),
+    putTps: s.putTps(),
+    getTransferedTps: s.getTransferedTps(),
     putBytesTotal: String(s.putBytes),
     getBytesTotal: String(s.getBytes),
     commitLogMinOffset: String(ctx.store.getMinPhyOffset()),
@@ -39,15 +64,18 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
     pendingRedeliveries: String(ctx.sendBack.size()),
     topicCount: String(ctx.topics.all().length),
     consumerGroupCount: String(ctx.clients.consumers.size),
-    brokerRole: ctx.config.brokerId === 0 ? 'ASYNC_MASTER' : 'SLAVE',
   };
+  if (brokerVersionDesc !== undefined) table['brokerVersionDesc'] = brokerVersionDesc;
+  // Until the validated brokerRole config key exists, a master (brokerId 0) runs as RocketMQ's default
+  // ASYNC_MASTER; a broker with another id is not a replica of anything yet, so no role is claimed for it.
+  if (ctx.config.brokerId === 0) table['brokerRole'] = 'ASYNC_MASTER';
   for (const [k, v] of Object.entries(ctx.store.stats())) table[k] = String(v);
   const readonly = ctx.store.readonlyReason();
   if (readonly !== undefined) table['storeReadonlyReason'] = readonly;
   return json(req, { table });
 }
 
-export function getTopicStatsInfo(ctx: BrokerContext, req: RemotingCommand) {
+export async function getTopicStatsInfo(ctx: BrokerContext, req: RemotingCommand) {
   const topic = requireString(req, 'topic');
   const tc = ctx.topics.get(topic);
   if (tc === undefined) {
@@ -59,33 +87,41 @@ export function getTopicStatsInfo(ctx: BrokerContext, req: RemotingCommand) {
   }
   const offsetTable: Record<string, unknown> = {};
   for (let q = 0; q < tc.writeQueueNums; q++) {
+    const max = ctx.store.getMaxOffsetInQueue(topic, q);
+    // The store time of the queue's last message; 0 only for an empty queue (as RocketMQ).
+    const last = max > 0n ? await storeTimestampAt(ctx, topic, q, max - 1n) : 0;
     offsetTable[mqKey(topic, ctx.config.brokerName, q)] = {
       minOffset: Number(ctx.store.getMinOffsetInQueue(topic, q)),
-      maxOffset: Number(ctx.store.getMaxOffsetInQueue(topic, q)),
-      lastUpdateTimestamp: 0,
+      maxOffset: Number(max),
+      ...(last === undefined ? {} : { lastUpdateTimestamp: last }),
     };
   }
-  return json(req, { offsetTable });
+  return json(req, { offsetTable, topicPutTps: ctx.stats.topicPutTps(topic) });
 }
 
-export function getConsumeStats(ctx: BrokerContext, req: RemotingCommand) {
+export async function getConsumeStats(ctx: BrokerContext, req: RemotingCommand) {
   const group = requireString(req, 'consumerGroup');
   const only = optionalString(req, 'topic');
   const topics = new Set(only !== undefined && only !== '' ? [only] : ctx.offsets.topicsOf(group));
   for (const t of ctx.clients.consumers.get(group)?.subscriptions.keys() ?? []) if (!only) topics.add(t);
   if (!only) topics.add(retryTopicOf(group));
   const offsetTable: Record<string, unknown> = {};
+  let consumeTps = 0;
   for (const topic of topics) {
     const tc = ctx.topics.get(topic);
     if (tc === undefined) continue;
     const committed = ctx.offsets.queueOffsets(group, topic);
     for (let q = 0; q < tc.readQueueNums; q++) {
+      const consumerOffset = committed.get(q) ?? 0n;
+      // Store time of the last consumed message (RocketMQ's lastTimestamp); left out when there is none.
+      const last = consumerOffset > 0n ? await storeTimestampAt(ctx, topic, q, consumerOffset - 1n) : undefined;
       offsetTable[mqKey(topic, ctx.config.brokerName, q)] = {
         brokerOffset: Number(ctx.store.getMaxOffsetInQueue(topic, q)),
-        consumerOffset: Number(committed.get(q) ?? 0n),
-        lastTimestamp: 0,
+        consumerOffset: Number(consumerOffset),
+        ...(last === undefined ? {} : { lastTimestamp: last }),
       };
     }
+    consumeTps += ctx.stats.groupGetTps(group, topic);
   }
   if (Object.keys(offsetTable).length === 0 && ctx.groups.get(group) === undefined) {
     return createResponse(
@@ -94,13 +130,16 @@ export function getConsumeStats(ctx: BrokerContext, req: RemotingCommand) {
       `consumer group [${group}] has no offsets on this broker`,
     );
   }
-  return json(req, { offsetTable, consumeTps: 0 });
+  return json(req, { offsetTable, consumeTps });
 }
 
+/**
+ * The broker's configuration as `key=value` lines. No `version` field: the configuration cannot change while
+ * the broker runs (no UPDATE_BROKER_CONFIG yet), so it has no data version to report.
+ */
 export function getBrokerConfig(ctx: BrokerContext, req: RemotingCommand) {
   const text = Object.entries(ctx.config)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join('\n');
-  const version = JSON.stringify(ctx.topics.dataVersion());
-  return createResponse(req, ResponseCode.SUCCESS, undefined, { version }, Buffer.from(`${text}\n`));
+  return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, Buffer.from(`${text}\n`));
 }

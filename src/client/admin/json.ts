@@ -29,10 +29,6 @@ export function asNumber(v: JsonValue | undefined, fallback = 0): number {
   return fallback;
 }
 
-export function asBool(v: JsonValue | undefined): boolean {
-  return v === true || v === 'true';
-}
-
 /**
  * Body values that are Java longs can exceed 2^53 only in theory for offsets; we read numbers as JS numbers,
  * which is exact for every offset a broker reaches in practice.
