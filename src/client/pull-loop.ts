@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
+import { retryTopicOf } from '../common/topics.js';
 import { PullSysFlag } from '../remoting/codes.js';
 import { PullStatus } from './client-api.js';
 import type { ClientInstance } from './client-instance.js';
@@ -50,7 +51,7 @@ export async function runPullLoop(
 ): Promise<void> {
   let nextOffset = start;
   let brokerId = 0;
-  const source: PullSource = { brokerName: mq.brokerName, retryTopic: `%RETRY%${ctx.group}` };
+  const source: PullSource = { brokerName: mq.brokerName, retryTopic: retryTopicOf(ctx.group) };
   const live = () => ctx.isRunning() && !pq.dropped;
   while (live()) {
     if (pq.isOverLimit(ctx.cachedMessagesMax, ctx.cachedBytesMax)) {

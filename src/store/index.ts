@@ -1,5 +1,6 @@
 /** The store's entry point: `createMessageStore(config)` and the types the broker codes against. */
 import { javaStringHashCode } from '../common/hash.js';
+import { Prop } from '../common/properties.js';
 import { resolveStoreConfig, type StoreConfig } from './config.js';
 import { FileMessageStore, type TagsCodeOf } from './file-store.js';
 import { type Clock, NodeStorageIO, type StorageIO, systemClock } from './io.js';
@@ -24,7 +25,7 @@ export interface StoreDeps {
 }
 
 export const defaultTagsCodeOf: TagsCodeOf = (_topic, props) => {
-  const tags = props.get('TAGS');
+  const tags = props.get(Prop.tags);
   return tags === undefined || tags === '' ? 0n : BigInt(javaStringHashCode(tags));
 };
 

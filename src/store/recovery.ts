@@ -5,7 +5,7 @@
  * entries past the log end.
  */
 import { createLogger } from '../common/log.js';
-import { decodeProperties } from '../common/properties.js';
+import { decodeProperties, keySeparator, Prop } from '../common/properties.js';
 import { RecordPos } from '../common/record.js';
 import { readCheckpoint } from './checkpoint.js';
 import type { DispatchRequest } from './commit-log.js';
@@ -131,7 +131,7 @@ function dispatchOf(s: FileMessageStore, buf: Buffer, pos: number, phy: number, 
   p += 1 + tl;
   const props = decodeProperties(buf.toString('utf8', p + 2, p + 2 + buf.readInt16BE(p)));
   const storeTimestamp = Number(buf.readBigInt64BE(pos + RecordPos.storeTimestamp));
-  const keys = props.get('KEYS');
+  const keys = props.get(Prop.keys);
   return {
     topic,
     queueId: buf.readInt32BE(pos + RecordPos.queueId),
@@ -141,7 +141,7 @@ function dispatchOf(s: FileMessageStore, buf: Buffer, pos: number, phy: number, 
     tagsCode: s.tagsCodeOf(topic, props, storeTimestamp),
     storeTimestamp,
     sysFlag: buf.readInt32BE(pos + RecordPos.sysFlag),
-    keys: keys === undefined ? undefined : keys.split(' ').filter((k) => k !== ''),
-    uniqKey: props.get('UNIQ_KEY'),
+    keys: keys === undefined ? undefined : keys.split(keySeparator).filter((k) => k !== ''),
+    uniqKey: props.get(Prop.uniqKey),
   };
 }
