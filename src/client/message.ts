@@ -5,8 +5,8 @@ import { deflateSync } from 'node:zlib';
 import { InvalidArgumentError } from '../common/errors.js';
 import { SysFlag } from '../common/message.js';
 import {
-  encodeProperties,
   encodedProperty,
+  encodeProperties,
   keySeparator,
   nameSeparator,
   Prop,

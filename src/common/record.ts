@@ -10,9 +10,8 @@
 import { crc32 } from 'node:zlib';
 import type { MessageInput } from '../store/types.js';
 import { BoundedMemo } from './memo.js';
-import { propertySeparatorCode } from './properties.js';
 import type { MessageExt } from './message.js';
-import { decodeProperties } from './properties.js';
+import { decodeProperties, propertySeparatorCode } from './properties.js';
 
 export const messageMagicV1 = 0xdaa320a7;
 export const blankMagic = 0xcbd43194;
@@ -214,7 +213,8 @@ export function checkRecord(buf: Buffer, pos: number, checkCrc: boolean): number
   // with their separator (the store guarantees it on put) mark a record whose tail never reached the disk.
   if (topicLen === 0) return 'empty topic';
   for (let i = propsAt - topicLen; i < propsAt; i++) if (buf[i] === 0) return 'torn tail: NUL byte in topic';
-  if (propsLen > 0 && buf[propsAt + 1 + propsLen] !== propertySeparatorCode) return 'torn tail: properties do not end with 0x02';
+  if (propsLen > 0 && buf[propsAt + 1 + propsLen] !== propertySeparatorCode)
+    return 'torn tail: properties do not end with 0x02';
   if (checkCrc) {
     const body = buf.subarray(pos + RecordPos.body, pos + RecordPos.body + bodyLen);
     const stored = buf.readInt32BE(pos + RecordPos.bodyCrc);

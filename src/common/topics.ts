@@ -44,7 +44,9 @@ export const SystemGroup = {
 export const systemTopics: ReadonlySet<string> = new Set(Object.values(SystemTopic));
 
 export function isSystemTopic(topic: string): boolean {
-  return systemTopics.has(topic) || topic.startsWith(systemTopicPrefixes[0]) || topic.startsWith(systemTopicPrefixes[1]);
+  return (
+    systemTopics.has(topic) || topic.startsWith(systemTopicPrefixes[0]) || topic.startsWith(systemTopicPrefixes[1])
+  );
 }
 
 export function retryTopicOf(group: string): string {

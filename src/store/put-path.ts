@@ -141,7 +141,8 @@ function withEndSeparator(m: MessageInput): number {
     if (p.length > 0 && p.charCodeAt(p.length - 1) !== propertySeparatorCode) m.properties = p + propertySeparator;
     return Buffer.byteLength(m.properties);
   }
-  if (p.length > 0 && p[p.length - 1] !== propertySeparatorCode) m.properties = Buffer.concat([p, propertySeparatorByte]);
+  if (p.length > 0 && p[p.length - 1] !== propertySeparatorCode)
+    m.properties = Buffer.concat([p, propertySeparatorByte]);
   return m.properties.length;
 }
 

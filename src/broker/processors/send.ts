@@ -2,9 +2,17 @@
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
-import { checkTopicName, dlqTopicOf, isSystemTopic } from '../../common/validate.js';
+import { dlqTopicOf, isSystemTopic, retryTopicPrefix } from '../../common/topics.js';
+import { checkTopicName } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import {
+  decodeSendHeader,
+  decodeSendHeaderV2,
+  encodeSendResponseHeader,
+  isSendHeaderV2,
+  type SendMessageRequestHeader as SendHeader,
+} from '../../remoting/protocol/send.js';
 import type { RemotingConnection } from '../../remoting/server.js';
 import type { MessageInput, PutResult } from '../../store/types.js';
 import { decodeBatchBody } from '../batch-codec.js';
@@ -13,23 +21,20 @@ import { ipv4HostOf } from '../host.js';
 import { isWriteable } from '../perm.js';
 import { answerOfPutStatus } from '../put-status.js';
 import { tagsCodeOf } from '../tag-filter.js';
-import { readSendHeader, type SendHeader } from './send-header.js';
 import { sendPropsOf } from './send-props.js';
 
-const retryPrefix = '%RETRY%';
 let queuePick = 0;
 
 export function sendMessageV1(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
-  return send(ctx, req, conn, readSendHeader(req, false), false);
+  return send(ctx, req, conn, decodeSendHeader(req), false);
 }
 
 export function sendMessageV2(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
-  return send(ctx, req, conn, readSendHeader(req, true), false);
+  return send(ctx, req, conn, decodeSendHeaderV2(req), false);
 }
 
 export function sendBatchMessage(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
-  const v2 = req.extFields?.['b'] !== undefined && req.extFields['topic'] === undefined;
-  return send(ctx, req, conn, readSendHeader(req, v2), true);
+  return send(ctx, req, conn, isSendHeaderV2(req) ? decodeSendHeaderV2(req) : decodeSendHeader(req), true);
 }
 
 async function send(
@@ -51,7 +56,7 @@ async function send(
   }
   let topic = h.topic;
   let tc = ctx.topics.get(topic) ?? ctx.topics.createOnSend(topic, h.defaultTopic, h.defaultTopicQueueNums);
-  if (tc === undefined && topic.startsWith(retryPrefix)) tc = ctx.topics.ensureTopic(topic, 1, 6);
+  if (tc === undefined && topic.startsWith(retryTopicPrefix)) tc = ctx.topics.ensureTopic(topic, 1, 6);
   if (tc === undefined) {
     return fail(
       ResponseCode.TOPIC_NOT_EXIST,
@@ -87,8 +92,8 @@ async function send(
     const bad = checkSizes(ctx, body.length, h.properties);
     if (bad !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, bad);
     // A message sent back into %RETRY% past its max goes to the DLQ, as RocketMQ's send processor does.
-    if (topic.startsWith(retryPrefix)) {
-      const group = topic.slice(retryPrefix.length);
+    if (topic.startsWith(retryTopicPrefix)) {
+      const group = topic.slice(retryTopicPrefix.length);
       const max = h.maxReconsumeTimes ?? ctx.groups.get(group)?.retryMaxTimes ?? c.maxReconsumeTimesDefault;
       if (h.reconsumeTimes >= max) {
         topic = dlqTopicOf(group);
@@ -108,13 +113,15 @@ async function send(
   ctx.stats.recordPut(topic, result.msgNum, result.wroteBytes);
   // RocketMQ answers the offsetMsgId(s) here; the client keeps its own UNIQ_KEY as SendResult.msgId.
   const msgId = result.offsetMsgIds.join(',');
-  return createResponse(req, answer.code, answer.remark, {
+  const resp = createResponse(req, answer.code, answer.remark);
+  resp.extFields = encodeSendResponseHeader({
     msgId,
     queueId,
     queueOffset: result.queueOffset,
     MSG_REGION: c.regionId,
     TRACE_ON: c.traceOn,
   });
+  return resp;
 }
 
 function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string | Buffer): string | undefined {

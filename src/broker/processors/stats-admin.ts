@@ -3,10 +3,11 @@
  * Java writes MessageQueue-keyed maps with object keys (not JSON); we write strict JSON whose keys are the
  * MessageQueue JSON text `{"topic":…,"brokerName":…,"queueId":…}`.
  */
-import { retryTopicOf } from '../../common/validate.js';
+import { retryTopicOf } from '../../common/topics.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optionalString, requireString } from '../../remoting/fields.js';
+import { decodeConsumeStatsHeader, encodeBrokerConfigResponseHeader } from '../../remoting/protocol/stats.js';
+import { decodeTopicHeader } from '../../remoting/protocol/topic-admin.js';
 import type { BrokerContext } from '../context.js';
 
 function json(req: RemotingCommand, value: unknown, extFields?: Record<string, string>): RemotingCommand {
@@ -48,7 +49,7 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
 }
 
 export function getTopicStatsInfo(ctx: BrokerContext, req: RemotingCommand) {
-  const topic = requireString(req, 'topic');
+  const { topic } = decodeTopicHeader(req);
   const tc = ctx.topics.get(topic);
   if (tc === undefined) {
     return createResponse(
@@ -69,8 +70,7 @@ export function getTopicStatsInfo(ctx: BrokerContext, req: RemotingCommand) {
 }
 
 export function getConsumeStats(ctx: BrokerContext, req: RemotingCommand) {
-  const group = requireString(req, 'consumerGroup');
-  const only = optionalString(req, 'topic');
+  const { consumerGroup: group, topic: only } = decodeConsumeStatsHeader(req);
   const topics = new Set(only !== undefined && only !== '' ? [only] : ctx.offsets.topicsOf(group));
   for (const t of ctx.clients.consumers.get(group)?.subscriptions.keys() ?? []) if (!only) topics.add(t);
   if (!only) topics.add(retryTopicOf(group));
@@ -102,5 +102,11 @@ export function getBrokerConfig(ctx: BrokerContext, req: RemotingCommand) {
     .map(([k, v]) => `${k}=${String(v)}`)
     .join('\n');
   const version = JSON.stringify(ctx.topics.dataVersion());
-  return createResponse(req, ResponseCode.SUCCESS, undefined, { version }, Buffer.from(`${text}\n`));
+  return createResponse(
+    req,
+    ResponseCode.SUCCESS,
+    undefined,
+    encodeBrokerConfigResponseHeader({ version }),
+    Buffer.from(`${text}\n`),
+  );
 }

@@ -1,9 +1,10 @@
 /** Request plumbing shared by the admin operations: NameServer fail-over and response-code checks. */
 import { InvalidArgumentError, TsRocketError } from '../../common/errors.js';
 import { RemotingClient } from '../../remoting/client.js';
-import { ResponseCode, requestCodeName } from '../../remoting/codes.js';
+import { RequestCode, ResponseCode, requestCodeName } from '../../remoting/codes.js';
 import { createRequest, type RemotingCommand } from '../../remoting/command.js';
 import { RemotingResponseError } from '../../remoting/errors.js';
+import { encodeTopicHeader } from '../../remoting/protocol/topic-admin.js';
 import {
   type BrokerData,
   type ClusterInfo,
@@ -80,7 +81,9 @@ export class AdminRpc {
   }
 
   async topicRoute(topic: string): Promise<TopicRouteData> {
-    return decodeTopicRoute((await this.callNameServer(105, { topic })).body);
+    return decodeTopicRoute(
+      (await this.callNameServer(RequestCode.GET_ROUTEINFO_BY_TOPIC, encodeTopicHeader({ topic }))).body,
+    );
   }
 
   /** Master addresses of every broker of `cluster` (all clusters when undefined). */

@@ -246,7 +246,12 @@ test('broker responses: send and pull response header names and order', async ()
       const pulled = await h.client.invoke(h.addr, pull, 3000);
       assert.equal(pulled.code, 0, pulled.remark);
       assert.equal(pulled.serializeType, serializeType);
-      assert.deepEqual(pulled.extFields, { nextBeginOffset: '1', minOffset: '0', maxOffset: '1', suggestWhichBrokerId: '0' });
+      assert.deepEqual(pulled.extFields, {
+        nextBeginOffset: '1',
+        minOffset: '0',
+        maxOffset: '1',
+        suggestWhichBrokerId: '0',
+      });
     }
   } finally {
     await h.close();
