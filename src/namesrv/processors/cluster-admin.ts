@@ -10,7 +10,12 @@ import { parseTolerantJson } from '../../common/json.js';
 import { encodeJsonBody, type QueueData } from '../../common/route-data.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse } from '../../remoting/command.js';
-import { optionalString, requireString } from '../../remoting/fields.js';
+import {
+  decodeBrokerMemberGroupHeader,
+  decodeBrokerNameHeader,
+  decodeClusterHeader,
+} from '../../remoting/protocol/namesrv-route.js';
+import { decodeDeleteTopicFromNamesrvHeader, decodeTopicHeader } from '../../remoting/protocol/topic-admin.js';
 import { toTopicConfig } from '../register-body.js';
 import type { NamesrvContext, ProcessorTable } from './context.js';
 
@@ -52,7 +57,7 @@ export function addClusterAdminProcessors(table: ProcessorTable, ctx: NamesrvCon
 
   table.set(RequestCode.GET_TOPICS_BY_CLUSTER, (req) => {
     if (!ctx.config.enableTopicList) return disabled(req);
-    const topics = ctx.routes.getTopicsByCluster(requireString(req, 'cluster'));
+    const topics = ctx.routes.getTopicsByCluster(decodeClusterHeader(req).cluster);
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(topics));
   });
 
@@ -61,15 +66,14 @@ export function addClusterAdminProcessors(table: ProcessorTable, ctx: NamesrvCon
   );
 
   table.set(RequestCode.DELETE_TOPIC_IN_NAMESRV, (req) => {
-    const topic = requireString(req, 'topic');
-    const clusterName = optionalString(req, 'clusterName');
+    const { topic, clusterName } = decodeDeleteTopicFromNamesrvHeader(req);
     ctx.routes.deleteTopic(topic, clusterName);
     ctx.log.info('topic deleted', { topic, cluster: clusterName ?? '*' });
     return createResponse(req, ResponseCode.SUCCESS);
   });
 
   table.set(RequestCode.REGISTER_TOPIC_IN_NAMESRV, (req) => {
-    const topic = requireString(req, 'topic');
+    const { topic } = decodeTopicHeader(req);
     if (!ctx.routes.registerTopic(topic, queueDatasOf(req.body))) {
       ctx.log.warn('register topic names an unknown broker', { topic });
     }
@@ -77,18 +81,17 @@ export function addClusterAdminProcessors(table: ProcessorTable, ctx: NamesrvCon
   });
 
   table.set(RequestCode.WIPE_WRITE_PERM_OF_BROKER, (req) => {
-    const wipeTopicCount = ctx.routes.wipeWritePerm(requireString(req, 'brokerName'));
+    const wipeTopicCount = ctx.routes.wipeWritePerm(decodeBrokerNameHeader(req).brokerName);
     return createResponse(req, ResponseCode.SUCCESS, undefined, { wipeTopicCount });
   });
 
   table.set(RequestCode.ADD_WRITE_PERM_OF_BROKER, (req) => {
-    const addTopicCount = ctx.routes.addWritePerm(requireString(req, 'brokerName'));
+    const addTopicCount = ctx.routes.addWritePerm(decodeBrokerNameHeader(req).brokerName);
     return createResponse(req, ResponseCode.SUCCESS, undefined, { addTopicCount });
   });
 
   table.set(RequestCode.GET_BROKER_MEMBER_GROUP, (req) => {
-    const clusterName = requireString(req, 'clusterName');
-    const brokerName = requireString(req, 'brokerName');
+    const { clusterName, brokerName } = decodeBrokerMemberGroupHeader(req);
     const brokerAddrs = ctx.routes.getBrokerMemberGroup(brokerName);
     const body = encodeJsonBody({ brokerMemberGroup: { cluster: clusterName, brokerName, brokerAddrs } });
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, body);

@@ -7,32 +7,38 @@
 import { encodeJsonBody } from '../../common/route-data.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse } from '../../remoting/command.js';
-import { requireString } from '../../remoting/fields.js';
+import {
+  decodeKvKeyHeader,
+  decodeKvNamespaceHeader,
+  decodePutKvConfigHeader,
+  encodeKvValueResponseHeader,
+} from '../../remoting/protocol/kv-config.js';
 import type { NamesrvContext, ProcessorTable } from './context.js';
 
 export function addKvConfigProcessors(table: ProcessorTable, ctx: NamesrvContext): void {
   table.set(RequestCode.PUT_KV_CONFIG, async (req) => {
-    await ctx.kv.put(requireString(req, 'namespace'), requireString(req, 'key'), requireString(req, 'value'));
+    const h = decodePutKvConfigHeader(req);
+    await ctx.kv.put(h.namespace, h.key, h.value);
     return createResponse(req, ResponseCode.SUCCESS);
   });
 
   table.set(RequestCode.GET_KV_CONFIG, (req) => {
-    const namespace = requireString(req, 'namespace');
-    const key = requireString(req, 'key');
+    const { namespace, key } = decodeKvKeyHeader(req);
     const value = ctx.kv.get(namespace, key);
     if (value === undefined) {
       return createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace} Key: ${key}`);
     }
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { value });
+    return createResponse(req, ResponseCode.SUCCESS, undefined, encodeKvValueResponseHeader(value));
   });
 
   table.set(RequestCode.DELETE_KV_CONFIG, async (req) => {
-    await ctx.kv.delete(requireString(req, 'namespace'), requireString(req, 'key'));
+    const { namespace, key } = decodeKvKeyHeader(req);
+    await ctx.kv.delete(namespace, key);
     return createResponse(req, ResponseCode.SUCCESS);
   });
 
   table.set(RequestCode.GET_KVLIST_BY_NAMESPACE, (req) => {
-    const namespace = requireString(req, 'namespace');
+    const { namespace } = decodeKvNamespaceHeader(req);
     const entries = ctx.kv.list(namespace);
     if (entries === undefined) {
       return createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace}`);

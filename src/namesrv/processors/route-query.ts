@@ -7,13 +7,13 @@
 import { encodeJsonBody } from '../../common/route-data.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse } from '../../remoting/command.js';
-import { requireString } from '../../remoting/fields.js';
+import { decodeTopicHeader } from '../../remoting/protocol/topic-admin.js';
 import { orderTopicConfigNamespace } from '../kv-config-manager.js';
 import type { NamesrvContext, NamesrvProcessor, ProcessorTable } from './context.js';
 
 function getRouteInfoByTopic(ctx: NamesrvContext): NamesrvProcessor {
   return (req) => {
-    const topic = requireString(req, 'topic');
+    const { topic } = decodeTopicHeader(req);
     const route = ctx.routes.pickupTopicRouteData(topic);
     if (route === undefined) {
       return createResponse(
