@@ -118,8 +118,8 @@ async function send(
     msgId,
     queueId,
     queueOffset: result.queueOffset,
-    MSG_REGION: c.regionId,
-    TRACE_ON: c.traceOn,
+    msgRegion: c.regionId,
+    traceOn: c.traceOn,
   });
   return resp;
 }

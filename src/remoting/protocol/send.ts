@@ -23,6 +23,7 @@
  *   msgId String * (offsetMsgId; comma-separated for a batch), queueId Integer *, queueOffset Long *,
  *   transactionId String; our broker adds MSG_REGION and TRACE_ON as RocketMQ's does.
  */
+import { Prop } from '../../common/properties.js';
 import { SystemTopic } from '../../common/topics.js';
 import type { RemotingCommand } from '../command.js';
 import { optionalBool, optionalInt, optionalLong, optionalString, requireInt, requireString } from '../fields.js';
@@ -177,9 +178,9 @@ export interface SendMessageResponseHeader {
   queueId: number;
   queueOffset: bigint;
   transactionId?: string | undefined;
-  /** Our broker's regionId and traceOn, as RocketMQ's broker adds them. */
-  MSG_REGION?: string | undefined;
-  TRACE_ON?: boolean | undefined;
+  /** The broker's regionId and traceOn, written as MSG_REGION and TRACE_ON (RocketMQ's property names). */
+  msgRegion?: string | undefined;
+  traceOn?: boolean | undefined;
 }
 
 export function encodeSendResponseHeader(h: SendMessageResponseHeader): Record<string, string> {
@@ -189,8 +190,8 @@ export function encodeSendResponseHeader(h: SendMessageResponseHeader): Record<s
     queueOffset: String(h.queueOffset),
   };
   if (h.transactionId !== undefined) out['transactionId'] = h.transactionId;
-  if (h.MSG_REGION !== undefined) out['MSG_REGION'] = h.MSG_REGION;
-  if (h.TRACE_ON !== undefined) out['TRACE_ON'] = String(h.TRACE_ON);
+  if (h.msgRegion !== undefined) out[Prop.msgRegion] = h.msgRegion;
+  if (h.traceOn !== undefined) out[Prop.traceSwitch] = String(h.traceOn);
   return out;
 }
 
@@ -201,7 +202,7 @@ export function decodeSendResponseHeader(resp: RemotingCommand): Partial<SendMes
     queueId: optionalInt(resp, 'queueId'),
     queueOffset: optionalLong(resp, 'queueOffset'),
     transactionId: optionalString(resp, 'transactionId'),
-    MSG_REGION: optionalString(resp, 'MSG_REGION'),
-    TRACE_ON: optionalBool(resp, 'TRACE_ON'),
+    msgRegion: optionalString(resp, Prop.msgRegion),
+    traceOn: optionalBool(resp, Prop.traceSwitch),
   };
 }
