@@ -3,7 +3,8 @@
  * (201, no header), DELETE_SUBSCRIPTIONGROUP (207), GET_CONSUMER_CONNECTION_LIST (203), GET_ALL_CONSUMER_OFFSET
  * (43, no header).
  *
- *   DeleteSubscriptionGroupRequestHeader     groupName String *, cleanOffset boolean (default false)
+ *   DeleteSubscriptionGroupRequestHeader     groupName String *, cleanOffset boolean (default false; 5.x name,
+ *                                            4.9.8 calls it removeOffset, which is not read)
  *   GetConsumerConnectionListRequestHeader   consumerGroup String * (see clients.ts)
  */
 import type { RemotingCommand } from '../command.js';
