@@ -2,6 +2,7 @@
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
+import { keySeparator } from '../../common/properties.js';
 import { dlqTopicOf, isSystemTopic, retryTopicPrefix } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
@@ -158,7 +159,7 @@ function inputOf(
     reconsumeTimes: h.reconsumeTimes,
     preparedTransactionOffset: 0n,
     tagsCode: tagsCodeOf(props.tags),
-    keys: keys === undefined || keys === '' ? undefined : keys.split(' ').filter((k) => k !== ''),
+    keys: keys === undefined || keys === '' ? undefined : keys.split(keySeparator).filter((k) => k !== ''),
     uniqKey: props.uniqKey,
   };
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, TsRocketError } from '../../common/errors.js';
 import type { MessageExt } from '../../common/message.js';
-import { encodeProperties, Prop } from '../../common/properties.js';
+import { encodeProperties, keySeparator, Prop } from '../../common/properties.js';
 import { decodeOffsetMsgId, decodeRecords } from '../../common/record.js';
 import { SystemGroup } from '../../common/topics.js';
 import { PullSysFlag, RequestCode, ResponseCode } from '../../remoting/codes.js';
@@ -52,7 +52,7 @@ export async function queryMessages(
 }
 
 export function keysOf(msg: MessageExt): string[] {
-  return (msg.properties.get(Prop.keys) ?? '').split(' ').filter((k) => k !== '');
+  return (msg.properties.get(Prop.keys) ?? '').split(keySeparator).filter((k) => k !== '');
 }
 
 /** VIEW_MESSAGE_BY_ID: reads the record at the commitlog offset an offsetMsgId names, from its store host. */
