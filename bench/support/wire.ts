@@ -7,6 +7,8 @@ import type { Message, Producer } from '../../src/client/index.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
 import { createRequest } from '../../src/remoting/command.js';
+import { decodePullResponseHeader, encodePullHeader } from '../../src/remoting/protocol/pull.js';
+import { encodeCreateTopicHeader } from '../../src/remoting/protocol/topic-admin.js';
 
 export interface SendWindowOptions {
   topic: string;
@@ -82,19 +84,22 @@ export async function pullRaw(
   h: { group: string; topic: string; queueId: number; offset: bigint; maxMsgNums: number },
   timeoutMs = 10_000,
 ): Promise<RawPull> {
-  const req = createRequest(RequestCode.PULL_MESSAGE, {
-    consumerGroup: h.group,
-    topic: h.topic,
-    queueId: h.queueId,
-    queueOffset: h.offset,
-    maxMsgNums: h.maxMsgNums,
-    sysFlag: 0,
-    commitOffset: 0,
-    suspendTimeoutMillis: 0,
-    subscription: '*',
-    subVersion: 0,
-    expressionType: 'TAG',
-  });
+  const req = createRequest(
+    RequestCode.PULL_MESSAGE,
+    encodePullHeader({
+      consumerGroup: h.group,
+      topic: h.topic,
+      queueId: h.queueId,
+      queueOffset: h.offset,
+      maxMsgNums: h.maxMsgNums,
+      sysFlag: 0,
+      commitOffset: 0n,
+      suspendTimeoutMillis: 0,
+      subscription: '*',
+      subVersion: 0,
+      expressionType: 'TAG',
+    }),
+  );
   const resp = await rc.invoke(brokerAddr, req, timeoutMs);
   let records = 0;
   let bytes = 0;
@@ -108,12 +113,12 @@ export async function pullRaw(
     }
     bytes = body.length;
   }
-  const f = resp.extFields ?? {};
+  const f = decodePullResponseHeader(resp);
   return {
     code: resp.code,
     remark: resp.remark,
-    nextBeginOffset: BigInt(f['nextBeginOffset'] ?? h.offset),
-    maxOffset: BigInt(f['maxOffset'] ?? 0),
+    nextBeginOffset: f.nextBeginOffset ?? h.offset,
+    maxOffset: f.maxOffset ?? 0n,
     records,
     bytes,
     firstQueueOffset: body !== undefined && body.length >= 28 ? body.readBigInt64BE(queueOffsetPos) : undefined,
@@ -158,12 +163,10 @@ export async function drainQueues(
 
 /** UPDATE_AND_CREATE_TOPIC on one broker (read = write = `queues`, perm RW). */
 export async function createTopic(rc: RemotingClient, brokerAddr: string, topic: string, queues: number) {
-  const req = createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, {
-    topic,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm: 6,
-  });
+  const req = createRequest(
+    RequestCode.UPDATE_AND_CREATE_TOPIC,
+    encodeCreateTopicHeader({ topic, readQueueNums: queues, writeQueueNums: queues }),
+  );
   const resp = await rc.invoke(brokerAddr, req, 5000);
   if (resp.code !== ResponseCode.SUCCESS) throw new Error(`create topic ${topic}: ${resp.code} ${resp.remark}`);
 }

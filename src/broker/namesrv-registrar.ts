@@ -7,6 +7,7 @@ import { PeriodicTask } from '../common/periodic-task.js';
 import type { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest } from '../remoting/command.js';
+import { encodeBrokerIdentityHeader, encodeRegisterBrokerHeader } from '../remoting/protocol/namesrv-registration.js';
 import type { BrokerConfig } from './config.js';
 import { namesrvAddrList } from './config.js';
 import type { TopicConfigManager } from './topic-config.js';
@@ -64,7 +65,7 @@ export class NamesrvRegistrar {
       namesrvAddrList(c).map(async (addr) => {
         const req = createRequest(
           RequestCode.REGISTER_BROKER,
-          {
+          encodeRegisterBrokerHeader({
             brokerName: c.brokerName,
             brokerAddr: this.brokerAddr(),
             clusterName: c.brokerClusterName,
@@ -72,7 +73,7 @@ export class NamesrvRegistrar {
             brokerId: c.brokerId,
             compressed: false,
             heartbeatTimeoutMillis: 120_000,
-          },
+          }),
           body,
         );
         try {
@@ -94,12 +95,15 @@ export class NamesrvRegistrar {
     const c = this.config;
     await Promise.all(
       namesrvAddrList(c).map(async (addr) => {
-        const req = createRequest(RequestCode.UNREGISTER_BROKER, {
-          brokerName: c.brokerName,
-          brokerAddr: this.brokerAddr(),
-          clusterName: c.brokerClusterName,
-          brokerId: c.brokerId,
-        });
+        const req = createRequest(
+          RequestCode.UNREGISTER_BROKER,
+          encodeBrokerIdentityHeader({
+            brokerName: c.brokerName,
+            brokerAddr: this.brokerAddr(),
+            clusterName: c.brokerClusterName,
+            brokerId: c.brokerId,
+          }),
+        );
         try {
           await this.client.invoke(addr, req, c.registerBrokerTimeoutMills);
         } catch (err) {

@@ -1,4 +1,5 @@
 /** Topic configuration table (RocketMQ's TopicConfigManager): queue numbers and permissions per topic. */
+import { SystemTopic } from '../common/topics.js';
 import { checkTopicName } from '../common/validate.js';
 import type { StorageIO } from '../store/io.js';
 import type { BrokerConfig } from './config.js';
@@ -16,9 +17,9 @@ export interface TopicConfig {
   order: boolean;
 }
 
-export const autoCreateTopicKey = 'TBW102';
-export const selfTestTopic = 'SELF_TEST_TOPIC';
-export const offsetMovedEventTopic = 'OFFSET_MOVED_EVENT';
+export const autoCreateTopicKey = SystemTopic.autoCreate;
+export const selfTestTopic = SystemTopic.selfTest;
+export const offsetMovedEventTopic = SystemTopic.offsetMovedEvent;
 export const queueNumsMax = 1024;
 
 export function topicConfigOf(topicName: string, queueNums: number, perm = Perm.read | Perm.write): TopicConfig {

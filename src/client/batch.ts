@@ -4,6 +4,7 @@
  * Batched bodies are never compressed (RocketMQ does not compress batches).
  */
 import { InvalidArgumentError } from '../common/errors.js';
+import { isRetryTopic } from '../common/topics.js';
 import { bodyBuffer, encodeMessageProperties, type Message, propertiesBytesMax, validateMessage } from './message.js';
 import { createUniqId } from './msg-id.js';
 
@@ -53,7 +54,7 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
     if (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0) {
       throw new InvalidArgumentError(`batch message ${i}: delay levels are not supported in batches`);
     }
-    if (msg.topic.startsWith('%RETRY%')) throw new InvalidArgumentError('retry topics are not supported in batches');
+    if (isRetryTopic(msg.topic)) throw new InvalidArgumentError('retry topics are not supported in batches');
     const uniqId = createUniqId();
     const p = encodeMessageProperties(msg, uniqId);
     const pBytes = Buffer.byteLength(p);

@@ -4,16 +4,38 @@
  */
 
 import { parseTolerantJson } from '../common/json.js';
+import { SystemTopic } from '../common/topics.js';
 import type { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest, type RemotingCommand, SerializeType } from '../remoting/command.js';
 import { RemotingResponseError } from '../remoting/errors.js';
+import { encodeConsumerGroupHeader, encodeUnregisterClientHeader } from '../remoting/protocol/clients.js';
+import {
+  decodeOffsetResponseHeader,
+  encodeQueryConsumerOffsetHeader,
+  encodeQueueHeader,
+  encodeSearchOffsetHeader,
+  encodeUpdateConsumerOffsetHeader,
+} from '../remoting/protocol/offsets.js';
+import {
+  decodePullResponseHeader,
+  encodePullHeader,
+  type PullMessageRequestHeader,
+} from '../remoting/protocol/pull.js';
+import {
+  decodeSendResponseHeader,
+  defaultTopicQueueNumsDefault,
+  encodeSendHeaderV2,
+  type SendMessageHeaderInput,
+} from '../remoting/protocol/send.js';
+import { encodeSendMsgBackHeader } from '../remoting/protocol/send-back.js';
+import { encodeTopicHeader } from '../remoting/protocol/topic-admin.js';
 import type { HeartbeatData } from './heartbeat.js';
 import { parseTopicRoute, type TopicRouteData } from './route.js';
 
 /** Topic whose route a producer borrows for a topic that does not exist yet (the broker auto-creates it). */
-export const defaultTopic = 'TBW102';
-export const defaultTopicQueueNums = 4;
+export const defaultTopic = SystemTopic.autoCreate;
+export const defaultTopicQueueNums = defaultTopicQueueNumsDefault;
 /**
  * Send and pull go out with the ROCKETMQ binary header (RocketMQ brokers accept both; the answer comes in the
  * same type): no JSON encode/parse of headers on either side of the hot paths.
@@ -36,20 +58,8 @@ const sendStatusByCode: ReadonlyMap<number, SendStatus> = new Map([
   [ResponseCode.SLAVE_NOT_AVAILABLE, SendStatus.SLAVE_NOT_AVAILABLE],
 ]);
 
-/** SEND_MESSAGE_V2 header (SendMessageRequestHeaderV2: short field names a…n). */
-export interface SendHeader {
-  producerGroup: string;
-  topic: string;
-  queueId: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  flag: number;
-  properties: string;
-  reconsumeTimes: number;
-  maxReconsumeTimes?: number | undefined;
-  batch: boolean;
-  brokerName: string;
-}
+/** SEND_MESSAGE_V2 header (SendMessageRequestHeaderV2: short field names a…n; src/remoting/protocol/send.ts). */
+export type SendHeader = SendMessageHeaderInput & { brokerName: string };
 
 export interface SendResponse {
   status: SendStatus;
@@ -69,19 +79,8 @@ export const PullStatus = {
 } as const;
 export type PullStatus = (typeof PullStatus)[keyof typeof PullStatus];
 
-export interface PullHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  queueOffset: bigint;
-  maxMsgNums: number;
-  sysFlag: number;
-  commitOffset: bigint;
-  suspendTimeoutMillis: number;
-  subscription: string;
-  subVersion: number;
-  expressionType: string;
-}
+/** PULL_MESSAGE header (src/remoting/protocol/pull.ts). */
+export type PullHeader = PullMessageRequestHeader;
 
 export interface PullResponse {
   status: PullStatus;
@@ -99,16 +98,6 @@ const pullStatusByCode: ReadonlyMap<number, PullStatus> = new Map([
   [ResponseCode.PULL_RETRY_IMMEDIATELY, PullStatus.NO_MATCHED_MSG],
   [ResponseCode.PULL_OFFSET_MOVED, PullStatus.OFFSET_ILLEGAL],
 ]);
-
-function field(resp: RemotingCommand, name: string): string | undefined {
-  return resp.extFields?.[name];
-}
-
-function bigField(resp: RemotingCommand, name: string, fallback = -1n): bigint {
-  const v = field(resp, name);
-  if (v === undefined || !/^-?\d+$/.test(v)) return fallback;
-  return BigInt(v);
-}
 
 function expectSuccess(resp: RemotingCommand, context: string): void {
   if (resp.code !== ResponseCode.SUCCESS) throw RemotingResponseError.of(resp, context);
@@ -131,7 +120,7 @@ export class ClientApi {
       try {
         const resp = await this.remoting.invoke(
           addr,
-          createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }),
+          createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, encodeTopicHeader({ topic })),
           this.timeoutMs,
         );
         this.nameServerIndex = (this.nameServerIndex + i) % this.nameServers.length;
@@ -155,23 +144,8 @@ export class ClientApi {
     timeoutMs: number,
     oneway = false,
   ): Promise<SendResponse | undefined> {
-    const fields = {
-      a: h.producerGroup,
-      b: h.topic,
-      c: defaultTopic,
-      d: defaultTopicQueueNums,
-      e: h.queueId,
-      f: h.sysFlag,
-      g: h.bornTimestamp,
-      h: h.flag,
-      i: h.properties,
-      j: h.reconsumeTimes,
-      k: false,
-      l: h.maxReconsumeTimes,
-      m: h.batch,
-      n: h.brokerName,
-    };
-    const req = createRequest(h.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, fields, body);
+    const req = createRequest(h.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, undefined, body);
+    req.extFields = encodeSendHeaderV2(h);
     req.serializeType = hotPathSerializeType;
     if (oneway) {
       await this.remoting.invokeOneway(addr, req);
@@ -180,39 +154,45 @@ export class ClientApi {
     const resp = await this.remoting.invoke(addr, req, timeoutMs);
     const status = sendStatusByCode.get(resp.code);
     if (status === undefined) throw RemotingResponseError.of(resp, `send to ${h.brokerName} (${addr})`);
+    const r = decodeSendResponseHeader(resp);
     return {
       status,
-      offsetMsgId: field(resp, 'msgId') ?? '',
-      queueId: Number(field(resp, 'queueId') ?? h.queueId),
-      queueOffset: bigField(resp, 'queueOffset'),
-      transactionId: field(resp, 'transactionId'),
+      offsetMsgId: r.msgId ?? '',
+      queueId: r.queueId ?? h.queueId,
+      queueOffset: r.queueOffset ?? -1n,
+      transactionId: r.transactionId,
     };
   }
 
   /** PULL_MESSAGE; codes 0/19/20/21 become statuses, anything else throws. */
   async pull(addr: string, h: PullHeader, timeoutMs: number): Promise<PullResponse> {
-    const req = createRequest(RequestCode.PULL_MESSAGE, { ...h });
+    const req = createRequest(RequestCode.PULL_MESSAGE);
+    req.extFields = encodePullHeader(h);
     req.serializeType = hotPathSerializeType;
     const resp = await this.remoting.invoke(addr, req, timeoutMs);
     const status = pullStatusByCode.get(resp.code);
     if (status === undefined) throw RemotingResponseError.of(resp, `pull ${h.topic}:${h.queueId} from ${addr}`);
+    const r = decodePullResponseHeader(resp);
     return {
       status,
-      nextBeginOffset: bigField(resp, 'nextBeginOffset', h.queueOffset),
-      minOffset: bigField(resp, 'minOffset', 0n),
-      maxOffset: bigField(resp, 'maxOffset', 0n),
-      suggestWhichBrokerId: Number(field(resp, 'suggestWhichBrokerId') ?? 0),
+      nextBeginOffset: r.nextBeginOffset ?? h.queueOffset,
+      minOffset: r.minOffset ?? 0n,
+      maxOffset: r.maxOffset ?? 0n,
+      suggestWhichBrokerId: r.suggestWhichBrokerId ?? 0,
       body: status === PullStatus.FOUND ? resp.body : undefined,
     };
   }
 
   /** QUERY_CONSUMER_OFFSET; undefined when the broker has none (22 QUERY_NOT_FOUND). */
   async queryConsumerOffset(addr: string, group: string, topic: string, queueId: number): Promise<bigint | undefined> {
-    const req = createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: group, topic, queueId });
+    const req = createRequest(
+      RequestCode.QUERY_CONSUMER_OFFSET,
+      encodeQueryConsumerOffsetHeader({ consumerGroup: group, topic, queueId }),
+    );
     const resp = await this.remoting.invoke(addr, req, this.timeoutMs);
     if (resp.code === ResponseCode.QUERY_NOT_FOUND) return undefined;
     expectSuccess(resp, `query offset of ${group} ${topic}:${queueId}`);
-    const offset = bigField(resp, 'offset');
+    const offset = decodeOffsetResponseHeader(resp) ?? -1n;
     return offset < 0n ? undefined : offset;
   }
 
@@ -224,12 +204,10 @@ export class ClientApi {
     queueId: number,
     offset: bigint,
   ): Promise<void> {
-    const req = createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, {
-      consumerGroup: group,
-      topic,
-      queueId,
-      commitOffset: offset,
-    });
+    const req = createRequest(
+      RequestCode.UPDATE_CONSUMER_OFFSET,
+      encodeUpdateConsumerOffsetHeader({ consumerGroup: group, topic, queueId, commitOffset: offset }),
+    );
     expectSuccess(
       await this.remoting.invoke(addr, req, this.timeoutMs),
       `commit offset of ${group} ${topic}:${queueId}`,
@@ -237,35 +215,30 @@ export class ClientApi {
   }
 
   async getMaxOffset(addr: string, topic: string, queueId: number): Promise<bigint> {
-    return this.offsetQuery(addr, RequestCode.GET_MAX_OFFSET, { topic, queueId }, 'max offset');
+    return this.offsetQuery(addr, RequestCode.GET_MAX_OFFSET, encodeQueueHeader({ topic, queueId }), 'max offset');
   }
 
   async getMinOffset(addr: string, topic: string, queueId: number): Promise<bigint> {
-    return this.offsetQuery(addr, RequestCode.GET_MIN_OFFSET, { topic, queueId }, 'min offset');
+    return this.offsetQuery(addr, RequestCode.GET_MIN_OFFSET, encodeQueueHeader({ topic, queueId }), 'min offset');
   }
 
   /** SEARCH_OFFSET_BY_TIMESTAMP: the first offset stored at or after `timestampMs`. */
   async searchOffset(addr: string, topic: string, queueId: number, timestampMs: number): Promise<bigint> {
-    const fields = { topic, queueId, timestamp: timestampMs };
+    const fields = encodeSearchOffsetHeader({ topic, queueId, timestamp: timestampMs });
     return this.offsetQuery(addr, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, fields, 'offset by time');
   }
 
-  private async offsetQuery(
-    addr: string,
-    code: number,
-    fields: Record<string, string | number>,
-    what: string,
-  ): Promise<bigint> {
+  private async offsetQuery(addr: string, code: number, fields: Record<string, string>, what: string): Promise<bigint> {
     const resp = await this.remoting.invoke(addr, createRequest(code, fields), this.timeoutMs);
     expectSuccess(resp, `${what} of ${fields['topic']}:${fields['queueId']}`);
-    return bigField(resp, 'offset', 0n);
+    return decodeOffsetResponseHeader(resp) ?? 0n;
   }
 
   /** GET_CONSUMER_LIST_BY_GROUP: client ids of the group's live members. */
   async getConsumerIds(addr: string, group: string): Promise<string[]> {
     const resp = await this.remoting.invoke(
       addr,
-      createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: group }),
+      createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, encodeConsumerGroupHeader({ consumerGroup: group })),
       this.timeoutMs,
     );
     expectSuccess(resp, `consumer list of ${group}`);
@@ -286,7 +259,10 @@ export class ClientApi {
     producerGroup?: string,
     consumerGroup?: string,
   ): Promise<void> {
-    const req = createRequest(RequestCode.UNREGISTER_CLIENT, { clientID: clientId, producerGroup, consumerGroup });
+    const req = createRequest(
+      RequestCode.UNREGISTER_CLIENT,
+      encodeUnregisterClientHeader({ clientID: clientId, producerGroup, consumerGroup }),
+    );
     expectSuccess(await this.remoting.invoke(addr, req, this.timeoutMs), `unregister ${clientId} at ${addr}`);
   }
 
@@ -298,15 +274,18 @@ export class ClientApi {
     delayLevel: number,
     maxReconsumeTimes: number,
   ): Promise<void> {
-    const req = createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
-      offset: msg.commitLogOffset,
-      group,
-      delayLevel,
-      originMsgId: msg.msgId,
-      originTopic: msg.topic,
-      unitMode: false,
-      maxReconsumeTimes,
-    });
+    const req = createRequest(
+      RequestCode.CONSUMER_SEND_MSG_BACK,
+      encodeSendMsgBackHeader({
+        offset: msg.commitLogOffset,
+        group,
+        delayLevel,
+        originMsgId: msg.msgId,
+        originTopic: msg.topic,
+        unitMode: false,
+        maxReconsumeTimes,
+      }),
+    );
     expectSuccess(await this.remoting.invoke(addr, req, this.timeoutMs), `send back ${msg.msgId} for ${group}`);
   }
 }

@@ -4,7 +4,14 @@
 import { deflateSync } from 'node:zlib';
 import { InvalidArgumentError } from '../common/errors.js';
 import { SysFlag } from '../common/message.js';
-import { encodeProperties, Prop } from '../common/properties.js';
+import {
+  encodedProperty,
+  encodeProperties,
+  keySeparator,
+  nameSeparator,
+  Prop,
+  propertySeparator,
+} from '../common/properties.js';
 import { checkTopicName, isSystemTopic } from '../common/validate.js';
 import { createUniqId } from './msg-id.js';
 
@@ -34,7 +41,6 @@ export const propertiesBytesMax = 32 * 1024;
 export const delayLevelMax = 18;
 
 /** Keys joined by this separator go into the KEYS property. */
-const keySeparator = ' ';
 
 /** Throws InvalidArgumentError naming what is wrong with `msg`. */
 export function validateMessage(msg: Message, bodyBytesMax = bodyBytesMaxDefault): void {
@@ -91,18 +97,20 @@ export function messageProperties(msg: Message, uniqId = createUniqId()): Map<st
  * `encodeProperties(messageProperties(msg, uniqId))` without the Map for the common message without user
  * properties (the same keys in the same order).
  */
+const waitStoreMsgOkTrue = encodedProperty(Prop.waitStoreMsgOk, 'true');
+
 export function encodeMessageProperties(msg: Message, uniqId: string): string {
   if (msg.properties !== undefined) return encodeProperties(messageProperties(msg, uniqId));
   let out = '';
-  if (msg.tags !== undefined && msg.tags !== '') out += `${Prop.tags}\u0001${msg.tags}\u0002`;
+  if (msg.tags !== undefined && msg.tags !== '') out += Prop.tags + nameSeparator + msg.tags + propertySeparator;
   const keys = msg.keys;
   if (keys !== undefined && (typeof keys === 'string' || keys.length > 0)) {
-    out += `${Prop.keys}\u0001${typeof keys === 'string' ? keys : keys.join(keySeparator)}\u0002`;
+    out += Prop.keys + nameSeparator + (typeof keys === 'string' ? keys : keys.join(keySeparator)) + propertySeparator;
   }
   if (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0) {
-    out += `${Prop.delayLevel}\u0001${msg.delayTimeLevel}\u0002`;
+    out += encodedProperty(Prop.delayLevel, String(msg.delayTimeLevel));
   }
-  return `${out}${Prop.waitStoreMsgOk}\u0001true\u0002${Prop.uniqKey}\u0001${uniqId}\u0002`;
+  return out + waitStoreMsgOkTrue + Prop.uniqKey + nameSeparator + uniqId + propertySeparator;
 }
 
 /** Builds the wire form: UNIQ_KEY assigned, body compressed (sysFlag bit 0) when large enough. */

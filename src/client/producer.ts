@@ -4,7 +4,8 @@
  * timeout and latency-based broker avoidance.
  */
 import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
-import { encodeProperties, Prop } from '../common/properties.js';
+import { encodedProperty, encodeProperties, Prop } from '../common/properties.js';
+import { isRetryTopic } from '../common/topics.js';
 import { assertGroupName } from '../common/validate.js';
 import { RemotingTimeoutError } from '../remoting/errors.js';
 import { batchMessagesMax, encodeBatch } from './batch.js';
@@ -87,7 +88,7 @@ function sharedProducerInstanceName(nameServer: string): string {
 }
 
 /** Header properties of a batch (each message carries its own). */
-const batchProperties = `${Prop.waitStoreMsgOk}\u0001true\u0002`;
+const batchProperties = encodedProperty(Prop.waitStoreMsgOk, 'true');
 
 type SendMode = 'sync' | 'oneway';
 
@@ -328,7 +329,7 @@ export class Producer {
     if (typeof out.properties === 'string') encodedProperties = out.properties;
     else {
       const properties = new Map(out.properties);
-      if (out.topic.startsWith('%RETRY%')) {
+      if (isRetryTopic(out.topic)) {
         // Retry messages carry their counters in the header, not as properties.
         reconsumeTimes = Number(properties.get(Prop.reconsumeTime) ?? 0);
         const max = properties.get(Prop.maxReconsumeTimes);

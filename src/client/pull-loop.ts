@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Prop } from '../common/properties.js';
+import { retryTopicOf } from '../common/topics.js';
 import { PullSysFlag } from '../remoting/codes.js';
 import { PullStatus } from './client-api.js';
 import type { ClientInstance } from './client-instance.js';
@@ -49,7 +50,7 @@ export async function runPullLoop(
   const log = ctx.instance.logFor('client.pull');
   let nextOffset = start;
   let brokerId = 0;
-  const source: PullSource = { brokerName: mq.brokerName, retryTopic: `%RETRY%${ctx.group}` };
+  const source: PullSource = { brokerName: mq.brokerName, retryTopic: retryTopicOf(ctx.group) };
   const live = () => ctx.isRunning() && !pq.dropped;
   while (live()) {
     if (pq.isOverLimit(ctx.cachedMessagesMax, ctx.cachedBytesMax)) {

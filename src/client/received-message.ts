@@ -9,7 +9,7 @@
 import { inspect } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { SysFlag } from '../common/message.js';
-import { decodeProperties, Prop } from '../common/properties.js';
+import { decodeProperties, keySeparator, Prop } from '../common/properties.js';
 import { checkRecord, RecordFormatError, RecordPos, readHost } from '../common/record.js';
 
 /** A consumed message. */
@@ -107,7 +107,7 @@ class PulledMessage implements ReceivedMessage {
 
   get keys(): string[] {
     const keys = this.properties.get(Prop.keys);
-    return keys === undefined ? [] : keys.split(' ').filter((k) => k !== '');
+    return keys === undefined ? [] : keys.split(keySeparator).filter((k) => k !== '');
   }
 
   get brokerName(): string {

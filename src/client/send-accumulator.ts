@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError } from '../common/errors.js';
 import { Prop } from '../common/properties.js';
+import { isRetryTopic } from '../common/topics.js';
 import { bodyBuffer, encodeMessageProperties, type Message, propertiesBytesMax, validateMessage } from './message.js';
 import { createUniqId } from './msg-id.js';
 import { type SendOptions, SendResult } from './send-result.js';
@@ -64,7 +65,7 @@ export function prepareForBatch(
   if (msg === null || typeof msg !== 'object' || (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0)) {
     return undefined;
   }
-  if (typeof msg.topic !== 'string' || msg.topic.startsWith('%RETRY%')) return undefined;
+  if (typeof msg.topic !== 'string' || isRetryTopic(msg.topic)) return undefined;
   validateMessage(msg, limits.bodyBytesMax);
   const body = bodyBuffer(msg.body);
   if (body.length >= limits.compressBodyBytesMin) return undefined;

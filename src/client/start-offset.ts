@@ -1,4 +1,5 @@
 /** Where a consumer starts reading a queue it was just given (RocketMQ's computePullFromWhere). */
+import { isRetryTopic } from '../common/topics.js';
 import type { ClientInstance } from './client-instance.js';
 import { BrokerNotFoundError } from './errors.js';
 import { ConsumeFromWhere } from './heartbeat.js';
@@ -16,7 +17,7 @@ export async function computeStartOffset(
   const stored = await store.storedOffset(mq);
   if (stored !== undefined && stored >= 0n) return stored;
   // Retry queues hold only this group's redeliveries: always read them from the start.
-  if (mq.topic.startsWith('%RETRY%')) return 0n;
+  if (isRetryTopic(mq.topic)) return 0n;
   if (from === ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET) return 0n;
   let addr = instance.masterAddr(mq.brokerName);
   if (addr === undefined) {

@@ -1,4 +1,7 @@
-/** Message property keys, as RocketMQ names them (MessageConst). */
+/**
+ * Message property keys, as RocketMQ names them (MessageConst, 4.9.8 and 5.x): the one list of them in src/.
+ * Property names are case-sensitive on the wire.
+ */
 export const Prop = {
   keys: 'KEYS',
   tags: 'TAGS',
@@ -11,26 +14,77 @@ export const Prop = {
   producerGroup: 'PGROUP',
   minOffset: 'MIN_OFFSET',
   maxOffset: 'MAX_OFFSET',
+  buyerId: 'BUYER_ID',
   originMessageId: 'ORIGIN_MESSAGE_ID',
+  transferFlag: 'TRANSFER_FLAG',
+  correctionFlag: 'CORRECTION_FLAG',
+  mq2Flag: 'MQ2_FLAG',
   reconsumeTime: 'RECONSUME_TIME',
+  msgRegion: 'MSG_REGION',
+  traceSwitch: 'TRACE_ON',
   uniqKey: 'UNIQ_KEY',
+  extendUniqInfo: 'EXTEND_UNIQ_INFO',
   maxReconsumeTimes: 'MAX_RECONSUME_TIMES',
   consumeStartTime: 'CONSUME_START_TIME',
-  tranPreparedQueueOffset: 'TRAN_PREPARED_QUEUE_OFFSET',
-  transactionCheckTimes: 'TRANSACTION_CHECK_TIMES',
+  innerNum: 'INNER_NUM',
+  innerBase: 'INNER_BASE',
+  dupInfo: 'DUP_INFO',
   checkImmunityTimeInSeconds: 'CHECK_IMMUNITY_TIME_IN_SECONDS',
+  tranPreparedQueueOffset: 'TRAN_PREPARED_QUEUE_OFFSET',
+  transactionId: '__transactionId__',
+  transactionCheckTimes: 'TRANSACTION_CHECK_TIMES',
+  instanceId: 'INSTANCE_ID',
+  // request-reply
+  correlationId: 'CORRELATION_ID',
+  replyToClient: 'REPLY_TO_CLIENT',
+  ttl: 'TTL',
+  replyArriveTime: 'ARRIVE_TIME',
+  pushReplyTime: 'PUSH_REPLY_TIME',
+  clusterName: 'CLUSTER',
+  msgType: 'MSG_TYPE',
+  // POP (5.x)
+  popCk: 'POP_CK',
+  popCkOffset: 'POP_CK_OFFSET',
+  firstPopTime: '1ST_POP_TIME',
   shardingKey: '__SHARDINGKEY',
+  forwardQueueId: 'PROPERTY_FORWARD_QUEUE_ID',
+  redirect: 'REDIRECT',
+  innerMultiDispatch: 'INNER_MULTI_DISPATCH',
+  innerMultiQueueOffset: 'INNER_MULTI_QUEUE_OFFSET',
+  traceContext: 'TRACE_CONTEXT',
+  bornHost: '__BORNHOST',
+  bornTimestamp: 'BORN_TIMESTAMP',
+  /** Aliyun ONS clients' absolute delivery time. */
   startDeliverTime: '__STARTDELIVERTIME',
+  // timer (5.x)
   timerDeliverMs: 'TIMER_DELIVER_MS',
   timerDelaySec: 'TIMER_DELAY_SEC',
   timerDelayMs: 'TIMER_DELAY_MS',
-  traceSwitch: 'TRACE_ON',
-  msgRegion: 'MSG_REGION',
-  clusterName: 'CLUSTER',
+  timerEnqueueMs: 'TIMER_ENQUEUE_MS',
+  timerDequeueMs: 'TIMER_DEQUEUE_MS',
+  timerRollTimes: 'TIMER_ROLL_TIMES',
+  timerOutMs: 'TIMER_OUT_MS',
+  timerDelUniqKey: 'TIMER_DEL_UNIQKEY',
+  timerDelayLevel: 'TIMER_DELAY_LEVEL',
 } as const;
+export type Prop = (typeof Prop)[keyof typeof Prop];
 
-const nameSeparator = '\u0001';
-const propertySeparator = '\u0002';
+/** Properties whose name starts with this are never stored (5.x). */
+export const transientPropPrefix = '__RMQ.TRANSIENT.';
+/** Separates the keys within the KEYS property. */
+export const keySeparator = ' ';
+/** Between a property's name and its value. */
+export const nameSeparator = '\u0001';
+/** After each property's value. */
+export const propertySeparator = '\u0002';
+/** The separators' char codes, for scanning bytes or strings without building a Map. */
+export const nameSeparatorCode = 1;
+export const propertySeparatorCode = 2;
+
+/** `name\u0001value\u0002`: one encoded property, for building a properties string by hand. */
+export function encodedProperty(name: string, value: string): string {
+  return name + nameSeparator + value + propertySeparator;
+}
 
 /** Encodes properties as RocketMQ stores them: `key\u0001value\u0002…`. */
 export function encodeProperties(props: ReadonlyMap<string, string> | Record<string, string>): string {

@@ -11,7 +11,7 @@ import { crc32 } from 'node:zlib';
 import { TsRocketError } from './errors.js';
 import { BoundedMemo } from './memo.js';
 import type { MessageExt } from './message.js';
-import { decodeProperties } from './properties.js';
+import { decodeProperties, propertySeparatorCode } from './properties.js';
 
 /** The fields of one record that its sender decides; the store adds offsets, store time and store host. */
 export interface RecordInput {
@@ -233,7 +233,8 @@ export function checkRecord(buf: Buffer, pos: number, checkCrc: boolean): number
   // with their separator (the store guarantees it on put) mark a record whose tail never reached the disk.
   if (topicLen === 0) return 'empty topic';
   for (let i = propsAt - topicLen; i < propsAt; i++) if (buf[i] === 0) return 'torn tail: NUL byte in topic';
-  if (propsLen > 0 && buf[propsAt + 1 + propsLen] !== 0x02) return 'torn tail: properties do not end with 0x02';
+  if (propsLen > 0 && buf[propsAt + 1 + propsLen] !== propertySeparatorCode)
+    return 'torn tail: properties do not end with 0x02';
   if (checkCrc) {
     const body = buf.subarray(pos + RecordPos.body, pos + RecordPos.body + bodyLen);
     const stored = buf.readInt32BE(pos + RecordPos.bodyCrc);

@@ -6,7 +6,7 @@
  */
 import { tagsCodeOf } from '../common/hash.js';
 import { transactionTypeOf } from '../common/message.js';
-import { decodeProperties, Prop } from '../common/properties.js';
+import { decodeProperties, keySeparator, Prop } from '../common/properties.js';
 import { RecordPos } from '../common/record.js';
 
 /** What a dispatcher needs to know about one stored message. */
@@ -123,7 +123,7 @@ export function dispatchOfRecord(
     tagsCode: tagsCodeOfRecord(topic, props, storeTimestamp),
     storeTimestamp,
     sysFlag: buf.readInt32BE(pos + RecordPos.sysFlag),
-    keys: keys === undefined ? undefined : keys.split(' ').filter((k) => k !== ''),
+    keys: keys === undefined ? undefined : keys.split(keySeparator).filter((k) => k !== ''),
     uniqKey: props.get(Prop.uniqKey),
   };
 }

@@ -3,6 +3,7 @@
  * disk and retention services. Each part gets the narrow objects it works with, never the store.
  */
 import { createLogger } from '../common/log.js';
+import { keySeparator, nameSeparator, Prop, propertySeparator } from '../common/properties.js';
 import { createOffsetMsgId, RecordPos } from '../common/record.js';
 import { type Checkpoint, writeCheckpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
@@ -318,15 +319,15 @@ function recordMatchesKey(rec: Buffer, topic: string, key: string): boolean {
   if (rec.toString('utf8', p + 1, p + 1 + tl) !== topic) return false;
   p += 1 + tl;
   const props = rec.toString('utf8', p + 2, p + 2 + rec.readInt16BE(p));
-  for (const pair of props.split('\u0002')) {
-    const sep = pair.indexOf('\u0001');
+  for (const pair of props.split(propertySeparator)) {
+    const sep = pair.indexOf(nameSeparator);
     const name = pair.slice(0, sep);
-    if (name === 'UNIQ_KEY' && pair.slice(sep + 1) === key) return true;
+    if (name === Prop.uniqKey && pair.slice(sep + 1) === key) return true;
     if (
-      name === 'KEYS' &&
+      name === Prop.keys &&
       pair
         .slice(sep + 1)
-        .split(' ')
+        .split(keySeparator)
         .includes(key)
     )
       return true;

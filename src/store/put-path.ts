@@ -2,6 +2,7 @@
  * The put path of the file store: checks a message or batch, assigns queue offsets, encodes the records straight
  * into the CommitLog's write buffer and resolves once the CommitLog wrote (and, in SYNC_FLUSH, flushed) them.
  */
+import { propertySeparator, propertySeparatorCode } from '../common/properties.js';
 import { encodeRecordAfter, encodeRecordInto, recordSize } from '../common/record.js';
 import { topicNameBytesMax } from '../common/validate.js';
 import type { CommitLog, WriteOutcome } from './commit-log.js';
@@ -155,14 +156,15 @@ function sameHeader(a: MessageInput, b: MessageInput): boolean {
 function withEndSeparator(m: MessageInput): number {
   const p = m.properties;
   if (typeof p === 'string') {
-    if (p.length > 0 && p.charCodeAt(p.length - 1) !== 2) m.properties = `${p}\u0002`;
+    if (p.length > 0 && p.charCodeAt(p.length - 1) !== propertySeparatorCode) m.properties = p + propertySeparator;
     return Buffer.byteLength(m.properties);
   }
-  if (p.length > 0 && p[p.length - 1] !== 2) m.properties = Buffer.concat([p, propertySeparatorByte]);
+  if (p.length > 0 && p[p.length - 1] !== propertySeparatorCode)
+    m.properties = Buffer.concat([p, propertySeparatorByte]);
   return m.properties.length;
 }
 
-const propertySeparatorByte = Buffer.from([2]);
+const propertySeparatorByte = Buffer.from([propertySeparatorCode]);
 
 /** Upper-case hex of each byte value, for offsetMsgIds (one per stored message). */
 const hexByte = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));

@@ -4,10 +4,11 @@
  * consumeType, messageModel, consumeFromWhere, subscriptionDataSet:[SubscriptionData], unitMode}]}.
  */
 import { parseTolerantJson } from '../../common/json.js';
-import { checkGroupName, retryTopicOf } from '../../common/validate.js';
+import { retryTopicOf } from '../../common/topics.js';
+import { checkGroupName } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optionalString, requireString } from '../../remoting/fields.js';
+import { decodeConsumerGroupHeader, decodeUnregisterClientHeader } from '../../remoting/protocol/clients.js';
 import type { RemotingConnection } from '../../remoting/server.js';
 import type { ClientChannel, SubscriptionData } from '../clients.js';
 import type { BrokerContext } from '../context.js';
@@ -93,16 +94,14 @@ function subscriptionsOf(raw: unknown): SubscriptionData[] {
 }
 
 export function unregisterClient(ctx: BrokerContext, req: RemotingCommand) {
-  const clientId = requireString(req, 'clientID');
-  const producerGroup = optionalString(req, 'producerGroup');
-  const consumerGroup = optionalString(req, 'consumerGroup');
+  const { clientID: clientId, producerGroup, consumerGroup } = decodeUnregisterClientHeader(req);
   if (producerGroup !== undefined && producerGroup !== '') ctx.clients.unregisterProducer(producerGroup, clientId);
   if (consumerGroup !== undefined && consumerGroup !== '') ctx.clients.unregisterConsumer(consumerGroup, clientId);
   return createResponse(req, ResponseCode.SUCCESS);
 }
 
 export function getConsumerListByGroup(ctx: BrokerContext, req: RemotingCommand) {
-  const group = requireString(req, 'consumerGroup');
+  const group = decodeConsumerGroupHeader(req).consumerGroup;
   const ids = ctx.clients.consumerIds(group);
   if (ids.length === 0) {
     return createResponse(

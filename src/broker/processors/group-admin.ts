@@ -6,7 +6,8 @@ import { parseTolerantJson } from '../../common/json.js';
 import { checkGroupName } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optionalBool, requireString } from '../../remoting/fields.js';
+import { decodeConsumerGroupHeader } from '../../remoting/protocol/clients.js';
+import { decodeDeleteSubscriptionGroupHeader } from '../../remoting/protocol/group-admin.js';
 import type { BrokerContext } from '../context.js';
 import { type SubscriptionGroupConfig, subscriptionGroupOf } from '../subscription-groups.js';
 
@@ -45,7 +46,7 @@ export function getAllSubscriptionGroupConfig(ctx: BrokerContext, req: RemotingC
 }
 
 export function deleteSubscriptionGroup(ctx: BrokerContext, req: RemotingCommand) {
-  const name = requireString(req, 'groupName');
+  const { groupName: name, cleanOffset } = decodeDeleteSubscriptionGroupHeader(req);
   if (!ctx.groups.delete(name)) {
     return createResponse(
       req,
@@ -53,12 +54,12 @@ export function deleteSubscriptionGroup(ctx: BrokerContext, req: RemotingCommand
       `subscription group [${name}] does not exist`,
     );
   }
-  if (optionalBool(req, 'cleanOffset') === true) ctx.offsets.removeGroup(name);
+  if (cleanOffset) ctx.offsets.removeGroup(name);
   return createResponse(req, ResponseCode.SUCCESS);
 }
 
 export function getConsumerConnectionList(ctx: BrokerContext, req: RemotingCommand) {
-  const group = requireString(req, 'consumerGroup');
+  const group = decodeConsumerGroupHeader(req).consumerGroup;
   const info = ctx.clients.consumers.get(group);
   if (info === undefined || info.clients.size === 0) {
     return createResponse(req, ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group [${group}] is not online`);

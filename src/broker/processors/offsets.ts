@@ -4,7 +4,14 @@
  */
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { requireInt, requireLong, requireString } from '../../remoting/fields.js';
+import {
+  decodeQueryConsumerOffsetHeader,
+  decodeQueueHeader,
+  decodeSearchOffsetHeader,
+  decodeUpdateConsumerOffsetHeader,
+  encodeOffsetResponseHeader,
+  encodeTimestampResponseHeader,
+} from '../../remoting/protocol/offsets.js';
 import type { BrokerContext } from '../context.js';
 
 interface QueueRef {
@@ -13,9 +20,11 @@ interface QueueRef {
 }
 
 /** The topic/queue of a request, or an error response when the topic or queue does not exist. */
-function queueOf(ctx: BrokerContext, req: RemotingCommand): QueueRef | RemotingCommand {
-  const topic = requireString(req, 'topic');
-  const queueId = requireInt(req, 'queueId');
+function queueOf(
+  ctx: BrokerContext,
+  req: RemotingCommand,
+  { topic, queueId }: QueueRef = decodeQueueHeader(req),
+): QueueRef | RemotingCommand {
   const tc = ctx.topics.get(topic);
   if (tc === undefined) {
     return createResponse(
@@ -35,15 +44,22 @@ function queueOf(ctx: BrokerContext, req: RemotingCommand): QueueRef | RemotingC
   return { topic, queueId };
 }
 
+function offsetAnswer(req: RemotingCommand, offset: bigint | number): RemotingCommand {
+  const resp = createResponse(req, ResponseCode.SUCCESS);
+  resp.extFields = encodeOffsetResponseHeader(offset);
+  return resp;
+}
+
 export function queryConsumerOffset(ctx: BrokerContext, req: RemotingCommand) {
-  const group = requireString(req, 'consumerGroup');
-  const q = queueOf(ctx, req);
+  const h = decodeQueryConsumerOffsetHeader(req);
+  const group = h.consumerGroup;
+  const q = queueOf(ctx, req, h);
   if (!('topic' in q) || !('queueId' in q)) return q;
   const offset = ctx.offsets.query(group, q.topic, q.queueId);
-  if (offset !== undefined) return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+  if (offset !== undefined) return offsetAnswer(req, offset);
   // RocketMQ: a group that never committed starts at 0 while the queue still holds its first message.
   if (ctx.store.getMinOffsetInQueue(q.topic, q.queueId) <= 0n) {
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { offset: 0 });
+    return offsetAnswer(req, 0);
   }
   return createResponse(
     req,
@@ -53,9 +69,9 @@ export function queryConsumerOffset(ctx: BrokerContext, req: RemotingCommand) {
 }
 
 export function updateConsumerOffset(ctx: BrokerContext, req: RemotingCommand) {
-  const group = requireString(req, 'consumerGroup');
-  const offset = requireLong(req, 'commitOffset');
-  const q = queueOf(ctx, req);
+  const h = decodeUpdateConsumerOffsetHeader(req);
+  const { consumerGroup: group, commitOffset: offset } = h;
+  const q = queueOf(ctx, req, h);
   if (!('topic' in q) || !('queueId' in q)) return q;
   // Clients send -1 for "nothing consumed yet": never overwrite a real offset with it.
   if (offset >= 0n) ctx.offsets.commit(group, q.topic, q.queueId, offset);
@@ -65,30 +81,28 @@ export function updateConsumerOffset(ctx: BrokerContext, req: RemotingCommand) {
 export function getMaxOffset(ctx: BrokerContext, req: RemotingCommand) {
   const q = queueOf(ctx, req);
   if (!('topic' in q) || !('queueId' in q)) return q;
-  return createResponse(req, ResponseCode.SUCCESS, undefined, {
-    offset: ctx.store.getMaxOffsetInQueue(q.topic, q.queueId),
-  });
+  return offsetAnswer(req, ctx.store.getMaxOffsetInQueue(q.topic, q.queueId));
 }
 
 export function getMinOffset(ctx: BrokerContext, req: RemotingCommand) {
   const q = queueOf(ctx, req);
   if (!('topic' in q) || !('queueId' in q)) return q;
-  return createResponse(req, ResponseCode.SUCCESS, undefined, {
-    offset: ctx.store.getMinOffsetInQueue(q.topic, q.queueId),
-  });
+  return offsetAnswer(req, ctx.store.getMinOffsetInQueue(q.topic, q.queueId));
 }
 
 export async function searchOffsetByTimestamp(ctx: BrokerContext, req: RemotingCommand) {
-  const timestamp = requireLong(req, 'timestamp');
-  const q = queueOf(ctx, req);
+  const h = decodeSearchOffsetHeader(req);
+  const timestamp = BigInt(h.timestamp);
+  const q = queueOf(ctx, req, h);
   if (!('topic' in q) || !('queueId' in q)) return q;
-  const offset = await ctx.store.getOffsetInQueueByTime(q.topic, q.queueId, timestamp);
-  return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+  return offsetAnswer(req, await ctx.store.getOffsetInQueueByTime(q.topic, q.queueId, timestamp));
 }
 
 export async function getEarliestMsgStoreTime(ctx: BrokerContext, req: RemotingCommand) {
   const q = queueOf(ctx, req);
   if (!('topic' in q) || !('queueId' in q)) return q;
   const t = await ctx.store.getEarliestMessageTime(q.topic, q.queueId);
-  return createResponse(req, ResponseCode.SUCCESS, undefined, { timestamp: t ?? -1n });
+  const resp = createResponse(req, ResponseCode.SUCCESS);
+  resp.extFields = encodeTimestampResponseHeader(t ?? -1n);
+  return resp;
 }

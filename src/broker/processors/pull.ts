@@ -5,52 +5,19 @@
 import { PullSysFlag, ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import {
-  optionalInt,
-  optionalLong,
-  optionalString,
-  requireInt,
-  requireLong,
-  requireString,
-} from '../../remoting/fields.js';
+  decodePullHeader,
+  encodePullResponseHeader,
+  type PullMessageRequestHeader as PullHeader,
+} from '../../remoting/protocol/pull.js';
 import type { RemotingConnection } from '../../remoting/server.js';
 import { type GetResult, GetStatus, type MessageFilter } from '../../store/types.js';
 import type { BrokerContext } from '../context.js';
 import { isReadable } from '../perm.js';
 import { codeSetFilterOf, tagFilterOf } from '../tag-filter.js';
 
-export const suspendMsDefault = 15_000;
-
-interface PullHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  queueOffset: bigint;
-  maxMsgNums: number;
-  sysFlag: number;
-  commitOffset: bigint;
-  suspendTimeoutMillis: number;
-  subscription: string | undefined;
-  expressionType: string | undefined;
-}
-
-function readPullHeader(req: RemotingCommand): PullHeader {
-  return {
-    consumerGroup: requireString(req, 'consumerGroup'),
-    topic: requireString(req, 'topic'),
-    queueId: requireInt(req, 'queueId'),
-    queueOffset: requireLong(req, 'queueOffset'),
-    maxMsgNums: optionalInt(req, 'maxMsgNums') ?? 32,
-    sysFlag: optionalInt(req, 'sysFlag') ?? 0,
-    commitOffset: optionalLong(req, 'commitOffset') ?? 0n,
-    suspendTimeoutMillis: Number(optionalLong(req, 'suspendTimeoutMillis') ?? BigInt(suspendMsDefault)),
-    subscription: optionalString(req, 'subscription'),
-    expressionType: optionalString(req, 'expressionType'),
-  };
-}
-
 export function pullMessage(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
   ctx.stats.pullRequests++;
-  const h = readPullHeader(req);
+  const h = decodePullHeader(req);
   const holdMs = Math.max(0, Math.min(h.suspendTimeoutMillis, ctx.config.longPollingHoldMsMax));
   return processPull(ctx, req, conn, h, Date.now() + holdMs, true);
 }
@@ -127,13 +94,13 @@ async function processPull(
   if (code === ResponseCode.SUCCESS) {
     ctx.stats.recordGet(h.consumerGroup, h.topic, r.recordCount ?? r.records.length, r.bufferTotalBytes);
   }
-  const fields = {
+  const resp = createResponse(req, code, remarkOf(code, r));
+  resp.extFields = encodePullResponseHeader({
     nextBeginOffset: r.nextBeginOffset,
     minOffset: r.minOffset,
     maxOffset: r.maxOffset,
     suggestWhichBrokerId: r.suggestPullingFromSlave ? group.whichBrokerWhenConsumeSlowly : 0,
-  };
-  const resp = createResponse(req, code, remarkOf(code, r), fields);
+  });
   // The stored bytes as they are: slices of the store's reads, written without concatenating them.
   if (code === ResponseCode.SUCCESS) {
     resp.bodyParts = r.bodyParts ?? r.records;

@@ -1,13 +1,17 @@
 /** VIEW_MESSAGE_BY_ID (33, by CommitLog offset) and QUERY_MESSAGE (12, by key). Bodies are stored records. */
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optionalInt, optionalLong, requireLong, requireString } from '../../remoting/fields.js';
+import {
+  decodeQueryMessageHeader,
+  decodeViewMessageHeader,
+  encodeQueryMessageResponseHeader,
+} from '../../remoting/protocol/query.js';
 import type { BrokerContext } from '../context.js';
 
 export const queryMaxNumMax = 64;
 
 export async function viewMessageById(ctx: BrokerContext, req: RemotingCommand) {
-  const offset = requireLong(req, 'offset');
+  const { offset } = decodeViewMessageHeader(req);
   const record = offset < 0n ? undefined : await ctx.store.lookMessageByOffset(offset);
   if (record === undefined) {
     return createResponse(req, ResponseCode.SYSTEM_ERROR, `can not find message by the offset ${offset}`);
@@ -16,16 +20,14 @@ export async function viewMessageById(ctx: BrokerContext, req: RemotingCommand) 
 }
 
 export async function queryMessage(ctx: BrokerContext, req: RemotingCommand) {
-  const topic = requireString(req, 'topic');
-  const key = requireString(req, 'key');
-  const maxNum = Math.max(1, Math.min(optionalInt(req, 'maxNum') ?? 32, queryMaxNumMax));
-  const begin = optionalLong(req, 'beginTimestamp') ?? 0n;
-  const end = optionalLong(req, 'endTimestamp') ?? BigInt(Date.now());
-  const r = await ctx.store.queryMessage(topic, key, maxNum, begin, end);
-  const fields = {
+  const h = decodeQueryMessageHeader(req);
+  const { topic, key } = h;
+  const maxNum = Math.max(1, Math.min(h.maxNum, queryMaxNumMax));
+  const r = await ctx.store.queryMessage(topic, key, maxNum, BigInt(h.beginTimestamp), BigInt(h.endTimestamp));
+  const fields = encodeQueryMessageResponseHeader({
     indexLastUpdateTimestamp: r.indexLastUpdateTimestamp,
     indexLastUpdatePhyoffset: r.indexLastUpdatePhyoffset,
-  };
+  });
   if (r.records.length === 0) {
     return createResponse(
       req,

@@ -2,12 +2,12 @@
  * CONSUMER_SEND_MSG_BACK (36): a consumer failed a message; copy it into %RETRY%<group> (reconsumeTimes + 1,
  * RETRY_TOPIC, ORIGIN_MESSAGE_ID) for redelivery. The put hooks move it to %DLQ%<group> past maxReconsumeTimes.
  */
-import { encodeProperties, Prop } from '../../common/properties.js';
+import { encodeProperties, keySeparator, Prop } from '../../common/properties.js';
 import { decodeRecord } from '../../common/record.js';
-import { retryTopicOf } from '../../common/validate.js';
+import { retryTopicOf } from '../../common/topics.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optionalInt, optionalString, requireLong, requireString } from '../../remoting/fields.js';
+import { decodeSendMsgBackHeader } from '../../remoting/protocol/send-back.js';
 import type { BrokerContext } from '../context.js';
 import { isWriteable, Perm } from '../perm.js';
 import type { PutMessage, PutRequest } from '../put/types.js';
@@ -15,10 +15,8 @@ import { answerOfPutStatus } from '../put-status.js';
 import { tagsCodeOf } from '../tag-filter.js';
 
 export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingCommand) {
-  const offset = requireLong(req, 'offset');
-  const groupName = requireString(req, 'group');
-  const delayLevel = optionalInt(req, 'delayLevel') ?? 0;
-  const originMsgId = optionalString(req, 'originMsgId');
+  const h = decodeSendMsgBackHeader(req);
+  const { offset, group: groupName, delayLevel, originMsgId } = h;
   const group = ctx.groups.findOrCreate(groupName);
   if (group === undefined) {
     return createResponse(
@@ -35,7 +33,7 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
     );
   }
   if (group.retryQueueNums <= 0) return createResponse(req, ResponseCode.SUCCESS);
-  const maxReconsumeTimes = optionalInt(req, 'maxReconsumeTimes') ?? group.retryMaxTimes;
+  const maxReconsumeTimes = h.maxReconsumeTimes ?? group.retryMaxTimes;
 
   const record = offset < 0n ? undefined : await ctx.store.lookMessageByOffset(offset);
   if (record === undefined) {
@@ -62,7 +60,7 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
     tagsCode: tagsCodeOf(props.get(Prop.tags)),
     keys: props
       .get(Prop.keys)
-      ?.split(' ')
+      ?.split(keySeparator)
       .filter((k) => k !== ''),
     uniqKey: props.get(Prop.uniqKey),
     transactionPrepared: props.get(Prop.transactionPrepared)?.toLowerCase() === 'true',

@@ -4,7 +4,13 @@
  * the encoded `key\u0001value\u0002…` string without building a Map. Same rules as decodeProperties: a later
  * duplicate wins, malformed pairs are skipped.
  */
-import { Prop } from '../../common/properties.js';
+import {
+  nameSeparator,
+  nameSeparatorCode,
+  Prop,
+  propertySeparator,
+  propertySeparatorCode,
+} from '../../common/properties.js';
 
 export interface SendProps {
   tags: string | undefined;
@@ -19,9 +25,9 @@ export function sendPropsOf(s: string | Buffer): SendProps {
   const out: SendProps = { tags: undefined, keys: undefined, uniqKey: undefined };
   let start = 0;
   while (start < s.length) {
-    let end = s.indexOf('\u0002', start);
+    let end = s.indexOf(propertySeparator, start);
     if (end < 0) end = s.length;
-    const sep = s.indexOf('\u0001', start);
+    const sep = s.indexOf(nameSeparator, start);
     if (sep > start && sep < end) {
       const nameLength = sep - start;
       if (nameLength === 4) {
@@ -50,8 +56,8 @@ function sendPropsOfBytes(b: Buffer): SendProps {
   while (start < n) {
     let sep = -1;
     let end = start;
-    while (end < n && b[end] !== 2) {
-      if (sep < 0 && b[end] === 1) sep = end;
+    while (end < n && b[end] !== propertySeparatorCode) {
+      if (sep < 0 && b[end] === nameSeparatorCode) sep = end;
       end++;
     }
     if (sep > start) {

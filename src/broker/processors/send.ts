@@ -2,9 +2,18 @@
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
-import { checkTopicName, isSystemTopic } from '../../common/validate.js';
+import { keySeparator } from '../../common/properties.js';
+import { isSystemTopic, retryTopicPrefix } from '../../common/topics.js';
+import { checkTopicName } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import {
+  decodeSendHeader,
+  decodeSendHeaderV2,
+  encodeSendResponseHeader,
+  isSendHeaderV2,
+  type SendMessageRequestHeader as SendHeader,
+} from '../../remoting/protocol/send.js';
 import type { RemotingConnection } from '../../remoting/server.js';
 import type { PutResult } from '../../store/types.js';
 import { decodeBatchBody } from '../batch-codec.js';
@@ -14,23 +23,20 @@ import { isWriteable } from '../perm.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
 import { answerOfPutStatus } from '../put-status.js';
 import { tagsCodeOf } from '../tag-filter.js';
-import { readSendHeader, type SendHeader } from './send-header.js';
 import { sendPropsOf } from './send-props.js';
 
-const retryPrefix = '%RETRY%';
 let queuePick = 0;
 
 export function sendMessageV1(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
-  return send(ctx, req, conn, readSendHeader(req, false), false);
+  return send(ctx, req, conn, decodeSendHeader(req), false);
 }
 
 export function sendMessageV2(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
-  return send(ctx, req, conn, readSendHeader(req, true), false);
+  return send(ctx, req, conn, decodeSendHeaderV2(req), false);
 }
 
 export function sendBatchMessage(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
-  const v2 = req.extFields?.['b'] !== undefined && req.extFields['topic'] === undefined;
-  return send(ctx, req, conn, readSendHeader(req, v2), true);
+  return send(ctx, req, conn, isSendHeaderV2(req) ? decodeSendHeaderV2(req) : decodeSendHeader(req), true);
 }
 
 async function send(
@@ -52,7 +58,7 @@ async function send(
   }
   const topic = h.topic;
   let tc = ctx.topics.get(topic) ?? ctx.topics.createOnSend(topic, h.defaultTopic, h.defaultTopicQueueNums);
-  if (tc === undefined && topic.startsWith(retryPrefix)) tc = ctx.topics.ensureTopic(topic, 1, 6);
+  if (tc === undefined && topic.startsWith(retryTopicPrefix)) tc = ctx.topics.ensureTopic(topic, 1, 6);
   if (tc === undefined) {
     return fail(
       ResponseCode.TOPIC_NOT_EXIST,
@@ -103,13 +109,15 @@ async function send(
   ctx.stats.recordPut(first.topic, result.msgNum, result.wroteBytes);
   // RocketMQ answers the offsetMsgId(s) here; the client keeps its own UNIQ_KEY as SendResult.msgId.
   const msgId = result.offsetMsgIds.join(',');
-  return createResponse(req, answer.code, answer.remark, {
+  const resp = createResponse(req, answer.code, answer.remark);
+  resp.extFields = encodeSendResponseHeader({
     msgId,
     queueId,
     queueOffset: result.queueOffset,
-    MSG_REGION: c.regionId,
-    TRACE_ON: c.traceOn,
+    msgRegion: c.regionId,
+    traceOn: c.traceOn,
   });
+  return resp;
 }
 
 function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string | Buffer): string | undefined {
@@ -147,7 +155,7 @@ function inputOf(
     reconsumeTimes: h.reconsumeTimes,
     preparedTransactionOffset: 0n,
     tagsCode: tagsCodeOf(props.tags),
-    keys: keys === undefined || keys === '' ? undefined : keys.split(' ').filter((k) => k !== ''),
+    keys: keys === undefined || keys === '' ? undefined : keys.split(keySeparator).filter((k) => k !== ''),
     uniqKey: props.uniqKey,
     transactionPrepared: tranMsg !== undefined && tranMsg.toLowerCase() === 'true',
   };

@@ -5,11 +5,12 @@
  * Every figure is measured or read from the store; one we cannot know is left out, never made up.
  */
 import { RecordPos } from '../../common/record.js';
-import { retryTopicOf } from '../../common/validate.js';
+import { retryTopicOf } from '../../common/topics.js';
 import { packageVersion, rocketmqVersionDesc } from '../../common/version.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, ourVersion, type RemotingCommand } from '../../remoting/command.js';
-import { optionalString, requireString } from '../../remoting/fields.js';
+import { decodeConsumeStatsHeader } from '../../remoting/protocol/stats.js';
+import { decodeTopicHeader } from '../../remoting/protocol/topic-admin.js';
 import type { BrokerContext } from '../context.js';
 
 function json(req: RemotingCommand, value: unknown, extFields?: Record<string, string>): RemotingCommand {
@@ -76,7 +77,7 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
 }
 
 export async function getTopicStatsInfo(ctx: BrokerContext, req: RemotingCommand) {
-  const topic = requireString(req, 'topic');
+  const { topic } = decodeTopicHeader(req);
   const tc = ctx.topics.get(topic);
   if (tc === undefined) {
     return createResponse(
@@ -100,8 +101,7 @@ export async function getTopicStatsInfo(ctx: BrokerContext, req: RemotingCommand
 }
 
 export async function getConsumeStats(ctx: BrokerContext, req: RemotingCommand) {
-  const group = requireString(req, 'consumerGroup');
-  const only = optionalString(req, 'topic');
+  const { consumerGroup: group, topic: only } = decodeConsumeStatsHeader(req);
   const topics = new Set(only !== undefined && only !== '' ? [only] : ctx.offsets.topicsOf(group));
   for (const t of ctx.clients.consumers.get(group)?.subscriptions.keys() ?? []) if (!only) topics.add(t);
   if (!only) topics.add(retryTopicOf(group));

@@ -1,12 +1,18 @@
 /** UPDATE_AND_CREATE_TOPIC (17), DELETE_TOPIC_IN_BROKER (215), GET_ALL_TOPIC_CONFIG (21). */
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optionalBool, optionalInt, optionalString, requireString } from '../../remoting/fields.js';
+import {
+  decodeCreateTopicHeader,
+  decodeTopicHeader,
+  topicFilterTypeDefault,
+  topicPermDefault,
+} from '../../remoting/protocol/topic-admin.js';
 import type { BrokerContext } from '../context.js';
 import { checkTopicConfig, type TopicConfig } from '../topic-config.js';
 
 export function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand) {
-  const topic = requireString(req, 'topic');
+  const h = decodeCreateTopicHeader(req);
+  const topic = h.topic;
   const c = ctx.config;
   if (topic === c.brokerClusterName || topic === c.brokerName) {
     return createResponse(req, ResponseCode.SYSTEM_ERROR, `the topic[${topic}] is conflict with system reserved words`);
@@ -14,12 +20,12 @@ export function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand) {
   const queues = c.defaultTopicQueueNums;
   const tc: TopicConfig = {
     topicName: topic,
-    readQueueNums: optionalInt(req, 'readQueueNums') ?? queues,
-    writeQueueNums: optionalInt(req, 'writeQueueNums') ?? queues,
-    perm: optionalInt(req, 'perm') ?? 6,
-    topicFilterType: optionalString(req, 'topicFilterType') ?? 'SINGLE_TAG',
-    topicSysFlag: optionalInt(req, 'topicSysFlag') ?? 0,
-    order: optionalBool(req, 'order') ?? false,
+    readQueueNums: h.readQueueNums ?? queues,
+    writeQueueNums: h.writeQueueNums ?? queues,
+    perm: h.perm ?? topicPermDefault,
+    topicFilterType: h.topicFilterType ?? topicFilterTypeDefault,
+    topicSysFlag: h.topicSysFlag ?? 0,
+    order: h.order ?? false,
   };
   const bad = checkTopicConfig(tc);
   if (bad !== undefined) return createResponse(req, ResponseCode.INVALID_PARAMETER, bad);
@@ -28,7 +34,7 @@ export function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand) {
 }
 
 export function deleteTopicInBroker(ctx: BrokerContext, req: RemotingCommand) {
-  const topic = requireString(req, 'topic');
+  const { topic } = decodeTopicHeader(req);
   if (ctx.topics.get(topic) === undefined) {
     return createResponse(
       req,

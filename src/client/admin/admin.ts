@@ -4,8 +4,16 @@
  */
 import { InvalidArgumentError, TsRocketError } from '../../common/errors.js';
 import type { MessageExt } from '../../common/message.js';
+import { retryTopicOf } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
+import { RequestCode } from '../../remoting/codes.js';
 import { RemotingResponseError } from '../../remoting/errors.js';
+import { encodeConsumeStatsHeader } from '../../remoting/protocol/stats.js';
+import {
+  encodeCreateTopicHeader,
+  encodeDeleteTopicFromNamesrvHeader,
+  encodeTopicHeader,
+} from '../../remoting/protocol/topic-admin.js';
 import {
   type ClusterInfo,
   type ConsumeStats,
@@ -102,25 +110,25 @@ export class Admin {
     const addrs =
       'brokerAddr' in target ? [target.brokerAddr] : (await this.rpc.clusterMasters(target.cluster)).map((m) => m.addr);
     if (addrs.length === 0) throw new TsRocketError('no master broker found to create the topic on');
-    const fields = {
+    const fields = encodeCreateTopicHeader({
       topic: config.topicName,
-      defaultTopic: 'TBW102',
       readQueueNums: read,
       writeQueueNums: write,
       perm,
-      topicFilterType: 'SINGLE_TAG',
-      topicSysFlag: 0,
       order: config.order ?? false,
-    };
-    for (const addr of addrs) await this.rpc.call(addr, 17, fields);
+    });
+    for (const addr of addrs) await this.rpc.call(addr, RequestCode.UPDATE_AND_CREATE_TOPIC, fields);
     return addrs;
   }
 
   /** DELETE_TOPIC_IN_BROKER (215) on the cluster's masters, then DELETE_TOPIC_IN_NAMESRV (216) on every NameServer. */
   async deleteTopic(topic: string, cluster?: string): Promise<string[]> {
     const masters = await this.rpc.clusterMasters(cluster);
-    for (const { addr } of masters) await this.rpc.call(addr, 215, { topic });
-    for (const ns of this.rpc.nameServers) await this.rpc.call(ns, 216, { topic, clusterName: cluster });
+    for (const { addr } of masters) {
+      await this.rpc.call(addr, RequestCode.DELETE_TOPIC_IN_BROKER, encodeTopicHeader({ topic }));
+    }
+    const fromNamesrv = encodeDeleteTopicFromNamesrvHeader({ topic, clusterName: cluster });
+    for (const ns of this.rpc.nameServers) await this.rpc.call(ns, RequestCode.DELETE_TOPIC_IN_NAMESRV, fromNamesrv);
     return masters.map((m) => m.addr);
   }
 
@@ -138,7 +146,11 @@ export class Admin {
   async topicStatus(topic: string): Promise<TopicOffset[]> {
     const out: TopicOffset[] = [];
     for (const { addr } of await this.rpc.topicMasters(topic)) {
-      out.push(...decodeTopicStats((await this.rpc.call(addr, 202, { topic })).body));
+      out.push(
+        ...decodeTopicStats(
+          (await this.rpc.call(addr, RequestCode.GET_TOPIC_STATS_INFO, encodeTopicHeader({ topic }))).body,
+        ),
+      );
     }
     return out.sort((a, b) => a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId);
   }
@@ -160,7 +172,7 @@ export class Admin {
   async consumerProgress(group: string, topic?: string): Promise<ConsumerProgress> {
     let masters: Array<{ brokerName: string; addr: string }>;
     try {
-      masters = await this.rpc.topicMasters(topic ?? `%RETRY%${group}`);
+      masters = await this.rpc.topicMasters(topic ?? retryTopicOf(group));
     } catch (e) {
       if (topic !== undefined || !(e instanceof RemotingResponseError)) throw e;
       masters = await this.rpc.clusterMasters();
@@ -169,7 +181,8 @@ export class Admin {
     let firstError: unknown;
     for (const { addr } of masters) {
       try {
-        stats.push(decodeConsumeStats((await this.rpc.call(addr, 208, { consumerGroup: group, topic })).body));
+        const fields = encodeConsumeStatsHeader({ consumerGroup: group, topic });
+        stats.push(decodeConsumeStats((await this.rpc.call(addr, RequestCode.GET_CONSUME_STATS, fields)).body));
       } catch (e) {
         if (!(e instanceof RemotingResponseError)) throw e;
         firstError ??= e;

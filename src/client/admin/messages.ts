@@ -2,16 +2,24 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, TsRocketError } from '../../common/errors.js';
 import type { MessageExt } from '../../common/message.js';
-import { encodeProperties, Prop } from '../../common/properties.js';
+import { encodeProperties, keySeparator, Prop } from '../../common/properties.js';
 import { decodeOffsetMsgId, decodeRecords } from '../../common/record.js';
-import { ResponseCode } from '../../remoting/codes.js';
+import { SystemGroup } from '../../common/topics.js';
+import { PullSysFlag, RequestCode, ResponseCode } from '../../remoting/codes.js';
+import { decodePullResponseHeader, encodePullHeader } from '../../remoting/protocol/pull.js';
+import {
+  encodeQueryMessageHeader,
+  encodeViewMessageHeader,
+  uniqueKeyQueryFlag as uniqueKeyQueryFlagName,
+} from '../../remoting/protocol/query.js';
+import { decodeSendResponseHeader, encodeSendHeaderV2 } from '../../remoting/protocol/send.js';
 import { type AdminRpc, masterAddrOf } from './rpc.js';
 
 /** RocketMQ's MixAll.UNIQUE_MSG_QUERY_FLAG: tells QUERY_MESSAGE the key is a UNIQ_KEY msgId. */
-export const uniqueKeyQueryFlag = '_UNIQUE_KEY_QUERY';
+export const uniqueKeyQueryFlag = uniqueKeyQueryFlagName;
 export const queryMaxNumDefault = 64;
-export const toolsConsumerGroup = 'TOOLS_CONSUMER';
-export const toolsProducerGroup = 'TOOLS_PRODUCER';
+export const toolsConsumerGroup = SystemGroup.toolsConsumer;
+export const toolsProducerGroup = SystemGroup.toolsProducer;
 export const pullBatchMax = 32;
 
 /** Runs QUERY_MESSAGE on every master serving `topic` and merges the hits (deduplicated, oldest first). */
@@ -22,17 +30,17 @@ export async function queryMessages(
   opts: { uniqKey?: boolean; maxNum?: number; beginTimestamp?: number; endTimestamp?: number } = {},
 ): Promise<MessageExt[]> {
   const masters = await rpc.topicMasters(topic);
-  const fields = {
+  const fields = encodeQueryMessageHeader({
     topic,
     key,
     maxNum: opts.maxNum ?? queryMaxNumDefault,
     beginTimestamp: opts.beginTimestamp ?? 0,
     endTimestamp: opts.endTimestamp ?? Number.MAX_SAFE_INTEGER,
-    [uniqueKeyQueryFlag]: opts.uniqKey === true ? 'true' : undefined,
-  };
+    uniqKey: opts.uniqKey,
+  });
   const found = new Map<string, MessageExt>();
   for (const { addr } of masters) {
-    const resp = await rpc.call(addr, 12, fields, undefined, [ResponseCode.QUERY_NOT_FOUND]);
+    const resp = await rpc.call(addr, RequestCode.QUERY_MESSAGE, fields, undefined, [ResponseCode.QUERY_NOT_FOUND]);
     if (resp.code !== ResponseCode.SUCCESS || resp.body === undefined) continue;
     for (const msg of decodeRecords(resp.body)) {
       if (msg.topic !== topic) continue;
@@ -44,13 +52,17 @@ export async function queryMessages(
 }
 
 export function keysOf(msg: MessageExt): string[] {
-  return (msg.properties.get(Prop.keys) ?? '').split(' ').filter((k) => k !== '');
+  return (msg.properties.get(Prop.keys) ?? '').split(keySeparator).filter((k) => k !== '');
 }
 
 /** VIEW_MESSAGE_BY_ID: reads the record at the commitlog offset an offsetMsgId names, from its store host. */
 export async function viewByOffsetMsgId(rpc: AdminRpc, offsetMsgId: string): Promise<MessageExt> {
   const { host, commitLogOffset } = decodeOffsetMsgId(offsetMsgId);
-  const resp = await rpc.call(host, 33, { offset: commitLogOffset });
+  const resp = await rpc.call(
+    host,
+    RequestCode.VIEW_MESSAGE_BY_ID,
+    encodeViewMessageHeader({ offset: commitLogOffset }),
+  );
   const msgs = decodeRecords(resp.body ?? Buffer.alloc(0));
   const msg = msgs[0];
   if (msg === undefined) throw new TsRocketError(`broker ${host} returned no message for ${offsetMsgId}`);
@@ -134,29 +146,24 @@ export async function sendMessage(
   const props: Record<string, string> = { [Prop.uniqKey]: msgId, [Prop.waitStoreMsgOk]: 'true' };
   if (opts.keys !== undefined && opts.keys !== '') props[Prop.keys] = opts.keys;
   if (opts.tags !== undefined && opts.tags !== '') props[Prop.tags] = opts.tags;
-  // SendMessageRequestHeaderV2 short names: a group, b topic, c defaultTopic, d defaultTopicQueueNums,
-  // e queueId, f sysFlag, g bornTimestamp, h flag, i properties, j reconsumeTimes, k unitMode, m batch.
   const resp = await rpc.call(
     target.addr,
-    310,
-    {
-      a: opts.producerGroup ?? toolsProducerGroup,
-      b: topic,
-      c: 'TBW102',
-      d: 4,
-      e: target.queueId,
-      f: 0,
-      g: Date.now(),
-      h: 0,
-      i: encodeProperties(props),
-      j: 0,
-      k: false,
-      m: false,
-    },
+    RequestCode.SEND_MESSAGE_V2,
+    encodeSendHeaderV2({
+      producerGroup: opts.producerGroup ?? toolsProducerGroup,
+      topic,
+      queueId: target.queueId,
+      sysFlag: 0,
+      bornTimestamp: Date.now(),
+      flag: 0,
+      properties: encodeProperties(props),
+      reconsumeTimes: 0,
+      batch: false,
+    }),
     body,
   );
-  const ext = resp.extFields ?? {};
-  let offsetMsgId = ext['msgId'] ?? '';
+  const sent = decodeSendResponseHeader(resp);
+  let offsetMsgId = sent.msgId ?? '';
   if (offsetMsgId === msgId) {
     // RocketMQ answers the offsetMsgId here; a broker that echoes the client id makes us look the record up.
     const found = await queryMessages(rpc, topic, msgId, { uniqKey: true }).catch(() => []);
@@ -166,8 +173,8 @@ export async function sendMessage(
     msgId,
     offsetMsgId,
     brokerName: target.brokerName,
-    queueId: Number(ext['queueId'] ?? target.queueId),
-    queueOffset: Number(ext['queueOffset'] ?? -1),
+    queueId: sent.queueId ?? target.queueId,
+    queueOffset: Number(sent.queueOffset ?? -1n),
   };
 }
 
@@ -199,25 +206,25 @@ export async function pullOnce(
 ): Promise<AdminPullResult> {
   const resp = await rpc.call(
     addr,
-    11,
-    {
+    RequestCode.PULL_MESSAGE,
+    encodePullHeader({
       consumerGroup: group,
       topic,
       queueId,
-      queueOffset: offset,
+      queueOffset: BigInt(offset),
       maxMsgNums: maxNums,
-      sysFlag: 4, // subscription carried in the request; no commit, no suspend
-      commitOffset: 0,
+      sysFlag: PullSysFlag.subscription, // no commit, no suspend
+      commitOffset: 0n,
       suspendTimeoutMillis: 0,
       subscription: '*',
       subVersion: Date.now(),
       expressionType: 'TAG',
-    },
+    }),
     undefined,
     [ResponseCode.PULL_NOT_FOUND, ResponseCode.PULL_RETRY_IMMEDIATELY, ResponseCode.PULL_OFFSET_MOVED],
   );
-  const ext = resp.extFields ?? {};
-  const num = (k: string, d: number) => (ext[k] === undefined ? d : Number(ext[k]));
+  const pulled = decodePullResponseHeader(resp);
+  const num = (v: bigint | undefined, d: number) => (v === undefined ? d : Number(v));
   const status: PullStatus =
     resp.code === ResponseCode.SUCCESS
       ? PullStatus.FOUND
@@ -230,8 +237,8 @@ export async function pullOnce(
   return {
     status,
     messages,
-    nextBeginOffset: num('nextBeginOffset', offset),
-    minOffset: num('minOffset', 0),
-    maxOffset: num('maxOffset', 0),
+    nextBeginOffset: num(pulled.nextBeginOffset, offset),
+    minOffset: num(pulled.minOffset, 0),
+    maxOffset: num(pulled.maxOffset, 0),
   };
 }

@@ -2,9 +2,10 @@
 
 import { TsRocketError } from '../../common/errors.js';
 import { RemotingClient } from '../../remoting/client.js';
-import { ResponseCode, requestCodeName } from '../../remoting/codes.js';
+import { RequestCode, ResponseCode, requestCodeName } from '../../remoting/codes.js';
 import { createRequest, type RemotingCommand } from '../../remoting/command.js';
 import { RemotingResponseError } from '../../remoting/errors.js';
+import { encodeTopicHeader } from '../../remoting/protocol/topic-admin.js';
 import { parseNameServerList } from '../name-server.js';
 import {
   type BrokerData,
@@ -69,7 +70,9 @@ export class AdminRpc {
   }
 
   async topicRoute(topic: string): Promise<TopicRouteData> {
-    return decodeTopicRoute((await this.callNameServer(105, { topic })).body);
+    return decodeTopicRoute(
+      (await this.callNameServer(RequestCode.GET_ROUTEINFO_BY_TOPIC, encodeTopicHeader({ topic }))).body,
+    );
   }
 
   /** Master addresses of every broker of `cluster` (all clusters when undefined). */

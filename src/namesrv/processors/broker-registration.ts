@@ -12,7 +12,13 @@ import { parseTolerantJson } from '../../common/json.js';
 import { encodeJsonBody } from '../../common/route-data.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optionalBool, optionalInt, optionalLong, requireLong, requireString } from '../../remoting/fields.js';
+import {
+  decodeBrokerAddrHeader,
+  decodeBrokerIdentityHeader,
+  decodeRegisterBrokerHeader,
+  encodeDataVersionResponseHeader,
+  encodeRegisterBrokerResponseHeader,
+} from '../../remoting/protocol/namesrv-registration.js';
 import { orderTopicConfigNamespace } from '../kv-config-manager.js';
 import { decodeRegisterBrokerBody, toDataVersion } from '../register-body.js';
 import type { NamesrvContext, ProcessorConnection } from './context.js';
@@ -23,21 +29,21 @@ function javaCrc32(body: Buffer): number {
 }
 
 export function registerBroker(ctx: NamesrvContext, req: RemotingCommand, conn: ProcessorConnection) {
-  const crc = optionalInt(req, 'bodyCrc32') ?? 0;
+  const h = decodeRegisterBrokerHeader(req);
+  const crc = h.bodyCrc32 ?? 0;
   if (crc !== 0 && typeof zlib.crc32 === 'function' && javaCrc32(req.body ?? Buffer.alloc(0)) !== crc) {
     ctx.log.warn('register broker body crc32 mismatch', { from: conn.remoteAddress });
     return createResponse(req, ResponseCode.SYSTEM_ERROR, 'crc32 not match');
   }
-  const body = decodeRegisterBrokerBody(req.body, optionalBool(req, 'compressed') ?? false);
-  const timeout = optionalLong(req, 'heartbeatTimeoutMillis');
+  const body = decodeRegisterBrokerBody(req.body, h.compressed);
   const input = {
-    clusterName: requireString(req, 'clusterName'),
-    brokerAddr: requireString(req, 'brokerAddr'),
-    brokerName: requireString(req, 'brokerName'),
-    brokerId: Number(requireLong(req, 'brokerId')),
-    haServerAddr: requireString(req, 'haServerAddr'),
-    heartbeatTimeoutMillis: timeout === undefined ? undefined : Number(timeout),
-    enableActingMaster: optionalBool(req, 'enableActingMaster'),
+    clusterName: h.clusterName,
+    brokerAddr: h.brokerAddr,
+    brokerName: h.brokerName,
+    brokerId: h.brokerId,
+    haServerAddr: h.haServerAddr,
+    heartbeatTimeoutMillis: h.heartbeatTimeoutMillis,
+    enableActingMaster: h.enableActingMaster,
     topicConfigTable: body.topicConfigSerializeWrapper.topicConfigTable,
     dataVersion: body.topicConfigSerializeWrapper.dataVersion,
     filterServerList: body.filterServerList,
@@ -67,34 +73,35 @@ export function registerBroker(ctx: NamesrvContext, req: RemotingCommand, conn: 
     req,
     ResponseCode.SUCCESS,
     undefined,
-    { haServerAddr: result.haServerAddr, masterAddr: result.masterAddr },
+    encodeRegisterBrokerResponseHeader({ haServerAddr: result.haServerAddr, masterAddr: result.masterAddr }),
     orderConfigs === undefined ? undefined : encodeJsonBody({ table: orderConfigs }),
   );
 }
 
 export function unregisterBroker(ctx: NamesrvContext, req: RemotingCommand) {
-  const who = {
-    clusterName: requireString(req, 'clusterName'),
-    brokerAddr: requireString(req, 'brokerAddr'),
-    brokerName: requireString(req, 'brokerName'),
-    brokerId: Number(requireLong(req, 'brokerId')),
-  };
+  const who = decodeBrokerIdentityHeader(req);
   ctx.routes.unregisterBroker(who);
   ctx.log.info('broker unregistered', { brokerName: who.brokerName, addr: who.brokerAddr });
   return createResponse(req, ResponseCode.SUCCESS);
 }
 
 export function queryDataVersion(ctx: NamesrvContext, req: RemotingCommand) {
-  const clusterName = requireString(req, 'clusterName');
-  const brokerAddr = requireString(req, 'brokerAddr');
+  const { clusterName, brokerAddr } = decodeBrokerAddrHeader(req);
   const theirs = toDataVersion(req.body === undefined ? undefined : parseTolerantJson(req.body.toString('utf8')));
   const changed = ctx.routes.isBrokerTopicConfigChanged(clusterName, brokerAddr, theirs);
   ctx.routes.updateBrokerInfoUpdateTimestamp(clusterName, brokerAddr);
   const ours = ctx.routes.queryBrokerTopicConfig(clusterName, brokerAddr);
-  return createResponse(req, ResponseCode.SUCCESS, undefined, { changed }, ours && encodeJsonBody(ours));
+  return createResponse(
+    req,
+    ResponseCode.SUCCESS,
+    undefined,
+    encodeDataVersionResponseHeader(changed),
+    ours && encodeJsonBody(ours),
+  );
 }
 
 export function brokerHeartbeat(ctx: NamesrvContext, req: RemotingCommand) {
-  ctx.routes.updateBrokerInfoUpdateTimestamp(requireString(req, 'clusterName'), requireString(req, 'brokerAddr'));
+  const { clusterName, brokerAddr } = decodeBrokerAddrHeader(req);
+  ctx.routes.updateBrokerInfoUpdateTimestamp(clusterName, brokerAddr);
   return createResponse(req, ResponseCode.SUCCESS);
 }

@@ -10,7 +10,12 @@ import { parseTolerantJson } from '../../common/json.js';
 import { encodeJsonBody, type QueueData } from '../../common/route-data.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optionalString, requireString } from '../../remoting/fields.js';
+import {
+  decodeBrokerMemberGroupHeader,
+  decodeBrokerNameHeader,
+  decodeClusterHeader,
+} from '../../remoting/protocol/namesrv-route.js';
+import { decodeDeleteTopicFromNamesrvHeader, decodeTopicHeader } from '../../remoting/protocol/topic-admin.js';
 import { toTopicConfig } from '../register-body.js';
 import type { NamesrvContext } from './context.js';
 
@@ -52,7 +57,7 @@ export function getAllTopicListFromNameserver(ctx: NamesrvContext, req: Remoting
 
 export function getTopicsByCluster(ctx: NamesrvContext, req: RemotingCommand) {
   if (!ctx.config.enableTopicList) return disabled(req);
-  const topics = ctx.routes.getTopicsByCluster(requireString(req, 'cluster'));
+  const topics = ctx.routes.getTopicsByCluster(decodeClusterHeader(req).cluster);
   return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJsonBody(topics));
 }
 
@@ -67,15 +72,14 @@ export function getSystemTopicListFromNs(ctx: NamesrvContext, req: RemotingComma
 }
 
 export function deleteTopicInNamesrv(ctx: NamesrvContext, req: RemotingCommand) {
-  const topic = requireString(req, 'topic');
-  const clusterName = optionalString(req, 'clusterName');
+  const { topic, clusterName } = decodeDeleteTopicFromNamesrvHeader(req);
   ctx.routes.deleteTopic(topic, clusterName);
   ctx.log.info('topic deleted', { topic, cluster: clusterName ?? '*' });
   return createResponse(req, ResponseCode.SUCCESS);
 }
 
 export function registerTopicInNamesrv(ctx: NamesrvContext, req: RemotingCommand) {
-  const topic = requireString(req, 'topic');
+  const { topic } = decodeTopicHeader(req);
   if (!ctx.routes.registerTopic(topic, queueDatasOf(req.body))) {
     ctx.log.warn('register topic names an unknown broker', { topic });
   }
@@ -83,18 +87,17 @@ export function registerTopicInNamesrv(ctx: NamesrvContext, req: RemotingCommand
 }
 
 export function wipeWritePermOfBroker(ctx: NamesrvContext, req: RemotingCommand) {
-  const wipeTopicCount = ctx.routes.wipeWritePerm(requireString(req, 'brokerName'));
+  const wipeTopicCount = ctx.routes.wipeWritePerm(decodeBrokerNameHeader(req).brokerName);
   return createResponse(req, ResponseCode.SUCCESS, undefined, { wipeTopicCount });
 }
 
 export function addWritePermOfBroker(ctx: NamesrvContext, req: RemotingCommand) {
-  const addTopicCount = ctx.routes.addWritePerm(requireString(req, 'brokerName'));
+  const addTopicCount = ctx.routes.addWritePerm(decodeBrokerNameHeader(req).brokerName);
   return createResponse(req, ResponseCode.SUCCESS, undefined, { addTopicCount });
 }
 
 export function getBrokerMemberGroup(ctx: NamesrvContext, req: RemotingCommand) {
-  const clusterName = requireString(req, 'clusterName');
-  const brokerName = requireString(req, 'brokerName');
+  const { clusterName, brokerName } = decodeBrokerMemberGroupHeader(req);
   const brokerAddrs = ctx.routes.getBrokerMemberGroup(brokerName);
   const body = encodeJsonBody({ brokerMemberGroup: { cluster: clusterName, brokerName, brokerAddrs } });
   return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, body);

@@ -7,31 +7,37 @@
 import { encodeJsonBody } from '../../common/route-data.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { requireString } from '../../remoting/fields.js';
+import {
+  decodeKvKeyHeader,
+  decodeKvNamespaceHeader,
+  decodePutKvConfigHeader,
+  encodeKvValueResponseHeader,
+} from '../../remoting/protocol/kv-config.js';
 import type { NamesrvContext } from './context.js';
 
 export async function putKvConfig(ctx: NamesrvContext, req: RemotingCommand) {
-  await ctx.kv.put(requireString(req, 'namespace'), requireString(req, 'key'), requireString(req, 'value'));
+  const h = decodePutKvConfigHeader(req);
+  await ctx.kv.put(h.namespace, h.key, h.value);
   return createResponse(req, ResponseCode.SUCCESS);
 }
 
 export function getKvConfig(ctx: NamesrvContext, req: RemotingCommand) {
-  const namespace = requireString(req, 'namespace');
-  const key = requireString(req, 'key');
+  const { namespace, key } = decodeKvKeyHeader(req);
   const value = ctx.kv.get(namespace, key);
   if (value === undefined) {
     return createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace} Key: ${key}`);
   }
-  return createResponse(req, ResponseCode.SUCCESS, undefined, { value });
+  return createResponse(req, ResponseCode.SUCCESS, undefined, encodeKvValueResponseHeader(value));
 }
 
 export async function deleteKvConfig(ctx: NamesrvContext, req: RemotingCommand) {
-  await ctx.kv.delete(requireString(req, 'namespace'), requireString(req, 'key'));
+  const { namespace, key } = decodeKvKeyHeader(req);
+  await ctx.kv.delete(namespace, key);
   return createResponse(req, ResponseCode.SUCCESS);
 }
 
 export function getKvListByNamespace(ctx: NamesrvContext, req: RemotingCommand) {
-  const namespace = requireString(req, 'namespace');
+  const { namespace } = decodeKvNamespaceHeader(req);
   const entries = ctx.kv.list(namespace);
   if (entries === undefined) {
     return createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace}`);

@@ -7,12 +7,12 @@
 import { encodeJsonBody } from '../../common/route-data.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { requireString } from '../../remoting/fields.js';
+import { decodeTopicHeader } from '../../remoting/protocol/topic-admin.js';
 import { orderTopicConfigNamespace } from '../kv-config-manager.js';
 import type { NamesrvContext } from './context.js';
 
 export function getRouteInfoByTopic(ctx: NamesrvContext, req: RemotingCommand) {
-  const topic = requireString(req, 'topic');
+  const { topic } = decodeTopicHeader(req);
   const route = ctx.routes.pickupTopicRouteData(topic);
   if (route === undefined) {
     return createResponse(

@@ -1,0 +1,44 @@
+/**
+ * Client membership: HEART_BEAT (34, no header: the HeartbeatData body), UNREGISTER_CLIENT (35),
+ * GET_CONSUMER_LIST_BY_GROUP (38), NOTIFY_CONSUMER_IDS_CHANGED (40, broker → consumer).
+ *
+ *   UnregisterClientRequestHeader          clientID String *, producerGroup String, consumerGroup String
+ *   GetConsumerListByGroupRequestHeader    consumerGroup String *
+ *   NotifyConsumerIdsChangedRequestHeader  consumerGroup String *
+ */
+import type { RemotingCommand } from '../command.js';
+import { optionalString, requireString } from '../fields.js';
+
+export interface UnregisterClientRequestHeader {
+  clientID: string;
+  producerGroup?: string | undefined;
+  consumerGroup?: string | undefined;
+}
+
+export function encodeUnregisterClientHeader(h: UnregisterClientRequestHeader): Record<string, string> {
+  const out: Record<string, string> = { clientID: h.clientID };
+  if (h.producerGroup !== undefined) out['producerGroup'] = h.producerGroup;
+  if (h.consumerGroup !== undefined) out['consumerGroup'] = h.consumerGroup;
+  return out;
+}
+
+export function decodeUnregisterClientHeader(req: RemotingCommand): UnregisterClientRequestHeader {
+  return {
+    clientID: requireString(req, 'clientID'),
+    producerGroup: optionalString(req, 'producerGroup'),
+    consumerGroup: optionalString(req, 'consumerGroup'),
+  };
+}
+
+/** GET_CONSUMER_LIST_BY_GROUP and NOTIFY_CONSUMER_IDS_CHANGED: one consumer group. */
+export interface ConsumerGroupRequestHeader {
+  consumerGroup: string;
+}
+
+export function encodeConsumerGroupHeader(h: ConsumerGroupRequestHeader): Record<string, string> {
+  return { consumerGroup: h.consumerGroup };
+}
+
+export function decodeConsumerGroupHeader(req: RemotingCommand): ConsumerGroupRequestHeader {
+  return { consumerGroup: requireString(req, 'consumerGroup') };
+}
