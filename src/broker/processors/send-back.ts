@@ -7,7 +7,7 @@ import { decodeRecord } from '../../common/record.js';
 import { dlqTopicOf, retryTopicOf } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optionalInt, optionalString, requireLong, requireString } from '../../remoting/fields.js';
+import { optionalInt, requireLong, requireString } from '../../remoting/fields.js';
 import type { MessageInput } from '../../store/types.js';
 import type { BrokerContext } from '../context.js';
 import { isWriteable, Perm } from '../perm.js';
@@ -18,7 +18,6 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   const offset = requireLong(req, 'offset');
   const groupName = requireString(req, 'group');
   const delayLevel = optionalInt(req, 'delayLevel') ?? 0;
-  const originMsgId = optionalString(req, 'originMsgId');
   const group = ctx.groups.findOrCreate(groupName);
   if (group === undefined) {
     return createResponse(
@@ -44,7 +43,8 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   const { msg } = decodeRecord(record);
   const props = new Map(msg.properties);
   if (!props.has(Prop.retryTopic)) props.set(Prop.retryTopic, msg.topic);
-  props.set(Prop.originMessageId, originMsgId || props.get(Prop.originMessageId) || msg.offsetMsgId);
+  // As RocketMQ: the stored record's id, not the header's originMsgId (the Java client sends its UNIQ_KEY there).
+  props.set(Prop.originMessageId, props.get(Prop.originMessageId) || msg.offsetMsgId);
   props.delete(Prop.delayLevel);
   const reconsumeTimes = msg.reconsumeTimes + 1;
   const toDlq = msg.reconsumeTimes >= maxReconsumeTimes || delayLevel < 0;
