@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Admin } from '../../src/client/admin/admin.js';
 import { type JavaRun, type JavaRunOptions, runJavaScenarios, type ScenarioResult } from './java-client.js';
+import { consumeWithOurs, produceWithOurs, type Seen } from './our-client.js';
 import { type RunningSystem, startSystem } from './system.js';
 
 /** Both header encodings of the client, each in its own JVM on its own topics and groups, side by side. */
@@ -17,12 +18,24 @@ const wires: Array<Omit<JavaRunOptions, 'scenarios'>> = [
 
 let system: RunningSystem | undefined;
 const javaRuns = new Map<string, JavaRun>();
+/** What our Producer sent to OursToJava<suffix>, per run. */
+const oursSent = new Map<string, Seen[]>();
 
 before(async () => {
   // Short redelivery of sent-back messages keeps the retry scenario quick.
   system = await startSystem('sendBackDelayMs=100\n');
   const { nameSrv, dataDir } = system;
-  const runs = await Promise.all(wires.map((w) => runJavaScenarios(nameSrv, dataDir, { ...w, scenarios: [] })));
+  // Our Producer sends first; the JVM's consume-ours scenario reads it.
+  for (const w of wires) oursSent.set(w.suffix, await produceWithOurs(nameSrv, `OursToJava${w.suffix}`));
+  const runs = await Promise.all(
+    wires.map((w) =>
+      runJavaScenarios(nameSrv, dataDir, {
+        ...w,
+        scenarios: [],
+        properties: { 'scenarios.oursCount': String(oursSent.get(w.suffix)?.length) },
+      }),
+    ),
+  );
   for (const [i, w] of wires.entries()) javaRuns.set(w.suffix, runs[i] as JavaRun);
 });
 
@@ -35,6 +48,15 @@ function scenario(suffix: string, name: string): ScenarioResult {
   assert.equal(r['error'], undefined, `scenario ${name} failed`);
   return r;
 }
+
+/** Seen records, by msgId, for an order-free comparison. */
+const byMsgId = (msgs: Seen[]) => [...msgs].sort((a, b) => a.msgId.localeCompare(b.msgId));
+const seenOf = (m: ScenarioResult): Seen => ({
+  msgId: m['msgId'],
+  tags: m['tags'] ?? undefined,
+  keys: m['keys'] ?? '',
+  bodySha256: m['bodySha256'],
+});
 
 const ids = (msgs: ScenarioResult[]) => msgs.map((m) => m['msgId'] as string).sort();
 
@@ -199,5 +221,28 @@ for (const { serializeType, suffix } of wires) {
     } finally {
       await admin.close();
     }
+  });
+
+  test(`Java (${serializeType}) consumer reads what our Producer sent (single, coalesced batch, batch, compressed)`, () => {
+    const r = scenario(suffix, 'consume-ours');
+    const sent = oursSent.get(suffix) ?? [];
+    assert.equal(sent.length, 16);
+    assert.deepEqual(byMsgId((r['received'] as ScenarioResult[]).map(seenOf)), byMsgId(sent));
+    const compressed = (r['received'] as ScenarioResult[]).filter((m) => (m['sysFlag'] & 1) === 1);
+    assert.equal(compressed.length, 1, 'the 64 KiB body was stored zlib-compressed');
+  });
+
+  test(`Java (${serializeType}) producer → our PushConsumer: every message, body and id as the Java side saw them`, async () => {
+    const sends = scenario(suffix, 'sends');
+    const compressed = scenario(suffix, 'compressed');
+    const javaSaw = [...(sends['received'] as ScenarioResult[]), ...(compressed['received'] as ScenarioResult[])];
+    assert.equal(javaSaw.length, 21);
+    const got = await consumeWithOurs(
+      system?.nameSrv ?? '',
+      `OursFromJava${suffix}`,
+      [`JavaSends${suffix}`, `JavaCompressed${suffix}`],
+      javaSaw.length,
+    );
+    assert.deepEqual(byMsgId(got), byMsgId(javaSaw.map(seenOf)));
   });
 }

@@ -53,6 +53,8 @@ export interface JavaRunOptions {
   suffix: string;
   /** Scenario names; all when empty. */
   scenarios: string[];
+  /** Extra `-D` system properties for the scenarios. */
+  properties?: Record<string, string>;
 }
 
 /** Runs scenarios in one JVM against `nameSrv`; the client's own files go under `scratchDir`. */
@@ -67,6 +69,7 @@ export async function runJavaScenarios(nameSrv: string, scratchDir: string, opts
     `-Drocketmq.client.logRoot=${join(home, 'logs')}`,
     `-Drocketmq.client.localOffsetStoreDir=${join(home, 'offsets')}`,
     `-Duser.home=${home}`,
+    ...Object.entries(opts.properties ?? {}).map(([k, v]) => `-D${k}=${v}`),
     '-cp',
     cp,
     scenariosSource,

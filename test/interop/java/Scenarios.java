@@ -38,6 +38,7 @@ public class Scenarios {
         all.put("lite-pull-seek", Scenarios::litePullSeek);
         all.put("queries", Scenarios::queries);
         all.put("compressed", Scenarios::compressed);
+        all.put("consume-ours", Scenarios::consumeOurs);
         List<String> names = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : new ArrayList<>(all.keySet());
         ExecutorService pool = Executors.newFixedThreadPool(names.size());
         Map<String, Future<Map<String, Object>>> running = new LinkedHashMap<>();
@@ -298,6 +299,12 @@ public class Scenarios {
             producer.shutdown();
         }
         return Map.of("sent", sent, "received", consume(topic, n("JavaCompressedCG"), "*", 1, 0));
+    }
+
+    /** Reads what tsrocket's own Producer sent (-Dscenarios.oursCount messages to OursToJava, before this JVM). */
+    static Map<String, Object> consumeOurs() throws Exception {
+        int count = Integer.getInteger("scenarios.oursCount", 0);
+        return Map.of("received", consume(n("OursToJava"), n("OursToJavaCG"), "*", count, 300));
     }
 
     // ---- helpers ----
