@@ -142,6 +142,18 @@ for (const { serializeType, suffix } of wires) {
     assert.deepEqual(ids(r['consumer1']), ids(r['sent']));
   });
 
+  test(`Java (${serializeType}) clustering: two consumers of one group split the queues and the messages`, () => {
+    const r = scenario(suffix, 'clustering');
+    const [a, b] = r['assigned'] as number[][];
+    assert.equal(a?.length, 2, JSON.stringify(r['assigned']));
+    assert.deepEqual([...(a ?? []), ...(b ?? [])].sort(), [0, 1, 2, 3]);
+    assert.deepEqual(ids([...r['consumer0'], ...r['consumer1']]), ids(r['sent']));
+    for (const [i, queues] of [a, b].entries()) {
+      for (const m of r[`consumer${i}`] as ScenarioResult[])
+        assert.ok(queues?.includes(m['queueId']), JSON.stringify(m));
+    }
+  });
+
   test(`Java (${serializeType}) retry: RECONSUME_LATER once → redelivered with reconsumeTimes 1 through CONSUMER_SEND_MSG_BACK`, () => {
     const r = scenario(suffix, 'retry');
     const sent = r['sent'] as ScenarioResult;
@@ -159,7 +171,7 @@ for (const { serializeType, suffix } of wires) {
     assert.equal(d[1]?.['originMessageId'], sent['offsetMsgId']);
   });
 
-  test(`Java (${serializeType}) lite pull consumer: assign a queue, seek forward and back`, () => {
+  test(`Java (${serializeType}) lite pull consumer: assign a queue, read it, seek back twice`, () => {
     const r = scenario(suffix, 'lite-pull-seek');
     const sent = r['sent'] as ScenarioResult[];
     assert.deepEqual(
@@ -167,6 +179,10 @@ for (const { serializeType, suffix } of wires) {
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     );
     const offsetsAndBodies = (msgs: ScenarioResult[]) => msgs.map((m) => [m['queueOffset'], m['body']]);
+    assert.deepEqual(
+      offsetsAndBodies(r['fromStart']),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => [i, `lite ${i}`]),
+    );
     assert.deepEqual(
       offsetsAndBodies(r['fromFive']),
       [5, 6, 7, 8, 9].map((i) => [i, `lite ${i}`]),
