@@ -1,7 +1,8 @@
 /**
  * Interop with Apache's RocketMQ 4.9.8 Java client (the one most RocketMQ users run) against `tsrocket start` as
- * its own process. All scenarios run in one JVM (java/Scenarios.java); each test asserts on one scenario's output.
- * Where this client and ali-ons disagree about the wire, this client is the reference.
+ * its own process, plus our Producer and PushConsumer on the other side. The scenarios (java/Scenarios.java) run in
+ * one JVM per header encoding (JSON, ROCKETMQ); each test asserts on one scenario's printed result. Where this
+ * client and ali-ons disagree about the wire, this client is the reference.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
