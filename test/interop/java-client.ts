@@ -40,7 +40,7 @@ async function classpath(): Promise<string> {
     );
   }
   try {
-    return (await run(join(javaClientDir, 'classpath'))).stdout.trim();
+    return (await run('bash', [join(javaClientDir, 'classpath')])).stdout.trim();
   } catch (err) {
     throw new JavaClientMissingError(`the Java client's jars are not installed: ${installHint}`, { cause: err });
   }
