@@ -116,14 +116,15 @@ test('consumer offsets: 15 commits (negatives ignored), 14 answers, pull commitO
 
 test('send-back puts a copy into %RETRY%<group> after the delay; past the max it goes to %DLQ%<group>', async () => {
   await call(h, RequestCode.HEART_BEAT, {}, heartbeat('client-4', 'G4'));
-  const s = await sendV2(h, 'CT', 'retry-me', { TAGS: 'TagR', KEYS: 'rk' });
+  const uniqKey = '7F000001000000000000000000000001';
+  const s = await sendV2(h, 'CT', 'retry-me', { TAGS: 'TagR', KEYS: 'rk', UNIQ_KEY: uniqKey });
   const msgId = s.extFields?.['msgId'] ?? '';
   const phy = BigInt(`0x${msgId.slice(16)}`);
   const back = await call(h, RequestCode.CONSUMER_SEND_MSG_BACK, {
     offset: phy,
     group: 'G4',
     delayLevel: 0,
-    originMsgId: msgId,
+    originMsgId: uniqKey, // as the Java client sends it; ORIGIN_MESSAGE_ID is still the stored record's id
     originTopic: 'CT',
     unitMode: false,
     maxReconsumeTimes: 2,

@@ -3,51 +3,27 @@
  * ali-ons → ali-ons, our Producer → ali-ons consumer, ali-ons producer → our PushConsumer.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Admin } from '../../src/client/admin/admin.js';
 import { Producer } from '../../src/client/producer.js';
 import { PushConsumer } from '../../src/client/push-consumer.js';
+import { cli, type RunningSystem, startSystem } from './system.js';
 
 const run = promisify(execFile);
-const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const driver = fileURLToPath(new URL('./ali-ons-driver.js', import.meta.url));
 
-let server: ChildProcess;
-let dataDir: string;
+let system: RunningSystem;
 let nameSrv: string;
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'tsrocket-interop-'));
-  server = spawn(process.execPath, [cli, 'start', '--data', dataDir, '--namesrv-port', '0', '--broker-port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  nameSrv = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    let port = '';
-    const timer = setTimeout(() => reject(new Error(`tsrocket start did not come up:\n${out}`)), 15_000);
-    server.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      port ||= /NameServer listening port=(\d+)/.exec(out)?.[1] ?? '';
-      if (port !== '' && out.includes('tsrocket started')) {
-        clearTimeout(timer);
-        resolve(`127.0.0.1:${port}`);
-      }
-    });
-    server.once('exit', (code) => reject(new Error(`tsrocket start exited with ${code}:\n${out}`)));
-  });
+  system = await startSystem();
+  nameSrv = system.nameSrv;
 });
 
-after(async () => {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
-  await rm(dataDir, { recursive: true, force: true });
-});
+after(() => system?.stop());
 
 async function createTopic(topic: string): Promise<void> {
   const { stdout } = await run(process.execPath, [

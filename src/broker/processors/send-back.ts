@@ -16,7 +16,7 @@ import { tagsCodeOf } from '../tag-filter.js';
 
 export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingCommand) {
   const h = decodeSendMsgBackHeader(req);
-  const { offset, group: groupName, delayLevel, originMsgId } = h;
+  const { offset, group: groupName, delayLevel } = h;
   const group = ctx.groups.findOrCreate(groupName);
   if (group === undefined) {
     return createResponse(
@@ -42,7 +42,8 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   const { msg } = decodeRecord(record);
   const props = new Map(msg.properties);
   if (!props.has(Prop.retryTopic)) props.set(Prop.retryTopic, msg.topic);
-  props.set(Prop.originMessageId, originMsgId || props.get(Prop.originMessageId) || msg.offsetMsgId);
+  // As RocketMQ: the stored record's id, not the header's originMsgId (the Java client sends its UNIQ_KEY there).
+  props.set(Prop.originMessageId, props.get(Prop.originMessageId) || msg.offsetMsgId);
   props.delete(Prop.delayLevel);
   const retryTopic = retryTopicOf(groupName);
   const queueNums = Math.max(1, group.retryQueueNums);

@@ -1,0 +1,497 @@
+// Interop scenarios for Apache's RocketMQ 4.9.8 Java client against a running tsrocket, one JVM for all of them.
+// Run: java -cp "$(../shared/java-client/classpath)" Scenarios.java <namesrv> [scenario...]   (single-file launch)
+// -Dscenarios.suffix=S appends S to every topic and group; -Drocketmq.serialize.type=ROCKETMQ picks the binary header.
+// Prints one line per scenario, `RESULT {"scenario":…}`, with what it sent and received (or "error"); the
+// node:test driver (java-client.test.ts) asserts on them. Scenarios run concurrently on distinct topics and groups.
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.*;
+import java.util.concurrent.*;
+import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.SendCallback;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.common.protocol.heartbeat.MessageModel;
+
+public class Scenarios {
+    static final long WAIT_MS = 20_000;
+    /** Appended to every topic and group, so that JVMs with different settings can share one broker. */
+    static final String SUFFIX = System.getProperty("scenarios.suffix", "");
+    static String namesrv;
+
+    static String n(String name) { return name + SUFFIX; }
+
+    public static void main(String[] args) throws Exception {
+        namesrv = args[0];
+        Map<String, Callable<Map<String, Object>>> all = new LinkedHashMap<>();
+        all.put("sends", Scenarios::sends);
+        all.put("tag-filter", Scenarios::tagFilter);
+        all.put("broadcasting", Scenarios::broadcasting);
+        all.put("clustering", Scenarios::clustering);
+        all.put("retry", Scenarios::retry);
+        all.put("lite-pull-seek", Scenarios::litePullSeek);
+        all.put("queries", Scenarios::queries);
+        all.put("compressed", Scenarios::compressed);
+        all.put("consume-ours", Scenarios::consumeOurs);
+        List<String> names = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : new ArrayList<>(all.keySet());
+        ExecutorService pool = Executors.newFixedThreadPool(names.size());
+        Map<String, Future<Map<String, Object>>> running = new LinkedHashMap<>();
+        for (String name : names) {
+            Callable<Map<String, Object>> scenario = all.get(name);
+            if (scenario == null) throw new IllegalArgumentException("unknown scenario " + name + "; known: " + all.keySet());
+            running.put(name, pool.submit(() -> {
+                long t0 = System.nanoTime();
+                Map<String, Object> out = new LinkedHashMap<>(scenario.call());
+                out.put("elapsedMs", (System.nanoTime() - t0) / 1_000_000);
+                return out;
+            }));
+        }
+        for (Map.Entry<String, Future<Map<String, Object>>> e : running.entrySet()) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("scenario", e.getKey());
+            try {
+                out.putAll(e.getValue().get());
+            } catch (ExecutionException ex) {
+                StringBuilder text = new StringBuilder();
+                for (Throwable t = ex.getCause(); t != null; t = t.getCause()) text.append(t).append(" | ");
+                out.put("error", text.toString());
+            }
+            synchronized (System.out) {
+                System.out.println("RESULT " + json(out));
+                System.out.flush();
+            }
+        }
+        System.exit(0); // the client's threads are not daemons
+    }
+
+    // ---- scenarios ----
+
+    /** Sync, async, oneway and batch sends to one topic; a push consumer reads them all back. */
+    static Map<String, Object> sends() throws Exception {
+        String topic = n("JavaSends");
+        DefaultMQProducer producer = producer(n("JavaSendsPG"), topic);
+        List<Map<String, Object>> sync = new ArrayList<>(), async = new ArrayList<>(), oneway = new ArrayList<>(), batch = new ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                Message m = new Message(topic, "TagS", "sync-key-" + i, utf8("sync " + i));
+                sync.add(sent(m, producer.send(m)));
+            }
+            CountDownLatch acked = new CountDownLatch(5);
+            List<Map<String, Object>> asyncResults = Collections.synchronizedList(async);
+            for (int i = 0; i < 5; i++) {
+                Message m = new Message(topic, "TagS", "async-key-" + i, utf8("async " + i));
+                producer.send(m, new SendCallback() {
+                    public void onSuccess(SendResult r) { asyncResults.add(sent(m, r)); acked.countDown(); }
+                    public void onException(Throwable t) { asyncResults.add(Map.of("error", t.toString())); acked.countDown(); }
+                });
+            }
+            if (!acked.await(WAIT_MS, TimeUnit.MILLISECONDS)) throw new IllegalStateException("async sends not acknowledged");
+            for (int i = 0; i < 5; i++) {
+                Message m = new Message(topic, "TagS", "oneway-key-" + i, utf8("oneway " + i));
+                producer.sendOneway(m);
+                oneway.add(sent(m, null));
+            }
+            List<Message> msgs = new ArrayList<>();
+            for (int i = 0; i < 5; i++) msgs.add(new Message(topic, "TagS", "batch-key-" + i, utf8("batch " + i)));
+            SendResult r = producer.send(msgs); // one SEND_BATCH_MESSAGE; msgId is the items' ids joined by ","
+            for (Message m : msgs) batch.add(sent(m, null));
+            batch.add(Map.of("batchMsgId", r.getMsgId(), "batchOffsetMsgId", String.valueOf(r.getOffsetMsgId()),
+                    "status", r.getSendStatus().toString(), "queueOffset", r.getQueueOffset()));
+        } finally {
+            producer.shutdown();
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("sync", sync);
+        out.put("async", async);
+        out.put("oneway", oneway);
+        out.put("batch", batch);
+        out.put("received", consume(topic, n("JavaSendsCG"), "*", 20, 0));
+        return out;
+    }
+
+    /** Subscribed to TagA; TagA and TagB are sent; only TagA may arrive (waits a little past the last TagA). */
+    static Map<String, Object> tagFilter() throws Exception {
+        String topic = n("JavaTags");
+        DefaultMQProducer producer = producer(n("JavaTagsPG"), topic);
+        List<Map<String, Object>> sent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10; i++) {
+                Message m = new Message(topic, i % 2 == 0 ? "TagA" : "TagB", utf8("tag " + i));
+                sent.add(sent(m, producer.send(m)));
+            }
+        } finally {
+            producer.shutdown();
+        }
+        return Map.of("sent", sent, "received", consume(topic, n("JavaTagsCG"), "TagA", 5, 1000));
+    }
+
+    /** Two consumers of one BROADCASTING group: each receives every message. */
+    static Map<String, Object> broadcasting() throws Exception {
+        String topic = n("JavaBroadcast");
+        DefaultMQProducer producer = producer(n("JavaBroadcastPG"), topic);
+        List<Map<String, Object>> sent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                Message m = new Message(topic, "TagB", utf8("broadcast " + i));
+                sent.add(sent(m, producer.send(m)));
+            }
+        } finally {
+            producer.shutdown();
+        }
+        List<List<Map<String, Object>>> got = new ArrayList<>();
+        List<DefaultMQPushConsumer> consumers = new ArrayList<>();
+        List<CountDownLatch> done = new ArrayList<>();
+        for (int c = 0; c < 2; c++) {
+            List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch latch = new CountDownLatch(sent.size());
+            DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(n("JavaBroadcastCG"));
+            consumer.setInstanceName(n("broadcast-") + c); // two clients in one JVM
+            consumer.setMessageModel(MessageModel.BROADCASTING);
+            consumers.add(startPush(consumer, topic, "*", (msgs, ctx) -> {
+                for (MessageExt m : msgs) { received.add(received(m)); latch.countDown(); }
+                return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            }));
+            got.add(received);
+            done.add(latch);
+        }
+        try {
+            for (CountDownLatch latch : done) latch.await(WAIT_MS, TimeUnit.MILLISECONDS);
+            Thread.sleep(300); // a duplicate would show up here
+        } finally {
+            for (DefaultMQPushConsumer consumer : consumers) consumer.shutdown();
+        }
+        return Map.of("sent", sent, "consumer0", new ArrayList<>(got.get(0)), "consumer1", new ArrayList<>(got.get(1)));
+    }
+
+    /** Two consumers of one CLUSTERING group split the queues (GET_CONSUMER_LIST_BY_GROUP, NOTIFY_CONSUMER_IDS_CHANGED). */
+    static Map<String, Object> clustering() throws Exception {
+        String topic = n("JavaClustering");
+        DefaultMQProducer producer = producer(n("JavaClusteringPG"), topic);
+        List<DefaultMQPushConsumer> consumers = new ArrayList<>();
+        List<List<Map<String, Object>>> got = new ArrayList<>();
+        CountDownLatch all = new CountDownLatch(12);
+        List<Map<String, Object>> sent = new ArrayList<>();
+        List<Object> assigned = new ArrayList<>();
+        try {
+            for (int c = 0; c < 2; c++) {
+                List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
+                DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(n("JavaClusteringCG"));
+                consumer.setInstanceName(n("clustering-") + c);
+                consumers.add(startPush(consumer, topic, "*", (msgs, ctx) -> {
+                    for (MessageExt m : msgs) { received.add(received(m)); all.countDown(); }
+                    return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+                }));
+                got.add(received);
+            }
+            // Send once the two have split the 4 queues, 2 each (a rebalance follows each membership change).
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (System.currentTimeMillis() < deadline
+                    && !(queuesOf(consumers.get(0), topic).size() == 2 && queuesOf(consumers.get(1), topic).size() == 2)) {
+                Thread.sleep(50);
+            }
+            for (DefaultMQPushConsumer consumer : consumers) assigned.add(queuesOf(consumer, topic));
+            for (int i = 0; i < 12; i++) {
+                Message m = new Message(topic, "TagC", utf8("clustering " + i));
+                sent.add(sent(m, producer.send(m)));
+            }
+            all.await(WAIT_MS, TimeUnit.MILLISECONDS);
+            Thread.sleep(300);
+        } finally {
+            producer.shutdown();
+            for (DefaultMQPushConsumer consumer : consumers) consumer.shutdown();
+        }
+        return Map.of("sent", sent, "assigned", assigned, "consumer0", new ArrayList<>(got.get(0)), "consumer1", new ArrayList<>(got.get(1)));
+    }
+
+    static List<Integer> queuesOf(DefaultMQPushConsumer consumer, String topic) {
+        List<Integer> ids = new ArrayList<>();
+        for (MessageQueue mq : consumer.getDefaultMQPushConsumerImpl().getRebalanceImpl().getProcessQueueTable().keySet()) {
+            if (mq.getTopic().equals(topic)) ids.add(mq.getQueueId());
+        }
+        Collections.sort(ids);
+        return ids;
+    }
+
+    /** The listener answers RECONSUME_LATER once: the message comes back through %RETRY% with reconsumeTimes 1. */
+    static Map<String, Object> retry() throws Exception {
+        String topic = n("JavaRetry"), group = n("JavaRetryCG");
+        DefaultMQProducer producer = producer(n("JavaRetryPG"), topic);
+        Map<String, Object> sent;
+        try {
+            // A consumer reads routes at start and then every 30 s; the broker creates %RETRY%<group> on its first
+            // heartbeat, which races that first read (with RocketMQ's broker too). Created here, so it is routed.
+            createTopic(producer, "%RETRY%" + group, 1);
+            Message m = new Message(topic, "TagR", "retry-key", utf8("retry me"));
+            sent = sent(m, producer.send(m));
+        } finally {
+            producer.shutdown();
+        }
+        List<Map<String, Object>> deliveries = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch twice = new CountDownLatch(2);
+        DefaultMQPushConsumer retryConsumer = new DefaultMQPushConsumer(group);
+        retryConsumer.setInstanceName(group); // a client instance of its own starts after the route exists
+        DefaultMQPushConsumer consumer = startPush(retryConsumer, topic, "*", (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                Map<String, Object> d = received(m);
+                d.put("originMessageId", String.valueOf(m.getProperty("ORIGIN_MESSAGE_ID")));
+                deliveries.add(d);
+                twice.countDown();
+                if (m.getReconsumeTimes() == 0) return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        try {
+            twice.await(WAIT_MS, TimeUnit.MILLISECONDS);
+            Thread.sleep(300);
+        } finally {
+            consumer.shutdown();
+        }
+        return Map.of("sent", sent, "deliveries", new ArrayList<>(deliveries));
+    }
+
+    /** DefaultLitePullConsumer: assign queue 0 and read it, seek back to 5 and read to the end, then seek to 2. */
+    static Map<String, Object> litePullSeek() throws Exception {
+        String topic = n("JavaLitePull");
+        DefaultMQProducer producer = producer(n("JavaLitePullPG"), topic);
+        List<Map<String, Object>> sent = new ArrayList<>();
+        MessageQueue mq;
+        try {
+            mq = producer.fetchPublishMessageQueues(topic).stream().filter(q -> q.getQueueId() == 0).findFirst().orElseThrow();
+            for (int i = 0; i < 10; i++) {
+                Message m = new Message(topic, "TagL", utf8("lite " + i));
+                sent.add(sent(m, producer.send(m, mq)));
+            }
+        } finally {
+            producer.shutdown();
+        }
+        DefaultLitePullConsumer consumer = new DefaultLitePullConsumer(n("JavaLitePullCG"));
+        consumer.setNamesrvAddr(namesrv);
+        consumer.setAutoCommit(false);
+        consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.start();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("sent", sent);
+        try {
+            consumer.assign(List.of(mq));
+            out.put("fromStart", poll(consumer, 10));
+            // Seek while the client's pull task waits in a long poll at the end: a seek that lands between the
+            // task's offset read and its pull is lost by this client version (its race, not the broker's).
+            Thread.sleep(200);
+            consumer.seek(mq, 5);
+            out.put("fromFive", poll(consumer, 5));
+            Thread.sleep(200);
+            consumer.seek(mq, 2);
+            out.put("fromTwo", poll(consumer, 3));
+        } finally {
+            consumer.shutdown();
+        }
+        return out;
+    }
+
+    /** viewMessage by offsetMsgId and by msgId, queryMessage by key, searchOffset by store time, min/max offsets. */
+    static Map<String, Object> queries() throws Exception {
+        String topic = n("JavaQueries");
+        DefaultMQProducer producer = producer(n("JavaQueriesPG"), topic);
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            MessageQueue mq = producer.fetchPublishMessageQueues(topic).stream().filter(q -> q.getQueueId() == 1).findFirst().orElseThrow();
+            List<Map<String, Object>> sent = new ArrayList<>();
+            List<SendResult> results = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Message m = new Message(topic, "TagQ", "query-key-" + i, utf8("query " + i));
+                SendResult r = producer.send(m, mq);
+                results.add(r);
+                sent.add(sent(m, r));
+                Thread.sleep(20); // distinct store timestamps
+            }
+            out.put("sent", sent);
+            List<Map<String, Object>> byOffsetMsgId = new ArrayList<>(), byMsgId = new ArrayList<>(), byTime = new ArrayList<>();
+            for (SendResult r : results) {
+                MessageExt viewed = producer.viewMessage(r.getOffsetMsgId());
+                byOffsetMsgId.add(received(viewed));
+                byMsgId.add(received(producer.viewMessage(topic, r.getMsgId())));
+                Map<String, Object> t = new LinkedHashMap<>();
+                t.put("storeTimestamp", viewed.getStoreTimestamp());
+                t.put("queueOffset", viewed.getQueueOffset());
+                t.put("searchOffset", producer.searchOffset(mq, viewed.getStoreTimestamp()));
+                byTime.add(t);
+            }
+            out.put("byOffsetMsgId", byOffsetMsgId);
+            out.put("byMsgId", byMsgId);
+            out.put("byTime", byTime);
+            List<Map<String, Object>> byKey = new ArrayList<>();
+            for (MessageExt m : producer.queryMessage(topic, "query-key-1", 32, 0, Long.MAX_VALUE).getMessageList()) byKey.add(received(m));
+            out.put("byKey", byKey);
+            out.put("minOffset", producer.minOffset(mq));
+            out.put("maxOffset", producer.maxOffset(mq));
+            out.put("earliestMsgStoreTime", producer.earliestMsgStoreTime(mq));
+        } finally {
+            producer.shutdown();
+        }
+        return out;
+    }
+
+    /** A body over 4 KiB is zlib-compressed by the producer (sysFlag bit 0) and must come back intact. */
+    static Map<String, Object> compressed() throws Exception {
+        String topic = n("JavaCompressed");
+        DefaultMQProducer producer = producer(n("JavaCompressedPG"), topic);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 64 * 1024; i++) text.append("line ").append(i).append(" of a compressible body\n");
+        byte[] body = utf8(text.toString());
+        Map<String, Object> sent;
+        try {
+            Message m = new Message(topic, "TagZ", "zip-key", body);
+            sent = sent(m, producer.send(m));
+            sent.put("bodyBytes", body.length);
+            sent.put("bodySha256", sha256(body));
+        } finally {
+            producer.shutdown();
+        }
+        return Map.of("sent", sent, "received", consume(topic, n("JavaCompressedCG"), "*", 1, 0));
+    }
+
+    /** Reads what tsrocket's own Producer sent (-Dscenarios.oursCount messages to OursToJava, before this JVM). */
+    static Map<String, Object> consumeOurs() throws Exception {
+        int count = Integer.getInteger("scenarios.oursCount", 0);
+        return Map.of("received", consume(n("OursToJava"), n("OursToJavaCG"), "*", count, 300));
+    }
+
+    // ---- helpers ----
+
+    static DefaultMQProducer producer(String group, String topic) throws Exception {
+        DefaultMQProducer producer = new DefaultMQProducer(group);
+        producer.setNamesrvAddr(namesrv);
+        producer.setInstanceName(group);
+        producer.start();
+        createTopic(producer, topic, 4);
+        return producer;
+    }
+
+    /** UPDATE_AND_CREATE_TOPIC through `producer`, then waits until the NameServer routes it. */
+    static void createTopic(DefaultMQProducer producer, String topic, int queues) throws Exception {
+        producer.createTopic("TBW102", topic, queues);
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (true) { // the broker registers the new topic with the NameServer asynchronously
+            try {
+                if (!producer.fetchPublishMessageQueues(topic).isEmpty()) return;
+            } catch (Exception e) {
+                if (System.currentTimeMillis() > deadline) throw e;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    static DefaultMQPushConsumer startPush(DefaultMQPushConsumer consumer, String topic, String expr, MessageListenerConcurrently listener) throws Exception {
+        consumer.setNamesrvAddr(namesrv);
+        consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.subscribe(topic, expr);
+        consumer.registerMessageListener(listener);
+        consumer.start();
+        return consumer;
+    }
+
+    /** Consumes until `count` messages arrived (or WAIT_MS), then `graceMs` (at least 200) more so that extras would show. */
+    static List<Map<String, Object>> consume(String topic, String group, String expr, int count, long graceMs) throws Exception {
+        List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch latch = new CountDownLatch(count);
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
+        consumer.setInstanceName(group);
+        startPush(consumer, topic, expr, (msgs, ctx) -> {
+            for (MessageExt m : msgs) { received.add(received(m)); latch.countDown(); }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        try {
+            latch.await(WAIT_MS, TimeUnit.MILLISECONDS);
+            Thread.sleep(Math.max(200, graceMs)); // the last listener call returns and its offset is recorded
+        } finally {
+            consumer.shutdown(); // commits the offsets
+        }
+        return new ArrayList<>(received);
+    }
+
+    static List<Map<String, Object>> poll(DefaultLitePullConsumer consumer, int count) {
+        List<Map<String, Object>> got = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (got.size() < count && System.currentTimeMillis() < deadline) {
+            for (MessageExt m : consumer.poll(500)) got.add(received(m));
+        }
+        return got;
+    }
+
+    static Map<String, Object> sent(Message m, SendResult r) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("msgId", m.getProperty("UNIQ_KEY"));
+        out.put("body", new String(m.getBody(), StandardCharsets.UTF_8).length() > 200 ? "(long)" : new String(m.getBody(), StandardCharsets.UTF_8));
+        out.put("tags", m.getTags());
+        out.put("keys", m.getKeys());
+        if (r != null) {
+            out.put("status", r.getSendStatus().toString());
+            out.put("resultMsgId", r.getMsgId());
+            out.put("offsetMsgId", r.getOffsetMsgId());
+            out.put("queueId", r.getMessageQueue().getQueueId());
+            out.put("queueOffset", r.getQueueOffset());
+        }
+        return out;
+    }
+
+    static Map<String, Object> received(MessageExt m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("msgId", m.getMsgId());
+        out.put("uniqKey", m.getProperty("UNIQ_KEY"));
+        out.put("topic", m.getTopic());
+        out.put("tags", m.getTags());
+        out.put("keys", m.getKeys());
+        out.put("body", m.getBody().length > 200 ? "(long)" : new String(m.getBody(), StandardCharsets.UTF_8));
+        out.put("bodyBytes", m.getBody().length);
+        out.put("bodySha256", sha256(m.getBody()));
+        out.put("queueId", m.getQueueId());
+        out.put("queueOffset", m.getQueueOffset());
+        out.put("commitLogOffset", m.getCommitLogOffset());
+        out.put("reconsumeTimes", m.getReconsumeTimes());
+        out.put("storeTimestamp", m.getStoreTimestamp());
+        out.put("sysFlag", m.getSysFlag());
+        return out;
+    }
+
+    static byte[] utf8(String s) { return s.getBytes(StandardCharsets.UTF_8); }
+
+    static String sha256(byte[] b) {
+        try {
+            StringBuilder hex = new StringBuilder();
+            for (byte x : MessageDigest.getInstance("SHA-256").digest(b)) hex.append(String.format("%02x", x));
+            return hex.toString();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Strict JSON of maps, collections, strings, numbers, booleans and null. */
+    static String json(Object v) {
+        if (v == null) return "null";
+        if (v instanceof Number || v instanceof Boolean) return v.toString();
+        if (v instanceof Map) {
+            StringJoiner j = new StringJoiner(",", "{", "}");
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) j.add(json(String.valueOf(e.getKey())) + ":" + json(e.getValue()));
+            return j.toString();
+        }
+        if (v instanceof Collection) {
+            StringJoiner j = new StringJoiner(",", "[", "]");
+            for (Object x : (Collection<?>) v) j.add(json(x));
+            return j.toString();
+        }
+        StringBuilder s = new StringBuilder("\"");
+        for (char c : v.toString().toCharArray()) {
+            if (c == '"' || c == '\\') s.append('\\').append(c);
+            else if (c < 0x20) s.append(String.format("\\u%04x", (int) c));
+            else s.append(c);
+        }
+        return s.append('"').toString();
+    }
+}
