@@ -12,7 +12,8 @@ import {
   Prop,
   propertySeparator,
 } from '../common/properties.js';
-import { checkTopicName, isSystemTopic } from '../common/validate.js';
+import { isSystemTopic } from '../common/topics.js';
+import { checkTopicName } from '../common/validate.js';
 import { createUniqId } from './msg-id.js';
 
 /** A message to send. */

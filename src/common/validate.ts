@@ -1,7 +1,6 @@
 import { InvalidArgumentError } from './errors.js';
 
 // System topic names and their predicates live in topics.ts; re-exported for existing importers.
-export { dlqTopicOf, isSystemTopic, retryTopicOf, systemTopics } from './topics.js';
 
 export const topicNameBytesMax = 127;
 export const groupNameBytesMax = 255;

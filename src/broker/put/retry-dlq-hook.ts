@@ -3,14 +3,12 @@
  * reconsume count reached the budget, or that the consumer sent straight to the DLQ, goes to %DLQ%<group>
  * queue 0 instead (the DLQ topic is created on first use, 1 queue, read-write).
  */
-import { dlqTopicOf } from '../../common/validate.js';
+import { dlqTopicOf, retryTopicPrefix } from '../../common/topics.js';
 import type { BrokerConfig } from '../config.js';
 import { Perm } from '../perm.js';
 import type { SubscriptionGroupManager } from '../subscription-groups.js';
 import type { TopicConfigManager } from '../topic-config.js';
 import type { PutHook } from './types.js';
-
-const retryPrefix = '%RETRY%';
 
 export interface RetryDlqDeps {
   readonly config: BrokerConfig;
@@ -22,8 +20,8 @@ export function retryToDlqHook(deps: RetryDlqDeps): PutHook {
   return {
     name: 'retry-to-dlq',
     beforePut(msg, req) {
-      if (!msg.topic.startsWith(retryPrefix)) return undefined;
-      const group = msg.topic.slice(retryPrefix.length);
+      if (!msg.topic.startsWith(retryTopicPrefix)) return undefined;
+      const group = msg.topic.slice(retryTopicPrefix.length);
       if (req.deadLetterNow !== true) {
         const max =
           req.maxReconsumeTimes ?? deps.groups.get(group)?.retryMaxTimes ?? deps.config.maxReconsumeTimesDefault;
