@@ -7,6 +7,7 @@ import { PeriodicTask } from '../common/periodic-task.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest, createResponse } from '../remoting/command.js';
+import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import { RemotingServer } from '../remoting/server.js';
 import type { StoreConfig } from '../store/config.js';
 import type { MessageStore } from '../store/types.js';
@@ -79,7 +80,9 @@ export class Broker {
     this.server.onConnectionClose((conn) => this.clients.connectionClosed(conn));
     this.clients.onMembershipChange((group, conns) => {
       for (const conn of conns) {
-        conn.invokeOneway(createRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, { consumerGroup: group }));
+        conn.invokeOneway(
+          createRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, encodeConsumerGroupHeader({ consumerGroup: group })),
+        );
       }
     });
     this.topics.onChange(() => {

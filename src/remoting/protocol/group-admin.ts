@@ -3,8 +3,8 @@
  * (201, no header), DELETE_SUBSCRIPTIONGROUP (207), GET_CONSUMER_CONNECTION_LIST (203), GET_ALL_CONSUMER_OFFSET
  * (43, no header).
  *
- *   DeleteSubscriptionGroupRequestHeader     groupName String *, cleanOffset boolean (default false; 5.x name,
- *                                            4.9.8 calls it removeOffset, which is not read)
+ *   DeleteSubscriptionGroupRequestHeader     groupName String *, removeOffset boolean (4.9.8 name) or
+ *                                            cleanOffset boolean (5.x name); default false. Both are read, both sent.
  *   GetConsumerConnectionListRequestHeader   consumerGroup String * (see clients.ts)
  */
 import type { RemotingCommand } from '../command.js';
@@ -16,9 +16,11 @@ export interface DeleteSubscriptionGroupRequestHeader {
 }
 
 export function encodeDeleteSubscriptionGroupHeader(h: DeleteSubscriptionGroupRequestHeader): Record<string, string> {
-  return { groupName: h.groupName, cleanOffset: String(h.cleanOffset) };
+  const clean = String(h.cleanOffset);
+  return { groupName: h.groupName, removeOffset: clean, cleanOffset: clean };
 }
 
 export function decodeDeleteSubscriptionGroupHeader(req: RemotingCommand): DeleteSubscriptionGroupRequestHeader {
-  return { groupName: requireString(req, 'groupName'), cleanOffset: optionalBool(req, 'cleanOffset') ?? false };
+  const cleanOffset = optionalBool(req, 'cleanOffset') ?? optionalBool(req, 'removeOffset') ?? false;
+  return { groupName: requireString(req, 'groupName'), cleanOffset };
 }

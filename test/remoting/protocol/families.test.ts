@@ -158,3 +158,15 @@ test('namesrv KV config (100, 101, 102, 219)', () => {
   assertRoundTrip({ namespace: 'N' }, kv.encodeKvNamespaceHeader, kv.decodeKvNamespaceHeader);
   assertRoundTrip('v', kv.encodeKvValueResponseHeader, kv.decodeKvValueResponseHeader);
 });
+
+test('DELETE_SUBSCRIPTIONGROUP (207) reads 4.9.8 removeOffset and 5.x cleanOffset, and sends both', () => {
+  for (const name of ['removeOffset', 'cleanOffset']) {
+    for (const st of [SerializeType.json, SerializeType.rocketmq]) {
+      const h = groupAdmin.decodeDeleteSubscriptionGroupHeader(overWire({ groupName: 'G', [name]: 'true' }, st));
+      assert.deepEqual(h, { groupName: 'G', cleanOffset: true }, name);
+    }
+  }
+  const sent = groupAdmin.encodeDeleteSubscriptionGroupHeader({ groupName: 'G', cleanOffset: true });
+  assert.equal(sent['removeOffset'], 'true');
+  assert.equal(sent['cleanOffset'], 'true');
+});
