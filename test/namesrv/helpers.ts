@@ -1,7 +1,7 @@
 /** Shared test doubles for NameServer tests: an embedded NameServer and a broker that registers over TCP. */
 
-import type { NamesrvConfig } from '../../src/common/config.js';
 import { setLogLevel } from '../../src/common/log.js';
+import type { NamesrvConfig } from '../../src/namesrv/config.js';
 import { NameServer } from '../../src/namesrv/namesrv.js';
 import { encodeRegisterBrokerBody } from '../../src/namesrv/register-body.js';
 import { RemotingClient } from '../../src/remoting/client.js';

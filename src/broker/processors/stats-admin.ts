@@ -39,7 +39,7 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
     pendingRedeliveries: String(ctx.sendBack.size()),
     topicCount: String(ctx.topics.all().length),
     consumerGroupCount: String(ctx.clients.consumers.size),
-    brokerRole: ctx.config.brokerId === 0 ? 'ASYNC_MASTER' : 'SLAVE',
+    brokerRole: ctx.config.brokerRole,
   };
   for (const [k, v] of Object.entries(ctx.store.stats())) table[k] = String(v);
   const readonly = ctx.store.readonlyReason();

@@ -2,9 +2,10 @@
  * What every NameServer processor sees. Processors are plain functions registered by request code
  * (processor-table.ts); they get the request and the connection it arrived on.
  */
-import type { NamesrvConfig } from '../../common/config.js';
+
 import type { Logger } from '../../common/log.js';
 import type { RemotingCommand } from '../../remoting/command.js';
+import type { NamesrvConfig } from '../config.js';
 import type { KvConfigManager } from '../kv-config-manager.js';
 import type { RouteInfoManager } from '../route-info-manager.js';
 
