@@ -1,24 +1,42 @@
 /**
  * Broker configuration. Key names are RocketMQ's (BrokerConfig / broker.conf) so existing broker.conf files
- * load unchanged; keys RocketMQ does not have are marked "tsrocket".
+ * load unchanged; keys RocketMQ does not have are marked "tsrocket". The known keys, their types, allowed
+ * values and status are in config-keys.ts; this file merges defaults < file < flags and checks them.
  */
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { mergeConfig, parseProperties } from '../common/config.js';
+import {
+  type ConfigLayer,
+  type ConfigScalar,
+  type ConfigWarning,
+  defaultsOf,
+  readConfigFile,
+  resolveConfig,
+} from '../common/config.js';
+import { createLogger } from '../common/log.js';
+import { type StoreConfig, storeKeys } from '../store/config.js';
+import { brokerKeys, brokerSchema } from './config-keys.js';
+import { advertisedIp, type NetworkInterfaces } from './host.js';
+
+export const BrokerRole = { ASYNC_MASTER: 'ASYNC_MASTER', SYNC_MASTER: 'SYNC_MASTER', SLAVE: 'SLAVE' } as const;
+export type BrokerRole = (typeof BrokerRole)[keyof typeof BrokerRole];
 
 export interface BrokerConfig {
   brokerClusterName: string;
   brokerName: string;
-  /** 0 = master. */
+  /** 0 = master; replicas (> 0) need HA replication, not built yet. */
   brokerId: number;
+  /** ASYNC_MASTER; SYNC_MASTER and SLAVE need HA replication, not built yet. */
+  brokerRole: BrokerRole;
   /** 0 = ephemeral (tests). */
   listenPort: number;
   /** "host:port;host:port", empty = no NameServer. */
   namesrvAddr: string;
-  /** Address advertised to NameServers and written as store host. */
+  /**
+   * IPv4 address registered with NameServers and written as store host. '' = chosen at start: the bind address,
+   * or when bound to every interface the first non-loopback IPv4 interface (127.0.0.1 if none).
+   */
   brokerIP1: string;
-  /** Host to bind (tsrocket). */
+  /** Host to bind (tsrocket; also accepted as RocketMQ 5's bindAddress). */
   listenHost: string;
   autoCreateTopicEnable: boolean;
   autoCreateSubscriptionGroup: boolean;
@@ -55,65 +73,87 @@ export interface BrokerConfig {
   pullMsgNumsMax: number;
 }
 
-export const defaultBrokerConfig: Readonly<BrokerConfig> = {
-  brokerClusterName: 'DefaultCluster',
-  brokerName: 'broker-a',
-  brokerId: 0,
-  listenPort: 10911,
-  namesrvAddr: '',
-  brokerIP1: '127.0.0.1',
-  listenHost: '0.0.0.0',
-  autoCreateTopicEnable: true,
-  autoCreateSubscriptionGroup: true,
-  defaultTopicQueueNums: 8,
-  brokerPermission: 6,
-  registerBrokerTimeoutMills: 6000,
-  registerNameServerPeriod: 30_000,
-  storePathRootDir: path.join(os.homedir(), 'store'),
-  regionId: 'DefaultRegion',
-  traceOn: true,
-  maxMessageSize: 4 * 1024 * 1024,
-  maxPropertiesBytes: 32 * 1024 - 1,
-  longPollingEnable: true,
-  longPollingHoldMsMax: 25_000,
-  longPollingSweepMs: 200,
-  flushConsumerOffsetInterval: 5000,
-  channelExpiredTimeout: 120_000,
-  clientScanIntervalMs: 10_000,
-  sendBackDelayMs: 1000,
-  maxReconsumeTimesDefault: 16,
-  pullBytesMax: 4 * 1024 * 1024,
-  pullMsgNumsMax: 1024,
-};
+export const defaultBrokerConfig: Readonly<BrokerConfig> = defaultsOf<BrokerConfig>(brokerKeys);
 
-/** Defaults overlaid with `partial`. */
-export function brokerConfigOf(partial: Partial<BrokerConfig> = {}): BrokerConfig {
-  const out: BrokerConfig = { ...defaultBrokerConfig };
-  for (const [k, v] of Object.entries(partial)) {
-    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
-  }
+const log = createLogger('broker.config');
+
+/**
+ * Defaults overlaid with `partial`, checked against the key table: a bad value or a feature not built yet
+ * throws ConfigError; unknown keys are logged. An empty brokerIP1 is resolved to the address to register.
+ */
+export function brokerConfigOf(
+  partial: Partial<BrokerConfig> = {},
+  interfaces: NetworkInterfaces = os.networkInterfaces(),
+): BrokerConfig {
+  const resolved = resolveConfig(brokerSchema, [
+    { kind: 'options', source: 'options', values: partial as Record<string, ConfigScalar | undefined> },
+  ]);
+  for (const w of resolved.warnings) log.warn(w.message, w.fields);
+  return finish(pick(resolved.values, brokerKeys) as unknown as BrokerConfig, interfaces);
+}
+
+function finish(config: BrokerConfig, interfaces: NetworkInterfaces): BrokerConfig {
+  if (config.brokerIP1 === '') config.brokerIP1 = advertisedIp(config.listenHost, interfaces);
+  return config;
+}
+
+function pick(values: Record<string, ConfigScalar>, keys: object): Record<string, ConfigScalar> {
+  const out: Record<string, ConfigScalar> = {};
+  for (const k of Object.keys(keys)) out[k] = values[k] as ConfigScalar;
   return out;
 }
 
-/**
- * Parses a broker.conf (Java properties: `key=value`, `#`/`!` comments). Keys of BrokerConfig are coerced to
- * their type (a bad value is an InvalidArgumentError naming the key); the others are returned in `extra`
- * (store keys, keys we do not implement yet).
- */
-export function parseBrokerConf(text: string): { config: BrokerConfig; extra: Record<string, string> } {
-  const { config, unknown } = mergeConfig(
-    defaultBrokerConfig as unknown as Record<string, string | number | boolean>,
-    parseProperties(text),
-  );
-  return { config: config as unknown as BrokerConfig, extra: unknown };
+/** What a broker starts from: a broker.conf, the launcher's own defaults, and command-line flags. */
+export interface BrokerConfigSources {
+  /** broker.conf path. */
+  file?: string | undefined;
+  /** Settings that replace built-in defaults but yield to the file (what `tsrocket start` picks). */
+  defaults?: Partial<BrokerConfig> | undefined;
+  /** Explicit settings (command-line flags): they win over the file, and a conflict is warned. */
+  flags?: Partial<BrokerConfig> | undefined;
+  /** How each flag is spelled on the command line ("--port"), for the conflict warning. */
+  flagNames?: Partial<Record<keyof BrokerConfig, string>> | undefined;
+  /** Store settings from code, over the file's store keys. */
+  store?: Partial<StoreConfig> | undefined;
+  interfaces?: NetworkInterfaces | undefined;
 }
 
-export async function loadBrokerConf(file: string): Promise<{ config: BrokerConfig; extra: Record<string, string> }> {
-  return parseBrokerConf(await readFile(file, 'utf8'));
+export interface LoadedBrokerConfig {
+  broker: BrokerConfig;
+  /** Store keys the file or `store` set; the store fills the rest. */
+  store: Partial<StoreConfig>;
+  warnings: ConfigWarning[];
+  /** Keys set by the config file (and not overridden by a flag). */
+  fromFile: ReadonlySet<string>;
+}
+
+/**
+ * Merges built-in defaults < `defaults` < broker.conf < `flags`, checks every key against the broker and store
+ * tables (ConfigError on a bad value or a feature not built yet), and splits broker from store keys.
+ */
+export async function loadBrokerConfig(src: BrokerConfigSources): Promise<LoadedBrokerConfig> {
+  const values = (o: object | undefined) => (o ?? {}) as Record<string, ConfigScalar | undefined>;
+  const layers: ConfigLayer[] = [{ kind: 'default', source: 'launcher defaults', values: values(src.defaults) }];
+  if (src.file !== undefined) layers.push({ kind: 'file', source: src.file, values: await readConfigFile(src.file) });
+  layers.push({ kind: 'flag', source: 'command line', values: values(src.flags), names: src.flagNames ?? {} });
+  layers.push({ kind: 'options', source: 'store options', values: values(src.store) });
+  const resolved = resolveConfig(brokerSchema, layers);
+  const broker = finish(
+    pick(resolved.values, brokerKeys) as unknown as BrokerConfig,
+    src.interfaces ?? os.networkInterfaces(),
+  );
+  const store: Record<string, ConfigScalar> = {};
+  for (const key of Object.keys(storeKeys)) {
+    const by = resolved.setBy.get(key);
+    if (by === 'file' || by === 'options') store[key] = resolved.values[key] as ConfigScalar;
+  }
+  const fromFile = new Set<string>();
+  for (const [key, kind] of resolved.setBy) if (kind === 'file') fromFile.add(key);
+  return { broker, store: store as Partial<StoreConfig>, warnings: resolved.warnings, fromFile };
 }
 
 /** NameServer addresses of `namesrvAddr` ("a:9876;b:9876"). */
-export function namesrvAddrList(config: BrokerConfig): string[] {
+export function namesrvAddrList(config: Pick<BrokerConfig, 'namesrvAddr'>): string[] {
   return config.namesrvAddr
     .split(/[;,]/)
     .map((s) => s.trim())

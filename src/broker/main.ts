@@ -1,38 +1,38 @@
-/** Standalone broker entry: `tsrocket broker -c broker.conf` and `tsrocket start` call runBroker. */
+/** Standalone broker entry: `tsrocket broker -c broker.conf` and `tsrocket start` start a broker through here. */
 
-import { mergeConfig } from '../common/config.js';
-import { defaultStoreConfig, type StoreConfig } from '../store/config.js';
+import type { ConfigWarning } from '../common/config.js';
+import { createLogger, type Logger } from '../common/log.js';
+import type { StoreConfig } from '../store/config.js';
 import { Broker } from './broker.js';
-import { type BrokerConfig, brokerConfigOf, loadBrokerConf } from './config.js';
+import { type BrokerConfig, type LoadedBrokerConfig, loadBrokerConfig } from './config.js';
 
-/** Store keys of a broker.conf (MessageStoreConfig names), coerced to their default's type. */
-function storeKeysOf(extra: Record<string, string>): Partial<StoreConfig> {
-  const defaults = defaultStoreConfig() as unknown as Record<string, string | number | boolean>;
-  const known = Object.fromEntries(Object.entries(extra).filter(([k]) => Object.hasOwn(defaults, k)));
-  const { config } = mergeConfig(defaults, known);
-  return Object.fromEntries(Object.keys(known).map((k) => [k, config[k]])) as Partial<StoreConfig>;
+/** Logs config warnings, one line each (unknown key with the nearest known one, flag over file, inert key). */
+export function logConfigWarnings(warnings: readonly ConfigWarning[], log: Logger = createLogger('config')): void {
+  for (const w of warnings) log.warn(w.message, w.fields);
+}
+
+/** Starts a broker from a loaded configuration; resolves once it serves and registered. */
+export async function startBroker(loaded: Pick<LoadedBrokerConfig, 'broker' | 'store'>): Promise<Broker> {
+  const broker = new Broker(loaded.broker, loaded.store);
+  await broker.start();
+  return broker;
 }
 
 /**
- * Starts a broker from a broker.conf path or a config object; resolves once it serves and registered.
- * The caller owns shutdown (`await broker.close()` on SIGINT/SIGTERM) and says when it serves.
+ * Starts a broker from a broker.conf path or a config object (`overrides` win, as command-line flags do);
+ * logs config warnings; throws ConfigError on a refused key. The caller owns shutdown (`await broker.close()`
+ * on SIGINT/SIGTERM) and says when it serves.
  */
 export async function runBroker(
   configOrPath: string | Partial<BrokerConfig>,
   storeConfig: Partial<StoreConfig> = {},
   overrides: Partial<BrokerConfig> = {},
 ): Promise<Broker> {
-  let config: BrokerConfig;
-  let store: Partial<StoreConfig> = { ...storeConfig };
-  if (typeof configOrPath === 'string') {
-    const loaded = await loadBrokerConf(configOrPath);
-    config = loaded.config;
-    store = { ...storeKeysOf(loaded.extra), ...storeConfig };
-  } else {
-    config = brokerConfigOf(configOrPath);
-  }
-  config = brokerConfigOf({ ...config, ...overrides });
-  const broker = new Broker(config, store);
-  await broker.start();
-  return broker;
+  const loaded = await loadBrokerConfig(
+    typeof configOrPath === 'string'
+      ? { file: configOrPath, flags: overrides, store: storeConfig }
+      : { defaults: configOrPath, flags: overrides, store: storeConfig },
+  );
+  logConfigWarnings(loaded.warnings);
+  return startBroker(loaded);
 }

@@ -1,19 +1,29 @@
-/** `tsrocket broker [-c broker.conf] [-n namesrvAddr] [--port N] [--data DIR]`: a standalone Broker. */
+/** `tsrocket broker [-c broker.conf] [-n namesrvAddr] [--port N] [--host ADDR] [--data DIR]`: a standalone Broker. */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrokerConfig } from '../broker/config.js';
-import { InvalidArgumentError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
+import { portFlag, sayHowToStop } from './flags.js';
 import { type CommandResult, type Component, exitOnSignals } from './lifecycle.js';
 
 export const brokerUsage = `usage: tsrocket broker [options]
 
   -c, --config <file>        broker.conf (key=value, RocketMQ key names: brokerClusterName, brokerName,
-                             brokerId, listenPort, namesrvAddr, storePathRootDir, flushDiskType, ...)
-  -n, --namesrv <addr>       NameServer addresses "host:port;host:port" (overrides namesrvAddr)
-      --port <n>             listen port (overrides listenPort; 0 = any free port)
-      --data <dir>           storePathRootDir (overrides the file)
+                             listenPort, namesrvAddr, brokerIP1, storePathRootDir, flushDiskType, ...;
+                             see docs/configuration.md); the flags below win over it
+  -n, --namesrv <addr>       NameServer addresses "host:port;host:port" (namesrvAddr)
+      --port <n>             listen port (listenPort; 0 = any free port)
+      --host <addr>          address to listen on (listenHost / bindAddress)
+      --data <dir>           storePathRootDir
   -h, --help                 this help`;
+
+/** How each flag is spelled, for the warning when it overrides a different value from the file. */
+const flagNames = {
+  namesrvAddr: '--namesrv',
+  listenPort: '--port',
+  listenHost: '--host',
+  storePathRootDir: '--data',
+} as const;
 
 export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
   const { values } = parseArgs({
@@ -22,6 +32,7 @@ export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
       config: { type: 'string', short: 'c' },
       namesrv: { type: 'string', short: 'n' },
       port: { type: 'string' },
+      host: { type: 'string' },
       data: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -32,22 +43,23 @@ export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
     process.stdout.write(`${brokerUsage}\n`);
     return 0;
   }
-  const overrides: Partial<BrokerConfig> = {};
-  if (values.namesrv !== undefined) overrides.namesrvAddr = values.namesrv;
-  if (values.data !== undefined) overrides.storePathRootDir = resolve(values.data);
-  if (values.port !== undefined) {
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new InvalidArgumentError(`--port: expected a port number, got "${values.port}"`);
-    }
-    overrides.listenPort = port;
-  }
+  const flags: Partial<BrokerConfig> = {};
+  if (values.namesrv !== undefined) flags.namesrvAddr = values.namesrv;
+  if (values.data !== undefined) flags.storePathRootDir = resolve(values.data);
+  if (values.host !== undefined) flags.listenHost = values.host;
+  const port = portFlag('--port', values.port);
+  if (port !== undefined) flags.listenPort = port;
   const log = createLogger('cli');
-  const { runBroker } = await import('../broker/main.js');
+  const { loadBrokerConfig } = await import('../broker/config.js');
+  const { logConfigWarnings, startBroker } = await import('../broker/main.js');
+  // A refused key (ConfigError) ends here with exit code 2, before anything listens.
+  const loaded = await loadBrokerConfig({ file: values.config, flags, flagNames });
+  logConfigWarnings(loaded.warnings, log);
   const running: Component[] = [];
   exitOnSignals(running, log);
-  const broker = await runBroker(values.config ?? {}, {}, overrides);
+  const broker = await startBroker(loaded);
   running.push({ name: 'broker', close: () => broker.close() });
   log.info('broker serving', { port: broker.port, brokerAddr: broker.brokerAddr });
+  sayHowToStop(log);
   return 'running';
 }

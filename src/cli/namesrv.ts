@@ -1,16 +1,20 @@
-/** `tsrocket namesrv [--port N] [-c namesrv.properties] [--print-config]`: a standalone NameServer. */
+/** `tsrocket namesrv [--port N] [--host ADDR] [-c namesrv.properties] [--print-config]`: a standalone NameServer. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mergeConfig, namesrvConfigDefaults, readConfigFile } from '../common/config.js';
+import { readConfigFile, resolveConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
+import { type NamesrvConfig, namesrvKeys, namesrvSchema } from '../namesrv/config.js';
 import { NameServer } from '../namesrv/namesrv.js';
+import { portFlag, sayHowToStop } from './flags.js';
 import { type CommandResult, type Component, exitOnSignals } from './lifecycle.js';
 
 export const namesrvUsage = `usage: tsrocket namesrv [options]
 
-  -c, --config <file>   RocketMQ-style key=value file (listenPort, kvConfigPath, brokerChannelExpiredTime, ...)
+  -c, --config <file>   RocketMQ-style key=value file (listenPort, bindAddress, kvConfigPath, ...;
+                        see docs/configuration.md); flags below win over it
       --port <n>        listen port (default 9876; 0 = any free port, printed in the "listening" log line)
+      --host <addr>     address to listen on (default 0.0.0.0; 127.0.0.1 keeps it on this machine)
       --kv-config <f>   kvConfigPath (default ~/namesrv/kvConfig.json, as RocketMQ)
       --print-config    print the effective configuration and exit
   -h, --help            this help`;
@@ -21,6 +25,7 @@ export async function runNamesrv(argv: string[]): Promise<CommandResult> {
     options: {
       config: { type: 'string', short: 'c' },
       port: { type: 'string' },
+      host: { type: 'string' },
       'kv-config': { type: 'string' },
       'print-config': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -32,24 +37,42 @@ export async function runNamesrv(argv: string[]): Promise<CommandResult> {
     process.stdout.write(`${namesrvUsage}\n`);
     return 0;
   }
-  const file = values.config === undefined ? {} : await readConfigFile(values.config);
-  const defaults = { ...namesrvConfigDefaults(), kvConfigPath: join(homedir(), 'namesrv', 'kvConfig.json') };
-  const { config, unknown } = mergeConfig(defaults, file, {
-    listenPort: values.port,
-    kvConfigPath: values['kv-config'],
-  });
+  const resolved = resolveConfig(namesrvSchema, [
+    {
+      kind: 'default',
+      source: 'tsrocket namesrv',
+      values: { kvConfigPath: join(homedir(), 'namesrv', 'kvConfig.json') },
+    },
+    ...(values.config === undefined
+      ? []
+      : [{ kind: 'file' as const, source: values.config, values: await readConfigFile(values.config) }]),
+    {
+      kind: 'flag',
+      source: 'command line',
+      values: {
+        listenPort: portFlag('--port', values.port),
+        bindAddress: values.host,
+        kvConfigPath: values['kv-config'],
+      },
+      names: { listenPort: '--port', bindAddress: '--host', kvConfigPath: '--kv-config' },
+    },
+  ]);
+  const config = Object.fromEntries(
+    Object.keys(namesrvKeys).map((k) => [k, resolved.values[k]]),
+  ) as unknown as NamesrvConfig;
   if (values['print-config'] === true) {
-    for (const [k, v] of Object.entries({ ...config, ...unknown })) process.stdout.write(`${k}=${v}\n`);
+    for (const w of resolved.warnings) process.stderr.write(`tsrocket: warning: ${w.message}\n`);
+    for (const [k, v] of Object.entries(config)) process.stdout.write(`${k}=${v}\n`);
     return 0;
   }
   const log = createLogger('cli');
-  if (Object.keys(unknown).length > 0)
-    log.warn('config keys not used by the NameServer', { keys: Object.keys(unknown) });
+  for (const w of resolved.warnings) log.warn(w.message, w.fields);
   const ns = new NameServer(config);
   // Handlers first: a signal right after the "listening" line must still shut down cleanly.
   const running: Component[] = [];
   exitOnSignals(running, log);
   await ns.start();
   running.push({ name: 'namesrv', close: () => ns.close() });
+  sayHowToStop(log);
   return 'running';
 }

@@ -1,5 +1,7 @@
 /**
- * `tsrocket start [--data DIR]`: the whole system in one process with zero config (what `npm start` runs).
+ * `tsrocket start [--data DIR] [-c broker.conf]`: the whole system in one process with zero config (what
+ * `npm start` runs). Broker settings: built-in defaults < start's own (embedded NameServer, <data>/broker) <
+ * broker.conf < explicit flags; a flag overriding a different file value is warned.
  * Today: NameServer on 9876 and Broker (DefaultCluster / broker-a) on 10911. Components are started in order by
  * `startComponents`; proxy, console and metrics are added there, each as one `Component`, and closed in reverse
  * order on SIGINT/SIGTERM.
@@ -7,28 +9,33 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { InvalidArgumentError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { NameServer } from '../namesrv/namesrv.js';
+import { portFlag, sayHowToStop } from './flags.js';
 import { type CommandResult, type Component, closeAll, exitOnSignals } from './lifecycle.js';
 
 export const startUsage = `usage: tsrocket start [options]
 
   Starts every component in one process: NameServer and Broker (proxy and console are coming).
 
-      --data <dir>          data directory (default ./data), created if missing
+      --data <dir>          data directory (default ./data), created if missing; the broker's store goes to
+                            <dir>/broker unless broker.conf sets storePathRootDir (an explicit --data wins)
       --namesrv-port <n>    NameServer port (default 9876; 0 = any free port)
-      --broker-port <n>     Broker port (default 10911; 0 = any free port)
+      --broker-port <n>     Broker port (default 10911, or listenPort of broker.conf; 0 = any free port)
       --host <addr>         address to listen on (default 0.0.0.0; 127.0.0.1 keeps it on this machine)
-  -c, --config <file>       broker.conf (key=value, RocketMQ key names) applied to the embedded broker
+  -c, --config <file>       broker.conf (key=value, RocketMQ key names; see docs/configuration.md) for the
+                            embedded broker; its keys win over start's defaults, the flags above win over it
   -h, --help                this help`;
 
 export interface StartOptions {
   /** Absolute data directory; each component keeps its files in a subdirectory. */
   dataDir: string;
+  /** --data was given: the broker's store goes under it even when broker.conf sets storePathRootDir. */
+  dataDirGiven?: boolean | undefined;
   namesrvPort: number;
-  brokerPort: number;
-  /** Listen address of every component (default 0.0.0.0). */
+  /** Explicit broker port; undefined = listenPort of broker.conf, else 10911. */
+  brokerPort?: number | undefined;
+  /** Explicit listen address of every component; undefined = 0.0.0.0 (the broker: listenHost of broker.conf). */
   host?: string | undefined;
   /** Optional broker.conf for the embedded broker. */
   brokerConfigFile?: string | undefined;
@@ -41,35 +48,51 @@ export interface StartedSystem {
   brokerAddr: string;
 }
 
+const wildcardHosts = new Set(['', '0.0.0.0', '::']);
+
 /**
- * Starts the components of `tsrocket start` in order.
+ * Starts the components of `tsrocket start` in order. The broker's configuration is loaded and checked first,
+ * so a refused key stops the start before anything listens.
  * If one fails to start, those already started are closed and the error is rethrown.
  * To add a component: start it after the ones it depends on and push it onto `started`.
  */
 export async function startComponents(opts: StartOptions, log: Logger): Promise<StartedSystem> {
+  const [{ loadBrokerConfig, namesrvAddrList }, { logConfigWarnings, startBroker }] = await Promise.all([
+    import('../broker/config.js'),
+    import('../broker/main.js'),
+  ]);
+  const brokerStore = join(opts.dataDir, 'broker');
+  const loaded = await loadBrokerConfig({
+    file: opts.brokerConfigFile,
+    defaults: { listenPort: 10911, listenHost: '0.0.0.0', storePathRootDir: brokerStore },
+    flags: {
+      listenPort: opts.brokerPort,
+      listenHost: opts.host,
+      storePathRootDir: opts.dataDirGiven === true ? brokerStore : undefined,
+    },
+    flagNames: { listenPort: '--broker-port', listenHost: '--host', storePathRootDir: '--data' },
+  });
+  logConfigWarnings(loaded.warnings, log);
   const started: Component[] = [];
   try {
+    const host = opts.host ?? '0.0.0.0';
     const namesrv = new NameServer({
       listenPort: opts.namesrvPort,
-      bindAddress: opts.host ?? '0.0.0.0',
+      bindAddress: host,
       kvConfigPath: join(opts.dataDir, 'namesrv', 'kvConfig.json'),
     });
     await namesrv.start();
     started.push({ name: 'namesrv', close: () => namesrv.close() });
-    const namesrvAddr = `127.0.0.1:${namesrv.port}`;
-
-    const { runBroker } = await import('../broker/main.js');
-    const broker = await runBroker(
-      opts.brokerConfigFile ?? {},
-      {},
-      {
-        namesrvAddr,
-        listenPort: opts.brokerPort,
-        listenHost: opts.host ?? '0.0.0.0',
-        storePathRootDir: join(opts.dataDir, 'broker'),
-        autoCreateTopicEnable: true,
-      },
-    );
+    const namesrvAddr = `${wildcardHosts.has(host) ? '127.0.0.1' : host}:${namesrv.port}`;
+    if (!loaded.fromFile.has('namesrvAddr')) {
+      loaded.broker.namesrvAddr = namesrvAddr;
+    } else if (!namesrvAddrList(loaded.broker).some((a) => a.endsWith(`:${namesrv.port}`))) {
+      log.warn('the broker registers with namesrvAddr of the config file, not with the embedded NameServer', {
+        namesrvAddr: loaded.broker.namesrvAddr,
+        embedded: namesrvAddr,
+      });
+    }
+    const broker = await startBroker(loaded);
     started.push({ name: 'broker', close: () => broker.close() });
     // Then proxy (8081), console (8080) and metrics (5557), which are built on the broker.
     return { components: started, namesrvAddr, brokerAddr: broker.brokerAddr };
@@ -99,14 +122,21 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
   }
   const log = createLogger('cli');
   const dataDir = resolve(values.data ?? 'data');
+  const namesrvPort = portFlag('--namesrv-port', values['namesrv-port']) ?? 9876;
+  const brokerPort = portFlag('--broker-port', values['broker-port']);
   await mkdir(dataDir, { recursive: true });
-  const namesrvPort = portOption('--namesrv-port', values['namesrv-port'], 9876);
-  const brokerPort = portOption('--broker-port', values['broker-port'], 10911);
   // Handlers first: a signal right after a component's "listening" line must still shut down cleanly.
   const components: Component[] = [];
   exitOnSignals(components, log);
   const started = await startComponents(
-    { dataDir, namesrvPort, brokerPort, host: values.host, brokerConfigFile: values.config },
+    {
+      dataDir,
+      dataDirGiven: values.data !== undefined,
+      namesrvPort,
+      brokerPort,
+      host: values.host,
+      brokerConfigFile: values.config,
+    },
     log,
   );
   components.push(...started.components);
@@ -118,13 +148,6 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
     dataDir,
     startupMs: Math.round(performance.now()),
   });
+  sayHowToStop(log);
   return 'running';
-}
-
-function portOption(flag: string, text: string | undefined, fallback: number): number {
-  const port = text === undefined ? fallback : Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(`${flag}: expected a port number, got "${text}"`);
-  }
-  return port;
 }

@@ -2,10 +2,11 @@
  * The NameServer: a RemotingServer serving the route registry. Usable embedded (tests, `tsrocket start`)
  * and standalone (`tsrocket namesrv`). NameServers never talk to each other; brokers register with each.
  */
-import { mergeConfig, type NamesrvConfig, namesrvConfigDefaults } from '../common/config.js';
+import { type ConfigScalar, resolveConfig } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { PeriodicTask } from '../common/periodic-task.js';
 import { RemotingServer } from '../remoting/server.js';
+import { type NamesrvConfig, namesrvKeys, namesrvSchema } from './config.js';
 import { KvConfigManager } from './kv-config-manager.js';
 import { namesrvProcessors } from './processor-table.js';
 import type { NamesrvContext } from './processors/context.js';
@@ -26,10 +27,19 @@ export class NameServer {
   private readonly expiryScan: PeriodicTask;
   private started = false;
 
-  /** `config` keys not given take RocketMQ's defaults (port 9876, expiry 120 s, scan every 5 s). */
+  /**
+   * `config` keys not given take RocketMQ's defaults (port 9876, expiry 120 s, scan every 5 s).
+   * Throws ConfigError on a bad value.
+   */
   constructor(config: Partial<NamesrvConfig> = {}, opts: NameServerOptions = {}) {
-    this.config = mergeConfig(namesrvConfigDefaults(), config).config;
+    const resolved = resolveConfig(namesrvSchema, [
+      { kind: 'options', source: 'options', values: config as Record<string, ConfigScalar | undefined> },
+    ]);
+    this.config = Object.fromEntries(
+      Object.keys(namesrvKeys).map((k) => [k, resolved.values[k]]),
+    ) as unknown as NamesrvConfig;
     this.log = opts.logger ?? createLogger('namesrv');
+    for (const w of resolved.warnings) this.log.warn(w.message, w.fields);
     this.routes = new RouteInfoManager({
       brokerChannelExpiredTimeMs: this.config.brokerChannelExpiredTime,
       deleteTopicWithBrokerRegistration: this.config.deleteTopicWithBrokerRegistration,

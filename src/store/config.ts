@@ -1,5 +1,6 @@
 /** Store configuration, with RocketMQ's key names (MessageStoreConfig) and defaults. */
 import path from 'node:path';
+import { type ConfigKey, inertKey } from '../common/config.js';
 
 export const FlushDiskType = { ASYNC_FLUSH: 'ASYNC_FLUSH', SYNC_FLUSH: 'SYNC_FLUSH' } as const;
 export type FlushDiskType = (typeof FlushDiskType)[keyof typeof FlushDiskType];
@@ -100,3 +101,177 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
 }
+
+const positive = { kind: 'int', min: 1 } as const;
+const ratio = (v: number): string | undefined => (v > 0 && v <= 1 ? undefined : 'expected a ratio in (0, 1]');
+
+/** Keys of a broker.conf that configure the store (all but storeHost, which the broker sets). */
+export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?: ConfigKey<StoreConfig[K]> } = {
+  storePathRootDir: {
+    kind: 'string',
+    default: path.resolve('data', 'store'),
+    defaultText: './data/store',
+    doc: 'Root of the store files (commitlog/, consumequeue/, index/, checkpoint, abort).',
+  },
+  storePathCommitLog: {
+    kind: 'string',
+    default: path.resolve('data', 'store', 'commitlog'),
+    defaultText: '<storePathRootDir>/commitlog',
+    doc: 'CommitLog folder.',
+  },
+  mappedFileSizeCommitLog: {
+    ...positive,
+    default: 1024 * 1024 * 1024,
+    doc: 'CommitLog segment size in bytes (also read as mapedFileSizeCommitLog).',
+  },
+  mappedFileSizeConsumeQueue: {
+    ...positive,
+    min: 20,
+    default: 300_000 * 20,
+    doc: 'ConsumeQueue file size in bytes, rounded down to whole 20-byte entries.',
+  },
+  flushDiskType: {
+    kind: 'string',
+    default: FlushDiskType.ASYNC_FLUSH,
+    values: [FlushDiskType.ASYNC_FLUSH, FlushDiskType.SYNC_FLUSH],
+    doc: 'ASYNC_FLUSH: fdatasync every flushIntervalCommitLog ms; SYNC_FLUSH: a send is acknowledged once on disk.',
+  },
+  flushIntervalCommitLog: { ...positive, default: 500, doc: 'ASYNC_FLUSH: fdatasync period of the CommitLog (ms).' },
+  flushIntervalConsumeQueue: {
+    ...positive,
+    default: 1000,
+    doc: 'Period of the ConsumeQueue/IndexFile flush and checkpoint (ms).',
+  },
+  syncFlushTimeout: {
+    ...positive,
+    default: 5000,
+    doc: 'SYNC_FLUSH: a send waiting longer for fdatasync answers FLUSH_DISK_TIMEOUT (ms).',
+  },
+  fileReservedTime: { ...positive, default: 72, doc: 'Hours a CommitLog segment is kept after its last write.' },
+  deleteWhen: {
+    kind: 'string',
+    default: '04',
+    check: (v) => (/^\d{2}(;\d{2})*$/.test(v) ? undefined : 'expected hours of day like 04 or 04;16'),
+    doc: 'Hours of day (two digits, ;-separated) when expired files are deleted.',
+  },
+  diskMaxUsedSpaceRatio: {
+    kind: 'int',
+    default: 75,
+    min: 10,
+    max: 95,
+    doc: 'Disk used percentage above which expired files are deleted at once.',
+  },
+  diskSpaceCleanForciblyRatio: {
+    kind: 'number',
+    default: 0.85,
+    check: ratio,
+    doc: 'Disk used ratio above which the oldest files are deleted even if not expired (RocketMQ: a system property).',
+  },
+  diskSpaceWarningLevelRatio: {
+    kind: 'number',
+    default: 0.9,
+    check: ratio,
+    doc: 'Disk used ratio above which sends are refused until space frees (RocketMQ: a system property).',
+  },
+  cleanResourceInterval: { ...positive, default: 10_000, doc: 'Period of the retention check (ms).' },
+  diskCheckInterval: {
+    ...positive,
+    default: 1000,
+    tsrocket: true,
+    doc: 'Period of the disk-ratio check that refuses and re-allows sends (ms).',
+  },
+  maxMessageSize: { ...positive, default: 4 * 1024 * 1024, doc: 'Largest message body in bytes.' },
+  maxPropertiesSize: {
+    kind: 'int',
+    default: 32767,
+    min: 1,
+    max: 32767,
+    tsrocket: true,
+    doc: 'Largest encoded properties string in bytes (the record holds a signed 16-bit length).',
+  },
+  messageIndexEnable: { kind: 'bool', default: true, doc: 'Index message keys and ids for queries (IndexFile).' },
+  maxHashSlotNum: { ...positive, default: 5_000_000, doc: 'Hash slots per IndexFile.' },
+  maxIndexNum: { ...positive, default: 20_000_000, doc: 'Entries per IndexFile.' },
+  osPageCacheBusyTimeOutMills: {
+    ...positive,
+    default: 1000,
+    doc: 'Flow control: sends answer SYSTEM_BUSY while the oldest waiting write has made no progress this long (ms).',
+  },
+  maxUnwrittenPutBytes: {
+    ...positive,
+    default: 256 * 1024 * 1024,
+    tsrocket: true,
+    doc: 'Flow control: sends that would leave more bytes than this waiting for the CommitLog write are refused.',
+  },
+  checkCRCOnRecover: { kind: 'bool', default: true, doc: 'Check the body CRC of every record scanned at recovery.' },
+};
+
+/** Old spellings RocketMQ 4.x read. */
+export const storeKeyAliases: Readonly<Record<string, string>> = {
+  mapedFileSizeCommitLog: 'mappedFileSizeCommitLog',
+  mapedFileSizeConsumeQueue: 'mappedFileSizeConsumeQueue',
+};
+
+const ha = 'HA replication (master/replica)';
+const timer = 'timer messages (TIMER_DELIVER_MS / TIMER_DELAY_MS)';
+const pageCache = 'tsrocket writes through its own buffers and the page cache';
+
+/** MessageStoreConfig keys whose feature is not built yet (refused when changed) or that mean nothing here. */
+export const storePlannedKeys: Readonly<Record<string, ConfigKey>> = {
+  haListenPort: { kind: 'int', default: 10912, notBuilt: { feature: ha }, doc: 'Port replicas connect to.' },
+  haMasterAddress: { kind: 'string', default: '', notBuilt: { feature: ha }, doc: 'Master HA address of a replica.' },
+  haSendHeartbeatInterval: { kind: 'int', default: 5000, notBuilt: { feature: ha }, doc: 'Replica heartbeat (ms).' },
+  haSlaveFallbehindMax: {
+    kind: 'int',
+    default: 256 * 1024 * 1024,
+    notBuilt: { feature: ha },
+    doc: 'Bytes a replica may lag before SYNC_MASTER sends fail.',
+  },
+  messageDelayLevel: {
+    kind: 'string',
+    default: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
+    notBuilt: { feature: 'delay levels (DELAY property)' },
+    doc: 'Delay of each level of delayed and retried messages.',
+  },
+  timerWheelEnable: {
+    kind: 'bool',
+    default: false,
+    notBuilt: { feature: timer },
+    doc: 'Timer messages (RocketMQ 5 default: true).',
+  },
+  timerPrecisionMs: { kind: 'int', default: 1000, notBuilt: { feature: timer }, doc: 'Timer wheel slot (ms).' },
+  timerMaxDelaySec: { kind: 'int', default: 259_200, notBuilt: { feature: timer }, doc: 'Longest timer delay (s).' },
+  enableDLegerCommitLog: {
+    kind: 'bool',
+    default: false,
+    notBuilt: { feature: 'DLedger (Raft) CommitLog replication' },
+    doc: 'Raft-replicated CommitLog.',
+  },
+  duplicationEnable: {
+    kind: 'bool',
+    default: false,
+    notBuilt: { feature: 'store duplication' },
+    doc: 'Keep the physical offsets of a copied CommitLog.',
+  },
+  transientStorePoolEnable: inertKey('bool', false, pageCache, 'Off-heap write buffer pool.'),
+  transientStorePoolSize: inertKey('int', 5, pageCache, 'Buffers in the off-heap pool.'),
+  warmMapedFileEnable: inertKey('bool', false, pageCache, 'Pre-touch new segments.'),
+  flushCommitLogLeastPages: inertKey('int', 4, 'flushes cover whatever was written', 'Pages per CommitLog flush.'),
+  flushConsumeQueueLeastPages: inertKey('int', 2, 'flushes cover whatever was written', 'Pages per CQ flush.'),
+  flushCommitLogThoroughInterval: inertKey('int', 10_000, 'flushes cover whatever was written', 'Forced flush.'),
+  flushConsumeQueueThoroughInterval: inertKey('int', 60_000, 'flushes cover whatever was written', 'Forced flush.'),
+  commitIntervalCommitLog: inertKey('int', 200, pageCache, 'Commit period of the transient pool.'),
+  flushCommitLogTimed: inertKey('bool', false, 'the flush loop runs on its own timer', 'Timed flush.'),
+  useReentrantLockWhenPutMessage: inertKey('bool', false, 'puts are serialized by the event loop', 'Put lock kind.'),
+  cleanFileForciblyEnable: inertKey(
+    'bool',
+    true,
+    'always on: see diskSpaceCleanForciblyRatio',
+    'Delete unexpired files when the disk is full.',
+  ),
+  maxTransferBytesOnMessageInMemory: inertKey('int', 256 * 1024, 'see pullBytesMax', 'Pull bytes (memory).'),
+  maxTransferCountOnMessageInMemory: inertKey('int', 32, 'see pullMsgNumsMax', 'Pull count (memory).'),
+  maxTransferBytesOnMessageInDisk: inertKey('int', 64 * 1024, 'see pullBytesMax', 'Pull bytes (disk).'),
+  maxTransferCountOnMessageInDisk: inertKey('int', 8, 'see pullMsgNumsMax', 'Pull count (disk).'),
+  accessMessageInMemoryMaxRatio: inertKey('int', 40, pageCache, 'Memory ratio for reads.'),
+};

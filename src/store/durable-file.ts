@@ -6,10 +6,11 @@
  * when the main file is missing or unreadable; it never answers "empty" while a good copy exists.
  */
 import path from 'node:path';
+import { TsRocketError } from '../common/errors.js';
 import type { StorageIO } from './io.js';
 
 /** Neither the file nor its `.bak` holds a readable copy, though one of them has content. */
-export class DurableFileCorruptError extends Error {
+export class DurableFileCorruptError extends TsRocketError {
   constructor(
     readonly file: string,
     cause: unknown,
@@ -17,7 +18,6 @@ export class DurableFileCorruptError extends Error {
     super(`${file} is unreadable and has no readable ${path.basename(file)}.bak: ${(cause as Error).message}`, {
       cause,
     });
-    this.name = 'DurableFileCorruptError';
   }
 }
 

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseBrokerConf } from '../../src/broker/config.js';
 import { decodeRecords } from '../../src/common/record.js';
 import { NameServer } from '../../src/namesrv/namesrv.js';
 import { RemotingClient } from '../../src/remoting/client.js';
@@ -103,17 +102,4 @@ test('auto-create on send follows TBW102 and can be turned off', async () => {
   } finally {
     await on.close();
   }
-});
-
-test('broker.conf parsing keeps RocketMQ key names and types', () => {
-  const { config, extra } = parseBrokerConf(
-    '# comment\nbrokerClusterName = C1\nbrokerName=broker-b\nbrokerId=1\nlistenPort=10921\nnamesrvAddr=a:9876;b:9876\nautoCreateTopicEnable=false\nflushDiskType=SYNC_FLUSH\n',
-  );
-  assert.equal(config.brokerClusterName, 'C1');
-  assert.equal(config.brokerName, 'broker-b');
-  assert.equal(config.brokerId, 1);
-  assert.equal(config.listenPort, 10921);
-  assert.equal(config.autoCreateTopicEnable, false);
-  assert.equal(config.defaultTopicQueueNums, 8);
-  assert.deepEqual(extra, { flushDiskType: 'SYNC_FLUSH' });
 });

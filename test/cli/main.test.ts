@@ -119,11 +119,14 @@ test('namesrv: config file < flags in the effective config', async () => {
   try {
     const conf = join(dir, 'namesrv.properties');
     await writeFile(conf, '# test\nlistenPort=7777\nbrokerChannelExpiredTime=30000\nsomethingElse=1\n');
-    const r = await run(['namesrv', '-c', conf, '--port', '7778', '--print-config']);
+    const r = await run(['namesrv', '-c', conf, '--port', '7778', '--host', '127.0.0.1', '--print-config']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^listenPort=7778$/m);
+    assert.match(r.stdout, /^bindAddress=127\.0\.0\.1$/m);
     assert.match(r.stdout, /^brokerChannelExpiredTime=30000$/m);
-    assert.match(r.stdout, /^somethingElse=1$/m);
+    assert.doesNotMatch(r.stdout, /somethingElse/);
+    assert.match(r.stderr, /unknown NameServer config key somethingElse/);
+    assert.match(r.stderr, /--port overrides listenPort/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 /** Shared test doubles for NameServer tests: an embedded NameServer and a broker that registers over TCP. */
 
-import type { NamesrvConfig } from '../../src/common/config.js';
 import { setLogLevel } from '../../src/common/log.js';
 import type { RegisterBrokerBody } from '../../src/common/route-data.js';
+import type { NamesrvConfig } from '../../src/namesrv/config.js';
 import { NameServer } from '../../src/namesrv/namesrv.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode } from '../../src/remoting/codes.js';

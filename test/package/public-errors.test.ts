@@ -8,7 +8,15 @@ import * as root from '../../src/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 /** Source folders whose errors reach a user of Producer / PushConsumer / PullConsumer / Admin / startEmbedded. */
-const userFacing = ['src/client', 'src/remoting', 'src/common', 'src/store/dir-lock.ts'];
+// What a user of the SDK or of startEmbedded() can receive.
+const userFacing = [
+  'src/client',
+  'src/remoting',
+  'src/common',
+  'src/store/dir-lock.ts',
+  'src/store/durable-file.ts',
+  'src/broker/services/lifecycle.ts',
+];
 
 function tsFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];

@@ -65,11 +65,9 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
     pendingRedeliveries: String(ctx.sendBack.size()),
     topicCount: String(ctx.topics.all().length),
     consumerGroupCount: String(ctx.clients.consumers.size),
+    brokerRole: ctx.config.brokerRole,
   };
   if (brokerVersionDesc !== undefined) table['brokerVersionDesc'] = brokerVersionDesc;
-  // Until the validated brokerRole config key exists, a master (brokerId 0) runs as RocketMQ's default
-  // ASYNC_MASTER; a broker with another id is not a replica of anything yet, so no role is claimed for it.
-  if (ctx.config.brokerId === 0) table['brokerRole'] = 'ASYNC_MASTER';
   for (const [k, v] of Object.entries(ctx.store.stats())) table[k] = String(v);
   const readonly = ctx.store.readonlyReason();
   if (readonly !== undefined) table['storeReadonlyReason'] = readonly;

@@ -2,9 +2,10 @@
  * What every NameServer processor sees. Processors are plain functions keyed by request code in one table
  * (processor-table.ts); they get this context, the request and the connection it arrived on.
  */
-import type { NamesrvConfig } from '../../common/config.js';
+
 import type { Logger } from '../../common/log.js';
 import type { RemotingCommand } from '../../remoting/command.js';
+import type { NamesrvConfig } from '../config.js';
 import type { KvConfigManager } from '../kv-config-manager.js';
 import type { RouteInfoManager } from '../route-info-manager.js';
 

@@ -1,0 +1,216 @@
+/**
+ * The broker's table of known keys (broker.conf): type, default, allowed values, meaning and status. Keys of
+ * features not built yet are refused when changed, so a broker.conf never asks for something silently absent;
+ * each such refusal is lifted by the issue that builds the feature. docs/configuration.md is checked against
+ * this table by a test.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { type ConfigKey, type ConfigSchema, hostPortProblem, inertKey, isIPv4 } from '../common/config.js';
+import { storeKeyAliases, storeKeys, storePlannedKeys } from '../store/config.js';
+import type { BrokerConfig } from './config.js';
+
+const positive = { kind: 'int', min: 1 } as const;
+const port = { kind: 'int', min: 0, max: 65535 } as const;
+
+function namesrvAddrProblem(v: string): string | undefined {
+  for (const addr of v.split(/[;,]/).map((s) => s.trim())) {
+    if (addr === '') continue;
+    const problem = hostPortProblem(addr);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+/** Keys of BrokerConfig: what the broker reads. */
+export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<BrokerConfig[K]> } = {
+  brokerClusterName: { kind: 'string', default: 'DefaultCluster', doc: 'Cluster the broker registers in.' },
+  brokerName: {
+    kind: 'string',
+    default: 'broker-a',
+    check: (v) => (/^[%|a-zA-Z0-9_-]{1,127}$/.test(v) ? undefined : 'expected 1-127 of [%|a-zA-Z0-9_-]'),
+    doc: 'Broker group name; queues of a topic are addressed by it.',
+  },
+  brokerId: {
+    kind: 'int',
+    default: 0,
+    min: 0,
+    notBuilt: { feature: 'replicas (brokerId > 0, HA replication)' },
+    doc: '0 = master. Replicas (> 0) need HA replication.',
+  },
+  brokerRole: {
+    kind: 'string',
+    default: 'ASYNC_MASTER',
+    values: ['ASYNC_MASTER', 'SYNC_MASTER', 'SLAVE'],
+    notBuilt: { feature: 'HA replication (SYNC_MASTER, SLAVE)', values: ['SYNC_MASTER', 'SLAVE'] },
+    doc: 'ASYNC_MASTER; SYNC_MASTER and SLAVE need HA replication. Reported as configured.',
+  },
+  listenPort: { ...port, default: 10911, doc: 'TCP port (0 = any free port).' },
+  namesrvAddr: {
+    kind: 'string',
+    default: '',
+    check: namesrvAddrProblem,
+    doc: 'NameServers to register with, "host:port;host:port"; empty registers nowhere.',
+  },
+  brokerIP1: {
+    kind: 'string',
+    default: '',
+    defaultText: '(chosen at start)',
+    check: (v) => (v === '' || isIPv4(v) ? undefined : 'expected an IPv4 address (records store 4-byte hosts)'),
+    doc:
+      'Address registered with NameServers and stored as store host. Unset: the bind address, or when bound to ' +
+      'every interface the first non-loopback IPv4 interface (127.0.0.1 if none).',
+  },
+  listenHost: {
+    kind: 'string',
+    default: '0.0.0.0',
+    tsrocket: true,
+    doc: 'Address to listen on; also accepted as bindAddress (RocketMQ 5).',
+  },
+  autoCreateTopicEnable: { kind: 'bool', default: true, doc: 'Create a topic on its first send (from TBW102).' },
+  autoCreateSubscriptionGroup: { kind: 'bool', default: true, doc: 'Create a consumer group on first use.' },
+  defaultTopicQueueNums: { ...positive, default: 8, max: 1024, doc: 'Queues of an auto-created topic.' },
+  brokerPermission: {
+    kind: 'int',
+    default: 6,
+    values: [2, 4, 6],
+    doc: 'PermName bits of the broker: 2 write, 4 read, 6 both.',
+  },
+  registerBrokerTimeoutMills: { ...positive, default: 6000, doc: 'Timeout of one REGISTER_BROKER (ms).' },
+  registerNameServerPeriod: { ...positive, default: 30_000, doc: 'Period of REGISTER_BROKER to every NameServer.' },
+  storePathRootDir: {
+    kind: 'string',
+    default: path.join(os.homedir(), 'store'),
+    defaultText: '~/store (tsrocket start: <data>/broker)',
+    doc: 'Root of the store and of the metadata files (config/).',
+  },
+  regionId: { kind: 'string', default: 'DefaultRegion', doc: 'Written as the MSG_REGION property of stored messages.' },
+  traceOn: { kind: 'bool', default: true, doc: 'Written as the TRACE_ON property of stored messages.' },
+  maxMessageSize: { ...positive, default: 4 * 1024 * 1024, doc: 'Largest message body accepted (bytes).' },
+  maxPropertiesBytes: {
+    ...positive,
+    default: 32 * 1024 - 1,
+    max: 32767,
+    tsrocket: true,
+    doc: 'Largest encoded properties string accepted (bytes).',
+  },
+  longPollingEnable: { kind: 'bool', default: true, doc: 'Hold pulls that find nothing until a message arrives.' },
+  longPollingHoldMsMax: {
+    ...positive,
+    default: 25_000,
+    tsrocket: true,
+    doc: "Cap on how long a pull is held (ms); below the clients' 30 s timeout.",
+  },
+  longPollingSweepMs: {
+    ...positive,
+    default: 200,
+    tsrocket: true,
+    doc: 'Period of the held-pull deadline sweep (ms).',
+  },
+  flushConsumerOffsetInterval: { ...positive, default: 5000, doc: 'Period of consumer offset persistence (ms).' },
+  channelExpiredTimeout: { ...positive, default: 120_000, doc: 'A client silent this long is dropped (ms).' },
+  clientScanIntervalMs: { ...positive, default: 10_000, tsrocket: true, doc: 'Period of the idle-client scan (ms).' },
+  sendBackDelayMs: {
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    tsrocket: true,
+    doc: 'Redelivery delay of sent-back messages until delay levels land (ms).',
+  },
+  maxReconsumeTimesDefault: {
+    kind: 'int',
+    default: 16,
+    min: 0,
+    tsrocket: true,
+    doc: 'Deliveries of a sent-back message before the DLQ when the client does not say.',
+  },
+  pullBytesMax: { ...positive, default: 4 * 1024 * 1024, tsrocket: true, doc: 'Largest bytes in one pull response.' },
+  pullMsgNumsMax: { ...positive, default: 1024, tsrocket: true, doc: 'Largest maxMsgNums honoured in one pull.' },
+};
+
+const acl = 'ACL (AccessKey signatures and permissions)';
+const sql92 = 'SQL92 property filtering';
+const tx = 'transactional messages';
+const ha = 'HA replication (master/replica)';
+const controller = 'controller mode (automatic failover)';
+const trace = 'the broker-side trace topic';
+const metrics = 'metrics export';
+const threads = 'one Node.js event loop serves every request';
+
+/**
+ * RocketMQ BrokerConfig / NettyServerConfig / NettyClientConfig keys that tsrocket does not read: refused when
+ * set to ask for a feature not built yet, accepted with a warning when they mean nothing here.
+ */
+export const brokerPlannedKeys: Readonly<Record<string, ConfigKey>> = {
+  aclEnable: { kind: 'bool', default: false, notBuilt: { feature: acl }, doc: 'Check ACL signatures.' },
+  enablePropertyFilter: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'SQL92 subscriptions.' },
+  filterSupportRetry: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'Filter retry topics.' },
+  enableCalcFilterBitMap: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'Filter bitmaps.' },
+  transactionTimeOut: { kind: 'int', default: 6000, notBuilt: { feature: tx }, doc: 'First check-back (ms).' },
+  transactionCheckMax: { kind: 'int', default: 15, notBuilt: { feature: tx }, doc: 'Check-backs before rollback.' },
+  transactionCheckInterval: { kind: 'int', default: 60_000, notBuilt: { feature: tx }, doc: 'Check period (ms).' },
+  rejectTransactionMessage: inertKey(
+    'bool',
+    false,
+    'transactional sends are refused until transactional messages are built',
+    'Refuse transactional sends.',
+  ),
+  slaveReadEnable: { kind: 'bool', default: false, notBuilt: { feature: ha }, doc: 'Let consumers read replicas.' },
+  enableSlaveActingMaster: { kind: 'bool', default: false, notBuilt: { feature: ha }, doc: 'Replica acts master.' },
+  brokerIP2: inertKey('string', '', 'it is the HA address, and HA replication is not built yet', 'HA address.'),
+  enableControllerMode: { kind: 'bool', default: false, notBuilt: { feature: controller }, doc: 'Controller mode.' },
+  controllerAddr: { kind: 'string', default: '', notBuilt: { feature: controller }, doc: 'Controller addresses.' },
+  traceTopicEnable: { kind: 'bool', default: false, notBuilt: { feature: trace }, doc: 'Create the trace topic.' },
+  msgTraceTopicName: {
+    kind: 'string',
+    default: 'RMQ_SYS_TRACE_TOPIC',
+    notBuilt: { feature: trace },
+    doc: 'Name of the trace topic.',
+  },
+  metricsExporterType: {
+    kind: 'string',
+    default: 'DISABLE',
+    values: ['DISABLE', 'OTLP_GRPC', 'PROM', 'LOG'],
+    notBuilt: { feature: metrics, values: ['OTLP_GRPC', 'PROM', 'LOG'] },
+    doc: 'Metrics exporter.',
+  },
+  metricsPromExporterPort: { kind: 'int', default: 5557, notBuilt: { feature: metrics }, doc: 'Prometheus port.' },
+  useTLS: { kind: 'bool', default: false, notBuilt: { feature: 'TLS' }, doc: 'TLS on remoting connections.' },
+  fetchNamesrvAddrByAddressServer: {
+    kind: 'bool',
+    default: false,
+    notBuilt: { feature: 'NameServer address lookup over HTTP' },
+    doc: 'Fetch namesrvAddr from an address server.',
+  },
+  rocketmqHome: inertKey('string', '', 'nothing is read from it', 'RocketMQ home directory.'),
+  sendMessageThreadPoolNums: inertKey('int', 4, threads, 'Send threads.'),
+  pullMessageThreadPoolNums: inertKey('int', 16, threads, 'Pull threads.'),
+  queryMessageThreadPoolNums: inertKey('int', 8, threads, 'Query threads.'),
+  adminBrokerThreadPoolNums: inertKey('int', 16, threads, 'Admin threads.'),
+  clientManageThreadPoolNums: inertKey('int', 32, threads, 'Client management threads.'),
+  consumerManageThreadPoolNums: inertKey('int', 32, threads, 'Consumer management threads.'),
+  heartbeatThreadPoolNums: inertKey('int', 8, threads, 'Heartbeat threads.'),
+  endTransactionThreadPoolNums: inertKey('int', 8, threads, 'End-transaction threads.'),
+  processReplyMessageThreadPoolNums: inertKey('int', 16, threads, 'Reply threads.'),
+  serverWorkerThreads: inertKey('int', 8, threads, 'Netty worker threads.'),
+  serverCallbackExecutorThreads: inertKey('int', 0, threads, 'Netty callback threads.'),
+  serverSelectorThreads: inertKey('int', 3, threads, 'Netty selector threads.'),
+  serverOnewaySemaphoreValue: inertKey('int', 256, threads, 'Concurrent oneway requests.'),
+  serverAsyncSemaphoreValue: inertKey('int', 64, threads, 'Concurrent async requests.'),
+  serverChannelMaxIdleTimeSeconds: inertKey('int', 120, 'see channelExpiredTimeout', 'Idle connection time.'),
+  serverSocketSndBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_SNDBUF.'),
+  serverSocketRcvBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_RCVBUF.'),
+  serverPooledByteBufAllocatorEnable: inertKey('bool', true, 'no Netty allocator in Node.js', 'Pooled buffers.'),
+  useEpollNativeSelector: inertKey('bool', false, 'libuv picks the poller', 'Netty epoll selector.'),
+  brokerFastFailureEnable: inertKey('bool', true, 'see osPageCacheBusyTimeOutMills', 'Fail queued sends fast.'),
+  waitTimeMillsInSendQueue: inertKey('int', 200, 'sends are not queued in a thread pool', 'Send queue wait.'),
+  transferMsgByHeap: inertKey('bool', true, 'pulled records are sent from the store buffers', 'Heap transfer.'),
+  isolateLogEnable: inertKey('bool', false, 'logs go to stdout', 'Per-broker log folders.'),
+};
+
+/** Every key a broker.conf may hold: broker keys (which win where a store key has the same name), store keys. */
+export const brokerSchema: ConfigSchema = {
+  role: 'broker',
+  keys: { ...storePlannedKeys, ...brokerPlannedKeys, ...storeKeys, ...brokerKeys },
+  aliases: { ...storeKeyAliases, bindAddress: 'listenHost' },
+};
