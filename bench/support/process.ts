@@ -55,6 +55,8 @@ export function spawnStart(o: SpawnOptions): TsrocketChild {
     ...(o.nodeArgs ?? []),
     cliPath,
     'start',
+    '--host',
+    '127.0.0.1',
     '--data',
     o.dataDir,
     '--namesrv-port',

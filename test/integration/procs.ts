@@ -157,7 +157,19 @@ export interface Server {
 
 /** `tsrocket start` (NameServer + Broker in one process) on ephemeral ports. */
 export async function startServer(dataDir: string, brokerConf?: string): Promise<Server> {
-  const args = [cliPath, 'start', '--data', dataDir, '--namesrv-port', '0', '--broker-port', '0'];
+  // Bound to loopback: on a wildcard bind the broker would register this machine's LAN address.
+  const args = [
+    cliPath,
+    'start',
+    '--data',
+    dataDir,
+    '--host',
+    '127.0.0.1',
+    '--namesrv-port',
+    '0',
+    '--broker-port',
+    '0',
+  ];
   if (brokerConf !== undefined) args.push('-c', brokerConf);
   const proc = new Proc('tsrocket start', args);
   const ns = await proc.line(/NameServer listening port=(\d+)/);

@@ -18,7 +18,19 @@ export interface RunningSystem {
 /** Starts `tsrocket start`; `brokerConf` (broker.conf lines) is passed with `-c` when given. */
 export async function startSystem(brokerConf?: string): Promise<RunningSystem> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tsrocket-interop-'));
-  const args = [cli, 'start', '--data', join(dataDir, 'data'), '--namesrv-port', '0', '--broker-port', '0'];
+  // Bound to loopback: on a wildcard bind the broker would register this machine's LAN address.
+  const args = [
+    cli,
+    'start',
+    '--data',
+    join(dataDir, 'data'),
+    '--host',
+    '127.0.0.1',
+    '--namesrv-port',
+    '0',
+    '--broker-port',
+    '0',
+  ];
   if (brokerConf !== undefined) {
     const file = join(dataDir, 'broker.conf');
     await writeFile(file, brokerConf);
