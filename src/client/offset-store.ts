@@ -118,7 +118,32 @@ export class LocalFileOffsetStore extends MemoryOffsets implements OffsetStore {
   /** Kept: the file holds every queue this consumer ever read, so a later start resumes each one. */
   override remove(_mq: MessageQueue): void {}
 
-  async persistAll(): Promise<void> {
+  private writing: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  /** One write at a time (they share the temp file); calls during a write share the one write after it. */
+  persistAll(): Promise<void> {
+    if (this.queued !== undefined) return this.queued;
+    if (this.writing === undefined) return this.startWrite();
+    const next = this.writing
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.startWrite();
+      });
+    this.queued = next;
+    return next;
+  }
+
+  private startWrite(): Promise<void> {
+    const w = this.writeFile().finally(() => {
+      if (this.writing === w) this.writing = undefined;
+    });
+    this.writing = w;
+    return w;
+  }
+
+  private async writeFile(): Promise<void> {
     const offsetTable: Record<string, unknown> = {};
     for (const [key, e] of this.table) offsetTable[key] = { ...e.mq, offset: e.offset.toString() };
     await mkdir(dirname(this.path), { recursive: true });
@@ -127,4 +152,5 @@ export class LocalFileOffsetStore extends MemoryOffsets implements OffsetStore {
     await writeFile(tmp, JSON.stringify({ offsetTable }, null, 1));
     await rename(tmp, this.path);
   }
+
 }
