@@ -11,21 +11,21 @@ import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import { RemotingServer } from '../remoting/server.js';
 import type { StoreConfig } from '../store/config.js';
 import type { MessageStore } from '../store/types.js';
-import { ClientManager } from './clients.js';
+import { ClientManager } from './clients/client-manager.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
-import { ConsumerOffsetManager } from './consumer-offsets.js';
 import type { BrokerContext } from './context.js';
+import { PullHoldService } from './long-polling/pull-hold.js';
+import { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
+import { SubscriptionGroupManager } from './metadata/subscription-groups.js';
+import { TopicConfigManager } from './metadata/topic-config.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
 import { brokerProcessors } from './processor-table.js';
-import { PullHoldService } from './pull-hold.js';
 import { brokerPutHooks } from './put/hooks.js';
 import { PutPipeline } from './put/pipeline.js';
-import { SendBackScheduler } from './send-back-scheduler.js';
+import { SendBackScheduler } from './schedule/send-back-scheduler.js';
 import { type BrokerService, ServiceList } from './services/lifecycle.js';
-import { BrokerStats, statsSampleMs } from './stats.js';
+import { BrokerStats, statsSampleMs } from './stats/broker-stats.js';
 import { createDefaultStore } from './store-factory.js';
-import { SubscriptionGroupManager } from './subscription-groups.js';
-import { TopicConfigManager } from './topic-config.js';
 
 const log = createLogger('broker');
 

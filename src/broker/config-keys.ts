@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { type ConfigKey, type ConfigSchema, hostPortProblem, inertKey, isIPv4 } from '../common/config.js';
+import { SystemTopic } from '../common/topics.js';
 import { storeKeyAliases, storeKeys, storePlannedKeys } from '../store/config.js';
 import type { BrokerConfig } from './config.js';
 
@@ -67,7 +68,11 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     tsrocket: true,
     doc: 'Address to listen on; also accepted as bindAddress (RocketMQ 5).',
   },
-  autoCreateTopicEnable: { kind: 'bool', default: true, doc: 'Create a topic on its first send (from TBW102).' },
+  autoCreateTopicEnable: {
+    kind: 'bool',
+    default: true,
+    doc: `Create a topic on its first send (from ${SystemTopic.autoCreate}).`,
+  },
   autoCreateSubscriptionGroup: { kind: 'bool', default: true, doc: 'Create a consumer group on first use.' },
   defaultTopicQueueNums: { ...positive, default: 8, max: 1024, doc: 'Queues of an auto-created topic.' },
   brokerPermission: {
@@ -163,7 +168,7 @@ export const brokerPlannedKeys: Readonly<Record<string, ConfigKey>> = {
   traceTopicEnable: { kind: 'bool', default: false, notBuilt: { feature: trace }, doc: 'Create the trace topic.' },
   msgTraceTopicName: {
     kind: 'string',
-    default: 'RMQ_SYS_TRACE_TOPIC',
+    default: SystemTopic.trace,
     notBuilt: { feature: trace },
     doc: 'Name of the trace topic.',
   },

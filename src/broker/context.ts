@@ -2,15 +2,15 @@
 import type { RemotingCommand } from '../remoting/command.js';
 import type { RemotingConnection } from '../remoting/server.js';
 import type { MessageStore } from '../store/types.js';
-import type { ClientManager } from './clients.js';
+import type { ClientManager } from './clients/client-manager.js';
 import type { BrokerConfig } from './config.js';
-import type { ConsumerOffsetManager } from './consumer-offsets.js';
-import type { PullHoldService } from './pull-hold.js';
+import type { PullHoldService } from './long-polling/pull-hold.js';
+import type { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
+import type { SubscriptionGroupManager } from './metadata/subscription-groups.js';
+import type { TopicConfigManager } from './metadata/topic-config.js';
 import type { PutPipeline } from './put/pipeline.js';
-import type { SendBackScheduler } from './send-back-scheduler.js';
-import type { BrokerStats } from './stats.js';
-import type { SubscriptionGroupManager } from './subscription-groups.js';
-import type { TopicConfigManager } from './topic-config.js';
+import type { SendBackScheduler } from './schedule/send-back-scheduler.js';
+import type { BrokerStats } from './stats/broker-stats.js';
 
 export interface BrokerContext {
   readonly config: BrokerConfig;

@@ -10,7 +10,7 @@ import { createRequest } from '../remoting/command.js';
 import { encodeBrokerIdentityHeader, encodeRegisterBrokerHeader } from '../remoting/protocol/namesrv-registration.js';
 import type { BrokerConfig } from './config.js';
 import { namesrvAddrList } from './config.js';
-import type { TopicConfigManager } from './topic-config.js';
+import type { TopicConfigManager } from './metadata/topic-config.js';
 
 const log = createLogger('broker.register');
 

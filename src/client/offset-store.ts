@@ -152,5 +152,4 @@ export class LocalFileOffsetStore extends MemoryOffsets implements OffsetStore {
     await writeFile(tmp, JSON.stringify({ offsetTable }, null, 1));
     await rename(tmp, this.path);
   }
-
 }

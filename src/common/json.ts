@@ -3,7 +3,7 @@
  * unquoted (`{0:"127.0.0.1:10911"}`) or as whole objects (`{{"brokerName":"b","queueId":0,"topic":"t"}:{…}}`),
  * which strict `JSON.parse` rejects. Everything we write stays strict JSON.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from './errors.js';
 
 /** Nesting deeper than this is refused (keeps the recursive reader off the stack limit). */
 export const jsonDepthMax = 512;

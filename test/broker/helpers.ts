@@ -2,9 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { BatchItem } from '../../src/broker/batch-codec.js';
 import { Broker } from '../../src/broker/broker.js';
 import type { BrokerConfig } from '../../src/broker/config.js';
+import type { BatchItem } from '../../src/broker/processors/batch-codec.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode } from '../../src/remoting/codes.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PullHoldService } from '../../src/broker/pull-hold.js';
+import { PullHoldService } from '../../src/broker/long-polling/pull-hold.js';
 import { decodeRecords } from '../../src/common/record.js';
 import { ResponseCode } from '../../src/remoting/codes.js';
 import { createTopic, type Harness, pull, sendV2, sleep, startHarness } from './helpers.js';

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Broker } from '../../src/broker/broker.js';
 import { Admin } from '../../src/client/admin/admin.js';
 import { Producer, PushConsumer, type ReceivedMessage } from '../../src/client/index.js';
+import { ConfigError } from '../../src/common/config.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode } from '../../src/remoting/codes.js';
 import { createRequest } from '../../src/remoting/command.js';
@@ -35,14 +37,14 @@ after(async () => {
 
 const firstRate = (text: string | undefined) => Number(text?.split(' ')[0]);
 
-test('runtime info: version from package.json, a role only for the master, puts and their rate move', async () => {
+test('runtime info: version from package.json, the configured role, puts and their rate move', async () => {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };
   await cluster.createTopic('StatsRuntime', 1);
   const before = await admin.brokerRuntimeInfo(brokerAddr);
   assert.equal(before['brokerVersionDesc'], `V${pkg.version.replace(/[^0-9A-Za-z]+/g, '_').toUpperCase()}`);
-  assert.equal(before['brokerRole'], 'ASYNC_MASTER', 'brokerId 0');
+  assert.equal(before['brokerRole'], 'ASYNC_MASTER', 'the default brokerRole');
   for (let i = 0; i < 5; i++) await producer.send({ topic: 'StatsRuntime', body: `r${i}` });
   const afterSends = await admin.brokerRuntimeInfo(brokerAddr);
   assert.equal(Number(afterSends['msgPutTotalTodayNow']) - Number(before['msgPutTotalTodayNow']), 5);
@@ -51,15 +53,11 @@ test('runtime info: version from package.json, a role only for the master, puts 
   assert.match(afterSends['getTransferedTps'] ?? '', /^\d+\.\d\d \d+\.\d\d \d+\.\d\d$/);
 });
 
-test('a broker that is not id 0 claims no role', async () => {
-  const other = await startCluster(1, { brokerId: 1 });
-  try {
-    const info = await admin.brokerRuntimeInfo(other.brokers[0]?.brokerAddr ?? '');
-    assert.equal(info['brokerRole'], undefined);
-    assert.ok(info['brokerVersionDesc']);
-  } finally {
-    await other.close();
-  }
+test('a broker that is not id 0 is refused until replication lands, so no replica claims a role', () => {
+  assert.throws(
+    () => new Broker({ brokerId: 1, listenPort: 0, listenHost: '127.0.0.1' }),
+    (err: unknown) => err instanceof ConfigError && /brokerId/.test(err.message),
+  );
 });
 
 test('topic stats: lastUpdateTimestamp is the store time of the last message, 0 only for an empty queue', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BrokerStats, statsSampleMs } from '../../src/broker/stats.js';
+import { BrokerStats, statsSampleMs } from '../../src/broker/stats/broker-stats.js';
 
 test('rates come from samples: per group and topic over a minute, broker-wide over 10 s / 1 min / 10 min', () => {
   let now = 1_000_000;

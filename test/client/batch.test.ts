@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeBatchBody } from '../../src/broker/batch-codec.js';
+import { decodeBatchBody } from '../../src/broker/processors/batch-codec.js';
 import { encodeBatch } from '../../src/client/batch.js';
 import { encodeMessageProperties } from '../../src/client/message.js';
 import { InvalidArgumentError } from '../../src/common/errors.js';

@@ -29,24 +29,35 @@ export async function startCluster(brokerCount = 1, over: Partial<BrokerConfig> 
   await namesrv.start();
   const nameServer = `127.0.0.1:${namesrv.port}`;
   const brokers: Broker[] = [];
-  for (let i = 0; i < brokerCount; i++) {
-    const root = path.join(dir, `broker-${i}`);
-    const broker = new Broker(
-      {
-        brokerName: `broker-${String.fromCharCode(97 + i)}`,
-        listenPort: 0,
-        listenHost: '127.0.0.1',
-        brokerIP1: '127.0.0.1',
-        namesrvAddr: nameServer,
-        storePathRootDir: root,
-        longPollingSweepMs: 50,
-        sendBackDelayMs: 200,
-        ...over,
-      },
-      { storePathRootDir: root, mappedFileSizeCommitLog: 4 * 1024 * 1024, mappedFileSizeConsumeQueue: 6000 * 20 },
-    );
-    await broker.start();
-    brokers.push(broker);
+  try {
+    await startBrokers();
+  } catch (err) {
+    // Nothing left listening: a refused config must fail the test, not hang the run.
+    for (const b of brokers) await b.close();
+    await namesrv.close();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  async function startBrokers(): Promise<void> {
+    for (let i = 0; i < brokerCount; i++) {
+      const root = path.join(dir, `broker-${i}`);
+      const broker = new Broker(
+        {
+          brokerName: `broker-${String.fromCharCode(97 + i)}`,
+          listenPort: 0,
+          listenHost: '127.0.0.1',
+          brokerIP1: '127.0.0.1',
+          namesrvAddr: nameServer,
+          storePathRootDir: root,
+          longPollingSweepMs: 50,
+          sendBackDelayMs: 200,
+          ...over,
+        },
+        { storePathRootDir: root, mappedFileSizeCommitLog: 4 * 1024 * 1024, mappedFileSizeConsumeQueue: 6000 * 20 },
+      );
+      brokers.push(broker);
+      await broker.start();
+    }
   }
   const admin = new RemotingClient();
   const cluster: TestCluster = {

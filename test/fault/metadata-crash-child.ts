@@ -4,8 +4,8 @@
  * --metadata-crash-child (the test runner may load this file as a test).
  */
 import { brokerConfigOf } from '../../src/broker/config.js';
-import { ConsumerOffsetManager } from '../../src/broker/consumer-offsets.js';
-import { TopicConfigManager, topicConfigOf } from '../../src/broker/topic-config.js';
+import { ConsumerOffsetManager } from '../../src/broker/metadata/consumer-offsets.js';
+import { TopicConfigManager, topicConfigOf } from '../../src/broker/metadata/topic-config.js';
 
 const at = process.argv.indexOf('--metadata-crash-child');
 if (at >= 0) {

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { brokerConfigOf } from '../../src/broker/config.js';
-import { ConsumerOffsetManager } from '../../src/broker/consumer-offsets.js';
-import { TopicConfigManager } from '../../src/broker/topic-config.js';
+import { ConsumerOffsetManager } from '../../src/broker/metadata/consumer-offsets.js';
+import { TopicConfigManager } from '../../src/broker/metadata/topic-config.js';
 import { seededRandom } from '../../src/store/fault-io.js';
 import { tempDir } from '../store/helpers.js';
 

@@ -10,9 +10,9 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { decodeConsumerGroupHeader, decodeUnregisterClientHeader } from '../../remoting/protocol/clients.js';
 import type { RemotingConnection } from '../../remoting/server.js';
-import type { ClientChannel, SubscriptionData } from '../clients.js';
+import type { ClientChannel, SubscriptionData } from '../clients/client-manager.js';
 import type { BrokerContext } from '../context.js';
-import { Perm } from '../perm.js';
+import { Perm } from '../metadata/perm.js';
 
 interface ConsumerDataJson {
   groupName?: unknown;

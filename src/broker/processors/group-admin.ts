@@ -9,7 +9,7 @@ import { createResponse, type RemotingCommand } from '../../remoting/command.js'
 import { decodeConsumerGroupHeader } from '../../remoting/protocol/clients.js';
 import { decodeDeleteSubscriptionGroupHeader } from '../../remoting/protocol/group-admin.js';
 import type { BrokerContext } from '../context.js';
-import { type SubscriptionGroupConfig, subscriptionGroupOf } from '../subscription-groups.js';
+import { type SubscriptionGroupConfig, subscriptionGroupOf } from '../metadata/subscription-groups.js';
 
 function json(req: RemotingCommand, value: unknown): RemotingCommand {
   return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, Buffer.from(JSON.stringify(value)));

@@ -12,8 +12,8 @@ import {
 import type { RemotingConnection } from '../../remoting/server.js';
 import { type GetResult, GetStatus, type MessageFilter } from '../../store/types.js';
 import type { BrokerContext } from '../context.js';
-import { isReadable } from '../perm.js';
-import { codeSetFilterOf, tagFilterOf } from '../tag-filter.js';
+import { codeSetFilterOf, tagFilterOf } from '../filter/tag-filter.js';
+import { isReadable } from '../metadata/perm.js';
 
 export function pullMessage(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
   ctx.stats.pullRequests++;

@@ -9,10 +9,10 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { decodeSendMsgBackHeader } from '../../remoting/protocol/send-back.js';
 import type { BrokerContext } from '../context.js';
-import { isWriteable, Perm } from '../perm.js';
+import { tagsCodeOf } from '../filter/tag-filter.js';
+import { isWriteable, Perm } from '../metadata/perm.js';
+import { answerOfPutStatus } from '../put/put-status.js';
 import type { PutMessage, PutRequest } from '../put/types.js';
-import { answerOfPutStatus } from '../put-status.js';
-import { tagsCodeOf } from '../tag-filter.js';
 
 export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingCommand) {
   const h = decodeSendMsgBackHeader(req);

@@ -16,13 +16,13 @@ import {
 } from '../../remoting/protocol/send.js';
 import type { RemotingConnection } from '../../remoting/server.js';
 import type { PutResult } from '../../store/types.js';
-import { decodeBatchBody } from '../batch-codec.js';
 import type { BrokerContext } from '../context.js';
+import { tagsCodeOf } from '../filter/tag-filter.js';
 import { ipv4HostOf } from '../host.js';
-import { isWriteable } from '../perm.js';
+import { isWriteable } from '../metadata/perm.js';
+import { answerOfPutStatus } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
-import { answerOfPutStatus } from '../put-status.js';
-import { tagsCodeOf } from '../tag-filter.js';
+import { decodeBatchBody } from './batch-codec.js';
 import { sendPropsOf } from './send-props.js';
 
 let queuePick = 0;

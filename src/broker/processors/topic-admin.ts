@@ -8,7 +8,7 @@ import {
   topicPermDefault,
 } from '../../remoting/protocol/topic-admin.js';
 import type { BrokerContext } from '../context.js';
-import { checkTopicConfig, type TopicConfig } from '../topic-config.js';
+import { checkTopicConfig, type TopicConfig } from '../metadata/topic-config.js';
 
 export function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand) {
   const h = decodeCreateTopicHeader(req);

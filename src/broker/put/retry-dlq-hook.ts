@@ -5,9 +5,9 @@
  */
 import { dlqTopicOf, retryTopicPrefix } from '../../common/topics.js';
 import type { BrokerConfig } from '../config.js';
-import { Perm } from '../perm.js';
-import type { SubscriptionGroupManager } from '../subscription-groups.js';
-import type { TopicConfigManager } from '../topic-config.js';
+import { Perm } from '../metadata/perm.js';
+import type { SubscriptionGroupManager } from '../metadata/subscription-groups.js';
+import type { TopicConfigManager } from '../metadata/topic-config.js';
 import type { PutHook } from './types.js';
 
 export interface RetryDlqDeps {

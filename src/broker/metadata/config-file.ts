@@ -3,10 +3,10 @@
  * StorageIO (temp file, fdatasync, previous copy kept as `.bak`, rename, folder fsync: store/durable-file.ts).
  */
 import path from 'node:path';
-import { parseTolerantJson } from '../common/json.js';
-import { createLogger } from '../common/log.js';
-import { loadFileWithBackup, replaceFileDurable } from '../store/durable-file.js';
-import { NodeStorageIO, type StorageIO } from '../store/io.js';
+import { parseTolerantJson } from '../../common/json.js';
+import { createLogger } from '../../common/log.js';
+import { loadFileWithBackup, replaceFileDurable } from '../../store/durable-file.js';
+import { NodeStorageIO, type StorageIO } from '../../store/io.js';
 
 const log = createLogger('broker-config');
 

@@ -2,7 +2,7 @@
  * Producer and consumer registrations from HEART_BEAT (RocketMQ's ConsumerManager / ProducerManager): which
  * clients are in which group, on which connection, with which subscriptions.
  */
-import type { RemotingConnection } from '../remoting/server.js';
+import type { RemotingConnection } from '../../remoting/server.js';
 
 /** SubscriptionData as clients send it in heartbeats. */
 export interface SubscriptionData {

@@ -1,6 +1,6 @@
 /** Store put outcome → response code and remark, as RocketMQ's send processor maps them. */
-import { ResponseCode } from '../remoting/codes.js';
-import { PutStatus } from '../store/types.js';
+import { ResponseCode } from '../../remoting/codes.js';
+import { PutStatus } from '../../store/types.js';
 
 export interface PutAnswer {
   code: number;

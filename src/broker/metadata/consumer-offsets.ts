@@ -2,7 +2,7 @@
  * Committed consumer offsets (RocketMQ's ConsumerOffsetManager): `topic@group` → queueId → next offset to
  * consume. Persisted to config/consumerOffset.json periodically and on close.
  */
-import type { StorageIO } from '../store/io.js';
+import type { StorageIO } from '../../store/io.js';
 import { ConfigFile } from './config-file.js';
 
 const keySeparator = '@';

@@ -2,9 +2,9 @@
  * Long polling (RocketMQ's PullRequestHoldService): pulls that found nothing wait here until a message
  * arrives on their queue or their deadline passes. One sweep timer serves all held pulls.
  */
-import { createLogger } from '../common/log.js';
-import { PeriodicTask } from '../common/periodic-task.js';
-import type { MessageFilter } from '../store/types.js';
+import { createLogger } from '../../common/log.js';
+import { PeriodicTask } from '../../common/periodic-task.js';
+import type { MessageFilter } from '../../store/types.js';
 
 export interface HeldPull {
   topic: string;

@@ -1,8 +1,8 @@
 /** Topic configuration table (RocketMQ's TopicConfigManager): queue numbers and permissions per topic. */
-import { SystemTopic } from '../common/topics.js';
-import { checkTopicName } from '../common/validate.js';
-import type { StorageIO } from '../store/io.js';
-import type { BrokerConfig } from './config.js';
+import { SystemTopic } from '../../common/topics.js';
+import { checkTopicName } from '../../common/validate.js';
+import type { StorageIO } from '../../store/io.js';
+import type { BrokerConfig } from '../config.js';
 import { ConfigFile, type DataVersion, nextDataVersion } from './config-file.js';
 import { Perm } from './perm.js';
 

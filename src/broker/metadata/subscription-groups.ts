@@ -1,6 +1,6 @@
 /** Subscription group configs (RocketMQ's SubscriptionGroupManager), persisted in config/subscriptionGroup.json. */
-import { createLogger } from '../common/log.js';
-import type { StorageIO } from '../store/io.js';
+import { createLogger } from '../../common/log.js';
+import type { StorageIO } from '../../store/io.js';
 import { ConfigFile, type DataVersion, nextDataVersion } from './config-file.js';
 
 const log = createLogger('broker-groups');

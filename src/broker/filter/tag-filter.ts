@@ -1,6 +1,6 @@
 /** Broker-side tag filtering (RocketMQ's ExpressionMessageFilter for TAG expressions): by ConsumeQueue tag hash. */
-import { javaStringHashCode } from '../common/hash.js';
-import type { MessageFilter } from '../store/types.js';
+import { javaStringHashCode } from '../../common/hash.js';
+import type { MessageFilter } from '../../store/types.js';
 
 export const subAll = '*';
 
@@ -36,4 +36,4 @@ function tagCodesOf(subString: string | undefined): Set<number> | undefined {
 }
 
 /** The ConsumeQueue tag hash of a message's TAGS: the store's rebuild rule and the send path share it. */
-export { tagsCodeOf } from '../common/hash.js';
+export { tagsCodeOf } from '../../common/hash.js';

@@ -3,8 +3,8 @@
  * one timer armed for the head. Pending messages are put at once on close so nothing acked is lost on a clean
  * shutdown.
  */
-import { createLogger } from '../common/log.js';
-import type { MessageInput, PutResult } from '../store/types.js';
+import { createLogger } from '../../common/log.js';
+import type { MessageInput, PutResult } from '../../store/types.js';
 
 const log = createLogger('broker.sendback');
 export const pendingSendBacksMax = 100_000;
