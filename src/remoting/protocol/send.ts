@@ -125,41 +125,51 @@ export function encodeSendHeader(h: SendMessageHeaderInput): Record<string, stri
   return out;
 }
 
+type SendHeaderNames = { readonly [K in keyof typeof sendHeaderV2Names]: string };
+
+/** The V1 spelling: each field under its own name. */
+const sendHeaderV1Names: SendHeaderNames = {
+  producerGroup: 'producerGroup',
+  topic: 'topic',
+  defaultTopic: 'defaultTopic',
+  defaultTopicQueueNums: 'defaultTopicQueueNums',
+  queueId: 'queueId',
+  sysFlag: 'sysFlag',
+  bornTimestamp: 'bornTimestamp',
+  flag: 'flag',
+  properties: 'properties',
+  reconsumeTimes: 'reconsumeTimes',
+  unitMode: 'unitMode',
+  maxReconsumeTimes: 'maxReconsumeTimes',
+  batch: 'batch',
+  brokerName: 'brokerName',
+};
+
 /** Reads the V1 header. Throws HeaderFieldError naming a missing or malformed field. */
 export function decodeSendHeader(req: RemotingCommand): SendMessageRequestHeader {
-  return {
-    producerGroup: requireString(req, 'producerGroup'),
-    topic: requireString(req, 'topic'),
-    defaultTopic: optionalString(req, 'defaultTopic') ?? SystemTopic.autoCreate,
-    defaultTopicQueueNums: optionalInt(req, 'defaultTopicQueueNums') ?? defaultTopicQueueNumsDefault,
-    queueId: requireInt(req, 'queueId'),
-    sysFlag: optionalInt(req, 'sysFlag') ?? 0,
-    bornTimestamp: optionalLong(req, 'bornTimestamp') ?? BigInt(Date.now()),
-    flag: optionalInt(req, 'flag') ?? 0,
-    properties: nullToEmpty(optionalString(req, 'properties')),
-    reconsumeTimes: optionalInt(req, 'reconsumeTimes') ?? 0,
-    unitMode: optionalBool(req, 'unitMode') ?? false,
-    maxReconsumeTimes: optionalInt(req, 'maxReconsumeTimes'),
-    batch: optionalBool(req, 'batch') ?? false,
-  };
+  return decodeSendHeaderNamed(req, sendHeaderV1Names);
 }
 
 /** Reads the V2 header; a bad field is named by its letter, as it appears on the wire. */
 export function decodeSendHeaderV2(req: RemotingCommand): SendMessageRequestHeader {
+  return decodeSendHeaderNamed(req, sendHeaderV2Names);
+}
+
+function decodeSendHeaderNamed(req: RemotingCommand, n: SendHeaderNames): SendMessageRequestHeader {
   return {
-    producerGroup: requireString(req, 'a'),
-    topic: requireString(req, 'b'),
-    defaultTopic: optionalString(req, 'c') ?? SystemTopic.autoCreate,
-    defaultTopicQueueNums: optionalInt(req, 'd') ?? defaultTopicQueueNumsDefault,
-    queueId: requireInt(req, 'e'),
-    sysFlag: optionalInt(req, 'f') ?? 0,
-    bornTimestamp: optionalLong(req, 'g') ?? BigInt(Date.now()),
-    flag: optionalInt(req, 'h') ?? 0,
-    properties: nullToEmpty(optionalString(req, 'i')),
-    reconsumeTimes: optionalInt(req, 'j') ?? 0,
-    unitMode: optionalBool(req, 'k') ?? false,
-    maxReconsumeTimes: optionalInt(req, 'l'),
-    batch: optionalBool(req, 'm') ?? false,
+    producerGroup: requireString(req, n.producerGroup),
+    topic: requireString(req, n.topic),
+    defaultTopic: optionalString(req, n.defaultTopic) ?? SystemTopic.autoCreate,
+    defaultTopicQueueNums: optionalInt(req, n.defaultTopicQueueNums) ?? defaultTopicQueueNumsDefault,
+    queueId: requireInt(req, n.queueId),
+    sysFlag: optionalInt(req, n.sysFlag) ?? 0,
+    bornTimestamp: optionalLong(req, n.bornTimestamp) ?? BigInt(Date.now()),
+    flag: optionalInt(req, n.flag) ?? 0,
+    properties: nullToEmpty(optionalString(req, n.properties)),
+    reconsumeTimes: optionalInt(req, n.reconsumeTimes) ?? 0,
+    unitMode: optionalBool(req, n.unitMode) ?? false,
+    maxReconsumeTimes: optionalInt(req, n.maxReconsumeTimes),
+    batch: optionalBool(req, n.batch) ?? false,
   };
 }
 
