@@ -42,6 +42,9 @@ test('CHECK_CLIENT_CONFIG: SQL92 → SYSTEM_ERROR with RocketMQ remark; TAG, no 
     assert.equal(r.code, ResponseCode.SUCCESS, r.remark);
   }
   assert.equal((await checkClientConfig(undefined)).code, ResponseCode.SUCCESS);
+  const badType = await checkClientConfig({ topic: 'SQ', subString: '*', expressionType: 5 });
+  assert.equal(badType.code, ResponseCode.SYSTEM_ERROR);
+  assert.match(badType.remark ?? '', /expressionType is not a string/);
   const garbled = await call(h, RequestCode.CHECK_CLIENT_CONFIG, {}, Buffer.from('{not json'));
   assert.equal(garbled.code, ResponseCode.SYSTEM_ERROR);
   assert.match(garbled.remark ?? '', /not JSON/);
