@@ -85,8 +85,10 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
       bindAddress: '127.0.0.1',
       kvConfigPath: join(dataDir, 'namesrv', 'kvConfig.json'),
     });
-    await namesrv.start();
-    const nameServer = `127.0.0.1:${namesrv.port}`;
+    // Its port is 0, so it listens to learn it; the broker registers in-process, as in `tsrocket start`.
+    const ns = namesrv;
+    await ns.start();
+    const nameServer = `127.0.0.1:${ns.port}`;
     const brokerRoot = opts.brokerConfig?.storePathRootDir ?? join(dataDir, 'broker');
     broker = new Broker(
       {
@@ -99,6 +101,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
         namesrvAddr: nameServer,
       },
       { storePathRootDir: brokerRoot, mappedFileSizeCommitLog: embeddedCommitLogBytesDefault, ...opts.storeConfig },
+      { inProcessNamesrv: { addr: nameServer, invoke: (req) => ns.invokeLocal(req) } },
     );
     await broker.start();
     return { nameServer, brokerAddr: broker.brokerAddr, close };

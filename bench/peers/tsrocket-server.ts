@@ -1,43 +1,46 @@
 /**
- * Child process entry: NameServer + Broker bound to 127.0.0.1, like `tsrocket start` but with the bind address
- * and flush mode the harness needs. argv: dataDir namesrvPort brokerPort ASYNC_FLUSH|SYNC_FLUSH.
+ * Child process entry: `tsrocket start` bound to 127.0.0.1 with the flush mode the harness needs (through a
+ * broker.conf), so each port opens only when it serves: the NameServer's last, once the broker has recovered and
+ * registered. argv: dataDir namesrvPort brokerPort ASYNC_FLUSH|SYNC_FLUSH.
  * Env TSROCKET_PEERS_STORE (JSON object of StoreConfig keys) overrides store settings for experiments.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runBroker } from '../../src/broker/main.js';
-import { setLogLevel } from '../../src/common/log.js';
-import { NameServer } from '../../src/namesrv/namesrv.js';
-import { FlushDiskType, type StoreConfig } from '../../src/store/config.js';
+import { closeAll } from '../../src/cli/lifecycle.js';
+import { startComponents } from '../../src/cli/start.js';
+import { createLogger, setLogLevel } from '../../src/common/log.js';
 
 const [dataDir, namesrvPort, brokerPort, flush] = process.argv.slice(2);
 if (dataDir === undefined || brokerPort === undefined) throw new Error('usage: dataDir namesrvPort brokerPort flush');
 setLogLevel('warn');
-const namesrv = new NameServer({
-  listenPort: Number(namesrvPort),
-  bindAddress: '127.0.0.1',
-  kvConfigPath: path.join(dataDir, 'namesrv', 'kvConfig.json'),
-});
-await namesrv.start();
-const broker = await runBroker(
-  {},
+const log = createLogger('peers');
+const conf: Record<string, unknown> = {
+  flushDiskType: flush === 'SYNC_FLUSH' ? 'SYNC_FLUSH' : 'ASYNC_FLUSH',
+  autoCreateTopicEnable: true,
+  ...(JSON.parse(process.env['TSROCKET_PEERS_STORE'] ?? '{}') as Record<string, unknown>),
+};
+const confFile = path.join(dataDir, 'broker.conf');
+await writeFile(
+  confFile,
+  `${Object.entries(conf)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('\n')}\n`,
+);
+const { components } = await startComponents(
   {
-    flushDiskType: flush === 'SYNC_FLUSH' ? FlushDiskType.SYNC_FLUSH : FlushDiskType.ASYNC_FLUSH,
-    ...(JSON.parse(process.env['TSROCKET_PEERS_STORE'] ?? '{}') as Partial<StoreConfig>),
+    dataDir,
+    namesrvPort: Number(namesrvPort),
+    brokerPort: Number(brokerPort),
+    host: '127.0.0.1',
+    brokerConfigFile: confFile,
   },
-  {
-    namesrvAddr: `127.0.0.1:${namesrvPort}`,
-    listenPort: Number(brokerPort),
-    listenHost: '127.0.0.1',
-    storePathRootDir: path.join(dataDir, 'broker'),
-    autoCreateTopicEnable: true,
-  },
+  log,
 );
 let closing = false;
 const close = async () => {
   if (closing) return;
   closing = true;
-  await broker.close();
-  await namesrv.close();
+  await closeAll(components, log);
   process.exit(0);
 };
 process.on('SIGTERM', close);

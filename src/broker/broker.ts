@@ -6,7 +6,7 @@ import { createLogger } from '../common/log.js';
 import { PeriodicTask } from '../common/periodic-task.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import { createRequest, createResponse } from '../remoting/command.js';
+import { createRequest, createResponse, type RemotingCommand } from '../remoting/command.js';
 import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import { RemotingServer } from '../remoting/server.js';
 import type { StoreConfig } from '../store/config.js';
@@ -32,6 +32,11 @@ const log = createLogger('broker');
 export interface BrokerOptions {
   /** A store to use instead of the file store built from `storeConfig` (tests, embedding). */
   store?: MessageStore;
+  /**
+   * A NameServer in this process (`tsrocket start`): registrations with `addr` go to `invoke` instead of over
+   * TCP, so the broker is registered before that NameServer opens its port.
+   */
+  inProcessNamesrv?: { addr: string; invoke(req: RemotingCommand): Promise<RemotingCommand> };
 }
 
 export class Broker {
@@ -63,11 +68,19 @@ export class Broker {
     this.groups = new SubscriptionGroupManager(this.config.storePathRootDir, this.config.autoCreateSubscriptionGroup);
     this.pullHolds = new PullHoldService(this.config.longPollingSweepMs);
     this.server = new RemotingServer({ name: 'broker', port: this.config.listenPort, host: this.config.listenHost });
-    this.registrar = new NamesrvRegistrar(this.config, this.topics, this.client, () => this.brokerAddr);
+    const local = options.inProcessNamesrv;
+    this.registrar = new NamesrvRegistrar(
+      this.config,
+      this.topics,
+      (addr, req, timeoutMs) =>
+        local !== undefined && addr === local.addr ? local.invoke(req) : this.client.invoke(addr, req, timeoutMs),
+      () => this.brokerAddr,
+    );
     for (const [code, p] of brokerProcessors) {
       this.server.registerProcessor(code, (req, conn) => {
         const ctx = this.ctx;
         if (ctx === undefined || this.state !== 'running') {
+          // Retriable: the Java client and ali-ons retry a send answered 14 (not 2), and pulls retry anyway.
           return createResponse(
             req,
             ResponseCode.SERVICE_NOT_AVAILABLE,
@@ -99,9 +112,17 @@ export class Broker {
    */
   private serviceList(): BrokerService[] {
     const c = this.config;
+    // The port opens once requests are served: a client probing it then finds a recovered store. With
+    // listenPort 0 it opens first, as the store writes the bound address as STOREHOST; nobody can know that port
+    // before start() resolves, and a request meanwhile is answered SERVICE_NOT_AVAILABLE.
+    const remoting: BrokerService = {
+      name: 'remoting',
+      start: () => this.server.start(),
+      stop: () => this.server.close(),
+    };
+    const ephemeral = c.listenPort === 0;
     return [
-      // Listens first: the store writes the bound address as STOREHOST. Requests wait for `requests`.
-      { name: 'remoting', start: () => this.server.start(), stop: () => this.server.close() },
+      ...(ephemeral ? [remoting] : []),
       { name: 'store', start: () => this.startStore(), stop: () => this.store?.shutdown() },
       // After the store, whose directory lock keeps a second broker from touching these files.
       { name: 'metadata', start: () => this.loadMetadata(), stop: () => this.persistMetadata() },
@@ -130,6 +151,7 @@ export class Broker {
         },
       }),
       { name: 'requests', start: () => this.openToRequests(), stop: () => this.closeToRequests() },
+      ...(ephemeral ? [] : [remoting]),
       {
         name: 'namesrv-registration',
         start: () => {
@@ -144,14 +166,14 @@ export class Broker {
     ];
   }
 
-  /** "brokerIP1:port", valid after start. */
+  /** "brokerIP1:port", valid after start (with listenPort 0: once the port is bound, the first service). */
   get brokerAddr(): string {
-    return `${this.config.brokerIP1}:${this.server.port}`;
+    return `${this.config.brokerIP1}:${this.port}`;
   }
 
-  /** The bound port (the real one when listenPort is 0), valid after start(). */
+  /** The port: listenPort, or the one bound when listenPort is 0 (valid after start()). */
   get port(): number {
-    return this.server.port;
+    return this.config.listenPort === 0 ? this.server.port : this.config.listenPort;
   }
 
   /** Starts every service in order; on a failure the started ones are stopped and ServiceStartError names it. */

@@ -3,7 +3,7 @@
 import type { ConfigWarning } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
 import type { StoreConfig } from '../store/config.js';
-import { Broker } from './broker.js';
+import { Broker, type BrokerOptions } from './broker.js';
 import { type BrokerConfig, type LoadedBrokerConfig, loadBrokerConfig } from './config.js';
 
 /** Logs config warnings, one line each (unknown key with the nearest known one, flag over file, inert key). */
@@ -12,8 +12,11 @@ export function logConfigWarnings(warnings: readonly ConfigWarning[], log: Logge
 }
 
 /** Starts a broker from a loaded configuration; resolves once it serves and registered. */
-export async function startBroker(loaded: Pick<LoadedBrokerConfig, 'broker' | 'store'>): Promise<Broker> {
-  const broker = new Broker(loaded.broker, loaded.store);
+export async function startBroker(
+  loaded: Pick<LoadedBrokerConfig, 'broker' | 'store'>,
+  options: BrokerOptions = {},
+): Promise<Broker> {
+  const broker = new Broker(loaded.broker, loaded.store, options);
   await broker.start();
   return broker;
 }

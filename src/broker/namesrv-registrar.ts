@@ -4,15 +4,17 @@
  */
 import { createLogger } from '../common/log.js';
 import { PeriodicTask } from '../common/periodic-task.js';
-import type { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import { createRequest } from '../remoting/command.js';
+import { createRequest, type RemotingCommand } from '../remoting/command.js';
 import { encodeBrokerIdentityHeader, encodeRegisterBrokerHeader } from '../remoting/protocol/namesrv-registration.js';
 import type { BrokerConfig } from './config.js';
 import { namesrvAddrList } from './config.js';
 import type { TopicConfigManager } from './metadata/topic-config.js';
 
 const log = createLogger('broker.register');
+
+/** Sends one request to the NameServer at `addr` (over TCP, or in-process for a NameServer in this process). */
+export type NamesrvInvoke = (addr: string, req: RemotingCommand, timeoutMs: number) => Promise<RemotingCommand>;
 
 export class NamesrvRegistrar {
   private readonly periodic: PeriodicTask;
@@ -23,7 +25,7 @@ export class NamesrvRegistrar {
   constructor(
     private readonly config: BrokerConfig,
     private readonly topics: TopicConfigManager,
-    private readonly client: RemotingClient,
+    private readonly invoke: NamesrvInvoke,
     private readonly brokerAddr: () => string,
   ) {
     this.periodic = new PeriodicTask({
@@ -77,7 +79,7 @@ export class NamesrvRegistrar {
           body,
         );
         try {
-          const resp = await this.client.invoke(addr, req, c.registerBrokerTimeoutMills);
+          const resp = await this.invoke(addr, req, c.registerBrokerTimeoutMills);
           if (resp.code !== ResponseCode.SUCCESS)
             log.warn('register refused', { namesrv: addr, code: resp.code, remark: resp.remark });
         } catch (err) {
@@ -105,7 +107,7 @@ export class NamesrvRegistrar {
           }),
         );
         try {
-          await this.client.invoke(addr, req, c.registerBrokerTimeoutMills);
+          await this.invoke(addr, req, c.registerBrokerTimeoutMills);
         } catch (err) {
           log.warn('unregister failed', { namesrv: addr, err });
         }

@@ -1,7 +1,7 @@
 /** Request code → broker processor: the whole broker protocol surface in one table. */
 import { RequestCode } from '../remoting/codes.js';
 import type { BrokerProcessor } from './context.js';
-import { getConsumerListByGroup, heartBeat, unregisterClient } from './processors/clients.js';
+import { checkClientConfig, getConsumerListByGroup, heartBeat, unregisterClient } from './processors/clients.js';
 import {
   deleteSubscriptionGroup,
   getAllConsumerOffset,
@@ -40,6 +40,7 @@ export const brokerProcessors: ReadonlyMap<number, BrokerProcessor> = new Map<nu
   [RequestCode.HEART_BEAT, heartBeat],
   [RequestCode.UNREGISTER_CLIENT, unregisterClient],
   [RequestCode.GET_CONSUMER_LIST_BY_GROUP, getConsumerListByGroup],
+  [RequestCode.CHECK_CLIENT_CONFIG, checkClientConfig],
   [RequestCode.CONSUMER_SEND_MSG_BACK, consumerSendMsgBack],
   [RequestCode.UPDATE_AND_CREATE_TOPIC, updateAndCreateTopic],
   [RequestCode.DELETE_TOPIC_IN_BROKER, deleteTopicInBroker],

@@ -81,19 +81,31 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
       bindAddress: host,
       kvConfigPath: join(opts.dataDir, 'namesrv', 'kvConfig.json'),
     });
-    await namesrv.start();
     started.push({ name: 'namesrv', close: () => namesrv.close() });
+    // Each port opens when what is behind it serves: the NameServer's registry works in-process first, the broker
+    // recovers, listens and registers with it in-process, and only then does the NameServer listen, so a client
+    // that connects the moment 9876 accepts gets the broker's routes. Port 0 must be bound to be known.
+    await namesrv.prepare();
+    if (opts.namesrvPort === 0) await namesrv.listen();
     const namesrvAddr = `${wildcardHosts.has(host) ? '127.0.0.1' : host}:${namesrv.port}`;
+    let local = namesrvAddr;
     if (!loaded.fromFile.has('namesrvAddr')) {
       loaded.broker.namesrvAddr = namesrvAddr;
-    } else if (!namesrvAddrList(loaded.broker).some((a) => a.endsWith(`:${namesrv.port}`))) {
-      log.warn('the broker registers with namesrvAddr of the config file, not with the embedded NameServer', {
-        namesrvAddr: loaded.broker.namesrvAddr,
-        embedded: namesrvAddr,
-      });
+    } else {
+      const listed = namesrvAddrList(loaded.broker).find((a) => a.endsWith(`:${namesrv.port}`));
+      if (listed !== undefined) local = listed;
+      else {
+        log.warn('the broker registers with namesrvAddr of the config file, not with the embedded NameServer', {
+          namesrvAddr: loaded.broker.namesrvAddr,
+          embedded: namesrvAddr,
+        });
+      }
     }
-    const broker = await startBroker(loaded);
+    const broker = await startBroker(loaded, {
+      inProcessNamesrv: { addr: local, invoke: (req) => namesrv.invokeLocal(req) },
+    });
     started.push({ name: 'broker', close: () => broker.close() });
+    await namesrv.listen();
     // Then proxy (8081), console (8080) and metrics (5557), which are built on the broker.
     return { components: started, namesrvAddr, brokerAddr: broker.brokerAddr };
   } catch (err) {

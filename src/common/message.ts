@@ -13,6 +13,13 @@ export const SysFlag = {
   transactionRollbackType: 0xc,
   bornHostV6: 0x10,
   storeHostV6: 0x20,
+  /** 5.x: set on a batch's inner messages that need unwrapping. */
+  needUnwrap: 0x40,
+  /** 5.x: one record holding a whole batch (BatchCQ topics). */
+  innerBatch: 0x80,
+  /** 5.x: which codec compressed the body (0x100 LZ4, 0x200 ZSTD, 0x300 ZLIB). */
+  compressionTypeMask: 0x700,
+  compressionZlib: 0x300,
 } as const;
 
 export function transactionTypeOf(sysFlag: number): number {

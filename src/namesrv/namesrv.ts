@@ -5,12 +5,17 @@
 import { type ConfigScalar, resolveConfig } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { PeriodicTask } from '../common/periodic-task.js';
+import { ResponseCode } from '../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../remoting/command.js';
 import { RemotingServer } from '../remoting/server.js';
 import { type NamesrvConfig, namesrvKeys, namesrvSchema } from './config.js';
 import { KvConfigManager } from './kv-config-manager.js';
 import { namesrvProcessors } from './processor-table.js';
-import type { NamesrvContext } from './processors/context.js';
+import type { NamesrvContext, ProcessorConnection } from './processors/context.js';
 import { RouteInfoManager } from './route-info-manager.js';
+
+/** What `invokeLocal` hands processors as the connection: liveness of its registrations is by timeout only. */
+const inProcessConnection: ProcessorConnection = { remoteAddress: 'in-process' };
 
 export interface NameServerOptions {
   /** Injected clock for broker expiry (tests). */
@@ -25,7 +30,9 @@ export class NameServer {
   private readonly server: RemotingServer;
   private readonly log: Logger;
   private readonly expiryScan: PeriodicTask;
-  private started = false;
+  private readonly ctx: NamesrvContext;
+  private prepared: Promise<void> | undefined;
+  private listening: Promise<void> | undefined;
 
   /**
    * `config` keys not given take RocketMQ's defaults (port 9876, expiry 120 s, scan every 5 s).
@@ -48,6 +55,7 @@ export class NameServer {
     this.kv = new KvConfigManager(this.config.kvConfigPath);
     this.server = new RemotingServer({ name: 'namesrv', port: this.config.listenPort, host: this.config.bindAddress });
     const ctx: NamesrvContext = { config: this.config, routes: this.routes, kv: this.kv, log: this.log };
+    this.ctx = ctx;
     for (const [code, processor] of namesrvProcessors) {
       this.server.registerProcessor(code, (req, conn) => processor(ctx, req, conn));
     }
@@ -64,19 +72,52 @@ export class NameServer {
     });
   }
 
-  /** Loads the KV config, listens, and starts the broker expiry scan. */
+  /** prepare() then listen(). */
   async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    await this.kv.load();
-    await this.server.start();
-    this.expiryScan.start();
-    this.log.info('NameServer listening', { port: this.server.port, host: this.config.bindAddress });
+    await this.prepare();
+    await this.listen();
   }
 
-  /** The bound port (the real one when configured with 0), valid after start(). */
+  /**
+   * Loads the KV config and starts the broker expiry scan: the registry works in-process (`invokeLocal`) from
+   * here on, before the port opens. `tsrocket start` registers its broker this way and listens last.
+   */
+  prepare(): Promise<void> {
+    this.prepared ??= (async () => {
+      await this.kv.load();
+      this.expiryScan.start();
+    })();
+    return this.prepared;
+  }
+
+  /** Opens the port (after prepare()); clients can ask for routes from here on. */
+  listen(): Promise<void> {
+    this.listening ??= (async () => {
+      await this.prepare();
+      await this.server.start();
+      this.log.info('NameServer listening', { port: this.server.port, host: this.config.bindAddress });
+    })();
+    return this.listening;
+  }
+
+  /**
+   * Serves one request in this process, as if it had arrived on a connection that never closes: a broker in
+   * the same process registers through here (its route then lives until it unregisters or stops re-registering).
+   * A processor's throw rejects.
+   */
+  async invokeLocal(req: RemotingCommand): Promise<RemotingCommand> {
+    await this.prepare();
+    const processor = namesrvProcessors.get(req.code);
+    if (processor === undefined) {
+      return createResponse(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, `request code ${req.code} not supported`);
+    }
+    const resp = await processor(this.ctx, req, inProcessConnection);
+    return resp ?? createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /** The port: listenPort, or the one bound when listenPort is 0 (valid after listen()). */
   get port(): number {
-    return this.server.port;
+    return this.config.listenPort === 0 ? this.server.port : this.config.listenPort;
   }
 
   /** Runs one expiry scan now (the timer calls it every scanNotActiveBrokerInterval ms). */

@@ -6,8 +6,12 @@
  *                                                           → {"received":[{msgId,tag,keys,body,uniqKey}]}
  * With lingerMs the consumer stays up that long after the count (1 s long polls, offsets persisted every
  * 200 ms), so its committed offsets can be checked.
+ * With env ONS_WAIT_FOR_PORT=1 the consumer starts the moment the NameServer's port accepts (as a TCP readiness
+ * probe allows); the line then also has `portOpenMs` and `lastMs` (epoch ms of the port opening and of the
+ * count-th message).
  */
 import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 
 // biome-ignore lint/suspicious/noExplicitAny: ali-ons ships no types
 type Any = any;
@@ -42,11 +46,13 @@ async function consume(
   timeoutMs: number,
   lingerMs: number,
 ): Promise<void> {
+  const portOpenMs = process.env['ONS_WAIT_FOR_PORT'] === '1' ? await portOpen(nameSrv) : undefined;
+  let lastMs: number | undefined;
   const received: Array<{ msgId: string; tag: string; keys: string; body: string; uniqKey?: string }> = [];
   const quick = lingerMs > 0 ? { brokerSuspendMaxTimeMillis: 1000, persistConsumerOffsetInterval: 200 } : {};
   const consumer = new ons.Consumer({ ...common, ...quick, nameSrv, consumerGroup: group, rebalanceInterval: 1000 });
   const done = () => {
-    process.stdout.write(`${JSON.stringify({ received })}\n`);
+    process.stdout.write(`${JSON.stringify({ received, portOpenMs, lastMs })}\n`);
     process.exit(0);
   };
   consumer.subscribe(topic, tagExpr, async (msg: Any) => {
@@ -57,12 +63,32 @@ async function consume(
       body: msg.body.toString(),
       uniqKey: msg.properties?.UNIQ_KEY,
     });
-    if (received.length >= count) setTimeout(done, 300 + lingerMs);
+    if (received.length >= count) {
+      lastMs ??= Date.now();
+      setTimeout(done, 300 + lingerMs);
+    }
   });
   consumer.on('error', (err: Error) => process.stderr.write(`consumer error: ${err.message}\n`));
   await consumer.ready();
   process.stderr.write('consumer ready\n');
   setTimeout(done, timeoutMs);
+}
+
+/** Tries to connect to `addr` every 2 ms; resolves with the time of the first connection accepted. */
+async function portOpen(addr: string): Promise<number> {
+  const [host, port] = addr.split(':');
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(Number(port), host);
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return Date.now();
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 const [mode, ...args] = process.argv.slice(2);

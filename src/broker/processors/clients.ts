@@ -1,9 +1,11 @@
 /**
- * HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38).
+ * HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38), CHECK_CLIENT_CONFIG (46).
  * Heartbeat body (HeartbeatData): {clientID, producerDataSet:[{groupName}], consumerDataSet:[{groupName,
  * consumeType, messageModel, consumeFromWhere, subscriptionDataSet:[SubscriptionData], unitMode}]}.
+ * 46 body (CheckClientRequestBody): {clientId, group, subscriptionData: SubscriptionData}.
  */
 import { parseTolerantJson } from '../../common/json.js';
+import { createLogger } from '../../common/log.js';
 import { retryTopicOf } from '../../common/topics.js';
 import { checkGroupName } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
@@ -12,7 +14,10 @@ import { decodeConsumerGroupHeader, decodeUnregisterClientHeader } from '../../r
 import type { RemotingConnection } from '../../remoting/server.js';
 import type { ClientChannel, SubscriptionData } from '../clients/client-manager.js';
 import type { BrokerContext } from '../context.js';
+import { filterTypeUnsupported, isTagType } from '../filter/expression-type.js';
 import { Perm } from '../metadata/perm.js';
+
+const log = createLogger('broker.clients');
 
 interface ConsumerDataJson {
   groupName?: unknown;
@@ -56,13 +61,29 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
     if (messageModel === 'CLUSTERING') {
       ctx.topics.ensureTopic(retryTopicOf(groupName), Math.max(1, group.retryQueueNums), Perm.read | Perm.write);
     }
+    const subscriptions = subscriptionsOf(cd.subscriptionDataSet);
+    for (const sub of subscriptions) {
+      if (isTagType(sub.expressionType)) continue;
+      // Registered all the same (the group's membership holds), but its pulls are refused (pull.ts). Logged
+      // once per subscription, not on every heartbeat.
+      const prev = ctx.clients.subscription(groupName, sub.topic);
+      if (prev === undefined || prev.expressionType !== sub.expressionType || prev.subString !== sub.subString) {
+        log.warn('a consumer subscribes with a filter type this broker does not serve; its pulls are refused', {
+          group: groupName,
+          topic: sub.topic,
+          expressionType: sub.expressionType,
+          expression: sub.subString,
+          clientId: data.clientID,
+        });
+      }
+    }
     ctx.clients.registerConsumer(
       {
         groupName,
         consumeType: String(cd.consumeType ?? 'CONSUME_PASSIVELY'),
         messageModel,
         consumeFromWhere: String(cd.consumeFromWhere ?? 'CONSUME_FROM_LAST_OFFSET'),
-        subscriptions: subscriptionsOf(cd.subscriptionDataSet),
+        subscriptions,
       },
       { ...channel },
     );
@@ -91,6 +112,32 @@ function subscriptionsOf(raw: unknown): SubscriptionData[] {
     });
   }
   return out;
+}
+
+/**
+ * CHECK_CLIENT_CONFIG (46): the Java client asks it for each non-TAG subscription before its consumer starts.
+ * TAG (or no subscription) → SUCCESS; anything else → SYSTEM_ERROR with RocketMQ's remark, as RocketMQ with
+ * enablePropertyFilter off, so the consumer fails to start instead of being served unfiltered.
+ */
+export function checkClientConfig(_ctx: BrokerContext, req: RemotingCommand) {
+  let body: unknown;
+  try {
+    body = req.body === undefined || req.body.length === 0 ? null : parseTolerantJson(req.body.toString('utf8'));
+  } catch (err) {
+    return createResponse(
+      req,
+      ResponseCode.SYSTEM_ERROR,
+      `check client config body is not JSON: ${(err as Error).message}`,
+    );
+  }
+  const sub = (body as { subscriptionData?: unknown } | null)?.subscriptionData;
+  if (typeof sub !== 'object' || sub === null) return createResponse(req, ResponseCode.SUCCESS);
+  const type = (sub as { expressionType?: unknown }).expressionType ?? undefined;
+  if (type !== undefined && typeof type !== 'string') {
+    return createResponse(req, ResponseCode.SYSTEM_ERROR, 'subscriptionData.expressionType is not a string');
+  }
+  if (isTagType(type)) return createResponse(req, ResponseCode.SUCCESS);
+  return createResponse(req, ResponseCode.SYSTEM_ERROR, filterTypeUnsupported(type as string));
 }
 
 export function unregisterClient(ctx: BrokerContext, req: RemotingCommand) {

@@ -1,5 +1,5 @@
 /**
- * PULL_MESSAGE (11) with broker-side tag filtering and long polling.
+ * PULL_MESSAGE (11) with broker-side tag filtering and long polling; a SQL92 subscription is refused (SYSTEM_ERROR).
  * sysFlag bits (PullSysFlag): 1 commit offset, 2 suspend, 4 subscription in request, 8 class filter.
  */
 import { PullSysFlag, ResponseCode } from '../../remoting/codes.js';
@@ -12,6 +12,7 @@ import {
 import type { RemotingConnection } from '../../remoting/server.js';
 import { type GetResult, GetStatus, type MessageFilter } from '../../store/types.js';
 import type { BrokerContext } from '../context.js';
+import { filterTypeUnsupported, isTagType } from '../filter/expression-type.js';
 import { codeSetFilterOf, tagFilterOf } from '../filter/tag-filter.js';
 import { isReadable } from '../metadata/perm.js';
 
@@ -58,7 +59,7 @@ async function processPull(
     );
   }
   const filtered = filterOf(ctx, h);
-  if (typeof filtered === 'string') return fail(ResponseCode.SUBSCRIPTION_PARSE_FAILED, filtered);
+  if (typeof filtered === 'string') return fail(ResponseCode.SYSTEM_ERROR, filtered);
   const filter = filtered.filter;
 
   const maxNums = Math.max(1, Math.min(h.maxMsgNums, c.pullMsgNumsMax));
@@ -109,17 +110,20 @@ async function processPull(
   return resp;
 }
 
+/**
+ * The request's subscription (subscription bit) or else the heartbeat's; a string is the refusal of a type other
+ * than TAG (SQL92 is not built: enablePropertyFilter is off), whichever of the header and the heartbeat names it,
+ * so a SQL92 consumer whose heartbeat is not in yet is refused too, never served unfiltered.
+ */
 function filterOf(ctx: BrokerContext, h: PullHeader): { filter: MessageFilter | undefined } | string {
-  const type = h.expressionType ?? 'TAG';
+  if (!isTagType(h.expressionType)) return filterTypeUnsupported(h.expressionType as string);
   if ((h.sysFlag & PullSysFlag.subscription) !== 0 && h.subscription !== undefined) {
-    if (type !== 'TAG') return `expression type ${type} is not supported by this broker (TAG only)`;
     return { filter: tagFilterOf(h.subscription) };
   }
   const sub = ctx.clients.subscription(h.consumerGroup, h.topic);
   // No heartbeat subscription yet (e.g. right after a broker restart): deliver all, the client filters tags.
   if (sub === undefined) return { filter: undefined };
-  if ((sub.expressionType ?? 'TAG') !== 'TAG')
-    return `expression type ${sub.expressionType} is not supported by this broker (TAG only)`;
+  if (!isTagType(sub.expressionType)) return filterTypeUnsupported(sub.expressionType as string);
   return { filter: codeSetFilterOf(sub.subString, sub.codeSet ?? []) };
 }
 

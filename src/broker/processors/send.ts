@@ -24,6 +24,7 @@ import { answerOfPutStatus } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
 import { decodeBatchBody } from './batch-codec.js';
 import { sendPropsOf } from './send-props.js';
+import { unsupportedSysFlag } from './send-sysflag.js';
 
 let queuePick = 0;
 
@@ -56,6 +57,9 @@ async function send(
   if (isSystemTopic(h.topic)) {
     return fail(ResponseCode.NO_PERMISSION, `sending message to topic[${h.topic}] is forbidden: it is a system topic`);
   }
+  // Once per request (a batch's items share the header's sysFlag), before a topic is auto-created for it.
+  const badFlag = unsupportedSysFlag(h.sysFlag);
+  if (badFlag !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, badFlag);
   const topic = h.topic;
   let tc = ctx.topics.get(topic) ?? ctx.topics.createOnSend(topic, h.defaultTopic, h.defaultTopicQueueNums);
   if (tc === undefined && topic.startsWith(retryTopicPrefix)) tc = ctx.topics.ensureTopic(topic, 1, 6);

@@ -9,8 +9,10 @@ import java.util.*;
 import java.util.concurrent.*;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.MessageSelector;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendCallback;
 import org.apache.rocketmq.client.producer.SendResult;
@@ -40,6 +42,7 @@ public class Scenarios {
         all.put("queries", Scenarios::queries);
         all.put("compressed", Scenarios::compressed);
         all.put("consume-ours", Scenarios::consumeOurs);
+        all.put("sql92-refused", Scenarios::sql92Refused);
         List<String> names = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : new ArrayList<>(all.keySet());
         ExecutorService pool = Executors.newFixedThreadPool(names.size());
         Map<String, Future<Map<String, Object>>> running = new LinkedHashMap<>();
@@ -361,6 +364,29 @@ public class Scenarios {
     static Map<String, Object> consumeOurs() throws Exception {
         int count = Integer.getInteger("scenarios.oursCount", 0);
         return Map.of("received", consume(n("OursToJava"), n("OursToJavaCG"), "*", count, 300));
+    }
+
+    /** SQL92 is not built: a consumer subscribing by SQL must fail to start (CHECK_CLIENT_CONFIG refused). */
+    static Map<String, Object> sql92Refused() throws Exception {
+        String topic = n("JavaSql");
+        producer(n("JavaSqlPG"), topic).shutdown(); // the topic exists and is routed: the client checks its broker
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(n("JavaSqlCG"));
+        consumer.setInstanceName(n("JavaSqlCG"));
+        consumer.setNamesrvAddr(namesrv);
+        consumer.subscribe(topic, MessageSelector.bySql("a > 1"));
+        consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> ConsumeConcurrentlyStatus.CONSUME_SUCCESS);
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            consumer.start();
+            out.put("started", true);
+        } catch (MQClientException e) {
+            out.put("started", false);
+            out.put("responseCode", e.getResponseCode());
+            out.put("startError", String.valueOf(e.getMessage()));
+        } finally {
+            consumer.shutdown();
+        }
+        return out;
     }
 
     // ---- helpers ----
