@@ -285,6 +285,24 @@ test('hostile clients do not stop a well-behaved one, and every bad request is a
       await served(h, 'bad names');
     });
 
+    await t.test('oversized properties, body and queue counts are refused with a remark', async () => {
+      const props = await sendV2(h, hostileTopic, 'x', { p: 'x'.repeat(40_000) });
+      assert.equal(props.code, ResponseCode.MESSAGE_ILLEGAL);
+      assert.match(props.remark ?? '', /properties are \d+ bytes/);
+      const body = await sendV2(h, hostileTopic, Buffer.alloc(4 * 1024 * 1024 + 1));
+      assert.equal(body.code, ResponseCode.MESSAGE_ILLEGAL);
+      assert.match(body.remark ?? '', /body is \d+ bytes/);
+      const queues = await call(h, RequestCode.UPDATE_AND_CREATE_TOPIC, {
+        topic: 'TooManyQueues',
+        readQueueNums: 2147483647,
+        writeQueueNums: 2147483647,
+        perm: 6,
+      });
+      assert.notEqual(queues.code, ResponseCode.SUCCESS);
+      assert.match(queues.remark ?? '', /outside/);
+      await served(h, 'oversized');
+    });
+
     await t.test('thousands of connections', async () => {
       const n = connectionBudget();
       const conns: Socket[] = [];
