@@ -52,7 +52,6 @@ class TolerantReader {
   }
 
   readValue(depth: number): unknown {
-    if (depth > jsonDepthMax) this.fail(`nesting deeper than ${jsonDepthMax}`);
     const c = this.text[this.pos];
     switch (c) {
       case '{':
@@ -118,7 +117,13 @@ class TolerantReader {
     return this.text.slice(start, this.pos);
   }
 
+  /** Checked here, not in readValue: an object key (readKey) nests objects without a value around them. */
+  private enter(depth: number): void {
+    if (depth > jsonDepthMax) this.fail(`nesting deeper than ${jsonDepthMax}`);
+  }
+
   private readObject(depth: number): Record<string, unknown> {
+    this.enter(depth);
     const out: Record<string, unknown> = {};
     this.pos++; // {
     this.skipSpace();
@@ -148,6 +153,7 @@ class TolerantReader {
   }
 
   private readArray(depth: number): unknown[] {
+    this.enter(depth);
     const out: unknown[] = [];
     this.pos++; // [
     this.skipSpace();

@@ -132,7 +132,8 @@ function intField(h: Record<string, unknown>, name: string, absent: number | und
   const v = h[name];
   if ((v === undefined || v === null) && absent !== undefined) return absent;
   if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new RemotingProtocolError(`JSON header field '${name}' is not an integer: ${JSON.stringify(v)}`);
+    const shown = typeof v === 'object' ? (Array.isArray(v) ? 'an array' : 'an object') : JSON.stringify(v);
+    throw new RemotingProtocolError(`JSON header field '${name}' is not an integer: ${shown}`);
   }
   return v;
 }
@@ -143,7 +144,16 @@ function readExtFields(raw: unknown): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (v === null || v === undefined) continue;
-    setField(out, k, typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    setField(out, k, typeof v === 'string' ? v : typeof v === 'object' ? nestedText(k, v) : String(v));
   }
   return out;
+}
+
+/** A nested extFields value as JSON text. JSON.stringify recurses: nesting JSON.parse took may overflow it. */
+function nestedText(key: string, v: object): string {
+  try {
+    return JSON.stringify(v);
+  } catch (err) {
+    throw new RemotingProtocolError(`JSON header extFields value '${key}' nests too deep`, { cause: err });
+  }
 }

@@ -33,6 +33,9 @@ test('bad input throws JsonSyntaxError with an offset, never loops', () => {
 test('nesting past the limit is refused, not a stack overflow', () => {
   const deep = `${'{0:'.repeat(jsonDepthMax + 10)}1${'}'.repeat(jsonDepthMax + 10)}`;
   assert.throws(() => parseTolerantJson(deep), JsonSyntaxError);
+  // Object keys nest too (fastjson writes MessageQueue keys as objects): found by test/fuzz/formats.test.ts.
+  assert.throws(() => parseTolerantJson('['.concat('{'.repeat(20_000))), JsonSyntaxError);
+  assert.throws(() => parseTolerantJson(`{${'{'.repeat(20_000)}"a":1}`), JsonSyntaxError);
   const ok = `${'{0:'.repeat(50)}1${'}'.repeat(50)}`;
   assert.ok(parseTolerantJson(ok) !== undefined);
 });

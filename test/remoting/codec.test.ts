@@ -109,6 +109,11 @@ test('malformed headers and limits throw RemotingProtocolError', () => {
   ];
   for (const frame of bad) assert.throws(() => decodeFrame(frame.subarray(4)), RemotingProtocolError);
   assert.throws(() => decodeFrame(Buffer.alloc(2)), RemotingProtocolError);
+  // JSON.parse takes 30,000 levels in a 60 KB header; JSON.stringify (which printed them) overflowed the stack.
+  const deep = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
+  for (const header of [`{"code":10,"extFields":{"a":${deep}}}`, `{"code":${deep}}`, `{"code":1,"flag":${deep}}`]) {
+    assert.throws(() => decodeFrame(jsonFrame(header).subarray(4)), RemotingProtocolError);
+  }
   assert.throws(() => encodeFrame(cmd({ remark: 'x'.repeat(headerBytesMax) })), /headerBytesMax/);
   assert.throws(() => encodeFrame(cmd({ body: Buffer.alloc(frameBytesMax) })), /frameBytesMax/);
   assert.throws(() => new FrameDecoder(1024).push(Buffer.from('00000401', 'hex')), /exceeds frameBytesMax 1024/);
