@@ -225,3 +225,27 @@ test('admin codes: runtime info, topic stats, consume stats, broker config, subs
   const noConsumer = await call(h, RequestCode.GET_CONSUMER_CONNECTION_LIST, { consumerGroup: 'nobody' });
   assert.equal(noConsumer.code, ResponseCode.CONSUMER_NOT_ONLINE);
 });
+
+test('heartbeat bodies with entries of the wrong JSON type get an answer naming them, never a TypeError', async () => {
+  const bodies: Array<[unknown, number, RegExp]> = [
+    [{ clientID: 'c', consumerDataSet: [null] }, ResponseCode.SYSTEM_ERROR, /consumerDataSet\[0\] is not an object/],
+    [{ clientID: 'c', producerDataSet: [1] }, ResponseCode.SYSTEM_ERROR, /producerDataSet\[0\] is not an object/],
+    [{ clientID: 'c', consumerDataSet: [{ groupName: { toString: 1 } }] }, ResponseCode.INVALID_PARAMETER, /group/i],
+  ];
+  for (const [body, code, remark] of bodies) {
+    const res = await call(h, RequestCode.HEART_BEAT, {}, Buffer.from(JSON.stringify(body)));
+    assert.equal(res.code, code, JSON.stringify(body));
+    assert.match(res.remark ?? '', remark);
+  }
+  const tags = {
+    clientID: 'c-tags',
+    consumerDataSet: [
+      {
+        groupName: 'G_hb_types',
+        subscriptionDataSet: [{ topic: 'T_hb', subString: 'a', tagsSet: ['a', { toString: 1 }], codeSet: [97, 'x'] }],
+      },
+    ],
+  };
+  const res = await call(h, RequestCode.HEART_BEAT, {}, Buffer.from(JSON.stringify(tags)));
+  assert.equal(res.code, ResponseCode.SUCCESS, res.remark);
+});

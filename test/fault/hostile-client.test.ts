@@ -218,6 +218,11 @@ test('hostile clients do not stop a well-behaved one, and every bad request is a
         Buffer.from('null'),
         Buffer.from('[]'),
         Buffer.from('{"clientID":1,"consumerDataSet":{"a":1},"producerDataSet":"x"}'),
+        Buffer.from('{"clientID":"c","consumerDataSet":[null],"producerDataSet":[null]}'),
+        Buffer.from('{"clientID":"c","consumerDataSet":[{"groupName":{"toString":1}}]}'),
+        Buffer.from(
+          '{"clientID":"c","consumerDataSet":[{"groupName":"g","subscriptionDataSet":[{"topic":"t","tagsSet":[{"toString":1}]}]}]}',
+        ),
         Buffer.from(`${'['.repeat(20000)}${']'.repeat(20000)}`),
         Buffer.from('00000010ffffffff', 'hex'),
         Buffer.alloc(4096, 0xff),

@@ -44,9 +44,12 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
     version: req.version,
     lastUpdateMs: Date.now(),
   };
-  const consumers = Array.isArray(data.consumerDataSet) ? (data.consumerDataSet as ConsumerDataJson[]) : [];
-  for (const cd of consumers) {
-    const groupName = String(cd.groupName ?? '');
+  const consumers = Array.isArray(data.consumerDataSet) ? (data.consumerDataSet as unknown[]) : [];
+  const producers = Array.isArray(data.producerDataSet) ? (data.producerDataSet as unknown[]) : [];
+  const notObject = notAnObject('consumerDataSet', consumers) ?? notAnObject('producerDataSet', producers);
+  if (notObject !== undefined) return createResponse(req, ResponseCode.SYSTEM_ERROR, notObject);
+  for (const cd of consumers as ConsumerDataJson[]) {
+    const groupName = textOf(cd.groupName) ?? '';
     const bad = checkGroupName(groupName);
     if (bad !== undefined) return createResponse(req, ResponseCode.INVALID_PARAMETER, bad);
     const group = ctx.groups.findOrCreate(groupName);
@@ -57,7 +60,7 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
         `subscription group [${groupName}] does not exist`,
       );
     }
-    const messageModel = String(cd.messageModel ?? 'CLUSTERING');
+    const messageModel = textOf(cd.messageModel) ?? 'CLUSTERING';
     if (messageModel === 'CLUSTERING') {
       ctx.topics.ensureTopic(retryTopicOf(groupName), Math.max(1, group.retryQueueNums), Perm.read | Perm.write);
     }
@@ -80,20 +83,34 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
     ctx.clients.registerConsumer(
       {
         groupName,
-        consumeType: String(cd.consumeType ?? 'CONSUME_PASSIVELY'),
+        consumeType: textOf(cd.consumeType) ?? 'CONSUME_PASSIVELY',
         messageModel,
-        consumeFromWhere: String(cd.consumeFromWhere ?? 'CONSUME_FROM_LAST_OFFSET'),
+        consumeFromWhere: textOf(cd.consumeFromWhere) ?? 'CONSUME_FROM_LAST_OFFSET',
         subscriptions,
       },
       { ...channel },
     );
   }
-  const producers = Array.isArray(data.producerDataSet) ? (data.producerDataSet as Array<{ groupName?: unknown }>) : [];
-  for (const pd of producers) {
-    const groupName = String(pd.groupName ?? '');
+  for (const pd of producers as Array<{ groupName?: unknown }>) {
+    const groupName = textOf(pd.groupName) ?? '';
     if (groupName !== '') ctx.clients.registerProducer(groupName, { ...channel });
   }
   return createResponse(req, ResponseCode.SUCCESS);
+}
+
+/** A JSON scalar as the text Java would read; objects and arrays (which Java would not take as a String) are none. */
+function textOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
+function isDefined<T>(v: T | undefined): v is T {
+  return v !== undefined;
+}
+
+function notAnObject(name: string, entries: readonly unknown[]): string | undefined {
+  const i = entries.findIndex((e) => typeof e !== 'object' || e === null || Array.isArray(e));
+  return i < 0 ? undefined : `heartbeat body: ${name}[${i}] is not an object`;
 }
 
 function subscriptionsOf(raw: unknown): SubscriptionData[] {
@@ -104,8 +121,8 @@ function subscriptionsOf(raw: unknown): SubscriptionData[] {
     out.push({
       topic: s['topic'],
       subString: typeof s['subString'] === 'string' ? s['subString'] : '*',
-      tagsSet: Array.isArray(s['tagsSet']) ? (s['tagsSet'] as unknown[]).map(String) : [],
-      codeSet: Array.isArray(s['codeSet']) ? (s['codeSet'] as unknown[]).map(Number) : [],
+      tagsSet: Array.isArray(s['tagsSet']) ? (s['tagsSet'] as unknown[]).map(textOf).filter(isDefined) : [],
+      codeSet: Array.isArray(s['codeSet']) ? (s['codeSet'] as unknown[]).map(Number).filter(Number.isFinite) : [],
       subVersion: Number(s['subVersion'] ?? 0),
       expressionType: typeof s['expressionType'] === 'string' ? s['expressionType'] : undefined,
       classFilterMode: s['classFilterMode'] === true,
