@@ -45,6 +45,7 @@ export class IndexService implements KeySink {
   }
 
   put(d: DispatchRequest): void {
+    if (this.closing) return;
     if (this.rolling !== undefined) {
       this.backlog.push(d);
       return;
@@ -94,24 +95,30 @@ export class IndexService implements KeySink {
       })
       .finally(() => {
         this.rolling = undefined;
+        if (this.closing) return;
         const queued = this.backlog;
         this.backlog = [];
         for (const d of queued) this.put(d);
       });
   }
 
-  /** Makes the newest files durable; throws while a roll keeps failing (keys wait in the backlog meanwhile). */
+  /** True while rolls fail and the next one waits out its back-off. */
+  private get rollFailing(): boolean {
+    return this.rollDelayMs > 0;
+  }
+
+  /** Makes the newest files durable; throws while rolls keep failing (keys wait in the backlog meanwhile). */
   async flush(): Promise<void> {
-    if (this.rolling !== undefined) await this.rolling;
-    if (this.backlog.length > 0 && this.rollDelayMs > 0) {
-      throw new Error(`cannot roll to a new index file; ${this.backlog.length} keys are waiting`);
+    if (this.rolling !== undefined && !this.rollFailing) await this.rolling;
+    if (this.rollFailing) {
+      throw new Error(`cannot roll to a new index file yet (retrying); ${this.backlog.length} keys are waiting`);
     }
     for (const f of this.files.slice(-2)) await f.flush();
   }
 
   /** Commitlog offsets for `topic#key` stored within [begin, end], newest first. */
   async query(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<number[]> {
-    if (this.rolling !== undefined) await this.rolling;
+    if (this.rolling !== undefined && !this.rollFailing) await this.rolling;
     const out: number[] = [];
     for (let i = this.files.length - 1; i >= 0 && out.length < maxNum; i--) {
       const f = this.files[i] as IndexFile;
