@@ -86,9 +86,18 @@ export class CommitLog {
   /**
    * rollBacks: failed ranges cut from the log; failedPuts: puts answered "failed"; unrolledFailedBytes: bytes of
    * failed writes not yet cut (a crash now lets recovery keep what of them reached the disk: the one case where a
-   * refused put could reappear).
+   * refused put could reappear); timedOutPutsCut: puts answered FLUSH_DISK_TIMEOUT ("stored, not yet durable")
+   * whose fdatasync then failed, so the roll-back removed them (the answer allowed their loss).
    */
-  readonly stats = { writeCalls: 0, datasyncs: 0, batches: 0, rollBacks: 0, failedPuts: 0, unrolledFailedBytes: 0 };
+  readonly stats = {
+    writeCalls: 0,
+    datasyncs: 0,
+    batches: 0,
+    rollBacks: 0,
+    failedPuts: 0,
+    unrolledFailedBytes: 0,
+    timedOutPutsCut: 0,
+  };
   private readonly reader: LogReader;
 
   constructor(
@@ -280,17 +289,22 @@ export class CommitLog {
       return;
     }
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = 0;
     try {
       this.stats.batches++;
       await writePieces(this.segs, batch.pieces, this.stats);
       this.piecePool.release(batch.pieces);
       this.wrote(batch.endOffset);
       if (this.opts.syncFlush) {
-        timer = setTimeout(() => settle(batch, { kind: 'timeout' }), this.opts.syncFlushTimeoutMs);
+        timer = setTimeout(() => {
+          timedOut = batch.waiters.length;
+          settle(batch, { kind: 'timeout' });
+        }, this.opts.syncFlushTimeoutMs);
         await this.flush();
       }
     } catch (err) {
       clearTimeout(timer);
+      this.stats.timedOutPutsCut += timedOut;
       const reason = `CommitLog ${this.opts.syncFlush ? 'write/fdatasync' : 'write'} failed: ${(err as Error).message}`;
       this.fail(reason);
       this.failBatch(batch, reason);

@@ -337,6 +337,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       failedPuts: this.commitLog.stats.failedPuts,
       commitLogRollBacks: this.commitLog.stats.rollBacks,
       unrolledFailedBytes: this.commitLog.stats.unrolledFailedBytes,
+      timedOutPutsCut: this.commitLog.stats.timedOutPutsCut,
       checkpointFailures: this.checkpointEpisode.failures,
       indexFiles: this.index.fileCount(),
       diskUsedRatio: this.disk.ratio,

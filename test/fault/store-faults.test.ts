@@ -241,3 +241,23 @@ test('flow control: puts past maxUnwrittenPutBytes waiting for the disk are refu
   assert.equal((await bodies(s, 'T')).length, ok);
   await s.shutdown();
 });
+
+test('a put answered FLUSH_DISK_TIMEOUT whose fdatasync then fails is cut by the roll-back, and counted', async () => {
+  const { dir, io, s } = await openSlowSync({ syncFlushTimeout: 50 }, 0);
+  assert.equal((await s.putMessage(msg('T', 0, 'kept'))).status, PutStatus.PUT_OK);
+  io.datasyncDelayMs = 200;
+  io.failDatasyncs = 1;
+  const slow = await s.putMessage(msg('T', 0, 'slow'));
+  assert.equal(slow.status, PutStatus.FLUSH_DISK_TIMEOUT);
+  io.datasyncDelayMs = 0;
+  // The late fdatasync fails: the log is rolled back past the timed-out put.
+  const deadline = Date.now() + 5000;
+  while (s.stats()['commitLogRollBacks'] !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await resumed(s);
+  assert.equal(s.stats()['timedOutPutsCut'], 1);
+  assert.deepEqual(await bodies(s, 'T'), ['kept']);
+  await s.shutdown();
+  const r = await open(dir);
+  assert.deepEqual(await bodies(r, 'T'), ['kept']);
+  await r.shutdown();
+});
