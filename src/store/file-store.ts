@@ -119,7 +119,9 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       this.dispatchedOffset = this.lastRecovery.logEnd;
       await this.io.writeFileDurable(this.path('abort'), Buffer.alloc(0));
       await this.checkpoint();
-      await this.disk.check();
+      await this.disk
+        .check()
+        .catch((err: Error) => log.warn('statfs failed; the disk watermark waits for the next check', { err }));
     } catch (err) {
       await this.unlock();
       throw err;
