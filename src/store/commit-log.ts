@@ -366,6 +366,8 @@ export class CommitLog {
         break;
       } catch (err) {
         episode.failed(err);
+        // close may have run during the attempt: its wake found no sleeper, and an unref'd wait would hang it.
+        if (this.closing) return;
         await this.pause.sleep(episode.nextDelayMs);
       }
     }

@@ -71,7 +71,7 @@ export class IndexService implements KeySink {
 
   private roll(prev: IndexFile | undefined): void {
     this.rolling = (async () => {
-      if (this.rollDelayMs > 0) await this.pause.sleep(this.rollDelayMs);
+      if (this.rollDelayMs > 0 && !this.closing) await this.pause.sleep(this.rollDelayMs);
       if (this.closing) throw new Error('index service is closing');
       await prev?.flush();
       let ms = this.clock.now();
