@@ -4,7 +4,13 @@
  * loop writes every piece that arrived since its last turn with one writev per segment, then (SYNC_FLUSH) one
  * fdatasync for the whole group, and only then hands the batch to `onVisible` (dispatch + acks). Reads are
  * `LogReader` (log-reader.ts); segment files, cutting and the recovery scan are `Segments` (segments.ts).
+ *
+ * A failed write or fdatasync fails the puts waiting for it and every put after it, and refuses new puts while
+ * `repair` rolls the log back to the last acknowledged record (a refused put must never be read back, also not
+ * after a restart), re-makes durable what an fdatasync error may have dropped, and probes with a write and an
+ * fdatasync; once the probe succeeds puts are accepted again (CommitLogRefusal: since when and why).
  */
+import { createLogger } from '../common/log.js';
 
 import { blankMagic } from '../common/record.js';
 import type { BlockCache, Pinned } from './block-cache.js';
@@ -12,7 +18,19 @@ import type { DispatchRequest } from './dispatch.js';
 import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
 import { LogReader } from './log-reader.js';
+import { Pause, RetryEpisode } from './retry-episode.js';
 import { type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
+
+const log = createLogger('commitlog');
+/** The repair's probe write (zeros at the log end) and its read-back chunk when re-writing unflushed bytes. */
+const probeBytes = 4096;
+const rewriteChunkBytes = 1024 * 1024;
+
+/** Why the CommitLog refuses puts, and since when (Date.now()). */
+export interface CommitLogRefusal {
+  reason: string;
+  sinceMs: number;
+}
 
 /** `[remaining 4][BLANK magic 4]`, the end-of-segment marker. */
 export const blankBytesMin = 8;
@@ -35,7 +53,10 @@ export interface CommitLogOptions {
   syncFlush: boolean;
   syncFlushTimeoutMs: number;
   onVisible: (batch: readonly DispatchRequest[], endOffset: number) => void;
-  onFatal: (reason: string) => void;
+  /** A failure starts refusing puts (the store refreshes its disk figures). */
+  onRefuse: (reason: string) => void;
+  /** The log was rolled back to `end` (the last acknowledged record): queue offsets handed out past it are void. */
+  onRolledBack: (end: number) => void;
 }
 
 export class CommitLog {
@@ -56,8 +77,27 @@ export class CommitLog {
   flushedOffset = 0;
   /** Readers may see records below this. */
   visibleOffset = 0;
-  private failedReason: string | undefined;
-  readonly stats = { writeCalls: 0, datasyncs: 0, batches: 0 };
+  /** Set from a failed write or fdatasync until the repair's probe succeeds. */
+  private refusal: CommitLogRefusal | undefined;
+  private repairing: Promise<void> | undefined;
+  private closing = false;
+  /** The repair's back-off wait, ended early by close. */
+  private readonly pause = new Pause();
+  /**
+   * rollBacks: failed ranges cut from the log; failedPuts: puts answered "failed"; unrolledFailedBytes: bytes of
+   * failed writes not yet cut (a crash now lets recovery keep what of them reached the disk: the one case where a
+   * refused put could reappear); timedOutPutsCut: puts answered FLUSH_DISK_TIMEOUT ("stored, not yet durable")
+   * whose fdatasync then failed, so the roll-back removed them (the answer allowed their loss).
+   */
+  readonly stats = {
+    writeCalls: 0,
+    datasyncs: 0,
+    batches: 0,
+    rollBacks: 0,
+    failedPuts: 0,
+    unrolledFailedBytes: 0,
+    timedOutPutsCut: 0,
+  };
   private readonly reader: LogReader;
 
   constructor(
@@ -151,10 +191,18 @@ export class CommitLog {
     this.writeProgressAt = performance.now();
   }
 
+  /** Why puts are refused now (with since when), or undefined. */
+  refusalReason(): string | undefined {
+    const r = this.refusal;
+    if (r === undefined) return undefined;
+    return `${r.reason}; puts refused since ${new Date(r.sinceMs).toISOString()}, resumed by itself once a probe write and fdatasync succeed`;
+  }
+
   /** Queues the records reserved since the last commit; `done` runs once they are visible (or failed). */
   commit(dispatches: readonly DispatchRequest[], done: (o: WriteOutcome) => void): void {
-    if (this.failedReason !== undefined) {
-      done({ kind: 'failed', reason: this.failedReason });
+    if (this.refusal !== undefined) {
+      this.stats.failedPuts++;
+      done({ kind: 'failed', reason: this.refusal.reason });
       return;
     }
     const b = this.pending;
@@ -199,7 +247,7 @@ export class CommitLog {
       const batch = this.pending;
       this.pending = newBatch();
       this.piece = undefined;
-      if (this.failedReason !== undefined || this.opts.syncFlush) {
+      if (this.refusal !== undefined || this.opts.syncFlush) {
         await inFlight;
         inFlight = undefined;
         await this.writeBatchInline(batch);
@@ -224,8 +272,8 @@ export class CommitLog {
     if (err === undefined) this.piecePool.release(batch.pieces);
     await previous;
     if (err !== undefined) this.fail(`CommitLog write failed: ${err.message}`);
-    if (this.failedReason !== undefined) {
-      settle(batch, { kind: 'failed', reason: this.failedReason });
+    if (this.refusal !== undefined) {
+      this.failBatch(batch, this.refusal.reason);
       return;
     }
     this.stats.batches++;
@@ -236,25 +284,30 @@ export class CommitLog {
   }
 
   private async writeBatchInline(batch: Batch): Promise<void> {
-    if (this.failedReason !== undefined) {
-      settle(batch, { kind: 'failed', reason: this.failedReason });
+    if (this.refusal !== undefined) {
+      this.failBatch(batch, this.refusal.reason);
       return;
     }
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = 0;
     try {
       this.stats.batches++;
       await writePieces(this.segs, batch.pieces, this.stats);
       this.piecePool.release(batch.pieces);
       this.wrote(batch.endOffset);
       if (this.opts.syncFlush) {
-        timer = setTimeout(() => settle(batch, { kind: 'timeout' }), this.opts.syncFlushTimeoutMs);
+        timer = setTimeout(() => {
+          timedOut = batch.waiters.length;
+          settle(batch, { kind: 'timeout' });
+        }, this.opts.syncFlushTimeoutMs);
         await this.flush();
       }
     } catch (err) {
       clearTimeout(timer);
+      this.stats.timedOutPutsCut += timedOut;
       const reason = `CommitLog ${this.opts.syncFlush ? 'write/fdatasync' : 'write'} failed: ${(err as Error).message}`;
       this.fail(reason);
-      settle(batch, { kind: 'failed', reason });
+      this.failBatch(batch, reason);
       return;
     }
     clearTimeout(timer);
@@ -272,7 +325,12 @@ export class CommitLog {
         if (!seg.dirty || seg.file === undefined) continue;
         seg.dirty = false;
         this.stats.datasyncs++;
-        await seg.file.datasync();
+        try {
+          await seg.file.datasync();
+        } catch (err) {
+          seg.dirty = true;
+          throw err;
+        }
       }
       this.flushedOffset = Math.max(this.flushedOffset, target);
     });
@@ -280,11 +338,81 @@ export class CommitLog {
     return run;
   }
 
-  /** Marks the log failed: pending and future puts are refused with `reason`. */
+  /**
+   * Fails pending puts and refuses new ones with `reason` until `repair` has rolled the log back to the last
+   * acknowledged record and a probe write and fdatasync succeed.
+   */
   fail(reason: string): void {
-    if (this.failedReason !== undefined) return;
-    this.failedReason = reason;
-    this.opts.onFatal(reason);
+    if (this.refusal !== undefined) return;
+    this.refusal = { reason, sinceMs: Date.now() };
+    log.error('CommitLog refuses puts', { reason });
+    this.opts.onRefuse(reason);
+    this.repairing ??= this.repair().finally(() => (this.repairing = undefined));
+  }
+
+  private failBatch(batch: Batch, reason: string): void {
+    this.stats.failedPuts += batch.waiters.length;
+    this.stats.unrolledFailedBytes = this.reserveOffset - this.visibleOffset;
+    settle(batch, { kind: 'failed', reason });
+  }
+
+  private async repair(): Promise<void> {
+    const episode = new RetryEpisode('CommitLog repair (roll back to the last acknowledged record, probe)', log);
+    for (;;) {
+      await this.drained();
+      if (this.closing) return;
+      try {
+        await this.rollBack();
+        break;
+      } catch (err) {
+        episode.failed(err);
+        // close may have run during the attempt: its wake found no sleeper, and an unref'd wait would hang it.
+        if (this.closing) return;
+        await this.pause.sleep(episode.nextDelayMs);
+      }
+    }
+    const r = this.refusal as CommitLogRefusal;
+    log.info('CommitLog accepts puts again', { after: r.reason, refusedForMs: Date.now() - r.sinceMs });
+    this.refusal = undefined;
+  }
+
+  /**
+   * Cuts everything past the last acknowledged record (failed writes may have reached the page cache in part),
+   * writes the unflushed acknowledged bytes again (an fdatasync error may have dropped them while marking them
+   * clean), and fdatasyncs with a probe write of zeros at the end. Throws while the fault lasts.
+   */
+  private async rollBack(): Promise<void> {
+    const keep = this.visibleOffset;
+    this.blocks?.clear();
+    await this.segs.zeroFrom(keep);
+    this.stats.unrolledFailedBytes = 0;
+    const buf = Buffer.allocUnsafe(rewriteChunkBytes);
+    for (let at = this.flushedOffset; at < keep; ) {
+      const seg = this.segs.of(at) as Segment;
+      const n = Math.min(rewriteChunkBytes, keep - at, seg.start + this.opts.segmentBytes - at);
+      const f = await this.segs.fileOf(seg);
+      const got = await f.read(buf, at - seg.start, n);
+      await f.write(buf.subarray(0, got), at - seg.start);
+      seg.dirty = true;
+      at += n;
+    }
+    const seg = this.segs.of(keep) as Segment;
+    const f = await this.segs.fileOf(seg);
+    await f.write(Buffer.alloc(Math.min(probeBytes, seg.start + this.opts.segmentBytes - keep)), keep - seg.start);
+    seg.dirty = true;
+    // The next segment must open too (EMFILE): the next roll-over writes there.
+    const next = this.segs.of(seg.start + this.opts.segmentBytes);
+    if (next !== undefined) await this.segs.fileOf(next);
+    for (const s of this.segs.list) {
+      if (!s.dirty || s.file === undefined) continue;
+      this.stats.datasyncs++;
+      await s.file.datasync();
+      s.dirty = false;
+    }
+    this.piece = undefined;
+    this.reserveOffset = this.writtenOffset = this.flushedOffset = keep;
+    this.stats.rollBacks++;
+    this.opts.onRolledBack(keep);
   }
 
   /** Waits until everything queued so far is written (and flushed when SYNC). */
@@ -325,7 +453,10 @@ export class CommitLog {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.pause.wake();
     await this.drained();
+    await this.repairing;
     await this.segs.closeAll();
   }
 
@@ -334,7 +465,8 @@ export class CommitLog {
     const active = this.segs.of(this.reserveOffset) as Segment;
     if (this.segs.list[this.segs.list.length - 1] === active) this.segs.add();
     const next = this.segs.list[this.segs.list.length - 1] as Segment;
-    this.segs.fileOf(next).catch((err: Error) => this.fail(`cannot create commitlog segment: ${err.message}`));
+    // Nothing is lost when this fails: the first write into the segment opens it again (or fails its puts).
+    this.segs.fileOf(next).catch((err: Error) => log.warn('cannot create the next commitlog segment yet', { err }));
   }
 }
 

@@ -39,7 +39,14 @@ export class ConsumeQueue {
   private mem = Buffer.allocUnsafe(64 * cqEntryBytes);
   private memStart = 0;
   private writtenOffset = 0;
+  /**
+   * Entries below this are durable (fdatasync'd). Memory keeps the entries from here on, so after a failed
+   * fdatasync (which may drop written pages while marking them clean) they are written again.
+   */
+  private syncedOffset = 0;
   private writing: Promise<void> | undefined;
+  /** The last write's error, until a write succeeds (flush rethrows it). */
+  private writeError: Error | undefined;
   /** Set by destroy(): pending entries are dropped, nothing is written or created any more. */
   private destroyed = false;
   /** Written since the last fdatasync. */
@@ -69,7 +76,7 @@ export class ConsumeQueue {
     const whole = size - (size % cqEntryBytes);
     if (whole !== size) await f.truncate(whole); // a torn entry
     this.minOffset = (this.files[0] as CqFile).start;
-    this.maxOffset = this.memStart = this.writtenOffset = last.start + whole / cqEntryBytes;
+    this.maxOffset = this.memStart = this.writtenOffset = this.syncedOffset = last.start + whole / cqEntryBytes;
   }
 
   /** Appends one entry (dispatch); the write to disk follows asynchronously. */
@@ -86,7 +93,12 @@ export class ConsumeQueue {
     this.mem.writeInt32BE(size, used + 8);
     this.mem.writeBigInt64BE(BigInt.asIntN(64, tagsCode), used + 12);
     this.maxOffset++;
-    if (this.writing === undefined) this.writing = this.writeLoop().finally(() => (this.writing = undefined));
+    this.startWriting();
+  }
+
+  private startWriting(): void {
+    if (this.writing === undefined && this.writeError === undefined)
+      this.writing = this.writeLoop().finally(() => (this.writing = undefined));
   }
 
   /** Up to `count` entries from `offset` (fewer at a file boundary); empty when out of range. */
@@ -129,7 +141,7 @@ export class ConsumeQueue {
     if (this.files.length === 0 && this.maxOffset === 0 && queueOffset > 0) {
       // First entry of a queue whose older files are gone: start the files at this offset.
       const start = queueOffset - (queueOffset % this.perFile);
-      this.minOffset = this.maxOffset = this.memStart = this.writtenOffset = queueOffset;
+      this.minOffset = this.maxOffset = this.memStart = this.writtenOffset = this.syncedOffset = queueOffset;
       this.files.push({ start, file: undefined, opening: undefined });
     }
     while (this.maxOffset < queueOffset) this.append(0, 0, 0n); // a hole: blank entries, skipped by readers
@@ -156,6 +168,7 @@ export class ConsumeQueue {
     } else {
       this.maxOffset = this.memStart = this.writtenOffset = offset;
     }
+    if (this.syncedOffset > offset) this.syncedOffset = offset;
     while (this.files.length > 0) {
       const last = this.files[this.files.length - 1] as CqFile;
       if (last.start < offset || (last.start === offset && this.files.length === 1)) {
@@ -174,12 +187,27 @@ export class ConsumeQueue {
     while (this.writing !== undefined) await this.writing;
   }
 
-  /** Writes and fdatasyncs what was appended so far. */
+  /**
+   * Writes and fdatasyncs what was appended so far; throws while that fails (EMFILE, ENOSPC, EIO), keeping every
+   * entry not yet durable in memory for the next try.
+   */
   async flush(): Promise<void> {
+    this.writeError = undefined;
+    if (this.writtenOffset < this.maxOffset) this.startWriting();
     await this.drained();
+    if (this.writeError !== undefined) throw this.writeError;
     if (!this.dirty) return;
     this.dirty = false;
-    for (const cf of this.files.slice(-2)) if (cf.file !== undefined) await cf.file.datasync();
+    const target = this.writtenOffset;
+    try {
+      for (const cf of this.files.slice(-2)) if (cf.file !== undefined) await cf.file.datasync();
+    } catch (err) {
+      // The written pages may be lost though clean: write them again from memory.
+      this.dirty = true;
+      this.writtenOffset = Math.max(this.syncedOffset, this.memStart);
+      throw err;
+    }
+    this.syncedOffset = Math.max(this.syncedOffset, target);
   }
 
   /** Deletes files whose entries all point below `minPhy`; moves minOffset to the first entry at or above it. */
@@ -260,6 +288,7 @@ export class ConsumeQueue {
           await f.write(chunk, filePos);
         }
       } catch (err) {
+        this.writeError = err as Error;
         this.onError(`ConsumeQueue ${this.topic}/${this.queueId} write failed: ${(err as Error).message}`);
         return;
       }
@@ -271,7 +300,7 @@ export class ConsumeQueue {
   }
 
   private trimMemory(): void {
-    const drop = this.writtenOffset - tailKeepEntries - this.memStart;
+    const drop = Math.min(this.writtenOffset - tailKeepEntries, this.syncedOffset) - this.memStart;
     if (drop < tailKeepEntries * 2) return;
     const used = (this.maxOffset - this.memStart) * cqEntryBytes;
     this.mem.copy(this.mem, 0, drop * cqEntryBytes, used);
@@ -297,6 +326,11 @@ export class ConsumeQueue {
         cf.file = f;
         return f;
       })();
+      // A failed open (EMFILE) is tried again by the next write.
+      const opening = cf.opening;
+      opening.catch(() => {
+        if (cf.opening === opening) cf.opening = undefined;
+      });
     }
     return cf.opening;
   }

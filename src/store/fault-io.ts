@@ -1,8 +1,23 @@
 /**
- * Fault-injecting StorageIO for tests: torn writes, fdatasync failures, ENOSPC and a forced disk ratio,
- * deterministic from a seed. It wraps a real StorageIO so files stay inspectable.
+ * Fault-injecting StorageIO for tests: torn writes, fdatasync failures, ENOSPC, a forced disk ratio, a simulated
+ * disk that fills up, and errno rules on open / write / fdatasync by path, deterministic from a seed. It wraps a
+ * real StorageIO so files stay inspectable.
  */
-import type { FileIO, StorageIO } from './io.js';
+import type { DiskUsage, FileIO, StorageIO } from './io.js';
+
+/** Where a fault rule strikes: opening a file, writing to it, or its fdatasync (a folder's fsync too). */
+export type FaultOp = 'open' | 'write' | 'datasync';
+
+export interface FaultRule {
+  op: FaultOp;
+  path: RegExp;
+  /** errno code thrown, e.g. EMFILE, ENOSPC, EIO. */
+  code: string;
+  /** Attempts still to fail. */
+  times: number;
+  /** Attempts failed so far. */
+  hits: number;
+}
 
 /** Small deterministic PRNG (mulberry32). */
 export function seededRandom(seed: number): () => number {
@@ -41,6 +56,13 @@ export class FaultyStorageIO implements StorageIO {
   diskRatio: number | undefined;
   /** Extra delay added to every fdatasync (ms), to make group commit observable. */
   datasyncDelayMs = 0;
+  /** errno rules (see `fail`); checked before the other faults. */
+  readonly rules: FaultRule[] = [];
+  /**
+   * A simulated disk: every byte written through a file takes one of `freeBytes`; a write larger than what is
+   * left lands partly and throws ENOSPC, as a real full disk does. Also what diskUsage reports.
+   */
+  disk: { totalBytes: number; freeBytes: number } | undefined;
 
   constructor(
     private readonly inner: StorageIO,
@@ -49,7 +71,30 @@ export class FaultyStorageIO implements StorageIO {
     this.random = seededRandom(seed);
   }
 
+  /** Fails the next `times` `op`s on paths matching `path` with errno `code`. */
+  fail(op: FaultOp, path: RegExp, code: string, times = Number.POSITIVE_INFINITY): FaultRule {
+    const rule = { op, path, code, times, hits: 0 };
+    this.rules.push(rule);
+    return rule;
+  }
+
+  /** Drops every errno rule (the fault clears). */
+  clearFaults(): void {
+    this.rules.length = 0;
+  }
+
+  /** Throws when a rule matches `op` on `file`. */
+  strike(op: FaultOp, file: string): void {
+    for (const r of this.rules) {
+      if (r.op !== op || r.times <= 0 || !r.path.test(file)) continue;
+      r.times--;
+      r.hits++;
+      throw ioError(r.code, `injected ${op} fault on ${file}`);
+    }
+  }
+
   async open(file: string): Promise<FileIO> {
+    this.strike('open', file);
     return new FaultyFile(this, await this.inner.open(file));
   }
   mkdirp(dir: string): Promise<void> {
@@ -70,9 +115,12 @@ export class FaultyStorageIO implements StorageIO {
   readFile(file: string): Promise<Buffer | undefined> {
     return this.inner.readFile(file);
   }
-  writeFileDurable(file: string, data: Buffer): Promise<void> {
-    if (this.enospc?.test(file)) return Promise.reject(ioError('ENOSPC', `no space left writing ${file}`));
-    return this.inner.writeFileDurable(file, data);
+  async writeFileDurable(file: string, data: Buffer): Promise<void> {
+    if (this.enospc?.test(file)) throw ioError('ENOSPC', `no space left writing ${file}`);
+    this.strike('open', file);
+    this.strike('write', file);
+    this.strike('datasync', file);
+    await this.inner.writeFileDurable(file, data);
   }
   rename(from: string, to: string): Promise<void> {
     return this.inner.rename(from, to);
@@ -80,6 +128,7 @@ export class FaultyStorageIO implements StorageIO {
   /** Counts as an fdatasync: `failDatasyncs` fails it too. */
   async syncDir(dir: string): Promise<void> {
     this.counters.datasyncs++;
+    this.strike('datasync', dir);
     if (this.failDatasyncs > 0) {
       this.failDatasyncs--;
       throw ioError('EIO', `fsync failed on folder ${dir}`);
@@ -89,8 +138,14 @@ export class FaultyStorageIO implements StorageIO {
   mtimeMs(file: string): Promise<number> {
     return this.inner.mtimeMs(file);
   }
-  diskUsedRatio(dir: string): Promise<number> {
-    return this.diskRatio === undefined ? this.inner.diskUsedRatio(dir) : Promise.resolve(this.diskRatio);
+  diskUsage(dir: string): Promise<DiskUsage> {
+    const d = this.disk;
+    if (d !== undefined) {
+      return Promise.resolve({ usedRatio: 1 - d.freeBytes / d.totalBytes, ...d });
+    }
+    if (this.diskRatio === undefined) return this.inner.diskUsage(dir);
+    const totalBytes = 2 ** 40;
+    return Promise.resolve({ usedRatio: this.diskRatio, totalBytes, freeBytes: (1 - this.diskRatio) * totalBytes });
   }
 }
 
@@ -104,7 +159,18 @@ class FaultyFile implements FileIO {
   }
   async write(buf: Buffer, position: number): Promise<void> {
     const io = this.io;
+    io.strike('write', this.path);
     if (io.enospc?.test(this.path)) throw ioError('ENOSPC', `no space left writing ${this.path}`);
+    const disk = io.disk;
+    if (disk !== undefined) {
+      if (buf.length > disk.freeBytes) {
+        const keep = disk.freeBytes;
+        disk.freeBytes = 0;
+        await this.inner.write(buf.subarray(0, keep), position);
+        throw ioError('ENOSPC', `no space left: ${keep} of ${buf.length} bytes reached ${this.path}`);
+      }
+      disk.freeBytes -= buf.length;
+    }
     if (io.tearNextWrite?.test(this.path)) {
       io.tearNextWrite = undefined;
       const keep = Math.floor(io.random() * buf.length);
@@ -122,6 +188,7 @@ class FaultyFile implements FileIO {
     const io = this.io;
     io.counters.datasyncs++;
     if (io.datasyncDelayMs > 0) await new Promise((r) => setTimeout(r, io.datasyncDelayMs));
+    io.strike('datasync', this.path);
     if (io.failDatasyncs > 0) {
       io.failDatasyncs--;
       throw ioError('EIO', `fdatasync failed on ${this.path}`);

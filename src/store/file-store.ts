@@ -28,6 +28,7 @@ import { ReadAhead } from './read-ahead.js';
 import { type ReadSource, readMessages } from './read-path.js';
 import { type RecoveryReport, recoverStore } from './recovery.js';
 import { emptyGet } from './results.js';
+import { RetryEpisode } from './retry-episode.js';
 import { DiskWatch, Retention, startServices } from './services.js';
 import type {
   ArrivalListener,
@@ -63,7 +64,8 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   readonly hostHex: string;
   /** Every record below this offset has been handed to the dispatchers. */
   dispatchedOffset = 0;
-  fatalReason: string | undefined;
+  /** A failing checkpoint (or the ConsumeQueue / index flush under it) is retried with back-off, never fatal. */
+  private readonly checkpointEpisode = new RetryEpisode('checkpoint (ConsumeQueue, index and checkpoint files)', log);
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopServices: (() => void) | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
@@ -77,7 +79,8 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     readonly clock: Clock,
     readonly tagsCodeOf: TagsCodeOf,
   ) {
-    const onFatal = (reason: string) => this.setFatal(reason);
+    // Retried by the next checkpoint, whose episode logs the failure once.
+    const onWriteError = (reason: string) => log.debug('write failed, retried by the next checkpoint', { reason });
     this.hostHex = createOffsetMsgId(config.storeHost, 0n).slice(0, 16);
     this.commitLog = new CommitLog(io, {
       dir: config.storePathCommitLog,
@@ -85,10 +88,19 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       syncFlush: config.flushDiskType === 'SYNC_FLUSH',
       syncFlushTimeoutMs: config.syncFlushTimeout,
       onVisible: (batch, end) => this.onVisible(batch, end),
-      onFatal,
+      // ENOSPC and friends: know the real free space before the next put.
+      onRefuse: () => void this.disk.check().catch((err: Error) => log.warn('statfs failed', { err })),
+      onRolledBack: () => this.queues.resetNextOffsets(),
     });
-    this.queues = new QueueTable(io, this.path('consumequeue'), config.mappedFileSizeConsumeQueue, onFatal);
-    this.index = new IndexService(io, this.path('index'), config.maxHashSlotNum, config.maxIndexNum, clock, onFatal);
+    this.queues = new QueueTable(io, this.path('consumequeue'), config.mappedFileSizeConsumeQueue, onWriteError);
+    this.index = new IndexService(
+      io,
+      this.path('index'),
+      config.maxHashSlotNum,
+      config.maxIndexNum,
+      clock,
+      onWriteError,
+    );
     this.dispatchers.push(new ConsumeQueueDispatcher(this.queues));
     if (config.messageIndexEnable) this.dispatchers.push(new IndexDispatcher(this.index));
     this.disk = new DiskWatch(io, config);
@@ -107,6 +119,9 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       this.dispatchedOffset = this.lastRecovery.logEnd;
       await this.io.writeFileDurable(this.path('abort'), Buffer.alloc(0));
       await this.checkpoint();
+      await this.disk
+        .check()
+        .catch((err: Error) => log.warn('statfs failed; the disk watermark waits for the next check', { err }));
     } catch (err) {
       await this.unlock();
       throw err;
@@ -121,22 +136,25 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     this.stopServices?.();
     await Promise.all(this.pendingDeletions);
     await this.commitLog.drained();
-    if (this.fatalReason === undefined) {
-      await this.commitLog.flush();
-      await this.checkpoint();
+    // Anything not made durable here leaves the abort marker: the next start recovers as after a crash.
+    let clean = this.commitLog.refusalReason() === undefined;
+    if (clean) {
+      try {
+        await this.commitLog.flush();
+        await this.checkpoint();
+      } catch (err) {
+        clean = false;
+        log.error('shutdown could not make everything durable; the next start recovers as after a crash', {
+          err: err as Error,
+        });
+      }
     }
     for (const q of this.queues.all()) await q.close();
-    await this.index.close();
+    await this.index.close().catch((err: Error) => log.error('index close failed', { err }));
     await this.commitLog.close();
-    if (this.fatalReason === undefined) await this.io.unlink(this.path('abort'));
+    if (clean) await this.io.unlink(this.path('abort'));
     await this.unlock();
     this.state = 'stopped';
-  }
-
-  setFatal(reason: string): void {
-    if (this.fatalReason !== undefined) return;
-    this.fatalReason = `${reason}; the store is read-only until restart`;
-    log.error('store is read-only', { reason });
   }
 
   /** Re-reads the disk ratio now (puts are refused above diskSpaceWarningLevelRatio). */
@@ -145,8 +163,10 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   }
 
   readonlyReason(): string | undefined {
-    if (this.fatalReason !== undefined) return this.fatalReason;
-    if (this.disk.fullReason !== undefined) return this.disk.fullReason;
+    const refused = this.commitLog.refusalReason();
+    if (refused !== undefined) return refused;
+    const full = this.disk.refusal();
+    if (full !== undefined) return full;
     if (this.state !== 'running') return `store is ${this.state === 'new' ? 'not started' : 'shutting down'}`;
     return undefined;
   }
@@ -176,13 +196,22 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     }
   }
 
-  /** Makes ConsumeQueues and Index durable, then records how far they go in the checkpoint. */
+  /** The periodic checkpoint: skipped while the back-off after a failed one runs. */
+  checkpointTurn(): Promise<void> {
+    if (!this.checkpointEpisode.due()) return Promise.resolve();
+    return this.checkpoint().catch(() => undefined);
+  }
+
+  /**
+   * Makes ConsumeQueues and Index durable, then records how far they go in the checkpoint. A failure (EMFILE,
+   * ENOSPC, EIO) leaves the previous checkpoint in place, which only means a longer replay after a crash: it is
+   * retried, never fatal.
+   */
   checkpoint(): Promise<void> {
     const run = this.checkpointing.then(async () => {
       const logics = this.dispatchedOffset;
       await this.queues.flushDirty();
       await this.index.flush();
-      if (this.fatalReason !== undefined) return;
       const cp: Checkpoint = {
         physicMsgTimestamp: this.clock.now(),
         logicsMsgTimestamp: this.clock.now(),
@@ -192,7 +221,10 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       };
       await writeCheckpoint(this.io, this.path('checkpoint'), cp);
     });
-    this.checkpointing = run.catch((err: Error) => this.setFatal(`checkpoint failed: ${err.message}`));
+    this.checkpointing = run.then(
+      () => this.checkpointEpisode.succeeded(),
+      (err: unknown) => this.checkpointEpisode.failed(err),
+    );
     return run;
   }
 
@@ -303,6 +335,12 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       writeCalls: this.commitLog.stats.writeCalls,
       datasyncs: this.commitLog.stats.datasyncs,
       writeBatches: this.commitLog.stats.batches,
+      // Failed puts, the failed ranges cut from the log, and failed bytes not cut yet (see CommitLog.stats).
+      failedPuts: this.commitLog.stats.failedPuts,
+      commitLogRollBacks: this.commitLog.stats.rollBacks,
+      unrolledFailedBytes: this.commitLog.stats.unrolledFailedBytes,
+      timedOutPutsCut: this.commitLog.stats.timedOutPutsCut,
+      checkpointFailures: this.checkpointEpisode.failures,
       indexFiles: this.index.fileCount(),
       diskUsedRatio: this.disk.ratio,
       flushDiskType: this.config.flushDiskType,

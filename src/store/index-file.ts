@@ -143,22 +143,33 @@ export class IndexFile {
     return true;
   }
 
-  /** Writes new entries, dirty slot pages and the header, then fdatasyncs. */
+  /**
+   * Writes new entries, dirty slot pages and the header, then fdatasyncs. Entries and pages count as written only
+   * once the fdatasync succeeded: after a failure (EMFILE, ENOSPC, EIO) the next flush writes them all again.
+   */
   async flush(): Promise<void> {
     if (this.pendingLen === 0 && this.dirtyPages.size === 0 && !this.headerDirty) return;
     const entriesAt = indexHeaderBytes + this.hashSlotNum * slotBytes;
-    if (this.pendingLen > 0) {
-      const chunk = Buffer.from(this.pending.subarray(0, this.pendingLen));
-      const count = this.pendingLen / entryBytes;
+    const pages = [...this.dirtyPages].sort((a, b) => a - b);
+    this.dirtyPages.clear();
+    this.headerDirty = false;
+    try {
+      await this.writeAndSync(entriesAt, pages);
+    } catch (err) {
+      for (const p of pages) this.dirtyPages.add(p);
+      this.headerDirty = true;
+      throw err;
+    }
+  }
+
+  private async writeAndSync(entriesAt: number, pages: number[]): Promise<void> {
+    const chunkLen = this.pendingLen;
+    if (chunkLen > 0) {
+      const chunk = Buffer.from(this.pending.subarray(0, chunkLen));
       await this.file.write(chunk, entriesAt + this.writtenCount * entryBytes);
-      this.pending.copy(this.pending, 0, chunk.length, this.pendingLen);
-      this.pendingLen -= chunk.length;
-      this.writtenCount += count;
     }
     const slots = this.slots;
-    if (slots !== undefined && this.dirtyPages.size > 0) {
-      const pages = [...this.dirtyPages].sort((a, b) => a - b);
-      this.dirtyPages.clear();
+    if (slots !== undefined && pages.length > 0) {
       // Keys hash to random slots, so most pages go dirty: one pwrite per run of pages, not per page.
       for (let i = 0; i < pages.length; ) {
         let j = i;
@@ -177,9 +188,14 @@ export class IndexFile {
     h.writeBigInt64BE(BigInt(this.endPhyOffset), 24);
     h.writeInt32BE(this.hashSlotCount | 0, 32);
     h.writeInt32BE(this.indexCount, 36);
-    this.headerDirty = false;
     await this.file.write(h, 0);
     await this.file.datasync();
+    if (chunkLen > 0) {
+      // Puts may have added entries meanwhile: keep those.
+      this.pending.copy(this.pending, 0, chunkLen, this.pendingLen);
+      this.pendingLen -= chunkLen;
+      this.writtenCount += chunkLen / entryBytes;
+    }
   }
 
   isTimeMatched(begin: number, end: number): boolean {

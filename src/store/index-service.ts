@@ -6,11 +6,16 @@ import type { DispatchRequest, KeySink } from './dispatch.js';
 import { IndexFile, indexKeyHashAfter } from './index-file.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
+import { Pause, retryDelayMsMax, retryDelayMsMin } from './retry-episode.js';
 
 export class IndexService implements KeySink {
   private files: IndexFile[] = [];
   private rolling: Promise<void> | undefined;
   private backlog: DispatchRequest[] = [];
+  /** Back-off before the next roll after a failed one (EMFILE, ENOSPC): puts queue in the backlog meanwhile. */
+  private rollDelayMs = 0;
+  private readonly pause = new Pause();
+  private closing = false;
   /** javaStringHashCode(`${topic}#`) by topic. */
   private readonly topicHashes = new BoundedMemo(4096, (topic: string) => javaStringHashCode(`${topic}#`));
 
@@ -40,6 +45,7 @@ export class IndexService implements KeySink {
   }
 
   put(d: DispatchRequest): void {
+    if (this.closing) return;
     if (this.rolling !== undefined) {
       this.backlog.push(d);
       return;
@@ -65,6 +71,8 @@ export class IndexService implements KeySink {
 
   private roll(prev: IndexFile | undefined): void {
     this.rolling = (async () => {
+      if (this.rollDelayMs > 0 && !this.closing) await this.pause.sleep(this.rollDelayMs);
+      if (this.closing) throw new Error('index service is closing');
       await prev?.flush();
       let ms = this.clock.now();
       let name = timeName(ms);
@@ -79,24 +87,38 @@ export class IndexService implements KeySink {
         prev?.endTimestamp ?? 0,
       );
       this.files.push(f);
+      this.rollDelayMs = 0;
     })()
-      .catch((err: Error) => this.onError(`index file roll failed: ${err.message}`))
+      .catch((err: Error) => {
+        this.rollDelayMs = Math.min(Math.max(retryDelayMsMin, this.rollDelayMs * 2), retryDelayMsMax);
+        this.onError(`index file roll failed: ${err.message}`);
+      })
       .finally(() => {
         this.rolling = undefined;
+        if (this.closing) return;
         const queued = this.backlog;
         this.backlog = [];
         for (const d of queued) this.put(d);
       });
   }
 
+  /** True while rolls fail and the next one waits out its back-off. */
+  private get rollFailing(): boolean {
+    return this.rollDelayMs > 0;
+  }
+
+  /** Makes the newest files durable; throws while rolls keep failing (keys wait in the backlog meanwhile). */
   async flush(): Promise<void> {
-    while (this.rolling !== undefined) await this.rolling;
+    if (this.rolling !== undefined && !this.rollFailing) await this.rolling;
+    if (this.rollFailing) {
+      throw new Error(`cannot roll to a new index file yet (retrying); ${this.backlog.length} keys are waiting`);
+    }
     for (const f of this.files.slice(-2)) await f.flush();
   }
 
   /** Commitlog offsets for `topic#key` stored within [begin, end], newest first. */
   async query(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<number[]> {
-    while (this.rolling !== undefined) await this.rolling;
+    if (this.rolling !== undefined && !this.rollFailing) await this.rolling;
     const out: number[] = [];
     for (let i = this.files.length - 1; i >= 0 && out.length < maxNum; i--) {
       const f = this.files[i] as IndexFile;
@@ -122,9 +144,14 @@ export class IndexService implements KeySink {
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    for (const f of this.files) await f.close();
-    this.files = [];
+    this.closing = true;
+    this.pause.wake();
+    try {
+      await this.flush();
+    } finally {
+      for (const f of this.files) await f.close();
+      this.files = [];
+    }
   }
 }
 

@@ -41,8 +41,17 @@ export interface StorageIO {
   /** fsync of a folder: makes the names created, renamed or removed in it durable. */
   syncDir(dir: string): Promise<void>;
   mtimeMs(file: string): Promise<number>;
-  /** Used fraction (0..1) of the file system holding `dir`. */
-  diskUsedRatio(dir: string): Promise<number>;
+  /** Space of the file system holding `dir` (statfs). */
+  diskUsage(dir: string): Promise<DiskUsage>;
+}
+
+export interface DiskUsage {
+  /** Used fraction (0..1) of what non-root users can reach, as `df` shows it. */
+  usedRatio: number;
+  /** Bytes non-root users can reach (used + available). */
+  totalBytes: number;
+  /** Bytes still available to non-root users. */
+  freeBytes: number;
 }
 
 export interface Clock {
@@ -179,13 +188,13 @@ export class NodeStorageIO implements StorageIO {
   async mtimeMs(file: string): Promise<number> {
     return (await fs.stat(file)).mtimeMs;
   }
-  async diskUsedRatio(dir: string): Promise<number> {
+  async diskUsage(dir: string): Promise<DiskUsage> {
     const s = await fs.statfs(dir);
-    const total = s.blocks;
-    if (total === 0) return 0;
     // As `df`: used over what non-root users can reach.
-    const used = s.blocks - s.bfree;
-    return used / (used + s.bavail);
+    const usedBytes = (s.blocks - s.bfree) * s.bsize;
+    const freeBytes = s.bavail * s.bsize;
+    const totalBytes = usedBytes + freeBytes;
+    return { usedRatio: totalBytes === 0 ? 0 : usedBytes / totalBytes, totalBytes, freeBytes };
   }
 }
 

@@ -20,6 +20,8 @@ export interface PutTarget {
   readonly clock: Clock;
   readonly commitLog: CommitLog;
   readonly queues: QueueTable;
+  /** Counts the bytes puts reserve against the room left under the disk warning ratio (services.ts). */
+  readonly disk: { reserve(bytes: number): string | undefined };
   /** The first 16 hex digits of every offsetMsgId (store host). */
   readonly hostHex: string;
   readonlyReason(): string | undefined;
@@ -78,6 +80,8 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
     store.config.maxUnwrittenPutBytes,
   );
   if (busy !== undefined) return Promise.resolve(refused(PutStatus.OS_PAGE_CACHE_BUSY, `broker busy: ${busy}`));
+  const full = store.disk.reserve(total);
+  if (full !== undefined) return Promise.resolve(refused(PutStatus.SERVICE_NOT_AVAILABLE, full));
   const key = `${first.topic}@${first.queueId}`;
   const queueOffset = store.queues.nextOffset(first.topic, first.queueId, key);
   const now = store.clock.now();
@@ -136,7 +140,7 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
           status: PutStatus.FLUSH_DISK_TIMEOUT,
           remark: `fdatasync took over ${store.config.syncFlushTimeout} ms`,
         });
-      } else resolve({ ...refused(PutStatus.UNKNOWN_ERROR, o.reason) });
+      } else resolve(refused(PutStatus.UNKNOWN_ERROR, `${o.reason}; this put was not stored`));
     });
   });
 }

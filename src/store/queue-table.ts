@@ -22,7 +22,8 @@ export class QueueTable implements QueueSink {
     /** `<root>/consumequeue` */
     private readonly dir: string,
     private readonly segmentBytes: number,
-    private readonly onFatal: (reason: string) => void,
+    /** A ConsumeQueue write failed (retried by the next flush). */
+    private readonly onWriteError: (reason: string) => void,
   ) {}
 
   get(topic: string, queueId: number): ConsumeQueue | undefined {
@@ -44,7 +45,7 @@ export class QueueTable implements QueueSink {
         topic,
         queueId,
         this.segmentBytes,
-        this.onFatal,
+        this.onWriteError,
       );
       byId.set(queueId, q);
     }
@@ -80,6 +81,11 @@ export class QueueTable implements QueueSink {
     this.nextOffsets.set(key, offset);
   }
 
+  /** After the CommitLog rolled back failed puts: offsets they took are free again (every queue's max is right). */
+  resetNextOffsets(): void {
+    this.nextOffsets.clear();
+  }
+
   append(d: DispatchRequest): void {
     const q = this.queueFor(d.topic, d.queueId);
     q.append(d.phyOffset, d.size, d.tagsCode);
@@ -105,11 +111,20 @@ export class QueueTable implements QueueSink {
     return found.length;
   }
 
-  /** Makes the queues appended to since the last call durable. */
+  /** Makes the queues appended to since the last call durable; a queue that fails stays dirty (retried). */
   async flushDirty(): Promise<void> {
     const dirty = [...this.dirty];
     this.dirty.clear();
-    for (const q of dirty) await q.flush();
+    let failure: unknown;
+    for (const q of dirty) {
+      try {
+        await q.flush();
+      } catch (err) {
+        this.dirty.add(q);
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** Forgets a topic's queues and offsets; returns the queues, whose files the caller destroys. */

@@ -82,8 +82,34 @@ export class Segments {
         seg.file = f;
         return f;
       })();
+      // A failed open (EMFILE, ENOSPC) is tried again by the next caller.
+      const opening = seg.opening;
+      opening.catch(() => {
+        if (seg.opening === opening) seg.opening = undefined;
+      });
     }
     return seg.opening;
+  }
+
+  /**
+   * Zeroes every byte from `end` on (truncate and re-extend: no space needed) and deletes segments past the one
+   * after it, so nothing written past `end` can be read back or recovered.
+   */
+  async zeroFrom(end: number): Promise<void> {
+    const holding = this.of(end);
+    if (holding === undefined) return;
+    for (;;) {
+      const last = this.last() as Segment;
+      if (last.start <= holding.start + this.segmentBytes) break;
+      await this.deleteLast();
+    }
+    for (const seg of this.list) {
+      if (seg.start + this.segmentBytes <= end) continue;
+      const f = await this.fileOf(seg);
+      await f.truncate(Math.max(0, end - seg.start));
+      await f.truncate(this.segmentBytes);
+      seg.dirty = true;
+    }
   }
 
   path(start: number): string {

@@ -11,24 +11,62 @@ import type { QueueTable } from './queue-table.js';
 
 const log = createLogger('store-service');
 const hourMs = 3_600_000;
+/** How often a disk over the warning ratio is looked at again while puts are refused. */
+const fullRecheckMs = 100;
 
-/** Refuses puts above the warning ratio (90 %), lets them through again once below. */
+/**
+ * Refuses puts above the warning ratio (90 %), lets them through again once below. Between two statfs calls the
+ * put path counts the bytes it reserves against the room left under the ratio (`reserve`), so a fast writer is
+ * refused before the disk fills up rather than after ENOSPC; running out of that room refreshes the statfs.
+ */
 export class DiskWatch {
   /** Used fraction of the disk at the last check. */
   ratio = 0;
   /** Set while the disk is over the warning ratio: why puts are refused. */
   fullReason: string | undefined;
+  /** Bytes puts may still write before the disk passes the warning ratio: from the last statfs, less reserves. */
+  private roomBytes = Number.POSITIVE_INFINITY;
+  private checking: Promise<void> | undefined;
+  private checkedAtMs = 0;
 
   constructor(
     private readonly io: StorageIO,
     private readonly config: StoreConfig,
   ) {}
 
-  async check(): Promise<void> {
+  /**
+   * Counts `bytes` about to be written; a reason to refuse when they may not fit under the ratio (the statfs is
+   * then refreshed, and the next put sees the result). One subtraction on the hot path.
+   */
+  reserve(bytes: number): string | undefined {
+    this.roomBytes -= bytes;
+    if (this.roomBytes >= 0) return undefined;
+    this.roomBytes += bytes;
+    if (this.checking === undefined) this.check().catch((err: Error) => log.warn('statfs failed', { err }));
+    return `disk nearly full: ${bytes} bytes would take the disk holding ${this.config.storePathRootDir} past ${(this.config.diskSpaceWarningLevelRatio * 100).toFixed(0)}% (${Math.max(0, Math.floor(this.roomBytes))} bytes left under it at the last check)`;
+  }
+
+  /** Why puts are refused now; while refusing, the statfs is refreshed often so they resume soon after space is freed. */
+  refusal(): string | undefined {
+    if (this.fullReason !== undefined && this.checking === undefined && Date.now() - this.checkedAtMs > fullRecheckMs)
+      this.check().catch((err: Error) => log.warn('statfs failed', { err }));
+    return this.fullReason;
+  }
+
+  /** Re-reads the disk usage (one statfs at a time). */
+  check(): Promise<void> {
+    this.checking ??= this.statfs().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async statfs(): Promise<void> {
     const dir = this.config.storePathRootDir;
-    const ratio = await this.io.diskUsedRatio(dir);
+    const usage = await this.io.diskUsage(dir);
+    this.checkedAtMs = Date.now();
+    const ratio = usage.usedRatio;
     this.ratio = ratio;
     const limit = this.config.diskSpaceWarningLevelRatio;
+    this.roomBytes = Math.max(0, limit * usage.totalBytes - (usage.totalBytes - usage.freeBytes));
     if (ratio > limit) {
       const reason = `disk full: ${(ratio * 100).toFixed(1)}% of the disk holding ${dir} is used (limit ${(limit * 100).toFixed(0)}%), puts are refused until space is freed`;
       if (this.fullReason === undefined) log.error('disk nearly full, refusing puts', { ratio });
@@ -90,7 +128,7 @@ export interface ServiceTargets {
   readonly commitLog: CommitLog;
   readonly disk: DiskWatch;
   readonly retention: Retention;
-  checkpoint(): Promise<void>;
+  checkpointTurn(): Promise<void>;
 }
 
 /** Starts the timers; the returned function stops them. */
@@ -117,7 +155,7 @@ export function startServices(s: ServiceTargets): () => void {
       }
     });
   }
-  every(s.config.flushIntervalConsumeQueue, () => s.checkpoint().catch(() => undefined));
+  every(s.config.flushIntervalConsumeQueue, () => s.checkpointTurn());
   every(s.config.diskCheckInterval, () => s.disk.check());
   every(s.config.cleanResourceInterval, () => s.retention.clean());
   return () => {

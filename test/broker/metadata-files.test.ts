@@ -33,7 +33,7 @@ test('a temp file torn by a failed write is ignored and removed; the last good o
   await offsets.persist();
   offsets.commit('G', 'T', 0, 9n);
   io.tearNextWrite = /consumerOffset\.json\.tmp/;
-  await assert.rejects(offsets.persist(), /torn write/);
+  await assert.rejects(offsets.persist(true), /torn write/);
   assert.ok((await fs.readdir(path.join(d, 'config'))).some((n) => n.startsWith('consumerOffset.json.tmp')));
 
   const loaded = new ConsumerOffsetManager(d, io);

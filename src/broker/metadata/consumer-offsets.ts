@@ -3,7 +3,7 @@
  * consume. Persisted to config/consumerOffset.json periodically and on close.
  */
 import type { StorageIO } from '../../store/io.js';
-import { ConfigFile } from './config-file.js';
+import { ConfigFile, MetadataWriteError } from './config-file.js';
 
 const keySeparator = '@';
 
@@ -81,15 +81,20 @@ export class ConsumerOffsetManager {
     return { offsetTable };
   }
 
-  /** Writes the file when something changed since the last write (or always when `force`). */
+  /**
+   * Writes the file when something changed since the last write (or always when `force`). A failed periodic
+   * write is retried by the file itself (logged there, once per episode); `force` (shutdown) rejects.
+   */
   async persist(force = false): Promise<void> {
     if (!this.dirty && !force) return;
     this.dirty = false;
     try {
       await this.file.save(this.toJSON());
     } catch (err) {
-      this.dirty = true;
-      throw err;
+      if (force || !(err instanceof MetadataWriteError)) {
+        this.dirty = true;
+        throw err;
+      }
     }
   }
 }

@@ -1,7 +1,7 @@
 /** Subscription group configs (RocketMQ's SubscriptionGroupManager), persisted in config/subscriptionGroup.json. */
 import { createLogger } from '../../common/log.js';
 import type { StorageIO } from '../../store/io.js';
-import { ConfigFile, type DataVersion, nextDataVersion } from './config-file.js';
+import { ConfigFile, type DataVersion, MetadataWriteError, nextDataVersion } from './config-file.js';
 
 const log = createLogger('broker-groups');
 
@@ -95,9 +95,11 @@ export class SubscriptionGroupManager {
     return { subscriptionGroupTable: Object.fromEntries(this.table), dataVersion: this.version };
   }
 
-  /** Changes are saved at once; a failed save is logged (and the next change or shutdown writes again). */
+  /** Changes are saved at once; a failed save is retried by the file (which logs it once per episode). */
   private persistInBackground(): void {
-    this.persist().catch((err: unknown) => log.error('persisting subscription groups failed', { err }));
+    this.persist().catch((err: unknown) => {
+      if (!(err instanceof MetadataWriteError)) log.error('persisting subscription groups failed', { err });
+    });
   }
 
   persist(): Promise<void> {
