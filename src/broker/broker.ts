@@ -8,7 +8,8 @@ import { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest, createResponse } from '../remoting/command.js';
 import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
-import { RemotingServer } from '../remoting/server.js';
+import type { RequestScheduler } from '../remoting/scheduler.js';
+import { type Processor, RemotingServer } from '../remoting/server.js';
 import type { StoreConfig } from '../store/config.js';
 import type { MessageStore } from '../store/types.js';
 import { ClientManager } from './clients/client-manager.js';
@@ -23,6 +24,7 @@ import { brokerProcessors } from './processor-table.js';
 import { brokerPutHooks } from './put/hooks.js';
 import { PutPipeline } from './put/pipeline.js';
 import { SendBackScheduler } from './schedule/send-back-scheduler.js';
+import { createSendScheduler, sendPathCodes } from './send-scheduling.js';
 import { type BrokerService, ServiceList } from './services/lifecycle.js';
 import { BrokerStats, statsSampleMs } from './stats/broker-stats.js';
 import { createDefaultStore } from './store-factory.js';
@@ -46,6 +48,8 @@ export class Broker {
   private readonly stats = new BrokerStats();
   private readonly registrar: NamesrvRegistrar;
   private readonly services: ServiceList;
+  /** Serves sends fairly across connections and sheds the floods (send-scheduling.ts). */
+  private readonly sendScheduler: RequestScheduler;
   private store: MessageStore | undefined;
   private put: PutPipeline | undefined;
   private sendBack: SendBackScheduler | undefined;
@@ -64,8 +68,9 @@ export class Broker {
     this.pullHolds = new PullHoldService(this.config.longPollingSweepMs);
     this.server = new RemotingServer({ name: 'broker', port: this.config.listenPort, host: this.config.listenHost });
     this.registrar = new NamesrvRegistrar(this.config, this.topics, this.client, () => this.brokerAddr);
+    this.sendScheduler = createSendScheduler(this.config, log);
     for (const [code, p] of brokerProcessors) {
-      this.server.registerProcessor(code, (req, conn) => {
+      const processor: Processor = (req, conn) => {
         const ctx = this.ctx;
         if (ctx === undefined || this.state !== 'running') {
           return createResponse(
@@ -75,7 +80,8 @@ export class Broker {
           );
         }
         return p(ctx, req, conn);
-      });
+      };
+      this.server.registerProcessor(code, sendPathCodes.has(code) ? this.sendScheduler.gate(processor) : processor);
     }
     this.server.onConnectionClose((conn) => this.clients.connectionClosed(conn));
     this.clients.onMembershipChange((group, conns) => {
