@@ -153,6 +153,12 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     tsrocket: true,
     doc: "Send body bytes processed at once across connections; more wait in their connections' queues (bytes).",
   },
+  sendQueuedPerConnectionMax: {
+    ...positive,
+    default: 64,
+    tsrocket: true,
+    doc: 'Sends queued on one connection at which the broker stops reading it until half are served (back-pressure).',
+  },
   sendQueueBytesMax: {
     ...positive,
     default: 128 * 1024 * 1024,

@@ -79,6 +79,8 @@ export interface BrokerConfig {
   sendInFlightPerConnectionMax: number;
   /** Send body bytes processed at once across connections; more wait in their connections' queues (tsrocket). */
   sendInFlightBytesMax: number;
+  /** Sends queued on one connection at which it is no longer read until half are served (tsrocket). */
+  sendQueuedPerConnectionMax: number;
   /** Send body bytes queued across connections, like sendThreadPoolQueueCapacity (tsrocket). */
   sendQueueBytesMax: number;
 }

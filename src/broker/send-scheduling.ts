@@ -27,6 +27,7 @@ export function createSendScheduler(c: BrokerConfig, log: Logger): RequestSchedu
     queueWaitMsMax: c.waitTimeMillsInSendQueue,
     queuedRequestsMax: c.sendThreadPoolQueueCapacity,
     queuedBytesMax: c.sendQueueBytesMax,
+    queuedPerConnectionPause: c.sendQueuedPerConnectionMax,
     onShed: (remark, conn) => {
       sinceLog++;
       const now = Date.now();

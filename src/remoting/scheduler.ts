@@ -3,8 +3,10 @@
  * requests being processed; the rest wait in that connection's own queue. When room frees, connections with
  * work take turns (round robin), so one connection's flood cannot queue ahead of everyone else's requests.
  * A queued request of a connection over its share that waited too long is answered SYSTEM_BUSY, as RocketMQ's
- * [TIMEOUT_CLEAN_QUEUE]; a connection within its share is never refused. Requests of codes not gated here
- * (heartbeats, routes, admin, pulls) never pass through, so they are never queued behind sends.
+ * [TIMEOUT_CLEAN_QUEUE]; a connection within its share is never refused. A connection whose queue is full is
+ * not read until half of it is served (TCP back-pressure), so a flood costs the broker no work past its queue.
+ * Requests of codes not gated here (heartbeats, routes, admin, pulls) never pass through: they are never queued
+ * behind sends.
  */
 import { ResponseCode } from './codes.js';
 import { createResponse, type RemotingCommand } from './command.js';
@@ -21,6 +23,8 @@ export interface RequestSchedulerOptions {
   queuedRequestsMax: number;
   /** Body bytes queued across connections, likewise. */
   queuedBytesMax: number;
+  /** Requests queued on one connection at which it is no longer read, until half of them are served. */
+  queuedPerConnectionPause: number;
   /** Milliseconds clock (tests freeze it). */
   nowMs?: () => number;
   /** Called once per shed or refused request, with its remark (logging, counters). */
@@ -53,6 +57,8 @@ interface Queued {
 class Lane {
   inFlight = 0;
   closed = false;
+  /** True while its connection is not read (its queue is full). */
+  paused = false;
   /** True while in the scheduler's round-robin ring. */
   ready = false;
   private items: Queued[] = [];
@@ -162,6 +168,10 @@ export class RequestScheduler {
       this.queued++;
       this.queuedBytes += bytes;
       this.waiting.add(lane);
+      if (!lane.paused && lane.length >= o.queuedPerConnectionPause && lane.conn.pauseReading !== undefined) {
+        lane.paused = true;
+        lane.conn.pauseReading();
+      }
       if (!lane.ready && lane.inFlight < o.inFlightPerConnectionMax) this.enterRing(lane);
       this.startSweep();
       this.pump();
@@ -177,7 +187,7 @@ export class RequestScheduler {
       while (q !== undefined && now - q.sinceMs >= o.queueWaitMsMax) {
         if (lane.inFlight + lane.length <= o.inFlightPerConnectionMax) break;
         lane.shift();
-        this.dequeued(q);
+        this.dequeued(q, lane);
         this.shedTimeout++;
         const remark =
           `[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, ` +
@@ -249,7 +259,7 @@ export class RequestScheduler {
         if (lane.closed || lane.inFlight >= o.inFlightPerConnectionMax) continue;
         const q = lane.shift();
         if (q === undefined) continue;
-        this.dequeued(q);
+        this.dequeued(q, lane);
         if (lane.length === 0) this.waiting.delete(lane);
         else if (lane.inFlight + 1 < o.inFlightPerConnectionMax) this.enterRing(lane);
         let out: Promise<Answer> | Answer;
@@ -272,9 +282,13 @@ export class RequestScheduler {
     this.ring.push(lane);
   }
 
-  private dequeued(q: Queued): void {
+  private dequeued(q: Queued, lane: Lane): void {
     this.queued--;
     this.queuedBytes -= q.bytes;
+    if (lane.paused && lane.length <= this.opts.queuedPerConnectionPause >> 1) {
+      lane.paused = false;
+      lane.conn.resumeReading?.();
+    }
   }
 
   /** A closed connection's queued requests are never run (nothing of theirs was accepted) nor answered. */
@@ -284,8 +298,9 @@ export class RequestScheduler {
     this.waiting.delete(lane);
     if (lane.ready) this.ring = this.ring.filter((l) => l !== lane);
     lane.ready = false;
+    lane.paused = false;
     for (const q of lane.drain()) {
-      this.dequeued(q);
+      this.dequeued(q, lane);
       q.resolve(undefined);
     }
   }

@@ -26,6 +26,13 @@ class TestConnection implements RemotingConnection {
   onClose(cb: () => void): void {
     this.closeCbs.push(cb);
   }
+  reading = true;
+  pauseReading(): void {
+    this.reading = false;
+  }
+  resumeReading(): void {
+    this.reading = true;
+  }
 }
 
 /** A processor whose requests finish when the test says: `started` in start order, `finish(n)` completes n. */
@@ -58,6 +65,7 @@ function options(over: Partial<RequestSchedulerOptions> = {}): RequestSchedulerO
     queueWaitMsMax: 200,
     queuedRequestsMax: 1000,
     queuedBytesMax: 1024 * 1024,
+    queuedPerConnectionPause: 1000,
     ...over,
   };
 }
@@ -221,5 +229,25 @@ test('a throwing processor frees its slot and the next request runs', async () =
   await assert.rejects(Promise.resolve(first), /boom/);
   assert.equal((await second)?.code, ResponseCode.SUCCESS);
   assert.equal(s.stats().inFlight, 0);
+  s.close();
+});
+
+test('a connection whose queue is full is not read until half of it is served', async () => {
+  const s = new RequestScheduler(options({ inFlightPerConnectionMax: 1, queuedPerConnectionPause: 4 }));
+  const conn = new TestConnection(1);
+  const p = heldProcessor();
+  const answers = Array.from({ length: 4 }, (_, i) => s.submit(p.processor, sendOf(`a${i}`), conn));
+  assert.equal(conn.reading, true, '3 queued: still read');
+  answers.push(s.submit(p.processor, sendOf('a4'), conn));
+  assert.equal(conn.reading, false, '4 queued: paused');
+  await p.finish(1);
+  assert.equal(conn.reading, false, '3 queued: still paused');
+  await p.finish(1);
+  assert.equal(conn.reading, true, '2 queued: read again');
+  await p.finish(3);
+  assert.deepEqual(
+    (await Promise.all(answers)).map((r) => r?.code),
+    [0, 0, 0, 0, 0],
+  );
   s.close();
 });
