@@ -37,6 +37,8 @@ const { values: a } = parseArgs({
     'flood-s': { type: 'string', default: '10' },
     queues: { type: 'string', default: '8' },
     'flood-nice': { type: 'string', default: '19' },
+    /** A broker.conf for the child (e.g. other sendInFlight… settings). */
+    config: { type: 'string', short: 'c' },
     dir: { type: 'string' },
   },
 });
@@ -53,6 +55,7 @@ const broker = spawnStart({
   logFile: path.join(root, 'broker.log'),
   namesrvPort: await freePort(),
   brokerPort: await freePort(),
+  ...(a.config === undefined ? {} : { configFile: path.resolve(a.config) }),
 });
 const rss = new RssSampler(broker.pid);
 rss.start(250);
