@@ -118,18 +118,18 @@ interface Tally {
   remarks: string[];
 }
 
-/** Keeps `inflight` sends outstanding on its own connection until `untilMs`. */
-async function flood(untilMs: number, inflight: number): Promise<Tally> {
+/** Keeps `inflight` sends outstanding on its own connection until `stop.done`. */
+async function flood(stop: { done: boolean }, inflight: number): Promise<Tally> {
   const rc = new RemotingClient({ requestTimeoutMsDefault: 30_000 });
   const t: Tally = { ok: 0, busy: 0, other: 0, remarks: [] };
   let n = 0;
   const one = async () => {
-    while (Date.now() < untilMs) {
+    while (!stop.done) {
       const r = await rc.invoke(brokerAddr, sendRequest(floodTopic, n++, 4096));
       if (r.code === ResponseCode.SUCCESS) t.ok++;
       else if (r.code === ResponseCode.SYSTEM_BUSY) {
         t.busy++;
-        if (t.remarks.length < 5) t.remarks.push(r.remark ?? '');
+        if (t.remarks.length < 50) t.remarks.push(r.remark ?? '');
         await sleep(5);
       } else t.other++;
     }
@@ -139,10 +139,10 @@ async function flood(untilMs: number, inflight: number): Promise<Tally> {
   return t;
 }
 
-/** Runs `op` one at a time every `gapMs` until `untilMs`; returns each latency (ms) with its result. */
-async function timed<T>(untilMs: number, gapMs: number, op: () => Promise<T>): Promise<Array<[number, T]>> {
+/** Runs `op` `count` times, one at a time every `gapMs`; returns each latency (ms) with its result. */
+async function timed<T>(count: number, gapMs: number, op: () => Promise<T>): Promise<Array<[number, T]>> {
   const out: Array<[number, T]> = [];
-  while (Date.now() < untilMs) {
+  while (out.length < count) {
     const t0 = performance.now();
     const r = await op();
     out.push([performance.now() - t0, r]);
@@ -171,20 +171,20 @@ test('during a flood: heartbeats and routes answer at once, floods get SYSTEM_BU
   const heartbeat = Buffer.from(
     JSON.stringify({ clientID: 'probe@1', producerDataSet: [{ groupName: 'probe' }], consumerDataSet: [] }),
   );
-  const untilMs = Date.now() + 2500;
-  const floods = Array.from({ length: 4 }, () => flood(untilMs, 300));
-  await sleep(300); // the floods' queues fill
-  const measureUntil = untilMs - 300;
+  const stop = { done: false };
+  const floods = Array.from({ length: 4 }, () => flood(stop, 300));
+  await sleep(500); // the floods' queues fill
   const [politeSends, heartbeats, routes] = await Promise.all([
-    timed(measureUntil, 20, async () => (await polite.invoke(brokerAddr, sendRequest(politeTopic, 0, 128))).code),
-    timed(measureUntil, 50, async () => {
+    timed(20, 20, async () => (await polite.invoke(brokerAddr, sendRequest(politeTopic, 0, 128))).code),
+    timed(10, 50, async () => {
       return (await probes.invoke(brokerAddr, createRequest(RequestCode.HEART_BEAT, undefined, heartbeat))).code;
     }),
-    timed(measureUntil, 50, async () => {
+    timed(10, 50, async () => {
       const req = createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: politeTopic });
       return (await probes.invoke(namesrvAddr, req)).code;
     }),
   ]);
+  stop.done = true;
   const tallies = await Promise.all(floods);
   await polite.close();
   await probes.close();
@@ -210,20 +210,20 @@ test('during a flood: heartbeats and routes answer at once, floods get SYSTEM_BU
   assert.ok(Math.min(...waitedMs) >= waitMs);
 
   // The well-behaved connection (one send at a time) was never refused.
-  assert.ok(politeSends.length >= 10, `only ${politeSends.length} polite sends`);
   assert.deepEqual(
     politeSends.filter(([, code]) => code !== ResponseCode.SUCCESS),
     [],
   );
 
-  // Heartbeats and route queries do not queue behind the sends: their median is well under the floods' wait.
-  assert.ok(heartbeats.length >= 5 && routes.length >= 5);
+  // Heartbeats and route queries do not queue behind the sends: their median is well under the time the floods'
+  // sends waited in their queues (compared within the run, so a slow machine slows both sides).
   assert.ok(heartbeats.every(([, code]) => code === ResponseCode.SUCCESS));
   assert.ok(routes.every(([, code]) => code === ResponseCode.SUCCESS));
+  const floodWaitMs = median(waitedMs);
   const hbMs = median(heartbeats.map(([ms]) => ms));
   const routeMs = median(routes.map(([ms]) => ms));
-  assert.ok(hbMs < waitMs / 2, `heartbeat median ${hbMs.toFixed(1)} ms`);
-  assert.ok(routeMs < waitMs / 2, `route median ${routeMs.toFixed(1)} ms`);
+  assert.ok(hbMs < floodWaitMs / 4, `heartbeat median ${hbMs.toFixed(1)} ms, flood queue wait ${floodWaitMs} ms`);
+  assert.ok(routeMs < floodWaitMs / 4, `route median ${routeMs.toFixed(1)} ms, flood queue wait ${floodWaitMs} ms`);
 
   // Nothing accepted is lost, nothing refused is stored.
   assert.equal(await stored(floodTopic), floodTotal.ok);
