@@ -8,7 +8,8 @@ import { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest, createResponse, type RemotingCommand } from '../remoting/command.js';
 import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
-import { RemotingServer } from '../remoting/server.js';
+import type { RequestScheduler } from '../remoting/scheduler.js';
+import { type Processor, RemotingServer } from '../remoting/server.js';
 import type { StoreConfig } from '../store/config.js';
 import type { MessageStore } from '../store/types.js';
 import { ClientManager } from './clients/client-manager.js';
@@ -23,6 +24,7 @@ import { brokerProcessors } from './processor-table.js';
 import { brokerPutHooks } from './put/hooks.js';
 import { PutPipeline } from './put/pipeline.js';
 import { SendBackScheduler } from './schedule/send-back-scheduler.js';
+import { createSendScheduler, sendPathCodes } from './send-scheduling.js';
 import { type BrokerService, ServiceList } from './services/lifecycle.js';
 import { BrokerStats, statsSampleMs } from './stats/broker-stats.js';
 import { createDefaultStore } from './store-factory.js';
@@ -51,6 +53,8 @@ export class Broker {
   private readonly stats = new BrokerStats();
   private readonly registrar: NamesrvRegistrar;
   private readonly services: ServiceList;
+  /** Serves sends fairly across connections and sheds the floods (send-scheduling.ts). */
+  private readonly sendScheduler: RequestScheduler;
   private store: MessageStore | undefined;
   private put: PutPipeline | undefined;
   private sendBack: SendBackScheduler | undefined;
@@ -76,8 +80,9 @@ export class Broker {
         local !== undefined && addr === local.addr ? local.invoke(req) : this.client.invoke(addr, req, timeoutMs),
       () => this.brokerAddr,
     );
+    this.sendScheduler = createSendScheduler(this.config, log);
     for (const [code, p] of brokerProcessors) {
-      this.server.registerProcessor(code, (req, conn) => {
+      const processor: Processor = (req, conn) => {
         const ctx = this.ctx;
         if (ctx === undefined || this.state !== 'running') {
           // Retriable: the Java client and ali-ons retry a send answered 14 (not 2), and pulls retry anyway.
@@ -88,7 +93,8 @@ export class Broker {
           );
         }
         return p(ctx, req, conn);
-      });
+      };
+      this.server.registerProcessor(code, sendPathCodes.has(code) ? this.sendScheduler.gate(processor) : processor);
     }
     this.server.onConnectionClose((conn) => this.clients.connectionClosed(conn));
     this.clients.onMembershipChange((group, conns) => {

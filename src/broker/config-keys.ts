@@ -131,6 +131,40 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
   },
   pullBytesMax: { ...positive, default: 4 * 1024 * 1024, tsrocket: true, doc: 'Largest bytes in one pull response.' },
   pullMsgNumsMax: { ...positive, default: 1024, tsrocket: true, doc: 'Largest maxMsgNums honoured in one pull.' },
+  waitTimeMillsInSendQueue: {
+    ...positive,
+    default: 200,
+    doc: 'A send queued this long on a connection over its share is answered SYSTEM_BUSY (ms).',
+  },
+  sendThreadPoolQueueCapacity: {
+    ...positive,
+    default: 10_000,
+    doc: 'Sends queued across connections past which a connection over its share is answered SYSTEM_BUSY at once.',
+  },
+  sendInFlightPerConnectionMax: {
+    ...positive,
+    default: 32,
+    tsrocket: true,
+    doc: "Sends of one connection processed at once; more wait in that connection's queue, served in turn.",
+  },
+  sendInFlightBytesMax: {
+    ...positive,
+    default: 4 * 1024 * 1024,
+    tsrocket: true,
+    doc: "Send body bytes processed at once across connections; more wait in their connections' queues (bytes).",
+  },
+  sendQueuedPerConnectionMax: {
+    ...positive,
+    default: 64,
+    tsrocket: true,
+    doc: 'Sends queued on one connection at which the broker stops reading it until half are served (back-pressure).',
+  },
+  sendQueueBytesMax: {
+    ...positive,
+    default: 128 * 1024 * 1024,
+    tsrocket: true,
+    doc: 'Send body bytes queued across connections past which an over-share connection gets SYSTEM_BUSY (bytes).',
+  },
 };
 
 const acl = 'ACL (AccessKey signatures and permissions)';
@@ -208,7 +242,6 @@ export const brokerPlannedKeys: Readonly<Record<string, ConfigKey>> = {
   serverPooledByteBufAllocatorEnable: inertKey('bool', true, 'no Netty allocator in Node.js', 'Pooled buffers.'),
   useEpollNativeSelector: inertKey('bool', false, 'libuv picks the poller', 'Netty epoll selector.'),
   brokerFastFailureEnable: inertKey('bool', true, 'see osPageCacheBusyTimeOutMills', 'Fail queued sends fast.'),
-  waitTimeMillsInSendQueue: inertKey('int', 200, 'sends are not queued in a thread pool', 'Send queue wait.'),
   transferMsgByHeap: inertKey('bool', true, 'pulled records are sent from the store buffers', 'Heap transfer.'),
   isolateLogEnable: inertKey('bool', false, 'logs go to stdout', 'Per-broker log folders.'),
 };

@@ -71,6 +71,18 @@ export interface BrokerConfig {
   pullBytesMax: number;
   /** Largest maxMsgNums honoured in one pull. */
   pullMsgNumsMax: number;
+  /** A queued send of a connection over its share is answered SYSTEM_BUSY after waiting this long (ms). */
+  waitTimeMillsInSendQueue: number;
+  /** Sends queued across connections past which a connection over its share is refused at once. */
+  sendThreadPoolQueueCapacity: number;
+  /** Sends of one connection processed at once; more wait in that connection's queue (tsrocket). */
+  sendInFlightPerConnectionMax: number;
+  /** Send body bytes processed at once across connections; more wait in their connections' queues (tsrocket). */
+  sendInFlightBytesMax: number;
+  /** Sends queued on one connection at which it is no longer read until half are served (tsrocket). */
+  sendQueuedPerConnectionMax: number;
+  /** Send body bytes queued across connections, like sendThreadPoolQueueCapacity (tsrocket). */
+  sendQueueBytesMax: number;
 }
 
 export const defaultBrokerConfig: Readonly<BrokerConfig> = defaultsOf<BrokerConfig>(brokerKeys);

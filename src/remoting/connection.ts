@@ -25,6 +25,9 @@ export interface RemotingConnection {
   invokeOneway(req: RemotingCommand): void;
   close(): void;
   onClose(cb: () => void): void;
+  /** Stops reading requests (back-pressure) until resumeReading; responses are still written. */
+  pauseReading?(): void;
+  resumeReading?(): void;
 }
 
 /**
@@ -164,6 +167,14 @@ export class Channel implements RemotingConnection {
     force.unref();
     this.socket.once('finish', () => this.socket.destroy());
     this.socket.end();
+  }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.isClosed) this.socket.resume();
   }
 
   /** Drops the connection at once, unsent data included. */

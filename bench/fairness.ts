@@ -1,0 +1,250 @@
+/**
+ * Fairness benchmark (`npm run bench:fairness`): a `tsrocket start` child on loopback; a well-behaved producer
+ * sends small sync messages one at a time, first alone, then while `--flooders` connections keep `--inflight`
+ * 4 KiB sends outstanding each (from one child process at the lowest CPU priority, `--flood-nice`, standing in
+ * for producers on other hosts). Reports the polite producer's p99 under the flood as a ratio
+ * to its p99 alone (target ≤ 3 ×), broker RSS (target ≤ 512 MiB throughout, sampled every 250 ms), route-query and
+ * heartbeat latencies, the flood's answers by code, and checks that every accepted flood message is stored
+ * (sum of the queues' max offsets = SEND_OK answers). Writes bench/results/fairness.json with PASS/MISS.
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Producer } from '../src/client/index.js';
+import { setLogLevel } from '../src/common/log.js';
+import { RemotingClient } from '../src/remoting/client.js';
+import { RequestCode, ResponseCode } from '../src/remoting/codes.js';
+import { createRequest } from '../src/remoting/command.js';
+import { decodeOffsetResponseHeader, encodeQueueHeader } from '../src/remoting/protocol/offsets.js';
+import type { FloodOptions, FloodResult } from './support/flood.js';
+import { brokerReady, freePort, pollUntil, RssSampler, routeReady, spawnStart, stopChild } from './support/process.js';
+import { check, fmtMiB, mib, writeResults } from './support/report.js';
+import { createTopic } from './support/wire.js';
+
+setLogLevel('warn');
+const { values: a } = parseArgs({
+  options: {
+    flooders: { type: 'string', default: '8' },
+    inflight: { type: 'string', default: '2000' },
+    'body-bytes': { type: 'string', default: '4096' },
+    'polite-bytes': { type: 'string', default: '128' },
+    'polite-gap-ms': { type: 'string', default: '10' },
+    'alone-s': { type: 'string', default: '5' },
+    'flood-s': { type: 'string', default: '10' },
+    queues: { type: 'string', default: '8' },
+    'flood-nice': { type: 'string', default: '19' },
+    /** A broker.conf for the child (e.g. other sendInFlight… settings). */
+    config: { type: 'string', short: 'c' },
+    dir: { type: 'string' },
+  },
+});
+const num = (k: keyof typeof a) => Number(a[k]);
+const floodTopic = 'FairFlood';
+const politeTopic = 'FairPolite';
+const rssLimitBytes = 512 * mib;
+const ratioTarget = 3;
+const probePeriodMs = 50;
+
+const root = await mkdtemp(path.join(path.resolve(a.dir ?? os.tmpdir()), 'tsrocket-fairness-'));
+const broker = spawnStart({
+  dataDir: path.join(root, 'data'),
+  logFile: path.join(root, 'broker.log'),
+  namesrvPort: await freePort(),
+  brokerPort: await freePort(),
+  ...(a.config === undefined ? {} : { configFile: path.resolve(a.config) }),
+});
+const rss = new RssSampler(broker.pid);
+rss.start(250);
+const rc = new RemotingClient({ requestTimeoutMsDefault: 30_000 });
+const probes = new RemotingClient({ requestTimeoutMsDefault: 30_000 });
+const producer = new Producer({ nameServer: broker.namesrvAddr, sendTimeoutMs: 30_000, retryTimesWhenSendFailed: 0 });
+
+interface Latencies {
+  ms: number[];
+  failed: number;
+  firstFailure: string | undefined;
+}
+const latencies = (): Latencies => ({ ms: [], failed: 0, firstFailure: undefined });
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+}
+const summary = (l: Latencies) => ({
+  n: l.ms.length,
+  failed: l.failed,
+  firstFailure: l.firstFailure,
+  p50Ms: pct(l.ms, 50),
+  p99Ms: pct(l.ms, 99),
+  maxMs: pct(l.ms, 100),
+});
+const fmt = (l: Latencies) => {
+  const s = summary(l);
+  return `n=${s.n} p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms, max ${s.maxMs.toFixed(2)} ms, failed ${s.failed}`;
+};
+
+/** Runs `op` every `gapMs` (one at a time) until `untilMs`, recording each latency. */
+async function timedLoop(untilMs: number, gapMs: number, out: Latencies, op: () => Promise<void>): Promise<void> {
+  while (performance.now() < untilMs) {
+    const t0 = performance.now();
+    try {
+      await op();
+      out.ms.push(performance.now() - t0);
+    } catch (err) {
+      out.failed++;
+      out.firstFailure ??= (err as Error).message;
+    }
+    await sleep(gapMs);
+  }
+}
+
+const heartbeatBody = Buffer.from(
+  JSON.stringify({
+    clientID: 'fairness-probe@1',
+    producerDataSet: [{ groupName: 'fairness_probe' }],
+    consumerDataSet: [],
+  }),
+);
+async function expectOk(addr: string, code: number, fields: Record<string, string> | undefined, body?: Buffer) {
+  const resp = await probes.invoke(addr, createRequest(code, fields, body));
+  if (resp.code !== ResponseCode.SUCCESS) throw new Error(`code ${resp.code}: ${resp.remark}`);
+}
+
+/** The polite producer, route queries to the NameServer and heartbeats to the broker, side by side. */
+async function measure(ms: number) {
+  const until = performance.now() + ms;
+  const polite = latencies();
+  const route = latencies();
+  const heartbeat = latencies();
+  const body = Buffer.alloc(num('polite-bytes'), 0x70);
+  await Promise.all([
+    timedLoop(until, num('polite-gap-ms'), polite, async () => {
+      await producer.send({ topic: politeTopic, body });
+    }),
+    timedLoop(until, probePeriodMs, route, () =>
+      expectOk(broker.namesrvAddr, RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: politeTopic }),
+    ),
+    timedLoop(until, probePeriodMs, heartbeat, () =>
+      expectOk(broker.brokerAddr, RequestCode.HEART_BEAT, undefined, heartbeatBody),
+    ),
+  ]);
+  return { polite, route, heartbeat };
+}
+
+/** Starts the flood child (lowest CPU priority); resolves with one FloodResult per flooder. */
+function startFlood(o: FloodOptions & { flooders: number }): Promise<FloodResult[]> {
+  const child = spawn(
+    process.execPath,
+    [new URL('./support/flood-child.js', import.meta.url).pathname, JSON.stringify(o)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  if (child.pid !== undefined) os.setPriority(child.pid, num('flood-nice'));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out) as FloodResult[]);
+      } catch {
+        reject(new Error(`flood child exited with ${code} and printed ${JSON.stringify(out.slice(0, 200))}`));
+      }
+    });
+  });
+}
+
+async function storedMessages(topic: string, queues: number): Promise<number> {
+  let total = 0n;
+  for (let queueId = 0; queueId < queues; queueId++) {
+    const resp = await rc.invoke(
+      broker.brokerAddr,
+      createRequest(RequestCode.GET_MAX_OFFSET, encodeQueueHeader({ topic, queueId })),
+    );
+    total += decodeOffsetResponseHeader(resp) ?? 0n;
+  }
+  return Number(total);
+}
+
+try {
+  await pollUntil(() => routeReady(rc, broker.namesrvAddr, 'TBW102'), 30_000, 'namesrv route');
+  await pollUntil(() => brokerReady(rc, broker.brokerAddr, 'TBW102'), 30_000, 'broker');
+  await createTopic(rc, broker.brokerAddr, floodTopic, num('queues'));
+  await createTopic(rc, broker.brokerAddr, politeTopic, 4);
+  await pollUntil(() => routeReady(rc, broker.namesrvAddr, politeTopic), 60_000, `route of ${politeTopic}`);
+  await producer.start();
+  await measure(1000); // warm-up: connections, route cache, JIT
+
+  rss.enter('alone');
+  const alone = await measure(num('alone-s') * 1000);
+  console.log(`alone:      polite send ${fmt(alone.polite)}`);
+
+  rss.enter('flood');
+  const floodMs = num('flood-s') * 1000;
+  const untilMs = Date.now() + floodMs;
+  const flooding = startFlood({
+    flooders: num('flooders'),
+    brokerAddr: broker.brokerAddr,
+    topic: floodTopic,
+    queues: num('queues'),
+    bodyBytes: num('body-bytes'),
+    inflight: num('inflight'),
+    untilMs,
+    producerGroup: 'flood',
+  });
+  await sleep(500); // let the flood build up before measuring
+  const flooded = await measure(floodMs - 1000);
+  const results = await flooding;
+  rss.enter('after');
+  await rss.sample();
+  console.log(`flooded:    polite send ${fmt(flooded.polite)}`);
+  console.log(`route query alone ${fmt(alone.route)}; flooded ${fmt(flooded.route)}`);
+  console.log(`heartbeat   alone ${fmt(alone.heartbeat)}; flooded ${fmt(flooded.heartbeat)}`);
+  const total = results.reduce(
+    (t, r) => ({ ok: t.ok + r.ok, busy: t.busy + r.busy, other: t.other + r.other, errors: t.errors + r.errors }),
+    { ok: 0, busy: 0, other: 0, errors: 0 },
+  );
+  const stored = await storedMessages(floodTopic, num('queues'));
+  console.log(
+    `flood: ${total.ok} SEND_OK, ${total.busy} SYSTEM_BUSY, ${total.other} other, ${total.errors} transport errors; ` +
+      `${stored} stored; first busy remark: ${results.find((r) => r.firstBusyRemark)?.firstBusyRemark ?? '-'}`,
+  );
+
+  const p99Alone = summary(alone.polite).p99Ms;
+  const p99Flood = summary(flooded.polite).p99Ms;
+  const ratio = p99Flood / p99Alone;
+  const rows = [
+    check(
+      'polite p99 flooded / alone',
+      `${ratio.toFixed(2)} × (${p99Flood.toFixed(2)} / ${p99Alone.toFixed(2)} ms)`,
+      `<= ${ratioTarget} ×`,
+      ratio <= ratioTarget && flooded.polite.failed === 0,
+    ),
+    check('broker RSS max', fmtMiB(rss.maxBytes), '<= 512 MiB', rss.maxBytes <= rssLimitBytes),
+    check('accepted flood messages stored', `${stored} / ${total.ok}`, 'all', stored === total.ok),
+  ];
+  const file = await writeResults('fairness', rows, {
+    params: a,
+    alone: { polite: summary(alone.polite), route: summary(alone.route), heartbeat: summary(alone.heartbeat) },
+    flooded: { polite: summary(flooded.polite), route: summary(flooded.route), heartbeat: summary(flooded.heartbeat) },
+    flood: { ...total, stored, perFlooder: results },
+    rss: { maxBytes: rss.maxBytes, samples: rss.samples, byPhase: rss.byPhase() },
+  });
+  console.log(`wrote ${file}`);
+} finally {
+  rss.stop();
+  await producer.shutdown().catch(() => undefined);
+  await rc.close();
+  await probes.close();
+  await stopChild(broker, 'SIGTERM');
+  await rm(root, { recursive: true, force: true });
+}
+process.exit(0);
