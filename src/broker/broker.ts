@@ -7,6 +7,7 @@ import { PeriodicTask } from '../common/periodic-task.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest, createResponse } from '../remoting/command.js';
+import { serverLimitsOf } from '../remoting/limits.js';
 import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import { RemotingServer } from '../remoting/server.js';
 import type { StoreConfig } from '../store/config.js';
@@ -62,7 +63,12 @@ export class Broker {
     this.offsets = new ConsumerOffsetManager(this.config.storePathRootDir);
     this.groups = new SubscriptionGroupManager(this.config.storePathRootDir, this.config.autoCreateSubscriptionGroup);
     this.pullHolds = new PullHoldService(this.config.longPollingSweepMs);
-    this.server = new RemotingServer({ name: 'broker', port: this.config.listenPort, host: this.config.listenHost });
+    this.server = new RemotingServer({
+      name: 'broker',
+      port: this.config.listenPort,
+      host: this.config.listenHost,
+      limits: serverLimitsOf(this.config),
+    });
     this.registrar = new NamesrvRegistrar(this.config, this.topics, this.client, () => this.brokerAddr);
     for (const [code, p] of brokerProcessors) {
       this.server.registerProcessor(code, (req, conn) => {
