@@ -215,6 +215,7 @@ export class Broker {
       stats: this.stats,
       brokerAddr: () => this.brokerAddr,
       startedAtMs: Date.now(),
+      connectionStats: () => this.server.stats(),
     };
     this.state = 'running';
   }
