@@ -8,6 +8,7 @@
  */
 import type { Logger } from '../common/log.js';
 import type { ServerLimits } from './limits.js';
+import { LogThrottle } from './log-throttle.js';
 
 /** The limit that refused a connection, named by its config key. */
 export const RefusedBy = {
@@ -17,8 +18,6 @@ export const RefusedBy = {
 } as const;
 export type RefusedBy = (typeof RefusedBy)[keyof typeof RefusedBy];
 
-const refusalLogMs = 10_000;
-
 export class ConnectionAdmission {
   private readonly perIp = new Map<string, number>();
   private openCount = 0;
@@ -26,7 +25,11 @@ export class ConnectionAdmission {
   private otherFds: number | undefined;
   private paused = false;
   readonly refused: Record<RefusedBy, number> = { connectionsPerIpMax: 0, connectionsMax: 0, connectionFdReserve: 0 };
-  private readonly refusalLog = new Map<RefusedBy, { atMs: number; since: number }>();
+  private readonly refusalLog: Record<RefusedBy, LogThrottle> = {
+    connectionsPerIpMax: new LogThrottle(),
+    connectionsMax: new LogThrottle(),
+    connectionFdReserve: new LogThrottle(),
+  };
 
   constructor(
     private readonly limits: ServerLimits,
@@ -119,12 +122,8 @@ export class ConnectionAdmission {
   }
 
   private logRefusal(by: RefusedBy, ip: string): void {
-    const nowMs = Date.now();
-    const last = this.refusalLog.get(by);
-    if (last !== undefined && nowMs - last.atMs < refusalLogMs) {
-      last.since++;
-      return;
-    }
+    const unlogged = this.refusalLog[by].take();
+    if (unlogged === undefined) return;
     const why =
       by === RefusedBy.perIp
         ? `${by} ${this.limits.connectionsPerIpMax} reached for this address`
@@ -135,8 +134,7 @@ export class ConnectionAdmission {
       server: this.server,
       peer: ip,
       connections: this.openCount,
-      alsoRefusedSinceLastLine: last?.since ?? 0,
+      refusedUnlogged: unlogged,
     });
-    this.refusalLog.set(by, { atMs: nowMs, since: 0 });
   }
 }

@@ -7,6 +7,7 @@
 import type { Logger } from '../common/log.js';
 import type { Channel } from './connection.js';
 import type { ServerLimits } from './limits.js';
+import { LogThrottle } from './log-throttle.js';
 
 /** Pass period: a quarter of the shortest timeout, between 10 ms and 1 s. */
 export function sweepPeriodMs(limits: ServerLimits): number {
@@ -21,6 +22,7 @@ export class ConnectionSweep {
   framesTimedOut = 0;
   /** Since when each connection has been seen untouched. */
   private readonly quietSinceMs = new WeakMap<Channel, number>();
+  private readonly timeoutLog = new LogThrottle();
 
   constructor(
     private readonly limits: ServerLimits,
@@ -35,14 +37,18 @@ export class ConnectionSweep {
       const since = ch.partialFrameSinceMs;
       if (since >= 0 && nowMs - since > this.limits.frameReadMsMax) {
         this.framesTimedOut++;
-        this.log.warn('frame not complete within frameReadTimeoutMs; closing connection', {
-          server: this.server,
-          conn: ch.id,
-          peer: ch.remoteAddress,
-          frameBytes: ch.partialFrameExpectedBytes,
-          receivedBytes: ch.partialFrameBytes,
-          frameReadTimeoutMs: this.limits.frameReadMsMax,
-        });
+        const unlogged = this.timeoutLog.take(nowMs);
+        if (unlogged !== undefined) {
+          this.log.warn('frame not complete within frameReadTimeoutMs; closing connection', {
+            server: this.server,
+            conn: ch.id,
+            peer: ch.remoteAddress,
+            frameBytes: ch.partialFrameExpectedBytes,
+            receivedBytes: ch.partialFrameBytes,
+            frameReadTimeoutMs: this.limits.frameReadMsMax,
+            timedOutUnlogged: unlogged,
+          });
+        }
         ch.abort();
         continue;
       }

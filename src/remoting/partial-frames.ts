@@ -5,10 +5,12 @@
  */
 import type { Logger } from '../common/log.js';
 import type { Channel, HeldBytesSink } from './connection.js';
+import { LogThrottle } from './log-throttle.js';
 
 export class PartialFrameBudget implements HeldBytesSink {
   private heldBytes = 0;
   private shedding = false;
+  private readonly dropLog = new LogThrottle();
   /** Connections closed to bring the total back under the budget. */
   droppedOverBudget = 0;
 
@@ -39,15 +41,19 @@ export class PartialFrameBudget implements HeldBytesSink {
         }
         if (largest === undefined) break;
         this.droppedOverBudget++;
-        this.log.warn('incomplete frames over partialFramesBytesMax; closing the connection holding the most', {
-          server: this.server,
-          conn: largest.id,
-          peer: largest.remoteAddress,
-          heldBytes: largest.partialFrameBytes,
-          frameBytes: largest.partialFrameExpectedBytes,
-          totalBytes: this.heldBytes,
-          partialFramesBytesMax: this.bytesMax,
-        });
+        const unlogged = this.dropLog.take();
+        if (unlogged !== undefined) {
+          this.log.warn('incomplete frames over partialFramesBytesMax; closing the connection holding the most', {
+            server: this.server,
+            conn: largest.id,
+            peer: largest.remoteAddress,
+            heldBytes: largest.partialFrameBytes,
+            frameBytes: largest.partialFrameExpectedBytes,
+            totalBytes: this.heldBytes,
+            partialFramesBytesMax: this.bytesMax,
+            droppedUnlogged: unlogged,
+          });
+        }
         // Releases its bytes (held() with a negative delta) before returning.
         largest.abort();
       }

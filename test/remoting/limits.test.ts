@@ -9,6 +9,7 @@ import { heartbeatIntervalMsDefault, pollNameServerIntervalMsDefault } from '../
 import { namesrvConfigDefaults } from '../../src/namesrv/config.js';
 import { processFdLimit } from '../../src/remoting/fd-count.js';
 import { serverLimitsDefault, serverLimitsOf } from '../../src/remoting/limits.js';
+import { LogThrottle } from '../../src/remoting/log-throttle.js';
 
 test('under default settings our own connections make traffic well inside the idle limit', () => {
   const idleMs = serverLimitsDefault.channelIdleMsMax;
@@ -41,4 +42,13 @@ test('the fd limit is the soft "Max open files" of /proc/self/limits', () => {
   assert.equal(processFdLimit('garbage'), undefined);
   const own = processFdLimit();
   if (own !== undefined) assert.ok(own > 0);
+});
+
+test('refusal and timeout lines are throttled to one per period, each saying how many went unlogged', () => {
+  const throttle = new LogThrottle(10_000);
+  assert.equal(throttle.take(1_000), 0);
+  assert.equal(throttle.take(2_000), undefined);
+  assert.equal(throttle.take(10_999), undefined);
+  assert.equal(throttle.take(11_000), 2);
+  assert.equal(throttle.take(30_000), 0);
 });
