@@ -48,10 +48,10 @@ export class ConnectionAdmission {
     return this.paused;
   }
 
-  /** Connections the fd reserve allows now; Infinity when the limit or the count is unknown. */
+  /** Connections the fd reserve allows now; Infinity when the limit is unknown (fds not counted: none assumed). */
   fdCeiling(): number {
-    if (this.fdLimit === undefined || this.otherFds === undefined) return Number.POSITIVE_INFINITY;
-    return this.fdLimit - this.limits.fdReserve - this.otherFds;
+    if (this.fdLimit === undefined) return Number.POSITIVE_INFINITY;
+    return this.fdLimit - this.limits.fdReserve - (this.otherFds ?? 0);
   }
 
   /** For a socket just accepted from `ip`: undefined when admitted (and counted), else the limit refusing it. */
