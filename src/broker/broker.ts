@@ -7,6 +7,7 @@ import { PeriodicTask } from '../common/periodic-task.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest, createResponse, type RemotingCommand } from '../remoting/command.js';
+import { serverLimitsOf } from '../remoting/limits.js';
 import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import type { RequestScheduler } from '../remoting/scheduler.js';
 import { type Processor, RemotingServer } from '../remoting/server.js';
@@ -71,7 +72,12 @@ export class Broker {
     this.offsets = new ConsumerOffsetManager(this.config.storePathRootDir);
     this.groups = new SubscriptionGroupManager(this.config.storePathRootDir, this.config.autoCreateSubscriptionGroup);
     this.pullHolds = new PullHoldService(this.config.longPollingSweepMs);
-    this.server = new RemotingServer({ name: 'broker', port: this.config.listenPort, host: this.config.listenHost });
+    this.server = new RemotingServer({
+      name: 'broker',
+      port: this.config.listenPort,
+      host: this.config.listenHost,
+      limits: serverLimitsOf(this.config),
+    });
     const local = options.inProcessNamesrv;
     this.registrar = new NamesrvRegistrar(
       this.config,
@@ -237,6 +243,7 @@ export class Broker {
       stats: this.stats,
       brokerAddr: () => this.brokerAddr,
       startedAtMs: Date.now(),
+      connectionStats: () => this.server.stats(),
     };
     this.state = 'running';
   }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type ConfigKey, type ConfigSchema, hostPortProblem, inertKey, isIPv4 } from '../common/config.js';
 import { SystemTopic } from '../common/topics.js';
+import { serverConnectionKeys } from '../remoting/limits.js';
 import { storeKeyAliases, storeKeys, storePlannedKeys } from '../store/config.js';
 import type { BrokerConfig } from './config.js';
 
@@ -165,6 +166,7 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     tsrocket: true,
     doc: 'Send body bytes queued across connections past which an over-share connection gets SYSTEM_BUSY (bytes).',
   },
+  ...serverConnectionKeys,
 };
 
 const acl = 'ACL (AccessKey signatures and permissions)';
@@ -236,7 +238,6 @@ export const brokerPlannedKeys: Readonly<Record<string, ConfigKey>> = {
   serverSelectorThreads: inertKey('int', 3, threads, 'Netty selector threads.'),
   serverOnewaySemaphoreValue: inertKey('int', 256, threads, 'Concurrent oneway requests.'),
   serverAsyncSemaphoreValue: inertKey('int', 64, threads, 'Concurrent async requests.'),
-  serverChannelMaxIdleTimeSeconds: inertKey('int', 120, 'see channelExpiredTimeout', 'Idle connection time.'),
   serverSocketSndBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_SNDBUF.'),
   serverSocketRcvBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_RCVBUF.'),
   serverPooledByteBufAllocatorEnable: inertKey('bool', true, 'no Netty allocator in Node.js', 'Pooled buffers.'),

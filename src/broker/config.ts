@@ -13,6 +13,7 @@ import {
   resolveConfig,
 } from '../common/config.js';
 import { createLogger } from '../common/log.js';
+import type { ServerConnectionConfig } from '../remoting/limits.js';
 import { type StoreConfig, storeKeys } from '../store/config.js';
 import { brokerKeys, brokerSchema } from './config-keys.js';
 import { advertisedIp, type NetworkInterfaces } from './host.js';
@@ -20,7 +21,8 @@ import { advertisedIp, type NetworkInterfaces } from './host.js';
 export const BrokerRole = { ASYNC_MASTER: 'ASYNC_MASTER', SYNC_MASTER: 'SYNC_MASTER', SLAVE: 'SLAVE' } as const;
 export type BrokerRole = (typeof BrokerRole)[keyof typeof BrokerRole];
 
-export interface BrokerConfig {
+/** Connection keys (idle time, caps, fd reserve, partial frames): remoting/limits.ts. */
+export interface BrokerConfig extends ServerConnectionConfig {
   brokerClusterName: string;
   brokerName: string;
   /** 0 = master; replicas (> 0) need HA replication, not built yet. */

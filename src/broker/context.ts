@@ -1,6 +1,6 @@
 /** What request processors share: the broker's managers and store. */
 import type { RemotingCommand } from '../remoting/command.js';
-import type { RemotingConnection } from '../remoting/server.js';
+import type { ConnectionStats, RemotingConnection } from '../remoting/server.js';
 import type { MessageStore } from '../store/types.js';
 import type { ClientManager } from './clients/client-manager.js';
 import type { BrokerConfig } from './config.js';
@@ -27,6 +27,8 @@ export interface BrokerContext {
   /** "ip:port" this broker advertises and writes as STOREHOST. */
   readonly brokerAddr: () => string;
   readonly startedAtMs: number;
+  /** The remoting server's connection counters (open, refused, reaped, partial frames). */
+  readonly connectionStats: () => ConnectionStats;
 }
 
 export type BrokerProcessor = (

@@ -1,7 +1,9 @@
 /** NameServer settings: RocketMQ's NamesrvConfig / NettyServerConfig keys, one table of known keys. */
 import { type ConfigKey, type ConfigSchema, defaultsOf, inertKey } from '../common/config.js';
+import { type ServerConnectionConfig, serverConnectionKeys } from '../remoting/limits.js';
 
-export interface NamesrvConfig {
+/** Connection keys (idle time, caps, fd reserve, partial frames): remoting/limits.ts. */
+export interface NamesrvConfig extends ServerConnectionConfig {
   /** TCP port; 0 = ephemeral (tests). */
   listenPort: number;
   /** Bind address (also accepted as listenHost). */
@@ -58,6 +60,7 @@ export const namesrvKeys: { readonly [K in keyof NamesrvConfig]-?: ConfigKey<Nam
     default: false,
     doc: "On registration, drop the broker's topics missing from its topic table.",
   },
+  ...serverConnectionKeys,
 };
 
 /** The NameServer's schema: its keys, RocketMQ keys that mean nothing here, and the listenHost spelling. */
@@ -70,12 +73,6 @@ export const namesrvSchema: ConfigSchema = {
     serverSelectorThreads: inertKey('int', 3, threads, 'Netty selector threads.'),
     serverOnewaySemaphoreValue: inertKey('int', 256, threads, 'Concurrent oneway requests.'),
     serverAsyncSemaphoreValue: inertKey('int', 64, threads, 'Concurrent async requests.'),
-    serverChannelMaxIdleTimeSeconds: inertKey(
-      'int',
-      120,
-      'idle connections are not closed by the server',
-      'Idle time.',
-    ),
     serverSocketSndBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_SNDBUF.'),
     serverSocketRcvBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_RCVBUF.'),
     serverPooledByteBufAllocatorEnable: inertKey('bool', true, 'no Netty allocator in Node.js', 'Pooled buffers.'),

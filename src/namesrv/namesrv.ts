@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { PeriodicTask } from '../common/periodic-task.js';
 import { ResponseCode } from '../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../remoting/command.js';
+import { serverLimitsOf } from '../remoting/limits.js';
 import { RemotingServer } from '../remoting/server.js';
 import { type NamesrvConfig, namesrvKeys, namesrvSchema } from './config.js';
 import { KvConfigManager } from './kv-config-manager.js';
@@ -53,7 +54,12 @@ export class NameServer {
       nowMs: opts.nowMs,
     });
     this.kv = new KvConfigManager(this.config.kvConfigPath);
-    this.server = new RemotingServer({ name: 'namesrv', port: this.config.listenPort, host: this.config.bindAddress });
+    this.server = new RemotingServer({
+      name: 'namesrv',
+      port: this.config.listenPort,
+      host: this.config.bindAddress,
+      limits: serverLimitsOf(this.config),
+    });
     const ctx: NamesrvContext = { config: this.config, routes: this.routes, kv: this.kv, log: this.log };
     this.ctx = ctx;
     for (const [code, processor] of namesrvProcessors) {

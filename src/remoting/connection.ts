@@ -49,7 +49,13 @@ export interface ChannelOptions {
   processorFor: (code: number) => Processor | undefined;
   /** The server's request hooks (a live list: hooks added later apply to open connections too). */
   hooks?: readonly RequestHook[] | undefined;
+  /** Told of every change in the bytes held by this connection's incomplete frame (the server's budget). */
+  heldBytes?: HeldBytesSink | undefined;
   log: Logger;
+}
+
+export interface HeldBytesSink {
+  held(deltaBytes: number): void;
 }
 
 interface Pending {
@@ -75,6 +81,14 @@ export class Channel implements RemotingConnection {
   private corkedBytes = 0;
   private isClosed = false;
   private socketClosed = false;
+  /** Set by every read and write; the server's sweep clears it to find idle connections. */
+  touched = true;
+  /** Requests read and not yet answered (a held pull among them): the connection is not idle. */
+  private unanswered = 0;
+  /** When the incomplete frame now held began (Date.now()), or -1. */
+  private partialSinceMs = -1;
+  /** Held bytes last reported to opts.heldBytes. */
+  private heldReported = 0;
 
   constructor(socket: Socket, opts: ChannelOptions) {
     this.socket = socket;
@@ -97,6 +111,25 @@ export class Channel implements RemotingConnection {
     return this.isClosed;
   }
 
+  get requestsUnanswered(): number {
+    return this.unanswered;
+  }
+
+  /** Start (Date.now()) of the incomplete frame held, -1 when none. */
+  get partialFrameSinceMs(): number {
+    return this.partialSinceMs;
+  }
+
+  /** Bytes held by the incomplete frame. */
+  get partialFrameBytes(): number {
+    return this.decoder.pendingBytes;
+  }
+
+  /** Declared length of the incomplete frame, -1 while its length prefix is incomplete. */
+  get partialFrameExpectedBytes(): number {
+    return this.decoder.expectedBytes;
+  }
+
   send(cmd: RemotingCommand): void {
     const done = cmd.onWritten;
     if (this.isClosed) {
@@ -110,6 +143,7 @@ export class Channel implements RemotingConnection {
       done?.();
       throw err;
     }
+    if ((cmd.flag & Flag.response) !== 0 && this.unanswered > 0) this.unanswered--;
     this.write(parts, done === undefined ? undefined : () => done());
   }
 
@@ -194,6 +228,7 @@ export class Channel implements RemotingConnection {
   }
 
   private write(parts: Buffer[], cb?: (err?: Error | null) => void): void {
+    this.touched = true;
     if (!this.corked) {
       // Everything written during this event-loop turn goes out in one writev.
       this.corked = true;
@@ -227,12 +262,21 @@ export class Channel implements RemotingConnection {
 
   private onData(chunk: Buffer): void {
     if (this.isClosed) return;
+    this.touched = true;
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {
       this.protocolFault(err);
       return;
+    }
+    const held = this.decoder.pendingBytes;
+    if (held === 0) this.partialSinceMs = -1;
+    else if (frames.length > 0 || this.partialSinceMs < 0) this.partialSinceMs = Date.now();
+    if (held !== this.heldReported) {
+      this.reportHeld(held);
+      // Over the server's budget, this connection may have been the one closed.
+      if (this.isClosed) return;
     }
     for (const frame of frames) {
       let cmd: RemotingCommand;
@@ -266,6 +310,7 @@ export class Channel implements RemotingConnection {
   }
 
   private dispatch(req: RemotingCommand): void {
+    if (!isOneway(req)) this.unanswered++;
     const processor = this.opts.processorFor(req.code);
     if (processor === undefined) {
       if (!isOneway(req)) {
@@ -384,9 +429,19 @@ export class Channel implements RemotingConnection {
     }
   }
 
+  private reportHeld(held: number): void {
+    const delta = held - this.heldReported;
+    this.heldReported = held;
+    this.opts.heldBytes?.held(delta);
+  }
+
   private markClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    // Nothing more is read: the incomplete frame's bytes go back to the server's budget.
+    this.decoder.reset();
+    this.partialSinceMs = -1;
+    if (this.heldReported !== 0) this.reportHeld(0);
     const err = new RemotingClosedError(`connection to ${this.remoteAddress} closed`);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);

@@ -23,6 +23,20 @@ export class FrameDecoder {
     return this.buffered;
   }
 
+  /** Declared length of the frame being collected, or -1 while its length prefix is incomplete. */
+  get expectedBytes(): number {
+    return this.frameBytes;
+  }
+
+  /** Drops everything held (the connection is gone); the decoder starts afresh. */
+  reset(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.offset = 0;
+    this.buffered = 0;
+    this.frameBytes = -1;
+  }
+
   /**
    * Adds a chunk; returns the frames it completed (each without the 4-byte length prefix).
    * Throws RemotingProtocolError on a length below 4 or above the limit; the decoder is unusable afterwards.
@@ -37,9 +51,7 @@ export class FrameDecoder {
         if (this.buffered < 4) break;
         const length = this.readPrefix();
         if (length < 4 || length > this.bytesMax) {
-          this.chunks = [];
-          this.head = 0;
-          this.buffered = 0;
+          this.reset();
           throw new RemotingProtocolError(
             length < 4
               ? `frame length ${length} is shorter than 4`

@@ -1,9 +1,15 @@
 /** RemotingServer: accepts connections and dispatches requests to processors registered by request code. */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createLogger } from '../common/log.js';
+import { PeriodicTask } from '../common/periodic-task.js';
+import { ConnectionAdmission } from './admission.js';
 import { frameBytesMax as frameBytesMaxDefault } from './codec.js';
 import { Channel, type Processor, type RemotingConnection } from './connection.js';
+import { ConnectionSweep, sweepPeriodMs } from './connection-sweep.js';
+import { openFdCount, processFdLimit } from './fd-count.js';
 import type { RequestHook } from './hooks.js';
+import { type ServerLimits, serverLimitsDefault } from './limits.js';
+import { PartialFrameBudget } from './partial-frames.js';
 
 export type { Processor, RemotingConnection } from './connection.js';
 export type { RequestHook } from './hooks.js';
@@ -19,6 +25,25 @@ export interface RemotingServerOptions {
   pendingRequestsMax?: number;
   /** Unsent response bytes per connection past which the client is considered stuck and dropped. */
   writeBufferBytesMax?: number;
+  /** Idle reaping, connection caps, the fd reserve, partial frames; each unset one takes its default. */
+  limits?: Partial<ServerLimits>;
+  /** The process's fd limit; default read from /proc/self/limits (tests pass a small one). */
+  fdLimit?: number;
+}
+
+/** Connection counters, for the broker's runtime info. */
+export interface ConnectionStats {
+  connectionsOpen: number;
+  connectionsRefusedPerIp: number;
+  connectionsRefusedTotal: number;
+  connectionsRefusedFdReserve: number;
+  /** True while new connections are closed to keep the fd reserve. */
+  acceptPaused: boolean;
+  connectionsReapedIdle: number;
+  partialFramesTimedOut: number;
+  partialFramesDroppedOverBudget: number;
+  /** Bytes held now by incomplete frames. */
+  partialFrameBytes: number;
 }
 
 export const serverPendingRequestsMaxDefault = 1024;
@@ -37,9 +62,29 @@ export class RemotingServer {
   private nextId = 0;
   private boundPort = 0;
   private closing: Promise<void> | undefined;
+  private readonly limits: ServerLimits;
+  private readonly fdLimit: number | undefined;
+  private readonly admission: ConnectionAdmission;
+  private readonly sweep: ConnectionSweep;
+  private readonly sweepTask: PeriodicTask;
+  private readonly partialFrames: PartialFrameBudget;
 
   constructor(opts: RemotingServerOptions) {
     this.opts = opts;
+    this.limits = { ...serverLimitsDefault, ...opts.limits };
+    this.fdLimit = opts.fdLimit ?? processFdLimit();
+    this.admission = new ConnectionAdmission(this.limits, this.fdLimit, log, opts.name);
+    this.sweep = new ConnectionSweep(this.limits, log, opts.name);
+    this.partialFrames = new PartialFrameBudget(this.limits.partialFramesBytesMax, () => this.channels, log, opts.name);
+    this.sweepTask = new PeriodicTask({
+      name: `${opts.name}-connection-sweep`,
+      periodMs: sweepPeriodMs(this.limits),
+      log,
+      run: () => {
+        this.sweep.run(this.channels, Date.now());
+        return this.countFds();
+      },
+    });
     this.server = createServer((socket) => this.accept(socket));
     this.server.on('error', (err) => log.error('server error', { server: opts.name, err }));
   }
@@ -62,7 +107,13 @@ export class RemotingServer {
   }
 
   /** Listens; rejects when the port cannot be bound. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    await this.countFds();
+    await this.listen();
+    this.sweepTask.start();
+  }
+
+  private listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.server.once('error', onError);
@@ -89,9 +140,25 @@ export class RemotingServer {
     return this.channels.values();
   }
 
+  stats(): ConnectionStats {
+    const refused = this.admission.refused;
+    return {
+      connectionsOpen: this.channels.size,
+      connectionsRefusedPerIp: refused.connectionsPerIpMax,
+      connectionsRefusedTotal: refused.connectionsMax,
+      connectionsRefusedFdReserve: refused.connectionFdReserve,
+      acceptPaused: this.admission.acceptPaused,
+      connectionsReapedIdle: this.sweep.reapedIdle,
+      partialFramesTimedOut: this.sweep.framesTimedOut,
+      partialFramesDroppedOverBudget: this.partialFrames.droppedOverBudget,
+      partialFrameBytes: this.partialFrames.bytes,
+    };
+  }
+
   /** Stops listening, closes every connection, resolves when all are closed. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.sweepTask.stop();
       const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
       const closed = [...this.channels].map((ch) => {
         ch.close();
@@ -103,8 +170,16 @@ export class RemotingServer {
     return this.closing;
   }
 
+  /** Counts the process's open fds for the reserve (Linux; a no-op where the limit is unknown). */
+  private async countFds(): Promise<void> {
+    if (this.fdLimit === undefined) return;
+    this.admission.fdsCounted(await openFdCount());
+  }
+
   private accept(socket: Socket): void {
-    if (this.closing !== undefined) {
+    const ip = peerIp(socket.remoteAddress);
+    if (this.closing !== undefined || ip === undefined || this.admission.admit(ip) !== undefined) {
+      // Accepted and closed at once, nothing answered: the client reconnects later.
       socket.destroy();
       return;
     }
@@ -115,12 +190,14 @@ export class RemotingServer {
       writeBufferBytesMax: this.opts.writeBufferBytesMax ?? writeBufferBytesMaxDefault,
       processorFor: (code) => this.processors.get(code) ?? this.defaultProcessor,
       hooks: this.hooks,
+      heldBytes: this.partialFrames,
       log,
     });
     this.channels.add(channel);
     log.debug('connection accepted', { server: this.opts.name, conn: channel.id, peer: channel.remoteAddress });
     channel.onClose(() => {
       this.channels.delete(channel);
+      this.admission.release(ip);
       log.debug('connection closed', { server: this.opts.name, conn: channel.id, peer: channel.remoteAddress });
       for (const cb of this.closeListeners) {
         try {
@@ -131,4 +208,8 @@ export class RemotingServer {
       }
     });
   }
+}
+
+function peerIp(address: string | undefined): string | undefined {
+  return address?.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -51,6 +51,11 @@ test('runtime info: version from package.json, the configured role, puts and the
   assert.match(afterSends['putTps'] ?? '', /^\d+\.\d\d \d+\.\d\d \d+\.\d\d$/, 'RocketMQ form: 10 s, 1 min, 10 min');
   assert.ok(firstRate(afterSends['putTps']) > 0, `putTps ${afterSends['putTps']}`);
   assert.match(afterSends['getTransferedTps'] ?? '', /^\d+\.\d\d \d+\.\d\d \d+\.\d\d$/);
+  // The remoting server's connection counters: this admin's connection and the producer's are open.
+  assert.ok(Number(afterSends['connectionsOpen']) >= 2, `connectionsOpen ${afterSends['connectionsOpen']}`);
+  for (const k of ['connectionsRefusedPerIp', 'connectionsReapedIdle', 'partialFramesTimedOut', 'partialFrameBytes']) {
+    assert.equal(afterSends[k], '0', k);
+  }
 });
 
 test('a broker that is not id 0 is refused until replication lands, so no replica claims a role', () => {

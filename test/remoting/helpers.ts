@@ -14,8 +14,9 @@ export interface RawPeer {
   closed: Promise<void>;
 }
 
-export async function rawPeer(port: number): Promise<RawPeer> {
-  const socket = connect({ host: '127.0.0.1', port });
+/** `localAddress` picks the peer's address (any of 127.0.0.0/8 on Linux), to look like several hosts. */
+export async function rawPeer(port: number, localAddress?: string): Promise<RawPeer> {
+  const socket = connect({ host: '127.0.0.1', port, ...(localAddress === undefined ? {} : { localAddress }) });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);

@@ -1,0 +1,108 @@
+/**
+ * Connection limits of a RemotingServer (idle reaping, caps per IP and in total, the fd reserve, partial frames),
+ * their defaults, and the config keys the broker and the NameServer share for them.
+ */
+import type { ConfigKey } from '../common/config.js';
+
+export interface ServerLimits {
+  /** A connection with no bytes read or written and no request awaiting its answer this long is closed; 0 = never. */
+  channelIdleMsMax: number;
+  /** Connections open from one IP address; more are closed at once. */
+  connectionsPerIpMax: number;
+  /** Connections open in total; more are closed at once. */
+  connectionsMax: number;
+  /** File descriptors kept free for the process's own files: new connections are closed at once while fewer would remain. */
+  fdReserve: number;
+  /** A frame must arrive whole within this long of its first byte, else its connection is closed. */
+  frameReadMsMax: number;
+  /** Bytes held by incomplete frames across every connection; past it the connection holding the most is closed. */
+  partialFramesBytesMax: number;
+}
+
+export const serverLimitsDefault = {
+  channelIdleMsMax: 120_000,
+  connectionsPerIpMax: 1000,
+  connectionsMax: 10_000,
+  fdReserve: 256,
+  frameReadMsMax: 30_000,
+  partialFramesBytesMax: 128 * 1024 * 1024,
+} as const satisfies ServerLimits;
+
+/** The connection keys of broker.conf and the NameServer's properties. */
+export interface ServerConnectionConfig {
+  serverChannelMaxIdleTimeSeconds: number;
+  connectionsPerIpMax: number;
+  connectionsMax: number;
+  connectionFdReserve: number;
+  frameReadTimeoutMs: number;
+  partialFramesBytesMax: number;
+}
+
+/** Key table entries, spread into the broker's and the NameServer's tables. */
+export const serverConnectionKeys: { readonly [K in keyof ServerConnectionConfig]-?: ConfigKey<number> } = {
+  serverChannelMaxIdleTimeSeconds: {
+    kind: 'int',
+    default: serverLimitsDefault.channelIdleMsMax / 1000,
+    min: 0,
+    doc:
+      'A connection with no traffic this long is closed (0 = never). A request still being answered (a held ' +
+      'pull) counts as traffic; clients heartbeat and brokers register every 30 s, well inside it.',
+  },
+  connectionsPerIpMax: {
+    kind: 'int',
+    default: serverLimitsDefault.connectionsPerIpMax,
+    min: 1,
+    tsrocket: true,
+    doc:
+      'Connections from one IP address; more are closed at once, logged and counted. A client process opens one ' +
+      'per server, so 1000 leaves room for many processes behind one NAT address.',
+  },
+  connectionsMax: {
+    kind: 'int',
+    default: serverLimitsDefault.connectionsMax,
+    min: 1,
+    tsrocket: true,
+    doc:
+      'Connections in total; more are closed at once, logged and counted. An idle connection costs an fd and ' +
+      'about 8 KiB (measured), so 10000 hold about 75 MiB.',
+  },
+  connectionFdReserve: {
+    kind: 'int',
+    default: serverLimitsDefault.fdReserve,
+    min: 0,
+    tsrocket: true,
+    doc:
+      'File descriptors kept free for files (Linux: the limit of /proc/self/limits less the fds open, counted ' +
+      'every second): new connections are closed at once while fewer would remain, so the store can always open ' +
+      'checkpoint, metadata, segment and new queue files (8 per new topic).',
+  },
+  frameReadTimeoutMs: {
+    kind: 'int',
+    default: serverLimitsDefault.frameReadMsMax,
+    min: 1,
+    tsrocket: true,
+    doc:
+      'A frame must arrive whole within this long of its first byte, else its connection is closed (a ' +
+      "slow sender holding a buffer). 30 s is ten times RocketMQ clients' 3 s send timeout.",
+  },
+  partialFramesBytesMax: {
+    kind: 'int',
+    default: serverLimitsDefault.partialFramesBytesMax,
+    min: 1,
+    tsrocket: true,
+    doc:
+      'Bytes held by incomplete frames across all connections; past it the connection holding the most is ' +
+      'closed. 128 MiB = 8 frames of the 16 MiB maximum, or 32 message bodies of the 4 MiB maximum at once.',
+  },
+};
+
+export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
+  return {
+    channelIdleMsMax: c.serverChannelMaxIdleTimeSeconds * 1000,
+    connectionsPerIpMax: c.connectionsPerIpMax,
+    connectionsMax: c.connectionsMax,
+    fdReserve: c.connectionFdReserve,
+    frameReadMsMax: c.frameReadTimeoutMs,
+    partialFramesBytesMax: c.partialFramesBytesMax,
+  };
+}
