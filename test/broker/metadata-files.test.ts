@@ -16,7 +16,8 @@ import { tempDir } from '../store/helpers.js';
 
 const dirs: string[] = [];
 after(async () => {
-  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+  // Retries: a failed save's background retry may still be writing its temp file.
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 });
 async function dir(): Promise<string> {
   const d = await tempDir('tsrocket-meta-');
