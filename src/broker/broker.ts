@@ -10,6 +10,7 @@ import { createRequest, createResponse } from '../remoting/command.js';
 import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import { RemotingServer } from '../remoting/server.js';
 import type { StoreConfig } from '../store/config.js';
+import type { StorageIO } from '../store/io.js';
 import type { MessageStore } from '../store/types.js';
 import { ClientManager } from './clients/client-manager.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
@@ -32,6 +33,8 @@ const log = createLogger('broker');
 export interface BrokerOptions {
   /** A store to use instead of the file store built from `storeConfig` (tests, embedding). */
   store?: MessageStore;
+  /** File I/O of the metadata files (tests count or fail their writes); Node's file system by default. */
+  metadataIO?: StorageIO;
 }
 
 export class Broker {
@@ -58,9 +61,15 @@ export class Broker {
     private readonly options: BrokerOptions = {},
   ) {
     this.config = brokerConfigOf(brokerConfig);
-    this.topics = new TopicConfigManager(this.config);
-    this.offsets = new ConsumerOffsetManager(this.config.storePathRootDir);
-    this.groups = new SubscriptionGroupManager(this.config.storePathRootDir, this.config.autoCreateSubscriptionGroup);
+    const c = this.config;
+    this.topics = new TopicConfigManager(c, options.metadataIO);
+    this.offsets = new ConsumerOffsetManager(c.storePathRootDir, options.metadataIO);
+    this.groups = new SubscriptionGroupManager(
+      c.storePathRootDir,
+      c.autoCreateSubscriptionGroup,
+      options.metadataIO,
+      c.autoCreateSubscriptionGroupMax,
+    );
     this.pullHolds = new PullHoldService(this.config.longPollingSweepMs);
     this.server = new RemotingServer({ name: 'broker', port: this.config.listenPort, host: this.config.listenHost });
     this.registrar = new NamesrvRegistrar(this.config, this.topics, this.client, () => this.brokerAddr);

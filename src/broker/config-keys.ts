@@ -74,6 +74,22 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     doc: `Create a topic on its first send (from ${SystemTopic.autoCreate}).`,
   },
   autoCreateSubscriptionGroup: { kind: 'bool', default: true, doc: 'Create a consumer group on first use.' },
+  autoCreateTopicMax: {
+    ...positive,
+    default: 5000,
+    tsrocket: true,
+    doc:
+      'A send auto-creates its topic only while the broker holds fewer topics than this (retry and DLQ topics ' +
+      'not counted); past it the send is answered TOPIC_NOT_EXIST naming this key. Admin creation is not limited.',
+  },
+  autoCreateSubscriptionGroupMax: {
+    ...positive,
+    default: 10_000,
+    tsrocket: true,
+    doc:
+      'A pull, heartbeat or offset commit auto-creates its group only while the broker holds fewer groups than ' +
+      'this; past it the request is answered SUBSCRIPTION_GROUP_NOT_EXIST naming this key.',
+  },
   defaultTopicQueueNums: { ...positive, default: 8, max: 1024, doc: 'Queues of an auto-created topic.' },
   brokerPermission: {
     kind: 'int',

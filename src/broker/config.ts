@@ -40,6 +40,10 @@ export interface BrokerConfig {
   listenHost: string;
   autoCreateTopicEnable: boolean;
   autoCreateSubscriptionGroup: boolean;
+  /** Auto-creation on send stops once the broker holds this many topics, retry/DLQ topics aside (tsrocket). */
+  autoCreateTopicMax: number;
+  /** Auto-creation of subscription groups stops once the broker holds this many (tsrocket). */
+  autoCreateSubscriptionGroupMax: number;
   defaultTopicQueueNums: number;
   /** PermName bits: 2 write, 4 read. */
   brokerPermission: number;

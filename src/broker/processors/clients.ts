@@ -46,11 +46,7 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
     if (bad !== undefined) return createResponse(req, ResponseCode.INVALID_PARAMETER, bad);
     const group = ctx.groups.findOrCreate(groupName);
     if (group === undefined) {
-      return createResponse(
-        req,
-        ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST,
-        `subscription group [${groupName}] does not exist`,
-      );
+      return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, ctx.groups.missingRemark(groupName));
     }
     const messageModel = String(cd.messageModel ?? 'CLUSTERING');
     if (messageModel === 'CLUSTERING') {
