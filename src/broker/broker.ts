@@ -42,7 +42,7 @@ export class Broker {
   readonly topics: TopicConfigManager;
   readonly offsets: ConsumerOffsetManager;
   readonly groups: SubscriptionGroupManager;
-  readonly clients = new ClientManager();
+  readonly clients: ClientManager;
   private readonly server: RemotingServer;
   private readonly client = new RemotingClient();
   private readonly pullHolds: PullHoldService;
@@ -70,6 +70,7 @@ export class Broker {
       options.metadataIO,
       c.autoCreateSubscriptionGroupMax,
     );
+    this.clients = new ClientManager(c.clientRegistrationsPerConnectionMax);
     this.pullHolds = new PullHoldService(this.config.longPollingSweepMs);
     this.server = new RemotingServer({ name: 'broker', port: this.config.listenPort, host: this.config.listenHost });
     this.registrar = new NamesrvRegistrar(this.config, this.topics, this.client, () => this.brokerAddr);

@@ -130,6 +130,14 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
   },
   flushConsumerOffsetInterval: { ...positive, default: 5000, doc: 'Period of consumer offset persistence (ms).' },
   channelExpiredTimeout: { ...positive, default: 120_000, doc: 'A client silent this long is dropped (ms).' },
+  clientRegistrationsPerConnectionMax: {
+    ...positive,
+    default: 1000,
+    tsrocket: true,
+    doc:
+      'Producer and consumer registrations (a client id in a group, from HEART_BEAT) one connection may hold; ' +
+      'a heartbeat adding more is answered SYSTEM_ERROR naming this key.',
+  },
   clientScanIntervalMs: { ...positive, default: 10_000, tsrocket: true, doc: 'Period of the idle-client scan (ms).' },
   sendBackDelayMs: {
     kind: 'int',

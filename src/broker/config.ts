@@ -66,6 +66,8 @@ export interface BrokerConfig {
   flushConsumerOffsetInterval: number;
   /** A client silent for longer than this is dropped (RocketMQ's channelExpiredTimeout). */
   channelExpiredTimeout: number;
+  /** Producer and consumer registrations one connection may hold (tsrocket). */
+  clientRegistrationsPerConnectionMax: number;
   /** Period of the idle-client scan (tsrocket). */
   clientScanIntervalMs: number;
   /** Fixed redelivery delay of sent-back messages until delay levels land (tsrocket). */

@@ -13,7 +13,7 @@ import { Broker } from '../../src/broker/broker.js';
 import type { BrokerConfig } from '../../src/broker/config.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
-import { createResponse } from '../../src/remoting/command.js';
+import { createRequest, createResponse } from '../../src/remoting/command.js';
 import { RemotingServer } from '../../src/remoting/server.js';
 import { FaultyStorageIO } from '../../src/store/fault-io.js';
 import { NodeStorageIO } from '../../src/store/io.js';
@@ -73,7 +73,8 @@ function heartbeatBody(clientID: string, group: string, topic: string): Buffer {
 }
 
 test('2,000 pulls and heartbeats with new groups and 2,000 sends to new topics: quick, few writes, bounded RSS, normal sends served', async () => {
-  const h = await startFileBroker();
+  // One connection carries all 2,000 heartbeats here: raise its registration limit (tested below).
+  const h = await startFileBroker({ clientRegistrationsPerConnectionMax: 2 * floodN });
   try {
     await createTopic(h, 'Normal', 4);
     assert.equal((await sendV2(h, 'Normal', 'warm-up')).code, ResponseCode.SUCCESS);
@@ -214,5 +215,37 @@ test('a topic flood re-registers with the NameServer coalesced, and the last rou
   } finally {
     await h.close();
     await namesrv.close();
+  }
+});
+
+test('a connection past clientRegistrationsPerConnectionMax is refused naming the key; its registrations and other connections keep working', async () => {
+  const h = await startFileBroker({ clientRegistrationsPerConnectionMax: 5 });
+  const other = new RemotingClient();
+  try {
+    await createTopic(h, 'Existing', 1);
+    const producers = (names: string[]) =>
+      Buffer.from(JSON.stringify({ clientID: 'flooder', producerDataSet: names.map((groupName) => ({ groupName })) }));
+    const first = ['p0', 'p1', 'p2', 'p3', 'p4'];
+    assert.equal((await call(h, RequestCode.HEART_BEAT, {}, producers(first))).code, ResponseCode.SUCCESS);
+    const more = await call(h, RequestCode.HEART_BEAT, {}, producers([...first, 'p5']));
+    assert.equal(more.code, ResponseCode.SYSTEM_ERROR);
+    assert.match(more.remark ?? '', /clientRegistrationsPerConnectionMax=5/);
+    const consumer = await call(h, RequestCode.HEART_BEAT, {}, heartbeatBody('flooder', 'cg-new', 'Existing'));
+    assert.equal(consumer.code, ResponseCode.SYSTEM_ERROR, 'a consumer registration counts too');
+    assert.equal((await call(h, RequestCode.HEART_BEAT, {}, producers(first))).code, ResponseCode.SUCCESS);
+    assert.equal(h.broker.clients.producers.size, 5);
+
+    const fine = await other.invoke(
+      h.addr,
+      createRequest(RequestCode.HEART_BEAT, {}, heartbeatBody('well-behaved', 'cg-ok', 'Existing')),
+    );
+    assert.equal(fine.code, ResponseCode.SUCCESS, fine.remark);
+    // Unregistering frees a slot on the flooding connection.
+    const unreg = await call(h, RequestCode.UNREGISTER_CLIENT, { clientID: 'flooder', producerGroup: 'p0' });
+    assert.equal(unreg.code, ResponseCode.SUCCESS);
+    assert.equal((await call(h, RequestCode.HEART_BEAT, {}, producers(['p5']))).code, ResponseCode.SUCCESS);
+  } finally {
+    await other.close();
+    await h.close();
   }
 });

@@ -10,7 +10,7 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { decodeConsumerGroupHeader, decodeUnregisterClientHeader } from '../../remoting/protocol/clients.js';
 import type { RemotingConnection } from '../../remoting/server.js';
-import type { ClientChannel, SubscriptionData } from '../clients/client-manager.js';
+import { type ClientChannel, Registered, type SubscriptionData } from '../clients/client-manager.js';
 import type { BrokerContext } from '../context.js';
 import { Perm } from '../metadata/perm.js';
 
@@ -52,7 +52,7 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
     if (messageModel === 'CLUSTERING') {
       ctx.topics.ensureTopic(retryTopicOf(groupName), Math.max(1, group.retryQueueNums), Perm.read | Perm.write);
     }
-    ctx.clients.registerConsumer(
+    const done = ctx.clients.registerConsumer(
       {
         groupName,
         consumeType: String(cd.consumeType ?? 'CONSUME_PASSIVELY'),
@@ -62,13 +62,25 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
       },
       { ...channel },
     );
+    if (done === Registered.overLimit) return overLimit(ctx, req);
   }
   const producers = Array.isArray(data.producerDataSet) ? (data.producerDataSet as Array<{ groupName?: unknown }>) : [];
   for (const pd of producers) {
     const groupName = String(pd.groupName ?? '');
-    if (groupName !== '') ctx.clients.registerProducer(groupName, { ...channel });
+    if (groupName !== '' && ctx.clients.registerProducer(groupName, { ...channel }) === Registered.overLimit) {
+      return overLimit(ctx, req);
+    }
   }
   return createResponse(req, ResponseCode.SUCCESS);
+}
+
+function overLimit(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
+  const max = ctx.clients.perConnectionMax;
+  return createResponse(
+    req,
+    ResponseCode.SYSTEM_ERROR,
+    `this connection holds ${max} producer and consumer registrations (clientRegistrationsPerConnectionMax=${max})`,
+  );
 }
 
 function subscriptionsOf(raw: unknown): SubscriptionData[] {
