@@ -12,6 +12,7 @@ import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import type { RequestScheduler } from '../remoting/scheduler.js';
 import { type Processor, RemotingServer } from '../remoting/server.js';
 import type { StoreConfig } from '../store/config.js';
+import type { StorageIO } from '../store/io.js';
 import type { MessageStore } from '../store/types.js';
 import { ClientManager } from './clients/client-manager.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
@@ -40,6 +41,8 @@ export interface BrokerOptions {
    * TCP, so the broker is registered before that NameServer opens its port.
    */
   inProcessNamesrv?: { addr: string; invoke(req: RemotingCommand): Promise<RemotingCommand> };
+  /** File I/O of the metadata files (tests count or fail their writes); Node's file system by default. */
+  metadataIO?: StorageIO;
 }
 
 export class Broker {
@@ -47,7 +50,7 @@ export class Broker {
   readonly topics: TopicConfigManager;
   readonly offsets: ConsumerOffsetManager;
   readonly groups: SubscriptionGroupManager;
-  readonly clients = new ClientManager();
+  readonly clients: ClientManager;
   private readonly server: RemotingServer;
   private readonly client = new RemotingClient();
   private readonly pullHolds: PullHoldService;
@@ -68,9 +71,16 @@ export class Broker {
     private readonly options: BrokerOptions = {},
   ) {
     this.config = brokerConfigOf(brokerConfig);
-    this.topics = new TopicConfigManager(this.config);
-    this.offsets = new ConsumerOffsetManager(this.config.storePathRootDir);
-    this.groups = new SubscriptionGroupManager(this.config.storePathRootDir, this.config.autoCreateSubscriptionGroup);
+    const c = this.config;
+    this.topics = new TopicConfigManager(c, options.metadataIO);
+    this.offsets = new ConsumerOffsetManager(c.storePathRootDir, options.metadataIO);
+    this.groups = new SubscriptionGroupManager(
+      c.storePathRootDir,
+      c.autoCreateSubscriptionGroup,
+      options.metadataIO,
+      c.autoCreateSubscriptionGroupMax,
+    );
+    this.clients = new ClientManager(c.clientRegistrationsPerConnectionMax);
     this.pullHolds = new PullHoldService(this.config.longPollingSweepMs);
     this.server = new RemotingServer({
       name: 'broker',

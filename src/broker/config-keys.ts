@@ -75,6 +75,22 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     doc: `Create a topic on its first send (from ${SystemTopic.autoCreate}).`,
   },
   autoCreateSubscriptionGroup: { kind: 'bool', default: true, doc: 'Create a consumer group on first use.' },
+  autoCreateTopicMax: {
+    ...positive,
+    default: 5000,
+    tsrocket: true,
+    doc:
+      'A send auto-creates its topic only while the broker holds fewer topics than this (retry and DLQ topics ' +
+      'not counted); past it the send is answered TOPIC_NOT_EXIST naming this key. Admin creation is not limited.',
+  },
+  autoCreateSubscriptionGroupMax: {
+    ...positive,
+    default: 10_000,
+    tsrocket: true,
+    doc:
+      'A pull, heartbeat or offset commit auto-creates its group only while the broker holds fewer groups than ' +
+      'this; past it the request is answered SUBSCRIPTION_GROUP_NOT_EXIST naming this key.',
+  },
   defaultTopicQueueNums: { ...positive, default: 8, max: 1024, doc: 'Queues of an auto-created topic.' },
   brokerPermission: {
     kind: 'int',
@@ -115,6 +131,14 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
   },
   flushConsumerOffsetInterval: { ...positive, default: 5000, doc: 'Period of consumer offset persistence (ms).' },
   channelExpiredTimeout: { ...positive, default: 120_000, doc: 'A client silent this long is dropped (ms).' },
+  clientRegistrationsPerConnectionMax: {
+    ...positive,
+    default: 1000,
+    tsrocket: true,
+    doc:
+      'Producer and consumer registrations (a client id in a group, from HEART_BEAT) one connection may hold; ' +
+      'a heartbeat adding more is answered SYSTEM_ERROR naming this key.',
+  },
   clientScanIntervalMs: { ...positive, default: 10_000, tsrocket: true, doc: 'Period of the idle-client scan (ms).' },
   sendBackDelayMs: {
     kind: 'int',

@@ -42,6 +42,10 @@ export interface BrokerConfig extends ServerConnectionConfig {
   listenHost: string;
   autoCreateTopicEnable: boolean;
   autoCreateSubscriptionGroup: boolean;
+  /** Auto-creation on send stops once the broker holds this many topics, retry/DLQ topics aside (tsrocket). */
+  autoCreateTopicMax: number;
+  /** Auto-creation of subscription groups stops once the broker holds this many (tsrocket). */
+  autoCreateSubscriptionGroupMax: number;
   defaultTopicQueueNums: number;
   /** PermName bits: 2 write, 4 read. */
   brokerPermission: number;
@@ -64,6 +68,8 @@ export interface BrokerConfig extends ServerConnectionConfig {
   flushConsumerOffsetInterval: number;
   /** A client silent for longer than this is dropped (RocketMQ's channelExpiredTimeout). */
   channelExpiredTimeout: number;
+  /** Producer and consumer registrations one connection may hold (tsrocket). */
+  clientRegistrationsPerConnectionMax: number;
   /** Period of the idle-client scan (tsrocket). */
   clientScanIntervalMs: number;
   /** Fixed redelivery delay of sent-back messages until delay levels land (tsrocket). */

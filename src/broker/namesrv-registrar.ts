@@ -9,6 +9,7 @@ import { createRequest, type RemotingCommand } from '../remoting/command.js';
 import { encodeBrokerIdentityHeader, encodeRegisterBrokerHeader } from '../remoting/protocol/namesrv-registration.js';
 import type { BrokerConfig } from './config.js';
 import { namesrvAddrList } from './config.js';
+import { CoalescedJob, metadataWriteGapMsMin } from './metadata/coalesced-job.js';
 import type { TopicConfigManager } from './metadata/topic-config.js';
 
 const log = createLogger('broker.register');
@@ -18,8 +19,8 @@ export type NamesrvInvoke = (addr: string, req: RemotingCommand, timeoutMs: numb
 
 export class NamesrvRegistrar {
   private readonly periodic: PeriodicTask;
-  private running: Promise<void> | undefined;
-  private again = false;
+  // One registration in flight; changes during it ask for one more, which sends the topic table of its time.
+  private readonly rounds = new CoalescedJob(() => this.roundTrip(), metadataWriteGapMsMin);
   private closed = false;
 
   constructor(
@@ -41,24 +42,22 @@ export class NamesrvRegistrar {
     this.periodic.start();
   }
 
-  /** Registers with every NameServer now; concurrent calls coalesce into one more round. */
+  /** Rounds of registration begun so far. */
+  get roundsStarted(): number {
+    return this.rounds.started;
+  }
+
+  /**
+   * Registers with every NameServer soon; calls during a round coalesce into one more round, which sends the
+   * topic table as it is when that round begins. Settles when a round begun after this call has ended.
+   */
   registerAll(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (this.running !== undefined) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.roundTrip().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        void this.registerAll();
-      }
-    });
-    return this.running;
+    return this.rounds.request();
   }
 
   private async roundTrip(): Promise<void> {
+    if (this.closed) return;
     const body = Buffer.from(
       JSON.stringify({ topicConfigSerializeWrapper: this.topics.toJSON(), filterServerList: [] }),
     );
@@ -93,7 +92,7 @@ export class NamesrvRegistrar {
   async close(): Promise<void> {
     this.closed = true;
     await this.periodic.stop();
-    await this.running?.catch(() => undefined);
+    await this.rounds.idle();
     const c = this.config;
     await Promise.all(
       namesrvAddrList(c).map(async (addr) => {

@@ -21,6 +21,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** What a request needs: a client and the broker's address. */
+export type Endpoint = Pick<Harness, 'client' | 'addr'>;
+
 export async function startHarness(over: Partial<BrokerConfig> = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tsrocket-broker-'));
   const store = createMessageStore({ storePathRootDir: dir }, { kind: 'memory' });
@@ -60,7 +63,7 @@ export async function startHarness(over: Partial<BrokerConfig> = {}): Promise<Ha
 }
 
 export function call(
-  h: Harness,
+  h: Endpoint,
   code: number,
   fields: Record<string, string | number | boolean | bigint | undefined>,
   body?: Buffer,
@@ -69,7 +72,7 @@ export function call(
   return h.client.invoke(h.addr, createRequest(code, fields, body), timeoutMs);
 }
 
-export async function createTopic(h: Harness, topic: string, queues = 4): Promise<void> {
+export async function createTopic(h: Endpoint, topic: string, queues = 4): Promise<void> {
   const r = await call(h, RequestCode.UPDATE_AND_CREATE_TOPIC, {
     topic,
     readQueueNums: queues,
@@ -81,11 +84,12 @@ export async function createTopic(h: Harness, topic: string, queues = 4): Promis
 
 /** SEND_MESSAGE_V2 with one-letter header names. */
 export function sendV2(
-  h: Harness,
+  h: Endpoint,
   topic: string,
   body: string | Buffer,
   props: Record<string, string> = {},
   queueId = 0,
+  timeoutMs = 5000,
 ) {
   return call(
     h,
@@ -104,11 +108,12 @@ export function sendV2(
       k: false,
     },
     Buffer.isBuffer(body) ? body : Buffer.from(body),
+    timeoutMs,
   );
 }
 
 export function pull(
-  h: Harness,
+  h: Endpoint,
   topic: string,
   queueId: number,
   queueOffset: number | bigint,

@@ -32,6 +32,10 @@ export interface ConsumerGroupInfo {
   subscriptions: Map<string, SubscriptionData>;
 }
 
+/** What a registration did: added a client to its group, refreshed one, or was refused for the limit. */
+export const Registered = { added: 'added', refreshed: 'refreshed', overLimit: 'overLimit' } as const;
+export type Registered = (typeof Registered)[keyof typeof Registered];
+
 /** Called with the group whose membership changed and its remaining connections. */
 export type MembershipListener = (group: string, conns: RemotingConnection[]) => void;
 
@@ -47,14 +51,22 @@ export class ClientManager {
   readonly consumers = new Map<string, ConsumerGroupInfo>();
   readonly producers = new Map<string, Map<string, ClientChannel>>();
   private readonly listeners: MembershipListener[] = [];
+  // Registrations (a client id in a producer or consumer group) held per connection: any clientID and group
+  // name can be sent, so one connection may hold at most `perConnectionMax` of them.
+  private readonly perConnection = new Map<RemotingConnection, number>();
+
+  /** `perConnectionMax`: registrations one connection may hold (clientRegistrationsPerConnectionMax). */
+  constructor(readonly perConnectionMax = Number.POSITIVE_INFINITY) {}
 
   onMembershipChange(cb: MembershipListener): void {
     this.listeners.push(cb);
   }
 
-  /** Returns true when the group's member set changed. */
-  registerConsumer(reg: ConsumerRegistration, channel: ClientChannel): boolean {
+  /** Adds or refreshes a consumer; a new one is refused past the connection's limit. */
+  registerConsumer(reg: ConsumerRegistration, channel: ClientChannel): Registered {
     let info = this.consumers.get(reg.groupName);
+    const old = info?.clients.get(channel.clientId);
+    if (old?.conn !== channel.conn && this.full(channel.conn)) return Registered.overLimit;
     if (info === undefined) {
       info = {
         groupName: reg.groupName,
@@ -69,7 +81,7 @@ export class ClientManager {
     info.consumeType = reg.consumeType;
     info.messageModel = reg.messageModel;
     info.consumeFromWhere = reg.consumeFromWhere;
-    const old = info.clients.get(channel.clientId);
+    this.replaced(old, channel);
     info.clients.set(channel.clientId, channel);
     // Latest heartbeat wins for subscriptions, as in RocketMQ (newer subVersion replaces older).
     const seen = new Set<string>();
@@ -80,29 +92,62 @@ export class ClientManager {
     }
     const changed = old === undefined || old.conn !== channel.conn;
     if (changed) this.notify(info);
-    return changed;
+    return changed ? Registered.added : Registered.refreshed;
   }
 
-  registerProducer(group: string, channel: ClientChannel): void {
+  /** Adds or refreshes a producer; a new one is refused past the connection's limit. */
+  registerProducer(group: string, channel: ClientChannel): Registered {
+    const old = this.producers.get(group)?.get(channel.clientId);
+    if (old?.conn !== channel.conn && this.full(channel.conn)) return Registered.overLimit;
     let m = this.producers.get(group);
     if (m === undefined) {
       m = new Map();
       this.producers.set(group, m);
     }
+    this.replaced(old, channel);
     m.set(channel.clientId, channel);
+    return old === undefined ? Registered.added : Registered.refreshed;
   }
 
   unregisterConsumer(group: string, clientId: string): void {
     const info = this.consumers.get(group);
-    if (info === undefined || !info.clients.delete(clientId)) return;
+    const c = info?.clients.get(clientId);
+    if (info === undefined || c === undefined) return;
+    info.clients.delete(clientId);
+    this.released(c.conn);
     if (info.clients.size === 0) this.consumers.delete(group);
     this.notify(info);
   }
 
   unregisterProducer(group: string, clientId: string): void {
     const m = this.producers.get(group);
-    m?.delete(clientId);
-    if (m?.size === 0) this.producers.delete(group);
+    const c = m?.get(clientId);
+    if (m === undefined || c === undefined) return;
+    m.delete(clientId);
+    this.released(c.conn);
+    if (m.size === 0) this.producers.delete(group);
+  }
+
+  /** Registrations held by `conn`. */
+  registrationsOf(conn: RemotingConnection): number {
+    return this.perConnection.get(conn) ?? 0;
+  }
+
+  private full(conn: RemotingConnection): boolean {
+    return this.registrationsOf(conn) >= this.perConnectionMax;
+  }
+
+  /** Counts `next` against its connection, and releases `old`'s count when it held the same slot. */
+  private replaced(old: ClientChannel | undefined, next: ClientChannel): void {
+    if (old?.conn === next.conn) return;
+    if (old !== undefined) this.released(old.conn);
+    this.perConnection.set(next.conn, this.registrationsOf(next.conn) + 1);
+  }
+
+  private released(conn: RemotingConnection): void {
+    const n = this.registrationsOf(conn) - 1;
+    if (n > 0) this.perConnection.set(conn, n);
+    else this.perConnection.delete(conn);
   }
 
   /** Drops every registration made over `conn` (its socket closed). */
@@ -122,6 +167,7 @@ export class ClientManager {
       for (const [id, c] of info.clients) {
         if (pred(c)) {
           info.clients.delete(id);
+          this.released(c.conn);
           dropped.add(c.conn);
           changed = true;
         }
@@ -133,6 +179,7 @@ export class ClientManager {
       for (const [id, c] of m) {
         if (pred(c)) {
           m.delete(id);
+          this.released(c.conn);
           dropped.add(c.conn);
         }
       }

@@ -3,6 +3,7 @@
  * consume. Persisted to config/consumerOffset.json periodically and on close.
  */
 import type { StorageIO } from '../../store/io.js';
+import { CoalescedJob } from './coalesced-job.js';
 import { ConfigFile, MetadataWriteError } from './config-file.js';
 
 const keySeparator = '@';
@@ -11,9 +12,19 @@ export class ConsumerOffsetManager {
   private readonly table = new Map<string, Map<number, bigint>>();
   private readonly file: ConfigFile;
   private dirty = false;
+  private readonly writer: CoalescedJob;
 
   constructor(storePathRootDir: string, io?: StorageIO) {
     this.file = ConfigFile.under(storePathRootDir, 'consumerOffset.json', io);
+    this.writer = new CoalescedJob(async () => {
+      this.dirty = false;
+      try {
+        await this.file.save(this.toJSON());
+      } catch (err) {
+        this.dirty = true;
+        throw err;
+      }
+    });
   }
 
   async load(): Promise<void> {
@@ -82,19 +93,16 @@ export class ConsumerOffsetManager {
   }
 
   /**
-   * Writes the file when something changed since the last write (or always when `force`). A failed periodic
-   * write is retried by the file itself (logged there, once per episode); `force` (shutdown) rejects.
+   * Writes the file when something changed since the last write (or always when `force`), one write at a time.
+   * A failed periodic write is retried by the file itself (logged there, once per episode); `force` (shutdown)
+   * rejects.
    */
   async persist(force = false): Promise<void> {
     if (!this.dirty && !force) return;
-    this.dirty = false;
     try {
-      await this.file.save(this.toJSON());
+      await this.writer.request();
     } catch (err) {
-      if (force || !(err instanceof MetadataWriteError)) {
-        this.dirty = true;
-        throw err;
-      }
+      if (force || !(err instanceof MetadataWriteError)) throw err;
     }
   }
 }

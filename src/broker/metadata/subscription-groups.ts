@@ -1,6 +1,7 @@
 /** Subscription group configs (RocketMQ's SubscriptionGroupManager), persisted in config/subscriptionGroup.json. */
 import { createLogger } from '../../common/log.js';
 import type { StorageIO } from '../../store/io.js';
+import { CoalescedJob, metadataWriteGapMsMin } from './coalesced-job.js';
 import { ConfigFile, type DataVersion, MetadataWriteError, nextDataVersion } from './config-file.js';
 
 const log = createLogger('broker-groups');
@@ -40,13 +41,23 @@ export class SubscriptionGroupManager {
   private readonly table = new Map<string, SubscriptionGroupConfig>();
   private version: DataVersion = { timestamp: Date.now(), counter: 0 };
   private readonly file: ConfigFile;
+  private readonly writer: CoalescedJob;
 
+  /** `autoCreateMax`: auto-creation stops once this many groups exist (autoCreateSubscriptionGroupMax). */
   constructor(
     storePathRootDir: string,
     private readonly autoCreate: boolean,
     io?: StorageIO,
+    private readonly autoCreateMax = Number.POSITIVE_INFINITY,
   ) {
     this.file = ConfigFile.under(storePathRootDir, 'subscriptionGroup.json', io);
+    // The table is serialised when a write begins, never per change.
+    this.writer = new CoalescedJob(() => this.file.save(this.toJSON()), metadataWriteGapMsMin);
+  }
+
+  /** Writes of subscriptionGroup.json begun so far. */
+  get writesStarted(): number {
+    return this.writer.started;
   }
 
   async load(): Promise<void> {
@@ -63,13 +74,24 @@ export class SubscriptionGroupManager {
     return this.table.get(group);
   }
 
-  /** The group's config, auto-created when enabled (as RocketMQ's findSubscriptionGroupConfig). */
+  /**
+   * The group's config, auto-created when enabled and under autoCreateSubscriptionGroupMax (as RocketMQ's
+   * findSubscriptionGroupConfig); undefined otherwise, answered with missingRemark.
+   */
   findOrCreate(group: string): SubscriptionGroupConfig | undefined {
     const g = this.table.get(group);
-    if (g !== undefined || !this.autoCreate) return g;
+    if (g !== undefined || !this.autoCreate || this.table.size >= this.autoCreateMax) return g;
     const created = subscriptionGroupOf(group);
     this.upsert(created);
     return created;
+  }
+
+  /** The remark of a SUBSCRIPTION_GROUP_NOT_EXIST answer; it names the limit when the limit kept it from being created. */
+  missingRemark(group: string): string {
+    if (this.autoCreate && this.table.size >= this.autoCreateMax) {
+      return `subscription group [${group}] does not exist: not auto-created, the broker holds ${this.table.size} subscription groups (autoCreateSubscriptionGroupMax=${this.autoCreateMax})`;
+    }
+    return `subscription group [${group}] does not exist`;
   }
 
   all(): SubscriptionGroupConfig[] {
@@ -95,14 +117,15 @@ export class SubscriptionGroupManager {
     return { subscriptionGroupTable: Object.fromEntries(this.table), dataVersion: this.version };
   }
 
-  /** Changes are saved at once; a failed save is retried by the file (which logs it once per episode). */
+  /** Changes are saved soon, coalesced; a failed save is retried by the file (which logs it once per episode). */
   private persistInBackground(): void {
     this.persist().catch((err: unknown) => {
       if (!(err instanceof MetadataWriteError)) log.error('persisting subscription groups failed', { err });
     });
   }
 
+  /** Writes the file coalesced: settles when a write of the state as of this call or later has ended. */
   persist(): Promise<void> {
-    return this.file.save(this.toJSON());
+    return this.writer.request();
   }
 }

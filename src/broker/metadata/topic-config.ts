@@ -1,8 +1,9 @@
 /** Topic configuration table (RocketMQ's TopicConfigManager): queue numbers and permissions per topic. */
-import { SystemTopic } from '../../common/topics.js';
+import { groupOfRetryOrDlq, SystemTopic } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
 import type { StorageIO } from '../../store/io.js';
 import type { BrokerConfig } from '../config.js';
+import { CoalescedJob, metadataWriteGapMsMin } from './coalesced-job.js';
 import { ConfigFile, type DataVersion, nextDataVersion } from './config-file.js';
 import { Perm } from './perm.js';
 
@@ -53,12 +54,21 @@ export class TopicConfigManager {
   private version: DataVersion = { timestamp: Date.now(), counter: 0 };
   private readonly file: ConfigFile;
   private readonly listeners: Array<(topics: string[]) => void> = [];
+  private readonly writer: CoalescedJob;
+  private groupTopics = 0;
 
   constructor(
     private readonly config: BrokerConfig,
     io?: StorageIO,
   ) {
     this.file = ConfigFile.under(config.storePathRootDir, 'topics.json', io);
+    // The table is serialised when a write begins, never per change.
+    this.writer = new CoalescedJob(() => this.file.save(this.toJSON()), metadataWriteGapMsMin);
+  }
+
+  /** Writes of topics.json begun so far. */
+  get writesStarted(): number {
+    return this.writer.started;
   }
 
   async load(): Promise<void> {
@@ -67,7 +77,7 @@ export class TopicConfigManager {
       | undefined;
     if (data?.topicConfigTable !== undefined) {
       for (const [name, tc] of Object.entries(data.topicConfigTable)) {
-        this.table.set(name, { ...topicConfigOf(name, 0), ...tc, topicName: name });
+        this.set({ ...topicConfigOf(name, 0), ...tc, topicName: name });
       }
     }
     if (data?.dataVersion !== undefined) this.version = { ...data.dataVersion };
@@ -77,7 +87,7 @@ export class TopicConfigManager {
   private addSystemTopics(): void {
     const c = this.config;
     const put = (tc: TopicConfig) => {
-      if (!this.table.has(tc.topicName)) this.table.set(tc.topicName, tc);
+      if (!this.table.has(tc.topicName)) this.set(tc);
     };
     put(topicConfigOf(selfTestTopic, 1));
     if (c.autoCreateTopicEnable) {
@@ -107,12 +117,13 @@ export class TopicConfigManager {
 
   /** Creates or replaces a topic config. */
   upsert(tc: TopicConfig): void {
-    this.table.set(tc.topicName, { ...tc });
+    this.set({ ...tc });
     this.changed([tc.topicName]);
   }
 
   delete(topic: string): boolean {
     const had = this.table.delete(topic);
+    if (had && groupOfRetryOrDlq(topic) !== undefined) this.groupTopics--;
     if (had) this.changed([topic]);
     return had;
   }
@@ -124,7 +135,7 @@ export class TopicConfigManager {
   createOnSend(topic: string, defaultTopic: string, queueNums: number): TopicConfig | undefined {
     const existing = this.table.get(topic);
     if (existing !== undefined) return existing;
-    if (!this.config.autoCreateTopicEnable) return undefined;
+    if (!this.config.autoCreateTopicEnable || this.autoCreateFull()) return undefined;
     const def = this.table.get(defaultTopic === '' ? autoCreateTopicKey : defaultTopic);
     if (def === undefined || (def.perm & Perm.inherit) === 0) return undefined;
     const n = Math.max(1, Math.min(queueNums > 0 ? queueNums : def.writeQueueNums, def.writeQueueNums));
@@ -133,7 +144,31 @@ export class TopicConfigManager {
     return tc;
   }
 
-  /** Retry/DLQ topics: created by the broker with a fixed queue count. */
+  /** The remark of a TOPIC_NOT_EXIST answer; it names the limit when the limit kept the topic from being created. */
+  missingRemark(topic: string): string {
+    const c = this.config;
+    const why =
+      c.autoCreateTopicEnable && this.autoCreateFull()
+        ? `: not auto-created, the broker holds ${this.plainTopics()} topics (autoCreateTopicMax=${c.autoCreateTopicMax})`
+        : ', apply first please';
+    return `topic[${topic}] not exist on broker ${c.brokerName}${why}`;
+  }
+
+  /** Topics other than a group's retry and DLQ topics (those are bounded by the subscription groups). */
+  private plainTopics(): number {
+    return this.table.size - this.groupTopics;
+  }
+
+  private autoCreateFull(): boolean {
+    return this.plainTopics() >= this.config.autoCreateTopicMax;
+  }
+
+  private set(tc: TopicConfig): void {
+    if (!this.table.has(tc.topicName) && groupOfRetryOrDlq(tc.topicName) !== undefined) this.groupTopics++;
+    this.table.set(tc.topicName, tc);
+  }
+
+  /** Retry/DLQ topics of a subscription group: created by the broker with a fixed queue count (two per group). */
   ensureTopic(topic: string, queueNums: number, perm: number): TopicConfig {
     const existing = this.table.get(topic);
     if (existing !== undefined) return existing;
@@ -147,8 +182,9 @@ export class TopicConfigManager {
     return { topicConfigTable: Object.fromEntries(this.table), dataVersion: this.version };
   }
 
+  /** Writes topics.json coalesced: settles when a write of the state as of this call or later has ended. */
   persist(): Promise<void> {
-    return this.file.save(this.toJSON());
+    return this.writer.request();
   }
 
   private changed(topics: string[]): void {

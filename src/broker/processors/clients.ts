@@ -12,7 +12,7 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { decodeConsumerGroupHeader, decodeUnregisterClientHeader } from '../../remoting/protocol/clients.js';
 import type { RemotingConnection } from '../../remoting/server.js';
-import type { ClientChannel, SubscriptionData } from '../clients/client-manager.js';
+import { type ClientChannel, Registered, type SubscriptionData } from '../clients/client-manager.js';
 import type { BrokerContext } from '../context.js';
 import { filterTypeUnsupported, isTagType } from '../filter/expression-type.js';
 import { Perm } from '../metadata/perm.js';
@@ -54,11 +54,7 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
     if (bad !== undefined) return createResponse(req, ResponseCode.INVALID_PARAMETER, bad);
     const group = ctx.groups.findOrCreate(groupName);
     if (group === undefined) {
-      return createResponse(
-        req,
-        ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST,
-        `subscription group [${groupName}] does not exist`,
-      );
+      return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, ctx.groups.missingRemark(groupName));
     }
     const messageModel = textOf(cd.messageModel) ?? 'CLUSTERING';
     if (messageModel === 'CLUSTERING') {
@@ -80,7 +76,7 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
         });
       }
     }
-    ctx.clients.registerConsumer(
+    const done = ctx.clients.registerConsumer(
       {
         groupName,
         consumeType: textOf(cd.consumeType) ?? 'CONSUME_PASSIVELY',
@@ -90,12 +86,24 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
       },
       { ...channel },
     );
+    if (done === Registered.overLimit) return overLimit(ctx, req);
   }
   for (const pd of producers as Array<{ groupName?: unknown }>) {
     const groupName = textOf(pd.groupName) ?? '';
-    if (groupName !== '') ctx.clients.registerProducer(groupName, { ...channel });
+    if (groupName !== '' && ctx.clients.registerProducer(groupName, { ...channel }) === Registered.overLimit) {
+      return overLimit(ctx, req);
+    }
   }
   return createResponse(req, ResponseCode.SUCCESS);
+}
+
+function overLimit(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
+  const max = ctx.clients.perConnectionMax;
+  return createResponse(
+    req,
+    ResponseCode.SYSTEM_ERROR,
+    `this connection holds ${max} producer and consumer registrations (clientRegistrationsPerConnectionMax=${max})`,
+  );
 }
 
 /** A JSON scalar as the text Java would read; objects and arrays (which Java would not take as a String) are none. */

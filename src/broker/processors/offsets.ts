@@ -73,6 +73,10 @@ export function updateConsumerOffset(ctx: BrokerContext, req: RemotingCommand) {
   const { consumerGroup: group, commitOffset: offset } = h;
   const q = queueOf(ctx, req, h);
   if (!('topic' in q) || !('queueId' in q)) return q;
+  // Offsets are kept only for known groups (auto-created within its limit), so their number stays bounded.
+  if (ctx.groups.findOrCreate(group) === undefined) {
+    return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, ctx.groups.missingRemark(group));
+  }
   // Clients send -1 for "nothing consumed yet": never overwrite a real offset with it.
   if (offset >= 0n) ctx.offsets.commit(group, q.topic, q.queueId, offset);
   return createResponse(req, ResponseCode.SUCCESS);

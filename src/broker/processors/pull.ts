@@ -38,7 +38,7 @@ async function processPull(
   }
   const group = ctx.groups.findOrCreate(h.consumerGroup);
   if (group === undefined) {
-    return fail(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group [${h.consumerGroup}] does not exist`);
+    return fail(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, ctx.groups.missingRemark(h.consumerGroup));
   }
   if (!group.consumeEnable) {
     return fail(ResponseCode.NO_PERMISSION, `subscription group [${h.consumerGroup}] has consumption disabled`);

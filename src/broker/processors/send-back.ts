@@ -19,11 +19,7 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   const { offset, group: groupName, delayLevel } = h;
   const group = ctx.groups.findOrCreate(groupName);
   if (group === undefined) {
-    return createResponse(
-      req,
-      ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST,
-      `subscription group [${groupName}] does not exist`,
-    );
+    return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, ctx.groups.missingRemark(groupName));
   }
   if (!isWriteable(ctx.config.brokerPermission)) {
     return createResponse(

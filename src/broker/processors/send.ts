@@ -62,13 +62,13 @@ async function send(
   if (badFlag !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, badFlag);
   const topic = h.topic;
   let tc = ctx.topics.get(topic) ?? ctx.topics.createOnSend(topic, h.defaultTopic, h.defaultTopicQueueNums);
-  if (tc === undefined && topic.startsWith(retryTopicPrefix)) tc = ctx.topics.ensureTopic(topic, 1, 6);
-  if (tc === undefined) {
-    return fail(
-      ResponseCode.TOPIC_NOT_EXIST,
-      `topic[${topic}] not exist on broker ${c.brokerName}, apply first please`,
-    );
+  // A client's fallback for a failed send-back; only a group's own retry topic, so their number stays bounded.
+  if (tc === undefined && topic.startsWith(retryTopicPrefix)) {
+    if (ctx.groups.findOrCreate(topic.slice(retryTopicPrefix.length)) !== undefined) {
+      tc = ctx.topics.ensureTopic(topic, 1, 6);
+    }
   }
+  if (tc === undefined) return fail(ResponseCode.TOPIC_NOT_EXIST, ctx.topics.missingRemark(topic));
   if (!isWriteable(tc.perm))
     return fail(ResponseCode.NO_PERMISSION, `the topic[${topic}] sending message is forbidden`);
   let queueId = h.queueId;
