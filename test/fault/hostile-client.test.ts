@@ -264,7 +264,7 @@ test('hostile clients do not stop a well-behaved one, and every bad request is a
       await served(h, 'absurd offsets');
     });
 
-    await t.test('bad topic names are refused with a remark; bad group names are answered', async () => {
+    await t.test('bad topic names are refused with a remark; bad group names are refused, never created', async () => {
       const badTopics = ['', 'bad topic', 'a'.repeat(128), 'é', 'x\u0000y', 'a/b', SystemTopic.schedule];
       for (const topic of badTopics) {
         const resp = await sendV2(h, topic, 'x');
@@ -280,12 +280,12 @@ test('hostile clients do not stop a well-behaved one, and every bad request is a
           assert.notEqual(created.code, ResponseCode.SUCCESS, `create ${JSON.stringify(topic.slice(0, 20))}`);
         }
       }
-      // Refused by heartbeat and group admin; a pull still auto-creates such a group today (a todo for the
-      // group-creation path): here only that it is answered.
+      // A pull never auto-creates (or persists) a group under a name a client could not have been given.
       for (const group of ['', 'bad group', 'g'.repeat(256), 'é']) {
         assert.ok(checkGroupName(group) !== undefined);
         const resp = await pull(h, hostileTopic, 0, 0, { consumerGroup: group, suspendTimeoutMillis: 0 });
-        assert.ok(explained(resp), `pull as ${JSON.stringify(group.slice(0, 20))} → ${resp.code}`);
+        assert.equal(resp.code, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `pull as ${JSON.stringify(group)}`);
+        assert.match(resp.remark ?? '', /is not created: group name/);
       }
       await served(h, 'bad names');
     });

@@ -1,5 +1,6 @@
 /** Subscription group configs (RocketMQ's SubscriptionGroupManager), persisted in config/subscriptionGroup.json. */
 import { createLogger } from '../../common/log.js';
+import { checkGroupName } from '../../common/validate.js';
 import type { StorageIO } from '../../store/io.js';
 import { CoalescedJob, metadataWriteGapMsMin } from './coalesced-job.js';
 import { ConfigFile, type DataVersion, MetadataWriteError, nextDataVersion } from './config-file.js';
@@ -81,6 +82,8 @@ export class SubscriptionGroupManager {
   findOrCreate(group: string): SubscriptionGroupConfig | undefined {
     const g = this.table.get(group);
     if (g !== undefined || !this.autoCreate || this.table.size >= this.autoCreateMax) return g;
+    // A name a client could never have been given is not created (and not persisted): answered with missingRemark.
+    if (checkGroupName(group) !== undefined) return undefined;
     const created = subscriptionGroupOf(group);
     this.upsert(created);
     return created;
@@ -88,6 +91,8 @@ export class SubscriptionGroupManager {
 
   /** The remark of a SUBSCRIPTION_GROUP_NOT_EXIST answer; it names the limit when the limit kept it from being created. */
   missingRemark(group: string): string {
+    const bad = checkGroupName(group);
+    if (bad !== undefined) return `subscription group [${group}] does not exist and is not created: ${bad}`;
     if (this.autoCreate && this.table.size >= this.autoCreateMax) {
       return `subscription group [${group}] does not exist: not auto-created, the broker holds ${this.table.size} subscription groups (autoCreateSubscriptionGroupMax=${this.autoCreateMax})`;
     }
