@@ -12,7 +12,7 @@ import type { DispatchRequest } from './dispatch.js';
 import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
 import { LogReader } from './log-reader.js';
-import { type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
+import { type ScanOptions, type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
 
 /** `[remaining 4][BLANK magic 4]`, the end-of-segment marker. */
 export const blankBytesMin = 8;
@@ -86,13 +86,13 @@ export class CommitLog {
     return this.segs.minOffset();
   }
 
-  /** Sequentially validates records from `from`, calling `onRecord` for each, until the end or a bad record. */
+  /** Validates records from `from`, calling `onRecord` for each (see `scanSegments`). */
   scan(
     from: number,
-    checkCrc: boolean,
+    opts: ScanOptions,
     onRecord: (buf: Buffer, pos: number, phyOffset: number, size: number) => void | Promise<void>,
   ): Promise<ScanResult> {
-    return scanSegments(this.segs, from, checkCrc, onRecord);
+    return scanSegments(this.segs, from, opts, onRecord);
   }
 
   /** Cuts the log at `end`: zeroes the rest of its segment and deletes later segments. */
@@ -309,6 +309,11 @@ export class CommitLog {
 
   readRecord(phyOffset: number): Promise<Buffer | undefined> {
     return this.reader.readRecord(phyOffset);
+  }
+
+  /** Recovery: `len` bytes at `phyOffset` whether visible or not (one segment); undefined when not there. */
+  readDuringRecovery(phyOffset: number, len: number): Promise<Buffer | undefined> {
+    return this.segs.readAt(phyOffset, len);
   }
 
   segmentStarts(): number[] {
