@@ -171,9 +171,14 @@ async function checkLastEntry(q: ConsumeQueue, log: CommitLog, checkedFrom: numb
 /**
  * Where the checked tail starts: a record boundary at or before `target` and not before its segment's start
  * (segment starts are boundaries; a ConsumeQueue entry closer to `target` is used when the record there names
- * its own offset).
+ * its own offset). Undefined when the only boundary found lies more than `backBytesMax` before `target`.
  */
-export async function recordBoundaryBefore(queues: QueueTable, log: CommitLog, target: number): Promise<number> {
+export async function recordBoundaryBefore(
+  queues: QueueTable,
+  log: CommitLog,
+  target: number,
+  backBytesMax: number,
+): Promise<number | undefined> {
   const segStart = target - (target % log.segmentBytes);
   let best = segStart;
   let tried = 0;
@@ -197,7 +202,7 @@ export async function recordBoundaryBefore(queues: QueueTable, log: CommitLog, t
     const named = head.readUInt32BE(RecordPos.physicalOffset) * two32 + head.readUInt32BE(RecordPos.physicalOffset + 4);
     if (named === e.phyOffset && head.readInt32BE(0) === e.size) best = e.phyOffset;
   }
-  return best;
+  return target - best > backBytesMax ? undefined : best;
 }
 
 /** Why the newest IndexFile disagrees with the log (its last entry names an offset past it), or undefined. */

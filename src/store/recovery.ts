@@ -107,9 +107,13 @@ export async function recoverStore(s: RecoveryTarget): Promise<RecoveryReport> {
   const durable = cp === undefined ? minPhy : Math.max(minPhy, Math.min(cp.logicsPhyOffset, cp.flushedPhyOffset));
   const froms = s.dispatchers.map((d) => d.replayFrom(durable, minPhy));
   const replayFrom = Math.min(...froms);
-  const tailTarget = Math.max(minPhy, trustedEnd - s.config.recoverTailCheckBytes);
+  // A segment start far before the target would make start-up slow: then nothing before the trusted end is checked.
+  const tailBytes = s.config.recoverTailCheckBytes;
+  const tailTarget = Math.max(minPhy, trustedEnd - tailBytes);
   const checkedFrom =
-    segments === 0 || tailTarget <= minPhy ? minPhy : await recordBoundaryBefore(s.queues, s.commitLog, tailTarget);
+    segments === 0 || tailTarget <= minPhy
+      ? minPhy
+      : ((await recordBoundaryBefore(s.queues, s.commitLog, tailTarget, Math.max(tailBytes, 1 << 20))) ?? trustedEnd);
   let scanFrom = Math.min(durable, replayFrom, checkedFrom);
   if (!clean && segments > 0) {
     const starts = s.commitLog.segmentStarts();

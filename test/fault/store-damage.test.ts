@@ -249,3 +249,31 @@ test('an IndexFile header naming no record after a clean stop: the index is drop
   assert.equal(q.indexLastUpdatePhyoffset < 10n ** 12n, true);
   await r.shutdown();
 });
+
+test('garbage across a segment boundary (BLANK marker and the next segment head): both sides skipped, rest kept', async () => {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const n = 1000;
+  const offsets = await filled(dir, 'S', n);
+  const boundary = BigInt(smallStore.mappedFileSizeCommitLog);
+  const seg0 = segmentOf(dir, 0n);
+  const seg1 = segmentOf(dir, boundary);
+  const from = Number(boundary) - 300;
+  await overwrite(seg0, from, garbage(300, 3));
+  await overwrite(seg1, 0, garbage(150, 5));
+  const r = await open(dir);
+  const lost = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const o = offsets[i] as bigint;
+    const end = i + 1 < n ? (offsets[i + 1] as bigint) : o + 1n;
+    if (end > BigInt(from) && o < boundary + 150n) lost.add(i);
+  }
+  assert.ok(lost.size >= 2 && lost.size < 8, `lost ${lost.size}`);
+  assert.deepEqual(
+    await bodies(r, 'S'),
+    Array.from({ length: n }, (_, i) => body('m', i)).filter((_, i) => !lost.has(i)),
+  );
+  assert.equal(r.lastRecovery?.truncated, undefined);
+  assert.equal(r.lastRecovery?.skipped.length, 2);
+  await r.shutdown();
+});
