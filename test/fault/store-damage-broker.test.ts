@@ -90,18 +90,24 @@ test('a body damaged on disk while stopped: never pulled, counted in brokerStatu
 
   // No tail check at start: the pull path itself must refuse the record.
   h = await brokerOn(dir, { recoverTailCheckBytes: 0 });
-  const got = await pullAll(h, 'Dmg');
-  assert.deepEqual(got.bodies, want);
-  const info = await runtimeInfo(h);
-  assert.ok(Number(info['storeRecordsSkippedCrc']) >= 1, JSON.stringify(info));
-  assert.equal(info['storeDamageFound'], '0');
-  await h.close();
+  try {
+    const got = await pullAll(h, 'Dmg');
+    assert.deepEqual(got.bodies, want);
+    const info = await runtimeInfo(h);
+    assert.ok(Number(info['storeRecordsSkippedCrc']) >= 1, JSON.stringify(info));
+    assert.equal(info['storeDamageFound'], '0');
+  } finally {
+    await h.close();
+  }
 
   // With the default tail check the start finds it and says so.
   h = await brokerOn(dir);
-  const info2 = await runtimeInfo(h);
-  assert.ok(Number(info2['storeDamageFound']) >= 1, JSON.stringify(info2));
-  assert.match(info2['storeLastRecovery'] ?? '', /clean, .*1 damaged ranges skipped/);
-  assert.deepEqual((await pullAll(h, 'Dmg')).bodies, want);
-  await h.close();
+  try {
+    const info2 = await runtimeInfo(h);
+    assert.ok(Number(info2['storeDamageFound']) >= 1, JSON.stringify(info2));
+    assert.match(info2['storeLastRecovery'] ?? '', /clean, .*1 damaged ranges skipped/);
+    assert.deepEqual((await pullAll(h, 'Dmg')).bodies, want);
+  } finally {
+    await h.close();
+  }
 });
