@@ -67,7 +67,8 @@ export class QueueTally {
       this.byTopic.set(topic, byId);
     }
     let t = byId.get(queueId);
-    if (t === undefined) {
+    // Offsets going back: the topic was deleted and created again; only its newest life is in the queue.
+    if (t === undefined || qo < t.nextQueueOffset) {
       t = { topic, queueId, firstQueueOffset: qo, nextQueueOffset: qo, records: 0, hash: 0 };
       byId.set(queueId, t);
     }
