@@ -19,7 +19,7 @@ import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
 import { LogReader } from './log-reader.js';
 import { Pause, RetryEpisode } from './retry-episode.js';
-import { type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
+import { type ScanOptions, type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
 
 const log = createLogger('commitlog');
 /** The repair's probe write (zeros at the log end) and its read-back chunk when re-writing unflushed bytes. */
@@ -126,13 +126,13 @@ export class CommitLog {
     return this.segs.minOffset();
   }
 
-  /** Sequentially validates records from `from`, calling `onRecord` for each, until the end or a bad record. */
+  /** Validates records from `from`, calling `onRecord` for each (see `scanSegments`). */
   scan(
     from: number,
-    checkCrc: boolean,
+    opts: ScanOptions,
     onRecord: (buf: Buffer, pos: number, phyOffset: number, size: number) => void | Promise<void>,
   ): Promise<ScanResult> {
-    return scanSegments(this.segs, from, checkCrc, onRecord);
+    return scanSegments(this.segs, from, opts, onRecord);
   }
 
   /** Cuts the log at `end`: zeroes the rest of its segment and deletes later segments. */
@@ -437,6 +437,11 @@ export class CommitLog {
 
   readRecord(phyOffset: number): Promise<Buffer | undefined> {
     return this.reader.readRecord(phyOffset);
+  }
+
+  /** Recovery: `len` bytes at `phyOffset` whether visible or not (one segment); undefined when not there. */
+  readDuringRecovery(phyOffset: number, len: number): Promise<Buffer | undefined> {
+    return this.segs.readAt(phyOffset, len);
   }
 
   segmentStarts(): number[] {

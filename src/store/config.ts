@@ -51,6 +51,11 @@ export interface StoreConfig {
   maxUnwrittenPutBytes: number;
   /** Check BODYCRC of every record scanned at recovery. */
   checkCRCOnRecover: boolean;
+  /**
+   * Bytes at the CommitLog's end re-checked at every start, clean or not (magic, sizes, BODYCRC, and the
+   * ConsumeQueue entries of those records); RocketMQ re-checks its last 3 segment files.
+   */
+  recoverTailCheckBytes: number;
   /** "ip:port" written as STOREHOST and used in offsetMsgIds. */
   storeHost: string;
 }
@@ -81,6 +86,7 @@ export function defaultStoreConfig(storePathRootDir = path.resolve('data', 'stor
     osPageCacheBusyTimeOutMills: 1000,
     maxUnwrittenPutBytes: 256 * 1024 * 1024,
     checkCRCOnRecover: true,
+    recoverTailCheckBytes: 64 * 1024 * 1024,
     storeHost: '127.0.0.1:10911',
   };
 }
@@ -204,6 +210,15 @@ export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?
     doc: 'Flow control: sends that would leave more bytes than this waiting for the CommitLog write are refused.',
   },
   checkCRCOnRecover: { kind: 'bool', default: true, doc: 'Check the body CRC of every record scanned at recovery.' },
+  recoverTailCheckBytes: {
+    kind: 'int',
+    min: 0,
+    default: 64 * 1024 * 1024,
+    tsrocket: true,
+    doc:
+      'CommitLog bytes at its end re-checked at every start, clean or not (magic, sizes, body CRC) and compared ' +
+      'with the ConsumeQueues; damage found there is reported and the queues rebuilt (RocketMQ: the last 3 files).',
+  },
 };
 
 /** Old spellings RocketMQ 4.x read. */

@@ -51,6 +51,8 @@ export class ConsumeQueue {
   private destroyed = false;
   /** Written since the last fdatasync. */
   dirty = false;
+  /** Bytes of a partial entry load() cut from the last file (a clean stop never leaves one). */
+  tornBytesAtLoad = 0;
 
   constructor(
     private readonly io: StorageIO,
@@ -74,7 +76,10 @@ export class ConsumeQueue {
     const f = await this.fileOf(last);
     const size = await f.size();
     const whole = size - (size % cqEntryBytes);
-    if (whole !== size) await f.truncate(whole); // a torn entry
+    if (whole !== size) {
+      this.tornBytesAtLoad = size - whole;
+      await f.truncate(whole); // a torn entry
+    }
     this.minOffset = (this.files[0] as CqFile).start;
     this.maxOffset = this.memStart = this.writtenOffset = this.syncedOffset = last.start + whole / cqEntryBytes;
   }
@@ -240,6 +245,14 @@ export class ConsumeQueue {
       else hi = mid;
     }
     this.minOffset = lo;
+  }
+
+  /** Empties the queue and deletes its files (before a rebuild from the CommitLog). */
+  async clear(): Promise<void> {
+    await this.close();
+    for (const cf of this.files) await this.io.unlink(this.pathOf(cf.start));
+    this.files = [];
+    this.minOffset = this.maxOffset = this.memStart = this.writtenOffset = 0;
   }
 
   async destroy(): Promise<void> {

@@ -4,11 +4,12 @@
  */
 import { createLogger } from '../common/log.js';
 import { keySeparator, nameSeparator, Prop, propertySeparator } from '../common/properties.js';
-import { createOffsetMsgId, RecordPos } from '../common/record.js';
+import { checkRecord, createOffsetMsgId, RecordPos } from '../common/record.js';
 import { type Checkpoint, writeCheckpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
 import type { StoreConfig } from './config.js';
 import type { ConsumeQueue } from './consume-queue.js';
+import { StoreDamage } from './damage.js';
 import { lockStoreDir } from './dir-lock.js';
 import {
   ConsumeQueueDispatcher,
@@ -57,11 +58,15 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   readonly readAhead = new ReadAhead(readAheadBytesMax, readAheadTtlMs);
   readonly disk: DiskWatch;
   readonly retention: Retention;
+  /** Damage recovery found and records the read path refused (damage.ts). */
+  readonly damage = new StoreDamage();
   private readonly listeners: ArrivalListener[] = [];
   /** Topic deletions still removing files (deleteTopics is synchronous; shutdown waits for these). */
   private readonly pendingDeletions = new Set<Promise<void>>();
   /** The first 16 hex digits of every offsetMsgId (store host). */
   readonly hostHex: string;
+  /** Log end at start: records from here were written by this process (read-path.ts skips their hot CRC). */
+  writtenSinceStartFrom = Number.POSITIVE_INFINITY;
   /** Every record below this offset has been handed to the dispatchers. */
   dispatchedOffset = 0;
   /** A failing checkpoint (or the ConsumeQueue / index flush under it) is retried with back-off, never fatal. */
@@ -116,7 +121,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     this.unlock = await lockStoreDir(this.config.storePathRootDir);
     try {
       this.lastRecovery = await recoverStore(this);
-      this.dispatchedOffset = this.lastRecovery.logEnd;
+      this.dispatchedOffset = this.writtenSinceStartFrom = this.lastRecovery.logEnd;
       await this.io.writeFileDurable(this.path('abort'), Buffer.alloc(0));
       await this.checkpoint();
       await this.disk
@@ -278,15 +283,30 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     return b === undefined ? undefined : Number(b.readBigInt64BE(0));
   }
 
-  lookMessageByOffset(commitLogOffset: bigint): Promise<Buffer | undefined> {
-    return this.commitLog.readRecord(Number(commitLogOffset));
+  async lookMessageByOffset(commitLogOffset: bigint): Promise<Buffer | undefined> {
+    return this.intactRecord(Number(commitLogOffset));
+  }
+
+  /** The record at `phy`, undefined when absent or damaged (never served with a failing BODYCRC). */
+  private async intactRecord(phy: number): Promise<Buffer | undefined> {
+    const rec = await this.commitLog.readRecord(phy);
+    if (rec === undefined) return undefined;
+    const bad = checkRecord(rec, 0, true);
+    if (typeof bad !== 'string') return rec;
+    this.damage.refusedRead(phy, bad, () => this.segmentFileOf(phy));
+    return undefined;
+  }
+
+  /** The CommitLog segment file holding `phy` (for damage reports). */
+  segmentFileOf(phy: number): string {
+    return this.commitLog.segmentPath(phy - (phy % this.commitLog.segmentBytes));
   }
 
   async queryMessage(topic: string, key: string, maxNum: number, beginMs: bigint, endMs: bigint): Promise<QueryResult> {
     const phys = await this.index.query(topic, key, maxNum, Number(beginMs), Number(endMs));
     const records: Buffer[] = [];
     for (const phy of phys) {
-      const rec = await this.commitLog.readRecord(phy);
+      const rec = await this.intactRecord(phy);
       if (rec !== undefined && recordMatchesKey(rec, topic, key)) records.push(rec);
     }
     return {
@@ -345,8 +365,29 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       diskUsedRatio: this.disk.ratio,
       flushDiskType: this.config.flushDiskType,
       readonlyReason: this.readonlyReason() ?? '',
+      storeDamageFound: this.damage.found.length,
+      storeRecordsSkippedCrc: this.damage.recordsSkippedCrc,
+      storeBytesSkipped: this.damage.bytesSkipped,
+      storeQueuesRebuilt: this.damage.queuesRebuilt,
+      storeLastRecovery: recoverySummary(this.lastRecovery),
     };
   }
+}
+
+/** One line for brokerStatus: how the last start went. */
+function recoverySummary(r: RecoveryReport | undefined): string {
+  if (r === undefined) return '';
+  const parts = [
+    r.clean ? 'clean' : 'after a crash',
+    `checked ${r.logEnd - r.checkedFrom} bytes from ${r.checkedFrom}`,
+    `${r.damageFound} damage findings`,
+  ];
+  if (r.skipped.length > 0) parts.push(`${r.skipped.length} damaged ranges skipped`);
+  if (r.truncated !== undefined) parts.push(`log cut at ${r.truncated.offset} (${r.truncated.reason})`);
+  if (r.rebuiltQueues.length > 0) parts.push(`rebuilt ${r.rebuiltQueues.join(' ')}`);
+  if (r.indexRebuilt) parts.push('index rebuilt');
+  parts.push(`${Math.round(r.durationMs)} ms`);
+  return parts.join(', ');
 }
 
 /** Guards against index hash collisions: the record's topic matches and the key is in KEYS or UNIQ_KEY. */

@@ -139,6 +139,20 @@ export class IndexService implements KeySink {
     return n;
   }
 
+  /** Deletes every IndexFile (the index is then rebuilt from the log start by recovery's replay). */
+  async reset(): Promise<void> {
+    for (const f of this.files) {
+      await f.close();
+      await this.io.unlink(f.path);
+    }
+    this.files = [];
+  }
+
+  /** The newest file's name and header offsets (recovery checks them against the log). */
+  newest(): { name: string; beginPhyOffset: number; endPhyOffset: number; indexCount: number } | undefined {
+    return this.files[this.files.length - 1];
+  }
+
   fileCount(): number {
     return this.files.length;
   }

@@ -2,7 +2,9 @@
  * Reads a ConsumeQueue range and the records it points to. Records that lie back to back in the CommitLog form a
  * run; runs separated by a small gap share one pread; the result's `bodyParts` are slices of those reads (one per
  * run), so a PULL response is written without copying records into one buffer. Cold reads may be slices of the
- * CommitLog's shared blocks: the result's `release` gives them back once the response is written.
+ * CommitLog's shared blocks: the result's `release` gives them back once the response is written. Every record
+ * served is checked first (magic, size, queue offset: `servedRecordFault`; BODYCRC too unless it is a page-cache
+ * read of a record this process wrote); a damaged one is skipped, counted, and the pull moves past it.
  */
 
 import { decodeProperties } from '../common/properties.js';
@@ -11,6 +13,7 @@ import type { Pinned } from './block-cache.js';
 import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
+import { type StoreDamage, servedRecordFault } from './damage.js';
 import type { ReadAhead } from './read-ahead.js';
 import { emptyGet } from './results.js';
 import type { GetResult, MessageFilter } from './types.js';
@@ -27,10 +30,17 @@ const readGapBytesMax = 16 * 1024;
 const readBytesMax = 4 * 1024 * 1024;
 const two32 = 2 ** 32;
 
-/** What a read needs: the log and the read-ahead of consumers far behind. */
+/** What a read needs: the log, the read-ahead of consumers far behind, and where refused records are counted. */
 export interface ReadSource {
   readonly commitLog: CommitLog;
   readonly readAhead: ReadAhead;
+  readonly damage: StoreDamage;
+  /**
+   * Log offset from which this process wrote the records (the log end at start). Their hot reads come from the
+   * page cache it wrote them into, so BODYCRC is checked on every cold read and on every record older than this.
+   */
+  readonly writtenSinceStartFrom: number;
+  segmentFileOf(phyOffset: number): string;
 }
 
 export async function readMessages(
@@ -97,9 +107,17 @@ export async function readMessages(
       continue;
     }
     const start = phys[first] as number;
+    const checkCrc = start < store.writtenSinceStartFrom || !store.commitLog.isHot(start);
     for (let k = first; k < after; k++) {
       const at = (phys[k] as number) - start;
       const size = sizes[k] as number;
+      // Never serve a damaged record: skip it (the consumer moves past it) with a warning and a count.
+      const fault = servedRecordFault(span, at, size, queueOffsets[k] as number, checkCrc);
+      if (fault !== undefined) {
+        const phy = phys[k] as number;
+        store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
+        continue;
+      }
       if (byProperties !== undefined && !byProperties(propertiesOf(span, at))) continue;
       out.add(span, at, size, queueOffsets[k] as number);
     }

@@ -2,7 +2,7 @@
  * The CommitLog's segment files: fixed-size files named by their 20-digit start offset, contiguous from the
  * oldest to the one being written, opened lazily; and the recovery scan that validates records across them.
  */
-import { blankMagic, checkRecord, messageMagicV1 } from '../common/record.js';
+import { blankMagic, checkRecord, messageMagicV1, RecordPos, recordBytesMin } from '../common/record.js';
 import type { FileIO, StorageIO } from './io.js';
 import { isOffsetFileName, joinPath, offsetFileName } from './io.js';
 
@@ -21,6 +21,14 @@ export interface ScanResult {
   end: number;
   /** Set when the scan stopped at a torn or corrupt record rather than at clean end-of-data. */
   corrupt: { offset: number; reason: string } | undefined;
+  /** Damaged ranges below the trusted end that the scan stepped over (intact records follow each). */
+  skipped: SkippedRange[];
+}
+
+export interface SkippedRange {
+  offset: number;
+  bytes: number;
+  reason: string;
 }
 
 export class Segments {
@@ -112,6 +120,15 @@ export class Segments {
     }
   }
 
+  /** `len` bytes at `offset` (within one segment), visible or not; undefined when out of range or short. */
+  async readAt(offset: number, len: number): Promise<Buffer | undefined> {
+    const seg = this.of(offset);
+    if (seg === undefined || len <= 0 || offset + len > seg.start + this.segmentBytes) return undefined;
+    const buf = Buffer.allocUnsafe(len);
+    const n = await (await this.fileOf(seg)).read(buf, offset - seg.start, len);
+    return n === len ? buf : undefined;
+  }
+
   path(start: number): string {
     return joinPath(this.dir, offsetFileName(start));
   }
@@ -177,18 +194,60 @@ export class Segments {
   }
 }
 
-/** Sequentially validates records from `from`, calling `onRecord` for each, until the end or a bad record. */
+export interface ScanOptions {
+  checkCrc: boolean;
+  /**
+   * Bytes below this offset were claimed durable (the checkpoint): a bad record or zeros below it are damage, not
+   * a torn tail, so the scan looks for the next intact record (up to here) and goes on from it.
+   */
+  trustedEnd: number;
+}
+
+/**
+ * Validates records from `from` (magic, sizes, BODYCRC when asked), calling `onRecord` for each, until the end
+ * of data or a bad record past `trustedEnd`. Below `trustedEnd` a damaged range is skipped when an intact record
+ * (its PHYSICALOFFSET field equal to its position) follows it, and listed in `skipped`.
+ */
 export async function scanSegments(
+  segs: Segments,
+  from: number,
+  opts: ScanOptions,
+  onRecord: (buf: Buffer, pos: number, phyOffset: number, size: number) => void | Promise<void>,
+): Promise<ScanResult> {
+  const skipped: SkippedRange[] = [];
+  let at = from;
+  for (;;) {
+    const r = await scanRun(segs, at, opts.checkCrc, onRecord);
+    if (r.end >= opts.trustedEnd || (r.corrupt === undefined && !r.zeros)) {
+      return { end: r.end, corrupt: r.corrupt, skipped };
+    }
+    const reason = r.corrupt?.reason ?? 'zeros where a record should be';
+    const next = await findNextRecord(segs, r.end, opts.trustedEnd);
+    if (next === undefined) return { end: r.end, corrupt: { offset: r.end, reason }, skipped };
+    skipped.push({ offset: r.end, bytes: next - r.end, reason });
+    at = next;
+  }
+}
+
+interface RunResult {
+  end: number;
+  corrupt: { offset: number; reason: string } | undefined;
+  /** The run stopped at a zero header (end of data, or zeroed damage when below the trusted end). */
+  zeros: boolean;
+}
+
+/** Scans from `from` until the end of data or the first bad record. */
+async function scanRun(
   segs: Segments,
   from: number,
   checkCrc: boolean,
   onRecord: (buf: Buffer, pos: number, phyOffset: number, size: number) => void | Promise<void>,
-): Promise<ScanResult> {
+): Promise<RunResult> {
   const segBytes = segs.segmentBytes;
   const list = segs.list;
   const chunk = Buffer.allocUnsafe(Math.min(scanChunkBytes, segBytes));
   let segIndex = list.findIndex((s) => from >= s.start && from < s.start + segBytes);
-  if (segIndex < 0) return { end: list.length === 0 ? from : Math.max(from, segs.minOffset()), corrupt: undefined };
+  if (segIndex < 0) return ended(list.length === 0 ? from : Math.max(from, segs.minOffset()), false);
   let pos = from - (list[segIndex] as Segment).start;
   for (; segIndex < list.length; segIndex++, pos = 0) {
     const seg = list[segIndex] as Segment;
@@ -201,7 +260,7 @@ export async function scanSegments(
         const size = data.readInt32BE(p);
         const magic = data.readUInt32BE(p + 4);
         if (magic === blankMagic) break segment;
-        if (size === 0 && magic === 0) return { end: seg.start + pos + p, corrupt: undefined };
+        if (size === 0 && magic === 0) return ended(seg.start + pos + p, true);
         if (magic !== messageMagicV1) return bad(seg.start + pos + p, `bad magic 0x${magic.toString(16)}`);
         if (size <= 0 || size > segBytes - pos - p) return bad(seg.start + pos + p, `bad total size ${size}`);
         if (p + size > n) {
@@ -213,14 +272,67 @@ export async function scanSegments(
         await onRecord(data, p, seg.start + pos + p, size);
         p += size;
       }
-      if (p === 0 && n < 8) return { end: seg.start + pos, corrupt: undefined };
+      if (p === 0 && n < 8) return ended(seg.start + pos, true);
       pos += p;
     }
   }
   const last = list[list.length - 1] as Segment;
-  return { end: last.start + segBytes, corrupt: undefined };
+  return ended(last.start + segBytes, false);
 }
 
-function bad(offset: number, reason: string): ScanResult {
-  return { end: offset, corrupt: { offset, reason } };
+const magicBytes = Buffer.alloc(4);
+magicBytes.writeUInt32BE(messageMagicV1);
+
+/**
+ * The offset of the first intact record after `badAt` and at most `limit`: magic, sizes and BODYCRC valid and
+ * its PHYSICALOFFSET field equal to where it lies (garbage almost never passes all of that). A segment start is
+ * a record boundary too. Undefined when there is none up to `limit`.
+ */
+async function findNextRecord(segs: Segments, badAt: number, limit: number): Promise<number | undefined> {
+  const segBytes = segs.segmentBytes;
+  const seg = segs.of(badAt);
+  if (seg === undefined) return undefined;
+  const file = await segs.fileOf(seg);
+  const chunk = Buffer.allocUnsafe(Math.min(scanChunkBytes, segBytes));
+  let pos = badAt - seg.start + 1;
+  while (pos < segBytes && seg.start + pos <= limit) {
+    const n = await file.read(chunk, pos, Math.min(chunk.length, segBytes - pos));
+    if (n < 8) break;
+    const data = chunk.subarray(0, n);
+    for (let m = data.indexOf(magicBytes, 4); m >= 0; m = data.indexOf(magicBytes, m + 1)) {
+      const c = m - 4;
+      const abs = seg.start + pos + c;
+      if (abs > limit) return undefined;
+      if (await isRecordAt(file, data, c, pos, abs, segBytes - pos - c)) return abs;
+    }
+    // Overlap 7 bytes so a header across the chunk edge is seen whole in the next chunk.
+    pos += n - 7;
+    if (n < chunk.length) break;
+  }
+  const nextStart = seg.start + segBytes;
+  return nextStart <= limit && segs.of(nextStart) !== undefined ? nextStart : undefined;
+}
+
+/** True when an intact record starts at `c` of `data`, read at `filePos` of the file; `abs` is its log offset. */
+async function isRecordAt(file: FileIO, data: Buffer, c: number, filePos: number, abs: number, room: number) {
+  const size = data.readInt32BE(c);
+  if (size < recordBytesMin || size > room) return false;
+  let buf = data;
+  let at = c;
+  if (c + size > data.length) {
+    buf = Buffer.allocUnsafe(size);
+    if ((await file.read(buf, filePos + c, size)) !== size) return false;
+    at = 0;
+  }
+  const phy =
+    buf.readUInt32BE(at + RecordPos.physicalOffset) * 2 ** 32 + buf.readUInt32BE(at + RecordPos.physicalOffset + 4);
+  return phy === abs && checkRecord(buf, at, true) === size;
+}
+
+function ended(end: number, zeros: boolean): RunResult {
+  return { end, corrupt: undefined, zeros };
+}
+
+function bad(offset: number, reason: string): RunResult {
+  return { end: offset, corrupt: { offset, reason }, zeros: false };
 }

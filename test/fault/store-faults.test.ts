@@ -96,7 +96,7 @@ test('a torn tail inside the topic or the properties is detected and cut, though
   }
 });
 
-test('corrupt middle record: recovery truncates there and reports it', async () => {
+test('corrupt middle record below the checkpoint (after a crash): skipped and reported, the records after it kept', async () => {
   const dir = await tempDir();
   dirs.push(dir);
   const s = await open(dir);
@@ -109,11 +109,19 @@ test('corrupt middle record: recovery truncates there and reports it', async () 
   await fh.close();
   await fs.writeFile(path.join(dir, 'abort'), ''); // as after a crash
   const r = await open(dir);
-  assert.deepEqual(r.lastRecovery?.truncated, { offset: Number(offsets[10]), reason: 'body CRC mismatch' });
-  assert.equal(r.getMaxOffsetInQueue('C', 0), 10n);
+  // The checkpoint vouched for all 30 records: this is damage, not a torn tail, so the log is not cut there.
+  assert.equal(r.lastRecovery?.truncated, undefined);
+  assert.deepEqual(r.lastRecovery?.skipped, [
+    {
+      offset: Number(offsets[10]),
+      bytes: Number((offsets[11] as bigint) - (offsets[10] as bigint)),
+      reason: 'body CRC mismatch',
+    },
+  ]);
+  assert.equal(r.getMaxOffsetInQueue('C', 0), 30n);
   assert.deepEqual(
     await bodies(r, 'C'),
-    Array.from({ length: 10 }, (_, i) => `c${i}`),
+    Array.from({ length: 30 }, (_, i) => `c${i}`).filter((b) => b !== 'c10'),
   );
   await r.shutdown();
 });
