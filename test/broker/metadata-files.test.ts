@@ -87,14 +87,22 @@ test('an fdatasync error while persisting is an error for the caller, for every 
   groups.upsert(subscriptionGroupOf('MetaG'));
   await groups.persist();
 
-  for (const persist of [() => topics.persist(), () => offsets.persist(true), () => groups.persist()]) {
+  const cases: Array<[RegExp, () => Promise<void>]> = [
+    [/topics\.json\.tmp$/, () => topics.persist()],
+    [/consumerOffset\.json\.tmp$/, () => offsets.persist(true)],
+    [/subscriptionGroup\.json\.tmp$/, () => groups.persist()],
+  ];
+  for (const [temp, persist] of cases) {
     const before = io.counters.datasyncs;
     await persist();
     // The temp file and the folder are both synced.
     assert.equal(io.counters.datasyncs - before, 2);
-    io.failDatasyncs = 1;
+    // Aimed at this file's temp copy: another file's background retry must not take the fault.
+    const rule = io.fail('datasync', temp, 'EIO', 1);
     await assert.rejects(persist(), /EIO/);
-    io.failDatasyncs = 0;
+    assert.equal(rule.hits, 1);
+    // A good write supersedes the failed one, so its background retry writes nothing into the next case.
+    await persist();
   }
   // The failed writes changed nothing on disk: the last good state loads.
   const again = new TopicConfigManager(brokerConfigOf({ storePathRootDir: d }), io);

@@ -34,7 +34,16 @@ async function startFileBroker(over: Partial<BrokerConfig> = {}): Promise<FileHa
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tsrocket-flood-'));
   const io = new FaultyStorageIO(new NodeStorageIO(), 11);
   const broker = new Broker(
-    { listenPort: 0, listenHost: '127.0.0.1', namesrvAddr: '', storePathRootDir: dir, ...over },
+    {
+      listenPort: 0,
+      listenHost: '127.0.0.1',
+      namesrvAddr: '',
+      storePathRootDir: dir,
+      // These floods come on one connection to stress metadata, not the send queue's flow control (whose
+      // [TIMEOUT_CLEAN_QUEUE] answers are tested in test/broker/fairness.test.ts): no wait bound here.
+      waitTimeMillsInSendQueue: 600_000,
+      ...over,
+    },
     {},
     { metadataIO: io },
   );

@@ -142,7 +142,8 @@ for (const file of files) {
         ),
       );
       await eventually('consumer offsets file', async () => {
-        const text = await fs.readFile(`${dir}/config/consumerOffset.json`, 'utf8');
+        // The durable replace moves the old file to .bak before renaming the new one in: a moment without it.
+        const text = await fs.readFile(`${dir}/config/consumerOffset.json`, 'utf8').catch(() => '{"offsetTable":{}}');
         return (
           (JSON.parse(text) as { offsetTable: Record<string, Record<string, number>> }).offsetTable['A@G']?.['0'] ===
           300
