@@ -85,6 +85,8 @@ test('an fdatasync error while persisting is an error for the caller, for every 
   offsets.commit('G', 'MetaT', 0, 3n);
   const groups = new SubscriptionGroupManager(d, false, io);
   groups.upsert(subscriptionGroupOf('MetaG'));
+  // Let the writes the changes started land first, so each case below counts only its own.
+  await topics.persist();
   await groups.persist();
 
   const cases: Array<[RegExp, () => Promise<void>]> = [

@@ -26,6 +26,8 @@ export class ConfigFile {
   /** The newest content whose write failed, until a later write succeeds. */
   private unsaved: Buffer | undefined;
   private retrying = false;
+  /** Writes enqueued and not yet ended. */
+  private queued = 0;
   private readonly episode: RetryEpisode;
 
   constructor(
@@ -64,7 +66,12 @@ export class ConfigFile {
   }
 
   private enqueue(data: Buffer): Promise<void> {
-    const next = this.writing.then(() => this.write(data));
+    this.queued++;
+    const next = this.writing
+      .then(() => this.write(data))
+      .finally(() => {
+        this.queued--;
+      });
     // A failed write must not wedge later writes; the caller still sees this one's error.
     this.writing = next.catch(() => undefined);
     return next;
@@ -90,6 +97,8 @@ export class ConfigFile {
     try {
       while (this.unsaved !== undefined) {
         await sleepMs(this.episode.nextDelayMs);
+        // A write already on its way carries newer content: its outcome decides whether to retry again.
+        if (this.queued > 0) continue;
         const data = this.unsaved;
         if (data === undefined) break;
         await this.enqueue(data).catch(() => undefined);
