@@ -18,13 +18,11 @@ import type { DispatchRequest } from './dispatch.js';
 import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
 import { LogReader } from './log-reader.js';
+import { rollBackSegments } from './log-rollback.js';
 import { Pause, RetryEpisode } from './retry-episode.js';
 import { type ScanOptions, type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
 
 const log = createLogger('commitlog');
-/** The repair's probe write (zeros at the log end) and its read-back chunk when re-writing unflushed bytes. */
-const probeBytes = 4096;
-const rewriteChunkBytes = 1024 * 1024;
 
 /** Why the CommitLog refuses puts, and since when (Date.now()). */
 export interface CommitLogRefusal {
@@ -376,39 +374,13 @@ export class CommitLog {
     this.refusal = undefined;
   }
 
-  /**
-   * Cuts everything past the last acknowledged record (failed writes may have reached the page cache in part),
-   * writes the unflushed acknowledged bytes again (an fdatasync error may have dropped them while marking them
-   * clean), and fdatasyncs with a probe write of zeros at the end. Throws while the fault lasts.
-   */
+  /** Rolls the log back to the last acknowledged record and probes it (log-rollback.ts); throws while faulty. */
   private async rollBack(): Promise<void> {
     const keep = this.visibleOffset;
     this.blocks?.clear();
-    await this.segs.zeroFrom(keep);
-    this.stats.unrolledFailedBytes = 0;
-    const buf = Buffer.allocUnsafe(rewriteChunkBytes);
-    for (let at = this.flushedOffset; at < keep; ) {
-      const seg = this.segs.of(at) as Segment;
-      const n = Math.min(rewriteChunkBytes, keep - at, seg.start + this.opts.segmentBytes - at);
-      const f = await this.segs.fileOf(seg);
-      const got = await f.read(buf, at - seg.start, n);
-      await f.write(buf.subarray(0, got), at - seg.start);
-      seg.dirty = true;
-      at += n;
-    }
-    const seg = this.segs.of(keep) as Segment;
-    const f = await this.segs.fileOf(seg);
-    await f.write(Buffer.alloc(Math.min(probeBytes, seg.start + this.opts.segmentBytes - keep)), keep - seg.start);
-    seg.dirty = true;
-    // The next segment must open too (EMFILE): the next roll-over writes there.
-    const next = this.segs.of(seg.start + this.opts.segmentBytes);
-    if (next !== undefined) await this.segs.fileOf(next);
-    for (const s of this.segs.list) {
-      if (!s.dirty || s.file === undefined) continue;
-      this.stats.datasyncs++;
-      await s.file.datasync();
-      s.dirty = false;
-    }
+    this.stats.datasyncs += await rollBackSegments(this.segs, keep, this.flushedOffset, () => {
+      this.stats.unrolledFailedBytes = 0;
+    });
     this.piece = undefined;
     this.reserveOffset = this.writtenOffset = this.flushedOffset = keep;
     this.stats.rollBacks++;
