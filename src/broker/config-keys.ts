@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type ConfigKey, type ConfigSchema, hostPortProblem, inertKey, isIPv4 } from '../common/config.js';
 import { SystemTopic } from '../common/topics.js';
-import { serverConnectionKeys } from '../remoting/limits.js';
+import { nettyServerInertKeys, serverConnectionKeys } from '../remoting/limits.js';
 import { storeKeyAliases, storeKeys, storePlannedKeys } from '../store/config.js';
 import type { BrokerConfig } from './config.js';
 
@@ -257,15 +257,7 @@ export const brokerPlannedKeys: Readonly<Record<string, ConfigKey>> = {
   heartbeatThreadPoolNums: inertKey('int', 8, threads, 'Heartbeat threads.'),
   endTransactionThreadPoolNums: inertKey('int', 8, threads, 'End-transaction threads.'),
   processReplyMessageThreadPoolNums: inertKey('int', 16, threads, 'Reply threads.'),
-  serverWorkerThreads: inertKey('int', 8, threads, 'Netty worker threads.'),
-  serverCallbackExecutorThreads: inertKey('int', 0, threads, 'Netty callback threads.'),
-  serverSelectorThreads: inertKey('int', 3, threads, 'Netty selector threads.'),
-  serverOnewaySemaphoreValue: inertKey('int', 256, threads, 'Concurrent oneway requests.'),
-  serverAsyncSemaphoreValue: inertKey('int', 64, threads, 'Concurrent async requests.'),
-  serverSocketSndBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_SNDBUF.'),
-  serverSocketRcvBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_RCVBUF.'),
-  serverPooledByteBufAllocatorEnable: inertKey('bool', true, 'no Netty allocator in Node.js', 'Pooled buffers.'),
-  useEpollNativeSelector: inertKey('bool', false, 'libuv picks the poller', 'Netty epoll selector.'),
+  ...nettyServerInertKeys,
   brokerFastFailureEnable: inertKey('bool', true, 'see osPageCacheBusyTimeOutMills', 'Fail queued sends fast.'),
   transferMsgByHeap: inertKey('bool', true, 'pulled records are sent from the store buffers', 'Heap transfer.'),
   isolateLogEnable: inertKey('bool', false, 'logs go to stdout', 'Per-broker log folders.'),

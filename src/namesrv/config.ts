@@ -1,6 +1,6 @@
 /** NameServer settings: RocketMQ's NamesrvConfig / NettyServerConfig keys, one table of known keys. */
 import { type ConfigKey, type ConfigSchema, defaultsOf, inertKey } from '../common/config.js';
-import { type ServerConnectionConfig, serverConnectionKeys } from '../remoting/limits.js';
+import { nettyServerInertKeys, type ServerConnectionConfig, serverConnectionKeys } from '../remoting/limits.js';
 
 /** Connection keys (idle time, caps, fd reserve, partial frames): remoting/limits.ts. */
 export interface NamesrvConfig extends ServerConnectionConfig {
@@ -22,8 +22,6 @@ export interface NamesrvConfig extends ServerConnectionConfig {
   /** On registration, drop this broker's topics missing from its topic config table. */
   deleteTopicWithBrokerRegistration: boolean;
 }
-
-const threads = 'one Node.js event loop serves every connection';
 
 /** Keys that configure the NameServer. */
 export const namesrvKeys: { readonly [K in keyof NamesrvConfig]-?: ConfigKey<NamesrvConfig[K]> } = {
@@ -68,15 +66,7 @@ export const namesrvSchema: ConfigSchema = {
   role: 'NameServer',
   keys: {
     ...namesrvKeys,
-    serverWorkerThreads: inertKey('int', 8, threads, 'Netty worker threads.'),
-    serverCallbackExecutorThreads: inertKey('int', 0, threads, 'Netty callback threads.'),
-    serverSelectorThreads: inertKey('int', 3, threads, 'Netty selector threads.'),
-    serverOnewaySemaphoreValue: inertKey('int', 256, threads, 'Concurrent oneway requests.'),
-    serverAsyncSemaphoreValue: inertKey('int', 64, threads, 'Concurrent async requests.'),
-    serverSocketSndBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_SNDBUF.'),
-    serverSocketRcvBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_RCVBUF.'),
-    serverPooledByteBufAllocatorEnable: inertKey('bool', true, 'no Netty allocator in Node.js', 'Pooled buffers.'),
-    useEpollNativeSelector: inertKey('bool', false, 'libuv picks the poller', 'Netty epoll selector.'),
+    ...nettyServerInertKeys,
     clusterTest: inertKey('bool', false, 'no cluster test mode', 'Cluster test mode.'),
     productEnvName: inertKey('string', 'center', 'not used by any request', 'Environment name.'),
   },

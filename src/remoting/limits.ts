@@ -2,7 +2,7 @@
  * Connection limits of a RemotingServer (idle reaping, caps per IP and in total, the fd reserve, partial frames),
  * their defaults, and the config keys the broker and the NameServer share for them.
  */
-import type { ConfigKey } from '../common/config.js';
+import { type ConfigKey, inertKey } from '../common/config.js';
 
 export interface ServerLimits {
   /** A connection with no bytes read or written and no request awaiting its answer this long is closed; 0 = never. */
@@ -106,3 +106,18 @@ export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
     partialFramesBytesMax: c.partialFramesBytesMax,
   };
 }
+
+const threads = 'one Node.js event loop serves every connection';
+
+/** RocketMQ's Netty server keys, accepted by the broker and the NameServer and without effect here. */
+export const nettyServerInertKeys: Readonly<Record<string, ConfigKey>> = {
+  serverWorkerThreads: inertKey('int', 8, threads, 'Netty worker threads.'),
+  serverCallbackExecutorThreads: inertKey('int', 0, threads, 'Netty callback threads.'),
+  serverSelectorThreads: inertKey('int', 3, threads, 'Netty selector threads.'),
+  serverOnewaySemaphoreValue: inertKey('int', 256, threads, 'Concurrent oneway requests.'),
+  serverAsyncSemaphoreValue: inertKey('int', 64, threads, 'Concurrent async requests.'),
+  serverSocketSndBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_SNDBUF.'),
+  serverSocketRcvBufSize: inertKey('int', 0, 'the OS default socket buffers are used', 'SO_RCVBUF.'),
+  serverPooledByteBufAllocatorEnable: inertKey('bool', true, 'no Netty allocator in Node.js', 'Pooled buffers.'),
+  useEpollNativeSelector: inertKey('bool', false, 'libuv picks the poller', 'Netty epoll selector.'),
+};
