@@ -99,7 +99,14 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     doc: 'PermName bits of the broker: 2 write, 4 read, 6 both.',
   },
   registerBrokerTimeoutMills: { ...positive, default: 6000, doc: 'Timeout of one REGISTER_BROKER (ms).' },
-  registerNameServerPeriod: { ...positive, default: 30_000, doc: 'Period of REGISTER_BROKER to every NameServer.' },
+  registerNameServerPeriod: {
+    ...positive,
+    default: 30_000,
+    // RocketMQ clamps it to 10-60 s; past 60 s the NameServers' 120 s expiry and idle reaping would drop routes.
+    min: 10_000,
+    max: 60_000,
+    doc: 'Period of REGISTER_BROKER to every NameServer (ms, 10,000 to 60,000).',
+  },
   storePathRootDir: {
     kind: 'string',
     default: path.join(os.homedir(), 'store'),

@@ -187,3 +187,14 @@ test('brokerIP1: set wins; unset on a wildcard bind takes the interface address'
   assert.equal(brokerConfigOf({ listenHost: '0.0.0.0', brokerIP1: '10.0.0.1' }, ifaces).brokerIP1, '10.0.0.1');
   assert.equal(brokerConfigOf({ listenHost: '127.0.0.1' }, ifaces).brokerIP1, '127.0.0.1');
 });
+
+test('registerNameServerPeriod outside 10-60 s (RocketMQ clamps it) is refused, not clamped silently', () => {
+  for (const registerNameServerPeriod of [5_000, 120_000]) {
+    assert.throws(
+      () => brokerConfigOf({ registerNameServerPeriod }),
+      (err: unknown) =>
+        err instanceof ConfigError && /registerNameServerPeriod.*must be at (least 10000|most 60000)/.test(err.message),
+    );
+  }
+  assert.equal(brokerConfigOf({ registerNameServerPeriod: 10_000 }).registerNameServerPeriod, 10_000);
+});
