@@ -6,17 +6,12 @@
 
 import { InvalidArgumentError } from '../common/errors.js';
 import { javaStringHashCode } from '../common/hash.js';
+import type { SubscriptionData as WireSubscriptionData } from '../remoting/protocol/clients.js';
 
 export const subAll = '*';
 
-/** One topic's subscription, in the shape the HEART_BEAT body carries (SubscriptionData). */
-export interface SubscriptionData {
-  topic: string;
-  subString: string;
-  tagsSet: string[];
-  codeSet: number[];
-  /** Version of this subscription (ms); the broker keeps the newest. */
-  subVersion: number;
+/** One topic's subscription as this client sends it in HEART_BEAT: tag expressions only. */
+export interface SubscriptionData extends WireSubscriptionData {
   expressionType: 'TAG';
   classFilterMode: false;
 }

@@ -2,18 +2,10 @@
  * Producer and consumer registrations from HEART_BEAT (RocketMQ's ConsumerManager / ProducerManager): which
  * clients are in which group, on which connection, with which subscriptions.
  */
+import type { SubscriptionData } from '../../remoting/protocol/clients.js';
 import type { RemotingConnection } from '../../remoting/server.js';
 
-/** SubscriptionData as clients send it in heartbeats. */
-export interface SubscriptionData {
-  topic: string;
-  subString: string;
-  tagsSet: string[];
-  codeSet: number[];
-  subVersion: number;
-  expressionType?: string | undefined;
-  classFilterMode?: boolean | undefined;
-}
+export type { SubscriptionData };
 
 export interface ClientChannel {
   clientId: string;

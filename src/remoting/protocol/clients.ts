@@ -9,6 +9,20 @@
 import type { RemotingCommand } from '../command.js';
 import { optionalString, requireString } from '../fields.js';
 
+/** One subscription in a HEART_BEAT body's `consumerDataSet[].subscriptionDataSet` (RocketMQ's SubscriptionData). */
+export interface SubscriptionData {
+  topic: string;
+  subString: string;
+  tagsSet: string[];
+  /** Java `String.hashCode` of each tag. */
+  codeSet: number[];
+  /** Version of this subscription (ms); the broker keeps the newest. */
+  subVersion: number;
+  /** TAG (or absent) or SQL92. */
+  expressionType?: string | undefined;
+  classFilterMode?: boolean | undefined;
+}
+
 export interface UnregisterClientRequestHeader {
   clientID: string;
   producerGroup?: string | undefined;
