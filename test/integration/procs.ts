@@ -155,10 +155,9 @@ export interface Server {
   brokerAddr: string;
 }
 
-/** `tsrocket start` (NameServer + Broker in one process) on ephemeral ports. */
-export async function startServer(dataDir: string, brokerConf?: string): Promise<Server> {
-  // Bound to loopback: on a wildcard bind the broker would register this machine's LAN address.
-  const args = [
+/** The arguments of `tsrocket start` on loopback (a wildcard bind would register this machine's LAN address). */
+export function startArgs(dataDir: string, namesrvPort = 0, brokerPort = 0): string[] {
+  return [
     cliPath,
     'start',
     '--data',
@@ -166,10 +165,15 @@ export async function startServer(dataDir: string, brokerConf?: string): Promise
     '--host',
     '127.0.0.1',
     '--namesrv-port',
-    '0',
+    String(namesrvPort),
     '--broker-port',
-    '0',
+    String(brokerPort),
   ];
+}
+
+/** `tsrocket start` (NameServer + Broker in one process) on ephemeral ports. */
+export async function startServer(dataDir: string, brokerConf?: string): Promise<Server> {
+  const args = startArgs(dataDir);
   if (brokerConf !== undefined) args.push('-c', brokerConf);
   const proc = new Proc('tsrocket start', args);
   const ns = await proc.line(/NameServer listening port=(\d+)/);

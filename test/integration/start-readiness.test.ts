@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { setLogLevel } from '../../src/common/log.js';
 import { ConsumeFromWhere, Producer, PushConsumer } from '../../src/index.js';
-import { cliPath, createTopic, Proc, stopAll, tempDir } from './procs.js';
+import { createTopic, Proc, startArgs, stopAll, tempDir } from './procs.js';
 
 setLogLevel('error');
 const run = promisify(execFile);
@@ -52,18 +52,7 @@ async function portOpen(port: number): Promise<number> {
 }
 
 function start(dataDir: string, namesrvPort: number, brokerPort: number): Proc {
-  return new Proc('tsrocket start', [
-    cliPath,
-    'start',
-    '--data',
-    dataDir,
-    '--host',
-    '127.0.0.1',
-    '--namesrv-port',
-    String(namesrvPort),
-    '--broker-port',
-    String(brokerPort),
-  ]);
+  return new Proc('tsrocket start', startArgs(dataDir, namesrvPort, brokerPort));
 }
 
 test('SIGKILL + restart of tsrocket start: clients starting as the port opens get their messages promptly', async (t) => {
