@@ -38,3 +38,15 @@ test('sendPropsOf reports TRAN_MSG only when present, in both forms', () => {
   assert.equal(sendPropsOf(Buffer.from(s, 'utf8')).tranMsg, 'true');
   assert.equal('tranMsg' in sendPropsOf(encodeProperties({ TAGS: 'a' })), false);
 });
+
+test('sendPropsOf marks a message scheduled when DELAY or a timer property is present, in both forms', () => {
+  for (const name of ['DELAY', 'TIMER_DELIVER_MS', 'TIMER_DELAY_SEC', 'TIMER_DELAY_MS', '__STARTDELIVERTIME']) {
+    const s = encodeProperties({ TAGS: 'a', [name]: '3', UNIQ_KEY: 'U' });
+    assert.equal(sendPropsOf(s).scheduled, true, name);
+    assert.equal(sendPropsOf(Buffer.from(s, 'utf8')).scheduled, true, `bytes of ${name}`);
+  }
+  for (const s of [encodeProperties({ TAGS: 'a' }), 'DELAYS\u00013\u0002', 'TIMER_DELAY_MX\u00011\u0002']) {
+    assert.equal('scheduled' in sendPropsOf(s), false, s);
+    assert.equal('scheduled' in sendPropsOf(Buffer.from(s, 'utf8')), false, `bytes of ${s}`);
+  }
+});

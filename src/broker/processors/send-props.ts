@@ -18,7 +18,19 @@ export interface SendProps {
   uniqKey: string | undefined;
   /** Set only when present (rare: half messages), so the common case keeps one object shape. */
   tranMsg?: string;
+  /** Set only when DELAY or a timer property (TIMER_*, __STARTDELIVERTIME) is present: the delay and timer hooks read them. */
+  scheduled?: true;
 }
+
+/** The names whose presence sets `scheduled`, by length (checked only for these lengths). */
+const scheduledNames: readonly string[] = [
+  Prop.delayLevel,
+  Prop.timerDeliverMs,
+  Prop.timerDelaySec,
+  Prop.timerDelayMs,
+  Prop.startDeliverTime,
+];
+const scheduledLengths = new Set(scheduledNames.map((n) => n.length));
 
 export function sendPropsOf(s: string | Buffer): SendProps {
   if (typeof s !== 'string') return sendPropsOfBytes(s);
@@ -36,6 +48,8 @@ export function sendPropsOf(s: string | Buffer): SendProps {
       } else if (nameLength === 8) {
         if (s.startsWith(Prop.uniqKey, start)) out.uniqKey = s.slice(sep + 1, end);
         else if (s.startsWith(Prop.transactionPrepared, start)) out.tranMsg = s.slice(sep + 1, end);
+      } else if (scheduledLengths.has(nameLength) && scheduledNames.includes(s.slice(start, sep))) {
+        out.scheduled = true;
       }
     }
     start = end + 1;
@@ -47,6 +61,7 @@ const tagsName = Buffer.from(Prop.tags, 'latin1');
 const keysName = Buffer.from(Prop.keys, 'latin1');
 const uniqKeyName = Buffer.from(Prop.uniqKey, 'latin1');
 const tranMsgName = Buffer.from(Prop.transactionPrepared, 'latin1');
+const scheduledNameBytes = scheduledNames.map((n) => Buffer.from(n, 'latin1'));
 
 /** The same over the utf-8 bytes: only the three values are decoded into strings. */
 function sendPropsOfBytes(b: Buffer): SendProps {
@@ -68,6 +83,10 @@ function sendPropsOfBytes(b: Buffer): SendProps {
       } else if (nameLength === 8) {
         if (nameIs(b, start, uniqKeyName)) out.uniqKey = b.toString('utf8', sep + 1, end);
         else if (nameIs(b, start, tranMsgName)) out.tranMsg = b.toString('utf8', sep + 1, end);
+      } else if (scheduledLengths.has(nameLength)) {
+        for (const name of scheduledNameBytes) {
+          if (name.length === nameLength && nameIs(b, start, name)) out.scheduled = true;
+        }
       }
     }
     start = end + 1;

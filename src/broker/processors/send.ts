@@ -162,5 +162,6 @@ function inputOf(
     keys: keys === undefined || keys === '' ? undefined : keys.split(keySeparator).filter((k) => k !== ''),
     uniqKey: props.uniqKey,
     transactionPrepared: tranMsg !== undefined && tranMsg.toLowerCase() === 'true',
+    scheduled: props.scheduled === true,
   };
 }
