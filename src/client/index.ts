@@ -1,4 +1,6 @@
 /** Public surface of the tsrocket client SDK. */
+
+export { Admin, type AdminOptions, TopicMessageType } from './admin/admin.js';
 export {
   type AllocateStrategy,
   AllocateStrategyName,
