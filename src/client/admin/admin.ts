@@ -33,6 +33,7 @@ import {
   type TopicOffset,
   type TopicRouteData,
 } from './bodies.js';
+import { type DlqResent, type DlqSelection, resendFromDlq } from './dlq.js';
 import {
   type AdminPullResult,
   type AdminSendResult,
@@ -239,6 +240,16 @@ export class Admin {
   /** One PULL_MESSAGE (11) from a broker address, without suspend or offset commit. */
   pull(brokerAddr: string, topic: string, queueId: number, offset: number, maxNums?: number): Promise<AdminPullResult> {
     return pullOnce(this.rpc, brokerAddr, topic, queueId, offset, maxNums);
+  }
+
+  /**
+   * Puts dead-lettered messages of `group` back to it (RocketMQ dashboard's "resend DLQ message"): each is sent
+   * to `%RETRY%<group>` with reconsumeTimes 0 and its original topic and msgId, so only that group receives it
+   * again, with its full retry budget. `{ msgId }` (client msgId or offsetMsgId) resends one; otherwise a range of
+   * DLQ queue offsets per broker, by default the whole DLQ as it is when the call starts.
+   */
+  resendFromDlq(group: string, selection: DlqSelection = {}): Promise<DlqResent[]> {
+    return resendFromDlq(this.rpc, group, selection);
   }
 
   close(): Promise<void> {
