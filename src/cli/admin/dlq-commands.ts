@@ -5,8 +5,7 @@ import { formatTable, toJson } from './table.js';
 
 const resendMessageFromDLQ: AdminCommand = {
   name: 'resendMessageFromDLQ',
-  summary:
-    'Send messages of %DLQ%<group> back to %RETRY%<group>: one (-i), a range of DLQ offsets (-s/-e), or all (-a).',
+  summary: "Send a group's dead-lettered messages back to its retry topic: one (-i), a range (-s/-e), or all (-a).",
   options: [
     { short: 'g', long: 'consumerGroup', description: 'consumer group', takesValue: true, required: true },
     { short: 'i', long: 'msgId', description: 'client msgId or offsetMsgId of the DLQ message', takesValue: true },
