@@ -84,6 +84,14 @@ export function applyAttributeChanges(
   return Object.keys(next).length === 0 ? undefined : next;
 }
 
+/** Attributes read from a file: a map of strings, or undefined (anything else is dropped, as if unset). */
+export function attributesOfJson(v: unknown): Record<string, string> | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
 /** `+k=v,…` for a map of attributes to set. */
 export function encodeAttributeChanges(set: Readonly<Record<string, string>>): string {
   return Object.entries(set)

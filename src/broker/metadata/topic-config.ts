@@ -1,5 +1,5 @@
 /** Topic configuration table (RocketMQ's TopicConfigManager): queue numbers and permissions per topic. */
-import { restrictedMessageTypeOf } from '../../common/topic-attributes.js';
+import { attributesOfJson, restrictedMessageTypeOf } from '../../common/topic-attributes.js';
 import { groupOfRetryOrDlq, SystemTopic } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
 import type { StorageIO } from '../../store/io.js';
@@ -86,7 +86,11 @@ export class TopicConfigManager {
       | undefined;
     if (data?.topicConfigTable !== undefined) {
       for (const [name, tc] of Object.entries(data.topicConfigTable)) {
-        this.set({ ...topicConfigOf(name, 0), ...tc, topicName: name });
+        const { attributes, ...rest } = tc;
+        const loaded: TopicConfig = { ...topicConfigOf(name, 0), ...rest, topicName: name };
+        const attrs = attributesOfJson(attributes);
+        if (attrs !== undefined) loaded.attributes = attrs;
+        this.set(loaded);
       }
     }
     if (data?.dataVersion !== undefined) this.version = { ...data.dataVersion };

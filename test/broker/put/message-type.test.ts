@@ -3,6 +3,9 @@
  * accepts everything; the type survives a restart (topics.json) and an update that does not name it.
  */
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { brokerConfigOf } from '../../../src/broker/config.js';
 import { TopicConfigManager, topicConfigOf } from '../../../src/broker/metadata/topic-config.js';
@@ -134,5 +137,29 @@ test('over TCP: create typed (17 with attributes), refuse a mismatched send and 
     assert.equal(plain.code, ResponseCode.SUCCESS, plain.remark);
   } finally {
     await h.close();
+  }
+});
+
+test('topics.json with a malformed or unknown message.type loads as untyped (every type accepted), a known one as typed', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tsrocket-types-'));
+  try {
+    await mkdir(path.join(dir, 'config'));
+    const table = {
+      Garbage: { ...topicConfigOf('Garbage', 1), attributes: 'message.type=FIFO' },
+      Unknown: { ...topicConfigOf('Unknown', 1), attributes: { 'message.type': 'PRIORITY' } },
+      Typed: { ...topicConfigOf('Typed', 1), attributes: { 'message.type': 'DELAY' } },
+    };
+    await writeFile(path.join(dir, 'config', 'topics.json'), JSON.stringify({ topicConfigTable: table }));
+    const topics = new TopicConfigManager(brokerConfigOf({ storePathRootDir: dir, brokerName: 'b1' }));
+    await topics.load();
+    assert.equal(topics.typedTopicCount, 1);
+    const hook = messageTypeHook(topics);
+    const req = { reconsumeTimes: 0, maxReconsumeTimes: undefined };
+    assert.equal(hook.beforePut(msg('Garbage', {}), req), undefined);
+    assert.equal(hook.beforePut(msg('Unknown', {}), req), undefined);
+    assert.ok(hook.beforePut(msg('Typed', {}), req) instanceof PutRefusal);
+    assert.equal(topics.get('Garbage')?.attributes, undefined, 'a non-map attributes value is dropped at load');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
