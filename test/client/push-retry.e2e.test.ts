@@ -71,14 +71,17 @@ async function failOnce(group: string, topic: string, maxReconsumeTimes: number 
 }
 
 test('maxReconsumeTimes: unset and -1 send 16 (RocketMQ), a number is sent as is, a bad one is refused', async () => {
-  for (const [group, max, expected] of [
+  const cases = [
     ['cg_max_unset', undefined, '16'],
     ['cg_max_minus1', -1, '16'],
     ['cg_max_3', 3, '3'],
-  ] as const) {
-    const topic = `PR_${group}`; // a topic per group: each consumer starts from the first offset
-    await cluster.createTopic(topic, 1);
-    const { seen, sent } = await failOnce(group, topic, max);
+  ] as const;
+  // In parallel, so back-off waits (once delay levels apply them) overlap; a topic per group, as each consumer
+  // starts from the first offset.
+  for (const [group] of cases) await cluster.createTopic(`PR_${group}`, 1);
+  const runs = await Promise.all(cases.map(([group, max]) => failOnce(group, `PR_${group}`, max)));
+  for (const [i, [group, , expected]] of cases.entries()) {
+    const { seen, sent } = runs[i] as Awaited<ReturnType<typeof failOnce>>;
     const back = sendBacks.filter((h) => h['group'] === group);
     assert.equal(back.length, 1, `${group}: one send-back`);
     assert.equal(back[0]?.['maxReconsumeTimes'], expected, group);
