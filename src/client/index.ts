@@ -1,4 +1,13 @@
 /** Public surface of the tsrocket client SDK. */
+
+export {
+  Admin,
+  type AdminOptions,
+  DlqMessageNotFoundError,
+  type DlqResent,
+  type DlqSelection,
+  TopicMessageType,
+} from './admin/admin.js';
 export {
   type AllocateStrategy,
   AllocateStrategyName,

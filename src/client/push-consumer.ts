@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TsRocketError } from '../common/errors.js';
+import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
 import { retryTopicOf } from '../common/topics.js';
@@ -33,6 +33,8 @@ const startRouteWaitMs = 1000;
 const routePollMs = 100;
 /** At shutdown, how long running handlers may take before offsets are committed anyway. */
 const shutdownDrainMs = 10_000;
+/** RocketMQ's budget of a concurrent consumer whose maxReconsumeTimes is unset or -1. */
+export const maxReconsumeTimesDefault = 16;
 
 export interface PushConsumerOptions extends ClientOptions {
   group: string;
@@ -51,7 +53,7 @@ export interface PushConsumerOptions extends ClientOptions {
   pullThresholdForQueue?: number;
   /** … or above this many cached body bytes. Default 100 MiB. */
   pullThresholdBytesForQueue?: number;
-  /** Redeliveries before a message goes to `%DLQ%<group>`. Default 16. */
+  /** Redeliveries before a message goes to `%DLQ%<group>`. Default 16; -1 also means 16 (RocketMQ). */
   maxReconsumeTimes?: number;
   /** Broker-side hold of an empty long poll (ms). Default 15000. */
   suspendTimeoutMs?: number;
@@ -85,6 +87,10 @@ export class PushConsumer {
   constructor(opts: PushConsumerOptions) {
     assertGroupName(opts.group);
     parseNameServerList(opts.nameServer);
+    const max = opts.maxReconsumeTimes;
+    if (max !== undefined && !(Number.isInteger(max) && max >= -1)) {
+      throw new InvalidArgumentError(`maxReconsumeTimes must be an integer ≥ 0 (or -1 for 16), got ${max}`);
+    }
     this.opts = opts;
     this.group = opts.group;
     this.messageModel = opts.messageModel ?? MessageModel.CLUSTERING;
@@ -298,7 +304,8 @@ export class PushConsumer {
   private async sendBack(msg: ReceivedMessage): Promise<boolean> {
     const inst = this.instance;
     if (inst === undefined) return false;
-    const maxReconsumeTimes = this.opts.maxReconsumeTimes ?? 16;
+    const configured = this.opts.maxReconsumeTimes ?? -1;
+    const maxReconsumeTimes = configured === -1 ? maxReconsumeTimesDefault : configured;
     const addr = inst.masterAddr(msg.brokerName) ?? msg.storeHost;
     try {
       await inst.api.sendMessageBack(addr, msg, this.group, 0, maxReconsumeTimes);

@@ -75,3 +75,18 @@ export function groupOfRetryOrDlq(topic: string): string | undefined {
   if (isDlqTopic(topic)) return topic.slice(dlqTopicPrefix.length);
   return undefined;
 }
+
+/**
+ * RocketMQ 5's TopicMessageType, the value of a topic's `message.type` attribute (topic-attributes.ts). A topic
+ * with no type (or UNSPECIFIED / MIXED) accepts every type; a typed one refuses the others (RocketMQ 5 treats an
+ * untyped topic as NORMAL, which trips up users upgrading).
+ */
+export const TopicMessageType = {
+  UNSPECIFIED: 'UNSPECIFIED',
+  NORMAL: 'NORMAL',
+  FIFO: 'FIFO',
+  DELAY: 'DELAY',
+  TRANSACTION: 'TRANSACTION',
+  MIXED: 'MIXED',
+} as const;
+export type TopicMessageType = (typeof TopicMessageType)[keyof typeof TopicMessageType];

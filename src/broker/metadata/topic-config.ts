@@ -1,4 +1,5 @@
 /** Topic configuration table (RocketMQ's TopicConfigManager): queue numbers and permissions per topic. */
+import { attributesOfJson, restrictedMessageTypeOf } from '../../common/topic-attributes.js';
 import { groupOfRetryOrDlq, SystemTopic } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
 import type { StorageIO } from '../../store/io.js';
@@ -16,6 +17,8 @@ export interface TopicConfig {
   topicFilterType: string;
   topicSysFlag: number;
   order: boolean;
+  /** RocketMQ 5's topic attributes (`message.type`); absent when none are set. */
+  attributes?: Record<string, string>;
 }
 
 export const autoCreateTopicKey = SystemTopic.autoCreate;
@@ -56,6 +59,7 @@ export class TopicConfigManager {
   private readonly listeners: Array<(topics: string[]) => void> = [];
   private readonly writer: CoalescedJob;
   private groupTopics = 0;
+  private typedTopics = 0;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -64,6 +68,11 @@ export class TopicConfigManager {
     this.file = ConfigFile.under(config.storePathRootDir, 'topics.json', io);
     // The table is serialised when a write begins, never per change.
     this.writer = new CoalescedJob(() => this.file.save(this.toJSON()), metadataWriteGapMsMin);
+  }
+
+  /** Topics restricted to one message type: while 0, the put path asks nothing about types. */
+  get typedTopicCount(): number {
+    return this.typedTopics;
   }
 
   /** Writes of topics.json begun so far. */
@@ -77,7 +86,11 @@ export class TopicConfigManager {
       | undefined;
     if (data?.topicConfigTable !== undefined) {
       for (const [name, tc] of Object.entries(data.topicConfigTable)) {
-        this.set({ ...topicConfigOf(name, 0), ...tc, topicName: name });
+        const { attributes, ...rest } = tc;
+        const loaded: TopicConfig = { ...topicConfigOf(name, 0), ...rest, topicName: name };
+        const attrs = attributesOfJson(attributes);
+        if (attrs !== undefined) loaded.attributes = attrs;
+        this.set(loaded);
       }
     }
     if (data?.dataVersion !== undefined) this.version = { ...data.dataVersion };
@@ -122,8 +135,10 @@ export class TopicConfigManager {
   }
 
   delete(topic: string): boolean {
+    const old = this.table.get(topic);
     const had = this.table.delete(topic);
     if (had && groupOfRetryOrDlq(topic) !== undefined) this.groupTopics--;
+    if (old !== undefined && restrictedMessageTypeOf(old.attributes) !== undefined) this.typedTopics--;
     if (had) this.changed([topic]);
     return had;
   }
@@ -164,7 +179,10 @@ export class TopicConfigManager {
   }
 
   private set(tc: TopicConfig): void {
-    if (!this.table.has(tc.topicName) && groupOfRetryOrDlq(tc.topicName) !== undefined) this.groupTopics++;
+    const old = this.table.get(tc.topicName);
+    if (old === undefined && groupOfRetryOrDlq(tc.topicName) !== undefined) this.groupTopics++;
+    if (old !== undefined && restrictedMessageTypeOf(old.attributes) !== undefined) this.typedTopics--;
+    if (restrictedMessageTypeOf(tc.attributes) !== undefined) this.typedTopics++;
     this.table.set(tc.topicName, tc);
   }
 

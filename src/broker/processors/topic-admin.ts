@@ -1,4 +1,5 @@
 /** UPDATE_AND_CREATE_TOPIC (17), DELETE_TOPIC_IN_BROKER (215), GET_ALL_TOPIC_CONFIG (21). */
+import { applyAttributeChanges, parseAttributeChanges } from '../../common/topic-attributes.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import {
@@ -18,6 +19,10 @@ export function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand) {
     return createResponse(req, ResponseCode.SYSTEM_ERROR, `the topic[${topic}] is conflict with system reserved words`);
   }
   const queues = c.defaultTopicQueueNums;
+  // Attributes not named in the request keep their value (RocketMQ 5); a 4.x admin sends none.
+  const changes = parseAttributeChanges(h.attributes ?? '');
+  if (typeof changes === 'string') return createResponse(req, ResponseCode.INVALID_PARAMETER, changes);
+  const attributes = applyAttributeChanges(ctx.topics.get(topic)?.attributes, changes);
   const tc: TopicConfig = {
     topicName: topic,
     readQueueNums: h.readQueueNums ?? queues,
@@ -27,6 +32,7 @@ export function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand) {
     topicSysFlag: h.topicSysFlag ?? 0,
     order: h.order ?? false,
   };
+  if (attributes !== undefined) tc.attributes = attributes;
   const bad = checkTopicConfig(tc);
   if (bad !== undefined) return createResponse(req, ResponseCode.INVALID_PARAMETER, bad);
   ctx.topics.upsert(tc);

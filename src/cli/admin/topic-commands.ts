@@ -1,5 +1,6 @@
 /** Topic, cluster, broker and consumer-group subcommands (mqadmin names and flags). */
-import { boolOpt, intOpt, stringOpt, UsageError } from './args.js';
+import { isTopicMessageType, messageTypeAttribute, TopicMessageType } from '../../common/topic-attributes.js';
+import { boolOpt, intOpt, type ParsedArgs, stringOpt, UsageError } from './args.js';
 import { type AdminCommand, topicOption } from './command.js';
 import { formatKeyValues, formatTable, formatTime, toJson } from './table.js';
 
@@ -20,6 +21,18 @@ const updateTopic: AdminCommand = {
       defaultValue: '6',
     },
     { short: 'o', long: 'order', description: 'ordered topic (true|false)', takesValue: true, defaultValue: 'false' },
+    {
+      short: 'm',
+      long: 'messageType',
+      description: 'accept only this message type: NORMAL, FIFO, DELAY, TRANSACTION (unset: every type)',
+      takesValue: true,
+    },
+    {
+      short: 'a',
+      long: 'attributes',
+      description: 'attribute changes as RocketMQ 5: +message.type=FIFO, or --attributes=-message.type to untype',
+      takesValue: true,
+    },
   ],
   async run({ admin, args, io, json }) {
     const brokerAddr = stringOpt(args, 'brokerAddr');
@@ -32,6 +45,8 @@ const updateTopic: AdminCommand = {
       writeQueueNums: intOpt(args, 'writeQueueNums', 1, 1024),
       perm: intOpt(args, 'perm', 0, 7),
       order: boolOpt(args, 'order'),
+      messageType: messageTypeOpt(args),
+      attributes: stringOpt(args, 'attributes'),
     };
     const target = brokerAddr !== undefined ? { brokerAddr } : { cluster: cluster as string };
     const brokers = await admin.createOrUpdateTopic(target, config);
@@ -44,6 +59,8 @@ const updateTopic: AdminCommand = {
           writeQueueNums: config.writeQueueNums,
           perm: config.perm,
           order: config.order,
+          messageType: config.messageType,
+          attributes: config.attributes,
         }),
       );
     else for (const b of brokers) io.out(`create topic to ${b} success.`);
@@ -53,6 +70,15 @@ const updateTopic: AdminCommand = {
       );
   },
 };
+
+function messageTypeOpt(args: ParsedArgs): TopicMessageType | undefined {
+  const v = stringOpt(args, 'messageType');
+  if (v === undefined) return undefined;
+  const t = v.toUpperCase();
+  if (!isTopicMessageType(t))
+    throw new UsageError(`--messageType must be NORMAL, FIFO, DELAY or TRANSACTION, got '${v}'`);
+  return t;
+}
 
 const deleteTopic: AdminCommand = {
   name: 'deleteTopic',
@@ -94,9 +120,15 @@ const topicRoute: AdminCommand = {
   summary: 'Show the route of a topic: its brokers and queues.',
   options: [topicOption(true)],
   async run({ admin, args, io, json }) {
-    const route = await admin.topicRoute(stringOpt(args, 'topic') as string);
+    const topic = stringOpt(args, 'topic') as string;
+    const route = await admin.topicRoute(topic);
+    // The message type lives in the brokers' topic config, not in the route.
+    const types = new Map<string, string>();
+    for (const b of await admin.topicConfig(topic).catch(() => [])) {
+      types.set(b.brokerName, b.config.attributes[messageTypeAttribute] ?? TopicMessageType.UNSPECIFIED);
+    }
     if (json) {
-      io.out(toJson(route));
+      io.out(toJson({ ...route, messageTypes: Object.fromEntries(types) }));
       return;
     }
     const brokers = route.brokerDatas.flatMap((bd) =>
@@ -106,8 +138,14 @@ const topicRoute: AdminCommand = {
     io.out('');
     io.out(
       formatTable(
-        ['#BrokerName', '#ReadQueues', '#WriteQueues', '#Perm'],
-        route.queueDatas.map((q) => [q.brokerName, q.readQueueNums, q.writeQueueNums, q.perm]),
+        ['#BrokerName', '#ReadQueues', '#WriteQueues', '#Perm', '#MessageType'],
+        route.queueDatas.map((q) => [
+          q.brokerName,
+          q.readQueueNums,
+          q.writeQueueNums,
+          q.perm,
+          types.get(q.brokerName) ?? '?',
+        ]),
       ),
     );
   },

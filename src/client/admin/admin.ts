@@ -4,6 +4,12 @@
  */
 import { InvalidArgumentError, TsRocketError } from '../../common/errors.js';
 import type { MessageExt } from '../../common/message.js';
+import {
+  encodeAttributeChanges,
+  isTopicMessageType,
+  messageTypeAttribute,
+  type TopicMessageType,
+} from '../../common/topic-attributes.js';
 import { retryTopicOf } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
 import { RequestCode } from '../../remoting/codes.js';
@@ -15,16 +21,19 @@ import {
   encodeTopicHeader,
 } from '../../remoting/protocol/topic-admin.js';
 import {
+  type BrokerTopicConfig,
   type ClusterInfo,
   type ConsumeStats,
   decodeConsumeStats,
   decodeKVTable,
+  decodeTopicConfigOf,
   decodeTopicList,
   decodeTopicStats,
   type QueueConsumeStat,
   type TopicOffset,
   type TopicRouteData,
 } from './bodies.js';
+import { type DlqResent, type DlqSelection, resendFromDlq } from './dlq.js';
 import {
   type AdminPullResult,
   type AdminSendResult,
@@ -36,7 +45,9 @@ import {
 } from './messages.js';
 import { AdminRpc, adminTimeoutMsDefault, nameServerDefault } from './rpc.js';
 
-export type { ClusterInfo, TopicOffset, TopicRouteData } from './bodies.js';
+export { TopicMessageType } from '../../common/topic-attributes.js';
+export type { BrokerTopicConfig, ClusterInfo, TopicOffset, TopicRouteData } from './bodies.js';
+export { DlqMessageNotFoundError, type DlqResent, type DlqSelection } from './dlq.js';
 export type { AdminPullResult, AdminSendResult, SendOptions } from './messages.js';
 
 export interface AdminOptions {
@@ -55,6 +66,13 @@ export interface TopicConfig {
   /** 2 write, 4 read, 6 read+write (default). */
   perm?: number | undefined;
   order?: boolean | undefined;
+  /**
+   * RocketMQ 5's message type (NORMAL, FIFO, DELAY, TRANSACTION): the topic then refuses other types. Unset
+   * leaves the type as it is; a topic never typed accepts every type.
+   */
+  messageType?: TopicMessageType | undefined;
+  /** Raw attribute changes in RocketMQ's form (`+message.type=FIFO`, `-message.type` to untype). */
+  attributes?: string | undefined;
 }
 
 /** Where a topic is created: one broker, or every master of a cluster. */
@@ -107,6 +125,7 @@ export class Admin {
     const perm = config.perm ?? Perm.read | Perm.write;
     if (!Number.isInteger(perm) || perm < 0 || perm > 7)
       throw new InvalidArgumentError(`perm must be 0..7, got ${perm}`);
+    const attributes = attributesOf(config);
     const addrs =
       'brokerAddr' in target ? [target.brokerAddr] : (await this.rpc.clusterMasters(target.cluster)).map((m) => m.addr);
     if (addrs.length === 0) throw new TsRocketError('no master broker found to create the topic on');
@@ -116,6 +135,7 @@ export class Admin {
       writeQueueNums: write,
       perm,
       order: config.order ?? false,
+      attributes,
     });
     for (const addr of addrs) await this.rpc.call(addr, RequestCode.UPDATE_AND_CREATE_TOPIC, fields);
     return addrs;
@@ -153,6 +173,16 @@ export class Admin {
       );
     }
     return out.sort((a, b) => a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId);
+  }
+
+  /** The topic's config on each master serving it (GET_ALL_TOPIC_CONFIG 21): queues, perm, message type. */
+  async topicConfig(topic: string): Promise<Array<{ brokerName: string; addr: string; config: BrokerTopicConfig }>> {
+    const out: Array<{ brokerName: string; addr: string; config: BrokerTopicConfig }> = [];
+    for (const { brokerName, addr } of await this.rpc.topicMasters(topic)) {
+      const config = decodeTopicConfigOf((await this.rpc.call(addr, RequestCode.GET_ALL_TOPIC_CONFIG)).body, topic);
+      if (config !== undefined) out.push({ brokerName, addr, config });
+    }
+    return out;
   }
 
   /** GET_BROKER_CLUSTER_INFO (106). */
@@ -212,9 +242,33 @@ export class Admin {
     return pullOnce(this.rpc, brokerAddr, topic, queueId, offset, maxNums);
   }
 
+  /**
+   * Puts dead-lettered messages of `group` back to it (RocketMQ dashboard's "resend DLQ message"): each is sent
+   * to `%RETRY%<group>` with reconsumeTimes 0 and its original topic and msgId, so only that group receives it
+   * again, with its full retry budget. `{ msgId }` (client msgId or offsetMsgId) resends one; otherwise a range of
+   * DLQ queue offsets per broker, by default the whole DLQ as it is when the call starts.
+   */
+  resendFromDlq(group: string, selection: DlqSelection = {}): Promise<DlqResent[]> {
+    return resendFromDlq(this.rpc, group, selection);
+  }
+
   close(): Promise<void> {
     return this.rpc.close();
   }
+}
+
+/** The `attributes` field of a create/update: `messageType` as `+message.type=X`, plus any raw changes. */
+function attributesOf(config: TopicConfig): string | undefined {
+  const parts: string[] = [];
+  if (config.messageType !== undefined) {
+    if (!isTopicMessageType(config.messageType))
+      throw new InvalidArgumentError(
+        `messageType must be NORMAL, FIFO, DELAY or TRANSACTION, got ${config.messageType}`,
+      );
+    parts.push(encodeAttributeChanges({ [messageTypeAttribute]: config.messageType }));
+  }
+  if (config.attributes !== undefined && config.attributes !== '') parts.push(config.attributes);
+  return parts.length === 0 ? undefined : parts.join(',');
 }
 
 export function summarizeProgress(group: string, stats: readonly ConsumeStats[]): ConsumerProgress {

@@ -143,3 +143,31 @@ export function decodeConsumeStats(body: Buffer | undefined): ConsumeStats {
     .sort(byQueue);
   return { consumeTps: asNumber(o['consumeTps']), queues };
 }
+
+/** One topic's config on one broker, from GET_ALL_TOPIC_CONFIG (21). */
+export interface BrokerTopicConfig {
+  topicName: string;
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  order: boolean;
+  /** RocketMQ 5's attributes (`message.type`, …). */
+  attributes: Record<string, string>;
+}
+
+/** The entry of `topic` in a GET_ALL_TOPIC_CONFIG body (`{topicConfigTable:{name:TopicConfig}}`), if any. */
+export function decodeTopicConfigOf(body: Buffer | undefined, topic: string): BrokerTopicConfig | undefined {
+  const table = asObject(asObject(parseBody(body))['topicConfigTable']);
+  if (!(topic in table)) return undefined;
+  const x = asObject(table[topic]);
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asObject(x['attributes']))) attributes[k] = asString(v);
+  return {
+    topicName: topic,
+    readQueueNums: asNumber(x['readQueueNums']),
+    writeQueueNums: asNumber(x['writeQueueNums']),
+    perm: asNumber(x['perm']),
+    order: x['order'] === true,
+    attributes,
+  };
+}

@@ -4,7 +4,7 @@
  *
  * CreateTopicRequestHeader (* = required by RocketMQ 4.9.8):
  *   topic String *, defaultTopic String *, readQueueNums Integer *, writeQueueNums Integer *, perm Integer *,
- *   topicFilterType String *, topicSysFlag Integer, order Boolean *
+ *   topicFilterType String *, topicSysFlag Integer, order Boolean *, attributes String (5.x: `+k=v,-k`)
  *   (the broker defaults queue numbers to its defaultTopicQueueNums, perm to 6, SINGLE_TAG, 0, false)
  * DeleteTopicRequestHeader: topic String *.
  * DeleteTopicFromNamesrvRequestHeader: topic String *, clusterName String (absent: every cluster).
@@ -25,13 +25,15 @@ export interface CreateTopicRequestHeader {
   topicFilterType?: string | undefined;
   topicSysFlag?: number | undefined;
   order?: boolean | undefined;
+  /** RocketMQ 5's topic attribute changes, `+message.type=FIFO` / `-message.type`; absent keeps them. */
+  attributes?: string | undefined;
 }
 
 /** Every field written, as RocketMQ's admin does; unset ones get RocketMQ's defaults. */
 export function encodeCreateTopicHeader(
   h: CreateTopicRequestHeader & { readQueueNums: number; writeQueueNums: number },
 ) {
-  return {
+  const out: Record<string, string> = {
     topic: h.topic,
     defaultTopic: h.defaultTopic ?? SystemTopic.autoCreate,
     readQueueNums: String(h.readQueueNums),
@@ -41,6 +43,8 @@ export function encodeCreateTopicHeader(
     topicSysFlag: String(h.topicSysFlag ?? 0),
     order: String(h.order ?? false),
   };
+  if (h.attributes !== undefined) out['attributes'] = h.attributes;
+  return out;
 }
 
 /** Fields left out are undefined: the broker fills them from its own defaults. */
@@ -54,6 +58,7 @@ export function decodeCreateTopicHeader(req: RemotingCommand): CreateTopicReques
     topicFilterType: optionalString(req, 'topicFilterType'),
     topicSysFlag: optionalInt(req, 'topicSysFlag'),
     order: optionalBool(req, 'order'),
+    attributes: optionalString(req, 'attributes'),
   };
 }
 

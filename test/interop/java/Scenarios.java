@@ -43,6 +43,7 @@ public class Scenarios {
         all.put("compressed", Scenarios::compressed);
         all.put("consume-ours", Scenarios::consumeOurs);
         all.put("sql92-refused", Scenarios::sql92Refused);
+        all.put("dlq-resend", Scenarios::dlqResend);
         List<String> names = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : new ArrayList<>(all.keySet());
         ExecutorService pool = Executors.newFixedThreadPool(names.size());
         Map<String, Future<Map<String, Object>>> running = new LinkedHashMap<>();
@@ -387,6 +388,49 @@ public class Scenarios {
             consumer.shutdown();
         }
         return out;
+    }
+
+    /**
+     * maxReconsumeTimes 0: the first RECONSUME_LATER sends the message to %DLQ%<group>; the node side
+     * (java-dlq.test.ts) resends it with tsrocket's Admin and this consumer must get it once more. Runs only with
+     * -Dscenarios.dlqResend=true (nobody resends in other runs).
+     */
+    static Map<String, Object> dlqResend() throws Exception {
+        if (!Boolean.getBoolean("scenarios.dlqResend")) return Map.of("skipped", true);
+        String topic = n("JavaDlq"), group = n("JavaDlqCG");
+        DefaultMQProducer producer = producer(n("JavaDlqPG"), topic);
+        Map<String, Object> sent;
+        try {
+            createTopic(producer, "%RETRY%" + group, 1); // routed before the consumer starts (see retry())
+            Message m = new Message(topic, "TagD", "dlq-key", utf8("dead, then resent"));
+            sent = sent(m, producer.send(m));
+        } finally {
+            producer.shutdown();
+        }
+        List<Map<String, Object>> deliveries = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch twice = new CountDownLatch(2);
+        DefaultMQPushConsumer dlqConsumer = new DefaultMQPushConsumer(group);
+        dlqConsumer.setInstanceName(group);
+        dlqConsumer.setMaxReconsumeTimes(0);
+        DefaultMQPushConsumer consumer = startPush(dlqConsumer, topic, "*", (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                Map<String, Object> d = received(m);
+                d.put("originMessageId", String.valueOf(m.getProperty("ORIGIN_MESSAGE_ID")));
+                d.put("retryTopic", String.valueOf(m.getProperty("RETRY_TOPIC")));
+                boolean first = deliveries.isEmpty();
+                deliveries.add(d);
+                twice.countDown();
+                if (first) return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        try {
+            twice.await(2 * WAIT_MS, TimeUnit.MILLISECONDS);
+            Thread.sleep(500); // a duplicate would show
+        } finally {
+            consumer.shutdown();
+        }
+        return Map.of("sent", sent, "deliveries", new ArrayList<>(deliveries));
     }
 
     // ---- helpers ----

@@ -92,8 +92,13 @@ test('topic admin (17, 215, 216) and group admin (207)', () => {
     topicSysFlag: 0,
     order: true,
   };
-  assertRoundTrip(c, topicAdmin.encodeCreateTopicHeader, topicAdmin.decodeCreateTopicHeader);
+  assertRoundTrip(c, topicAdmin.encodeCreateTopicHeader, topicAdmin.decodeCreateTopicHeader, {
+    ...c,
+    attributes: undefined,
+  });
   requiredNamed(c, topicAdmin.encodeCreateTopicHeader, topicAdmin.decodeCreateTopicHeader, ['topic']);
+  const typed = { ...c, attributes: '+message.type=FIFO' };
+  assertRoundTrip(typed, topicAdmin.encodeCreateTopicHeader, topicAdmin.decodeCreateTopicHeader);
   assertRoundTrip({ topic: 'T' }, topicAdmin.encodeTopicHeader, topicAdmin.decodeTopicHeader);
   const d = { topic: 'T', clusterName: 'C' };
   assertRoundTrip(d, topicAdmin.encodeDeleteTopicFromNamesrvHeader, topicAdmin.decodeDeleteTopicFromNamesrvHeader);
