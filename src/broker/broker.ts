@@ -30,6 +30,7 @@ import { createSendScheduler, sendPathCodes } from './send-scheduling.js';
 import { type BrokerService, ServiceList } from './services/lifecycle.js';
 import { BrokerStats, statsSampleMs } from './stats/broker-stats.js';
 import { createDefaultStore } from './store-factory.js';
+import { TransactionCheckService } from './transaction/check-service.js';
 
 const log = createLogger('broker');
 
@@ -62,6 +63,7 @@ export class Broker {
   private store: MessageStore | undefined;
   private put: PutPipeline | undefined;
   private sendBack: SendBackScheduler | undefined;
+  private txCheck: TransactionCheckService | undefined;
   private ctx: BrokerContext | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
 
@@ -172,6 +174,12 @@ export class Broker {
           for (const conn of this.clients.scanIdle(Date.now(), c.channelExpiredTimeout)) conn.close();
         },
       }),
+      new PeriodicTask({
+        name: 'transaction-check',
+        periodMs: c.transactionCheckInterval,
+        log,
+        run: () => this.transactionCheck().runPass(),
+      }),
       { name: 'requests', start: () => this.openToRequests(), stop: () => this.closeToRequests() },
       ...(ephemeral ? [] : [remoting]),
       {
@@ -228,6 +236,20 @@ export class Broker {
       store,
       brokerPutHooks({ config: this.config, topics: this.topics, groups: this.groups }),
     );
+  }
+
+  /** The check pass over half messages; built on first use, once the store and the put pipeline exist. */
+  private transactionCheck(): TransactionCheckService {
+    this.txCheck ??= new TransactionCheckService({
+      config: this.config,
+      store: this.store as MessageStore,
+      putRewritten: (msg) => (this.put as PutPipeline).putRewritten(msg),
+      offsets: this.offsets,
+      clients: this.clients,
+      brokerAddr: () => this.brokerAddr,
+      log,
+    });
+    return this.txCheck;
   }
 
   private async loadMetadata(): Promise<void> {

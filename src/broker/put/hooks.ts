@@ -4,9 +4,9 @@
  * and timer → rmq_sys_wheel_timer go last and apply only to messages that are not half messages.
  */
 import { type RetryDlqDeps, retryToDlqHook } from './retry-dlq-hook.js';
-import { refuseTransactionHook } from './transaction-hook.js';
+import { transactionHook } from './transaction-hook.js';
 import type { PutHook } from './types.js';
 
 export function brokerPutHooks(deps: RetryDlqDeps): PutHook[] {
-  return [retryToDlqHook(deps), refuseTransactionHook(deps.config)];
+  return [retryToDlqHook(deps), transactionHook(deps.config)];
 }
