@@ -6,7 +6,7 @@
  * NO_PERMISSION, as RocketMQ does.
  */
 import { SysFlag, transactionTypeOf } from '../../common/message.js';
-import { encodedProperty, Prop } from '../../common/properties.js';
+import { encodedProperty, Prop, propertySeparator } from '../../common/properties.js';
 import { SystemTopic } from '../../common/topics.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import type { BrokerConfig } from '../config.js';
@@ -42,7 +42,9 @@ export function transactionHook(config: Pick<BrokerConfig, 'brokerName' | 'rejec
 
 /** Rewrites `msg` in place into its half form. Appended properties win over earlier ones of the same name. */
 export function toHalf(msg: PutMessage): void {
-  const props = typeof msg.properties === 'string' ? msg.properties : msg.properties.toString('utf8');
+  let props = typeof msg.properties === 'string' ? msg.properties : msg.properties.toString('utf8');
+  // The Java client drops the separator after the last property.
+  if (props !== '' && !props.endsWith(propertySeparator)) props += propertySeparator;
   msg.properties =
     props + encodedProperty(Prop.realTopic, msg.topic) + encodedProperty(Prop.realQueueId, String(msg.queueId));
   msg.sysFlag = (msg.sysFlag & ~SysFlag.transactionRollbackType) | SysFlag.transactionNotType;

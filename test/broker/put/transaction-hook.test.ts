@@ -54,6 +54,15 @@ test('properties as bytes (batch items) and a forged REAL_TOPIC: the broker-set 
   assert.equal(props.get('REAL_QID'), '5');
 });
 
+test('properties without the trailing separator (as the Java client sends them) keep every property', () => {
+  const m = msg({ properties: 'TRAN_MSG\u0001true\u0002PGROUP\u0001pg\u0002UNIQ_KEY\u0001U1' });
+  transactionHook(config).beforePut(m, plainReq);
+  const props = decodeProperties(m.properties as string);
+  assert.equal(props.get('UNIQ_KEY'), 'U1');
+  assert.equal(props.get('REAL_TOPIC'), 'Orders');
+  assert.equal(props.get('REAL_QID'), '5');
+});
+
 test('TRAN_MSG alone marks a half message; commit-typed and plain messages pass untouched', () => {
   const byProp = msg({ sysFlag: 0 });
   transactionHook(config).beforePut(byProp, plainReq);
