@@ -57,6 +57,15 @@ test('commit is delivered without the transaction properties; rollback is never 
     assert.equal(c.localError, undefined);
     const r = await p.send({ topic, body: 'rollback-1' });
     assert.equal(r.state, TransactionState.ROLLBACK);
+    const c2 = await p.send({ topic, body: 'commit-2' });
+    await waitFor(() => bodies().includes('commit-2'), 'the second committed message');
+    const queues = [c, c2].map((x) => x.sendResult.messageQueue.queueId);
+    assert.deepEqual(
+      queues,
+      ['commit-1', 'commit-2'].map((b) => delivered.find((x) => x.body.toString() === b)?.queueId),
+      'the send result names the real queue',
+    );
+    assert.ok(queues.includes(1), 'round robin reached queue 1');
     await waitFor(() => bodies().includes('commit-1'), 'the committed message');
     const m = delivered.find((x) => x.body.toString() === 'commit-1') as ReceivedMessage;
     assert.equal(m.topic, topic);
