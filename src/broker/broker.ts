@@ -31,6 +31,7 @@ import { type BrokerService, ServiceList } from './services/lifecycle.js';
 import { BrokerStats, statsSampleMs } from './stats/broker-stats.js';
 import { createDefaultStore } from './store-factory.js';
 import { TransactionCheckService } from './transaction/check-service.js';
+import { ClosedHalves } from './transaction/closed-halves.js';
 
 const log = createLogger('broker');
 
@@ -64,6 +65,7 @@ export class Broker {
   private put: PutPipeline | undefined;
   private sendBack: SendBackScheduler | undefined;
   private txCheck: TransactionCheckService | undefined;
+  private readonly closedHalves = new ClosedHalves();
   private ctx: BrokerContext | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
 
@@ -246,6 +248,7 @@ export class Broker {
       putRewritten: (msg) => (this.put as PutPipeline).putRewritten(msg),
       offsets: this.offsets,
       clients: this.clients,
+      closedHalves: this.closedHalves,
       brokerAddr: () => this.brokerAddr,
       log,
     });
@@ -273,6 +276,7 @@ export class Broker {
       pullHolds: this.pullHolds,
       sendBack: this.sendBack as SendBackScheduler,
       stats: this.stats,
+      closedHalves: this.closedHalves,
       brokerAddr: () => this.brokerAddr,
       startedAtMs: Date.now(),
       connectionStats: () => this.server.stats(),

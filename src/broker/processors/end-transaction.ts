@@ -3,7 +3,8 @@
  * local transaction or in answer to CHECK_TRANSACTION_STATE. As RocketMQ's EndTransactionProcessor: the half is
  * found by commitLogOffset and must match the header's group and offsets; commit puts the real message through
  * the put hooks (so a committed delayed message is delayed) and the store; either way an op record marks the half
- * done. "Unknown" (0) is left for the check service and answers nothing.
+ * done. "Unknown" (0) is left for the check service and answers nothing. Only the first answer for a transaction
+ * (any copy of its half message) commits: a later one just closes its copy (closed-halves.ts).
  */
 import { createLogger } from '../../common/log.js';
 import { Prop } from '../../common/properties.js';
@@ -14,7 +15,13 @@ import { decodeEndTransactionHeader, EndTransactionType } from '../../remoting/p
 import { BrokerRole } from '../config.js';
 import type { BrokerContext } from '../context.js';
 import { answerOfPutStatus } from '../put/put-status.js';
-import { committedMessageOf, offsetsToMarkDone, opRecordOf, realTargetOf } from '../transaction/half-message.js';
+import {
+  committedMessageOf,
+  offsetsToMarkDone,
+  opRecordOf,
+  originOffsetOf,
+  realTargetOf,
+} from '../transaction/half-message.js';
 
 const log = createLogger('broker.transaction');
 
@@ -41,14 +48,23 @@ export async function endTransaction(ctx: BrokerContext, req: RemotingCommand) {
   if (half.commitLogOffset !== h.commitLogOffset) {
     return fail(ResponseCode.SYSTEM_ERROR, 'The commit log offset wrong');
   }
-  if (h.commitOrRollback === EndTransactionType.commit) {
+  // The first answer for a transaction decides it; a later one (for another copy) only closes its copy.
+  const origin = originOffsetOf(half);
+  const first = ctx.closedHalves.claim(origin);
+  if (first && h.commitOrRollback === EndTransactionType.commit) {
     const msg = committedMessageOf(half, target);
     const refused = ctx.put.rewrite(msg, { reconsumeTimes: msg.reconsumeTimes, maxReconsumeTimes: undefined });
-    if (refused !== undefined) return fail(refused.code, refused.remark);
+    if (refused !== undefined) {
+      ctx.closedHalves.release(origin);
+      return fail(refused.code, refused.remark);
+    }
     const r = await ctx.put.putRewritten(msg);
     const answer = answerOfPutStatus(r.status, r.remark);
-    // Not stored: no op record, so the check service asks the producer again.
-    if (!answer.stored) return fail(answer.code, answer.remark ?? 'commit failed');
+    if (!answer.stored) {
+      // Not stored: no op record, so the check service asks the producer again.
+      ctx.closedHalves.release(origin);
+      return fail(answer.code, answer.remark ?? 'commit failed');
+    }
     ctx.stats.recordPut(msg.topic, 1, r.wroteBytes);
   }
   const op = await ctx.put.putRewritten(opRecordOf(offsetsToMarkDone(half), ctx.brokerAddr()));

@@ -24,6 +24,7 @@ import type { ConsumerOffsetManager } from '../metadata/consumer-offsets.js';
 import { halfQueueId } from '../put/transaction-hook.js';
 import type { PutMessage } from '../put/types.js';
 import { checkTimesOf, decideHalf, HalfDecision, immunityMsOf } from './check-decision.js';
+import type { ClosedHalves } from './closed-halves.js';
 import {
   checkBodyOf,
   checkCopyOf,
@@ -48,6 +49,8 @@ export interface TransactionCheckDeps {
   readonly putRewritten: (msg: PutMessage) => Promise<PutResult>;
   readonly offsets: ConsumerOffsetManager;
   readonly clients: ClientManager;
+  /** Filled from the op records before any check is sent, so END_TRANSACTION knows what is closed. */
+  readonly closedHalves: ClosedHalves;
   readonly brokerAddr: () => string;
   readonly log: Logger;
 }
@@ -82,7 +85,12 @@ export class TransactionCheckService {
 
     const ops = await this.readOps(opStart);
     const done = new Set<bigint>();
-    for (const o of ops) for (const x of o.offsets) done.add(x);
+    for (const o of ops) {
+      for (const x of o.offsets) {
+        done.add(x);
+        this.deps.closedHalves.add(x);
+      }
+    }
 
     // Origins of copies passed over unresolved: op records naming them must stay readable.
     let pendingOriginMin: bigint | undefined;
@@ -204,6 +212,8 @@ export class TransactionCheckService {
 
   /** Rolls back a half message checked too often: an op record, and a log line naming it. */
   private async discard(msg: MessageExt): Promise<boolean> {
+    // A commit that claimed it first wins; otherwise no later answer may commit it.
+    if (!this.deps.closedHalves.claim(originOffsetOf(msg))) return true;
     const r = await this.deps.putRewritten(opRecordOf(offsetsToMarkDone(msg), this.deps.brokerAddr()));
     if (!stored(r)) return false;
     this.deps.log.warn('transaction check: half message rolled back after transactionCheckMax check-backs', {

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { decodeOffsetMsgId, decodeRecords } from '../../../src/common/record.js';
+import { checkCopyOf } from '../../../src/broker/transaction/half-message.js';
+import { decodeOffsetMsgId, decodeRecord, decodeRecords } from '../../../src/common/record.js';
 import { SystemTopic } from '../../../src/common/topics.js';
 import { RequestCode, ResponseCode } from '../../../src/remoting/codes.js';
 import { RemotingTimeoutError } from '../../../src/remoting/errors.js';
@@ -122,4 +123,27 @@ test('commitOrRollback 0 (unknown) is left to the check service: no answer, noth
   const ops = opCount();
   await assert.rejects(end(half, EndTransactionType.unknown), RemotingTimeoutError);
   assert.equal(opCount(), ops);
+});
+
+test('the first answer decides: a commit for a check copy after the commit of the original delivers nothing more', async () => {
+  const half = await sendHalf('copied');
+  // What a check pass does: the half message appended again, naming its first offset.
+  const original = decodeRecord((await h.store.lookMessageByOffset(half.commitLogOffset)) as Buffer).msg;
+  const put = await h.store.putMessage(checkCopyOf(original, 1));
+  const copy = { msgId: half.msgId, commitLogOffset: put.wroteOffset, tranStateTableOffset: put.queueOffset };
+  const delivered = h.store.getMaxOffsetInQueue('TXB', 1);
+  const ops = opCount();
+  assert.equal((await end(half, EndTransactionType.commit)).code, ResponseCode.SUCCESS);
+  const late = await end(copy, EndTransactionType.commit);
+  assert.equal(late.code, ResponseCode.SUCCESS, late.remark);
+  assert.equal(h.store.getMaxOffsetInQueue('TXB', 1), delivered + 1n, 'committed once');
+  assert.equal(opCount(), ops + 2n, 'both copies closed');
+  // And a rollback that came first wins over a later commit.
+  const second = await sendHalf('rolled-then-committed');
+  const orig2 = decodeRecord((await h.store.lookMessageByOffset(second.commitLogOffset)) as Buffer).msg;
+  const put2 = await h.store.putMessage(checkCopyOf(orig2, 1));
+  assert.equal((await end(second, EndTransactionType.rollback)).code, ResponseCode.SUCCESS);
+  const copy2 = { msgId: second.msgId, commitLogOffset: put2.wroteOffset, tranStateTableOffset: put2.queueOffset };
+  assert.equal((await end(copy2, EndTransactionType.commit)).code, ResponseCode.SUCCESS);
+  assert.equal(h.store.getMaxOffsetInQueue('TXB', 1), delivered + 1n, 'the rollback decided');
 });
