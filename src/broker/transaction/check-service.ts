@@ -124,7 +124,7 @@ export class TransactionCheckService {
               bornTimestampMs: Number(msg.bornTimestamp),
               immunityMs: immunityMsOf(msg.properties.get(Prop.checkImmunityTimeInSeconds)),
             },
-            { ...rules, nowMs: Date.now() },
+            rules,
           );
           if (decision === HalfDecision.stop) break scan;
           if (decision === HalfDecision.done) result.done++;
