@@ -3,7 +3,7 @@
  * local transaction or in answer to CHECK_TRANSACTION_STATE. As RocketMQ's EndTransactionProcessor: the half is
  * found by commitLogOffset and must match the header's group and offsets; commit puts the real message through
  * the put hooks (so a committed delayed message is delayed) and the store; either way an op record marks the half
- * done. "Unknown" (0) is left for the check service and answers nothing. Only the first answer for a transaction
+ * done. "Unknown" (0) is left for the check service. Only the first answer for a transaction
  * (any copy of its half message) commits: a later one just closes its copy (closed-halves.ts).
  */
 import { createLogger } from '../../common/log.js';
@@ -31,7 +31,10 @@ export async function endTransaction(ctx: BrokerContext, req: RemotingCommand) {
     return fail(ResponseCode.SLAVE_NOT_AVAILABLE, 'the broker is a replica: END_TRANSACTION goes to the master');
   }
   const h = decodeEndTransactionHeader(req);
-  if (h.commitOrRollback === EndTransactionType.unknown) return undefined;
+  // RocketMQ answers nothing; an answer to a oneway request is dropped anyway, and a two-way caller is not left waiting.
+  if (h.commitOrRollback === EndTransactionType.unknown) {
+    return createResponse(req, ResponseCode.SUCCESS, 'transaction state unknown: left to the check-back');
+  }
   const record = h.commitLogOffset < 0n ? undefined : await ctx.store.lookMessageByOffset(h.commitLogOffset);
   if (record === undefined) return fail(ResponseCode.SYSTEM_ERROR, 'Find prepared transaction message failed');
   const half = decodeRecord(record).msg;

@@ -8,7 +8,6 @@ import { checkCopyOf } from '../../../src/broker/transaction/half-message.js';
 import { decodeOffsetMsgId, decodeRecord, decodeRecords } from '../../../src/common/record.js';
 import { SystemTopic } from '../../../src/common/topics.js';
 import { RequestCode, ResponseCode } from '../../../src/remoting/codes.js';
-import { RemotingTimeoutError } from '../../../src/remoting/errors.js';
 import { EndTransactionType, encodeEndTransactionHeader } from '../../../src/remoting/protocol/transaction.js';
 import { call, createTopic, type Harness, pull, sendV2, startHarness } from '../helpers.js';
 
@@ -118,11 +117,14 @@ test('wrong group, wrong offsets, a record that is not a half message, or none: 
   assert.equal(h.store.getMaxOffsetInQueue('TXB', 1), 1n, 'only the commit of the earlier test');
 });
 
-test('commitOrRollback 0 (unknown) is left to the check service: no answer, nothing written', async () => {
+test('commitOrRollback 0 (unknown) is left to the check service: nothing written (a two-way caller is answered)', async () => {
   const half = await sendHalf('unknown');
   const ops = opCount();
-  await assert.rejects(end(half, EndTransactionType.unknown), RemotingTimeoutError);
+  const r = await end(half, EndTransactionType.unknown);
+  assert.equal(r.code, ResponseCode.SUCCESS);
+  assert.match(r.remark ?? '', /unknown/);
   assert.equal(opCount(), ops);
+  assert.equal(h.store.getMaxOffsetInQueue('TXB', 1), 1n);
 });
 
 test('the first answer decides: a commit for a check copy after the commit of the original delivers nothing more', async () => {
