@@ -17,10 +17,11 @@ import { SystemGroup, SystemTopic } from '../../common/topics.js';
 import { RequestCode } from '../../remoting/codes.js';
 import { createRequest } from '../../remoting/command.js';
 import { encodeCheckTransactionStateHeader } from '../../remoting/protocol/transaction.js';
-import { type MessageStore, type PutResult, PutStatus } from '../../store/types.js';
+import type { MessageStore, PutResult } from '../../store/types.js';
 import type { ClientManager } from '../clients/client-manager.js';
 import type { BrokerConfig } from '../config.js';
 import type { ConsumerOffsetManager } from '../metadata/consumer-offsets.js';
+import { answerOfPutStatus } from '../put/put-status.js';
 import { halfQueueId } from '../put/transaction-hook.js';
 import type { PutMessage } from '../put/types.js';
 import { checkTimesOf, decideHalf, HalfDecision, immunityMsOf } from './check-decision.js';
@@ -249,12 +250,8 @@ export class TransactionCheckService {
 }
 
 /** Written (a flush or replica timeout still leaves the record in the log). */
-export function stored(r: PutResult): boolean {
-  return (
-    r.status === PutStatus.PUT_OK ||
-    r.status === PutStatus.FLUSH_DISK_TIMEOUT ||
-    r.status === PutStatus.FLUSH_SLAVE_TIMEOUT
-  );
+function stored(r: PutResult): boolean {
+  return answerOfPutStatus(r.status, r.remark).stored;
 }
 
 function maxOf(a: bigint, b: bigint): bigint {
