@@ -214,9 +214,13 @@ export class TransactionCheckService {
   /** Rolls back a half message checked too often: an op record, and a log line naming it. */
   private async discard(msg: MessageExt): Promise<boolean> {
     // A commit that claimed it first wins; otherwise no later answer may commit it.
-    if (!this.deps.closedHalves.claim(originOffsetOf(msg))) return true;
+    const origin = originOffsetOf(msg);
+    if (!this.deps.closedHalves.claim(origin)) return true;
     const r = await this.deps.putRewritten(opRecordOf(offsetsToMarkDone(msg), this.deps.brokerAddr()));
-    if (!stored(r)) return false;
+    if (!stored(r)) {
+      this.deps.closedHalves.release(origin);
+      return false;
+    }
     this.deps.log.warn('transaction check: half message rolled back after transactionCheckMax check-backs', {
       topic: msg.properties.get(Prop.realTopic),
       msgId: msg.properties.get(Prop.uniqKey),

@@ -146,3 +146,36 @@ test('no live producer: still counted; past transactionCheckMax: rolled back wit
   assert.equal(decodeRecord(ops.records[0] as Buffer).msg.body.toString(), '7,2');
   conn.closed = false;
 });
+
+test('a rollback whose op record the store refuses is retried by the next pass, not left claimed', async () => {
+  const failing = new TransactionCheckService({
+    config: { transactionTimeOut: 6000, transactionCheckMax: 0 },
+    store,
+    putRewritten: async (m) =>
+      m.topic === op
+        ? {
+            status: 'SERVICE_NOT_AVAILABLE',
+            wroteOffset: 0n,
+            wroteBytes: 0,
+            queueOffset: 0n,
+            msgNum: 0,
+            storeTimestamp: 0n,
+            offsetMsgIds: [],
+          }
+        : store.putMessage(m),
+    offsets,
+    clients,
+    closedHalves: closed,
+    brokerAddr: () => '127.0.0.1:10911',
+    log: createLogger('test'),
+  });
+  const next = store.getMaxOffsetInQueue(half, 0);
+  await putHalf('refused-op', Date.now() - 10_000);
+  offsets.commit(group, half, 0, next);
+  const r = await failing.runPass(Date.now() + 30_000);
+  assert.equal(r.discarded, 0);
+  assert.equal(offsets.query(group, half, 0), next, 'the pass stops at it');
+  assert.equal(closed.has(next), false, 'nothing claimed it');
+  const retried = await service.runPass(Date.now() + 30_000);
+  assert.equal(retried.discarded + retried.checked, 1);
+});
