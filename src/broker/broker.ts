@@ -30,6 +30,8 @@ import { createSendScheduler, sendPathCodes } from './send-scheduling.js';
 import { type BrokerService, ServiceList } from './services/lifecycle.js';
 import { BrokerStats, statsSampleMs } from './stats/broker-stats.js';
 import { createDefaultStore } from './store-factory.js';
+import { TransactionCheckService } from './transaction/check-service.js';
+import { ClosedHalves } from './transaction/closed-halves.js';
 
 const log = createLogger('broker');
 
@@ -62,6 +64,8 @@ export class Broker {
   private store: MessageStore | undefined;
   private put: PutPipeline | undefined;
   private sendBack: SendBackScheduler | undefined;
+  private txCheck: TransactionCheckService | undefined;
+  private readonly closedHalves = new ClosedHalves();
   private ctx: BrokerContext | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
 
@@ -172,6 +176,12 @@ export class Broker {
           for (const conn of this.clients.scanIdle(Date.now(), c.channelExpiredTimeout)) conn.close();
         },
       }),
+      new PeriodicTask({
+        name: 'transaction-check',
+        periodMs: c.transactionCheckInterval,
+        log,
+        run: () => this.transactionCheck().runPass(),
+      }),
       { name: 'requests', start: () => this.openToRequests(), stop: () => this.closeToRequests() },
       ...(ephemeral ? [] : [remoting]),
       {
@@ -230,6 +240,21 @@ export class Broker {
     );
   }
 
+  /** The check pass over half messages; built on first use, once the store and the put pipeline exist. */
+  private transactionCheck(): TransactionCheckService {
+    this.txCheck ??= new TransactionCheckService({
+      config: this.config,
+      store: this.store as MessageStore,
+      putRewritten: (msg) => (this.put as PutPipeline).putRewritten(msg),
+      offsets: this.offsets,
+      clients: this.clients,
+      closedHalves: this.closedHalves,
+      brokerAddr: () => this.brokerAddr,
+      log,
+    });
+    return this.txCheck;
+  }
+
   private async loadMetadata(): Promise<void> {
     await Promise.all([this.topics.load(), this.offsets.load(), this.groups.load()]);
     await this.topics.persist();
@@ -251,6 +276,7 @@ export class Broker {
       pullHolds: this.pullHolds,
       sendBack: this.sendBack as SendBackScheduler,
       stats: this.stats,
+      closedHalves: this.closedHalves,
       brokerAddr: () => this.brokerAddr,
       startedAtMs: Date.now(),
       connectionStats: () => this.server.stats(),

@@ -197,12 +197,33 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     tsrocket: true,
     doc: 'Send body bytes queued across connections past which an over-share connection gets SYSTEM_BUSY (bytes).',
   },
+  transactionTimeOut: {
+    ...positive,
+    default: 6000,
+    doc:
+      'A half (prepared) message this old without a commit or rollback is checked back with its producer (ms); ' +
+      'a message property CHECK_IMMUNITY_TIME_IN_SECONDS overrides it.',
+  },
+  transactionCheckMax: {
+    ...positive,
+    default: 15,
+    doc: 'Check-backs of one half message before it is rolled back (and logged).',
+  },
+  transactionCheckInterval: {
+    ...positive,
+    default: 60_000,
+    doc: 'Period of the transaction check pass over half messages (ms); also the time between two check-backs.',
+  },
+  rejectTransactionMessage: {
+    kind: 'bool',
+    default: false,
+    doc: 'Refuse transactional (half) sends with NO_PERMISSION.',
+  },
   ...serverConnectionKeys,
 };
 
 const acl = 'ACL (AccessKey signatures and permissions)';
 const sql92 = 'SQL92 property filtering';
-const tx = 'transactional messages';
 const ha = 'HA replication (master/replica)';
 const controller = 'controller mode (automatic failover)';
 const trace = 'the broker-side trace topic';
@@ -218,15 +239,6 @@ export const brokerPlannedKeys: Readonly<Record<string, ConfigKey>> = {
   enablePropertyFilter: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'SQL92 subscriptions.' },
   filterSupportRetry: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'Filter retry topics.' },
   enableCalcFilterBitMap: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'Filter bitmaps.' },
-  transactionTimeOut: { kind: 'int', default: 6000, notBuilt: { feature: tx }, doc: 'First check-back (ms).' },
-  transactionCheckMax: { kind: 'int', default: 15, notBuilt: { feature: tx }, doc: 'Check-backs before rollback.' },
-  transactionCheckInterval: { kind: 'int', default: 60_000, notBuilt: { feature: tx }, doc: 'Check period (ms).' },
-  rejectTransactionMessage: inertKey(
-    'bool',
-    false,
-    'transactional sends are refused until transactional messages are built',
-    'Refuse transactional sends.',
-  ),
   slaveReadEnable: { kind: 'bool', default: false, notBuilt: { feature: ha }, doc: 'Let consumers read replicas.' },
   enableSlaveActingMaster: { kind: 'bool', default: false, notBuilt: { feature: ha }, doc: 'Replica acts master.' },
   brokerIP2: inertKey('string', '', 'it is the HA address, and HA replication is not built yet', 'HA address.'),

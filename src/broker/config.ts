@@ -91,6 +91,14 @@ export interface BrokerConfig extends ServerConnectionConfig {
   sendQueuedPerConnectionMax: number;
   /** Send body bytes queued across connections, like sendThreadPoolQueueCapacity (tsrocket). */
   sendQueueBytesMax: number;
+  /** Age of a half message before its producer is asked about it (ms). */
+  transactionTimeOut: number;
+  /** Check-backs of one half message before it is rolled back. */
+  transactionCheckMax: number;
+  /** Period of the transaction check pass (ms). */
+  transactionCheckInterval: number;
+  /** Refuse transactional sends (NO_PERMISSION). */
+  rejectTransactionMessage: boolean;
 }
 
 export const defaultBrokerConfig: Readonly<BrokerConfig> = defaultsOf<BrokerConfig>(brokerKeys);

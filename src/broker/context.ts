@@ -11,6 +11,7 @@ import type { TopicConfigManager } from './metadata/topic-config.js';
 import type { PutPipeline } from './put/pipeline.js';
 import type { SendBackScheduler } from './schedule/send-back-scheduler.js';
 import type { BrokerStats } from './stats/broker-stats.js';
+import type { ClosedHalves } from './transaction/closed-halves.js';
 
 export interface BrokerContext {
   readonly config: BrokerConfig;
@@ -24,6 +25,8 @@ export interface BrokerContext {
   readonly pullHolds: PullHoldService;
   readonly sendBack: SendBackScheduler;
   readonly stats: BrokerStats;
+  /** Transactions already committed or rolled back (END_TRANSACTION and the check pass share it). */
+  readonly closedHalves: ClosedHalves;
   /** "ip:port" this broker advertises and writes as STOREHOST. */
   readonly brokerAddr: () => string;
   readonly startedAtMs: number;

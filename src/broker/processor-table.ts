@@ -2,6 +2,7 @@
 import { RequestCode } from '../remoting/codes.js';
 import type { BrokerProcessor } from './context.js';
 import { checkClientConfig, getConsumerListByGroup, heartBeat, unregisterClient } from './processors/clients.js';
+import { endTransaction } from './processors/end-transaction.js';
 import {
   deleteSubscriptionGroup,
   getAllConsumerOffset,
@@ -42,6 +43,7 @@ export const brokerProcessors: ReadonlyMap<number, BrokerProcessor> = new Map<nu
   [RequestCode.GET_CONSUMER_LIST_BY_GROUP, getConsumerListByGroup],
   [RequestCode.CHECK_CLIENT_CONFIG, checkClientConfig],
   [RequestCode.CONSUMER_SEND_MSG_BACK, consumerSendMsgBack],
+  [RequestCode.END_TRANSACTION, endTransaction],
   [RequestCode.UPDATE_AND_CREATE_TOPIC, updateAndCreateTopic],
   [RequestCode.DELETE_TOPIC_IN_BROKER, deleteTopicInBroker],
   [RequestCode.GET_ALL_TOPIC_CONFIG, getAllTopicConfig],

@@ -30,6 +30,7 @@ import {
 } from '../remoting/protocol/send.js';
 import { encodeSendMsgBackHeader } from '../remoting/protocol/send-back.js';
 import { encodeTopicHeader } from '../remoting/protocol/topic-admin.js';
+import { type EndTransactionRequestHeader, encodeEndTransactionHeader } from '../remoting/protocol/transaction.js';
 import type { HeartbeatData } from './heartbeat.js';
 import { parseTopicRoute, type TopicRouteData } from './route.js';
 
@@ -251,6 +252,11 @@ export class ClientApi {
   async heartbeat(addr: string, data: HeartbeatData): Promise<void> {
     const req = createRequest(RequestCode.HEART_BEAT, undefined, Buffer.from(JSON.stringify(data)));
     expectSuccess(await this.remoting.invoke(addr, req, this.timeoutMs), `heartbeat to ${addr}`);
+  }
+
+  /** END_TRANSACTION, oneway as RocketMQ's clients send it; resolves once written. */
+  async endTransactionOneway(addr: string, h: EndTransactionRequestHeader): Promise<void> {
+    await this.remoting.invokeOneway(addr, createRequest(RequestCode.END_TRANSACTION, encodeEndTransactionHeader(h)));
   }
 
   async unregisterClient(

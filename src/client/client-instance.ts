@@ -13,6 +13,7 @@ import { localIPv4 } from './local-address.js';
 import { clientLogger } from './logger.js';
 import { parseNameServerList } from './name-server.js';
 import { masterId, type TopicRouteData } from './route.js';
+import { checkTransactionStateProcessor, type TransactionChecker } from './transaction-check.js';
 
 export const pollNameServerIntervalMsDefault = 30_000;
 export const heartbeatIntervalMsDefault = 30_000;
@@ -75,6 +76,8 @@ export class ClientInstance {
   /** Producer group → number of producers using it (the consumers' inner producer is shared). */
   private readonly producers = new Map<string, number>();
   private readonly consumers = new Map<string, ConsumerHandle>();
+  /** Producer group → its transactional producer's answer to CHECK_TRANSACTION_STATE (39). */
+  private readonly transactionCheckers = new Map<string, TransactionChecker>();
   private readonly timers: NodeJS.Timeout[] = [];
   private refs = 0;
   private rebalancing: Promise<void> | undefined;
@@ -98,6 +101,10 @@ export class ClientInstance {
       this.rebalanceSoon();
       return undefined;
     });
+    this.remoting.registerProcessor(
+      RequestCode.CHECK_TRANSACTION_STATE,
+      checkTransactionStateProcessor(this.transactionCheckers, this.logFor('transaction')),
+    );
   }
 
   /** The instance for these options' client id, created and started on first use; call release() when done. */
@@ -145,6 +152,18 @@ export class ClientInstance {
 
   registerProducer(group: string): void {
     this.producers.set(group, (this.producers.get(group) ?? 0) + 1);
+  }
+
+  /** Routes the broker's transaction checks of `group` to `checker` (one transactional producer per group). */
+  registerTransactionChecker(group: string, checker: TransactionChecker): void {
+    if (this.transactionCheckers.has(group)) {
+      throw new TsRocketError(`transactional producer group ${group} is already registered in ${this.clientId}`);
+    }
+    this.transactionCheckers.set(group, checker);
+  }
+
+  unregisterTransactionChecker(group: string): void {
+    this.transactionCheckers.delete(group);
   }
 
   registerConsumer(group: string, handle: ConsumerHandle): void {

@@ -10,3 +10,28 @@ export class BrokerNotFoundError extends TsRocketError {
     super(`broker ${brokerName} of ${topic} has no known master`, { retriable: true });
   }
 }
+
+/** A transactional producer's `executeLocal` or `checkLocal` threw; the transaction stays unknown (checked later). */
+export class LocalTransactionError extends TsRocketError {
+  constructor(
+    readonly msgId: string,
+    cause: unknown,
+  ) {
+    super(`the local transaction of message ${msgId} threw; its state stays UNKNOWN until a check resolves it`, {
+      cause,
+    });
+  }
+}
+
+/** `executeLocal` or `checkLocal` returned something other than COMMIT, ROLLBACK or UNKNOWN. */
+export class TransactionStateError extends TsRocketError {
+  constructor(
+    readonly msgId: string,
+    readonly returned: unknown,
+  ) {
+    super(
+      `the local transaction of message ${msgId} returned ${String(returned)}, not COMMIT, ROLLBACK or UNKNOWN; ` +
+        'it is treated as UNKNOWN',
+    );
+  }
+}

@@ -109,7 +109,8 @@ async function send(
   const result: PutResult = await put;
   const answer = answerOfPutStatus(result.status, result.remark);
   if (!answer.stored) return fail(answer.code, answer.remark ?? 'send failed');
-  queueId = first.queueId;
+  // A half message answers the queue it was sent to, as RocketMQ: its committed copy goes there.
+  if (first.transactionPrepared !== true) queueId = first.queueId;
   ctx.stats.recordPut(first.topic, result.msgNum, result.wroteBytes);
   // RocketMQ answers the offsetMsgId(s) here; the client keeps its own UNIQ_KEY as SendResult.msgId.
   const msgId = result.offsetMsgIds.join(',');

@@ -6,9 +6,9 @@
  */
 import { messageTypeHook } from './message-type-hook.js';
 import { type RetryDlqDeps, retryToDlqHook } from './retry-dlq-hook.js';
-import { refuseTransactionHook } from './transaction-hook.js';
+import { transactionHook } from './transaction-hook.js';
 import type { PutHook } from './types.js';
 
 export function brokerPutHooks(deps: RetryDlqDeps): PutHook[] {
-  return [retryToDlqHook(deps), messageTypeHook(deps.topics), refuseTransactionHook(deps.config)];
+  return [retryToDlqHook(deps), messageTypeHook(deps.topics), transactionHook(deps.config)];
 }

@@ -3,8 +3,15 @@
  * reaches the store. Topic rewrites (retry → DLQ today; delay → SCHEDULE_TOPIC_XXXX, prepared → half topic,
  * timer → timer topic later) happen here and nowhere else; the ordered list is in hooks.ts.
  */
+
+import { ResponseCode } from '../../remoting/codes.js';
 import type { MessageInput, MessageStore, PutResult } from '../../store/types.js';
-import type { PutHook, PutMessage, PutRefusal, PutRequest } from './types.js';
+import { type PutHook, type PutMessage, PutRefusal, type PutRequest } from './types.js';
+
+const mixedBatch = new PutRefusal(
+  ResponseCode.MESSAGE_ILLEGAL,
+  'the messages of a batch would go to different queues (a half or scheduled message in a batch): send them alone',
+);
 
 export class PutPipeline {
   constructor(
@@ -29,9 +36,13 @@ export class PutPipeline {
 
   /** A batch: every message is rewritten; one refusal refuses the whole batch. */
   putBatch(msgs: readonly PutMessage[], req: PutRequest): Promise<PutResult> | PutRefusal {
+    const first = msgs[0] as PutMessage;
     for (let i = 0; i < msgs.length; i++) {
-      const refused = this.rewrite(msgs[i] as PutMessage, req);
+      const msg = msgs[i] as PutMessage;
+      const refused = this.rewrite(msg, req);
       if (refused !== undefined) return refused;
+      // A batch is stored in one queue: a hook that moved only some of its messages cannot be served.
+      if (msg.topic !== first.topic || msg.queueId !== first.queueId) return mixedBatch;
     }
     return this.store.putMessages(msgs);
   }

@@ -20,6 +20,8 @@ export interface PutRequest {
   readonly maxReconsumeTimes: number | undefined;
   /** The consumer asked for the DLQ at once (send-back with delayLevel < 0). */
   readonly deadLetterNow?: boolean | undefined;
+  /** The message is one of a batch (SEND_BATCH_MESSAGE): rewrites that move single messages refuse it. */
+  readonly batch?: boolean | undefined;
 }
 
 /** A hook's "no": answered to the client as `code` with `remark`; nothing is stored. */

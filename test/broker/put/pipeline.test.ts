@@ -105,17 +105,20 @@ test('retry → DLQ: deadLetterNow goes to the DLQ at once; other topics are nev
   assert.equal(plain.queueId, 3);
 });
 
-test('half messages are refused with NO_PERMISSION, by sysFlag or by TRAN_MSG, and nothing is stored', async () => {
+test('half messages go to the half topic, by sysFlag or by TRAN_MSG; a batch holding one is refused whole', async () => {
   const before = store.getMaxOffsetInQueue('TX', 3);
+  const halfBefore = store.getMaxOffsetInQueue('RMQ_SYS_TRANS_HALF_TOPIC', 0);
   for (const m of [msg('TX', { sysFlag: 0x4 }), msg('TX', { transactionPrepared: true })]) {
-    const r = pipeline.put(m, req(0));
-    assert.ok(r instanceof PutRefusal);
-    assert.equal(r.code, ResponseCode.NO_PERMISSION);
-    assert.match(r.remark, /^the broker\[b1\] sending transaction message is forbidden/);
+    await stored(pipeline.put(m, req(0)));
+    assert.equal(m.topic, 'RMQ_SYS_TRANS_HALF_TOPIC');
+    assert.equal(m.queueId, 0);
+    assert.equal(m.sysFlag & 0xc, 0);
   }
   const batch = pipeline.putBatch([msg('TX'), msg('TX', { sysFlag: 0x4 })], req(0));
   assert.ok(batch instanceof PutRefusal);
+  assert.equal(batch.code, ResponseCode.MESSAGE_ILLEGAL);
   assert.equal(store.getMaxOffsetInQueue('TX', 3), before);
+  assert.equal(store.getMaxOffsetInQueue('RMQ_SYS_TRANS_HALF_TOPIC', 0), halfBefore + 2n);
   await stored(pipeline.put(msg('TX', { sysFlag: 0x8 }), req(0)));
   await stored(pipeline.putBatch([msg('TX'), msg('TX')], req(0)));
   assert.equal(store.getMaxOffsetInQueue('TX', 3), before + 3n);

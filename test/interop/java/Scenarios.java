@@ -15,7 +15,11 @@ import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendCallback;
+import org.apache.rocketmq.client.producer.LocalTransactionState;
 import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.client.producer.TransactionListener;
+import org.apache.rocketmq.client.producer.TransactionMQProducer;
+import org.apache.rocketmq.client.producer.TransactionSendResult;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
@@ -44,6 +48,7 @@ public class Scenarios {
         all.put("consume-ours", Scenarios::consumeOurs);
         all.put("sql92-refused", Scenarios::sql92Refused);
         all.put("dlq-resend", Scenarios::dlqResend);
+        if (Boolean.getBoolean("scenarios.transactions")) all.put("transactions", Scenarios::transactions); // needs short check timings
         List<String> names = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : new ArrayList<>(all.keySet());
         ExecutorService pool = Executors.newFixedThreadPool(names.size());
         Map<String, Future<Map<String, Object>>> running = new LinkedHashMap<>();
@@ -431,6 +436,68 @@ public class Scenarios {
             consumer.shutdown();
         }
         return Map.of("sent", sent, "deliveries", new ArrayList<>(deliveries));
+    }
+
+    // ---- transactions (test/interop/java-transactions.test.ts) ----
+
+    /**
+     * TransactionMQProducer + TransactionListener: COMMIT_MESSAGE and ROLLBACK_MESSAGE at once, UNKNOW resolved by
+     * checkLocalTransaction both ways; a consumer then reads what was committed.
+     */
+    static Map<String, Object> transactions() throws Exception {
+        String topic = n("JavaTx");
+        String[] outcomes = {"commit", "rollback", "unknown-commit", "unknown-rollback"};
+        List<Map<String, Object>> checks = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch unknownsChecked = new CountDownLatch(2);
+        Set<String> checkedOutcomes = ConcurrentHashMap.newKeySet();
+        TransactionMQProducer producer = new TransactionMQProducer(n("JavaTxPG"));
+        producer.setNamesrvAddr(namesrv);
+        producer.setInstanceName(n("JavaTxPG"));
+        producer.setHeartbeatBrokerInterval(1000); // the broker checks back only producers that heartbeated it
+        producer.setTransactionListener(new TransactionListener() {
+            public LocalTransactionState executeLocalTransaction(Message msg, Object arg) {
+                String o = msg.getUserProperty("outcome");
+                if (o.equals("commit")) return LocalTransactionState.COMMIT_MESSAGE;
+                if (o.equals("rollback")) return LocalTransactionState.ROLLBACK_MESSAGE;
+                return LocalTransactionState.UNKNOW;
+            }
+            public LocalTransactionState checkLocalTransaction(MessageExt msg) {
+                String o = msg.getUserProperty("outcome");
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("outcome", o);
+                c.put("topic", msg.getTopic());
+                c.put("transactionId", msg.getTransactionId());
+                c.put("uniqKey", msg.getProperty("UNIQ_KEY"));
+                c.put("body", new String(msg.getBody(), StandardCharsets.UTF_8));
+                checks.add(c);
+                if (o.startsWith("unknown") && checkedOutcomes.add(o)) unknownsChecked.countDown();
+                return o.endsWith("commit") ? LocalTransactionState.COMMIT_MESSAGE : LocalTransactionState.ROLLBACK_MESSAGE;
+            }
+        });
+        producer.start();
+        List<Map<String, Object>> sent = new ArrayList<>();
+        try {
+            createTopic(producer, topic, 4);
+            for (String o : outcomes) {
+                Message m = new Message(topic, "TagTx", "tx-key-" + o, utf8("tx " + o));
+                m.putUserProperty("outcome", o);
+                TransactionSendResult r = producer.sendMessageInTransaction(m, o);
+                Map<String, Object> s = sent(m, r);
+                s.put("outcome", o);
+                s.put("localTransactionState", String.valueOf(r.getLocalTransactionState()));
+                s.put("transactionId", r.getTransactionId());
+                sent.add(s);
+            }
+            if (!unknownsChecked.await(WAIT_MS * 2, TimeUnit.MILLISECONDS)) throw new IllegalStateException("UNKNOW transactions never checked back");
+            Thread.sleep(500); // the END_TRANSACTION answering the checks is oneway
+        } finally {
+            producer.shutdown();
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("sent", sent);
+        out.put("checks", new ArrayList<>(checks));
+        out.put("received", consume(topic, n("JavaTxCG"), "*", 2, 2000));
+        return out;
     }
 
     // ---- helpers ----
