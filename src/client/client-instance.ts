@@ -7,6 +7,8 @@ import { TsRocketError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode } from '../remoting/codes.js';
+import type { RemotingCommand } from '../remoting/command.js';
+import { decodeResetOffsetBody, decodeResetOffsetHeader, type QueueOffset } from '../remoting/protocol/reset-offset.js';
 import { ClientApi } from './client-api.js';
 import type { ConsumerData, HeartbeatData } from './heartbeat.js';
 import { localIPv4 } from './local-address.js';
@@ -57,6 +59,8 @@ export interface ConsumerHandle {
   doRebalance(): Promise<void>;
   /** Topics whose routes must stay fresh. */
   topics(): string[];
+  /** The broker reset the group's offsets (RESET_CONSUMER_CLIENT_OFFSET): read these queues on from there. */
+  resetOffsets?(topic: string, offsets: readonly QueueOffset[]): Promise<void>;
 }
 
 let instanceSeq = 0;
@@ -96,6 +100,10 @@ export class ClientInstance {
     this.api = new ClientApi(this.remoting, parseNameServerList(opts.nameServer), timeoutMs);
     this.remoting.registerProcessor(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, () => {
       this.rebalanceSoon();
+      return undefined;
+    });
+    this.remoting.registerProcessor(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => {
+      this.applyReset(req);
       return undefined;
     });
   }
@@ -331,6 +339,25 @@ export class ClientInstance {
       this.rebalancing = undefined;
     });
     return this.rebalancing;
+  }
+
+  /** Hands a broker's offset reset to the consumer of its group, if this client has one. */
+  private applyReset(req: RemotingCommand): void {
+    let h: ReturnType<typeof decodeResetOffsetHeader>;
+    let offsets: QueueOffset[];
+    try {
+      h = decodeResetOffsetHeader(req);
+      offsets = decodeResetOffsetBody(req.body).filter((e) => e.topic === h.topic);
+    } catch (err) {
+      this.log.warn('malformed offset reset ignored', { err });
+      return;
+    }
+    const consumer = this.consumers.get(h.group);
+    if (consumer?.resetOffsets === undefined) return;
+    this.log.info('offsets reset by the broker', { group: h.group, topic: h.topic, queues: offsets.length });
+    consumer
+      .resetOffsets(h.topic, offsets)
+      .catch((err) => this.log.warn('offset reset failed', { group: h.group, err }));
   }
 
   /** Schedules a rebalance on the next tick (the broker's change notice is oneway). */
