@@ -14,6 +14,7 @@ import type { ConsumerData, HeartbeatData } from './heartbeat.js';
 import { localIPv4 } from './local-address.js';
 import { clientLogger } from './logger.js';
 import { parseNameServerList } from './name-server.js';
+import { ReplyWaiters } from './request-reply.js';
 import { masterId, type TopicRouteData } from './route.js';
 
 export const pollNameServerIntervalMsDefault = 30_000;
@@ -89,6 +90,8 @@ export class ClientInstance {
   private readonly heartbeated = new Set<string>();
   private missingRouteTimer: NodeJS.Timeout | undefined;
   private missingRoutePollMs = missingRoutePollMsMin;
+  /** Requests of this client's producers awaiting their reply (request-reply). */
+  readonly replies = new ReplyWaiters();
 
   private constructor(
     readonly clientId: string,
@@ -102,6 +105,7 @@ export class ClientInstance {
       this.rebalanceSoon();
       return undefined;
     });
+    this.remoting.registerProcessor(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, (req) => this.replies.onPush(req));
     this.remoting.registerProcessor(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => {
       this.applyReset(req);
       return undefined;
@@ -130,6 +134,7 @@ export class ClientInstance {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.missingRouteTimer);
     await this.rebalancing?.catch(() => undefined);
+    this.replies.cancelAll(new TsRocketError(`client ${this.clientId} closed before the reply came`));
     await this.remoting.close();
   }
 
@@ -152,7 +157,22 @@ export class ClientInstance {
   }
 
   registerProducer(group: string): void {
+    // A new group is announced to every broker again (replies find their requester among the producers).
+    if (!this.producers.has(group)) this.heartbeated.clear();
     this.producers.set(group, (this.producers.get(group) ?? 0) + 1);
+  }
+
+  /** Heartbeats every known master that has not had this client's current registrations (before a request). */
+  async heartbeatUnseen(): Promise<void> {
+    const addrs = this.allBrokerAddrs(true).filter((a) => !this.heartbeated.has(a));
+    if (addrs.length === 0 || this.closed) return;
+    const data = this.heartbeatData();
+    await Promise.allSettled(
+      addrs.map(async (addr) => {
+        await this.api.heartbeat(addr, data);
+        this.heartbeated.add(addr);
+      }),
+    );
   }
 
   registerConsumer(group: string, handle: ConsumerHandle): void {
