@@ -118,7 +118,7 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
   storeReplyMessageEnable: {
     kind: 'bool',
     default: true,
-    doc: 'Also store request-reply replies in <cluster>_REPLY_TOPIC (they are pushed to the requester either way).',
+    doc: 'Also store request-reply replies in the reply topic of the cluster (they are pushed to the requester either way).',
   },
   maxMessageSize: { ...positive, default: 4 * 1024 * 1024, doc: 'Largest message body accepted (bytes).' },
   maxPropertiesBytes: {
