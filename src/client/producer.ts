@@ -267,10 +267,10 @@ export class Producer {
    * came within `timeoutMs` (default sendTimeoutMs), or with the send's error when the request was not sent.
    */
   async request(msg: Message, timeoutMs = this.opts.sendTimeoutMs ?? 3000): Promise<ReplyMessage> {
-    const inst = this.requireInstance();
     if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
       throw new InvalidArgumentError(`request timeout must be a positive integer (ms), got ${timeoutMs}`);
     }
+    const inst = this.requireInstance();
     const correlationId = randomUUID();
     const properties = {
       ...msg.properties,

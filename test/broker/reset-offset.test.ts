@@ -69,7 +69,7 @@ test('by time: the first message stored at or after it, per queue; -1 = the end;
   assert.equal(await committed('rg1', topic, 0), 7);
 });
 
-test('isForce false only moves a queue back; unknown topic and group are refused', async () => {
+test('isForce false only moves a queue back; one queue to an offset (5.x); bad topic, group, queue or offset refused', async () => {
   const topic = 'ResetNoForce';
   await createTopic(h, topic, 1);
   await sendN(topic, 5);
@@ -82,6 +82,36 @@ test('isForce false only moves a queue back; unknown topic and group are refused
   assert.equal(Number(decodeResetOffsetBody(back.body)[0]?.offset), 0);
 
   assert.equal((await resetTo('rg2', 'NoSuchTopic', 0)).code, ResponseCode.TOPIC_NOT_EXIST);
+  const badQueue = await call(h, RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, {
+    topic,
+    group: 'rg2',
+    timestamp: 0,
+    isForce: true,
+    queueId: 1,
+  });
+  assert.equal(badQueue.code, ResponseCode.INVALID_PARAMETER);
+  const outOfRange = await call(h, RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, {
+    topic,
+    group: 'rg2',
+    timestamp: 0,
+    isForce: true,
+    queueId: 0,
+    offset: 9,
+  });
+  assert.equal(outOfRange.code, ResponseCode.SYSTEM_ERROR);
+  assert.match(outOfRange.remark ?? '', /not in consume queue range \[0-5\]/);
+  const exact = await call(h, RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, {
+    topic,
+    group: 'rg2',
+    timestamp: 0,
+    isForce: true,
+    queueId: 0,
+    offset: 4,
+  });
+  assert.deepEqual(
+    decodeResetOffsetBody(exact.body).map((e) => Number(e.offset)),
+    [4],
+  );
   assert.equal((await resetTo('never_seen_group', topic, 0)).code, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST);
 });
 

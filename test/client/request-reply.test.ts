@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deflateSync } from 'node:zlib';
+import { Producer } from '../../src/client/producer.js';
 import { createReply, ReplyWaiters, RequestTimeoutError } from '../../src/client/request-reply.js';
 import { InvalidArgumentError } from '../../src/common/errors.js';
 import { encodeProperties, Prop } from '../../src/common/properties.js';
@@ -76,4 +77,14 @@ test('no reply in time: RequestTimeoutError naming the topic; cancel rejects wit
   w.cancel('c', new Error('send failed'));
   await assert.rejects(c, /send failed/);
   assert.equal(w.pending, 0);
+});
+
+test('a reply whose compressed body does not inflate fails its request; a bad request timeout is refused', async () => {
+  const w = new ReplyWaiters();
+  const r = w.expect('z', 'T', 5000);
+  assert.equal(w.onPush(push({ [Prop.correlationId]: 'z' }, Buffer.from('not zlib'), 1)).code, ResponseCode.SUCCESS);
+  await assert.rejects(r, /does not inflate/);
+  const producer = new Producer({ nameServer: '127.0.0.1:1' });
+  await assert.rejects(producer.request({ topic: 'T', body: 'x' }, 0), InvalidArgumentError);
+  await assert.rejects(producer.request({ topic: 'T', body: 'x' }, 1.5), InvalidArgumentError);
 });
