@@ -9,8 +9,9 @@
  *     isForce    boolean *  false: a queue's offset only moves back
  *     queueId    int        5.x; -1 (default) = every queue
  *     offset     Long       5.x; with queueId ≥ 0, that offset instead of the time's
- *   ResetOffsetBody: {"offsetTable":{<MessageQueue>:offset}}; Java writes the MessageQueue key as a JSON object,
- *   we write its JSON text as a string key (fastjson reads both into a MessageQueue).
+ *   ResetOffsetBody: {"offsetTable":{<MessageQueue>:offset}} with the MessageQueue key written as a JSON object, as
+ *   fastjson writes it (`{{"brokerName":"b","queueId":0,"topic":"T"}:5}`, not strict JSON): the Java client decodes
+ *   the pushed 220 body and mqadmin the 222 answer into MessageQueue keys; our side reads it with the tolerant reader.
  */
 import { parseTolerantJson } from '../../common/json.js';
 import type { RemotingCommand } from '../command.js';
@@ -59,11 +60,10 @@ export interface QueueOffset {
 }
 
 export function encodeResetOffsetBody(entries: readonly QueueOffset[]): Buffer {
-  const offsetTable: Record<string, number> = {};
-  for (const e of entries) {
-    offsetTable[JSON.stringify({ brokerName: e.brokerName, queueId: e.queueId, topic: e.topic })] = Number(e.offset);
-  }
-  return Buffer.from(JSON.stringify({ offsetTable }));
+  const pairs = entries.map(
+    (e) => `${JSON.stringify({ brokerName: e.brokerName, queueId: e.queueId, topic: e.topic })}:${e.offset}`,
+  );
+  return Buffer.from(`{"offsetTable":{${pairs.join(',')}}}`);
 }
 
 /** The entries of a ResetOffsetBody (ours or Java's); entries that are not a queue and an offset are skipped. */
