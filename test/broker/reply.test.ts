@@ -14,7 +14,7 @@ import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
 import { createRequest, createResponse, type RemotingCommand } from '../../src/remoting/command.js';
 import { decodeReplyMessageHeader } from '../../src/remoting/protocol/reply.js';
-import { encodeSendHeaderV2 } from '../../src/remoting/protocol/send.js';
+import { encodeSendHeader, encodeSendHeaderV2 } from '../../src/remoting/protocol/send.js';
 import { createTopic, type Harness, pull, sendV2, startHarness } from './helpers.js';
 
 const replyTopic = replyTopicOf('DefaultCluster');
@@ -93,6 +93,42 @@ test('325 pushes the reply to the requester (326) with PUSH_REPLY_TIME and store
     assert.match(ph.properties, /PUSH_REPLY_TIME\u0001\d+\u0002$/);
     assert.equal(req.body?.toString(), 'the answer');
     assert.equal(await storedReplies(), before + 1);
+  } finally {
+    await requester.close();
+  }
+});
+
+test('SEND_REPLY_MESSAGE (324, long header names) is served the same way; an unknown reply topic is refused', async () => {
+  const pushed: RemotingCommand[] = [];
+  const requester = await requesterClient('requester@7', (req) => {
+    pushed.push(req);
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+  try {
+    const header = {
+      producerGroup: 'responder',
+      topic: replyTopic,
+      queueId: -1,
+      sysFlag: 0,
+      bornTimestamp: Date.now(),
+      flag: 0,
+      properties: encodeProperties({ [Prop.correlationId]: 'c-7', [Prop.replyToClient]: 'requester@7' }),
+      reconsumeTimes: 0,
+      batch: false,
+    };
+    const v1 = await h.client.invoke(
+      h.addr,
+      createRequest(RequestCode.SEND_REPLY_MESSAGE, encodeSendHeader(header), Buffer.from('v1 answer')),
+      5000,
+    );
+    assert.equal(v1.code, ResponseCode.SUCCESS, v1.remark);
+    assert.equal(pushed[0]?.body?.toString(), 'v1 answer');
+    const unknown = await h.client.invoke(
+      h.addr,
+      createRequest(RequestCode.SEND_REPLY_MESSAGE, encodeSendHeader({ ...header, topic: 'NoSuchReplyTopic' })),
+      5000,
+    );
+    assert.equal(unknown.code, ResponseCode.TOPIC_NOT_EXIST);
   } finally {
     await requester.close();
   }
