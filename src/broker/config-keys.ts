@@ -115,6 +115,11 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
   },
   regionId: { kind: 'string', default: 'DefaultRegion', doc: 'Written as the MSG_REGION property of stored messages.' },
   traceOn: { kind: 'bool', default: true, doc: 'Written as the TRACE_ON property of stored messages.' },
+  storeReplyMessageEnable: {
+    kind: 'bool',
+    default: true,
+    doc: 'Also store request-reply replies in the reply topic of the cluster (they are pushed to the requester either way).',
+  },
   maxMessageSize: { ...positive, default: 4 * 1024 * 1024, doc: 'Largest message body accepted (bytes).' },
   maxPropertiesBytes: {
     ...positive,

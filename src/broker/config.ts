@@ -55,6 +55,8 @@ export interface BrokerConfig extends ServerConnectionConfig {
   storePathRootDir: string;
   regionId: string;
   traceOn: boolean;
+  /** Store replies of request-reply as well as pushing them to the requester (RocketMQ's default true). */
+  storeReplyMessageEnable: boolean;
   /** Largest message body accepted (RocketMQ's maxMessageSize). */
   maxMessageSize: number;
   /** Largest encoded properties string (tsrocket). */

@@ -20,6 +20,8 @@ import {
 } from './processors/offsets.js';
 import { pullMessage } from './processors/pull.js';
 import { queryMessage, viewMessageById } from './processors/query.js';
+import { sendReplyMessage, sendReplyMessageV2 } from './processors/reply.js';
+import { invokeBrokerToResetOffset } from './processors/reset-offset.js';
 import { sendBatchMessage, sendMessageV1, sendMessageV2 } from './processors/send.js';
 import { consumerSendMsgBack } from './processors/send-back.js';
 import { getBrokerConfig, getBrokerRuntimeInfo, getConsumeStats, getTopicStatsInfo } from './processors/stats-admin.js';
@@ -56,4 +58,7 @@ export const brokerProcessors: ReadonlyMap<number, BrokerProcessor> = new Map<nu
   [RequestCode.GET_TOPIC_STATS_INFO, getTopicStatsInfo],
   [RequestCode.GET_CONSUME_STATS, getConsumeStats],
   [RequestCode.GET_BROKER_CONFIG, getBrokerConfig],
+  [RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, invokeBrokerToResetOffset],
+  [RequestCode.SEND_REPLY_MESSAGE, sendReplyMessage],
+  [RequestCode.SEND_REPLY_MESSAGE_V2, sendReplyMessageV2],
 ]);

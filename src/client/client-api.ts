@@ -144,8 +144,14 @@ export class ClientApi {
     body: Buffer,
     timeoutMs: number,
     oneway = false,
+    reply = false,
   ): Promise<SendResponse | undefined> {
-    const req = createRequest(h.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, undefined, body);
+    const code = reply
+      ? RequestCode.SEND_REPLY_MESSAGE_V2
+      : h.batch
+        ? RequestCode.SEND_BATCH_MESSAGE
+        : RequestCode.SEND_MESSAGE_V2;
+    const req = createRequest(code, undefined, body);
     req.extFields = encodeSendHeaderV2(h);
     req.serializeType = hotPathSerializeType;
     if (oneway) {

@@ -7,11 +7,14 @@ import { TsRocketError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode } from '../remoting/codes.js';
+import type { RemotingCommand } from '../remoting/command.js';
+import { decodeResetOffsetBody, decodeResetOffsetHeader, type QueueOffset } from '../remoting/protocol/reset-offset.js';
 import { ClientApi } from './client-api.js';
 import type { ConsumerData, HeartbeatData } from './heartbeat.js';
 import { localIPv4 } from './local-address.js';
 import { clientLogger } from './logger.js';
 import { parseNameServerList } from './name-server.js';
+import { ReplyWaiters } from './request-reply.js';
 import { masterId, type TopicRouteData } from './route.js';
 import { checkTransactionStateProcessor, type TransactionChecker } from './transaction-check.js';
 
@@ -58,6 +61,8 @@ export interface ConsumerHandle {
   doRebalance(): Promise<void>;
   /** Topics whose routes must stay fresh. */
   topics(): string[];
+  /** The broker reset the group's offsets (RESET_CONSUMER_CLIENT_OFFSET): read these queues on from there. */
+  resetOffsets?(topic: string, offsets: readonly QueueOffset[]): Promise<void>;
 }
 
 let instanceSeq = 0;
@@ -88,6 +93,8 @@ export class ClientInstance {
   private readonly heartbeated = new Set<string>();
   private missingRouteTimer: NodeJS.Timeout | undefined;
   private missingRoutePollMs = missingRoutePollMsMin;
+  /** Requests of this client's producers awaiting their reply (request-reply). */
+  readonly replies = new ReplyWaiters();
 
   private constructor(
     readonly clientId: string,
@@ -105,6 +112,11 @@ export class ClientInstance {
       RequestCode.CHECK_TRANSACTION_STATE,
       checkTransactionStateProcessor(this.transactionCheckers, this.logFor('transaction')),
     );
+    this.remoting.registerProcessor(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, (req) => this.replies.onPush(req));
+    this.remoting.registerProcessor(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => {
+      this.applyReset(req);
+      return undefined;
+    });
   }
 
   /** The instance for these options' client id, created and started on first use; call release() when done. */
@@ -129,6 +141,7 @@ export class ClientInstance {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.missingRouteTimer);
     await this.rebalancing?.catch(() => undefined);
+    this.replies.cancelAll(new TsRocketError(`client ${this.clientId} closed before the reply came`));
     await this.remoting.close();
   }
 
@@ -151,6 +164,8 @@ export class ClientInstance {
   }
 
   registerProducer(group: string): void {
+    // A new group is announced to every broker again (replies find their requester among the producers).
+    if (!this.producers.has(group)) this.heartbeated.clear();
     this.producers.set(group, (this.producers.get(group) ?? 0) + 1);
   }
 
@@ -164,6 +179,19 @@ export class ClientInstance {
 
   unregisterTransactionChecker(group: string): void {
     this.transactionCheckers.delete(group);
+  }
+
+  /** Heartbeats every known master that has not had this client's current registrations (before a request). */
+  async heartbeatUnseen(): Promise<void> {
+    const addrs = this.allBrokerAddrs(true).filter((a) => !this.heartbeated.has(a));
+    if (addrs.length === 0 || this.closed) return;
+    const data = this.heartbeatData();
+    await Promise.allSettled(
+      addrs.map(async (addr) => {
+        await this.api.heartbeat(addr, data);
+        this.heartbeated.add(addr);
+      }),
+    );
   }
 
   registerConsumer(group: string, handle: ConsumerHandle): void {
@@ -350,6 +378,25 @@ export class ClientInstance {
       this.rebalancing = undefined;
     });
     return this.rebalancing;
+  }
+
+  /** Hands a broker's offset reset to the consumer of its group, if this client has one. */
+  private applyReset(req: RemotingCommand): void {
+    let h: ReturnType<typeof decodeResetOffsetHeader>;
+    let offsets: QueueOffset[];
+    try {
+      h = decodeResetOffsetHeader(req);
+      offsets = decodeResetOffsetBody(req.body).filter((e) => e.topic === h.topic);
+    } catch (err) {
+      this.log.warn('malformed offset reset ignored', { err });
+      return;
+    }
+    const consumer = this.consumers.get(h.group);
+    if (consumer?.resetOffsets === undefined) return;
+    this.log.info('offsets reset by the broker', { group: h.group, topic: h.topic, queues: offsets.length });
+    consumer
+      .resetOffsets(h.topic, offsets)
+      .catch((err) => this.log.warn('offset reset failed', { group: h.group, err }));
   }
 
   /** Schedules a rebalance on the next tick (the broker's change notice is oneway). */

@@ -6,6 +6,7 @@ export {
   DlqMessageNotFoundError,
   type DlqResent,
   type DlqSelection,
+  type QueueOffset,
   TopicMessageType,
 } from './admin/admin.js';
 export {
@@ -36,6 +37,12 @@ export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';
 export { PushConsumer, type PushConsumerOptions } from './push-consumer.js';
 export { type QueueSelector, selectByHash, selectRandom } from './queue-selector.js';
 export type { ReceivedMessage } from './received-message.js';
+export {
+  createReply,
+  type ReplyMessage,
+  type RequestLike,
+  RequestTimeoutError,
+} from './request-reply.js';
 export { type BackoffPolicy, RetriesExhaustedError } from './retry.js';
 export {
   TransactionProducer,

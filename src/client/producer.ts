@@ -3,8 +3,10 @@
  * SEND_BATCH_MESSAGE, with queue selection for ordered messages, retries on another broker, an overall send
  * timeout and latency-based broker avoidance.
  */
+
+import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
-import { encodedProperty, encodeProperties, Prop } from '../common/properties.js';
+import { encodedProperty, encodeProperties, Prop, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
 import { assertGroupName } from '../common/validate.js';
 import { RemotingTimeoutError } from '../remoting/errors.js';
@@ -22,6 +24,7 @@ import {
 import type { MessageQueue } from './message-queue.js';
 import { parseNameServerList } from './name-server.js';
 import { selectByHash } from './queue-selector.js';
+import type { ReplyMessage } from './request-reply.js';
 import { type BackoffPolicy, withRetries } from './retry.js';
 import {
   accumulatorOf,
@@ -101,6 +104,8 @@ interface Outgoing {
   flag: number;
   batch: boolean;
   msgId: string;
+  /** A request-reply reply (MSG_TYPE "reply"): sent with SEND_REPLY_MESSAGE_V2. */
+  reply?: boolean;
 }
 
 export class Producer {
@@ -252,7 +257,42 @@ export class Producer {
     validateMessage(msg, this.opts.bodyBytesMax ?? bodyBytesMaxDefault);
     const wire = toWireMessage(msg, this.opts.compressBodyBytesMin ?? compressBodyBytesMinDefault);
     const out: Outgoing = { ...wire, batch: false, msgId: wire.uniqId };
+    if (wire.properties.get(Prop.msgType) === replyMessageFlag) out.reply = true;
     return this.dispatch(out, msg, options, mode);
+  }
+
+  /**
+   * Sends `msg` as a request and resolves with its reply (RocketMQ's `request`): a responder consuming the topic
+   * answers with `createReply(msg, body)` sent by its producer. Rejects with RequestTimeoutError when no reply
+   * came within `timeoutMs` (default sendTimeoutMs), or with the send's error when the request was not sent.
+   */
+  async request(msg: Message, timeoutMs = this.opts.sendTimeoutMs ?? 3000): Promise<ReplyMessage> {
+    if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+      throw new InvalidArgumentError(`request timeout must be a positive integer (ms), got ${timeoutMs}`);
+    }
+    const inst = this.requireInstance();
+    const correlationId = randomUUID();
+    const properties = {
+      ...msg.properties,
+      [Prop.correlationId]: correlationId,
+      [Prop.replyToClient]: inst.clientId,
+      [Prop.ttl]: String(timeoutMs),
+    };
+    const deadlineMs = Date.now() + timeoutMs;
+    const reply = inst.replies.expect(correlationId, msg.topic, timeoutMs);
+    // It may time out while the send is still under way: handled here, still rejected to the caller.
+    reply.catch(() => undefined);
+    try {
+      // The broker pushes the reply to a connection this client registered on: announce it first.
+      await inst.route(msg.topic);
+      await inst.heartbeatUnseen();
+      await this.track(
+        this.sendOne({ ...msg, properties }, { timeoutMs: Math.max(1, deadlineMs - Date.now()) }, 'sync'),
+      );
+    } catch (err) {
+      inst.replies.cancel(correlationId, err instanceof Error ? err : new TsRocketError(String(err)));
+    }
+    return reply;
   }
 
   private async sendBatch(msgs: readonly Message[], options: SendOptions): Promise<SendResult> {
@@ -355,7 +395,7 @@ export class Producer {
     const started = Date.now();
     let resp: SendResponse | undefined;
     try {
-      resp = await inst.api.send(addr, header, out.body, remainingMs, mode === 'oneway');
+      resp = await inst.api.send(addr, header, out.body, remainingMs, mode === 'oneway', out.reply === true);
     } catch (err) {
       this.fault.update(mq.brokerName, Date.now() - started, err instanceof TsRocketError && err.retriable);
       throw err;

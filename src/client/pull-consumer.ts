@@ -9,6 +9,7 @@ import type { Logger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
 import { PullSysFlag } from '../remoting/codes.js';
+import type { QueueOffset } from '../remoting/protocol/reset-offset.js';
 import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from './allocate.js';
 import { PullStatus } from './client-api.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
@@ -110,6 +111,7 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
         if (this.mode === 'subscribe' && this.running) await this.rebalancer?.rebalance([...this.subs.keys()]);
       },
       topics: () => [...new Set([...this.subs.keys(), ...[...this.states.values()].map((s) => s.mq.topic)])],
+      resetOffsets: async (_topic, offsets) => this.resetOffsets(offsets),
     });
     if (this.opts.autoCommit ?? true) {
       this.commitTimer = setInterval(() => {
@@ -234,6 +236,18 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
     while (this.running) {
       for (const msg of await this.poll(1000)) yield msg;
     }
+  }
+
+  /** A reset from the broker: each queue it names that this consumer reads is sought there and committed. */
+  private async resetOffsets(offsets: readonly QueueOffset[]): Promise<void> {
+    const moved: QueueState[] = [];
+    for (const e of offsets) {
+      const state = this.states.get(queueKey({ topic: e.topic, brokerName: e.brokerName, queueId: e.queueId }));
+      if (state === undefined) continue;
+      this.seek(state.mq, e.offset);
+      moved.push(state);
+    }
+    await Promise.all(moved.map((s) => this.commitOne(s)));
   }
 
   private requireInstance(): ClientInstance {

@@ -12,6 +12,7 @@ import type { Logger } from '../common/log.js';
 import { Prop } from '../common/properties.js';
 import { retryTopicOf } from '../common/topics.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
+import type { QueueOffset } from '../remoting/protocol/reset-offset.js';
 import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from './allocate.js';
 import { ClientInstance, type ClientOptions, uniqueInstanceName } from './client-instance.js';
 import { ConsumeService, type MessageHandler } from './consume-service.js';
@@ -191,6 +192,7 @@ export class PushConsumer {
       consumerData: () => this.consumerData(),
       doRebalance: () => this.doRebalance(),
       topics: () => [...this.subs.keys()],
+      resetOffsets: (_topic, offsets) => this.resetOffsets(offsets),
     });
     this.registered = true;
     await Promise.allSettled([...this.subs.keys()].map((t) => inst.updateRoute(t)));
@@ -287,6 +289,31 @@ export class PushConsumer {
     };
     runPullLoop(ctx, mq, pq, start).catch((err) => this.log.error('pull loop crashed', { queue: queueKey(mq), err }));
     return true;
+  }
+
+  /**
+   * A reset from the broker: each owned queue it names is dropped (what was pulled is not consumed, and its
+   * running handlers commit nothing), its offset set and persisted, and the next rebalance reads it on from there.
+   */
+  private async resetOffsets(offsets: readonly QueueOffset[]): Promise<void> {
+    const store = this.offsets;
+    if (!this.running || store === undefined) return;
+    const owned = new Set(this.assignedQueues().map(queueKey));
+    const reset: MessageQueue[] = [];
+    for (const e of offsets) {
+      const mq = { topic: e.topic, brokerName: e.brokerName, queueId: e.queueId };
+      const key = queueKey(mq);
+      if (!owned.has(key)) continue;
+      const pq = this.queues.get(key);
+      if (pq !== undefined) pq.dropped = true;
+      this.queues.delete(key);
+      this.rebalancer?.forget(mq);
+      store.update(mq, e.offset, false);
+      reset.push(mq);
+    }
+    if (reset.length === 0) return;
+    await store.persistAll(reset);
+    this.instance?.rebalanceSoon();
   }
 
   private async removeQueue(mq: MessageQueue): Promise<void> {

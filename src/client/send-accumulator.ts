@@ -6,7 +6,7 @@
  * with its own SendResult: its UNIQ_KEY, its own offsetMsgId and queue offset (first + index in the batch).
  */
 import { InvalidArgumentError } from '../common/errors.js';
-import { Prop } from '../common/properties.js';
+import { Prop, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
 import { bodyBuffer, encodeMessageProperties, type Message, propertiesBytesMax, validateMessage } from './message.js';
 import { createUniqId } from './msg-id.js';
@@ -66,6 +66,8 @@ export function prepareForBatch(
     return undefined;
   }
   if (typeof msg.topic !== 'string' || isRetryTopic(msg.topic)) return undefined;
+  // A reply goes alone, with SEND_REPLY_MESSAGE_V2.
+  if (msg.properties !== undefined && msg.properties[Prop.msgType] === replyMessageFlag) return undefined;
   validateMessage(msg, limits.bodyBytesMax);
   const body = bodyBuffer(msg.body);
   if (body.length >= limits.compressBodyBytesMin) return undefined;

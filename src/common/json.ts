@@ -1,7 +1,8 @@
 /**
  * Tolerant JSON reader for bodies written by RocketMQ's Java side: fastjson writes maps with non-string keys
  * unquoted (`{0:"127.0.0.1:10911"}`) or as whole objects (`{{"brokerName":"b","queueId":0,"topic":"t"}:{…}}`),
- * which strict `JSON.parse` rejects. Everything we write stays strict JSON.
+ * which strict `JSON.parse` rejects. Everything we write stays strict JSON, except bodies whose Java reader needs
+ * MessageQueue keys (ResetOffsetBody, `remoting/protocol/reset-offset.ts`).
  */
 import { InvalidArgumentError } from './errors.js';
 

@@ -69,6 +69,9 @@ export const Prop = {
 } as const;
 export type Prop = (typeof Prop)[keyof typeof Prop];
 
+/** MSG_TYPE of a reply message (RocketMQ's MixAll.REPLY_MESSAGE_FLAG): producers send it with SEND_REPLY_MESSAGE. */
+export const replyMessageFlag = 'reply';
+
 /** Properties whose name starts with this are never stored (5.x). */
 export const transientPropPrefix = '__RMQ.TRANSIENT.';
 /** Separates the keys within the KEYS property. */

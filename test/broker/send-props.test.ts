@@ -50,3 +50,15 @@ test('sendPropsOf marks a message scheduled when DELAY or a timer property is pr
     assert.equal('scheduled' in sendPropsOf(Buffer.from(s, 'utf8')), false, `bytes of ${s}`);
   }
 });
+
+test('sendPropsOf marks a request (REPLY_TO_CLIENT) and tells it from TIMER_DELAY_SEC, a name of the same length', () => {
+  const request = encodeProperties({ CORRELATION_ID: 'c', REPLY_TO_CLIENT: '1.2.3.4@x', TTL: '3000' });
+  const timer = encodeProperties({ TIMER_DELAY_SEC: '5' });
+  for (const enc of [(s: string) => s, (s: string) => Buffer.from(s, 'utf8')]) {
+    assert.equal(sendPropsOf(enc(request)).replyTo, true);
+    assert.equal(sendPropsOf(enc(request)).scheduled, undefined);
+    assert.equal(sendPropsOf(enc(timer)).replyTo, undefined);
+    assert.equal(sendPropsOf(enc(timer)).scheduled, true);
+    assert.equal(sendPropsOf(enc(encodeProperties({ REPLY_TO_CLIENTS: 'x' }))).replyTo, undefined);
+  }
+});

@@ -180,6 +180,15 @@ export class ClientManager {
     return [...dropped];
   }
 
+  /** The connection of a producer client, in any group (RocketMQ's ProducerManager.findChannel): reply pushes. */
+  findProducerChannel(clientId: string): ClientChannel | undefined {
+    for (const m of this.producers.values()) {
+      const c = m.get(clientId);
+      if (c !== undefined && !c.conn.closed) return c;
+    }
+    return undefined;
+  }
+
   consumerIds(group: string): string[] {
     return [...(this.consumers.get(group)?.clients.keys() ?? [])];
   }

@@ -13,6 +13,12 @@ export class ConsumerOffsetManager {
   private readonly file: ConfigFile;
   private dirty = false;
   private readonly writer: CoalescedJob;
+  /**
+   * Offsets set by a reset (INVOKE_BROKER_TO_RESET_OFFSET) that no pull of the group has picked up yet: until one
+   * does, commits of that queue are stale (sent before the consumer heard of the reset) and are ignored, and a pull
+   * from another offset is answered PULL_OFFSET_MOVED to the reset one (RocketMQ 5's resetOffsetTable).
+   */
+  private readonly resets = new Map<string, Map<number, bigint>>();
 
   constructor(storePathRootDir: string, io?: StorageIO) {
     this.file = ConfigFile.under(storePathRootDir, 'consumerOffset.json', io);
@@ -47,6 +53,35 @@ export class ConsumerOffsetManager {
     this.dirty = true;
   }
 
+  /** Sets the offset of a reset and marks it pending until a pull of the queue takes it (`takeReset`). */
+  assignReset(group: string, topic: string, queueId: number, offset: bigint): void {
+    this.commit(group, topic, queueId, offset);
+    const key = topic + keySeparator + group;
+    let m = this.resets.get(key);
+    if (m === undefined) {
+      m = new Map();
+      this.resets.set(key, m);
+    }
+    m.set(queueId, offset);
+  }
+
+  /** True while a reset of this queue waits for the group's next pull: client commits are then ignored. */
+  hasReset(group: string, topic: string, queueId: number): boolean {
+    return this.resets.size > 0 && this.resets.get(topic + keySeparator + group)?.has(queueId) === true;
+  }
+
+  /** The pending reset offset of this queue, cleared; undefined when there is none (one map lookup at most). */
+  takeReset(group: string, topic: string, queueId: number): bigint | undefined {
+    if (this.resets.size === 0) return undefined;
+    const key = topic + keySeparator + group;
+    const m = this.resets.get(key);
+    const offset = m?.get(queueId);
+    if (m === undefined || offset === undefined) return undefined;
+    m.delete(queueId);
+    if (m.size === 0) this.resets.delete(key);
+    return offset;
+  }
+
   /** The committed offset, or undefined when the group never committed one for this queue. */
   query(group: string, topic: string, queueId: number): bigint | undefined {
     return this.table.get(topic + keySeparator + group)?.get(queueId);
@@ -71,12 +106,18 @@ export class ConsumerOffsetManager {
     for (const key of [...this.table.keys()]) {
       if (key.slice(0, key.lastIndexOf(keySeparator)) === topic) this.table.delete(key);
     }
+    for (const key of [...this.resets.keys()]) {
+      if (key.slice(0, key.lastIndexOf(keySeparator)) === topic) this.resets.delete(key);
+    }
     this.dirty = true;
   }
 
   removeGroup(group: string): void {
     for (const key of [...this.table.keys()]) {
       if (key.slice(key.lastIndexOf(keySeparator) + 1) === group) this.table.delete(key);
+    }
+    for (const key of [...this.resets.keys()]) {
+      if (key.slice(key.lastIndexOf(keySeparator) + 1) === group) this.resets.delete(key);
     }
     this.dirty = true;
   }

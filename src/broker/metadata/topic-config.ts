@@ -1,6 +1,6 @@
 /** Topic configuration table (RocketMQ's TopicConfigManager): queue numbers and permissions per topic. */
 import { attributesOfJson, restrictedMessageTypeOf } from '../../common/topic-attributes.js';
-import { groupOfRetryOrDlq, SystemTopic } from '../../common/topics.js';
+import { groupOfRetryOrDlq, replyTopicOf, SystemTopic } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
 import type { StorageIO } from '../../store/io.js';
 import type { BrokerConfig } from '../config.js';
@@ -109,6 +109,8 @@ export class TopicConfigManager {
     put(topicConfigOf(c.brokerClusterName, 16, Perm.inherit | Perm.read | Perm.write));
     put(topicConfigOf(c.brokerName, 1, Perm.inherit | Perm.read | Perm.write));
     put(topicConfigOf(offsetMovedEventTopic, 1));
+    // Request-reply: responders send replies here (RocketMQ creates it with one queue).
+    put(topicConfigOf(replyTopicOf(c.brokerClusterName), 1));
   }
 
   /** Called with the changed topic names after every change (registration, persistence). */

@@ -77,8 +77,10 @@ export function updateConsumerOffset(ctx: BrokerContext, req: RemotingCommand) {
   if (ctx.groups.findOrCreate(group) === undefined) {
     return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, ctx.groups.missingRemark(group));
   }
-  // Clients send -1 for "nothing consumed yet": never overwrite a real offset with it.
-  if (offset >= 0n) ctx.offsets.commit(group, q.topic, q.queueId, offset);
+  // Clients send -1 for "nothing consumed yet": never overwrite a real offset with it. A commit while a reset
+  // waits for the group's next pull was sent before the consumer heard of the reset: it would undo it.
+  if (offset >= 0n && !ctx.offsets.hasReset(group, q.topic, q.queueId))
+    ctx.offsets.commit(group, q.topic, q.queueId, offset);
   return createResponse(req, ResponseCode.SUCCESS);
 }
 

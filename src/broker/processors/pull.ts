@@ -62,12 +62,16 @@ async function processPull(
   if (typeof filtered === 'string') return fail(ResponseCode.SYSTEM_ERROR, filtered);
   const filter = filtered.filter;
 
+  // A reset (222) this queue's consumers have not followed yet: send the pull there (RocketMQ 5's OFFSET_RESET).
+  const reset = ctx.offsets.takeReset(h.consumerGroup, h.topic, h.queueId);
+  if (reset !== undefined && reset !== h.queueOffset) return offsetResetAnswer(ctx, req, h, reset);
+
   const maxNums = Math.max(1, Math.min(h.maxMsgNums, c.pullMsgNumsMax));
   const r = await ctx.store.getMessage(h.topic, h.queueId, h.queueOffset, maxNums, c.pullBytesMax, filter);
   const code = codeOfGetStatus(r, h.queueOffset);
 
   // Commit only on the first pass (not on long-poll wake-ups), like RocketMQ.
-  if (firstTime && (h.sysFlag & PullSysFlag.commitOffset) !== 0 && h.commitOffset >= 0n) {
+  if (firstTime && reset === undefined && (h.sysFlag & PullSysFlag.commitOffset) !== 0 && h.commitOffset >= 0n) {
     ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
   }
 
@@ -107,6 +111,18 @@ async function processPull(
     resp.bodyParts = r.bodyParts ?? r.records;
     resp.onWritten = r.release;
   } else r.release?.();
+  return resp;
+}
+
+/** PULL_OFFSET_MOVED with nextBeginOffset = the reset offset: every client re-reads the queue from there. */
+function offsetResetAnswer(ctx: BrokerContext, req: RemotingCommand, h: PullHeader, reset: bigint): RemotingCommand {
+  const resp = createResponse(req, ResponseCode.PULL_OFFSET_MOVED, `offset reset to ${reset}`);
+  resp.extFields = encodePullResponseHeader({
+    nextBeginOffset: reset,
+    minOffset: ctx.store.getMinOffsetInQueue(h.topic, h.queueId),
+    maxOffset: ctx.store.getMaxOffsetInQueue(h.topic, h.queueId),
+    suggestWhichBrokerId: 0,
+  });
   return resp;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The properties the send path needs (TAGS for the tag hash, KEYS and UNIQ_KEY for the index, TRAN_MSG for the
- * put hooks), read from
+ * The properties the send path needs (TAGS for the tag hash, KEYS and UNIQ_KEY for the index, TRAN_MSG and
+ * REPLY_TO_CLIENT for the put hooks), read from
  * the encoded `key\u0001value\u0002…` string without building a Map. Same rules as decodeProperties: a later
  * duplicate wins, malformed pairs are skipped.
  */
@@ -18,6 +18,8 @@ export interface SendProps {
   uniqKey: string | undefined;
   /** Set only when present (rare: half messages), so the common case keeps one object shape. */
   tranMsg?: string;
+  /** Set only when REPLY_TO_CLIENT is present (a request of request-reply): the broker adds CLUSTER to it. */
+  replyTo?: true;
   /** Set only when DELAY or a timer property (TIMER_*, __STARTDELIVERTIME) is present: the delay and timer hooks read them. */
   scheduled?: true;
 }
@@ -31,6 +33,7 @@ const scheduledNames: readonly string[] = [
   Prop.startDeliverTime,
 ];
 const scheduledLengths = new Set(scheduledNames.map((n) => n.length));
+const replyToLength = Prop.replyToClient.length;
 
 export function sendPropsOf(s: string | Buffer): SendProps {
   if (typeof s !== 'string') return sendPropsOfBytes(s);
@@ -48,6 +51,8 @@ export function sendPropsOf(s: string | Buffer): SendProps {
       } else if (nameLength === 8) {
         if (s.startsWith(Prop.uniqKey, start)) out.uniqKey = s.slice(sep + 1, end);
         else if (s.startsWith(Prop.transactionPrepared, start)) out.tranMsg = s.slice(sep + 1, end);
+      } else if (nameLength === replyToLength && s.startsWith(Prop.replyToClient, start)) {
+        out.replyTo = true;
       } else if (scheduledLengths.has(nameLength) && scheduledNames.includes(s.slice(start, sep))) {
         out.scheduled = true;
       }
@@ -61,6 +66,7 @@ const tagsName = Buffer.from(Prop.tags, 'latin1');
 const keysName = Buffer.from(Prop.keys, 'latin1');
 const uniqKeyName = Buffer.from(Prop.uniqKey, 'latin1');
 const tranMsgName = Buffer.from(Prop.transactionPrepared, 'latin1');
+const replyToName = Buffer.from(Prop.replyToClient, 'latin1');
 const scheduledNameBytes = scheduledNames.map((n) => Buffer.from(n, 'latin1'));
 
 /** The same over the utf-8 bytes: only the three values are decoded into strings. */
@@ -83,6 +89,8 @@ function sendPropsOfBytes(b: Buffer): SendProps {
       } else if (nameLength === 8) {
         if (nameIs(b, start, uniqKeyName)) out.uniqKey = b.toString('utf8', sep + 1, end);
         else if (nameIs(b, start, tranMsgName)) out.tranMsg = b.toString('utf8', sep + 1, end);
+      } else if (nameLength === replyToLength && nameIs(b, start, replyToName)) {
+        out.replyTo = true;
       } else if (scheduledLengths.has(nameLength)) {
         for (const name of scheduledNameBytes) {
           if (name.length === nameLength && nameIs(b, start, name)) out.scheduled = true;

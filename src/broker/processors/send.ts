@@ -125,7 +125,7 @@ async function send(
   return resp;
 }
 
-function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string | Buffer): string | undefined {
+export function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string | Buffer): string | undefined {
   if (bodyBytes > ctx.config.maxMessageSize) {
     return `message body is ${bodyBytes} bytes, more than the ${ctx.config.maxMessageSize} allowed`;
   }
@@ -136,7 +136,7 @@ function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string | 
   return undefined;
 }
 
-function inputOf(
+export function inputOf(
   topic: string,
   queueId: number,
   flag: number,
@@ -164,5 +164,6 @@ function inputOf(
     uniqKey: props.uniqKey,
     transactionPrepared: tranMsg !== undefined && tranMsg.toLowerCase() === 'true',
     scheduled: props.scheduled === true,
+    replyRequest: props.replyTo === true,
   };
 }

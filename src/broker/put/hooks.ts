@@ -5,10 +5,16 @@
  * and timer → rmq_sys_wheel_timer go last and apply only to messages that are not half messages.
  */
 import { messageTypeHook } from './message-type-hook.js';
+import { requestClusterHook } from './request-cluster-hook.js';
 import { type RetryDlqDeps, retryToDlqHook } from './retry-dlq-hook.js';
 import { transactionHook } from './transaction-hook.js';
 import type { PutHook } from './types.js';
 
 export function brokerPutHooks(deps: RetryDlqDeps): PutHook[] {
-  return [retryToDlqHook(deps), messageTypeHook(deps.topics), transactionHook(deps.config)];
+  return [
+    retryToDlqHook(deps),
+    messageTypeHook(deps.topics),
+    transactionHook(deps.config),
+    requestClusterHook(deps.config.brokerClusterName),
+  ];
 }

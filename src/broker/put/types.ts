@@ -8,6 +8,8 @@ import type { MessageInput } from '../../store/types.js';
 export interface PutMessage extends MessageInput {
   /** TRAN_MSG=true in the properties: the producer marked it a half (prepared) message. */
   transactionPrepared?: boolean | undefined;
+  /** REPLY_TO_CLIENT in the properties: a request of request-reply, which gets the CLUSTER property. */
+  replyRequest?: boolean | undefined;
   /** The properties hold DELAY or a timer property (TIMER_*, __STARTDELIVERTIME): the delay and timer hooks decode them. */
   scheduled?: boolean | undefined;
 }

@@ -9,11 +9,17 @@ import { formatHelp, parseArgs, stringOpt, UsageError } from './args.js';
 import { type AdminCommand, type AdminIo, commonOptions } from './command.js';
 import { dlqCommands } from './dlq-commands.js';
 import { messageCommands } from './message-commands.js';
+import { offsetCommands } from './offset-commands.js';
 import { topicCommands } from './topic-commands.js';
 
 export type { AdminIo } from './command.js';
 
-export const adminCommands: readonly AdminCommand[] = [...topicCommands, ...messageCommands, ...dlqCommands];
+export const adminCommands: readonly AdminCommand[] = [
+  ...topicCommands,
+  ...messageCommands,
+  ...dlqCommands,
+  ...offsetCommands,
+];
 
 export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const;
 

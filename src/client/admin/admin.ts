@@ -14,6 +14,7 @@ import { retryTopicOf } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
 import { RequestCode } from '../../remoting/codes.js';
 import { RemotingResponseError } from '../../remoting/errors.js';
+import { resetToEndTimestamp } from '../../remoting/protocol/reset-offset.js';
 import { encodeConsumeStatsHeader } from '../../remoting/protocol/stats.js';
 import {
   encodeCreateTopicHeader,
@@ -43,12 +44,14 @@ import {
   sendMessage,
   viewMessageById,
 } from './messages.js';
+import { type QueueOffset, resetOffsetByTime } from './reset-offset.js';
 import { AdminRpc, adminTimeoutMsDefault, nameServerDefault } from './rpc.js';
 
 export { TopicMessageType } from '../../common/topic-attributes.js';
 export type { BrokerTopicConfig, ClusterInfo, TopicOffset, TopicRouteData } from './bodies.js';
 export { DlqMessageNotFoundError, type DlqResent, type DlqSelection } from './dlq.js';
 export type { AdminPullResult, AdminSendResult, SendOptions } from './messages.js';
+export type { QueueOffset } from './reset-offset.js';
 
 export interface AdminOptions {
   /** `host:port;host2:port`; defaults to env NAMESRV_ADDR, then 127.0.0.1:9876. */
@@ -250,6 +253,20 @@ export class Admin {
    */
   resendFromDlq(group: string, selection: DlqSelection = {}): Promise<DlqResent[]> {
     return resendFromDlq(this.rpc, group, selection);
+  }
+
+  /**
+   * Rewinds (or moves on) `group` on `topic` to the first message stored at or after `timestampMs`, while its
+   * consumers run (mqadmin resetOffsetByTime). Without `force` (default true) a queue only moves back.
+   * Returns each queue's offset after the reset.
+   */
+  resetOffsetByTime(group: string, topic: string, timestampMs: number, force = true): Promise<QueueOffset[]> {
+    return resetOffsetByTime(this.rpc, group, topic, timestampMs, force);
+  }
+
+  /** Moves `group` on `topic` to the end of every queue: its backlog is skipped (mqadmin skipAccumulatedMessage). */
+  skipAccumulatedMessage(group: string, topic: string, force = true): Promise<QueueOffset[]> {
+    return resetOffsetByTime(this.rpc, group, topic, resetToEndTimestamp, force);
   }
 
   close(): Promise<void> {

@@ -49,6 +49,8 @@ public class Scenarios {
         all.put("sql92-refused", Scenarios::sql92Refused);
         all.put("dlq-resend", Scenarios::dlqResend);
         if (Boolean.getBoolean("scenarios.transactions")) all.put("transactions", Scenarios::transactions); // needs short check timings
+        all.put("request-java-requester", Scenarios::requestJavaRequester);
+        all.put("request-java-responder", Scenarios::requestJavaResponder);
         List<String> names = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : new ArrayList<>(all.keySet());
         ExecutorService pool = Executors.newFixedThreadPool(names.size());
         Map<String, Future<Map<String, Object>>> running = new LinkedHashMap<>();
@@ -498,6 +500,83 @@ public class Scenarios {
         out.put("checks", new ArrayList<>(checks));
         out.put("received", consume(topic, n("JavaTxCG"), "*", 2, 2000));
         return out;
+    }
+
+    // ---- request-reply (java-request-reply.test.ts; only with -Dscenarios.requestReply=true) ----
+
+    /**
+     * producer.request() answered by tsrocket's responder (a PushConsumer replying with createReply on the node
+     * side); then a request to a topic nobody consumes must time out.
+     */
+    static Map<String, Object> requestJavaRequester() throws Exception {
+        if (!Boolean.getBoolean("scenarios.requestReply")) return Map.of("skipped", true);
+        String topic = n("JavaRequests"), silent = n("JavaRequestsSilent");
+        DefaultMQProducer producer = producer(n("JavaRequestsPG"), topic);
+        List<Map<String, Object>> replies = new ArrayList<>();
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            createTopic(producer, silent, 1);
+            // Routed and announced, so the broker finds this client when the first reply comes.
+            producer.getDefaultMQProducerImpl().getmQClientFactory().updateTopicRouteInfoFromNameServer(topic);
+            producer.getDefaultMQProducerImpl().getmQClientFactory().sendHeartbeatToAllBrokerWithLock();
+            int count = Integer.getInteger("scenarios.requestReply.count", 20);
+            for (int i = 0; i < count; i++) {
+                Message req = new Message(topic, "TagQ", utf8("java-q" + i));
+                Message reply = producer.request(req, 10_000);
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("request", "java-q" + i);
+                r.put("requestCorrelationId", req.getProperty("CORRELATION_ID"));
+                r.put("replyToClient", req.getProperty("REPLY_TO_CLIENT"));
+                r.put("body", new String(reply.getBody(), StandardCharsets.UTF_8));
+                r.put("topic", reply.getTopic());
+                r.put("correlationId", reply.getProperty("CORRELATION_ID"));
+                r.put("msgType", reply.getProperty("MSG_TYPE"));
+                replies.add(r);
+            }
+            long t0 = System.currentTimeMillis();
+            try {
+                producer.request(new Message(silent, utf8("anyone?")), 1_000);
+                out.put("timeout", "answered");
+            } catch (Exception e) {
+                out.put("timeout", e.getClass().getSimpleName());
+                out.put("timeoutWaitedMs", System.currentTimeMillis() - t0);
+            }
+        } finally {
+            producer.shutdown();
+        }
+        out.put("replies", replies);
+        return out;
+    }
+
+    /** A Java responder: MessageUtil.createReplyMessage + send for each request tsrocket's Producer.request sends. */
+    static Map<String, Object> requestJavaResponder() throws Exception {
+        if (!Boolean.getBoolean("scenarios.requestReply")) return Map.of("skipped", true);
+        String topic = n("JavaResponds");
+        int count = Integer.getInteger("scenarios.requestReply.count", 20);
+        DefaultMQProducer replier = producer(n("JavaRespondsPG"), topic);
+        List<String> errors = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch answered = new CountDownLatch(count);
+        DefaultMQPushConsumer responder = new DefaultMQPushConsumer(n("JavaRespondsCG"));
+        responder.setInstanceName(n("JavaRespondsCG"));
+        DefaultMQPushConsumer consumer = startPush(responder, topic, "*", (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                try {
+                    String body = "java-re:" + new String(m.getBody(), StandardCharsets.UTF_8);
+                    replier.send(org.apache.rocketmq.client.utils.MessageUtil.createReplyMessage(m, utf8(body)), 5_000);
+                    answered.countDown();
+                } catch (Exception e) {
+                    errors.add(e.toString());
+                }
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        try {
+            answered.await(2 * WAIT_MS, TimeUnit.MILLISECONDS);
+        } finally {
+            consumer.shutdown();
+            replier.shutdown();
+        }
+        return Map.of("answered", count - answered.getCount(), "errors", new ArrayList<>(errors));
     }
 
     // ---- helpers ----
