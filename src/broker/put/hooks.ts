@@ -3,10 +3,11 @@
  * retry → DLQ first (a DLQ'd message is not retried), then the transaction rule; delay → SCHEDULE_TOPIC_XXXX
  * and timer → rmq_sys_wheel_timer go last and apply only to messages that are not half messages.
  */
+import { type DelayHookDeps, delayHook } from './delay-hook.js';
 import { type RetryDlqDeps, retryToDlqHook } from './retry-dlq-hook.js';
 import { refuseTransactionHook } from './transaction-hook.js';
 import type { PutHook } from './types.js';
 
-export function brokerPutHooks(deps: RetryDlqDeps): PutHook[] {
-  return [retryToDlqHook(deps), refuseTransactionHook(deps.config)];
+export function brokerPutHooks(deps: RetryDlqDeps & DelayHookDeps): PutHook[] {
+  return [retryToDlqHook(deps), refuseTransactionHook(deps.config), delayHook(deps)];
 }
