@@ -43,6 +43,9 @@ public class Scenarios {
         all.put("compressed", Scenarios::compressed);
         all.put("consume-ours", Scenarios::consumeOurs);
         all.put("sql92-refused", Scenarios::sql92Refused);
+        // delay levels and retry back-off
+        all.put("delay-level", Scenarios::delayLevel);
+        all.put("retry-backoff", Scenarios::retryBackoff);
         List<String> names = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : new ArrayList<>(all.keySet());
         ExecutorService pool = Executors.newFixedThreadPool(names.size());
         Map<String, Future<Map<String, Object>>> running = new LinkedHashMap<>();
@@ -387,6 +390,88 @@ public class Scenarios {
             consumer.shutdown();
         }
         return out;
+    }
+
+    // ---- delay levels and retry back-off ----
+
+    /** setDelayTimeLevel 1 and 2: each message comes back after its level's delay (send and receive times). */
+    static Map<String, Object> delayLevel() throws Exception {
+        String topic = n("JavaDelay"), group = n("JavaDelayCG");
+        DefaultMQProducer producer = producer(n("JavaDelayPG"), topic);
+        List<Map<String, Object>> sent = new ArrayList<>();
+        List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch warm = new CountDownLatch(1);
+        CountDownLatch all = new CountDownLatch(4);
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
+        c.setInstanceName(group);
+        DefaultMQPushConsumer consumer = startPush(c, topic, "*", (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                if ("warm".equals(m.getTags())) { warm.countDown(); continue; }
+                Map<String, Object> d = received(m);
+                d.put("receivedAtMs", System.currentTimeMillis());
+                d.put("bornTimestamp", m.getBornTimestamp());
+                d.put("delayProperty", String.valueOf(m.getProperty("DELAY")));
+                d.put("realTopic", String.valueOf(m.getProperty("REAL_TOPIC")));
+                received.add(d);
+                all.countDown();
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        try {
+            producer.send(new Message(topic, "warm", utf8("warm")));
+            warm.await(WAIT_MS, TimeUnit.MILLISECONDS); // the consumer owns its queues and polls
+            for (int level : new int[] {1, 2, 1, 2}) {
+                Message m = new Message(topic, "L" + level, utf8("delayed " + level));
+                m.setDelayTimeLevel(level);
+                long at = System.currentTimeMillis();
+                Map<String, Object> s = sent(m, producer.send(m));
+                s.put("level", level);
+                s.put("sentAtMs", at);
+                s.put("ackedAtMs", System.currentTimeMillis());
+                sent.add(s);
+            }
+            all.await(WAIT_MS, TimeUnit.MILLISECONDS);
+            Thread.sleep(300);
+        } finally {
+            consumer.shutdown();
+            producer.shutdown();
+        }
+        return Map.of("sent", sent, "received", new ArrayList<>(received));
+    }
+
+    /** RECONSUME_LATER every time with maxReconsumeTimes 2: deliveries 0, 1, 2 on the back-off levels, then the DLQ. */
+    static Map<String, Object> retryBackoff() throws Exception {
+        String topic = n("JavaBackoff"), group = n("JavaBackoffCG");
+        DefaultMQProducer producer = producer(n("JavaBackoffPG"), topic);
+        Map<String, Object> sent;
+        List<Map<String, Object>> deliveries = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch three = new CountDownLatch(3);
+        try {
+            createTopic(producer, "%RETRY%" + group, 1); // routed before the consumer starts (see retry())
+            DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
+            c.setInstanceName(group);
+            c.setMaxReconsumeTimes(2);
+            DefaultMQPushConsumer consumer = startPush(c, topic, "*", (msgs, ctx) -> {
+                for (MessageExt m : msgs) {
+                    Map<String, Object> d = received(m);
+                    d.put("receivedAtMs", System.currentTimeMillis());
+                    deliveries.add(d);
+                    three.countDown();
+                }
+                return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+            });
+            try {
+                Message m = new Message(topic, "TagB", "backoff-key", utf8("back off"));
+                sent = sent(m, producer.send(m));
+                three.await(WAIT_MS, TimeUnit.MILLISECONDS);
+                Thread.sleep(500); // the last RECONSUME_LATER reaches the broker (→ DLQ)
+            } finally {
+                consumer.shutdown();
+            }
+        } finally {
+            producer.shutdown();
+        }
+        return Map.of("sent", sent, "deliveries", new ArrayList<>(deliveries));
     }
 
     // ---- helpers ----
