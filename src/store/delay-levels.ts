@@ -8,6 +8,8 @@ export const defaultMessageDelayLevel = '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9
 
 /** Levels a configuration may define: each is one queue of SCHEDULE_TOPIC_XXXX. */
 export const delayLevelsMax = 1000;
+/** Longest delay of a level (365 days): due times stay exact in a double. */
+export const levelDelayMsMax = 365 * 86_400_000;
 
 const unitMs: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const levelPattern = /^(\d{1,9})(ms|s|m|h|d)$/;
@@ -26,6 +28,7 @@ export function parseDelayLevels(text: string): number[] | string {
     if (m === null) return `level ${i + 1} "${p}": expected a number and a unit (ms, s, m, h, d), like 5s`;
     const ms = Number(m[1]) * (unitMs[m[2] as string] as number);
     if (ms <= 0) return `level ${i + 1} "${p}": a delay must be more than 0`;
+    if (ms > levelDelayMsMax) return `level ${i + 1} "${p}": at most 365d`;
     out.push(ms);
   }
   return out;

@@ -28,6 +28,7 @@ test('bad values are refused with the level and what is expected', () => {
     ['', /at least one level/],
     ['1s 5x', /level 2 "5x".*unit/],
     ['1s 0s', /level 2 "0s".*more than 0/],
+    ['366d', /level 1 "366d".*at most 365d/],
     ['-1s', /level 1/],
     ['1.5s', /level 1/],
     ['1S', /level 1/],

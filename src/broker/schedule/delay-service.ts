@@ -20,6 +20,8 @@ import type { DelayOffsetFile } from './delay-offsets.js';
 
 /** Entries read per turn of a level. */
 const readMsgNumsMax = 32;
+/** Longest single wait of a level's timer (a timer cannot wait 2^31 ms or more); it re-checks then. */
+const wakeMsMax = 3_600_000;
 const readBytesMax = 4 * 1024 * 1024;
 
 export interface DelayServiceDeps {
@@ -93,7 +95,10 @@ export class DelayService {
 
   async start(): Promise<void> {
     const saved = await this.deps.offsets.load();
-    for (let level = 1; level <= this.deps.levels.maxLevel; level++) {
+    // Queues past the configured levels (the list was shortened) still hold entries: they wait the last delay.
+    const queues = this.deps.store.queuesOf(SystemTopic.schedule);
+    const count = Math.max(this.deps.levels.maxLevel, ...queues.map((q) => q + 1));
+    for (let level = 1; level <= count; level++) {
       this.byQueue.push({ level, offset: saved.get(level) ?? 0n, timer: undefined, running: undefined, again: false });
     }
     this.startedAtMs = this.nowMs();
@@ -193,7 +198,7 @@ export class DelayService {
         l.timer = undefined;
         this.kick(l);
       },
-      Math.max(0, ms),
+      Math.min(Math.max(0, ms), wakeMsMax),
     );
     l.timer.unref();
   }

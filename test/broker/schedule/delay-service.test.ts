@@ -176,3 +176,17 @@ const emptyPut: PutResult = {
   storeTimestamp: 0n,
   offsetMsgIds: [],
 };
+
+test('entries of a level no longer configured (the list was shortened) are still delivered, after the last delay', async () => {
+  const longer = new PutPipeline(store, [delayHook({ levels: new DelayLevels([300, 600, 900]) })]);
+  const r = await longer.put(delayed('D', 3, 'd1', 'UD1'), { reconsumeTimes: 0, maxReconsumeTimes: undefined });
+  assert.ok(!('code' in r) && r.status === 'PUT_OK');
+  const svc = service((m) => pipeline.putRewritten(m));
+  await svc.start();
+  assert.ok(await eventually(async () => (await read('D')).length === 1, 5000));
+  const [d] = await read('D');
+  assert.ok(Number(d?.storeTimestamp) - Number(r.storeTimestamp) >= levels.delayMs(2), 'waited the last level');
+  await svc.stop();
+  const saved = JSON.parse(await readFile(path.join(dir, 'config', 'delayOffset.json'), 'utf8'));
+  assert.equal(saved.offsetTable['3'], 1);
+});
