@@ -9,6 +9,7 @@
  */
 import type { Logger } from '../../common/log.js';
 import type { MessageExt } from '../../common/message.js';
+import { PeriodicTask } from '../../common/periodic-task.js';
 import { Prop } from '../../common/properties.js';
 import { decodeRecord } from '../../common/record.js';
 import { SystemTopic } from '../../common/topics.js';
@@ -86,11 +87,17 @@ export class DelayService {
   private active = false;
   private startedAtMs = 0;
   private dirty = false;
-  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly flush: PeriodicTask;
 
   constructor(private readonly deps: DelayServiceDeps) {
     this.nowMs = deps.nowMs ?? Date.now;
     this.episode = new RetryEpisode('redelivering delayed messages', deps.log);
+    this.flush = new PeriodicTask({
+      name: 'delay-offset-flush',
+      periodMs: deps.flushIntervalMs,
+      log: deps.log,
+      run: () => this.persist(),
+    });
   }
 
   async start(): Promise<void> {
@@ -109,13 +116,13 @@ export class DelayService {
       // A level waiting for a due time is woken by its timer: a new entry of that level is due later.
       if (l !== undefined && l.timer === undefined) this.kick(l);
     });
-    this.armFlush();
+    this.flush.start();
     for (const l of this.byQueue) this.kick(l);
   }
 
   async stop(): Promise<void> {
     this.active = false;
-    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    await this.flush.stop();
     for (const l of this.byQueue) if (l.timer !== undefined) clearTimeout(l.timer);
     await Promise.all(this.byQueue.map((l) => l.running));
     await this.persist();
@@ -156,15 +163,6 @@ export class DelayService {
       this.dirty = true; // config-file.ts retries the write; the next turn writes newer progress anyway
       this.deps.log.warn('writing delayOffset.json failed', { err: err as Error });
     }
-  }
-
-  private armFlush(): void {
-    this.flushTimer = setTimeout(() => {
-      void this.persist().finally(() => {
-        if (this.active) this.armFlush();
-      });
-    }, this.deps.flushIntervalMs);
-    this.flushTimer.unref();
   }
 
   /** Runs a turn of the level now, or once more after the running one. */

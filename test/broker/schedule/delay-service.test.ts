@@ -115,11 +115,11 @@ test('due entries come back as the real message, in order, no earlier than their
 });
 
 test('a failed re-put (full disk) is retried later and never skipped; a copy stored past a failure is counted', async () => {
-  // The store refuses the first three re-puts (the first turn's two, then one of the retry's).
-  let failures = 3;
+  // The store refuses b1 twice; b2 is stored whenever it is tried.
+  let b1Failures = 2;
   const svc = service((m) => {
-    if (failures > 0) {
-      failures--;
+    if (m.body.toString() === 'b1' && b1Failures > 0) {
+      b1Failures--;
       return Promise.resolve({ ...emptyPut, status: 'SERVICE_NOT_AVAILABLE', remark: 'disk full' });
     }
     return pipeline.putRewritten(m);
@@ -128,17 +128,20 @@ test('a failed re-put (full disk) is retried later and never skipped; a copy sto
   await put(delayed('B', 1, 'b1', 'UB1'));
   await put(delayed('B', 1, 'b2', 'UB2'));
   assert.ok(await eventually(async () => (await read('B')).some((m) => m.body.toString() === 'b1'), 8000));
+  assert.ok(await eventually(() => svc.runtimeInfo()['scheduleMessageOffset_1'] === '4,4', 5000), 'past both');
   await svc.stop();
   const bodies = (await read('B')).map((m) => m.body.toString());
-  assert.equal(svc.runtimeInfo()['scheduleMessageOffset_1'], '4,4', 'progress moved past both');
-  assert.ok(svc.stats.putFailures >= 1);
-  // b2 was stored while b1 failed, so b2 was put again after b1: one duplicate, counted.
-  assert.deepEqual(bodies, ['b2', 'b1', 'b2']);
-  assert.equal(svc.stats.duplicatesPut, 1);
+  assert.ok(svc.stats.putFailures >= 2);
+  // b1 once; b2 stored while b1 failed is put again after b1 (queue order kept): each extra copy counted.
+  assert.equal(bodies.filter((b) => b === 'b1').length, 1);
+  assert.equal(bodies.at(-1), 'b2');
+  assert.ok(bodies.indexOf('b1') < bodies.lastIndexOf('b2'));
+  assert.equal(bodies.filter((b) => b === 'b2').length - 1, svc.stats.duplicatesPut);
   assert.equal(svc.stats.delivered, 2);
 });
 
 test('restarted from older progress: entries already delivered are skipped and counted, the rest delivered', async () => {
+  const storedB = (await read('B')).length;
   const svc = service((m) => pipeline.putRewritten(m));
   await svc.start();
   await put(delayed('C', 1, 'c1', 'UC1'));
@@ -164,7 +167,7 @@ test('restarted from older progress: entries already delivered are skipped and c
   );
   assert.ok(again.stats.duplicatesSkipped >= 2, `skipped ${again.stats.duplicatesSkipped}`);
   assert.equal((await read('A')).length, 3);
-  assert.equal((await read('B')).length, 3, 'no copy added to what the earlier runs stored');
+  assert.equal((await read('B')).length, storedB, 'no copy added to what the earlier runs stored');
 });
 
 const emptyPut: PutResult = {
