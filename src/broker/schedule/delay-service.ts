@@ -208,32 +208,34 @@ export class DelayService {
     const delayMs = levels.delayMs(l.level);
     while (this.active) {
       const got = await store.getMessage(SystemTopic.schedule, queueId, l.offset, readMsgNumsMax, readBytesMax);
-      got.release?.();
       if (got.status !== GetStatus.FOUND) {
         if (got.status === GetStatus.NO_MESSAGE_IN_QUEUE || got.status === GetStatus.OFFSET_OVERFLOW_ONE) return;
-        // Past damaged, expired or lost entries (RocketMQ corrects its offset the same way).
-        if (got.nextBeginOffset === l.offset) return;
-        this.deps.log.warn('delay offset corrected', {
-          level: l.level,
-          from: l.offset,
-          to: got.nextBeginOffset,
-          status: got.status,
-        });
-        this.moveTo(l, got.nextBeginOffset);
+        // Past damaged or expired entries; back to the queue's end when the saved offset is beyond it (its tail
+        // was lost with an unflushed CommitLog): RocketMQ corrects its offset the same way.
+        const to = got.status === GetStatus.OFFSET_OVERFLOW_BADLY ? got.maxOffset : got.nextBeginOffset;
+        if (to === l.offset) return;
+        this.deps.log.warn('delay offset corrected', { level: l.level, from: l.offset, to, status: got.status });
+        l.offset = to;
+        this.dirty = true;
         continue;
       }
       const now = this.nowMs();
       const due: Due[] = [];
       let notDueInMs: number | undefined;
-      for (let i = 0; i < got.records.length; i++) {
-        const rec = got.records[i] as Buffer;
-        // The clock moved back: an entry is never held longer than its level's delay from now.
-        const dueMs = Math.min(storeTimestampOf(rec) + delayMs, now + delayMs);
-        if (dueMs > now) {
-          notDueInMs = dueMs - now;
-          break;
+      try {
+        for (let i = 0; i < got.records.length; i++) {
+          const rec = got.records[i] as Buffer;
+          // The clock moved back: an entry is never held longer than its level's delay from now.
+          const dueMs = Math.min(storeTimestampOf(rec) + delayMs, now + delayMs);
+          if (dueMs > now) {
+            notDueInMs = dueMs - now;
+            break;
+          }
+          // Decoded copies: the read buffers go back to the store below.
+          due.push({ msg: decodedOrWhy(rec), queueOffset: got.queueOffsets[i] as bigint });
         }
-        due.push({ msg: decodedOrWhy(rec), queueOffset: got.queueOffsets[i] as bigint });
+      } finally {
+        got.release?.();
       }
       if (due.length > 0) {
         if (!(await this.deliver(l, due))) return;

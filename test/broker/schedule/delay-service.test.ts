@@ -4,7 +4,7 @@
  * progress the entries already delivered are skipped and counted.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -192,4 +192,56 @@ test('entries of a level no longer configured (the list was shortened) are still
   await svc.stop();
   const saved = JSON.parse(await readFile(path.join(dir, 'config', 'delayOffset.json'), 'utf8'));
   assert.equal(saved.offsetTable['3'], 1);
+});
+
+test('an entry that cannot be delivered (no REAL_TOPIC) is passed and counted; the next one is delivered', async () => {
+  const broken: MessageInput = {
+    ...delayed('E', 1, 'e0', 'UE0'),
+    topic: 'SCHEDULE_TOPIC_XXXX',
+    queueId: 0,
+    properties: encodeProperties({ DELAY: '1', UNIQ_KEY: 'UE0' }),
+  };
+  assert.equal((await store.putMessage(broken)).status, 'PUT_OK');
+  await put(delayed('E', 1, 'e1', 'UE1'));
+  const svc = service((m) => pipeline.putRewritten(m));
+  await svc.start();
+  assert.ok(await eventually(async () => (await read('E')).length === 1, 5000));
+  await svc.stop();
+  assert.equal((await read('E'))[0]?.body.toString(), 'e1');
+  assert.equal(svc.stats.undeliverable, 1);
+});
+
+test('a saved offset past the queue end (its tail lost in a crash) goes back to the end, not to 0', async () => {
+  const end = store.getMaxOffsetInQueue('SCHEDULE_TOPIC_XXXX', 0);
+  const ends = [1, 2].map((q) => store.getMaxOffsetInQueue('SCHEDULE_TOPIC_XXXX', q));
+  await new DelayOffsetFile(dir).save(
+    new Map([
+      [1, end + 50n],
+      [2, ends[0] as bigint],
+      [3, ends[1] as bigint],
+    ]),
+  );
+  const svc = service((m) => pipeline.putRewritten(m));
+  await svc.start();
+  await put(delayed('F', 1, 'f1', 'UF1'));
+  assert.ok(await eventually(async () => (await read('F')).length === 1, 5000));
+  await svc.stop();
+  assert.equal(svc.stats.duplicatesSkipped, 0, 'the delivered entries before it were not read again');
+  assert.equal(svc.runtimeInfo()['scheduleMessageOffset_1'], `${end + 1n},${end + 1n}`);
+});
+
+test('delayOffset.json entries that are not level → offset numbers are ignored (that level starts at 0)', async () => {
+  const file = path.join(dir, 'config', 'delayOffset.json');
+  await writeFile(file, JSON.stringify({ offsetTable: { '1': -4, x: 3, '2': 'many' } }));
+  await rm(`${file}.bak`, { force: true });
+  const loaded = await new DelayOffsetFile(dir).load();
+  assert.deepEqual([...loaded], []);
+  await writeFile(file, JSON.stringify({ offsetTable: { '1': 4, '2': 1 } }));
+  assert.deepEqual(
+    [...(await new DelayOffsetFile(dir).load())],
+    [
+      [1, 4n],
+      [2, 1n],
+    ],
+  );
 });
