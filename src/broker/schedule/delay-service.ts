@@ -23,6 +23,8 @@ import type { DelayOffsetFile } from './delay-offsets.js';
 const readMsgNumsMax = 32;
 /** Longest single wait of a level's timer (a timer cannot wait 2^31 ms or more); it re-checks then. */
 const wakeMsMax = 3_600_000;
+/** Wait before reading again an entry the queue lists but could not read. */
+const unreadableRetryMs = 1000;
 const readBytesMax = 4 * 1024 * 1024;
 
 export interface DelayServiceDeps {
@@ -210,6 +212,12 @@ export class DelayService {
       const got = await store.getMessage(SystemTopic.schedule, queueId, l.offset, readMsgNumsMax, readBytesMax);
       if (got.status !== GetStatus.FOUND) {
         if (got.status === GetStatus.NO_MESSAGE_IN_QUEUE || got.status === GetStatus.OFFSET_OVERFLOW_ONE) return;
+        if (got.status === GetStatus.OFFSET_FOUND_NULL) {
+          // The queue says the entry exists but it could not be read now: try again, never skip it.
+          this.deps.log.warn('delay queue entry not readable; retrying', { level: l.level, offset: l.offset });
+          this.wakeIn(l, unreadableRetryMs);
+          return;
+        }
         // Past damaged or expired entries; back to the queue's end when the saved offset is beyond it (its tail
         // was lost with an unflushed CommitLog): RocketMQ corrects its offset the same way.
         const to = got.status === GetStatus.OFFSET_OVERFLOW_BADLY ? got.maxOffset : got.nextBeginOffset;

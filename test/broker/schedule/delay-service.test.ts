@@ -245,3 +245,49 @@ test('delayOffset.json entries that are not level → offset numbers are ignored
     ],
   );
 });
+
+test('an entry the queue lists but cannot read right now is read again later, never skipped', async () => {
+  await put(delayed('G', 1, 'g1', 'UG1'));
+  let nulls = 1;
+  // The store answers OFFSET_FOUND_NULL once for the schedule queue (a read racing a file change).
+  const flaky: MessageStore = Object.create(store, {
+    getMessage: {
+      value: (topic: string, queueId: number, offset: bigint, n: number, bytes: number) => {
+        if (topic === 'SCHEDULE_TOPIC_XXXX' && nulls > 0) {
+          nulls--;
+          return Promise.resolve({
+            status: 'OFFSET_FOUND_NULL',
+            nextBeginOffset: offset + 1n,
+            minOffset: 0n,
+            maxOffset: offset + 1n,
+            records: [],
+            queueOffsets: [],
+            bufferTotalBytes: 0,
+            suggestPullingFromSlave: false,
+          });
+        }
+        return store.getMessage(topic, queueId, offset, n, bytes);
+      },
+    },
+  });
+  await new DelayOffsetFile(dir).save(
+    new Map(
+      [1, 2, 3].map((level) => [
+        level,
+        store.getMaxOffsetInQueue('SCHEDULE_TOPIC_XXXX', level - 1) - (level === 1 ? 1n : 0n),
+      ]),
+    ),
+  );
+  const svc = new DelayService({
+    store: flaky,
+    putRewritten: (m) => pipeline.putRewritten(m),
+    levels,
+    offsets: new DelayOffsetFile(dir),
+    flushIntervalMs: 60_000,
+    log,
+  });
+  await svc.start();
+  assert.ok(await eventually(async () => (await read('G')).length === 1, 5000), 'g1 delivered after the retry');
+  await svc.stop();
+  assert.equal(nulls, 0);
+});
