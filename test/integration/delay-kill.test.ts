@@ -115,7 +115,13 @@ test('SIGKILL with pending delayed messages: none lost, none early, none deliver
   let info: Record<string, string> = {};
   try {
     await waitUntil(() => [...acked.keys()].every((id) => got.has(id)), 'every acked delayed message', 20_000);
-    info = await runtimeInfo(second.nameServer, second.brokerAddr);
+    // The level-1 messages were in the topic before the kill: wait until the service has gone past them too.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      info = await runtimeInfo(second.nameServer, second.brokerAddr);
+      if (info['scheduleMessageOffset_1'] === '20,20' && info['scheduleMessageOffset_2'] === '20,20') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     stored = (await admin.topicStatus(topic)).reduce((n, q) => n + q.maxOffset, 0);
   } finally {
     await admin.close();
