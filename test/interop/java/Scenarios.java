@@ -401,7 +401,7 @@ public class Scenarios {
     /** setDelayTimeLevel 1 and 2: each message comes back after its level's delay (send and receive times). */
     static Map<String, Object> delayLevel() throws Exception {
         String topic = n("JavaDelay"), group = n("JavaDelayCG");
-        DefaultMQProducer producer = producer(n("JavaDelayPG"), topic);
+        DefaultMQProducer producer = patientProducer(n("JavaDelayPG"), topic);
         List<Map<String, Object>> sent = new ArrayList<>();
         List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch warm = new CountDownLatch(1);
@@ -446,12 +446,12 @@ public class Scenarios {
     /** RECONSUME_LATER every time with maxReconsumeTimes 2: deliveries 0, 1, 2 on the back-off levels, then the DLQ. */
     static Map<String, Object> retryBackoff() throws Exception {
         String topic = n("JavaBackoff"), group = n("JavaBackoffCG");
-        DefaultMQProducer producer = producer(n("JavaBackoffPG"), topic);
+        DefaultMQProducer producer = patientProducer(n("JavaBackoffPG"), topic);
         Map<String, Object> sent;
         List<Map<String, Object>> deliveries = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch three = new CountDownLatch(3);
         try {
-            createTopic(producer, "%RETRY%" + group, 1); // routed before the consumer starts (see retry())
+            patientCreateTopic(producer, "%RETRY%" + group, 1); // routed before the consumer starts (see retry())
             DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
             c.setInstanceName(group);
             c.setMaxReconsumeTimes(2);
@@ -476,6 +476,27 @@ public class Scenarios {
             producer.shutdown();
         }
         return Map.of("sent", sent, "deliveries", new ArrayList<>(deliveries));
+    }
+
+    /** producer(), its topic creation retried: on a loaded machine the client's 3 s request timeout can pass. */
+    static DefaultMQProducer patientProducer(String group, String topic) throws Exception {
+        DefaultMQProducer producer = new DefaultMQProducer(group);
+        producer.setNamesrvAddr(namesrv);
+        producer.setInstanceName(group);
+        producer.start();
+        patientCreateTopic(producer, topic, 4);
+        return producer;
+    }
+
+    static void patientCreateTopic(DefaultMQProducer producer, String topic, int queues) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                createTopic(producer, topic, queues);
+                return;
+            } catch (MQClientException e) {
+                if (attempt == 3) throw e;
+            }
+        }
     }
 
     // ---- helpers ----
