@@ -2,8 +2,11 @@
  * The Broker: a RemotingServer serving RocketMQ's broker protocol on top of a MessageStore. Usable in-process
  * (tests, `tsrocket start`) and standalone (`tsrocket broker -c broker.conf`, see main.ts).
  */
+
+import { ConfigError } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { PeriodicTask } from '../common/periodic-task.js';
+import { SystemTopic } from '../common/topics.js';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
 import { createRequest, createResponse, type RemotingCommand } from '../remoting/command.js';
@@ -11,7 +14,8 @@ import { serverLimitsOf } from '../remoting/limits.js';
 import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import type { RequestScheduler } from '../remoting/scheduler.js';
 import { type Processor, RemotingServer } from '../remoting/server.js';
-import type { StoreConfig } from '../store/config.js';
+import { type StoreConfig, storeKeys } from '../store/config.js';
+import { DelayLevels, defaultMessageDelayLevel, parseDelayLevels } from '../store/delay-levels.js';
 import type { StorageIO } from '../store/io.js';
 import type { MessageStore } from '../store/types.js';
 import { ClientManager } from './clients/client-manager.js';
@@ -19,13 +23,16 @@ import { type BrokerConfig, brokerConfigOf } from './config.js';
 import type { BrokerContext } from './context.js';
 import { PullHoldService } from './long-polling/pull-hold.js';
 import { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
+import { Perm } from './metadata/perm.js';
 import { SubscriptionGroupManager } from './metadata/subscription-groups.js';
 import { TopicConfigManager } from './metadata/topic-config.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
 import { brokerProcessors } from './processor-table.js';
 import { brokerPutHooks } from './put/hooks.js';
 import { PutPipeline } from './put/pipeline.js';
-import { SendBackScheduler } from './schedule/send-back-scheduler.js';
+import { DelayOffsetFile } from './schedule/delay-offsets.js';
+import { DelayService } from './schedule/delay-service.js';
+import { scheduleTagsCodeOf } from './schedule/schedule-tags-code.js';
 import { createSendScheduler, sendPathCodes } from './send-scheduling.js';
 import { type BrokerService, ServiceList } from './services/lifecycle.js';
 import { BrokerStats, statsSampleMs } from './stats/broker-stats.js';
@@ -63,9 +70,11 @@ export class Broker {
   private readonly sendScheduler: RequestScheduler;
   private store: MessageStore | undefined;
   private put: PutPipeline | undefined;
-  private sendBack: SendBackScheduler | undefined;
   private txCheck: TransactionCheckService | undefined;
   private readonly closedHalves = new ClosedHalves();
+  private delay: DelayService | undefined;
+  /** messageDelayLevel, parsed: delayed messages and send-back retries wait by these levels. */
+  readonly delayLevels: DelayLevels;
   private ctx: BrokerContext | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
 
@@ -76,6 +85,7 @@ export class Broker {
   ) {
     this.config = brokerConfigOf(brokerConfig);
     const c = this.config;
+    this.delayLevels = delayLevelsOf(storeConfig.messageDelayLevel ?? defaultMessageDelayLevel);
     this.topics = new TopicConfigManager(c, options.metadataIO);
     this.offsets = new ConsumerOffsetManager(c.storePathRootDir, options.metadataIO);
     this.groups = new SubscriptionGroupManager(
@@ -153,12 +163,21 @@ export class Broker {
       // After the store, whose directory lock keeps a second broker from touching these files.
       { name: 'metadata', start: () => this.loadMetadata(), stop: () => this.persistMetadata() },
       {
-        name: 'send-back',
+        name: 'delay',
         start: () => {
+          this.topics.ensureTopic(SystemTopic.schedule, this.delayLevels.maxLevel, Perm.read | Perm.write);
           const put = this.put as PutPipeline;
-          this.sendBack = new SendBackScheduler((msg) => put.putRewritten(msg), c.sendBackDelayMs);
+          this.delay = new DelayService({
+            store: this.store as MessageStore,
+            putRewritten: (msg) => put.putRewritten(msg),
+            levels: this.delayLevels,
+            offsets: new DelayOffsetFile(c.storePathRootDir, this.options.metadataIO),
+            flushIntervalMs: this.storeConfig.flushDelayOffsetInterval ?? storeKeys.flushDelayOffsetInterval.default,
+            log,
+          });
+          return this.delay.start();
         },
-        stop: () => this.sendBack?.flush(),
+        stop: () => this.delay?.stop(),
       },
       { name: 'pull-hold', start: () => this.pullHolds.start(), stop: () => this.pullHolds.close() },
       new PeriodicTask({
@@ -224,11 +243,14 @@ export class Broker {
   private async startStore(): Promise<void> {
     const store =
       this.options.store ??
-      (await createDefaultStore({
-        ...this.storeConfig,
-        storePathRootDir: this.storeConfig.storePathRootDir ?? this.config.storePathRootDir,
-        storeHost: this.brokerAddr,
-      }));
+      (await createDefaultStore(
+        {
+          ...this.storeConfig,
+          storePathRootDir: this.storeConfig.storePathRootDir ?? this.config.storePathRootDir,
+          storeHost: this.brokerAddr,
+        },
+        { tagsCodeOf: scheduleTagsCodeOf(this.delayLevels) },
+      ));
     this.store = store;
     await store.start();
     store.addArrivalListener((topic, queueId, queueOffset, tagsCode) =>
@@ -236,7 +258,7 @@ export class Broker {
     );
     this.put = new PutPipeline(
       store,
-      brokerPutHooks({ config: this.config, topics: this.topics, groups: this.groups }),
+      brokerPutHooks({ config: this.config, topics: this.topics, groups: this.groups, levels: this.delayLevels }),
     );
   }
 
@@ -274,7 +296,7 @@ export class Broker {
       groups: this.groups,
       clients: this.clients,
       pullHolds: this.pullHolds,
-      sendBack: this.sendBack as SendBackScheduler,
+      delay: this.delay as DelayService,
       stats: this.stats,
       closedHalves: this.closedHalves,
       brokerAddr: () => this.brokerAddr,
@@ -302,4 +324,13 @@ export class Broker {
     }
     log.info('broker closed', { brokerName: this.config.brokerName });
   }
+}
+
+/** The broker's delay levels; a bad messageDelayLevel given programmatically is refused like one in a file. */
+function delayLevelsOf(text: string): DelayLevels {
+  const parsed = parseDelayLevels(text);
+  if (typeof parsed === 'string') {
+    throw new ConfigError('messageDelayLevel', `config messageDelayLevel=${JSON.stringify(text)}: ${parsed}`);
+  }
+  return new DelayLevels(parsed);
 }

@@ -152,13 +152,6 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
       'a heartbeat adding more is answered SYSTEM_ERROR naming this key.',
   },
   clientScanIntervalMs: { ...positive, default: 10_000, tsrocket: true, doc: 'Period of the idle-client scan (ms).' },
-  sendBackDelayMs: {
-    kind: 'int',
-    default: 1000,
-    min: 0,
-    tsrocket: true,
-    doc: 'Redelivery delay of sent-back messages until delay levels land (ms).',
-  },
   maxReconsumeTimesDefault: {
     kind: 'int',
     default: 16,

@@ -74,8 +74,6 @@ export interface BrokerConfig extends ServerConnectionConfig {
   clientRegistrationsPerConnectionMax: number;
   /** Period of the idle-client scan (tsrocket). */
   clientScanIntervalMs: number;
-  /** Fixed redelivery delay of sent-back messages until delay levels land (tsrocket). */
-  sendBackDelayMs: number;
   maxReconsumeTimesDefault: number;
   /** Largest total bytes in one pull response (tsrocket; RocketMQ maxTransferBytesOnMessageInMemory). */
   pullBytesMax: number;

@@ -9,7 +9,7 @@ import type { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
 import type { SubscriptionGroupManager } from './metadata/subscription-groups.js';
 import type { TopicConfigManager } from './metadata/topic-config.js';
 import type { PutPipeline } from './put/pipeline.js';
-import type { SendBackScheduler } from './schedule/send-back-scheduler.js';
+import type { DelayService } from './schedule/delay-service.js';
 import type { BrokerStats } from './stats/broker-stats.js';
 import type { ClosedHalves } from './transaction/closed-halves.js';
 
@@ -23,7 +23,8 @@ export interface BrokerContext {
   readonly groups: SubscriptionGroupManager;
   readonly clients: ClientManager;
   readonly pullHolds: PullHoldService;
-  readonly sendBack: SendBackScheduler;
+  /** Delivers delayed messages when due (SCHEDULE_TOPIC_XXXX); its progress and counters. */
+  readonly delay: DelayService;
   readonly stats: BrokerStats;
   /** Transactions already committed or rolled back (END_TRANSACTION and the check pass share it). */
   readonly closedHalves: ClosedHalves;

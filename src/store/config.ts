@@ -1,6 +1,7 @@
 /** Store configuration, with RocketMQ's key names (MessageStoreConfig) and defaults. */
 import path from 'node:path';
 import { type ConfigKey, inertKey } from '../common/config.js';
+import { defaultMessageDelayLevel, delayLevelProblem } from './delay-levels.js';
 
 export const FlushDiskType = { ASYNC_FLUSH: 'ASYNC_FLUSH', SYNC_FLUSH: 'SYNC_FLUSH' } as const;
 export type FlushDiskType = (typeof FlushDiskType)[keyof typeof FlushDiskType];
@@ -56,6 +57,10 @@ export interface StoreConfig {
    * ConsumeQueue entries of those records); RocketMQ re-checks its last 3 segment files.
    */
   recoverTailCheckBytes: number;
+  /** Delay of each level of delayed and retried messages ("1s 5s 10s …"; units ms, s, m, h, d). */
+  messageDelayLevel: string;
+  /** Period of the delay service's progress write, config/delayOffset.json (ms). */
+  flushDelayOffsetInterval: number;
   /** "ip:port" written as STOREHOST and used in offsetMsgIds. */
   storeHost: string;
 }
@@ -87,6 +92,8 @@ export function defaultStoreConfig(storePathRootDir = path.resolve('data', 'stor
     maxUnwrittenPutBytes: 256 * 1024 * 1024,
     checkCRCOnRecover: true,
     recoverTailCheckBytes: 64 * 1024 * 1024,
+    messageDelayLevel: defaultMessageDelayLevel,
+    flushDelayOffsetInterval: 10_000,
     storeHost: '127.0.0.1:10911',
   };
 }
@@ -219,6 +226,19 @@ export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?
       'CommitLog bytes at its end re-checked at every start, clean or not (magic, sizes, body CRC) and compared ' +
       'with the ConsumeQueues; damage found there is reported and the queues rebuilt (RocketMQ: the last 3 files).',
   },
+  messageDelayLevel: {
+    kind: 'string',
+    default: defaultMessageDelayLevel,
+    check: delayLevelProblem,
+    doc:
+      'Delay of each level of delayed messages (DELAY) and of retries (level 3 + reconsumeTimes): numbers with ' +
+      'a unit s, m, h or d, space separated; tsrocket also accepts ms (tests). A level above the last is the last.',
+  },
+  flushDelayOffsetInterval: {
+    ...positive,
+    default: 10_000,
+    doc: 'Period of the delay service progress write, config/delayOffset.json (ms); a crash may redeliver what was delivered since.',
+  },
 };
 
 /** Old spellings RocketMQ 4.x read. */
@@ -241,12 +261,6 @@ export const storePlannedKeys: Readonly<Record<string, ConfigKey>> = {
     default: 256 * 1024 * 1024,
     notBuilt: { feature: ha },
     doc: 'Bytes a replica may lag before SYNC_MASTER sends fail.',
-  },
-  messageDelayLevel: {
-    kind: 'string',
-    default: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
-    notBuilt: { feature: 'delay levels (DELAY property)' },
-    doc: 'Delay of each level of delayed and retried messages.',
   },
   timerWheelEnable: {
     kind: 'bool',

@@ -8,7 +8,7 @@ import { call, createTopic, eventually, type Harness, pull, sendV2, startHarness
 
 let h: Harness;
 before(async () => {
-  h = await startHarness({ sendBackDelayMs: 100 });
+  h = await startHarness();
   await createTopic(h, 'CT', 1);
 });
 after(() => h.close());
@@ -114,7 +114,7 @@ test('consumer offsets: 15 commits (negatives ignored), 14 answers, pull commitO
   assert.equal(all.offsetTable['CT@G5']['0'], 7);
 });
 
-test('send-back puts a copy into %RETRY%<group> after the delay; past the max it goes to %DLQ%<group>', async () => {
+test('send-back puts a copy into %RETRY%<group> after its delay level; past the max it goes to %DLQ%<group>', async () => {
   await call(h, RequestCode.HEART_BEAT, {}, heartbeat('client-4', 'G4'));
   const uniqKey = '7F000001000000000000000000000001';
   const s = await sendV2(h, 'CT', 'retry-me', { TAGS: 'TagR', KEYS: 'rk', UNIQ_KEY: uniqKey });

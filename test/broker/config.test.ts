@@ -101,7 +101,6 @@ const notBuilt: [string, RegExp][] = [
   ['enablePropertyFilter=true', /SQL92/],
   ['haListenPort=10922', /HA replication/],
   ['timerWheelEnable=true', /timer messages/],
-  ['messageDelayLevel=1s 2s', /delay levels/],
   ['useTLS=true', /TLS/],
   ['enableControllerMode=true', /controller/],
   ['traceTopicEnable=true', /trace topic/],

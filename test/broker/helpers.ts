@@ -11,6 +11,9 @@ import { RequestCode } from '../../src/remoting/codes.js';
 import { createRequest, type RemotingCommand } from '../../src/remoting/command.js';
 import { createMessageStore, type MessageStore } from '../../src/store/index.js';
 
+/** 18 delay levels of 100 ms: retries (level 3 + reconsumeTimes) and delayed sends come back quickly in tests. */
+export const fastMessageDelayLevel = Array.from({ length: 18 }, () => '100ms').join(' ');
+
 export interface Harness {
   broker: Broker;
   store: MessageStore;
@@ -33,12 +36,11 @@ export async function startHarness(over: Partial<BrokerConfig> = {}): Promise<Ha
     namesrvAddr: '',
     storePathRootDir: dir,
     longPollingSweepMs: 50,
-    sendBackDelayMs: 100,
     ...over,
     ...more,
   });
   const h: Harness = {
-    broker: new Broker(config({}), {}, { store }),
+    broker: new Broker(config({}), { messageDelayLevel: fastMessageDelayLevel }, { store }),
     store,
     client: new RemotingClient(),
     addr: '',
@@ -47,7 +49,7 @@ export async function startHarness(over: Partial<BrokerConfig> = {}): Promise<Ha
       await h.broker.close();
       await h.client.close();
       h.client = new RemotingClient();
-      h.broker = new Broker(config(more), {}, { store });
+      h.broker = new Broker(config(more), { messageDelayLevel: fastMessageDelayLevel }, { store });
       await h.broker.start();
       h.addr = `127.0.0.1:${h.broker.port}`;
     },

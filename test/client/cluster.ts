@@ -10,6 +10,7 @@ import { NameServer } from '../../src/namesrv/namesrv.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode } from '../../src/remoting/codes.js';
 import { createRequest } from '../../src/remoting/command.js';
+import { fastMessageDelayLevel } from '../broker/helpers.js';
 
 setLogLevel((process.env['TSROCKET_LOG_LEVEL'] as 'debug' | undefined) ?? 'error');
 
@@ -50,10 +51,14 @@ export async function startCluster(brokerCount = 1, over: Partial<BrokerConfig> 
           namesrvAddr: nameServer,
           storePathRootDir: root,
           longPollingSweepMs: 50,
-          sendBackDelayMs: 200,
           ...over,
         },
-        { storePathRootDir: root, mappedFileSizeCommitLog: 4 * 1024 * 1024, mappedFileSizeConsumeQueue: 6000 * 20 },
+        {
+          storePathRootDir: root,
+          mappedFileSizeCommitLog: 4 * 1024 * 1024,
+          mappedFileSizeConsumeQueue: 6000 * 20,
+          messageDelayLevel: fastMessageDelayLevel,
+        },
       );
       brokers.push(broker);
       await broker.start();

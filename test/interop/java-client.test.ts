@@ -23,8 +23,8 @@ const javaRuns = new Map<string, JavaRun>();
 const oursSent = new Map<string, Seen[]>();
 
 before(async () => {
-  // Short redelivery of sent-back messages keeps the retry scenario quick.
-  system = await startSystem('sendBackDelayMs=100\n');
+  // Short delay levels (retries wait level 3 + reconsumeTimes) keep the retry scenario quick.
+  system = await startSystem(`messageDelayLevel=${'100ms '.repeat(18).trim()}\n`);
   const { nameSrv, dataDir } = system;
   // Our Producer sends first; the JVM's consume-ours scenario reads it.
   for (const w of wires) oursSent.set(w.suffix, await produceWithOurs(nameSrv, `OursToJava${w.suffix}`));

@@ -1,10 +1,12 @@
 /**
  * CONSUMER_SEND_MSG_BACK (36): a consumer failed a message; copy it into %RETRY%<group> (reconsumeTimes + 1,
- * RETRY_TOPIC, ORIGIN_MESSAGE_ID) for redelivery. The put hooks move it to %DLQ%<group> past maxReconsumeTimes.
+ * RETRY_TOPIC, ORIGIN_MESSAGE_ID) with DELAY = the header's level, or 3 + reconsumeTimes when it is 0 (10 s,
+ * 30 s, 1 m, … with the default levels). The put hooks move it to %DLQ%<group> past maxReconsumeTimes (not
+ * delayed), or else to SCHEDULE_TOPIC_XXXX until it is due; it is stored before SUCCESS is answered.
  */
 import { encodeProperties, keySeparator, Prop } from '../../common/properties.js';
 import { decodeRecord } from '../../common/record.js';
-import { retryTopicOf } from '../../common/topics.js';
+import { dlqTopicPrefix, retryTopicOf } from '../../common/topics.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { decodeSendMsgBackHeader } from '../../remoting/protocol/send-back.js';
@@ -40,7 +42,8 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   if (!props.has(Prop.retryTopic)) props.set(Prop.retryTopic, msg.topic);
   // As RocketMQ: the stored record's id, not the header's originMsgId (the Java client sends its UNIQ_KEY there).
   props.set(Prop.originMessageId, props.get(Prop.originMessageId) || msg.offsetMsgId);
-  props.delete(Prop.delayLevel);
+  // Retry back-off (RocketMQ: level 0 → 3 + reconsumeTimes); the delay hook clamps it to the last level.
+  props.set(Prop.delayLevel, String(delayLevel > 0 ? delayLevel : 3 + msg.reconsumeTimes));
   const retryTopic = retryTopicOf(groupName);
   const queueNums = Math.max(1, group.retryQueueNums);
   const input: PutMessage = {
@@ -61,20 +64,13 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
       .filter((k) => k !== ''),
     uniqKey: props.get(Prop.uniqKey),
     transactionPrepared: props.get(Prop.transactionPrepared)?.toLowerCase() === 'true',
+    scheduled: true,
   };
   // Compared before the increment, as RocketMQ's send-back does; delayLevel < 0 asks for the DLQ at once.
   const putReq: PutRequest = { reconsumeTimes: msg.reconsumeTimes, maxReconsumeTimes, deadLetterNow: delayLevel < 0 };
   const refused = ctx.put.rewrite(input, putReq);
   if (refused !== undefined) return createResponse(req, refused.code, refused.remark);
-  if (input.topic === retryTopic) {
-    ctx.topics.ensureTopic(retryTopic, queueNums, Perm.read | Perm.write);
-    if (ctx.config.sendBackDelayMs > 0) {
-      if (!ctx.sendBack.schedule(input)) {
-        return createResponse(req, ResponseCode.SYSTEM_BUSY, 'too many messages waiting for redelivery, try later');
-      }
-      return createResponse(req, ResponseCode.SUCCESS);
-    }
-  }
+  if (!input.topic.startsWith(dlqTopicPrefix)) ctx.topics.ensureTopic(retryTopic, queueNums, Perm.read | Perm.write);
   const r = await ctx.put.putRewritten(input);
   const answer = answerOfPutStatus(r.status, r.remark);
   return createResponse(req, answer.stored ? ResponseCode.SUCCESS : answer.code, answer.remark);

@@ -62,7 +62,6 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
     heldPullRequests: String(ctx.pullHolds.size()),
     pullRequestsTotal: String(s.pullRequests),
     rss: String(process.memoryUsage.rss()),
-    pendingRedeliveries: String(ctx.sendBack.size()),
     topicCount: String(ctx.topics.all().length),
     consumerGroupCount: String(ctx.clients.consumers.size),
     brokerRole: ctx.config.brokerRole,
@@ -70,6 +69,7 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
   if (brokerVersionDesc !== undefined) table['brokerVersionDesc'] = brokerVersionDesc;
   for (const [k, v] of Object.entries(ctx.store.stats())) table[k] = String(v);
   for (const [k, v] of Object.entries(ctx.connectionStats())) table[k] = String(v);
+  for (const [k, v] of Object.entries(ctx.delay.runtimeInfo())) table[k] = v;
   const readonly = ctx.store.readonlyReason();
   if (readonly !== undefined) table['storeReadonlyReason'] = readonly;
   return json(req, { table });

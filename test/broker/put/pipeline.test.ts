@@ -12,6 +12,7 @@ import { PutPipeline } from '../../../src/broker/put/pipeline.js';
 import { type PutHook, type PutMessage, PutRefusal, type PutRequest } from '../../../src/broker/put/types.js';
 import { encodeProperties } from '../../../src/common/properties.js';
 import { ResponseCode } from '../../../src/remoting/codes.js';
+import { DelayLevels } from '../../../src/store/delay-levels.js';
 import { createMessageStore, type MessageStore } from '../../../src/store/index.js';
 import type { PutResult } from '../../../src/store/types.js';
 import { call, type Harness, pull, startHarness } from '../helpers.js';
@@ -30,7 +31,10 @@ before(async () => {
   topics = new TopicConfigManager(config);
   groups = new SubscriptionGroupManager(dir, true);
   groups.upsert(subscriptionGroupOf('G2', { retryMaxTimes: 2 }));
-  pipeline = new PutPipeline(store, brokerPutHooks({ config, topics, groups }));
+  pipeline = new PutPipeline(
+    store,
+    brokerPutHooks({ config, topics, groups, levels: new DelayLevels([1000, 5000, 10_000]) }),
+  );
 });
 after(async () => {
   await store.shutdown();

@@ -51,7 +51,14 @@ public class Scenarios {
         if (Boolean.getBoolean("scenarios.transactions")) all.put("transactions", Scenarios::transactions); // needs short check timings
         all.put("request-java-requester", Scenarios::requestJavaRequester);
         all.put("request-java-responder", Scenarios::requestJavaResponder);
-        List<String> names = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : new ArrayList<>(all.keySet());
+        // delay levels and retry back-off
+        all.put("delay-level", Scenarios::delayLevel);
+        all.put("retry-backoff", Scenarios::retryBackoff);
+        // Asserted by a test file of their own, against a broker with its own settings: they run only when named.
+        Set<String> namedOnly = Set.of("delay-level", "retry-backoff");
+        List<String> names = new ArrayList<>(all.keySet());
+        names.removeAll(namedOnly);
+        if (args.length > 1) names = Arrays.asList(args).subList(1, args.length);
         ExecutorService pool = Executors.newFixedThreadPool(names.size());
         Map<String, Future<Map<String, Object>>> running = new LinkedHashMap<>();
         for (String name : names) {
@@ -577,6 +584,109 @@ public class Scenarios {
             replier.shutdown();
         }
         return Map.of("answered", count - answered.getCount(), "errors", new ArrayList<>(errors));
+    }
+
+    // ---- delay levels and retry back-off ----
+
+    /** setDelayTimeLevel 1 and 2: each message comes back after its level's delay (send and receive times). */
+    static Map<String, Object> delayLevel() throws Exception {
+        String topic = n("JavaDelay"), group = n("JavaDelayCG");
+        DefaultMQProducer producer = patientProducer(n("JavaDelayPG"), topic);
+        List<Map<String, Object>> sent = new ArrayList<>();
+        List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch warm = new CountDownLatch(1);
+        CountDownLatch all = new CountDownLatch(4);
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
+        c.setInstanceName(group);
+        DefaultMQPushConsumer consumer = startPush(c, topic, "*", (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                if ("warm".equals(m.getTags())) { warm.countDown(); continue; }
+                Map<String, Object> d = received(m);
+                d.put("receivedAtMs", System.currentTimeMillis());
+                d.put("bornTimestamp", m.getBornTimestamp());
+                d.put("delayProperty", String.valueOf(m.getProperty("DELAY")));
+                d.put("realTopic", String.valueOf(m.getProperty("REAL_TOPIC")));
+                received.add(d);
+                all.countDown();
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        try {
+            producer.send(new Message(topic, "warm", utf8("warm")));
+            warm.await(WAIT_MS, TimeUnit.MILLISECONDS); // the consumer owns its queues and polls
+            for (int level : new int[] {1, 2, 1, 2}) {
+                Message m = new Message(topic, "L" + level, utf8("delayed " + level));
+                m.setDelayTimeLevel(level);
+                long at = System.currentTimeMillis();
+                Map<String, Object> s = sent(m, producer.send(m));
+                s.put("level", level);
+                s.put("sentAtMs", at);
+                s.put("ackedAtMs", System.currentTimeMillis());
+                sent.add(s);
+            }
+            all.await(WAIT_MS, TimeUnit.MILLISECONDS);
+            Thread.sleep(300);
+        } finally {
+            consumer.shutdown();
+            producer.shutdown();
+        }
+        return Map.of("sent", sent, "received", new ArrayList<>(received));
+    }
+
+    /** RECONSUME_LATER every time with maxReconsumeTimes 2: deliveries 0, 1, 2 on the back-off levels, then the DLQ. */
+    static Map<String, Object> retryBackoff() throws Exception {
+        String topic = n("JavaBackoff"), group = n("JavaBackoffCG");
+        DefaultMQProducer producer = patientProducer(n("JavaBackoffPG"), topic);
+        Map<String, Object> sent;
+        List<Map<String, Object>> deliveries = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch three = new CountDownLatch(3);
+        try {
+            patientCreateTopic(producer, "%RETRY%" + group, 1); // routed before the consumer starts (see retry())
+            DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
+            c.setInstanceName(group);
+            c.setMaxReconsumeTimes(2);
+            DefaultMQPushConsumer consumer = startPush(c, topic, "*", (msgs, ctx) -> {
+                for (MessageExt m : msgs) {
+                    Map<String, Object> d = received(m);
+                    d.put("receivedAtMs", System.currentTimeMillis());
+                    deliveries.add(d);
+                    three.countDown();
+                }
+                return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+            });
+            try {
+                Message m = new Message(topic, "TagB", "backoff-key", utf8("back off"));
+                sent = sent(m, producer.send(m));
+                three.await(WAIT_MS, TimeUnit.MILLISECONDS);
+                Thread.sleep(500); // the last RECONSUME_LATER reaches the broker (→ DLQ)
+            } finally {
+                consumer.shutdown();
+            }
+        } finally {
+            producer.shutdown();
+        }
+        return Map.of("sent", sent, "deliveries", new ArrayList<>(deliveries));
+    }
+
+    /** producer(), its topic creation retried: on a loaded machine the client's 3 s request timeout can pass. */
+    static DefaultMQProducer patientProducer(String group, String topic) throws Exception {
+        DefaultMQProducer producer = new DefaultMQProducer(group);
+        producer.setNamesrvAddr(namesrv);
+        producer.setInstanceName(group);
+        producer.start();
+        patientCreateTopic(producer, topic, 4);
+        return producer;
+    }
+
+    static void patientCreateTopic(DefaultMQProducer producer, String topic, int queues) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                createTopic(producer, topic, queues);
+                return;
+            } catch (MQClientException e) {
+                if (attempt == 3) throw e;
+            }
+        }
     }
 
     // ---- helpers ----

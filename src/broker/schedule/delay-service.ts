@@ -1,0 +1,330 @@
+/**
+ * The delay service (RocketMQ's ScheduleMessageService): per level, reads SCHEDULE_TOPIC_XXXX queue level − 1
+ * from its delay offset and puts each entry whose due time has come back as the real message (delay-message.ts),
+ * in queue order. It wakes at the next entry's due time and when a new entry arrives, not on a fixed poll.
+ * Progress (config/delayOffset.json) is written every flushDelayOffsetInterval and at stop; it only moves past an
+ * entry whose re-put succeeded, so a failed re-put (full disk) is retried later, never skipped. After a crash the
+ * entries delivered since the last write are found again; those due before this start are looked up in the index
+ * first and skipped when their redelivery is already stored (counted as duplicates).
+ */
+import type { Logger } from '../../common/log.js';
+import type { MessageExt } from '../../common/message.js';
+import { PeriodicTask } from '../../common/periodic-task.js';
+import { Prop } from '../../common/properties.js';
+import { decodeRecord } from '../../common/record.js';
+import { SystemTopic } from '../../common/topics.js';
+import type { DelayLevels } from '../../store/delay-levels.js';
+import { RetryEpisode } from '../../store/retry-episode.js';
+import { GetStatus, type MessageInput, type MessageStore, type PutResult } from '../../store/types.js';
+import { isRedeliveryOf, realMessageOf, storeTimestampOf } from './delay-message.js';
+import type { DelayOffsetFile } from './delay-offsets.js';
+
+/** Entries read per turn of a level. */
+const readMsgNumsMax = 32;
+/** Longest single wait of a level's timer (a timer cannot wait 2^31 ms or more); it re-checks then. */
+const wakeMsMax = 3_600_000;
+/** Wait before reading again an entry the queue lists but could not read. */
+const unreadableRetryMs = 1000;
+const readBytesMax = 4 * 1024 * 1024;
+
+export interface DelayServiceDeps {
+  readonly store: MessageStore;
+  /** Stores the real message without a second pass through the put hooks (PutPipeline.putRewritten). */
+  readonly putRewritten: (msg: MessageInput) => Promise<PutResult>;
+  readonly levels: DelayLevels;
+  readonly offsets: DelayOffsetFile;
+  readonly flushIntervalMs: number;
+  readonly log: Logger;
+  readonly nowMs?: () => number;
+}
+
+/** Counters for runtime info. */
+export interface DelayStats {
+  /** Entries put back as their real message. */
+  delivered: number;
+  /** Entries found already delivered after a restart (their progress was not written yet) and skipped. */
+  duplicatesSkipped: number;
+  /** Entries put again because a later one in the same turn failed first (a duplicate each). */
+  duplicatesPut: number;
+  /** Re-puts that failed and wait for their retry. */
+  putFailures: number;
+  /** Entries that cannot be delivered (no REAL_TOPIC, unreadable record): logged and passed. */
+  undeliverable: number;
+}
+
+/** A due entry: the decoded record, or why it could not be decoded (passed with a warning). */
+interface Due {
+  msg: MessageExt | string;
+  queueOffset: bigint;
+}
+
+function decodedOrWhy(rec: Buffer): MessageExt | string {
+  try {
+    return decodeRecord(rec).msg;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+interface Level {
+  readonly level: number;
+  offset: bigint;
+  timer: NodeJS.Timeout | undefined;
+  running: Promise<void> | undefined;
+  again: boolean;
+}
+
+export class DelayService {
+  readonly name = 'delay';
+  readonly stats: DelayStats = {
+    delivered: 0,
+    duplicatesSkipped: 0,
+    duplicatesPut: 0,
+    putFailures: 0,
+    undeliverable: 0,
+  };
+  private readonly byQueue: Level[] = [];
+  private readonly nowMs: () => number;
+  private readonly episode: RetryEpisode;
+  private active = false;
+  private startedAtMs = 0;
+  private dirty = false;
+  private readonly flush: PeriodicTask;
+
+  constructor(private readonly deps: DelayServiceDeps) {
+    this.nowMs = deps.nowMs ?? Date.now;
+    this.episode = new RetryEpisode('redelivering delayed messages', deps.log);
+    this.flush = new PeriodicTask({
+      name: 'delay-offset-flush',
+      periodMs: deps.flushIntervalMs,
+      log: deps.log,
+      run: () => this.persist(),
+    });
+  }
+
+  async start(): Promise<void> {
+    const saved = await this.deps.offsets.load();
+    // Queues past the configured levels (the list was shortened) still hold entries: they wait the last delay.
+    const queues = this.deps.store.queuesOf(SystemTopic.schedule);
+    const count = Math.max(this.deps.levels.maxLevel, ...queues.map((q) => q + 1));
+    for (let level = 1; level <= count; level++) {
+      this.byQueue.push({ level, offset: saved.get(level) ?? 0n, timer: undefined, running: undefined, again: false });
+    }
+    this.startedAtMs = this.nowMs();
+    this.active = true;
+    this.deps.store.addArrivalListener((topic, queueId) => {
+      if (topic !== SystemTopic.schedule || !this.active) return;
+      const l = this.byQueue[queueId];
+      // A level waiting for a due time is woken by its timer: a new entry of that level is due later.
+      if (l !== undefined && l.timer === undefined) this.kick(l);
+    });
+    this.flush.start();
+    for (const l of this.byQueue) this.kick(l);
+  }
+
+  async stop(): Promise<void> {
+    this.active = false;
+    await this.flush.stop();
+    for (const l of this.byQueue) if (l.timer !== undefined) clearTimeout(l.timer);
+    await Promise.all(this.byQueue.map((l) => l.running));
+    await this.persist();
+  }
+
+  /** Level → next offset to deliver. */
+  offsets(): Map<number, bigint> {
+    return new Map(this.byQueue.map((l) => [l.level, l.offset]));
+  }
+
+  /**
+   * RocketMQ's runtime info `scheduleMessageOffset_<level>` = "<delay offset>,<max offset>", and the counters
+   * (delayMessagesDelivered, delayDuplicatesSkipped, delayDuplicatesPut, delayPutFailures, delayUndeliverable).
+   */
+  runtimeInfo(): Record<string, string> {
+    const st = this.stats;
+    const out: Record<string, string> = {
+      delayMessagesDelivered: String(st.delivered),
+      delayDuplicatesSkipped: String(st.duplicatesSkipped),
+      delayDuplicatesPut: String(st.duplicatesPut),
+      delayPutFailures: String(st.putFailures),
+      delayUndeliverable: String(st.undeliverable),
+    };
+    for (const l of this.byQueue) {
+      const max = this.deps.store.getMaxOffsetInQueue(SystemTopic.schedule, l.level - 1);
+      out[`scheduleMessageOffset_${l.level}`] = `${l.offset},${max}`;
+    }
+    return out;
+  }
+
+  /** Writes the progress if it moved since the last write. */
+  async persist(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      await this.deps.offsets.save(this.offsets());
+    } catch (err) {
+      this.dirty = true; // config-file.ts retries the write; the next turn writes newer progress anyway
+      this.deps.log.warn('writing delayOffset.json failed', { err: err as Error });
+    }
+  }
+
+  /** Runs a turn of the level now, or once more after the running one. */
+  private kick(l: Level): void {
+    if (!this.active) return;
+    if (l.running !== undefined) {
+      l.again = true;
+      return;
+    }
+    if (l.timer !== undefined) clearTimeout(l.timer);
+    l.timer = undefined;
+    l.running = this.turn(l)
+      .catch((err: unknown) => {
+        this.deps.log.error('delay level turn failed', { level: l.level, err: err as Error });
+        this.wakeIn(l, this.episode.nextDelayMs);
+      })
+      .finally(() => {
+        l.running = undefined;
+        if (l.again) {
+          l.again = false;
+          if (l.timer === undefined) this.kick(l);
+        }
+      });
+  }
+
+  private wakeIn(l: Level, ms: number): void {
+    if (!this.active) return;
+    if (l.timer !== undefined) clearTimeout(l.timer);
+    l.timer = setTimeout(
+      () => {
+        l.timer = undefined;
+        this.kick(l);
+      },
+      Math.min(Math.max(0, ms), wakeMsMax),
+    );
+    l.timer.unref();
+  }
+
+  /** Delivers the level's due entries in order until one is not due (its timer is armed) or the queue ends. */
+  private async turn(l: Level): Promise<void> {
+    const { store, levels } = this.deps;
+    const queueId = l.level - 1;
+    const delayMs = levels.delayMs(l.level);
+    while (this.active) {
+      const got = await store.getMessage(SystemTopic.schedule, queueId, l.offset, readMsgNumsMax, readBytesMax);
+      if (got.status !== GetStatus.FOUND) {
+        if (got.status === GetStatus.NO_MESSAGE_IN_QUEUE || got.status === GetStatus.OFFSET_OVERFLOW_ONE) return;
+        if (got.status === GetStatus.OFFSET_FOUND_NULL) {
+          // The queue says the entry exists but it could not be read now: try again, never skip it.
+          this.deps.log.warn('delay queue entry not readable; retrying', { level: l.level, offset: l.offset });
+          this.wakeIn(l, unreadableRetryMs);
+          return;
+        }
+        // Past damaged or expired entries; back to the queue's end when the saved offset is beyond it (its tail
+        // was lost with an unflushed CommitLog): RocketMQ corrects its offset the same way.
+        const to = got.status === GetStatus.OFFSET_OVERFLOW_BADLY ? got.maxOffset : got.nextBeginOffset;
+        if (to === l.offset) return;
+        this.deps.log.warn('delay offset corrected', { level: l.level, from: l.offset, to, status: got.status });
+        l.offset = to;
+        this.dirty = true;
+        continue;
+      }
+      const now = this.nowMs();
+      const due: Due[] = [];
+      let notDueInMs: number | undefined;
+      try {
+        for (let i = 0; i < got.records.length; i++) {
+          const rec = got.records[i] as Buffer;
+          // The clock moved back: an entry is never held longer than its level's delay from now.
+          const dueMs = Math.min(storeTimestampOf(rec) + delayMs, now + delayMs);
+          if (dueMs > now) {
+            notDueInMs = dueMs - now;
+            break;
+          }
+          // Decoded copies: the read buffers go back to the store below.
+          due.push({ msg: decodedOrWhy(rec), queueOffset: got.queueOffsets[i] as bigint });
+        }
+      } finally {
+        got.release?.();
+      }
+      if (due.length > 0) {
+        if (!(await this.deliver(l, due))) return;
+      } else if (got.queueOffsets[0] !== undefined) {
+        // Past entries the read skipped (expired, damaged) before the first one.
+        this.moveTo(l, got.queueOffsets[0]);
+      }
+      if (notDueInMs !== undefined) {
+        this.wakeIn(l, notDueInMs);
+        return;
+      }
+    }
+  }
+
+  /** Puts the due entries (issued together, stored in order); false when one failed (retried later). */
+  private async deliver(l: Level, due: readonly Due[]): Promise<boolean> {
+    const puts: (Promise<PutResult> | undefined)[] = [];
+    for (const d of due) {
+      const real = typeof d.msg === 'string' ? d.msg : realMessageOf(d.msg);
+      if (typeof real === 'string') {
+        this.undeliverable(l, d.queueOffset, real);
+        puts.push(undefined);
+      } else if (this.suspect(d.msg as MessageExt) && (await this.alreadyDelivered(d.msg as MessageExt))) {
+        this.stats.duplicatesSkipped++;
+        puts.push(undefined);
+      } else {
+        puts.push(this.deps.putRewritten(real));
+      }
+    }
+    const settled = await Promise.allSettled(puts);
+    let failed: unknown;
+    for (let i = 0; i < due.length; i++) {
+      const s = settled[i] as PromiseSettledResult<PutResult | undefined>;
+      const ok = s.status === 'fulfilled' && (s.value === undefined || s.value.status === 'PUT_OK');
+      if (failed !== undefined) {
+        // Past the first failure progress stays put, so a stored one here will be put again.
+        if (ok && s.status === 'fulfilled' && s.value !== undefined) this.stats.duplicatesPut++;
+        continue;
+      }
+      if (!ok) {
+        failed =
+          s.status === 'rejected' ? s.reason : new Error(`store answered ${s.value?.status}: ${s.value?.remark ?? ''}`);
+        continue;
+      }
+      if (s.status === 'fulfilled' && s.value !== undefined) this.stats.delivered++;
+      this.moveTo(l, (due[i] as Due).queueOffset + 1n);
+    }
+    if (failed === undefined) {
+      this.episode.succeeded();
+      return true;
+    }
+    this.stats.putFailures++;
+    this.episode.failed(failed);
+    this.wakeIn(l, this.episode.nextDelayMs);
+    return false;
+  }
+
+  /** Due before this start: the previous run may have delivered it after its last progress write. */
+  private suspect(msg: MessageExt): boolean {
+    return Number(msg.storeTimestamp) + this.deps.levels.delayMs(msg.queueId + 1) < this.startedAtMs;
+  }
+
+  private async alreadyDelivered(msg: MessageExt): Promise<boolean> {
+    const topic = msg.properties.get(Prop.realTopic);
+    const uniqKey = msg.properties.get(Prop.uniqKey);
+    if (topic === undefined || uniqKey === undefined) return false;
+    const found = await this.deps.store.queryMessage(topic, uniqKey, 64, msg.storeTimestamp, BigInt(this.nowMs()) + 1n);
+    return found.records.some((r) => {
+      const stored = decodedOrWhy(r);
+      return typeof stored !== 'string' && isRedeliveryOf(stored, msg);
+    });
+  }
+
+  private undeliverable(l: Level, queueOffset: bigint, why: string): void {
+    this.stats.undeliverable++;
+    this.deps.log.warn('delayed message cannot be delivered; passed', { level: l.level, queueOffset, why });
+  }
+
+  private moveTo(l: Level, offset: bigint): void {
+    if (offset <= l.offset) return;
+    l.offset = offset;
+    this.dirty = true;
+  }
+}
