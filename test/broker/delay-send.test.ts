@@ -75,7 +75,7 @@ test('a batch whose messages share one level is delayed as a whole; mixed levels
   assert.ok(await eventually(async () => h.store.getMaxOffsetInQueue('DT', 0) === start + 2n, 5000));
   const mixed = await batch(['1', '2']);
   assert.equal(mixed.code, ResponseCode.MESSAGE_ILLEGAL);
-  assert.match(mixed.remark ?? '', /one topic and queue/);
+  assert.match(mixed.remark ?? '', /different queues/);
 });
 
 test('a plain send to %RETRY%<group> with DELAY (the client fallback) is delayed; past its budget it goes to the DLQ at once', async () => {
