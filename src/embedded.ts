@@ -96,6 +96,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
         listenHost: '127.0.0.1',
         brokerIP1: '127.0.0.1',
         autoCreateTopicEnable: true,
+        enablePropertyFilter: true,
         ...opts.brokerConfig,
         storePathRootDir: brokerRoot,
         namesrvAddr: nameServer,

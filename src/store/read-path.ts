@@ -7,7 +7,6 @@
  * read of a record this process wrote); a damaged one is skipped, counted, and the pull moves past it.
  */
 
-import { decodeProperties } from '../common/properties.js';
 import { RecordPos } from '../common/record.js';
 import type { Pinned } from './block-cache.js';
 import type { CommitLog } from './commit-log.js';
@@ -118,7 +117,7 @@ export async function readMessages(
         store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
         continue;
       }
-      if (byProperties !== undefined && !byProperties(propertiesOf(span, at))) continue;
+      if (byProperties !== undefined && !matchesProperties(byProperties, span, at)) continue;
       out.add(span, at, size, queueOffsets[k] as number);
     }
   }
@@ -276,9 +275,14 @@ class Collected {
   }
 }
 
-function propertiesOf(span: Buffer, at: number): Map<string, string> {
+/** Hands the filter the properties bytes of the record at span[at] (after body and topic), undecoded. */
+export function matchesProperties(
+  byProperties: NonNullable<MessageFilter['isMatchedByProperties']>,
+  span: Buffer,
+  at: number,
+): boolean {
   const bodyLen = span.readInt32BE(at + RecordPos.bodyLength);
   const p = at + RecordPos.body + bodyLen;
   const propsAt = p + 1 + span.readUInt8(p);
-  return decodeProperties(span.toString('utf8', propsAt + 2, propsAt + 2 + span.readInt16BE(propsAt)));
+  return byProperties(span, propsAt + 2, propsAt + 2 + span.readUInt16BE(propsAt));
 }

@@ -111,6 +111,39 @@ export function storeSuite(name: string, open: () => Promise<StoreHarness>): voi
       }
     });
 
+    test('property filter: each record is judged on its properties bytes, unmatched ones skipped', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        for (let i = 0; i < 30; i++) await s.putMessage(msg('PF', 0, `m${i}`, { tag: `t${i % 3}`, keys: [`k${i}`] }));
+        const seen: string[] = [];
+        const got = await s.getMessage('PF', 0, 0n, 32, 1 << 20, {
+          isMatchedByTagsCode: () => true,
+          isMatchedByProperties: (buf, start, end) => {
+            const props = buf.toString('utf8', start, end);
+            seen.push(props);
+            return props.includes('TAGS\u0001t1\u0002');
+          },
+        });
+        assert.equal(seen.length, 30, 'every record offered, as its own properties');
+        assert.ok(seen.every((p, i) => p.includes(`KEYS\u0001k${i}\u0002`)));
+        assert.equal(got.records.length, 10);
+        assert.deepEqual(
+          decodeRecords(Buffer.concat(got.records)).map((m) => m.body.toString()),
+          Array.from({ length: 10 }, (_, i) => `m${i * 3 + 1}`),
+        );
+        assert.equal(got.nextBeginOffset, 30n);
+        const none = await s.getMessage('PF', 0, 0n, 32, 1 << 20, {
+          isMatchedByTagsCode: () => true,
+          isMatchedByProperties: () => false,
+        });
+        assert.equal(none.status, GetStatus.NO_MATCHED_MESSAGE);
+        assert.equal(none.nextBeginOffset, 30n);
+      } finally {
+        await h.close();
+      }
+    });
+
     test('query by key and uniq key within a time range; offset by time', async () => {
       const h = await open();
       try {
