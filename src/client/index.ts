@@ -17,7 +17,7 @@ export {
 } from './allocate.js';
 export { ClientInstance, type ClientOptions } from './client-instance.js';
 export { ConsumeResult, type HandlerOutcome, type MessageHandler } from './consume-service.js';
-export { BrokerNotFoundError } from './errors.js';
+export { BrokerNotFoundError, SubscriptionRefusedError } from './errors.js';
 export { ConsumeFromWhere, MessageModel } from './heartbeat.js';
 export type { Logger } from './logger.js';
 export { bodyBytesMaxDefault, compressBodyBytesMinDefault, type Message } from './message.js';
@@ -37,3 +37,4 @@ export { PushConsumer, type PushConsumerOptions } from './push-consumer.js';
 export { type QueueSelector, selectByHash, selectRandom } from './queue-selector.js';
 export type { ReceivedMessage } from './received-message.js';
 export { type BackoffPolicy, RetriesExhaustedError } from './retry.js';
+export { ExpressionType, type MessageSelector } from './subscription.js';
