@@ -16,7 +16,7 @@ import {
   takesQueueOffset,
 } from './dispatch.js';
 import type { Clock } from './io.js';
-import { matchesProperties } from './read-path.js';
+import { matchesProperties } from './read-filtered.js';
 import { refused } from './results.js';
 import type {
   ArrivalListener,
