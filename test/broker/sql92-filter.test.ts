@@ -126,7 +126,7 @@ test('a SQL92 pull before any heartbeat → SUBSCRIPTION_NOT_EXIST, never served
   assert.equal(r.body, undefined);
 });
 
-test('a held SQL92 pull is answered with the matching message that arrives', async () => {
+test('a held SQL92 pull stays held past arrivals that do not match and answers the one that does', async () => {
   await heartbeat('sql-client-6', 'SQG6', "late = 'yes'");
   const held = pull(h, 'SQ', 0, 20, {
     consumerGroup: 'SQG6',
@@ -135,15 +135,25 @@ test('a held SQL92 pull is answered with the matching message that arrives', asy
     suspendTimeoutMillis: 5000,
   });
   await sendV2(h, 'SQ', 'no', { late: 'no' });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sendV2(h, 'SQ', 'no again', { late: 'no' });
   await sendV2(h, 'SQ', 'yes', { late: 'yes' });
-  let r = await held;
-  // The first arrival may wake it with nothing matched (20); the consumer pulls on from nextBeginOffset.
-  if (r.code === ResponseCode.PULL_RETRY_IMMEDIATELY) {
-    r = await pull(h, 'SQ', 0, BigInt(r.extFields?.['nextBeginOffset'] ?? '0'), {
-      consumerGroup: 'SQG6',
-      expressionType: 'SQL92',
-    });
-  }
+  const r = await held;
   assert.equal(r.code, ResponseCode.SUCCESS, r.remark);
   assert.deepEqual(bodiesOf(r.body), ['yes']);
+  assert.equal(r.extFields?.['nextBeginOffset'], '23');
+});
+
+test('a held SQL92 pull that nothing matches answers PULL_NOT_FOUND at its deadline, past what it skipped', async () => {
+  await heartbeat('sql-client-7', 'SQG7', "never = 'x'");
+  const held = pull(h, 'SQ', 0, 23, {
+    consumerGroup: 'SQG7',
+    expressionType: 'SQL92',
+    sysFlag: PullSysFlag.suspend,
+    suspendTimeoutMillis: 600,
+  });
+  await sendV2(h, 'SQ', 'skipped', { never: 'y' });
+  const r = await held;
+  assert.equal(r.code, ResponseCode.PULL_NOT_FOUND, r.remark);
+  assert.equal(r.extFields?.['nextBeginOffset'], '24');
 });

@@ -73,17 +73,31 @@ async function processPull(
     ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
   }
 
-  if (code === ResponseCode.PULL_NOT_FOUND && (h.sysFlag & PullSysFlag.suspend) !== 0 && c.longPollingEnable) {
+  // A property filter that matched nothing up to the queue's end holds on from there (RocketMQ keeps such a pull
+  // held too), instead of answering 20 on every arrival that does not match.
+  const nothingMatched =
+    code === ResponseCode.PULL_RETRY_IMMEDIATELY &&
+    filter?.isMatchedByProperties !== undefined &&
+    r.nextBeginOffset >= r.maxOffset;
+  const holdable = code === ResponseCode.PULL_NOT_FOUND || nothingMatched;
+  if (holdable && (h.sysFlag & PullSysFlag.suspend) !== 0 && c.longPollingEnable) {
     if (Date.now() < deadlineMs && !conn.closed) {
+      const from = nothingMatched ? r.nextBeginOffset : h.queueOffset;
+      const again = from === h.queueOffset ? h : { ...h, queueOffset: from };
+      // A message that arrived while the read was in flight woke nobody: read again now instead of holding.
+      if (ctx.store.getMaxOffsetInQueue(h.topic, h.queueId) > r.maxOffset) {
+        r.release?.();
+        return processPull(ctx, req, conn, again, deadlineMs, false);
+      }
       const held = ctx.pullHolds.hold({
         topic: h.topic,
         queueId: h.queueId,
-        offset: h.queueOffset,
+        offset: from,
         deadlineMs,
         filter,
         isAbandoned: () => conn.closed,
         wake: (final) => {
-          processPull(ctx, req, conn, h, final ? 0 : deadlineMs, false).then(
+          processPull(ctx, req, conn, again, final ? 0 : deadlineMs, false).then(
             (resp) => {
               if (resp !== undefined) conn.send(resp);
             },
@@ -91,7 +105,10 @@ async function processPull(
           );
         },
       });
-      if (held) return undefined;
+      if (held) {
+        r.release?.();
+        return undefined;
+      }
     }
   }
   if (code === ResponseCode.SUCCESS) {
