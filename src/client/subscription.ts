@@ -7,12 +7,11 @@
 
 import { InvalidArgumentError } from '../common/errors.js';
 import { javaStringHashCode } from '../common/hash.js';
-import type { SubscriptionData as WireSubscriptionData } from '../remoting/protocol/clients.js';
+import { ExpressionType, type SubscriptionData as WireSubscriptionData } from '../remoting/protocol/clients.js';
+
+export { ExpressionType };
 
 export const subAll = '*';
-
-export const ExpressionType = { tag: 'TAG', sql92: 'SQL92' } as const;
-export type ExpressionType = (typeof ExpressionType)[keyof typeof ExpressionType];
 
 /**
  * What a consumer subscribes to a topic with (RocketMQ's MessageSelector): a tag expression ("*", "TagA || TagB",

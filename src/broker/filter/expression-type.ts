@@ -4,7 +4,9 @@
  * unfiltered.
  */
 
-export const ExpressionType = { tag: 'TAG', sql92: 'SQL92' } as const;
+import { ExpressionType } from '../../remoting/protocol/clients.js';
+
+export { ExpressionType };
 
 /** RocketMQ's ExpressionType.isTagType: absent, empty or "TAG". */
 export function isTagType(type: string | undefined): boolean {
