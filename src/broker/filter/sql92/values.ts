@@ -43,6 +43,10 @@ export function javaInt(s: string): number {
 
 export function javaLong(s: string): bigint {
   if (!integerText.test(s)) throw mismatch;
+  // More than 19 significant digits is out of range: refused before BigInt parses a long (up to 32 KiB) value.
+  let first = s.charCodeAt(0) === 43 || s.charCodeAt(0) === 45 ? 1 : 0;
+  while (first < s.length - 1 && s.charCodeAt(first) === 48) first++;
+  if (s.length - first > 19) throw mismatch;
   const v = BigInt(s);
   if (v < longMin || v > longMax) throw mismatch;
   return v;
