@@ -33,7 +33,8 @@ export interface EmbeddedCluster {
 /**
  * Starts a NameServer and a Broker in this process on free 127.0.0.1 ports and resolves once the broker has
  * registered with the NameServer. Topics are auto-created on first send (8 queues) unless
- * `brokerConfig.autoCreateTopicEnable` is false.
+ * `brokerConfig.autoCreateTopicEnable` is false. SQL92 subscriptions are served (`enablePropertyFilter`, as in
+ * `tsrocket start`) unless `brokerConfig.enablePropertyFilter` is false.
  *
  * @example
  * ```ts
