@@ -129,6 +129,11 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     doc: 'Largest encoded properties string accepted (bytes).',
   },
   longPollingEnable: { kind: 'bool', default: true, doc: 'Hold pulls that find nothing until a message arrives.' },
+  enablePropertyFilter: {
+    kind: 'bool',
+    default: false,
+    doc: 'Serve SQL92 subscriptions (MessageSelector.bySql); off, they are refused as RocketMQ refuses them. `tsrocket start` turns it on.',
+  },
   longPollingHoldMsMax: {
     ...positive,
     default: 25_000,
@@ -234,7 +239,6 @@ const threads = 'one Node.js event loop serves every request';
  */
 export const brokerPlannedKeys: Readonly<Record<string, ConfigKey>> = {
   aclEnable: { kind: 'bool', default: false, notBuilt: { feature: acl }, doc: 'Check ACL signatures.' },
-  enablePropertyFilter: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'SQL92 subscriptions.' },
   filterSupportRetry: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'Filter retry topics.' },
   enableCalcFilterBitMap: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'Filter bitmaps.' },
   slaveReadEnable: { kind: 'bool', default: false, notBuilt: { feature: ha }, doc: 'Let consumers read replicas.' },

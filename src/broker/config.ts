@@ -62,6 +62,8 @@ export interface BrokerConfig extends ServerConnectionConfig {
   /** Largest encoded properties string (tsrocket). */
   maxPropertiesBytes: number;
   longPollingEnable: boolean;
+  /** Serve SQL92 subscriptions (RocketMQ ships it off; `tsrocket start` and startEmbedded turn it on). */
+  enablePropertyFilter: boolean;
   /** Cap on how long a pull is held; kept below the clients' 30 s socket timeout (tsrocket). */
   longPollingHoldMsMax: number;
   /** How often held pulls are swept for their deadline (tsrocket). */

@@ -64,7 +64,8 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
   const brokerStore = join(opts.dataDir, 'broker');
   const loaded = await loadBrokerConfig({
     file: opts.brokerConfigFile,
-    defaults: { listenPort: 10911, listenHost: '0.0.0.0', storePathRootDir: brokerStore },
+    // SQL92 on by default: RocketMQ ships it off and users trip on it.
+    defaults: { listenPort: 10911, listenHost: '0.0.0.0', storePathRootDir: brokerStore, enablePropertyFilter: true },
     flags: {
       listenPort: opts.brokerPort,
       listenHost: opts.host,

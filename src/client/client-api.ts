@@ -33,6 +33,7 @@ import { encodeTopicHeader } from '../remoting/protocol/topic-admin.js';
 import { type EndTransactionRequestHeader, encodeEndTransactionHeader } from '../remoting/protocol/transaction.js';
 import type { HeartbeatData } from './heartbeat.js';
 import { parseTopicRoute, type TopicRouteData } from './route.js';
+import type { SubscriptionData } from './subscription.js';
 
 /** Topic whose route a producer borrows for a topic that does not exist yet (the broker auto-creates it). */
 export const defaultTopic = SystemTopic.autoCreate;
@@ -253,6 +254,13 @@ export class ClientApi {
     const parsed = parseTolerantJson(resp.body.toString('utf8')) as { consumerIdList?: unknown } | null;
     const ids = parsed?.consumerIdList;
     return Array.isArray(ids) ? ids.map(String) : [];
+  }
+
+  /** CHECK_CLIENT_CONFIG (46): asks the broker whether it serves a subscription; throws its refusal. */
+  async checkClientConfig(addr: string, clientId: string, group: string, sub: SubscriptionData): Promise<void> {
+    const body = Buffer.from(JSON.stringify({ clientId, group, subscriptionData: sub }));
+    const req = createRequest(RequestCode.CHECK_CLIENT_CONFIG, undefined, body);
+    expectSuccess(await this.remoting.invoke(addr, req, this.timeoutMs), `check client config at ${addr}`);
   }
 
   async heartbeat(addr: string, data: HeartbeatData): Promise<void> {

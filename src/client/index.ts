@@ -18,7 +18,12 @@ export {
 } from './allocate.js';
 export { ClientInstance, type ClientOptions } from './client-instance.js';
 export { ConsumeResult, type HandlerOutcome, type MessageHandler } from './consume-service.js';
-export { BrokerNotFoundError, LocalTransactionError, TransactionStateError } from './errors.js';
+export {
+  BrokerNotFoundError,
+  LocalTransactionError,
+  SubscriptionRefusedError,
+  TransactionStateError,
+} from './errors.js';
 export { ConsumeFromWhere, MessageModel } from './heartbeat.js';
 export type { Logger } from './logger.js';
 export { bodyBytesMaxDefault, compressBodyBytesMinDefault, type Message } from './message.js';
@@ -44,6 +49,7 @@ export {
   RequestTimeoutError,
 } from './request-reply.js';
 export { type BackoffPolicy, RetriesExhaustedError } from './retry.js';
+export { ExpressionType, type MessageSelector } from './subscription.js';
 export {
   TransactionProducer,
   type TransactionProducerOptions,

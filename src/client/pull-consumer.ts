@@ -11,6 +11,7 @@ import { assertGroupName, assertTopicName } from '../common/validate.js';
 import { PullSysFlag } from '../remoting/codes.js';
 import type { QueueOffset } from '../remoting/protocol/reset-offset.js';
 import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from './allocate.js';
+import { checkSubscriptionsInBrokers } from './check-subscriptions.js';
 import { PullStatus } from './client-api.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
@@ -22,7 +23,7 @@ import { Rebalancer } from './rebalancer.js';
 import { decodePulled, type PullSource, type ReceivedMessage } from './received-message.js';
 import { subscribeQueues } from './route.js';
 import { computeStartOffset } from './start-offset.js';
-import { buildSubscription, type SubscriptionData, subAll, tagMatches } from './subscription.js';
+import { buildSubscription, type MessageSelector, type SubscriptionData, subAll, tagMatches } from './subscription.js';
 
 export interface PullConsumerOptions extends ClientOptions {
   group: string;
@@ -89,6 +90,15 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
   async start(): Promise<void> {
     if (this.running) return;
     const inst = ClientInstance.acquire(this.opts);
+    if (this.mode === 'subscribe') {
+      try {
+        await Promise.allSettled([...this.subs.keys()].map((t) => inst.updateRoute(t)));
+        await checkSubscriptionsInBrokers(inst, this.group, this.subs.values());
+      } catch (err) {
+        await inst.release();
+        throw err;
+      }
+    }
     this.instance = inst;
     this.offsets = new BrokerOffsetStore(inst, this.group);
     this.running = true;
@@ -154,12 +164,18 @@ export class PullConsumer implements AsyncIterable<ReceivedMessage> {
     for (const mq of queues) if (!this.states.has(queueKey(mq))) await this.addQueue(mq);
   }
 
-  /** Subscribes to a topic; the group's members share its queues. */
-  async subscribe(topic: string, tagExpression = subAll): Promise<void> {
+  /**
+   * Subscribes to a topic with a tag expression or a SQL92 selector (`{ sql }`); the group's members share its
+   * queues. A SQL92 selector is checked with the brokers (here when running, else at start()): a bad expression
+   * fails with a SubscriptionRefusedError naming the position.
+   */
+  async subscribe(topic: string, selector: MessageSelector = subAll): Promise<void> {
     if (this.mode === 'assign') throw new TsRocketError('subscribe() cannot be mixed with assign()');
     assertTopicName(topic);
+    const sub = buildSubscription(topic, selector);
+    if (this.running) await checkSubscriptionsInBrokers(this.requireInstance(), this.group, [sub]);
     this.mode = 'subscribe';
-    this.subs.set(topic, buildSubscription(topic, tagExpression));
+    this.subs.set(topic, sub);
     if (this.running) await this.joinGroup();
   }
 

@@ -14,6 +14,7 @@ import { retryTopicOf } from '../common/topics.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
 import type { QueueOffset } from '../remoting/protocol/reset-offset.js';
 import { type AllocateStrategy, type AllocateStrategyName, strategyByName } from './allocate.js';
+import { checkSubscriptionsInBrokers } from './check-subscriptions.js';
 import { ClientInstance, type ClientOptions, uniqueInstanceName } from './client-instance.js';
 import { ConsumeService, type MessageHandler } from './consume-service.js';
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
@@ -27,7 +28,7 @@ import { runPullLoop } from './pull-loop.js';
 import { Rebalancer } from './rebalancer.js';
 import type { ReceivedMessage } from './received-message.js';
 import { computeStartOffset } from './start-offset.js';
-import { buildSubscription, type SubscriptionData } from './subscription.js';
+import { buildSubscription, type MessageSelector, type SubscriptionData } from './subscription.js';
 
 /** At start, how long to wait for subscribed topics (and the retry topic) to appear in the routes. */
 const startRouteWaitMs = 1000;
@@ -62,8 +63,8 @@ export interface PushConsumerOptions extends ClientOptions {
   persistOffsetIntervalMs?: number;
   /** Broadcasting offsets live under this directory. Default ~/.rocketmq_offsets. */
   offsetStoreDir?: string;
-  /** Topic → tag expression, the same as calling subscribe(). */
-  subscriptions?: Record<string, string>;
+  /** Topic → tag expression or selector (`{ sql }`), the same as calling subscribe(). */
+  subscriptions?: Record<string, MessageSelector>;
   handler?: MessageHandler;
 }
 
@@ -101,10 +102,14 @@ export class PushConsumer {
     for (const [topic, expr] of Object.entries(opts.subscriptions ?? {})) this.subscribe(topic, expr);
   }
 
-  /** Subscribes to `topic` with a tag expression ("*" or "TagA || TagB"); replaces an earlier one. */
-  subscribe(topic: string, tagExpression = '*'): this {
+  /**
+   * Subscribes to `topic` with a tag expression ("*" or "TagA || TagB") or a SQL92 selector
+   * (`{ sql: "a > 5 AND TAGS IN ('x')" }`); replaces an earlier one. A SQL92 selector is checked with the brokers at
+   * start(): a bad expression fails it with a SubscriptionRefusedError naming the position.
+   */
+  subscribe(topic: string, selector: MessageSelector = '*'): this {
     assertTopicName(topic);
-    this.subs.set(topic, buildSubscription(topic, tagExpression));
+    this.subs.set(topic, buildSubscription(topic, selector));
     if (this.running) {
       this.instance?.sendHeartbeatToAll().catch(() => undefined);
       this.instance?.rebalanceSoon();
@@ -196,6 +201,7 @@ export class PushConsumer {
     });
     this.registered = true;
     await Promise.allSettled([...this.subs.keys()].map((t) => inst.updateRoute(t)));
+    await checkSubscriptionsInBrokers(inst, this.group, this.subs.values());
     await inst.sendHeartbeatToAll();
     // The broker creates %RETRY%<group> on the heartbeat and registers it a moment later.
     await this.awaitRoutes(startRouteWaitMs);

@@ -16,6 +16,7 @@ import {
   takesQueueOffset,
 } from './dispatch.js';
 import type { Clock } from './io.js';
+import { matchesProperties } from './read-filtered.js';
 import { refused } from './results.js';
 import type {
   ArrivalListener,
@@ -225,6 +226,8 @@ export class MemoryMessageStore implements MessageStore {
       )
         break;
       if (filter !== undefined && !filter.isMatchedByTagsCode(e.tagsCode)) continue;
+      const byProperties = filter?.isMatchedByProperties;
+      if (byProperties !== undefined && !matchesProperties(byProperties, e.record, 0)) continue;
       out.records.push(e.record);
       out.queueOffsets.push(BigInt(i));
       out.bufferTotalBytes += e.record.length;

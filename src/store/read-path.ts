@@ -7,14 +7,13 @@
  * read of a record this process wrote); a damaged one is skipped, counted, and the pull moves past it.
  */
 
-import { decodeProperties } from '../common/properties.js';
-import { RecordPos } from '../common/record.js';
 import type { Pinned } from './block-cache.js';
 import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
 import { type StoreDamage, servedRecordFault } from './damage.js';
 import type { ReadAhead } from './read-ahead.js';
+import { readByProperties } from './read-filtered.js';
 import { emptyGet } from './results.js';
 import type { GetResult, MessageFilter } from './types.js';
 import { GetStatus } from './types.js';
@@ -65,8 +64,11 @@ export async function readMessages(
   const ahead = store.readAhead;
   const entries = await (ahead.takeEntries(q, offset, scan) ?? q.read(offset, scan));
   if (entries.length === 0) return emptyGet(GetStatus.OFFSET_FOUND_NULL, BigInt(offset + 1), minB, maxB);
+  if (filter?.isMatchedByProperties !== undefined) {
+    return readByProperties(store, entries, offset, want, maxTotalBytes, filter, minB, maxB);
+  }
 
-  const picked = pick(entries, offset, want, maxTotalBytes, filter, store.commitLog.minOffset());
+  const picked = pick(entries, 0, offset, want, maxTotalBytes, filter, store.commitLog.minOffset());
   const { phys, sizes, queueOffsets } = picked;
   let next = picked.next;
   const spanFirst = spansOf(phys, sizes, store.commitLog.segmentBytes);
@@ -88,7 +90,6 @@ export async function readMessages(
 
   const out = new Collected();
   for (const r of settled) if (r.status === 'fulfilled' && r.value !== undefined) out.pin(r.value);
-  const byProperties = filter?.isMatchedByProperties;
   for (let s = 0; s < settled.length; s++) {
     const r = settled[s] as PromiseSettledResult<Pinned | undefined>;
     if (r.status === 'rejected') {
@@ -118,7 +119,6 @@ export async function readMessages(
         store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
         continue;
       }
-      if (byProperties !== undefined && !byProperties(propertiesOf(span, at))) continue;
       out.add(span, at, size, queueOffsets[k] as number);
     }
   }
@@ -128,7 +128,7 @@ export async function readMessages(
   return out.result(status, BigInt(next), minB, maxB);
 }
 
-interface Picked {
+export interface Picked {
   phys: number[];
   sizes: number[];
   queueOffsets: number[];
@@ -138,19 +138,23 @@ interface Picked {
   removed: number;
 }
 
-/** The entries a pull answers (parallel number arrays: no object or BigInt per message). */
-function pick(
+/**
+ * The entries a pull answers, from entry index `from` (parallel number arrays: no object or BigInt per
+ * message). `offset` is the queue offset of entry 0.
+ */
+export function pick(
   entries: Buffer,
+  from: number,
   offset: number,
   want: number,
   maxTotalBytes: number,
   filter: MessageFilter | undefined,
   minPhy: number,
 ): Picked {
-  const out: Picked = { phys: [], sizes: [], queueOffsets: [], next: offset, removed: 0 };
+  const out: Picked = { phys: [], sizes: [], queueOffsets: [], next: offset + from, removed: 0 };
   let bytes = 0;
   const count = entries.length / cqEntryBytes;
-  for (let i = 0; i < count; i++) {
+  for (let i = from; i < count; i++) {
     const at = i * cqEntryBytes;
     const size = entries.readInt32BE(at + 8);
     if (out.phys.length >= want || (out.phys.length > 0 && bytes + size > maxTotalBytes)) break;
@@ -174,7 +178,7 @@ function pick(
  * Spans to read: runs of records, joined across small gaps, never across a segment end. Returns the index of
  * each span's first record, then `phys.length`.
  */
-function spansOf(phys: number[], sizes: number[], segBytes: number): number[] {
+export function spansOf(phys: number[], sizes: number[], segBytes: number): number[] {
   const spanFirst: number[] = [];
   for (let i = 0; i < phys.length; ) {
     const start = phys[i] as number;
@@ -204,9 +208,9 @@ function readAheadFrom(store: ReadSource, q: ConsumeQueue, offset: number, want:
 }
 
 /** Records kept for a response: slices per contiguous run now, per-record views only when asked for. */
-class Collected {
+export class Collected {
   count = 0;
-  private total = 0;
+  total = 0;
   private readonly parts: Buffer[] = [];
   private readonly spans: Buffer[] = [];
   private readonly ats: number[] = [];
@@ -274,11 +278,4 @@ class Collected {
     if (this.runSpan !== undefined) this.parts.push(this.runSpan.subarray(this.runStart, this.runEnd));
     this.runSpan = undefined;
   }
-}
-
-function propertiesOf(span: Buffer, at: number): Map<string, string> {
-  const bodyLen = span.readInt32BE(at + RecordPos.bodyLength);
-  const p = at + RecordPos.body + bodyLen;
-  const propsAt = p + 1 + span.readUInt8(p);
-  return decodeProperties(span.toString('utf8', propsAt + 2, propsAt + 2 + span.readInt16BE(propsAt)));
 }

@@ -58,12 +58,15 @@ export interface PutResult {
   offsetMsgIds: string[];
 }
 
-/** Broker-side filter applied while reading a queue (tag hash set, later SQL92). */
+/** Broker-side filter applied while reading a queue (tag hash set, SQL92). */
 export interface MessageFilter {
   /** Cheap check on the ConsumeQueue entry. */
   isMatchedByTagsCode(tagsCode: bigint): boolean;
-  /** Optional check on the decoded properties (SQL92). */
-  isMatchedByProperties?(properties: Map<string, string>): boolean;
+  /**
+   * Optional check on a record's properties (SQL92): the encoded `key\u0001value\u0002…` bytes in
+   * buf[start, end), handed over undecoded so the filter reads only what it needs.
+   */
+  isMatchedByProperties?(buf: Buffer, start: number, end: number): boolean;
 }
 
 export interface GetResult {

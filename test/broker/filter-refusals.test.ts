@@ -1,5 +1,6 @@
 /**
- * SQL92 is not built (enablePropertyFilter is off): a SQL92 subscription is refused as RocketMQ refuses it —
+ * With enablePropertyFilter off (RocketMQ's default, and the broker's; `tsrocket start` turns it on), a SQL92
+ * subscription is refused as RocketMQ refuses it —
  * CHECK_CLIENT_CONFIG (46) and PULL_MESSAGE answer SYSTEM_ERROR "The broker does not support consumer to filter
  * message by SQL92" — and is never served unfiltered, whether the pull or only the heartbeat names the type.
  */

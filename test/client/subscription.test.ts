@@ -34,3 +34,20 @@ test('exact tag check drops other and missing tags', () => {
   assert.equal(tagMatches(sub, undefined), false);
   assert.equal(tagMatches(buildSubscription('T', '*'), undefined), true);
 });
+
+test('a SQL92 selector is sent as written with type SQL92; the client does no tag check for it', () => {
+  const sub = buildSubscription('T', { sql: "a > 1 AND TAGS = 'x'" }, 7);
+  assert.deepEqual(sub, {
+    topic: 'T',
+    subString: "a > 1 AND TAGS = 'x'",
+    tagsSet: [],
+    codeSet: [],
+    subVersion: 7,
+    expressionType: 'SQL92',
+    classFilterMode: false,
+  });
+  assert.equal(tagMatches(sub, undefined), true);
+  assert.equal(tagMatches(sub, 'y'), true);
+  assert.throws(() => buildSubscription('T', { sql: '  ' }), InvalidArgumentError);
+  assert.deepEqual(buildSubscription('T', { tag: 'A || B' }, 7), buildSubscription('T', 'A || B', 7));
+});

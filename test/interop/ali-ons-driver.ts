@@ -2,7 +2,7 @@
  * Drives the real `ali-ons` client (RocketMQ 4.x remoting) in a child process, because its timers keep a
  * process alive. Prints one JSON line with what it sent or received, then exits.
  *   produce <nameSrv> <topic> <count>                       → {"sent":[{msgId,tag,key,body}]}
- *   consume <nameSrv> <topic> <group> <tagExpr> <count> <timeoutMs> [lingerMs]
+ *   consume <nameSrv> <topic> <group> <tagExpr | SQL92:expr> <count> <timeoutMs> [lingerMs]
  *                                                           → {"received":[{msgId,tag,keys,body,uniqKey}]}
  * With lingerMs the consumer stays up that long after the count (1 s long polls, offsets persisted every
  * 200 ms), so its committed offsets can be checked.
@@ -55,7 +55,9 @@ async function consume(
     process.stdout.write(`${JSON.stringify({ received, portOpenMs, lastMs })}\n`);
     process.exit(0);
   };
-  consumer.subscribe(topic, tagExpr, async (msg: Any) => {
+  // "SQL92:<expression>" subscribes by SQL92 (ali-ons takes { expressionType, subString }).
+  const selector = tagExpr.startsWith('SQL92:') ? { expressionType: 'SQL92', subString: tagExpr.slice(6) } : tagExpr;
+  consumer.subscribe(topic, selector, async (msg: Any) => {
     received.push({
       msgId: msg.msgId,
       tag: msg.tags,

@@ -225,13 +225,6 @@ for (const { serializeType, suffix } of wires) {
     assert.equal(got?.['bodySha256'], sent['bodySha256']);
   });
 
-  test(`Java (${serializeType}) SQL92 subscription: the consumer fails to start with the broker's refusal`, () => {
-    const r = scenario(suffix, 'sql92-refused');
-    assert.equal(r['started'], false, 'a SQL92 consumer must not start (it would be served unfiltered)');
-    assert.equal(r['responseCode'], 1, 'SYSTEM_ERROR');
-    assert.match(r['startError'], /The broker does not support consumer to filter message by SQL92/);
-  });
-
   test(`Java (${serializeType}) push consumers commit their offsets: no lag left behind`, async () => {
     scenario(suffix, 'sends');
     const admin = new Admin({ nameServer: system?.nameSrv });

@@ -111,6 +111,72 @@ export function storeSuite(name: string, open: () => Promise<StoreHarness>): voi
       }
     });
 
+    test('property filter: each record is judged on its properties bytes, unmatched ones skipped', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        for (let i = 0; i < 30; i++) await s.putMessage(msg('PF', 0, `m${i}`, { tag: `t${i % 3}`, keys: [`k${i}`] }));
+        const seen: string[] = [];
+        const got = await s.getMessage('PF', 0, 0n, 32, 1 << 20, {
+          isMatchedByTagsCode: () => true,
+          isMatchedByProperties: (buf, start, end) => {
+            const props = buf.toString('utf8', start, end);
+            seen.push(props);
+            return props.includes('TAGS\u0001t1\u0002');
+          },
+        });
+        assert.equal(seen.length, 30, 'every record offered, as its own properties');
+        assert.ok(seen.every((p, i) => p.includes(`KEYS\u0001k${i}\u0002`)));
+        assert.equal(got.records.length, 10);
+        assert.deepEqual(
+          decodeRecords(Buffer.concat(got.records)).map((m) => m.body.toString()),
+          Array.from({ length: 10 }, (_, i) => `m${i * 3 + 1}`),
+        );
+        assert.equal(got.nextBeginOffset, 30n);
+        const none = await s.getMessage('PF', 0, 0n, 32, 1 << 20, {
+          isMatchedByTagsCode: () => true,
+          isMatchedByProperties: () => false,
+        });
+        assert.equal(none.status, GetStatus.NO_MATCHED_MESSAGE);
+        assert.equal(none.nextBeginOffset, 30n);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('property filter: a selective one fills a pull from many entries and stops right after the last match', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        const all = Array.from({ length: 600 }, (_, i) =>
+          msg('PS', 0, `m${i}`, { tag: i % 100 === 7 ? 'hit' : 'miss' }),
+        );
+        for (let i = 0; i < all.length; i += 50)
+          assert.equal((await s.putMessages(all.slice(i, i + 50))).status, PutStatus.PUT_OK);
+        const hits = {
+          isMatchedByTagsCode: () => true,
+          isMatchedByProperties: (buf: Buffer, start: number, end: number) =>
+            buf.toString('utf8', start, end).includes('TAGS\u0001hit\u0002'),
+        };
+        const bodies = (r: { records: Buffer[] }) =>
+          decodeRecords(Buffer.concat(r.records)).map((m) => m.body.toString());
+        const full = await s.getMessage('PS', 0, 0n, 32, 1 << 20, hits);
+        assert.deepEqual(bodies(full), ['m7', 'm107', 'm207', 'm307', 'm407', 'm507']);
+        assert.equal(full.nextBeginOffset, 600n);
+        const two = await s.getMessage('PS', 0, 0n, 2, 1 << 20, hits);
+        assert.deepEqual(bodies(two), ['m7', 'm107']);
+        assert.equal(two.nextBeginOffset, 108n, 'right after the last match');
+        const more = await s.getMessage('PS', 0, two.nextBeginOffset, 2, 1 << 20, hits);
+        assert.deepEqual(bodies(more), ['m207', 'm307']);
+        assert.equal(more.nextBeginOffset, 308n);
+        const oneByBytes = await s.getMessage('PS', 0, 0n, 32, 1, hits);
+        assert.deepEqual(bodies(oneByBytes), ['m7']);
+        assert.ok(oneByBytes.nextBeginOffset > 7n && oneByBytes.nextBeginOffset <= 107n);
+      } finally {
+        await h.close();
+      }
+    });
+
     test('query by key and uniq key within a time range; offset by time', async () => {
       const h = await open();
       try {

@@ -14,7 +14,8 @@ import { decodeConsumerGroupHeader, decodeUnregisterClientHeader } from '../../r
 import type { RemotingConnection } from '../../remoting/server.js';
 import { type ClientChannel, Registered, type SubscriptionData } from '../clients/client-manager.js';
 import type { BrokerContext } from '../context.js';
-import { filterTypeUnsupported, isTagType } from '../filter/expression-type.js';
+import { ExpressionType, filterTypeUnknown, filterTypeUnsupported, isTagType } from '../filter/expression-type.js';
+import { compiledSql92 } from '../filter/sql92-filter.js';
 import { Perm } from '../metadata/perm.js';
 
 const log = createLogger('broker.clients');
@@ -63,16 +64,21 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
     const subscriptions = subscriptionsOf(cd.subscriptionDataSet);
     for (const sub of subscriptions) {
       if (isTagType(sub.expressionType)) continue;
-      // Registered all the same (the group's membership holds), but its pulls are refused (pull.ts). Logged
-      // once per subscription, not on every heartbeat.
+      // Compiled now, when it arrives, never at pull time. As RocketMQ, the heartbeat succeeds either way (the
+      // group's membership holds); a bad expression's pulls are answered FILTER_DATA_NOT_EXIST naming the error,
+      // and clients learn of it before that through CHECK_CLIENT_CONFIG (46). Logged once per subscription.
+      const problem = subscriptionProblem(ctx, sub.expressionType as string, sub.subString);
       const prev = ctx.clients.subscription(groupName, sub.topic);
-      if (prev === undefined || prev.expressionType !== sub.expressionType || prev.subString !== sub.subString) {
-        log.warn('a consumer subscribes with a filter type this broker does not serve; its pulls are refused', {
+      const changed =
+        prev === undefined || prev.expressionType !== sub.expressionType || prev.subString !== sub.subString;
+      if (problem !== undefined && changed) {
+        log.warn('a consumer subscribes with a filter this broker does not serve; its pulls are refused', {
           group: groupName,
           topic: sub.topic,
           expressionType: sub.expressionType,
           expression: sub.subString,
           clientId: data.clientID,
+          problem: problem.remark,
         });
       }
     }
@@ -141,10 +147,11 @@ function subscriptionsOf(raw: unknown): SubscriptionData[] {
 
 /**
  * CHECK_CLIENT_CONFIG (46): the Java client asks it for each non-TAG subscription before its consumer starts.
- * TAG (or no subscription) → SUCCESS; anything else → SYSTEM_ERROR with RocketMQ's remark, as RocketMQ with
- * enablePropertyFilter off, so the consumer fails to start instead of being served unfiltered.
+ * TAG (or no subscription) → SUCCESS; SQL92 with enablePropertyFilter on → compiled: SUCCESS, or
+ * SUBSCRIPTION_PARSE_FAILED naming the position; off → SYSTEM_ERROR with RocketMQ's remark, so the consumer fails
+ * to start instead of being served unfiltered.
  */
-export function checkClientConfig(_ctx: BrokerContext, req: RemotingCommand) {
+export function checkClientConfig(ctx: BrokerContext, req: RemotingCommand) {
   let body: unknown;
   try {
     body = req.body === undefined || req.body.length === 0 ? null : parseTolerantJson(req.body.toString('utf8'));
@@ -162,7 +169,23 @@ export function checkClientConfig(_ctx: BrokerContext, req: RemotingCommand) {
     return createResponse(req, ResponseCode.SYSTEM_ERROR, 'subscriptionData.expressionType is not a string');
   }
   if (isTagType(type)) return createResponse(req, ResponseCode.SUCCESS);
-  return createResponse(req, ResponseCode.SYSTEM_ERROR, filterTypeUnsupported(type as string));
+  const expression = (sub as { subString?: unknown }).subString;
+  const problem = subscriptionProblem(ctx, type as string, typeof expression === 'string' ? expression : '');
+  if (problem !== undefined) return createResponse(req, problem.code, problem.remark);
+  return createResponse(req, ResponseCode.SUCCESS);
+}
+
+/** Why a non-TAG subscription cannot be served: property filter off, unknown type, or an expression that fails. */
+function subscriptionProblem(
+  ctx: BrokerContext,
+  type: string,
+  expression: string,
+): { code: number; remark: string } | undefined {
+  if (!ctx.config.enablePropertyFilter) return { code: ResponseCode.SYSTEM_ERROR, remark: filterTypeUnsupported(type) };
+  if (type !== ExpressionType.sql92)
+    return { code: ResponseCode.SUBSCRIPTION_PARSE_FAILED, remark: filterTypeUnknown(type) };
+  const c = compiledSql92(expression);
+  return c.ok ? undefined : { code: ResponseCode.SUBSCRIPTION_PARSE_FAILED, remark: c.error.message };
 }
 
 export function unregisterClient(ctx: BrokerContext, req: RemotingCommand) {

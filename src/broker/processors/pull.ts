@@ -1,5 +1,6 @@
 /**
- * PULL_MESSAGE (11) with broker-side tag filtering and long polling; a SQL92 subscription is refused (SYSTEM_ERROR).
+ * PULL_MESSAGE (11) with broker-side filtering (tag hash; SQL92 on properties when enablePropertyFilter is on, else
+ * refused with SYSTEM_ERROR) and long polling.
  * sysFlag bits (PullSysFlag): 1 commit offset, 2 suspend, 4 subscription in request, 8 class filter.
  */
 import { PullSysFlag, ResponseCode } from '../../remoting/codes.js';
@@ -12,7 +13,8 @@ import {
 import type { RemotingConnection } from '../../remoting/server.js';
 import { type GetResult, GetStatus, type MessageFilter } from '../../store/types.js';
 import type { BrokerContext } from '../context.js';
-import { filterTypeUnsupported, isTagType } from '../filter/expression-type.js';
+import { ExpressionType, filterTypeUnknown, filterTypeUnsupported, isTagType } from '../filter/expression-type.js';
+import { compiledSql92, sqlMessageFilter } from '../filter/sql92-filter.js';
 import { codeSetFilterOf, tagFilterOf } from '../filter/tag-filter.js';
 import { isReadable } from '../metadata/perm.js';
 
@@ -59,7 +61,7 @@ async function processPull(
     );
   }
   const filtered = filterOf(ctx, h);
-  if (typeof filtered === 'string') return fail(ResponseCode.SYSTEM_ERROR, filtered);
+  if (!('filter' in filtered)) return fail(filtered.code, filtered.remark);
   const filter = filtered.filter;
 
   // A reset (222) this queue's consumers have not followed yet: send the pull there (RocketMQ 5's OFFSET_RESET).
@@ -75,17 +77,31 @@ async function processPull(
     ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
   }
 
-  if (code === ResponseCode.PULL_NOT_FOUND && (h.sysFlag & PullSysFlag.suspend) !== 0 && c.longPollingEnable) {
+  // A property filter that matched nothing up to the queue's end holds on from there (RocketMQ keeps such a pull
+  // held too), instead of answering 20 on every arrival that does not match.
+  const nothingMatched =
+    code === ResponseCode.PULL_RETRY_IMMEDIATELY &&
+    filter?.isMatchedByProperties !== undefined &&
+    r.nextBeginOffset >= r.maxOffset;
+  const holdable = code === ResponseCode.PULL_NOT_FOUND || nothingMatched;
+  if (holdable && (h.sysFlag & PullSysFlag.suspend) !== 0 && c.longPollingEnable) {
     if (Date.now() < deadlineMs && !conn.closed) {
+      const from = nothingMatched ? r.nextBeginOffset : h.queueOffset;
+      const again = from === h.queueOffset ? h : { ...h, queueOffset: from };
+      // A message that arrived while the read was in flight woke nobody: read again now instead of holding.
+      if (ctx.store.getMaxOffsetInQueue(h.topic, h.queueId) > r.maxOffset) {
+        r.release?.();
+        return processPull(ctx, req, conn, again, deadlineMs, false);
+      }
       const held = ctx.pullHolds.hold({
         topic: h.topic,
         queueId: h.queueId,
-        offset: h.queueOffset,
+        offset: from,
         deadlineMs,
         filter,
         isAbandoned: () => conn.closed,
         wake: (final) => {
-          processPull(ctx, req, conn, h, final ? 0 : deadlineMs, false).then(
+          processPull(ctx, req, conn, again, final ? 0 : deadlineMs, false).then(
             (resp) => {
               if (resp !== undefined) conn.send(resp);
             },
@@ -93,7 +109,10 @@ async function processPull(
           );
         },
       });
-      if (held) return undefined;
+      if (held) {
+        r.release?.();
+        return undefined;
+      }
     }
   }
   if (code === ResponseCode.SUCCESS) {
@@ -126,21 +145,60 @@ function offsetResetAnswer(ctx: BrokerContext, req: RemotingCommand, h: PullHead
   return resp;
 }
 
+type Refusal = { code: number; remark: string };
+
 /**
- * The request's subscription (subscription bit) or else the heartbeat's; a string is the refusal of a type other
- * than TAG (SQL92 is not built: enablePropertyFilter is off), whichever of the header and the heartbeat names it,
- * so a SQL92 consumer whose heartbeat is not in yet is refused too, never served unfiltered.
+ * The request's subscription (subscription bit) or else the heartbeat's. TAG filters by tag hash. SQL92, with
+ * enablePropertyFilter on, uses the expression compiled when the subscription arrived; off, it is refused
+ * whichever of the header and the heartbeat names it, so a SQL92 consumer is never served unfiltered.
  */
-function filterOf(ctx: BrokerContext, h: PullHeader): { filter: MessageFilter | undefined } | string {
-  if (!isTagType(h.expressionType)) return filterTypeUnsupported(h.expressionType as string);
+function filterOf(ctx: BrokerContext, h: PullHeader): { filter: MessageFilter | undefined } | Refusal {
   if ((h.sysFlag & PullSysFlag.subscription) !== 0 && h.subscription !== undefined) {
-    return { filter: tagFilterOf(h.subscription) };
+    if (isTagType(h.expressionType)) return { filter: tagFilterOf(h.subscription) };
+    const refused = propertyFilterRefusal(ctx, h.expressionType as string);
+    if (refused !== undefined) return refused;
+    const c = compiledSql92(h.subscription);
+    if (!c.ok) {
+      return {
+        code: ResponseCode.SUBSCRIPTION_PARSE_FAILED,
+        remark: `parse the consumer's subscription failed: ${c.error.message}`,
+      };
+    }
+    return { filter: sqlMessageFilter(c.filter) };
   }
   const sub = ctx.clients.subscription(h.consumerGroup, h.topic);
+  if (!isTagType(h.expressionType) || (sub !== undefined && !isTagType(sub.expressionType))) {
+    const type = (isTagType(h.expressionType) ? sub?.expressionType : h.expressionType) as string;
+    const refused = propertyFilterRefusal(ctx, type);
+    if (refused !== undefined) return refused;
+    // A SQL92 consumer whose heartbeat is not in yet: nothing to filter with, and its client cannot filter.
+    if (sub === undefined || isTagType(sub.expressionType)) {
+      return {
+        code: ResponseCode.SUBSCRIPTION_NOT_EXIST,
+        remark: `the consumer's subscription not exist: no ${type} subscription of group ${h.consumerGroup} to topic ${h.topic} has arrived in a heartbeat`,
+      };
+    }
+    const c = compiledSql92(sub.subString);
+    if (!c.ok) {
+      // RocketMQ's answer when the heartbeat's expression did not compile, with what was wrong.
+      return {
+        code: ResponseCode.FILTER_DATA_NOT_EXIST,
+        remark: `The broker's consumer filter data is not exist!Your expression may be wrong! ${c.error.message}`,
+      };
+    }
+    return { filter: sqlMessageFilter(c.filter) };
+  }
   // No heartbeat subscription yet (e.g. right after a broker restart): deliver all, the client filters tags.
   if (sub === undefined) return { filter: undefined };
-  if (!isTagType(sub.expressionType)) return filterTypeUnsupported(sub.expressionType as string);
   return { filter: codeSetFilterOf(sub.subString, sub.codeSet ?? []) };
+}
+
+/** Why a non-TAG type is not served: enablePropertyFilter off (RocketMQ's SYSTEM_ERROR) or a type not known. */
+function propertyFilterRefusal(ctx: BrokerContext, type: string): Refusal | undefined {
+  if (!ctx.config.enablePropertyFilter) return { code: ResponseCode.SYSTEM_ERROR, remark: filterTypeUnsupported(type) };
+  if (type !== ExpressionType.sql92)
+    return { code: ResponseCode.SUBSCRIPTION_PARSE_FAILED, remark: filterTypeUnknown(type) };
+  return undefined;
 }
 
 /** GetStatus → pull response code (RocketMQ's PullMessageProcessor on a master). */

@@ -9,6 +9,10 @@
 import type { RemotingCommand } from '../command.js';
 import { optionalString, requireString } from '../fields.js';
 
+/** RocketMQ's ExpressionType: how a subscription's `subString` is read (tag list or SQL92 condition). */
+export const ExpressionType = { tag: 'TAG', sql92: 'SQL92' } as const;
+export type ExpressionType = (typeof ExpressionType)[keyof typeof ExpressionType];
+
 /** One subscription in a HEART_BEAT body's `consumerDataSet[].subscriptionDataSet` (RocketMQ's SubscriptionData). */
 export interface SubscriptionData {
   topic: string;

@@ -51,6 +51,8 @@ public class Scenarios {
         if (Boolean.getBoolean("scenarios.transactions")) all.put("transactions", Scenarios::transactions); // needs short check timings
         all.put("request-java-requester", Scenarios::requestJavaRequester);
         all.put("request-java-responder", Scenarios::requestJavaResponder);
+        all.put("sql92-by-sql", Scenarios::sql92BySql);
+        all.put("sql92-bad-expression", Scenarios::sql92BadExpression);
         // delay levels and retry back-off
         all.put("delay-level", Scenarios::delayLevel);
         all.put("retry-backoff", Scenarios::retryBackoff);
@@ -381,8 +383,12 @@ public class Scenarios {
         return Map.of("received", consume(n("OursToJava"), n("OursToJavaCG"), "*", count, 300));
     }
 
-    /** SQL92 is not built: a consumer subscribing by SQL must fail to start (CHECK_CLIENT_CONFIG refused). */
+    /**
+     * A broker with enablePropertyFilter=false: a consumer subscribing by SQL must fail to start (CHECK_CLIENT_CONFIG
+     * refused). Runs only with -Dscenarios.sql92Refused=true (java-sql92.test.ts starts such a broker).
+     */
     static Map<String, Object> sql92Refused() throws Exception {
+        if (!Boolean.getBoolean("scenarios.sql92Refused")) return Map.of("skipped", true);
         String topic = n("JavaSql");
         producer(n("JavaSqlPG"), topic).shutdown(); // the topic exists and is routed: the client checks its broker
         DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(n("JavaSqlCG"));
@@ -687,6 +693,84 @@ public class Scenarios {
                 if (attempt == 3) throw e;
             }
         }
+    }
+
+    // ---- SQL92 (MessageSelector.bySql), with -Dscenarios.sql92=true against a broker with enablePropertyFilter on ----
+
+    /**
+     * A push consumer subscribed with MessageSelector.bySql receives exactly the messages whose properties match:
+     * user properties, TAGS, a property some messages lack (NULL, never a match), BETWEEN, AND, OR.
+     */
+    static Map<String, Object> sql92BySql() throws Exception {
+        if (!Boolean.getBoolean("scenarios.sql92")) return Map.of("skipped", true);
+        String topic = n("JavaBySql");
+        DefaultMQProducer producer = producer(n("JavaBySqlPG"), topic);
+        List<Map<String, Object>> sent = new ArrayList<>();
+        int matching = 0;
+        try {
+            for (int i = 0; i < 40; i++) {
+                Message m = new Message(topic, i % 4 == 0 ? "vip" : "plain", utf8("sql " + i));
+                m.putUserProperty("a", String.valueOf(i));
+                String region = i % 3 == 0 ? null : (i % 2 == 0 ? "eu" : "us");
+                if (region != null) m.putUserProperty("region", region);
+                Map<String, Object> s = sent(m, producer.send(m));
+                s.put("a", i);
+                s.put("region", region);
+                sent.add(s);
+                if ((i >= 10 && i <= 29 && "eu".equals(region)) || i % 4 == 0) matching++;
+            }
+        } finally {
+            producer.shutdown();
+        }
+        MessageSelector selector = MessageSelector.bySql("(a BETWEEN 10 AND 29 AND region = 'eu') OR TAGS = 'vip'");
+        return Map.of("sent", sent, "received", consumeSelected(topic, n("JavaBySqlCG"), selector, matching, 1000));
+    }
+
+    /** A bySql expression that does not compile: the consumer fails to start with the broker's reason and position. */
+    static Map<String, Object> sql92BadExpression() throws Exception {
+        if (!Boolean.getBoolean("scenarios.sql92")) return Map.of("skipped", true);
+        String topic = n("JavaBadSql");
+        producer(n("JavaBadSqlPG"), topic).shutdown(); // the topic exists and is routed: the client checks its broker
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(n("JavaBadSqlCG"));
+        consumer.setInstanceName(n("JavaBadSqlCG"));
+        consumer.setNamesrvAddr(namesrv);
+        consumer.subscribe(topic, MessageSelector.bySql("a > 5 AND b >"));
+        consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> ConsumeConcurrentlyStatus.CONSUME_SUCCESS);
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            consumer.start();
+            out.put("started", true);
+        } catch (MQClientException e) {
+            out.put("started", false);
+            out.put("responseCode", e.getResponseCode());
+            out.put("startError", String.valueOf(e.getMessage()));
+        } finally {
+            consumer.shutdown();
+        }
+        return out;
+    }
+
+    /** consume() with a MessageSelector. */
+    static List<Map<String, Object>> consumeSelected(String topic, String group, MessageSelector selector, int count, long graceMs) throws Exception {
+        List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch latch = new CountDownLatch(count);
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
+        consumer.setInstanceName(group);
+        consumer.setNamesrvAddr(namesrv);
+        consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.subscribe(topic, selector);
+        consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) { received.add(received(m)); latch.countDown(); }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        consumer.start();
+        try {
+            latch.await(WAIT_MS, TimeUnit.MILLISECONDS);
+            Thread.sleep(Math.max(200, graceMs)); // extras would show
+        } finally {
+            consumer.shutdown();
+        }
+        return new ArrayList<>(received);
     }
 
     // ---- helpers ----

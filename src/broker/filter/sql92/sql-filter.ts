@@ -1,0 +1,74 @@
+/**
+ * A compiled SQL92 subscription (RocketMQ's SqlFilter + MessageEvaluationContext): `compileSql92` parses once
+ * (when the subscription arrives); `matchesProperties` then evaluates a stored record's properties straight from
+ * its bytes, decoding only the values of the properties the expression names, with no Map per message.
+ */
+import { nameSeparator, propertySeparator } from '../../../common/properties.js';
+import { propertyNames } from './ast.js';
+import { Sql92ParseError } from './errors.js';
+import { compileNode, type Evaluator, matchesSlots } from './evaluate.js';
+import { parseSql92 } from './parser.js';
+
+const nameSep = nameSeparator.charCodeAt(0);
+const propSep = propertySeparator.charCodeAt(0);
+
+export class Sql92Filter {
+  /** The property names the expression reads (TAGS and KEYS are properties too). */
+  readonly names: readonly string[];
+  private readonly nameBytes: Buffer[];
+  private readonly slots: Array<string | undefined>;
+  private readonly ev: Evaluator;
+
+  constructor(readonly expression: string) {
+    const root = parseSql92(expression);
+    this.names = propertyNames(root);
+    this.nameBytes = this.names.map((n) => Buffer.from(n, 'utf8'));
+    this.slots = this.names.map(() => undefined);
+    this.ev = compileNode(root, (name) => this.names.indexOf(name));
+  }
+
+  /** Evaluates the properties `key\u0001value\u0002…` held in buf[start, end). */
+  matchesProperties(buf: Buffer, start: number, end: number): boolean {
+    const slots = this.slots;
+    const names = this.nameBytes;
+    const count = names.length;
+    for (let j = 0; j < count; j++) slots[j] = undefined;
+    let p = start;
+    while (p < end && count > 0) {
+      const k = buf.indexOf(nameSep, p);
+      if (k < 0 || k >= end) break;
+      let v = buf.indexOf(propSep, k + 1);
+      if (v < 0 || v > end) v = end;
+      const len = k - p;
+      for (let j = 0; j < count; j++) {
+        const name = names[j] as Buffer;
+        if (name.length === len && buf.compare(name, 0, len, p, k) === 0) {
+          slots[j] = buf.toString('utf8', k + 1, v);
+          break;
+        }
+      }
+      p = v + 1;
+    }
+    return matchesSlots(this.ev, slots);
+  }
+
+  /** Evaluates decoded properties (tests, the client side). */
+  matchesMap(properties: ReadonlyMap<string, string>): boolean {
+    return matchesSlots(
+      this.ev,
+      this.names.map((n) => properties.get(n)),
+    );
+  }
+}
+
+export type Compiled = { ok: true; filter: Sql92Filter } | { ok: false; error: Sql92ParseError };
+
+/** Parses an expression: the filter, or the error naming the position. */
+export function compileSql92(expression: string): Compiled {
+  try {
+    return { ok: true, filter: new Sql92Filter(expression) };
+  } catch (err) {
+    if (err instanceof Sql92ParseError) return { ok: false, error: err };
+    throw err;
+  }
+}

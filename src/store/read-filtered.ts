@@ -1,0 +1,120 @@
+/**
+ * Reads for a filter that looks at properties (SQL92): unlike a tag filter, the ConsumeQueue cannot tell which
+ * entries match, so candidates are read in chunks and judged on their property bytes until the pull has its
+ * `maxMsgNums` matches, its byte budget, or the scanned entries run out (RocketMQ scans on in the same way), so a
+ * selective filter still answers a full pull instead of one message per round trip. Each record is checked
+ * (magic, size, queue offset; BODYCRC when cold) before the filter sees it.
+ */
+import { RecordPos } from '../common/record.js';
+import type { Pinned } from './block-cache.js';
+import { cqEntryBytes } from './consume-queue.js';
+import { servedRecordFault } from './damage.js';
+import { Collected, type Picked, pick, type ReadSource, spansOf } from './read-path.js';
+import type { GetResult, MessageFilter } from './types.js';
+import { GetStatus } from './types.js';
+
+/** Candidates read per chunk: bounds one chunk's reads while a selective filter still fills a pull in few. */
+const candidateEntriesMax = 512;
+const candidateBytesMax = 1024 * 1024;
+
+type ByProperties = NonNullable<MessageFilter['isMatchedByProperties']>;
+
+/** Hands the filter the properties bytes of the record at span[at] (after body and topic), undecoded. */
+export function matchesProperties(byProperties: ByProperties, span: Buffer, at: number): boolean {
+  const bodyLen = span.readInt32BE(at + RecordPos.bodyLength);
+  const p = at + RecordPos.body + bodyLen;
+  const propsAt = p + 1 + span.readUInt8(p);
+  return byProperties(span, propsAt + 2, propsAt + 2 + span.readUInt16BE(propsAt));
+}
+
+export async function readByProperties(
+  store: ReadSource,
+  entries: Buffer,
+  offset: number,
+  want: number,
+  maxTotalBytes: number,
+  filter: MessageFilter,
+  minOffset: bigint,
+  maxOffset: bigint,
+): Promise<GetResult> {
+  const byProperties = filter.isMatchedByProperties as ByProperties;
+  const count = entries.length / cqEntryBytes;
+  const out = new Collected();
+  let next = offset;
+  let removed = 0;
+  let candidates = 0;
+  try {
+    while (next - offset < count && out.count < want && out.total < maxTotalBytes) {
+      const minPhy = store.commitLog.minOffset();
+      const picked = pick(entries, next - offset, offset, candidateEntriesMax, candidateBytesMax, filter, minPhy);
+      removed += picked.removed;
+      candidates += picked.phys.length;
+      const stoppedAt = await collect(store, picked, out, byProperties, want, maxTotalBytes);
+      next = stoppedAt ?? picked.next;
+      if (stoppedAt !== undefined) break;
+    }
+  } catch (err) {
+    out.release();
+    throw err;
+  }
+  let status: GetResult['status'] = GetStatus.FOUND;
+  if (out.count === 0) {
+    status = removed > 0 && candidates === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
+  }
+  return out.result(status, BigInt(next), minOffset, maxOffset);
+}
+
+/**
+ * Reads one chunk of candidates and adds the matching ones; returns the queue offset to continue from when the
+ * pull filled up (or a read failed after something was collected) before the chunk's end.
+ */
+async function collect(
+  store: ReadSource,
+  picked: Picked,
+  out: Collected,
+  byProperties: ByProperties,
+  want: number,
+  maxTotalBytes: number,
+): Promise<number | undefined> {
+  const { phys, sizes, queueOffsets } = picked;
+  const spanFirst = spansOf(phys, sizes, store.commitLog.segmentBytes);
+  const reads: Promise<Pinned | undefined>[] = [];
+  for (let s = 0; s + 1 < spanFirst.length; s++) {
+    const first = spanFirst[s] as number;
+    const last = (spanFirst[s + 1] as number) - 1;
+    const start = phys[first] as number;
+    reads.push(store.commitLog.readPinned(start, (phys[last] as number) + (sizes[last] as number) - start));
+  }
+  const settled = await Promise.allSettled(reads);
+  for (const r of settled) if (r.status === 'fulfilled' && r.value !== undefined) out.pin(r.value);
+  for (let s = 0; s < settled.length; s++) {
+    const r = settled[s] as PromiseSettledResult<Pinned | undefined>;
+    if (r.status === 'rejected') throw r.reason;
+    const span = r.value?.bytes;
+    const first = spanFirst[s] as number;
+    const after = spanFirst[s + 1] as number;
+    if (span === undefined) {
+      // Not readable (deleted or cut under us): answer what was read; with nothing yet, skip past.
+      if (out.count > 0) return queueOffsets[first] as number;
+      continue;
+    }
+    const start = phys[first] as number;
+    const checkCrc = start < store.writtenSinceStartFrom || !store.commitLog.isHot(start);
+    for (let k = first; k < after; k++) {
+      const at = (phys[k] as number) - start;
+      const size = sizes[k] as number;
+      const queueOffset = queueOffsets[k] as number;
+      const fault = servedRecordFault(span, at, size, queueOffset, checkCrc);
+      if (fault !== undefined) {
+        const phy = phys[k] as number;
+        store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
+        continue;
+      }
+      if (!matchesProperties(byProperties, span, at)) continue;
+      if (out.count > 0 && out.total + size > maxTotalBytes) return queueOffset;
+      out.add(span, at, size, queueOffset);
+      if (out.count >= want) return queueOffset + 1;
+    }
+  }
+  return undefined;
+}
