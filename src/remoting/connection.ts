@@ -1,6 +1,7 @@
 /**
  * One remoting connection, shared by server and client: frame decoding, request dispatch to processors,
- * pending invokes keyed by opaque, and coalesced writes (cork once per event-loop turn).
+ * pending invokes keyed by opaque, coalesced writes (cork until the current callback's work is done), and a bound
+ * on the frames one connection has handled per event-loop turn.
  */
 import type { Socket } from 'node:net';
 import { TsRocketError } from '../common/errors.js';
@@ -49,6 +50,11 @@ export interface ChannelOptions {
   processorFor: (code: number) => Processor | undefined;
   /** The server's request hooks (a live list: hooks added later apply to open connections too). */
   hooks?: readonly RequestHook[] | undefined;
+  /**
+   * Frames handled per event-loop turn; the rest wait in the decoder (reading paused) for the next turn, so one
+   * connection's burst cannot fill a turn that every other connection waits on. Unset = no bound (clients).
+   */
+  framesPerTurnMax?: number | undefined;
   /** Told of every change in the bytes held by this connection's incomplete frame (the server's budget). */
   heldBytes?: HeldBytesSink | undefined;
   log: Logger;
@@ -89,6 +95,19 @@ export class Channel implements RemotingConnection {
   private partialSinceMs = -1;
   /** Held bytes last reported to opts.heldBytes. */
   private heldReported = 0;
+  private readonly framesPerTurnMax: number;
+  /** Reading paused by pauseReading (the peer's queued work is over its share): held frames wait too. */
+  private backPressured = false;
+  private continuationScheduled = false;
+  /**
+   * Complete frames may be waiting in the decoder (a pass stopped at the turn's bound or under back-pressure):
+   * the socket is not read, and bytes already read wait for the pass that continues.
+   */
+  private framesHeld = false;
+  /** Whether socket.pause() is in effect (set only by syncReading). */
+  private socketPaused = false;
+  /** A frame was taken since the incomplete frame's start was last noted. */
+  private framesTaken = false;
 
   constructor(socket: Socket, opts: ChannelOptions) {
     this.socket = socket;
@@ -96,6 +115,7 @@ export class Channel implements RemotingConnection {
     this.id = opts.id;
     this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
     this.decoder = new FrameDecoder(opts.frameBytesMax);
+    this.framesPerTurnMax = opts.framesPerTurnMax ?? Number.POSITIVE_INFINITY;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -120,9 +140,9 @@ export class Channel implements RemotingConnection {
     return this.partialSinceMs;
   }
 
-  /** Bytes held by the incomplete frame. */
+  /** Bytes held by the incomplete frame (as last counted: complete frames waiting for their turn are not). */
   get partialFrameBytes(): number {
-    return this.decoder.pendingBytes;
+    return this.heldReported;
   }
 
   /** Declared length of the incomplete frame, -1 while its length prefix is incomplete. */
@@ -204,11 +224,27 @@ export class Channel implements RemotingConnection {
   }
 
   pauseReading(): void {
-    this.socket.pause();
+    this.backPressured = true;
+    // The server holds this peer back: its incomplete frame is not the peer's delay; timed again on resume.
+    this.partialSinceMs = -1;
+    this.syncReading();
   }
 
   resumeReading(): void {
-    if (!this.isClosed) this.socket.resume();
+    if (this.isClosed || !this.backPressured) return;
+    this.backPressured = false;
+    // Frames read before the pause are handled first (next turn); reading resumes once they are.
+    if (this.framesHeld) this.continueNextTurn();
+    else this.syncReading();
+  }
+
+  /** Reads the socket exactly while nothing holds it back. */
+  private syncReading(): void {
+    const paused = this.backPressured || this.framesHeld;
+    if (paused === this.socketPaused || this.isClosed) return;
+    this.socketPaused = paused;
+    if (paused) this.socket.pause();
+    else this.socket.resume();
   }
 
   /** Drops the connection at once, unsent data included. */
@@ -230,10 +266,12 @@ export class Channel implements RemotingConnection {
   private write(parts: Buffer[], cb?: (err?: Error | null) => void): void {
     this.touched = true;
     if (!this.corked) {
-      // Everything written during this event-loop turn goes out in one writev.
+      // Everything written by this callback and the promise reactions it starts goes out in one writev, right
+      // after them: not a setImmediate, which from the check phase (where the store acks puts) would hold the
+      // answers through the next poll phase, i.e. behind every other connection's reads.
       this.corked = true;
       this.socket.cork();
-      setImmediate(() => this.uncork());
+      process.nextTick(() => this.uncork());
     }
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
@@ -263,22 +301,33 @@ export class Channel implements RemotingConnection {
   private onData(chunk: Buffer): void {
     if (this.isClosed) return;
     this.touched = true;
-    let frames: Buffer[];
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (err) {
-      this.protocolFault(err);
-      return;
-    }
-    const held = this.decoder.pendingBytes;
-    if (held === 0) this.partialSinceMs = -1;
-    else if (frames.length > 0 || this.partialSinceMs < 0) this.partialSinceMs = Date.now();
-    if (held !== this.heldReported) {
-      this.reportHeld(held);
-      // Over the server's budget, this connection may have been the one closed.
-      if (this.isClosed) return;
-    }
-    for (const frame of frames) {
+    this.decoder.append(chunk);
+    // A pass that stopped early (turn used up, back-pressure) takes these bytes too when it continues.
+    if (!this.framesHeld) this.readFrames();
+  }
+
+  /** Handles the complete frames held, at most framesPerTurnMax, stopping under back-pressure. */
+  private readFrames(): void {
+    const max = this.framesPerTurnMax;
+    let n = 0;
+    for (;;) {
+      if (this.backPressured || n === max) {
+        this.framesHeld = true;
+        // Under back-pressure, resumeReading continues.
+        if (!this.backPressured) this.continueNextTurn();
+        this.syncReading();
+        return;
+      }
+      let frame: Buffer | undefined;
+      try {
+        frame = this.decoder.next();
+      } catch (err) {
+        this.protocolFault(err);
+        return;
+      }
+      if (frame === undefined) break;
+      n++;
+      this.framesTaken = true;
       let cmd: RemotingCommand;
       try {
         cmd = decodeFrame(frame);
@@ -291,6 +340,28 @@ export class Channel implements RemotingConnection {
       else this.dispatch(cmd);
       if (this.isClosed) return;
     }
+    this.framesHeld = false;
+    this.noteIncompleteFrame();
+    this.syncReading();
+  }
+
+  private continueNextTurn(): void {
+    if (this.continuationScheduled) return;
+    this.continuationScheduled = true;
+    setImmediate(() => {
+      this.continuationScheduled = false;
+      if (!this.isClosed) this.readFrames();
+    });
+  }
+
+  /** With every complete frame taken, what the decoder holds is one incomplete frame: time it and budget it. */
+  private noteIncompleteFrame(): void {
+    const held = this.decoder.pendingBytes;
+    if (held === 0) this.partialSinceMs = -1;
+    else if (this.framesTaken || this.partialSinceMs < 0) this.partialSinceMs = Date.now();
+    this.framesTaken = false;
+    // Over the server's budget, this connection may be the one closed.
+    if (held !== this.heldReported) this.reportHeld(held);
   }
 
   private protocolFault(err: unknown): void {

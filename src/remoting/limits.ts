@@ -17,6 +17,8 @@ export interface ServerLimits {
   frameReadMsMax: number;
   /** Bytes held by incomplete frames across every connection; past it the connection holding the most is closed. */
   partialFramesBytesMax: number;
+  /** Frames of one connection handled per event-loop turn; the rest wait (reading paused) for the next turn. */
+  framesPerTurnMax: number;
 }
 
 export const serverLimitsDefault = {
@@ -26,6 +28,7 @@ export const serverLimitsDefault = {
   fdReserve: 256,
   frameReadMsMax: 30_000,
   partialFramesBytesMax: 128 * 1024 * 1024,
+  framesPerTurnMax: 16,
 } as const satisfies ServerLimits;
 
 /** The connection keys of broker.conf and the NameServer's properties. */
@@ -36,6 +39,7 @@ export interface ServerConnectionConfig {
   connectionFdReserve: number;
   frameReadTimeoutMs: number;
   partialFramesBytesMax: number;
+  connectionFramesPerTurnMax: number;
 }
 
 /** Key table entries, spread into the broker's and the NameServer's tables. */
@@ -94,6 +98,16 @@ export const serverConnectionKeys: { readonly [K in keyof ServerConnectionConfig
       'Bytes held by incomplete frames across all connections; past it the connection holding the most is ' +
       'closed. 128 MiB = 8 frames of the 16 MiB maximum, or 32 message bodies of the 4 MiB maximum at once.',
   },
+  connectionFramesPerTurnMax: {
+    kind: 'int',
+    default: serverLimitsDefault.framesPerTurnMax,
+    min: 1,
+    tsrocket: true,
+    doc:
+      'Requests of one connection decoded and handled per event-loop turn; the rest wait, with the connection ' +
+      "not read, for the next turn. One connection's burst then cannot fill the turn every other connection " +
+      '(route queries, heartbeats, a small send) waits for.',
+  },
 };
 
 export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
@@ -104,6 +118,7 @@ export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
     fdReserve: c.connectionFdReserve,
     frameReadMsMax: c.frameReadTimeoutMs,
     partialFramesBytesMax: c.partialFramesBytesMax,
+    framesPerTurnMax: c.connectionFramesPerTurnMax,
   };
 }
 

@@ -191,6 +191,7 @@ export class RemotingServer {
       processorFor: (code) => this.processors.get(code) ?? this.defaultProcessor,
       hooks: this.hooks,
       heldBytes: this.partialFrames,
+      framesPerTurnMax: this.limits.framesPerTurnMax,
       log,
     });
     this.channels.add(channel);
