@@ -12,6 +12,7 @@ import type { RemotingCommand } from './command.js';
 import { createResponse, Flag, isOneway, isResponse } from './command.js';
 import { RemotingClosedError, RemotingSendError, RemotingTimeoutError } from './errors.js';
 import type { RequestHook } from './hooks.js';
+import type { TurnShare } from './turn-share.js';
 
 /** A peer connection as processors see it. */
 export interface RemotingConnection {
@@ -51,10 +52,11 @@ export interface ChannelOptions {
   /** The server's request hooks (a live list: hooks added later apply to open connections too). */
   hooks?: readonly RequestHook[] | undefined;
   /**
-   * Frames handled per event-loop turn; the rest wait in the decoder (reading paused) for the next turn, so one
-   * connection's burst cannot fill a turn that every other connection waits on. Unset = no bound (clients).
+   * The server's frames per event-loop turn, shared among its connections: past its share, a connection's frames
+   * wait in the decoder (reading paused) for the next turn, so one connection's burst cannot fill the turn every
+   * other connection waits on. Unset = no bound (clients).
    */
-  framesPerTurnMax?: number | undefined;
+  turnShare?: TurnShare | undefined;
   /** Told of every change in the bytes held by this connection's incomplete frame (the server's budget). */
   heldBytes?: HeldBytesSink | undefined;
   log: Logger;
@@ -95,7 +97,7 @@ export class Channel implements RemotingConnection {
   private partialSinceMs = -1;
   /** Held bytes last reported to opts.heldBytes. */
   private heldReported = 0;
-  private readonly framesPerTurnMax: number;
+  private readonly turnShare: TurnShare | undefined;
   /** Reading paused by pauseReading (the peer's queued work is over its share): held frames wait too. */
   private backPressured = false;
   private continuationScheduled = false;
@@ -115,7 +117,7 @@ export class Channel implements RemotingConnection {
     this.id = opts.id;
     this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
     this.decoder = new FrameDecoder(opts.frameBytesMax);
-    this.framesPerTurnMax = opts.framesPerTurnMax ?? Number.POSITIVE_INFINITY;
+    this.turnShare = opts.turnShare;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -234,7 +236,7 @@ export class Channel implements RemotingConnection {
     if (this.isClosed || !this.backPressured) return;
     this.backPressured = false;
     // Frames read before the pause are handled first (next turn); reading resumes once they are.
-    if (this.framesHeld) this.continueNextTurn();
+    if (this.framesHeld) this.continueNextTurn(false);
     else this.syncReading();
   }
 
@@ -303,18 +305,24 @@ export class Channel implements RemotingConnection {
     this.touched = true;
     this.decoder.append(chunk);
     // A pass that stopped early (turn used up, back-pressure) takes these bytes too when it continues.
-    if (!this.framesHeld) this.readFrames();
+    if (!this.framesHeld) this.readFrames(true);
   }
 
-  /** Handles the complete frames held, at most framesPerTurnMax, stopping under back-pressure. */
-  private readFrames(): void {
-    const max = this.framesPerTurnMax;
+  /**
+   * Handles the complete frames held, at most this connection's share of the turn, stopping under back-pressure.
+   * `polled`: called from a read (the poll phase), where a setImmediate would still run in this same turn.
+   */
+  private readFrames(polled: boolean): void {
+    const max = this.turnShare?.share ?? Number.POSITIVE_INFINITY;
     let n = 0;
     for (;;) {
-      if (this.backPressured || n === max) {
+      if (this.backPressured || n >= max) {
         this.framesHeld = true;
         // Under back-pressure, resumeReading continues.
-        if (!this.backPressured) this.continueNextTurn();
+        if (!this.backPressured) {
+          this.turnShare?.wait(this);
+          this.continueNextTurn(polled);
+        }
         this.syncReading();
         return;
       }
@@ -341,17 +349,20 @@ export class Channel implements RemotingConnection {
       if (this.isClosed) return;
     }
     this.framesHeld = false;
+    this.turnShare?.done(this);
     this.noteIncompleteFrame();
     this.syncReading();
   }
 
-  private continueNextTurn(): void {
+  /** Continues readFrames in the next turn's check phase (from the poll phase that takes two immediates). */
+  private continueNextTurn(polled: boolean): void {
     if (this.continuationScheduled) return;
     this.continuationScheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.continuationScheduled = false;
-      if (!this.isClosed) this.readFrames();
-    });
+      if (!this.isClosed) this.readFrames(false);
+    };
+    setImmediate(polled ? () => setImmediate(go) : go);
   }
 
   /** With every complete frame taken, what the decoder holds is one incomplete frame: time it and budget it. */
@@ -509,6 +520,7 @@ export class Channel implements RemotingConnection {
   private markClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.turnShare?.done(this);
     // Nothing more is read: the incomplete frame's bytes go back to the server's budget.
     this.decoder.reset();
     this.partialSinceMs = -1;

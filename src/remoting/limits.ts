@@ -17,7 +17,7 @@ export interface ServerLimits {
   frameReadMsMax: number;
   /** Bytes held by incomplete frames across every connection; past it the connection holding the most is closed. */
   partialFramesBytesMax: number;
-  /** Frames of one connection handled per event-loop turn; the rest wait (reading paused) for the next turn. */
+  /** Frames handled per event-loop turn, shared among connections with more waiting (reading paused). */
   framesPerTurnMax: number;
 }
 
@@ -28,7 +28,7 @@ export const serverLimitsDefault = {
   fdReserve: 256,
   frameReadMsMax: 30_000,
   partialFramesBytesMax: 128 * 1024 * 1024,
-  framesPerTurnMax: 16,
+  framesPerTurnMax: 64,
 } as const satisfies ServerLimits;
 
 /** The connection keys of broker.conf and the NameServer's properties. */
@@ -39,7 +39,7 @@ export interface ServerConnectionConfig {
   connectionFdReserve: number;
   frameReadTimeoutMs: number;
   partialFramesBytesMax: number;
-  connectionFramesPerTurnMax: number;
+  framesPerTurnMax: number;
 }
 
 /** Key table entries, spread into the broker's and the NameServer's tables. */
@@ -98,15 +98,16 @@ export const serverConnectionKeys: { readonly [K in keyof ServerConnectionConfig
       'Bytes held by incomplete frames across all connections; past it the connection holding the most is ' +
       'closed. 128 MiB = 8 frames of the 16 MiB maximum, or 32 message bodies of the 4 MiB maximum at once.',
   },
-  connectionFramesPerTurnMax: {
+  framesPerTurnMax: {
     kind: 'int',
     default: serverLimitsDefault.framesPerTurnMax,
     min: 1,
     tsrocket: true,
     doc:
-      'Requests of one connection decoded and handled per event-loop turn; the rest wait, with the connection ' +
-      "not read, for the next turn. One connection's burst then cannot fill the turn every other connection " +
-      '(route queries, heartbeats, a small send) waits for.',
+      'Requests decoded and handled per event-loop turn, shared equally among the connections that have more ' +
+      'waiting (each at least one; a lone busy connection gets them all); the rest wait, their connections not ' +
+      'read, for the next turn. A request on a quiet connection (a route query, a heartbeat, a small send) then ' +
+      'waits for at most this many others.',
   },
 };
 
@@ -118,7 +119,7 @@ export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
     fdReserve: c.connectionFdReserve,
     frameReadMsMax: c.frameReadTimeoutMs,
     partialFramesBytesMax: c.partialFramesBytesMax,
-    framesPerTurnMax: c.connectionFramesPerTurnMax,
+    framesPerTurnMax: c.framesPerTurnMax,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
- * The work one connection may put into an event-loop turn: at most framesPerTurnMax of its frames are handled per
- * turn (the rest wait, its socket not read), so another connection's request is served within the same turn as a
- * burst; frames already read wait while the connection is paused for back-pressure; and answers made in the check
+ * The work connections may put into an event-loop turn: framesPerTurnMax frames per turn, shared among the
+ * connections with more waiting (their sockets not read), so another connection's request is served within the
+ * same turn as a burst; frames already read wait while the connection is paused for back-pressure; and answers made in the check
  * phase (where the store acks puts) leave before the next poll phase.
  */
 import assert from 'node:assert/strict';
@@ -54,7 +54,7 @@ async function answers(peer: RawPeer, count: number): Promise<void> {
   for (let i = 0; i < count; i++) assert.equal((await peer.next()).code, 0);
 }
 
-test(`a burst of 400 frames in one read is handled ${framesPerTurnMax} per turn: another connection's request goes ahead`, async () => {
+test(`a burst of 400 frames in one read is handled a few per turn: another connection's request goes ahead`, async () => {
   const burst = await rawPeer(server.port);
   const polite = await rawPeer(server.port);
   handled.length = 0;
@@ -67,6 +67,36 @@ test(`a burst of 400 frames in one read is handled ${framesPerTurnMax} per turn:
   assert.equal(handled.length, 401);
   burst.socket.destroy();
   polite.socket.destroy();
+});
+
+test('two bursts share the turn: the frames handled per turn stay near the budget, not a budget per connection', async () => {
+  const a = await rawPeer(server.port);
+  const b = await rawPeer(server.port);
+  // A self-renewing immediate counts turns (one check phase each).
+  let turn = 0;
+  let counting = true;
+  const tick = () => {
+    turn++;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const perTurn = new Map<number, number>();
+  server.registerProcessor(Code.burst, (req) => {
+    perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+    return createResponse(req, 0, 'burst');
+  });
+  a.socket.write(frames(Code.burst, 100));
+  b.socket.write(frames(Code.burst, 100));
+  await Promise.all([answers(a, 100), answers(b, 100)]);
+  counting = false;
+  // In the first turn each may take a full budget before either is known to wait; later they share one.
+  const [first, ...later] = [...perTurn.values()];
+  assert.ok((first ?? 0) <= 2 * framesPerTurnMax, `${first} frames in the first turn`);
+  const most = Math.max(...later);
+  assert.ok(most <= framesPerTurnMax, `${most} frames in one turn (budget ${framesPerTurnMax})`);
+  assert.ok(perTurn.size >= 200 / (2 * framesPerTurnMax), `200 frames in ${perTurn.size} turns`);
+  a.socket.destroy();
+  b.socket.destroy();
 });
 
 test('frames read before pauseReading wait until resumeReading (decoded, unserved work stays bounded)', async () => {
