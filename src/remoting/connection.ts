@@ -318,8 +318,10 @@ export class Channel implements RemotingConnection {
     for (;;) {
       if (this.backPressured || n >= max) {
         this.framesHeld = true;
-        // Under back-pressure, resumeReading continues.
-        if (!this.backPressured) {
+        if (this.backPressured) {
+          // resumeReading continues; meanwhile this connection takes no part of the turn.
+          this.turnShare?.done(this);
+        } else {
           this.turnShare?.wait(this);
           this.continueNextTurn(polled);
         }
