@@ -110,6 +110,10 @@ export class Channel implements RemotingConnection {
   private socketPaused = false;
   /** A frame was taken since the incomplete frame's start was last noted. */
   private framesTaken = false;
+  /** The turn (TurnShare.turn) framesInTurn counts for. */
+  private turnSeen = -1;
+  /** Frames handled in that turn, over every pass (one per read, plus continuations). */
+  private framesInTurn = 0;
 
   constructor(socket: Socket, opts: ChannelOptions) {
     this.socket = socket;
@@ -313,18 +317,22 @@ export class Channel implements RemotingConnection {
    * `polled`: called from a read (the poll phase), where a setImmediate would still run in this same turn.
    */
   private readFrames(polled: boolean): void {
-    const max = this.turnShare?.share ?? Number.POSITIVE_INFINITY;
-    let n = 0;
+    const share = this.turnShare;
+    let left = Number.POSITIVE_INFINITY;
+    if (share !== undefined) {
+      const turn = share.turn;
+      if (turn !== this.turnSeen) {
+        this.turnSeen = turn;
+        this.framesInTurn = 0;
+        share.activate();
+      }
+      left = share.share - this.framesInTurn;
+    }
     for (;;) {
-      if (this.backPressured || n >= max) {
+      if (this.backPressured || left <= 0) {
         this.framesHeld = true;
-        if (this.backPressured) {
-          // resumeReading continues; meanwhile this connection takes no part of the turn.
-          this.turnShare?.done(this);
-        } else {
-          this.turnShare?.wait(this);
-          this.continueNextTurn(polled);
-        }
+        // Under back-pressure resumeReading continues.
+        if (!this.backPressured) this.continueNextTurn(polled);
         this.syncReading();
         return;
       }
@@ -336,7 +344,8 @@ export class Channel implements RemotingConnection {
         return;
       }
       if (frame === undefined) break;
-      n++;
+      left--;
+      this.framesInTurn++;
       this.framesTaken = true;
       let cmd: RemotingCommand;
       try {
@@ -351,7 +360,6 @@ export class Channel implements RemotingConnection {
       if (this.isClosed) return;
     }
     this.framesHeld = false;
-    this.turnShare?.done(this);
     this.noteIncompleteFrame();
     this.syncReading();
   }
@@ -522,7 +530,6 @@ export class Channel implements RemotingConnection {
   private markClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.turnShare?.done(this);
     // Nothing more is read: the incomplete frame's bytes go back to the server's budget.
     this.decoder.reset();
     this.partialSinceMs = -1;

@@ -17,7 +17,7 @@ export interface ServerLimits {
   frameReadMsMax: number;
   /** Bytes held by incomplete frames across every connection; past it the connection holding the most is closed. */
   partialFramesBytesMax: number;
-  /** Frames handled per event-loop turn, shared among connections with more waiting (reading paused). */
+  /** Frames handled per event-loop turn, shared among the connections sending in it (past its share, not read). */
   framesPerTurnMax: number;
 }
 
@@ -104,10 +104,10 @@ export const serverConnectionKeys: { readonly [K in keyof ServerConnectionConfig
     min: 1,
     tsrocket: true,
     doc:
-      'Requests decoded and handled per event-loop turn, shared equally among the connections that have more ' +
-      'waiting (each at least one; a lone busy connection gets them all); the rest wait, their connections not ' +
-      'read, for the next turn. A request on a quiet connection (a route query, a heartbeat, a small send) then ' +
-      'waits for at most this many others.',
+      'Requests decoded and handled per event-loop turn, shared equally among the connections that send in it ' +
+      '(each at least one; a lone busy connection gets them all); past its share a connection is not read and ' +
+      'its frames wait for the next turn. A request on a quiet connection (a route query, a heartbeat, a small ' +
+      'send) then waits for about this many others.',
   },
 };
 
