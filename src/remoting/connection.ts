@@ -1,6 +1,7 @@
 /**
  * One remoting connection, shared by server and client: frame decoding, request dispatch to processors,
- * pending invokes keyed by opaque, and coalesced writes (cork once per event-loop turn).
+ * pending invokes keyed by opaque, coalesced writes (cork until the current callback's work is done), and a bound
+ * on the frames one connection has handled per event-loop turn.
  */
 import type { Socket } from 'node:net';
 import { TsRocketError } from '../common/errors.js';
@@ -11,6 +12,7 @@ import type { RemotingCommand } from './command.js';
 import { createResponse, Flag, isOneway, isResponse } from './command.js';
 import { RemotingClosedError, RemotingSendError, RemotingTimeoutError } from './errors.js';
 import type { RequestHook } from './hooks.js';
+import type { TurnShare } from './turn-share.js';
 
 /** A peer connection as processors see it. */
 export interface RemotingConnection {
@@ -49,6 +51,12 @@ export interface ChannelOptions {
   processorFor: (code: number) => Processor | undefined;
   /** The server's request hooks (a live list: hooks added later apply to open connections too). */
   hooks?: readonly RequestHook[] | undefined;
+  /**
+   * The server's frames per event-loop turn, shared among its connections: past its share, a connection's frames
+   * wait in the decoder (reading paused) for the next turn, so one connection's burst cannot fill the turn every
+   * other connection waits on. Unset = no bound (clients).
+   */
+  turnShare?: TurnShare | undefined;
   /** Told of every change in the bytes held by this connection's incomplete frame (the server's budget). */
   heldBytes?: HeldBytesSink | undefined;
   log: Logger;
@@ -89,6 +97,23 @@ export class Channel implements RemotingConnection {
   private partialSinceMs = -1;
   /** Held bytes last reported to opts.heldBytes. */
   private heldReported = 0;
+  private readonly turnShare: TurnShare | undefined;
+  /** Reading paused by pauseReading (the peer's queued work is over its share): held frames wait too. */
+  private backPressured = false;
+  private continuationScheduled = false;
+  /**
+   * Complete frames may be waiting in the decoder (a pass stopped at the turn's bound or under back-pressure):
+   * the socket is not read, and bytes already read wait for the pass that continues.
+   */
+  private framesHeld = false;
+  /** Whether socket.pause() is in effect (set only by syncReading). */
+  private socketPaused = false;
+  /** A frame was taken since the incomplete frame's start was last noted. */
+  private framesTaken = false;
+  /** The turn (TurnShare.turn) framesInTurn counts for. */
+  private turnSeen = -1;
+  /** Frames handled in that turn, over every pass (one per read, plus continuations). */
+  private framesInTurn = 0;
 
   constructor(socket: Socket, opts: ChannelOptions) {
     this.socket = socket;
@@ -96,6 +121,7 @@ export class Channel implements RemotingConnection {
     this.id = opts.id;
     this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
     this.decoder = new FrameDecoder(opts.frameBytesMax);
+    this.turnShare = opts.turnShare;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -120,9 +146,9 @@ export class Channel implements RemotingConnection {
     return this.partialSinceMs;
   }
 
-  /** Bytes held by the incomplete frame. */
+  /** Bytes held by the incomplete frame (as last counted: complete frames waiting for their turn are not). */
   get partialFrameBytes(): number {
-    return this.decoder.pendingBytes;
+    return this.heldReported;
   }
 
   /** Declared length of the incomplete frame, -1 while its length prefix is incomplete. */
@@ -204,11 +230,27 @@ export class Channel implements RemotingConnection {
   }
 
   pauseReading(): void {
-    this.socket.pause();
+    this.backPressured = true;
+    // The server holds this peer back: its incomplete frame is not the peer's delay; timed again on resume.
+    this.partialSinceMs = -1;
+    this.syncReading();
   }
 
   resumeReading(): void {
-    if (!this.isClosed) this.socket.resume();
+    if (this.isClosed || !this.backPressured) return;
+    this.backPressured = false;
+    // Frames read before the pause are handled first (next turn); reading resumes once they are.
+    if (this.framesHeld) this.continueNextTurn(false);
+    else this.syncReading();
+  }
+
+  /** Reads the socket exactly while nothing holds it back. */
+  private syncReading(): void {
+    const paused = this.backPressured || this.framesHeld;
+    if (paused === this.socketPaused || this.isClosed) return;
+    this.socketPaused = paused;
+    if (paused) this.socket.pause();
+    else this.socket.resume();
   }
 
   /** Drops the connection at once, unsent data included. */
@@ -230,10 +272,12 @@ export class Channel implements RemotingConnection {
   private write(parts: Buffer[], cb?: (err?: Error | null) => void): void {
     this.touched = true;
     if (!this.corked) {
-      // Everything written during this event-loop turn goes out in one writev.
+      // Everything written by this callback and the promise reactions it starts goes out in one writev, right
+      // after them: not a setImmediate, which from the check phase (where the store acks puts) would hold the
+      // answers through the next poll phase, i.e. behind every other connection's reads.
       this.corked = true;
       this.socket.cork();
-      setImmediate(() => this.uncork());
+      process.nextTick(() => this.uncork());
     }
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
@@ -263,22 +307,46 @@ export class Channel implements RemotingConnection {
   private onData(chunk: Buffer): void {
     if (this.isClosed) return;
     this.touched = true;
-    let frames: Buffer[];
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (err) {
-      this.protocolFault(err);
-      return;
+    this.decoder.append(chunk);
+    // A pass that stopped early (turn used up, back-pressure) takes these bytes too when it continues.
+    if (!this.framesHeld) this.readFrames(true);
+  }
+
+  /**
+   * Handles the complete frames held, at most this connection's share of the turn, stopping under back-pressure.
+   * `polled`: called from a read (the poll phase), where a setImmediate would still run in this same turn.
+   */
+  private readFrames(polled: boolean): void {
+    const share = this.turnShare;
+    let left = Number.POSITIVE_INFINITY;
+    if (share !== undefined) {
+      const turn = share.turn;
+      if (turn !== this.turnSeen) {
+        this.turnSeen = turn;
+        this.framesInTurn = 0;
+        share.activate();
+      }
+      left = share.share - this.framesInTurn;
     }
-    const held = this.decoder.pendingBytes;
-    if (held === 0) this.partialSinceMs = -1;
-    else if (frames.length > 0 || this.partialSinceMs < 0) this.partialSinceMs = Date.now();
-    if (held !== this.heldReported) {
-      this.reportHeld(held);
-      // Over the server's budget, this connection may have been the one closed.
-      if (this.isClosed) return;
-    }
-    for (const frame of frames) {
+    for (;;) {
+      if (this.backPressured || left <= 0) {
+        this.framesHeld = true;
+        // Under back-pressure resumeReading continues.
+        if (!this.backPressured) this.continueNextTurn(polled);
+        this.syncReading();
+        return;
+      }
+      let frame: Buffer | undefined;
+      try {
+        frame = this.decoder.next();
+      } catch (err) {
+        this.protocolFault(err);
+        return;
+      }
+      if (frame === undefined) break;
+      left--;
+      this.framesInTurn++;
+      this.framesTaken = true;
       let cmd: RemotingCommand;
       try {
         cmd = decodeFrame(frame);
@@ -291,6 +359,30 @@ export class Channel implements RemotingConnection {
       else this.dispatch(cmd);
       if (this.isClosed) return;
     }
+    this.framesHeld = false;
+    this.noteIncompleteFrame();
+    this.syncReading();
+  }
+
+  /** Continues readFrames in the next turn's check phase (from the poll phase that takes two immediates). */
+  private continueNextTurn(polled: boolean): void {
+    if (this.continuationScheduled) return;
+    this.continuationScheduled = true;
+    const go = () => {
+      this.continuationScheduled = false;
+      if (!this.isClosed) this.readFrames(false);
+    };
+    setImmediate(polled ? () => setImmediate(go) : go);
+  }
+
+  /** With every complete frame taken, what the decoder holds is one incomplete frame: time it and budget it. */
+  private noteIncompleteFrame(): void {
+    const held = this.decoder.pendingBytes;
+    if (held === 0) this.partialSinceMs = -1;
+    else if (this.framesTaken || this.partialSinceMs < 0) this.partialSinceMs = Date.now();
+    this.framesTaken = false;
+    // Over the server's budget, this connection may be the one closed.
+    if (held !== this.heldReported) this.reportHeld(held);
   }
 
   private protocolFault(err: unknown): void {

@@ -43,28 +43,40 @@ export class FrameDecoder {
    */
   push(chunk: Buffer): Buffer[] {
     const frames: Buffer[] = [];
-    if (chunk.length === 0) return frames;
+    this.append(chunk);
+    for (let f = this.next(); f !== undefined; f = this.next()) frames.push(f);
+    return frames;
+  }
+
+  /** Adds a chunk without decoding: `next` takes the frames out one at a time (a caller bounding its work). */
+  append(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    for (;;) {
-      if (this.frameBytes < 0) {
-        if (this.buffered < 4) break;
-        const length = this.readPrefix();
-        if (length < 4 || length > this.bytesMax) {
-          this.reset();
-          throw new RemotingProtocolError(
-            length < 4
-              ? `frame length ${length} is shorter than 4`
-              : `frame length ${length} exceeds frameBytesMax ${this.bytesMax}`,
-          );
-        }
-        this.frameBytes = length;
+  }
+
+  /**
+   * The next complete frame (without its length prefix), or undefined when the bytes held do not make one.
+   * Throws RemotingProtocolError on a length below 4 or above the limit; the decoder is unusable afterwards.
+   */
+  next(): Buffer | undefined {
+    if (this.frameBytes < 0) {
+      if (this.buffered < 4) return undefined;
+      const length = this.readPrefix();
+      if (length < 4 || length > this.bytesMax) {
+        this.reset();
+        throw new RemotingProtocolError(
+          length < 4
+            ? `frame length ${length} is shorter than 4`
+            : `frame length ${length} exceeds frameBytesMax ${this.bytesMax}`,
+        );
       }
-      if (this.buffered < this.frameBytes) break;
-      frames.push(this.take(this.frameBytes));
-      this.frameBytes = -1;
+      this.frameBytes = length;
     }
-    return frames;
+    if (this.buffered < this.frameBytes) return undefined;
+    const frame = this.take(this.frameBytes);
+    this.frameBytes = -1;
+    return frame;
   }
 
   private readPrefix(): number {

@@ -17,6 +17,8 @@ export interface ServerLimits {
   frameReadMsMax: number;
   /** Bytes held by incomplete frames across every connection; past it the connection holding the most is closed. */
   partialFramesBytesMax: number;
+  /** Frames handled per event-loop turn, shared among the connections sending in it (past its share, not read). */
+  framesPerTurnMax: number;
 }
 
 export const serverLimitsDefault = {
@@ -26,6 +28,7 @@ export const serverLimitsDefault = {
   fdReserve: 256,
   frameReadMsMax: 30_000,
   partialFramesBytesMax: 128 * 1024 * 1024,
+  framesPerTurnMax: 64,
 } as const satisfies ServerLimits;
 
 /** The connection keys of broker.conf and the NameServer's properties. */
@@ -36,6 +39,7 @@ export interface ServerConnectionConfig {
   connectionFdReserve: number;
   frameReadTimeoutMs: number;
   partialFramesBytesMax: number;
+  framesPerTurnMax: number;
 }
 
 /** Key table entries, spread into the broker's and the NameServer's tables. */
@@ -94,6 +98,17 @@ export const serverConnectionKeys: { readonly [K in keyof ServerConnectionConfig
       'Bytes held by incomplete frames across all connections; past it the connection holding the most is ' +
       'closed. 128 MiB = 8 frames of the 16 MiB maximum, or 32 message bodies of the 4 MiB maximum at once.',
   },
+  framesPerTurnMax: {
+    kind: 'int',
+    default: serverLimitsDefault.framesPerTurnMax,
+    min: 1,
+    tsrocket: true,
+    doc:
+      'Requests decoded and handled per event-loop turn, shared equally among the connections that send in it ' +
+      '(each at least one; a lone busy connection gets them all); past its share a connection is not read and ' +
+      'its frames wait for the next turn. A request on a quiet connection (a route query, a heartbeat, a small ' +
+      'send) then waits for about this many others.',
+  },
 };
 
 export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
@@ -104,6 +119,7 @@ export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
     fdReserve: c.connectionFdReserve,
     frameReadMsMax: c.frameReadTimeoutMs,
     partialFramesBytesMax: c.partialFramesBytesMax,
+    framesPerTurnMax: c.framesPerTurnMax,
   };
 }
 

@@ -10,6 +10,7 @@ import { openFdCount, processFdLimit } from './fd-count.js';
 import type { RequestHook } from './hooks.js';
 import { type ServerLimits, serverLimitsDefault } from './limits.js';
 import { PartialFrameBudget } from './partial-frames.js';
+import { TurnShare } from './turn-share.js';
 
 export type { Processor, RemotingConnection } from './connection.js';
 export type { RequestHook } from './hooks.js';
@@ -68,6 +69,7 @@ export class RemotingServer {
   private readonly sweep: ConnectionSweep;
   private readonly sweepTask: PeriodicTask;
   private readonly partialFrames: PartialFrameBudget;
+  private readonly turnShare: TurnShare;
 
   constructor(opts: RemotingServerOptions) {
     this.opts = opts;
@@ -75,6 +77,7 @@ export class RemotingServer {
     this.fdLimit = opts.fdLimit ?? processFdLimit();
     this.admission = new ConnectionAdmission(this.limits, this.fdLimit, log, opts.name);
     this.sweep = new ConnectionSweep(this.limits, log, opts.name);
+    this.turnShare = new TurnShare(this.limits.framesPerTurnMax);
     this.partialFrames = new PartialFrameBudget(this.limits.partialFramesBytesMax, () => this.channels, log, opts.name);
     this.sweepTask = new PeriodicTask({
       name: `${opts.name}-connection-sweep`,
@@ -191,6 +194,7 @@ export class RemotingServer {
       processorFor: (code) => this.processors.get(code) ?? this.defaultProcessor,
       hooks: this.hooks,
       heldBytes: this.partialFrames,
+      turnShare: this.turnShare,
       log,
     });
     this.channels.add(channel);

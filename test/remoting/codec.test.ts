@@ -146,6 +146,24 @@ test('FrameDecoder: byte-at-a-time feeding and many frames in one chunk', () => 
   assert.deepEqual(decodeFrame(all[599]!), cmds[2]);
 });
 
+test('FrameDecoder: append then next takes frames one at a time; bytes past the last whole frame stay held', () => {
+  const cmds = [cmd({ opaque: 1 }), cmd({ opaque: 2, body: Buffer.alloc(300, 7) }), cmd({ opaque: 3 })];
+  const stream = Buffer.concat(cmds.map((c) => encodeFrame(c)));
+  const d = new FrameDecoder();
+  d.append(stream.subarray(0, stream.length - 5));
+  assert.deepEqual(decodeFrame(d.next()!), cmds[0]);
+  assert.deepEqual(decodeFrame(d.next()!), cmds[1]);
+  assert.equal(d.next(), undefined);
+  assert.equal(d.pendingBytes, encodeFrame(cmds[2]!).length - 4 - 5);
+  d.append(stream.subarray(stream.length - 5));
+  assert.deepEqual(decodeFrame(d.next()!), cmds[2]);
+  assert.equal(d.next(), undefined);
+  assert.equal(d.pendingBytes, 0);
+  const bad = new FrameDecoder(1024);
+  bad.append(Buffer.from('00000401', 'hex'));
+  assert.throws(() => bad.next(), /exceeds frameBytesMax 1024/);
+});
+
 const text = fc.string({ unit: 'binary', maxLength: 40 });
 const commandArb = (serializeType: 0 | 1) =>
   fc.record({
