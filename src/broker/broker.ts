@@ -11,13 +11,14 @@ import { serverLimitsOf } from '../remoting/limits.js';
 import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import type { RequestScheduler } from '../remoting/scheduler.js';
 import { type Processor, RemotingServer } from '../remoting/server.js';
-import type { StoreConfig } from '../store/config.js';
+import { resolveStoreConfig, type StoreConfig } from '../store/config.js';
 import type { StorageIO } from '../store/io.js';
 import type { MessageStore } from '../store/types.js';
 import { ClientManager } from './clients/client-manager.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
 import type { BrokerContext } from './context.js';
 import { PullHoldService } from './long-polling/pull-hold.js';
+import { ConfigFile } from './metadata/config-file.js';
 import { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
 import { SubscriptionGroupManager } from './metadata/subscription-groups.js';
 import { TopicConfigManager } from './metadata/topic-config.js';
@@ -30,6 +31,7 @@ import { createSendScheduler, sendPathCodes } from './send-scheduling.js';
 import { type BrokerService, ServiceList } from './services/lifecycle.js';
 import { BrokerStats, statsSampleMs } from './stats/broker-stats.js';
 import { createDefaultStore } from './store-factory.js';
+import { TimerService } from './timer/timer-service.js';
 
 const log = createLogger('broker');
 
@@ -62,6 +64,7 @@ export class Broker {
   private store: MessageStore | undefined;
   private put: PutPipeline | undefined;
   private sendBack: SendBackScheduler | undefined;
+  private timer: TimerService | undefined;
   private ctx: BrokerContext | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
 
@@ -157,6 +160,21 @@ export class Broker {
         stop: () => this.sendBack?.flush(),
       },
       { name: 'pull-hold', start: () => this.pullHolds.start(), stop: () => this.pullHolds.close() },
+      {
+        name: 'timer',
+        start: () => {
+          const put = this.put as PutPipeline;
+          this.timer = new TimerService({
+            store: this.store as MessageStore,
+            putRewritten: (msg) => put.putRewritten(msg),
+            checkpointFile: ConfigFile.under(c.storePathRootDir, 'timerCheckpoint.json', this.options.metadataIO),
+            precisionMs: resolveStoreConfig(this.storeConfig).timerPrecisionMs,
+            log: createLogger('broker.timer'),
+          });
+          return this.timer.start();
+        },
+        stop: () => this.timer?.stop(),
+      },
       new PeriodicTask({
         name: 'consumer-offset-flush',
         periodMs: c.flushConsumerOffsetInterval,
@@ -226,7 +244,12 @@ export class Broker {
     );
     this.put = new PutPipeline(
       store,
-      brokerPutHooks({ config: this.config, topics: this.topics, groups: this.groups }),
+      brokerPutHooks({
+        config: this.config,
+        topics: this.topics,
+        groups: this.groups,
+        timer: resolveStoreConfig(this.storeConfig),
+      }),
     );
   }
 

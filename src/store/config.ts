@@ -56,6 +56,12 @@ export interface StoreConfig {
    * ConsumeQueue entries of those records); RocketMQ re-checks its last 3 segment files.
    */
   recoverTailCheckBytes: number;
+  /** Timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS, __STARTDELIVERTIME) are accepted. */
+  timerWheelEnable: boolean;
+  /** Width of a timer slot (ms): a timer message is delivered within this after its time, never before. */
+  timerPrecisionMs: number;
+  /** Longest timer delay accepted (s); later deliver times are refused MESSAGE_ILLEGAL. */
+  timerMaxDelaySec: number;
   /** "ip:port" written as STOREHOST and used in offsetMsgIds. */
   storeHost: string;
 }
@@ -87,6 +93,9 @@ export function defaultStoreConfig(storePathRootDir = path.resolve('data', 'stor
     maxUnwrittenPutBytes: 256 * 1024 * 1024,
     checkCRCOnRecover: true,
     recoverTailCheckBytes: 64 * 1024 * 1024,
+    timerWheelEnable: true,
+    timerPrecisionMs: 1000,
+    timerMaxDelaySec: 259_200,
     storeHost: '127.0.0.1:10911',
   };
 }
@@ -219,6 +228,23 @@ export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?
       'CommitLog bytes at its end re-checked at every start, clean or not (magic, sizes, body CRC) and compared ' +
       'with the ConsumeQueues; damage found there is reported and the queues rebuilt (RocketMQ: the last 3 files).',
   },
+  timerWheelEnable: {
+    kind: 'bool',
+    default: true,
+    doc: 'Accept timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS, __STARTDELIVERTIME); off: refused.',
+  },
+  timerPrecisionMs: {
+    kind: 'int',
+    min: 100,
+    max: 1000,
+    default: 1000,
+    doc: 'Timer slot width (ms): a timer message is delivered within this after its time, never before.',
+  },
+  timerMaxDelaySec: {
+    ...positive,
+    default: 259_200,
+    doc: 'Longest timer delay (s); a later deliver time is refused MESSAGE_ILLEGAL (no roll needed: no wheel window).',
+  },
 };
 
 /** Old spellings RocketMQ 4.x read. */
@@ -228,7 +254,6 @@ export const storeKeyAliases: Readonly<Record<string, string>> = {
 };
 
 const ha = 'HA replication (master/replica)';
-const timer = 'timer messages (TIMER_DELIVER_MS / TIMER_DELAY_MS)';
 const pageCache = 'tsrocket writes through its own buffers and the page cache';
 
 /** MessageStoreConfig keys whose feature is not built yet (refused when changed) or that mean nothing here. */
@@ -248,14 +273,6 @@ export const storePlannedKeys: Readonly<Record<string, ConfigKey>> = {
     notBuilt: { feature: 'delay levels (DELAY property)' },
     doc: 'Delay of each level of delayed and retried messages.',
   },
-  timerWheelEnable: {
-    kind: 'bool',
-    default: false,
-    notBuilt: { feature: timer },
-    doc: 'Timer messages (RocketMQ 5 default: true).',
-  },
-  timerPrecisionMs: { kind: 'int', default: 1000, notBuilt: { feature: timer }, doc: 'Timer wheel slot (ms).' },
-  timerMaxDelaySec: { kind: 'int', default: 259_200, notBuilt: { feature: timer }, doc: 'Longest timer delay (s).' },
   enableDLegerCommitLog: {
     kind: 'bool',
     default: false,

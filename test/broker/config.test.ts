@@ -102,7 +102,6 @@ const notBuilt: [string, RegExp][] = [
   ['transactionTimeOut=3000', /transactional messages/],
   ['transactionCheckMax=5', /transactional messages/],
   ['haListenPort=10922', /HA replication/],
-  ['timerWheelEnable=true', /timer messages/],
   ['messageDelayLevel=1s 2s', /delay levels/],
   ['useTLS=true', /TLS/],
   ['enableControllerMode=true', /controller/],

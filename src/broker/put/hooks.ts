@@ -4,9 +4,10 @@
  * and timer → rmq_sys_wheel_timer go last and apply only to messages that are not half messages.
  */
 import { type RetryDlqDeps, retryToDlqHook } from './retry-dlq-hook.js';
+import { type TimerHookDeps, timerHook } from './timer-hook.js';
 import { refuseTransactionHook } from './transaction-hook.js';
 import type { PutHook } from './types.js';
 
-export function brokerPutHooks(deps: RetryDlqDeps): PutHook[] {
-  return [retryToDlqHook(deps), refuseTransactionHook(deps.config)];
+export function brokerPutHooks(deps: RetryDlqDeps & TimerHookDeps): PutHook[] {
+  return [retryToDlqHook(deps), refuseTransactionHook(deps.config), timerHook(deps)];
 }
