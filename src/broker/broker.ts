@@ -166,7 +166,7 @@ export class Broker {
           const put = this.put as PutPipeline;
           this.timer = new TimerService({
             store: this.store as MessageStore,
-            putRewritten: (msg) => put.putRewritten(msg),
+            putRewrittenBatch: (msgs) => put.putRewrittenBatch(msgs),
             checkpointFile: ConfigFile.under(c.storePathRootDir, 'timerCheckpoint.json', this.options.metadataIO),
             precisionMs: resolveStoreConfig(this.storeConfig).timerPrecisionMs,
             log: createLogger('broker.timer'),

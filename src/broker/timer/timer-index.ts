@@ -31,16 +31,21 @@ export class TimerIndex {
     return top === undefined ? undefined : top * this.precisionMs;
   }
 
-  /** Removes and returns the queue offsets of every slot due at `nowMs`, at most `max` slots' worth past `max`. */
+  /** Removes and returns up to `max` queue offsets of the slots due at `nowMs`, earliest slot first. */
   takeDue(nowMs: number, max: number): number[] {
     const out: number[] = [];
     while (this.heap.length > 0 && out.length < max) {
       const slot = this.heap[0] as number;
       if (slot * this.precisionMs > nowMs) break;
-      this.pop();
       const list = this.slots.get(slot) as number[];
-      this.slots.delete(slot);
-      for (let i = 0; i < list.length; i++) out.push(list[i] as number);
+      const n = Math.min(list.length, max - out.length);
+      // A big slot (a burst) is taken in parts from its end; the rest stays due.
+      for (let i = list.length - n; i < list.length; i++) out.push(list[i] as number);
+      list.length -= n;
+      if (list.length === 0) {
+        this.pop();
+        this.slots.delete(slot);
+      }
     }
     this.count -= out.length;
     return out;

@@ -22,6 +22,8 @@ const timerTopic = SystemTopic.wheelTimer;
 const reloadEntriesMax = 8192;
 /** Messages taken per firing step: their puts are in flight together. */
 const fireBatchMax = 4096;
+/** Messages per batch put to one real queue. */
+const putBatchMax = 256;
 /** Records per read of consecutive queue offsets, and its byte bound. */
 const readRunMax = 1024;
 const readRunBytesMax = 8 * 1024 * 1024;
@@ -33,8 +35,8 @@ const deliverMsMax = 1e14;
 
 export interface TimerServiceDeps {
   readonly store: MessageStore;
-  /** Stores a message without a second pass of the put hooks (PutPipeline.putRewritten). */
-  readonly putRewritten: (msg: MessageInput) => Promise<PutResult>;
+  /** Stores messages of one topic and queue without a second pass of the put hooks (PutPipeline.putRewrittenBatch). */
+  readonly putRewrittenBatch: (msgs: readonly MessageInput[]) => Promise<PutResult>;
   readonly checkpointFile: ConfigFile;
   readonly precisionMs: number;
   readonly log: Logger;
@@ -212,7 +214,7 @@ export class TimerService implements BrokerService {
    * goes back to the index. `floorMs` is below every one's deliver time.
    */
   private async deliver(offsets: readonly number[], nowMs: number, floorMs: number): Promise<void> {
-    const puts: Promise<void>[] = [];
+    const puts = new PutBatches(this, putBatchMax);
     let i = 0;
     while (i < offsets.length) {
       let j = i + 1;
@@ -230,11 +232,11 @@ export class TimerService implements BrokerService {
       for (let o = progress.at; o < end; o++) this.index.add(o, floorMs + 1);
       i = j;
     }
-    await Promise.all(puts);
+    await puts.flushAll();
   }
 
   /** Fires [progress.at, end) of the timer queue, moving `progress.at` past what it handled. */
-  private async deliverRun(progress: { at: number }, end: number, nowMs: number, puts: Promise<void>[]): Promise<void> {
+  private async deliverRun(progress: { at: number }, end: number, nowMs: number, puts: PutBatches): Promise<void> {
     while (progress.at < end) {
       const at = progress.at;
       const r = await this.deps.store.getMessage(timerTopic, 0, BigInt(at), end - at, readRunBytesMax);
@@ -264,36 +266,37 @@ export class TimerService implements BrokerService {
     }
   }
 
-  private fireOne(offset: number, record: Buffer, nowMs: number, puts: Promise<void>[]): void {
+  private fireOne(offset: number, record: Buffer, nowMs: number, puts: PutBatches): void {
     let outcome: ReturnType<typeof fireOutcomeOf>;
     try {
       outcome = fireOutcomeOf(record, nowMs);
     } catch (err) {
       outcome = { kind: 'bad', problem: (err as Error).message };
     }
-    if (outcome.kind === 'early') {
-      this.index.add(offset, outcome.deliverMs);
-      return;
-    }
-    if (outcome.kind === 'bad') {
-      this.lose(offset, offset + 1, outcome.problem);
-      return;
-    }
-    const deliverMs = outcome.deliverMs;
-    puts.push(
-      this.deps.putRewritten(outcome.input).then(
-        (res) => {
-          if (answerOfPutStatus(res.status, res.remark).stored) this.counts.delivered++;
-          else this.retryLater(offset, deliverMs, res.remark ?? res.status);
-        },
-        (err: unknown) => this.retryLater(offset, deliverMs, (err as Error).message),
-      ),
+    if (outcome.kind === 'early') this.index.add(offset, outcome.deliverMs);
+    else if (outcome.kind === 'bad') this.lose(offset, offset + 1, outcome.problem);
+    else puts.add(outcome.input, offset, outcome.deliverMs);
+  }
+
+  /** Puts one batch for one real queue; on failure its messages go back to the index. */
+  putBatch(batch: PendingBatch): Promise<void> {
+    return this.deps.putRewrittenBatch(batch.inputs).then(
+      (res) => {
+        if (answerOfPutStatus(res.status, res.remark).stored) this.counts.delivered += batch.inputs.length;
+        else this.retryLater(batch, res.remark ?? res.status);
+      },
+      (err: unknown) => this.retryLater(batch, (err as Error).message),
     );
   }
 
-  private retryLater(offset: number, deliverMs: number, why: string): void {
-    if (this.counts.retries++ % 1000 === 0) this.deps.log.warn('timer message put failed, retried later', { why });
-    this.index.add(offset, deliverMs);
+  private retryLater(batch: PendingBatch, why: string): void {
+    if (this.counts.retries === 0 || this.now() >= this.pausedUntilMs) {
+      this.deps.log.warn('timer messages not stored, retried later', { count: batch.inputs.length, why });
+    }
+    this.counts.retries += batch.inputs.length;
+    for (let i = 0; i < batch.offsets.length; i++) {
+      this.index.add(batch.offsets[i] as number, batch.deliverMs[i] as number);
+    }
     this.pausedUntilMs = this.now() + timerRetryDelayMs;
   }
 
@@ -301,5 +304,46 @@ export class TimerService implements BrokerService {
     if (to <= from) return;
     this.counts.lost += to - from;
     this.deps.log.warn('timer messages cannot be delivered', { from, to, why });
+  }
+}
+
+interface PendingBatch {
+  readonly inputs: MessageInput[];
+  /** Timer queue offset and deliver time of each input, to index it again if the put fails. */
+  readonly offsets: number[];
+  readonly deliverMs: number[];
+}
+
+/** Fired messages grouped by real topic and queue, put as batches of up to `max`. */
+class PutBatches {
+  private readonly open = new Map<string, PendingBatch>();
+  private readonly puts: Promise<void>[] = [];
+
+  constructor(
+    private readonly service: { putBatch(b: PendingBatch): Promise<void> },
+    private readonly max: number,
+  ) {}
+
+  add(input: MessageInput, offset: number, deliverMs: number): void {
+    const key = `${input.queueId}@${input.topic}`;
+    let b = this.open.get(key);
+    if (b === undefined) {
+      b = { inputs: [], offsets: [], deliverMs: [] };
+      this.open.set(key, b);
+    }
+    b.inputs.push(input);
+    b.offsets.push(offset);
+    b.deliverMs.push(deliverMs);
+    if (b.inputs.length >= this.max) {
+      this.open.delete(key);
+      this.puts.push(this.service.putBatch(b));
+    }
+  }
+
+  /** Puts what is still open and waits for every put's answer. */
+  async flushAll(): Promise<void> {
+    for (const b of this.open.values()) this.puts.push(this.service.putBatch(b));
+    this.open.clear();
+    await Promise.all(this.puts);
   }
 }

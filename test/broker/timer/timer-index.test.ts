@@ -32,7 +32,7 @@ test('a slot is due at its end: nothing is taken before its deliver time, everyt
   assert.equal(idx.nextDueMs(), undefined);
 });
 
-test('nextDueMs, deliverFloorMs and minOffset describe what is pending; takeDue stops after max (whole slots)', () => {
+test('nextDueMs, deliverFloorMs and minOffset describe what is pending; takeDue stops after max', () => {
   const idx = new TimerIndex(1000);
   idx.add(10, 5001);
   idx.add(3, 5999);
@@ -42,8 +42,14 @@ test('nextDueMs, deliverFloorMs and minOffset describe what is pending; takeDue 
   assert.equal(idx.deliverFloorMs(), 5000);
   assert.equal(idx.minOffset(), 3);
   assert.deepEqual(idx.takeDue(5999, 10), []);
+  // A slot bigger than `max` is taken in parts; the rest stays due (and pending for the checkpoint).
+  const part = idx.takeDue(6000, 2);
+  assert.equal(part.length, 2);
+  assert.equal(idx.size, 2);
+  assert.equal(idx.nextDueMs(), 6000);
+  const rest = idx.takeDue(6000, 10);
   assert.deepEqual(
-    idx.takeDue(6000, 1).sort((a, b) => a - b),
+    [...part, ...rest].sort((a, b) => a - b),
     [3, 8, 10],
   );
   assert.equal(idx.minOffset(), 20);

@@ -80,10 +80,14 @@ async function delivered(store: MessageStore): Promise<Array<{ key: string; dueM
   return out;
 }
 
-function service(store: MessageStore, dir: string, put?: (m: MessageInput) => Promise<PutResult>): TimerService {
+function service(
+  store: MessageStore,
+  dir: string,
+  put?: (m: readonly MessageInput[]) => Promise<PutResult>,
+): TimerService {
   return new TimerService({
     store,
-    putRewritten: put ?? ((m) => store.putMessage(m)),
+    putRewrittenBatch: put ?? ((m) => store.putMessages(m)),
     checkpointFile: ConfigFile.under(dir, 'timerCheckpoint.json'),
     precisionMs: 100,
     log: createLogger('test.timer'),
@@ -153,10 +157,11 @@ test('a failed put is retried later, never skipped', async () => {
   const dir = await tempDir();
   const store = await openStore(dir);
   const t0 = Date.now();
+  // Due at once, so they are put as one batch per real queue (4); the first 3 batch puts fail.
   for (let i = 0; i < 20; i++) await putTimer(store, i, t0 + 200);
   let failures = 0;
-  const flaky = (m: MessageInput): Promise<PutResult> => {
-    if (failures < 15) {
+  const flaky = (m: readonly MessageInput[]): Promise<PutResult> => {
+    if (failures < 3) {
       failures++;
       return Promise.resolve({
         status: PutStatus.SERVICE_NOT_AVAILABLE,
@@ -169,12 +174,12 @@ test('a failed put is retried later, never skipped', async () => {
         offsetMsgIds: [],
       });
     }
-    return store.putMessage(m);
+    return store.putMessages(m);
   };
   const svc = service(store, dir, flaky);
   await svc.start();
   await waitUntil(() => svc.stats().timerDelivered === 20, 'all 20 delivered after the failures', 10_000);
-  assert.equal(svc.stats().timerPutRetries, 15);
+  assert.equal(svc.stats().timerPutRetries, 15, 'three batches of five retried');
   await svc.stop();
   const got = await delivered(store);
   assert.deepEqual(got.map((g) => g.key).sort(), [...Array(20).keys()].map((i) => `U${i}`).sort());
