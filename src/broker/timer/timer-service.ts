@@ -78,7 +78,7 @@ export class TimerService implements BrokerService {
 
   async start(): Promise<void> {
     const { store } = this.deps;
-    const cp = timerCheckpointOf(await this.deps.checkpointFile.load());
+    const cp = timerCheckpointOf(await this.loadCheckpoint());
     this.reloadEnd = Number(store.getMaxOffsetInQueue(timerTopic, 0));
     this.seenOffset = this.reloadEnd;
     if (!this.listening) {
@@ -125,6 +125,18 @@ export class TimerService implements BrokerService {
       firedUpTo = Math.min(firedUpTo, step.floorMs);
     }
     return { deliveredOffset: delivered, firedUpToMs: Math.max(0, firedUpTo), seenOffset: seen };
+  }
+
+  /** An unreadable checkpoint (and .bak) means "nothing delivered": messages may repeat, none is lost. */
+  private async loadCheckpoint(): Promise<unknown> {
+    try {
+      return await this.deps.checkpointFile.load();
+    } catch (err) {
+      this.deps.log.warn('timer checkpoint unreadable, delivering every timer message still in the queue', {
+        err: err as Error,
+      });
+      return undefined;
+    }
   }
 
   private saveCheckpoint(): Promise<void> {

@@ -3,7 +3,7 @@
  * checkpoint without losing or repeating one, reloads what a crash left (no checkpoint), retries failed puts.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -198,6 +198,20 @@ test('the skip rule: an entry seen and due before firedUpToMs is not reloaded, o
   await svc.start();
   assert.equal(svc.stats().timerPending, 1, 'only offset 3 is pending');
   assert.equal(svc.checkpoint().deliveredOffset, 3);
+  await svc.stop();
+  await store.shutdown();
+});
+
+test('an unreadable checkpoint (no .bak): the service starts and reloads every pending message', async () => {
+  const dir = await tempDir();
+  const store = await openStore(dir);
+  const t0 = Date.now();
+  for (let i = 0; i < 5; i++) await putTimer(store, i, t0 + 60_000);
+  await mkdir(path.join(dir, 'config'), { recursive: true });
+  await writeFile(path.join(dir, 'config', 'timerCheckpoint.json'), '{"deliveredOffset": 3, trunc');
+  const svc = service(store, dir);
+  await svc.start();
+  assert.equal(svc.stats().timerPending, 5);
   await svc.stop();
   await store.shutdown();
 });
