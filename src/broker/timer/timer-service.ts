@@ -69,6 +69,7 @@ export class TimerService implements BrokerService {
   private active = false;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
+  private saved: TimerCheckpoint | undefined;
   private readonly counts = { delivered: 0, retries: 0, lost: 0 };
 
   constructor(private readonly deps: TimerServiceDeps) {
@@ -140,7 +141,23 @@ export class TimerService implements BrokerService {
   }
 
   private saveCheckpoint(): Promise<void> {
-    this.saving = this.saving.then(() => this.deps.checkpointFile.save(this.checkpoint())).catch(() => undefined); // ConfigFile logs and retries a failed write itself.
+    this.saving = this.saving.then(async () => {
+      const cp = this.checkpoint();
+      const last = this.saved;
+      // Nothing pending and nothing new since the last write: firedUpToMs then covers no entry; skip the fsync.
+      const idle =
+        last !== undefined &&
+        cp.deliveredOffset === cp.seenOffset &&
+        last.deliveredOffset === cp.deliveredOffset &&
+        last.seenOffset === cp.seenOffset;
+      if (idle) return;
+      try {
+        await this.deps.checkpointFile.save(cp);
+        this.saved = cp;
+      } catch {
+        // ConfigFile logs a failed write and retries it itself.
+      }
+    });
     return this.saving;
   }
 

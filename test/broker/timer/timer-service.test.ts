@@ -215,3 +215,36 @@ test('an unreadable checkpoint (no .bak): the service starts and reloads every p
   await svc.stop();
   await store.shutdown();
 });
+
+test('the checkpoint is written while messages are pending, not every second of an idle broker', async () => {
+  const dir = await tempDir();
+  const store = await openStore(dir);
+  const file = ConfigFile.under(dir, 'timerCheckpoint.json');
+  let saves = 0;
+  const counting = Object.assign(Object.create(file) as ConfigFile, {
+    save(value: unknown) {
+      saves++;
+      return file.save(value);
+    },
+  });
+  const svc = new TimerService({
+    store,
+    putRewrittenBatch: (m) => store.putMessages(m),
+    checkpointFile: counting,
+    precisionMs: 100,
+    log: createLogger('test.timer'),
+  });
+  await svc.start();
+  await putTimer(store, 0, Date.now() + 1500);
+  await waitUntil(() => saves >= 1, 'a checkpoint while one is pending', 5000);
+  await waitUntil(() => svc.stats().timerDelivered === 1, 'delivered', 10_000);
+  await new Promise((r) => setTimeout(r, 1200));
+  const afterDelivery = saves;
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal(saves, afterDelivery, 'no write while idle');
+  await svc.stop();
+  const saved = (await file.load()) as { deliveredOffset: number; seenOffset: number };
+  assert.equal(saved.deliveredOffset, 1);
+  assert.equal(saved.seenOffset, 1);
+  await store.shutdown();
+});
