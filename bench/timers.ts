@@ -3,7 +3,7 @@
  * (`--precision-ms`, default 100).
  *  1. lateness: `--count` timer messages (deliverTimeMs) due at random times 3–13 s ahead, consumed by a push
  *     consumer in this process; reports p50/p99/max lateness at the broker (TIMER_DEQUEUE_MS − due) and at the
- *     consumer (receive − due); target p99 ≤ 200 ms (consumer side), none early.
+ *     consumer (receive − due); target p99 ≤ 200 ms (both rows are checked), none early.
  *  2. burst: `--burst` messages all due at the same instant (set from phase 1's send rate so that every send is
  *     acked before it); polls the real topic's queue max offsets and reports the time from the due instant to the
  *     last one stored there; target ≤ 2 s.
@@ -200,14 +200,20 @@ try {
 
   const rows = [
     check(
-      'timer lateness p99 (consumer)',
+      'timer lateness p99 (due → stored in its topic)',
+      `${percentile(brokerLate, 99)} ms`,
+      `<= ${p99TargetMs} ms`,
+      percentile(brokerLate, 99) <= p99TargetMs,
+    ),
+    check(
+      'timer lateness p99 (due → consumer handler)',
       `${percentile(consumerLate, 99)} ms`,
       `<= ${p99TargetMs} ms`,
       percentile(consumerLate, 99) <= p99TargetMs,
     ),
     check('timer messages delivered early', String(early), '0', early === 0),
     check(
-      '100k due in one instant: all delivered',
+      '100k due in one instant: all stored in their topic',
       `${burstMs} ms`,
       `<= ${burstTargetMs} ms`,
       burstMs <= burstTargetMs && sentBy < dueAt,
