@@ -14,7 +14,7 @@ import { serverLimitsOf } from '../remoting/limits.js';
 import { encodeConsumerGroupHeader } from '../remoting/protocol/clients.js';
 import type { RequestScheduler } from '../remoting/scheduler.js';
 import { type Processor, RemotingServer } from '../remoting/server.js';
-import { type StoreConfig, storeKeys } from '../store/config.js';
+import { resolveStoreConfig, type StoreConfig, storeKeys } from '../store/config.js';
 import { DelayLevels, defaultMessageDelayLevel, parseDelayLevels } from '../store/delay-levels.js';
 import type { StorageIO } from '../store/io.js';
 import type { MessageStore } from '../store/types.js';
@@ -22,6 +22,7 @@ import { ClientManager } from './clients/client-manager.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
 import type { BrokerContext } from './context.js';
 import { PullHoldService } from './long-polling/pull-hold.js';
+import { ConfigFile } from './metadata/config-file.js';
 import { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
 import { Perm } from './metadata/perm.js';
 import { SubscriptionGroupManager } from './metadata/subscription-groups.js';
@@ -33,10 +34,12 @@ import { PutPipeline } from './put/pipeline.js';
 import { DelayOffsetFile } from './schedule/delay-offsets.js';
 import { DelayService } from './schedule/delay-service.js';
 import { scheduleTagsCodeOf } from './schedule/schedule-tags-code.js';
+import { timerTagsCodeOf } from './timer/tags-code.js';
 import { createSendScheduler, sendPathCodes } from './send-scheduling.js';
 import { type BrokerService, ServiceList } from './services/lifecycle.js';
 import { BrokerStats, statsSampleMs } from './stats/broker-stats.js';
 import { createDefaultStore } from './store-factory.js';
+import { TimerService } from './timer/timer-service.js';
 import { TransactionCheckService } from './transaction/check-service.js';
 import { ClosedHalves } from './transaction/closed-halves.js';
 
@@ -75,6 +78,7 @@ export class Broker {
   private delay: DelayService | undefined;
   /** messageDelayLevel, parsed: delayed messages and send-back retries wait by these levels. */
   readonly delayLevels: DelayLevels;
+  private timer: TimerService | undefined;
   private ctx: BrokerContext | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
 
@@ -180,6 +184,21 @@ export class Broker {
         stop: () => this.delay?.stop(),
       },
       { name: 'pull-hold', start: () => this.pullHolds.start(), stop: () => this.pullHolds.close() },
+      {
+        name: 'timer',
+        start: () => {
+          const put = this.put as PutPipeline;
+          this.timer = new TimerService({
+            store: this.store as MessageStore,
+            putRewrittenBatch: (msgs) => put.putRewrittenBatch(msgs),
+            checkpointFile: ConfigFile.under(c.storePathRootDir, 'timerCheckpoint.json', this.options.metadataIO),
+            precisionMs: resolveStoreConfig(this.storeConfig).timerPrecisionMs,
+            log: createLogger('broker.timer'),
+          });
+          return this.timer.start();
+        },
+        stop: () => this.timer?.stop(),
+      },
       new PeriodicTask({
         name: 'consumer-offset-flush',
         periodMs: c.flushConsumerOffsetInterval,
@@ -249,7 +268,7 @@ export class Broker {
           storePathRootDir: this.storeConfig.storePathRootDir ?? this.config.storePathRootDir,
           storeHost: this.brokerAddr,
         },
-        { tagsCodeOf: scheduleTagsCodeOf(this.delayLevels) },
+        { tagsCodeOf: timerTagsCodeOf(scheduleTagsCodeOf(this.delayLevels)) },
       ));
     this.store = store;
     await store.start();
@@ -258,7 +277,13 @@ export class Broker {
     );
     this.put = new PutPipeline(
       store,
-      brokerPutHooks({ config: this.config, topics: this.topics, groups: this.groups, levels: this.delayLevels }),
+      brokerPutHooks({
+        config: this.config,
+        topics: this.topics,
+        groups: this.groups,
+        levels: this.delayLevels,
+        timer: resolveStoreConfig(this.storeConfig),
+      }),
     );
   }
 

@@ -5,7 +5,14 @@
  */
 import { InvalidArgumentError } from '../common/errors.js';
 import { isRetryTopic } from '../common/topics.js';
-import { bodyBuffer, encodeMessageProperties, type Message, propertiesBytesMax, validateMessage } from './message.js';
+import {
+  bodyBuffer,
+  encodeMessageProperties,
+  isScheduledMessage,
+  type Message,
+  propertiesBytesMax,
+  validateMessage,
+} from './message.js';
 import { createUniqId } from './msg-id.js';
 
 const fixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
@@ -51,8 +58,8 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
     if (msg.topic !== topic) {
       throw new InvalidArgumentError(`batch message ${i} has topic '${msg.topic}'; all must use '${topic}'`);
     }
-    if (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0) {
-      throw new InvalidArgumentError(`batch message ${i}: delay levels are not supported in batches`);
+    if (isScheduledMessage(msg)) {
+      throw new InvalidArgumentError(`batch message ${i}: delay levels and timers are not supported in batches`);
     }
     if (isRetryTopic(msg.topic)) throw new InvalidArgumentError('retry topics are not supported in batches');
     const uniqId = createUniqId();

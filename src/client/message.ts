@@ -29,6 +29,13 @@ export interface Message {
   properties?: Record<string, string> | undefined;
   /** Delay level 1-18 (1s 5s 10s 30s 1m … 2h); 0 or absent = deliver now. */
   delayTimeLevel?: number | undefined;
+  /**
+   * Deliver at this time (epoch ms; sent as TIMER_DELIVER_MS): a timer message, delivered at or after it (within
+   * the broker's timerPrecisionMs), up to its timerMaxDelaySec (3 days by default) ahead. A past time = now.
+   */
+  deliverTimeMs?: number | undefined;
+  /** Deliver this many ms after the broker stores it (sent as TIMER_DELAY_MS). */
+  delayMs?: number | undefined;
   /** Opaque int kept with the message. */
   flag?: number | undefined;
 }
@@ -63,7 +70,42 @@ export function validateMessage(msg: Message, bodyBytesMax = bodyBytesMaxDefault
   if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > delayLevelMax)) {
     throw new InvalidArgumentError(`delayTimeLevel must be an integer 0-${delayLevelMax}, got ${level}`);
   }
+  validateTimer(msg);
 }
+
+/** The timer options: integers, one of them, not with a delay level (which the broker would prefer). */
+function validateTimer(msg: Message): void {
+  const at = msg.deliverTimeMs;
+  const after = msg.delayMs;
+  if (at !== undefined && (!Number.isSafeInteger(at) || at < 0)) {
+    throw new InvalidArgumentError(`deliverTimeMs must be an epoch time in ms (a non-negative integer), got ${at}`);
+  }
+  if (after !== undefined && (!Number.isSafeInteger(after) || after < 0)) {
+    throw new InvalidArgumentError(`delayMs must be a non-negative integer, got ${after}`);
+  }
+  if (at !== undefined && after !== undefined) {
+    throw new InvalidArgumentError('set deliverTimeMs or delayMs, not both');
+  }
+  if ((at !== undefined || after !== undefined) && msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0) {
+    throw new InvalidArgumentError('set a timer (deliverTimeMs / delayMs) or delayTimeLevel, not both');
+  }
+}
+
+/** A message the broker holds back (delay level or timer): not sent in batches. */
+export function isScheduledMessage(msg: Message): boolean {
+  if ((msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0) || msg.deliverTimeMs !== undefined) return true;
+  if (msg.delayMs !== undefined) return true;
+  const p = msg.properties;
+  return p !== undefined && scheduledPropNames.some((k) => p[k] !== undefined);
+}
+
+const scheduledPropNames: readonly string[] = [
+  Prop.delayLevel,
+  Prop.timerDeliverMs,
+  Prop.timerDelaySec,
+  Prop.timerDelayMs,
+  Prop.startDeliverTime,
+];
 
 /** A message ready for the send header: what SEND_MESSAGE_V2 carries. */
 export interface WireMessage {
@@ -89,6 +131,8 @@ export function messageProperties(msg: Message, uniqId = createUniqId()): Map<st
   if (keys.length > 0) props.set(Prop.keys, keys.join(keySeparator));
   if (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0)
     props.set(Prop.delayLevel, String(msg.delayTimeLevel));
+  if (msg.deliverTimeMs !== undefined) props.set(Prop.timerDeliverMs, String(msg.deliverTimeMs));
+  if (msg.delayMs !== undefined) props.set(Prop.timerDelayMs, String(msg.delayMs));
   if (!props.has(Prop.waitStoreMsgOk)) props.set(Prop.waitStoreMsgOk, 'true');
   props.set(Prop.uniqKey, uniqId);
   return props;
@@ -101,7 +145,9 @@ export function messageProperties(msg: Message, uniqId = createUniqId()): Map<st
 const waitStoreMsgOkTrue = encodedProperty(Prop.waitStoreMsgOk, 'true');
 
 export function encodeMessageProperties(msg: Message, uniqId: string): string {
-  if (msg.properties !== undefined) return encodeProperties(messageProperties(msg, uniqId));
+  if (msg.properties !== undefined || msg.deliverTimeMs !== undefined || msg.delayMs !== undefined) {
+    return encodeProperties(messageProperties(msg, uniqId));
+  }
   let out = '';
   if (msg.tags !== undefined && msg.tags !== '') out += Prop.tags + nameSeparator + msg.tags + propertySeparator;
   const keys = msg.keys;

@@ -8,7 +8,14 @@
 import { InvalidArgumentError } from '../common/errors.js';
 import { Prop, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
-import { bodyBuffer, encodeMessageProperties, type Message, propertiesBytesMax, validateMessage } from './message.js';
+import {
+  bodyBuffer,
+  encodeMessageProperties,
+  isScheduledMessage,
+  type Message,
+  propertiesBytesMax,
+  validateMessage,
+} from './message.js';
 import { createUniqId } from './msg-id.js';
 import { type SendOptions, SendResult } from './send-result.js';
 
@@ -62,7 +69,8 @@ export function prepareForBatch(
   ) {
     return undefined;
   }
-  if (msg === null || typeof msg !== 'object' || (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0)) {
+  // Held-back messages go alone: a batch is stored in one topic queue, and they move to a system topic.
+  if (msg === null || typeof msg !== 'object' || isScheduledMessage(msg)) {
     return undefined;
   }
   if (typeof msg.topic !== 'string' || isRetryTopic(msg.topic)) return undefined;

@@ -61,6 +61,12 @@ export interface StoreConfig {
   messageDelayLevel: string;
   /** Period of the delay service's progress write, config/delayOffset.json (ms). */
   flushDelayOffsetInterval: number;
+  /** Timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS, __STARTDELIVERTIME) are accepted. */
+  timerWheelEnable: boolean;
+  /** Width of a timer slot (ms): a timer message is delivered within this after its time, never before. */
+  timerPrecisionMs: number;
+  /** Longest timer delay accepted (s); later deliver times are refused MESSAGE_ILLEGAL. */
+  timerMaxDelaySec: number;
   /** "ip:port" written as STOREHOST and used in offsetMsgIds. */
   storeHost: string;
 }
@@ -94,6 +100,9 @@ export function defaultStoreConfig(storePathRootDir = path.resolve('data', 'stor
     recoverTailCheckBytes: 64 * 1024 * 1024,
     messageDelayLevel: defaultMessageDelayLevel,
     flushDelayOffsetInterval: 10_000,
+    timerWheelEnable: true,
+    timerPrecisionMs: 1000,
+    timerMaxDelaySec: 259_200,
     storeHost: '127.0.0.1:10911',
   };
 }
@@ -239,6 +248,23 @@ export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?
     default: 10_000,
     doc: 'Period of the delay service progress write, config/delayOffset.json (ms); a crash may redeliver what was delivered since.',
   },
+  timerWheelEnable: {
+    kind: 'bool',
+    default: true,
+    doc: 'Accept timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS, __STARTDELIVERTIME); off: refused.',
+  },
+  timerPrecisionMs: {
+    kind: 'int',
+    min: 100,
+    max: 1000,
+    default: 1000,
+    doc: 'Timer slot width (ms): a timer message is delivered within this after its time, never before.',
+  },
+  timerMaxDelaySec: {
+    ...positive,
+    default: 259_200,
+    doc: 'Longest timer delay (s); a later deliver time is refused MESSAGE_ILLEGAL (no roll needed: no wheel window).',
+  },
 };
 
 /** Old spellings RocketMQ 4.x read. */
@@ -248,7 +274,6 @@ export const storeKeyAliases: Readonly<Record<string, string>> = {
 };
 
 const ha = 'HA replication (master/replica)';
-const timer = 'timer messages (TIMER_DELIVER_MS / TIMER_DELAY_MS)';
 const pageCache = 'tsrocket writes through its own buffers and the page cache';
 
 /** MessageStoreConfig keys whose feature is not built yet (refused when changed) or that mean nothing here. */
@@ -262,14 +287,6 @@ export const storePlannedKeys: Readonly<Record<string, ConfigKey>> = {
     notBuilt: { feature: ha },
     doc: 'Bytes a replica may lag before SYNC_MASTER sends fail.',
   },
-  timerWheelEnable: {
-    kind: 'bool',
-    default: false,
-    notBuilt: { feature: timer },
-    doc: 'Timer messages (RocketMQ 5 default: true).',
-  },
-  timerPrecisionMs: { kind: 'int', default: 1000, notBuilt: { feature: timer }, doc: 'Timer wheel slot (ms).' },
-  timerMaxDelaySec: { kind: 'int', default: 259_200, notBuilt: { feature: timer }, doc: 'Longest timer delay (s).' },
   enableDLegerCommitLog: {
     kind: 'bool',
     default: false,

@@ -8,7 +8,7 @@ import { checkRecord, createOffsetMsgId, RecordPos } from '../common/record.js';
 import { type Checkpoint, writeCheckpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
 import type { StoreConfig } from './config.js';
-import type { ConsumeQueue } from './consume-queue.js';
+import { type ConsumeQueue, cqEntryBytes, decodeEntry } from './consume-queue.js';
 import { StoreDamage } from './damage.js';
 import { lockStoreDir } from './dir-lock.js';
 import {
@@ -39,6 +39,7 @@ import type {
   MessageStore,
   PutResult,
   QueryResult,
+  QueueEntry,
 } from './types.js';
 import { GetStatus } from './types.js';
 
@@ -244,6 +245,19 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     const q = this.queues.get(topic, queueId);
     if (q === undefined) return Promise.resolve(emptyGet(GetStatus.NO_MATCHED_LOGIC_QUEUE, 0n, 0n, 0n));
     return readMessages(this, q, Number(offset), maxMsgNums, maxTotalBytes, filter);
+  }
+
+  async readQueueEntries(topic: string, queueId: number, offset: bigint, maxCount: number): Promise<QueueEntry[]> {
+    const q = this.queues.get(topic, queueId);
+    if (q === undefined) return [];
+    const from = Math.max(Number(offset), q.minOffset);
+    const buf = await q.read(from, maxCount);
+    const out: QueueEntry[] = [];
+    for (let pos = 0, i = from; pos + cqEntryBytes <= buf.length; pos += cqEntryBytes, i++) {
+      const e = decodeEntry(buf, pos);
+      out.push({ queueOffset: BigInt(i), phyOffset: BigInt(e.phyOffset), size: e.size, tagsCode: e.tagsCode });
+    }
+    return out;
   }
 
   getMinOffsetInQueue(topic: string, queueId: number): bigint {

@@ -26,6 +26,7 @@ import type {
   MessageStore,
   PutResult,
   QueryResult,
+  QueueEntry,
 } from './types.js';
 import { GetStatus, PutStatus } from './types.js';
 
@@ -234,6 +235,18 @@ export class MemoryMessageStore implements MessageStore {
     }
     out.nextBeginOffset = BigInt(i);
     if (out.records.length === 0) out.status = GetStatus.NO_MATCHED_MESSAGE;
+    return out;
+  }
+
+  async readQueueEntries(topic: string, queueId: number, offset: bigint, maxCount: number): Promise<QueueEntry[]> {
+    const q = this.queues.get(topic)?.get(queueId) ?? [];
+    const out: QueueEntry[] = [];
+    const from = Math.max(0, Number(offset));
+    const end = Math.min(q.length, from + Math.max(0, maxCount));
+    for (let i = from; i < end; i++) {
+      const e = q[i] as MemEntry;
+      out.push({ queueOffset: BigInt(i), phyOffset: BigInt(e.phy), size: e.record.length, tagsCode: e.tagsCode });
+    }
     return out;
   }
 

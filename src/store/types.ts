@@ -93,6 +93,15 @@ export interface GetResult {
   release?: (() => void) | undefined;
 }
 
+/** One ConsumeQueue entry, as stored. */
+export interface QueueEntry {
+  queueOffset: bigint;
+  phyOffset: bigint;
+  size: number;
+  /** The tag hash, or what a system topic keeps there (a timer message's deliver time). */
+  tagsCode: bigint;
+}
+
 export interface QueryResult {
   records: Buffer[];
   indexLastUpdateTimestamp: bigint;
@@ -121,6 +130,11 @@ export interface MessageStore {
     filter?: MessageFilter,
   ): Promise<GetResult>;
 
+  /**
+   * ConsumeQueue entries from `offset`, at most `maxCount` (fewer at a file boundary; none outside the queue):
+   * what an index kept in a queue (the timer service's) reloads at start without reading the records.
+   */
+  readQueueEntries(topic: string, queueId: number, offset: bigint, maxCount: number): Promise<QueueEntry[]>;
   getMinOffsetInQueue(topic: string, queueId: number): bigint;
   /** One past the last queue offset (0 for an empty queue). */
   getMaxOffsetInQueue(topic: string, queueId: number): bigint;

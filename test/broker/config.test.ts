@@ -100,7 +100,6 @@ const notBuilt: [string, RegExp][] = [
   ['brokerId=1', /replicas/],
   ['filterSupportRetry=true', /SQL92/],
   ['haListenPort=10922', /HA replication/],
-  ['timerWheelEnable=true', /timer messages/],
   ['useTLS=true', /TLS/],
   ['enableControllerMode=true', /controller/],
   ['traceTopicEnable=true', /trace topic/],

@@ -8,15 +8,17 @@ import { type DelayHookDeps, delayHook } from './delay-hook.js';
 import { messageTypeHook } from './message-type-hook.js';
 import { requestClusterHook } from './request-cluster-hook.js';
 import { type RetryDlqDeps, retryToDlqHook } from './retry-dlq-hook.js';
+import { type TimerHookDeps, timerHook } from './timer-hook.js';
 import { transactionHook } from './transaction-hook.js';
 import type { PutHook } from './types.js';
 
-export function brokerPutHooks(deps: RetryDlqDeps & DelayHookDeps): PutHook[] {
+export function brokerPutHooks(deps: RetryDlqDeps & DelayHookDeps & TimerHookDeps): PutHook[] {
   return [
     retryToDlqHook(deps),
     messageTypeHook(deps.topics),
     transactionHook(deps.config),
     requestClusterHook(deps.config.brokerClusterName),
     delayHook(deps),
+    timerHook(deps),
   ];
 }

@@ -51,4 +51,9 @@ export class PutPipeline {
   putRewritten(msg: MessageInput): Promise<PutResult> {
     return this.store.putMessage(msg);
   }
+
+  /** The same for several messages of one topic and queue, stored as one batch (a burst of due timer messages). */
+  putRewrittenBatch(msgs: readonly MessageInput[]): Promise<PutResult> {
+    return this.store.putMessages(msgs);
+  }
 }
