@@ -15,6 +15,7 @@ import type { StoreConfig } from '../store/config.js';
 import type { StorageIO } from '../store/io.js';
 import type { MessageStore } from '../store/types.js';
 import { ClientManager } from './clients/client-manager.js';
+import { RebalanceLocks } from './clients/rebalance-locks.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
 import type { BrokerContext } from './context.js';
 import { PullHoldService } from './long-polling/pull-hold.js';
@@ -248,6 +249,7 @@ export class Broker {
       offsets: this.offsets,
       groups: this.groups,
       clients: this.clients,
+      locks: new RebalanceLocks(),
       pullHolds: this.pullHolds,
       sendBack: this.sendBack as SendBackScheduler,
       stats: this.stats,

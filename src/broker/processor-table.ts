@@ -9,6 +9,7 @@ import {
   getConsumerConnectionList,
   updateAndCreateSubscriptionGroup,
 } from './processors/group-admin.js';
+import { lockBatchMQ, unlockBatchMQ } from './processors/lock.js';
 import {
   getEarliestMsgStoreTime,
   getMaxOffset,
@@ -54,4 +55,6 @@ export const brokerProcessors: ReadonlyMap<number, BrokerProcessor> = new Map<nu
   [RequestCode.GET_TOPIC_STATS_INFO, getTopicStatsInfo],
   [RequestCode.GET_CONSUME_STATS, getConsumeStats],
   [RequestCode.GET_BROKER_CONFIG, getBrokerConfig],
+  [RequestCode.LOCK_BATCH_MQ, lockBatchMQ],
+  [RequestCode.UNLOCK_BATCH_MQ, unlockBatchMQ],
 ]);

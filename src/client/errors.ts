@@ -10,3 +10,13 @@ export class BrokerNotFoundError extends TsRocketError {
     super(`broker ${brokerName} of ${topic} has no known master`, { retriable: true });
   }
 }
+
+/** A LOCK_BATCH_MQ answer the client could not read (the queues count as not locked). */
+export class LockResponseError extends TsRocketError {
+  constructor(
+    readonly brokerAddr: string,
+    problem: string,
+  ) {
+    super(`lock batch answer of ${brokerAddr} unreadable: ${problem}`, { retriable: true });
+  }
+}

@@ -1,7 +1,8 @@
 /**
- * PushConsumer (RocketMQ's DefaultMQPushConsumer, concurrent mode): subscribe to topics with tag expressions,
- * give it a handler, and it long-polls the queues this member owns, calls the handler with a concurrency
- * limit, commits offsets, and redelivers failed messages through `%RETRY%<group>`.
+ * PushConsumer (RocketMQ's DefaultMQPushConsumer): subscribe to topics with tag expressions, give it a handler,
+ * and it long-polls the queues this member owns, calls the handler with a concurrency limit, commits offsets,
+ * and redelivers failed messages through `%RETRY%<group>`. With `orderly: true` (MessageListenerOrderly) each
+ * queue is locked at the broker and consumed one message at a time in order, failures retried locally.
  */
 
 import { homedir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { Prop } from '../common/properties.js';
 import { retryTopicOf } from '../common/topics.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
@@ -20,9 +22,11 @@ import { clientLogger } from './logger.js';
 import { type MessageQueue, queueKey } from './message-queue.js';
 import { parseNameServerList } from './name-server.js';
 import { BrokerOffsetStore, LocalFileOffsetStore, type OffsetStore } from './offset-store.js';
+import { ConsumeOrderlyService, orderlyMaxReconsumeTimesDefault, suspendMsDefault } from './orderly-consume-service.js';
 import { cachedBytesMaxDefault, cachedMessagesMaxDefault, ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
 import { runPullLoop } from './pull-loop.js';
+import { lockLeaseMsDefault, lockRenewIntervalMsDefault, QueueLocks } from './queue-locks.js';
 import { Rebalancer } from './rebalancer.js';
 import type { ReceivedMessage } from './received-message.js';
 import { computeStartOffset } from './start-offset.js';
@@ -35,6 +39,8 @@ const routePollMs = 100;
 const shutdownDrainMs = 10_000;
 /** RocketMQ's budget of a concurrent consumer whose maxReconsumeTimes is unset or -1. */
 export const maxReconsumeTimesDefault = 16;
+/** After a rebalance that could not lock every queue it was given, the next one comes this soon (RocketMQ). */
+const lockRetryRebalanceMs = 500;
 
 export interface PushConsumerOptions extends ClientOptions {
   group: string;
@@ -53,8 +59,19 @@ export interface PushConsumerOptions extends ClientOptions {
   pullThresholdForQueue?: number;
   /** … or above this many cached body bytes. Default 100 MiB. */
   pullThresholdBytesForQueue?: number;
-  /** Redeliveries before a message goes to `%DLQ%<group>`. Default 16; -1 also means 16 (RocketMQ). */
+  /**
+   * Redeliveries before a message goes to `%DLQ%<group>`. Default 16; -1 also means 16 (RocketMQ). Orderly:
+   * local retries, default (and -1) 2147483647, i.e. retried until it succeeds, as in RocketMQ.
+   */
   maxReconsumeTimes?: number;
+  /**
+   * Orderly consumption (RocketMQ's MessageListenerOrderly): each queue is locked at its broker before it is
+   * pulled (locks renewed every 20 s), and consumed one message at a time in offset order; a failed message
+   * suspends its queue and is retried locally, so later messages of the queue never pass it. Default false.
+   */
+  orderly?: boolean;
+  /** Orderly: pause of a queue before its failed message is retried (suspendCurrentQueueTimeMillis). Default 1000. */
+  suspendCurrentQueueTimeMs?: number;
   /** Broker-side hold of an empty long poll (ms). Default 15000. */
   suspendTimeoutMs?: number;
   /** Offset commit period (ms). Default 5000. */
@@ -72,11 +89,16 @@ export class PushConsumer {
   private readonly opts: PushConsumerOptions;
   private readonly instanceName: string;
   private readonly subs = new Map<string, SubscriptionData>();
-  private readonly queues = new Map<string, ProcessQueue<ReceivedMessage>>();
+  private readonly queues = new Map<string, { mq: MessageQueue; pq: ProcessQueue<ReceivedMessage> }>();
+  /** Orderly: queues given up whose in-flight message, offset commit and unlock are still under way. */
+  private readonly releasing = new Map<string, Promise<void>>();
+  private locks: QueueLocks | undefined;
+  private lockRenew: PeriodicTask | undefined;
+  private lockRetryTimer: NodeJS.Timeout | undefined;
   private handler: MessageHandler | undefined;
   private instance: ClientInstance | undefined;
   private offsets: OffsetStore | undefined;
-  private consume: ConsumeService | undefined;
+  private consume: ConsumeService | ConsumeOrderlyService | undefined;
   private rebalancer: Rebalancer | undefined;
   private retryProducer: Producer | undefined;
   private persistTimer: NodeJS.Timeout | undefined;
@@ -169,13 +191,7 @@ export class PushConsumer {
       this.retryProducer = new Producer({ ...clientOpts, group: 'CLIENT_INNER_PRODUCER' });
       await this.retryProducer.start();
     }
-    this.consume = new ConsumeService({
-      concurrency: this.opts.consumeConcurrency ?? 20,
-      handler: () => this.handler,
-      offsets: this.offsets,
-      sendBack: this.messageModel === MessageModel.CLUSTERING ? (msg) => this.sendBack(msg) : undefined,
-      log: clientLogger(this.opts.logger, 'client.consume'),
-    });
+    this.consume = this.opts.orderly === true ? this.orderlyService(inst) : this.concurrentService(this.offsets);
     this.rebalancer = new Rebalancer(
       inst,
       this.group,
@@ -203,6 +219,43 @@ export class PushConsumer {
       this.persistOffsets().catch(() => undefined);
     }, persistMs);
     this.persistTimer.unref();
+    this.lockRenew?.start();
+  }
+
+  private concurrentService(offsets: OffsetStore): ConsumeService {
+    return new ConsumeService({
+      concurrency: this.opts.consumeConcurrency ?? 20,
+      handler: () => this.handler,
+      offsets,
+      sendBack: this.messageModel === MessageModel.CLUSTERING ? (msg) => this.sendBack(msg) : undefined,
+      log: clientLogger(this.opts.logger, 'client.consume'),
+    });
+  }
+
+  private orderlyService(inst: ClientInstance): ConsumeOrderlyService {
+    const clustering = this.messageModel === MessageModel.CLUSTERING;
+    if (clustering) {
+      const locks = new QueueLocks(inst, this.group, clientLogger(this.opts.logger, 'client.lock'));
+      this.locks = locks;
+      this.lockRenew = new PeriodicTask({
+        name: 'orderly-lock-renew',
+        periodMs: lockRenewIntervalMsDefault,
+        run: () => locks.lockAll(this.queues),
+        log: this.log,
+      });
+    }
+    const configured = this.opts.maxReconsumeTimes ?? -1;
+    return new ConsumeOrderlyService({
+      concurrency: this.opts.consumeConcurrency ?? 20,
+      handler: () => this.handler,
+      offsets: this.offsets as OffsetStore,
+      locks: this.locks,
+      lockLeaseMs: lockLeaseMsDefault,
+      maxReconsumeTimes: configured === -1 ? orderlyMaxReconsumeTimesDefault : configured,
+      suspendMs: this.opts.suspendCurrentQueueTimeMs ?? suspendMsDefault,
+      sendToDlq: clustering ? (msg) => this.sendToDlq(msg) : undefined,
+      log: clientLogger(this.opts.logger, 'client.consume'),
+    });
   }
 
   /** Stops pulling, lets running handlers finish (up to 10 s), commits offsets and leaves the group. */
@@ -210,9 +263,12 @@ export class PushConsumer {
     if (!this.running || this.instance === undefined) return;
     this.running = false;
     clearInterval(this.persistTimer);
+    clearTimeout(this.lockRetryTimer);
+    await this.lockRenew?.stop();
     await this.consume?.drain(shutdownDrainMs);
-    // Dropping each queue commits its offset.
+    // Dropping each queue commits its offset (and, orderly, releases its lock).
     await this.rebalancer?.dropAll();
+    await Promise.allSettled([...this.releasing.values()]);
     await this.retryProducer?.shutdown();
     this.registered = false;
     await this.instance.unregister('consumer', this.group);
@@ -256,6 +312,16 @@ export class PushConsumer {
     const inst = this.instance;
     const offsets = this.offsets;
     if (inst === undefined || offsets === undefined || this.consume === undefined || !this.running) return false;
+    const key = queueKey(mq);
+    const pq = new ProcessQueue<ReceivedMessage>();
+    if (this.locks !== undefined) {
+      // A queue given up a moment ago is released first, then locked again (RocketMQ: lock before pulling).
+      await this.releasing.get(key);
+      if (!(await this.locks.lock(mq, pq))) {
+        this.rebalanceLater();
+        return false;
+      }
+    }
     const from = this.opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
     const start = await computeStartOffset(
       inst,
@@ -265,8 +331,11 @@ export class PushConsumer {
       this.opts.consumeTimestampMs ?? Date.now() - 30 * 60_000,
     );
     offsets.update(mq, start, false);
-    const pq = new ProcessQueue<ReceivedMessage>();
-    this.queues.set(queueKey(mq), pq);
+    if (!this.running) {
+      if (pq.locked) await this.locks?.unlock(mq);
+      return false;
+    }
+    this.queues.set(key, { mq, pq });
     const ctx = {
       instance: inst,
       group: this.group,
@@ -275,6 +344,7 @@ export class PushConsumer {
       consume: this.consume,
       isRunning: () => this.running,
       commitOnPull: this.messageModel === MessageModel.CLUSTERING,
+      lockRequired: this.locks !== undefined,
       pullBatchSize: this.opts.pullBatchSize ?? 32,
       suspendTimeoutMs: this.opts.suspendTimeoutMs ?? 15_000,
       cachedMessagesMax: this.opts.pullThresholdForQueue ?? cachedMessagesMaxDefault,
@@ -291,13 +361,59 @@ export class PushConsumer {
 
   private async removeQueue(mq: MessageQueue): Promise<void> {
     const key = queueKey(mq);
-    const pq = this.queues.get(key);
+    const pq = this.queues.get(key)?.pq;
     this.queues.delete(key);
     if (pq !== undefined) pq.dropped = true;
+    if (pq !== undefined && this.consume instanceof ConsumeOrderlyService) {
+      // The rebalance goes on; the queue is released once its in-flight message is done.
+      const release = this.releaseOrderly(mq, pq, this.consume);
+      this.releasing.set(key, release);
+      release.finally(() => {
+        if (this.releasing.get(key) === release) this.releasing.delete(key);
+      });
+      return;
+    }
     if (this.offsets !== undefined) {
       await this.offsets.persistAll([mq]);
       this.offsets.remove(mq);
     }
+  }
+
+  /** Orderly: after the in-flight message, commits the queue's offset, then unlocks it for the next owner. */
+  private async releaseOrderly(
+    mq: MessageQueue,
+    pq: ProcessQueue<ReceivedMessage>,
+    consume: ConsumeOrderlyService,
+  ): Promise<void> {
+    await consume.settled(pq);
+    const offsets = this.offsets;
+    if (offsets !== undefined) {
+      await offsets
+        .persistAll([mq])
+        .catch((err) => this.log.warn('offset commit failed', { queue: queueKey(mq), err }));
+      offsets.remove(mq);
+    }
+    if (pq.locked) await this.locks?.unlock(mq);
+  }
+
+  /** Orderly: a queue the broker would not lock yet (its owner still releasing it) is tried again soon. */
+  private rebalanceLater(): void {
+    if (this.lockRetryTimer !== undefined || !this.running) return;
+    this.lockRetryTimer = setTimeout(() => {
+      this.lockRetryTimer = undefined;
+      if (this.running) this.instance?.rebalanceSoon();
+    }, lockRetryRebalanceMs);
+    this.lockRetryTimer.unref();
+  }
+
+  /**
+   * Orderly, past maxReconsumeTimes: a new message to `%RETRY%<group>` whose count is at the maximum, which the
+   * broker stores in `%DLQ%<group>` (RocketMQ's ConsumeMessageOrderlyService.sendMessageBack).
+   */
+  private async sendToDlq(msg: ReceivedMessage): Promise<boolean> {
+    const configured = this.opts.maxReconsumeTimes ?? -1;
+    const max = configured === -1 ? orderlyMaxReconsumeTimesDefault : configured;
+    return this.resendToRetryTopic(msg, msg.reconsumeTimes, max, undefined);
   }
 
   /** CONSUMER_SEND_MSG_BACK to the message's broker; on failure, a new message to `%RETRY%<group>`. */
@@ -313,11 +429,26 @@ export class PushConsumer {
     } catch (err) {
       this.log.warn('send back failed; re-sending to the retry topic', { msgId: msg.msgId, err });
     }
+    return this.resendToRetryTopic(
+      msg,
+      msg.reconsumeTimes + 1,
+      maxReconsumeTimes,
+      Math.min(3 + msg.reconsumeTimes, 18),
+    );
+  }
+
+  /** A copy of `msg` to `%RETRY%<group>` with its counters (the broker stores it in the DLQ past the max). */
+  private async resendToRetryTopic(
+    msg: ReceivedMessage,
+    reconsumeTimes: number,
+    maxReconsumeTimes: number,
+    delayTimeLevel: number | undefined,
+  ): Promise<boolean> {
     if (this.retryProducer === undefined) return false;
     const properties = Object.fromEntries(msg.properties);
     properties[Prop.retryTopic] = msg.topic;
     properties[Prop.originMessageId] = msg.properties.get(Prop.originMessageId) ?? msg.msgId;
-    properties[Prop.reconsumeTime] = String(msg.reconsumeTimes + 1);
+    properties[Prop.reconsumeTime] = String(reconsumeTimes);
     properties[Prop.maxReconsumeTimes] = String(maxReconsumeTimes);
     delete properties[Prop.transactionPrepared];
     delete properties[Prop.delayLevel];
@@ -327,7 +458,7 @@ export class PushConsumer {
         body: msg.body,
         flag: msg.flag,
         properties,
-        delayTimeLevel: Math.min(3 + msg.reconsumeTimes, 18),
+        ...(delayTimeLevel === undefined ? {} : { delayTimeLevel }),
       });
       return true;
     } catch (err) {
