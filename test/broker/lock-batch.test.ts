@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { RemotingClient } from '../../src/remoting/client.js';
-import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
+import { PullSysFlag, RequestCode, ResponseCode } from '../../src/remoting/codes.js';
 import { decodeLockBatchResponse, encodeLockBatchBody } from '../../src/remoting/protocol/lock.js';
-import { call, createTopic, type Harness, startHarness } from './helpers.js';
+import { call, createTopic, type Harness, pull, sendV2, startHarness } from './helpers.js';
 
 let h: Harness;
 before(async () => {
@@ -79,4 +79,24 @@ test('a malformed lock or unlock body is answered SYSTEM_ERROR naming the proble
     assert.equal(bad.code, ResponseCode.SYSTEM_ERROR);
     assert.match(bad.remark ?? '', /mqSet is not an array/);
   }
+});
+
+test("a pull's piggy-backed commit is applied in request order: a later offset commit is never undone", async () => {
+  await createTopic(h, 'OC', 1);
+  for (let i = 0; i < 5; i++) {
+    const r = await sendV2(h, 'OC', `m${i}`);
+    assert.equal(r.code, 0, r.remark);
+  }
+  // An orderly consumer hands a queue over: a pull carrying the old commit (2) is written just before the
+  // final commit (5) on the same connection; the next owner must read 5.
+  const pulling = pull(h, 'OC', 0, 2, { consumerGroup: 'OG', sysFlag: PullSysFlag.commitOffset, commitOffset: 2 });
+  const committing = call(h, RequestCode.UPDATE_CONSUMER_OFFSET, {
+    consumerGroup: 'OG',
+    topic: 'OC',
+    queueId: 0,
+    commitOffset: 5,
+  });
+  await Promise.all([pulling, committing]);
+  const q = await call(h, RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'OG', topic: 'OC', queueId: 0 });
+  assert.equal(q.extFields?.['offset'], '5');
 });

@@ -62,14 +62,14 @@ async function processPull(
   if (typeof filtered === 'string') return fail(ResponseCode.SYSTEM_ERROR, filtered);
   const filter = filtered.filter;
 
-  const maxNums = Math.max(1, Math.min(h.maxMsgNums, c.pullMsgNumsMax));
-  const r = await ctx.store.getMessage(h.topic, h.queueId, h.queueOffset, maxNums, c.pullBytesMax, filter);
-  const code = codeOfGetStatus(r, h.queueOffset);
-
-  // Commit only on the first pass (not on long-poll wake-ups), like RocketMQ.
+  // Commit only on the first pass (not on long-poll wake-ups), like RocketMQ, and before the read's await, so a
+  // commit the client sent after this pull (a queue hand-over's final one) is not undone by it.
   if (firstTime && (h.sysFlag & PullSysFlag.commitOffset) !== 0 && h.commitOffset >= 0n) {
     ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
   }
+  const maxNums = Math.max(1, Math.min(h.maxMsgNums, c.pullMsgNumsMax));
+  const r = await ctx.store.getMessage(h.topic, h.queueId, h.queueOffset, maxNums, c.pullBytesMax, filter);
+  const code = codeOfGetStatus(r, h.queueOffset);
 
   if (code === ResponseCode.PULL_NOT_FOUND && (h.sysFlag & PullSysFlag.suspend) !== 0 && c.longPollingEnable) {
     if (Date.now() < deadlineMs && !conn.closed) {
