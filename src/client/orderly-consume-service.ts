@@ -1,10 +1,11 @@
 /**
- * Orderly consumption (RocketMQ's ConsumeMessageOrderlyService): each queue is consumed by one worker, one
+ * Orderly consumption (RocketMQ's ConsumeMessageOrderlyService): each queue is consumed by one chain, one
  * message at a time in offset order, and only while this client holds the queue's broker lock (clustering).
- * A failed message suspends its queue (`suspendMs`, 1 s) and is retried locally, so no later message of that
- * queue passes it; past `maxReconsumeTimes` it goes to `%DLQ%<group>` (sent to `%RETRY%<group>` with its
- * count at the maximum, which the broker stores in the DLQ) and the queue moves on. Offsets advance only past
- * consumed messages. Queues run in parallel up to `concurrency` handlers at once.
+ * A failed message suspends its chain (`suspendMs`, 1 s) and is retried locally, so no later message of that
+ * chain passes it; past `maxReconsumeTimes` it goes to `%DLQ%<group>` (sent to `%RETRY%<group>` with its
+ * count at the maximum, which the broker stores in the DLQ) and the chain moves on. Offsets advance only past
+ * consumed messages (the smallest offset still in the queue). Chains run in parallel up to `concurrency`
+ * handlers at once. With `keyOf` (per-key scope, beyond RocketMQ) each key of a queue is a chain of its own.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '../common/log.js';
@@ -36,70 +37,132 @@ export interface OrderlyConsumeOptions {
   suspendMs: number;
   /** Puts a message past its budget into the DLQ; true when stored. Undefined: the message is dropped. */
   sendToDlq?: ((msg: ReceivedMessage) => Promise<boolean>) | undefined;
+  /**
+   * Per-key scope (beyond RocketMQ): the key of a message; messages of different keys in one queue are consumed
+   * in parallel, each key strictly in order. Undefined: queue scope (RocketMQ's), one message per queue at a time.
+   */
+  keyOf?: ((msg: ReceivedMessage) => string) | undefined;
   log?: Logger;
 }
 
 const Step = { consumed: 'consumed', retry: 'retry', dropped: 'dropped' } as const;
 type Step = (typeof Step)[keyof typeof Step];
 
+/** The messages of one key of one queue (all of a queue's in queue scope), consumed one at a time in order. */
+interface Chain {
+  msgs: Array<ReceivedMessage | undefined>;
+  /** Index of the next message to consume in `msgs`. */
+  next: number;
+  running: boolean;
+  /** The message being consumed now (handler, or the DLQ send after it). */
+  current: Promise<Step> | undefined;
+}
+
+/** A chain compacts its array once this many consumed slots lead it. */
+const chainCompactAt = 1024;
+
 export class ConsumeOrderlyService {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
-  /** Queues with a running worker. */
-  private readonly workers = new Set<ProcessQueue<ReceivedMessage>>();
-  /** The message each queue is consuming now (handler, or the DLQ send after it). */
-  private readonly current = new Map<ProcessQueue<ReceivedMessage>, Promise<Step>>();
+  /** Per queue, its chains by key ('' for every message in queue scope). */
+  private readonly chains = new Map<ProcessQueue<ReceivedMessage>, Map<string, Chain>>();
+  private stopped = false;
   private readonly log: Logger;
 
   constructor(private readonly opts: OrderlyConsumeOptions) {
     this.log = opts.log ?? createLogger('client.consume');
   }
 
-  /** New messages of a queue: starts its worker unless one runs (it takes them in order). */
-  submit(mq: MessageQueue, pq: ProcessQueue<ReceivedMessage>, _msgs: readonly ReceivedMessage[]): void {
-    if (this.workers.has(pq)) return;
-    this.workers.add(pq);
-    this.work(mq, pq).catch((err) => this.log.error('orderly consume worker failed', { err }));
+  /** New messages of a queue (ascending offsets): each joins its key's chain, which starts unless it runs. */
+  submit(mq: MessageQueue, pq: ProcessQueue<ReceivedMessage>, msgs: readonly ReceivedMessage[]): void {
+    let chains = this.chains.get(pq);
+    if (chains === undefined) {
+      chains = new Map();
+      this.chains.set(pq, chains);
+    }
+    const keyOf = this.opts.keyOf;
+    for (const msg of msgs) {
+      const key = keyOf === undefined ? '' : keyOf(msg);
+      let chain = chains.get(key);
+      if (chain === undefined) {
+        chain = { msgs: [], next: 0, running: false, current: undefined };
+        chains.set(key, chain);
+      }
+      chain.msgs.push(msg);
+    }
+    for (const [key, chain] of chains) {
+      if (chain.running) continue;
+      chain.running = true;
+      this.run(mq, pq, chains, key, chain).catch((err) => this.log.error('orderly consume worker failed', { err }));
+    }
   }
 
-  /** Messages inside the handler now (one per queue at most). */
+  /** Messages inside the handler now (one per queue, or per key of a queue, at most). */
   get pending(): number {
-    return this.current.size;
+    let n = 0;
+    for (const chains of this.chains.values()) for (const c of chains.values()) if (c.current !== undefined) n++;
+    return n;
   }
 
-  /** Resolves once the message `pq` is consuming (if any) is done: the queue can then be released. */
+  /** Resolves once the messages `pq` is consuming (if any) are done: the queue can then be released. */
   async settled(pq: ProcessQueue<ReceivedMessage>): Promise<void> {
-    await this.current.get(pq);
+    const chains = this.chains.get(pq);
+    if (chains !== undefined) await Promise.allSettled([...chains.values()].map((c) => c.current));
+  }
+
+  /** Shutdown: no chain starts another message. */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** Resolves when every message being consumed finished (or `timeoutMs` passed). */
   async drain(timeoutMs: number): Promise<void> {
-    await Promise.race([Promise.allSettled([...this.current.values()]), sleep(timeoutMs, undefined, { ref: false })]);
+    const current: Array<Promise<Step> | undefined> = [];
+    for (const chains of this.chains.values()) for (const c of chains.values()) current.push(c.current);
+    await Promise.race([Promise.allSettled(current), sleep(timeoutMs, undefined, { ref: false })]);
   }
 
-  private async work(mq: MessageQueue, pq: ProcessQueue<ReceivedMessage>): Promise<void> {
+  private async run(
+    mq: MessageQueue,
+    pq: ProcessQueue<ReceivedMessage>,
+    chains: Map<string, Chain>,
+    key: string,
+    chain: Chain,
+  ): Promise<void> {
     try {
       for (;;) {
-        if (pq.dropped) return;
-        const msg = pq.head(1)[0];
-        // No await from this check to the worker's end (finally): a later submit() starts a new worker.
+        if (pq.dropped || this.stopped) return;
+        const msg = chain.msgs[chain.next];
+        // No await from this check to the chain's end (finally): a later submit() starts it again.
         if (msg === undefined) return;
         const locks = this.opts.locks;
         if (locks !== undefined && !pq.lockLive(Date.now(), this.opts.lockLeaseMs)) {
           await sleep(relockDelayMs, undefined, { ref: false });
-          if (pq.dropped) return;
-          if (!(await locks.lock(mq, pq))) await sleep(relockRefusedDelayMs, undefined, { ref: false });
+          if (pq.dropped || this.stopped) return;
+          if (!pq.lockLive(Date.now(), this.opts.lockLeaseMs) && !(await locks.lock(mq, pq))) {
+            await sleep(relockRefusedDelayMs, undefined, { ref: false });
+          }
           continue;
         }
         const step = this.consumeHead(mq, pq, msg);
-        this.current.set(pq, step);
+        chain.current = step;
         const outcome = await step;
-        this.current.delete(pq);
-        if (outcome === Step.retry) await sleep(this.opts.suspendMs, undefined, { ref: false });
+        chain.current = undefined;
+        if (outcome === Step.consumed) {
+          chain.msgs[chain.next++] = undefined;
+          if (chain.next >= chainCompactAt && chain.next * 2 >= chain.msgs.length) {
+            chain.msgs = chain.msgs.slice(chain.next);
+            chain.next = 0;
+          }
+        } else if (outcome === Step.retry) {
+          await sleep(this.opts.suspendMs, undefined, { ref: false });
+        }
       }
     } finally {
-      this.workers.delete(pq);
-      this.current.delete(pq);
+      chain.running = false;
+      chain.current = undefined;
+      if (chain.next >= chain.msgs.length || pq.dropped) chains.delete(key);
+      if (chains.size === 0 && this.chains.get(pq) === chains) this.chains.delete(pq);
     }
   }
 

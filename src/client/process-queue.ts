@@ -71,16 +71,6 @@ export class ProcessQueue<M extends OffsetMessage = OffsetMessage> {
     return this.commitOffset();
   }
 
-  /** Orderly: the first `n` messages still in flight, in offset order (consumed next, then removed). */
-  head(n: number): M[] {
-    const out: M[] = [];
-    for (const m of this.inFlight.values()) {
-      if (out.length >= n) break;
-      out.push(m);
-    }
-    return out;
-  }
-
   /** Orderly: the lock is held and was granted or renewed within `leaseMs` (RocketMQ's isLockExpired). */
   lockLive(nowMs: number, leaseMs: number): boolean {
     return this.locked && nowMs - this.lastLockMs <= leaseMs;

@@ -72,6 +72,13 @@ export interface PushConsumerOptions extends ClientOptions {
   orderly?: boolean;
   /** Orderly: pause of a queue before its failed message is retried (suspendCurrentQueueTimeMillis). Default 1000. */
   suspendCurrentQueueTimeMs?: number;
+  /**
+   * Orderly: what is kept in order. 'queue' (default, RocketMQ's): one message per queue at a time. 'shardingKey'
+   * (beyond RocketMQ): messages of different sharding keys in one queue are consumed in parallel, each key
+   * strictly in order; the key is the `__SHARDINGKEY` property, which Producer.send sets from its `shardingKey`
+   * option (messages without it share one key). A failing message then holds back only its own key.
+   */
+  orderlyScope?: 'queue' | 'shardingKey';
   /** Broker-side hold of an empty long poll (ms). Default 15000. */
   suspendTimeoutMs?: number;
   /** Offset commit period (ms). Default 5000. */
@@ -254,6 +261,7 @@ export class PushConsumer {
       maxReconsumeTimes: configured === -1 ? orderlyMaxReconsumeTimesDefault : configured,
       suspendMs: this.opts.suspendCurrentQueueTimeMs ?? suspendMsDefault,
       sendToDlq: clustering ? (msg) => this.sendToDlq(msg) : undefined,
+      keyOf: this.opts.orderlyScope === 'shardingKey' ? (msg) => msg.properties.get(Prop.shardingKey) ?? '' : undefined,
       log: clientLogger(this.opts.logger, 'client.consume'),
     });
   }
@@ -265,6 +273,7 @@ export class PushConsumer {
     clearInterval(this.persistTimer);
     clearTimeout(this.lockRetryTimer);
     await this.lockRenew?.stop();
+    if (this.consume instanceof ConsumeOrderlyService) this.consume.stop();
     await this.consume?.drain(shutdownDrainMs);
     // Dropping each queue commits its offset (and, orderly, releases its lock).
     await this.rebalancer?.dropAll();

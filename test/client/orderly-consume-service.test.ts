@@ -184,3 +184,72 @@ test('settled() waits for the in-flight message; a dropped queue consumes nothin
   assert.deepEqual(calls, [0]);
   assert.equal(service.pending, 0);
 });
+
+test('per-key scope: keys of one queue run in parallel, each in order; a failing key holds back only itself', async () => {
+  const { store, updates } = recordingStore();
+  const calls: string[] = [];
+  const running = new Map<string, number>();
+  let overlapAcrossKeys = false;
+  let failures = 0;
+  let beforeRetry: bigint[] = [];
+  const keyed = (offset: number, key: string) => {
+    const m = msg(0, offset);
+    (m as { key?: string }).key = key;
+    return m;
+  };
+  const keyOf = (m: ReceivedMessage) => (m as { key?: string }).key ?? '';
+  const service = new ConsumeOrderlyService({
+    ...base,
+    suspendMs: 30,
+    offsets: store,
+    keyOf,
+    handler: () => async (m) => {
+      const k = keyOf(m);
+      assert.equal(running.get(k) ?? 0, 0, `key ${k}: one message at a time`);
+      running.set(k, 1);
+      if ([...running.values()].filter((n) => n > 0).length > 1) overlapAcrossKeys = true;
+      await new Promise((r) => setTimeout(r, 2));
+      running.set(k, 0);
+      calls.push(`${k}${m.queueOffset}`);
+      if (m.queueOffset === 0n && failures === 1) beforeRetry = [...(updates.get(0) ?? [])];
+      if (m.queueOffset === 0n && failures < 1) {
+        failures++;
+        return ConsumeResult.RECONSUME_LATER;
+      }
+      return undefined;
+    },
+  });
+  const pq = new ProcessQueue<ReceivedMessage>();
+  // X at offsets 0, 2, 4; Y at 1, 3, 5. X0 fails once and waits 30 ms.
+  service.submit(mq(0), pq, pq.add([0, 1, 2, 3, 4, 5].map((o) => keyed(o, o % 2 === 0 ? 'X' : 'Y'))));
+  await until(() => pq.count === 0);
+  const ofKey = (k: string) => calls.filter((c) => c.startsWith(k));
+  assert.deepEqual(ofKey('X'), ['X0', 'X0', 'X2', 'X4']);
+  assert.deepEqual(ofKey('Y'), ['Y1', 'Y3', 'Y5']);
+  assert.ok(calls.indexOf('Y5') < calls.lastIndexOf('X0'), 'Y went on while X0 waited for its retry');
+  assert.ok(overlapAcrossKeys, 'two keys in the handler at once');
+  // Y's messages were committed while X0 waited, but no commit passed offset 0 until X0 succeeded.
+  assert.ok(beforeRetry.length > 0 && beforeRetry.every((o) => o === 0n), `commits before X0's retry: ${beforeRetry}`);
+  const commits = updates.get(0) ?? [];
+  assert.equal(commits.at(-1), 6n);
+});
+
+test('stop(): no chain starts another message', async () => {
+  const { store } = recordingStore();
+  const calls: number[] = [];
+  const service = new ConsumeOrderlyService({
+    ...base,
+    offsets: store,
+    handler: () => async (m) => {
+      calls.push(Number(m.queueOffset));
+      await new Promise((r) => setTimeout(r, 10));
+    },
+  });
+  const pq = new ProcessQueue<ReceivedMessage>();
+  service.submit(mq(0), pq, pq.add([0, 1, 2].map((o) => msg(0, o))));
+  await until(() => calls.length === 1);
+  service.stop();
+  await service.drain(1000);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(calls, [0]);
+});

@@ -18,6 +18,7 @@ export interface OrderlyWorkerConfig {
   /** "<key>:<seq>" → how many deliveries fail before one succeeds (-1: every one). */
   failures?: Record<string, number>;
   maxReconsumeTimes?: number;
+  orderlyScope?: 'queue' | 'shardingKey';
   /** Mean work per message (ms; each takes 0 to twice this), so consumption overlaps membership changes. */
   handlerDelayMs?: number;
 }
@@ -31,6 +32,7 @@ const consumer = new PushConsumer({
   group: config.group,
   clientIp: '127.0.0.1',
   orderly: true,
+  orderlyScope: config.orderlyScope ?? 'queue',
   suspendCurrentQueueTimeMs: 50,
   ...(config.maxReconsumeTimes === undefined ? {} : { maxReconsumeTimes: config.maxReconsumeTimes }),
   consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
