@@ -46,7 +46,12 @@ interface RunResult {
   parallelMax: number;
 }
 
-async function consumeAll(nameServer: string, scope: RunResult['scope'], work: number, run: number): Promise<RunResult> {
+async function consumeAll(
+  nameServer: string,
+  scope: RunResult['scope'],
+  work: number,
+  run: number,
+): Promise<RunResult> {
   const last = new Map<string, number>();
   let consumed = 0;
   let violations = 0;
