@@ -17,7 +17,7 @@ export {
 } from './allocate.js';
 export { ClientInstance, type ClientOptions } from './client-instance.js';
 export { ConsumeResult, type HandlerOutcome, type MessageHandler } from './consume-service.js';
-export { BrokerNotFoundError } from './errors.js';
+export { BrokerNotFoundError, LockResponseError } from './errors.js';
 export { ConsumeFromWhere, MessageModel } from './heartbeat.js';
 export type { Logger } from './logger.js';
 export { bodyBytesMaxDefault, compressBodyBytesMinDefault, type Message } from './message.js';

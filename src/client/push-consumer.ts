@@ -120,6 +120,14 @@ export class PushConsumer {
     if (max !== undefined && !(Number.isInteger(max) && max >= -1)) {
       throw new InvalidArgumentError(`maxReconsumeTimes must be an integer ≥ 0 (or -1 for 16), got ${max}`);
     }
+    const suspendMs = opts.suspendCurrentQueueTimeMs;
+    if (suspendMs !== undefined && !(Number.isInteger(suspendMs) && suspendMs >= 0)) {
+      throw new InvalidArgumentError(`suspendCurrentQueueTimeMs must be an integer ≥ 0, got ${suspendMs}`);
+    }
+    const scope = opts.orderlyScope;
+    if (scope !== undefined && scope !== 'queue' && scope !== 'shardingKey') {
+      throw new InvalidArgumentError(`orderlyScope must be 'queue' or 'shardingKey', got ${String(scope)}`);
+    }
     this.opts = opts;
     this.group = opts.group;
     this.messageModel = opts.messageModel ?? MessageModel.CLUSTERING;
@@ -323,9 +331,9 @@ export class PushConsumer {
     if (inst === undefined || offsets === undefined || this.consume === undefined || !this.running) return false;
     const key = queueKey(mq);
     const pq = new ProcessQueue<ReceivedMessage>();
+    // Orderly: a queue given up a moment ago is released first, then locked again (RocketMQ: lock before pulling).
+    await this.releasing.get(key);
     if (this.locks !== undefined) {
-      // A queue given up a moment ago is released first, then locked again (RocketMQ: lock before pulling).
-      await this.releasing.get(key);
       if (!(await this.locks.lock(mq, pq))) {
         this.rebalanceLater();
         return false;
@@ -360,6 +368,8 @@ export class PushConsumer {
       cachedBytesMax: this.opts.pullThresholdBytesForQueue ?? cachedBytesMaxDefault,
       offsetMoved: (moved: MessageQueue) => {
         this.queues.delete(queueKey(moved));
+        // Orderly: the queue comes back with the next rebalance, but not before its in-flight message is done.
+        if (this.consume instanceof ConsumeOrderlyService) this.trackRelease(key, this.consume.settled(pq));
         this.rebalancer?.forget(moved);
         inst.rebalanceSoon();
       },
@@ -375,17 +385,20 @@ export class PushConsumer {
     if (pq !== undefined) pq.dropped = true;
     if (pq !== undefined && this.consume instanceof ConsumeOrderlyService) {
       // The rebalance goes on; the queue is released once its in-flight message is done.
-      const release = this.releaseOrderly(mq, pq, this.consume);
-      this.releasing.set(key, release);
-      release.finally(() => {
-        if (this.releasing.get(key) === release) this.releasing.delete(key);
-      });
+      this.trackRelease(key, this.releaseOrderly(mq, pq, this.consume));
       return;
     }
     if (this.offsets !== undefined) {
       await this.offsets.persistAll([mq]);
       this.offsets.remove(mq);
     }
+  }
+
+  private trackRelease(key: string, release: Promise<void>): void {
+    this.releasing.set(key, release);
+    release.finally(() => {
+      if (this.releasing.get(key) === release) this.releasing.delete(key);
+    });
   }
 
   /** Orderly: after the in-flight message, commits the queue's offset, then unlocks it for the next owner. */
