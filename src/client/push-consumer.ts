@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { PeriodicTask } from '../common/periodic-task.js';
 import { Prop } from '../common/properties.js';
 import { retryTopicOf } from '../common/topics.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
@@ -22,11 +21,15 @@ import { clientLogger } from './logger.js';
 import { type MessageQueue, queueKey } from './message-queue.js';
 import { parseNameServerList } from './name-server.js';
 import { BrokerOffsetStore, LocalFileOffsetStore, type OffsetStore } from './offset-store.js';
-import { ConsumeOrderlyService, orderlyMaxReconsumeTimesDefault, suspendMsDefault } from './orderly-consume-service.js';
+import {
+  type ConsumeOrderlyService,
+  orderlyMaxReconsumeTimesDefault,
+  suspendMsDefault,
+} from './orderly-consume-service.js';
+import { OrderlyQueues } from './orderly-queues.js';
 import { cachedBytesMaxDefault, cachedMessagesMaxDefault, ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
 import { runPullLoop } from './pull-loop.js';
-import { lockLeaseMsDefault, lockRenewIntervalMsDefault, QueueLocks } from './queue-locks.js';
 import { Rebalancer } from './rebalancer.js';
 import type { ReceivedMessage } from './received-message.js';
 import { computeStartOffset } from './start-offset.js';
@@ -39,8 +42,6 @@ const routePollMs = 100;
 const shutdownDrainMs = 10_000;
 /** RocketMQ's budget of a concurrent consumer whose maxReconsumeTimes is unset or -1. */
 export const maxReconsumeTimesDefault = 16;
-/** After a rebalance that could not lock every queue it was given, the next one comes this soon (RocketMQ). */
-const lockRetryRebalanceMs = 500;
 
 export interface PushConsumerOptions extends ClientOptions {
   group: string;
@@ -97,11 +98,8 @@ export class PushConsumer {
   private readonly instanceName: string;
   private readonly subs = new Map<string, SubscriptionData>();
   private readonly queues = new Map<string, { mq: MessageQueue; pq: ProcessQueue<ReceivedMessage> }>();
-  /** Orderly: queues given up whose in-flight message, offset commit and unlock are still under way. */
-  private readonly releasing = new Map<string, Promise<void>>();
-  private locks: QueueLocks | undefined;
-  private lockRenew: PeriodicTask | undefined;
-  private lockRetryTimer: NodeJS.Timeout | undefined;
+  /** Orderly mode: locks, renewal, releases and the orderly consume service. */
+  private orderly: OrderlyQueues | undefined;
   private handler: MessageHandler | undefined;
   private instance: ClientInstance | undefined;
   private offsets: OffsetStore | undefined;
@@ -206,7 +204,13 @@ export class PushConsumer {
       this.retryProducer = new Producer({ ...clientOpts, group: 'CLIENT_INNER_PRODUCER' });
       await this.retryProducer.start();
     }
-    this.consume = this.opts.orderly === true ? this.orderlyService(inst) : this.concurrentService(this.offsets);
+    if (this.opts.orderly === true) {
+      this.orderly = this.orderlyQueues(inst, this.offsets);
+      this.consume = this.orderly.service;
+    } else {
+      this.orderly = undefined;
+      this.consume = this.concurrentService(this.offsets);
+    }
     this.rebalancer = new Rebalancer(
       inst,
       this.group,
@@ -234,7 +238,7 @@ export class PushConsumer {
       this.persistOffsets().catch(() => undefined);
     }, persistMs);
     this.persistTimer.unref();
-    this.lockRenew?.start();
+    this.orderly?.start();
   }
 
   private concurrentService(offsets: OffsetStore): ConsumeService {
@@ -247,30 +251,28 @@ export class PushConsumer {
     });
   }
 
-  private orderlyService(inst: ClientInstance): ConsumeOrderlyService {
+  private orderlyQueues(inst: ClientInstance, offsets: OffsetStore): OrderlyQueues {
     const clustering = this.messageModel === MessageModel.CLUSTERING;
-    if (clustering) {
-      const locks = new QueueLocks(inst, this.group, clientLogger(this.opts.logger, 'client.lock'));
-      this.locks = locks;
-      this.lockRenew = new PeriodicTask({
-        name: 'orderly-lock-renew',
-        periodMs: lockRenewIntervalMsDefault,
-        run: () => locks.lockAll(this.queues),
-        log: this.log,
-      });
-    }
     const configured = this.opts.maxReconsumeTimes ?? -1;
-    return new ConsumeOrderlyService({
-      concurrency: this.opts.consumeConcurrency ?? 20,
-      handler: () => this.handler,
-      offsets: this.offsets as OffsetStore,
-      locks: this.locks,
-      lockLeaseMs: lockLeaseMsDefault,
-      maxReconsumeTimes: configured === -1 ? orderlyMaxReconsumeTimesDefault : configured,
-      suspendMs: this.opts.suspendCurrentQueueTimeMs ?? suspendMsDefault,
-      sendToDlq: clustering ? (msg) => this.sendToDlq(msg) : undefined,
-      keyOf: this.opts.orderlyScope === 'shardingKey' ? (msg) => msg.properties.get(Prop.shardingKey) ?? '' : undefined,
-      log: clientLogger(this.opts.logger, 'client.consume'),
+    return new OrderlyQueues({
+      instance: inst,
+      group: this.group,
+      clustering,
+      offsets,
+      queues: this.queues,
+      isRunning: () => this.running,
+      consume: {
+        concurrency: this.opts.consumeConcurrency ?? 20,
+        handler: () => this.handler,
+        maxReconsumeTimes: configured === -1 ? orderlyMaxReconsumeTimesDefault : configured,
+        suspendMs: this.opts.suspendCurrentQueueTimeMs ?? suspendMsDefault,
+        sendToDlq: clustering ? (msg) => this.sendToDlq(msg) : undefined,
+        keyOf:
+          this.opts.orderlyScope === 'shardingKey' ? (msg) => msg.properties.get(Prop.shardingKey) ?? '' : undefined,
+        log: clientLogger(this.opts.logger, 'client.consume'),
+      },
+      log: this.log,
+      lockLog: clientLogger(this.opts.logger, 'client.lock'),
     });
   }
 
@@ -279,13 +281,11 @@ export class PushConsumer {
     if (!this.running || this.instance === undefined) return;
     this.running = false;
     clearInterval(this.persistTimer);
-    clearTimeout(this.lockRetryTimer);
-    await this.lockRenew?.stop();
-    if (this.consume instanceof ConsumeOrderlyService) this.consume.stop();
+    await this.orderly?.stop();
     await this.consume?.drain(shutdownDrainMs);
     // Dropping each queue commits its offset (and, orderly, releases its lock).
     await this.rebalancer?.dropAll();
-    await Promise.allSettled([...this.releasing.values()]);
+    await this.orderly?.released();
     await this.retryProducer?.shutdown();
     this.registered = false;
     await this.instance.unregister('consumer', this.group);
@@ -331,14 +331,8 @@ export class PushConsumer {
     if (inst === undefined || offsets === undefined || this.consume === undefined || !this.running) return false;
     const key = queueKey(mq);
     const pq = new ProcessQueue<ReceivedMessage>();
-    // Orderly: a queue given up a moment ago is released first, then locked again (RocketMQ: lock before pulling).
-    await this.releasing.get(key);
-    if (this.locks !== undefined) {
-      if (!(await this.locks.lock(mq, pq))) {
-        this.rebalanceLater();
-        return false;
-      }
-    }
+    // Orderly: lock before pulling (after the release of a queue given up a moment ago).
+    if (this.orderly !== undefined && !(await this.orderly.acquire(mq, pq))) return false;
     const from = this.opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
     const start = await computeStartOffset(
       inst,
@@ -349,7 +343,7 @@ export class PushConsumer {
     );
     offsets.update(mq, start, false);
     if (!this.running) {
-      if (pq.locked) await this.locks?.unlock(mq);
+      await this.orderly?.abandon(mq, pq);
       return false;
     }
     this.queues.set(key, { mq, pq });
@@ -361,7 +355,7 @@ export class PushConsumer {
       consume: this.consume,
       isRunning: () => this.running,
       commitOnPull: this.messageModel === MessageModel.CLUSTERING,
-      lockRequired: this.locks !== undefined,
+      lockRequired: this.orderly?.locks !== undefined,
       pullBatchSize: this.opts.pullBatchSize ?? 32,
       suspendTimeoutMs: this.opts.suspendTimeoutMs ?? 15_000,
       cachedMessagesMax: this.opts.pullThresholdForQueue ?? cachedMessagesMaxDefault,
@@ -369,7 +363,7 @@ export class PushConsumer {
       offsetMoved: (moved: MessageQueue) => {
         this.queues.delete(queueKey(moved));
         // Orderly: the queue comes back with the next rebalance, but not before its in-flight message is done.
-        if (this.consume instanceof ConsumeOrderlyService) this.trackRelease(key, this.consume.settled(pq));
+        this.orderly?.settleBeforeReuse(moved, pq);
         this.rebalancer?.forget(moved);
         inst.rebalanceSoon();
       },
@@ -383,49 +377,15 @@ export class PushConsumer {
     const pq = this.queues.get(key)?.pq;
     this.queues.delete(key);
     if (pq !== undefined) pq.dropped = true;
-    if (pq !== undefined && this.consume instanceof ConsumeOrderlyService) {
+    if (pq !== undefined && this.orderly !== undefined) {
       // The rebalance goes on; the queue is released once its in-flight message is done.
-      this.trackRelease(key, this.releaseOrderly(mq, pq, this.consume));
+      this.orderly.release(mq, pq);
       return;
     }
     if (this.offsets !== undefined) {
       await this.offsets.persistAll([mq]);
       this.offsets.remove(mq);
     }
-  }
-
-  private trackRelease(key: string, release: Promise<void>): void {
-    this.releasing.set(key, release);
-    release.finally(() => {
-      if (this.releasing.get(key) === release) this.releasing.delete(key);
-    });
-  }
-
-  /** Orderly: after the in-flight message, commits the queue's offset, then unlocks it for the next owner. */
-  private async releaseOrderly(
-    mq: MessageQueue,
-    pq: ProcessQueue<ReceivedMessage>,
-    consume: ConsumeOrderlyService,
-  ): Promise<void> {
-    await consume.settled(pq);
-    const offsets = this.offsets;
-    if (offsets !== undefined) {
-      await offsets
-        .persistAll([mq])
-        .catch((err) => this.log.warn('offset commit failed', { queue: queueKey(mq), err }));
-      offsets.remove(mq);
-    }
-    if (pq.locked) await this.locks?.unlock(mq);
-  }
-
-  /** Orderly: a queue the broker would not lock yet (its owner still releasing it) is tried again soon. */
-  private rebalanceLater(): void {
-    if (this.lockRetryTimer !== undefined || !this.running) return;
-    this.lockRetryTimer = setTimeout(() => {
-      this.lockRetryTimer = undefined;
-      if (this.running) this.instance?.rebalanceSoon();
-    }, lockRetryRebalanceMs);
-    this.lockRetryTimer.unref();
   }
 
   /**
