@@ -19,6 +19,7 @@ import { DelayLevels, defaultMessageDelayLevel, parseDelayLevels } from '../stor
 import type { StorageIO } from '../store/io.js';
 import type { MessageStore } from '../store/types.js';
 import { ClientManager } from './clients/client-manager.js';
+import { RebalanceLocks } from './clients/rebalance-locks.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
 import type { BrokerContext } from './context.js';
 import { PullHoldService } from './long-polling/pull-hold.js';
@@ -320,6 +321,7 @@ export class Broker {
       offsets: this.offsets,
       groups: this.groups,
       clients: this.clients,
+      locks: new RebalanceLocks(),
       pullHolds: this.pullHolds,
       delay: this.delay as DelayService,
       stats: this.stats,

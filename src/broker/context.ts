@@ -3,6 +3,7 @@ import type { RemotingCommand } from '../remoting/command.js';
 import type { ConnectionStats, RemotingConnection } from '../remoting/server.js';
 import type { MessageStore } from '../store/types.js';
 import type { ClientManager } from './clients/client-manager.js';
+import type { RebalanceLocks } from './clients/rebalance-locks.js';
 import type { BrokerConfig } from './config.js';
 import type { PullHoldService } from './long-polling/pull-hold.js';
 import type { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
@@ -22,6 +23,8 @@ export interface BrokerContext {
   readonly offsets: ConsumerOffsetManager;
   readonly groups: SubscriptionGroupManager;
   readonly clients: ClientManager;
+  /** Queue locks of orderly consumers (LOCK_BATCH_MQ / UNLOCK_BATCH_MQ). */
+  readonly locks: RebalanceLocks;
   readonly pullHolds: PullHoldService;
   /** Delivers delayed messages when due (SCHEDULE_TOPIC_XXXX); its progress and counters. */
   readonly delay: DelayService;

@@ -10,6 +10,7 @@ import {
   getConsumerConnectionList,
   updateAndCreateSubscriptionGroup,
 } from './processors/group-admin.js';
+import { lockBatchMQ, unlockBatchMQ } from './processors/lock.js';
 import {
   getEarliestMsgStoreTime,
   getMaxOffset,
@@ -61,4 +62,6 @@ export const brokerProcessors: ReadonlyMap<number, BrokerProcessor> = new Map<nu
   [RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, invokeBrokerToResetOffset],
   [RequestCode.SEND_REPLY_MESSAGE, sendReplyMessage],
   [RequestCode.SEND_REPLY_MESSAGE_V2, sendReplyMessageV2],
+  [RequestCode.LOCK_BATCH_MQ, lockBatchMQ],
+  [RequestCode.UNLOCK_BATCH_MQ, unlockBatchMQ],
 ]);

@@ -11,6 +11,12 @@ import { createRequest, type RemotingCommand, SerializeType } from '../remoting/
 import { RemotingResponseError } from '../remoting/errors.js';
 import { encodeConsumerGroupHeader, encodeUnregisterClientHeader } from '../remoting/protocol/clients.js';
 import {
+  decodeLockBatchResponse,
+  encodeLockBatchBody,
+  type LockBatchBody,
+  type LockQueue,
+} from '../remoting/protocol/lock.js';
+import {
   decodeOffsetResponseHeader,
   encodeQueryConsumerOffsetHeader,
   encodeQueueHeader,
@@ -31,6 +37,7 @@ import {
 import { encodeSendMsgBackHeader } from '../remoting/protocol/send-back.js';
 import { encodeTopicHeader } from '../remoting/protocol/topic-admin.js';
 import { type EndTransactionRequestHeader, encodeEndTransactionHeader } from '../remoting/protocol/transaction.js';
+import { LockResponseError } from './errors.js';
 import type { HeartbeatData } from './heartbeat.js';
 import { parseTopicRoute, type TopicRouteData } from './route.js';
 import type { SubscriptionData } from './subscription.js';
@@ -307,5 +314,21 @@ export class ClientApi {
       }),
     );
     expectSuccess(await this.remoting.invoke(addr, req, this.timeoutMs), `send back ${msg.msgId} for ${group}`);
+  }
+
+  /** LOCK_BATCH_MQ: locks (or renews) queues of `group` for this client; returns those the broker granted. */
+  async lockBatchMQ(addr: string, body: LockBatchBody, timeoutMs = this.timeoutMs): Promise<LockQueue[]> {
+    const req = createRequest(RequestCode.LOCK_BATCH_MQ, undefined, encodeLockBatchBody(body));
+    const resp = await this.remoting.invoke(addr, req, timeoutMs);
+    expectSuccess(resp, `lock queues of ${body.consumerGroup} at ${addr}`);
+    const locked = decodeLockBatchResponse(resp.body);
+    if (typeof locked === 'string') throw new LockResponseError(addr, locked);
+    return locked;
+  }
+
+  /** UNLOCK_BATCH_MQ: releases queues this client holds. */
+  async unlockBatchMQ(addr: string, body: LockBatchBody): Promise<void> {
+    const req = createRequest(RequestCode.UNLOCK_BATCH_MQ, undefined, encodeLockBatchBody(body));
+    expectSuccess(await this.remoting.invoke(addr, req, this.timeoutMs), `unlock queues of ${body.consumerGroup}`);
   }
 }

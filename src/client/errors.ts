@@ -60,3 +60,13 @@ export class SubscriptionRefusedError extends TsRocketError {
     );
   }
 }
+
+/** A LOCK_BATCH_MQ answer the client could not read (the queues count as not locked). */
+export class LockResponseError extends TsRocketError {
+  constructor(
+    readonly brokerAddr: string,
+    problem: string,
+  ) {
+    super(`lock batch answer of ${brokerAddr} unreadable: ${problem}`, { retriable: true });
+  }
+}

@@ -21,6 +21,7 @@ export { ConsumeResult, type HandlerOutcome, type MessageHandler } from './consu
 export {
   BrokerNotFoundError,
   LocalTransactionError,
+  LockResponseError,
   SubscriptionRefusedError,
   TransactionStateError,
 } from './errors.js';

@@ -20,6 +20,9 @@ export class ProcessQueue<M extends OffsetMessage = OffsetMessage> {
   dropped = false;
   /** Last time a pull returned (ms); informational. */
   lastPullMs = Date.now();
+  /** Orderly: the broker granted this client the queue's lock, last at `lastLockMs` (renewed every 20 s). */
+  locked = false;
+  lastLockMs = 0;
   // Insertion order is offset order (pulls return ascending offsets), so the first key is the smallest.
   private readonly inFlight = new Map<bigint, M>();
   private bytes = 0;
@@ -66,6 +69,11 @@ export class ProcessQueue<M extends OffsetMessage = OffsetMessage> {
       }
     }
     return this.commitOffset();
+  }
+
+  /** Orderly: the lock is held and was granted or renewed within `leaseMs` (RocketMQ's isLockExpired). */
+  lockLive(nowMs: number, leaseMs: number): boolean {
+    return this.locked && nowMs - this.lastLockMs <= leaseMs;
   }
 
   /** The offset that is safe to commit now (see remove). */

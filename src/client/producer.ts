@@ -256,6 +256,10 @@ export class Producer {
   private async sendOne(msg: Message, options: SendOptions, mode: SendMode): Promise<SendResult> {
     validateMessage(msg, this.opts.bodyBytesMax ?? bodyBytesMaxDefault);
     const wire = toWireMessage(msg, this.opts.compressBodyBytesMin ?? compressBodyBytesMinDefault);
+    // The key travels with the message, for consumers that keep order per key (orderlyScope 'shardingKey').
+    if (options.shardingKey !== undefined && !wire.properties.has(Prop.shardingKey)) {
+      wire.properties.set(Prop.shardingKey, options.shardingKey);
+    }
     const out: Outgoing = { ...wire, batch: false, msgId: wire.uniqId };
     if (wire.properties.get(Prop.msgType) === replyMessageFlag) out.reply = true;
     return this.dispatch(out, msg, options, mode);

@@ -10,7 +10,6 @@ import { retryTopicOf } from '../common/topics.js';
 import { PullSysFlag } from '../remoting/codes.js';
 import { PullStatus } from './client-api.js';
 import type { ClientInstance } from './client-instance.js';
-import type { ConsumeService } from './consume-service.js';
 import { type MessageQueue, queueKey } from './message-queue.js';
 import type { OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
@@ -24,12 +23,19 @@ export const pullErrorDelayMs = 1000;
 /** Extra time the client waits beyond the broker's suspend time before giving up on a long poll (ms). */
 export const pullTimeoutSlackMs = 5000;
 
+/** Where pulled messages go: the concurrent or the orderly consume service. */
+export interface ConsumeSubmitter {
+  submit(mq: MessageQueue, pq: ProcessQueue<ReceivedMessage>, msgs: readonly ReceivedMessage[]): void;
+}
+
 export interface PullLoopContext {
   instance: ClientInstance;
   group: string;
   subscription: (topic: string) => SubscriptionData | undefined;
   offsets: OffsetStore;
-  consume: ConsumeService;
+  consume: ConsumeSubmitter;
+  /** Orderly clustering: a queue whose lock is not held is not pulled (RocketMQ pulls it again 3 s later). */
+  lockRequired?: boolean;
   isRunning: () => boolean;
   /** Commit offsets piggy-backed on pulls (clustering only). */
   commitOnPull: boolean;
@@ -55,6 +61,10 @@ export async function runPullLoop(
   while (live()) {
     if (pq.isOverLimit(ctx.cachedMessagesMax, ctx.cachedBytesMax)) {
       await sleep(flowControlDelayMs);
+      continue;
+    }
+    if (ctx.lockRequired === true && !pq.locked) {
+      await sleep(pullErrorDelayMs);
       continue;
     }
     const sub = ctx.subscription(mq.topic);

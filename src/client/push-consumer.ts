@@ -1,7 +1,8 @@
 /**
- * PushConsumer (RocketMQ's DefaultMQPushConsumer, concurrent mode): subscribe to topics with tag expressions,
- * give it a handler, and it long-polls the queues this member owns, calls the handler with a concurrency
- * limit, commits offsets, and redelivers failed messages through `%RETRY%<group>`.
+ * PushConsumer (RocketMQ's DefaultMQPushConsumer): subscribe to topics with tag expressions, give it a handler,
+ * and it long-polls the queues this member owns, calls the handler with a concurrency limit, commits offsets,
+ * and redelivers failed messages through `%RETRY%<group>`. With `orderly: true` (MessageListenerOrderly) each
+ * queue is locked at the broker and consumed one message at a time in order, failures retried locally.
  */
 
 import { homedir } from 'node:os';
@@ -22,6 +23,12 @@ import { clientLogger } from './logger.js';
 import { type MessageQueue, queueKey } from './message-queue.js';
 import { parseNameServerList } from './name-server.js';
 import { BrokerOffsetStore, LocalFileOffsetStore, type OffsetStore } from './offset-store.js';
+import {
+  type ConsumeOrderlyService,
+  orderlyMaxReconsumeTimesDefault,
+  suspendMsDefault,
+} from './orderly-consume-service.js';
+import { OrderlyQueues } from './orderly-queues.js';
 import { cachedBytesMaxDefault, cachedMessagesMaxDefault, ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
 import { runPullLoop } from './pull-loop.js';
@@ -55,8 +62,26 @@ export interface PushConsumerOptions extends ClientOptions {
   pullThresholdForQueue?: number;
   /** … or above this many cached body bytes. Default 100 MiB. */
   pullThresholdBytesForQueue?: number;
-  /** Redeliveries before a message goes to `%DLQ%<group>`. Default 16; -1 also means 16 (RocketMQ). */
+  /**
+   * Redeliveries before a message goes to `%DLQ%<group>`. Default 16; -1 also means 16 (RocketMQ). Orderly:
+   * local retries, default (and -1) 2147483647, i.e. retried until it succeeds, as in RocketMQ.
+   */
   maxReconsumeTimes?: number;
+  /**
+   * Orderly consumption (RocketMQ's MessageListenerOrderly): each queue is locked at its broker before it is
+   * pulled (locks renewed every 20 s), and consumed one message at a time in offset order; a failed message
+   * suspends its queue and is retried locally, so later messages of the queue never pass it. Default false.
+   */
+  orderly?: boolean;
+  /** Orderly: pause of a queue before its failed message is retried (suspendCurrentQueueTimeMillis). Default 1000. */
+  suspendCurrentQueueTimeMs?: number;
+  /**
+   * Orderly: what is kept in order. 'queue' (default, RocketMQ's): one message per queue at a time. 'shardingKey'
+   * (beyond RocketMQ): messages of different sharding keys in one queue are consumed in parallel, each key
+   * strictly in order; the key is the `__SHARDINGKEY` property, which Producer.send sets from its `shardingKey`
+   * option (messages without it share one key). A failing message then holds back only its own key.
+   */
+  orderlyScope?: 'queue' | 'shardingKey';
   /** Broker-side hold of an empty long poll (ms). Default 15000. */
   suspendTimeoutMs?: number;
   /** Offset commit period (ms). Default 5000. */
@@ -74,11 +99,13 @@ export class PushConsumer {
   private readonly opts: PushConsumerOptions;
   private readonly instanceName: string;
   private readonly subs = new Map<string, SubscriptionData>();
-  private readonly queues = new Map<string, ProcessQueue<ReceivedMessage>>();
+  private readonly queues = new Map<string, { mq: MessageQueue; pq: ProcessQueue<ReceivedMessage> }>();
+  /** Orderly mode: locks, renewal, releases and the orderly consume service. */
+  private orderly: OrderlyQueues | undefined;
   private handler: MessageHandler | undefined;
   private instance: ClientInstance | undefined;
   private offsets: OffsetStore | undefined;
-  private consume: ConsumeService | undefined;
+  private consume: ConsumeService | ConsumeOrderlyService | undefined;
   private rebalancer: Rebalancer | undefined;
   private retryProducer: Producer | undefined;
   private persistTimer: NodeJS.Timeout | undefined;
@@ -92,6 +119,14 @@ export class PushConsumer {
     const max = opts.maxReconsumeTimes;
     if (max !== undefined && !(Number.isInteger(max) && max >= -1)) {
       throw new InvalidArgumentError(`maxReconsumeTimes must be an integer ≥ 0 (or -1 for 16), got ${max}`);
+    }
+    const suspendMs = opts.suspendCurrentQueueTimeMs;
+    if (suspendMs !== undefined && !(Number.isInteger(suspendMs) && suspendMs >= 0)) {
+      throw new InvalidArgumentError(`suspendCurrentQueueTimeMs must be an integer ≥ 0, got ${suspendMs}`);
+    }
+    const scope = opts.orderlyScope;
+    if (scope !== undefined && scope !== 'queue' && scope !== 'shardingKey') {
+      throw new InvalidArgumentError(`orderlyScope must be 'queue' or 'shardingKey', got ${String(scope)}`);
     }
     this.opts = opts;
     this.group = opts.group;
@@ -175,13 +210,13 @@ export class PushConsumer {
       this.retryProducer = new Producer({ ...clientOpts, group: 'CLIENT_INNER_PRODUCER' });
       await this.retryProducer.start();
     }
-    this.consume = new ConsumeService({
-      concurrency: this.opts.consumeConcurrency ?? 20,
-      handler: () => this.handler,
-      offsets: this.offsets,
-      sendBack: this.messageModel === MessageModel.CLUSTERING ? (msg) => this.sendBack(msg) : undefined,
-      log: clientLogger(this.opts.logger, 'client.consume'),
-    });
+    if (this.opts.orderly === true) {
+      this.orderly = this.orderlyQueues(inst, this.offsets);
+      this.consume = this.orderly.service;
+    } else {
+      this.orderly = undefined;
+      this.consume = this.concurrentService(this.offsets);
+    }
     this.rebalancer = new Rebalancer(
       inst,
       this.group,
@@ -211,6 +246,42 @@ export class PushConsumer {
       this.persistOffsets().catch(() => undefined);
     }, persistMs);
     this.persistTimer.unref();
+    this.orderly?.start();
+  }
+
+  private concurrentService(offsets: OffsetStore): ConsumeService {
+    return new ConsumeService({
+      concurrency: this.opts.consumeConcurrency ?? 20,
+      handler: () => this.handler,
+      offsets,
+      sendBack: this.messageModel === MessageModel.CLUSTERING ? (msg) => this.sendBack(msg) : undefined,
+      log: clientLogger(this.opts.logger, 'client.consume'),
+    });
+  }
+
+  private orderlyQueues(inst: ClientInstance, offsets: OffsetStore): OrderlyQueues {
+    const clustering = this.messageModel === MessageModel.CLUSTERING;
+    const configured = this.opts.maxReconsumeTimes ?? -1;
+    return new OrderlyQueues({
+      instance: inst,
+      group: this.group,
+      clustering,
+      offsets,
+      queues: this.queues,
+      isRunning: () => this.running,
+      consume: {
+        concurrency: this.opts.consumeConcurrency ?? 20,
+        handler: () => this.handler,
+        maxReconsumeTimes: configured === -1 ? orderlyMaxReconsumeTimesDefault : configured,
+        suspendMs: this.opts.suspendCurrentQueueTimeMs ?? suspendMsDefault,
+        sendToDlq: clustering ? (msg) => this.sendToDlq(msg) : undefined,
+        keyOf:
+          this.opts.orderlyScope === 'shardingKey' ? (msg) => msg.properties.get(Prop.shardingKey) ?? '' : undefined,
+        log: clientLogger(this.opts.logger, 'client.consume'),
+      },
+      log: this.log,
+      lockLog: clientLogger(this.opts.logger, 'client.lock'),
+    });
   }
 
   /** Stops pulling, lets running handlers finish (up to 10 s), commits offsets and leaves the group. */
@@ -218,9 +289,11 @@ export class PushConsumer {
     if (!this.running || this.instance === undefined) return;
     this.running = false;
     clearInterval(this.persistTimer);
+    await this.orderly?.stop();
     await this.consume?.drain(shutdownDrainMs);
-    // Dropping each queue commits its offset.
+    // Dropping each queue commits its offset (and, orderly, releases its lock).
     await this.rebalancer?.dropAll();
+    await this.orderly?.released();
     await this.retryProducer?.shutdown();
     this.registered = false;
     await this.instance.unregister('consumer', this.group);
@@ -264,6 +337,10 @@ export class PushConsumer {
     const inst = this.instance;
     const offsets = this.offsets;
     if (inst === undefined || offsets === undefined || this.consume === undefined || !this.running) return false;
+    const key = queueKey(mq);
+    const pq = new ProcessQueue<ReceivedMessage>();
+    // Orderly: lock before pulling (after the release of a queue given up a moment ago).
+    if (this.orderly !== undefined && !(await this.orderly.acquire(mq, pq))) return false;
     const from = this.opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
     const start = await computeStartOffset(
       inst,
@@ -273,8 +350,11 @@ export class PushConsumer {
       this.opts.consumeTimestampMs ?? Date.now() - 30 * 60_000,
     );
     offsets.update(mq, start, false);
-    const pq = new ProcessQueue<ReceivedMessage>();
-    this.queues.set(queueKey(mq), pq);
+    if (!this.running) {
+      await this.orderly?.abandon(mq, pq);
+      return false;
+    }
+    this.queues.set(key, { mq, pq });
     const ctx = {
       instance: inst,
       group: this.group,
@@ -283,12 +363,15 @@ export class PushConsumer {
       consume: this.consume,
       isRunning: () => this.running,
       commitOnPull: this.messageModel === MessageModel.CLUSTERING,
+      lockRequired: this.orderly?.locks !== undefined,
       pullBatchSize: this.opts.pullBatchSize ?? 32,
       suspendTimeoutMs: this.opts.suspendTimeoutMs ?? 15_000,
       cachedMessagesMax: this.opts.pullThresholdForQueue ?? cachedMessagesMaxDefault,
       cachedBytesMax: this.opts.pullThresholdBytesForQueue ?? cachedBytesMaxDefault,
       offsetMoved: (moved: MessageQueue) => {
         this.queues.delete(queueKey(moved));
+        // Orderly: the queue comes back with the next rebalance, but not before its in-flight message is done.
+        this.orderly?.settleBeforeReuse(moved, pq);
         this.rebalancer?.forget(moved);
         inst.rebalanceSoon();
       },
@@ -310,9 +393,13 @@ export class PushConsumer {
       const mq = { topic: e.topic, brokerName: e.brokerName, queueId: e.queueId };
       const key = queueKey(mq);
       if (!owned.has(key)) continue;
-      const pq = this.queues.get(key);
-      if (pq !== undefined) pq.dropped = true;
+      const pq = this.queues.get(key)?.pq;
       this.queues.delete(key);
+      if (pq !== undefined) {
+        pq.dropped = true;
+        // Orderly: unlocked once its in-flight message is done; the rebalance locks it again at the new offset.
+        this.orderly?.release(mq, pq);
+      }
       this.rebalancer?.forget(mq);
       store.update(mq, e.offset, false);
       reset.push(mq);
@@ -324,13 +411,28 @@ export class PushConsumer {
 
   private async removeQueue(mq: MessageQueue): Promise<void> {
     const key = queueKey(mq);
-    const pq = this.queues.get(key);
+    const pq = this.queues.get(key)?.pq;
     this.queues.delete(key);
     if (pq !== undefined) pq.dropped = true;
+    if (pq !== undefined && this.orderly !== undefined) {
+      // The rebalance goes on; the queue is released once its in-flight message is done.
+      this.orderly.release(mq, pq);
+      return;
+    }
     if (this.offsets !== undefined) {
       await this.offsets.persistAll([mq]);
       this.offsets.remove(mq);
     }
+  }
+
+  /**
+   * Orderly, past maxReconsumeTimes: a new message to `%RETRY%<group>` whose count is at the maximum, which the
+   * broker stores in `%DLQ%<group>` (RocketMQ's ConsumeMessageOrderlyService.sendMessageBack).
+   */
+  private async sendToDlq(msg: ReceivedMessage): Promise<boolean> {
+    const configured = this.opts.maxReconsumeTimes ?? -1;
+    const max = configured === -1 ? orderlyMaxReconsumeTimesDefault : configured;
+    return this.resendToRetryTopic(msg, msg.reconsumeTimes, max, undefined);
   }
 
   /** CONSUMER_SEND_MSG_BACK to the message's broker; on failure, a new message to `%RETRY%<group>`. */
@@ -346,11 +448,26 @@ export class PushConsumer {
     } catch (err) {
       this.log.warn('send back failed; re-sending to the retry topic', { msgId: msg.msgId, err });
     }
+    return this.resendToRetryTopic(
+      msg,
+      msg.reconsumeTimes + 1,
+      maxReconsumeTimes,
+      Math.min(3 + msg.reconsumeTimes, 18),
+    );
+  }
+
+  /** A copy of `msg` to `%RETRY%<group>` with its counters (the broker stores it in the DLQ past the max). */
+  private async resendToRetryTopic(
+    msg: ReceivedMessage,
+    reconsumeTimes: number,
+    maxReconsumeTimes: number,
+    delayTimeLevel: number | undefined,
+  ): Promise<boolean> {
     if (this.retryProducer === undefined) return false;
     const properties = Object.fromEntries(msg.properties);
     properties[Prop.retryTopic] = msg.topic;
     properties[Prop.originMessageId] = msg.properties.get(Prop.originMessageId) ?? msg.msgId;
-    properties[Prop.reconsumeTime] = String(msg.reconsumeTimes + 1);
+    properties[Prop.reconsumeTime] = String(reconsumeTimes);
     properties[Prop.maxReconsumeTimes] = String(maxReconsumeTimes);
     delete properties[Prop.transactionPrepared];
     delete properties[Prop.delayLevel];
@@ -360,7 +477,7 @@ export class PushConsumer {
         body: msg.body,
         flag: msg.flag,
         properties,
-        delayTimeLevel: Math.min(3 + msg.reconsumeTimes, 18),
+        ...(delayTimeLevel === undefined ? {} : { delayTimeLevel }),
       });
       return true;
     } catch (err) {

@@ -54,6 +54,7 @@ class PulledMessage implements ReceivedMessage {
   private bodyView: Buffer | undefined;
   private props: Map<string, string> | undefined;
   private offset: bigint | undefined;
+  private localReconsumeTimes: number | undefined;
 
   constructor(
     private readonly buf: Buffer,
@@ -144,7 +145,12 @@ class PulledMessage implements ReceivedMessage {
   }
 
   get reconsumeTimes(): number {
-    return this.buf.readInt32BE(this.pos + RecordPos.reconsumeTimes);
+    return this.localReconsumeTimes ?? this.buf.readInt32BE(this.pos + RecordPos.reconsumeTimes);
+  }
+
+  /** Orderly consumption counts its local retries here (RocketMQ's setReconsumeTimes). */
+  set reconsumeTimes(n: number) {
+    this.localReconsumeTimes = n;
   }
 
   get flag(): number {

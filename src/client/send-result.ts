@@ -5,6 +5,7 @@ import type { QueueSelector } from './queue-selector.js';
 
 /** Where to send: a sharding key (ordered messages), a selector function, or an exact queue. */
 export interface SendOptions {
+  /** Same key, same queue (hash of the key); also stored as the `__SHARDINGKEY` property. */
   shardingKey?: string;
   selector?: QueueSelector;
   /** Passed to `selector`. */

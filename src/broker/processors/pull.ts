@@ -68,14 +68,14 @@ async function processPull(
   const reset = ctx.offsets.takeReset(h.consumerGroup, h.topic, h.queueId);
   if (reset !== undefined && reset !== h.queueOffset) return offsetResetAnswer(ctx, req, h, reset);
 
-  const maxNums = Math.max(1, Math.min(h.maxMsgNums, c.pullMsgNumsMax));
-  const r = await ctx.store.getMessage(h.topic, h.queueId, h.queueOffset, maxNums, c.pullBytesMax, filter);
-  const code = codeOfGetStatus(r, h.queueOffset);
-
-  // Commit only on the first pass (not on long-poll wake-ups), like RocketMQ.
+  // Commit only on the first pass (not on long-poll wake-ups), like RocketMQ, and before the read's await, so a
+  // commit the client sent after this pull (a queue hand-over's final one) is not undone by it.
   if (firstTime && reset === undefined && (h.sysFlag & PullSysFlag.commitOffset) !== 0 && h.commitOffset >= 0n) {
     ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
   }
+  const maxNums = Math.max(1, Math.min(h.maxMsgNums, c.pullMsgNumsMax));
+  const r = await ctx.store.getMessage(h.topic, h.queueId, h.queueOffset, maxNums, c.pullBytesMax, filter);
+  const code = codeOfGetStatus(r, h.queueOffset);
 
   // A property filter that matched nothing up to the queue's end holds on from there (RocketMQ keeps such a pull
   // held too), instead of answering 20 on every arrival that does not match.

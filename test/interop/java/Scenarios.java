@@ -11,6 +11,8 @@ import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.MessageSelector;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
@@ -20,6 +22,7 @@ import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.TransactionListener;
 import org.apache.rocketmq.client.producer.TransactionMQProducer;
 import org.apache.rocketmq.client.producer.TransactionSendResult;
+import org.apache.rocketmq.client.producer.selector.SelectMessageQueueByHash;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
@@ -53,6 +56,7 @@ public class Scenarios {
         all.put("request-java-responder", Scenarios::requestJavaResponder);
         all.put("sql92-by-sql", Scenarios::sql92BySql);
         all.put("sql92-bad-expression", Scenarios::sql92BadExpression);
+        all.put("orderly", Scenarios::orderly);
         // delay levels and retry back-off
         all.put("delay-level", Scenarios::delayLevel);
         all.put("retry-backoff", Scenarios::retryBackoff);
@@ -771,6 +775,85 @@ public class Scenarios {
             consumer.shutdown();
         }
         return new ArrayList<>(received);
+    }
+
+    // ---- orderly (issue 13) ----
+
+    /**
+     * MessageListenerOrderly with a MessageQueueSelector: 3 keys x 60 messages sent with SelectMessageQueueByHash
+     * while two orderly consumers of one group hold the queues through LOCK_BATCH_MQ; the second leaves halfway
+     * (UNLOCK_BATCH_MQ) and the first takes its queues over. "B:10" answers SUSPEND_CURRENT_QUEUE_A_MOMENT twice.
+     * Each delivery records key, seq, consumer, reconsumeTimes and start/end times (ms). Only with
+     * -Dscenarios.orderly=true (its own test file runs it, with a short rebalance interval).
+     */
+    static Map<String, Object> orderly() throws Exception {
+        if (!Boolean.getBoolean("scenarios.orderly")) return Map.of("skipped", true);
+        String topic = n("JavaOrderly"), group = n("JavaOrderlyCG");
+        String[] keys = {"A", "B", "C"};
+        int perKey = 60;
+        List<Map<String, Object>> deliveries = Collections.synchronizedList(new ArrayList<>());
+        Set<String> consumed = ConcurrentHashMap.newKeySet();
+        Map<String, Integer> suspended = new ConcurrentHashMap<>();
+        DefaultMQProducer producer = producer(n("JavaOrderlyPG"), topic);
+        createTopic(producer, "%RETRY%" + group, 1);
+        DefaultMQPushConsumer first = orderlyConsumer(group, "1", topic, deliveries, consumed, suspended);
+        DefaultMQPushConsumer second = orderlyConsumer(group, "2", topic, deliveries, consumed, suspended);
+        Map<String, Object> queueOfKey = new LinkedHashMap<>();
+        boolean secondStopped = false;
+        try {
+            for (int s = 0; s < perKey; s++) {
+                for (String k : keys) {
+                    Message m = new Message(topic, "TagO", k, utf8(k + ":" + s));
+                    SendResult r = producer.send(m, new SelectMessageQueueByHash(), k);
+                    queueOfKey.put(k, r.getMessageQueue().getQueueId());
+                }
+                if (s == perKey / 2) {
+                    long half = System.currentTimeMillis() + WAIT_MS;
+                    while (consumed.size() < keys.length * perKey / 3 && System.currentTimeMillis() < half) Thread.sleep(20);
+                    second.shutdown(); // unlocks its queues
+                    secondStopped = true;
+                }
+            }
+            long deadline = System.currentTimeMillis() + 2 * WAIT_MS;
+            while (consumed.size() < keys.length * perKey && System.currentTimeMillis() < deadline) Thread.sleep(20);
+            Thread.sleep(300); // a stray extra delivery would show
+        } finally {
+            producer.shutdown();
+            first.shutdown();
+            if (!secondStopped) second.shutdown();
+        }
+        return Map.of("queueOfKey", queueOfKey, "perKey", perKey, "deliveries", new ArrayList<>(deliveries));
+    }
+
+    static DefaultMQPushConsumer orderlyConsumer(String group, String name, String topic, List<Map<String, Object>> deliveries,
+            Set<String> consumed, Map<String, Integer> suspended) throws Exception {
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
+        consumer.setInstanceName(group + "-" + name);
+        consumer.setNamesrvAddr(namesrv);
+        consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.setSuspendCurrentQueueTimeMillis(100);
+        consumer.subscribe(topic, "*");
+        consumer.registerMessageListener((MessageListenerOrderly) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                double start = System.nanoTime() / 1e6;
+                String body = new String(m.getBody(), StandardCharsets.UTF_8);
+                boolean suspend = body.equals("B:10") && suspended.merge(body, 1, Integer::sum) <= 2;
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("k", body.split(":")[0]);
+                d.put("s", Integer.parseInt(body.split(":")[1]));
+                d.put("by", name);
+                d.put("q", m.getQueueId());
+                d.put("r", m.getReconsumeTimes());
+                d.put("ts", start);
+                d.put("te", System.nanoTime() / 1e6);
+                deliveries.add(d);
+                if (suspend) return ConsumeOrderlyStatus.SUSPEND_CURRENT_QUEUE_A_MOMENT;
+                consumed.add(body);
+            }
+            return ConsumeOrderlyStatus.SUCCESS;
+        });
+        consumer.start();
+        return consumer;
     }
 
     // ---- helpers ----
