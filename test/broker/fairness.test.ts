@@ -216,14 +216,16 @@ test('during a flood: heartbeats and routes answer at once, floods get SYSTEM_BU
   );
 
   // Heartbeats and route queries do not queue behind the sends: their median is well under the time the floods'
-  // sends waited in their queues (compared within the run, so a slow machine slows both sides).
+  // sends waited in their queues (compared within the run, so a slow machine slows both sides). A request queued
+  // behind them would wait at least that long; half of it leaves room for the CPU share of a busy 2-core machine
+  // (at a quarter, runs beside other test files failed with medians of 60–85 ms against 215–234 ms).
   assert.ok(heartbeats.every(([, code]) => code === ResponseCode.SUCCESS));
   assert.ok(routes.every(([, code]) => code === ResponseCode.SUCCESS));
   const floodWaitMs = median(waitedMs);
   const hbMs = median(heartbeats.map(([ms]) => ms));
   const routeMs = median(routes.map(([ms]) => ms));
-  assert.ok(hbMs < floodWaitMs / 4, `heartbeat median ${hbMs.toFixed(1)} ms, flood queue wait ${floodWaitMs} ms`);
-  assert.ok(routeMs < floodWaitMs / 4, `route median ${routeMs.toFixed(1)} ms, flood queue wait ${floodWaitMs} ms`);
+  assert.ok(hbMs < floodWaitMs / 2, `heartbeat median ${hbMs.toFixed(1)} ms, flood queue wait ${floodWaitMs} ms`);
+  assert.ok(routeMs < floodWaitMs / 2, `route median ${routeMs.toFixed(1)} ms, flood queue wait ${floodWaitMs} ms`);
 
   // Nothing accepted is lost, nothing refused is stored.
   assert.equal(await stored(floodTopic), floodTotal.ok);
