@@ -2,6 +2,8 @@
 import { RemotingProtocolError } from './errors.js';
 
 const frameBytesMaxDefault = 16 * 1024 * 1024;
+/** Stands in for a consumed chunk (the array keeps one element type). */
+const empty = Buffer.alloc(0);
 
 export class FrameDecoder {
   private readonly bytesMax: number;
@@ -93,6 +95,9 @@ export class FrameDecoder {
     this.offset += n;
     this.buffered -= n;
     if (this.offset === this.chunks[this.head]!.length) {
+      // A consumed chunk must not stay referenced from the array: while a frame is always incomplete (a steady
+      // stream) the array is not emptied, and each socket read (up to 64 KiB) would live until 1024 piled up.
+      this.chunks[this.head] = empty;
       this.head++;
       this.offset = 0;
       if (this.head === this.chunks.length) {
