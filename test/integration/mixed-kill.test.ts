@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsumeFromWhere } from '../../src/client/heartbeat.js';
 import { Producer } from '../../src/client/producer.js';
@@ -48,7 +48,6 @@ const topicOf: Readonly<Record<Kind, string>> = {
 };
 /** Levels 1–2 for the delay sends; level 3 is a first retry's (DELAY = 3 + reconsumeTimes). */
 const levelsMs = [700, 1500, 1000, 1000, 1000];
-const rounds = 3;
 const sendersPerKind = 3;
 const timerAheadMinMs = 1000;
 const timerAheadMaxMs = 5000;
@@ -76,11 +75,18 @@ async function restart(server: Server, data: string, conf: string): Promise<Serv
   return { proc, nameServer: server.nameServer, brokerAddr: server.brokerAddr };
 }
 
-test('mixed load (normal, delay, timer, transactional, send-back), SIGKILL rounds: every ack delivered, none early, no rollback', { timeout: 150_000 }, async (t) => {
-  const { dir, cleanup } = await tempDir('mixed-kill');
+type FlushMode = 'SYNC_FLUSH' | 'ASYNC_FLUSH';
+
+/**
+ * The mixed load against `tsrocket start` in `mode`, SIGKILLed `rounds` times; returns how many acknowledged
+ * messages were never consumed (the caller decides what its mode promises) after asserting what every mode does:
+ * nothing early, no rolled-back transaction delivered.
+ */
+async function mixedRounds(t: TestContext, mode: FlushMode, rounds: number, waitMs: number): Promise<number> {
+  const { dir, cleanup } = await tempDir(`mixed-kill-${mode}`);
   cleanups.push(cleanup);
   const conf = await writeBrokerConf(dir, {
-    flushDiskType: 'SYNC_FLUSH',
+    flushDiskType: mode,
     messageDelayLevel: levelsMs.map((ms) => `${ms}ms`).join(' '),
     timerPrecisionMs: 100,
     transactionTimeOut: 1000,
@@ -224,13 +230,11 @@ test('mixed load (normal, delay, timer, transactional, send-back), SIGKILL round
 
     const byKind = (kind: Kind) => [...acked].filter(([, a]) => a.kind === kind).map(([id]) => id);
     const missing = () => [...acked.keys()].filter((id) => !seen.has(id));
-    await waitUntil(() => missing().length === 0, 'every acknowledged message consumed', 40_000).catch((err) => {
-      const left = missing();
-      const kinds = left.map((id) => acked.get(id)?.kind);
-      throw new Error(`${(err as Error).message}: ${left.length} missing, kinds ${JSON.stringify(kinds.slice(0, 20))}`);
-    });
+    await waitUntil(() => missing().length === 0, 'every acknowledged message consumed', waitMs).catch(() => {});
+    const left = missing();
     for (const [id, a] of acked) {
-      const s = seen.get(id) as Seen;
+      const s = seen.get(id);
+      if (s === undefined) continue;
       assert.equal(s.kind, a.kind, `${id} consumed as its kind`);
       if (a.kind === Kind.delay && s.receivedMs < a.notBeforeMs)
         early.push(`${id} delay: ${a.notBeforeMs - s.receivedMs} ms early`);
@@ -248,17 +252,34 @@ test('mixed load (normal, delay, timer, transactional, send-back), SIGKILL round
     const counts = Object.values(Kind)
       .map((k) => `${k} ${byKind(k).length}`)
       .join(', ');
+    const leftKinds = Object.values(Kind).map((k) => `${k} ${left.filter((id) => acked.get(id)?.kind === k).length}`);
     t.diagnostic(
-      `${kills.join('; ')}. Acked ${acked.size} (${counts}), ${rolledBack.size} transactions rolled back, ` +
-        `${failures} sends failed around the kills; consumed ${received} (${dup} duplicates)`,
+      `${mode}: ${kills.join('; ')}. Acked ${acked.size} (${counts}), ${rolledBack.size} transactions rolled back, ` +
+        `${failures} sends failed around the kills; consumed ${received} (${dup} duplicates); acked but never consumed: ${left.length} (${leftKinds.join(', ')})`,
     );
     for (const kind of Object.values(Kind)) assert.ok(byKind(kind).length > 0, `some ${kind} sends acked`);
     assert.deepEqual(early.slice(0, 5), [], `${early.length} delivered early`);
     assert.deepEqual(rolledBackDelivered, [], 'no rolled-back transaction delivered');
+    return left.length;
   } finally {
     await producer.shutdown();
     await txProducer.shutdown();
     await check.shutdown();
     await retried.shutdown();
   }
+}
+
+test('SYNC_FLUSH, 5 SIGKILL rounds under the mixed load: every acknowledged message of each kind delivered', {
+  timeout: 150_000,
+}, async (t) => {
+  assert.equal(await mixedRounds(t, 'SYNC_FLUSH', 5, 40_000), 0, 'acked but never consumed');
+});
+
+test('ASYNC_FLUSH, 2 SIGKILL rounds under the mixed load: nothing early, no rollback; the loss is stated', {
+  timeout: 150_000,
+}, async (t) => {
+  // Under ASYNC_FLUSH an ack follows the write() into the page cache, which a process kill leaves intact; only
+  // the flushed part survives a power loss. The count is reported (as test/fault/store-crash.test.ts does).
+  const missing = await mixedRounds(t, 'ASYNC_FLUSH', 2, 15_000);
+  t.diagnostic(`ASYNC_FLUSH: a process kill lost ${missing} acked messages`);
 });
