@@ -36,8 +36,11 @@ test('a temp file torn by a failed write is ignored and removed; the last good o
   io.tearNextWrite = /consumerOffset\.json\.tmp/;
   await assert.rejects(offsets.persist(true), /torn write/);
   assert.ok((await fs.readdir(path.join(d, 'config'))).some((n) => n.startsWith('consumerOffset.json.tmp')));
+  // The torn writer is gone as if its process died: its background retry must not write the file again while the
+  // next manager loads (a retry that succeeded there raced the listing below).
+  io.fail('open', /consumerOffset\.json/, 'EIO');
 
-  const loaded = new ConsumerOffsetManager(d, io);
+  const loaded = new ConsumerOffsetManager(d, new NodeStorageIO());
   await loaded.load();
   assert.equal(loaded.query('G', 'T', 0), 5n);
   const left = await fs.readdir(path.join(d, 'config'));
