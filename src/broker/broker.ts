@@ -21,6 +21,7 @@ import type { MessageStore } from '../store/types.js';
 import { ClientManager } from './clients/client-manager.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
 import type { BrokerContext } from './context.js';
+import { DedupService } from './dedup/dedup-service.js';
 import { PullHoldService } from './long-polling/pull-hold.js';
 import { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
 import { Perm } from './metadata/perm.js';
@@ -73,6 +74,7 @@ export class Broker {
   private txCheck: TransactionCheckService | undefined;
   private readonly closedHalves = new ClosedHalves();
   private delay: DelayService | undefined;
+  private readonly dedup: DedupService;
   /** messageDelayLevel, parsed: delayed messages and send-back retries wait by these levels. */
   readonly delayLevels: DelayLevels;
   private ctx: BrokerContext | undefined;
@@ -87,6 +89,7 @@ export class Broker {
     const c = this.config;
     this.delayLevels = delayLevelsOf(storeConfig.messageDelayLevel ?? defaultMessageDelayLevel);
     this.topics = new TopicConfigManager(c, options.metadataIO);
+    this.dedup = new DedupService(c.dedupKeysPerTopicMax);
     this.offsets = new ConsumerOffsetManager(c.storePathRootDir, options.metadataIO);
     this.groups = new SubscriptionGroupManager(
       c.storePathRootDir,
@@ -134,7 +137,8 @@ export class Broker {
         );
       }
     });
-    this.topics.onChange(() => {
+    this.topics.onChange((changed) => {
+      for (const t of changed) this.dedup.sync(t, this.topics.get(t));
       this.topics.persist().catch((err: unknown) => log.error('persisting topics failed', { err }));
       if (this.state === 'running') void this.registrar.registerAll();
     });
@@ -179,6 +183,8 @@ export class Broker {
         },
         stop: () => this.delay?.stop(),
       },
+      // Before requests: a resend arriving right after a restart must find the keys of the window.
+      { name: 'dedup', start: () => this.dedup.start(this.store as MessageStore, this.topics.all()), stop: () => {} },
       { name: 'pull-hold', start: () => this.pullHolds.start(), stop: () => this.pullHolds.close() },
       new PeriodicTask({
         name: 'consumer-offset-flush',
@@ -299,6 +305,7 @@ export class Broker {
       delay: this.delay as DelayService,
       stats: this.stats,
       closedHalves: this.closedHalves,
+      dedup: this.dedup,
       brokerAddr: () => this.brokerAddr,
       startedAtMs: Date.now(),
       connectionStats: () => this.server.stats(),
