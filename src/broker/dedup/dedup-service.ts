@@ -12,8 +12,9 @@ import { rebuildDedupTables } from './rebuild.js';
 export class DedupService {
   private readonly tables = new Map<string, DedupTable>();
   readonly counters: DedupCounters = newDedupCounters();
-  /** Keys put back into the tables by the last start. */
+  /** Keys put back into the tables by the last start, and records it could not read (skipped). */
   rebuiltKeys = 0;
+  rebuildUnreadable = 0;
 
   constructor(readonly keysPerTopicMax: number) {}
 
@@ -43,7 +44,9 @@ export class DedupService {
   async start(store: MessageStore, topics: readonly TopicConfig[], nowMs = Date.now()): Promise<void> {
     for (const tc of topics) this.sync(tc.topicName, tc);
     if (this.tables.size === 0) return;
-    this.rebuiltKeys = await rebuildDedupTables(store, this.tables, nowMs);
+    const counts = await rebuildDedupTables(store, this.tables, nowMs);
+    this.rebuiltKeys = counts.keys;
+    this.rebuildUnreadable = counts.unreadable;
   }
 
   /** brokerStatus figures. */
@@ -58,6 +61,7 @@ export class DedupService {
       dedupEvicted: this.counters.evicted,
       dedupExpired: this.counters.expired,
       dedupRebuiltKeys: this.rebuiltKeys,
+      dedupRebuildUnreadable: this.rebuildUnreadable,
     };
   }
 }

@@ -11,8 +11,8 @@
  * a de-duplicated topic: a delayed or prepared message was answered with those queues' positions, and the first
  * answer of a key is the one kept (records are added in store order, a key already held stays).
  */
-import { Prop } from '../../common/properties.js';
-import { decodeRecord } from '../../common/record.js';
+import { decodeProperties, Prop } from '../../common/properties.js';
+import { checkRecord, createOffsetMsgId, RecordPos, readHost } from '../../common/record.js';
 import { SystemTopic } from '../../common/topics.js';
 import { GetStatus, type MessageStore } from '../../store/types.js';
 import type { DedupEntry, DedupTable } from './dedup-table.js';
@@ -26,36 +26,57 @@ interface Found {
   entry: DedupEntry;
 }
 
-/** Fills `tables` (topic → table) with the keys stored within each window before `nowMs`; returns the count. */
+/** What a rebuild found: keys put back, records that could not be read (skipped, not fatal). */
+export interface RebuildCounts {
+  keys: number;
+  unreadable: number;
+}
+
+/** Fills `tables` (topic → table) with the keys stored within each window before `nowMs`. */
 export async function rebuildDedupTables(
   store: MessageStore,
   tables: ReadonlyMap<string, DedupTable>,
   nowMs: number,
-): Promise<number> {
+): Promise<RebuildCounts> {
+  const skipped = { count: 0 };
   const found: Found[] = [];
   let widest = 0;
   let keysMax = 0;
   for (const [topic, table] of tables) {
     widest = Math.max(widest, table.windowMs);
     keysMax = Math.max(keysMax, table.keysMax);
-    await scanTopic(store, topic, nowMs - table.windowMs, table.keysMax, (rec) => {
-      const key = rec.properties.get(Prop.uniqKey);
-      if (key === undefined) return;
-      found.push({ table, key, entry: entryOf(rec.queueId, rec) });
-    });
+    await scanTopic(
+      store,
+      topic,
+      nowMs - table.windowMs,
+      table.keysMax,
+      (rec) => {
+        const key = rec.properties.get(Prop.uniqKey);
+        if (key === undefined) return;
+        found.push({ table, key, entry: entryOf(rec.queueId, rec) });
+      },
+      skipped,
+    );
   }
   // Delayed and half messages of those topics wait in system topics under REAL_TOPIC.
   for (const holder of [SystemTopic.schedule, SystemTopic.transHalf]) {
-    await scanTopic(store, holder, nowMs - widest, keysMax, (rec) => {
-      const real = rec.properties.get(Prop.realTopic);
-      const table = real === undefined ? undefined : tables.get(real);
-      const key = rec.properties.get(Prop.uniqKey);
-      if (table === undefined || key === undefined || rec.storeTimeMs < nowMs - table.windowMs) return;
-      // A half message was answered with the queue it was sent to (REAL_QID), a delayed one with its level's.
-      const queueId =
-        holder === SystemTopic.transHalf ? Number(rec.properties.get(Prop.realQueueId) ?? rec.queueId) : rec.queueId;
-      found.push({ table, key, entry: entryOf(queueId, rec) });
-    });
+    await scanTopic(
+      store,
+      holder,
+      nowMs - widest,
+      keysMax,
+      (rec) => {
+        const real = rec.properties.get(Prop.realTopic);
+        const table = real === undefined ? undefined : tables.get(real);
+        const key = rec.properties.get(Prop.uniqKey);
+        if (table === undefined || key === undefined || rec.storeTimeMs < nowMs - table.windowMs) return;
+        // A half message was answered with the queue it was sent to (REAL_QID), a delayed one with its level's.
+        const queueId =
+          holder === SystemTopic.transHalf ? Number(rec.properties.get(Prop.realQueueId) ?? rec.queueId) : rec.queueId;
+        found.push({ table, key, entry: entryOf(queueId, rec) });
+      },
+      skipped,
+    );
   }
   found.sort((a, b) => a.entry.storeTimeMs - b.entry.storeTimeMs);
   let added = 0;
@@ -64,7 +85,7 @@ export async function rebuildDedupTables(
     f.table.add(f.key, f.entry, nowMs);
     if (f.table.size > before) added++;
   }
-  return added;
+  return { keys: added, unreadable: skipped.count };
 }
 
 interface Scanned {
@@ -73,6 +94,22 @@ interface Scanned {
   offsetMsgId: string;
   storeTimeMs: number;
   properties: Map<string, string>;
+}
+
+/** The fields a table needs, read in place (no body copy, no CRC: the store checked the record when reading it). */
+function scannedOf(buf: Buffer): Scanned | undefined {
+  if (typeof checkRecord(buf, 0, false) === 'string') return undefined;
+  const bodyLen = buf.readInt32BE(RecordPos.bodyLength);
+  const topicLenAt = RecordPos.body + bodyLen;
+  const propsLenAt = topicLenAt + 1 + buf.readUInt8(topicLenAt);
+  const propsLen = buf.readInt16BE(propsLenAt);
+  return {
+    queueId: buf.readInt32BE(RecordPos.queueId),
+    queueOffset: buf.readBigInt64BE(RecordPos.queueOffset),
+    offsetMsgId: createOffsetMsgId(readHost(buf, RecordPos.storeHost), buf.readBigInt64BE(RecordPos.physicalOffset)),
+    storeTimeMs: Number(buf.readBigInt64BE(RecordPos.storeTimestamp)),
+    properties: decodeProperties(buf.toString('utf8', propsLenAt + 2, propsLenAt + 2 + propsLen)),
+  };
 }
 
 function entryOf(queueId: number, rec: Scanned): DedupEntry {
@@ -86,6 +123,7 @@ async function scanTopic(
   fromMs: number,
   perQueueMax: number,
   each: (rec: Scanned) => void,
+  skipped: { count: number },
 ): Promise<void> {
   for (const queueId of store.queuesOf(topic)) {
     const max = store.getMaxOffsetInQueue(topic, queueId);
@@ -96,16 +134,12 @@ async function scanTopic(
       try {
         if (got.status === GetStatus.FOUND) {
           for (const buf of got.records) {
-            const { msg } = decodeRecord(buf);
-            const storeTimeMs = Number(msg.storeTimestamp);
-            if (storeTimeMs < fromMs) continue;
-            each({
-              queueId: msg.queueId,
-              queueOffset: msg.queueOffset,
-              offsetMsgId: msg.offsetMsgId,
-              storeTimeMs,
-              properties: msg.properties,
-            });
+            const rec = scannedOf(buf);
+            if (rec === undefined) {
+              skipped.count++;
+              continue;
+            }
+            if (rec.storeTimeMs >= fromMs) each(rec);
           }
         }
       } finally {

@@ -103,8 +103,8 @@ async function send(
   const readonly = ctx.store.readonlyReason();
   if (readonly !== undefined) return fail(ResponseCode.SERVICE_NOT_AVAILABLE, readonly);
 
-  // Producer de-duplication, opt-in per topic: a topic without it pays one lookup in a map that is usually empty.
-  const dedup = ctx.dedup.tableOf(topic);
+  // Producer de-duplication, opt-in per topic (an attribute): a topic without attributes pays one property read.
+  const dedup = tc.attributes === undefined ? undefined : ctx.dedup.tableOf(topic);
   if (dedup !== undefined) return sendDeduped(ctx, req, h, batch, inputs, queueId, dedup);
 
   // The put hooks may rewrite the topic and queue (retry past its max → DLQ) or refuse the message.
