@@ -178,3 +178,38 @@ test('a restart rebuilds the table from the store: resends after it are answered
   assert.ok(Number(table['dedupRebuiltKeys']) >= 8, JSON.stringify(table));
   assert.ok(Number(table['dedupDuplicates']) >= 3);
 });
+
+test('a prepared (half) message resent is answered with its first half offset and the queue it was sent to', async () => {
+  const half = () => h.store.getMaxOffsetInQueue('RMQ_SYS_TRANS_HALF_TOPIC', 0);
+  const before = half();
+  const first = await sendV2(h, 'DD', 'tx', { UNIQ_KEY: 'K-TX', TRAN_MSG: 'true', PGROUP: 'pg' }, 1);
+  assert.equal(first.code, ResponseCode.SUCCESS, first.remark);
+  assert.equal(answerOf(first).queueId, '1');
+  const again = await sendV2(h, 'DD', 'tx', { UNIQ_KEY: 'K-TX', TRAN_MSG: 'true', PGROUP: 'pg' }, 0);
+  assert.deepEqual(answerOf(again), answerOf(first));
+  assert.equal(half(), before + 1n);
+});
+
+test('messages without UNIQ_KEY on a de-duplicated topic are each stored', async () => {
+  const before = stored('DD');
+  const a = await sendV2(h, 'DD', 'nokey', {}, 0);
+  const b = await sendV2(h, 'DD', 'nokey', {}, 0);
+  assert.equal(a.code, ResponseCode.SUCCESS);
+  assert.notEqual(answerOf(a).queueOffset, answerOf(b).queueOffset);
+  assert.equal(stored('DD'), before + 2);
+});
+
+test('a refused first send leaves its key free: a concurrent duplicate is judged itself, a later good send is stored', async () => {
+  const before = stored('DD');
+  const bad = await Promise.all([
+    sendV2(h, 'DD', 'x', { UNIQ_KEY: 'K-REFUSED', DELAY: 'soon' }, 0),
+    sendV2(h, 'DD', 'x', { UNIQ_KEY: 'K-REFUSED', DELAY: 'soon' }, 0),
+  ]);
+  assert.deepEqual(
+    bad.map((r) => r.code),
+    [ResponseCode.MESSAGE_ILLEGAL, ResponseCode.MESSAGE_ILLEGAL],
+  );
+  const good = await sendV2(h, 'DD', 'x', { UNIQ_KEY: 'K-REFUSED' }, 0);
+  assert.equal(good.code, ResponseCode.SUCCESS, good.remark);
+  assert.equal(stored('DD'), before + 1);
+});
