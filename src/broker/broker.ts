@@ -22,6 +22,7 @@ import { ClientManager } from './clients/client-manager.js';
 import { RebalanceLocks } from './clients/rebalance-locks.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
 import type { BrokerContext } from './context.js';
+import { DedupService } from './dedup/dedup-service.js';
 import { PullHoldService } from './long-polling/pull-hold.js';
 import { ConfigFile } from './metadata/config-file.js';
 import { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
@@ -77,6 +78,7 @@ export class Broker {
   private txCheck: TransactionCheckService | undefined;
   private readonly closedHalves = new ClosedHalves();
   private delay: DelayService | undefined;
+  private readonly dedup: DedupService;
   /** messageDelayLevel, parsed: delayed messages and send-back retries wait by these levels. */
   readonly delayLevels: DelayLevels;
   private timer: TimerService | undefined;
@@ -92,6 +94,7 @@ export class Broker {
     const c = this.config;
     this.delayLevels = delayLevelsOf(storeConfig.messageDelayLevel ?? defaultMessageDelayLevel);
     this.topics = new TopicConfigManager(c, options.metadataIO);
+    this.dedup = new DedupService(c.dedupKeysPerTopicMax);
     this.offsets = new ConsumerOffsetManager(c.storePathRootDir, options.metadataIO);
     this.groups = new SubscriptionGroupManager(
       c.storePathRootDir,
@@ -139,7 +142,8 @@ export class Broker {
         );
       }
     });
-    this.topics.onChange(() => {
+    this.topics.onChange((changed) => {
+      for (const t of changed) this.dedup.sync(t, this.topics.get(t));
       this.topics.persist().catch((err: unknown) => log.error('persisting topics failed', { err }));
       if (this.state === 'running') void this.registrar.registerAll();
     });
@@ -184,6 +188,8 @@ export class Broker {
         },
         stop: () => this.delay?.stop(),
       },
+      // Before requests: a resend arriving right after a restart must find the keys of the window.
+      { name: 'dedup', start: () => this.dedup.start(this.store as MessageStore, this.topics.all()), stop: () => {} },
       { name: 'pull-hold', start: () => this.pullHolds.start(), stop: () => this.pullHolds.close() },
       {
         name: 'timer',
@@ -326,6 +332,7 @@ export class Broker {
       delay: this.delay as DelayService,
       stats: this.stats,
       closedHalves: this.closedHalves,
+      dedup: this.dedup,
       brokerAddr: () => this.brokerAddr,
       startedAtMs: Date.now(),
       connectionStats: () => this.server.stats(),

@@ -83,6 +83,15 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
       'A send auto-creates its topic only while the broker holds fewer topics than this (retry and DLQ topics ' +
       'not counted); past it the send is answered TOPIC_NOT_EXIST naming this key. Admin creation is not limited.',
   },
+  dedupKeysPerTopicMax: {
+    ...positive,
+    default: 100_000,
+    tsrocket: true,
+    doc:
+      "Producer de-duplication (topic attribute dedup.window.ms): UNIQ_KEYs one topic's table holds at most " +
+      '(about 370 bytes each, so 100 000 ≈ 36 MiB). Past it the oldest keys leave the table before their window ends (counted as ' +
+      'dedupEvicted in brokerStatus) and a resend of one of them is stored again.',
+  },
   autoCreateSubscriptionGroupMax: {
     ...positive,
     default: 10_000,

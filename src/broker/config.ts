@@ -46,6 +46,8 @@ export interface BrokerConfig extends ServerConnectionConfig {
   autoCreateTopicMax: number;
   /** Auto-creation of subscription groups stops once the broker holds this many (tsrocket). */
   autoCreateSubscriptionGroupMax: number;
+  /** Keys a de-duplicated topic's table holds at most; past it the oldest leave (tsrocket). */
+  dedupKeysPerTopicMax: number;
   defaultTopicQueueNums: number;
   /** PermName bits: 2 write, 4 read. */
   brokerPermission: number;

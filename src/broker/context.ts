@@ -5,6 +5,7 @@ import type { MessageStore } from '../store/types.js';
 import type { ClientManager } from './clients/client-manager.js';
 import type { RebalanceLocks } from './clients/rebalance-locks.js';
 import type { BrokerConfig } from './config.js';
+import type { DedupService } from './dedup/dedup-service.js';
 import type { PullHoldService } from './long-polling/pull-hold.js';
 import type { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
 import type { SubscriptionGroupManager } from './metadata/subscription-groups.js';
@@ -31,6 +32,8 @@ export interface BrokerContext {
   readonly stats: BrokerStats;
   /** Transactions already committed or rolled back (END_TRANSACTION and the check pass share it). */
   readonly closedHalves: ClosedHalves;
+  /** Producer de-duplication: the UNIQ_KEY tables of topics with the `dedup.window.ms` attribute. */
+  readonly dedup: DedupService;
   /** "ip:port" this broker advertises and writes as STOREHOST. */
   readonly brokerAddr: () => string;
   readonly startedAtMs: number;

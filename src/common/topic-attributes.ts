@@ -1,7 +1,8 @@
 /**
  * Topic attributes (RocketMQ 5's TopicAttributes): a string map kept in the topic config (`attributes` in
  * topics.json) and changed by UPDATE_AND_CREATE_TOPIC's `attributes` field in RocketMQ's form
- * `+key=value,+key2=value2` (set) / `-key` (remove). The one attribute served is `message.type`.
+ * `+key=value,+key2=value2` (set) / `-key` (remove). Served: `message.type`, and `dedup.window.ms` (tsrocket,
+ * beyond RocketMQ: producer de-duplication of the topic over that window).
  */
 
 import { TopicMessageType } from './topics.js';
@@ -26,10 +27,34 @@ export function restrictedMessageTypeOf(
   return isTopicMessageType(t) ? t : undefined;
 }
 
+/**
+ * The topic config attribute turning on producer de-duplication (tsrocket): a resend whose UNIQ_KEY the broker
+ * stored within this many ms is answered with the original result. Absent: no de-duplication.
+ */
+export const dedupWindowAttribute = 'dedup.window.ms';
+export const dedupWindowMsDefault = 600_000;
+export const dedupWindowMsMin = 1_000;
+export const dedupWindowMsMax = 86_400_000;
+
+/** The de-duplication window of a topic's attributes; undefined when the topic is not de-duplicated. */
+export function dedupWindowMsOf(attributes: Readonly<Record<string, string>> | undefined): number | undefined {
+  const v = attributes?.[dedupWindowAttribute];
+  if (v === undefined || checkDedupWindow(v) !== undefined) return undefined;
+  return Number(v);
+}
+
+function checkDedupWindow(v: string): string | undefined {
+  const n = Number(v);
+  return /^[0-9]+$/.test(v) && n >= dedupWindowMsMin && n <= dedupWindowMsMax
+    ? undefined
+    : `${dedupWindowAttribute} '${v}' is not a whole number of ms in ${dedupWindowMsMin}..${dedupWindowMsMax}`;
+}
+
 /** Attribute keys this broker knows, with the check of their value (an error message or undefined). */
 const knownAttributes: Readonly<Record<string, (value: string) => string | undefined>> = {
   [messageTypeAttribute]: (v) =>
     isTopicMessageType(v) ? undefined : `${messageTypeAttribute} '${v}' is not one of ${[...messageTypes].join(', ')}`,
+  [dedupWindowAttribute]: checkDedupWindow,
 };
 
 /** One change of an attributes string: a value to set, or undefined to remove the key. */

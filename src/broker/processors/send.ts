@@ -10,7 +10,6 @@ import { createResponse, type RemotingCommand } from '../../remoting/command.js'
 import {
   decodeSendHeader,
   decodeSendHeaderV2,
-  encodeSendResponseHeader,
   isSendHeaderV2,
   type SendMessageRequestHeader as SendHeader,
 } from '../../remoting/protocol/send.js';
@@ -23,7 +22,9 @@ import { isWriteable } from '../metadata/perm.js';
 import { answerOfPutStatus } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
 import { decodeBatchBody } from './batch-codec.js';
+import { sendDeduped } from './send-dedup.js';
 import { sendPropsOf } from './send-props.js';
+import { answeredQueueId, sendResponse } from './send-response.js';
 import { unsupportedSysFlag } from './send-sysflag.js';
 
 let queuePick = 0;
@@ -102,6 +103,10 @@ async function send(
   const readonly = ctx.store.readonlyReason();
   if (readonly !== undefined) return fail(ResponseCode.SERVICE_NOT_AVAILABLE, readonly);
 
+  // Producer de-duplication, opt-in per topic (an attribute): a topic without attributes pays one property read.
+  const dedup = tc.attributes === undefined ? undefined : ctx.dedup.tableOf(topic);
+  if (dedup !== undefined) return sendDeduped(ctx, req, h, batch, inputs, queueId, dedup);
+
   // The put hooks may rewrite the topic and queue (retry past its max → DLQ) or refuse the message.
   const first = inputs[0] as PutMessage;
   const put = batch ? ctx.put.putBatch(inputs, h) : ctx.put.put(first, h);
@@ -109,20 +114,10 @@ async function send(
   const result: PutResult = await put;
   const answer = answerOfPutStatus(result.status, result.remark);
   if (!answer.stored) return fail(answer.code, answer.remark ?? 'send failed');
-  // A half message answers the queue it was sent to, as RocketMQ: its committed copy goes there.
-  if (first.transactionPrepared !== true) queueId = first.queueId;
   ctx.stats.recordPut(first.topic, result.msgNum, result.wroteBytes);
   // RocketMQ answers the offsetMsgId(s) here; the client keeps its own UNIQ_KEY as SendResult.msgId.
   const msgId = result.offsetMsgIds.join(',');
-  const resp = createResponse(req, answer.code, answer.remark);
-  resp.extFields = encodeSendResponseHeader({
-    msgId,
-    queueId,
-    queueOffset: result.queueOffset,
-    msgRegion: c.regionId,
-    traceOn: c.traceOn,
-  });
-  return resp;
+  return sendResponse(ctx, req, answer, msgId, answeredQueueId(first, queueId), result.queueOffset);
 }
 
 export function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string | Buffer): string | undefined {

@@ -1,5 +1,11 @@
 /** Topic, cluster, broker and consumer-group subcommands (mqadmin names and flags). */
-import { isTopicMessageType, messageTypeAttribute, TopicMessageType } from '../../common/topic-attributes.js';
+import {
+  dedupWindowMsMax,
+  dedupWindowMsMin,
+  isTopicMessageType,
+  messageTypeAttribute,
+  TopicMessageType,
+} from '../../common/topic-attributes.js';
 import { boolOpt, intOpt, type ParsedArgs, stringOpt, UsageError } from './args.js';
 import { type AdminCommand, topicOption } from './command.js';
 import { formatKeyValues, formatTable, formatTime, toJson } from './table.js';
@@ -28,6 +34,13 @@ const updateTopic: AdminCommand = {
       takesValue: true,
     },
     {
+      short: 'd',
+      long: 'dedupWindowMs',
+      description:
+        'producer de-duplication (tsrocket): a resend of a UNIQ_KEY stored within this many ms is answered with the first result (600000 = 10 min; 0 turns it off)',
+      takesValue: true,
+    },
+    {
       short: 'a',
       long: 'attributes',
       description: 'attribute changes as RocketMQ 5: +message.type=FIFO, or --attributes=-message.type to untype',
@@ -46,6 +59,7 @@ const updateTopic: AdminCommand = {
       perm: intOpt(args, 'perm', 0, 7),
       order: boolOpt(args, 'order'),
       messageType: messageTypeOpt(args),
+      dedupWindowMs: dedupWindowOpt(args),
       attributes: stringOpt(args, 'attributes'),
     };
     const target = brokerAddr !== undefined ? { brokerAddr } : { cluster: cluster as string };
@@ -60,6 +74,7 @@ const updateTopic: AdminCommand = {
           perm: config.perm,
           order: config.order,
           messageType: config.messageType,
+          dedupWindowMs: config.dedupWindowMs,
           attributes: config.attributes,
         }),
       );
@@ -70,6 +85,13 @@ const updateTopic: AdminCommand = {
       );
   },
 };
+
+function dedupWindowOpt(args: ParsedArgs): number | undefined {
+  const ms = intOpt(args, 'dedupWindowMs', 0, dedupWindowMsMax);
+  if (ms !== undefined && ms !== 0 && ms < dedupWindowMsMin)
+    throw new UsageError(`--dedupWindowMs must be 0 (off) or ${dedupWindowMsMin}..${dedupWindowMsMax}, got ${ms}`);
+  return ms;
+}
 
 function messageTypeOpt(args: ParsedArgs): TopicMessageType | undefined {
   const v = stringOpt(args, 'messageType');

@@ -5,6 +5,9 @@
 import { InvalidArgumentError, TsRocketError } from '../../common/errors.js';
 import type { MessageExt } from '../../common/message.js';
 import {
+  dedupWindowAttribute,
+  dedupWindowMsMax,
+  dedupWindowMsMin,
   encodeAttributeChanges,
   isTopicMessageType,
   messageTypeAttribute,
@@ -74,6 +77,12 @@ export interface TopicConfig {
    * leaves the type as it is; a topic never typed accepts every type.
    */
   messageType?: TopicMessageType | undefined;
+  /**
+   * Producer de-duplication (tsrocket, beyond RocketMQ): a resend whose UNIQ_KEY the broker stored within this
+   * many ms (1000..86400000; 600000 = 10 minutes is the usual choice) is answered with the first result and not
+   * stored again. 0 turns it off; unset leaves it as it is.
+   */
+  dedupWindowMs?: number | undefined;
   /** Raw attribute changes in RocketMQ's form (`+message.type=FIFO`, `-message.type` to untype). */
   attributes?: string | undefined;
 }
@@ -283,6 +292,14 @@ function attributesOf(config: TopicConfig): string | undefined {
         `messageType must be NORMAL, FIFO, DELAY or TRANSACTION, got ${config.messageType}`,
       );
     parts.push(encodeAttributeChanges({ [messageTypeAttribute]: config.messageType }));
+  }
+  const w = config.dedupWindowMs;
+  if (w !== undefined) {
+    if (w !== 0 && !(Number.isInteger(w) && w >= dedupWindowMsMin && w <= dedupWindowMsMax))
+      throw new InvalidArgumentError(
+        `dedupWindowMs must be 0 (off) or ${dedupWindowMsMin}..${dedupWindowMsMax} ms, got ${w}`,
+      );
+    parts.push(w === 0 ? `-${dedupWindowAttribute}` : encodeAttributeChanges({ [dedupWindowAttribute]: String(w) }));
   }
   if (config.attributes !== undefined && config.attributes !== '') parts.push(config.attributes);
   return parts.length === 0 ? undefined : parts.join(',');
