@@ -103,7 +103,6 @@ const notBuilt: [string, RegExp][] = [
   ['timerWheelEnable=true', /timer messages/],
   ['useTLS=true', /TLS/],
   ['enableControllerMode=true', /controller/],
-  ['traceTopicEnable=true', /trace topic/],
   ['metricsExporterType=PROM', /metrics/],
 ];
 
