@@ -242,7 +242,10 @@ export class Admin {
    * found by key = msgId in `traceTopic` (default RMQ_SYS_TRACE_TOPIC), as a timeline.
    */
   async queryMsgTraceById(msgId: string, traceTopic: string = SystemTopic.trace): Promise<MessageTrace> {
-    if (!/^[0-9A-Fa-f]{32}$/.test(msgId)) throw new InvalidArgumentError(`msgId must be 32 hex characters: '${msgId}'`);
+    // A client msgId: 32 hex characters, 56 when the client's address is IPv6 (MessageClientIDSetter).
+    if (!/^[0-9A-Fa-f]{32}([0-9A-Fa-f]{24})?$/.test(msgId)) {
+      throw new InvalidArgumentError(`msgId must be 32 (or 56) hex characters: '${msgId}'`);
+    }
     const bad = checkTopicName(traceTopic);
     if (bad !== undefined) throw new InvalidArgumentError(`invalid trace topic: ${bad}`);
     return queryMsgTraceById(this.rpc, msgId.toUpperCase(), traceTopic);

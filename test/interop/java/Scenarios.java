@@ -56,6 +56,7 @@ public class Scenarios {
         // delay levels and retry back-off
         all.put("delay-level", Scenarios::delayLevel);
         all.put("retry-backoff", Scenarios::retryBackoff);
+        all.put("trace-java", Scenarios::traceJava);
         // Asserted by a test file of their own, against a broker with its own settings: they run only when named.
         Set<String> namedOnly = Set.of("delay-level", "retry-backoff");
         List<String> names = new ArrayList<>(all.keySet());
@@ -771,6 +772,42 @@ public class Scenarios {
             consumer.shutdown();
         }
         return new ArrayList<>(received);
+    }
+
+    // ---- message trace, with -Dscenarios.trace=true against a broker with the trace topic (tsrocket start) ----
+
+    /** A producer and a push consumer with enableMsgTrace: their trace dispatchers write to RMQ_SYS_TRACE_TOPIC. */
+    static Map<String, Object> traceJava() throws Exception {
+        if (!Boolean.getBoolean("scenarios.trace")) return Map.of("skipped", true);
+        String topic = n("JavaTraced"), group = n("JavaTracedCG");
+        DefaultMQProducer producer = new DefaultMQProducer(n("JavaTracedPG"), true);
+        producer.setNamesrvAddr(namesrv);
+        producer.setInstanceName(n("JavaTracedPG"));
+        producer.start();
+        List<Map<String, Object>> sent = new ArrayList<>();
+        try {
+            createTopic(producer, topic, 2);
+            for (int i = 0; i < 3; i++) {
+                Message m = new Message(topic, "TagT", "trace-key-" + i, utf8("traced " + i));
+                sent.add(sent(m, producer.send(m)));
+            }
+        } finally {
+            producer.shutdown(); // flushes the trace dispatcher
+        }
+        List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch latch = new CountDownLatch(sent.size());
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group, true);
+        consumer.setInstanceName(group);
+        startPush(consumer, topic, "*", (msgs, ctx) -> {
+            for (MessageExt m : msgs) { received.add(received(m)); latch.countDown(); }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        try {
+            latch.await(WAIT_MS, TimeUnit.MILLISECONDS);
+        } finally {
+            consumer.shutdown(); // flushes the trace dispatcher
+        }
+        return Map.of("sent", sent, "received", new ArrayList<>(received));
     }
 
     // ---- helpers ----
