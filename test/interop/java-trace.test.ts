@@ -55,6 +55,7 @@ test('the Java client traces (enableMsgTrace) are read by queryMsgTraceById: sen
   const sent = r['sent'] as ScenarioResult[];
   assert.equal(sent.length, 3);
   assert.equal((r['received'] as ScenarioResult[]).length, 3, 'every message consumed');
+  assert.equal(r['tracedSeenByJava'], true, 'the JVM found every Pub and SubAfter before shutting down');
   for (const s of sent) {
     const t = await fullTrace(s['msgId'] as string);
     assert.equal(t.undecodable, 0);
