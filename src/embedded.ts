@@ -34,7 +34,8 @@ export interface EmbeddedCluster {
  * Starts a NameServer and a Broker in this process on free 127.0.0.1 ports and resolves once the broker has
  * registered with the NameServer. Topics are auto-created on first send (8 queues) unless
  * `brokerConfig.autoCreateTopicEnable` is false. SQL92 subscriptions are served (`enablePropertyFilter`, as in
- * `tsrocket start`) unless `brokerConfig.enablePropertyFilter` is false.
+ * `tsrocket start`) unless `brokerConfig.enablePropertyFilter` is false; the trace topic exists likewise
+ * (`traceTopicEnable`).
  *
  * @example
  * ```ts
@@ -98,6 +99,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
         brokerIP1: '127.0.0.1',
         autoCreateTopicEnable: true,
         enablePropertyFilter: true,
+        traceTopicEnable: true,
         ...opts.brokerConfig,
         storePathRootDir: brokerRoot,
         namesrvAddr: nameServer,

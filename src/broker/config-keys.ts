@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type ConfigKey, type ConfigSchema, hostPortProblem, inertKey, isIPv4 } from '../common/config.js';
 import { SystemTopic } from '../common/topics.js';
+import { checkTopicName } from '../common/validate.js';
 import { nettyServerInertKeys, serverConnectionKeys } from '../remoting/limits.js';
 import { storeKeyAliases, storeKeys, storePlannedKeys } from '../store/config.js';
 import type { BrokerConfig } from './config.js';
@@ -124,6 +125,17 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
   },
   regionId: { kind: 'string', default: 'DefaultRegion', doc: 'Written as the MSG_REGION property of stored messages.' },
   traceOn: { kind: 'bool', default: true, doc: 'Written as the TRACE_ON property of stored messages.' },
+  traceTopicEnable: {
+    kind: 'bool',
+    default: false,
+    doc: 'Create the message trace topic (msgTraceTopicName) at start. `tsrocket start` turns it on.',
+  },
+  msgTraceTopicName: {
+    kind: 'string',
+    default: SystemTopic.trace,
+    check: (v: string) => checkTopicName(v),
+    doc: 'Name of the message trace topic created when traceTopicEnable is on.',
+  },
   storeReplyMessageEnable: {
     kind: 'bool',
     default: true,
@@ -238,7 +250,6 @@ const acl = 'ACL (AccessKey signatures and permissions)';
 const sql92 = 'SQL92 property filtering';
 const ha = 'HA replication (master/replica)';
 const controller = 'controller mode (automatic failover)';
-const trace = 'the broker-side trace topic';
 const metrics = 'metrics export';
 const threads = 'one Node.js event loop serves every request';
 
@@ -255,13 +266,6 @@ export const brokerPlannedKeys: Readonly<Record<string, ConfigKey>> = {
   brokerIP2: inertKey('string', '', 'it is the HA address, and HA replication is not built yet', 'HA address.'),
   enableControllerMode: { kind: 'bool', default: false, notBuilt: { feature: controller }, doc: 'Controller mode.' },
   controllerAddr: { kind: 'string', default: '', notBuilt: { feature: controller }, doc: 'Controller addresses.' },
-  traceTopicEnable: { kind: 'bool', default: false, notBuilt: { feature: trace }, doc: 'Create the trace topic.' },
-  msgTraceTopicName: {
-    kind: 'string',
-    default: SystemTopic.trace,
-    notBuilt: { feature: trace },
-    doc: 'Name of the trace topic.',
-  },
   metricsExporterType: {
     kind: 'string',
     default: 'DISABLE',

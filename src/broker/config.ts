@@ -57,6 +57,9 @@ export interface BrokerConfig extends ServerConnectionConfig {
   storePathRootDir: string;
   regionId: string;
   traceOn: boolean;
+  /** Create the trace topic at start (RocketMQ ships it off; `tsrocket start` and startEmbedded turn it on). */
+  traceTopicEnable: boolean;
+  msgTraceTopicName: string;
   /** Store replies of request-reply as well as pushing them to the requester (RocketMQ's default true). */
   storeReplyMessageEnable: boolean;
   /** Largest message body accepted (RocketMQ's maxMessageSize). */

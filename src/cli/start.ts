@@ -64,8 +64,14 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
   const brokerStore = join(opts.dataDir, 'broker');
   const loaded = await loadBrokerConfig({
     file: opts.brokerConfigFile,
-    // SQL92 on by default: RocketMQ ships it off and users trip on it.
-    defaults: { listenPort: 10911, listenHost: '0.0.0.0', storePathRootDir: brokerStore, enablePropertyFilter: true },
+    // SQL92 and the trace topic on by default: RocketMQ ships them off and users trip on it.
+    defaults: {
+      listenPort: 10911,
+      listenHost: '0.0.0.0',
+      storePathRootDir: brokerStore,
+      enablePropertyFilter: true,
+      traceTopicEnable: true,
+    },
     flags: {
       listenPort: opts.brokerPort,
       listenHost: opts.host,

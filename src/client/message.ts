@@ -12,7 +12,7 @@ import {
   Prop,
   propertySeparator,
 } from '../common/properties.js';
-import { isSystemTopic } from '../common/topics.js';
+import { isSendForbiddenTopic } from '../common/topics.js';
 import { checkTopicName } from '../common/validate.js';
 import { createUniqId } from './msg-id.js';
 
@@ -56,7 +56,7 @@ export function validateMessage(msg: Message, bodyBytesMax = bodyBytesMaxDefault
   if (typeof msg.topic !== 'string') throw new InvalidArgumentError('message topic must be a string');
   const problem = checkTopicName(msg.topic);
   if (problem !== undefined) throw new InvalidArgumentError(`invalid message topic: ${problem}`);
-  if (isSystemTopic(msg.topic)) throw new InvalidArgumentError(`topic '${msg.topic}' is a system topic`);
+  if (isSendForbiddenTopic(msg.topic)) throw new InvalidArgumentError(`topic '${msg.topic}' is a system topic`);
   if (msg.body === undefined || msg.body === null) throw new InvalidArgumentError('message body is missing');
   const bodyBytes = typeof msg.body === 'string' ? Buffer.byteLength(msg.body) : msg.body.length;
   if (bodyBytes === 0) throw new InvalidArgumentError('message body is empty');

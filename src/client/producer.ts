@@ -37,6 +37,8 @@ import {
 } from './send-accumulator.js';
 import { cachedPublishQueues, publishQueuesOf, selectQueue } from './send-queues.js';
 import { type SendCallback, type SendOptions, SendResult } from './send-result.js';
+import { type ResolvedTraceOptions, resolveTraceOptions, type TraceOption } from './trace/dispatcher.js';
+import { startTracer, type Tracer, traceProducerGroupOf } from './trace/tracer.js';
 
 export { SendStatus } from './client-api.js';
 export { type SendCallback, type SendOptions, SendResult, type SendResultJson } from './send-result.js';
@@ -72,6 +74,12 @@ export interface ProducerOptions extends ClientOptions {
   batchMaxMessages?: number;
   /** Largest body of one automatic batch, bytes. Default 1 MiB. */
   batchMaxBytes?: number;
+  /**
+   * Message trace (RocketMQ's enableMsgTrace): after each send a Pub record (and after END_TRANSACTION an
+   * EndTransaction record) goes, batched and asynchronously, to RMQ_SYS_TRACE_TOPIC or `{ topic }`. A trace
+   * never delays or fails a send; records past a full queue are dropped and counted. Default off.
+   */
+  trace?: TraceOption;
 }
 
 const sharedInstanceNames = new Map<string, string>();
@@ -118,11 +126,14 @@ export class Producer {
   private readonly batchBounds: { maxMessages: number; maxBytes: number } | undefined;
   private readonly transport: BatchTransport;
   private accumulator: SendAccumulator | undefined;
+  private readonly traceOpts: ResolvedTraceOptions | undefined;
+  private tracerOf: Tracer | undefined;
 
   constructor(opts: ProducerOptions) {
     this.opts = opts;
     this.group = opts.group ?? 'DEFAULT_PRODUCER';
     assertGroupName(this.group);
+    this.traceOpts = resolveTraceOptions(opts.trace);
     parseNameServerList(opts.nameServer);
     this.fault = new FaultStrategy(opts.sendLatencyFaultEnable ?? true);
     this.transport = {
@@ -154,6 +165,28 @@ export class Producer {
     this.instance.registerProducer(this.group);
     const b = this.batchBounds;
     if (b !== undefined) this.accumulator = accumulatorOf(this.instance, b.maxMessages, b.maxBytes);
+    if (this.traceOpts !== undefined) {
+      const inst = this.instance;
+      const traceProducer = new Producer({
+        ...this.opts,
+        group: traceProducerGroupOf(this.group),
+        trace: false,
+        autoBatch: false,
+        instanceName: undefined,
+      });
+      this.tracerOf = await startTracer(
+        this.traceOpts,
+        this.group,
+        inst.clientId.slice(0, inst.clientId.indexOf('@')),
+        (brokerName) => inst.masterAddr(brokerName),
+        traceProducer,
+      );
+    }
+  }
+
+  /** The message tracer, when `trace` is on (its dispatcher's counters: `tracer.dispatcher.stats`). */
+  get tracer(): Tracer | undefined {
+    return this.tracerOf;
   }
 
   /** Waits for async sends, unregisters the group and releases the instance. */
@@ -162,6 +195,8 @@ export class Producer {
     if (inst === undefined) return;
     this.accumulator?.flushAll();
     await Promise.allSettled([...this.inFlight]);
+    await this.tracerOf?.close();
+    this.tracerOf = undefined;
     this.instance = undefined;
     await inst.unregister('producer', this.group);
     await inst.release();
@@ -176,13 +211,17 @@ export class Producer {
       this.sendAsync(msg as Message, undefined, arg);
       return undefined;
     }
-    if (Array.isArray(msg)) return this.track(this.sendBatch(msg, arg ?? {}));
-    return this.accumulated(msg as Message, arg) ?? this.track(this.sendOne(msg as Message, arg ?? {}, 'sync'));
+    if (Array.isArray(msg)) return this.traced(msg, this.track(this.sendBatch(msg, arg ?? {})));
+    const one = msg as Message;
+    return this.traced([one], this.accumulated(one, arg) ?? this.track(this.sendOne(one, arg ?? {}, 'sync')));
   }
 
   /** Starts a send without waiting; the result goes to `callback` or the returned promise. */
   sendAsync(msg: Message, options?: SendOptions, callback?: SendCallback): Promise<SendResult> {
-    const p = this.accumulated(msg, options) ?? this.track(this.sendOne(msg, options ?? {}, 'sync'));
+    const p = this.traced(
+      [msg],
+      this.accumulated(msg, options) ?? this.track(this.sendOne(msg, options ?? {}, 'sync')),
+    );
     if (callback !== undefined) {
       p.then(
         (r) => callback(null, r),
@@ -194,7 +233,19 @@ export class Producer {
 
   /** Writes the message to one broker without waiting for an answer (no retries, no result). */
   async sendOneway(msg: Message, options: SendOptions = {}): Promise<void> {
-    await this.track(this.sendOne(msg, options, 'oneway'));
+    await this.traced([msg], this.track(this.sendOne(msg, options, 'oneway')));
+  }
+
+  /** `p`, with a Pub record per message when it succeeds and tracing is on (a failed send has no record). */
+  private traced(msgs: readonly Message[], p: Promise<SendResult>): Promise<SendResult> {
+    const tracer = this.tracerOf;
+    if (tracer === undefined) return p;
+    const startedMs = Date.now();
+    p.then(
+      (r) => tracer.sent(msgs, r, startedMs),
+      () => undefined,
+    );
+    return p;
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

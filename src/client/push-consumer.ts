@@ -36,6 +36,8 @@ import { Rebalancer } from './rebalancer.js';
 import type { ReceivedMessage } from './received-message.js';
 import { computeStartOffset } from './start-offset.js';
 import { buildSubscription, type MessageSelector, type SubscriptionData } from './subscription.js';
+import { type ResolvedTraceOptions, resolveTraceOptions, type TraceOption } from './trace/dispatcher.js';
+import { startTracer, type Tracer, traceProducerGroupOf } from './trace/tracer.js';
 
 /** At start, how long to wait for subscribed topics (and the retry topic) to appear in the routes. */
 const startRouteWaitMs = 1000;
@@ -91,6 +93,12 @@ export interface PushConsumerOptions extends ClientOptions {
   /** Topic → tag expression or selector (`{ sql }`), the same as calling subscribe(). */
   subscriptions?: Record<string, MessageSelector>;
   handler?: MessageHandler;
+  /**
+   * Message trace (RocketMQ's enableMsgTrace): around each handler call a SubBefore and a SubAfter record (group,
+   * client host, retry times, cost, success) go, batched and asynchronously, to RMQ_SYS_TRACE_TOPIC or
+   * `{ topic }`; never delaying or failing consumption. Default off.
+   */
+  trace?: TraceOption;
 }
 
 export class PushConsumer {
@@ -108,6 +116,8 @@ export class PushConsumer {
   private consume: ConsumeService | ConsumeOrderlyService | undefined;
   private rebalancer: Rebalancer | undefined;
   private retryProducer: Producer | undefined;
+  private readonly traceOpts: ResolvedTraceOptions | undefined;
+  private tracerOf: Tracer | undefined;
   private persistTimer: NodeJS.Timeout | undefined;
   private running = false;
   private registered = false;
@@ -116,6 +126,7 @@ export class PushConsumer {
   constructor(opts: PushConsumerOptions) {
     assertGroupName(opts.group);
     parseNameServerList(opts.nameServer);
+    this.traceOpts = resolveTraceOptions(opts.trace);
     const max = opts.maxReconsumeTimes;
     if (max !== undefined && !(Number.isInteger(max) && max >= -1)) {
       throw new InvalidArgumentError(`maxReconsumeTimes must be an integer ≥ 0 (or -1 for 16), got ${max}`);
@@ -187,6 +198,8 @@ export class PushConsumer {
       if (this.registered) inst.unregisterLocal('consumer', this.group);
       this.registered = false;
       await this.retryProducer?.shutdown();
+      await this.tracerOf?.close();
+      this.tracerOf = undefined;
       await inst.release();
       this.instance = undefined;
       throw err;
@@ -207,8 +220,24 @@ export class PushConsumer {
         : new BrokerOffsetStore(inst, this.group);
     await this.offsets.load();
     if (this.messageModel === MessageModel.CLUSTERING) {
-      this.retryProducer = new Producer({ ...clientOpts, group: 'CLIENT_INNER_PRODUCER' });
+      this.retryProducer = new Producer({ ...clientOpts, group: 'CLIENT_INNER_PRODUCER', trace: false });
       await this.retryProducer.start();
+    }
+    const traceOpts = this.traceOpts;
+    if (traceOpts !== undefined) {
+      this.tracerOf = await startTracer(
+        traceOpts,
+        this.group,
+        inst.clientId.slice(0, inst.clientId.indexOf('@')),
+        (brokerName) => inst.masterAddr(brokerName),
+        new Producer({
+          ...this.opts,
+          group: traceProducerGroupOf(this.group),
+          trace: false,
+          autoBatch: false,
+          instanceName: undefined,
+        }),
+      );
     }
     if (this.opts.orderly === true) {
       this.orderly = this.orderlyQueues(inst, this.offsets);
@@ -252,7 +281,7 @@ export class PushConsumer {
   private concurrentService(offsets: OffsetStore): ConsumeService {
     return new ConsumeService({
       concurrency: this.opts.consumeConcurrency ?? 20,
-      handler: () => this.handler,
+      handler: () => this.tracedHandler(),
       offsets,
       sendBack: this.messageModel === MessageModel.CLUSTERING ? (msg) => this.sendBack(msg) : undefined,
       log: clientLogger(this.opts.logger, 'client.consume'),
@@ -271,7 +300,7 @@ export class PushConsumer {
       isRunning: () => this.running,
       consume: {
         concurrency: this.opts.consumeConcurrency ?? 20,
-        handler: () => this.handler,
+        handler: () => this.tracedHandler(),
         maxReconsumeTimes: configured === -1 ? orderlyMaxReconsumeTimesDefault : configured,
         suspendMs: this.opts.suspendCurrentQueueTimeMs ?? suspendMsDefault,
         sendToDlq: clustering ? (msg) => this.sendToDlq(msg) : undefined,
@@ -282,6 +311,17 @@ export class PushConsumer {
       log: this.log,
       lockLog: clientLogger(this.opts.logger, 'client.lock'),
     });
+  }
+
+  /** The handler, with trace records around each call when `trace` is on. */
+  private tracedHandler(): MessageHandler | undefined {
+    const h = this.handler;
+    return h === undefined || this.tracerOf === undefined ? h : this.tracerOf.wrap(h);
+  }
+
+  /** The message tracer, when `trace` is on (its dispatcher's counters: `tracer.dispatcher.stats`). */
+  get tracer(): Tracer | undefined {
+    return this.tracerOf;
   }
 
   /** Stops pulling, lets running handlers finish (up to 10 s), commits offsets and leaves the group. */
@@ -295,6 +335,8 @@ export class PushConsumer {
     await this.rebalancer?.dropAll();
     await this.orderly?.released();
     await this.retryProducer?.shutdown();
+    await this.tracerOf?.close();
+    this.tracerOf = undefined;
     this.registered = false;
     await this.instance.unregister('consumer', this.group);
     await this.instance.release();

@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import type { Message } from './message.js';
 import { Producer, type ProducerOptions, type SendResult } from './producer.js';
 import type { ReceivedMessage } from './received-message.js';
+import { TraceTransactionState } from './trace/trace-data.js';
 
 /** How a local transaction ended (RocketMQ's LocalTransactionState: COMMIT_MESSAGE, ROLLBACK_MESSAGE, UNKNOW). */
 export const TransactionState = { COMMIT: 'COMMIT', ROLLBACK: 'ROLLBACK', UNKNOWN: 'UNKNOWN' } as const;
@@ -23,6 +24,13 @@ const endTypeOf: Readonly<Record<TransactionState, EndTransactionType>> = {
   COMMIT: EndTransactionType.commit,
   ROLLBACK: EndTransactionType.rollback,
   UNKNOWN: EndTransactionType.unknown,
+};
+
+/** RocketMQ's LocalTransactionState names, as EndTransaction trace records spell them. */
+const traceStateOf: Readonly<Record<TransactionState, TraceTransactionState>> = {
+  COMMIT: TraceTransactionState.COMMIT_MESSAGE,
+  ROLLBACK: TraceTransactionState.ROLLBACK_MESSAGE,
+  UNKNOWN: TraceTransactionState.UNKNOW,
 };
 
 export interface TransactionProducerOptions
@@ -122,7 +130,7 @@ export class TransactionProducer {
         localError = new LocalTransactionError(sendResult.msgId, err);
       }
     }
-    if (state !== TransactionState.UNKNOWN) await this.end(inst, sendResult, state);
+    if (state !== TransactionState.UNKNOWN) await this.end(inst, msg, sendResult, state);
     return { sendResult, state, localError };
   }
 
@@ -138,7 +146,7 @@ export class TransactionProducer {
   }
 
   /** END_TRANSACTION after the local transaction; a failure is logged and left to the broker's check-back. */
-  private async end(inst: ClientInstance, r: SendResult, state: TransactionState): Promise<void> {
+  private async end(inst: ClientInstance, msg: Message, r: SendResult, state: TransactionState): Promise<void> {
     const addr = inst.masterAddr(r.messageQueue.brokerName);
     try {
       if (addr === undefined) throw new TsRocketError(`broker ${r.messageQueue.brokerName} has no known master`);
@@ -152,6 +160,7 @@ export class TransactionProducer {
         transactionId: r.transactionId ?? r.msgId,
         topic: r.messageQueue.topic,
       });
+      this.producer.tracer?.endTransaction(msg, r, traceStateOf[state]);
     } catch (err) {
       this.log?.warn('END_TRANSACTION was not sent; the broker will check the transaction back', {
         msgId: r.msgId,

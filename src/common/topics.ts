@@ -40,6 +40,9 @@ export const SystemGroup = {
   toolsProducer: 'TOOLS_PRODUCER',
 } as const;
 
+/** Prefix of the group of a trace dispatcher's own producer (RocketMQ's TraceConstants.GROUP_NAME_PREFIX). */
+export const traceProducerGroupPrefix = '_INNER_TRACE_PRODUCER-';
+
 /** Topics clients may not send to directly. */
 export const systemTopics: ReadonlySet<string> = new Set(Object.values(SystemTopic));
 
@@ -47,6 +50,14 @@ export function isSystemTopic(topic: string): boolean {
   return (
     systemTopics.has(topic) || topic.startsWith(systemTopicPrefixes[0]) || topic.startsWith(systemTopicPrefixes[1])
   );
+}
+
+/**
+ * System topics a client may not send to: all but the trace topic, where trace dispatchers write (RocketMQ's
+ * TopicValidator.isNotAllowedSendTopic lets it through too).
+ */
+export function isSendForbiddenTopic(topic: string): boolean {
+  return topic !== SystemTopic.trace && isSystemTopic(topic);
 }
 
 export function retryTopicOf(group: string): string {

@@ -102,7 +102,6 @@ const notBuilt: [string, RegExp][] = [
   ['haListenPort=10922', /HA replication/],
   ['useTLS=true', /TLS/],
   ['enableControllerMode=true', /controller/],
-  ['traceTopicEnable=true', /trace topic/],
   ['metricsExporterType=PROM', /metrics/],
 ];
 

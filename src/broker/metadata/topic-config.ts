@@ -111,6 +111,8 @@ export class TopicConfigManager {
     put(topicConfigOf(offsetMovedEventTopic, 1));
     // Request-reply: responders send replies here (RocketMQ creates it with one queue).
     put(topicConfigOf(replyTopicOf(c.brokerClusterName), 1));
+    // Message trace: clients' trace dispatchers send here (RocketMQ's traceTopicEnable, one queue).
+    if (c.traceTopicEnable) put(topicConfigOf(c.msgTraceTopicName, 1));
   }
 
   /** Called with the changed topic names after every change (registration, persistence). */

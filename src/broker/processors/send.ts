@@ -3,7 +3,7 @@
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
 import { keySeparator } from '../../common/properties.js';
-import { isSystemTopic, retryTopicPrefix } from '../../common/topics.js';
+import { isSendForbiddenTopic, retryTopicPrefix } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
@@ -55,7 +55,7 @@ async function send(
   }
   const badName = checkTopicName(h.topic);
   if (badName !== undefined) return fail(ResponseCode.INVALID_PARAMETER, badName);
-  if (isSystemTopic(h.topic)) {
+  if (isSendForbiddenTopic(h.topic)) {
     return fail(ResponseCode.NO_PERMISSION, `sending message to topic[${h.topic}] is forbidden: it is a system topic`);
   }
   // Once per request (a batch's items share the header's sysFlag), before a topic is auto-created for it.

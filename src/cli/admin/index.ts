@@ -11,6 +11,7 @@ import { dlqCommands } from './dlq-commands.js';
 import { messageCommands } from './message-commands.js';
 import { offsetCommands } from './offset-commands.js';
 import { topicCommands } from './topic-commands.js';
+import { traceCommands } from './trace-commands.js';
 
 export type { AdminIo } from './command.js';
 
@@ -19,6 +20,7 @@ export const adminCommands: readonly AdminCommand[] = [
   ...messageCommands,
   ...dlqCommands,
   ...offsetCommands,
+  ...traceCommands,
 ];
 
 export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const;

@@ -13,7 +13,7 @@ import {
   messageTypeAttribute,
   type TopicMessageType,
 } from '../../common/topic-attributes.js';
-import { retryTopicOf } from '../../common/topics.js';
+import { retryTopicOf, SystemTopic } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
 import { RequestCode } from '../../remoting/codes.js';
 import { RemotingResponseError } from '../../remoting/errors.js';
@@ -49,12 +49,14 @@ import {
 } from './messages.js';
 import { type QueueOffset, resetOffsetByTime } from './reset-offset.js';
 import { AdminRpc, adminTimeoutMsDefault, nameServerDefault } from './rpc.js';
+import { type MessageTrace, queryMsgTraceById } from './trace.js';
 
 export { TopicMessageType } from '../../common/topic-attributes.js';
 export type { BrokerTopicConfig, ClusterInfo, TopicOffset, TopicRouteData } from './bodies.js';
 export { DlqMessageNotFoundError, type DlqResent, type DlqSelection } from './dlq.js';
 export type { AdminPullResult, AdminSendResult, SendOptions } from './messages.js';
 export type { QueueOffset } from './reset-offset.js';
+export type { MessageTrace, TraceConsume, TraceEndTransaction, TraceSend } from './trace.js';
 
 export interface AdminOptions {
   /** `host:port;host2:port`; defaults to env NAMESRV_ADDR, then 127.0.0.1:9876. */
@@ -242,6 +244,20 @@ export class Admin {
   /** QUERY_MESSAGE (12) on every master of the topic, merged. */
   queryMessageByKey(topic: string, key: string, maxNum?: number): Promise<MessageExt[]> {
     return queryMessages(this.rpc, topic, key, maxNum === undefined ? {} : { maxNum });
+  }
+
+  /**
+   * The trace of a message (mqadmin's queryMsgTraceById): its Pub, SubBefore/SubAfter and EndTransaction records
+   * found by key = msgId in `traceTopic` (default RMQ_SYS_TRACE_TOPIC), as a timeline.
+   */
+  async queryMsgTraceById(msgId: string, traceTopic: string = SystemTopic.trace): Promise<MessageTrace> {
+    // A client msgId: 32 hex characters, 56 when the client's address is IPv6 (MessageClientIDSetter).
+    if (!/^[0-9A-Fa-f]{32}([0-9A-Fa-f]{24})?$/.test(msgId)) {
+      throw new InvalidArgumentError(`msgId must be 32 (or 56) hex characters: '${msgId}'`);
+    }
+    const bad = checkTopicName(traceTopic);
+    if (bad !== undefined) throw new InvalidArgumentError(`invalid trace topic: ${bad}`);
+    return queryMsgTraceById(this.rpc, msgId.toUpperCase(), traceTopic);
   }
 
   /** A single SEND_MESSAGE_V2 (310), for tooling; applications use Producer. */

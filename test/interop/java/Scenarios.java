@@ -60,6 +60,7 @@ public class Scenarios {
         // delay levels and retry back-off
         all.put("delay-level", Scenarios::delayLevel);
         all.put("retry-backoff", Scenarios::retryBackoff);
+        all.put("trace-java", Scenarios::traceJava);
         // Asserted by a test file of their own, against a broker with its own settings: they run only when named.
         Set<String> namedOnly = Set.of("delay-level", "retry-backoff");
         List<String> names = new ArrayList<>(all.keySet());
@@ -854,6 +855,71 @@ public class Scenarios {
         });
         consumer.start();
         return consumer;
+    }
+
+    // ---- message trace, with -Dscenarios.trace=true against a broker with the trace topic (tsrocket start) ----
+
+    /**
+     * A producer and a push consumer with enableMsgTrace: their trace dispatchers write to RMQ_SYS_TRACE_TOPIC. Both
+     * stay up until every Pub and SubAfter record is queryable: the client's dispatcher drops what has not left
+     * 500 ms into its shutdown, which a loaded machine can pass.
+     */
+    static Map<String, Object> traceJava() throws Exception {
+        if (!Boolean.getBoolean("scenarios.trace")) return Map.of("skipped", true);
+        String topic = n("JavaTraced"), group = n("JavaTracedCG");
+        DefaultMQProducer producer = new DefaultMQProducer(n("JavaTracedPG"), true);
+        producer.setNamesrvAddr(namesrv);
+        producer.setInstanceName(n("JavaTracedPG"));
+        producer.start();
+        List<Map<String, Object>> sent = new ArrayList<>();
+        List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
+        boolean traced = false;
+        try {
+            patientCreateTopic(producer, topic, 2); // a loaded machine can pass the client's 3 s timeout
+            for (int i = 0; i < 3; i++) {
+                Message m = new Message(topic, "TagT", "trace-key-" + i, utf8("traced " + i));
+                sent.add(sent(m, producer.send(m)));
+            }
+            CountDownLatch latch = new CountDownLatch(sent.size());
+            DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group, true);
+            consumer.setInstanceName(group);
+            startPush(consumer, topic, "*", (msgs, ctx) -> {
+                for (MessageExt m : msgs) { received.add(received(m)); latch.countDown(); }
+                return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            });
+            try {
+                latch.await(WAIT_MS, TimeUnit.MILLISECONDS);
+                long deadline = System.currentTimeMillis() + WAIT_MS;
+                while (!traced && System.currentTimeMillis() < deadline) {
+                    traced = true;
+                    for (Map<String, Object> m : sent) {
+                        String id = (String) m.get("msgId");
+                        traced &= hasTraceRecord(producer, id, "Pub") && hasTraceRecord(producer, id, "SubAfter");
+                    }
+                    if (!traced) Thread.sleep(100);
+                }
+            } finally {
+                consumer.shutdown();
+            }
+        } finally {
+            producer.shutdown();
+        }
+        return Map.of("sent", sent, "received", new ArrayList<>(received), "tracedSeenByJava", traced);
+    }
+
+    /** Whether a trace message keyed by `msgId` holds a record of `type` for it. */
+    static boolean hasTraceRecord(DefaultMQProducer admin, String msgId, String type) {
+        try {
+            for (MessageExt t : admin.queryMessage("RMQ_SYS_TRACE_TOPIC", msgId, 32, 0, Long.MAX_VALUE).getMessageList()) {
+                for (String record : new String(t.getBody(), StandardCharsets.UTF_8).split("\u0002")) {
+                    String[] f = record.split("\u0001");
+                    if (f.length > 5 && f[0].equals(type) && Arrays.asList(f).contains(msgId)) return true;
+                }
+            }
+        } catch (Exception e) {
+            // nothing found yet (the client throws), or a query timed out: asked again
+        }
+        return false;
     }
 
     // ---- helpers ----
