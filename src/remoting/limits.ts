@@ -19,6 +19,8 @@ export interface ServerLimits {
   partialFramesBytesMax: number;
   /** Frames handled per event-loop turn, shared among the connections sending in it (past its share, not read). */
   framesPerTurnMax: number;
+  /** V8 scavenges with helper threads (true) or on the main thread alone (see gc-mode.ts). */
+  scavengeParallel: boolean;
 }
 
 export const serverLimitsDefault = {
@@ -29,6 +31,7 @@ export const serverLimitsDefault = {
   frameReadMsMax: 30_000,
   partialFramesBytesMax: 128 * 1024 * 1024,
   framesPerTurnMax: 64,
+  scavengeParallel: true,
 } as const satisfies ServerLimits;
 
 /** The connection keys of broker.conf and the NameServer's properties. */
@@ -40,10 +43,13 @@ export interface ServerConnectionConfig {
   frameReadTimeoutMs: number;
   partialFramesBytesMax: number;
   framesPerTurnMax: number;
+  gcParallelScavenge: boolean;
 }
 
 /** Key table entries, spread into the broker's and the NameServer's tables. */
-export const serverConnectionKeys: { readonly [K in keyof ServerConnectionConfig]-?: ConfigKey<number> } = {
+export const serverConnectionKeys: {
+  readonly [K in keyof ServerConnectionConfig]-?: ConfigKey<ServerConnectionConfig[K]>;
+} = {
   serverChannelMaxIdleTimeSeconds: {
     kind: 'int',
     default: serverLimitsDefault.channelIdleMsMax / 1000,
@@ -109,6 +115,16 @@ export const serverConnectionKeys: { readonly [K in keyof ServerConnectionConfig
       'its frames wait for the next turn. A request on a quiet connection (a route query, a heartbeat, a small ' +
       'send) then waits for about this many others.',
   },
+  gcParallelScavenge: {
+    kind: 'bool',
+    default: serverLimitsDefault.scavengeParallel,
+    tsrocket: true,
+    doc:
+      "Whether V8 collects the young generation with helper threads (Node's default) or on the event loop " +
+      'alone; process-wide. Off trades throughput for shorter pauses: with every core busy a parallel scavenge ' +
+      'waits for helpers that are off-CPU (15–110 ms pauses under a send flood on 2 busy cores, 1–35 ms serial), ' +
+      'but a lone fast producer then gets 10–40 % fewer sends through (docs/performance.md).',
+  },
 };
 
 export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
@@ -120,6 +136,7 @@ export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
     frameReadMsMax: c.frameReadTimeoutMs,
     partialFramesBytesMax: c.partialFramesBytesMax,
     framesPerTurnMax: c.framesPerTurnMax,
+    scavengeParallel: c.gcParallelScavenge,
   };
 }
 
