@@ -72,6 +72,15 @@ export type Prop = (typeof Prop)[keyof typeof Prop];
 /** MSG_TYPE of a reply message (RocketMQ's MixAll.REPLY_MESSAGE_FLAG): producers send it with SEND_REPLY_MESSAGE. */
 export const replyMessageFlag = 'reply';
 
+/** Properties that ask for a later delivery (a delay level or a timer): the delay and timer hooks read them. */
+export const scheduledPropNames: readonly string[] = [
+  Prop.delayLevel,
+  Prop.timerDeliverMs,
+  Prop.timerDelaySec,
+  Prop.timerDelayMs,
+  Prop.startDeliverTime,
+];
+
 /** Properties whose name starts with this are never stored (5.x). */
 export const transientPropPrefix = '__RMQ.TRANSIENT.';
 /** Separates the keys within the KEYS property. */

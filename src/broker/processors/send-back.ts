@@ -4,15 +4,15 @@
  * 30 s, 1 m, … with the default levels). The put hooks move it to %DLQ%<group> past maxReconsumeTimes (not
  * delayed), or else to SCHEDULE_TOPIC_XXXX until it is due; it is stored before SUCCESS is answered.
  */
-import { encodeProperties, keySeparator, Prop } from '../../common/properties.js';
+import { Prop } from '../../common/properties.js';
 import { decodeRecord } from '../../common/record.js';
 import { dlqTopicPrefix, retryTopicOf } from '../../common/topics.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { decodeSendMsgBackHeader } from '../../remoting/protocol/send-back.js';
 import type { BrokerContext } from '../context.js';
-import { tagsCodeOf } from '../filter/tag-filter.js';
 import { isWriteable, Perm } from '../metadata/perm.js';
+import { messageInputOf } from '../put/message-input.js';
 import { answerOfPutStatus } from '../put/put-status.js';
 import type { PutMessage, PutRequest } from '../put/types.js';
 
@@ -47,22 +47,9 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   const retryTopic = retryTopicOf(groupName);
   const queueNums = Math.max(1, group.retryQueueNums);
   const input: PutMessage = {
-    topic: retryTopic,
-    queueId: Math.floor(Math.random() * queueNums),
-    flag: msg.flag,
-    body: msg.body,
-    properties: encodeProperties(props),
-    sysFlag: msg.sysFlag,
-    bornTimestamp: msg.bornTimestamp,
-    bornHost: msg.bornHost,
+    ...messageInputOf(msg, props, retryTopic, Math.floor(Math.random() * queueNums)),
     reconsumeTimes: msg.reconsumeTimes + 1,
     preparedTransactionOffset: 0n,
-    tagsCode: tagsCodeOf(props.get(Prop.tags)),
-    keys: props
-      .get(Prop.keys)
-      ?.split(keySeparator)
-      .filter((k) => k !== ''),
-    uniqKey: props.get(Prop.uniqKey),
     transactionPrepared: props.get(Prop.transactionPrepared)?.toLowerCase() === 'true',
     scheduled: true,
   };

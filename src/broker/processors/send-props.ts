@@ -10,6 +10,7 @@ import {
   Prop,
   propertySeparator,
   propertySeparatorCode,
+  scheduledPropNames,
 } from '../../common/properties.js';
 
 export interface SendProps {
@@ -24,15 +25,7 @@ export interface SendProps {
   scheduled?: true;
 }
 
-/** The names whose presence sets `scheduled`, by length (checked only for these lengths). */
-const scheduledNames: readonly string[] = [
-  Prop.delayLevel,
-  Prop.timerDeliverMs,
-  Prop.timerDelaySec,
-  Prop.timerDelayMs,
-  Prop.startDeliverTime,
-];
-const scheduledLengths = new Set(scheduledNames.map((n) => n.length));
+const scheduledLengths = new Set(scheduledPropNames.map((n) => n.length));
 const replyToLength = Prop.replyToClient.length;
 
 export function sendPropsOf(s: string | Buffer): SendProps {
@@ -53,7 +46,7 @@ export function sendPropsOf(s: string | Buffer): SendProps {
         else if (s.startsWith(Prop.transactionPrepared, start)) out.tranMsg = s.slice(sep + 1, end);
       } else if (nameLength === replyToLength && s.startsWith(Prop.replyToClient, start)) {
         out.replyTo = true;
-      } else if (scheduledLengths.has(nameLength) && scheduledNames.includes(s.slice(start, sep))) {
+      } else if (scheduledLengths.has(nameLength) && scheduledPropNames.includes(s.slice(start, sep))) {
         out.scheduled = true;
       }
     }
@@ -67,7 +60,7 @@ const keysName = Buffer.from(Prop.keys, 'latin1');
 const uniqKeyName = Buffer.from(Prop.uniqKey, 'latin1');
 const tranMsgName = Buffer.from(Prop.transactionPrepared, 'latin1');
 const replyToName = Buffer.from(Prop.replyToClient, 'latin1');
-const scheduledNameBytes = scheduledNames.map((n) => Buffer.from(n, 'latin1'));
+const scheduledNameBytes = scheduledPropNames.map((n) => Buffer.from(n, 'latin1'));
 
 /** The same over the utf-8 bytes: only the three values are decoded into strings. */
 function sendPropsOfBytes(b: Buffer): SendProps {

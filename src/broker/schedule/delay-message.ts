@@ -4,11 +4,11 @@
  * with the tag hash as its tagsCode; body, flag, sysFlag, born host and time, reconsumeTimes, keys and UNIQ_KEY
  * kept. Also the rule that tells whether a stored message is an earlier redelivery of the same entry.
  */
-import { tagsCodeOf } from '../../common/hash.js';
 import type { MessageExt } from '../../common/message.js';
-import { encodeProperties, keySeparator, Prop } from '../../common/properties.js';
+import { Prop } from '../../common/properties.js';
 import { RecordPos } from '../../common/record.js';
 import type { MessageInput } from '../../store/types.js';
+import { messageInputOf } from '../put/message-input.js';
 
 /** The real message, or why the entry cannot be delivered (no REAL_TOPIC, bad REAL_QID). */
 export function realMessageOf(scheduled: MessageExt): MessageInput | string {
@@ -18,22 +18,7 @@ export function realMessageOf(scheduled: MessageExt): MessageInput | string {
   if (topic === undefined || topic === '') return 'no REAL_TOPIC property';
   if (!Number.isInteger(qid) || qid < 0) return `REAL_QID "${props.get(Prop.realQueueId)}" is not a queue id`;
   props.delete(Prop.delayLevel);
-  const keys = props.get(Prop.keys);
-  return {
-    topic,
-    queueId: qid,
-    flag: scheduled.flag,
-    body: scheduled.body,
-    properties: encodeProperties(props),
-    sysFlag: scheduled.sysFlag,
-    bornTimestamp: scheduled.bornTimestamp,
-    bornHost: scheduled.bornHost,
-    reconsumeTimes: scheduled.reconsumeTimes,
-    preparedTransactionOffset: scheduled.preparedTransactionOffset,
-    tagsCode: tagsCodeOf(props.get(Prop.tags)),
-    keys: keys === undefined ? undefined : keys.split(keySeparator).filter((k) => k !== ''),
-    uniqKey: props.get(Prop.uniqKey),
-  };
+  return messageInputOf(scheduled, props, topic, qid);
 }
 
 /** The store time (ms) of a stored record, read without decoding it. */

@@ -5,24 +5,16 @@
  */
 import type { MessageExt } from '../../common/message.js';
 import { SysFlag } from '../../common/message.js';
-import { encodeProperties, keySeparator, Prop } from '../../common/properties.js';
+import { encodeProperties, keySeparator, Prop, scheduledPropNames } from '../../common/properties.js';
 import { encodeRecord } from '../../common/record.js';
 import { SystemTopic } from '../../common/topics.js';
 import { tagsCodeOf } from '../filter/tag-filter.js';
+import { messageInputOf } from '../put/message-input.js';
 import { halfQueueId } from '../put/transaction-hook.js';
 import type { PutMessage } from '../put/types.js';
 
 /** Tags of an op record: the half message it names is done ("d", RocketMQ's REMOVETAG). */
 export const opRemoveTag = 'd';
-
-/** Properties whose presence makes the delay or timer hooks look at a committed message. */
-const scheduledProps = [
-  Prop.delayLevel,
-  Prop.timerDeliverMs,
-  Prop.timerDelaySec,
-  Prop.timerDelayMs,
-  Prop.startDeliverTime,
-];
 
 /** The real topic and queue a half message goes to on commit; undefined when the record is not a half message. */
 export function realTargetOf(msg: MessageExt): { topic: string; queueId: number } | undefined {
@@ -57,21 +49,11 @@ export function committedMessageOf(half: MessageExt, target: { topic: string; qu
   props.delete(Prop.realQueueId);
   props.delete(Prop.transactionPrepared);
   return {
-    topic: target.topic,
-    queueId: target.queueId,
-    flag: half.flag,
-    body: half.body,
-    properties: encodeProperties(props),
+    ...messageInputOf(half, props, target.topic, target.queueId),
     sysFlag: (half.sysFlag & ~SysFlag.transactionRollbackType) | SysFlag.transactionCommitType,
-    bornTimestamp: half.bornTimestamp,
-    bornHost: half.bornHost,
-    reconsumeTimes: half.reconsumeTimes,
     preparedTransactionOffset: half.commitLogOffset,
-    tagsCode: tagsCodeOf(props.get(Prop.tags)),
-    keys: keysOf(props),
-    uniqKey: props.get(Prop.uniqKey),
     transactionPrepared: false,
-    scheduled: scheduledProps.some((p) => props.has(p)),
+    scheduled: scheduledPropNames.some((p) => props.has(p)),
   };
 }
 
