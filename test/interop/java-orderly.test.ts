@@ -63,12 +63,15 @@ test('Java MessageListenerOrderly + MessageQueueSelector: per key in order acros
     }
     assert.equal(high, perKey - 1, `key ${key} consumed to the end`);
   }
+  // Suspended twice, then consumed: each retry grows reconsumeTimes on the consumer that holds the queue; an orderly
+  // consumer counts locally (RocketMQ's client), so a hand-over between two tries starts the new owner at 0.
   const b10 = deliveries.filter((d) => d.k === 'B' && d.s === 10);
-  assert.deepEqual(
-    b10.map((d) => d.r),
-    [0, 1, 2],
-    'B:10 suspended twice, retried locally with a growing reconsumeTimes',
-  );
+  assert.equal(b10.length, 3, `B:10 delivered ${JSON.stringify(b10)}`);
+  b10.forEach((d, i) => {
+    const prev = b10[i - 1];
+    const want = prev === undefined || prev.by !== d.by ? 0 : prev.r + 1;
+    assert.equal(d.r, want, `B:10 try ${i + 1}: ${JSON.stringify(b10)}`);
+  });
   assert.ok(repeats >= 2, 'the two local retries are repeats');
   const byConsumer = new Set(deliveries.map((d) => d.by));
   assert.deepEqual([...byConsumer].sort(), ['1', '2'], 'both consumers held queues');
