@@ -24,6 +24,8 @@ interface Found {
   table: DedupTable;
   key: string;
   entry: DedupEntry;
+  /** Store order: the first stored copy of a key wins, also when two share a store millisecond. */
+  physicalOffset: bigint;
 }
 
 /** What a rebuild found: keys put back, records that could not be read (skipped, not fatal). */
@@ -53,7 +55,7 @@ export async function rebuildDedupTables(
       (rec) => {
         const key = rec.properties.get(Prop.uniqKey);
         if (key === undefined) return;
-        found.push({ table, key, entry: entryOf(rec.queueId, rec) });
+        found.push({ table, key, entry: entryOf(rec.queueId, rec), physicalOffset: rec.physicalOffset });
       },
       skipped,
     );
@@ -73,12 +75,12 @@ export async function rebuildDedupTables(
         // A half message was answered with the queue it was sent to (REAL_QID), a delayed or timer one with its holder's.
         const queueId =
           holder === SystemTopic.transHalf ? Number(rec.properties.get(Prop.realQueueId) ?? rec.queueId) : rec.queueId;
-        found.push({ table, key, entry: entryOf(queueId, rec) });
+        found.push({ table, key, entry: entryOf(queueId, rec), physicalOffset: rec.physicalOffset });
       },
       skipped,
     );
   }
-  found.sort((a, b) => a.entry.storeTimeMs - b.entry.storeTimeMs);
+  found.sort((a, b) => (a.physicalOffset < b.physicalOffset ? -1 : a.physicalOffset > b.physicalOffset ? 1 : 0));
   let added = 0;
   for (const f of found) {
     const before = f.table.size;
@@ -92,6 +94,7 @@ interface Scanned {
   queueId: number;
   queueOffset: bigint;
   offsetMsgId: string;
+  physicalOffset: bigint;
   storeTimeMs: number;
   properties: Map<string, string>;
 }
@@ -103,10 +106,12 @@ function scannedOf(buf: Buffer): Scanned | undefined {
   const topicLenAt = RecordPos.body + bodyLen;
   const propsLenAt = topicLenAt + 1 + buf.readUInt8(topicLenAt);
   const propsLen = buf.readInt16BE(propsLenAt);
+  const physicalOffset = buf.readBigInt64BE(RecordPos.physicalOffset);
   return {
     queueId: buf.readInt32BE(RecordPos.queueId),
     queueOffset: buf.readBigInt64BE(RecordPos.queueOffset),
-    offsetMsgId: createOffsetMsgId(readHost(buf, RecordPos.storeHost), buf.readBigInt64BE(RecordPos.physicalOffset)),
+    offsetMsgId: createOffsetMsgId(readHost(buf, RecordPos.storeHost), physicalOffset),
+    physicalOffset,
     storeTimeMs: Number(buf.readBigInt64BE(RecordPos.storeTimestamp)),
     properties: decodeProperties(buf.toString('utf8', propsLenAt + 2, propsLenAt + 2 + propsLen)),
   };
