@@ -74,13 +74,17 @@ export async function runCommon(
       const probe = new CpuProbe(serverGroups);
       const t0 = performance.now();
       const consumer = await mode.consume(name, (body) => counter.add(bodySeq(body)));
+      let seconds: number;
+      let cpu: CpuPerMessage;
       try {
         await counter.done;
+        // Timed at the last delivery: a consumer's stop (a blocking read's timeout, a cancel) is not the drain.
+        seconds = (performance.now() - t0) / 1000;
+        cpu = probe.perMessage(opts.count);
       } finally {
         await consumer.stop();
       }
-      const rate = opts.count / ((performance.now() - t0) / 1000);
-      const cpu = probe.perMessage(opts.count);
+      const rate = opts.count / seconds;
       row(`consume-${size.id}`, { ...mode, durability: produced.durability }, rate, 'msg/s', cpu);
       note(
         `${system} ${mode.mode} consume ${size.bytes} B: ${rate.toFixed(0)} msg/s, ${cpuText(cpu)}${counter.duplicates ? ` (${counter.duplicates} dup)` : ''}`,
