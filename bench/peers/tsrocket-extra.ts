@@ -16,7 +16,7 @@ export interface ExtraOptions extends ModeOptions {
   syncSeconds: number;
 }
 
-type Row = Omit<Measurement, 'system' | 'kind' | 'serverCpuUsPerMsg' | 'clientCpuUsPerMsg'>;
+type Row = Omit<Measurement, 'system' | 'kind' | 'serverCpuUsPerMsg' | 'clientCpuUsPerMsg'> & { kind?: ModeKind };
 
 function rowOf(r: Row, cpu: CpuPerMessage | undefined): Measurement {
   return { system: ownSystem, kind: ModeKind.idiomatic, ...r, ...cpu };
@@ -62,12 +62,17 @@ export async function runAsyncExtras(
   const batchMsgs = (batches * opts.batchSize) / batch.seconds;
   const batchCpu = probe.perMessage(batches * opts.batchSize);
   const batchMode = `sendBatch-${opts.batchSize}×${batchWindow}`;
+  const best = ModeKind.best;
   out.push(
-    rowOf({ workload: 'batch-1k', mode: batchMode, durability: pageCache, value: batchMsgs, unit: 'msg/s' }, batchCpu),
+    rowOf(
+      { workload: 'batch-1k', mode: batchMode, kind: best, durability: pageCache, value: batchMsgs, unit: 'msg/s' },
+      batchCpu,
+    ),
     rowOf(
       {
         workload: 'batch-1k-MiB',
         mode: batchMode,
+        kind: best,
         durability: pageCache,
         value: (batchMsgs * 1024) / mib,
         unit: 'MiB/s',
