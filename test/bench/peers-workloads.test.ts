@@ -32,6 +32,15 @@ function memorySession(): { session: PeerSession; streams: Map<string, Buffer[]>
       describe: 'batches',
       run: (name, count, body) => runBatches(count, 10, 2, async (bs) => append(name, bs), body),
     },
+    {
+      mode: 'load-tool',
+      kind: ModeKind.ceiling,
+      durability: Durability.pageCache,
+      describe: 'an external tool that is missing',
+      run: async () => {
+        throw new Error('tool exited 127');
+      },
+    },
   ];
   const consumer = (mode: string, kind: ModeKind): ConsumeMode => ({
     mode,
@@ -86,6 +95,8 @@ test('every client mode produces and consumes its own backlog; a slow consumer s
   // A consume mode inherits the durability of the produce mode that wrote its backlog.
   assert.deepEqual(rows('consume-128'), ['read/idiomatic/page cache', 'read-big/best/fsync per batch']);
   assert.deepEqual(rows('e2e-p99'), ['one + read/idiomatic/page cache']);
+  // The failing ceiling loses its own rows, noted, and nothing else.
+  assert.equal(notes.filter((l) => l.includes('load-tool') && l.includes('tool exited 127')).length, 2);
   for (const m of ms) {
     assert.ok(m.serverCpuUsPerMsg === 0, `${m.workload} ${m.mode}: no server process, no server CPU`);
     assert.ok((m.clientCpuUsPerMsg ?? -1) > 0, `${m.workload} ${m.mode}: the generator's CPU is counted`);
