@@ -44,8 +44,10 @@ class RabbitSession implements PeerSession {
         kind: ModeKind.best,
         durability: Durability.fsyncPerBatch,
         describe: `${lanes} confirm channels, batches of ${batch} then waitForConfirms`,
-        run: (name, count, body) =>
-          runLanes(count, lanes, batch, (lane, bodies) => this.sendBatch(lane, name, bodies), body),
+        run: async (name, count, body) => {
+          while (this.lanes.length < lanes) this.lanes.push(await this.conn.createConfirmChannel());
+          return runLanes(count, lanes, batch, (lane, bodies) => this.sendBatch(lane, name, bodies), body);
+        },
       },
     ];
     const consumer = (n: number, every: number, kind: ModeKind): ConsumeMode => ({
@@ -61,7 +63,6 @@ class RabbitSession implements PeerSession {
   }
 
   private async sendBatch(lane: number, name: string, bodies: readonly Buffer[]): Promise<void> {
-    while (this.lanes.length <= lane) this.lanes.push(await this.conn.createConfirmChannel());
     const ch = this.lanes[lane] as ConfirmChannel;
     for (const b of bodies) ch.sendToQueue(name, b, { persistent: true });
     await ch.waitForConfirms();
