@@ -1,7 +1,8 @@
 /**
- * `npm run bench:peers`: one workload against tsrocket, NATS JetStream, RabbitMQ and Redis Streams in the same run,
- * each server started here on 127.0.0.1 with its own temp dir, plus the machine's limits. Writes
- * bench/results/peers.json and peers.svg and prints a table, ratios and PASS/MISS per target.
+ * `npm run bench:peers`: the same workloads against tsrocket, NATS JetStream, RabbitMQ and Redis Streams in one
+ * run, each in its idiomatic and its best client modes, each server started here on 127.0.0.1 with its own temp
+ * dir, plus the machine's limits; `--runs n` repeats the whole run. Writes bench/results/peers.json and peers.svg
+ * and prints tables (rate and CPU per message), ratios and PASS/MISS per target.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -14,10 +15,17 @@ import type { Peer } from './peer.js';
 import { installExitHandlers } from './processes.js';
 import { rabbitmqPeer } from './rabbitmq.js';
 import { redisPeer } from './redis.js';
-import { renderReport } from './report.js';
+import { renderReport, renderSummary } from './report.js';
 import type { HardwareLimits, Measurement, SkippedPeer } from './results.js';
 import { renderChart } from './svg.js';
-import { evaluateTargets, hardwareRatios, peerRatios } from './targets.js';
+import {
+  evaluateTargets,
+  hardwareRatios,
+  peerRatios,
+  type Ratio,
+  summarizeTargets,
+  type TargetResult,
+} from './targets.js';
 import { type TsrocketSession, tsrocketPeer } from './tsrocket.js';
 import { runAsyncExtras, runSyncFlush } from './tsrocket-extra.js';
 import { runCommon } from './workloads.js';
@@ -26,9 +34,7 @@ const allPeers: Peer[] = [tsrocketPeer, natsPeer, rabbitmqPeer, redisPeer];
 const note = (line: string) => process.stdout.write(`  ${line}\n`);
 
 function installMissing(peers: readonly Peer[]): void {
-  const pkgs = peers
-    .filter((p) => p.aptPackage !== undefined && p.unavailable() !== undefined)
-    .map((p) => p.aptPackage as string);
+  const pkgs = peers.filter((p) => p.unavailable() !== undefined).flatMap((p) => p.aptPackages ?? []);
   if (pkgs.length === 0) return;
   note(`apt-get install -y ${pkgs.join(' ')}`);
   // Package scripts must not start the system services: policy-rc.d 101 forbids it for this install.
@@ -39,11 +45,13 @@ function installMissing(peers: readonly Peer[]): void {
 async function runPeer(peer: Peer, opts: HarnessOptions, root: string): Promise<Measurement[]> {
   const dir = await fs.mkdtemp(path.join(root, `${peer.name}-`));
   const t0 = performance.now();
-  const started = await peer.start(dir);
+  const started = await peer.start(dir, opts);
   note(`${peer.name} started in ${((performance.now() - t0) / 1000).toFixed(1)} s (${dir})`);
   try {
-    const ms = await runCommon(peer.name, started.session, opts, note);
-    if (peer === tsrocketPeer) ms.push(...(await runAsyncExtras(started.session as TsrocketSession, opts, note)));
+    const ms = await runCommon(peer.name, started.session, started.serverGroups, opts, note);
+    if (peer === tsrocketPeer) {
+      ms.push(...(await runAsyncExtras(started.session as TsrocketSession, started.serverGroups, opts, note)));
+    }
     return ms;
   } finally {
     await started.stop();
@@ -51,21 +59,19 @@ async function runPeer(peer: Peer, opts: HarnessOptions, root: string): Promise<
   }
 }
 
-async function main(): Promise<number> {
-  const parsed = parseOptions(process.argv.slice(2), process.env);
-  if (parsed === 'help') {
-    process.stdout.write(`${usage}\n`);
-    return 0;
-  }
-  const opts = parsed;
-  setLogLevel('warn');
-  installExitHandlers();
-  const peers = allPeers.filter((p) => opts.peers.includes(p.name));
-  if (opts.install) installMissing(peers);
+interface RunResult {
+  run: number;
+  hardware: HardwareLimits | undefined;
+  skipped: SkippedPeer[];
+  measurements: Measurement[];
+  ratios: Ratio[];
+  hardwareRatios: Ratio[];
+  targets: TargetResult[];
+}
+
+/** One whole run: the machine's limits, then every system one after another, then tsrocket SYNC_FLUSH. */
+async function runOnce(run: number, peers: readonly Peer[], opts: HarnessOptions): Promise<RunResult> {
   const root = await fs.mkdtemp(path.join(opts.dir, 'tsrocket-peers-'));
-  process.stdout.write(
-    `bench:peers scale ${opts.scale}: ${opts.count} msgs per workload, window ${opts.window}, e2e ${opts.e2eRate}/s × ${opts.e2eSeconds} s, sync ${opts.syncSeconds} s\n`,
-  );
   const measurements: Measurement[] = [];
   const skipped: SkippedPeer[] = [];
   let hw: HardwareLimits | undefined;
@@ -95,29 +101,58 @@ async function main(): Promise<number> {
   } finally {
     await fs.rm(root, { recursive: true, force: true });
   }
-  const targets = evaluateTargets(measurements, hw);
-  const ratios = peerRatios(measurements);
-  const hwRatios = hw === undefined ? [] : hardwareRatios(measurements, hw);
-  process.stdout.write(`\n${renderReport(measurements, hw, skipped, ratios, hwRatios, targets)}`);
+  return {
+    run,
+    hardware: hw,
+    skipped,
+    measurements,
+    ratios: peerRatios(measurements),
+    hardwareRatios: hw === undefined ? [] : hardwareRatios(measurements, hw),
+    targets: evaluateTargets(measurements, hw),
+  };
+}
+
+async function main(): Promise<number> {
+  const parsed = parseOptions(process.argv.slice(2), process.env);
+  if (parsed === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const opts = parsed;
+  setLogLevel('warn');
+  installExitHandlers();
+  const peers = allPeers.filter((p) => opts.peers.includes(p.name));
+  if (opts.install) installMissing(peers);
+  process.stdout.write(
+    `bench:peers scale ${opts.scale}: ${opts.count} msgs per workload and mode, window ${opts.window} (best modes ${opts.bestWindow}), e2e ${opts.e2eRate}/s × ${opts.e2eSeconds} s, sync ${opts.syncSeconds} s, ${opts.runs} run(s)\n`,
+  );
+  const runs: RunResult[] = [];
+  for (let run = 1; run <= opts.runs; run++) {
+    if (opts.runs > 1) process.stdout.write(`run ${run}/${opts.runs}\n`);
+    const r = await runOnce(run, peers, opts);
+    runs.push(r);
+    process.stdout.write(
+      `\n${opts.runs > 1 ? `run ${run}:\n` : ''}${renderReport(r.measurements, r.hardware, r.skipped, r.ratios, r.hardwareRatios, r.targets)}`,
+    );
+  }
+  const summary = summarizeTargets(runs.map((r) => r.targets));
+  process.stdout.write(`\n${renderSummary(summary)}`);
   await fs.mkdir(opts.out, { recursive: true });
   const result = {
     date: new Date().toISOString(),
     options: opts,
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-    hardware: hw,
     peers: peers.map((p) => ({ name: p.name, config: p.config })),
-    skipped,
-    measurements,
-    ratios,
-    hardwareRatios: hwRatios,
-    targets,
+    targets: summary,
+    runs,
   };
   await fs.writeFile(path.join(opts.out, 'peers.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const last = runs[runs.length - 1]?.measurements ?? [];
   await fs.writeFile(
     path.join(opts.out, 'peers.svg'),
     renderChart(
-      measurements.filter((m) => m.workload !== 'batch-1k-MiB'),
-      `tsrocket vs peers (scale ${opts.scale})`,
+      last.filter((m) => m.workload !== 'batch-1k-MiB').map((m) => ({ ...m, system: `${m.system} ${m.mode}` })),
+      `tsrocket vs peers (scale ${opts.scale}${opts.runs > 1 ? `, run ${opts.runs} of ${opts.runs}` : ''})`,
     ),
   );
   process.stdout.write(`wrote ${path.join(opts.out, 'peers.json')} and peers.svg\n`);

@@ -1,9 +1,15 @@
-/** NATS JetStream: file storage stream per workload, js.publish awaiting PubAck, durable pull consumer (AckAll). */
+/**
+ * NATS JetStream: file storage stream per workload. Idiomatic: js.publish awaiting each PubAck, durable pull
+ * consumer (AckAll); at its best: nats-best.ts.
+ */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type NatsConnection, StorageType } from 'nats';
-import type { ConsumerHandle, Peer, PeerSession, StartedPeer } from './peer.js';
+import { runPerMessage } from './modes.js';
+import { natsAsyncPublish, natsBigBatchConsumer } from './nats-best.js';
+import type { ConsumeMode, ConsumerHandle, ModeOptions, Peer, PeerSession, ProduceMode, StartedPeer } from './peer.js';
 import { findExecutable, freePort, spawnServer, waitForPort } from './processes.js';
+import { Durability, ModeKind } from './results.js';
 
 const durable = 'bench';
 const fetchMessagesMax = 1000;
@@ -12,9 +18,33 @@ const ackEvery = 100;
 
 class NatsSession implements PeerSession {
   private readonly js: JetStreamClient;
+  readonly produceModes: readonly ProduceMode[];
+  readonly consumeModes: readonly ConsumeMode[];
 
-  constructor(private readonly nc: NatsConnection) {
+  constructor(
+    private readonly nc: NatsConnection,
+    modes: ModeOptions,
+  ) {
     this.js = nc.jetstream();
+    this.produceModes = [
+      {
+        mode: 'js.publish',
+        kind: ModeKind.idiomatic,
+        durability: Durability.pageCache,
+        describe: `js.publish awaiting its PubAck, ${modes.window} in flight`,
+        run: (name, count, body) => runPerMessage(count, modes.window, (b) => this.publish(name, b), body),
+      },
+      natsAsyncPublish(nc, modes.bestWindow),
+    ];
+    this.consumeModes = [
+      {
+        mode: `pull-${fetchMessagesMax}`,
+        kind: ModeKind.idiomatic,
+        describe: `durable pull consumer, consume max_messages ${fetchMessagesMax}, AckAll every ${ackEvery}`,
+        consume: (name, onMessage) => this.consume(name, onMessage),
+      },
+      natsBigBatchConsumer(nc, this.js),
+    ];
   }
 
   async prepare(name: string): Promise<void> {
@@ -59,11 +89,11 @@ class NatsSession implements PeerSession {
 
 export const natsPeer: Peer = {
   name: 'nats',
-  aptPackage: 'nats-server',
+  aptPackages: ['nats-server'],
   config:
-    'NATS JetStream, file storage (server default fsync policy), js.publish awaiting PubAck; pull consumer, AckAll',
+    'NATS JetStream, file storage (server default fsync policy); js.publish or async publish; pull consumer, AckAll',
   unavailable: () => (findExecutable('nats-server') === undefined ? 'nats-server not installed' : undefined),
-  async start(dir: string): Promise<StartedPeer> {
+  async start(dir: string, modes: ModeOptions): Promise<StartedPeer> {
     const port = await freePort();
     const conf = path.join(dir, 'nats.conf');
     const storeDir = path.join(dir, 'jetstream');
@@ -83,7 +113,7 @@ export const natsPeer: Peer = {
     try {
       await waitForPort(port, 20_000, server.child);
       const nc = await connect({ servers: `127.0.0.1:${port}` });
-      return { session: new NatsSession(nc), stop: server.stop };
+      return { session: new NatsSession(nc, modes), serverGroups: [server.child.pid as number], stop: server.stop };
     } catch (err) {
       await server.stop();
       throw err;

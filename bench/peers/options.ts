@@ -6,6 +6,10 @@ export interface HarnessOptions {
   /** Messages per produce/consume workload. */
   count: number;
   window: number;
+  /** Messages in flight for the best modes (async publishes, or batches × batch size). */
+  bestWindow: number;
+  /** Whole runs (every system, every mode); targets take the median ratio. */
+  runs: number;
   e2eRate: number;
   e2eSeconds: number;
   e2eBodyBytes: number;
@@ -20,8 +24,10 @@ export interface HarnessOptions {
 
 export const usage = `usage: npm run bench:peers -- [options]   (env: PEERS_SCALE, PEERS_INSTALL=1, PEERS_LIST)
   --scale <f>        multiply counts and durations (default 1: 1M messages, e2e 20 s, sync 10 s); 0.05 = quick
-  --count <n>        messages per produce/consume workload (default 1,000,000 × scale)
-  --window <n>       in-flight window of awaited acks (default 256)
+  --messages <n>     messages per produce/consume workload and mode (default 1,000,000 × scale; alias --count)
+  --window <n>       in-flight window of the idiomatic per-message modes (default 256)
+  --best-window <n>  messages in flight in the best modes: async publishes, or batches × 64 (default 1024)
+  --runs <n>         whole runs; targets use the median ratio and every run's (default 1)
   --e2e-rate <n>     fixed e2e rate, msg/s (default 5000)
   --e2e-seconds <s>  e2e duration (default 20 × scale, at least 5)
   --sync-seconds <s> per SYNC_FLUSH case (default 10 × scale, at least 3)
@@ -36,7 +42,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): HarnessOpt
     options: {
       scale: { type: 'string' },
       count: { type: 'string' },
+      messages: { type: 'string' },
       window: { type: 'string' },
+      'best-window': { type: 'string' },
+      runs: { type: 'string' },
       'e2e-rate': { type: 'string' },
       'e2e-seconds': { type: 'string' },
       'sync-seconds': { type: 'string' },
@@ -58,8 +67,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): HarnessOpt
   const scale = num(values.scale ?? env['PEERS_SCALE'], 1, '--scale');
   return {
     scale,
-    count: Math.round(num(values.count, Math.max(1000, 1_000_000 * scale), '--count')),
+    count: Math.round(num(values.messages ?? values.count, Math.max(1000, 1_000_000 * scale), '--messages')),
     window: Math.round(num(values.window, 256, '--window')),
+    bestWindow: Math.round(num(values['best-window'], 1024, '--best-window')),
+    runs: Math.round(num(values.runs, 1, '--runs')),
     e2eRate: num(values['e2e-rate'], 5000, '--e2e-rate'),
     e2eSeconds: num(values['e2e-seconds'], Math.max(5, 20 * scale), '--e2e-seconds'),
     e2eBodyBytes: 1024,

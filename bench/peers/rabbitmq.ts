@@ -1,22 +1,72 @@
 /**
- * RabbitMQ: durable classic queue, persistent messages on a confirm channel (a confirm means on disk), consumer
- * with prefetch 1000 and cumulative acks. The node runs with its own epmd, config, data and ports on 127.0.0.1.
+ * RabbitMQ: durable classic queue, persistent messages on confirm channels (a confirm means on disk), consumers
+ * with cumulative acks. Idiomatic: one channel, each confirm awaited, prefetch 1000; at its best: several
+ * channels with batched confirms (waitForConfirms per batch) and prefetch 10,000. The node runs with its own
+ * epmd, config, data and ports on 127.0.0.1.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
-import type { ConsumerHandle, Peer, PeerSession, StartedPeer } from './peer.js';
+import { runLanes, runPerMessage } from './modes.js';
+import type { ConsumeMode, ConsumerHandle, ModeOptions, Peer, PeerSession, ProduceMode, StartedPeer } from './peer.js';
 import { findExecutable, freePort, spawnServer, waitForPort } from './processes.js';
+import { Durability, ModeKind } from './results.js';
 
 const prefetch = 1000;
 const ackEvery = 100;
+const bigPrefetch = 10_000;
+const bigAckEvery = 1000;
+/** Confirm channels of the best produce mode; each has one batch (bestWindow / lanes messages) in flight. */
+const lanes = 4;
 const startTimeoutMs = 60_000;
 
 class RabbitSession implements PeerSession {
+  readonly produceModes: readonly ProduceMode[];
+  readonly consumeModes: readonly ConsumeMode[];
+  private readonly lanes: ConfirmChannel[] = [];
+
   constructor(
     private readonly conn: ChannelModel,
     private readonly ch: ConfirmChannel,
-  ) {}
+    modes: ModeOptions,
+  ) {
+    const batch = Math.max(1, Math.floor(modes.bestWindow / lanes));
+    this.produceModes = [
+      {
+        mode: 'confirm-each',
+        kind: ModeKind.idiomatic,
+        durability: Durability.fsyncPerBatch,
+        describe: `one confirm channel, each confirm awaited, ${modes.window} in flight`,
+        run: (name, count, body) => runPerMessage(count, modes.window, (b) => this.publish(name, b), body),
+      },
+      {
+        mode: `${lanes}ch-confirm-batch`,
+        kind: ModeKind.best,
+        durability: Durability.fsyncPerBatch,
+        describe: `${lanes} confirm channels, batches of ${batch} then waitForConfirms`,
+        run: async (name, count, body) => {
+          while (this.lanes.length < lanes) this.lanes.push(await this.conn.createConfirmChannel());
+          return runLanes(count, lanes, batch, (lane, bodies) => this.sendBatch(lane, name, bodies), body);
+        },
+      },
+    ];
+    const consumer = (n: number, every: number, kind: ModeKind): ConsumeMode => ({
+      mode: `prefetch-${n}`,
+      kind,
+      describe: `consumer prefetch ${n}, cumulative ack every ${every}`,
+      consume: (name, onMessage) => this.consumeWith(name, n, every, onMessage),
+    });
+    this.consumeModes = [
+      consumer(prefetch, ackEvery, ModeKind.idiomatic),
+      consumer(bigPrefetch, bigAckEvery, ModeKind.best),
+    ];
+  }
+
+  private async sendBatch(lane: number, name: string, bodies: readonly Buffer[]): Promise<void> {
+    const ch = this.lanes[lane] as ConfirmChannel;
+    for (const b of bodies) ch.sendToQueue(name, b, { persistent: true });
+    await ch.waitForConfirms();
+  }
 
   async prepare(name: string): Promise<void> {
     await this.ch.deleteQueue(name).catch(() => undefined);
@@ -29,19 +79,24 @@ class RabbitSession implements PeerSession {
     });
   }
 
-  async consume(name: string, onMessage: (body: Buffer) => void): Promise<ConsumerHandle> {
+  private async consumeWith(
+    name: string,
+    prefetchCount: number,
+    every: number,
+    onMessage: (body: Buffer) => void,
+  ): Promise<ConsumerHandle> {
     const ch = await this.conn.createChannel();
-    await ch.prefetch(prefetch);
+    await ch.prefetch(prefetchCount);
     let n = 0;
     let unacked: ConsumeMessage | undefined;
     let tail: NodeJS.Timeout | undefined;
-    // Cumulative ack every ackEvery messages; a short timer acks the tail once a burst settles.
+    // Cumulative ack every `every` messages; a short timer acks the tail once a burst settles.
     const { consumerTag } = await ch.consume(
       name,
       (msg) => {
         if (msg === null) return;
         onMessage(msg.content);
-        if (++n % ackEvery === 0) {
+        if (++n % every === 0) {
           ch.ack(msg, true);
           unacked = undefined;
           return;
@@ -65,6 +120,7 @@ class RabbitSession implements PeerSession {
   }
 
   async close(): Promise<void> {
+    for (const ch of this.lanes) await ch.close().catch(() => undefined);
     await this.ch.close().catch(() => undefined);
     await this.conn.close().catch(() => undefined);
   }
@@ -72,13 +128,14 @@ class RabbitSession implements PeerSession {
 
 export const rabbitmqPeer: Peer = {
   name: 'rabbitmq',
-  aptPackage: 'rabbitmq-server',
-  config: 'RabbitMQ classic durable queue, persistent messages, publisher confirms; consumer prefetch 1000, multi-ack',
+  aptPackages: ['rabbitmq-server'],
+  config:
+    'RabbitMQ classic durable queue, persistent messages, publisher confirms (each, or per batch on 4 channels); consumer prefetch, multi-ack',
   unavailable: () =>
     findExecutable('rabbitmq-server', ['/usr/lib/rabbitmq/bin']) === undefined || findExecutable('epmd') === undefined
       ? 'rabbitmq-server (or erlang epmd) not installed'
       : undefined,
-  async start(dir: string): Promise<StartedPeer> {
+  async start(dir: string, modes: ModeOptions): Promise<StartedPeer> {
     const [amqpPort, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
     const conf = path.join(dir, 'rabbitmq.conf');
     const plugins = path.join(dir, 'enabled_plugins');
@@ -116,7 +173,11 @@ export const rabbitmqPeer: Peer = {
       await waitForPort(amqpPort, startTimeoutMs, server.child);
       const conn = await connect(`amqp://guest:guest@127.0.0.1:${amqpPort}`);
       const ch = await conn.createConfirmChannel();
-      return { session: new RabbitSession(conn, ch), stop: stopBoth };
+      return {
+        session: new RabbitSession(conn, ch, modes),
+        serverGroups: [server.child.pid as number, epmd.child.pid as number],
+        stop: stopBoth,
+      };
     } catch (err) {
       await stopBoth();
       throw err;

@@ -1,19 +1,50 @@
-/** Redis Streams: AOF with appendfsync everysec, XADD per message (auto-pipelined), XREADGROUP + XACK to consume. */
+/**
+ * Redis Streams: AOF with appendfsync everysec. Idiomatic: XADD per message (ioredis auto-pipelining),
+ * XREADGROUP COUNT 1000 + XACK; at its best and the server's ceiling: redis-best.ts.
+ */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import type { ConsumerHandle, Peer, PeerSession, StartedPeer } from './peer.js';
+import { runPerMessage } from './modes.js';
+import type { ConsumeMode, ConsumerHandle, ModeOptions, Peer, PeerSession, ProduceMode, StartedPeer } from './peer.js';
 import { findExecutable, freePort, spawnServer, waitForPort } from './processes.js';
+import { redisBenchmarkCeiling, redisBenchmarkUnavailable, redisPipelined, streamField } from './redis-best.js';
+import { Durability, ModeKind } from './results.js';
 
 const group = 'bench';
 const readCount = 1000;
-const field = 'd';
+const bigReadCount = 10_000;
+const field = streamField;
 
 class RedisSession implements PeerSession {
+  readonly produceModes: readonly ProduceMode[];
+  readonly consumeModes: readonly ConsumeMode[];
+
   constructor(
     private readonly port: number,
     private readonly client: Redis,
-  ) {}
+    private readonly plain: Redis,
+    modes: ModeOptions,
+  ) {
+    this.produceModes = [
+      {
+        mode: 'xadd-autopipeline',
+        kind: ModeKind.idiomatic,
+        durability: Durability.pageCache,
+        describe: `XADD per message (ioredis auto-pipelining), ${modes.window} in flight`,
+        run: (name, count, body) => runPerMessage(count, modes.window, (b) => this.publish(name, b), body),
+      },
+      redisPipelined(plain, modes.batchSize, modes.bestWindow),
+      ...(redisBenchmarkUnavailable() === undefined ? [redisBenchmarkCeiling(port)] : []),
+    ];
+    const reader = (count: number, kind: ModeKind): ConsumeMode => ({
+      mode: `xreadgroup-${count}`,
+      kind,
+      describe: `XREADGROUP COUNT ${count} + XACK pipelined with the next read`,
+      consume: (name, onMessage) => this.read(name, count, onMessage),
+    });
+    this.consumeModes = [reader(readCount, ModeKind.idiomatic), reader(bigReadCount, ModeKind.best)];
+  }
 
   async prepare(name: string): Promise<void> {
     await this.client.del(name);
@@ -24,7 +55,7 @@ class RedisSession implements PeerSession {
     await this.client.xadd(name, '*', field, body);
   }
 
-  async consume(name: string, onMessage: (body: Buffer) => void): Promise<ConsumerHandle> {
+  async read(name: string, count: number, onMessage: (body: Buffer) => void): Promise<ConsumerHandle> {
     // Blocking reads need their own connection.
     const reader = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, retryStrategy: () => null });
     await reader.connect();
@@ -33,7 +64,7 @@ class RedisSession implements PeerSession {
     let running = true;
     const loop = (async () => {
       while (running) {
-        const res = (await readGroup('GROUP', group, 'c1', 'COUNT', readCount, 'BLOCK', 500, 'STREAMS', name, '>')) as
+        const res = (await readGroup('GROUP', group, 'c1', 'COUNT', count, 'BLOCK', 500, 'STREAMS', name, '>')) as
           | [Buffer, [Buffer, Buffer[]][]][]
           | null;
         if (res === null) continue;
@@ -60,16 +91,17 @@ class RedisSession implements PeerSession {
 
   async close(): Promise<void> {
     this.client.disconnect();
+    this.plain.disconnect();
   }
 }
 
 export const redisPeer: Peer = {
   name: 'redis',
-  aptPackage: 'redis-server',
+  aptPackages: ['redis-server', 'redis-tools'],
   config:
-    'Redis Streams, appendonly yes, appendfsync everysec, no RDB; XADD auto-pipelined; XREADGROUP COUNT 1000 + XACK',
+    'Redis Streams, appendonly yes, appendfsync everysec, no RDB; XADD auto-pipelined or explicit pipelines; XREADGROUP + XACK',
   unavailable: () => (findExecutable('redis-server') === undefined ? 'redis-server not installed' : undefined),
-  async start(dir: string): Promise<StartedPeer> {
+  async start(dir: string, modes: ModeOptions): Promise<StartedPeer> {
     const port = await freePort();
     const conf = path.join(dir, 'redis.conf');
     await fs.writeFile(
@@ -97,8 +129,13 @@ export const redisPeer: Peer = {
         lazyConnect: true,
         retryStrategy: () => null,
       });
-      await client.connect();
-      return { session: new RedisSession(port, client), stop: server.stop };
+      const plain = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null });
+      await Promise.all([client.connect(), plain.connect()]);
+      return {
+        session: new RedisSession(port, client, plain, modes),
+        serverGroups: [server.child.pid as number],
+        stop: server.stop,
+      };
     } catch (err) {
       await server.stop();
       throw err;

@@ -25,7 +25,7 @@ export function renderChart(ms: readonly Measurement[], title: string): string {
   const systems = [...new Set(ms.map((m) => m.system))];
   const workloads = [...new Set(ms.map((m) => m.workload))];
   const groupWidth = systems.length * barWidth + groupGap;
-  const width = Math.max(400, left * 2 + workloads.length * groupWidth);
+  const width = Math.max(400, left * 2 + workloads.length * groupWidth, left * 2 + systems.length * 170);
   const height = top + plotHeight + 90;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="10">`,
@@ -34,7 +34,7 @@ export function renderChart(ms: readonly Measurement[], title: string): string {
     `<text x="${left}" y="34" fill="#555">bars scaled per workload (tallest = best throughput or worst latency); lower is better for e2e-*</text>`,
   ];
   systems.forEach((s, i) => {
-    const x = left + i * 110;
+    const x = left + i * 170;
     out.push(`<rect x="${x}" y="${height - 22}" width="10" height="10" fill="${palette[i % palette.length]}"/>`);
     out.push(`<text x="${x + 14}" y="${height - 13}">${escapeXml(s)}</text>`);
   });

@@ -5,16 +5,21 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { type Message, Producer, type PullConsumer } from '../../src/client/index.js';
+import { type CpuPerMessage, CpuProbe } from './cpu.js';
 import { bodySeq, DeliveryCounter, makeBody, runClosedLoop, runWindowed } from './load.js';
-import type { Measurement } from './results.js';
-import { ownSystem } from './results.js';
+import type { ModeOptions } from './peer.js';
+import { Durability, type Measurement, ModeKind, ownSystem } from './results.js';
 import { sendChecked, startConsumer, startTsrocket, type TsrocketSession } from './tsrocket.js';
 
-export interface ExtraOptions {
+export interface ExtraOptions extends ModeOptions {
   count: number;
-  window: number;
-  batchSize: number;
   syncSeconds: number;
+}
+
+type Row = Omit<Measurement, 'system' | 'kind' | 'serverCpuUsPerMsg' | 'clientCpuUsPerMsg'> & { kind?: ModeKind };
+
+function rowOf(r: Row, cpu: CpuPerMessage | undefined): Measurement {
+  return { system: ownSystem, kind: ModeKind.idiomatic, ...r, ...cpu };
 }
 
 const mib = 1024 * 1024;
@@ -34,16 +39,17 @@ async function withProducers<T>(nameServer: string, n: number, fn: (ps: Producer
 /** Batch send and 4P+4C on the ASYNC_FLUSH server already running. */
 export async function runAsyncExtras(
   session: TsrocketSession,
+  serverGroups: readonly number[],
   opts: ExtraOptions,
   note: (line: string) => void,
 ): Promise<Measurement[]> {
   const out: Measurement[] = [];
-  const add = (workload: string, value: number, unit: Measurement['unit']) =>
-    out.push({ system: ownSystem, workload, value, unit });
+  const pageCache = Durability.pageCache;
   const template = crypto.randomBytes(1024);
 
   await session.prepare('bench_batch');
   const batches = Math.ceil(opts.count / opts.batchSize);
+  let probe = new CpuProbe(serverGroups);
   const batch = await withProducers(session.nameServer, 1, ([p]) =>
     runWindowed(batches, batchWindow, (b) => {
       const msgs: Message[] = Array.from({ length: opts.batchSize }, (_, i) => ({
@@ -54,10 +60,28 @@ export async function runAsyncExtras(
     }),
   );
   const batchMsgs = (batches * opts.batchSize) / batch.seconds;
-  add('batch-1k', batchMsgs, 'msg/s');
-  add('batch-1k-MiB', (batchMsgs * 1024) / mib, 'MiB/s');
+  const batchCpu = probe.perMessage(batches * opts.batchSize);
+  const batchMode = `sendBatch-${opts.batchSize}×${batchWindow}`;
+  const best = ModeKind.best;
+  out.push(
+    rowOf(
+      { workload: 'batch-1k', mode: batchMode, kind: best, durability: pageCache, value: batchMsgs, unit: 'msg/s' },
+      batchCpu,
+    ),
+    rowOf(
+      {
+        workload: 'batch-1k-MiB',
+        mode: batchMode,
+        kind: best,
+        durability: pageCache,
+        value: (batchMsgs * 1024) / mib,
+        unit: 'MiB/s',
+      },
+      batchCpu,
+    ),
+  );
   note(
-    `tsrocket batch send 1 KiB ×${opts.batchSize}: ${batchMsgs.toFixed(0)} msg/s, ${((batchMsgs * 1024) / mib).toFixed(1)} MiB/s`,
+    `tsrocket batch send 1 KiB ×${opts.batchSize}: ${batchMsgs.toFixed(0)} msg/s, ${((batchMsgs * 1024) / mib).toFixed(1)} MiB/s, broker ${batchCpu.serverCpuUsPerMsg.toFixed(2)} µs/msg`,
   );
 
   const topic = 'bench_4p4c';
@@ -72,6 +96,7 @@ export async function runAsyncExtras(
     while (running) for (const m of await c.poll(200)) counter.add(bodySeq(m.body));
   });
   const t0 = performance.now();
+  probe = new CpuProbe(serverGroups);
   try {
     const produced = await withProducers(session.nameServer, 4, (ps) =>
       Promise.all(
@@ -85,8 +110,19 @@ export async function runAsyncExtras(
     const produceSeconds = Math.max(...produced.map((r) => r.seconds));
     await counter.done;
     const consumeSeconds = (performance.now() - t0) / 1000;
-    add('4p4c-produce', total / produceSeconds, 'msg/s');
-    add('4p4c-consume', total / consumeSeconds, 'msg/s');
+    // One probe over both: producers and consumers run at once. CPU is per message produced (and consumed).
+    const cpu = probe.perMessage(total);
+    const mode = '4 Producer.send + 4 PullConsumer';
+    out.push(
+      rowOf(
+        { workload: '4p4c-produce', mode, durability: pageCache, value: total / produceSeconds, unit: 'msg/s' },
+        cpu,
+      ),
+      rowOf(
+        { workload: '4p4c-consume', mode, durability: pageCache, value: total / consumeSeconds, unit: 'msg/s' },
+        cpu,
+      ),
+    );
     note(
       `tsrocket 4P+4C 1 KiB: produce ${(total / produceSeconds).toFixed(0)} msg/s, all consumed at ${(total / consumeSeconds).toFixed(0)} msg/s`,
     );
@@ -106,19 +142,27 @@ export async function runSyncFlush(
   note: (line: string) => void,
 ): Promise<Measurement[]> {
   const out: Measurement[] = [];
-  const server = await startTsrocket(path.join(dir), 'SYNC_FLUSH');
+  const server = await startTsrocket(path.join(dir), 'SYNC_FLUSH', opts);
   try {
     const topic = 'bench_sync';
     await server.session.prepare(topic);
     const template = crypto.randomBytes(1024);
     for (const n of [1, 64]) {
       let seq = 0;
+      const probe = new CpuProbe(server.serverGroups);
       const r = await withProducers(server.session.nameServer, n, (ps) =>
         runClosedLoop(n, opts.syncSeconds * 1000, (w) =>
           sendChecked(ps[w] as Producer, { topic, body: makeBody(template, seq++) }),
         ),
       );
-      out.push({ system: ownSystem, workload: `sync-${n}`, value: r.msgsPerSec, unit: 'msg/s' });
+      const cpu = probe.perMessage(r.count);
+      const mode = `${n} Producer.send, each awaited`;
+      out.push(
+        rowOf(
+          { workload: `sync-${n}`, mode, durability: Durability.fsyncPerBatch, value: r.msgsPerSec, unit: 'msg/s' },
+          cpu,
+        ),
+      );
       note(`tsrocket SYNC_FLUSH ${n} producer(s) 1 KiB: ${r.msgsPerSec.toFixed(0)} msg/s`);
     }
   } finally {

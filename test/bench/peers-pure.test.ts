@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runWindowed } from '../../bench/peers/load.js';
-import type { Measurement } from '../../bench/peers/results.js';
+import { Durability, type Measurement, ModeKind } from '../../bench/peers/results.js';
 import { percentile, summarizeLatencies } from '../../bench/peers/stats.js';
 import { renderChart } from '../../bench/peers/svg.js';
 import { bestPeer, evaluateTargets, peerRatios } from '../../bench/peers/targets.js';
+
+const row = (system: string, workload: string, value: number, unit: Measurement['unit']): Measurement => ({
+  system,
+  workload,
+  mode: 'plain',
+  kind: ModeKind.idiomatic,
+  durability: Durability.pageCache,
+  value,
+  unit,
+});
 
 test('percentiles use the nearest rank', () => {
   const sorted = Float64Array.from({ length: 1000 }, (_, i) => i + 1);
@@ -17,15 +27,15 @@ test('percentiles use the nearest rank', () => {
 });
 
 const ms: Measurement[] = [
-  { system: 'tsrocket', workload: 'produce-1k', value: 130, unit: 'msg/s' },
-  { system: 'nats', workload: 'produce-1k', value: 100, unit: 'msg/s' },
-  { system: 'rabbitmq', workload: 'produce-1k', value: 50, unit: 'msg/s' },
-  { system: 'tsrocket', workload: 'e2e-p99', value: 4, unit: 'ms' },
-  { system: 'redis', workload: 'e2e-p99', value: 2, unit: 'ms' },
-  { system: 'nats', workload: 'e2e-p99', value: 8, unit: 'ms' },
-  { system: 'tsrocket', workload: 'sync-1', value: 10, unit: 'msg/s' },
-  { system: 'tsrocket', workload: 'sync-64', value: 200, unit: 'msg/s' },
-  { system: 'tsrocket', workload: 'batch-1k-MiB', value: 60, unit: 'MiB/s' },
+  row('tsrocket', 'produce-1k', 130, 'msg/s'),
+  row('nats', 'produce-1k', 100, 'msg/s'),
+  row('rabbitmq', 'produce-1k', 50, 'msg/s'),
+  row('tsrocket', 'e2e-p99', 4, 'ms'),
+  row('redis', 'e2e-p99', 2, 'ms'),
+  row('nats', 'e2e-p99', 8, 'ms'),
+  row('tsrocket', 'sync-1', 10, 'msg/s'),
+  row('tsrocket', 'sync-64', 200, 'msg/s'),
+  row('tsrocket', 'batch-1k-MiB', 60, 'MiB/s'),
 ];
 
 test('targets compare tsrocket with the best peer and the hardware', () => {
@@ -34,7 +44,8 @@ test('targets compare tsrocket with the best peer and the hardware', () => {
   const byId = new Map(
     evaluateTargets(ms, { seqWriteMiBps: 100, fdatasyncPerSec: 1, loopbackMiBps: 1 }).map((t) => [t.id, t]),
   );
-  assert.equal(byId.get('produce-1k')?.verdict, 'PASS');
+  // 1.3 × the best peer: below issue 15's 1.5 ×.
+  assert.equal(byId.get('produce-1k')?.verdict, 'MISS');
   assert.ok(Math.abs((byId.get('produce-1k')?.ratio ?? 0) - 1.3) < 1e-9);
   assert.equal(byId.get('e2e-p99')?.verdict, 'MISS');
   assert.equal(byId.get('e2e-p99')?.ratio, 0.5);
@@ -47,7 +58,7 @@ test('targets compare tsrocket with the best peer and the hardware', () => {
 });
 
 test('the chart is one well-formed SVG document with escaped text', () => {
-  const svg = renderChart([...ms, { system: 'a<b>&"c', workload: 'x', value: 1, unit: 'ms' }], 'peers & "me"');
+  const svg = renderChart([...ms, row('a<b>&"c', 'x', 1, 'ms')], 'peers & "me"');
   assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
   assert.ok(svg.trimEnd().endsWith('</svg>'));
   assert.ok(!/&(?!#\d+;)/.test(svg), 'every & starts an entity');

@@ -1,0 +1,85 @@
+/**
+ * CPU per message: the server processes' utime+stime read from /proc (every process in the servers' process
+ * groups, reaped children included: RabbitMQ's beam and its helpers count) and this load generator's own
+ * process.cpuUsage(), plus an external load tool's CPU when one ran.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+let ticksPerSecCache: number | undefined;
+
+function ticksPerSec(): number {
+  if (ticksPerSecCache === undefined) {
+    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim();
+    const n = Number(out);
+    ticksPerSecCache = Number.isFinite(n) && n > 0 ? n : 100;
+  }
+  return ticksPerSecCache;
+}
+
+export interface ProcStat {
+  pgrp: number;
+  /** utime + stime + cutime + cstime, clock ticks. */
+  ticks: number;
+  /** cutime + cstime: reaped children only, clock ticks. */
+  childTicks: number;
+}
+
+/** Parses one /proc/<pid>/stat line (the command name may hold spaces and parentheses). */
+export function parseProcStat(line: string): ProcStat | undefined {
+  const close = line.lastIndexOf(')');
+  if (close < 0) return undefined;
+  // Fields after the name, from field 3 (state): pgrp is field 5, utime..cstime fields 14..17.
+  const f = line.slice(close + 2).split(' ');
+  const num = (field: number) => Number(f[field - 3]);
+  const [pgrp, ut, st, cut, cst] = [num(5), num(14), num(15), num(16), num(17)];
+  if (![pgrp, ut, st, cut, cst].every(Number.isFinite)) return undefined;
+  return { pgrp, ticks: ut + st + cut + cst, childTicks: cut + cst };
+}
+
+/** CPU µs used so far by every live process whose process group is in `groups`. */
+export function groupCpuUs(groups: readonly number[]): number {
+  if (groups.length === 0) return 0;
+  let ticks = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const s = parseProcStat(text);
+    if (s !== undefined && groups.includes(s.pgrp)) ticks += s.ticks;
+  }
+  return (ticks * 1e6) / ticksPerSec();
+}
+
+/** CPU µs of this process's reaped children (an external load tool that ran to its end). */
+export function reapedChildrenCpuUs(): number {
+  const s = parseProcStat(fs.readFileSync('/proc/self/stat', 'utf8'));
+  return s === undefined ? 0 : (s.childTicks * 1e6) / ticksPerSec();
+}
+
+export interface CpuPerMessage {
+  serverCpuUsPerMsg: number;
+  clientCpuUsPerMsg: number;
+}
+
+/** Snapshot now; `perMessage(n)` gives the CPU spent since, per message. */
+export class CpuProbe {
+  private readonly server0: number;
+  private readonly client0 = process.cpuUsage();
+
+  constructor(private readonly groups: readonly number[]) {
+    this.server0 = groupCpuUs(groups);
+  }
+
+  /** `externalClientUs`: CPU of a load tool that ran as a child process (0 when none). */
+  perMessage(messages: number, externalClientUs = 0): CpuPerMessage {
+    const server = groupCpuUs(this.groups) - this.server0;
+    const c = process.cpuUsage(this.client0);
+    const n = Math.max(1, messages);
+    return { serverCpuUsPerMsg: server / n, clientCpuUsPerMsg: (c.user + c.system + externalClientUs) / n };
+  }
+}
