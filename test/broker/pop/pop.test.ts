@@ -121,6 +121,26 @@ test('long polling: a held pop answers when a message arrives', async () => {
   assert.ok(Date.now() - started < 6000);
 });
 
+test('long polling: many pops held on one connection are all answered, with no listener-leak warning', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  try {
+    const held = Array.from({ length: 12 }, () =>
+      popRaw(h, 'P5', { consumerGroup: 'many', pollTime: 8000n, maxMsgNums: 1 }),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 12; i++) await sendV2(h, 'P5', `n${i}`, {}, i % 2);
+    const got = (await Promise.all(held)).flatMap((p) => p.msgs.map((m) => m.body.toString()));
+    // The group is new: it starts at the queue's first message ('late' of the test before) and takes 12 of 13.
+    assert.equal(got.length, 12);
+    assert.equal(new Set(got).size, 12);
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
 test('tag filter: only matching messages are popped; queueId names one queue', async () => {
   await sendV2(h, 'P6', 'a0', { TAGS: 'A' }, 0);
   await sendV2(h, 'P6', 'b0', { TAGS: 'B' }, 0);
