@@ -184,11 +184,13 @@ export class BrokerPopService implements PopService {
       reviving: false,
     };
     ck.ackedBits |= 1 << i;
+    // In the table while it is written, so no revive checkpoint is moved past it meanwhile.
+    this.checkPoints.add(next);
     if (!(await this.reviveLog.writeCk(next))) {
+      this.checkPoints.delete(next.key);
       ck.ackedBits &= ~(1 << i);
       return refused(ResponseCode.SYSTEM_ERROR, 'the new check point could not be stored (store not writable)');
     }
-    this.checkPoints.add(next);
     // Should this ack be lost in a crash, the message comes back once more: never lost.
     await this.reviveLog.writeAck(ck, [e.queueOffset]);
     if (allAcked(ck)) this.checkPoints.delete(ck.key);
@@ -369,15 +371,17 @@ export class BrokerPopService implements PopService {
       ackedBits: 0,
       reviving: false,
     };
-    // Durable first: the consume offset never passes popped messages whose check point could be lost.
+    // Durable first: the consume offset never passes popped messages whose check point could be lost. In the
+    // table while it is written, so no revive checkpoint is moved past it meanwhile.
+    this.checkPoints.add(ck);
     if (!(await this.reviveLog.writeCk(ck))) {
+      this.checkPoints.delete(ck.key);
       return {
         messages: [],
         rest,
         failed: refused(ResponseCode.SYSTEM_ERROR, 'the pop check point could not be stored (store not writable)'),
       };
     }
-    this.checkPoints.add(ck);
     offsets.commit(req.group, realTopic, queueId, r.nextBeginOffset);
     const popped = msgs.map((m) => poppedOf(req.topic, m, this.extraInfoOf(ck, m.queueOffset), 0));
     return { messages: popped, rest, queue: queueOf(ck.retry, queueId, offset, ck.offsets, 0) };
