@@ -29,6 +29,8 @@ const expired = { status: 'expired' } as const;
 
 export class FifoQueues {
   private readonly orders = new OrderTable();
+  /** Messages moved to a DLQ after their last attempt. */
+  deadLettered = 0;
 
   constructor(
     private readonly deps: PopDeps,
@@ -114,7 +116,9 @@ export class FifoQueues {
     const props = new Map(m.properties);
     if (!props.has(Prop.retryTopic)) props.set(Prop.retryTopic, topic);
     const r = await put.putRewritten({ ...messageInputOf(m, props, dlq, 0), reconsumeTimes: m.reconsumeTimes + 1 });
-    return answerOfPutStatus(r.status, r.remark).stored;
+    const stored = answerOfPutStatus(r.status, r.remark).stored;
+    if (stored) this.deadLettered++;
+    return stored;
   }
 
   async ack(group: string, topic: string, e: ExtraInfo): Promise<AckResult> {

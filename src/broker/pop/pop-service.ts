@@ -46,6 +46,8 @@ export class BrokerPopService implements PopService {
   readonly reviveLog: ReviveLog;
   readonly reviveTopic: string;
   private popCount = 0;
+  /** Messages put back by revive passes, and those of them (and of FIFO queues) that went to a DLQ. */
+  readonly counters = { revived: 0, deadLettered: 0 };
 
   constructor(readonly deps: PopDeps) {
     const c = deps.config;
@@ -210,6 +212,8 @@ export class BrokerPopService implements PopService {
       popInFlight: this.checkPoints.inFlight(),
       popOrderQueues: this.fifo.size,
       popWaiting: this.waiters.size,
+      popRevived: this.counters.revived,
+      popDeadLettered: this.counters.deadLettered + this.fifo.deadLettered,
     };
   }
 
