@@ -4,6 +4,7 @@
  * `%RETRY%<group>_<topic>` (or `%DLQ%<group>` past the group's retryMaxTimes) at their deadline.
  * Every consume offset move of a non-FIFO pop follows the durable write of its check point (revive-log.ts).
  */
+import os from 'node:os';
 import type { MessageExt } from '../../common/message.js';
 import { decodeRecord } from '../../common/record.js';
 import { popRetryTopicOf, reviveLogTopicOf, SystemGroup } from '../../common/topics.js';
@@ -36,6 +37,8 @@ import {
 export type { PopDeps } from './pop-deps.js';
 
 const none = { status: 'none' } as const;
+/** RocketMQ's accessMessageInMemoryMaxRatio (40) of this machine's memory. */
+const hotBytesMax = BigInt(Math.floor(os.totalmem() * 0.4));
 const expired = { status: 'expired' } as const;
 
 export class BrokerPopService implements PopService {
@@ -306,7 +309,7 @@ export class BrokerPopService implements PopService {
   }
 
   /** Where a group reads a queue next; a group new to the queue starts by initMode and that start is committed. */
-  private startOffsetOf(req: PopRequest, realTopic: string, queueId: number, retry: boolean): bigint {
+  private async startOffsetOf(req: PopRequest, realTopic: string, queueId: number, retry: boolean): Promise<bigint> {
     const { store, offsets } = this.deps;
     const min = store.getMinOffsetInQueue(realTopic, queueId);
     const reset = offsets.takeReset(req.group, realTopic, queueId);
@@ -316,10 +319,24 @@ export class BrokerPopService implements PopService {
     }
     const at = offsets.query(req.group, realTopic, queueId);
     if (at !== undefined) return at < min ? min : at;
-    // MAX on a queue that still holds its first message starts there (RocketMQ's initPopOffsetByCheckMsgInMem).
-    const init = retry || req.initMode === 'min' || min === 0n ? min : store.getMaxOffsetInQueue(realTopic, queueId);
+    const init =
+      retry || req.initMode === 'min' || (await this.firstStillHot(realTopic, queueId, min))
+        ? min
+        : store.getMaxOffsetInQueue(realTopic, queueId);
     offsets.commit(req.group, realTopic, queueId, init);
     return init;
+  }
+
+  /**
+   * RocketMQ's initPopOffsetByCheckMsgInMem: MAX on a queue that still holds its first message, recent enough to
+   * be in memory (within the last 40 % of RAM of the CommitLog), starts from that message, so a new group of a
+   * young topic misses nothing sent before its first pop.
+   */
+  private async firstStillHot(realTopic: string, queueId: number, min: bigint): Promise<boolean> {
+    if (min !== 0n) return false;
+    const [first] = await this.deps.store.readQueueEntries(realTopic, queueId, 0n, 1);
+    if (first === undefined) return true;
+    return this.deps.store.getMaxPhyOffset() - first.phyOffset <= hotBytesMax;
   }
 
   /** Pops one queue (under its mutex). */
@@ -340,7 +357,7 @@ export class BrokerPopService implements PopService {
     if (held?.blockedUntilMs !== undefined) {
       return { messages: [], rest: this.restOf(req, realTopic, queueId), blockedUntilMs: held.blockedUntilMs };
     }
-    const offset = this.startOffsetOf(req, realTopic, queueId, retry);
+    const offset = await this.startOffsetOf(req, realTopic, queueId, retry);
     const r = await store.getMessage(realTopic, queueId, offset, want, config.pullBytesMax, filter);
     const rest = r.maxOffset > r.nextBeginOffset ? r.maxOffset - r.nextBeginOffset : 0n;
     if (r.status !== GetStatus.FOUND) {
