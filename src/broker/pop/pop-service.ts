@@ -140,7 +140,8 @@ export class BrokerPopService implements PopService {
           `too many pops waiting (maxPopPollingSize ${this.deps.config.maxPopPollingSize})`,
         );
       }
-      if (isAborted(signal)) return none;
+      // Closed (shutdown), aborted, or the poll's own deadline passed: nothing came.
+      if (outcome === 'closed' || isAborted(signal) || (outcome === 'timeout' && until >= deadlineMs)) return none;
     }
   }
 

@@ -162,3 +162,13 @@ test('an aborted long poll answers none at once', async () => {
   assert.deepEqual(r, { status: 'none' });
   assert.ok(Date.now() - started < 5000);
 });
+
+test('stop answers held pops at once, and a pop after it does not wait', async () => {
+  await pop.pop(req({ group: 'stop', queueId: 1 }));
+  const started = Date.now();
+  const held = pop.pop(req({ group: 'stop', queueId: 1, pollTimeMs: 10_000 }));
+  setTimeout(() => pop.stop(), 100);
+  assert.deepEqual(await held, { status: 'none' });
+  assert.deepEqual(await pop.pop(req({ group: 'stop', queueId: 1, pollTimeMs: 10_000 })), { status: 'none' });
+  assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+});
