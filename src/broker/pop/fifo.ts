@@ -86,9 +86,9 @@ export class FifoQueues {
     }
     this.orders.set(orderKey, batch);
     if (sent.length === 0) {
-      // Everything read was acked or dead-lettered already: move on.
+      // Everything read was acked or dead-lettered already: move on, and the caller reads on from there.
       this.commit(req.group, req.topic, queueId, orderKey, batch);
-      return { messages: [], rest };
+      return { messages: [], rest, readAgain: true };
     }
     const popped = sent.map((m) => {
       const attempts = entries.get(m.queueOffset)?.attempts ?? 1;

@@ -375,7 +375,13 @@ export class BrokerPopService implements PopService {
     } finally {
       r.release?.();
     }
-    if (req.fifo) return await this.fifo.pop(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
+    if (req.fifo) {
+      const f = await this.fifo.pop(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
+      // Each round moves the consume offset forward, so this ends.
+      if (f.readAgain === true)
+        return this.popQueue(req, realTopic, queueId, retry, filter, want, popTimeMs, reviveQid);
+      return f;
+    }
     const ck: CheckPoint = {
       key: ckKeyOf(req.group, realTopic, queueId, offset, popTimeMs),
       group: req.group,
