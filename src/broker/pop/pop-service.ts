@@ -1,0 +1,427 @@
+/**
+ * The broker's PopService: pop (read like a pull, hand the messages out invisible, record a check point), ack,
+ * changeInvisible, long polling, FIFO queues, and the revive pass that brings unacked messages back through
+ * `%RETRY%<group>_<topic>` (or `%DLQ%<group>` past the group's retryMaxTimes) at their deadline.
+ * Every consume offset move of a non-FIFO pop follows the durable write of its check point (revive-log.ts).
+ */
+import os from 'node:os';
+import type { MessageExt } from '../../common/message.js';
+import { decodeRecord } from '../../common/record.js';
+import { popRetryTopicOf, reviveLogTopicOf, SystemGroup } from '../../common/topics.js';
+import { ResponseCode } from '../../remoting/codes.js';
+import { GetStatus, type MessageFilter } from '../../store/types.js';
+import { Perm } from '../metadata/perm.js';
+import type { TopicConfig } from '../metadata/topic-config.js';
+import { allAcked, type CheckPoint, CheckPointTable, ckKeyOf, deadlineMsOf, isAcked } from './check-points.js';
+import { buildExtraInfo, type ExtraInfo, parseExtraInfo } from './extra-info.js';
+import { FifoQueues } from './fifo.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { orderKeyOf } from './order-state.js';
+import { checkPopRequest } from './pop-check.js';
+import { type PopDeps, poppedOf, type QueuePop, queueOf, refused } from './pop-deps.js';
+import { PopWaiters } from './pop-waiters.js';
+import { readBack, reviveDue } from './revive.js';
+import { ReviveLog } from './revive-log.js';
+import {
+  type AckResult,
+  type ChangeResult,
+  invisibleTimeMsMin,
+  orderReviveQid,
+  type PoppedMessage,
+  type PoppedQueue,
+  type PopRequest,
+  type PopResult,
+  type PopService,
+} from './types.js';
+
+export type { PopDeps } from './pop-deps.js';
+
+const none = { status: 'none' } as const;
+/** RocketMQ's accessMessageInMemoryMaxRatio (40) of this machine's memory. */
+const hotBytesMax = BigInt(Math.floor(os.totalmem() * 0.4));
+const expired = { status: 'expired' } as const;
+
+export class BrokerPopService implements PopService {
+  readonly checkPoints = new CheckPointTable();
+  private readonly mutex = new KeyedMutex();
+  private readonly fifo: FifoQueues;
+  readonly waiters: PopWaiters;
+  readonly reviveLog: ReviveLog;
+  readonly reviveTopic: string;
+  private popCount = 0;
+  /** Messages put back by revive passes, and those of them (and of FIFO queues) that went to a DLQ. */
+  readonly counters = { revived: 0, deadLettered: 0 };
+
+  constructor(readonly deps: PopDeps) {
+    const c = deps.config;
+    this.waiters = new PopWaiters(c.maxPopPollingSize);
+    this.fifo = new FifoQueues(deps, this.mutex, this.waiters);
+    this.reviveTopic = reviveLogTopicOf(c.brokerClusterName);
+    this.reviveLog = new ReviveLog({
+      store: deps.store,
+      putRaw: (msg) => deps.put.putRewritten(msg),
+      topic: this.reviveTopic,
+      brokerName: c.brokerName,
+      brokerAddr: deps.brokerAddr,
+    });
+  }
+
+  /** Creates the revive log topic and reads back the check points it holds (before requests are served). */
+  async start(): Promise<void> {
+    const { topics, config } = this.deps;
+    topics.ensureTopic(this.reviveTopic, config.reviveQueueNum, Perm.read | Perm.write);
+    await readBack(this);
+  }
+
+  /** One revive pass: due check points put back, then the revive checkpoint moved. */
+  async revive(nowMs = Date.now()): Promise<void> {
+    await reviveDue(this, nowMs);
+    const safe = this.reviveLog.safeOffsets(this.checkPoints.lowestReviveOffsets(), this.deps.config.reviveQueueNum);
+    for (const [q, offset] of safe) {
+      const at = this.deps.offsets.query(SystemGroup.revive, this.reviveTopic, q);
+      if (at === undefined || offset > at) this.deps.offsets.commit(SystemGroup.revive, this.reviveTopic, q, offset);
+    }
+  }
+
+  stop(): void {
+    this.waiters.close();
+  }
+
+  /** Store arrival hook. */
+  notifyArrival(topic: string, tagsCode: bigint): void {
+    this.waiters.notifyArrival(topic, tagsCode);
+  }
+
+  async pop(req: PopRequest, signal?: AbortSignal): Promise<PopResult> {
+    const checked = checkPopRequest(this.deps, req);
+    if (checked.status === 'refused') return checked;
+    const { tc, filter } = checked;
+    const pollMs = Math.min(Math.max(0, req.pollTimeMs), this.deps.config.longPollingHoldMsMax);
+    const deadlineMs = Date.now() + pollMs;
+    for (;;) {
+      const watermark = this.watermark(req, tc);
+      const r = await this.popOnce(req, tc, filter);
+      if (r.status !== 'none' || pollMs === 0 || isAborted(signal)) return r.result;
+      const now = Date.now();
+      if (now >= deadlineMs) return none;
+      // A message that arrived while the reads were in flight woke nobody: read again now.
+      if (this.watermark(req, tc) !== watermark) continue;
+      const until = r.retryAtMs === undefined ? deadlineMs : Math.min(deadlineMs, r.retryAtMs);
+      const retryTopic = req.fifo ? undefined : popRetryTopicOf(req.group, req.topic);
+      const outcome = await this.waiters.wait(req.topic, retryTopic, filter, until, signal);
+      if (outcome === 'full') {
+        return refused(
+          ResponseCode.POLLING_FULL,
+          `too many pops waiting (maxPopPollingSize ${this.deps.config.maxPopPollingSize})`,
+        );
+      }
+      // Closed (shutdown), aborted, or the poll's own deadline passed: nothing came.
+      if (outcome === 'closed' || isAborted(signal) || (outcome === 'timeout' && until >= deadlineMs)) return none;
+    }
+  }
+
+  async ack(group: string, topic: string, handle: string): Promise<AckResult> {
+    const e = this.parseHandle(handle);
+    if (typeof e === 'string') return refused(ResponseCode.INVALID_PARAMETER, e);
+    if (e.reviveQid === orderReviveQid) return this.fifo.ack(group, topic, e);
+    const ck = this.checkPoints.get(this.ckKeyOfHandle(group, topic, e));
+    const i = ck?.offsets.indexOf(e.queueOffset) ?? -1;
+    if (ck === undefined || ck.reviving || i < 0 || isAcked(ck, i)) return expired;
+    ck.ackedBits |= 1 << i;
+    if (!(await this.reviveLog.writeAck(ck, [e.queueOffset]))) {
+      ck.ackedBits &= ~(1 << i);
+      return refused(ResponseCode.SYSTEM_ERROR, 'the ack could not be stored (store not writable)');
+    }
+    if (allAcked(ck)) this.checkPoints.delete(ck.key);
+    return { status: 'ok' };
+  }
+
+  async changeInvisible(group: string, topic: string, handle: string, invisibleTimeMs: number): Promise<ChangeResult> {
+    if (!Number.isSafeInteger(invisibleTimeMs) || invisibleTimeMs < invisibleTimeMsMin) {
+      return refused(
+        ResponseCode.INVALID_PARAMETER,
+        `invisibleTime ${invisibleTimeMs} ms is below ${invisibleTimeMsMin}`,
+      );
+    }
+    const e = this.parseHandle(handle);
+    if (typeof e === 'string') return refused(ResponseCode.INVALID_PARAMETER, e);
+    const now = Date.now();
+    if (e.reviveQid === orderReviveQid) return this.fifo.change(group, topic, e, invisibleTimeMs, now);
+    const ck = this.checkPoints.get(this.ckKeyOfHandle(group, topic, e));
+    const i = ck?.offsets.indexOf(e.queueOffset) ?? -1;
+    if (ck === undefined || ck.reviving || i < 0 || isAcked(ck, i) || deadlineMsOf(ck) <= now) return expired;
+    // The new check point holds this one message (RocketMQ: ckOffset = its queue offset), then the old is acked.
+    const popTimeMs = Math.max(now, ck.popTimeMs + 1);
+    const next: CheckPoint = {
+      ...ck,
+      key: ckKeyOf(group, ck.realTopic, ck.queueId, e.queueOffset, popTimeMs),
+      startOffset: e.queueOffset,
+      popTimeMs,
+      invisibleTimeMs,
+      reviveQid: this.nextReviveQid(),
+      offsets: [e.queueOffset],
+      reviveOffset: -1n,
+      ackedBits: 0,
+      reviving: false,
+    };
+    ck.ackedBits |= 1 << i;
+    // In the table while it is written, so no revive checkpoint is moved past it meanwhile.
+    this.checkPoints.add(next);
+    if (!(await this.reviveLog.writeCk(next))) {
+      this.checkPoints.delete(next.key);
+      ck.ackedBits &= ~(1 << i);
+      return refused(ResponseCode.SYSTEM_ERROR, 'the new check point could not be stored (store not writable)');
+    }
+    // Should this ack be lost in a crash, the message comes back once more: never lost.
+    await this.reviveLog.writeAck(ck, [e.queueOffset]);
+    if (allAcked(ck)) this.checkPoints.delete(ck.key);
+    const info = this.extraInfoOf(next, e.queueOffset);
+    return {
+      status: 'ok',
+      handle: `${buildExtraInfo(info)} ${e.commitLogOffset ?? -1n}`,
+      popTimeMs,
+      invisibleTimeMs,
+    };
+  }
+
+  /** Runtime figures (broker runtime info). */
+  stats(): Record<string, number> {
+    return {
+      popCheckPoints: this.checkPoints.size,
+      popInFlight: this.checkPoints.inFlight(),
+      popOrderQueues: this.fifo.size,
+      popWaiting: this.waiters.size,
+      popRevived: this.counters.revived,
+      popDeadLettered: this.counters.deadLettered + this.fifo.deadLettered,
+    };
+  }
+
+  /** The queues a pop reads: the topic's (all, from a rotating start, or the one asked) and the retry topic's. */
+  private queuesOf(
+    req: PopRequest,
+    tc: TopicConfig,
+    turn: number,
+  ): Array<{ realTopic: string; queueId: number; retry: boolean }> {
+    const out: Array<{ realTopic: string; queueId: number; retry: boolean }> = [];
+    if (req.queueId >= 0) out.push({ realTopic: req.topic, queueId: req.queueId, retry: false });
+    else
+      for (let i = 0; i < tc.readQueueNums; i++)
+        out.push({ realTopic: req.topic, queueId: (turn + i) % tc.readQueueNums, retry: false });
+    if (!req.fifo) {
+      const retryTopic = popRetryTopicOf(req.group, req.topic);
+      if (this.deps.topics.get(retryTopic) !== undefined) {
+        const retry = { realTopic: retryTopic, queueId: 0, retry: true };
+        // Now and then the retry topic first (RocketMQ: 20 % of pops), so a backlog cannot starve revived messages.
+        if (turn % 5 === 0) out.unshift(retry);
+        else out.push(retry);
+      }
+    }
+    return out;
+  }
+
+  /** Sum of the end offsets of the queues a pop reads: changes when anything arrives there. */
+  private watermark(req: PopRequest, tc: TopicConfig): bigint {
+    let sum = 0n;
+    for (const q of this.queuesOf(req, tc, 0)) sum += this.deps.store.getMaxOffsetInQueue(q.realTopic, q.queueId);
+    return sum;
+  }
+
+  private async popOnce(
+    req: PopRequest,
+    tc: TopicConfig,
+    filter: MessageFilter | undefined,
+  ): Promise<
+    | { status: 'found' | 'refused'; result: PopResult }
+    | { status: 'none'; result: PopResult; retryAtMs?: number | undefined }
+  > {
+    const turn = this.popCount++;
+    const popTimeMs = Date.now();
+    const reviveQid = req.fifo ? orderReviveQid : this.nextReviveQid();
+    const messages: PoppedMessage[] = [];
+    const queues: PoppedQueue[] = [];
+    let rest = 0n;
+    let retryAtMs: number | undefined;
+    for (const q of this.queuesOf(req, tc, turn)) {
+      const want = req.maxMessages - messages.length;
+      const key = orderKeyOf(req.group, q.realTopic, q.queueId);
+      const r =
+        want <= 0
+          ? { messages: [], rest: this.restOf(req, q.realTopic, q.queueId) }
+          : await this.mutex.run(key, () =>
+              this.popQueue(req, q.realTopic, q.queueId, q.retry, filter, want, popTimeMs, reviveQid),
+            );
+      if (r.failed !== undefined) {
+        if (messages.length === 0) return { status: 'refused', result: r.failed };
+        break;
+      }
+      rest += r.rest;
+      if (r.queue !== undefined) queues.push(r.queue);
+      for (const m of r.messages) messages.push(m);
+      if (r.blockedUntilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? r.blockedUntilMs, r.blockedUntilMs);
+    }
+    if (messages.length === 0) return { status: 'none', result: none, retryAtMs };
+    let bytes = 0;
+    for (const m of messages) bytes += m.msg.storeSize;
+    this.deps.stats.recordGet(req.group, req.topic, messages.length, bytes);
+    return {
+      status: 'found',
+      result: {
+        status: 'found',
+        popTimeMs,
+        invisibleTimeMs: req.invisibleTimeMs,
+        reviveQid,
+        messages,
+        restNum: Number(rest),
+        queues,
+      },
+    };
+  }
+
+  private restOf(req: PopRequest, realTopic: string, queueId: number): bigint {
+    const { store, offsets } = this.deps;
+    const max = store.getMaxOffsetInQueue(realTopic, queueId);
+    const at = offsets.query(req.group, realTopic, queueId) ?? store.getMinOffsetInQueue(realTopic, queueId);
+    return max > at ? max - at : 0n;
+  }
+
+  /** Where a group reads a queue next; a group new to the queue starts by initMode and that start is committed. */
+  private async startOffsetOf(req: PopRequest, realTopic: string, queueId: number, retry: boolean): Promise<bigint> {
+    const { store, offsets } = this.deps;
+    const min = store.getMinOffsetInQueue(realTopic, queueId);
+    const reset = offsets.takeReset(req.group, realTopic, queueId);
+    if (reset !== undefined) {
+      offsets.commit(req.group, realTopic, queueId, reset);
+      return reset < min ? min : reset;
+    }
+    const at = offsets.query(req.group, realTopic, queueId);
+    if (at !== undefined) return at < min ? min : at;
+    const init =
+      retry || req.initMode === 'min' || (await this.firstStillHot(realTopic, queueId, min))
+        ? min
+        : store.getMaxOffsetInQueue(realTopic, queueId);
+    offsets.commit(req.group, realTopic, queueId, init);
+    return init;
+  }
+
+  /**
+   * RocketMQ's initPopOffsetByCheckMsgInMem: MAX on a queue that still holds its first message, recent enough to
+   * be in memory (within the last 40 % of RAM of the CommitLog), starts from that message, so a new group of a
+   * young topic misses nothing sent before its first pop.
+   */
+  private async firstStillHot(realTopic: string, queueId: number, min: bigint): Promise<boolean> {
+    if (min !== 0n) return false;
+    const [first] = await this.deps.store.readQueueEntries(realTopic, queueId, 0n, 1);
+    if (first === undefined) return true;
+    return this.deps.store.getMaxPhyOffset() - first.phyOffset <= hotBytesMax;
+  }
+
+  /** Pops one queue (under its mutex). */
+  private async popQueue(
+    req: PopRequest,
+    realTopic: string,
+    queueId: number,
+    retry: boolean,
+    filter: MessageFilter | undefined,
+    want: number,
+    popTimeMs: number,
+    reviveQid: number,
+  ): Promise<QueuePop> {
+    const { store, offsets, config } = this.deps;
+    const orderKey = orderKeyOf(req.group, realTopic, queueId);
+    const held = req.fifo ? this.fifo.held(orderKey, popTimeMs) : undefined;
+    const batch = held?.batch;
+    if (held?.blockedUntilMs !== undefined) {
+      return { messages: [], rest: this.restOf(req, realTopic, queueId), blockedUntilMs: held.blockedUntilMs };
+    }
+    const offset = await this.startOffsetOf(req, realTopic, queueId, retry);
+    const r = await store.getMessage(realTopic, queueId, offset, want, config.pullBytesMax, filter);
+    const rest = r.maxOffset > r.nextBeginOffset ? r.maxOffset - r.nextBeginOffset : 0n;
+    if (r.status !== GetStatus.FOUND) {
+      r.release?.();
+      // Past filtered-out messages, or back into the queue's range: nothing popped, so nothing to check point.
+      if (r.nextBeginOffset !== offset && batch === undefined) {
+        offsets.commit(req.group, realTopic, queueId, r.nextBeginOffset);
+      }
+      return { messages: [], rest };
+    }
+    let msgs: MessageExt[];
+    try {
+      msgs = r.records.map((rec) => decodeRecord(rec).msg);
+    } finally {
+      r.release?.();
+    }
+    if (req.fifo) {
+      const f = await this.fifo.pop(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
+      // Each round moves the consume offset forward, so this ends.
+      if (f.readAgain === true)
+        return this.popQueue(req, realTopic, queueId, retry, filter, want, popTimeMs, reviveQid);
+      return f;
+    }
+    const ck: CheckPoint = {
+      key: ckKeyOf(req.group, realTopic, queueId, offset, popTimeMs),
+      group: req.group,
+      topic: req.topic,
+      realTopic,
+      retry,
+      queueId,
+      startOffset: offset,
+      popTimeMs,
+      invisibleTimeMs: req.invisibleTimeMs,
+      reviveQid,
+      offsets: msgs.map((m) => m.queueOffset),
+      nextBeginOffset: r.nextBeginOffset,
+      reviveOffset: -1n,
+      ackedBits: 0,
+      reviving: false,
+    };
+    // Durable first: the consume offset never passes popped messages whose check point could be lost. In the
+    // table while it is written, so no revive checkpoint is moved past it meanwhile.
+    this.checkPoints.add(ck);
+    if (!(await this.reviveLog.writeCk(ck))) {
+      this.checkPoints.delete(ck.key);
+      return {
+        messages: [],
+        rest,
+        failed: refused(ResponseCode.SYSTEM_ERROR, 'the pop check point could not be stored (store not writable)'),
+      };
+    }
+    offsets.commit(req.group, realTopic, queueId, r.nextBeginOffset);
+    const popped = msgs.map((m) => poppedOf(req.topic, m, this.extraInfoOf(ck, m.queueOffset), 0));
+    return { messages: popped, rest, queue: queueOf(ck.retry, queueId, offset, ck.offsets, 0) };
+  }
+
+  private extraInfoOf(ck: CheckPoint, queueOffset: bigint): ExtraInfo {
+    return {
+      ckOffset: ck.startOffset,
+      popTimeMs: ck.popTimeMs,
+      invisibleTimeMs: ck.invisibleTimeMs,
+      reviveQid: ck.reviveQid,
+      retry: ck.retry,
+      brokerName: this.deps.config.brokerName,
+      queueId: ck.queueId,
+      queueOffset,
+    };
+  }
+
+  private parseHandle(handle: string): ExtraInfo | string {
+    const e = parseExtraInfo(handle);
+    if (typeof e === 'string') return e;
+    if (e.brokerName !== this.deps.config.brokerName) {
+      return `the handle is of broker ${e.brokerName}, this is ${this.deps.config.brokerName}`;
+    }
+    return e;
+  }
+
+  private ckKeyOfHandle(group: string, topic: string, e: ExtraInfo): string {
+    const realTopic = e.retry ? popRetryTopicOf(group, topic) : topic;
+    return ckKeyOf(group, realTopic, e.queueId, e.ckOffset, e.popTimeMs);
+  }
+
+  private nextReviveQid(): number {
+    return this.popCount % this.deps.config.reviveQueueNum;
+  }
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
