@@ -143,14 +143,22 @@ export class ConsumeQueue {
       if (queueOffset < this.minOffset) return;
       await this.truncateTo(queueOffset);
     }
-    if (this.files.length === 0 && this.maxOffset === 0 && queueOffset > 0) {
-      // First entry of a queue whose older files are gone: start the files at this offset.
-      const start = queueOffset - (queueOffset % this.perFile);
-      this.minOffset = this.maxOffset = this.memStart = this.writtenOffset = this.syncedOffset = queueOffset;
-      this.files.push({ start, file: undefined, opening: undefined });
-    }
+    // First entry of a queue whose older files are gone: start the files at this offset.
+    this.startAt(queueOffset);
     while (this.maxOffset < queueOffset) this.append(0, 0, 0n); // a hole: blank entries, skipped by readers
     this.append(phyOffset, size, tagsCode);
+  }
+
+  /**
+   * A queue with no entries and no files begins at `queueOffset` (a side queue that starts mid-queue, or one whose
+   * older files are gone); false, and nothing changed, when the queue is not empty or the offset is 0.
+   */
+  startAt(queueOffset: number): boolean {
+    if (this.files.length !== 0 || this.maxOffset !== 0 || queueOffset <= 0) return false;
+    const start = queueOffset - (queueOffset % this.perFile);
+    this.minOffset = this.maxOffset = this.memStart = this.writtenOffset = this.syncedOffset = queueOffset;
+    this.files.push({ start, file: undefined, opening: undefined });
+    return true;
   }
 
   /** Drops entries whose record does not end inside the log (recovery after the log was cut). */

@@ -14,10 +14,10 @@ import type { GetResult, MessageFilter } from './types.js';
 import { GetStatus } from './types.js';
 
 /** Candidates read per chunk: bounds one chunk's reads while a selective filter still fills a pull in few. */
-const candidateEntriesMax = 512;
-const candidateBytesMax = 1024 * 1024;
+export const candidateEntriesMax = 512;
+export const candidateBytesMax = 1024 * 1024;
 
-type ByProperties = NonNullable<MessageFilter['isMatchedByProperties']>;
+export type ByProperties = NonNullable<MessageFilter['isMatchedByProperties']>;
 
 /** Hands the filter the properties bytes of the record at span[at] (after body and topic), undecoded. */
 export function matchesProperties(byProperties: ByProperties, span: Buffer, at: number): boolean {
@@ -68,7 +68,7 @@ export async function readByProperties(
  * Reads one chunk of candidates and adds the matching ones; returns the queue offset to continue from when the
  * pull filled up (or a read failed after something was collected) before the chunk's end.
  */
-async function collect(
+export async function collect(
   store: ReadSource,
   picked: Picked,
   out: Collected,
