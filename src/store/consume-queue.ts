@@ -123,6 +123,26 @@ export class ConsumeQueue {
     return buf.subarray(0, got - (got % cqEntryBytes));
   }
 
+  /**
+   * `read` with a blocking pread, for a side index scanned in bulk near its tail (page cache): undefined when the
+   * file is not open yet or cannot read blocking (then use `read`).
+   */
+  readNow(offset: number, count: number): Buffer | undefined {
+    if (offset < this.minOffset || offset >= this.maxOffset || count <= 0) return Buffer.alloc(0);
+    if (offset >= this.memStart) {
+      const n = Math.min(count, this.maxOffset - offset);
+      const at = (offset - this.memStart) * cqEntryBytes;
+      return Buffer.from(this.mem.subarray(at, at + n * cqEntryBytes));
+    }
+    const cf = this.files[this.fileIndexOf(offset)];
+    const file = cf?.file;
+    if (cf === undefined || file?.readSync === undefined) return undefined;
+    const n = Math.min(count, cf.start + this.perFile - offset, this.memStart - offset);
+    const buf = Buffer.allocUnsafe(n * cqEntryBytes);
+    const got = file.readSync(buf, (offset - cf.start) * cqEntryBytes);
+    return buf.subarray(0, got - (got % cqEntryBytes));
+  }
+
   async entryAt(offset: number): Promise<CqEntry | undefined> {
     const b = await this.read(offset, 1);
     return b.length < cqEntryBytes ? undefined : decodeEntry(b, 0);

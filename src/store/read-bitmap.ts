@@ -36,6 +36,7 @@ export async function readByBitmap(
   maxOffset: bigint,
 ): Promise<GetResult> {
   const byProperties = filter.isMatchedByProperties as ByProperties;
+  const mask = nativeMask(probe);
   const out = new Collected();
   let next = offset;
   let removed = 0;
@@ -48,17 +49,26 @@ export async function readByBitmap(
       out.count < want &&
       out.total < maxTotalBytes
     ) {
-      let n = Math.min(chunkEntries, offset + bitmapScanEntriesMax - next);
-      // A chunk never straddles the start of the side queue: entries before it are all judged on their records.
-      if (next < bq.minOffset) n = Math.min(n, bq.minOffset - next);
-      const [entries, bits] = await Promise.all([q.read(next, n), bq.read(next, n)]);
+      const n = Math.min(chunkEntries, offset + bitmapScanEntriesMax - next);
+      const { entries, bits } = await chunkAt(q, bq, next, n);
       if (entries.length === 0) break;
       const minPhy = store.commitLog.minOffset();
-      const picked = pickByBitmap(entries, bits, next, probe, minPhy, judgedEntriesMax - judged);
+      // As many candidates as matches still wanted: with the bits of one group each of them matches.
+      const picked = pickByBitmap(
+        entries,
+        bits,
+        next,
+        probe,
+        minPhy,
+        Math.min(judgedEntriesMax - judged, want - out.count),
+        mask,
+      );
       removed += picked.removed;
       judged += picked.phys.length;
       const stoppedAt =
-        picked.phys.length === 0 ? undefined : await collect(store, picked, out, byProperties, want, maxTotalBytes);
+        picked.phys.length === 0
+          ? undefined
+          : await collect(store, picked, out, byProperties, want, maxTotalBytes, sparse(picked));
       next = stoppedAt ?? picked.next;
       if (stoppedAt !== undefined) break;
     }
@@ -74,6 +84,26 @@ export async function readByBitmap(
 }
 
 /**
+ * Up to `n` entries from `next`. Where the side queue covers them its entries alone are read (they carry the
+ * ConsumeQueue's offset and size; a record read is checked against its queue offset before it is served), with a
+ * blocking pread near its tail, where it is in the page cache; before it, ConsumeQueue entries without bits. A
+ * chunk never straddles the start of the side queue.
+ */
+async function chunkAt(q: ConsumeQueue, bq: ConsumeQueue, next: number, n: number) {
+  if (next < bq.minOffset || next >= bq.maxOffset) {
+    const count = next < bq.minOffset ? Math.min(n, bq.minOffset - next) : n;
+    return { entries: await q.read(next, count), bits: noBits };
+  }
+  const recent = next >= bq.maxOffset - recentEntriesMax;
+  const bits = (recent ? bq.readNow(next, n) : undefined) ?? (await bq.read(next, n));
+  return { entries: bits, bits };
+}
+
+const noBits = Buffer.alloc(0);
+/** Side-queue entries this close to its tail are read blocking (80 MiB: written recently, in the page cache). */
+const recentEntriesMax = 4 * 1024 * 1024;
+
+/**
  * The entries of `entries` (ConsumeQueue bytes from queue offset `offset`) whose records must be read: those the
  * bitmap (`bits`, the side queue from the same offset, maybe shorter) does not rule out. Stops after
  * `judgedMax` candidates or `candidateBytesMax` of them.
@@ -85,43 +115,109 @@ export function pickByBitmap(
   probe: BitmapProbe,
   minPhy: number,
   judgedMax: number,
+  mask = nativeMask(probe),
 ): Picked {
   const out: Picked = { phys: [], sizes: [], queueOffsets: [], next: offset, removed: 0 };
   const want = Math.min(judgedMax, candidateEntriesMax);
   const count = entries.length / cqEntryBytes;
-  const bitCount = Math.floor(bits.length / cqEntryBytes);
-  const born = probe.bornPhyOffset;
-  const dead = probe.deadPhyOffset;
+  const bitCount = Math.min(count, Math.floor(bits.length / cqEntryBytes));
+  // Entries the bitmap may rule out: the leading ones both queues hold, when every record of them lies where the
+  // filter's bits count (queue order is log order, so the first and last decide).
+  let judgedBy = 0;
+  if (bitCount > 0 && minPhy <= phyAt(entries, 0)) {
+    const first = phyAt(entries, 0);
+    const last = phyAt(entries, (bitCount - 1) * cqEntryBytes);
+    if (first >= probe.bornPhyOffset && last < probe.deadPhyOffset) judgedBy = bitCount;
+  }
+  const words = judgedBy > 0 ? wordsOf(entries, bits, judgedBy) : undefined;
   let bytes = 0;
   for (let i = 0; i < count; i++) {
+    if (words !== undefined && i < judgedBy) {
+      const j = skipRuledOut(words.e, words.b, i, judgedBy, (mask[0] as number) | 0, (mask[1] as number) | 0);
+      if (j > i) {
+        out.next = offset + j;
+        i = j - 1;
+        continue;
+      }
+    }
     const at = i * cqEntryBytes;
     const size = entries.readInt32BE(at + 8);
     if (out.phys.length >= want || (out.phys.length > 0 && bytes + size > candidateBytesMax)) break;
     out.next = offset + i + 1;
     if (size === 0) continue;
-    const hi = entries.readUInt32BE(at);
-    const lo = entries.readUInt32BE(at + 4);
-    const phy = hi * two32 + lo;
+    const phy = phyAt(entries, at);
     if (phy < minPhy) {
       out.removed++;
       continue;
     }
-    // The bitmap's verdict counts only for an entry of the same record, computed while this filter was registered.
-    if (
-      i < bitCount &&
-      phy >= born &&
-      phy < dead &&
-      bits.readUInt32BE(at) === hi &&
-      bits.readUInt32BE(at + 4) === lo &&
-      bits.readInt32BE(at + 8) === size &&
-      !bloomHit(bits.readUInt32BE(at + 12), bits.readUInt32BE(at + 16), probe)
-    ) {
-      continue;
-    }
+    if (words === undefined && i < bitCount && ruledOut(entries, bits, at, phy, probe)) continue;
     out.phys.push(phy);
     out.sizes.push(size);
     out.queueOffsets.push(offset + i);
     bytes += size;
   }
   return out;
+}
+
+/**
+ * Word-wise, in the bytes' own order: the first entry in [from, to) the bitmap does not rule out (a blank, another
+ * record than the ConsumeQueue's, or bits that hold the mask `m0 m1`, given as signed 32-bit ints as `&` gives).
+ */
+function skipRuledOut(e: Uint32Array, b: Uint32Array, from: number, to: number, m0: number, m1: number): number {
+  for (let i = from, w = from * 5; i < to; i++, w += 5) {
+    const size = e[w + 2] as number;
+    if (
+      size === 0 ||
+      b[w] !== e[w] ||
+      b[w + 1] !== e[w + 1] ||
+      b[w + 2] !== size ||
+      (((b[w + 3] as number) & m0) === m0 && ((b[w + 4] as number) & m1) === m1)
+    ) {
+      return i;
+    }
+  }
+  return to;
+}
+
+/** Candidates far apart (a selective filter): read each, not the shared blocks that span the gaps between them. */
+function sparse(picked: Picked): boolean {
+  const n = picked.phys.length;
+  if (n < 2) return true;
+  const span = (picked.phys[n - 1] as number) - (picked.phys[0] as number);
+  let bytes = 0;
+  for (const s of picked.sizes) bytes += s;
+  return bytes * 4 < span;
+}
+
+function phyAt(entries: Buffer, at: number): number {
+  return entries.readUInt32BE(at) * two32 + entries.readUInt32BE(at + 4);
+}
+
+/** The entry-by-entry check (entries the word-wise pass does not cover). */
+function ruledOut(entries: Buffer, bits: Buffer, at: number, phy: number, probe: BitmapProbe): boolean {
+  return (
+    phy >= probe.bornPhyOffset &&
+    phy < probe.deadPhyOffset &&
+    bits.readUInt32BE(at) === entries.readUInt32BE(at) &&
+    bits.readUInt32BE(at + 4) === entries.readUInt32BE(at + 4) &&
+    bits.readInt32BE(at + 8) === entries.readInt32BE(at + 8) &&
+    !bloomHit(bits.readUInt32BE(at + 12), bits.readUInt32BE(at + 16), probe)
+  );
+}
+
+/** 32-bit views of both buffers (20-byte entries are 5 words), copied when a buffer is not 4-byte aligned. */
+function wordsOf(entries: Buffer, bits: Buffer, n: number): { e: Uint32Array; b: Uint32Array } {
+  const view = (buf: Buffer) => {
+    const src = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf.subarray(0, n * cqEntryBytes));
+    return new Uint32Array(src.buffer, src.byteOffset, n * 5);
+  };
+  return { e: view(entries), b: view(bits) };
+}
+
+/** The probe's mask as the two words read in the machine's byte order (the bits are stored big-endian). */
+function nativeMask(probe: BitmapProbe): Uint32Array {
+  const m = Buffer.alloc(8);
+  m.writeUInt32BE(probe.maskHi, 0);
+  m.writeUInt32BE(probe.maskLo, 4);
+  return new Uint32Array(m.buffer, m.byteOffset, 2);
 }

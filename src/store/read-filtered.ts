@@ -75,6 +75,7 @@ export async function collect(
   byProperties: ByProperties,
   want: number,
   maxTotalBytes: number,
+  sparse = false,
 ): Promise<number | undefined> {
   const { phys, sizes, queueOffsets } = picked;
   const spanFirst = spansOf(phys, sizes, store.commitLog.segmentBytes);
@@ -83,7 +84,7 @@ export async function collect(
     const first = spanFirst[s] as number;
     const last = (spanFirst[s + 1] as number) - 1;
     const start = phys[first] as number;
-    reads.push(store.commitLog.readPinned(start, (phys[last] as number) + (sizes[last] as number) - start));
+    reads.push(store.commitLog.readPinned(start, (phys[last] as number) + (sizes[last] as number) - start, sparse));
   }
   const settled = await Promise.allSettled(reads);
   for (const r of settled) if (r.status === 'fulfilled' && r.value !== undefined) out.pin(r.value);

@@ -18,6 +18,7 @@ import {
   type MessageStore,
   type StoreConfig,
 } from '../../src/store/index.js';
+import type { LogReader } from '../../src/store/log-reader.js';
 import { msg, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -310,6 +311,30 @@ test('a deleted topic takes its bitmap and filters with it', async () => {
     assert.equal(store.filterBitmap?.probe('Gone', 'G', 'bucket = 7'), undefined);
     await putBuckets(store, 'Gone', 0, 10);
     assert.equal(store.bitmapQueueOf('Gone', 0), undefined);
+  } finally {
+    await store.shutdown();
+  }
+});
+
+test('sparse reads (records a bitmap picked far apart) return the stored bytes, blocking or through the pool', async () => {
+  const store = await openStore();
+  try {
+    await putBuckets(store, 'Sparse', 0, 300);
+    const entries = await store.readQueueEntries('Sparse', 0, 0n, 300);
+    const reader = (store.commitLog as unknown as { reader: LogReader }).reader;
+    for (const asyncPool of [false, true]) {
+      // Three slow blocking reads in a row send sparse reads to the thread pool for a while.
+      if (asyncPool)
+        (reader as unknown as { sparseAsyncUntilMs: number }).sparseAsyncUntilMs = performance.now() + 60_000;
+      for (const e of entries.filter((_, i) => i % 37 === 0)) {
+        const got = await reader.readSparse(Number(e.phyOffset), e.size);
+        const want = await store.commitLog.read(Number(e.phyOffset), e.size);
+        assert.ok(got !== undefined && want !== undefined);
+        assert.deepEqual(got.bytes, want);
+      }
+    }
+    const end = Number(store.getMaxPhyOffset());
+    assert.equal(await reader.readSparse(end - 10, 20), undefined);
   } finally {
     await store.shutdown();
   }
