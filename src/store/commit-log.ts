@@ -411,6 +411,14 @@ export class CommitLog {
     return sparse && !hot ? this.reader.readSparse(phyOffset, len) : this.reader.readPinned(phyOffset, len, hot);
   }
 
+  /**
+   * A sparse read done now with a blocking pread when that is cheap (hot bytes, or cold ones while sparse reads
+   * find the page cache): the bytes, undefined when not readable, null when it must wait (`readPinned`).
+   */
+  readSparseNow(phyOffset: number, len: number): Pinned | undefined | null {
+    return this.reader.readSparseNow(phyOffset, len, this.isHot(phyOffset));
+  }
+
   readRecord(phyOffset: number): Promise<Buffer | undefined> {
     return this.reader.readRecord(phyOffset);
   }

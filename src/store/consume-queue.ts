@@ -124,23 +124,24 @@ export class ConsumeQueue {
   }
 
   /**
-   * `read` with a blocking pread, for a side index scanned in bulk near its tail (page cache): undefined when the
-   * file is not open yet or cannot read blocking (then use `read`).
+   * `read` with a blocking pread into `into` (at most its length), for a side index scanned in bulk near its tail
+   * (page cache): undefined when the file is not open yet or cannot read blocking (then use `read`).
    */
-  readNow(offset: number, count: number): Buffer | undefined {
-    if (offset < this.minOffset || offset >= this.maxOffset || count <= 0) return Buffer.alloc(0);
+  readNow(offset: number, count: number, into: Buffer): Buffer | undefined {
+    if (offset < this.minOffset || offset >= this.maxOffset || count <= 0) return into.subarray(0, 0);
+    const room = Math.floor(into.length / cqEntryBytes);
     if (offset >= this.memStart) {
-      const n = Math.min(count, this.maxOffset - offset);
+      const n = Math.min(count, room, this.maxOffset - offset);
       const at = (offset - this.memStart) * cqEntryBytes;
-      return Buffer.from(this.mem.subarray(at, at + n * cqEntryBytes));
+      this.mem.copy(into, 0, at, at + n * cqEntryBytes);
+      return into.subarray(0, n * cqEntryBytes);
     }
     const cf = this.files[this.fileIndexOf(offset)];
     const file = cf?.file;
     if (cf === undefined || file?.readSync === undefined) return undefined;
-    const n = Math.min(count, cf.start + this.perFile - offset, this.memStart - offset);
-    const buf = Buffer.allocUnsafe(n * cqEntryBytes);
-    const got = file.readSync(buf, (offset - cf.start) * cqEntryBytes);
-    return buf.subarray(0, got - (got % cqEntryBytes));
+    const n = Math.min(count, room, cf.start + this.perFile - offset, this.memStart - offset);
+    const got = file.readSync(into, (offset - cf.start) * cqEntryBytes, n * cqEntryBytes);
+    return into.subarray(0, got - (got % cqEntryBytes));
   }
 
   async entryAt(offset: number): Promise<CqEntry | undefined> {

@@ -90,23 +90,35 @@ export class LogReader {
    * copied for them), a pread in the thread pool for a while after one did not.
    */
   async readSparse(phyOffset: number, len: number): Promise<Pinned | undefined> {
+    const now = this.readSparseNow(phyOffset, len);
+    if (now !== null) return now;
+    const seg = this.segs.of(phyOffset);
+    if (seg === undefined) return undefined;
+    const buf = Buffer.allocUnsafe(len);
+    const n = await (await this.segs.fileOf(seg)).read(buf, phyOffset - seg.start, len);
+    return n === len ? { bytes: buf, release: notPinned } : undefined;
+  }
+
+  /**
+   * `readSparse` without waiting: the bytes (undefined when out of range), or null when it must go async. `hot`
+   * bytes (near the write position) are always read blocking, as `readPinned` reads them.
+   */
+  readSparseNow(phyOffset: number, len: number, hot = false): Pinned | undefined | null {
     if (phyOffset < this.segs.minOffset() || phyOffset + len > this.bounds.visibleOffset) return undefined;
     const seg = this.segs.of(phyOffset);
     if (seg === undefined || phyOffset + len > seg.start + this.segs.segmentBytes) return undefined;
     const file = seg.file;
-    const buf = Buffer.allocUnsafe(len);
     const now = performance.now();
-    if (file?.readSync !== undefined && now >= this.sparseAsyncUntilMs) {
-      const n = file.readSync(buf, phyOffset - seg.start, len);
-      const took = performance.now() - now;
-      this.sparseSlowReads = took > sparseSlowReadMs ? this.sparseSlowReads + 1 : 0;
-      if (this.sparseSlowReads >= sparseSlowReadsMax) {
-        this.sparseSlowReads = 0;
-        this.sparseAsyncUntilMs = now + took + sparseAsyncMs;
-      }
-      return n === len ? { bytes: buf, release: notPinned } : undefined;
+    if (file?.readSync === undefined || (now < this.sparseAsyncUntilMs && !hot)) return null;
+    const buf = Buffer.allocUnsafe(len);
+    const n = file.readSync(buf, phyOffset - seg.start, len);
+    if (hot) return n === len ? { bytes: buf, release: notPinned } : undefined;
+    const took = performance.now() - now;
+    this.sparseSlowReads = took > sparseSlowReadMs ? this.sparseSlowReads + 1 : 0;
+    if (this.sparseSlowReads >= sparseSlowReadsMax) {
+      this.sparseSlowReads = 0;
+      this.sparseAsyncUntilMs = now + took + sparseAsyncMs;
     }
-    const n = await (await this.segs.fileOf(seg)).read(buf, phyOffset - seg.start, len);
     return n === len ? { bytes: buf, release: notPinned } : undefined;
   }
 

@@ -50,7 +50,8 @@ export async function readByBitmap(
       out.total < maxTotalBytes
     ) {
       const n = Math.min(chunkEntries, offset + bitmapScanEntriesMax - next);
-      const { entries, bits } = await chunkAt(q, bq, next, n);
+      const now = chunkNow(bq, next, n);
+      const { entries, bits } = now === undefined ? await chunkLater(q, bq, next, n) : { entries: now, bits: now };
       if (entries.length === 0) break;
       const minPhy = store.commitLog.minOffset();
       // As many candidates as matches still wanted: with the bits of one group each of them matches.
@@ -80,26 +81,41 @@ export async function readByBitmap(
   if (out.count === 0) {
     status = removed > 0 && judged === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
   }
-  return out.result(status, BigInt(next), minOffset, maxOffset);
+  const r = out.result(status, BigInt(next), minOffset, maxOffset);
+  // Records far apart are one part each: joined, one copy costs less than a socket write per part.
+  const parts = r.bodyParts;
+  if (parts !== undefined && parts.length >= joinPartsMin && r.bufferTotalBytes <= joinBytesMax) {
+    r.bodyParts = [Buffer.concat(parts as Buffer[], r.bufferTotalBytes)];
+  }
+  return r;
 }
+
+const joinPartsMin = 4;
+const joinBytesMax = 64 * 1024;
 
 /**
  * Up to `n` entries from `next`. Where the side queue covers them its entries alone are read (they carry the
  * ConsumeQueue's offset and size; a record read is checked against its queue offset before it is served), with a
- * blocking pread near its tail, where it is in the page cache; before it, ConsumeQueue entries without bits. A
- * chunk never straddles the start of the side queue.
+ * blocking pread near its tail, where it is in the page cache, into a scratch buffer the caller uses before its
+ * next await; before it, ConsumeQueue entries without bits. A chunk never straddles the start of the side queue.
  */
-async function chunkAt(q: ConsumeQueue, bq: ConsumeQueue, next: number, n: number) {
+function chunkNow(bq: ConsumeQueue, next: number, n: number): Buffer | undefined {
+  if (next < bq.minOffset || next >= bq.maxOffset || next < bq.maxOffset - recentEntriesMax) return undefined;
+  return bq.readNow(next, n, scratch);
+}
+
+async function chunkLater(q: ConsumeQueue, bq: ConsumeQueue, next: number, n: number) {
   if (next < bq.minOffset || next >= bq.maxOffset) {
     const count = next < bq.minOffset ? Math.min(n, bq.minOffset - next) : n;
     return { entries: await q.read(next, count), bits: noBits };
   }
-  const recent = next >= bq.maxOffset - recentEntriesMax;
-  const bits = (recent ? bq.readNow(next, n) : undefined) ?? (await bq.read(next, n));
+  const bits = await bq.read(next, n);
   return { entries: bits, bits };
 }
 
 const noBits = Buffer.alloc(0);
+/** Blocking side-queue reads land here: one chunk, used up before the pull's next await. */
+const scratch = Buffer.alloc(chunkEntries * cqEntryBytes);
 /** Side-queue entries this close to its tail are read blocking (80 MiB: written recently, in the page cache). */
 const recentEntriesMax = 4 * 1024 * 1024;
 
@@ -133,7 +149,10 @@ export function pickByBitmap(
   let bytes = 0;
   for (let i = 0; i < count; i++) {
     if (words !== undefined && i < judgedBy) {
-      const j = skipRuledOut(words.e, words.b, i, judgedBy, (mask[0] as number) | 0, (mask[1] as number) | 0);
+      const j =
+        entries === bits
+          ? skipMissed(words.e, i, judgedBy, (mask[0] as number) | 0, (mask[1] as number) | 0)
+          : skipRuledOut(words.e, words.b, i, judgedBy, (mask[0] as number) | 0, (mask[1] as number) | 0);
       if (j > i) {
         out.next = offset + j;
         i = j - 1;
@@ -157,6 +176,14 @@ export function pickByBitmap(
     bytes += size;
   }
   return out;
+}
+
+/** `skipRuledOut` over side-queue entries read alone (they are their own ConsumeQueue entries). */
+function skipMissed(b: Uint32Array, from: number, to: number, m0: number, m1: number): number {
+  for (let i = from, w = from * 5; i < to; i++, w += 5) {
+    if (b[w + 2] === 0 || (((b[w + 3] as number) & m0) === m0 && ((b[w + 4] as number) & m1) === m1)) return i;
+  }
+  return to;
 }
 
 /**

@@ -283,7 +283,12 @@ export class Collected {
   }
 
   private closeRun(): void {
-    if (this.runSpan !== undefined) this.parts.push(this.runSpan.subarray(this.runStart, this.runEnd));
+    const span = this.runSpan;
+    if (span === undefined) return;
+    // A read of exactly the run (one record read on its own) is the part itself: no view to make.
+    this.parts.push(
+      this.runStart === 0 && this.runEnd === span.length ? span : span.subarray(this.runStart, this.runEnd),
+    );
     this.runSpan = undefined;
   }
 }
