@@ -89,6 +89,12 @@ test('a newer expression that does not compile → FILTER_DATA_NOT_LATEST naming
   assert.deepEqual(bodiesOf(older.body), ['m18', 'm19']);
 });
 
+test('a malformed subVersion is refused naming the field', async () => {
+  const r = await pull(h, 'SV', 0, 0, { consumerGroup: 'SVG1', expressionType: 'SQL92', subVersion: 'soon' });
+  assert.notEqual(r.code, ResponseCode.SUCCESS);
+  assert.match(r.remark ?? '', /subVersion/);
+});
+
 test('a TAG heartbeat older than the pull → SUBSCRIPTION_NOT_LATEST too; a pull with its own subscription is not compared', async () => {
   assert.equal((await heartbeat(h, 'SVG4', 'SV', '*', 100, 'TAG')).code, ResponseCode.SUCCESS);
   const r = await pull(h, 'SV', 0, 0, { consumerGroup: 'SVG4', subVersion: 200 });

@@ -339,3 +339,24 @@ test('sparse reads (records a bitmap picked far apart) return the stored bytes, 
     await store.shutdown();
   }
 });
+
+test('an unreadable filter table: the store starts, the bitmaps restart, pulls stay exact', async () => {
+  const store = await openStore();
+  const dir = store.config.storePathRootDir;
+  assert.ok(store.filterBitmap?.register('Table', 'G', 'bucket = 7'));
+  await putBuckets(store, 'Table', 0, 1000);
+  await store.shutdown();
+  await fs.writeFile(path.join(dir, 'filterbitmap', 'filters.json'), '{"filters": [{"topic": "Table"');
+  const again = await openStore(dir);
+  try {
+    assert.equal(again.filterBitmap?.probe('Table', 'G', 'bucket = 7'), undefined);
+    assert.equal(again.bitmapQueueOf('Table', 0), undefined);
+    assert.ok(again.filterBitmap?.register('Table', 'G', 'bucket = 7'));
+    await putBuckets(again, 'Table', 1000, 1000);
+    assert.equal(again.bitmapQueueOf('Table', 0)?.minOffset, 1000);
+    const all = await pullAll(again, 'Table', filterOf(again, 'Table', 'G', 'bucket = 7', true));
+    assert.deepEqual(all.offsets, expected(0, 2000));
+  } finally {
+    await again.shutdown();
+  }
+});
