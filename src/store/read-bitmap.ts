@@ -101,7 +101,8 @@ const joinBytesMax = 64 * 1024;
  */
 function chunkNow(bq: ConsumeQueue, next: number, n: number): Buffer | undefined {
   if (next < bq.minOffset || next >= bq.maxOffset || next < bq.maxOffset - recentEntriesMax) return undefined;
-  return bq.readNow(next, n, scratch);
+  const bits = bq.readNow(next, n, scratch);
+  return bits === undefined || blankFirst(bits) ? undefined : bits;
 }
 
 async function chunkLater(q: ConsumeQueue, bq: ConsumeQueue, next: number, n: number) {
@@ -110,7 +111,14 @@ async function chunkLater(q: ConsumeQueue, bq: ConsumeQueue, next: number, n: nu
     return { entries: await q.read(next, count), bits: noBits };
   }
   const bits = await bq.read(next, n);
-  return { entries: bits, bits };
+  if (!blankFirst(bits)) return { entries: bits, bits };
+  // A blank side entry (before the first entry of a side queue that began mid-file, or a gap filled by replay)
+  // says nothing about the ConsumeQueue's: this chunk is judged against the ConsumeQueue's own entries.
+  return { entries: await q.read(next, Math.max(1, bits.length / cqEntryBytes)), bits };
+}
+
+function blankFirst(bits: Buffer): boolean {
+  return bits.length >= cqEntryBytes && bits.readInt32BE(8) === 0;
 }
 
 const noBits = Buffer.alloc(0);
@@ -162,6 +170,8 @@ export function pickByBitmap(
     const at = i * cqEntryBytes;
     const size = entries.readInt32BE(at + 8);
     if (out.phys.length >= want || (out.phys.length > 0 && bytes + size > candidateBytesMax)) break;
+    // A blank side entry read alone: the next chunk starts there and reads the ConsumeQueue's entry (chunkLater).
+    if (size === 0 && entries === bits && i > 0) break;
     out.next = offset + i + 1;
     if (size === 0) continue;
     const phy = phyAt(entries, at);

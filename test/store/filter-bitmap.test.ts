@@ -57,9 +57,9 @@ function filterOf(store: MessageStore, topic: string, group: string, expression:
 }
 
 /** Pulls queue 0 from 0 to its end; returns the queue offsets delivered and the number of pulls. */
-async function pullAll(store: MessageStore, topic: string, filter: MessageFilter, maxMsgNums = 32) {
+async function pullAll(store: MessageStore, topic: string, filter: MessageFilter, maxMsgNums = 32, from = 0n) {
   const offsets: number[] = [];
-  let offset = 0n;
+  let offset = from;
   let pulls = 0;
   for (;;) {
     const r = await store.getMessage(topic, 0, offset, maxMsgNums, 4 * 1024 * 1024, filter);
@@ -356,6 +356,27 @@ test('an unreadable filter table: the store starts, the bitmaps restart, pulls s
     assert.equal(again.bitmapQueueOf('Table', 0)?.minOffset, 1000);
     const all = await pullAll(again, 'Table', filterOf(again, 'Table', 'G', 'bucket = 7', true));
     assert.deepEqual(all.offsets, expected(0, 2000));
+  } finally {
+    await again.shutdown();
+  }
+});
+
+test('a side queue that began mid-file, after a restart: the entries before its first one are judged on their records', async () => {
+  const store = await openStore();
+  const dir = store.config.storePathRootDir;
+  await putBuckets(store, 'Mid', 0, 2550);
+  assert.ok(store.filterBitmap?.register('Mid', 'G', 'bucket = 7'));
+  await putBuckets(store, 'Mid', 2550, 1450);
+  assert.equal(store.bitmapQueueOf('Mid', 0)?.minOffset, 2550);
+  await store.shutdown();
+  const again = await openStore(dir);
+  try {
+    // Its file starts at 2000: the entries from there to 2550 read back blank.
+    assert.equal(again.bitmapQueueOf('Mid', 0)?.maxOffset, 4000);
+    for (const from of [0, 2000, 2300]) {
+      const all = await pullAll(again, 'Mid', filterOf(again, 'Mid', 'G', 'bucket = 7', true), 32, BigInt(from));
+      assert.deepEqual(all.offsets, expected(from, 4000), `from ${from}`);
+    }
   } finally {
     await again.shutdown();
   }
