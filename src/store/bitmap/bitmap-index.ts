@@ -10,6 +10,7 @@
  * is dropped and restarts empty (its pulls judge records as without a bitmap).
  */
 import { createLogger } from '../../common/log.js';
+import type { ConsumeQueue } from '../consume-queue.js';
 import { type Dispatcher, type DispatchRequest, takesQueueOffset } from '../dispatch.js';
 import type { StorageIO } from '../io.js';
 import { joinPath } from '../io.js';
@@ -30,7 +31,7 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
   /** Records that found their bitmap queue out of step (the entry is left out; pulls judge those records). */
   entriesSkipped = 0;
   /** Side queues replayed this recovery (their tail is recomputed, not trusted). */
-  private readonly replayed = new Set<unknown>();
+  private readonly replayed = new Set<ConsumeQueue>();
 
   constructor(
     private readonly io: StorageIO,
