@@ -54,14 +54,16 @@ export async function readByBitmap(
       const { entries, bits } = now === undefined ? await chunkLater(q, bq, next, n) : { entries: now, bits: now };
       if (entries.length === 0) break;
       const minPhy = store.commitLog.minOffset();
-      // As many candidates as matches still wanted: with the bits of one group each of them matches.
+      // With bits, as many candidates as matches still wanted (with one group's bits each of them matches);
+      // without (before the side queue), chunks of candidates as a pull without a bitmap reads them.
+      const candidatesMax = bits.length === 0 ? judgedEntriesMax - judged : want - out.count;
       const picked = pickByBitmap(
         entries,
         bits,
         next,
         probe,
         minPhy,
-        Math.min(judgedEntriesMax - judged, want - out.count),
+        Math.min(judgedEntriesMax - judged, candidatesMax),
         mask,
       );
       removed += picked.removed;
