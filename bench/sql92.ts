@@ -2,16 +2,18 @@
  * SQL92 filter benchmark (`npm run bench:sql92`): a store of `--messages` messages (default 1 M, 4 queues) written
  * in-process, then a `tsrocket start` child over it; each queue is pulled from offset 0 to its end, one pull in
  * flight per queue as a consumer does, first unfiltered (TAG `*`), then with a SQL92 subscription that selects 1 %
- * (`bucket = 7`, one value of 100), alternating for `--rounds`. The target: the filtered consumer moves through
- * the queues at ≥ 80 % of the unfiltered rate (messages examined per second, best round of each), while it is sent
- * only the matching 1 % of the bytes; both rates, the matching bytes per second and the broker's CPU per message
- * are reported. The log sits in the page cache (just written), as for consumers that keep up.
- * Writes bench/results/sql92.json.
+ * (`bucket = 7`, one value of 100), alternating for `--rounds`. The target (issue 13): the matching bytes arrive at
+ * ≥ 80 % of the unfiltered pull's byte rate (best round of each). The SQL92 group's filter is registered with the
+ * store's filter bitmap before the fill (a subscription that existed when the messages were produced, as for a
+ * consumer group that keeps running; `--no-bitmap` leaves it out and every record is judged at pull time); the
+ * broker loads it with the store. Messages examined per second and the broker's CPU per message are reported too.
+ * The log sits in the page cache (just written), as for consumers that keep up. Writes bench/results/sql92.json.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bitmapPredicateOf } from '../src/broker/filter/sql92-filter.js';
 import { javaStringHashCode } from '../src/common/hash.js';
 import { setLogLevel } from '../src/common/log.js';
 import { encodeProperties } from '../src/common/properties.js';
@@ -33,6 +35,8 @@ const { values: a } = parseArgs({
     rounds: { type: 'string', default: '2' },
     'max-msg-nums': { type: 'string', default: '32' },
     dir: { type: 'string' },
+    'no-bitmap': { type: 'boolean', default: false },
+    'min-ms': { type: 'string', default: '2000' },
   },
 });
 const messages = Number(a.messages);
@@ -40,6 +44,10 @@ const bodyBytes = Number(a['body-bytes']);
 const queues = Number(a.queues);
 const rounds = Number(a.rounds);
 const maxMsgNums = Number(a['max-msg-nums']);
+const bitmap = a['no-bitmap'] !== true;
+/** A round of a mode drains the queues again until it has run this long (the filtered drain of 1 M takes ~0.1 s). */
+const minMs = Number(a['min-ms']);
+const sqlGroup = 'bench_sql92';
 const topic = 'SqlBench';
 const sql = 'bucket = 7';
 const buckets = 100;
@@ -50,8 +58,13 @@ const dataDir = path.join(root, 'data');
 
 /** Appends the messages through the store API: each has TAGS, UNIQ_KEY, WAIT, `seq` and `bucket` = seq % 100. */
 async function fill(): Promise<{ ms: number; logBytes: number }> {
-  const store = createMessageStore({ storePathRootDir: path.join(dataDir, 'broker') });
+  const store = createMessageStore(
+    { storePathRootDir: path.join(dataDir, 'broker') },
+    { filterBitmap: bitmap ? bitmapPredicateOf : undefined },
+  );
   await store.start();
+  if (bitmap && store.filterBitmap?.register(topic, sqlGroup, sql) !== true)
+    throw new Error('cannot register the filter');
   const body = Buffer.alloc(bodyBytes, 0x62);
   const tagsCode = BigInt(javaStringHashCode('bench'));
   const batch = 64;
@@ -99,6 +112,8 @@ async function fill(): Promise<{ ms: number; logBytes: number }> {
 
 interface Drain {
   mode: 'unfiltered' | 'sql92';
+  /** Whole drains of every queue summed here. */
+  passes: number;
   examined: number;
   delivered: number;
   deliveredBytes: number;
@@ -116,7 +131,7 @@ async function cpuMsOf(pid: number): Promise<number> {
 
 /** Pulls every queue from 0 to its end (one pull in flight per queue). */
 async function drain(rc: RemotingClient, brokerAddr: string, pid: number, mode: Drain['mode'], group: string) {
-  const out: Drain = { mode, examined: 0, delivered: 0, deliveredBytes: 0, pulls: 0, ms: 0, brokerCpuMs: 0 };
+  const out: Drain = { mode, passes: 1, examined: 0, delivered: 0, deliveredBytes: 0, pulls: 0, ms: 0, brokerCpuMs: 0 };
   const cpu0 = await cpuMsOf(pid);
   const t0 = performance.now();
   await Promise.all(
@@ -162,7 +177,8 @@ async function drain(rc: RemotingClient, brokerAddr: string, pid: number, mode: 
 }
 
 const rate = (d: Drain) => d.examined / (d.ms / 1000);
-const best = (ds: Drain[]) => ds.reduce((x, y) => (rate(y) > rate(x) ? y : x));
+const byteRate = (d: Drain) => d.deliveredBytes / (d.ms / 1000);
+const best = (ds: Drain[]) => ds.reduce((x, y) => (byteRate(y) > byteRate(x) ? y : x));
 
 try {
   console.log(`filling ${messages} messages of ${bodyBytes} B into ${queues} queues…`);
@@ -182,35 +198,54 @@ try {
     const runs: Drain[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const mode of ['unfiltered', 'sql92'] as const) {
-        const d = await drain(rc, broker.brokerAddr, broker.pid, mode, `bench_${mode}_${r}`);
+        const group = mode === 'sql92' ? sqlGroup : `bench_${mode}_${r}`;
+        const d = await drain(rc, broker.brokerAddr, broker.pid, mode, group);
+        while (d.ms < minMs) {
+          const more = await drain(rc, broker.brokerAddr, broker.pid, mode, group);
+          d.passes++;
+          d.examined += more.examined;
+          d.delivered += more.delivered;
+          d.deliveredBytes += more.deliveredBytes;
+          d.pulls += more.pulls;
+          d.ms += more.ms;
+          d.brokerCpuMs += more.brokerCpuMs;
+        }
         runs.push(d);
         console.log(
-          `${mode.padEnd(10)} round ${r + 1}: ${d.examined} examined, ${d.delivered} delivered ` +
+          `${mode.padEnd(10)} round ${r + 1}: ${d.passes} pass(es), ${d.examined} examined, ${d.delivered} delivered ` +
             `(${(d.deliveredBytes / 1024 / 1024).toFixed(1)} MiB) in ${(d.ms / 1000).toFixed(2)} s = ` +
+            `${(byteRate(d) / 1024 / 1024).toFixed(2)} MiB/s, ` +
             `${Math.round(rate(d))} msgs/s, broker CPU ${((d.brokerCpuMs * 1000) / d.examined).toFixed(2)} µs/msg, ${d.pulls} pulls`,
         );
       }
     }
     const u = best(runs.filter((d) => d.mode === 'unfiltered'));
     const f = best(runs.filter((d) => d.mode === 'sql92'));
-    const ratio = rate(f) / rate(u);
+    const ratio = byteRate(f) / byteRate(u);
+    const mib = (d: Drain) => (byteRate(d) / 1024 / 1024).toFixed(2);
     const expectedMatches = Math.floor(messages / buckets) + (messages % buckets > 7 ? 1 : 0);
     const rows = [
       check(
-        'SQL92 1 % filter: pull rate vs unfiltered',
-        `${(ratio * 100).toFixed(0)} % (${Math.round(rate(f))} vs ${Math.round(rate(u))} msgs/s examined)`,
+        'SQL92 1 % filter: matching bytes/s vs unfiltered pull bytes/s',
+        `${(ratio * 100).toFixed(0)} % (${mib(f)} vs ${mib(u)} MiB/s${bitmap ? '' : ', no bitmap'})`,
         `≥ ${ratioTarget * 100} %`,
         ratio >= ratioTarget,
       ),
       check(
+        'SQL92 1 % filter: messages examined/s vs unfiltered',
+        `${(rate(f) / rate(u)).toFixed(1)} × (${Math.round(rate(f))} vs ${Math.round(rate(u))} msgs/s)`,
+        `≥ ${ratioTarget}`,
+        rate(f) / rate(u) >= ratioTarget,
+      ),
+      check(
         'SQL92 delivers exactly the matching messages',
-        `${f.delivered} of ${f.examined}`,
+        `${f.delivered / f.passes} of ${f.examined / f.passes} per pass`,
         `${expectedMatches} of ${messages}`,
-        f.delivered === expectedMatches && f.examined === messages,
+        f.delivered === expectedMatches * f.passes && f.examined === messages * f.passes,
       ),
     ];
     const file = await writeResults('sql92', rows, {
-      config: { messages, bodyBytes, queues, rounds, maxMsgNums, expression: sql },
+      config: { messages, bodyBytes, queues, rounds, maxMsgNums, expression: sql, bitmap, minMs },
       fill: filled,
       matchingBytesPerSec: f.deliveredBytes / (f.ms / 1000),
       unfilteredBytesPerSec: u.deliveredBytes / (u.ms / 1000),

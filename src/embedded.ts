@@ -99,6 +99,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
         brokerIP1: '127.0.0.1',
         autoCreateTopicEnable: true,
         enablePropertyFilter: true,
+        enableCalcFilterBitMap: true,
         traceTopicEnable: true,
         ...opts.brokerConfig,
         storePathRootDir: brokerRoot,

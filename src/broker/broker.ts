@@ -23,6 +23,8 @@ import { RebalanceLocks } from './clients/rebalance-locks.js';
 import { type BrokerConfig, brokerConfigOf } from './config.js';
 import type { BrokerContext } from './context.js';
 import { DedupService } from './dedup/dedup-service.js';
+import { ConsumerFilterManager } from './filter/consumer-filters.js';
+import { bitmapPredicateOf } from './filter/sql92-filter.js';
 import { PullHoldService } from './long-polling/pull-hold.js';
 import { ConfigFile } from './metadata/config-file.js';
 import { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
@@ -66,6 +68,7 @@ export class Broker {
   readonly offsets: ConsumerOffsetManager;
   readonly groups: SubscriptionGroupManager;
   readonly clients: ClientManager;
+  private readonly consumerFilters: ConsumerFilterManager;
   private readonly server: RemotingServer;
   private readonly client = new RemotingClient();
   private readonly pullHolds: PullHoldService;
@@ -105,6 +108,7 @@ export class Broker {
       c.autoCreateSubscriptionGroupMax,
     );
     this.clients = new ClientManager(c.clientRegistrationsPerConnectionMax);
+    this.consumerFilters = new ConsumerFilterManager(() => this.store?.filterBitmap);
     this.pullHolds = new PullHoldService(this.config.longPollingSweepMs);
     this.server = new RemotingServer({
       name: 'broker',
@@ -138,6 +142,7 @@ export class Broker {
     }
     this.server.onConnectionClose((conn) => this.clients.connectionClosed(conn));
     this.clients.onMembershipChange((group, conns) => {
+      if (conns.length === 0) this.consumerFilters.unregisterGroup(group);
       for (const conn of conns) {
         conn.invokeOneway(
           createRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, encodeConsumerGroupHeader({ consumerGroup: group })),
@@ -297,7 +302,12 @@ export class Broker {
           storePathRootDir: this.storeConfig.storePathRootDir ?? this.config.storePathRootDir,
           storeHost: this.brokerAddr,
         },
-        { tagsCodeOf: timerTagsCodeOf(scheduleTagsCodeOf(this.delayLevels)) },
+        {
+          tagsCodeOf: timerTagsCodeOf(scheduleTagsCodeOf(this.delayLevels)),
+          // RocketMQ's enableCalcFilterBitMap; SQL92 subscriptions exist only with enablePropertyFilter.
+          filterBitmap:
+            this.config.enableCalcFilterBitMap && this.config.enablePropertyFilter ? bitmapPredicateOf : undefined,
+        },
       ));
     this.store = store;
     await store.start();
@@ -350,6 +360,7 @@ export class Broker {
       offsets: this.offsets,
       groups: this.groups,
       clients: this.clients,
+      consumerFilters: this.consumerFilters,
       locks: new RebalanceLocks(),
       pullHolds: this.pullHolds,
       delay: this.delay as DelayService,

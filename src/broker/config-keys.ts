@@ -155,6 +155,11 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     default: false,
     doc: 'Serve SQL92 subscriptions (MessageSelector.bySql); off, they are refused as RocketMQ refuses them. `tsrocket start` turns it on.',
   },
+  enableCalcFilterBitMap: {
+    kind: 'bool',
+    default: false,
+    doc: 'Keep the SQL92 filter bitmap: each new message of a topic with SQL92 subscriptions is judged once per subscribing group when stored (64 bloom bits per message in `filterbitmap/`, 20 bytes per ConsumeQueue entry), and pulls skip the messages a group did not match without reading them. Needs enablePropertyFilter. `tsrocket start` turns it on.',
+  },
   longPollingHoldMsMax: {
     ...positive,
     default: 25_000,
@@ -277,7 +282,6 @@ const threads = 'one Node.js event loop serves every request';
 export const brokerPlannedKeys: Readonly<Record<string, ConfigKey>> = {
   aclEnable: { kind: 'bool', default: false, notBuilt: { feature: acl }, doc: 'Check ACL signatures.' },
   filterSupportRetry: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'Filter retry topics.' },
-  enableCalcFilterBitMap: { kind: 'bool', default: false, notBuilt: { feature: sql92 }, doc: 'Filter bitmaps.' },
   slaveReadEnable: { kind: 'bool', default: false, notBuilt: { feature: ha }, doc: 'Let consumers read replicas.' },
   enableSlaveActingMaster: { kind: 'bool', default: false, notBuilt: { feature: ha }, doc: 'Replica acts master.' },
   brokerIP2: inertKey('string', '', 'it is the HA address, and HA replication is not built yet', 'HA address.'),

@@ -69,6 +69,8 @@ export interface BrokerConfig extends ServerConnectionConfig {
   longPollingEnable: boolean;
   /** Serve SQL92 subscriptions (RocketMQ ships it off; `tsrocket start` and startEmbedded turn it on). */
   enablePropertyFilter: boolean;
+  /** Keep the SQL92 filter bitmap (RocketMQ's enableCalcFilterBitMap; `tsrocket start` turns it on). */
+  enableCalcFilterBitMap: boolean;
   /** Cap on how long a pull is held; kept below the clients' 30 s socket timeout (tsrocket). */
   longPollingHoldMsMax: number;
   /** How often held pulls are swept for their deadline (tsrocket). */

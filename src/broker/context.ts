@@ -6,6 +6,7 @@ import type { ClientManager } from './clients/client-manager.js';
 import type { RebalanceLocks } from './clients/rebalance-locks.js';
 import type { BrokerConfig } from './config.js';
 import type { DedupService } from './dedup/dedup-service.js';
+import type { ConsumerFilterManager } from './filter/consumer-filters.js';
 import type { PullHoldService } from './long-polling/pull-hold.js';
 import type { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
 import type { SubscriptionGroupManager } from './metadata/subscription-groups.js';
@@ -25,6 +26,8 @@ export interface BrokerContext {
   readonly offsets: ConsumerOffsetManager;
   readonly groups: SubscriptionGroupManager;
   readonly clients: ClientManager;
+  /** SQL92 filter data per group and topic, from heartbeats (versions, the store's filter bitmap). */
+  readonly consumerFilters: ConsumerFilterManager;
   /** Queue locks of orderly consumers (LOCK_BATCH_MQ / UNLOCK_BATCH_MQ). */
   readonly locks: RebalanceLocks;
   readonly pullHolds: PullHoldService;

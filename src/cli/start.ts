@@ -64,12 +64,13 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
   const brokerStore = join(opts.dataDir, 'broker');
   const loaded = await loadBrokerConfig({
     file: opts.brokerConfigFile,
-    // SQL92 and the trace topic on by default: RocketMQ ships them off and users trip on it.
+    // SQL92 (with its bitmap index) and the trace topic on by default: RocketMQ ships them off and users trip on it.
     defaults: {
       listenPort: 10911,
       listenHost: '0.0.0.0',
       storePathRootDir: brokerStore,
       enablePropertyFilter: true,
+      enableCalcFilterBitMap: true,
       traceTopicEnable: true,
     },
     flags: {

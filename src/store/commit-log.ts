@@ -402,9 +402,21 @@ export class CommitLog {
     return this.reader.read(phyOffset, len);
   }
 
-  /** See `LogReader.readPinned`: cold bytes may be a slice of a shared block, given back by `release`. */
-  readPinned(phyOffset: number, len: number): Promise<Pinned | undefined> {
-    return this.reader.readPinned(phyOffset, len, this.isHot(phyOffset));
+  /**
+   * See `LogReader.readPinned`: cold bytes may be a slice of a shared block, given back by `release`. `sparse`
+   * (a few records far apart, as a filter bitmap picks them) reads just these bytes, not the blocks around them.
+   */
+  readPinned(phyOffset: number, len: number, sparse = false): Promise<Pinned | undefined> {
+    const hot = this.isHot(phyOffset);
+    return sparse && !hot ? this.reader.readSparse(phyOffset, len) : this.reader.readPinned(phyOffset, len, hot);
+  }
+
+  /**
+   * A sparse read done now with a blocking pread when that is cheap (hot bytes, or cold ones while sparse reads
+   * find the page cache): the bytes, undefined when not readable, null when it must wait (`readPinned`).
+   */
+  readSparseNow(phyOffset: number, len: number): Pinned | undefined | null {
+    return this.reader.readSparseNow(phyOffset, len, this.isHot(phyOffset));
   }
 
   readRecord(phyOffset: number): Promise<Buffer | undefined> {

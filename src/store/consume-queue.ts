@@ -123,6 +123,27 @@ export class ConsumeQueue {
     return buf.subarray(0, got - (got % cqEntryBytes));
   }
 
+  /**
+   * `read` with a blocking pread into `into` (at most its length), for a side index scanned in bulk near its tail
+   * (page cache): undefined when the file is not open yet or cannot read blocking (then use `read`).
+   */
+  readNow(offset: number, count: number, into: Buffer): Buffer | undefined {
+    if (offset < this.minOffset || offset >= this.maxOffset || count <= 0) return into.subarray(0, 0);
+    const room = Math.floor(into.length / cqEntryBytes);
+    if (offset >= this.memStart) {
+      const n = Math.min(count, room, this.maxOffset - offset);
+      const at = (offset - this.memStart) * cqEntryBytes;
+      this.mem.copy(into, 0, at, at + n * cqEntryBytes);
+      return into.subarray(0, n * cqEntryBytes);
+    }
+    const cf = this.files[this.fileIndexOf(offset)];
+    const file = cf?.file;
+    if (cf === undefined || file?.readSync === undefined) return undefined;
+    const n = Math.min(count, room, cf.start + this.perFile - offset, this.memStart - offset);
+    const got = file.readSync(into, (offset - cf.start) * cqEntryBytes, n * cqEntryBytes);
+    return into.subarray(0, got - (got % cqEntryBytes));
+  }
+
   async entryAt(offset: number): Promise<CqEntry | undefined> {
     const b = await this.read(offset, 1);
     return b.length < cqEntryBytes ? undefined : decodeEntry(b, 0);
@@ -143,14 +164,22 @@ export class ConsumeQueue {
       if (queueOffset < this.minOffset) return;
       await this.truncateTo(queueOffset);
     }
-    if (this.files.length === 0 && this.maxOffset === 0 && queueOffset > 0) {
-      // First entry of a queue whose older files are gone: start the files at this offset.
-      const start = queueOffset - (queueOffset % this.perFile);
-      this.minOffset = this.maxOffset = this.memStart = this.writtenOffset = this.syncedOffset = queueOffset;
-      this.files.push({ start, file: undefined, opening: undefined });
-    }
+    // First entry of a queue whose older files are gone: start the files at this offset.
+    this.startAt(queueOffset);
     while (this.maxOffset < queueOffset) this.append(0, 0, 0n); // a hole: blank entries, skipped by readers
     this.append(phyOffset, size, tagsCode);
+  }
+
+  /**
+   * A queue with no entries and no files begins at `queueOffset` (a side queue that starts mid-queue, or one whose
+   * older files are gone); false, and nothing changed, when the queue is not empty or the offset is 0.
+   */
+  startAt(queueOffset: number): boolean {
+    if (this.files.length !== 0 || this.maxOffset !== 0 || queueOffset <= 0) return false;
+    const start = queueOffset - (queueOffset % this.perFile);
+    this.minOffset = this.maxOffset = this.memStart = this.writtenOffset = this.syncedOffset = queueOffset;
+    this.files.push({ start, file: undefined, opening: undefined });
+    return true;
   }
 
   /** Drops entries whose record does not end inside the log (recovery after the log was cut). */

@@ -21,6 +21,8 @@ export interface DispatchRequest {
   sysFlag: number;
   keys: readonly string[] | undefined;
   uniqKey: string | undefined;
+  /** The encoded properties (`key\u0001value\u0002…`), for an index that judges them (the SQL92 bitmap). */
+  properties?: string | Buffer | undefined;
 }
 
 export interface Dispatcher {
@@ -33,6 +35,10 @@ export interface Dispatcher {
   replayFrom(durableOffset: number, logStart: number): number;
   /** Recovery: one record at or past `replayFrom`, maybe already present (may do I/O). */
   replay(d: DispatchRequest): void | Promise<void>;
+  /** Recovery, before `replayFrom`: loads what the target keeps on disk (when it keeps files of its own). */
+  load?(): Promise<void>;
+  /** Recovery, at its end: the log ends at `logEnd`; `rebuiltQueues` (`topic/queueId`) were rebuilt from it. */
+  recovered?(logEnd: number, rebuiltQueues: readonly string[]): Promise<void>;
 }
 
 /**
@@ -111,7 +117,8 @@ export function dispatchOfRecord(
   const tl = buf.readUInt8(p);
   const topic = buf.toString('utf8', p + 1, p + 1 + tl);
   p += 1 + tl;
-  const props = decodeProperties(buf.toString('utf8', p + 2, p + 2 + buf.readInt16BE(p)));
+  const encoded = buf.toString('utf8', p + 2, p + 2 + buf.readInt16BE(p));
+  const props = decodeProperties(encoded);
   const storeTimestamp = Number(buf.readBigInt64BE(pos + RecordPos.storeTimestamp));
   const keys = props.get(Prop.keys);
   return {
@@ -125,5 +132,6 @@ export function dispatchOfRecord(
     sysFlag: buf.readInt32BE(pos + RecordPos.sysFlag),
     keys: keys === undefined ? undefined : keys.split(keySeparator).filter((k) => k !== ''),
     uniqKey: props.get(Prop.uniqKey),
+    properties: encoded,
   };
 }

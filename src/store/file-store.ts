@@ -5,6 +5,8 @@
 import { createLogger } from '../common/log.js';
 import { keySeparator, nameSeparator, Prop, propertySeparator } from '../common/properties.js';
 import { checkRecord, createOffsetMsgId, RecordPos } from '../common/record.js';
+import { FilterBitmapIndex } from './bitmap/bitmap-index.js';
+import type { PredicateCompiler } from './bitmap/filters.js';
 import { type Checkpoint, writeCheckpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
 import type { StoreConfig } from './config.js';
@@ -53,6 +55,8 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   readonly commitLog: CommitLog;
   readonly index: IndexService;
   readonly queues: QueueTable;
+  /** The SQL92 filter bitmap (enableCalcFilterBitMap), when the broker asked for it. */
+  readonly filterBitmap: FilterBitmapIndex | undefined;
   /** Every target a visible record is handed to, in order; a new index is one more entry. */
   readonly dispatchers: Dispatcher[] = [];
   /** Reads started for the next pull of consumers far behind (read-path.ts). */
@@ -84,6 +88,8 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     readonly io: StorageIO,
     readonly clock: Clock,
     readonly tagsCodeOf: TagsCodeOf,
+    /** Compiles SQL92 subscriptions for the filter bitmap; without it the store keeps no bitmap. */
+    bitmapCompiler?: PredicateCompiler,
   ) {
     // Retried by the next checkpoint, whose episode logs the failure once.
     const onWriteError = (reason: string) => log.debug('write failed, retried by the next checkpoint', { reason });
@@ -109,8 +115,23 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     );
     this.dispatchers.push(new ConsumeQueueDispatcher(this.queues));
     if (config.messageIndexEnable) this.dispatchers.push(new IndexDispatcher(this.index));
+    this.filterBitmap =
+      bitmapCompiler === undefined
+        ? undefined
+        : new FilterBitmapIndex(
+            io,
+            this.path('filterbitmap'),
+            config.mappedFileSizeConsumeQueue,
+            bitmapCompiler,
+            this.queues,
+            () => this.dispatchedOffset,
+            onWriteError,
+          );
+    if (this.filterBitmap !== undefined) this.dispatchers.push(this.filterBitmap);
     this.disk = new DiskWatch(io, config);
-    this.retention = new Retention(io, config, clock, this.disk, this.commitLog, this.queues, this.index);
+    this.retention = new Retention(io, config, clock, this.disk, this.commitLog, this.queues, this.index, [
+      ...(this.filterBitmap === undefined ? [] : [this.filterBitmap]),
+    ]);
   }
 
   path(...parts: string[]): string {
@@ -156,6 +177,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       }
     }
     for (const q of this.queues.all()) await q.close();
+    await this.filterBitmap?.close();
     await this.index.close().catch((err: Error) => log.error('index close failed', { err }));
     await this.commitLog.close();
     if (clean) await this.io.unlink(this.path('abort'));
@@ -216,8 +238,11 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   checkpoint(): Promise<void> {
     const run = this.checkpointing.then(async () => {
       const logics = this.dispatchedOffset;
+      // Taken with `logics`: the filters that computed every bitmap entry below it (bitmap-index.ts).
+      const filters = this.filterBitmap?.snapshot();
       await this.queues.flushDirty();
       await this.index.flush();
+      if (filters !== undefined) await this.filterBitmap?.flush(filters);
       const cp: Checkpoint = {
         physicMsgTimestamp: this.clock.now(),
         logicsMsgTimestamp: this.clock.now(),
@@ -312,6 +337,11 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   }
 
   /** The CommitLog segment file holding `phy` (for damage reports). */
+  /** The filter bitmap side queue of a ConsumeQueue, when the topic has one (read-bitmap.ts). */
+  bitmapQueueOf(topic: string, queueId: number): ConsumeQueue | undefined {
+    return this.filterBitmap?.queues.get(topic, queueId);
+  }
+
   segmentFileOf(phy: number): string {
     return this.commitLog.segmentPath(phy - (phy % this.commitLog.segmentBytes));
   }
@@ -340,6 +370,13 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
 
   deleteTopics(topics: readonly string[]): void {
     for (const t of topics) {
+      if (this.filterBitmap !== undefined) {
+        const bitmaps = this.filterBitmap
+          .deleteTopic(t)
+          .catch((err: Error) => log.warn('cannot delete filter bitmap queues', { topic: t, err }))
+          .finally(() => this.pendingDeletions.delete(bitmaps));
+        this.pendingDeletions.add(bitmaps);
+      }
       const queues = this.queues.remove(t);
       // The topic folder goes after its queues stopped writing; shutdown waits for it.
       const deletion: Promise<void> = Promise.all(queues.map((q) => q.destroy()))
@@ -384,6 +421,12 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       storeBytesSkipped: this.damage.bytesSkipped,
       storeQueuesRebuilt: this.damage.queuesRebuilt,
       storeLastRecovery: recoverySummary(this.lastRecovery),
+      ...(this.filterBitmap === undefined
+        ? {}
+        : {
+            filterBitmapQueues: this.filterBitmap.queues.queueCount,
+            filterBitmapEntriesSkipped: this.filterBitmap.entriesSkipped,
+          }),
     };
   }
 }

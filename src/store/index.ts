@@ -1,4 +1,5 @@
 /** The store's entry point: `createMessageStore(config)` (the one factory) and the types the broker codes against. */
+import type { PredicateCompiler } from './bitmap/filters.js';
 import { resolveStoreConfig, type StoreConfig } from './config.js';
 import { defaultTagsCodeOf, type TagsCodeOf } from './dispatch.js';
 import { FileMessageStore } from './file-store.js';
@@ -6,6 +7,7 @@ import { type Clock, NodeStorageIO, type StorageIO, systemClock } from './io.js'
 import { MemoryMessageStore } from './memory-store.js';
 import type { MessageStore } from './types.js';
 
+export type { PredicateCompiler, PropertiesPredicate } from './bitmap/filters.js';
 export { defaultStoreConfig, FlushDiskType, resolveStoreConfig, type StoreConfig } from './config.js';
 export { type Dispatcher, type DispatchRequest, defaultTagsCodeOf, type TagsCodeOf } from './dispatch.js';
 export { FileMessageStore } from './file-store.js';
@@ -22,6 +24,8 @@ export interface StoreDeps {
   tagsCodeOf?: TagsCodeOf;
   /** 'memory' gives a MemoryMessageStore (tests, embedded use without persistence). */
   kind?: 'file' | 'memory';
+  /** Keeps the SQL92 filter bitmap (enableCalcFilterBitMap), compiling subscriptions with this (file store). */
+  filterBitmap?: PredicateCompiler | undefined;
 }
 
 /** Creates a store (not started: call `start()`); file-backed unless `deps.kind` is 'memory'. */
@@ -33,5 +37,6 @@ export function createMessageStore(config: Partial<StoreConfig>, deps: StoreDeps
     deps.io ?? new NodeStorageIO(),
     deps.clock ?? systemClock,
     deps.tagsCodeOf ?? defaultTagsCodeOf,
+    deps.filterBitmap,
   );
 }

@@ -115,6 +115,7 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
       sysFlag: m.sysFlag,
       keys: m.keys,
       uniqKey: m.uniqKey,
+      properties: m.properties,
     });
     ids.push(store.hostHex + offsetHex(phy));
     p += size;

@@ -14,10 +14,10 @@ import type { GetResult, MessageFilter } from './types.js';
 import { GetStatus } from './types.js';
 
 /** Candidates read per chunk: bounds one chunk's reads while a selective filter still fills a pull in few. */
-const candidateEntriesMax = 512;
-const candidateBytesMax = 1024 * 1024;
+export const candidateEntriesMax = 512;
+export const candidateBytesMax = 1024 * 1024;
 
-type ByProperties = NonNullable<MessageFilter['isMatchedByProperties']>;
+export type ByProperties = NonNullable<MessageFilter['isMatchedByProperties']>;
 
 /** Hands the filter the properties bytes of the record at span[at] (after body and topic), undecoded. */
 export function matchesProperties(byProperties: ByProperties, span: Buffer, at: number): boolean {
@@ -64,33 +64,56 @@ export async function readByProperties(
   return out.result(status, BigInt(next), minOffset, maxOffset);
 }
 
+/** Every read's outcome once all are done (the failures as their Error), so none is left unpinned. */
+async function settledValues(
+  reads: Array<Pinned | undefined | Promise<Pinned | undefined>>,
+): Promise<Array<Pinned | undefined>> {
+  const settled = await Promise.allSettled(reads);
+  const values: Array<Pinned | undefined> = [];
+  let failure: unknown;
+  for (const r of settled) {
+    if (r.status === 'fulfilled') values.push(r.value);
+    else failure ??= r.reason;
+  }
+  if (failure !== undefined) {
+    for (const v of values) v?.release();
+    throw failure;
+  }
+  return values;
+}
+
 /**
  * Reads one chunk of candidates and adds the matching ones; returns the queue offset to continue from when the
  * pull filled up (or a read failed after something was collected) before the chunk's end.
  */
-async function collect(
+export async function collect(
   store: ReadSource,
   picked: Picked,
   out: Collected,
   byProperties: ByProperties,
   want: number,
   maxTotalBytes: number,
+  sparse = false,
 ): Promise<number | undefined> {
   const { phys, sizes, queueOffsets } = picked;
   const spanFirst = spansOf(phys, sizes, store.commitLog.segmentBytes);
-  const reads: Promise<Pinned | undefined>[] = [];
+  // Sparse reads are done at once where a blocking pread is cheap; only the others are waited for.
+  const reads: Array<Pinned | undefined | Promise<Pinned | undefined>> = [];
+  let waits = false;
   for (let s = 0; s + 1 < spanFirst.length; s++) {
     const first = spanFirst[s] as number;
     const last = (spanFirst[s + 1] as number) - 1;
     const start = phys[first] as number;
-    reads.push(store.commitLog.readPinned(start, (phys[last] as number) + (sizes[last] as number) - start));
+    const len = (phys[last] as number) + (sizes[last] as number) - start;
+    const now = sparse ? store.commitLog.readSparseNow(start, len) : null;
+    if (now === null) waits = true;
+    reads.push(now === null ? store.commitLog.readPinned(start, len, sparse) : now);
   }
-  const settled = await Promise.allSettled(reads);
-  for (const r of settled) if (r.status === 'fulfilled' && r.value !== undefined) out.pin(r.value);
-  for (let s = 0; s < settled.length; s++) {
-    const r = settled[s] as PromiseSettledResult<Pinned | undefined>;
-    if (r.status === 'rejected') throw r.reason;
-    const span = r.value?.bytes;
+  const values = waits ? await settledValues(reads) : (reads as Array<Pinned | undefined>);
+  for (const v of values) if (v !== undefined) out.pin(v);
+  for (let s = 0; s < values.length; s++) {
+    const r = values[s] as Pinned | undefined;
+    const span = r?.bytes;
     const first = spanFirst[s] as number;
     const after = spanFirst[s + 1] as number;
     if (span === undefined) {

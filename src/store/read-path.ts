@@ -13,6 +13,7 @@ import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
 import { type StoreDamage, servedRecordFault } from './damage.js';
 import type { ReadAhead } from './read-ahead.js';
+import { readByBitmap } from './read-bitmap.js';
 import { readByProperties } from './read-filtered.js';
 import { emptyGet } from './results.js';
 import type { GetResult, MessageFilter } from './types.js';
@@ -40,6 +41,8 @@ export interface ReadSource {
    */
   readonly writtenSinceStartFrom: number;
   segmentFileOf(phyOffset: number): string;
+  /** The SQL92 filter bitmap's side queue of a ConsumeQueue (file store with enableCalcFilterBitMap). */
+  bitmapQueueOf?(topic: string, queueId: number): ConsumeQueue | undefined;
 }
 
 export async function readMessages(
@@ -60,6 +63,11 @@ export async function readMessages(
   if (offset > max) return emptyGet(GetStatus.OFFSET_OVERFLOW_BADLY, min === 0 ? minB : maxB, minB, maxB);
 
   const want = Math.max(1, maxMsgNums);
+  if (filter?.bitmap !== undefined && filter.isMatchedByProperties !== undefined) {
+    const bq = store.bitmapQueueOf?.(q.topic, q.queueId);
+    if (bq !== undefined)
+      return readByBitmap(store, q, bq, offset, want, maxTotalBytes, filter, filter.bitmap, minB, maxB);
+  }
   const scan = filter === undefined ? want : Math.max(want, filteredScanEntriesMax);
   const ahead = store.readAhead;
   const entries = await (ahead.takeEntries(q, offset, scan) ?? q.read(offset, scan));
@@ -275,7 +283,12 @@ export class Collected {
   }
 
   private closeRun(): void {
-    if (this.runSpan !== undefined) this.parts.push(this.runSpan.subarray(this.runStart, this.runEnd));
+    const span = this.runSpan;
+    if (span === undefined) return;
+    // A read of exactly the run (one record read on its own) is the part itself: no view to make.
+    this.parts.push(
+      this.runStart === 0 && this.runEnd === span.length ? span : span.subarray(this.runStart, this.runEnd),
+    );
     this.runSpan = undefined;
   }
 }

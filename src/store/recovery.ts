@@ -82,6 +82,7 @@ export async function recoverStore(s: RecoveryTarget): Promise<RecoveryReport> {
   const segments = await s.commitLog.load();
   await s.queues.load();
   if (s.config.messageIndexEnable) await s.index.load();
+  for (const d of s.dispatchers) await d.load?.();
   const minPhy = s.commitLog.minOffset();
   const clean = !crashed && cp !== undefined;
   // The checkpoint vouches for the log up to here (after a clean stop: its end).
@@ -169,6 +170,8 @@ export async function recoverStore(s: RecoveryTarget): Promise<RecoveryReport> {
     await q.truncateBeyond(result.end);
     if (minPhy > 0) await q.correctMinOffset(minPhy);
   });
+  const rebuiltQueues = [...damagedQueues.keys()].map((q) => `${q.topic}/${q.queueId}`);
+  for (const d of s.dispatchers) await d.recovered?.(result.end, rebuiltQueues);
   await s.commitLog.startAt(result.end);
   const report: RecoveryReport = {
     clean,
@@ -178,7 +181,7 @@ export async function recoverStore(s: RecoveryTarget): Promise<RecoveryReport> {
     truncated: result.corrupt,
     checkedFrom,
     skipped: result.skipped,
-    rebuiltQueues: [...damagedQueues.keys()].map((q) => `${q.topic}/${q.queueId}`),
+    rebuiltQueues,
     indexRebuilt,
     damageFound: damage.found.length - findingsBefore,
     queues: s.queues.queueCount,

@@ -92,6 +92,8 @@ export class Retention {
     private readonly commitLog: CommitLog,
     private readonly queues: QueueTable,
     private readonly index: IndexService,
+    /** Side indexes with files per queue (the filter bitmap), cut with the ConsumeQueues. */
+    private readonly sideIndexes: readonly { deleteBelow(minPhy: number): Promise<void> }[] = [],
   ) {}
 
   /** One turn; `force` deletes expired segments whatever the hour. Returns the segments deleted. */
@@ -118,6 +120,7 @@ export class Retention {
     log.info('deleted expired commitlog segments', { deleted, minPhyOffset: minPhy, diskRatio: ratio.toFixed(3) });
     for (const q of this.queues.all()) await q.deleteBelow(minPhy);
     await this.index.deleteBelow(minPhy);
+    for (const side of this.sideIndexes) await side.deleteBelow(minPhy);
     return deleted;
   }
 }

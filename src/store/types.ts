@@ -67,6 +67,31 @@ export interface MessageFilter {
    * buf[start, end), handed over undecoded so the filter reads only what it needs.
    */
   isMatchedByProperties?(buf: Buffer, start: number, end: number): boolean;
+  /**
+   * With `isMatchedByProperties`, the subscription's bits in the SQL92 filter bitmap: an entry in
+   * [bornPhyOffset, deadPhyOffset) whose bits miss the mask is skipped without reading its record.
+   */
+  readonly bitmap?: BitmapProbe | undefined;
+}
+
+/** A subscription's place in the filter bitmap (bitmap/filters.ts); `deadPhyOffset` moves when it is replaced. */
+export interface BitmapProbe {
+  readonly maskHi: number;
+  readonly maskLo: number;
+  readonly bornPhyOffset: number;
+  readonly deadPhyOffset: number;
+}
+
+/**
+ * The SQL92 filter bitmap (enableCalcFilterBitMap): the broker registers each group's SQL92 subscription; the
+ * store judges every new record of the topic by it once and pulls skip the records it did not match.
+ */
+export interface FilterBitmap {
+  /** Registers or replaces (another expression) the group's filter; false when the expression does not compile. */
+  register(topic: string, group: string, expression: string): boolean;
+  unregister(topic: string, group: string): void;
+  /** The bits a pull with `expression` may use, undefined when the bitmap is computed for another or none. */
+  probe(topic: string, group: string, expression: string): BitmapProbe | undefined;
 }
 
 export interface GetResult {
@@ -112,6 +137,8 @@ export interface QueryResult {
 export type ArrivalListener = (topic: string, queueId: number, queueOffset: bigint, tagsCode: bigint) => void;
 
 export interface MessageStore {
+  /** Present when the store keeps the SQL92 filter bitmap. */
+  readonly filterBitmap?: FilterBitmap | undefined;
   /** Loads, recovers (clean or crash) and starts flush/dispatch/cleanup services. */
   start(): Promise<void>;
   /** Flushes and writes the checkpoint; removes the abort marker. */

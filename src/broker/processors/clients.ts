@@ -93,6 +93,7 @@ export function heartBeat(ctx: BrokerContext, req: RemotingCommand, conn: Remoti
       { ...channel },
     );
     if (done === Registered.overLimit) return overLimit(ctx, req);
+    if (ctx.config.enablePropertyFilter) ctx.consumerFilters.registerAll(groupName, subscriptions);
   }
   for (const pd of producers as Array<{ groupName?: unknown }>) {
     const groupName = textOf(pd.groupName) ?? '';

@@ -11,7 +11,7 @@ import {
   type PullMessageRequestHeader as PullHeader,
 } from '../../remoting/protocol/pull.js';
 import type { RemotingConnection } from '../../remoting/server.js';
-import { type GetResult, GetStatus, type MessageFilter } from '../../store/types.js';
+import { type BitmapProbe, type GetResult, GetStatus, type MessageFilter } from '../../store/types.js';
 import type { BrokerContext } from '../context.js';
 import { ExpressionType, filterTypeUnknown, filterTypeUnsupported, isTagType } from '../filter/expression-type.js';
 import { compiledSql92, sqlMessageFilter } from '../filter/sql92-filter.js';
@@ -150,7 +150,12 @@ type Refusal = { code: number; remark: string };
 /**
  * The request's subscription (subscription bit) or else the heartbeat's. TAG filters by tag hash. SQL92, with
  * enablePropertyFilter on, uses the expression compiled when the subscription arrived; off, it is refused
- * whichever of the header and the heartbeat names it, so a SQL92 consumer is never served unfiltered.
+ * whichever of the header and the heartbeat names it, so a SQL92 consumer is never served unfiltered. Without its
+ * own subscription a pull newer than the broker's copy is answered as RocketMQ's PullMessageProcessor does:
+ * SUBSCRIPTION_NOT_LATEST (the heartbeat's is older), FILTER_DATA_NOT_EXIST (no SQL92 filter data registered),
+ * FILTER_DATA_NOT_LATEST (the filter data is older: the newer expression did not compile); the client heartbeats
+ * and pulls again, so a changed expression is applied. A SQL92 filter uses the store's filter bitmap when it was
+ * computed for this group and expression.
  */
 function filterOf(ctx: BrokerContext, h: PullHeader): { filter: MessageFilter | undefined } | Refusal {
   if ((h.sysFlag & PullSysFlag.subscription) !== 0 && h.subscription !== undefined) {
@@ -164,9 +169,15 @@ function filterOf(ctx: BrokerContext, h: PullHeader): { filter: MessageFilter | 
         remark: `parse the consumer's subscription failed: ${c.error.message}`,
       };
     }
-    return { filter: sqlMessageFilter(c.filter) };
+    return { filter: sqlMessageFilter(c.filter, bitmapOf(ctx, h, h.subscription)) };
   }
   const sub = ctx.clients.subscription(h.consumerGroup, h.topic);
+  if (sub !== undefined && h.subVersion !== undefined && sub.subVersion < h.subVersion) {
+    return {
+      code: ResponseCode.SUBSCRIPTION_NOT_LATEST,
+      remark: `the consumer's subscription not latest: the broker has version ${sub.subVersion} of group ${h.consumerGroup}'s subscription to ${h.topic}, the pull ${h.subVersion}`,
+    };
+  }
   if (!isTagType(h.expressionType) || (sub !== undefined && !isTagType(sub.expressionType))) {
     const type = (isTagType(h.expressionType) ? sub?.expressionType : h.expressionType) as string;
     const refused = propertyFilterRefusal(ctx, type);
@@ -178,19 +189,32 @@ function filterOf(ctx: BrokerContext, h: PullHeader): { filter: MessageFilter | 
         remark: `the consumer's subscription not exist: no ${type} subscription of group ${h.consumerGroup} to topic ${h.topic} has arrived in a heartbeat`,
       };
     }
-    const c = compiledSql92(sub.subString);
-    if (!c.ok) {
+    const data = ctx.consumerFilters.get(h.consumerGroup, h.topic);
+    if (data === undefined) {
       // RocketMQ's answer when the heartbeat's expression did not compile, with what was wrong.
+      const c = compiledSql92(sub.subString);
       return {
         code: ResponseCode.FILTER_DATA_NOT_EXIST,
-        remark: `The broker's consumer filter data is not exist!Your expression may be wrong! ${c.error.message}`,
+        remark: `The broker's consumer filter data is not exist!Your expression may be wrong! ${c.ok ? '' : c.error.message}`,
       };
     }
-    return { filter: sqlMessageFilter(c.filter) };
+    if (h.subVersion !== undefined && data.version < h.subVersion) {
+      const c = compiledSql92(sub.subString);
+      return {
+        code: ResponseCode.FILTER_DATA_NOT_LATEST,
+        remark: `the consumer's consumer filter data not latest: version ${data.version} of group ${h.consumerGroup}'s filter on ${h.topic}, the pull ${h.subVersion}${c.ok ? '' : `; the newer expression: ${c.error.message}`}`,
+      };
+    }
+    return { filter: sqlMessageFilter(data.filter, bitmapOf(ctx, h, data.expression)) };
   }
   // No heartbeat subscription yet (e.g. right after a broker restart): deliver all, the client filters tags.
   if (sub === undefined) return { filter: undefined };
   return { filter: codeSetFilterOf(sub.subString, sub.codeSet ?? []) };
+}
+
+/** The group's bits in the store's filter bitmap, when they were computed for this very expression. */
+function bitmapOf(ctx: BrokerContext, h: PullHeader, expression: string): BitmapProbe | undefined {
+  return ctx.store.filterBitmap?.probe(h.topic, h.consumerGroup, expression);
 }
 
 /** Why a non-TAG type is not served: enablePropertyFilter off (RocketMQ's SYSTEM_ERROR) or a type not known. */

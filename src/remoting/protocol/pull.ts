@@ -12,7 +12,7 @@
  *   commitOffset         Long    *  we default to 0
  *   suspendTimeoutMillis Long    *  we default to 15000
  *   subscription         String     tag expression when sysFlag has the subscription bit
- *   subVersion           Long    *  written; the broker does not read it
+ *   subVersion           Long    *  the subscription's version: the broker answers 25 / 28 when its own is older
  *   expressionType       String     TAG (default) or SQL92
  *
  * PullMessageResponseHeader: suggestWhichBrokerId Long *, nextBeginOffset Long *, minOffset Long *,
@@ -56,7 +56,7 @@ export function encodePullHeader(h: PullMessageRequestHeader): Record<string, st
   return out;
 }
 
-/** Throws HeaderFieldError naming a missing or malformed field. subVersion is not read (hot path, unused). */
+/** Throws HeaderFieldError naming a missing or malformed field. */
 export function decodePullHeader(req: RemotingCommand): PullMessageRequestHeader {
   return {
     consumerGroup: requireString(req, 'consumerGroup'),
@@ -68,8 +68,15 @@ export function decodePullHeader(req: RemotingCommand): PullMessageRequestHeader
     commitOffset: optionalLong(req, 'commitOffset') ?? 0n,
     suspendTimeoutMillis: Number(optionalLong(req, 'suspendTimeoutMillis') ?? BigInt(suspendMsDefault)),
     subscription: optionalString(req, 'subscription'),
+    subVersion: optionalSubVersion(req),
     expressionType: optionalString(req, 'expressionType'),
   };
+}
+
+/** subVersion as a number (a millisecond time in every client); left out when absent. */
+function optionalSubVersion(req: RemotingCommand): number | undefined {
+  const v = optionalLong(req, 'subVersion');
+  return v === undefined ? undefined : Number(v);
 }
 
 export interface PullMessageResponseHeader {

@@ -52,6 +52,32 @@ export class Sql92Filter {
     return matchesSlots(this.ev, slots);
   }
 
+  /** Evaluates encoded properties held as a string (a put's properties, as the filter bitmap sees them). */
+  matchesPropertiesString(props: string): boolean {
+    const slots = this.slots;
+    const names = this.names;
+    const count = names.length;
+    for (let j = 0; j < count; j++) slots[j] = undefined;
+    let p = 0;
+    const end = props.length;
+    while (p < end && count > 0) {
+      const k = props.indexOf(nameSeparator, p);
+      if (k < 0) break;
+      let v = props.indexOf(propertySeparator, k + 1);
+      if (v < 0) v = end;
+      const len = k - p;
+      for (let j = 0; j < count; j++) {
+        const name = names[j] as string;
+        if (name.length === len && props.startsWith(name, p)) {
+          slots[j] = props.slice(k + 1, v);
+          break;
+        }
+      }
+      p = v + 1;
+    }
+    return matchesSlots(this.ev, slots);
+  }
+
   /** Evaluates decoded properties (tests, the client side). */
   matchesMap(properties: ReadonlyMap<string, string>): boolean {
     return matchesSlots(

@@ -1,0 +1,156 @@
+/**
+ * The SQL92 subscriptions the bitmap is computed for (RocketMQ's ConsumerFilterManager as the store sees it):
+ * topic → group → filter. A filter's bits are trusted only for records from `bornPhyOffset` (the log offset
+ * dispatched when it was registered: every record from there was judged by it) up to `deadPhyOffset` (when it was
+ * replaced or dropped). Log offsets, not store times: a record in the same millisecond as the registration is
+ * either before or after it, never both. The table is saved with each checkpoint (before the bitmap queues are
+ * flushed), so after a crash every filter it names covers the entries below the checkpoint, and replay recomputes
+ * the rest with it.
+ */
+import { type BloomMask, bloomMaskOf } from './bloom.js';
+
+/** A compiled subscription evaluated on a record's encoded properties (`key\u0001value\u0002…`). */
+export type PropertiesPredicate = (properties: string | Buffer) => boolean;
+/** Compiles an expression for the dispatcher (the broker's SQL92 compiler); undefined when it does not compile. */
+export type PredicateCompiler = (expression: string) => PropertiesPredicate | undefined;
+
+export class BitmapFilter implements BloomMask {
+  readonly maskHi: number;
+  readonly maskLo: number;
+  readonly mask: bigint;
+  /** Set when replaced or dropped: entries from here on were not computed with it. */
+  deadPhyOffset = Number.POSITIVE_INFINITY;
+
+  constructor(
+    readonly topic: string,
+    readonly group: string,
+    readonly expression: string,
+    readonly bornPhyOffset: number,
+    readonly matches: PropertiesPredicate,
+  ) {
+    const m = bloomMaskOf(group, topic);
+    this.maskHi = m.maskHi;
+    this.maskLo = m.maskLo;
+    this.mask = m.mask;
+  }
+}
+
+interface SavedFilter {
+  topic: string;
+  group: string;
+  expression: string;
+  bornPhyOffset: number;
+}
+
+export class BitmapFilters {
+  /** A topic stays here once it had a filter: its bitmap queues are kept in step with its ConsumeQueues. */
+  private readonly byTopic = new Map<string, Map<string, BitmapFilter>>();
+  /** Bumped on every change; the checkpoint saves the table when it moved. */
+  version = 0;
+
+  constructor(private readonly compile: PredicateCompiler) {}
+
+  groupsOf(topic: string): ReadonlyMap<string, BitmapFilter> | undefined {
+    return this.byTopic.get(topic);
+  }
+
+  get(topic: string, group: string): BitmapFilter | undefined {
+    return this.byTopic.get(topic)?.get(group);
+  }
+
+  topics(): IterableIterator<string> {
+    return this.byTopic.keys();
+  }
+
+  /**
+   * Registers (or replaces with another expression) a group's filter from log offset `atPhy`; the same expression
+   * again keeps the filter and its history. False when the expression does not compile.
+   */
+  register(topic: string, group: string, expression: string, atPhy: number): boolean {
+    const prev = this.get(topic, group);
+    if (prev?.expression === expression) return true;
+    const matches = this.compile(expression);
+    if (matches === undefined) return false;
+    if (prev !== undefined) prev.deadPhyOffset = atPhy;
+    let groups = this.byTopic.get(topic);
+    if (groups === undefined) {
+      groups = new Map();
+      this.byTopic.set(topic, groups);
+    }
+    groups.set(group, new BitmapFilter(topic, group, expression, atPhy, matches));
+    this.version++;
+    return true;
+  }
+
+  unregister(topic: string, group: string, atPhy: number): void {
+    const groups = this.byTopic.get(topic);
+    const f = groups?.get(group);
+    if (groups === undefined || f === undefined) return;
+    f.deadPhyOffset = atPhy;
+    groups.delete(group);
+    this.version++;
+  }
+
+  /** Drops a deleted topic. */
+  forget(topic: string, atPhy: number): void {
+    for (const f of this.byTopic.get(topic)?.values() ?? []) f.deadPhyOffset = atPhy;
+    if (this.byTopic.delete(topic)) this.version++;
+  }
+
+  toJson(): string {
+    const filters: SavedFilter[] = [];
+    for (const groups of this.byTopic.values()) {
+      for (const f of groups.values()) {
+        filters.push({ topic: f.topic, group: f.group, expression: f.expression, bornPhyOffset: f.bornPhyOffset });
+      }
+    }
+    return JSON.stringify({ filters });
+  }
+
+  /** Loads a saved table; returns what could not be used (unreadable file, expressions that no longer compile). */
+  load(json: string): string[] {
+    const problems: string[] = [];
+    let saved: unknown;
+    try {
+      saved = JSON.parse(json);
+    } catch (err) {
+      return [`unreadable: ${(err as Error).message}`];
+    }
+    const list = (saved as { filters?: unknown } | null)?.filters;
+    if (!Array.isArray(list)) return ['no filters array'];
+    for (const s of list as Partial<SavedFilter>[]) {
+      const { topic, group, expression, bornPhyOffset } = s;
+      if (
+        typeof topic !== 'string' ||
+        typeof group !== 'string' ||
+        typeof expression !== 'string' ||
+        typeof bornPhyOffset !== 'number'
+      ) {
+        problems.push(`malformed entry ${JSON.stringify(s)}`);
+        continue;
+      }
+      if (!this.register(topic, group, expression, bornPhyOffset)) problems.push(`${group}/${topic} does not compile`);
+    }
+    return problems;
+  }
+}
+
+/**
+ * The entry value of a record: the OR of the masks of the filters that matched it. A filter that throws, or a
+ * record whose properties are unknown, counts as matched ("maybe": the pull judges the record).
+ */
+export function bitsOf(groups: ReadonlyMap<string, BitmapFilter>, properties: string | Buffer | undefined): bigint {
+  let bits = 0n;
+  for (const f of groups.values()) {
+    let hit = true;
+    if (properties !== undefined) {
+      try {
+        hit = f.matches(properties);
+      } catch {
+        hit = true;
+      }
+    }
+    if (hit) bits = bits === 0n ? f.mask : bits | f.mask;
+  }
+  return bits;
+}

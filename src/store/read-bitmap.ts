@@ -1,0 +1,262 @@
+/**
+ * Reads for a SQL92 subscription with a filter bitmap (bitmap/bitmap-index.ts): the ConsumeQueue range and its
+ * side queue are read together, and an entry the bitmap says this subscription did not match is skipped without
+ * reading its record. Entries the bitmap cannot judge — written before the subscription was registered (below
+ * its `bornPhyOffset`) or after it was replaced, not in step with the ConsumeQueue, or a "maybe" (a match, or
+ * another group's bits) — are read and judged on their properties as without a bitmap: never a wrong delivery,
+ * never a miss. Skipped entries cost no record read, so a pull scans up to `bitmapScanEntriesMax` entries and a
+ * selective filter still answers a full pull.
+ */
+import { bloomHit } from './bitmap/bloom.js';
+import type { ConsumeQueue } from './consume-queue.js';
+import { cqEntryBytes } from './consume-queue.js';
+import { type ByProperties, candidateBytesMax, candidateEntriesMax, collect } from './read-filtered.js';
+import { Collected, type Picked, type ReadSource } from './read-path.js';
+import type { BitmapProbe, GetResult, MessageFilter } from './types.js';
+import { GetStatus } from './types.js';
+
+/** Entries looked at per pull (36 bytes each of ConsumeQueue and bitmap): 0.1 %-selective pulls still fill up. */
+export const bitmapScanEntriesMax = 32_768;
+/** Entries read per turn of the scan. */
+const chunkEntries = 4096;
+/** Records judged on their properties per pull where the bitmap had no verdict (as a pull without a bitmap). */
+const judgedEntriesMax = 2048;
+const two32 = 2 ** 32;
+
+export async function readByBitmap(
+  store: ReadSource,
+  q: ConsumeQueue,
+  bq: ConsumeQueue,
+  offset: number,
+  want: number,
+  maxTotalBytes: number,
+  filter: MessageFilter,
+  probe: BitmapProbe,
+  minOffset: bigint,
+  maxOffset: bigint,
+): Promise<GetResult> {
+  const byProperties = filter.isMatchedByProperties as ByProperties;
+  const mask = nativeMask(probe);
+  const out = new Collected();
+  let next = offset;
+  let removed = 0;
+  let judged = 0;
+  try {
+    while (
+      next < q.maxOffset &&
+      next - offset < bitmapScanEntriesMax &&
+      judged < judgedEntriesMax &&
+      out.count < want &&
+      out.total < maxTotalBytes
+    ) {
+      const n = Math.min(chunkEntries, offset + bitmapScanEntriesMax - next);
+      const now = chunkNow(bq, next, n);
+      const { entries, bits } = now === undefined ? await chunkLater(q, bq, next, n) : { entries: now, bits: now };
+      if (entries.length === 0) break;
+      const minPhy = store.commitLog.minOffset();
+      // With bits, as many candidates as matches still wanted (with one group's bits each of them matches);
+      // without (before the side queue), chunks of candidates as a pull without a bitmap reads them.
+      const candidatesMax = bits.length === 0 ? judgedEntriesMax - judged : want - out.count;
+      const picked = pickByBitmap(
+        entries,
+        bits,
+        next,
+        probe,
+        minPhy,
+        Math.min(judgedEntriesMax - judged, candidatesMax),
+        mask,
+      );
+      removed += picked.removed;
+      judged += picked.phys.length;
+      const stoppedAt =
+        picked.phys.length === 0
+          ? undefined
+          : await collect(store, picked, out, byProperties, want, maxTotalBytes, sparse(picked));
+      next = stoppedAt ?? picked.next;
+      if (stoppedAt !== undefined) break;
+    }
+  } catch (err) {
+    out.release();
+    throw err;
+  }
+  let status: GetResult['status'] = GetStatus.FOUND;
+  if (out.count === 0) {
+    status = removed > 0 && judged === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
+  }
+  const r = out.result(status, BigInt(next), minOffset, maxOffset);
+  // Records far apart are one part each: joined, one copy costs less than a socket write per part.
+  const parts = r.bodyParts;
+  if (parts !== undefined && parts.length >= joinPartsMin && r.bufferTotalBytes <= joinBytesMax) {
+    r.bodyParts = [Buffer.concat(parts as Buffer[], r.bufferTotalBytes)];
+  }
+  return r;
+}
+
+const joinPartsMin = 4;
+const joinBytesMax = 64 * 1024;
+
+/**
+ * Up to `n` entries from `next`. Where the side queue covers them its entries alone are read (they carry the
+ * ConsumeQueue's offset and size; a record read is checked against its queue offset before it is served), with a
+ * blocking pread near its tail, where it is in the page cache, into a scratch buffer the caller uses before its
+ * next await; before it, ConsumeQueue entries without bits. A chunk never straddles the start of the side queue.
+ */
+function chunkNow(bq: ConsumeQueue, next: number, n: number): Buffer | undefined {
+  if (next < bq.minOffset || next >= bq.maxOffset || next < bq.maxOffset - recentEntriesMax) return undefined;
+  const bits = bq.readNow(next, n, scratch);
+  return bits === undefined || blankFirst(bits) ? undefined : bits;
+}
+
+async function chunkLater(q: ConsumeQueue, bq: ConsumeQueue, next: number, n: number) {
+  if (next < bq.minOffset || next >= bq.maxOffset) {
+    const count = next < bq.minOffset ? Math.min(n, bq.minOffset - next) : n;
+    return { entries: await q.read(next, count), bits: noBits };
+  }
+  const bits = await bq.read(next, n);
+  if (!blankFirst(bits)) return { entries: bits, bits };
+  // A blank side entry (before the first entry of a side queue that began mid-file, or a gap filled by replay)
+  // says nothing about the ConsumeQueue's: this chunk is judged against the ConsumeQueue's own entries.
+  return { entries: await q.read(next, Math.max(1, bits.length / cqEntryBytes)), bits };
+}
+
+function blankFirst(bits: Buffer): boolean {
+  return bits.length >= cqEntryBytes && bits.readInt32BE(8) === 0;
+}
+
+const noBits = Buffer.alloc(0);
+/** Blocking side-queue reads land here: one chunk, used up before the pull's next await. */
+const scratch = Buffer.alloc(chunkEntries * cqEntryBytes);
+/** Side-queue entries this close to its tail are read blocking (80 MiB: written recently, in the page cache). */
+const recentEntriesMax = 4 * 1024 * 1024;
+
+/**
+ * The entries of `entries` (ConsumeQueue bytes from queue offset `offset`) whose records must be read: those the
+ * bitmap (`bits`, the side queue from the same offset, maybe shorter) does not rule out. Stops after
+ * `judgedMax` candidates or `candidateBytesMax` of them.
+ */
+export function pickByBitmap(
+  entries: Buffer,
+  bits: Buffer,
+  offset: number,
+  probe: BitmapProbe,
+  minPhy: number,
+  judgedMax: number,
+  mask = nativeMask(probe),
+): Picked {
+  const out: Picked = { phys: [], sizes: [], queueOffsets: [], next: offset, removed: 0 };
+  const want = Math.min(judgedMax, candidateEntriesMax);
+  const count = entries.length / cqEntryBytes;
+  const bitCount = Math.min(count, Math.floor(bits.length / cqEntryBytes));
+  // Entries the bitmap may rule out: the leading ones both queues hold, when every record of them lies where the
+  // filter's bits count (queue order is log order, so the first and last decide).
+  let judgedBy = 0;
+  if (bitCount > 0 && minPhy <= phyAt(entries, 0)) {
+    const first = phyAt(entries, 0);
+    const last = phyAt(entries, (bitCount - 1) * cqEntryBytes);
+    if (first >= probe.bornPhyOffset && last < probe.deadPhyOffset) judgedBy = bitCount;
+  }
+  const words = judgedBy > 0 ? wordsOf(entries, bits, judgedBy) : undefined;
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    if (words !== undefined && i < judgedBy) {
+      const j =
+        entries === bits
+          ? skipMissed(words.e, i, judgedBy, (mask[0] as number) | 0, (mask[1] as number) | 0)
+          : skipRuledOut(words.e, words.b, i, judgedBy, (mask[0] as number) | 0, (mask[1] as number) | 0);
+      if (j > i) {
+        out.next = offset + j;
+        i = j - 1;
+        continue;
+      }
+    }
+    const at = i * cqEntryBytes;
+    const size = entries.readInt32BE(at + 8);
+    if (out.phys.length >= want || (out.phys.length > 0 && bytes + size > candidateBytesMax)) break;
+    // A blank side entry read alone: the next chunk starts there and reads the ConsumeQueue's entry (chunkLater).
+    if (size === 0 && entries === bits && i > 0) break;
+    out.next = offset + i + 1;
+    if (size === 0) continue;
+    const phy = phyAt(entries, at);
+    if (phy < minPhy) {
+      out.removed++;
+      continue;
+    }
+    if (words === undefined && i < bitCount && ruledOut(entries, bits, at, phy, probe)) continue;
+    out.phys.push(phy);
+    out.sizes.push(size);
+    out.queueOffsets.push(offset + i);
+    bytes += size;
+  }
+  return out;
+}
+
+/** `skipRuledOut` over side-queue entries read alone (they are their own ConsumeQueue entries). */
+function skipMissed(b: Uint32Array, from: number, to: number, m0: number, m1: number): number {
+  for (let i = from, w = from * 5; i < to; i++, w += 5) {
+    if (b[w + 2] === 0 || (((b[w + 3] as number) & m0) === m0 && ((b[w + 4] as number) & m1) === m1)) return i;
+  }
+  return to;
+}
+
+/**
+ * Word-wise, in the bytes' own order: the first entry in [from, to) the bitmap does not rule out (a blank, another
+ * record than the ConsumeQueue's, or bits that hold the mask `m0 m1`, given as signed 32-bit ints as `&` gives).
+ */
+function skipRuledOut(e: Uint32Array, b: Uint32Array, from: number, to: number, m0: number, m1: number): number {
+  for (let i = from, w = from * 5; i < to; i++, w += 5) {
+    const size = e[w + 2] as number;
+    if (
+      size === 0 ||
+      b[w] !== e[w] ||
+      b[w + 1] !== e[w + 1] ||
+      b[w + 2] !== size ||
+      (((b[w + 3] as number) & m0) === m0 && ((b[w + 4] as number) & m1) === m1)
+    ) {
+      return i;
+    }
+  }
+  return to;
+}
+
+/** Candidates far apart (a selective filter): read each, not the shared blocks that span the gaps between them. */
+function sparse(picked: Picked): boolean {
+  const n = picked.phys.length;
+  if (n < 2) return true;
+  const span = (picked.phys[n - 1] as number) - (picked.phys[0] as number);
+  let bytes = 0;
+  for (const s of picked.sizes) bytes += s;
+  return bytes * 4 < span;
+}
+
+function phyAt(entries: Buffer, at: number): number {
+  return entries.readUInt32BE(at) * two32 + entries.readUInt32BE(at + 4);
+}
+
+/** The entry-by-entry check (entries the word-wise pass does not cover). */
+function ruledOut(entries: Buffer, bits: Buffer, at: number, phy: number, probe: BitmapProbe): boolean {
+  return (
+    phy >= probe.bornPhyOffset &&
+    phy < probe.deadPhyOffset &&
+    bits.readUInt32BE(at) === entries.readUInt32BE(at) &&
+    bits.readUInt32BE(at + 4) === entries.readUInt32BE(at + 4) &&
+    bits.readInt32BE(at + 8) === entries.readInt32BE(at + 8) &&
+    !bloomHit(bits.readUInt32BE(at + 12), bits.readUInt32BE(at + 16), probe)
+  );
+}
+
+/** 32-bit views of both buffers (20-byte entries are 5 words), copied when a buffer is not 4-byte aligned. */
+function wordsOf(entries: Buffer, bits: Buffer, n: number): { e: Uint32Array; b: Uint32Array } {
+  const view = (buf: Buffer) => {
+    const src = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf.subarray(0, n * cqEntryBytes));
+    return new Uint32Array(src.buffer, src.byteOffset, n * 5);
+  };
+  return { e: view(entries), b: view(bits) };
+}
+
+/** The probe's mask as the two words read in the machine's byte order (the bits are stored big-endian). */
+function nativeMask(probe: BitmapProbe): Uint32Array {
+  const m = Buffer.alloc(8);
+  m.writeUInt32BE(probe.maskHi, 0);
+  m.writeUInt32BE(probe.maskLo, 4);
+  return new Uint32Array(m.buffer, m.byteOffset, 2);
+}
