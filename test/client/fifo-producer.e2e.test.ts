@@ -39,7 +39,11 @@ test('a message group keeps to the queue of its hash, in send order, with __SHAR
     const expected = selectByHash(queues, { topic, body: '' }, group).queueId;
     assert.deepEqual(new Set(rs.map((r) => r.messageQueue.queueId)), new Set([expected]), `${group} on one queue`);
     const offsets = rs.map((r) => r.queueOffset);
-    assert.deepEqual(offsets, [...offsets].sort((a, b) => (a < b ? -1 : 1)), `${group} in send order`);
+    assert.deepEqual(
+      offsets,
+      [...offsets].sort((a, b) => (a < b ? -1 : 1)),
+      `${group} in send order`,
+    );
   }
   assert.ok(new Set(results.map((rs) => rs[0]?.messageQueue.queueId)).size > 1, 'groups spread over queues');
 
