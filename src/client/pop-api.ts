@@ -24,16 +24,28 @@ export type PopAnswer =
   /** Nothing within the poll time (POLLING_TIMEOUT, PULL_NOT_FOUND), or the broker holds too many polls. */
   | { readonly status: 'none'; readonly pollingFull: boolean };
 
-/** Answers of ACK / CHANGE that mean the handle no longer names an invisible message of this group. */
-const goneCodes: ReadonlySet<number> = new Set([ResponseCode.NO_MESSAGE, ResponseCode.INVALID_PARAMETER]);
+/**
+ * An ACK / CHANGE the broker did not apply: 'gone' (NO_MESSAGE) when the handle no longer names an invisible
+ * message (its time ran out, or it was acked or changed already), 'invalid' (INVALID_PARAMETER) when the broker
+ * cannot read it.
+ */
+export type HandleRefusal = {
+  readonly status: 'gone' | 'invalid';
+  readonly code: number;
+  readonly remark: string | undefined;
+};
 
-export type AckAnswer =
-  | { readonly status: 'ok' }
-  | { readonly status: 'gone'; readonly code: number; readonly remark: string | undefined };
+export type AckAnswer = { readonly status: 'ok' } | HandleRefusal;
 
 export type ChangeAnswer =
   | { readonly status: 'ok'; readonly header: ChangeInvisibleTimeResponseHeader }
-  | { readonly status: 'gone'; readonly code: number; readonly remark: string | undefined };
+  | HandleRefusal;
+
+function refusalOf(resp: RemotingCommand): HandleRefusal | undefined {
+  if (resp.code === ResponseCode.NO_MESSAGE) return { status: 'gone', code: resp.code, remark: resp.remark };
+  if (resp.code === ResponseCode.INVALID_PARAMETER) return { status: 'invalid', code: resp.code, remark: resp.remark };
+  return undefined;
+}
 
 // POP and ACK carry the whole receive path: binary headers, like send and pull.
 function request(code: number, fields: Record<string, string>): RemotingCommand {
@@ -74,7 +86,8 @@ export async function ackMessage(
 ): Promise<AckAnswer> {
   const resp = await remoting.invoke(addr, request(RequestCode.ACK_MESSAGE, encodeAckMessageHeader(h)), timeoutMs);
   if (resp.code === ResponseCode.SUCCESS) return { status: 'ok' };
-  if (goneCodes.has(resp.code)) return { status: 'gone', code: resp.code, remark: resp.remark };
+  const refused = refusalOf(resp);
+  if (refused !== undefined) return refused;
   throw RemotingResponseError.of(resp, `ack ${h.topic}:${h.queueId}@${h.offset} for ${h.consumerGroup}`);
 }
 
@@ -89,6 +102,7 @@ export async function changeInvisibleTime(
   const resp = await remoting.invoke(addr, req, timeoutMs);
   if (resp.code === ResponseCode.SUCCESS)
     return { status: 'ok', header: decodeChangeInvisibleTimeResponseHeader(resp) };
-  if (goneCodes.has(resp.code)) return { status: 'gone', code: resp.code, remark: resp.remark };
+  const refused = refusalOf(resp);
+  if (refused !== undefined) return refused;
   throw RemotingResponseError.of(resp, `change invisible time of ${h.topic}:${h.queueId}@${h.offset}`);
 }

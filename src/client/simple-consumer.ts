@@ -23,7 +23,7 @@ import {
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
 import { clientLogger } from './logger.js';
 import { parseNameServerList } from './name-server.js';
-import { ackMessage, changeInvisibleTime, popMessage } from './pop-api.js';
+import { ackMessage, changeInvisibleTime, type HandleRefusal, popMessage } from './pop-api.js';
 import { decodePopped, type PoppedMessage } from './popped-message.js';
 import { subscribeQueues } from './route.js';
 import { buildSubscription, type MessageSelector, type SubscriptionData, tagMatches } from './subscription.js';
@@ -231,7 +231,7 @@ export class SimpleConsumer {
       },
       this.opts.requestTimeoutMs ?? requestTimeoutMsDefault,
     );
-    if (answer.status === 'gone') throw new ReceiptHandleExpiredError(msg.msgId, answer.code, answer.remark);
+    if (answer.status !== 'ok') throw handleRefused(msg, answer);
   }
 
   /**
@@ -256,7 +256,7 @@ export class SimpleConsumer {
       },
       this.opts.requestTimeoutMs ?? requestTimeoutMsDefault,
     );
-    if (answer.status === 'gone') throw new ReceiptHandleExpiredError(msg.msgId, answer.code, answer.remark);
+    if (answer.status !== 'ok') throw handleRefused(msg, answer);
     // The broker checkpoints the message anew: its own offset starts the new check point (ExtraInfoUtil).
     const h = answer.header;
     msg.receiptHandle = [
@@ -320,6 +320,12 @@ async function requireRoute(inst: ClientInstance, topic: string) {
   const route = await inst.updateRoute(topic);
   if (route === undefined) throw new TopicNotFoundError(topic);
   return route;
+}
+
+function handleRefused(msg: PoppedMessage, r: HandleRefusal): TsRocketError {
+  return r.status === 'gone'
+    ? new ReceiptHandleExpiredError(msg.msgId, r.code, r.remark)
+    : new InvalidReceiptHandleError(msg.receiptHandle, r.remark ?? `refused by the broker (code ${r.code})`);
 }
 
 /** A duration option or argument: an integer of ms, at least `min`. */
