@@ -51,7 +51,8 @@ export const batchMax = 1024;
 export const benchUsage = `usage: tsrocket bench [produce|consume|e2e|pop] [options]
 
   With no kind: the default suite (produce 128 B and 1 KiB, consume, pop, e2e; about 70 s) → bench/results/bench.json.
-  pop: fill <topic>-pop (one queue), then 4 SimpleConsumers of one group drain it (receive 32, ack each).
+  pop: fill <topic>-pop (one queue) with -c messages (default 50000), then 4 SimpleConsumers of one group
+       drain it (receive 32, ack each).
 
   -n, --namesrv <addr>   NameServer (default: embedded NameServer + Broker over a temp dir)
   -t, --topic <name>     topic (default BenchTopic; created when missing)

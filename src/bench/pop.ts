@@ -1,7 +1,8 @@
 /**
- * The POP benchmark: fill a one-queue topic (`<topic>-pop`) with the send load, then let 4 SimpleConsumers of one
- * group drain it at once (receive up to 32, ack each, receive again): the RocketMQ 5 way of sharing one queue.
- * Throughput counts acked messages; `popRatioLine` sets it beside the pull consumer's run of the same suite.
+ * The POP benchmark: fill a one-queue topic (`<topic>-pop`) with `count` messages of the send load (default
+ * 50 000 whatever the duration: draining is slower than filling), then let 4 SimpleConsumers of one group drain it
+ * at once (receive up to 32, ack each, receive again): the RocketMQ 5 way of sharing one queue. Throughput counts
+ * acked messages; `popRatioLine` sets it beside the pull consumer's run of the same suite.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsumeFromWhere, type PoppedMessage, SimpleConsumer } from '../client/index.js';
@@ -19,6 +20,8 @@ const awaitDurationMs = 1000;
 /** Long enough that no message comes back during the run. */
 const invisibleDurationMs = 60_000;
 const drainGraceMs = 30_000;
+/** Messages the fill sends when no count is given. */
+export const popBacklogDefault = 50_000;
 const mib = 2 ** 20;
 
 export function popTopicOf(topic: string): string {
@@ -72,7 +75,7 @@ export async function runPop(opts: BenchOptions, hooks: RunHooks = {}): Promise<
     await producer.start();
     let fill: Awaited<ReturnType<typeof sendPhase>>;
     try {
-      fill = await sendPhase(producer, { ...opts, topic }, sink, 'fill');
+      fill = await sendPhase(producer, { ...opts, topic, count: opts.count ?? popBacklogDefault }, sink, 'fill');
     } finally {
       await producer.shutdown();
     }

@@ -4,7 +4,7 @@
  */
 import type { RemotingClient } from '../remoting/client.js';
 import { RequestCode, ResponseCode } from '../remoting/codes.js';
-import { createRequest, type RemotingCommand, SerializeType } from '../remoting/command.js';
+import { createRequest, type RemotingCommand } from '../remoting/command.js';
 import { RemotingResponseError } from '../remoting/errors.js';
 import {
   type AckMessageRequestHeader,
@@ -47,12 +47,12 @@ function refusalOf(resp: RemotingCommand): HandleRefusal | undefined {
   return undefined;
 }
 
-// POP and ACK carry the whole receive path: binary headers, like send and pull.
+/**
+ * JSON headers: the ROCKETMQ binary header holds the request code in 16 bits, and the POP codes (200050…) do not
+ * fit (RocketMQ's clients send them as JSON too).
+ */
 function request(code: number, fields: Record<string, string>): RemotingCommand {
-  const req = createRequest(code);
-  req.extFields = fields;
-  req.serializeType = SerializeType.rocketmq;
-  return req;
+  return createRequest(code, fields);
 }
 
 /** POP_MESSAGE; wait up to `timeoutMs` (the poll time plus the request timeout). */
@@ -98,7 +98,7 @@ export async function changeInvisibleTime(
   h: ChangeInvisibleTimeRequestHeader,
   timeoutMs: number,
 ): Promise<ChangeAnswer> {
-  const req = createRequest(RequestCode.CHANGE_MESSAGE_INVISIBLETIME, encodeChangeInvisibleTimeHeader(h));
+  const req = request(RequestCode.CHANGE_MESSAGE_INVISIBLETIME, encodeChangeInvisibleTimeHeader(h));
   const resp = await remoting.invoke(addr, req, timeoutMs);
   if (resp.code === ResponseCode.SUCCESS)
     return { status: 'ok', header: decodeChangeInvisibleTimeResponseHeader(resp) };
