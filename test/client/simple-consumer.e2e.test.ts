@@ -1,6 +1,6 @@
 /**
  * SimpleConsumer against an in-process broker over remoting POP: receive / ack, redelivery after the invisible
- * duration (deliveryAttempt 2), changeInvisibleDuration, tag filter, FIFO message groups over 2 consumers,
+ * duration (deliveryAttempt 2), changeInvisibleDuration, tag and SQL92 filters, FIFO message groups over 2 consumers,
  * 4 consumers sharing one queue, timer messages, and the typed refusals.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import {
   Producer,
   ReceiptHandleExpiredError,
   SimpleConsumer,
+  SubscriptionRefusedError,
   type SimpleConsumerOptions,
   TopicNotFoundError,
 } from '../../src/client/index.js';
@@ -22,7 +23,7 @@ let producer: Producer;
 const started: SimpleConsumer[] = [];
 
 before(async () => {
-  cluster = await startCluster(1);
+  cluster = await startCluster(1, { enablePropertyFilter: true });
   producer = new Producer({ nameServer: cluster.nameServer, group: 'pg_simple' });
   await producer.start();
 });
@@ -71,6 +72,23 @@ test('receive with a tag filter, ack, and nothing comes back', async () => {
     await c.ack(m);
   }
   assert.deepEqual(await c.receive(32, 1000), [], 'nothing more for tag A');
+});
+
+test('a SQL92 filter receives the matching messages; a bad expression fails start()', async () => {
+  const topic = 'E2E_SimpleSql';
+  await cluster.createTopic(topic, 2);
+  for (let i = 0; i < 6; i++) await producer.send({ topic, body: `q${i}`, properties: { n: String(i) } });
+  const c = await consumer({ group: 'cg_simple_sql', subscriptions: { [topic]: { sql: 'n >= 3' } } });
+  const got = await receiveN(c, 3);
+  assert.deepEqual(bodies(got), ['q3', 'q4', 'q5']);
+  await Promise.all(got.map((m) => c.ack(m)));
+  assert.deepEqual(await c.receive(32, 1000), []);
+  const bad = new SimpleConsumer({
+    nameServer: cluster.nameServer,
+    group: 'cg_simple_sql_bad',
+    subscriptions: { [topic]: { sql: 'n >>= 3' } },
+  });
+  await assert.rejects(bad.start(), SubscriptionRefusedError);
 });
 
 test('an unacked message comes back after its invisible duration with deliveryAttempt 2; an acked one never', async () => {
