@@ -8,12 +8,13 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ConsumeFromWhere,
+  InvalidReceiptHandleError,
   type PoppedMessage,
   Producer,
   ReceiptHandleExpiredError,
   SimpleConsumer,
-  SubscriptionRefusedError,
   type SimpleConsumerOptions,
+  SubscriptionRefusedError,
   TopicNotFoundError,
 } from '../../src/client/index.js';
 import { startCluster, type TestCluster } from './cluster.js';
@@ -211,6 +212,20 @@ test('a timer message is received only from its delivery time', async () => {
   // The timer fires within its precision (1 s by default) of the delivery time, never before it.
   assert.ok(Date.now() >= deliverTimeMs - 1000, `received ${deliverTimeMs - Date.now()} ms early`);
   await c.ack(m);
+});
+
+test('a handle the broker cannot read is an InvalidReceiptHandleError; a forged one for nothing popped expires', async () => {
+  const topic = 'E2E_SimpleForged';
+  await cluster.createTopic(topic, 1);
+  const c = await consumer({ group: 'cg_simple_forged', subscriptions: { [topic]: '*' } });
+  const forged = (receiptHandle: string) => ({ topic, msgId: 'FORGED', receiptHandle }) as PoppedMessage;
+  // Retry mark 2 (RocketMQ's v2 retry topic) reads on the client, but this broker knows only 0 and 1.
+  await assert.rejects(c.ack(forged(`0 ${Date.now()} 60000 0 2 broker-a 0 0`)), InvalidReceiptHandleError);
+  await assert.rejects(c.ack(forged(`0 ${Date.now()} 60000 0 0 broker-a 0 0`)), ReceiptHandleExpiredError);
+  await assert.rejects(
+    c.changeInvisibleDuration(forged(`0 ${Date.now()} 60000 0 0 broker-a 0 0`), 5000),
+    ReceiptHandleExpiredError,
+  );
 });
 
 test('a topic no NameServer knows fails start() with TopicNotFoundError', async () => {
