@@ -231,6 +231,25 @@ test('a handle the broker cannot read is an InvalidReceiptHandleError; a forged 
   );
 });
 
+test('shutdown() while a receive() waits: the receive returns empty at once', async () => {
+  const topic = 'E2E_SimpleShutdown';
+  await cluster.createTopic(topic, 1);
+  const c = new SimpleConsumer({
+    nameServer: cluster.nameServer,
+    group: 'cg_simple_shutdown',
+    subscriptions: { [topic]: '*' },
+    awaitDurationMs: 15_000,
+  });
+  await c.start();
+  const waiting = c.receive(8);
+  await sleep(200);
+  const t0 = Date.now();
+  await c.shutdown();
+  assert.deepEqual(await waiting, []);
+  assert.ok(Date.now() - t0 < 5000, 'not held until the poll time');
+  await assert.rejects(c.receive(8), /not started/);
+});
+
 test('a topic no NameServer knows fails start() with TopicNotFoundError', async () => {
   const c = new SimpleConsumer({
     nameServer: cluster.nameServer,
