@@ -105,6 +105,12 @@ test('past the group retry maximum an unacked message goes to %DLQ%<group>', asy
     dlq.msgs.map((m) => [m.body.toString(), m.reconsumeTimes]),
     [['dead', 2]],
   );
+  const info = await call(h, RequestCode.GET_BROKER_RUNTIME_INFO, {});
+  const table = (JSON.parse(info.body?.toString() ?? '{}') as { table: Record<string, string> }).table;
+  assert.ok(Number(table['popRevived']) >= 1, JSON.stringify(table));
+  assert.ok(Number(table['popDeadLettered']) >= 1);
+  for (const k of ['popCheckPoints', 'popInFlight', 'popOrderQueues', 'popWaiting'])
+    assert.ok(table[k] !== undefined, k);
 });
 
 test('long polling: a held pop answers when a message arrives', async () => {
