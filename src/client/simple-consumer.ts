@@ -41,7 +41,10 @@ export interface SimpleConsumerOptions extends ClientOptions {
    * order, the next only once the previous is acked (or its invisible duration ended). Default false.
    */
   fifo?: boolean;
-  /** Where the group starts on a queue it never consumed: the end (default, as RocketMQ 5) or the first offset. */
+  /**
+   * Where the group starts on a queue it never consumed: CONSUME_FROM_LAST_OFFSET (default; RocketMQ 5's MAX init
+   * mode: the end, or the queue's first message while that is still recent in the log) or CONSUME_FROM_FIRST_OFFSET.
+   */
   consumeFromWhere?:
     | typeof ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET
     | typeof ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET;
