@@ -1,5 +1,9 @@
-/** The default suite `npm run bench` runs (about 60 s): produce 128 B / 1 KiB (async and sync flush), consume, e2e. */
+/**
+ * The default suite `npm run bench` runs (about 70 s): produce 128 B / 1 KiB (async and sync flush), consume (pull),
+ * pop (4 SimpleConsumers on one queue), e2e.
+ */
 import type { BenchKind, BenchOptions, FlushMode } from './options.js';
+import { runPop } from './pop.js';
 import type { BenchSummary, ProgressSink } from './report.js';
 import { runConsume, runE2e, runProduce } from './runs.js';
 
@@ -16,10 +20,11 @@ export const defaultSuite: readonly SuiteStep[] = [
   { name: 'produce-1024', kind: 'produce', bodyBytes: 1024, durationMs: 8000 },
   { name: 'produce-1024-sync', kind: 'produce', bodyBytes: 1024, durationMs: 6000, flush: 'SYNC' },
   { name: 'consume-128', kind: 'consume', bodyBytes: 128, durationMs: 8000 },
+  { name: 'pop-128', kind: 'pop', bodyBytes: 128, durationMs: 8000 },
   { name: 'e2e-1024', kind: 'e2e', bodyBytes: 1024, durationMs: 10_000 },
 ];
 
-export const runners = { produce: runProduce, consume: runConsume, e2e: runE2e } as const;
+export const runners = { produce: runProduce, consume: runConsume, e2e: runE2e, pop: runPop } as const;
 
 /**
  * Runs each step with `base` options (NameServer, window, batch…); a step's size, duration and flush win

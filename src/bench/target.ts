@@ -107,7 +107,7 @@ function remoteTarget(nameServer: string): BenchTarget {
   };
 }
 
-async function ensureTopic(nameServer: string, topic: string, queues: number): Promise<void> {
+export async function ensureTopic(nameServer: string, topic: string, queues: number): Promise<void> {
   const admin = new Admin({ nameServer });
   try {
     try {

@@ -1,6 +1,7 @@
-/** `tsrocket bench [produce|consume|e2e]`: runs a benchmark (or the default suite), prints a table, writes JSON. */
+/** `tsrocket bench [produce|consume|e2e|pop]`: runs a benchmark (or the default suite), prints a table, writes JSON. */
 
 import { benchUsage, parseBenchArgs } from '../bench/options.js';
+import { popRatioLine } from '../bench/pop.js';
 import { formatTable, progressSink, writeResults } from '../bench/report.js';
 import { runners, runSuite } from '../bench/suite.js';
 import type { CommandResult } from './lifecycle.js';
@@ -25,5 +26,7 @@ export async function runBench(argv: string[]): Promise<CommandResult> {
   const name = parsed.kind === 'suite' ? (opts.name ?? 'bench') : (results[0]?.name ?? parsed.kind);
   const file = await writeResults(opts.resultsDir, name, results, startedAt);
   process.stdout.write(`\n${formatTable(results)}\n\nlatencies in ms; results written to ${file}\n`);
+  const ratio = popRatioLine(results);
+  if (ratio !== undefined) process.stdout.write(`${ratio}\n`);
   return results.some((r) => r.messages === 0) ? 1 : 0;
 }

@@ -38,8 +38,8 @@ function writeEntry(buf: Buffer, at: number, body: Buffer, flag: number, props: 
 }
 
 /**
- * Validates and encodes messages for one batch send: all must share a topic, carry no delay level and not
- * target a retry topic. Throws InvalidArgumentError saying which rule a message broke.
+ * Validates and encodes messages for one batch send: all must share a topic (and message group, if any), carry
+ * no delay level and not target a retry topic. Throws InvalidArgumentError saying which rule a message broke.
  */
 export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): EncodedBatch {
   if (msgs.length === 0) throw new InvalidArgumentError('a batch needs at least one message');
@@ -62,6 +62,9 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
       throw new InvalidArgumentError(`batch message ${i}: delay levels and timers are not supported in batches`);
     }
     if (isRetryTopic(msg.topic)) throw new InvalidArgumentError('retry topics are not supported in batches');
+    if (msg.messageGroup !== (msgs[0] as Message).messageGroup) {
+      throw new InvalidArgumentError(`batch message ${i} has another messageGroup; a batch goes to one group's queue`);
+    }
     const uniqId = createUniqId();
     const p = encodeMessageProperties(msg, uniqId);
     const pBytes = Buffer.byteLength(p);

@@ -1,5 +1,6 @@
 /** Errors of the client SDK beyond the remoting and argument errors (exported from the package root). */
-import { TsRocketError } from '../common/errors.js';
+import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
+import { ResponseCode } from '../remoting/codes.js';
 
 /** No master address is known for a queue's broker group (route not yet fetched, or the master is down). */
 export class BrokerNotFoundError extends TsRocketError {
@@ -68,5 +69,44 @@ export class LockResponseError extends TsRocketError {
     problem: string,
   ) {
     super(`lock batch answer of ${brokerAddr} unreadable: ${problem}`, { retriable: true });
+  }
+}
+
+/** No NameServer knows a route of the topic: it does not exist (or no broker serves it yet). */
+export class TopicNotFoundError extends TsRocketError {
+  constructor(readonly topic: string) {
+    super(`topic ${topic} has no route: it does not exist or no broker serves it`, {
+      code: ResponseCode.TOPIC_NOT_EXIST,
+      retriable: false,
+    });
+  }
+}
+
+/**
+ * ack() or changeInvisibleDuration() came too late: the message's invisible duration ended (it is delivered
+ * again, with a new handle) or the handle was already acked or replaced. `responseCode` is the broker's answer.
+ */
+export class ReceiptHandleExpiredError extends TsRocketError {
+  constructor(
+    readonly msgId: string,
+    readonly responseCode: number,
+    readonly remark: string | undefined,
+  ) {
+    super(`the receipt handle of message ${msgId} is expired or already used${remark ? `: ${remark}` : ''}`, {
+      code: responseCode,
+      retriable: false,
+    });
+  }
+}
+
+/** A receipt handle that is not one a broker gave (malformed, or of another broker or group). */
+export class InvalidReceiptHandleError extends InvalidArgumentError {
+  constructor(
+    readonly receiptHandle: string,
+    problem: string,
+  ) {
+    super(`invalid receipt handle ${JSON.stringify(receiptHandle)}: ${problem}`, {
+      code: ResponseCode.INVALID_PARAMETER,
+    });
   }
 }

@@ -14,8 +14,8 @@ export type ConsumeFromWhere = (typeof ConsumeFromWhere)[keyof typeof ConsumeFro
 
 export interface ConsumerData {
   groupName: string;
-  /** CONSUME_PASSIVELY = push, CONSUME_ACTIVELY = pull. */
-  consumeType: 'CONSUME_PASSIVELY' | 'CONSUME_ACTIVELY';
+  /** CONSUME_PASSIVELY = push, CONSUME_ACTIVELY = pull, CONSUME_POP = SimpleConsumer (RocketMQ 5). */
+  consumeType: 'CONSUME_PASSIVELY' | 'CONSUME_ACTIVELY' | 'CONSUME_POP';
   messageModel: MessageModel;
   consumeFromWhere: ConsumeFromWhere;
   subscriptionDataSet: SubscriptionData[];

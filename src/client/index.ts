@@ -20,9 +20,12 @@ export { ClientInstance, type ClientOptions } from './client-instance.js';
 export { ConsumeResult, type HandlerOutcome, type MessageHandler } from './consume-service.js';
 export {
   BrokerNotFoundError,
+  InvalidReceiptHandleError,
   LocalTransactionError,
   LockResponseError,
+  ReceiptHandleExpiredError,
   SubscriptionRefusedError,
+  TopicNotFoundError,
   TransactionStateError,
 } from './errors.js';
 export { ConsumeFromWhere, MessageModel } from './heartbeat.js';
@@ -30,6 +33,7 @@ export type { Logger } from './logger.js';
 export { bodyBytesMaxDefault, compressBodyBytesMinDefault, type Message } from './message.js';
 export type { MessageQueue } from './message-queue.js';
 export { createUniqId, parseUniqId } from './msg-id.js';
+export type { PoppedMessage } from './popped-message.js';
 export {
   Producer,
   type ProducerOptions,
@@ -50,6 +54,7 @@ export {
   RequestTimeoutError,
 } from './request-reply.js';
 export { type BackoffPolicy, RetriesExhaustedError } from './retry.js';
+export { SimpleConsumer, type SimpleConsumerOptions } from './simple-consumer.js';
 export { ExpressionType, type MessageSelector } from './subscription.js';
 export {
   TransactionProducer,

@@ -381,7 +381,9 @@ export class Producer {
         ? options.selector(queues, msg as Message, options.arg)
         : options.shardingKey !== undefined
           ? selectByHash(queues, msg as Message, options.shardingKey)
-          : undefined);
+          : msg?.messageGroup !== undefined
+            ? selectByHash(queues, msg, msg.messageGroup)
+            : undefined);
     if (fixed !== undefined) {
       // Ordered sends stay on their queue: no retry elsewhere.
       return this.sendToQueue(inst, out, fixed, mode, deadlineMs);

@@ -49,8 +49,8 @@ export interface PullSource {
 
 const twoPow32 = 4294967296;
 
-/** A record of a PULL body, decoded on access (see the file comment). */
-class PulledMessage implements ReceivedMessage {
+/** A record of a PULL (or POP) body, decoded on access (see the file comment). */
+export class PulledMessage implements ReceivedMessage {
   private bodyView: Buffer | undefined;
   private props: Map<string, string> | undefined;
   private offset: bigint | undefined;
@@ -59,7 +59,7 @@ class PulledMessage implements ReceivedMessage {
   constructor(
     private readonly buf: Buffer,
     private readonly pos: number,
-    private readonly source: PullSource,
+    protected readonly source: PullSource,
   ) {
     // Inflate now, so a corrupt compressed body fails at decode (the caller skips it) rather than in a handler.
     if ((this.sysFlag & SysFlag.compressed) !== 0) this.bodyView = inflateSync(this.rawBody());
@@ -214,19 +214,25 @@ class PulledMessage implements ReceivedMessage {
  * Splits a PULL response body into messages. Record structure (magic, sizes) is checked and a malformed body
  * throws RecordFormatError; BODYCRC is not (like RocketMQ's client: TCP already checksums the transfer, and the
  * broker checked it on write). A message whose compressed body does not inflate goes to `onUndecodable`.
+ * `view` builds each message (a POP answer's messages are PulledMessage subclasses with a receipt handle).
  */
-export function decodePulled(
+export function decodePulled<M extends ReceivedMessage = ReceivedMessage, S extends PullSource = PullSource>(
   body: Buffer,
-  source: PullSource,
+  source: S,
   onUndecodable: (pos: number, err: unknown) => void,
-): ReceivedMessage[] {
-  const out: ReceivedMessage[] = [];
+  view: new (buf: Buffer, pos: number, source: S) => M = PulledMessage as unknown as new (
+    buf: Buffer,
+    pos: number,
+    source: S,
+  ) => M,
+): M[] {
+  const out: M[] = [];
   let pos = 0;
   while (pos < body.length) {
     const size = checkRecord(body, pos, false);
     if (typeof size === 'string') throw new RecordFormatError(`record at ${pos}: ${size}`);
     try {
-      out.push(new PulledMessage(body, pos, source));
+      out.push(new view(body, pos, source));
     } catch (err) {
       onUndecodable(pos, err);
     }

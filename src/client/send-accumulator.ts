@@ -55,8 +55,9 @@ export interface BatchLimits {
 }
 
 /**
- * The send as a batch member, or undefined when it must go alone: a fixed queue, selector or sharding key, a
- * delay level, a retry topic, or a body that will be compressed. Throws InvalidArgumentError for a bad message.
+ * The send as a batch member, or undefined when it must go alone: a fixed queue, selector, sharding key or
+ * message group, a delay level, a retry topic, or a body that will be compressed. Throws InvalidArgumentError for
+ * a bad message.
  */
 export function prepareForBatch(
   msg: Message,
@@ -70,7 +71,8 @@ export function prepareForBatch(
     return undefined;
   }
   // Held-back messages go alone: a batch is stored in one topic queue, and they move to a system topic.
-  if (msg === null || typeof msg !== 'object' || isScheduledMessage(msg)) {
+  // FIFO ones too: their queue is their group's.
+  if (msg === null || typeof msg !== 'object' || isScheduledMessage(msg) || msg.messageGroup !== undefined) {
     return undefined;
   }
   if (typeof msg.topic !== 'string' || isRetryTopic(msg.topic)) return undefined;

@@ -115,3 +115,13 @@ export const TopicMessageType = {
   MIXED: 'MIXED',
 } as const;
 export type TopicMessageType = (typeof TopicMessageType)[keyof typeof TopicMessageType];
+
+/** POP's v2 retry topic of a group and topic (`%RETRY%<group>+<topic>`, RocketMQ's enableRetryTopicV2). */
+export function popRetryTopicV2Of(group: string, topic: string): string {
+  return `${retryTopicPrefix}${group}+${topic}`;
+}
+
+/** A v2 POP retry topic: `%RETRY%` with a '+' (RocketMQ's KeyBuilder.isPopRetryTopicV2). */
+export function isPopRetryTopicV2(topic: string): boolean {
+  return topic.startsWith(retryTopicPrefix) && topic.includes('+');
+}

@@ -69,4 +69,25 @@ test('batch rules: one topic, no delay, not empty', () => {
   );
   assert.throws(() => encodeBatch([{ topic: 'A', body: 'x', delayTimeLevel: 2 }]), /delay/);
   assert.throws(() => encodeBatch([{ topic: 'A', body: '' }]), /empty/);
+  assert.throws(
+    () =>
+      encodeBatch([
+        { topic: 'A', body: 'x', messageGroup: 'g1' },
+        { topic: 'A', body: 'y', messageGroup: 'g2' },
+      ]),
+    /another messageGroup/,
+  );
+  assert.throws(() =>
+    encodeBatch([
+      { topic: 'A', body: 'x', messageGroup: 'g1' },
+      { topic: 'A', body: 'y' },
+    ]),
+  );
+  assert.equal(
+    encodeBatch([
+      { topic: 'A', body: 'x', messageGroup: 'g1' },
+      { topic: 'A', body: 'y', messageGroup: 'g1' },
+    ]).uniqIds.length,
+    2,
+  );
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inflateSync } from 'node:zlib';
-import { toWireMessage, validateMessage } from '../../src/client/message.js';
+import { encodeMessageProperties, toWireMessage, validateMessage } from '../../src/client/message.js';
 import { parseTopicRoute, publishQueues, subscribeQueues } from '../../src/client/route.js';
 import { InvalidArgumentError } from '../../src/common/errors.js';
 
@@ -62,4 +62,23 @@ test('routes: fastjson bodies parse; publish needs write perm and a master', () 
     ['a:0', 'b:0', 'b:1'],
   );
   assert.throws(() => parseTopicRoute(Buffer.from('{}')), /queueDatas/);
+});
+
+test('messageGroup: sent as __SHARDINGKEY; blank, 64+ bytes, control characters and delays refused', () => {
+  const wire = toWireMessage({ topic: 'T', body: 'x', messageGroup: 'order-42' });
+  assert.equal(wire.properties.get('__SHARDINGKEY'), 'order-42');
+  assert.match(
+    encodeMessageProperties({ topic: 'T', body: 'x', messageGroup: 'g' }, 'U'),
+    /__SHARDINGKEY\u0001g\u0002/,
+  );
+  validateMessage({ topic: 'T', body: 'x', messageGroup: 'é'.repeat(31) });
+  for (const bad of ['', '  ', 'é'.repeat(32), 'a\u0001b', 7 as unknown as string]) {
+    assert.throws(() => validateMessage({ topic: 'T', body: 'x', messageGroup: bad }), InvalidArgumentError);
+  }
+  for (const timed of [{ deliverTimeMs: Date.now() + 1000 }, { delayMs: 1000 }, { delayTimeLevel: 2 }]) {
+    assert.throws(
+      () => validateMessage({ topic: 'T', body: 'x', messageGroup: 'g', ...timed }),
+      /cannot also be delayed or timed/,
+    );
+  }
 });

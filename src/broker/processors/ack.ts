@@ -4,6 +4,7 @@
  * (nothing done); a malformed extraInfo or batch body INVALID_PARAMETER naming what is wrong.
  */
 import { keySeparator } from '../../common/properties.js';
+import { popRetryTopicOf } from '../../common/topics.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import {
@@ -19,7 +20,7 @@ const expiredRemark = 'the receipt handle expired or was already acked or change
 
 export async function ackMessage(ctx: BrokerContext, req: RemotingCommand) {
   const h = decodeAckMessageHeader(req);
-  const r = await ctx.pop.ack(h.consumerGroup, h.topic, withOffset(h.extraInfo, h.offset));
+  const r = await ctx.pop.ack(h.consumerGroup, topicOfHeader(h), withOffset(h.extraInfo, h.offset));
   if (r.status === 'ok') return createResponse(req, ResponseCode.SUCCESS);
   if (r.status === 'expired') return createResponse(req, ResponseCode.NO_MESSAGE, expiredRemark);
   return createResponse(req, r.code, r.remark);
@@ -57,7 +58,7 @@ export async function batchAckMessage(ctx: BrokerContext, req: RemotingCommand) 
 export async function changeInvisibleTime(ctx: BrokerContext, req: RemotingCommand) {
   const h = decodeChangeInvisibleTimeHeader(req);
   const ms = h.invisibleTime > BigInt(Number.MAX_SAFE_INTEGER) ? Number.NaN : Number(h.invisibleTime);
-  const r = await ctx.pop.changeInvisible(h.consumerGroup, h.topic, withOffset(h.extraInfo, h.offset), ms);
+  const r = await ctx.pop.changeInvisible(h.consumerGroup, topicOfHeader(h), withOffset(h.extraInfo, h.offset), ms);
   if (r.status === 'expired') return createResponse(req, ResponseCode.NO_MESSAGE, expiredRemark);
   if (r.status === 'refused') return createResponse(req, r.code, r.remark);
   const resp = createResponse(req, ResponseCode.SUCCESS);
@@ -72,4 +73,13 @@ export async function changeInvisibleTime(ctx: BrokerContext, req: RemotingComma
 /** An extraInfo of 7 fields (without the message's queue offset, as older clients build it) gets the header's. */
 function withOffset(extraInfo: string, offset: bigint): string {
   return extraInfo.trim().split(keySeparator).length === 7 ? `${extraInfo.trim()}${keySeparator}${offset}` : extraInfo;
+}
+
+/**
+ * RocketMQ's clients name the real topic in ACK / CHANGE: `%RETRY%<group>_<topic>` for a revived message
+ * (ExtraInfoUtil.getRealTopic); PopService takes the original topic and reads the retry mark from the handle.
+ */
+function topicOfHeader(h: { consumerGroup: string; topic: string }): string {
+  const retryPrefix = popRetryTopicOf(h.consumerGroup, '');
+  return h.topic.startsWith(retryPrefix) ? h.topic.slice(retryPrefix.length) : h.topic;
 }
