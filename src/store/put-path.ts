@@ -128,7 +128,6 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
   return new Promise((resolve) => {
     store.commitLog.commit(dispatches, (o: WriteOutcome) => {
       const text = ids.text();
-      let list: string[] | undefined;
       const base: PutResult = {
         status: PutStatus.PUT_OK,
         wroteOffset: BigInt(phyOffset),
@@ -136,12 +135,10 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
         queueOffset: BigInt(queueOffset),
         msgNum: msgs.length,
         storeTimestamp: nowBig,
-        // The send path answers the joined text; the list is split from it only when someone asks.
+        // Slices of one flat string. Not a lazy getter: its closure per put kept the put's scope alive, and the
+        // scavenges that copied it cost more than the split (measured: 3-5 × the scavenge time).
+        offsetMsgIds: text.split(','),
         offsetMsgIdsText: text,
-        get offsetMsgIds() {
-          list ??= text.split(',');
-          return list;
-        },
       };
       if (o.kind === 'ok') resolve(base);
       else if (o.kind === 'timeout') {
