@@ -137,7 +137,7 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
         storeTimestamp: nowBig,
         // Slices of one flat string. Not a lazy getter: its closure per put kept the put's scope alive, and the
         // scavenges that copied it cost more than the split (measured: 3-5 × the scavenge time).
-        offsetMsgIds: text.split(','),
+        offsetMsgIds: msgs.length === 1 ? [text] : text.split(','),
         offsetMsgIdsText: text,
       };
       if (o.kind === 'ok') resolve(base);
