@@ -160,7 +160,8 @@ export function encodeRecordAfter(
   propertiesBytes: number,
 ): number {
   const size = recordSize(msg.body.length, topicBytes, propertiesBytes);
-  out.copy(out, pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
+  // copyWithin: Buffer#copy of a part of a buffer builds a view per call (an allocation per record here).
+  out.copyWithin(pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
   out.writeInt32BE(size, pos);
   out.writeInt32BE(bodyCrc(msg.body), pos + RecordPos.bodyCrc);
   out.writeInt32BE(msg.flag | 0, pos + RecordPos.flag);

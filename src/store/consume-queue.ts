@@ -96,7 +96,7 @@ export class ConsumeQueue {
     this.mem.writeUInt32BE(Math.floor(phyOffset / two32), used);
     this.mem.writeUInt32BE(phyOffset >>> 0, used + 4);
     this.mem.writeInt32BE(size, used + 8);
-    this.mem.writeBigInt64BE(BigInt.asIntN(64, tagsCode), used + 12);
+    writeTagsCode(this.mem, tagsCode, used + 12);
     this.maxOffset++;
     this.startWriting();
   }
@@ -384,4 +384,16 @@ export function decodeEntry(buf: Buffer, pos: number): CqEntry {
     size: buf.readInt32BE(pos + 8),
     tagsCode: buf.readBigInt64BE(pos + 12),
   };
+}
+
+/**
+ * The entry's 8-byte tags code. Tag hashes (int32) and timer due times fit a safe integer: two 32-bit halves
+ * then, instead of BigInt masks per entry; anything else is wrapped to int64 as before.
+ */
+function writeTagsCode(buf: Buffer, tagsCode: bigint, at: number): void {
+  const n = Number(tagsCode);
+  if (Number.isSafeInteger(n)) {
+    buf.writeInt32BE(Math.floor(n / two32) | 0, at);
+    buf.writeUInt32BE(n >>> 0, at + 4);
+  } else buf.writeBigInt64BE(BigInt.asIntN(64, tagsCode), at);
 }

@@ -216,7 +216,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       if (!takesQueueOffset(d.sysFlag)) continue;
       for (const l of this.listeners) {
         try {
-          l(d.topic, d.queueId, BigInt(d.queueOffset), d.tagsCode);
+          l(d.topic, d.queueId, d.queueOffset, d.tagsCode);
         } catch (err) {
           log.warn('arrival listener threw', { err: err as Error });
         }

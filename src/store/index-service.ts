@@ -64,8 +64,10 @@ export class IndexService implements KeySink {
     const prefix = this.topicHashes.get(d.topic);
     if (d.uniqKey !== undefined && d.uniqKey !== '')
       file.putHash(indexKeyHashAfter(prefix, d.uniqKey), d.phyOffset, d.storeTimestamp);
-    for (const k of d.keys ?? [])
-      if (k !== '') file.putHash(indexKeyHashAfter(prefix, k), d.phyOffset, d.storeTimestamp);
+    const keys = d.keys;
+    if (keys !== undefined)
+      // not `d.keys ?? []`: that builds an empty array per record
+      for (const k of keys) if (k !== '') file.putHash(indexKeyHashAfter(prefix, k), d.phyOffset, d.storeTimestamp);
     return true;
   }
 

@@ -177,7 +177,7 @@ export class MemoryMessageStore implements MessageStore {
     dispatchAll(this.dispatchers, batch);
     for (const d of batch) {
       if (!takesQueueOffset(d.sysFlag)) continue;
-      for (const l of this.listeners) l(d.topic, d.queueId, BigInt(d.queueOffset), d.tagsCode);
+      for (const l of this.listeners) l(d.topic, d.queueId, d.queueOffset, d.tagsCode);
     }
     return {
       status: PutStatus.PUT_OK,

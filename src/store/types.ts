@@ -56,6 +56,8 @@ export interface PutResult {
   storeTimestamp: bigint;
   /** offsetMsgId of each message written, in order. */
   offsetMsgIds: string[];
+  /** The same joined with ',' (what a send answers), when the store built it that way. */
+  offsetMsgIdsText?: string;
 }
 
 /** Broker-side filter applied while reading a queue (tag hash set, SQL92). */
@@ -133,8 +135,11 @@ export interface QueryResult {
   indexLastUpdatePhyoffset: bigint;
 }
 
-/** Called after a message becomes visible to consumers (dispatched, and durable under SYNC_FLUSH). */
-export type ArrivalListener = (topic: string, queueId: number, queueOffset: bigint, tagsCode: bigint) => void;
+/**
+ * Called after a message becomes visible to consumers (dispatched, and durable under SYNC_FLUSH). The queue offset
+ * is a number (a safe integer): a BigInt per message here was an eighth of the batch put path's allocations.
+ */
+export type ArrivalListener = (topic: string, queueId: number, queueOffset: number, tagsCode: bigint) => void;
 
 export interface MessageStore {
   /** Present when the store keeps the SQL92 filter bitmap. */

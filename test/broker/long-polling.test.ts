@@ -90,7 +90,7 @@ test('hold service: sweep answers due pulls, drops abandoned ones, arrival wakes
   svc.hold(mk('b', 9n, 1000));
   svc.hold(mk('c', 1n, 1000, true));
   assert.equal(svc.size(), 3);
-  svc.notifyArrival('T', 0, 5n, 0n);
+  svc.notifyArrival('T', 0, 5, 0n);
   assert.deepEqual(woken, ['a:false']);
   svc.sweep(2000);
   assert.deepEqual(woken, ['a:false', 'b:true']);

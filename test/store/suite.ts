@@ -80,10 +80,17 @@ export function storeSuite(name: string, open: () => Promise<StoreHarness>): voi
         assert.equal(r.msgNum, 10);
         assert.equal(r.offsetMsgIds.length, 10);
         const got = await s.getMessage('B', 0, 1n, 32, 1 << 20);
+        const stored = decodeRecords(Buffer.concat(got.records));
         assert.deepEqual(
-          decodeRecords(Buffer.concat(got.records)).map((m) => m.body.toString()),
+          stored.map((m) => m.body.toString()),
           Array.from({ length: 10 }, (_, i) => `b${i}`),
         );
+        // Each id names its own record; the joined text (what a send answers) is the same list.
+        assert.deepEqual(
+          r.offsetMsgIds,
+          stored.map((m) => m.offsetMsgId),
+        );
+        if (r.offsetMsgIdsText !== undefined) assert.equal(r.offsetMsgIdsText, r.offsetMsgIds.join(','));
       } finally {
         await h.close();
       }
@@ -93,7 +100,7 @@ export function storeSuite(name: string, open: () => Promise<StoreHarness>): voi
       const h = await open();
       try {
         const s = h.store;
-        const arrived: bigint[] = [];
+        const arrived: number[] = [];
         s.addArrivalListener((topic, _q, qo) => {
           if (topic === 'F') arrived.push(qo);
         });

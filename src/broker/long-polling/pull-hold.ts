@@ -56,7 +56,7 @@ export class PullHoldService {
   }
 
   /** Store arrival: wakes pulls on this queue waiting for `queueOffset` whose filter takes the message. */
-  notifyArrival(topic: string, queueId: number, queueOffset: bigint, tagsCode: bigint): void {
+  notifyArrival(topic: string, queueId: number, queueOffset: number, tagsCode: bigint): void {
     if (this.count === 0) return;
     const key = keyOf(topic, queueId);
     const list = this.held.get(key);

@@ -15,25 +15,39 @@ const itemFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 /** Decoded items, or an error message naming the bad item. Bodies and properties are slices of `buf` (no copy). */
 export function decodeBatchBody(buf: Buffer): BatchItem[] | string {
   const out: BatchItem[] = [];
+  const bad = forEachBatchItem(buf, (flag, body, properties) => {
+    out.push({ flag, body, properties });
+    return undefined;
+  });
+  return bad ?? out;
+}
+
+/**
+ * Visits each item in order without building an item object (the send path makes its put input directly);
+ * stops at the first bad item or the first message `visit` returns. Returns that message, or undefined.
+ */
+export function forEachBatchItem(
+  buf: Buffer,
+  visit: (flag: number, body: Buffer, properties: Buffer) => string | undefined,
+): string | undefined {
   let pos = 0;
+  let n = 0;
   while (pos < buf.length) {
-    if (out.length >= batchMessagesMax) return `batch holds more than ${batchMessagesMax} messages`;
-    if (buf.length - pos < itemFixedBytes) return `batch message ${out.length} is truncated`;
+    if (n >= batchMessagesMax) return `batch holds more than ${batchMessagesMax} messages`;
+    if (buf.length - pos < itemFixedBytes) return `batch message ${n} is truncated`;
     const total = buf.readInt32BE(pos);
-    if (total < itemFixedBytes || pos + total > buf.length) return `batch message ${out.length} has bad size ${total}`;
+    if (total < itemFixedBytes || pos + total > buf.length) return `batch message ${n} has bad size ${total}`;
     const flag = buf.readInt32BE(pos + 12);
     const bodyLen = buf.readInt32BE(pos + 16);
     const bodyAt = pos + 20;
-    if (bodyLen < 0 || bodyAt + bodyLen + 2 > pos + total) return `batch message ${out.length} has bad body length`;
+    if (bodyLen < 0 || bodyAt + bodyLen + 2 > pos + total) return `batch message ${n} has bad body length`;
     const propLen = buf.readUInt16BE(bodyAt + bodyLen);
     const propAt = bodyAt + bodyLen + 2;
-    if (propAt + propLen !== pos + total) return `batch message ${out.length} has bad properties length`;
-    out.push({
-      flag,
-      body: buf.subarray(bodyAt, bodyAt + bodyLen),
-      properties: buf.subarray(propAt, propAt + propLen),
-    });
+    if (propAt + propLen !== pos + total) return `batch message ${n} has bad properties length`;
+    const bad = visit(flag, buf.subarray(bodyAt, bodyAt + bodyLen), buf.subarray(propAt, propAt + propLen));
+    if (bad !== undefined) return bad;
+    n++;
     pos += total;
   }
-  return out;
+  return undefined;
 }

@@ -21,7 +21,7 @@ import { ipv4HostOf } from '../host.js';
 import { isWriteable } from '../metadata/perm.js';
 import { answerOfPutStatus } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
-import { decodeBatchBody } from './batch-codec.js';
+import { forEachBatchItem } from './batch-codec.js';
 import { sendDeduped } from './send-dedup.js';
 import { sendPropsOf } from './send-props.js';
 import { answeredQueueId, sendResponse } from './send-response.js';
@@ -86,15 +86,15 @@ async function send(
 
   let inputs: PutMessage[];
   if (batch) {
-    const items = decodeBatchBody(body);
-    if (typeof items === 'string') return fail(ResponseCode.MESSAGE_ILLEGAL, items);
-    if (items.length === 0) return fail(ResponseCode.MESSAGE_ILLEGAL, 'batch body holds no message');
-    inputs = [];
-    for (const it of items) {
-      const bad = checkSizes(ctx, it.body.length, it.properties);
-      if (bad !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, bad);
-      inputs.push(inputOf(topic, queueId, it.flag, it.body, it.properties, h, born));
-    }
+    const batchInputs: PutMessage[] = [];
+    const bad = forEachBatchItem(body, (flag, itemBody, properties) => {
+      const tooBig = checkSizes(ctx, itemBody.length, properties);
+      if (tooBig === undefined) batchInputs.push(inputOf(topic, queueId, flag, itemBody, properties, h, born));
+      return tooBig;
+    });
+    if (bad !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, bad);
+    if (batchInputs.length === 0) return fail(ResponseCode.MESSAGE_ILLEGAL, 'batch body holds no message');
+    inputs = batchInputs;
   } else {
     const bad = checkSizes(ctx, body.length, h.properties);
     if (bad !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, bad);
@@ -116,7 +116,7 @@ async function send(
   if (!answer.stored) return fail(answer.code, answer.remark ?? 'send failed');
   ctx.stats.recordPut(first.topic, result.msgNum, result.wroteBytes);
   // RocketMQ answers the offsetMsgId(s) here; the client keeps its own UNIQ_KEY as SendResult.msgId.
-  const msgId = result.offsetMsgIds.join(',');
+  const msgId = result.offsetMsgIdsText ?? result.offsetMsgIds.join(',');
   return sendResponse(ctx, req, answer, msgId, answeredQueueId(first, queueId), result.queueOffset);
 }
 
