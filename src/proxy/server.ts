@@ -13,6 +13,7 @@ import {
 } from '@grpc/grpc-js';
 import type { BrokerContext } from '../broker/context.js';
 import { createLogger, type Logger } from '../common/log.js';
+import { unregisterSession } from './client/registration.js';
 import { ClientSessions } from './client/sessions.js';
 import type { ProxyContext } from './context.js';
 import type { RpcEntry, WithStatus } from './handler.js';
@@ -22,6 +23,8 @@ import { serviceTable } from './service-table.js';
 /** Largest gRPC message accepted (bytes): a batch of bodies up to maxMessageSize each, like a remoting frame's cap. */
 export const inboundMessageBytesMax = 16 * 1024 * 1024;
 const shutdownGraceMs = 1000;
+/** How often sessions of vanished clients (no Telemetry stream, silent past channelExpiredTimeout) are dropped. */
+const sessionSweepMs = 30_000;
 
 export interface GrpcProxyOptions {
   host: string;
@@ -40,6 +43,7 @@ export class GrpcProxy {
     'grpc.max_send_message_length': inboundMessageBytesMax,
   });
   private boundPort = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   readonly ctx: ProxyContext;
 
@@ -72,6 +76,8 @@ export class GrpcProxy {
           return;
         }
         this.boundPort = bound;
+        this.sweepTimer = setInterval(() => this.sweepSessions(), sessionSweepMs);
+        this.sweepTimer.unref();
         this.log.info('gRPC endpoint listening', { port: bound, host });
         resolve();
       });
@@ -80,6 +86,7 @@ export class GrpcProxy {
 
   /** Ends the Telemetry streams, lets in-flight calls finish for a moment, then cancels the rest. */
   stop(): Promise<void> {
+    clearInterval(this.sweepTimer);
     for (const s of this.sessions.values()) s.telemetry?.end();
     return new Promise((resolve) => {
       const force = setTimeout(() => {
@@ -92,6 +99,11 @@ export class GrpcProxy {
         resolve();
       });
     });
+  }
+
+  private sweepSessions(): void {
+    const gone = this.sessions.sweep(Date.now(), this.options.broker.config.channelExpiredTimeout);
+    for (const s of gone) unregisterSession(this.ctx, s);
   }
 
   private implementation(): UntypedServiceImplementation {
@@ -109,7 +121,7 @@ export class GrpcProxy {
     switch (entry.kind) {
       case 'unary': {
         const h: handleUnaryCall<unknown, WithStatus> = (call, callback) => {
-          entry.handle(ctx, call.request as never, call.metadata).then(
+          entry.handle(ctx, call.request as never, call.metadata, call.getPeer()).then(
             (res) => callback(null, res),
             (err: unknown) => callback(null, { status: failed(err) }),
           );

@@ -3,24 +3,29 @@
  * (route/, client/, producer/, offsets/); consumption: consume/*.ts. An RPC not built yet answers
  * NOT_IMPLEMENTED at once.
  */
-import { notBuiltStream, notBuiltUnary, type RpcEntry, unary } from './handler.js';
+import { heartbeat, notifyClientTermination } from './client/heartbeat.js';
+import { telemetry } from './client/telemetry.js';
+import { bidi, notBuiltStream, notBuiltUnary, type RpcEntry, unary } from './handler.js';
+import { getOffset, queryOffset, updateOffset } from './offsets/offsets.js';
+import { endTransaction } from './producer/end-transaction.js';
+import { sendMessage } from './producer/send-message.js';
 import { queryRoute } from './route/query-route.js';
 
 export const serviceTable: Readonly<Record<string, RpcEntry>> = {
   QueryRoute: unary(queryRoute),
-  Heartbeat: notBuiltUnary('Heartbeat'),
-  SendMessage: notBuiltUnary('SendMessage'),
+  Heartbeat: unary(heartbeat),
+  SendMessage: unary(sendMessage),
   QueryAssignment: notBuiltUnary('QueryAssignment'),
   ReceiveMessage: notBuiltStream('ReceiveMessage'),
   AckMessage: notBuiltUnary('AckMessage'),
   ForwardMessageToDeadLetterQueue: notBuiltUnary('ForwardMessageToDeadLetterQueue'),
   PullMessage: notBuiltStream('PullMessage'),
-  UpdateOffset: notBuiltUnary('UpdateOffset'),
-  GetOffset: notBuiltUnary('GetOffset'),
-  QueryOffset: notBuiltUnary('QueryOffset'),
-  EndTransaction: notBuiltUnary('EndTransaction'),
-  Telemetry: notBuiltStream('Telemetry'),
-  NotifyClientTermination: notBuiltUnary('NotifyClientTermination'),
+  UpdateOffset: unary(updateOffset),
+  GetOffset: unary(getOffset),
+  QueryOffset: unary(queryOffset),
+  EndTransaction: unary(endTransaction),
+  Telemetry: bidi(telemetry),
+  NotifyClientTermination: unary(notifyClientTermination),
   ChangeInvisibleDuration: notBuiltUnary('ChangeInvisibleDuration'),
   RecallMessage: notBuiltUnary('RecallMessage'),
   SyncLiteSubscription: notBuiltUnary('SyncLiteSubscription'),
