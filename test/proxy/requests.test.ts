@@ -10,6 +10,7 @@ import { Admin } from '../../src/client/admin/admin.js';
 import { Prop } from '../../src/common/properties.js';
 import { SystemTopic } from '../../src/common/topics.js';
 import { ConsumeFromWhere, PullConsumer, type ReceivedMessage } from '../../src/index.js';
+import type { Settings } from '../../src/proxy/proto.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
 import { createRequest } from '../../src/remoting/command.js';
@@ -89,16 +90,16 @@ async function pullAll(topic: string, group: string, count: number): Promise<Rec
 test('Telemetry answers a producer the back-off policy and the broker maxMessageSize', async () => {
   const t = raw.telemetry(raw.metadata('raw-producer-1'));
   t.write({ settings: { clientType: 'PRODUCER', publishing: { topics: [{ name: 'RawTopic' }] } } });
-  const reply = (await t.next()) as { status: { code: string }; settings: Record<string, any> };
+  const reply = (await t.next()) as { status: { code: string }; settings: Settings };
   t.end();
   assert.equal(reply.status.code, 'OK');
   const s = reply.settings;
-  assert.equal(s['pubSub'], 'publishing');
-  assert.equal(s['publishing'].maxBodySize, bodyBytesMax);
-  assert.equal(s['publishing'].validateMessageType, true);
-  assert.equal(s['backoffPolicy'].maxAttempts, 3);
-  assert.equal(s['backoffPolicy'].strategy, 'exponentialBackoff');
-  assert.ok(Number(s['backoffPolicy'].exponentialBackoff.max.seconds) >= 1);
+  assert.equal(s.pubSub, 'publishing');
+  assert.equal(s.publishing?.maxBodySize, bodyBytesMax);
+  assert.equal(s.publishing?.validateMessageType, true);
+  assert.equal(s.backoffPolicy?.maxAttempts, 3);
+  assert.equal(s.backoffPolicy?.strategy, 'exponentialBackoff');
+  assert.ok(Number(s.backoffPolicy?.exponentialBackoff?.max.seconds) >= 1);
 });
 
 test('Telemetry answers a simple consumer its group retry budget, batch size and long-polling timeout; admin sees it', async () => {
@@ -113,15 +114,15 @@ test('Telemetry answers a simple consumer its group retry budget, batch size and
       },
     },
   });
-  const reply = (await t.next()) as { status: { code: string }; settings: Record<string, any> };
+  const reply = (await t.next()) as { status: { code: string }; settings: Settings };
   assert.equal(reply.status.code, 'OK');
   const s = reply.settings;
-  assert.equal(s['pubSub'], 'subscription');
-  assert.equal(s['backoffPolicy'].maxAttempts, 17, 'retryMaxTimes 16 + 1');
-  assert.equal(s['backoffPolicy'].strategy, 'customizedBackoff');
-  assert.equal(s['subscription'].receiveBatchSize, 32);
-  assert.equal(s['subscription'].longPollingTimeout.seconds, '20');
-  assert.equal(s['subscription'].fifo, false);
+  assert.equal(s.pubSub, 'subscription');
+  assert.equal(s.backoffPolicy?.maxAttempts, 17, 'retryMaxTimes 16 + 1');
+  assert.equal(s.backoffPolicy?.strategy, 'customizedBackoff');
+  assert.equal(s.subscription?.receiveBatchSize, 32);
+  assert.equal(s.subscription?.longPollingTimeout?.seconds, '20');
+  assert.equal(s.subscription?.fifo, false);
   const hb = await raw.call<Reply>(
     'Heartbeat',
     { group: { name: 'raw_group' }, clientType: 'SIMPLE_CONSUMER' },
