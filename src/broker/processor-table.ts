@@ -21,6 +21,7 @@ import {
 } from './processors/offsets.js';
 import { pullMessage } from './processors/pull.js';
 import { queryMessage, viewMessageById } from './processors/query.js';
+import { recallMessageNotBuilt } from './processors/recall.js';
 import { sendReplyMessage, sendReplyMessageV2 } from './processors/reply.js';
 import { invokeBrokerToResetOffset } from './processors/reset-offset.js';
 import { sendBatchMessage, sendMessageV1, sendMessageV2 } from './processors/send.js';
@@ -64,4 +65,5 @@ export const brokerProcessors: ReadonlyMap<number, BrokerProcessor> = new Map<nu
   [RequestCode.SEND_REPLY_MESSAGE_V2, sendReplyMessageV2],
   [RequestCode.LOCK_BATCH_MQ, lockBatchMQ],
   [RequestCode.UNLOCK_BATCH_MQ, unlockBatchMQ],
+  [RequestCode.RECALL_MESSAGE, recallMessageNotBuilt],
 ]);

@@ -33,6 +33,8 @@ export interface GrpcProxyOptions {
   /** The host clients are told to reach (QueryRoute): the broker's advertised address. */
   advertisedHost: () => string;
   broker: BrokerContext;
+  /** The broker's timer recall (TimerService.recall). */
+  recallTimer: ProxyContext['recallTimer'];
   log?: Logger;
 }
 
@@ -54,6 +56,7 @@ export class GrpcProxy {
       endpoints: () => this.endpoints(),
       sessions: this.sessions,
       log: this.log,
+      recallTimer: options.recallTimer,
     };
     this.server.addService(messagingServiceDefinition(), this.implementation());
   }

@@ -8,6 +8,7 @@ import { telemetry } from './client/telemetry.js';
 import { bidi, notBuiltStream, notBuiltUnary, type RpcEntry, unary } from './handler.js';
 import { getOffset, queryOffset, updateOffset } from './offsets/offsets.js';
 import { endTransaction } from './producer/end-transaction.js';
+import { recallMessage } from './producer/recall-message.js';
 import { sendMessage } from './producer/send-message.js';
 import { queryRoute } from './route/query-route.js';
 
@@ -27,6 +28,6 @@ export const serviceTable: Readonly<Record<string, RpcEntry>> = {
   Telemetry: bidi(telemetry),
   NotifyClientTermination: unary(notifyClientTermination),
   ChangeInvisibleDuration: notBuiltUnary('ChangeInvisibleDuration'),
-  RecallMessage: notBuiltUnary('RecallMessage'),
+  RecallMessage: unary(recallMessage),
   SyncLiteSubscription: notBuiltUnary('SyncLiteSubscription'),
 };

@@ -325,3 +325,34 @@ test('malformed route, client, transaction and offset requests get their codes',
   const ok = await raw.call<Reply>('QueryRoute', { topic: { name: 'RawTopic' } });
   assert.equal(ok.status.code, 'OK', 'still serving');
 });
+
+test('RECALL_MESSAGE (370) over remoting is refused, naming the gRPC RecallMessage', async () => {
+  const remoting = new RemotingClient();
+  try {
+    const resp = await remoting.invoke(h.brokerAddr, createRequest(RequestCode.RECALL_MESSAGE, {}), 5000);
+    assert.equal(resp.code, ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+    assert.match(resp.remark ?? '', /not built yet: recall timer messages with the gRPC RecallMessage/);
+  } finally {
+    await remoting.close();
+  }
+});
+
+test('RecallMessage refuses a damaged handle, one of another topic, and one already due', async () => {
+  const recall = (topic: string, recallHandle: string) =>
+    raw.call<Reply>('RecallMessage', { topic: { name: topic }, recallHandle });
+  const bad = await recall('RawTopic', 'garbage');
+  assert.equal(bad.status.code, 'BAD_REQUEST');
+  const soon = { seconds: String(Math.floor(Date.now() / 1000) + 60), nanos: 0 };
+  const sent = await send(message('RawTopic', 'x', { messageType: 'DELAY', deliveryTimestamp: soon }));
+  const entry = (sent['entries'] as { recallHandle: string }[])[0];
+  assert.ok(entry !== undefined && entry.recallHandle !== '');
+  const other = await recall('RawFifoOnly', entry.recallHandle);
+  assert.equal(other.status.code, 'BAD_REQUEST');
+  assert.match(other.status.message, /for topic RawTopic, not RawFifoOnly/);
+  const ok = await recall('RawTopic', entry.recallHandle);
+  assert.equal(ok.status.code, 'OK', ok.status.message);
+  const past = Buffer.from(`v1 RawTopic broker-a ${Date.now() - 1000} 01AB`).toString('base64url');
+  const late = await recall('RawTopic', past);
+  assert.equal(late.status.code, 'MESSAGE_NOT_FOUND');
+  assert.match(late.status.message, /too late to recall/);
+});
