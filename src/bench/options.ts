@@ -2,7 +2,13 @@
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../common/errors.js';
 
-export const BenchKind = { produce: 'produce', consume: 'consume', e2e: 'e2e', pop: 'pop' } as const;
+export const BenchKind = {
+  produce: 'produce',
+  consume: 'consume',
+  e2e: 'e2e',
+  pop: 'pop',
+  'grpc-produce': 'grpc-produce',
+} as const;
 export type BenchKind = (typeof BenchKind)[keyof typeof BenchKind];
 
 export const FlushMode = { ASYNC: 'ASYNC', SYNC: 'SYNC' } as const;
@@ -48,11 +54,14 @@ export const bodyBytesMax = 4 * 1024 * 1024;
 export const windowMax = 10_000;
 export const batchMax = 1024;
 
-export const benchUsage = `usage: tsrocket bench [produce|consume|e2e|pop] [options]
+export const benchUsage = `usage: tsrocket bench [produce|consume|e2e|pop|grpc-produce] [options]
 
-  With no kind: the default suite (produce 128 B and 1 KiB, consume, pop, e2e; about 70 s) → bench/results/bench.json.
+  With no kind: the default suite (produce 128 B and 1 KiB, the same over gRPC, consume, pop, e2e; about 70 s) →
+  bench/results/bench.json.
   pop: fill <topic>-pop (one queue) with -c messages (default 50000), then 4 SimpleConsumers of one group
        drain it (receive 32, ack each).
+  grpc-produce: send with Apache's 5.x client (rocketmq-client-nodejs, a dev dependency) to the embedded
+       broker's gRPC endpoint.
 
   -n, --namesrv <addr>   NameServer (default: embedded NameServer + Broker over a temp dir)
   -t, --topic <name>     topic (default BenchTopic; created when missing)
@@ -107,7 +116,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
     throw new InvalidArgumentError(`one benchmark kind at a time, got ${positionals.join(' ')}`);
   const kindText = positionals[0];
   if (kindText !== undefined && !(kindText in BenchKind)) {
-    throw new InvalidArgumentError(`unknown benchmark '${kindText}' (produce, consume, e2e or pop)`);
+    throw new InvalidArgumentError(`unknown benchmark '${kindText}' (produce, consume, e2e, pop or grpc-produce)`);
   }
   const flush = values.flush?.toUpperCase().replace(/_FLUSH$/, '');
   if (flush !== undefined && flush !== FlushMode.ASYNC && flush !== FlushMode.SYNC) {

@@ -71,7 +71,12 @@ export function summaryBase(opts: BenchOptions, kind: BenchKind, target: BenchTa
 }
 
 /** Sends for the configured count/duration, printing a line per second; returns the load and elapsed ms. */
-export async function sendPhase(producer: Producer, opts: BenchOptions, sink: ProgressSink, label: string) {
+export async function sendPhase(
+  producer: Pick<Producer, 'send'>,
+  opts: BenchOptions,
+  sink: ProgressSink,
+  label: string,
+) {
   const load = new SendLoad(opts);
   let last = 0;
   const stop = everySecond((s) => {

@@ -23,6 +23,8 @@ export interface BenchTarget {
   /** 'embedded' or the NameServer address. */
   label: string;
   embedded: boolean;
+  /** "host:port" of the embedded broker's gRPC endpoint; undefined for a remote cluster. */
+  grpcEndpoint?: string | undefined;
   /** Broker RSS in bytes (embedded: this process; remote: runtime info `rss` when the broker reports one). */
   brokerRssBytes(): Promise<number | null>;
   close(): Promise<void>;
@@ -55,6 +57,8 @@ async function startEmbedded(opts: BenchOptions): Promise<BenchTarget> {
       brokerIP1: '127.0.0.1',
       namesrvAddr: nameServer,
       storePathRootDir: root,
+      enableGrpc: true,
+      grpcServerPort: 0,
     },
     {
       storePathRootDir: root,
@@ -62,8 +66,10 @@ async function startEmbedded(opts: BenchOptions): Promise<BenchTarget> {
       flushDiskType: opts.flush === 'SYNC' ? FlushDiskType.SYNC_FLUSH : FlushDiskType.ASYNC_FLUSH,
     },
   );
+  let grpcPort: number | undefined;
   try {
     await broker.start();
+    grpcPort = await broker.grpcReady();
   } catch (err) {
     await namesrv.close();
     await rm(dir, { recursive: true, force: true });
@@ -73,6 +79,7 @@ async function startEmbedded(opts: BenchOptions): Promise<BenchTarget> {
     nameServer,
     label: 'embedded',
     embedded: true,
+    grpcEndpoint: grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`,
     brokerRssBytes: async () => process.memoryUsage.rss(),
     async close() {
       await broker.close();

@@ -168,6 +168,8 @@ export function startArgs(dataDir: string, namesrvPort = 0, brokerPort = 0): str
     String(namesrvPort),
     '--broker-port',
     String(brokerPort),
+    // No gRPC endpoint: these systems serve remoting tests (test/proxy starts its own with gRPC on).
+    '--no-grpc',
   ];
 }
 
@@ -212,6 +214,7 @@ export async function startBroker(
     namesrv,
     '--port',
     String(port),
+    '--no-grpc',
     '--data',
     dataDir,
   ]);
