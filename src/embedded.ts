@@ -15,7 +15,10 @@ export const embeddedCommitLogBytesDefault = 64 * 1024 * 1024;
 export interface EmbeddedOptions {
   /** Where the NameServer and Broker keep their files; kept on close. Default: a new temp dir, removed on close. */
   dataDir?: string;
-  /** Broker settings over the embedded defaults (loopback, port 0, auto-create topics on). */
+  /**
+   * Broker settings over the embedded defaults (loopback, port 0, auto-create topics on). `enableGrpc: true`
+   * also serves RocketMQ 5 clients (gRPC, on a free port unless `grpcServerPort` says otherwise).
+   */
   brokerConfig?: Partial<BrokerConfig>;
   /** Store settings (flushDiskType, segment sizes, …). */
   storeConfig?: Partial<StoreConfig>;
@@ -26,6 +29,8 @@ export interface EmbeddedCluster {
   nameServer: string;
   /** Broker address, "127.0.0.1:port" (admin calls, topic creation on one broker). */
   brokerAddr: string;
+  /** gRPC endpoint "127.0.0.1:port" for RocketMQ 5 clients, when `brokerConfig.enableGrpc` is on. */
+  grpcEndpoint: string | undefined;
   /** Stops the Broker, then the NameServer; removes the data dir when it was a temp dir. */
   close(): Promise<void>;
 }
@@ -100,6 +105,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
         autoCreateTopicEnable: true,
         enablePropertyFilter: true,
         traceTopicEnable: true,
+        grpcServerPort: 0,
         ...opts.brokerConfig,
         storePathRootDir: brokerRoot,
         namesrvAddr: nameServer,
@@ -108,7 +114,9 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
       { inProcessNamesrv: { addr: nameServer, invoke: (req) => ns.invokeLocal(req) } },
     );
     await broker.start();
-    return { nameServer, brokerAddr: broker.brokerAddr, close };
+    const grpcPort = broker.grpcPort;
+    const grpcEndpoint = grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`;
+    return { nameServer, brokerAddr: broker.brokerAddr, grpcEndpoint, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

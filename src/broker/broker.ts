@@ -45,6 +45,9 @@ import { TimerService } from './timer/timer-service.js';
 import { TransactionCheckService } from './transaction/check-service.js';
 import { ClosedHalves } from './transaction/closed-halves.js';
 
+/** The gRPC endpoint (src/proxy), loaded only when enabled. */
+type GrpcProxy = import('../proxy/server.js').GrpcProxy;
+
 const log = createLogger('broker');
 
 export interface BrokerOptions {
@@ -83,6 +86,7 @@ export class Broker {
   readonly delayLevels: DelayLevels;
   private timer: TimerService | undefined;
   private ctx: BrokerContext | undefined;
+  private grpc: GrpcProxy | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
 
   constructor(
@@ -229,6 +233,7 @@ export class Broker {
       }),
       { name: 'requests', start: () => this.openToRequests(), stop: () => this.closeToRequests() },
       ...(ephemeral ? [] : [remoting]),
+      ...(c.enableGrpc ? [this.grpcService()] : []),
       {
         name: 'namesrv-registration',
         start: () => {
@@ -241,6 +246,29 @@ export class Broker {
         },
       },
     ];
+  }
+
+  /** RocketMQ 5's gRPC MessagingService (src/proxy) on grpcServerPort, on this broker's context. */
+  private grpcService(): BrokerService {
+    return {
+      name: 'grpc',
+      start: async () => {
+        const { GrpcProxy } = await import('../proxy/server.js');
+        this.grpc = new GrpcProxy({
+          host: this.config.listenHost,
+          port: this.config.grpcServerPort,
+          advertisedHost: () => this.config.brokerIP1,
+          broker: this.ctx as BrokerContext,
+        });
+        await this.grpc.start();
+      },
+      stop: () => this.grpc?.stop(),
+    };
+  }
+
+  /** The gRPC endpoint's port once started; undefined when enableGrpc is off. */
+  get grpcPort(): number | undefined {
+    return this.grpc?.port;
   }
 
   /** "brokerIP1:port", valid after start (with listenPort 0: once the port is bound, the first service). */
@@ -263,7 +291,8 @@ export class Broker {
       this.state = 'closed';
       throw err;
     }
-    log.info('broker started', { brokerName: this.config.brokerName, addr: this.brokerAddr });
+    const grpc = this.grpcPort === undefined ? {} : { grpcEndpoint: `${this.config.brokerIP1}:${this.grpcPort}` };
+    log.info('broker started', { brokerName: this.config.brokerName, addr: this.brokerAddr, ...grpc });
   }
 
   private async startStore(): Promise<void> {

@@ -70,6 +70,21 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     tsrocket: true,
     doc: 'Address to listen on; also accepted as bindAddress (RocketMQ 5).',
   },
+  enableGrpc: {
+    kind: 'bool',
+    default: false,
+    tsrocket: true,
+    doc:
+      "Serve RocketMQ 5's gRPC MessagingService (Apache's 5.x clients) on grpcServerPort, in the broker process " +
+      "(like RocketMQ's local proxy mode). `tsrocket start` and `tsrocket broker` turn it on.",
+  },
+  grpcServerPort: {
+    ...port,
+    default: 8081,
+    doc:
+      'Port of the gRPC endpoint (RocketMQ ProxyConfig grpcServerPort; 0 = any free port). `tsrocket start` and ' +
+      '`tsrocket broker` pick 0 when the broker port is 0.',
+  },
   autoCreateTopicEnable: {
     kind: 'bool',
     default: true,

@@ -40,6 +40,10 @@ export interface BrokerConfig extends ServerConnectionConfig {
   brokerIP1: string;
   /** Host to bind (tsrocket; also accepted as RocketMQ 5's bindAddress). */
   listenHost: string;
+  /** Serve the gRPC MessagingService (src/proxy) on grpcServerPort (tsrocket). */
+  enableGrpc: boolean;
+  /** 0 = ephemeral (tests). */
+  grpcServerPort: number;
   autoCreateTopicEnable: boolean;
   autoCreateSubscriptionGroup: boolean;
   /** Auto-creation on send stops once the broker holds this many topics, retry/DLQ topics aside (tsrocket). */

@@ -13,6 +13,7 @@ export const brokerUsage = `usage: tsrocket broker [options]
                              see docs/configuration.md); the flags below win over it
   -n, --namesrv <addr>       NameServer addresses "host:port;host:port" (namesrvAddr)
       --port <n>             listen port (listenPort; 0 = any free port)
+      --grpc-port <n>        gRPC endpoint port (grpcServerPort; default 8081, 0 when --port is 0)
       --host <addr>          address to listen on (listenHost / bindAddress)
       --data <dir>           storePathRootDir
   -h, --help                 this help`;
@@ -21,6 +22,7 @@ export const brokerUsage = `usage: tsrocket broker [options]
 const flagNames = {
   namesrvAddr: '--namesrv',
   listenPort: '--port',
+  grpcServerPort: '--grpc-port',
   listenHost: '--host',
   storePathRootDir: '--data',
 } as const;
@@ -32,6 +34,7 @@ export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
       config: { type: 'string', short: 'c' },
       namesrv: { type: 'string', short: 'n' },
       port: { type: 'string' },
+      'grpc-port': { type: 'string' },
       host: { type: 'string' },
       data: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -49,17 +52,22 @@ export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
   if (values.host !== undefined) flags.listenHost = values.host;
   const port = portFlag('--port', values.port);
   if (port !== undefined) flags.listenPort = port;
+  const grpcPort = portFlag('--grpc-port', values['grpc-port']);
+  if (grpcPort !== undefined) flags.grpcServerPort = grpcPort;
   const log = createLogger('cli');
   const { loadBrokerConfig } = await import('../broker/config.js');
   const { logConfigWarnings, startBroker } = await import('../broker/main.js');
   // A refused key (ConfigError) ends here with exit code 2, before anything listens.
-  const loaded = await loadBrokerConfig({ file: values.config, flags, flagNames });
+  // The gRPC endpoint on by default; ephemeral with an ephemeral broker port, so test brokers never collide.
+  const defaults: Partial<BrokerConfig> = { enableGrpc: true, grpcServerPort: port === 0 ? 0 : 8081 };
+  const loaded = await loadBrokerConfig({ file: values.config, defaults, flags, flagNames });
   logConfigWarnings(loaded.warnings, log);
   const running: Component[] = [];
   exitOnSignals(running, log);
   const broker = await startBroker(loaded);
   running.push({ name: 'broker', close: () => broker.close() });
-  log.info('broker serving', { port: broker.port, brokerAddr: broker.brokerAddr });
+  const grpc = broker.grpcPort === undefined ? {} : { grpcPort: broker.grpcPort };
+  log.info('broker serving', { port: broker.port, brokerAddr: broker.brokerAddr, ...grpc });
   sayHowToStop(log);
   return 'running';
 }

@@ -2,7 +2,7 @@
  * `tsrocket start [--data DIR] [-c broker.conf]`: the whole system in one process with zero config (what
  * `npm start` runs). Broker settings: built-in defaults < start's own (embedded NameServer, <data>/broker) <
  * broker.conf < explicit flags; a flag overriding a different file value is warned.
- * Today: NameServer on 9876 and Broker (DefaultCluster / broker-a) on 10911. Components are started in order by
+ * Today: NameServer on 9876, Broker (DefaultCluster / broker-a) on 10911 and its gRPC endpoint on 8081. Components are started in order by
  * `startComponents`; proxy, console and metrics are added there, each as one `Component`, and closed in reverse
  * order on SIGINT/SIGTERM.
  */
@@ -16,12 +16,14 @@ import { type CommandResult, type Component, closeAll, exitOnSignals } from './l
 
 export const startUsage = `usage: tsrocket start [options]
 
-  Starts every component in one process: NameServer and Broker (proxy and console are coming).
+  Starts every component in one process: NameServer, Broker and its gRPC endpoint (console is coming).
 
       --data <dir>          data directory (default ./data), created if missing; the broker's store goes to
                             <dir>/broker unless broker.conf sets storePathRootDir (an explicit --data wins)
       --namesrv-port <n>    NameServer port (default 9876; 0 = any free port)
       --broker-port <n>     Broker port (default 10911, or listenPort of broker.conf; 0 = any free port)
+      --grpc-port <n>       gRPC endpoint port for RocketMQ 5 clients (default 8081, or grpcServerPort of
+                            broker.conf; 0 when --broker-port is 0; 0 = any free port)
       --host <addr>         address to listen on (default 0.0.0.0; 127.0.0.1 keeps it on this machine)
   -c, --config <file>       broker.conf (key=value, RocketMQ key names; see docs/configuration.md) for the
                             embedded broker; its keys win over start's defaults, the flags above win over it
@@ -35,6 +37,8 @@ export interface StartOptions {
   namesrvPort: number;
   /** Explicit broker port; undefined = listenPort of broker.conf, else 10911. */
   brokerPort?: number | undefined;
+  /** Explicit gRPC port; undefined = grpcServerPort of broker.conf, else 8081 (0 when brokerPort is 0). */
+  grpcPort?: number | undefined;
   /** Explicit listen address of every component; undefined = 0.0.0.0 (the broker: listenHost of broker.conf). */
   host?: string | undefined;
   /** Optional broker.conf for the embedded broker. */
@@ -46,6 +50,8 @@ export interface StartedSystem {
   components: Component[];
   namesrvAddr: string;
   brokerAddr: string;
+  /** "host:port" of the gRPC endpoint (RocketMQ 5 clients); undefined when enableGrpc is off. */
+  grpcEndpoint: string | undefined;
 }
 
 const wildcardHosts = new Set(['', '0.0.0.0', '::']);
@@ -71,13 +77,22 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
       storePathRootDir: brokerStore,
       enablePropertyFilter: true,
       traceTopicEnable: true,
+      // RocketMQ 5 clients served too; ephemeral with an ephemeral broker port, so test systems never collide.
+      enableGrpc: true,
+      grpcServerPort: opts.brokerPort === 0 ? 0 : 8081,
     },
     flags: {
       listenPort: opts.brokerPort,
+      grpcServerPort: opts.grpcPort,
       listenHost: opts.host,
       storePathRootDir: opts.dataDirGiven === true ? brokerStore : undefined,
     },
-    flagNames: { listenPort: '--broker-port', listenHost: '--host', storePathRootDir: '--data' },
+    flagNames: {
+      listenPort: '--broker-port',
+      grpcServerPort: '--grpc-port',
+      listenHost: '--host',
+      storePathRootDir: '--data',
+    },
   });
   logConfigWarnings(loaded.warnings, log);
   const started: Component[] = [];
@@ -113,8 +128,9 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
     });
     started.push({ name: 'broker', close: () => broker.close() });
     await namesrv.listen();
-    // Then proxy (8081), console (8080) and metrics (5557), which are built on the broker.
-    return { components: started, namesrvAddr, brokerAddr: broker.brokerAddr };
+    // The gRPC endpoint (8081) is a service of the broker; console (8080) and metrics (5557) come after it.
+    const grpcEndpoint = broker.grpcPort === undefined ? undefined : `${broker.config.brokerIP1}:${broker.grpcPort}`;
+    return { components: started, namesrvAddr, brokerAddr: broker.brokerAddr, grpcEndpoint };
   } catch (err) {
     await closeAll(started, log);
     throw err;
@@ -128,6 +144,7 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
       data: { type: 'string' },
       'namesrv-port': { type: 'string' },
       'broker-port': { type: 'string' },
+      'grpc-port': { type: 'string' },
       host: { type: 'string' },
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
@@ -143,6 +160,7 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
   const dataDir = resolve(values.data ?? 'data');
   const namesrvPort = portFlag('--namesrv-port', values['namesrv-port']) ?? 9876;
   const brokerPort = portFlag('--broker-port', values['broker-port']);
+  const grpcPort = portFlag('--grpc-port', values['grpc-port']);
   await mkdir(dataDir, { recursive: true });
   // Handlers first: a signal right after a component's "listening" line must still shut down cleanly.
   const components: Component[] = [];
@@ -153,17 +171,19 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
       dataDirGiven: values.data !== undefined,
       namesrvPort,
       brokerPort,
+      grpcPort,
       host: values.host,
       brokerConfigFile: values.config,
     },
     log,
   );
   components.push(...started.components);
-  const { namesrvAddr, brokerAddr } = started;
+  const { namesrvAddr, brokerAddr, grpcEndpoint } = started;
   log.info('tsrocket started', {
     components: components.map((c) => c.name).join(','),
     namesrvAddr,
     brokerAddr,
+    ...(grpcEndpoint === undefined ? {} : { grpcEndpoint }),
     dataDir,
     startupMs: Math.round(performance.now()),
   });

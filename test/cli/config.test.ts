@@ -118,6 +118,7 @@ test('start -c: listenPort, namesrvAddr, storePathRootDir, autoCreateTopicEnable
     conf,
     [
       `listenPort=${port}`,
+      'grpcServerPort=0',
       `namesrvAddr=127.0.0.1:${ns.port}`,
       `storePathRootDir=${store}`,
       'autoCreateTopicEnable=false',

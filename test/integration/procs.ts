@@ -168,6 +168,9 @@ export function startArgs(dataDir: string, namesrvPort = 0, brokerPort = 0): str
     String(namesrvPort),
     '--broker-port',
     String(brokerPort),
+    // Ephemeral even when a restart reuses the broker's port: test systems must never collide on 8081.
+    '--grpc-port',
+    '0',
   ];
 }
 
@@ -212,6 +215,8 @@ export async function startBroker(
     namesrv,
     '--port',
     String(port),
+    '--grpc-port',
+    '0',
     '--data',
     dataDir,
   ]);
