@@ -3,6 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { BrokerContext } from '../broker/context.js';
 import type { Logger } from '../common/log.js';
 import type { ClientSessions } from './client/sessions.js';
+import type { ReceiptRenewals } from './consume/renewals.js';
 import type { Endpoints } from './proto.js';
 
 export interface ProxyContext {
@@ -11,6 +12,8 @@ export interface ProxyContext {
   readonly endpoints: () => Endpoints;
   /** Clients known by their `x-mq-client-id`: settings from Telemetry, the open Telemetry stream, groups. */
   readonly sessions: ClientSessions;
+  /** Messages received with auto_renew, kept invisible until acked (consume/renewals.ts). */
+  readonly renewals: ReceiptRenewals;
   readonly log: Logger;
 }
 

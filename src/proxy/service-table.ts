@@ -3,17 +3,22 @@
  * (route/, client/, producer/, offsets/); consumption: consume/*.ts. An RPC not built yet answers
  * NOT_IMPLEMENTED at once.
  */
-import { notBuiltStream, notBuiltUnary, type RpcEntry, unary } from './handler.js';
+import { ackMessage } from './consume/ack-message.js';
+import { changeInvisibleDuration } from './consume/change-invisible.js';
+import { forwardMessageToDeadLetterQueue } from './consume/forward-dlq.js';
+import { queryAssignment } from './consume/query-assignment.js';
+import { receiveMessage } from './consume/receive-message.js';
+import { notBuiltStream, notBuiltUnary, type RpcEntry, serverStream, unary } from './handler.js';
 import { queryRoute } from './route/query-route.js';
 
 export const serviceTable: Readonly<Record<string, RpcEntry>> = {
   QueryRoute: unary(queryRoute),
   Heartbeat: notBuiltUnary('Heartbeat'),
   SendMessage: notBuiltUnary('SendMessage'),
-  QueryAssignment: notBuiltUnary('QueryAssignment'),
-  ReceiveMessage: notBuiltStream('ReceiveMessage'),
-  AckMessage: notBuiltUnary('AckMessage'),
-  ForwardMessageToDeadLetterQueue: notBuiltUnary('ForwardMessageToDeadLetterQueue'),
+  QueryAssignment: unary(queryAssignment),
+  ReceiveMessage: serverStream(receiveMessage),
+  AckMessage: unary(ackMessage),
+  ForwardMessageToDeadLetterQueue: unary(forwardMessageToDeadLetterQueue),
   PullMessage: notBuiltStream('PullMessage'),
   UpdateOffset: notBuiltUnary('UpdateOffset'),
   GetOffset: notBuiltUnary('GetOffset'),
@@ -21,7 +26,7 @@ export const serviceTable: Readonly<Record<string, RpcEntry>> = {
   EndTransaction: notBuiltUnary('EndTransaction'),
   Telemetry: notBuiltStream('Telemetry'),
   NotifyClientTermination: notBuiltUnary('NotifyClientTermination'),
-  ChangeInvisibleDuration: notBuiltUnary('ChangeInvisibleDuration'),
+  ChangeInvisibleDuration: unary(changeInvisibleDuration),
   RecallMessage: notBuiltUnary('RecallMessage'),
   SyncLiteSubscription: notBuiltUnary('SyncLiteSubscription'),
 };
