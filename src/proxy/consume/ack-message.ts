@@ -26,7 +26,11 @@ export interface AckMessageResponse {
 /** Most entries one AckMessage may carry (a receive returns at most 32; clients batch a few receives). */
 export const ackEntriesMax = 1024;
 
-export async function ackMessage(ctx: ProxyContext, req: AckMessageRequest, metadata: Metadata): Promise<AckMessageResponse> {
+export async function ackMessage(
+  ctx: ProxyContext,
+  req: AckMessageRequest,
+  metadata: Metadata,
+): Promise<AckMessageResponse> {
   const group = checkedGroup(req.group);
   if (!group.ok) return { status: group.status, entries: [] };
   const topic = checkedTopic(req.topic);
@@ -34,7 +38,10 @@ export async function ackMessage(ctx: ProxyContext, req: AckMessageRequest, meta
   const entries = req.entries ?? [];
   if (entries.length === 0) return { status: status(Code.BAD_REQUEST, 'no entries to ack'), entries: [] };
   if (entries.length > ackEntriesMax) {
-    return { status: status(Code.BAD_REQUEST, `${entries.length} entries, at most ${ackEntriesMax} per ack`), entries: [] };
+    return {
+      status: status(Code.BAD_REQUEST, `${entries.length} entries, at most ${ackEntriesMax} per ack`),
+      entries: [],
+    };
   }
   const clientId = clientIdOf(metadata);
   ctx.renewals.seen(clientId);

@@ -37,7 +37,8 @@ export async function forwardMessageToDeadLetterQueue(
   if (held.status === 'refused') return { status: statusOfRefusal(held.code, held.remark) };
   const info = parseExtraInfo(held.handle);
   const offset = typeof info === 'string' ? undefined : info.commitLogOffset;
-  if (offset === undefined) return { status: status(Code.INTERNAL_SERVER_ERROR, `POP answered a bad handle: ${held.handle}`) };
+  if (offset === undefined)
+    return { status: status(Code.INTERNAL_SERVER_ERROR, `POP answered a bad handle: ${held.handle}`) };
   const sent = await sendMessageBack(ctx.broker, { offset, group: group.value, delayLevel: -1 });
   if (sent.code !== ResponseCode.SUCCESS) return { status: statusOfRefusal(sent.code, sent.remark ?? '') };
   const acked = await pop.ack(group.value, topic.value, held.handle);

@@ -16,7 +16,10 @@ export interface QueryAssignmentResponse {
   assignments: { messageQueue: MessageQueue }[];
 }
 
-export async function queryAssignment(ctx: ProxyContext, req: QueryAssignmentRequest): Promise<QueryAssignmentResponse> {
+export async function queryAssignment(
+  ctx: ProxyContext,
+  req: QueryAssignmentRequest,
+): Promise<QueryAssignmentResponse> {
   const topic = checkedTopic(req.topic);
   if (!topic.ok) return { status: topic.status, assignments: [] };
   const groupName = checkedGroup(req.group);
@@ -28,11 +31,17 @@ export async function queryAssignment(ctx: ProxyContext, req: QueryAssignmentReq
   }
   const group = broker.groups.findOrCreate(groupName.value);
   if (group === undefined) {
-    return { status: status(Code.CONSUMER_GROUP_NOT_FOUND, broker.groups.missingRemark(groupName.value)), assignments: [] };
+    return {
+      status: status(Code.CONSUMER_GROUP_NOT_FOUND, broker.groups.missingRemark(groupName.value)),
+      assignments: [],
+    };
   }
   const perm = tc.perm & broker.config.brokerPermission;
   if (!isReadable(perm) || tc.readQueueNums <= 0) {
-    return { status: status(Code.FORBIDDEN, `no readable queue of topic ${topic.value} on this broker`), assignments: [] };
+    return {
+      status: status(Code.FORBIDDEN, `no readable queue of topic ${topic.value} on this broker`),
+      assignments: [],
+    };
   }
   const base = {
     topic: { resourceNamespace: req.topic?.resourceNamespace ?? '', name: topic.value },

@@ -7,7 +7,7 @@
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { PopResult } from '../../broker/pop/types.js';
-import { type ProxyContext, clientIdOf } from '../context.js';
+import { clientIdOf, type ProxyContext } from '../context.js';
 import { toV2Message } from '../convert/to-v2.js';
 import { Code, type Message, type Status, status, type Timestamp, timestampOfMs } from '../proto.js';
 import { isFifoGroup } from './group-mode.js';
@@ -44,7 +44,8 @@ export async function receiveMessage(
     return finish(call, status(Code.TOPIC_NOT_FOUND, broker.topics.missingRemark(p.topic)));
   }
   const group = broker.groups.findOrCreate(p.group);
-  if (group === undefined) return finish(call, status(Code.CONSUMER_GROUP_NOT_FOUND, broker.groups.missingRemark(p.group)));
+  if (group === undefined)
+    return finish(call, status(Code.CONSUMER_GROUP_NOT_FOUND, broker.groups.missingRemark(p.group)));
   if (!group.consumeEnable) return finish(call, status(Code.FORBIDDEN, `consumer group ${p.group} may not consume`));
 
   const invisibleTimeMs = p.invisibleTimeMs ?? ctx.renewals.opts.firstInvisibleTimeMs;
@@ -83,7 +84,11 @@ export async function receiveMessage(
   }
   call.write({ status: status(Code.OK) });
   for (const m of r.messages) {
-    const delivery = { receiptHandle: m.handle, invisibleTimeMs: r.invisibleTimeMs, deliveryAttempt: m.deliveryAttempt };
+    const delivery = {
+      receiptHandle: m.handle,
+      invisibleTimeMs: r.invisibleTimeMs,
+      deliveryAttempt: m.deliveryAttempt,
+    };
     call.write({ message: toV2Message(m.msg, delivery, p.topic) });
     if (p.autoRenew) ctx.renewals.add(clientId, p.group, p.topic, m.handle, r.popTimeMs, r.invisibleTimeMs);
   }

@@ -3,11 +3,12 @@
  * group and topic names, the filter, the batch size, the invisible time (or the auto-renew slice) and how long to
  * poll within the call's deadline. A bad field is answered with its apache.rocketmq.v2.Code, never thrown.
  */
-import { checkGroupName, checkTopicName } from '../../common/validate.js';
-import { isSystemTopic } from '../../common/topics.js';
+
 import { compiledSql92 } from '../../broker/filter/sql92-filter.js';
-import { msOfDuration, type ProtoResource, type ReceiveMessageRequest } from './requests.js';
+import { isSystemTopic } from '../../common/topics.js';
+import { checkGroupName, checkTopicName } from '../../common/validate.js';
 import { Code, type Status, status } from '../proto.js';
+import { msOfDuration, type ProtoResource, type ReceiveMessageRequest } from './requests.js';
 
 export const ReceiveLimits = {
   /** Shortest long poll (RocketMQ's proxy: 5 s; tsrocket takes 1 s). */
