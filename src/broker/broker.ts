@@ -30,6 +30,7 @@ import { Perm } from './metadata/perm.js';
 import { SubscriptionGroupManager } from './metadata/subscription-groups.js';
 import { TopicConfigManager } from './metadata/topic-config.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
+import { BrokerPopService } from './pop/pop-service.js';
 import { brokerProcessors } from './processor-table.js';
 import { brokerPutHooks } from './put/hooks.js';
 import { PutPipeline } from './put/pipeline.js';
@@ -85,6 +86,7 @@ export class Broker {
   /** messageDelayLevel, parsed: delayed messages and send-back retries wait by these levels. */
   readonly delayLevels: DelayLevels;
   private timer: TimerService | undefined;
+  private pop: BrokerPopService | undefined;
   private ctx: BrokerContext | undefined;
   private grpc: GrpcProxy | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
@@ -210,6 +212,26 @@ export class Broker {
         },
         stop: () => this.timer?.stop(),
       },
+      // After metadata (consumer offsets) and before requests: pops find the check points the revive log holds.
+      {
+        name: 'pop',
+        start: () => {
+          this.pop = new BrokerPopService({
+            config: c,
+            store: this.store as MessageStore,
+            put: this.put as PutPipeline,
+            topics: this.topics,
+            groups: this.groups,
+            offsets: this.offsets,
+            stats: this.stats,
+            brokerAddr: () => this.brokerAddr,
+            log: createLogger('broker.pop'),
+          });
+          return this.pop.start();
+        },
+        stop: () => this.pop?.stop(),
+      },
+      new PeriodicTask({ name: 'pop-revive', periodMs: c.reviveInterval, log, run: () => this.pop?.revive() }),
       new PeriodicTask({
         name: 'consumer-offset-flush',
         periodMs: c.flushConsumerOffsetInterval,
@@ -308,9 +330,10 @@ export class Broker {
       ));
     this.store = store;
     await store.start();
-    store.addArrivalListener((topic, queueId, queueOffset, tagsCode) =>
-      this.pullHolds.notifyArrival(topic, queueId, queueOffset, tagsCode),
-    );
+    store.addArrivalListener((topic, queueId, queueOffset, tagsCode) => {
+      this.pullHolds.notifyArrival(topic, queueId, queueOffset, tagsCode);
+      this.pop?.notifyArrival(topic, tagsCode);
+    });
     this.put = new PutPipeline(
       store,
       brokerPutHooks({
@@ -359,6 +382,7 @@ export class Broker {
       locks: new RebalanceLocks(),
       pullHolds: this.pullHolds,
       delay: this.delay as DelayService,
+      pop: this.pop as BrokerPopService,
       stats: this.stats,
       closedHalves: this.closedHalves,
       dedup: this.dedup,

@@ -183,6 +183,23 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     doc: 'Period of the held-pull deadline sweep (ms).',
   },
   flushConsumerOffsetInterval: { ...positive, default: 5000, doc: 'Period of consumer offset persistence (ms).' },
+  reviveInterval: {
+    ...positive,
+    default: 1000,
+    doc: 'Period of the POP revive pass (ms): a popped message unacked past its invisible time comes back from the POP retry topic of its group.',
+  },
+  reviveQueueNum: {
+    kind: 'int',
+    default: 8,
+    min: 1,
+    max: 64,
+    doc: 'Queues of the POP revive log, the system topic holding check points and acks of popped messages.',
+  },
+  maxPopPollingSize: {
+    ...positive,
+    default: 100_000,
+    doc: 'POP requests held waiting for messages at once; past it a pop is answered POLLING_FULL (209).',
+  },
   channelExpiredTimeout: { ...positive, default: 120_000, doc: 'A client silent this long is dropped (ms).' },
   clientRegistrationsPerConnectionMax: {
     ...positive,

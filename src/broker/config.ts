@@ -79,6 +79,12 @@ export interface BrokerConfig extends ServerConnectionConfig {
   longPollingSweepMs: number;
   /** Period of consumer offset persistence. */
   flushConsumerOffsetInterval: number;
+  /** Period of the POP revive pass: unacked popped messages past their invisible time come back (ms). */
+  reviveInterval: number;
+  /** Queues of the revive log (rmq_sys_REVIVE_LOG_<cluster>) the pop check points spread over. */
+  reviveQueueNum: number;
+  /** Pops held waiting for messages at once; past it a pop is answered POLLING_FULL. */
+  maxPopPollingSize: number;
   /** A client silent for longer than this is dropped (RocketMQ's channelExpiredTimeout). */
   channelExpiredTimeout: number;
   /** Producer and consumer registrations one connection may hold (tsrocket). */

@@ -10,6 +10,7 @@ import type { PullHoldService } from './long-polling/pull-hold.js';
 import type { ConsumerOffsetManager } from './metadata/consumer-offsets.js';
 import type { SubscriptionGroupManager } from './metadata/subscription-groups.js';
 import type { TopicConfigManager } from './metadata/topic-config.js';
+import type { PopService } from './pop/types.js';
 import type { PutPipeline } from './put/pipeline.js';
 import type { DelayService } from './schedule/delay-service.js';
 import type { BrokerStats } from './stats/broker-stats.js';
@@ -29,6 +30,8 @@ export interface BrokerContext {
   readonly pullHolds: PullHoldService;
   /** Delivers delayed messages when due (SCHEDULE_TOPIC_XXXX); its progress and counters. */
   readonly delay: DelayService;
+  /** POP consumption (RocketMQ 5): pop, ack, change invisible time; the gRPC endpoint calls it in-process. */
+  readonly pop: PopService;
   readonly stats: BrokerStats;
   /** Transactions already committed or rolled back (END_TRANSACTION and the check pass share it). */
   readonly closedHalves: ClosedHalves;

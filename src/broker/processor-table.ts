@@ -1,6 +1,7 @@
 /** Request code → broker processor: the whole broker protocol surface in one table. */
 import { RequestCode } from '../remoting/codes.js';
 import type { BrokerProcessor } from './context.js';
+import { ackMessage, batchAckMessage, changeInvisibleTime } from './processors/ack.js';
 import { checkClientConfig, getConsumerListByGroup, heartBeat, unregisterClient } from './processors/clients.js';
 import { endTransaction } from './processors/end-transaction.js';
 import {
@@ -19,6 +20,7 @@ import {
   searchOffsetByTimestamp,
   updateConsumerOffset,
 } from './processors/offsets.js';
+import { popMessage } from './processors/pop.js';
 import { pullMessage } from './processors/pull.js';
 import { queryMessage, viewMessageById } from './processors/query.js';
 import { sendReplyMessage, sendReplyMessageV2 } from './processors/reply.js';
@@ -64,4 +66,8 @@ export const brokerProcessors: ReadonlyMap<number, BrokerProcessor> = new Map<nu
   [RequestCode.SEND_REPLY_MESSAGE_V2, sendReplyMessageV2],
   [RequestCode.LOCK_BATCH_MQ, lockBatchMQ],
   [RequestCode.UNLOCK_BATCH_MQ, unlockBatchMQ],
+  [RequestCode.POP_MESSAGE, popMessage],
+  [RequestCode.ACK_MESSAGE, ackMessage],
+  [RequestCode.BATCH_ACK_MESSAGE, batchAckMessage],
+  [RequestCode.CHANGE_MESSAGE_INVISIBLETIME, changeInvisibleTime],
 ]);

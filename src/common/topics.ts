@@ -38,7 +38,12 @@ export const SystemGroup = {
   transCheck: 'CID_RMQ_SYS_TRANS',
   toolsConsumer: 'TOOLS_CONSUMER',
   toolsProducer: 'TOOLS_PRODUCER',
+  /** Consume offsets of the POP revive service over the revive log's queues (RocketMQ's PopAckConstants). */
+  revive: 'CID_RMQ_SYS_REVIVE_GROUP',
 } as const;
+
+/** Prefix of a cluster's POP revive log (`rmq_sys_REVIVE_LOG_<cluster>`): check points and acks of popped messages. */
+export const reviveLogTopicPrefix = 'rmq_sys_REVIVE_LOG_';
 
 /** Prefix of the group of a trace dispatcher's own producer (RocketMQ's TraceConstants.GROUP_NAME_PREFIX). */
 export const traceProducerGroupPrefix = '_INNER_TRACE_PRODUCER-';
@@ -66,6 +71,15 @@ export function retryTopicOf(group: string): string {
 
 export function dlqTopicOf(group: string): string {
   return dlqTopicPrefix + group;
+}
+
+/** A POP group's retry topic for one topic (RocketMQ's KeyBuilder.buildPopRetryTopicV1): `%RETRY%<group>_<topic>`. */
+export function popRetryTopicOf(group: string, topic: string): string {
+  return `${retryTopicPrefix}${group}_${topic}`;
+}
+
+export function reviveLogTopicOf(cluster: string): string {
+  return reviveLogTopicPrefix + cluster;
 }
 
 export function replyTopicOf(cluster: string): string {

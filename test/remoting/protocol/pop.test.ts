@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RemotingCommand } from '../../../src/remoting/command.js';
+import {
+  decodeAckMessageHeader,
+  decodeBatchAckBody,
+  decodeChangeInvisibleTimeHeader,
+  decodeChangeInvisibleTimeResponseHeader,
+  decodePopMessageHeader,
+  decodePopMessageResponseHeader,
+  encodeAckMessageHeader,
+  encodeBatchAckBody,
+  encodeChangeInvisibleTimeHeader,
+  encodeChangeInvisibleTimeResponseHeader,
+  encodePopMessageHeader,
+  encodePopMessageResponseHeader,
+} from '../../../src/remoting/protocol/pop.js';
+
+const cmd = (extFields: Record<string, string>) => ({ extFields }) as unknown as RemotingCommand;
+
+test('POP_MESSAGE request and response headers round-trip', () => {
+  const h = {
+    consumerGroup: 'G',
+    topic: 'T',
+    queueId: -1,
+    maxMsgNums: 32,
+    invisibleTime: 60_000n,
+    pollTime: 15_000n,
+    bornTime: 1_700_000_000_000n,
+    initMode: 1,
+    expType: 'TAG',
+    exp: 'a || b',
+    order: true,
+    attemptId: 'att-1',
+  };
+  assert.deepEqual(decodePopMessageHeader(cmd(encodePopMessageHeader(h))), h);
+  const r = {
+    popTime: 5,
+    invisibleTime: 60_000,
+    reviveQid: 3,
+    restNum: 7,
+    startOffsetInfo: '0 0 1',
+    msgOffsetInfo: '0 0 1,2',
+    orderCountInfo: undefined,
+  };
+  assert.deepEqual(decodePopMessageResponseHeader(cmd(encodePopMessageResponseHeader(r))), r);
+  assert.throws(() => decodePopMessageHeader(cmd({ topic: 'T' })), /consumerGroup/);
+});
+
+test('ACK_MESSAGE and CHANGE_MESSAGE_INVISIBLETIME headers round-trip', () => {
+  const a = { consumerGroup: 'G', topic: 'T', queueId: 1, extraInfo: '0 1 2 3 0 b 1 4', offset: 4n };
+  assert.deepEqual(decodeAckMessageHeader(cmd(encodeAckMessageHeader(a))), a);
+  const c = { ...a, invisibleTime: 5000n };
+  assert.deepEqual(decodeChangeInvisibleTimeHeader(cmd(encodeChangeInvisibleTimeHeader(c))), c);
+  const cr = { popTime: 9, invisibleTime: 5000, reviveQid: 2 };
+  assert.deepEqual(decodeChangeInvisibleTimeResponseHeader(cmd(encodeChangeInvisibleTimeResponseHeader(cr))), cr);
+});
+
+test('BATCH_ACK body: our encoding round-trips; a fastjson one (long names, BitSet bytes in base64) is read', () => {
+  const ack = {
+    consumerGroup: 'G',
+    topic: 'T',
+    retry: true,
+    startOffset: 10n,
+    queueId: 0,
+    reviveQueueId: 2,
+    popTime: 123,
+    invisibleTime: 1000,
+    offsets: [10n, 12n, 19n],
+  };
+  const d = decodeBatchAckBody(encodeBatchAckBody({ brokerName: 'b', acks: [ack] }));
+  assert.deepEqual(d, { ok: true, body: { brokerName: 'b', acks: [ack] } });
+  // bits 0 and 9: BitSet#toByteArray = [0x01, 0x02]
+  const java = `{"acks":[{"consumerGroup":"G","topic":"T","retry":"0","startOffset":5,"queueId":1,"reviveQueueId":0,"popTime":7,"invisibleTime":2000,"bitSet":"${Buffer.from([1, 2]).toString('base64')}"}],"brokerName":"b"}`;
+  const j = decodeBatchAckBody(Buffer.from(java));
+  assert.ok(j.ok);
+  assert.deepEqual(j.body.acks[0]?.offsets, [5n, 14n]);
+  assert.equal(j.body.acks[0]?.retry, false);
+  for (const [body, re] of [
+    [undefined, /no body/],
+    ['{', /not JSON/],
+    ['[]', /no "acks"/],
+    ['{"acks":[{"c":"G"}]}', /acks\[0\]\.t/],
+    ['{"acks":[{"c":"G","t":"T","so":1,"q":0,"rq":0,"pt":1,"it":1}]}', /acks\[0\]\.b/],
+  ] as const) {
+    const r = decodeBatchAckBody(body === undefined ? undefined : Buffer.from(body));
+    assert.ok(!r.ok);
+    assert.match(r.error, re);
+  }
+});
