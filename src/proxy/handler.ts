@@ -8,11 +8,15 @@ export interface WithStatus {
   status: Status | null;
 }
 
-/** A unary RPC: request in, response out; expected failures are a status in the response, never a throw. */
+/**
+ * A unary RPC: request in, response out; expected failures are a status in the response, never a throw.
+ * `peer` is the caller's "ip:port" (as grpc-js reports it).
+ */
 export type UnaryHandler<Req = never, Res extends WithStatus = WithStatus> = (
   ctx: ProxyContext,
   request: Req,
   metadata: Metadata,
+  peer: string,
 ) => Promise<Res>;
 
 /** A server-stream RPC (ReceiveMessage): writes its responses, then ends the call. */

@@ -14,6 +14,7 @@ import {
 import type { BrokerContext } from '../broker/context.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { PeriodicTask } from '../common/periodic-task.js';
+import { unregisterSession } from './client/registration.js';
 import { ClientSessions } from './client/sessions.js';
 import { ReceiptRenewals } from './consume/renewals.js';
 import type { ProxyContext } from './context.js';
@@ -24,6 +25,8 @@ import { serviceTable } from './service-table.js';
 /** Largest gRPC message accepted (bytes): a batch of bodies up to maxMessageSize each, like a remoting frame's cap. */
 export const inboundMessageBytesMax = 16 * 1024 * 1024;
 const shutdownGraceMs = 1000;
+/** How often sessions of vanished clients (no Telemetry stream, silent past channelExpiredTimeout) are dropped. */
+const sessionSweepMs = 30_000;
 
 export interface GrpcProxyOptions {
   host: string;
@@ -42,6 +45,7 @@ export class GrpcProxy {
     'grpc.max_send_message_length': inboundMessageBytesMax,
   });
   private boundPort = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   readonly ctx: ProxyContext;
   private readonly renewTask: PeriodicTask;
@@ -85,6 +89,8 @@ export class GrpcProxy {
         }
         this.boundPort = bound;
         this.renewTask.start();
+        this.sweepTimer = setInterval(() => this.sweepSessions(), sessionSweepMs);
+        this.sweepTimer.unref();
         this.log.info('gRPC endpoint listening', { port: bound, host });
         resolve();
       });
@@ -93,6 +99,7 @@ export class GrpcProxy {
 
   /** Ends the Telemetry streams, lets in-flight calls finish for a moment, then cancels the rest. */
   async stop(): Promise<void> {
+    clearInterval(this.sweepTimer);
     for (const s of this.sessions.values()) s.telemetry?.end();
     await this.renewTask.stop();
     this.ctx.renewals.clear();
@@ -107,6 +114,11 @@ export class GrpcProxy {
         resolve();
       });
     });
+  }
+
+  private sweepSessions(): void {
+    const gone = this.sessions.sweep(Date.now(), this.options.broker.config.channelExpiredTimeout);
+    for (const s of gone) unregisterSession(this.ctx, s);
   }
 
   private implementation(): UntypedServiceImplementation {
@@ -124,7 +136,7 @@ export class GrpcProxy {
     switch (entry.kind) {
       case 'unary': {
         const h: handleUnaryCall<unknown, WithStatus> = (call, callback) => {
-          entry.handle(ctx, call.request as never, call.metadata).then(
+          entry.handle(ctx, call.request as never, call.metadata, call.getPeer()).then(
             (res) => callback(null, res),
             (err: unknown) => callback(null, { status: failed(err) }),
           );

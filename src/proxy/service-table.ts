@@ -3,29 +3,34 @@
  * (route/, client/, producer/, offsets/); consumption: consume/*.ts. An RPC not built yet answers
  * NOT_IMPLEMENTED at once.
  */
+import { heartbeat, notifyClientTermination } from './client/heartbeat.js';
+import { telemetry } from './client/telemetry.js';
 import { ackMessage } from './consume/ack-message.js';
 import { changeInvisibleDuration } from './consume/change-invisible.js';
 import { forwardMessageToDeadLetterQueue } from './consume/forward-dlq.js';
 import { queryAssignment } from './consume/query-assignment.js';
 import { receiveMessage } from './consume/receive-message.js';
-import { notBuiltStream, notBuiltUnary, type RpcEntry, serverStream, unary } from './handler.js';
+import { bidi, notBuiltStream, notBuiltUnary, type RpcEntry, serverStream, unary } from './handler.js';
+import { getOffset, queryOffset, updateOffset } from './offsets/offsets.js';
+import { endTransaction } from './producer/end-transaction.js';
+import { sendMessage } from './producer/send-message.js';
 import { queryRoute } from './route/query-route.js';
 
 export const serviceTable: Readonly<Record<string, RpcEntry>> = {
   QueryRoute: unary(queryRoute),
-  Heartbeat: notBuiltUnary('Heartbeat'),
-  SendMessage: notBuiltUnary('SendMessage'),
+  Heartbeat: unary(heartbeat),
+  SendMessage: unary(sendMessage),
   QueryAssignment: unary(queryAssignment),
   ReceiveMessage: serverStream(receiveMessage),
   AckMessage: unary(ackMessage),
   ForwardMessageToDeadLetterQueue: unary(forwardMessageToDeadLetterQueue),
   PullMessage: notBuiltStream('PullMessage'),
-  UpdateOffset: notBuiltUnary('UpdateOffset'),
-  GetOffset: notBuiltUnary('GetOffset'),
-  QueryOffset: notBuiltUnary('QueryOffset'),
-  EndTransaction: notBuiltUnary('EndTransaction'),
-  Telemetry: notBuiltStream('Telemetry'),
-  NotifyClientTermination: notBuiltUnary('NotifyClientTermination'),
+  UpdateOffset: unary(updateOffset),
+  GetOffset: unary(getOffset),
+  QueryOffset: unary(queryOffset),
+  EndTransaction: unary(endTransaction),
+  Telemetry: bidi(telemetry),
+  NotifyClientTermination: unary(notifyClientTermination),
   ChangeInvisibleDuration: unary(changeInvisibleDuration),
   RecallMessage: notBuiltUnary('RecallMessage'),
   SyncLiteSubscription: notBuiltUnary('SyncLiteSubscription'),

@@ -147,6 +147,14 @@ export class ReceiptRenewals {
     await Promise.all(work);
   }
 
+  /** The client said goodbye (or its session expired): what it still holds becomes visible soon. */
+  async release(clientId: string): Promise<void> {
+    const c = this.clients.get(clientId);
+    if (c === undefined) return;
+    this.clients.delete(clientId);
+    await Promise.all([...c.held.values()].map((h) => this.giveBack(h)));
+  }
+
   /** Stop: every held message is left to become visible when its current invisible time ends. */
   clear(): void {
     this.clients.clear();

@@ -97,3 +97,14 @@ test('take waits for a renewal under way and answers the handle it produced', as
   assert.equal(await taken, 'renewed');
   await scanning;
 });
+
+test('release gives back every message the client holds at once', async () => {
+  const { r, calls, now } = setup();
+  r.add('c1', 'G', 'T', 'a', now(), 600_000);
+  r.add('c1', 'G', 'T', 'b', now(), 600_000);
+  r.add('c2', 'G', 'T', 'c', now(), 600_000);
+  await r.release('c1');
+  assert.deepEqual(calls.map((c) => c.handle).sort(), ['a', 'b']);
+  assert.ok(calls.every((c) => c.ms === renewalDefaults.returnInvisibleTimeMs));
+  assert.equal(r.size, 1);
+});
