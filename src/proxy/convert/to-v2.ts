@@ -102,16 +102,24 @@ export function deliveredBody(msg: MessageExt): { body: Buffer; encoding: V2Enco
 
 export function messageTypeOf(props: ReadonlyMap<string, string>): V2MessageType {
   if (props.get(Prop.transactionPrepared) === 'true') return V2MessageType.transaction;
-  if (props.has(Prop.delayLevel) || props.has(Prop.timerDeliverMs) || props.has(Prop.timerDelaySec)) {
+  if (
+    props.has(Prop.delayLevel) ||
+    props.has(Prop.timerDeliverMs) ||
+    props.has(Prop.timerDelaySec) ||
+    props.has(Prop.timerDequeueMs)
+  ) {
     return V2MessageType.delay;
   }
   if (props.has(Prop.shardingKey)) return V2MessageType.fifo;
   return V2MessageType.normal;
 }
 
-/** The delivery time a delayed message asked for, when it says (TIMER_DELIVER_MS, or a 4.x/ONS start time). */
+/**
+ * The delivery time of a delayed message: TIMER_DELIVER_MS or an ONS start time when it carries one; a fired timer
+ * message (the timer drops its request properties, RocketMQ keeps them) says when it fired, TIMER_DEQUEUE_MS.
+ */
 function deliveryTimestampOf(props: ReadonlyMap<string, string>): ProtoTime | undefined {
-  const at = props.get(Prop.timerDeliverMs) ?? props.get(Prop.startDeliverTime);
+  const at = props.get(Prop.timerDeliverMs) ?? props.get(Prop.startDeliverTime) ?? props.get(Prop.timerDequeueMs);
   if (at === undefined || !/^\d{1,16}$/.test(at)) return undefined;
   return protoTimeOfMs(Number(at));
 }

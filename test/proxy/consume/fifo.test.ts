@@ -20,7 +20,7 @@ test('FIFO order per message group across 2 consumers', async () => {
   const group = 'GrpcFifoGroup';
   const messageGroups = ['order-a', 'order-b', 'order-c', 'order-d'];
   const perGroup = 12;
-  await createTopic(h.brokerAddr, topic, 2);
+  await createTopic(h, topic, 2);
   await createGroup(h.brokerAddr, group, { consumeMessageOrderly: true });
   const producer = new Producer({ nameServer: h.namesrvAddr, group: 'GrpcFifoPG', clientIp: '127.0.0.1' });
   await producer.start();

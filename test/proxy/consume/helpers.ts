@@ -2,9 +2,11 @@
  * Shared pieces of the consume-side gRPC tests: Apache's Node.js 5.x client made quiet, topic and group creation
  * over remoting, and polling loops that count (never sleep a guessed time).
  */
+import { Admin } from '../../../src/client/admin/admin.js';
 import { RemotingClient } from '../../../src/remoting/client.js';
 import { RequestCode } from '../../../src/remoting/codes.js';
 import { createRequest } from '../../../src/remoting/command.js';
+import type { GrpcHarness } from '../harness.js';
 
 export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -23,13 +25,26 @@ async function adminCall(brokerAddr: string, code: number, fields: Record<string
   }
 }
 
-export function createTopic(brokerAddr: string, topic: string, queues = 4): Promise<void> {
-  return adminCall(brokerAddr, RequestCode.UPDATE_AND_CREATE_TOPIC, {
+/** Creates the topic on the broker and waits until the NameServer routes it with `queues` queues. */
+export async function createTopic(h: GrpcHarness, topic: string, queues = 4): Promise<void> {
+  await adminCall(h.brokerAddr, RequestCode.UPDATE_AND_CREATE_TOPIC, {
     topic,
     readQueueNums: queues,
     writeQueueNums: queues,
     perm: 6,
   });
+  const admin = new Admin({ nameServer: h.namesrvAddr });
+  try {
+    // The broker registers the change with the NameServer asynchronously (each route query is a round trip).
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const route = await admin.topicRoute(topic).catch(() => undefined);
+      if (route?.queueDatas.some((q) => q.writeQueueNums === queues)) return;
+      if (Date.now() > deadline) throw new Error(`topic ${topic} not routed with ${queues} queues`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await admin.close();
+  }
 }
 
 export function createGroup(brokerAddr: string, groupName: string, over: Record<string, unknown> = {}): Promise<void> {

@@ -30,7 +30,7 @@ const topic = 'GrpcBadTopic';
 before(async () => {
   h = await startGrpcHarness({ autoCreateTopicEnable: false });
   raw = new RawClient(h.endpoints);
-  await createTopic(h.brokerAddr, topic, 2);
+  await createTopic(h, topic, 2);
   producer = new Producer({ nameServer: h.namesrvAddr, group: 'GrpcBadPG', clientIp: '127.0.0.1' });
   await producer.start();
 });

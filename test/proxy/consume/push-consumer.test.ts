@@ -40,7 +40,7 @@ function waitFor(cond: () => boolean, timeoutMs: number, what: () => string): Pr
 test('PushConsumer consumes 10,000 messages with none lost', async () => {
   const topic = 'GrpcPushTopic';
   const count = 10_000;
-  await createTopic(h.brokerAddr, topic, 4);
+  await createTopic(h, topic, 4);
   const sent = new Set<string>();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {

@@ -75,6 +75,9 @@ test('message type: TRAN_MSG → TRANSACTION, delay/timer → DELAY with its del
   assert.equal(delayed.messageType, 'DELAY');
   assert.deepEqual(delayed.deliveryTimestamp, { seconds: '1700000005', nanos: 250_000_000 });
   assert.equal(toV2Message(stored({}, { DELAY: '3' })).systemProperties.messageType, 'DELAY');
+  const fired = toV2Message(stored({}, { TIMER_ENQUEUE_MS: '1700000000000', TIMER_DEQUEUE_MS: '1700000009000' }));
+  assert.equal(fired.systemProperties.messageType, 'DELAY');
+  assert.deepEqual(fired.systemProperties.deliveryTimestamp, { seconds: '1700000009', nanos: 0 });
   const fifo = toV2Message(stored({}, { __SHARDINGKEY: 'order-7' })).systemProperties;
   assert.equal(fifo.messageType, 'FIFO');
   assert.equal(fifo.messageGroup, 'order-7');
