@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { type MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { type GrpcHarness, startGrpcHarness } from '../harness.js';
+import { RawClient } from '../raw-client.js';
 import { clientOptions, createTopic, mixedBody, until } from './helpers.js';
 
 const run = promisify(execFile);
@@ -118,4 +120,63 @@ test('rocketmq-client-nodejs produces → ali-ons consumes: ids, tags, keys, pro
     assert.equal(r.props['color'], s.i % 3 === 0 ? 'red' : 'blue');
     assert.equal(r.bodySha256, sha256(mixedBody(s.i)));
   }
+});
+
+test('a GZIP body sent over gRPC reaches ali-ons and a 5.x consumer as it was before compression', async () => {
+  const topic = 'MixedGzip';
+  await createTopic(h, topic);
+  const plain = mixedBody(0);
+  const messageId = `01${randomBytes(16).toString('hex').toUpperCase()}`;
+  const raw = new RawClient(h.endpoints);
+  try {
+    const res = await raw.call<{ status: { code: string; message: string } }>('SendMessage', {
+      messages: [
+        {
+          topic: { name: topic },
+          userProperties: { origin: 'gzip' },
+          systemProperties: {
+            tag: 'TagZ',
+            keys: ['gz-key'],
+            messageId,
+            bodyEncoding: 'GZIP',
+            messageType: 'NORMAL',
+            bornTimestamp: { seconds: Math.floor(Date.now() / 1000), nanos: 0 },
+            bornHost: '127.0.0.1',
+          },
+          body: gzipSync(plain),
+        },
+      ],
+    });
+    assert.equal(res.status.code, 'OK', res.status.message);
+  } finally {
+    raw.close();
+  }
+  const { received } = await onsDriver<{
+    received: Array<{ uniqKey?: string; tag: string; keys: string; props: Record<string, string>; bodySha256: string }>;
+  }>(['consume', h.namesrvAddr, topic, 'MixedGzipOns', '1', '40000']);
+  assert.equal(received.length, 1);
+  assert.equal(received[0]?.uniqKey, messageId);
+  assert.equal(received[0]?.bodySha256, sha256(plain), 'ali-ons inflated the body');
+  assert.equal(received[0]?.props['origin'], 'gzip');
+  const c = new SimpleConsumer({
+    ...clientOptions(h.endpoints),
+    consumerGroup: 'MixedGzipV5',
+    subscriptions: new Map([[topic, '*']]),
+    awaitDuration: 2000,
+  });
+  await c.startup();
+  const got: MessageView[] = [];
+  try {
+    await until(
+      () => got.length >= 1,
+      async () => got.push(...(await c.receive(4, 10_000))),
+      30_000,
+      'the gzip message',
+    );
+    await c.ack(got[0] as MessageView);
+  } finally {
+    await c.shutdown();
+  }
+  assert.equal(got[0]?.messageId, messageId);
+  assert.equal(sha256(got[0]?.body ?? Buffer.alloc(0)), sha256(plain));
 });

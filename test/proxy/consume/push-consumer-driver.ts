@@ -1,0 +1,56 @@
+/**
+ * Apache's Node.js 5.x PushConsumer in its own process (so the client's gRPC work runs beside the broker's, not on
+ * its thread): consumes `topic` as `group` until `count` distinct messages arrived or `timeoutMs` passed, then
+ * prints {"ids":[…],"deliveries":n} and exits.
+ *   <endpoints> <topic> <group> <count> <timeoutMs>
+ */
+import { ConsumeResult, type MessageView, PushConsumer } from 'rocketmq-client-nodejs';
+import { clientOptions } from './helpers.js';
+
+const [endpoints, topic, group, countArg, timeoutArg] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+const count = Number(countArg);
+const ids = new Set<string>();
+let deliveries = 0;
+let finished = false;
+let onDone: () => void = () => {};
+const done = new Promise<void>((resolve) => {
+  onDone = resolve;
+});
+
+const consumer = new PushConsumer({
+  ...clientOptions(endpoints),
+  consumerGroup: group,
+  subscriptions: new Map([[topic, '*']]),
+  messageListener: {
+    consume(m: MessageView) {
+      deliveries++;
+      ids.add(m.messageId);
+      if (ids.size >= count) onDone();
+      return ConsumeResult.SUCCESS;
+    },
+  },
+});
+
+async function main(): Promise<void> {
+  await consumer.startup();
+  const timer = setTimeout(onDone, Number(timeoutArg));
+  await done;
+  clearTimeout(timer);
+  if (finished) return;
+  finished = true;
+  process.stdout.write(`${JSON.stringify({ ids: [...ids], deliveries })}\n`);
+  // Acks of the last messages are sent once the listener returns: shut down cleanly, within a bound.
+  await Promise.race([consumer.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`push consumer driver failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
