@@ -1,22 +1,25 @@
 /**
  * Apache's Node.js 5.x PushConsumer in its own process (so the client's gRPC work runs beside the broker's, not on
- * its thread): consumes `topic` as `group` until `count` distinct messages arrived or `timeoutMs` passed, then
- * prints {"ids":[…],"deliveries":n} and exits.
- *   <endpoints> <topic> <group> <count> <timeoutMs>
+ * its thread; and its client leaves handles open after shutdown): consumes `topic` as `group` until `count`
+ * distinct messages arrived or `timeoutMs` passed, then prints {"ids":[…],"deliveries":n,"bodies":[…]} (bodies in
+ * consumption order, for counts up to 100) and exits. The listener fails every message whose body is `failBody`.
+ *   <endpoints> <topic> <group> <count> <timeoutMs> [failBody]
  */
 import { ConsumeResult, type MessageView, PushConsumer } from 'rocketmq-client-nodejs';
 import { clientOptions } from './helpers.js';
 
-const [endpoints, topic, group, countArg, timeoutArg] = process.argv.slice(2) as [
+const [endpoints, topic, group, countArg, timeoutArg, failBody] = process.argv.slice(2) as [
   string,
   string,
   string,
   string,
   string,
+  string | undefined,
 ];
 const count = Number(countArg);
 const ids = new Set<string>();
 let deliveries = 0;
+const bodies: string[] = [];
 let finished = false;
 let onDone: () => void = () => {};
 const done = new Promise<void>((resolve) => {
@@ -31,8 +34,10 @@ const consumer = new PushConsumer({
     consume(m: MessageView) {
       deliveries++;
       ids.add(m.messageId);
+      const body = m.body.toString();
+      if (count <= 100) bodies.push(body);
       if (ids.size >= count) onDone();
-      return ConsumeResult.SUCCESS;
+      return body === failBody ? ConsumeResult.FAILURE : ConsumeResult.SUCCESS;
     },
   },
 });
@@ -44,7 +49,7 @@ async function main(): Promise<void> {
   clearTimeout(timer);
   if (finished) return;
   finished = true;
-  process.stdout.write(`${JSON.stringify({ ids: [...ids], deliveries })}\n`);
+  process.stdout.write(`${JSON.stringify({ ids: [...ids], deliveries, bodies })}\n`);
   // Acks of the last messages are sent once the listener returns: shut down cleanly, within a bound.
   await Promise.race([consumer.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);
   process.exit(0);
