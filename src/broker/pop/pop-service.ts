@@ -4,27 +4,20 @@
  * `%RETRY%<group>_<topic>` (or `%DLQ%<group>` past the group's retryMaxTimes) at their deadline.
  * Every consume offset move of a non-FIFO pop follows the durable write of its check point (revive-log.ts).
  */
-import type { Logger } from '../../common/log.js';
 import type { MessageExt } from '../../common/message.js';
-import { Prop } from '../../common/properties.js';
 import { decodeRecord } from '../../common/record.js';
 import { popRetryTopicOf, reviveLogTopicOf, SystemGroup } from '../../common/topics.js';
 import { ResponseCode } from '../../remoting/codes.js';
-import { GetStatus, type MessageFilter, type MessageStore } from '../../store/types.js';
-import type { BrokerConfig } from '../config.js';
-import { filterTypeUnsupported } from '../filter/expression-type.js';
-import { compiledSql92, sqlMessageFilter } from '../filter/sql92-filter.js';
-import { tagFilterOf } from '../filter/tag-filter.js';
-import type { ConsumerOffsetManager } from '../metadata/consumer-offsets.js';
-import { isReadable, Perm } from '../metadata/perm.js';
-import type { SubscriptionGroupManager } from '../metadata/subscription-groups.js';
-import type { TopicConfig, TopicConfigManager } from '../metadata/topic-config.js';
-import type { PutPipeline } from '../put/pipeline.js';
-import type { BrokerStats } from '../stats/broker-stats.js';
+import { GetStatus, type MessageFilter } from '../../store/types.js';
+import { Perm } from '../metadata/perm.js';
+import type { TopicConfig } from '../metadata/topic-config.js';
 import { allAcked, type CheckPoint, CheckPointTable, ckKeyOf, deadlineMsOf, isAcked } from './check-points.js';
 import { buildExtraInfo, type ExtraInfo, parseExtraInfo } from './extra-info.js';
+import { FifoQueues } from './fifo.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { blockedUntilMs, committableOffset, type OrderBatch, OrderTable, orderKeyOf } from './order-state.js';
+import { orderKeyOf } from './order-state.js';
+import { checkPopRequest } from './pop-check.js';
+import { type PopDeps, poppedOf, type QueuePop, queueOf, refused } from './pop-deps.js';
 import { PopWaiters } from './pop-waiters.js';
 import { reviveDue } from './revive.js';
 import { ReviveLog } from './revive-log.js';
@@ -38,40 +31,17 @@ import {
   type PopRequest,
   type PopResult,
   type PopService,
-  popMessagesMax,
 } from './types.js';
 
-export interface PopDeps {
-  readonly config: BrokerConfig;
-  readonly store: MessageStore;
-  readonly put: PutPipeline;
-  readonly topics: TopicConfigManager;
-  readonly groups: SubscriptionGroupManager;
-  readonly offsets: ConsumerOffsetManager;
-  readonly stats: BrokerStats;
-  readonly brokerAddr: () => string;
-  readonly log: Logger;
-}
+export type { PopDeps } from './pop-deps.js';
 
-type Refused = { readonly status: 'refused'; readonly code: number; readonly remark: string };
-const refused = (code: number, remark: string): Refused => ({ status: 'refused', code, remark });
 const none = { status: 'none' } as const;
 const expired = { status: 'expired' } as const;
 
-/** What popping one queue gave. */
-interface QueuePop {
-  readonly messages: PoppedMessage[];
-  readonly queue?: PoppedQueue | undefined;
-  readonly rest: bigint;
-  /** FIFO: the queue is blocked until then. */
-  readonly blockedUntilMs?: number | undefined;
-  readonly failed?: Refused | undefined;
-}
-
 export class BrokerPopService implements PopService {
   readonly checkPoints = new CheckPointTable();
-  private readonly orders = new OrderTable();
   private readonly mutex = new KeyedMutex();
+  private readonly fifo: FifoQueues;
   readonly waiters: PopWaiters;
   readonly reviveLog: ReviveLog;
   readonly reviveTopic: string;
@@ -80,6 +50,7 @@ export class BrokerPopService implements PopService {
   constructor(readonly deps: PopDeps) {
     const c = deps.config;
     this.waiters = new PopWaiters(c.maxPopPollingSize);
+    this.fifo = new FifoQueues(deps, this.mutex, this.waiters);
     this.reviveTopic = reviveLogTopicOf(c.brokerClusterName);
     this.reviveLog = new ReviveLog({
       store: deps.store,
@@ -142,7 +113,7 @@ export class BrokerPopService implements PopService {
   }
 
   async pop(req: PopRequest, signal?: AbortSignal): Promise<PopResult> {
-    const checked = this.check(req);
+    const checked = checkPopRequest(this.deps, req);
     if (checked.status === 'refused') return checked;
     const { tc, filter } = checked;
     const pollMs = Math.min(Math.max(0, req.pollTimeMs), this.deps.config.longPollingHoldMsMax);
@@ -171,7 +142,7 @@ export class BrokerPopService implements PopService {
   async ack(group: string, topic: string, handle: string): Promise<AckResult> {
     const e = this.parseHandle(handle);
     if (typeof e === 'string') return refused(ResponseCode.INVALID_PARAMETER, e);
-    if (e.reviveQid === orderReviveQid) return this.ackOrder(group, topic, e);
+    if (e.reviveQid === orderReviveQid) return this.fifo.ack(group, topic, e);
     const ck = this.checkPoints.get(this.ckKeyOfHandle(group, topic, e));
     const i = ck?.offsets.indexOf(e.queueOffset) ?? -1;
     if (ck === undefined || ck.reviving || i < 0 || isAcked(ck, i)) return expired;
@@ -194,7 +165,7 @@ export class BrokerPopService implements PopService {
     const e = this.parseHandle(handle);
     if (typeof e === 'string') return refused(ResponseCode.INVALID_PARAMETER, e);
     const now = Date.now();
-    if (e.reviveQid === orderReviveQid) return this.changeOrder(group, topic, e, invisibleTimeMs, now);
+    if (e.reviveQid === orderReviveQid) return this.fifo.change(group, topic, e, invisibleTimeMs, now);
     const ck = this.checkPoints.get(this.ckKeyOfHandle(group, topic, e));
     const i = ck?.offsets.indexOf(e.queueOffset) ?? -1;
     if (ck === undefined || ck.reviving || i < 0 || isAcked(ck, i) || deadlineMsOf(ck) <= now) return expired;
@@ -235,61 +206,9 @@ export class BrokerPopService implements PopService {
     return {
       popCheckPoints: this.checkPoints.size,
       popInFlight: this.checkPoints.inFlight(),
-      popOrderQueues: this.orders.size,
+      popOrderQueues: this.fifo.size,
       popWaiting: this.waiters.size,
     };
-  }
-
-  private check(req: PopRequest): Refused | { status: 'ok'; tc: TopicConfig; filter: MessageFilter | undefined } {
-    const { config: c, groups, topics } = this.deps;
-    if (!Number.isInteger(req.maxMessages) || req.maxMessages < 1 || req.maxMessages > popMessagesMax) {
-      return refused(
-        ResponseCode.INVALID_PARAMETER,
-        `the max message num ${req.maxMessages} is not in 1..${popMessagesMax}`,
-      );
-    }
-    if (!Number.isSafeInteger(req.invisibleTimeMs) || req.invisibleTimeMs < invisibleTimeMsMin) {
-      return refused(
-        ResponseCode.INVALID_PARAMETER,
-        `invisibleTime ${req.invisibleTimeMs} ms is below ${invisibleTimeMsMin}`,
-      );
-    }
-    if (!Number.isSafeInteger(req.pollTimeMs) || req.pollTimeMs < 0) {
-      return refused(ResponseCode.INVALID_PARAMETER, `pollTime ${req.pollTimeMs} ms is negative`);
-    }
-    if (!isReadable(c.brokerPermission)) {
-      return refused(ResponseCode.NO_PERMISSION, `the broker[${c.brokerName}] pop message is forbidden`);
-    }
-    const group = groups.findOrCreate(req.group);
-    if (group === undefined) return refused(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, groups.missingRemark(req.group));
-    if (!group.consumeEnable) {
-      return refused(ResponseCode.NO_PERMISSION, `subscription group [${req.group}] has consumption disabled`);
-    }
-    const tc = topics.get(req.topic);
-    if (tc === undefined) {
-      return refused(
-        ResponseCode.TOPIC_NOT_EXIST,
-        `topic[${req.topic}] not exist on broker ${c.brokerName}, apply first please`,
-      );
-    }
-    if (!isReadable(tc.perm))
-      return refused(ResponseCode.NO_PERMISSION, `the topic[${req.topic}] pop message is forbidden`);
-    if (req.queueId < -1 || req.queueId >= tc.readQueueNums || !Number.isInteger(req.queueId)) {
-      return refused(
-        ResponseCode.INVALID_PARAMETER,
-        `queueId[${req.queueId}] is illegal, topic ${req.topic} has ${tc.readQueueNums} read queues`,
-      );
-    }
-    if (req.filter.type === 'TAG') return { status: 'ok', tc, filter: tagFilterOf(req.filter.expression) };
-    if (!c.enablePropertyFilter) return refused(ResponseCode.SYSTEM_ERROR, filterTypeUnsupported(req.filter.type));
-    const compiled = compiledSql92(req.filter.expression);
-    if (!compiled.ok) {
-      return refused(
-        ResponseCode.SUBSCRIPTION_PARSE_FAILED,
-        `parse the consumer's subscription failed: ${compiled.error.message}`,
-      );
-    }
-    return { status: 'ok', tc, filter: sqlMessageFilter(compiled.filter) };
   }
 
   /** The queues a pop reads: the topic's (all, from a rotating start, or the one asked) and the retry topic's. */
@@ -410,11 +329,10 @@ export class BrokerPopService implements PopService {
   ): Promise<QueuePop> {
     const { store, offsets, config } = this.deps;
     const orderKey = orderKeyOf(req.group, realTopic, queueId);
-    const batch = req.fifo ? this.orders.get(orderKey) : undefined;
-    if (batch !== undefined) {
-      const until = blockedUntilMs(batch, popTimeMs);
-      if (until !== undefined)
-        return { messages: [], rest: this.restOf(req, realTopic, queueId), blockedUntilMs: until };
+    const held = req.fifo ? this.fifo.held(orderKey, popTimeMs) : undefined;
+    const batch = held?.batch;
+    if (held?.blockedUntilMs !== undefined) {
+      return { messages: [], rest: this.restOf(req, realTopic, queueId), blockedUntilMs: held.blockedUntilMs };
     }
     const offset = this.startOffsetOf(req, realTopic, queueId, retry);
     const r = await store.getMessage(realTopic, queueId, offset, want, config.pullBytesMax, filter);
@@ -433,7 +351,7 @@ export class BrokerPopService implements PopService {
     } finally {
       r.release?.();
     }
-    if (req.fifo) return this.popOrder(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
+    if (req.fifo) return await this.fifo.pop(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
     const ck: CheckPoint = {
       key: ckKeyOf(req.group, realTopic, queueId, offset, popTimeMs),
       group: req.group,
@@ -461,124 +379,8 @@ export class BrokerPopService implements PopService {
     }
     this.checkPoints.add(ck);
     offsets.commit(req.group, realTopic, queueId, r.nextBeginOffset);
-    const popped = msgs.map((m) => this.popped(req.topic, m, this.extraInfoOf(ck, m.queueOffset), 0));
+    const popped = msgs.map((m) => poppedOf(req.topic, m, this.extraInfoOf(ck, m.queueOffset), 0));
     return { messages: popped, rest, queue: queueOf(ck.retry, queueId, offset, ck.offsets, 0) };
-  }
-
-  /** A FIFO pop of one queue: the batch blocks the queue; acked messages of an expired batch are not sent again. */
-  private popOrder(
-    req: PopRequest,
-    orderKey: string,
-    prev: OrderBatch | undefined,
-    offset: bigint,
-    nextBeginOffset: bigint,
-    msgs: MessageExt[],
-    popTimeMs: number,
-    rest: bigint,
-  ): QueuePop {
-    const entries = new Map<bigint, { popTimeMs: number; invisibleTimeMs: number; acked: boolean; attempts: number }>();
-    const sent: MessageExt[] = [];
-    let orderCount = 0;
-    for (const m of msgs) {
-      const before = prev?.entries.get(m.queueOffset);
-      if (before?.acked === true) {
-        entries.set(m.queueOffset, before);
-        continue;
-      }
-      const attempts = (before?.attempts ?? 0) + 1;
-      orderCount = Math.max(orderCount, attempts - 1);
-      entries.set(m.queueOffset, { popTimeMs, invisibleTimeMs: req.invisibleTimeMs, acked: false, attempts });
-      sent.push(m);
-    }
-    const batch: OrderBatch = { startOffset: offset, nextBeginOffset, entries };
-    this.orders.set(orderKey, batch);
-    if (sent.length === 0) {
-      // Everything read was acked already: move on.
-      this.commitOrder(req.group, req.topic, m0(msgs).queueId, orderKey, batch);
-      return { messages: [], rest };
-    }
-    const queueId = m0(msgs).queueId;
-    const popped = sent.map((m) => {
-      const attempts = entries.get(m.queueOffset)?.attempts ?? 1;
-      const info: ExtraInfo = {
-        ckOffset: offset,
-        popTimeMs,
-        invisibleTimeMs: req.invisibleTimeMs,
-        reviveQid: orderReviveQid,
-        retry: false,
-        brokerName: this.deps.config.brokerName,
-        queueId,
-        queueOffset: m.queueOffset,
-      };
-      return this.popped(req.topic, m, info, attempts - 1);
-    });
-    return {
-      messages: popped,
-      rest,
-      queue: queueOf(
-        false,
-        queueId,
-        offset,
-        sent.map((m) => m.queueOffset),
-        orderCount,
-      ),
-    };
-  }
-
-  private async ackOrder(group: string, topic: string, e: ExtraInfo): Promise<AckResult> {
-    const key = orderKeyOf(group, topic, e.queueId);
-    return this.mutex.run(key, async () => {
-      const batch = this.orders.get(key);
-      const entry = batch?.entries.get(e.queueOffset);
-      if (batch === undefined || entry === undefined || entry.acked || entry.popTimeMs !== e.popTimeMs) return expired;
-      entry.acked = true;
-      this.commitOrder(group, topic, e.queueId, key, batch);
-      return { status: 'ok' } as const;
-    });
-  }
-
-  private changeOrder(
-    group: string,
-    topic: string,
-    e: ExtraInfo,
-    invisibleTimeMs: number,
-    now: number,
-  ): Promise<ChangeResult> {
-    const key = orderKeyOf(group, topic, e.queueId);
-    return this.mutex.run(key, async () => {
-      const entry = this.orders.get(key)?.entries.get(e.queueOffset);
-      if (entry === undefined || entry.acked || entry.popTimeMs !== e.popTimeMs) return expired;
-      if (entry.popTimeMs + entry.invisibleTimeMs <= now) return expired;
-      entry.popTimeMs = Math.max(now, entry.popTimeMs + 1);
-      entry.invisibleTimeMs = invisibleTimeMs;
-      const info: ExtraInfo = { ...e, ckOffset: e.queueOffset, popTimeMs: entry.popTimeMs, invisibleTimeMs };
-      return {
-        status: 'ok',
-        handle: `${buildExtraInfo(info)} ${e.commitLogOffset ?? -1n}`,
-        popTimeMs: entry.popTimeMs,
-        invisibleTimeMs,
-      } as const;
-    });
-  }
-
-  /** Moves a FIFO queue's consume offset over its acked prefix; a fully acked batch frees the queue. */
-  private commitOrder(group: string, topic: string, queueId: number, key: string, batch: OrderBatch): void {
-    const offset = committableOffset(batch);
-    const at = this.deps.offsets.query(group, topic, queueId);
-    if (at === undefined || offset > at) this.deps.offsets.commit(group, topic, queueId, offset);
-    if (offset === batch.nextBeginOffset) {
-      this.orders.delete(key);
-      this.waiters.wakeTopic(topic);
-    }
-  }
-
-  /** The message as handed out: the original topic, POP_CK set, the attempt counted. */
-  private popped(topic: string, m: MessageExt, info: ExtraInfo, orderCount: number): PoppedMessage {
-    const handleInfo = buildExtraInfo(info);
-    m.properties.set(Prop.popCk, handleInfo);
-    m.topic = topic;
-    if (orderCount > 0) m.reconsumeTimes += orderCount;
-    return { msg: m, handle: `${handleInfo} ${m.commitLogOffset}`, deliveryAttempt: m.reconsumeTimes + 1 };
   }
 
   private extraInfoOf(ck: CheckPoint, queueOffset: bigint): ExtraInfo {
@@ -615,18 +417,4 @@ export class BrokerPopService implements PopService {
 
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
-}
-
-function m0(msgs: readonly MessageExt[]): MessageExt {
-  return msgs[0] as MessageExt;
-}
-
-function queueOf(
-  retry: boolean,
-  queueId: number,
-  startOffset: bigint,
-  msgOffsets: readonly bigint[],
-  orderCount: number,
-): PoppedQueue {
-  return { retry, queueId, startOffset, msgOffsets, orderCount };
 }
