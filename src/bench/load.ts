@@ -48,7 +48,7 @@ export class SendLoad {
   }
 
   /** Runs the senders to completion; resolves with the elapsed ms. */
-  async run(producer: Producer): Promise<number> {
+  async run(producer: Pick<Producer, 'send'>): Promise<number> {
     const deadline = performance.now() + this.opts.durationMs;
     const started = performance.now();
     const claim = (): number => {

@@ -2,7 +2,12 @@
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../common/errors.js';
 
-export const BenchKind = { produce: 'produce', consume: 'consume', e2e: 'e2e' } as const;
+export const BenchKind = {
+  produce: 'produce',
+  consume: 'consume',
+  e2e: 'e2e',
+  'grpc-produce': 'grpc-produce',
+} as const;
 export type BenchKind = (typeof BenchKind)[keyof typeof BenchKind];
 
 export const FlushMode = { ASYNC: 'ASYNC', SYNC: 'SYNC' } as const;
@@ -48,9 +53,11 @@ export const bodyBytesMax = 4 * 1024 * 1024;
 export const windowMax = 10_000;
 export const batchMax = 1024;
 
-export const benchUsage = `usage: tsrocket bench [produce|consume|e2e] [options]
+export const benchUsage = `usage: tsrocket bench [produce|consume|e2e|grpc-produce] [options]
 
-  With no kind: the default suite (produce 128 B and 1 KiB, consume, e2e; about 60 s) → bench/results/bench.json.
+  With no kind: the default suite (produce 128 B and 1 KiB, the same over gRPC, consume, e2e; about 70 s) →
+  bench/results/bench.json. grpc-produce sends with Apache's 5.x client (rocketmq-client-nodejs, a dev
+  dependency) to the embedded broker's gRPC endpoint.
 
   -n, --namesrv <addr>   NameServer (default: embedded NameServer + Broker over a temp dir)
   -t, --topic <name>     topic (default BenchTopic; created when missing)
@@ -105,7 +112,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
     throw new InvalidArgumentError(`one benchmark kind at a time, got ${positionals.join(' ')}`);
   const kindText = positionals[0];
   if (kindText !== undefined && !(kindText in BenchKind)) {
-    throw new InvalidArgumentError(`unknown benchmark '${kindText}' (produce, consume or e2e)`);
+    throw new InvalidArgumentError(`unknown benchmark '${kindText}' (produce, consume, e2e or grpc-produce)`);
   }
   const flush = values.flush?.toUpperCase().replace(/_FLUSH$/, '');
   if (flush !== undefined && flush !== FlushMode.ASYNC && flush !== FlushMode.SYNC) {

@@ -107,6 +107,22 @@ export function formatTable(rows: readonly BenchSummary[]): string {
   return [line(columns.map(([h]) => h)), ...cells.map(line)].join('\n');
 }
 
+/** "grpc-produce-128 / produce-128: TPS 0.62×, CPU/msg 1.40×" for each gRPC run with a remoting run to compare. */
+export function ratioLines(rows: readonly BenchSummary[]): string[] {
+  const out: string[] = [];
+  for (const g of rows) {
+    if (g.kind !== 'grpc-produce') continue;
+    const r = rows.find((x) => x.kind === 'produce' && x.bodyBytes === g.bodyBytes && x.flush === g.flush);
+    if (r === undefined || r.tps === 0) continue;
+    const cpu =
+      g.cpuUsPerMsg !== null && r.cpuUsPerMsg !== null && r.cpuUsPerMsg > 0
+        ? `, CPU/msg ${(g.cpuUsPerMsg / r.cpuUsPerMsg).toFixed(2)}×`
+        : '';
+    out.push(`${g.name} / ${r.name}: TPS ${(g.tps / r.tps).toFixed(2)}×${cpu}`);
+  }
+  return out;
+}
+
 export interface ResultFile {
   commit: string | null;
   machine: { cpus: number; cpuModel: string; memoryBytes: number; platform: string; node: string };

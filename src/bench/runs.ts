@@ -26,7 +26,7 @@ const warmupProbeMs = 50;
 const mib = 2 ** 20;
 
 /** Starts a CPU meter; the returned function gives µs per message for `messages` handled since. */
-function cpuMeter(): (messages: number) => number | null {
+export function cpuMeter(): (messages: number) => number | null {
   const start = process.cpuUsage();
   return (messages) => {
     if (messages === 0) return null;
@@ -43,7 +43,11 @@ function consumerGroup(): string {
   return `benchmark_consumer_${randomBytes(4).toString('hex')}`;
 }
 
-async function withTarget<T>(opts: BenchOptions, hooks: RunHooks, fn: (t: BenchTarget) => Promise<T>): Promise<T> {
+export async function withTarget<T>(
+  opts: BenchOptions,
+  hooks: RunHooks,
+  fn: (t: BenchTarget) => Promise<T>,
+): Promise<T> {
   if (hooks.target !== undefined) return fn(hooks.target);
   const target = await openTarget(opts);
   try {
@@ -53,7 +57,7 @@ async function withTarget<T>(opts: BenchOptions, hooks: RunHooks, fn: (t: BenchT
   }
 }
 
-function summaryBase(opts: BenchOptions, kind: BenchKind, target: BenchTarget) {
+export function summaryBase(opts: BenchOptions, kind: BenchKind, target: BenchTarget) {
   return {
     name: opts.name ?? `${kind}-${opts.bodyBytes}`,
     kind,
@@ -67,7 +71,12 @@ function summaryBase(opts: BenchOptions, kind: BenchKind, target: BenchTarget) {
 }
 
 /** Sends for the configured count/duration, printing a line per second; returns the load and elapsed ms. */
-async function sendPhase(producer: Producer, opts: BenchOptions, sink: ProgressSink, label: string) {
+export async function sendPhase(
+  producer: Pick<Producer, 'send'>,
+  opts: BenchOptions,
+  sink: ProgressSink,
+  label: string,
+) {
   const load = new SendLoad(opts);
   let last = 0;
   const stop = everySecond((s) => {

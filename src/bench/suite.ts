@@ -1,4 +1,9 @@
-/** The default suite `npm run bench` runs (about 60 s): produce 128 B / 1 KiB (async and sync flush), consume, e2e. */
+/**
+ * The default suite `npm run bench` runs (about 70 s): produce 128 B / 1 KiB (async and sync flush), produce 128 B
+ * over gRPC, consume, e2e.
+ */
+
+import { runGrpcProduce } from './grpc-produce.js';
 import type { BenchKind, BenchOptions, FlushMode } from './options.js';
 import type { BenchSummary, ProgressSink } from './report.js';
 import { runConsume, runE2e, runProduce } from './runs.js';
@@ -14,12 +19,19 @@ interface SuiteStep {
 export const defaultSuite: readonly SuiteStep[] = [
   { name: 'produce-128', kind: 'produce', bodyBytes: 128, durationMs: 8000 },
   { name: 'produce-1024', kind: 'produce', bodyBytes: 1024, durationMs: 8000 },
+  // The same load through the gRPC endpoint with Apache's 5.x client: its ratio to produce-128 is printed.
+  { name: 'grpc-produce-128', kind: 'grpc-produce', bodyBytes: 128, durationMs: 8000 },
   { name: 'produce-1024-sync', kind: 'produce', bodyBytes: 1024, durationMs: 6000, flush: 'SYNC' },
   { name: 'consume-128', kind: 'consume', bodyBytes: 128, durationMs: 8000 },
   { name: 'e2e-1024', kind: 'e2e', bodyBytes: 1024, durationMs: 10_000 },
 ];
 
-export const runners = { produce: runProduce, consume: runConsume, e2e: runE2e } as const;
+export const runners = {
+  produce: runProduce,
+  consume: runConsume,
+  e2e: runE2e,
+  'grpc-produce': runGrpcProduce,
+} as const;
 
 /**
  * Runs each step with `base` options (NameServer, window, batch…); a step's size, duration and flush win

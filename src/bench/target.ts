@@ -23,6 +23,8 @@ export interface BenchTarget {
   /** 'embedded' or the NameServer address. */
   label: string;
   embedded: boolean;
+  /** "host:port" of the embedded broker's gRPC endpoint; undefined for a remote cluster. */
+  grpcEndpoint?: string | undefined;
   /** Broker RSS in bytes (embedded: this process; remote: runtime info `rss` when the broker reports one). */
   brokerRssBytes(): Promise<number | null>;
   close(): Promise<void>;
@@ -55,6 +57,8 @@ async function startEmbedded(opts: BenchOptions): Promise<BenchTarget> {
       brokerIP1: '127.0.0.1',
       namesrvAddr: nameServer,
       storePathRootDir: root,
+      enableGrpc: true,
+      grpcServerPort: 0,
     },
     {
       storePathRootDir: root,
@@ -73,6 +77,7 @@ async function startEmbedded(opts: BenchOptions): Promise<BenchTarget> {
     nameServer,
     label: 'embedded',
     embedded: true,
+    grpcEndpoint: `127.0.0.1:${broker.grpcPort}`,
     brokerRssBytes: async () => process.memoryUsage.rss(),
     async close() {
       await broker.close();

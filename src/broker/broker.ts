@@ -281,6 +281,12 @@ export class Broker {
           port: this.config.grpcServerPort,
           advertisedHost: () => this.config.brokerIP1,
           broker: this.ctx as BrokerContext,
+          recallTimer: (topic, uniqKey, deliverMs, bornHost) => {
+            const timer = this.timer;
+            if (timer === undefined)
+              return Promise.resolve({ status: 'failed', remark: 'the timer service is not running' });
+            return timer.recall(topic, uniqKey, deliverMs, bornHost);
+          },
         });
         await this.grpc.start();
       },

@@ -23,6 +23,7 @@ import {
 import { popMessage } from './processors/pop.js';
 import { pullMessage } from './processors/pull.js';
 import { queryMessage, viewMessageById } from './processors/query.js';
+import { recallMessageNotBuilt } from './processors/recall.js';
 import { sendReplyMessage, sendReplyMessageV2 } from './processors/reply.js';
 import { invokeBrokerToResetOffset } from './processors/reset-offset.js';
 import { sendBatchMessage, sendMessageV1, sendMessageV2 } from './processors/send.js';
@@ -70,4 +71,5 @@ export const brokerProcessors: ReadonlyMap<number, BrokerProcessor> = new Map<nu
   [RequestCode.ACK_MESSAGE, ackMessage],
   [RequestCode.BATCH_ACK_MESSAGE, batchAckMessage],
   [RequestCode.CHANGE_MESSAGE_INVISIBLETIME, changeInvisibleTime],
+  [RequestCode.RECALL_MESSAGE, recallMessageNotBuilt],
 ]);

@@ -1,7 +1,7 @@
 /** `tsrocket bench [produce|consume|e2e]`: runs a benchmark (or the default suite), prints a table, writes JSON. */
 
 import { benchUsage, parseBenchArgs } from '../bench/options.js';
-import { formatTable, progressSink, writeResults } from '../bench/report.js';
+import { formatTable, progressSink, ratioLines, writeResults } from '../bench/report.js';
 import { runners, runSuite } from '../bench/suite.js';
 import type { CommandResult } from './lifecycle.js';
 
@@ -24,6 +24,8 @@ export async function runBench(argv: string[]): Promise<CommandResult> {
       : [await runners[parsed.kind](opts, { progress })];
   const name = parsed.kind === 'suite' ? (opts.name ?? 'bench') : (results[0]?.name ?? parsed.kind);
   const file = await writeResults(opts.resultsDir, name, results, startedAt);
-  process.stdout.write(`\n${formatTable(results)}\n\nlatencies in ms; results written to ${file}\n`);
+  const ratios = ratioLines(results);
+  const ratioText = ratios.length === 0 ? '' : `\n${ratios.join('\n')}\n`;
+  process.stdout.write(`\n${formatTable(results)}\n${ratioText}\nlatencies in ms; results written to ${file}\n`);
   return results.some((r) => r.messages === 0) ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 /** What the gRPC handlers share: the broker's context (in-process, no remoting in between) and the proxy's own state. */
 import type { Metadata } from '@grpc/grpc-js';
 import type { BrokerContext } from '../broker/context.js';
+import type { RecallOutcome } from '../broker/timer/timer-service.js';
 import type { Logger } from '../common/log.js';
 import type { ClientSessions } from './client/sessions.js';
 import type { ReceiptRenewals } from './consume/renewals.js';
@@ -15,6 +16,8 @@ export interface ProxyContext {
   /** Messages received with auto_renew, kept invisible until acked (consume/renewals.ts). */
   readonly renewals: ReceiptRenewals;
   readonly log: Logger;
+  /** Keeps a timer message from being delivered (the broker's timer service; RecallMessage). */
+  readonly recallTimer: (topic: string, uniqKey: string, deliverMs: number, bornHost: string) => Promise<RecallOutcome>;
 }
 
 /** The header every call of Apache's 5.x clients carries. */

@@ -35,6 +35,8 @@ export interface GrpcProxyOptions {
   /** The host clients are told to reach (QueryRoute): the broker's advertised address. */
   advertisedHost: () => string;
   broker: BrokerContext;
+  /** The broker's timer recall (TimerService.recall). */
+  recallTimer: ProxyContext['recallTimer'];
   log?: Logger;
 }
 
@@ -66,6 +68,7 @@ export class GrpcProxy {
       sessions: this.sessions,
       renewals,
       log: this.log,
+      recallTimer: options.recallTimer,
     };
     this.server.addService(messagingServiceDefinition(), this.implementation());
   }

@@ -13,6 +13,7 @@ import { receiveMessage } from './consume/receive-message.js';
 import { bidi, notBuiltStream, notBuiltUnary, type RpcEntry, serverStream, unary } from './handler.js';
 import { getOffset, queryOffset, updateOffset } from './offsets/offsets.js';
 import { endTransaction } from './producer/end-transaction.js';
+import { recallMessage } from './producer/recall-message.js';
 import { sendMessage } from './producer/send-message.js';
 import { queryRoute } from './route/query-route.js';
 
@@ -32,6 +33,6 @@ export const serviceTable: Readonly<Record<string, RpcEntry>> = {
   Telemetry: bidi(telemetry),
   NotifyClientTermination: unary(notifyClientTermination),
   ChangeInvisibleDuration: unary(changeInvisibleDuration),
-  RecallMessage: notBuiltUnary('RecallMessage'),
+  RecallMessage: unary(recallMessage),
   SyncLiteSubscription: notBuiltUnary('SyncLiteSubscription'),
 };

@@ -124,19 +124,27 @@ test('normal messages keep message id, tag, keys, user properties and body for a
   }
 });
 
-test('a delayed message (deliveryTimestamp) is not consumable before its time, and is after it', async () => {
+test('a delayed message is not consumable before its time, and is after it; a recalled one never', async () => {
   const topic = 'GrpcDelay';
   await createTopic(topic, 1);
   const p = await producer(topic);
   try {
     const deliverAt = new Date(Date.now() + 3000);
     const r = await p.send({ topic, body: Buffer.from('later'), deliveryTimestamp: deliverAt });
-    const [m] = await pullAll(topic, 'grpc_delay_reader', 1, 20_000);
-    const seenAt = Date.now();
-    assert.ok(m !== undefined, 'the delayed message arrived');
-    assert.equal(m.msgId, r.messageId);
-    assert.equal(m.body.toString(), 'later');
-    assert.ok(seenAt >= deliverAt.getTime(), `seen ${deliverAt.getTime() - seenAt} ms before its delivery time`);
+    const recalled = await p.send({ topic, body: Buffer.from('recalled'), deliveryTimestamp: deliverAt });
+    assert.notEqual(recalled.recallHandle, '');
+    const receipt = await p.recallMessage(topic, recalled.recallHandle);
+    assert.equal(receipt.messageId, recalled.messageId);
+    const got = await pullAll(topic, 'grpc_delay_reader', 1, 20_000, 1500);
+    assert.deepEqual(
+      got.map((m) => m.body.toString()),
+      ['later'],
+    );
+    assert.equal(got[0]?.msgId, r.messageId);
+    // Stored in its topic (so consumable) only at its time: the timer put it there.
+    const storedAt = got[0]?.storeTimestamp ?? 0;
+    assert.ok(storedAt >= deliverAt.getTime(), `stored ${deliverAt.getTime() - storedAt} ms before its time`);
+    await assert.rejects(p.recallMessage(topic, r.recallHandle), /too late to recall/);
   } finally {
     await p.shutdown();
   }

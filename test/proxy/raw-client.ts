@@ -46,6 +46,36 @@ export class RawClient {
     });
   }
 
+  /** Opens Telemetry; `next()` resolves to the next command the server writes (undefined once it ended). */
+  telemetry(md = this.metadata()): { write(cmd: object): void; next(): Promise<unknown>; end(): void } {
+    const method = (this.client as unknown as Record<string, (m: Metadata) => NodeJS.ReadWriteStream>)['Telemetry'];
+    if (method === undefined) throw new Error('no RPC Telemetry');
+    const call = method.call(this.client, md) as NodeJS.ReadWriteStream & NodeJS.EventEmitter;
+    const queued: unknown[] = [];
+    const waiting: Array<(v: unknown) => void> = [];
+    let ended = false;
+    const push = (v: unknown) => {
+      const w = waiting.shift();
+      if (w !== undefined) w(v);
+      else queued.push(v);
+    };
+    call.on('data', push);
+    call.on('end', () => {
+      ended = true;
+      for (const w of waiting.splice(0)) w(undefined);
+    });
+    call.on('error', () => {
+      ended = true;
+      for (const w of waiting.splice(0)) w(undefined);
+    });
+    return {
+      write: (cmd) => (call as unknown as { write(c: object): boolean }).write(cmd),
+      next: () =>
+        queued.length > 0 || ended ? Promise.resolve(queued.shift()) : new Promise((resolve) => waiting.push(resolve)),
+      end: () => call.end(),
+    };
+  }
+
   close(): void {
     this.client.close();
   }

@@ -15,6 +15,8 @@ export type FireOutcome =
   | { readonly kind: 'put'; readonly input: MessageInput; readonly deliverMs: number }
   /** TIMER_OUT_MS is still ahead (the queue entry's time was not the record's): index it again at that time. */
   | { readonly kind: 'early'; readonly deliverMs: number }
+  /** A recall marker (recall.ts): the message of `key` due at the same time must not be delivered. */
+  | { readonly kind: 'recall'; readonly key: string; readonly deliverMs: number }
   | { readonly kind: 'bad'; readonly problem: string };
 
 /** Properties the delivered message does not keep. */
@@ -41,6 +43,7 @@ export function fireOutcomeOf(record: Buffer, nowMs: number): FireOutcome {
   let tags: string | undefined;
   let keys: string | undefined;
   let uniqKey: string | undefined;
+  let recallKey: string | undefined;
   let start = 0;
   while (start < s.length) {
     let end = s.indexOf(propertySeparator, start);
@@ -57,6 +60,7 @@ export function fireOutcomeOf(record: Buffer, nowMs: number): FireOutcome {
       } else if (name === Prop.tags) tags = s.slice(sep + 1, end);
       else if (name === Prop.keys) keys = s.slice(sep + 1, end);
       else if (name === Prop.uniqKey) uniqKey = s.slice(sep + 1, end);
+      else if (name === Prop.timerDelUniqKey) recallKey = s.slice(sep + 1, end);
     }
     start = end + 1;
   }
@@ -70,6 +74,7 @@ export function fireOutcomeOf(record: Buffer, nowMs: number): FireOutcome {
   }
   const deliverMs = Number(outMs);
   if (deliverMs > nowMs) return { kind: 'early', deliverMs };
+  if (recallKey !== undefined) return { kind: 'recall', key: recallKey, deliverMs };
   const storedMs = record.readBigInt64BE(RecordPos.storeTimestamp);
   kept += encodedProperty(Prop.timerEnqueueMs, String(storedMs)) + encodedProperty(Prop.timerDequeueMs, String(nowMs));
   return {

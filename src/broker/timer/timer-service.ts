@@ -14,6 +14,7 @@ import type { ConfigFile } from '../metadata/config-file.js';
 import { answerOfPutStatus } from '../put/put-status.js';
 import type { BrokerService } from '../services/lifecycle.js';
 import { fireOutcomeOf } from './fire-message.js';
+import { recallKeyOf, recallMarkerOf } from './recall.js';
 import { type TimerCheckpoint, timerCheckpointOf } from './timer-checkpoint.js';
 import { TimerIndex } from './timer-index.js';
 
@@ -44,9 +45,17 @@ export interface TimerServiceDeps {
   readonly nowMs?: () => number;
 }
 
+/** How a recall went: marked (the message will not be delivered), already due, or the marker not stored. */
+export type RecallOutcome =
+  | { readonly status: 'recalled' }
+  | { readonly status: 'due' }
+  | { readonly status: 'failed'; readonly remark: string };
+
 export interface TimerStats {
   timerPending: number;
   timerDelivered: number;
+  /** Messages not delivered because they were recalled. */
+  timerRecalled: number;
   timerPutRetries: number;
   /** Entries whose record was gone (retention) or damaged: cannot be delivered. */
   timerLost: number;
@@ -70,7 +79,9 @@ export class TimerService implements BrokerService {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   private saved: TimerCheckpoint | undefined;
-  private readonly counts = { delivered: 0, retries: 0, lost: 0 };
+  private readonly counts = { delivered: 0, retries: 0, lost: 0, recalled: 0 };
+  /** Recall keys of this run → deliver time; the marker's firing removes its key. */
+  private readonly recalled = new Map<string, number>();
 
   constructor(private readonly deps: TimerServiceDeps) {
     this.index = new TimerIndex(deps.precisionMs);
@@ -108,9 +119,26 @@ export class TimerService implements BrokerService {
     return {
       timerPending: this.index.size,
       timerDelivered: this.counts.delivered,
+      timerRecalled: this.counts.recalled,
       timerPutRetries: this.counts.retries,
       timerLost: this.counts.lost,
     };
+  }
+
+  /**
+   * Recalls the message of `topic` / `uniqKey` due at `deliverMs` (recall.ts): remembered now, and a marker
+   * stored in the timer queue at the same time so a restart still keeps it from being delivered.
+   */
+  async recall(topic: string, uniqKey: string, deliverMs: number, bornHost: string): Promise<RecallOutcome> {
+    if (deliverMs <= this.now()) return { status: 'due' };
+    const key = recallKeyOf(topic, uniqKey);
+    this.recalled.set(key, deliverMs);
+    const r = await this.deps.putRewrittenBatch([recallMarkerOf(topic, uniqKey, deliverMs, bornHost)]);
+    if (!answerOfPutStatus(r.status, r.remark).stored) {
+      this.recalled.delete(key);
+      return { status: 'failed', remark: r.remark ?? r.status };
+    }
+    return { status: 'recalled' };
   }
 
   /** The progress to persist now (see TimerCheckpoint). */
@@ -304,7 +332,22 @@ export class TimerService implements BrokerService {
     }
     if (outcome.kind === 'early') this.index.add(offset, outcome.deliverMs);
     else if (outcome.kind === 'bad') this.lose(offset, offset + 1, outcome.problem);
-    else puts.add(outcome.input, offset, outcome.deliverMs);
+    else if (outcome.kind === 'recall') {
+      // Its message (same time, lower offset) was skipped already, or waits in this step's batches.
+      this.recalled.delete(outcome.key);
+      if (puts.drop(outcome.key)) this.counts.recalled++;
+    } else {
+      const uniq = outcome.input.uniqKey;
+      if (
+        uniq !== undefined &&
+        this.recalled.size > 0 &&
+        this.recalled.delete(recallKeyOf(outcome.input.topic, uniq))
+      ) {
+        this.counts.recalled++;
+        return;
+      }
+      puts.add(outcome.input, offset, outcome.deliverMs);
+    }
   }
 
   /** Puts one batch for one real queue; on failure its messages go back to the index. */
@@ -369,9 +412,23 @@ class PutBatches {
     }
   }
 
+  /** Removes a message not put yet whose recall key is `key`; true when there was one. */
+  drop(key: string): boolean {
+    for (const b of this.open.values()) {
+      const i = b.inputs.findIndex((m) => m.uniqKey !== undefined && recallKeyOf(m.topic, m.uniqKey) === key);
+      if (i >= 0) {
+        b.inputs.splice(i, 1);
+        b.offsets.splice(i, 1);
+        b.deliverMs.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Puts what is still open and waits for every put's answer. */
   async flushAll(): Promise<void> {
-    for (const b of this.open.values()) this.puts.push(this.service.putBatch(b));
+    for (const b of this.open.values()) if (b.inputs.length > 0) this.puts.push(this.service.putBatch(b));
     this.open.clear();
     await Promise.all(this.puts);
   }

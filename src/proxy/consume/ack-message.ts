@@ -8,9 +8,9 @@ import type { Metadata } from '@grpc/grpc-js';
 import { parseExtraInfo } from '../../broker/pop/extra-info.js';
 import { clientIdOf, type ProxyContext } from '../context.js';
 import { Code, type Status, status } from '../proto.js';
+import { statusOfResponse } from '../response-code.js';
 import { checkedGroup, checkedTopic } from './receive-params.js';
 import type { AckMessageEntry, AckMessageRequest } from './requests.js';
-import { statusOfRefusal } from './v2-status.js';
 
 export interface AckMessageResultEntry {
   messageId: string;
@@ -74,7 +74,7 @@ async function ackOne(
   const r = await ctx.broker.pop.ack(group, topic, handle);
   if (r.status === 'ok') return status(Code.OK);
   if (r.status === 'expired') return expiredStatus();
-  return statusOfRefusal(r.code, r.remark);
+  return statusOfResponse(r.code, r.remark);
 }
 
 /** INVALID_RECEIPT_HANDLE naming what is wrong with a handle, or undefined when it reads as one. */

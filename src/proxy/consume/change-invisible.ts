@@ -6,10 +6,10 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { clientIdOf, type ProxyContext } from '../context.js';
 import { Code, type Status, status } from '../proto.js';
+import { statusOfResponse } from '../response-code.js';
 import { checkReceiptHandle, expiredStatus } from './ack-message.js';
 import { checkedGroup, checkedInvisibleTime, checkedTopic } from './receive-params.js';
 import { type ChangeInvisibleDurationRequest, msOfDuration } from './requests.js';
-import { statusOfRefusal } from './v2-status.js';
 
 export interface ChangeInvisibleDurationResponse {
   status: Status;
@@ -36,5 +36,5 @@ export async function changeInvisibleDuration(
   const r = await ctx.broker.pop.changeInvisible(group.value, topic.value, handle, inv.value);
   if (r.status === 'ok') return { status: status(Code.OK), receiptHandle: r.handle };
   if (r.status === 'expired') return refuse(expiredStatus());
-  return refuse(statusOfRefusal(r.code, r.remark));
+  return refuse(statusOfResponse(r.code, r.remark));
 }

@@ -10,10 +10,10 @@ import { sendMessageBack } from '../../broker/processors/send-back.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { clientIdOf, type ProxyContext } from '../context.js';
 import { Code, type Status, status } from '../proto.js';
+import { statusOfResponse } from '../response-code.js';
 import { checkReceiptHandle, expiredStatus } from './ack-message.js';
 import { checkedGroup, checkedTopic } from './receive-params.js';
 import type { ForwardMessageToDeadLetterQueueRequest } from './requests.js';
-import { statusOfRefusal } from './v2-status.js';
 
 /** The handle is held this long while the DLQ copy is written; a failed write lets the message come back after it. */
 export const forwardHoldMs = 10_000;
@@ -34,15 +34,15 @@ export async function forwardMessageToDeadLetterQueue(
   const pop = ctx.broker.pop;
   const held = await pop.changeInvisible(group.value, topic.value, handle, forwardHoldMs);
   if (held.status === 'expired') return { status: expiredStatus() };
-  if (held.status === 'refused') return { status: statusOfRefusal(held.code, held.remark) };
+  if (held.status === 'refused') return { status: statusOfResponse(held.code, held.remark) };
   const info = parseExtraInfo(held.handle);
   const offset = typeof info === 'string' ? undefined : info.commitLogOffset;
   if (offset === undefined)
     return { status: status(Code.INTERNAL_SERVER_ERROR, `POP answered a bad handle: ${held.handle}`) };
   const sent = await sendMessageBack(ctx.broker, { offset, group: group.value, delayLevel: -1 });
-  if (sent.code !== ResponseCode.SUCCESS) return { status: statusOfRefusal(sent.code, sent.remark ?? '') };
+  if (sent.code !== ResponseCode.SUCCESS) return { status: statusOfResponse(sent.code, sent.remark) };
   const acked = await pop.ack(group.value, topic.value, held.handle);
-  if (acked.status === 'refused') return { status: statusOfRefusal(acked.code, acked.remark) };
+  if (acked.status === 'refused') return { status: statusOfResponse(acked.code, acked.remark) };
   // 'expired' here would mean the hold ran out while the copy was written: the DLQ has it, the message may come back once.
   return { status: status(Code.OK) };
 }

@@ -10,10 +10,10 @@ import type { PopResult } from '../../broker/pop/types.js';
 import { clientIdOf, type ProxyContext } from '../context.js';
 import { toV2Message } from '../convert/to-v2.js';
 import { Code, type Message, type Status, status, type Timestamp, timestampOfMs } from '../proto.js';
+import { statusOfResponse } from '../response-code.js';
 import { isFifoGroup } from './group-mode.js';
 import { receiveParamsOf } from './receive-params.js';
 import type { ReceiveMessageRequest } from './requests.js';
-import { statusOfRefusal } from './v2-status.js';
 
 export interface ReceiveMessageResponse {
   status?: Status;
@@ -76,7 +76,7 @@ export async function receiveMessage(
     call.removeListener('cancelled', onCancel);
   }
   if (r.status === 'none') return finish(call, status(Code.MESSAGE_NOT_FOUND, 'no new message'));
-  if (r.status === 'refused') return finish(call, statusOfRefusal(r.code, r.remark));
+  if (r.status === 'refused') return finish(call, statusOfResponse(r.code, r.remark));
   if (r.messages.length === 0) return finish(call, status(Code.MESSAGE_NOT_FOUND, 'no match message'));
   if (call.cancelled) {
     await giveBack(ctx, p.group, p.topic, r.messages);

@@ -10,11 +10,12 @@ import { ipv4HostOf } from '../../broker/host.js';
 import { isWriteable } from '../../broker/metadata/perm.js';
 import { answerOfPutStatus } from '../../broker/put/put-status.js';
 import { type PutMessage, PutRefusal } from '../../broker/put/types.js';
+import { encodeRecallHandle } from '../../broker/timer/recall.js';
 import { restrictedMessageTypeOf } from '../../common/topic-attributes.js';
 import { isSystemTopic } from '../../common/topics.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import type { ProxyContext } from '../context.js';
-import { Code, type Message, MessageType, type Status, status } from '../proto.js';
+import { Code, type Message, MessageType, type Status, status, timestampMsOf } from '../proto.js';
 import { checkTopicResource } from '../resources.js';
 import { statusOfResponse } from '../response-code.js';
 import { topicForRoute } from '../route/query-route.js';
@@ -40,6 +41,13 @@ export interface SendMessageResponse {
 
 /** Messages one request may carry (RocketMQ's batch limit is by bytes; this bounds the per-entry work). */
 export const sendBatchMessagesMax = 1024;
+
+/** A DELAY message still ahead can be recalled (RecallMessage); others get no handle. */
+function recallHandleOf(topic: string, brokerName: string, m: Message, messageId: string, nowMs: number): string {
+  const deliverMs = timestampMsOf(m.systemProperties?.deliveryTimestamp);
+  if (deliverMs === undefined || deliverMs <= nowMs) return '';
+  return encodeRecallHandle({ topic, brokerName, deliverMs, messageId });
+}
 
 function refused(s: Status): SendMessageResponse {
   return { status: s, entries: [] };
@@ -128,12 +136,13 @@ export async function sendMessage(
   // Stored, possibly with a flush or replica timeout: each entry says so, as RocketMQ's per-entry statuses do.
   const entryStatus =
     answer.code === ResponseCode.SUCCESS ? status(Code.OK) : statusOfResponse(answer.code, answer.remark);
+  const brokerName = b.config.brokerName;
   const entries: SendResultEntry[] = ids.map((messageId, i) => ({
     status: entryStatus,
     messageId,
     transactionId: type === MessageType.TRANSACTION ? (result.offsetMsgIds[i] ?? '') : '',
     offset: String(result.queueOffset + BigInt(i)),
-    recallHandle: '',
+    recallHandle: recallHandleOf(topic, brokerName, msgs[i] as Message, messageId, nowMs),
   }));
   return { status: entryStatus, entries };
 }
