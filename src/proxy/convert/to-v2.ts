@@ -9,20 +9,13 @@ import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import { type MessageExt, SysFlag } from '../../common/message.js';
 import { keySeparator, Prop } from '../../common/properties.js';
+import { MessageType } from '../proto.js';
 
 /** google.protobuf.Timestamp / Duration as proto-loader takes them (seconds as a decimal string). */
 export interface ProtoTime {
   readonly seconds: string;
   readonly nanos: number;
 }
-
-export const V2MessageType = {
-  normal: 'NORMAL',
-  fifo: 'FIFO',
-  delay: 'DELAY',
-  transaction: 'TRANSACTION',
-} as const;
-export type V2MessageType = (typeof V2MessageType)[keyof typeof V2MessageType];
 
 export const V2Encoding = { identity: 'IDENTITY', gzip: 'GZIP' } as const;
 export type V2Encoding = (typeof V2Encoding)[keyof typeof V2Encoding];
@@ -33,7 +26,7 @@ export interface V2SystemProperties {
   messageId: string;
   bodyDigest: { type: 'MD5'; checksum: string };
   bodyEncoding: V2Encoding;
-  messageType: V2MessageType;
+  messageType: MessageType;
   bornTimestamp: ProtoTime;
   bornHost: string;
   storeTimestamp: ProtoTime;
@@ -100,18 +93,18 @@ export function deliveredBody(msg: MessageExt): { body: Buffer; encoding: V2Enco
   }
 }
 
-export function messageTypeOf(props: ReadonlyMap<string, string>): V2MessageType {
-  if (props.get(Prop.transactionPrepared) === 'true') return V2MessageType.transaction;
+export function messageTypeOf(props: ReadonlyMap<string, string>): MessageType {
+  if (props.get(Prop.transactionPrepared) === 'true') return MessageType.TRANSACTION;
   if (
     props.has(Prop.delayLevel) ||
     props.has(Prop.timerDeliverMs) ||
     props.has(Prop.timerDelaySec) ||
     props.has(Prop.timerDequeueMs)
   ) {
-    return V2MessageType.delay;
+    return MessageType.DELAY;
   }
-  if (props.has(Prop.shardingKey)) return V2MessageType.fifo;
-  return V2MessageType.normal;
+  if (props.has(Prop.shardingKey)) return MessageType.FIFO;
+  return MessageType.NORMAL;
 }
 
 /**

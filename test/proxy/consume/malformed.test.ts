@@ -83,6 +83,12 @@ test('malformed ReceiveMessage requests: one status with the right code and a me
   }
 });
 
+test('a group that may not consume is FORBIDDEN', async () => {
+  await createGroup(h.brokerAddr, 'GrpcDisabledGroup', { consumeEnable: false });
+  const r = await receive({ group: { name: 'GrpcDisabledGroup' } });
+  assert.equal(r.status.code, 'FORBIDDEN', r.status.message);
+});
+
 test('nothing to receive: one MESSAGE_NOT_FOUND after the long poll (from 1 s)', async () => {
   const started = Date.now();
   const r = await receive({ group: { name: 'GrpcEmptyGroup' } });
@@ -136,6 +142,15 @@ test('malformed and stale handles: INVALID_RECEIPT_HANDLE with the reason; bad f
   );
   assert.equal((await ack([{ messageId: m.systemProperties.messageId, receiptHandle: handle }])).status.code, 'OK');
   const again = await ack([{ messageId: m.systemProperties.messageId, receiptHandle: handle }]);
+  const mixed = await ack([
+    { messageId: m.systemProperties.messageId, receiptHandle: handle },
+    { messageId: 'y', receiptHandle: 'still not a handle' },
+  ]);
+  assert.equal(mixed.status.code, 'MULTIPLE_RESULTS');
+  assert.deepEqual(
+    mixed.entries.map((e) => e.status.code),
+    ['INVALID_RECEIPT_HANDLE', 'INVALID_RECEIPT_HANDLE'],
+  );
   assert.equal(again.status.code, 'INVALID_RECEIPT_HANDLE');
   assert.match(again.status.message, /expired/);
   assert.equal((await change({ receiptHandle: handle })).status.code, 'INVALID_RECEIPT_HANDLE');
