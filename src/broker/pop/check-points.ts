@@ -66,14 +66,19 @@ export class CheckPointTable {
     this.cks.delete(key);
   }
 
-  /** Check points past their deadline that no revive pass has taken yet. */
+  /** Stored check points past their deadline that no revive pass has taken yet. */
   due(nowMs: number): CheckPoint[] {
     const out: CheckPoint[] = [];
-    for (const ck of this.cks.values()) if (!ck.reviving && deadlineMsOf(ck) <= nowMs) out.push(ck);
+    for (const ck of this.cks.values()) {
+      if (!ck.reviving && ck.reviveOffset >= 0n && deadlineMsOf(ck) <= nowMs) out.push(ck);
+    }
     return out;
   }
 
-  /** The lowest revive-log offset still needed per revive queue (a stored, unresolved check point). */
+  /**
+   * The lowest revive-log offset still needed per revive queue (a stored, unresolved check point). One still being
+   * written (-1) is covered by the revive log's pending floors.
+   */
   lowestReviveOffsets(): Map<number, bigint> {
     const out = new Map<number, bigint>();
     for (const ck of this.cks.values()) {

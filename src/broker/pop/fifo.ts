@@ -29,6 +29,8 @@ const expired = { status: 'expired' } as const;
 
 export class FifoQueues {
   private readonly orders = new OrderTable();
+  /** Messages moved to a DLQ after their last attempt. */
+  deadLettered = 0;
 
   constructor(
     private readonly deps: PopDeps,
@@ -84,9 +86,9 @@ export class FifoQueues {
     }
     this.orders.set(orderKey, batch);
     if (sent.length === 0) {
-      // Everything read was acked or dead-lettered already: move on.
+      // Everything read was acked or dead-lettered already: move on, and the caller reads on from there.
       this.commit(req.group, req.topic, queueId, orderKey, batch);
-      return { messages: [], rest };
+      return { messages: [], rest, readAgain: true };
     }
     const popped = sent.map((m) => {
       const attempts = entries.get(m.queueOffset)?.attempts ?? 1;
@@ -114,7 +116,9 @@ export class FifoQueues {
     const props = new Map(m.properties);
     if (!props.has(Prop.retryTopic)) props.set(Prop.retryTopic, topic);
     const r = await put.putRewritten({ ...messageInputOf(m, props, dlq, 0), reconsumeTimes: m.reconsumeTimes + 1 });
-    return answerOfPutStatus(r.status, r.remark).stored;
+    const stored = answerOfPutStatus(r.status, r.remark).stored;
+    if (stored) this.deadLettered++;
+    return stored;
   }
 
   async ack(group: string, topic: string, e: ExtraInfo): Promise<AckResult> {

@@ -38,6 +38,8 @@ export interface QueuePop {
   /** FIFO: the queue is blocked until then. */
   readonly blockedUntilMs?: number | undefined;
   readonly failed?: Refused | undefined;
+  /** FIFO: the batch read was all done already and the queue moved on: read it again now. */
+  readonly readAgain?: boolean | undefined;
 }
 
 /** The message as handed out: the popped topic (not the retry topic), POP_CK set, earlier FIFO attempts counted. */

@@ -4,6 +4,7 @@
  * `%RETRY%<group>_<topic>` (or `%DLQ%<group>` past the group's retryMaxTimes) at their deadline.
  * Every consume offset move of a non-FIFO pop follows the durable write of its check point (revive-log.ts).
  */
+import os from 'node:os';
 import type { MessageExt } from '../../common/message.js';
 import { decodeRecord } from '../../common/record.js';
 import { popRetryTopicOf, reviveLogTopicOf, SystemGroup } from '../../common/topics.js';
@@ -36,6 +37,8 @@ import {
 export type { PopDeps } from './pop-deps.js';
 
 const none = { status: 'none' } as const;
+/** RocketMQ's accessMessageInMemoryMaxRatio (40) of this machine's memory. */
+const hotBytesMax = BigInt(Math.floor(os.totalmem() * 0.4));
 const expired = { status: 'expired' } as const;
 
 export class BrokerPopService implements PopService {
@@ -46,6 +49,8 @@ export class BrokerPopService implements PopService {
   readonly reviveLog: ReviveLog;
   readonly reviveTopic: string;
   private popCount = 0;
+  /** Messages put back by revive passes, and those of them (and of FIFO queues) that went to a DLQ. */
+  readonly counters = { revived: 0, deadLettered: 0 };
 
   constructor(readonly deps: PopDeps) {
     const c = deps.config;
@@ -135,7 +140,8 @@ export class BrokerPopService implements PopService {
           `too many pops waiting (maxPopPollingSize ${this.deps.config.maxPopPollingSize})`,
         );
       }
-      if (isAborted(signal)) return none;
+      // Closed (shutdown), aborted, or the poll's own deadline passed: nothing came.
+      if (outcome === 'closed' || isAborted(signal) || (outcome === 'timeout' && until >= deadlineMs)) return none;
     }
   }
 
@@ -184,11 +190,13 @@ export class BrokerPopService implements PopService {
       reviving: false,
     };
     ck.ackedBits |= 1 << i;
+    // In the table while it is written, so no revive checkpoint is moved past it meanwhile.
+    this.checkPoints.add(next);
     if (!(await this.reviveLog.writeCk(next))) {
+      this.checkPoints.delete(next.key);
       ck.ackedBits &= ~(1 << i);
       return refused(ResponseCode.SYSTEM_ERROR, 'the new check point could not be stored (store not writable)');
     }
-    this.checkPoints.add(next);
     // Should this ack be lost in a crash, the message comes back once more: never lost.
     await this.reviveLog.writeAck(ck, [e.queueOffset]);
     if (allAcked(ck)) this.checkPoints.delete(ck.key);
@@ -208,6 +216,8 @@ export class BrokerPopService implements PopService {
       popInFlight: this.checkPoints.inFlight(),
       popOrderQueues: this.fifo.size,
       popWaiting: this.waiters.size,
+      popRevived: this.counters.revived,
+      popDeadLettered: this.counters.deadLettered + this.fifo.deadLettered,
     };
   }
 
@@ -300,7 +310,7 @@ export class BrokerPopService implements PopService {
   }
 
   /** Where a group reads a queue next; a group new to the queue starts by initMode and that start is committed. */
-  private startOffsetOf(req: PopRequest, realTopic: string, queueId: number, retry: boolean): bigint {
+  private async startOffsetOf(req: PopRequest, realTopic: string, queueId: number, retry: boolean): Promise<bigint> {
     const { store, offsets } = this.deps;
     const min = store.getMinOffsetInQueue(realTopic, queueId);
     const reset = offsets.takeReset(req.group, realTopic, queueId);
@@ -310,10 +320,24 @@ export class BrokerPopService implements PopService {
     }
     const at = offsets.query(req.group, realTopic, queueId);
     if (at !== undefined) return at < min ? min : at;
-    // MAX on a queue that still holds its first message starts there (RocketMQ's initPopOffsetByCheckMsgInMem).
-    const init = retry || req.initMode === 'min' || min === 0n ? min : store.getMaxOffsetInQueue(realTopic, queueId);
+    const init =
+      retry || req.initMode === 'min' || (await this.firstStillHot(realTopic, queueId, min))
+        ? min
+        : store.getMaxOffsetInQueue(realTopic, queueId);
     offsets.commit(req.group, realTopic, queueId, init);
     return init;
+  }
+
+  /**
+   * RocketMQ's initPopOffsetByCheckMsgInMem: MAX on a queue that still holds its first message, recent enough to
+   * be in memory (within the last 40 % of RAM of the CommitLog), starts from that message, so a new group of a
+   * young topic misses nothing sent before its first pop.
+   */
+  private async firstStillHot(realTopic: string, queueId: number, min: bigint): Promise<boolean> {
+    if (min !== 0n) return false;
+    const [first] = await this.deps.store.readQueueEntries(realTopic, queueId, 0n, 1);
+    if (first === undefined) return true;
+    return this.deps.store.getMaxPhyOffset() - first.phyOffset <= hotBytesMax;
   }
 
   /** Pops one queue (under its mutex). */
@@ -334,7 +358,7 @@ export class BrokerPopService implements PopService {
     if (held?.blockedUntilMs !== undefined) {
       return { messages: [], rest: this.restOf(req, realTopic, queueId), blockedUntilMs: held.blockedUntilMs };
     }
-    const offset = this.startOffsetOf(req, realTopic, queueId, retry);
+    const offset = await this.startOffsetOf(req, realTopic, queueId, retry);
     const r = await store.getMessage(realTopic, queueId, offset, want, config.pullBytesMax, filter);
     const rest = r.maxOffset > r.nextBeginOffset ? r.maxOffset - r.nextBeginOffset : 0n;
     if (r.status !== GetStatus.FOUND) {
@@ -351,7 +375,13 @@ export class BrokerPopService implements PopService {
     } finally {
       r.release?.();
     }
-    if (req.fifo) return await this.fifo.pop(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
+    if (req.fifo) {
+      const f = await this.fifo.pop(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
+      // Each round moves the consume offset forward, so this ends.
+      if (f.readAgain === true)
+        return this.popQueue(req, realTopic, queueId, retry, filter, want, popTimeMs, reviveQid);
+      return f;
+    }
     const ck: CheckPoint = {
       key: ckKeyOf(req.group, realTopic, queueId, offset, popTimeMs),
       group: req.group,
@@ -369,15 +399,17 @@ export class BrokerPopService implements PopService {
       ackedBits: 0,
       reviving: false,
     };
-    // Durable first: the consume offset never passes popped messages whose check point could be lost.
+    // Durable first: the consume offset never passes popped messages whose check point could be lost. In the
+    // table while it is written, so no revive checkpoint is moved past it meanwhile.
+    this.checkPoints.add(ck);
     if (!(await this.reviveLog.writeCk(ck))) {
+      this.checkPoints.delete(ck.key);
       return {
         messages: [],
         rest,
         failed: refused(ResponseCode.SYSTEM_ERROR, 'the pop check point could not be stored (store not writable)'),
       };
     }
-    this.checkPoints.add(ck);
     offsets.commit(req.group, realTopic, queueId, r.nextBeginOffset);
     const popped = msgs.map((m) => poppedOf(req.topic, m, this.extraInfoOf(ck, m.queueOffset), 0));
     return { messages: popped, rest, queue: queueOf(ck.retry, queueId, offset, ck.offsets, 0) };

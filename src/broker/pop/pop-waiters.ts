@@ -5,7 +5,8 @@
  */
 import type { MessageFilter } from '../../store/types.js';
 
-export type WaitOutcome = 'woken' | 'timeout' | 'full';
+/** woken: look again; timeout: `untilMs` passed or the caller aborted; full: too many wait; closed: shutting down. */
+export type WaitOutcome = 'woken' | 'timeout' | 'full' | 'closed';
 
 interface Waiter {
   readonly filter: MessageFilter | undefined;
@@ -17,6 +18,7 @@ export class PopWaiters {
   /** A POP retry topic → the topic whose waiters its arrivals wake. */
   private readonly aliases = new Map<string, string>();
   private count = 0;
+  private closed = false;
 
   constructor(private readonly waitersMax: number) {}
 
@@ -32,6 +34,7 @@ export class PopWaiters {
     untilMs: number,
     signal?: AbortSignal,
   ): Promise<WaitOutcome> {
+    if (this.closed) return Promise.resolve('closed');
     if (this.count >= this.waitersMax) return Promise.resolve('full');
     if (signal?.aborted === true) return Promise.resolve('timeout');
     if (retryTopic !== undefined) this.aliases.set(retryTopic, topic);
@@ -75,8 +78,9 @@ export class PopWaiters {
     if (set !== undefined) for (const w of [...set]) w.done('woken');
   }
 
-  /** Answers every waiter (shutdown). */
+  /** Answers every waiter, and every later wait at once (shutdown). */
   close(): void {
-    for (const set of [...this.byTopic.values()]) for (const w of [...set]) w.done('timeout');
+    this.closed = true;
+    for (const set of [...this.byTopic.values()]) for (const w of [...set]) w.done('closed');
   }
 }

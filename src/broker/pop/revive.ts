@@ -55,6 +55,8 @@ async function reviveCheckPoint(pop: BrokerPopService, ck: CheckPoint): Promise<
     const input = { ...messageInputOf(msg, props, topic, 0), reconsumeTimes: msg.reconsumeTimes + 1 };
     const stored = await put.putRewritten(input);
     if (!answerOfPutStatus(stored.status, stored.remark).stored) return false;
+    if (dead) pop.counters.deadLettered++;
+    else pop.counters.revived++;
     // Marked as done, so a pass that fails later in this check point does not put it twice.
     ck.ackedBits |= 1 << i;
   }

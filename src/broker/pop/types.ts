@@ -77,6 +77,8 @@ export interface PopService {
   pop(req: PopRequest, signal?: AbortSignal): Promise<PopResult>;
   ack(group: string, topic: string, handle: string): Promise<AckResult>;
   changeInvisible(group: string, topic: string, handle: string, invisibleTimeMs: number): Promise<ChangeResult>;
+  /** Runtime figures for GET_BROKER_RUNTIME_INFO (check points, messages in flight, revived, dead-lettered, …). */
+  stats?(): Record<string, number>;
 }
 
 /** RocketMQ's limit on one pop (PopMessageProcessor refuses more with INVALID_PARAMETER). */

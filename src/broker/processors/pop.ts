@@ -4,6 +4,7 @@
  * the pulled-record layout with POP_CK set in each (a revived one under its original topic). Nothing within
  * pollTime → POLLING_TIMEOUT; more than 32 messages asked → INVALID_PARAMETER.
  */
+import { setMaxListeners } from 'node:events';
 import { encodeProperties } from '../../common/properties.js';
 import { encodeRecord } from '../../common/record.js';
 import { ResponseCode } from '../../remoting/codes.js';
@@ -94,6 +95,8 @@ function closeSignalOf(conn: RemotingConnection): AbortSignal {
   let signal = closeSignals.get(conn);
   if (signal === undefined) {
     const ac = new AbortController();
+    // Every pop held on the connection listens to it: no leak warning past 10.
+    setMaxListeners(0, ac.signal);
     conn.onClose(() => ac.abort());
     signal = ac.signal;
     closeSignals.set(conn, signal);

@@ -71,6 +71,7 @@ export function getBrokerRuntimeInfo(ctx: BrokerContext, req: RemotingCommand) {
   for (const [k, v] of Object.entries(ctx.connectionStats())) table[k] = String(v);
   for (const [k, v] of Object.entries(ctx.delay.runtimeInfo())) table[k] = v;
   for (const [k, v] of Object.entries(ctx.dedup.stats())) table[k] = String(v);
+  for (const [k, v] of Object.entries(ctx.pop.stats?.() ?? {})) table[k] = String(v);
   const readonly = ctx.store.readonlyReason();
   if (readonly !== undefined) table['storeReadonlyReason'] = readonly;
   return json(req, { table });
