@@ -4,6 +4,7 @@
  * our SDK) in the same run. The client is a dev dependency, loaded only here.
  */
 import type { Message, Producer } from '../client/index.js';
+import { TsRocketError } from '../common/errors.js';
 import type { BenchOptions } from './options.js';
 import { type BenchSummary, progressSink } from './report.js';
 import { cpuMeter, type RunHooks, sendPhase, summaryBase, withTarget } from './runs.js';
@@ -25,6 +26,9 @@ type GrpcProducerClass = new (opts: {
   logger: object;
 }) => GrpcProducer;
 
+/** rocketmq-client-nodejs is not installed (a dev dependency): the suite skips the case. */
+export class GrpcClientMissingError extends TsRocketError {}
+
 const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 async function grpcProducerClass(): Promise<GrpcProducerClass> {
@@ -35,9 +39,12 @@ async function grpcProducerClass(): Promise<GrpcProducerClass> {
     if (cls === undefined) throw new Error('it exports no Producer');
     return cls;
   } catch (err) {
-    throw new Error(`grpc-produce needs the ${name} package (a dev dependency): ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new GrpcClientMissingError(
+      `grpc-produce needs the ${name} package (a dev dependency): ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

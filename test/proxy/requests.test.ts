@@ -242,6 +242,25 @@ test('malformed sends get their apache.rocketmq.v2 code and a message, and the s
       /share a topic/,
     ],
     [
+      'too many messages in one request',
+      () => send(...Array.from({ length: 1025 }, () => message('RawTopic', 'x'))),
+      'PAYLOAD_TOO_LARGE',
+      /1025 messages in one request, max 1024/,
+    ],
+    [
+      'too many user properties',
+      () =>
+        send(message('RawTopic', 'x', {}, Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`p${i}`, 'v'])))),
+      'MESSAGE_PROPERTIES_TOO_LARGE',
+      /too many user properties, max is 128/,
+    ],
+    [
+      'properties past maxPropertiesBytes',
+      () => send(message('RawTopic', 'x', {}, { big: 'v'.repeat(40_000) })),
+      'MESSAGE_PROPERTIES_TOO_LARGE',
+      /more than the 32767 allowed/,
+    ],
+    [
       'type the topic refuses',
       () => send(message('RawFifoOnly', 'x')),
       'MESSAGE_PROPERTY_CONFLICT_WITH_TYPE',
