@@ -24,6 +24,12 @@ export interface RenewalOptions {
   readonly renewTriesMax: number;
   /** How often due renewals are looked for (renewSchedulePeriodMillis). */
   readonly scanPeriodMs: number;
+  /**
+   * Most messages renewed for one client, and for all: past them a message is not renewed (it comes back when its
+   * first invisible time ends), so a client that receives and never acks cannot grow this table without bound.
+   */
+  readonly heldPerClientMax: number;
+  readonly heldMax: number;
 }
 
 export const renewalDefaults: RenewalOptions = {
@@ -35,6 +41,8 @@ export const renewalDefaults: RenewalOptions = {
   returnInvisibleTimeMs: 1000,
   renewTriesMax: 3,
   scanPeriodMs: 5000,
+  heldPerClientMax: 65_536,
+  heldMax: 1_048_576,
 };
 
 /** What renewing needs from POP. */
@@ -60,12 +68,15 @@ interface Held {
 
 interface ClientHeld {
   lastSeenMs: number;
+  /** Forgotten (gone, released): its messages no longer count. */
+  gone: boolean;
   /** By the handle the client was given. */
   readonly held: Map<string, Held>;
 }
 
 export class ReceiptRenewals {
   private readonly clients = new Map<string, ClientHeld>();
+  private held = 0;
 
   constructor(
     private readonly change: ChangeInvisible,
@@ -75,9 +86,7 @@ export class ReceiptRenewals {
 
   /** Messages being renewed now (all clients). */
   get size(): number {
-    let n = 0;
-    for (const c of this.clients.values()) n += c.held.size;
-    return n;
+    return this.held;
   }
 
   /** Any consume call of this client: it is alive. */
@@ -86,15 +95,28 @@ export class ReceiptRenewals {
     if (c !== undefined) c.lastSeenMs = this.now();
   }
 
-  /** Start renewing a message just delivered with `handle`, invisible until popTimeMs + invisibleTimeMs. */
-  add(clientId: string, group: string, topic: string, handle: string, popTimeMs: number, invisibleTimeMs: number) {
+  /**
+   * Start renewing a message just delivered with `handle`, invisible until popTimeMs + invisibleTimeMs; false when a
+   * bound is reached (the message is then not renewed).
+   */
+  add(
+    clientId: string,
+    group: string,
+    topic: string,
+    handle: string,
+    popTimeMs: number,
+    invisibleTimeMs: number,
+  ): boolean {
     const now = this.now();
     let c = this.clients.get(clientId);
     if (c === undefined) {
-      c = { lastSeenMs: now, held: new Map() };
+      if (this.held >= this.opts.heldMax) return false;
+      c = { lastSeenMs: now, gone: false, held: new Map() };
       this.clients.set(clientId, c);
     }
     c.lastSeenMs = now;
+    if (this.held >= this.opts.heldMax || c.held.size >= this.opts.heldPerClientMax || c.held.has(handle)) return false;
+    this.held++;
     c.held.set(handle, {
       group,
       topic,
@@ -105,6 +127,7 @@ export class ReceiptRenewals {
       failures: 0,
       inflight: undefined,
     });
+    return true;
   }
 
   /**
@@ -116,7 +139,7 @@ export class ReceiptRenewals {
     const h = c?.held.get(handle);
     if (c === undefined || h === undefined) return handle;
     c.lastSeenMs = this.now();
-    c.held.delete(handle);
+    this.drop(c, handle);
     if (h.inflight !== undefined) await h.inflight;
     return h.handle;
   }
@@ -127,14 +150,14 @@ export class ReceiptRenewals {
     const work: Promise<void>[] = [];
     for (const [clientId, c] of this.clients) {
       if (now - c.lastSeenMs > this.opts.clientIdleMs) {
-        this.clients.delete(clientId);
+        this.forget(clientId, c);
         for (const h of c.held.values()) work.push(this.giveBack(h));
         continue;
       }
       for (const [key, h] of c.held) {
         if (h.inflight !== undefined || h.visibleAtMs - now > this.opts.renewAheadMs) continue;
         if (now - h.firstDeliveryMs >= this.opts.renewMaxMs) {
-          c.held.delete(key);
+          this.drop(c, key);
           continue;
         }
         h.inflight = this.renew(c, key, h).finally(() => {
@@ -142,7 +165,7 @@ export class ReceiptRenewals {
         });
         work.push(h.inflight);
       }
-      if (c.held.size === 0 && now - c.lastSeenMs > this.opts.clientIdleMs / 2) this.clients.delete(clientId);
+      if (c.held.size === 0 && now - c.lastSeenMs > this.opts.clientIdleMs / 2) this.forget(clientId, c);
     }
     await Promise.all(work);
   }
@@ -151,13 +174,26 @@ export class ReceiptRenewals {
   async release(clientId: string): Promise<void> {
     const c = this.clients.get(clientId);
     if (c === undefined) return;
-    this.clients.delete(clientId);
+    this.forget(clientId, c);
     await Promise.all([...c.held.values()].map((h) => this.giveBack(h)));
   }
 
   /** Stop: every held message is left to become visible when its current invisible time ends. */
   clear(): void {
+    for (const c of this.clients.values()) c.gone = true;
     this.clients.clear();
+    this.held = 0;
+  }
+
+  private drop(c: ClientHeld, key: string): void {
+    if (c.held.delete(key) && !c.gone) this.held--;
+  }
+
+  private forget(clientId: string, c: ClientHeld): void {
+    if (c.gone) return;
+    c.gone = true;
+    this.clients.delete(clientId);
+    this.held -= c.held.size;
   }
 
   private async renew(c: ClientHeld, key: string, h: Held): Promise<void> {
@@ -177,7 +213,7 @@ export class ReceiptRenewals {
       return;
     }
     // Expired (acked elsewhere, or past its deadline): nothing left to renew. Refused: a few more tries.
-    if (r.status === 'expired' || ++h.failures >= this.opts.renewTriesMax) c.held.delete(key);
+    if (r.status === 'expired' || ++h.failures >= this.opts.renewTriesMax) this.drop(c, key);
   }
 
   private async giveBack(h: Held): Promise<void> {

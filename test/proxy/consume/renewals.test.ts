@@ -108,3 +108,22 @@ test('release gives back every message the client holds at once', async () => {
   assert.ok(calls.every((c) => c.ms === renewalDefaults.returnInvisibleTimeMs));
   assert.equal(r.size, 1);
 });
+
+test('past heldPerClientMax or heldMax a message is not renewed, and the count stays exact', async () => {
+  const { r, now, advance } = setup({ heldPerClientMax: 2, heldMax: 3, clientIdleMs: 30_000 });
+  assert.equal(r.add('c1', 'G', 'T', 'a', now(), 600_000), true);
+  assert.equal(r.add('c1', 'G', 'T', 'b', now(), 600_000), true);
+  assert.equal(r.add('c1', 'G', 'T', 'c', now(), 600_000), false, 'per client');
+  assert.equal(r.add('c2', 'G', 'T', 'd', now(), 600_000), true);
+  assert.equal(r.add('c3', 'G', 'T', 'e', now(), 600_000), false, 'in all');
+  assert.equal(r.size, 3);
+  assert.equal(await r.take('c1', 'a'), 'a');
+  assert.equal(r.size, 2);
+  advance(31_000);
+  r.seen('c2');
+  await r.scan();
+  assert.equal(r.size, 1, 'the silent client c1 is forgotten');
+  await r.release('c2');
+  assert.equal(r.size, 0);
+  assert.equal(r.add('c3', 'G', 'T', 'e', now(), 600_000), true);
+});
