@@ -83,7 +83,9 @@ export async function receiveMessage(
     return;
   }
   call.write({ status: status(Code.OK) });
-  for (const m of r.messages) {
+  for (const [i, m] of r.messages.entries()) {
+    // The client went away while the batch was written: what it cannot have read is visible again soon.
+    if (call.cancelled) return giveBack(ctx, p.group, p.topic, r.messages.slice(i));
     const delivery = {
       receiptHandle: m.handle,
       invisibleTimeMs: r.invisibleTimeMs,
