@@ -1,11 +1,11 @@
 /**
- * FIFO over POP with Apache's Node.js 5.x client: a group with consumeMessageOrderly gets each message group's
- * messages in send order, even with two SimpleConsumers taking turns, each message once when all are acked.
+ * FIFO over POP with Apache's Node.js 5.x client: its Producer sends 4 message groups, and a group with
+ * consumeMessageOrderly gets each message group's messages in send order, even with two SimpleConsumers taking
+ * turns, each message once when all are acked.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { SimpleConsumer } from 'rocketmq-client-nodejs';
-import { Producer } from '../../../src/client/producer.js';
+import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { type GrpcHarness, startGrpcHarness } from '../harness.js';
 import { clientOptions, createGroup, createTopic } from './helpers.js';
 
@@ -22,11 +22,11 @@ test('FIFO order per message group across 2 consumers', async () => {
   const perGroup = 12;
   await createTopic(h, topic, 2);
   await createGroup(h.brokerAddr, group, { consumeMessageOrderly: true });
-  const producer = new Producer({ nameServer: h.namesrvAddr, group: 'GrpcFifoPG', clientIp: '127.0.0.1' });
-  await producer.start();
+  const producer = new Producer({ ...clientOptions(h.endpoints), topics: [topic] });
+  await producer.startup();
   try {
     for (let seq = 0; seq < perGroup; seq++) {
-      for (const g of messageGroups) await producer.send({ topic, body: `${g}:${seq}` }, { shardingKey: g });
+      for (const g of messageGroups) await producer.send({ topic, body: Buffer.from(`${g}:${seq}`), messageGroup: g });
     }
   } finally {
     await producer.shutdown();

@@ -1,11 +1,11 @@
 /**
- * Apache's Node.js 5.x client (rocketmq-client-nodejs) SimpleConsumer against the gRPC endpoint: receive with a tag
- * filter, ack, redelivery after the invisible duration, change of invisible duration, delayed delivery. Messages are
- * produced with tsrocket's own Producer over remoting, so v4 → v2 translation is exercised on the way.
+ * Apache's Node.js 5.x client (rocketmq-client-nodejs) against the gRPC endpoint: its Producer and SimpleConsumer
+ * round trip with a tag filter, and delayed delivery; redelivery after the invisible duration and change of
+ * invisible duration with messages from tsrocket's own Producer (remoting), so v4 → v2 translation is exercised too.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
+import { type MessageView, SimpleConsumer, Producer as V5Producer } from 'rocketmq-client-nodejs';
 import { Producer } from '../../../src/client/producer.js';
 import { type GrpcHarness, startGrpcHarness } from '../harness.js';
 import { clientOptions, createTopic, until } from './helpers.js';
@@ -24,6 +24,12 @@ after(async () => {
   await h.stop();
 });
 
+async function v5Producer(topic: string): Promise<V5Producer> {
+  const p = new V5Producer({ ...clientOptions(h.endpoints), topics: [topic] });
+  await p.startup();
+  return p;
+}
+
 async function simpleConsumer(group: string, topic: string, filter = '*', awaitDurationMs = 2000) {
   const c = new SimpleConsumer({
     ...clientOptions(h.endpoints),
@@ -39,18 +45,22 @@ test('round trip with a tag filter: only the tag asked for, with keys, propertie
   const topic = 'GrpcTagTopic';
   await createTopic(h, topic);
   const c = await simpleConsumer('GrpcTagGroup', topic, 'TagA');
+  const v5 = await v5Producer(topic);
   try {
     const sent = new Map<string, { i: number; tag: string }>();
     for (let i = 0; i < 10; i++) {
       const tag = i % 2 === 0 ? 'TagA' : 'TagB';
-      const r = await producer.send({
+      const r = await v5.send({
         topic,
-        tags: tag,
+        tag,
         keys: [`key-${i}`, `alt-${i}`],
-        body: `body ${i}`,
-        properties: { color: i % 3 === 0 ? 'red' : 'blue', index: String(i) },
+        body: Buffer.from(`body ${i}`),
+        properties: new Map([
+          ['color', i % 3 === 0 ? 'red' : 'blue'],
+          ['index', String(i)],
+        ]),
       });
-      sent.set(r.msgId, { i, tag });
+      sent.set(r.messageId, { i, tag });
     }
     const got = new Map<string, MessageView>();
     await until(
@@ -82,6 +92,7 @@ test('round trip with a tag filter: only the tag asked for, with keys, propertie
     // Acked and filtered: nothing more comes.
     assert.deepEqual(await c.receive(16, 10_000), []);
   } finally {
+    await v5.shutdown();
     await c.shutdown();
   }
 });
@@ -158,9 +169,10 @@ test('delayed delivery: a timer message arrives at its time, typed DELAY with it
   const topic = 'GrpcDelayTopic';
   await createTopic(h, topic, 1);
   const c = await simpleConsumer('GrpcDelayGroup', topic);
+  const v5 = await v5Producer(topic);
   try {
     const at = Date.now() + 3000;
-    const sent = await producer.send({ topic, body: 'later', deliverTimeMs: at });
+    const sent = await v5.send({ topic, body: Buffer.from('later'), deliveryTimestamp: new Date(at) });
     const got: MessageView[] = [];
     await until(
       () => got.length >= 1,
@@ -170,13 +182,14 @@ test('delayed delivery: a timer message arrives at its time, typed DELAY with it
     );
     const receivedMs = Date.now();
     const m = got[0] as MessageView;
-    assert.equal(m.messageId, sent.msgId);
+    assert.equal(m.messageId, sent.messageId);
     assert.ok(receivedMs >= at - 1000, `delivered ${at - receivedMs} ms early`);
     // The timer fires within its precision (1 s) of the time asked for; the v5 side sees when it fired.
     const firedMs = m.deliveryTimestamp?.getTime() ?? 0;
     assert.ok(firedMs >= at - 1000 && firedMs <= receivedMs, `delivery timestamp ${firedMs - at} ms from ${at}`);
     await c.ack(m);
   } finally {
+    await v5.shutdown();
     await c.shutdown();
   }
 });
