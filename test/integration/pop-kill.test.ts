@@ -47,7 +47,7 @@ test('SIGKILL with popped messages: every message is acked or delivered again, a
   const unacked = new Set<string>();
   while (acked.size + unacked.size < popCount) {
     const want = Math.min(8, popCount - acked.size - unacked.size);
-    const p = await popRaw(ep, topic, { consumerGroup: 'gk', maxMsgNums: want, invisibleTime: 3000n });
+    const p = await popRaw(ep, topic, { consumerGroup: 'gk', maxMsgNums: want, invisibleTime: 5000n });
     assert.equal(p.resp.code, 0, p.resp.remark);
     for (const m of p.msgs) {
       const body = m.body.toString();

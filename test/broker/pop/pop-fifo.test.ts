@@ -34,10 +34,10 @@ test('FIFO: a queue gives its next messages only after the previous batch is ack
 
 test('FIFO: an unacked batch comes back first once invisible time ends, one attempt more; acked ones not again', async () => {
   for (let i = 0; i < 3; i++) await sendV2(h, 'F2', `o${i}`, {}, 0);
-  const first = await popRaw(h, 'F2', { order: true, invisibleTime: 1000n });
+  const first = await popRaw(h, 'F2', { order: true, invisibleTime: 2000n });
   assert.deepEqual(bodies(first), ['o0', 'o1', 'o2']);
   assert.equal((await ack(h, 'F2', first.msgs[1] as (typeof first.msgs)[0])).code, 0);
-  const again = await popRaw(h, 'F2', { order: true, invisibleTime: 1000n, pollTime: 5000n });
+  const again = await popRaw(h, 'F2', { order: true, invisibleTime: 2000n, pollTime: 5000n });
   assert.equal(again.resp.code, 0, again.resp.remark);
   assert.deepEqual(bodies(again), ['o0', 'o2']);
   assert.deepEqual(
@@ -53,11 +53,11 @@ test('FIFO: an unacked batch comes back first once invisible time ends, one atte
 
 test('FIFO: change invisible time extends the hold of that message', async () => {
   await sendV2(h, 'F3', 'x', {}, 0);
-  const [m] = (await popRaw(h, 'F3', { order: true, invisibleTime: 1000n })).msgs;
+  const [m] = (await popRaw(h, 'F3', { order: true, invisibleTime: 2000n })).msgs;
   assert.ok(m);
-  const c = await changeInvisible(h, 'F3', m, 4000);
+  const c = await changeInvisible(h, 'F3', m, 6000);
   assert.equal(c.code, 0, c.remark);
-  assert.equal((await popRaw(h, 'F3', { order: true, pollTime: 1500n })).resp.code, ResponseCode.POLLING_TIMEOUT);
+  assert.equal((await popRaw(h, 'F3', { order: true, pollTime: 2500n })).resp.code, ResponseCode.POLLING_TIMEOUT);
   assert.equal((await ack(h, 'F3', m, 'pg1', changedExtraInfo(popCkOf(m), c))).code, 0);
 });
 

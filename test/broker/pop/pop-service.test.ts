@@ -70,7 +70,7 @@ const req = (over: Partial<PopRequest> = {}): PopRequest => ({
   topic: 'S1',
   queueId: -1,
   maxMessages: 32,
-  invisibleTimeMs: 1000,
+  invisibleTimeMs: 2000,
   pollTimeMs: 0,
   initMode: 'min',
   filter: { type: 'TAG', expression: '*' },

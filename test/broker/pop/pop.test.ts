@@ -44,7 +44,7 @@ test('POP answers the messages with RocketMQ header fields and POP_CK; they stay
 test('an unacked message comes back after its invisible time from the retry topic, an acked one never', async () => {
   await sendV2(h, 'P2', 'keep', {}, 0);
   await sendV2(h, 'P2', 'drop', {}, 0);
-  const p = await popRaw(h, 'P2', { invisibleTime: 1000n });
+  const p = await popRaw(h, 'P2', { invisibleTime: 2000n });
   assert.equal(p.msgs.length, 2);
   const drop = p.msgs.find((m) => m.body.toString() === 'drop');
   assert.ok(drop);
@@ -69,17 +69,17 @@ test('an unacked message comes back after its invisible time from the retry topi
 
 test('CHANGE_MESSAGE_INVISIBLETIME gives a new handle; the old one is dead, the new one acks', async () => {
   await sendV2(h, 'P3', 'cit', {}, 1);
-  const [m] = (await popRaw(h, 'P3', { invisibleTime: 1000n })).msgs;
+  const [m] = (await popRaw(h, 'P3', { invisibleTime: 2000n })).msgs;
   assert.ok(m);
-  const c = await changeInvisible(h, 'P3', m, 3000);
+  const c = await changeInvisible(h, 'P3', m, 5000);
   assert.equal(c.code, 0, c.remark);
-  assert.equal(c.extFields?.['invisibleTime'], '3000');
+  assert.equal(c.extFields?.['invisibleTime'], '5000');
   assert.equal((await ack(h, 'P3', m)).code, ResponseCode.NO_MESSAGE, 'old handle');
   // Past the first invisible time it did not come back: the new one holds.
-  assert.equal((await popRaw(h, 'P3', { pollTime: 1500n })).resp.code, ResponseCode.POLLING_TIMEOUT);
+  assert.equal((await popRaw(h, 'P3', { pollTime: 2500n })).resp.code, ResponseCode.POLLING_TIMEOUT);
   const fresh = changedExtraInfo(popCkOf(m), c);
   assert.equal((await ack(h, 'P3', m, 'pg1', fresh)).code, 0);
-  assert.equal((await popRaw(h, 'P3', { pollTime: 2500n })).resp.code, ResponseCode.POLLING_TIMEOUT);
+  assert.equal((await popRaw(h, 'P3', { pollTime: 3500n })).resp.code, ResponseCode.POLLING_TIMEOUT);
 });
 
 test('past the group retry maximum an unacked message goes to %DLQ%<group>', async () => {
@@ -165,7 +165,7 @@ test('tag filter: only matching messages are popped; queueId names one queue', a
 
 test('BATCH_ACK_MESSAGE acks several offsets of a check point', async () => {
   for (let i = 0; i < 3; i++) await sendV2(h, 'P7', `b${i}`, {}, 0);
-  const p = await popRaw(h, 'P7', { queueId: 0, invisibleTime: 1000n });
+  const p = await popRaw(h, 'P7', { queueId: 0, invisibleTime: 2000n });
   assert.equal(p.msgs.length, 3);
   const f = popCkOf(p.msgs[0] as (typeof p.msgs)[0]).split(' ');
   const body = encodeBatchAckBody({
@@ -179,7 +179,7 @@ test('BATCH_ACK_MESSAGE acks several offsets of a check point', async () => {
         queueId: 0,
         reviveQueueId: Number(f[3]),
         popTime: Number(f[1]),
-        invisibleTime: 1000,
+        invisibleTime: 2000,
         offsets: p.msgs.map((m) => m.queueOffset),
       },
     ],
@@ -187,7 +187,7 @@ test('BATCH_ACK_MESSAGE acks several offsets of a check point', async () => {
   const r = await call(h, RequestCode.BATCH_ACK_MESSAGE, {}, body);
   assert.equal(r.code, 0, r.remark);
   assert.equal(r.remark ?? '', '');
-  assert.equal((await popRaw(h, 'P7', { pollTime: 1800n })).resp.code, ResponseCode.POLLING_TIMEOUT);
+  assert.equal((await popRaw(h, 'P7', { pollTime: 2800n })).resp.code, ResponseCode.POLLING_TIMEOUT);
 });
 
 test('bad requests are refused with what is wrong, and the broker keeps serving', async () => {
