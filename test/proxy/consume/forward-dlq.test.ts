@@ -111,7 +111,7 @@ test('a FIFO PushConsumer forwards the message its listener fails, then goes on 
   await createTopic(h, topic, 1);
   await createGroup(h.brokerAddr, group, { consumeMessageOrderly: true });
   for (const body of ['first', 'poison', 'last']) await producer.send({ topic, body }, { shardingKey: 'order-1' });
-  const { stdout } = await run(process.execPath, [driver, h.endpoints, topic, group, '3', '40000', 'poison'], {
+  const { stdout } = await run(process.execPath, [driver, h.endpoints, topic, group, '3', '30000', 'poison'], {
     timeout: 90_000,
   });
   const { bodies } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { bodies: string[] };

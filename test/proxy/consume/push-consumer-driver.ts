@@ -1,14 +1,14 @@
 /**
  * Apache's Node.js 5.x PushConsumer in its own process (so the client's gRPC work runs beside the broker's, not on
  * its thread; and its client leaves handles open after shutdown): consumes `topic` as `group` until `count`
- * distinct messages arrived or `timeoutMs` passed, then prints {"ids":[…],"deliveries":n,"bodies":[…]} (bodies in
+ * distinct messages arrived or none arrived for `stallMs` (a count-based wait: a busy machine only slows it), then prints {"ids":[…],"deliveries":n,"bodies":[…]} (bodies in
  * consumption order, for counts up to 100) and exits. The listener fails every message whose body is `failBody`.
- *   <endpoints> <topic> <group> <count> <timeoutMs> [failBody]
+ *   <endpoints> <topic> <group> <count> <stallMs> [failBody]
  */
 import { ConsumeResult, type MessageView, PushConsumer } from 'rocketmq-client-nodejs';
 import { clientOptions } from './helpers.js';
 
-const [endpoints, topic, group, countArg, timeoutArg, failBody] = process.argv.slice(2) as [
+const [endpoints, topic, group, countArg, stallArg, failBody] = process.argv.slice(2) as [
   string,
   string,
   string,
@@ -19,6 +19,7 @@ const [endpoints, topic, group, countArg, timeoutArg, failBody] = process.argv.s
 const count = Number(countArg);
 const ids = new Set<string>();
 let deliveries = 0;
+let lastArrivalMs = Date.now();
 const bodies: string[] = [];
 let finished = false;
 let onDone: () => void = () => {};
@@ -33,6 +34,7 @@ const consumer = new PushConsumer({
   messageListener: {
     consume(m: MessageView) {
       deliveries++;
+      lastArrivalMs = Date.now();
       ids.add(m.messageId);
       const body = m.body.toString();
       if (count <= 100) bodies.push(body);
@@ -44,9 +46,13 @@ const consumer = new PushConsumer({
 
 async function main(): Promise<void> {
   await consumer.startup();
-  const timer = setTimeout(onDone, Number(timeoutArg));
+  lastArrivalMs = Date.now();
+  const stallMs = Number(stallArg);
+  const timer = setInterval(() => {
+    if (Date.now() - lastArrivalMs > stallMs) onDone();
+  }, 200);
   await done;
-  clearTimeout(timer);
+  clearInterval(timer);
   if (finished) return;
   finished = true;
   process.stdout.write(`${JSON.stringify({ ids: [...ids], deliveries, bodies })}\n`);

@@ -1,6 +1,7 @@
 /**
  * Apache's Node.js 5.x PushConsumer (QueryAssignment, ReceiveMessage with auto-renew, AckMessage) consumes 10,000
- * messages with none lost. It runs in its own process, as a consumer application would.
+ * messages with none lost. It runs in its own process, as a consumer application would, until it has them all or
+ * none came for 30 s (about 50 s on a quiet 2-core machine; longer, not failing, when the machine is busy).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -40,8 +41,8 @@ test('PushConsumer consumes 10,000 messages with none lost', async () => {
   assert.equal(sent.size, count);
   const { stdout } = await run(
     process.execPath,
-    [driver, h.endpoints, topic, 'GrpcPushGroup', String(count), '100000'],
-    { timeout: 150_000, maxBuffer: 64 * 1024 * 1024 },
+    [driver, h.endpoints, topic, 'GrpcPushGroup', String(count), '30000'],
+    { timeout: 280_000, maxBuffer: 64 * 1024 * 1024 },
   );
   const { ids, deliveries } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
     ids: string[];
