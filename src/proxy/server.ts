@@ -16,7 +16,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { PeriodicTask } from '../common/periodic-task.js';
 import { unregisterSession } from './client/registration.js';
 import { ClientSessions } from './client/sessions.js';
-import { ReceiptRenewals } from './consume/renewals.js';
+import { ReceiptRenewals, renewalDefaults } from './consume/renewals.js';
 import type { ProxyContext } from './context.js';
 import type { RpcEntry, WithStatus } from './handler.js';
 import { Code, type Endpoints, messagingServiceDefinition, status } from './proto.js';
@@ -55,7 +55,12 @@ export class GrpcProxy {
   constructor(private readonly options: GrpcProxyOptions) {
     this.log = options.log ?? createLogger('proxy');
     const broker = options.broker;
-    const renewals = new ReceiptRenewals((g, t, h, ms) => broker.pop.changeInvisible(g, t, h, ms));
+    const renewals = new ReceiptRenewals(
+      (g, t, h, ms) => broker.pop.changeInvisible(g, t, h, ms),
+      renewalDefaults,
+      Date.now,
+      (clientId) => this.sessions.get(clientId) !== undefined,
+    );
     this.renewTask = new PeriodicTask({
       name: 'receipt-renewal',
       periodMs: renewals.opts.scanPeriodMs,

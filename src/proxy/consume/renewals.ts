@@ -2,8 +2,9 @@
  * Auto-renewal of received messages (ReceiveMessage with auto_renew, what PushConsumers ask for; RocketMQ 5.3.3's
  * DefaultReceiptHandleManager): a message stays invisible while its consumer works on it, its invisible time
  * extended shortly before it ends. The client keeps the receipt handle it first got; ack, change and forward map
- * it to the current one here and end the renewal. A client not seen for `clientIdleMs` (no receive, ack or change)
- * has its messages made visible again soon, and none is renewed past `renewMaxMs`.
+ * it to the current one here and end the renewal. A client that said goodbye, or has no session and was not seen
+ * for `clientIdleMs` (no receive, ack or change), has its messages made visible again soon; none is renewed past
+ * `renewMaxMs`.
  */
 import type { ChangeResult } from '../../broker/pop/types.js';
 
@@ -78,10 +79,15 @@ export class ReceiptRenewals {
   private readonly clients = new Map<string, ClientHeld>();
   private held = 0;
 
+  /**
+   * `connected`: whether the client still has a session (Telemetry stream or recent heartbeat); such a client is
+   * never taken for gone, however long its listener works without a receive or an ack.
+   */
   constructor(
     private readonly change: ChangeInvisible,
     readonly opts: RenewalOptions = renewalDefaults,
     private readonly now: () => number = Date.now,
+    private readonly connected: (clientId: string) => boolean = () => false,
   ) {}
 
   /** Messages being renewed now (all clients). */
@@ -149,7 +155,7 @@ export class ReceiptRenewals {
     const now = this.now();
     const work: Promise<void>[] = [];
     for (const [clientId, c] of this.clients) {
-      if (now - c.lastSeenMs > this.opts.clientIdleMs) {
+      if (now - c.lastSeenMs > this.opts.clientIdleMs && !this.connected(clientId)) {
         this.forget(clientId, c);
         for (const h of c.held.values()) work.push(this.giveBack(h));
         continue;

@@ -127,3 +127,23 @@ test('past heldPerClientMax or heldMax a message is not renewed, and the count s
   assert.equal(r.size, 0);
   assert.equal(r.add('c3', 'G', 'T', 'e', now(), 600_000), true);
 });
+
+test('a client with a session is kept however long it is silent', async () => {
+  let now = 0;
+  const calls: string[] = [];
+  const r = new ReceiptRenewals(
+    async (_g, _t, handle, ms) => {
+      calls.push(handle);
+      return { status: 'ok', handle, popTimeMs: now, invisibleTimeMs: ms };
+    },
+    renewalDefaults,
+    () => now,
+    (clientId) => clientId === 'connected',
+  );
+  r.add('connected', 'G', 'T', 'a', 0, 3_600_000);
+  r.add('silent', 'G', 'T', 'b', 0, 3_600_000);
+  now = renewalDefaults.clientIdleMs + 1;
+  await r.scan();
+  assert.deepEqual(calls, ['b'], 'only the client without a session gives its message back');
+  assert.equal(r.size, 1);
+});
