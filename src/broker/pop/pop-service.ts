@@ -20,7 +20,7 @@ import { orderKeyOf } from './order-state.js';
 import { checkPopRequest } from './pop-check.js';
 import { type PopDeps, poppedOf, type QueuePop, queueOf, refused } from './pop-deps.js';
 import { PopWaiters } from './pop-waiters.js';
-import { reviveDue } from './revive.js';
+import { readBack, reviveDue } from './revive.js';
 import { ReviveLog } from './revive-log.js';
 import {
   type AckResult,
@@ -68,34 +68,9 @@ export class BrokerPopService implements PopService {
 
   /** Creates the revive log topic and reads back the check points it holds (before requests are served). */
   async start(): Promise<void> {
-    const { topics, offsets, config } = this.deps;
+    const { topics, config } = this.deps;
     topics.ensureTopic(this.reviveTopic, config.reviveQueueNum, Perm.read | Perm.write);
-    let cks = 0;
-    for (let q = 0; q < config.reviveQueueNum; q++) {
-      const from = offsets.query(SystemGroup.revive, this.reviveTopic, q) ?? 0n;
-      await this.reviveLog.replay(
-        q,
-        from,
-        (ck) => {
-          cks++;
-          this.checkPoints.add(ck);
-          // The consume offset is at least past a stored check point's messages, whatever was persisted.
-          const at = offsets.query(ck.group, ck.realTopic, ck.queueId);
-          if (at === undefined || at < ck.nextBeginOffset)
-            offsets.commit(ck.group, ck.realTopic, ck.queueId, ck.nextBeginOffset);
-        },
-        (ack) => {
-          const ck = this.checkPoints.get(ack.key);
-          if (ck === undefined) return;
-          for (const o of ack.offsets) {
-            const i = ck.offsets.indexOf(o);
-            if (i >= 0) ck.ackedBits |= 1 << i;
-          }
-          if (allAcked(ck)) this.checkPoints.delete(ck.key);
-        },
-      );
-    }
-    if (cks > 0) this.deps.log.info('pop check points read back', { cks, pending: this.checkPoints.size });
+    await readBack(this);
   }
 
   /** One revive pass: due check points put back, then the revive checkpoint moved. */

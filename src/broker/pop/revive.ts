@@ -1,18 +1,52 @@
 /**
- * The revive pass (RocketMQ's PopReviveService): a check point past its deadline puts each unacked message back
+ * The revive pass (RocketMQ's PopReviveService), and the read-back of the revive log at start: a check point past its deadline puts each unacked message back
  * as a new message of `%RETRY%<group>_<topic>` (reconsumeTimes + 1, RETRY_TOPIC = the original topic,
  * 1ST_POP_TIME kept), or of `%DLQ%<group>` once it was delivered retryMaxTimes + 1 times. The deadline is the
  * back-off: a revived message is visible at once. A put that fails leaves the check point for the next pass.
  */
 import { Prop } from '../../common/properties.js';
 import { decodeRecord } from '../../common/record.js';
-import { dlqTopicOf, popRetryTopicOf } from '../../common/topics.js';
+import { dlqTopicOf, popRetryTopicOf, SystemGroup } from '../../common/topics.js';
 import { GetStatus } from '../../store/types.js';
 import { Perm } from '../metadata/perm.js';
 import { messageInputOf } from '../put/message-input.js';
 import { answerOfPutStatus } from '../put/put-status.js';
-import { type CheckPoint, isAcked } from './check-points.js';
+import { allAcked, type CheckPoint, isAcked } from './check-points.js';
 import type { BrokerPopService } from './pop-service.js';
+
+/**
+ * At start: every revive queue read from its checkpoint into the check point table, acks applied; the group's
+ * consume offset is moved to at least each stored check point's end, whatever offset was persisted.
+ */
+export async function readBack(pop: BrokerPopService): Promise<void> {
+  const { offsets, config, log } = pop.deps;
+  let cks = 0;
+  for (let q = 0; q < config.reviveQueueNum; q++) {
+    const from = offsets.query(SystemGroup.revive, pop.reviveTopic, q) ?? 0n;
+    await pop.reviveLog.replay(
+      q,
+      from,
+      (ck) => {
+        cks++;
+        pop.checkPoints.add(ck);
+        const at = offsets.query(ck.group, ck.realTopic, ck.queueId);
+        if (at === undefined || at < ck.nextBeginOffset) {
+          offsets.commit(ck.group, ck.realTopic, ck.queueId, ck.nextBeginOffset);
+        }
+      },
+      (ack) => {
+        const ck = pop.checkPoints.get(ack.key);
+        if (ck === undefined) return;
+        for (const o of ack.offsets) {
+          const i = ck.offsets.indexOf(o);
+          if (i >= 0) ck.ackedBits |= 1 << i;
+        }
+        if (allAcked(ck)) pop.checkPoints.delete(ck.key);
+      },
+    );
+  }
+  if (cks > 0) log.info('pop check points read back', { cks, pending: pop.checkPoints.size });
+}
 
 export async function reviveDue(pop: BrokerPopService, nowMs: number): Promise<void> {
   for (const ck of pop.checkPoints.due(nowMs)) {
