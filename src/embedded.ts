@@ -114,7 +114,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
       { inProcessNamesrv: { addr: nameServer, invoke: (req) => ns.invokeLocal(req) } },
     );
     await broker.start();
-    const grpcPort = broker.grpcPort;
+    const grpcPort = await broker.grpcReady();
     const grpcEndpoint = grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`;
     return { nameServer, brokerAddr: broker.brokerAddr, grpcEndpoint, close };
   } catch (err) {

@@ -66,8 +66,10 @@ async function startEmbedded(opts: BenchOptions): Promise<BenchTarget> {
       flushDiskType: opts.flush === 'SYNC' ? FlushDiskType.SYNC_FLUSH : FlushDiskType.ASYNC_FLUSH,
     },
   );
+  let grpcPort: number | undefined;
   try {
     await broker.start();
+    grpcPort = await broker.grpcReady();
   } catch (err) {
     await namesrv.close();
     await rm(dir, { recursive: true, force: true });
@@ -77,7 +79,7 @@ async function startEmbedded(opts: BenchOptions): Promise<BenchTarget> {
     nameServer,
     label: 'embedded',
     embedded: true,
-    grpcEndpoint: `127.0.0.1:${broker.grpcPort}`,
+    grpcEndpoint: grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`,
     brokerRssBytes: async () => process.memoryUsage.rss(),
     async close() {
       await broker.close();

@@ -89,6 +89,7 @@ export class Broker {
   private pop: BrokerPopService | undefined;
   private ctx: BrokerContext | undefined;
   private grpc: GrpcProxy | undefined;
+  private grpcStarting: Promise<number | undefined> | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
 
   constructor(
@@ -255,7 +256,6 @@ export class Broker {
       }),
       { name: 'requests', start: () => this.openToRequests(), stop: () => this.closeToRequests() },
       ...(ephemeral ? [] : [remoting]),
-      ...(c.enableGrpc ? [this.grpcService()] : []),
       {
         name: 'namesrv-registration',
         start: () => {
@@ -267,36 +267,62 @@ export class Broker {
           await this.client.close();
         },
       },
+      ...(c.enableGrpc ? [this.grpcService()] : []),
     ];
   }
 
-  /** RocketMQ 5's gRPC MessagingService (src/proxy) on grpcServerPort, on this broker's context. */
+  /**
+   * RocketMQ 5's gRPC MessagingService (src/proxy) on grpcServerPort, on this broker's context. Started in the
+   * background, last: loading grpc-js and the .proto files takes about as long as an empty broker's whole start,
+   * and remoting clients and the NameServer must not wait for it. A failure to listen is logged; the broker serves on.
+   */
   private grpcService(): BrokerService {
     return {
       name: 'grpc',
-      start: async () => {
-        const { GrpcProxy } = await import('../proxy/server.js');
-        this.grpc = new GrpcProxy({
-          host: this.config.listenHost,
-          port: this.config.grpcServerPort,
-          advertisedHost: () => this.config.brokerIP1,
-          broker: this.ctx as BrokerContext,
-          recallTimer: (topic, uniqKey, deliverMs, bornHost) => {
-            const timer = this.timer;
-            if (timer === undefined)
-              return Promise.resolve({ status: 'failed', remark: 'the timer service is not running' });
-            return timer.recall(topic, uniqKey, deliverMs, bornHost);
-          },
-        });
-        await this.grpc.start();
+      start: () => {
+        this.grpcStarting = this.startGrpc();
       },
-      stop: () => this.grpc?.stop(),
+      stop: async () => {
+        await this.grpcStarting;
+        await this.grpc?.stop();
+      },
     };
   }
 
-  /** The gRPC endpoint's port once started; undefined when enableGrpc is off. */
+  private async startGrpc(): Promise<number | undefined> {
+    const { listenHost: host, grpcServerPort: port } = this.config;
+    try {
+      const { GrpcProxy } = await import('../proxy/server.js');
+      if (this.state !== 'running') return undefined;
+      const proxy = new GrpcProxy({
+        host,
+        port,
+        advertisedHost: () => this.config.brokerIP1,
+        broker: this.ctx as BrokerContext,
+        recallTimer: (topic, uniqKey, deliverMs, bornHost) => {
+          const timer = this.timer;
+          if (timer === undefined)
+            return Promise.resolve({ status: 'failed', remark: 'the timer service is not running' });
+          return timer.recall(topic, uniqKey, deliverMs, bornHost);
+        },
+      });
+      await proxy.start();
+      this.grpc = proxy;
+      return proxy.port;
+    } catch (err) {
+      log.error('gRPC endpoint not started: RocketMQ 5 clients cannot connect', { err: err as Error, host, port });
+      return undefined;
+    }
+  }
+
+  /** The gRPC endpoint's port once it listens; undefined when enableGrpc is off or it could not start. */
   get grpcPort(): number | undefined {
     return this.grpc?.port;
+  }
+
+  /** Resolves once the gRPC endpoint listens (to its port) or could not start (undefined); undefined when off. */
+  grpcReady(): Promise<number | undefined> {
+    return this.grpcStarting ?? Promise.resolve(undefined);
   }
 
   /** "brokerIP1:port", valid after start (with listenPort 0: once the port is bound, the first service). */
@@ -319,8 +345,7 @@ export class Broker {
       this.state = 'closed';
       throw err;
     }
-    const grpc = this.grpcPort === undefined ? {} : { grpcEndpoint: `${this.config.brokerIP1}:${this.grpcPort}` };
-    log.info('broker started', { brokerName: this.config.brokerName, addr: this.brokerAddr, ...grpc });
+    log.info('broker started', { brokerName: this.config.brokerName, addr: this.brokerAddr });
   }
 
   private async startStore(): Promise<void> {

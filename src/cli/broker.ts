@@ -66,8 +66,8 @@ export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
   exitOnSignals(running, log);
   const broker = await startBroker(loaded);
   running.push({ name: 'broker', close: () => broker.close() });
-  const grpc = broker.grpcPort === undefined ? {} : { grpcPort: broker.grpcPort };
-  log.info('broker serving', { port: broker.port, brokerAddr: broker.brokerAddr, ...grpc });
+  log.info('broker serving', { port: broker.port, brokerAddr: broker.brokerAddr });
+  // The gRPC endpoint comes up a moment later (its own "gRPC endpoint listening" line, or an error).
   sayHowToStop(log);
   return 'running';
 }

@@ -128,8 +128,10 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
     });
     started.push({ name: 'broker', close: () => broker.close() });
     await namesrv.listen();
-    // The gRPC endpoint (8081) is a service of the broker; console (8080) and metrics (5557) come after it.
-    const grpcEndpoint = broker.grpcPort === undefined ? undefined : `${broker.config.brokerIP1}:${broker.grpcPort}`;
+    // The gRPC endpoint (8081) is a service of the broker, listening a moment after the rest; console (8080) and
+    // metrics (5557) come after it.
+    const grpcPort = await broker.grpcReady();
+    const grpcEndpoint = grpcPort === undefined ? undefined : `${broker.config.brokerIP1}:${grpcPort}`;
     return { components: started, namesrvAddr, brokerAddr: broker.brokerAddr, grpcEndpoint };
   } catch (err) {
     await closeAll(started, log);
