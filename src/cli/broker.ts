@@ -14,6 +14,7 @@ export const brokerUsage = `usage: tsrocket broker [options]
   -n, --namesrv <addr>       NameServer addresses "host:port;host:port" (namesrvAddr)
       --port <n>             listen port (listenPort; 0 = any free port)
       --grpc-port <n>        gRPC endpoint port (grpcServerPort; default 8081, 0 when --port is 0)
+      --no-grpc              no gRPC endpoint (enableGrpc=false)
       --host <addr>          address to listen on (listenHost / bindAddress)
       --data <dir>           storePathRootDir
   -h, --help                 this help`;
@@ -23,6 +24,7 @@ const flagNames = {
   namesrvAddr: '--namesrv',
   listenPort: '--port',
   grpcServerPort: '--grpc-port',
+  enableGrpc: '--no-grpc',
   listenHost: '--host',
   storePathRootDir: '--data',
 } as const;
@@ -35,6 +37,7 @@ export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
       namesrv: { type: 'string', short: 'n' },
       port: { type: 'string' },
       'grpc-port': { type: 'string' },
+      'no-grpc': { type: 'boolean' },
       host: { type: 'string' },
       data: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -54,6 +57,7 @@ export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
   if (port !== undefined) flags.listenPort = port;
   const grpcPort = portFlag('--grpc-port', values['grpc-port']);
   if (grpcPort !== undefined) flags.grpcServerPort = grpcPort;
+  if (values['no-grpc'] === true) flags.enableGrpc = false;
   const log = createLogger('cli');
   const { loadBrokerConfig } = await import('../broker/config.js');
   const { logConfigWarnings, startBroker } = await import('../broker/main.js');

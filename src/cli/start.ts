@@ -24,6 +24,7 @@ export const startUsage = `usage: tsrocket start [options]
       --broker-port <n>     Broker port (default 10911, or listenPort of broker.conf; 0 = any free port)
       --grpc-port <n>       gRPC endpoint port for RocketMQ 5 clients (default 8081, or grpcServerPort of
                             broker.conf; 0 when --broker-port is 0; 0 = any free port)
+      --no-grpc             no gRPC endpoint (enableGrpc=false): RocketMQ 4.x clients only
       --host <addr>         address to listen on (default 0.0.0.0; 127.0.0.1 keeps it on this machine)
   -c, --config <file>       broker.conf (key=value, RocketMQ key names; see docs/configuration.md) for the
                             embedded broker; its keys win over start's defaults, the flags above win over it
@@ -39,6 +40,8 @@ export interface StartOptions {
   brokerPort?: number | undefined;
   /** Explicit gRPC port; undefined = grpcServerPort of broker.conf, else 8081 (0 when brokerPort is 0). */
   grpcPort?: number | undefined;
+  /** --no-grpc: the broker serves no gRPC endpoint. */
+  noGrpc?: boolean | undefined;
   /** Explicit listen address of every component; undefined = 0.0.0.0 (the broker: listenHost of broker.conf). */
   host?: string | undefined;
   /** Optional broker.conf for the embedded broker. */
@@ -84,12 +87,14 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
     flags: {
       listenPort: opts.brokerPort,
       grpcServerPort: opts.grpcPort,
+      enableGrpc: opts.noGrpc === true ? false : undefined,
       listenHost: opts.host,
       storePathRootDir: opts.dataDirGiven === true ? brokerStore : undefined,
     },
     flagNames: {
       listenPort: '--broker-port',
       grpcServerPort: '--grpc-port',
+      enableGrpc: '--no-grpc',
       listenHost: '--host',
       storePathRootDir: '--data',
     },
@@ -147,6 +152,7 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
       'namesrv-port': { type: 'string' },
       'broker-port': { type: 'string' },
       'grpc-port': { type: 'string' },
+      'no-grpc': { type: 'boolean' },
       host: { type: 'string' },
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
@@ -174,6 +180,7 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
       namesrvPort,
       brokerPort,
       grpcPort,
+      noGrpc: values['no-grpc'],
       host: values.host,
       brokerConfigFile: values.config,
     },

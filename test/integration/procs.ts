@@ -168,9 +168,8 @@ export function startArgs(dataDir: string, namesrvPort = 0, brokerPort = 0): str
     String(namesrvPort),
     '--broker-port',
     String(brokerPort),
-    // Ephemeral even when a restart reuses the broker's port: test systems must never collide on 8081.
-    '--grpc-port',
-    '0',
+    // No gRPC endpoint: these systems serve remoting tests (test/proxy starts its own with gRPC on).
+    '--no-grpc',
   ];
 }
 
@@ -215,8 +214,7 @@ export async function startBroker(
     namesrv,
     '--port',
     String(port),
-    '--grpc-port',
-    '0',
+    '--no-grpc',
     '--data',
     dataDir,
   ]);

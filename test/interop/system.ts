@@ -30,6 +30,8 @@ export async function startSystem(brokerConf?: string): Promise<RunningSystem> {
     '0',
     '--broker-port',
     '0',
+    // The 4.x clients' system: no gRPC endpoint (test/proxy/start.test.ts shows one started with it).
+    '--no-grpc',
   ];
   if (brokerConf !== undefined) {
     const file = join(dataDir, 'broker.conf');
