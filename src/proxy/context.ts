@@ -4,6 +4,7 @@ import type { BrokerContext } from '../broker/context.js';
 import type { RecallOutcome } from '../broker/timer/timer-service.js';
 import type { Logger } from '../common/log.js';
 import type { ClientSessions } from './client/sessions.js';
+import type { ReceiptRenewals } from './consume/renewals.js';
 import type { Endpoints } from './proto.js';
 
 export interface ProxyContext {
@@ -12,6 +13,8 @@ export interface ProxyContext {
   readonly endpoints: () => Endpoints;
   /** Clients known by their `x-mq-client-id`: settings from Telemetry, the open Telemetry stream, groups. */
   readonly sessions: ClientSessions;
+  /** Messages received with auto_renew, kept invisible until acked (consume/renewals.ts). */
+  readonly renewals: ReceiptRenewals;
   readonly log: Logger;
   /** Keeps a timer message from being delivered (the broker's timer service; RecallMessage). */
   readonly recallTimer: (topic: string, uniqKey: string, deliverMs: number, bornHost: string) => Promise<RecallOutcome>;

@@ -14,6 +14,8 @@ const codeOfResponse: ReadonlyMap<number, Code> = new Map<number, Code>([
   [ResponseCode.FLUSH_DISK_TIMEOUT, Code.MASTER_PERSISTENCE_TIMEOUT],
   [ResponseCode.FLUSH_SLAVE_TIMEOUT, Code.SLAVE_PERSISTENCE_TIMEOUT],
   [ResponseCode.SLAVE_NOT_AVAILABLE, Code.HA_NOT_AVAILABLE],
+  [ResponseCode.SUBSCRIPTION_PARSE_FAILED, Code.ILLEGAL_FILTER_EXPRESSION],
+  [ResponseCode.POLLING_FULL, Code.TOO_MANY_REQUESTS],
 ]);
 
 /** Codes not listed are INTERNAL_SERVER_ERROR, as in RocketMQ; the remark is kept as the message. */

@@ -13,8 +13,10 @@ import {
 } from '@grpc/grpc-js';
 import type { BrokerContext } from '../broker/context.js';
 import { createLogger, type Logger } from '../common/log.js';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { unregisterSession } from './client/registration.js';
 import { ClientSessions } from './client/sessions.js';
+import { ReceiptRenewals, renewalDefaults } from './consume/renewals.js';
 import type { ProxyContext } from './context.js';
 import type { RpcEntry, WithStatus } from './handler.js';
 import { Code, type Endpoints, messagingServiceDefinition, status } from './proto.js';
@@ -48,13 +50,28 @@ export class GrpcProxy {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   readonly ctx: ProxyContext;
+  private readonly renewTask: PeriodicTask;
 
   constructor(private readonly options: GrpcProxyOptions) {
     this.log = options.log ?? createLogger('proxy');
+    const broker = options.broker;
+    const renewals = new ReceiptRenewals(
+      (g, t, h, ms) => broker.pop.changeInvisible(g, t, h, ms),
+      renewalDefaults,
+      Date.now,
+      (clientId) => this.sessions.get(clientId) !== undefined,
+    );
+    this.renewTask = new PeriodicTask({
+      name: 'receipt-renewal',
+      periodMs: renewals.opts.scanPeriodMs,
+      run: () => renewals.scan(),
+      log: this.log,
+    });
     this.ctx = {
       broker: options.broker,
       endpoints: () => this.endpoints(),
       sessions: this.sessions,
+      renewals,
       log: this.log,
       recallTimer: options.recallTimer,
     };
@@ -79,6 +96,7 @@ export class GrpcProxy {
           return;
         }
         this.boundPort = bound;
+        this.renewTask.start();
         this.sweepTimer = setInterval(() => this.sweepSessions(), sessionSweepMs);
         this.sweepTimer.unref();
         this.log.info('gRPC endpoint listening', { port: bound, host });
@@ -88,9 +106,11 @@ export class GrpcProxy {
   }
 
   /** Ends the Telemetry streams, lets in-flight calls finish for a moment, then cancels the rest. */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
     for (const s of this.sessions.values()) s.telemetry?.end();
+    await this.renewTask.stop();
+    this.ctx.renewals.clear();
     return new Promise((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();

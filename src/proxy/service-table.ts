@@ -5,7 +5,12 @@
  */
 import { heartbeat, notifyClientTermination } from './client/heartbeat.js';
 import { telemetry } from './client/telemetry.js';
-import { bidi, notBuiltStream, notBuiltUnary, type RpcEntry, unary } from './handler.js';
+import { ackMessage } from './consume/ack-message.js';
+import { changeInvisibleDuration } from './consume/change-invisible.js';
+import { forwardMessageToDeadLetterQueue } from './consume/forward-dlq.js';
+import { queryAssignment } from './consume/query-assignment.js';
+import { receiveMessage } from './consume/receive-message.js';
+import { bidi, notBuiltStream, notBuiltUnary, type RpcEntry, serverStream, unary } from './handler.js';
 import { getOffset, queryOffset, updateOffset } from './offsets/offsets.js';
 import { endTransaction } from './producer/end-transaction.js';
 import { recallMessage } from './producer/recall-message.js';
@@ -16,10 +21,10 @@ export const serviceTable: Readonly<Record<string, RpcEntry>> = {
   QueryRoute: unary(queryRoute),
   Heartbeat: unary(heartbeat),
   SendMessage: unary(sendMessage),
-  QueryAssignment: notBuiltUnary('QueryAssignment'),
-  ReceiveMessage: notBuiltStream('ReceiveMessage'),
-  AckMessage: notBuiltUnary('AckMessage'),
-  ForwardMessageToDeadLetterQueue: notBuiltUnary('ForwardMessageToDeadLetterQueue'),
+  QueryAssignment: unary(queryAssignment),
+  ReceiveMessage: serverStream(receiveMessage),
+  AckMessage: unary(ackMessage),
+  ForwardMessageToDeadLetterQueue: unary(forwardMessageToDeadLetterQueue),
   PullMessage: notBuiltStream('PullMessage'),
   UpdateOffset: unary(updateOffset),
   GetOffset: unary(getOffset),
@@ -27,7 +32,7 @@ export const serviceTable: Readonly<Record<string, RpcEntry>> = {
   EndTransaction: unary(endTransaction),
   Telemetry: bidi(telemetry),
   NotifyClientTermination: unary(notifyClientTermination),
-  ChangeInvisibleDuration: notBuiltUnary('ChangeInvisibleDuration'),
+  ChangeInvisibleDuration: unary(changeInvisibleDuration),
   RecallMessage: unary(recallMessage),
   SyncLiteSubscription: notBuiltUnary('SyncLiteSubscription'),
 };

@@ -18,6 +18,8 @@ export interface SubscriptionGroupConfig {
   brokerId: number;
   whichBrokerWhenConsumeSlowly: number;
   notifyConsumerIdsChangedEnable: boolean;
+  /** RocketMQ 5: POP / gRPC consumers of this group get each message group's messages in order (FIFO). */
+  consumeMessageOrderly: boolean;
 }
 
 export function subscriptionGroupOf(
@@ -33,6 +35,7 @@ export function subscriptionGroupOf(
     brokerId: 0,
     whichBrokerWhenConsumeSlowly: 1,
     notifyConsumerIdsChangedEnable: true,
+    consumeMessageOrderly: false,
     ...over,
     groupName, // last: the table key decides
   };

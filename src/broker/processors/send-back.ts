@@ -18,24 +18,41 @@ import type { PutMessage, PutRequest } from '../put/types.js';
 
 export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingCommand) {
   const h = decodeSendMsgBackHeader(req);
+  const answer = await sendMessageBack(ctx, h);
+  return createResponse(req, answer.code, answer.remark);
+}
+
+/** What a send-back needs: the failed message's CommitLog offset, the group, the level (< 0: DLQ at once). */
+export interface SendBackArgs {
+  readonly offset: bigint;
+  readonly group: string;
+  readonly delayLevel: number;
+  /** Undefined: the group's retryMaxTimes. */
+  readonly maxReconsumeTimes?: number | undefined;
+}
+
+/** The send-back itself, shared by CONSUMER_SEND_MSG_BACK and the gRPC endpoint's ForwardMessageToDeadLetterQueue. */
+export async function sendMessageBack(
+  ctx: BrokerContext,
+  h: SendBackArgs,
+): Promise<{ code: number; remark: string | undefined }> {
   const { offset, group: groupName, delayLevel } = h;
   const group = ctx.groups.findOrCreate(groupName);
   if (group === undefined) {
-    return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, ctx.groups.missingRemark(groupName));
+    return { code: ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, remark: ctx.groups.missingRemark(groupName) };
   }
   if (!isWriteable(ctx.config.brokerPermission)) {
-    return createResponse(
-      req,
-      ResponseCode.NO_PERMISSION,
-      `the broker[${ctx.config.brokerName}] sending message is forbidden`,
-    );
+    return {
+      code: ResponseCode.NO_PERMISSION,
+      remark: `the broker[${ctx.config.brokerName}] sending message is forbidden`,
+    };
   }
-  if (group.retryQueueNums <= 0) return createResponse(req, ResponseCode.SUCCESS);
+  if (group.retryQueueNums <= 0) return { code: ResponseCode.SUCCESS, remark: undefined };
   const maxReconsumeTimes = h.maxReconsumeTimes ?? group.retryMaxTimes;
 
   const record = offset < 0n ? undefined : await ctx.store.lookMessageByOffset(offset);
   if (record === undefined) {
-    return createResponse(req, ResponseCode.SYSTEM_ERROR, `look message by offset ${offset} failed: no such message`);
+    return { code: ResponseCode.SYSTEM_ERROR, remark: `look message by offset ${offset} failed: no such message` };
   }
   const { msg } = decodeRecord(record);
   const props = new Map(msg.properties);
@@ -56,9 +73,9 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   // Compared before the increment, as RocketMQ's send-back does; delayLevel < 0 asks for the DLQ at once.
   const putReq: PutRequest = { reconsumeTimes: msg.reconsumeTimes, maxReconsumeTimes, deadLetterNow: delayLevel < 0 };
   const refused = ctx.put.rewrite(input, putReq);
-  if (refused !== undefined) return createResponse(req, refused.code, refused.remark);
+  if (refused !== undefined) return { code: refused.code, remark: refused.remark };
   if (!input.topic.startsWith(dlqTopicPrefix)) ctx.topics.ensureTopic(retryTopic, queueNums, Perm.read | Perm.write);
   const r = await ctx.put.putRewritten(input);
   const answer = answerOfPutStatus(r.status, r.remark);
-  return createResponse(req, answer.stored ? ResponseCode.SUCCESS : answer.code, answer.remark);
+  return { code: answer.stored ? ResponseCode.SUCCESS : answer.code, remark: answer.remark };
 }

@@ -71,6 +71,7 @@ export function unregisterSession(ctx: ProxyContext, session: ClientSession): vo
   session.consumerGroup = undefined;
   session.channel?.close();
   session.channel = undefined;
+  void ctx.renewals.release(session.clientId);
 }
 
 function overLimit(): Status {
