@@ -7,10 +7,7 @@ import type { Message, Producer } from '../client/index.js';
 import { TsRocketError } from '../common/errors.js';
 import type { BenchOptions } from './options.js';
 import { type BenchSummary, progressSink } from './report.js';
-import { cpuMeter, type RunHooks, sendPhase, summaryBase, withTarget } from './runs.js';
-import { round3 } from './stats.js';
-
-const mib = 2 ** 20;
+import { cpuMeter, produceSummary, type RunHooks, sendPhase, withTarget } from './runs.js';
 
 /** What this benchmark uses of rocketmq-client-nodejs's Producer. */
 interface GrpcProducer {
@@ -70,21 +67,7 @@ export async function runGrpcProduce(opts: BenchOptions, hooks: RunHooks = {}): 
       await producer.send({ topic: opts.topic, body: Buffer.alloc(opts.bodyBytes) });
       const cpu = cpuMeter();
       const { load, elapsedMs } = await sendPhase(adapter, { ...opts, batch: 1 }, sink, 'grpc-produce');
-      const cpuUsPerMsg = cpu(load.acked);
-      const tps = (load.acked * 1000) / elapsedMs;
-      return {
-        ...summaryBase({ ...opts, batch: 1 }, 'grpc-produce', target),
-        durationMs: Math.round(elapsedMs),
-        messages: load.acked,
-        sendFailed: load.failed,
-        tps: Math.round(tps),
-        mbPerSec: round3((tps * opts.bodyBytes) / mib),
-        sendRtMs: load.rt.summary(),
-        produceTps: null,
-        e2eMs: null,
-        brokerRssBytes: await target.brokerRssBytes(),
-        cpuUsPerMsg,
-      };
+      return produceSummary({ ...opts, batch: 1 }, 'grpc-produce', target, load, elapsedMs, cpu(load.acked));
     } finally {
       await producer.shutdown();
     }

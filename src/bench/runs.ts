@@ -98,6 +98,31 @@ export async function sendPhase(
   return { load, elapsedMs };
 }
 
+/** The summary of a produce phase: what `produce` and `grpc-produce` report alike. */
+export async function produceSummary(
+  opts: BenchOptions,
+  kind: BenchKind,
+  target: BenchTarget,
+  load: SendLoad,
+  elapsedMs: number,
+  cpuUsPerMsg: number | null,
+): Promise<BenchSummary> {
+  const tps = (load.acked * 1000) / elapsedMs;
+  return {
+    ...summaryBase(opts, kind, target),
+    durationMs: Math.round(elapsedMs),
+    messages: load.acked,
+    sendFailed: load.failed,
+    tps: Math.round(tps),
+    mbPerSec: round3((tps * opts.bodyBytes) / mib),
+    sendRtMs: load.rt.summary(),
+    produceTps: null,
+    e2eMs: null,
+    brokerRssBytes: await target.brokerRssBytes(),
+    cpuUsPerMsg,
+  };
+}
+
 /** Producer benchmark. */
 export async function runProduce(opts: BenchOptions, hooks: RunHooks = {}): Promise<BenchSummary> {
   const sink = hooks.progress ?? progressSink();
@@ -109,21 +134,7 @@ export async function runProduce(opts: BenchOptions, hooks: RunHooks = {}): Prom
       await producer.send({ topic: opts.topic, body: Buffer.alloc(opts.bodyBytes) });
       const cpu = cpuMeter();
       const { load, elapsedMs } = await sendPhase(producer, opts, sink, 'produce');
-      const cpuUsPerMsg = cpu(load.acked);
-      const tps = (load.acked * 1000) / elapsedMs;
-      return {
-        ...summaryBase(opts, 'produce', target),
-        durationMs: Math.round(elapsedMs),
-        messages: load.acked,
-        sendFailed: load.failed,
-        tps: Math.round(tps),
-        mbPerSec: round3((tps * opts.bodyBytes) / mib),
-        sendRtMs: load.rt.summary(),
-        produceTps: null,
-        e2eMs: null,
-        brokerRssBytes: await target.brokerRssBytes(),
-        cpuUsPerMsg,
-      };
+      return produceSummary(opts, 'produce', target, load, elapsedMs, cpu(load.acked));
     } finally {
       await producer.shutdown();
     }

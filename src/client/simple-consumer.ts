@@ -219,21 +219,8 @@ export class SimpleConsumer {
 
   /** Ends a received message: it is never delivered to the group again. ReceiptHandleExpiredError when too late. */
   async ack(msg: PoppedMessage): Promise<void> {
-    const info = this.handleOf(msg);
-    const inst = this.requireInstance();
-    const addr = await this.addrOf(inst, info.brokerName, msg.topic);
-    const answer = await ackMessage(
-      inst.remoting,
-      addr,
-      {
-        consumerGroup: this.group,
-        topic: realTopicOf(info.retry, msg.topic, this.group),
-        queueId: info.queueId,
-        extraInfo: msg.receiptHandle,
-        offset: info.queueOffset,
-      },
-      this.opts.requestTimeoutMs ?? requestTimeoutMsDefault,
-    );
+    const t = await this.handleTarget(msg);
+    const answer = await ackMessage(t.remoting, t.addr, t.header, t.timeoutMs);
     if (answer.status !== 'ok') throw handleRefused(msg, answer);
   }
 
@@ -243,22 +230,10 @@ export class SimpleConsumer {
    */
   async changeInvisibleDuration(msg: PoppedMessage, invisibleDurationMs: number): Promise<void> {
     checkMs('invisibleDurationMs', invisibleDurationMs, invisibleDurationMsMin);
-    const info = this.handleOf(msg);
-    const inst = this.requireInstance();
-    const addr = await this.addrOf(inst, info.brokerName, msg.topic);
-    const answer = await changeInvisibleTime(
-      inst.remoting,
-      addr,
-      {
-        consumerGroup: this.group,
-        topic: realTopicOf(info.retry, msg.topic, this.group),
-        queueId: info.queueId,
-        extraInfo: msg.receiptHandle,
-        offset: info.queueOffset,
-        invisibleTime: BigInt(invisibleDurationMs),
-      },
-      this.opts.requestTimeoutMs ?? requestTimeoutMsDefault,
-    );
+    const t = await this.handleTarget(msg);
+    const info = t.info;
+    const header = { ...t.header, invisibleTime: BigInt(invisibleDurationMs) };
+    const answer = await changeInvisibleTime(t.remoting, t.addr, header, t.timeoutMs);
     if (answer.status !== 'ok') throw handleRefused(msg, answer);
     // The broker checkpoints the message anew: its own offset starts the new check point (ExtraInfoUtil).
     const h = answer.header;
@@ -272,6 +247,27 @@ export class SimpleConsumer {
       info.queueId,
       info.queueOffset,
     ].join(' ');
+  }
+
+  /** Where an ack or change of `msg` goes, and the header fields both send (the real topic, queue, handle). */
+  private async handleTarget(msg: PoppedMessage) {
+    const info = this.handleOf(msg);
+    const inst = this.requireInstance();
+    const addr = await this.addrOf(inst, info.brokerName, msg.topic);
+    const header = {
+      consumerGroup: this.group,
+      topic: realTopicOf(info.retry, msg.topic, this.group),
+      queueId: info.queueId,
+      extraInfo: msg.receiptHandle,
+      offset: info.queueOffset,
+    };
+    return {
+      info,
+      remoting: inst.remoting,
+      addr,
+      header,
+      timeoutMs: this.opts.requestTimeoutMs ?? requestTimeoutMsDefault,
+    };
   }
 
   private handleOf(msg: PoppedMessage): PopExtraInfo {
