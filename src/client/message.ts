@@ -13,7 +13,7 @@ import {
   propertySeparator,
 } from '../common/properties.js';
 import { isSendForbiddenTopic } from '../common/topics.js';
-import { checkTopicName } from '../common/validate.js';
+import { checkMessageGroup, checkTopicName } from '../common/validate.js';
 import { createUniqId } from './msg-id.js';
 
 /** A message to send. */
@@ -53,8 +53,6 @@ export const compressBodyBytesMinDefault = 4 * 1024;
 /** Largest encoded properties string (bytes). */
 export const propertiesBytesMax = 32 * 1024;
 export const delayLevelMax = 18;
-/** A message group must be shorter than this many UTF-8 bytes (RocketMQ 5 proxy's maxMessageGroupSize). */
-export const messageGroupBytesLimit = 64;
 
 /** Keys joined by this separator go into the KEYS property. */
 
@@ -82,8 +80,6 @@ export function validateMessage(msg: Message, bodyBytesMax = bodyBytesMaxDefault
   validateMessageGroup(msg);
 }
 
-const controlCharacter = /\p{Cc}/u;
-
 /**
  * A FIFO group as RocketMQ 5's proxy accepts it: not blank, under 64 UTF-8 bytes, no control characters (which
  * would also break the properties string); not with a delay level or timer (RocketMQ 5 refuses both at once).
@@ -91,13 +87,9 @@ const controlCharacter = /\p{Cc}/u;
 function validateMessageGroup(msg: Message): void {
   const group = msg.messageGroup;
   if (group === undefined) return;
-  if (typeof group !== 'string' || group.trim() === '') {
-    throw new InvalidArgumentError('messageGroup must be a non-blank string');
-  }
-  if (Buffer.byteLength(group) >= messageGroupBytesLimit) {
-    throw new InvalidArgumentError(`messageGroup must be under ${messageGroupBytesLimit} UTF-8 bytes`);
-  }
-  if (controlCharacter.test(group)) throw new InvalidArgumentError('messageGroup must not contain control characters');
+  if (typeof group !== 'string') throw new InvalidArgumentError('messageGroup must be a string');
+  const problem = checkMessageGroup(group);
+  if (problem !== undefined) throw new InvalidArgumentError(`messageGroup ${problem}`);
   if (
     msg.deliverTimeMs !== undefined ||
     msg.delayMs !== undefined ||

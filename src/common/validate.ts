@@ -22,6 +22,23 @@ export function checkGroupName(group: string): string | undefined {
   return undefined;
 }
 
+/** A message group must be shorter than this many UTF-8 bytes (RocketMQ 5 proxy's maxMessageGroupSize). */
+export const messageGroupBytesLimit = 64;
+/** Java's Character.isISOControl: U+0000–U+001F and U+007F–U+009F (they would also break a properties string). */
+export const controlCharacter = /\p{Cc}/u;
+
+/**
+ * What is wrong with a FIFO message group as RocketMQ 5's proxy judges it (blank, 64+ UTF-8 bytes, a control
+ * character), or undefined when it is valid. The SDK and the gRPC endpoint both ask here.
+ */
+export function checkMessageGroup(group: string): string | undefined {
+  if (group.trim() === '') return 'cannot be blank';
+  if (Buffer.byteLength(group) >= messageGroupBytesLimit)
+    return `reaches the max size ${messageGroupBytesLimit} UTF-8 bytes`;
+  if (controlCharacter.test(group)) return 'cannot contain control characters';
+  return undefined;
+}
+
 export function assertTopicName(topic: string): void {
   const problem = checkTopicName(topic);
   if (problem !== undefined) throw new InvalidArgumentError(problem);

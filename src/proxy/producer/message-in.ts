@@ -11,16 +11,13 @@ import type { PutMessage } from '../../broker/put/types.js';
 import { tagsCodeOf } from '../../common/hash.js';
 import { SysFlag } from '../../common/message.js';
 import { encodedProperty, keySeparator, Prop } from '../../common/properties.js';
+import { checkMessageGroup, controlCharacter } from '../../common/validate.js';
 import { Code, type Message, MessageType, type Status, status, timestampMsOf } from '../proto.js';
 
-/** Longest message group in bytes (RocketMQ proxy's maxMessageGroupSize). */
-export const messageGroupBytesMax = 64;
 /** User properties one message may carry (RocketMQ proxy's userPropertyMaxNum). */
 export const userPropertiesMax = 128;
 
 const systemNames: ReadonlySet<string> = new Set(Object.values(Prop));
-// Java's Character.isISOControl: U+0000–U+001F and U+007F–U+009F.
-const controlChar = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** The message's type: as declared, else as its fields make it (the client always declares it). */
 export function messageTypeOfV2(msg: Message): MessageType {
@@ -82,13 +79,13 @@ export function inboundMessageOf(
       return status(Code.MESSAGE_PROPERTIES_TOO_LARGE, `too many user properties, max is ${userPropertiesMax}`);
     }
     if (systemNames.has(k)) return status(Code.ILLEGAL_MESSAGE_PROPERTY_KEY, `property is used by system: ${k}`);
-    if (k === '' || controlChar.test(k)) {
+    if (k === '' || controlCharacter.test(k)) {
       return status(
         Code.ILLEGAL_MESSAGE_PROPERTY_KEY,
         'the key of a property cannot be empty or hold a control character',
       );
     }
-    if (controlChar.test(v)) {
+    if (controlCharacter.test(v)) {
       return status(Code.ILLEGAL_MESSAGE_PROPERTY_KEY, `the value of property ${k} cannot contain a control character`);
     }
     props += encodedProperty(k, v);
@@ -97,13 +94,13 @@ export function inboundMessageOf(
   if (tag !== '') {
     if (tag.trim() === '') return status(Code.ILLEGAL_MESSAGE_TAG, 'tag cannot be the char sequence of whitespace');
     if (tag.includes('|')) return status(Code.ILLEGAL_MESSAGE_TAG, "tag cannot contain '|'");
-    if (controlChar.test(tag)) return status(Code.ILLEGAL_MESSAGE_TAG, 'tag cannot contain control character');
+    if (controlCharacter.test(tag)) return status(Code.ILLEGAL_MESSAGE_TAG, 'tag cannot contain control character');
     props += encodedProperty(Prop.tags, tag);
   }
   const keys = sp.keys;
   for (const key of keys) {
     if (key.trim() === '') return status(Code.ILLEGAL_MESSAGE_KEY, 'key cannot be empty or whitespace');
-    if (controlChar.test(key) || key.includes(keySeparator)) {
+    if (controlCharacter.test(key) || key.includes(keySeparator)) {
       return status(Code.ILLEGAL_MESSAGE_KEY, 'key cannot contain a control character or a space');
     }
   }
@@ -127,12 +124,8 @@ export function inboundMessageOf(
   }
   const group = sp.messageGroup ?? '';
   if (group !== '') {
-    if (group.trim() === '') return status(Code.ILLEGAL_MESSAGE_GROUP, 'message group cannot be whitespace');
-    if (Buffer.byteLength(group) >= messageGroupBytesMax) {
-      return status(Code.ILLEGAL_MESSAGE_GROUP, `message group exceeds the max size ${messageGroupBytesMax}`);
-    }
-    if (controlChar.test(group))
-      return status(Code.ILLEGAL_MESSAGE_GROUP, 'message group cannot contain control character');
+    const problem = checkMessageGroup(group);
+    if (problem !== undefined) return status(Code.ILLEGAL_MESSAGE_GROUP, `message group ${problem}`);
     props += encodedProperty(Prop.shardingKey, group);
   }
   if (sp.traceContext != null && sp.traceContext !== '') props += encodedProperty(Prop.traceContext, sp.traceContext);
