@@ -186,7 +186,7 @@ export class MemoryMessageStore implements MessageStore {
       queueOffset: BigInt(queueOffset),
       msgNum: msgs.length,
       storeTimestamp: BigInt(now),
-      offsetMsgIds: ids,
+      offsetMsgIdsText: ids.join(','),
     };
   }
 

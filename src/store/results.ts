@@ -11,8 +11,14 @@ export function refused(status: PutResult['status'], remark: string): PutResult 
     queueOffset: -1n,
     msgNum: 0,
     storeTimestamp: 0n,
-    offsetMsgIds: [],
+    offsetMsgIdsText: '',
   };
+}
+
+/** The offsetMsgId of each message a put wrote, in order. */
+export function offsetMsgIdsOf(r: PutResult): string[] {
+  if (r.offsetMsgIdsText === '') return [];
+  return r.msgNum === 1 ? [r.offsetMsgIdsText] : r.offsetMsgIdsText.split(',');
 }
 
 /** A read that found nothing to return. */

@@ -54,10 +54,11 @@ export interface PutResult {
   /** Number of messages written (batch). */
   msgNum: number;
   storeTimestamp: bigint;
-  /** offsetMsgId of each message written, in order. */
-  offsetMsgIds: string[];
-  /** The same joined with ',' (what a send answers), when the store built it that way. */
-  offsetMsgIdsText?: string;
+  /**
+   * offsetMsgId of each message written, in order, joined with ',': what a send answers, built once per put;
+   * `offsetMsgIdsOf` (results.ts) splits it for the callers that need one id each.
+   */
+  offsetMsgIdsText: string;
 }
 
 /** Broker-side filter applied while reading a queue (tag hash set, SQL92). */

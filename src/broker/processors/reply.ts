@@ -69,7 +69,7 @@ async function reply(
       const result = await put;
       if (answerOfPutStatus(result.status, result.remark).stored) {
         ctx.stats.recordPut(msg.topic, result.msgNum, result.wroteBytes);
-        answer = { msgId: result.offsetMsgIds.join(','), queueOffset: result.queueOffset };
+        answer = { msgId: result.offsetMsgIdsText, queueOffset: result.queueOffset };
       }
     }
   }

@@ -15,6 +15,7 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { SendMessageRequestHeader as SendHeader } from '../../remoting/protocol/send.js';
+import { offsetMsgIdsOf } from '../../store/results.js';
 import type { BrokerContext } from '../context.js';
 import type { DedupEntry, DedupTable, InFlightDone } from '../dedup/dedup-table.js';
 import { answerOfPutStatus, type PutAnswer } from '../put/put-status.js';
@@ -96,13 +97,14 @@ export async function sendDeduped(
     ctx.stats.recordPut(first.topic, result.msgNum, result.wroteBytes);
     const queueId = answeredQueueId(first, queueIdSent);
     const storeTimeMs = Number(result.storeTimestamp);
+    const offsetMsgIds = offsetMsgIdsOf(result);
     settle((j) => ({
       queueId,
       queueOffset: result.queueOffset + BigInt(j),
-      offsetMsgId: result.offsetMsgIds[j] ?? '',
+      offsetMsgId: offsetMsgIds[j] ?? '',
       storeTimeMs,
     }));
-    const msgId = idsOf(earlier, sameAs, freshAt, result.offsetMsgIds);
+    const msgId = idsOf(earlier, sameAs, freshAt, offsetMsgIds);
     return sendResponse(ctx, req, answer, msgId, queueId, result.queueOffset);
   } catch (err) {
     settle(none);

@@ -116,7 +116,7 @@ async function send(
   if (!answer.stored) return fail(answer.code, answer.remark ?? 'send failed');
   ctx.stats.recordPut(first.topic, result.msgNum, result.wroteBytes);
   // RocketMQ answers the offsetMsgId(s) here; the client keeps its own UNIQ_KEY as SendResult.msgId.
-  const msgId = result.offsetMsgIdsText ?? result.offsetMsgIds.join(',');
+  const msgId = result.offsetMsgIdsText;
   return sendResponse(ctx, req, answer, msgId, answeredQueueId(first, queueId), result.queueOffset);
 }
 

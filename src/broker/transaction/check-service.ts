@@ -17,6 +17,7 @@ import { SystemGroup, SystemTopic } from '../../common/topics.js';
 import { RequestCode } from '../../remoting/codes.js';
 import { createRequest } from '../../remoting/command.js';
 import { encodeCheckTransactionStateHeader } from '../../remoting/protocol/transaction.js';
+import { offsetMsgIdsOf } from '../../store/results.js';
 import type { MessageStore, PutResult } from '../../store/types.js';
 import type { ClientManager } from '../clients/client-manager.js';
 import type { BrokerConfig } from '../config.js';
@@ -206,7 +207,7 @@ export class TransactionCheckService {
       properties: new Map(msg.properties)
         .set(Prop.transactionCheckTimes, String(checkTimes))
         .set(Prop.tranPreparedQueueOffset, String(originOffsetOf(msg))),
-      offsetMsgId: r.offsetMsgIds[0] ?? msg.offsetMsgId,
+      offsetMsgId: offsetMsgIdsOf(r)[0] ?? msg.offsetMsgId,
       storeTimestamp: r.storeTimestamp,
     };
   }

@@ -14,6 +14,7 @@ import { encodeRecallHandle } from '../../broker/timer/recall.js';
 import { restrictedMessageTypeOf } from '../../common/topic-attributes.js';
 import { isSystemTopic } from '../../common/topics.js';
 import { ResponseCode } from '../../remoting/codes.js';
+import { offsetMsgIdsOf } from '../../store/results.js';
 import type { ProxyContext } from '../context.js';
 import { Code, type Message, MessageType, type Status, status, timestampMsOf } from '../proto.js';
 import { checkTopicResource } from '../resources.js';
@@ -137,10 +138,11 @@ export async function sendMessage(
   const entryStatus =
     answer.code === ResponseCode.SUCCESS ? status(Code.OK) : statusOfResponse(answer.code, answer.remark);
   const brokerName = b.config.brokerName;
+  const offsetMsgIds = offsetMsgIdsOf(result);
   const entries: SendResultEntry[] = ids.map((messageId, i) => ({
     status: entryStatus,
     messageId,
-    transactionId: type === MessageType.TRANSACTION ? (result.offsetMsgIds[i] ?? '') : '',
+    transactionId: type === MessageType.TRANSACTION ? (offsetMsgIds[i] ?? '') : '',
     offset: String(result.queueOffset + BigInt(i)),
     recallHandle: recallHandleOf(topic, brokerName, msgs[i] as Message, messageId, nowMs),
   }));

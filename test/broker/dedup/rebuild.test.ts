@@ -10,6 +10,7 @@ import { rebuildDedupTables } from '../../../src/broker/dedup/rebuild.js';
 import { encodeProperties } from '../../../src/common/properties.js';
 import { RecordPos } from '../../../src/common/record.js';
 import { createMessageStore, type MessageStore } from '../../../src/store/index.js';
+import { offsetMsgIdsOf } from '../../../src/store/results.js';
 
 async function storeWith(withTimer = false): Promise<{ store: MessageStore; ids: Map<string, string> }> {
   const store = createMessageStore({ storePathRootDir: '/nonexistent' }, { kind: 'memory' });
@@ -31,7 +32,7 @@ async function storeWith(withTimer = false): Promise<{ store: MessageStore; ids:
       uniqKey: props['UNIQ_KEY'],
     });
     const k = props['UNIQ_KEY'] ?? '';
-    if (!ids.has(k)) ids.set(k, r.offsetMsgIds[0] as string);
+    if (!ids.has(k)) ids.set(k, offsetMsgIdsOf(r)[0] as string);
   };
   for (let i = 0; i < 6; i++) await put('T', i % 2, { UNIQ_KEY: `K${i}` });
   await put('OTHER', 0, { UNIQ_KEY: 'O1' });

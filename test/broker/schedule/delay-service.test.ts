@@ -177,7 +177,7 @@ const emptyPut: PutResult = {
   queueOffset: 0n,
   msgNum: 0,
   storeTimestamp: 0n,
-  offsetMsgIds: [],
+  offsetMsgIdsText: '',
 };
 
 test('entries of a level no longer configured (the list was shortened) are still delivered, after the last delay', async () => {

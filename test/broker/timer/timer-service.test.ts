@@ -171,7 +171,7 @@ test('a failed put is retried later, never skipped', async () => {
         queueOffset: 0n,
         msgNum: 0,
         storeTimestamp: 0n,
-        offsetMsgIds: [],
+        offsetMsgIdsText: '',
       });
     }
     return store.putMessages(m);

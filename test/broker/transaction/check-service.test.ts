@@ -160,7 +160,7 @@ test('a rollback whose op record the store refuses is retried by the next pass, 
             queueOffset: 0n,
             msgNum: 0,
             storeTimestamp: 0n,
-            offsetMsgIds: [],
+            offsetMsgIdsText: '',
           }
         : store.putMessage(m),
     offsets,
