@@ -1,13 +1,17 @@
 /**
  * New paths benchmark (`npm run bench:paths`, issue 15): one `tsrocket start` child (timerPrecisionMs 100) and, in
- * the same run, each new path as a ratio to its plain path, rounds alternated (plain, new, plain, new…) so the
- * machine's load hits both alike; the best round of each side is compared, per-round ratios are printed too.
+ * the same run, each new path as a ratio to its plain path, rounds alternated so the machine's load hits both
+ * alike; the best round of each side is compared (every round is printed and kept in the JSON).
  *  - timer (deliverTimeMs 1 s ahead) and delay level 1 (1 s): delivered per second from the first due instant to
- *    the last delivery at the consumer, vs plain sends per second (same Producer, 1 KiB, window); p99 lateness
- *    at the consumer; none early. Targets ≥ 50 % and ≤ 200 ms.
- *  - transactional send (TransactionProducer, executeLocal → COMMIT) vs plain sends; every committed message
- *    delivered. Target ≥ 33 %.
- * Writes bench/results/paths.json with PASS/MISS rows.
+ *    the last delivery at the consumer, p99 lateness at the consumer, none early; transactional send
+ *    (TransactionProducer, executeLocal → COMMIT), every committed message delivered. Each against plain sends of
+ *    1 KiB with the same window, twice: auto-batched (the SDK's default) and single (autoBatch off: one request per
+ *    message, which is how every delayed or transactional message travels, RocketMQ refusing them in batches).
+ *    Targets: timer ≥ 50 % with p99 ≤ 200 ms; transactions ≥ 33 %.
+ *  - orderly vs concurrent consumption of one backlog; POP receive+ack (4 SimpleConsumers, one queue) vs pull
+ *    (target ≥ 50 %); gRPC vs remoting produce; SQL92 pull at 1 % vs unfiltered, in bytes (target ≥ 80 %; a store
+ *    filled before the broker starts, as in bench:sql92). These call the bench cases others own.
+ * `--only timer,delay,transaction,orderly,pop,grpc,sql92` runs a subset. Writes bench/results/paths.json.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,9 +19,28 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setLogLevel } from '../src/common/log.js';
 import { RemotingClient } from '../src/remoting/client.js';
+import {
+  type CaseRun,
+  type ChildTarget,
+  consumeBacklog,
+  fillOrderBacklog,
+  grpcVsRemoting,
+  orderTopic,
+  popVsPull,
+} from './support/paths-consume.js';
 import { PathTopic, type TimedPath, TimedPaths, type TimedRun } from './support/paths-timed.js';
 import { brokerReady, freePort, pollUntil, routeReady, spawnStart, stopChild } from './support/process.js';
 import { check, type TargetRow, writeResults } from './support/report.js';
+import {
+  bestSql92,
+  drainSql92For,
+  expectedSql92Matches,
+  fillSql92Store,
+  type Sql92Drain,
+  type Sql92Load,
+  sql92ByteRate,
+  sqlGroup,
+} from './support/sql92-load.js';
 import { createTopic } from './support/wire.js';
 
 setLogLevel('warn');
@@ -28,6 +51,9 @@ const { values: a } = parseArgs({
     window: { type: 'string', default: '64' },
     'body-bytes': { type: 'string', default: '1024' },
     queues: { type: 'string', default: '8' },
+    /** Backlog of the orderly / concurrent, POP / pull and gRPC / remoting cases. */
+    'case-messages': { type: 'string', default: '20000' },
+    'sql92-messages': { type: 'string', default: '200000' },
     only: { type: 'string' },
     'node-args': { type: 'string' },
     dir: { type: 'string' },
@@ -37,17 +63,32 @@ const rounds = Number(a.rounds);
 const queues = Number(a.queues);
 const only = a.only?.split(',');
 const wanted = (name: string) => only === undefined || only.includes(name);
-const targets = { timer: 0.5, lateMs: 200, transaction: 1 / 3 } as const;
+const targets = { timer: 0.5, lateMs: 200, transaction: 1 / 3, pop: 0.5, sql92: 0.8 } as const;
+const caseMessages = Number(a['case-messages']);
+const sql92: Sql92Load = {
+  topic: 'PathsSql',
+  messages: Number(a['sql92-messages']),
+  bodyBytes: 512,
+  queues: 4,
+  maxMsgNums: 32,
+  bitmap: true,
+};
 
 const root = await mkdtemp(path.join(path.resolve(a.dir ?? os.tmpdir()), 'tsrocket-paths-'));
+// The SQL92 case reads a store filled before the broker starts (as bench:sql92 does).
+if (wanted('sql92')) {
+  const f = await fillSql92Store(path.join(root, 'data'), sql92);
+  console.log(`sql92: filled ${sql92.messages} messages of ${sql92.bodyBytes} B in ${(f.ms / 1000).toFixed(1)} s`);
+}
 const conf = path.join(root, 'broker.conf');
 await writeFile(conf, 'timerPrecisionMs=100\n');
+const grpcPort = await freePort();
 const broker = spawnStart({
   dataDir: path.join(root, 'data'),
   logFile: path.join(root, 'broker.log'),
   namesrvPort: await freePort(),
   brokerPort: await freePort(),
-  grpcPort: await freePort(),
+  grpcPort,
   configFile: conf,
   nodeArgs: a['node-args']?.split(' ').filter((x) => x !== ''),
 });
@@ -153,14 +194,103 @@ async function timedPaths(paths: Exclude<TimedPath, 'plain' | 'single'>[]): Prom
   for (const p of paths) rows.push(...timedRows(runs, p));
 }
 
+/** Info rows (no target here) and the POP row: the best round of each side. */
+const caseLines: string[] = [];
+function caseRatio(runs: CaseRun[], mine: string, base: string): number {
+  const best = (p: string) => Math.max(...runs.filter((r) => r.path === p).map((r) => r.perSec));
+  const ratio = best(mine) / best(base);
+  caseLines.push(`${mine} vs ${base}: ${pct(ratio)} (${best(mine)} vs ${best(base)} msg/s, best of ${rounds})`);
+  return ratio;
+}
+
+async function consumeCases(): Promise<void> {
+  const child: ChildTarget = {
+    namesrvAddr: broker.namesrvAddr,
+    pid: broker.pid,
+    grpcEndpoint: `127.0.0.1:${grpcPort}`,
+  };
+  const window = Number(a.window);
+  const bodyBytes = Number(a['body-bytes']);
+  const runs: CaseRun[] = [];
+  const note = (r: CaseRun) => {
+    runs.push(r);
+    console.log(`${r.path.padEnd(16)} round ${r.round}: ${r.messages} at ${r.perSec}/s; load ${load()}`);
+  };
+  if (wanted('orderly')) {
+    await fillOrderBacklog(broker.namesrvAddr, caseMessages, window, bodyBytes);
+    for (let round = 1; round <= rounds; round++) {
+      note(await consumeBacklog(broker.namesrvAddr, false, caseMessages, round));
+      note(await consumeBacklog(broker.namesrvAddr, true, caseMessages, round));
+    }
+    caseRatio(runs, 'orderly', 'concurrent');
+  }
+  if (wanted('pop')) {
+    for (let round = 1; round <= rounds; round++) {
+      for (const r of await popVsPull(child, caseMessages, window, bodyBytes, round)) note(r);
+    }
+    const ratio = caseRatio(runs, 'pop', 'pull');
+    rows.push(
+      check(
+        'POP receive+ack (4 SimpleConsumers, one queue) vs pull, 1 KiB',
+        pct(ratio),
+        `≥ ${pct(targets.pop)}`,
+        ratio >= targets.pop,
+      ),
+    );
+  }
+  if (wanted('grpc')) {
+    for (let round = 1; round <= rounds; round++) {
+      for (const r of await grpcVsRemoting(child, caseMessages, window, bodyBytes, round)) note(r);
+    }
+    if (runs.some((r) => r.path === 'grpc-produce')) caseRatio(runs, 'grpc-produce', 'remoting-produce');
+    else caseLines.push('grpc-produce skipped: rocketmq-client-nodejs is not installed');
+  }
+  if (wanted('sql92')) {
+    const drains: Sql92Drain[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const mode of ['unfiltered', 'sql92'] as const) {
+        const group = mode === 'sql92' ? sqlGroup : `paths_unfiltered_${round}`;
+        const d = await drainSql92For(1000, rc, broker.brokerAddr, broker.pid, mode, group, sql92);
+        drains.push(d);
+        console.log(
+          `${mode.padEnd(16)} round ${round}: ${d.delivered} delivered at ${(sql92ByteRate(d) / 2 ** 20).toFixed(1)} MiB/s; load ${load()}`,
+        );
+      }
+    }
+    const u = bestSql92(drains.filter((d) => d.mode === 'unfiltered'));
+    const f = bestSql92(drains.filter((d) => d.mode === 'sql92'));
+    const ratio = sql92ByteRate(f) / sql92ByteRate(u);
+    const mib = (d: Sql92Drain) => (sql92ByteRate(d) / 2 ** 20).toFixed(1);
+    rows.push(
+      check(
+        `SQL92 pull, 1 % selective (${sql92.messages} × ${sql92.bodyBytes} B): matching vs unfiltered bytes/s`,
+        `${pct(ratio)} (${mib(f)} vs ${mib(u)} MiB/s)`,
+        `≥ ${pct(targets.sql92)}`,
+        ratio >= targets.sql92,
+      ),
+      check(
+        'SQL92 pull delivers exactly the matching messages',
+        `${f.delivered / f.passes} per pass`,
+        String(expectedSql92Matches(sql92.messages)),
+        f.delivered === expectedSql92Matches(sql92.messages) * f.passes,
+      ),
+    );
+    details['sql92'] = drains;
+  }
+  details['cases'] = runs;
+}
+
 try {
   await pollUntil(() => routeReady(rc, broker.namesrvAddr, 'TBW102'), 60_000, 'namesrv route');
   await pollUntil(() => brokerReady(rc, broker.brokerAddr, 'TBW102'), 60_000, 'broker');
-  for (const t of Object.values(PathTopic)) await createTopic(rc, broker.brokerAddr, t, queues);
-  for (const t of Object.values(PathTopic)) await pollUntil(() => routeReady(rc, broker.namesrvAddr, t), 60_000, t);
+  const topics = [...Object.values(PathTopic), orderTopic, sql92.topic];
+  for (const t of topics) await createTopic(rc, broker.brokerAddr, t, t === sql92.topic ? sql92.queues : queues);
+  for (const t of topics) await pollUntil(() => routeReady(rc, broker.namesrvAddr, t), 60_000, t);
   const timed = (['timer', 'delay', 'transaction'] as const).filter(wanted);
   if (timed.length > 0) await timedPaths(timed);
-  const file = await writeResults('paths', rows, { ...details, loadAverageAtEnd: os.loadavg() });
+  await consumeCases();
+  const file = await writeResults('paths', rows, { ...details, ratios: caseLines, loadAverageAtEnd: os.loadavg() });
+  for (const line of caseLines) console.log(line);
   console.log(`results: ${file}`);
 } finally {
   await rc.close();
