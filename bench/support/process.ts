@@ -47,6 +47,8 @@ export interface SpawnOptions {
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
   configFile?: string;
+  /** gRPC endpoint port (default: `start`'s own choice, 8081). */
+  grpcPort?: number;
 }
 
 /** Spawns `node dist/src/cli/main.js start` (NameServer + Broker in one process). */
@@ -65,6 +67,7 @@ export function spawnStart(o: SpawnOptions): TsrocketChild {
     String(o.brokerPort),
   ];
   if (o.configFile !== undefined) args.push('-c', o.configFile);
+  if (o.grpcPort !== undefined) args.push('--grpc-port', String(o.grpcPort));
   const log = createWriteStream(o.logFile, { flags: 'a' });
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

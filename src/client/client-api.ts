@@ -277,7 +277,10 @@ export class ClientApi {
 
   /** END_TRANSACTION, oneway as RocketMQ's clients send it; resolves once written. */
   async endTransactionOneway(addr: string, h: EndTransactionRequestHeader): Promise<void> {
-    await this.remoting.invokeOneway(addr, createRequest(RequestCode.END_TRANSACTION, encodeEndTransactionHeader(h)));
+    const req = createRequest(RequestCode.END_TRANSACTION, encodeEndTransactionHeader(h));
+    // One per transactional send: the binary header, as the send it follows (RocketMQ brokers read both types).
+    req.serializeType = hotPathSerializeType;
+    await this.remoting.invokeOneway(addr, req);
   }
 
   async unregisterClient(

@@ -19,8 +19,8 @@ import { GetStatus, type MessageInput, type MessageStore, type PutResult } from 
 import { isRedeliveryOf, realMessageOf, storeTimestampOf } from './delay-message.js';
 import type { DelayOffsetFile } from './delay-offsets.js';
 
-/** Entries read per turn of a level. */
-const readMsgNumsMax = 32;
+/** Entries read per turn of a level: their puts go out together, so a backlog of due entries drains in few turns. */
+const readMsgNumsMax = 512;
 /** Longest single wait of a level's timer (a timer cannot wait 2^31 ms or more); it re-checks then. */
 const wakeMsMax = 3_600_000;
 /** Wait before reading again an entry the queue lists but could not read. */

@@ -1,18 +1,15 @@
 /**
  * Commits or rolls back one stored half message (RocketMQ's EndTransactionProcessor after its checks): commit puts
  * the real message through the put hooks (so a committed delayed message is delayed) and the store; either way an
- * op record marks the half done. Only the first answer for a transaction (any copy of its half message) commits:
- * a later one just closes its copy (closed-halves.ts). Shared by END_TRANSACTION (37) and gRPC EndTransaction.
+ * op record marks the half done, both batched with the other ends of the turn (end-batch.ts). Only the first
+ * answer for a transaction (any copy of its half message) commits: a later one just closes its copy
+ * (closed-halves.ts). Shared by END_TRANSACTION (37) and gRPC EndTransaction.
  */
-import { createLogger } from '../../common/log.js';
 import type { MessageExt } from '../../common/message.js';
 import { decodeRecord } from '../../common/record.js';
-import { ResponseCode } from '../../remoting/codes.js';
 import type { BrokerContext } from '../context.js';
-import { answerOfPutStatus } from '../put/put-status.js';
-import { committedMessageOf, offsetsToMarkDone, opRecordOf, originOffsetOf, realTargetOf } from './half-message.js';
-
-const log = createLogger('broker.transaction');
+import { TransactionEndBatch } from './end-batch.js';
+import { realTargetOf } from './half-message.js';
 
 /** A half message found at a CommitLog offset, with where it goes on commit. */
 export interface FoundHalf {
@@ -37,35 +34,19 @@ export interface Resolved {
   readonly remark?: string | undefined;
 }
 
-export async function resolveHalf(ctx: BrokerContext, found: FoundHalf, commit: boolean): Promise<Resolved> {
-  const { half, target } = found;
-  const origin = originOffsetOf(half);
-  const first = ctx.closedHalves.claim(origin);
-  if (first && commit) {
-    const msg = committedMessageOf(half, target);
-    const refused = ctx.put.rewrite(msg, { reconsumeTimes: msg.reconsumeTimes, maxReconsumeTimes: undefined });
-    if (refused !== undefined) {
-      ctx.closedHalves.release(origin);
-      return { code: refused.code, remark: refused.remark };
-    }
-    const r = await ctx.put.putRewritten(msg);
-    const answer = answerOfPutStatus(r.status, r.remark);
-    if (!answer.stored) {
-      // Not stored: no op record, so the check service asks the producer again.
-      ctx.closedHalves.release(origin);
-      return { code: answer.code, remark: answer.remark ?? 'commit failed' };
-    }
-    ctx.stats.recordPut(msg.topic, 1, r.wroteBytes);
-  }
-  const op = await ctx.put.putRewritten(opRecordOf(offsetsToMarkDone(half), ctx.brokerAddr()));
-  const opAnswer = answerOfPutStatus(op.status, op.remark);
-  if (!opAnswer.stored) {
-    // Committed but not marked done: a later check may commit it again (at least once, as RocketMQ).
-    log.warn('writing the transaction op record failed; the half message will be checked again', {
-      offsetMsgId: half.offsetMsgId,
-      status: op.status,
+/** One batcher per broker (its put pipeline), made on first use. */
+const batches = new WeakMap<object, TransactionEndBatch>();
+
+export function resolveHalf(ctx: BrokerContext, found: FoundHalf, commit: boolean): Promise<Resolved> {
+  let batch = batches.get(ctx.put);
+  if (batch === undefined) {
+    batch = new TransactionEndBatch({
+      closedHalves: ctx.closedHalves,
+      put: ctx.put,
+      recordPut: (topic, msgs, bytes) => ctx.stats.recordPut(topic, msgs, bytes),
+      brokerAddr: ctx.brokerAddr,
     });
-    return { code: opAnswer.code, remark: opAnswer.remark ?? 'op record not stored' };
+    batches.set(ctx.put, batch);
   }
-  return { code: ResponseCode.SUCCESS };
+  return batch.end(found, commit);
 }

@@ -1,0 +1,185 @@
+/**
+ * The SQL92 pull load of `npm run bench:sql92`, shared with `bench:paths`: a store filled in-process with messages
+ * whose `bucket` property is seq % 100 (the SQL92 group's filter registered with the store's filter bitmap before
+ * the fill), and drains of every queue from offset 0 to its end, one pull in flight per queue as a consumer does,
+ * unfiltered (TAG `*`) or with the SQL92 subscription.
+ */
+import path from 'node:path';
+import { bitmapPredicateOf } from '../../src/broker/filter/sql92-filter.js';
+import { javaStringHashCode } from '../../src/common/hash.js';
+import { encodeProperties } from '../../src/common/properties.js';
+import type { RemotingClient } from '../../src/remoting/client.js';
+import { PullSysFlag, RequestCode, ResponseCode } from '../../src/remoting/codes.js';
+import { createRequest } from '../../src/remoting/command.js';
+import { decodePullResponseHeader, encodePullHeader } from '../../src/remoting/protocol/pull.js';
+import { createMessageStore, type MessageInput, PutStatus } from '../../src/store/index.js';
+import { cpuMsOfPid } from './window.js';
+
+export const sqlGroup = 'bench_sql92';
+/** One value of 100: 1 % of the messages match. */
+export const sql = 'bucket = 7';
+export const buckets = 100;
+
+export interface Sql92Load {
+  topic: string;
+  messages: number;
+  bodyBytes: number;
+  queues: number;
+  maxMsgNums: number;
+  /** Register the filter with the store's bitmap before the fill (else every record is judged at pull time). */
+  bitmap: boolean;
+}
+
+/** Appends the messages through the store API: each has TAGS, UNIQ_KEY, WAIT, `seq` and `bucket` = seq % 100. */
+export async function fillSql92Store(dataDir: string, o: Sql92Load): Promise<{ ms: number; logBytes: number }> {
+  const store = createMessageStore(
+    { storePathRootDir: path.join(dataDir, 'broker') },
+    { filterBitmap: o.bitmap ? bitmapPredicateOf : undefined },
+  );
+  await store.start();
+  if (o.bitmap && store.filterBitmap?.register(o.topic, sqlGroup, sql) !== true)
+    throw new Error('cannot register the filter');
+  const body = Buffer.alloc(o.bodyBytes, 0x62);
+  const tagsCode = BigInt(javaStringHashCode('bench'));
+  const batch = 64;
+  let seq = 0;
+  const message = (queueId: number): MessageInput => {
+    const n = seq++;
+    const uniqKey = `AC11000100002A9F${n.toString(16).toUpperCase().padStart(16, '0')}`;
+    return {
+      topic: o.topic,
+      queueId,
+      flag: 0,
+      body,
+      properties: encodeProperties({
+        TAGS: 'bench',
+        UNIQ_KEY: uniqKey,
+        WAIT: 'true',
+        seq: String(n),
+        bucket: String(n % buckets),
+      }),
+      sysFlag: 0,
+      bornTimestamp: BigInt(Date.now()),
+      bornHost: '127.0.0.1:1',
+      reconsumeTimes: 0,
+      preparedTransactionOffset: 0n,
+      tagsCode,
+      uniqKey,
+    };
+  };
+  const t0 = performance.now();
+  try {
+    await Promise.all(
+      Array.from({ length: o.queues }, async (_, queueId) => {
+        while (seq < o.messages) {
+          const n = Math.min(batch, o.messages - seq);
+          const r = await store.putMessages(Array.from({ length: n }, () => message(queueId)));
+          if (r.status !== PutStatus.PUT_OK) throw new Error(`fill: ${r.status} ${r.remark ?? ''}`);
+        }
+      }),
+    );
+  } finally {
+    await store.shutdown();
+  }
+  return { ms: performance.now() - t0, logBytes: Number(store.getMaxPhyOffset()) };
+}
+
+export interface Sql92Drain {
+  mode: 'unfiltered' | 'sql92';
+  /** Whole drains of every queue summed here. */
+  passes: number;
+  examined: number;
+  delivered: number;
+  deliveredBytes: number;
+  pulls: number;
+  ms: number;
+  brokerCpuMs: number;
+}
+
+/** Pulls every queue from 0 to its end (one pull in flight per queue). */
+export async function drainSql92(
+  rc: RemotingClient,
+  brokerAddr: string,
+  pid: number,
+  mode: Sql92Drain['mode'],
+  group: string,
+  o: Sql92Load,
+): Promise<Sql92Drain> {
+  const out: Sql92Drain = {
+    mode,
+    passes: 1,
+    examined: 0,
+    delivered: 0,
+    deliveredBytes: 0,
+    pulls: 0,
+    ms: 0,
+    brokerCpuMs: 0,
+  };
+  const cpu0 = await cpuMsOfPid(pid);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: o.queues }, async (_, queueId) => {
+      let offset = 0n;
+      for (;;) {
+        const req = createRequest(
+          RequestCode.PULL_MESSAGE,
+          encodePullHeader({
+            consumerGroup: group,
+            topic: o.topic,
+            queueId,
+            queueOffset: offset,
+            maxMsgNums: o.maxMsgNums,
+            sysFlag: PullSysFlag.subscription,
+            commitOffset: 0n,
+            suspendTimeoutMillis: 0,
+            subscription: mode === 'sql92' ? sql : '*',
+            subVersion: 0,
+            expressionType: mode === 'sql92' ? 'SQL92' : 'TAG',
+          }),
+        );
+        const resp = await rc.invoke(brokerAddr, req, 30_000);
+        out.pulls++;
+        const h = decodePullResponseHeader(resp);
+        const next = h.nextBeginOffset ?? offset;
+        if (resp.code === ResponseCode.SUCCESS && resp.body !== undefined) {
+          const body = resp.body;
+          for (let p = 0; p + 4 <= body.length; p += body.readInt32BE(p)) out.delivered++;
+          out.deliveredBytes += body.length;
+        } else if (resp.code !== ResponseCode.PULL_RETRY_IMMEDIATELY) {
+          if (resp.code !== ResponseCode.PULL_NOT_FOUND) throw new Error(`pull: ${resp.code} ${resp.remark ?? ''}`);
+        }
+        out.examined += Number(next - offset);
+        offset = next;
+        if (resp.code === ResponseCode.PULL_NOT_FOUND || (h.maxOffset !== undefined && offset >= h.maxOffset)) break;
+      }
+    }),
+  );
+  out.ms = performance.now() - t0;
+  out.brokerCpuMs = (await cpuMsOfPid(pid)) - cpu0;
+  return out;
+}
+
+/** Drains again until the round has run `minMs` (a filtered drain of 1 M takes ~0.1 s), summing the passes. */
+export async function drainSql92For(minMs: number, ...args: Parameters<typeof drainSql92>): Promise<Sql92Drain> {
+  const d = await drainSql92(...args);
+  while (d.ms < minMs) {
+    const more = await drainSql92(...args);
+    d.passes++;
+    d.examined += more.examined;
+    d.delivered += more.delivered;
+    d.deliveredBytes += more.deliveredBytes;
+    d.pulls += more.pulls;
+    d.ms += more.ms;
+    d.brokerCpuMs += more.brokerCpuMs;
+  }
+  return d;
+}
+
+export const sql92ByteRate = (d: Sql92Drain) => d.deliveredBytes / (d.ms / 1000);
+export const sql92MsgRate = (d: Sql92Drain) => d.examined / (d.ms / 1000);
+export const bestSql92 = (ds: Sql92Drain[]) => ds.reduce((x, y) => (sql92ByteRate(y) > sql92ByteRate(x) ? y : x));
+
+/** Matching messages among the first `messages` (seq % 100 === 7). */
+export function expectedSql92Matches(messages: number): number {
+  return Math.floor(messages / buckets) + (messages % buckets > 7 ? 1 : 0);
+}
