@@ -21,8 +21,13 @@ const forwardedSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const satisfies read
  */
 export function relaunchWithNodeFlags(flags: readonly string[], log: Logger): CommandResult | undefined {
   if (process.env[relaunchedEnv] !== undefined) {
-    watchLauncher();
-    return undefined;
+    // Not passed on: a tsrocket this process starts decides for itself.
+    delete process.env[relaunchedEnv];
+    // The re-run child (a launcher's IPC channel; without one the variable came from elsewhere: ignored).
+    if (process.channel !== undefined) {
+      watchLauncher(process.channel);
+      return undefined;
+    }
   }
   const missing = nodeFlagsMissing(flags, process.execArgv);
   if (missing.length === 0) return undefined;
@@ -48,9 +53,8 @@ export function relaunchWithNodeFlags(flags: readonly string[], log: Logger): Co
 }
 
 /** In the re-run child: the launcher's end (its IPC channel closing) ends this process too. */
-function watchLauncher(): void {
-  if (process.channel === undefined) return;
+function watchLauncher(channel: NonNullable<typeof process.channel>): void {
   // The channel must not keep the process alive on its own, nor delay a normal exit.
-  process.channel.unref();
+  channel.unref();
   process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }

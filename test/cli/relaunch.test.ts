@@ -120,3 +120,36 @@ test('`tsrocket broker` with nodeFlags: a launcher killed outright takes the ser
   await proc.exited;
   await untilStopped(broker, 10_000);
 });
+
+test('the re-run marker in an environment without a launcher is ignored (the flags still apply)', {
+  skip: !linux && 'needs /proc',
+}, async () => {
+  const dir = await tempDir();
+  const conf = await writeBrokerConf(dir, { nodeFlags: '--single-threaded-gc', storePathRootDir: dir });
+  const child = spawn(process.execPath, [cliPath, 'broker', '-c', conf, '--port', '0', '--no-grpc'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TSROCKET_NODE_FLAGS: '--single-threaded-gc' },
+  });
+  let out = '';
+  child.stderr.on('data', (d) => (out += d));
+  let broker: number;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (/broker serving port=\d+/.test(out)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
+    });
+    assert.match(out, /re-running with node flags nodeFlags=--single-threaded-gc/);
+    broker = childOf(child.pid as number);
+    assert.ok(commandLine(broker).includes('--single-threaded-gc'));
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0, out);
+  await untilStopped(broker, 5000);
+});
