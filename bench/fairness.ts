@@ -21,7 +21,16 @@ import { RequestCode, ResponseCode } from '../src/remoting/codes.js';
 import { createRequest } from '../src/remoting/command.js';
 import { decodeOffsetResponseHeader, encodeQueueHeader } from '../src/remoting/protocol/offsets.js';
 import type { FloodOptions, FloodResult } from './support/flood.js';
-import { brokerReady, freePort, pollUntil, RssSampler, routeReady, spawnStart, stopChild } from './support/process.js';
+import {
+  brokerReady,
+  freePort,
+  pollUntil,
+  RssSampler,
+  routeReady,
+  serverPid,
+  spawnStart,
+  stopChild,
+} from './support/process.js';
 import { check, fmtMiB, mib, writeResults } from './support/report.js';
 import { createTopic } from './support/wire.js';
 
@@ -39,6 +48,8 @@ const { values: a } = parseArgs({
     'flood-nice': { type: 'string', default: '19' },
     /** A broker.conf for the child (e.g. other sendInFlight… settings). */
     config: { type: 'string', short: 'c' },
+    /** Node/V8 flags for the broker process, space-separated (e.g. "--single-threaded-gc"), for A/B runs. */
+    'node-args': { type: 'string' },
     dir: { type: 'string' },
   },
 });
@@ -55,10 +66,10 @@ const broker = spawnStart({
   logFile: path.join(root, 'broker.log'),
   namesrvPort: await freePort(),
   brokerPort: await freePort(),
+  ...(a['node-args'] === undefined ? {} : { nodeArgs: a['node-args'].split(' ').filter((x) => x !== '') }),
   ...(a.config === undefined ? {} : { configFile: path.resolve(a.config) }),
 });
-const rss = new RssSampler(broker.pid);
-rss.start(250);
+let rss = new RssSampler(broker.pid);
 const rc = new RemotingClient({ requestTimeoutMsDefault: 30_000 });
 const probes = new RemotingClient({ requestTimeoutMsDefault: 30_000 });
 const producer = new Producer({ nameServer: broker.namesrvAddr, sendTimeoutMs: 30_000, retryTimesWhenSendFailed: 0 });
@@ -177,12 +188,16 @@ async function storedMessages(topic: string, queues: number): Promise<number> {
 try {
   await pollUntil(() => routeReady(rc, broker.namesrvAddr, 'TBW102'), 30_000, 'namesrv route');
   await pollUntil(() => brokerReady(rc, broker.brokerAddr, 'TBW102'), 30_000, 'broker');
+  // The broker's own process (with nodeFlags, the child of a launcher).
+  rss = new RssSampler(await serverPid(broker.pid));
+  rss.start(250);
   await createTopic(rc, broker.brokerAddr, floodTopic, num('queues'));
   await createTopic(rc, broker.brokerAddr, politeTopic, 4);
   await pollUntil(() => routeReady(rc, broker.namesrvAddr, politeTopic), 60_000, `route of ${politeTopic}`);
   await producer.start();
   await measure(1000); // warm-up: connections, route cache, JIT
 
+  const loadBefore = os.loadavg()[0] as number;
   rss.enter('alone');
   const alone = await measure(num('alone-s') * 1000);
   console.log(`alone:      polite send ${fmt(alone.polite)}`);
@@ -218,6 +233,9 @@ try {
       `${stored} stored; first busy remark: ${results.find((r) => r.firstBusyRemark)?.firstBusyRemark ?? '-'}`,
   );
 
+  // A shared machine's load moves these figures more than the broker does: say what it was.
+  const loadAfter = os.loadavg()[0] as number;
+  console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
   const p99Alone = summary(alone.polite).p99Ms;
   const p99Flood = summary(flooded.polite).p99Ms;
   const ratio = p99Flood / p99Alone;
@@ -233,6 +251,7 @@ try {
   ];
   const file = await writeResults('fairness', rows, {
     params: a,
+    loadAverage1m: { before: loadBefore, after: loadAfter },
     alone: { polite: summary(alone.polite), route: summary(alone.route), heartbeat: summary(alone.heartbeat) },
     flooded: { polite: summary(flooded.polite), route: summary(flooded.route), heartbeat: summary(flooded.heartbeat) },
     flood: { ...total, stored, perFlooder: results },

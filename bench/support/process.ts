@@ -139,6 +139,19 @@ export async function pollUntil(probe: () => Promise<boolean>, timeoutMs: number
   }
 }
 
+/**
+ * The pid serving for a `tsrocket` child: the child itself, or the process it re-ran itself as (broker.conf
+ * nodeFlags: the first process stays as a launcher with one child).
+ */
+export async function serverPid(pid: number): Promise<number> {
+  try {
+    const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/);
+    return kids.length === 1 && kids[0] !== '' ? Number(kids[0]) : pid;
+  } catch {
+    return pid;
+  }
+}
+
 /** VmRSS of `pid` in bytes, undefined once the process is gone. */
 export async function rssBytes(pid: number): Promise<number | undefined> {
   try {

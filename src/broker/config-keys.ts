@@ -10,6 +10,7 @@ import { type ConfigKey, type ConfigSchema, hostPortProblem, inertKey, isIPv4 } 
 import { SystemTopic } from '../common/topics.js';
 import { checkTopicName } from '../common/validate.js';
 import { nettyServerInertKeys, serverConnectionKeys } from '../remoting/limits.js';
+import { nodeFlagsProblem } from '../remoting/node-flags.js';
 import { storeKeyAliases, storeKeys, storePlannedKeys } from '../store/config.js';
 import type { BrokerConfig } from './config.js';
 
@@ -69,6 +70,18 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     default: '0.0.0.0',
     tsrocket: true,
     doc: 'Address to listen on; also accepted as bindAddress (RocketMQ 5).',
+  },
+  nodeFlags: {
+    kind: 'string',
+    default: '',
+    tsrocket: true,
+    check: nodeFlagsProblem,
+    doc:
+      'Node/V8 flags the broker process runs with, space-separated: --single-threaded-gc (no GC helper threads: ' +
+      'shorter pauses when every core is busy), --max-semi-space-size=MiB, --min-semi-space-size=MiB, ' +
+      '--max-old-space-size=MiB. Collector flags only act when V8 starts, so `tsrocket start` and `tsrocket ' +
+      'broker` re-run themselves with them (one more Node start); the first process stays as a launcher that passes ' +
+      'signals on, and its death ends the broker. Empty (the default): no re-run.',
   },
   enableGrpc: {
     kind: 'bool',

@@ -40,6 +40,8 @@ export interface BrokerConfig extends ServerConnectionConfig {
   brokerIP1: string;
   /** Host to bind (tsrocket; also accepted as RocketMQ 5's bindAddress). */
   listenHost: string;
+  /** Node/V8 flags the broker's process runs with (`tsrocket start` / `broker` re-run themselves with them). */
+  nodeFlags: string;
   /** Serve the gRPC MessagingService (src/proxy) on grpcServerPort (tsrocket). */
   enableGrpc: boolean;
   /** 0 = ephemeral (tests). */

@@ -3,8 +3,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrokerConfig } from '../broker/config.js';
 import { createLogger } from '../common/log.js';
+import { splitNodeFlags } from '../remoting/node-flags.js';
 import { portFlag, sayHowToStop } from './flags.js';
 import { type CommandResult, type Component, exitOnSignals } from './lifecycle.js';
+import { relaunchWithNodeFlags } from './relaunch.js';
 
 export const brokerUsage = `usage: tsrocket broker [options]
 
@@ -65,6 +67,9 @@ export async function runBrokerCommand(argv: string[]): Promise<CommandResult> {
   // The gRPC endpoint on by default; ephemeral with an ephemeral broker port, so test brokers never collide.
   const defaults: Partial<BrokerConfig> = { enableGrpc: true, grpcServerPort: port === 0 ? 0 : 8081 };
   const loaded = await loadBrokerConfig({ file: values.config, defaults, flags, flagNames });
+  // Collector flags act only when V8 starts: re-run with them before anything is built.
+  const relaunched = relaunchWithNodeFlags(splitNodeFlags(loaded.broker.nodeFlags), log);
+  if (relaunched !== undefined) return relaunched;
   logConfigWarnings(loaded.warnings, log);
   const running: Component[] = [];
   exitOnSignals(running, log);

@@ -11,8 +11,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../common/log.js';
 import { NameServer } from '../namesrv/namesrv.js';
+import { splitNodeFlags } from '../remoting/node-flags.js';
 import { portFlag, sayHowToStop } from './flags.js';
 import { type CommandResult, type Component, closeAll, exitOnSignals } from './lifecycle.js';
+import { relaunchWithNodeFlags } from './relaunch.js';
 
 export const startUsage = `usage: tsrocket start [options]
 
@@ -145,6 +147,14 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
   }
 }
 
+/** relaunchWithNodeFlags for the nodeFlags of broker.conf (none without one: the defaults set none). */
+async function relaunchForConfig(file: string | undefined, log: Logger): Promise<CommandResult | undefined> {
+  if (file === undefined) return relaunchWithNodeFlags([], log);
+  const { loadBrokerConfig } = await import('../broker/config.js');
+  const { broker } = await loadBrokerConfig({ file });
+  return relaunchWithNodeFlags(splitNodeFlags(broker.nodeFlags), log);
+}
+
 export async function runStart(argv: string[]): Promise<CommandResult> {
   const { values } = parseArgs({
     args: argv,
@@ -170,6 +180,9 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
   const namesrvPort = portFlag('--namesrv-port', values['namesrv-port']) ?? 9876;
   const brokerPort = portFlag('--broker-port', values['broker-port']);
   const grpcPort = portFlag('--grpc-port', values['grpc-port']);
+  // broker.conf's nodeFlags act only when V8 starts: re-run with them before anything is built (or created).
+  const relaunched = await relaunchForConfig(values.config, log);
+  if (relaunched !== undefined) return relaunched;
   await mkdir(dataDir, { recursive: true });
   // Handlers first: a signal right after a component's "listening" line must still shut down cleanly.
   const components: Component[] = [];

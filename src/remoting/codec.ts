@@ -141,8 +141,13 @@ function intField(h: Record<string, unknown>, name: string, absent: number | und
 /** Clients send numbers and booleans too (ali-ons): every value becomes a string; nulls are dropped. */
 function readExtFields(raw: unknown): Record<string, string> | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const fields = raw as Record<string, unknown>;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
+  // for-in over own keys, not Object.entries: entries allocates a [key, value] array per field (a dozen per send
+  // header), which was ~40 % of a send header decode's garbage, i.e. scavenges under a send flood.
+  for (const k in fields) {
+    if (!Object.hasOwn(fields, k)) continue;
+    const v = fields[k];
     if (v === null || v === undefined) continue;
     setField(out, k, typeof v === 'string' ? v : typeof v === 'object' ? nestedText(k, v) : String(v));
   }

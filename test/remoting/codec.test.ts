@@ -97,6 +97,15 @@ test('JSON header: numbers and booleans in extFields become strings, nulls and u
   assert.equal(decoded.serializeType, 0);
 });
 
+test('JSON header: an extFields key named __proto__ stays a plain field, in order, and sets no prototype', () => {
+  const frame = jsonFrame('{"code":10,"opaque":1,"extFields":{"a":"1","__proto__":"x","b":{"c":2}}}');
+  const fields = decodeFrame(frame.subarray(4)).extFields as Record<string, string>;
+  assert.deepEqual(Object.keys(fields), ['a', '__proto__', 'b']);
+  assert.equal(Object.getOwnPropertyDescriptor(fields, '__proto__')?.value, 'x');
+  assert.equal(Object.getPrototypeOf(fields), Object.prototype);
+  assert.equal(fields['b'], '{"c":2}');
+});
+
 test('malformed headers and limits throw RemotingProtocolError', () => {
   const bad = [
     jsonFrame('{not json'),
