@@ -17,6 +17,8 @@ const log = createLogger('peers');
 const conf: Record<string, unknown> = {
   flushDiskType: flush === 'SYNC_FLUSH' ? 'SYNC_FLUSH' : 'ASYNC_FLUSH',
   autoCreateTopicEnable: true,
+  // The gRPC endpoint stays on (as in `tsrocket start`) but on a free port: 8081 may be another broker's.
+  grpcServerPort: 0,
   ...(JSON.parse(process.env['TSROCKET_PEERS_STORE'] ?? '{}') as Record<string, unknown>),
 };
 const confFile = path.join(dataDir, 'broker.conf');

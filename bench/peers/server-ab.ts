@@ -1,0 +1,159 @@
+/**
+ * A/B of two broker builds under one client: each tree's own `dist/bench/peers/tsrocket-server.js` is started in
+ * turn (A, B, A, B, …) and driven by this build's Producer (1 KiB `send` with auto-batching, 256 in flight, and
+ * batches of 64, 16 in flight) after a warm-up. Per run: msg/s, the broker's CPU µs per message split into its
+ * main thread and its helper threads (V8's GC workers, libuv's pool) from /proc/<pid>/task/<tid>/stat, and its
+ * scavenges and mark-compacts (V8's --trace-gc). Linux only.
+ * Usage: node dist/bench/peers/server-ab.js <treeA> <treeB> [--messages n] [--pairs n]  (a tree is a checkout
+ * with a built dist/, e.g. `git archive <rev> | tar -x -C /tmp/x`, a node_modules link, `npx tsc -p .`).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Producer, SendStatus } from '../../src/client/index.js';
+import { runWindowed } from './load.js';
+import { freePort, spawnServer, waitForPort } from './processes.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { messages: { type: 'string' }, pairs: { type: 'string' } },
+});
+const trees = positionals.map((t) => path.resolve(t));
+if (trees.length !== 2) throw new Error('usage: server-ab.js <treeA> <treeB> [--messages n] [--pairs n]');
+const messages = Number(values.messages ?? 200_000);
+const pairs = Number(values.pairs ?? 2);
+const ticksPerSecond = 100;
+const topic = 'AbTopic';
+const body = Buffer.alloc(1024, 0x78);
+
+type ModeName = 'send' | 'batch64';
+interface Row {
+  tree: string;
+  mode: ModeName;
+  msgsPerSec: number;
+  brokerMainUs: number;
+  brokerHelpersUs: number;
+  scavenges: number;
+  markCompacts: number;
+  load1: number;
+}
+
+/** utime+stime ticks of the main thread and of all other threads of `pid`. */
+function threadTicks(pid: number): { main: number; helpers: number } {
+  let main = 0;
+  let helpers = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    if (tid === String(pid)) main += ticks;
+    else helpers += ticks;
+  }
+  return { main, helpers };
+}
+
+function gcCounts(log: string): { scavenges: number; markCompacts: number } {
+  const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+  return { scavenges: text.split(': Scavenge ').length - 1, markCompacts: text.split(': Mark-Compact ').length - 1 };
+}
+
+async function runTree(tree: string): Promise<Row[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrocket-ab-'));
+  const namesrvPort = await freePort();
+  const brokerPort = await freePort();
+  const log = path.join(dir, 'server.log');
+  const server = spawnServer(
+    process.execPath,
+    [
+      '--trace-gc',
+      path.join(tree, 'dist/bench/peers/tsrocket-server.js'),
+      dir,
+      String(namesrvPort),
+      String(brokerPort),
+      'ASYNC_FLUSH',
+    ],
+    log,
+  );
+  const producer = new Producer({ nameServer: `127.0.0.1:${namesrvPort}`, group: 'ab_producer' });
+  try {
+    await waitForPort(namesrvPort, 30_000, server.child);
+    await waitForPort(brokerPort, 30_000, server.child);
+    await producer.start();
+    // The topic is auto-created by the first send; an older tree may still be starting.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if ((await producer.send({ topic, body })).status === SendStatus.SEND_OK) break;
+      } catch (err) {
+        if (attempt > 50) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const check = (r: { status: SendStatus }) => {
+      if (r.status !== SendStatus.SEND_OK) throw new Error(`send answered ${r.status}`);
+    };
+    const modes: Record<ModeName, (n: number) => Promise<unknown>> = {
+      send: (n) => runWindowed(n, 256, () => producer.send({ topic, body }).then(check)),
+      batch64: (n) =>
+        runWindowed(Math.ceil(n / 64), 16, () =>
+          producer.send(Array.from({ length: 64 }, () => ({ topic, body }))).then(check),
+        ),
+    };
+    const pid = server.child.pid ?? 0;
+    const rows: Row[] = [];
+    for (const mode of Object.keys(modes) as ModeName[]) await modes[mode](Math.min(60_000, messages));
+    for (const mode of Object.keys(modes) as ModeName[]) {
+      const t0 = threadTicks(pid);
+      const gc0 = gcCounts(log);
+      const w0 = performance.now();
+      await modes[mode](messages);
+      const seconds = (performance.now() - w0) / 1000;
+      const t1 = threadTicks(pid);
+      const gc1 = gcCounts(log);
+      const us = (ticks: number) => (ticks * (1e6 / ticksPerSecond)) / messages;
+      rows.push({
+        tree,
+        mode,
+        msgsPerSec: Math.round(messages / seconds),
+        brokerMainUs: us(t1.main - t0.main),
+        brokerHelpersUs: us(t1.helpers - t0.helpers),
+        scavenges: gc1.scavenges - gc0.scavenges,
+        markCompacts: gc1.markCompacts - gc0.markCompacts,
+        load1: os.loadavg()[0] ?? 0,
+      });
+    }
+    return rows;
+  } finally {
+    await producer.shutdown().catch(() => undefined);
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const all: Row[] = [];
+for (let p = 0; p < pairs; p++) {
+  for (const [i, tree] of trees.entries()) {
+    for (const r of await runTree(tree)) {
+      all.push(r);
+      const cpu = r.brokerMainUs + r.brokerHelpersUs;
+      console.log(
+        `${i === 0 ? 'A' : 'B'} ${r.mode.padEnd(7)} ${String(r.msgsPerSec).padStart(7)} msg/s  broker ${cpu.toFixed(2)} µs/msg ` +
+          `(main ${r.brokerMainUs.toFixed(2)} + helpers ${r.brokerHelpersUs.toFixed(2)})  ` +
+          `scavenges ${r.scavenges}, mark-compacts ${r.markCompacts}  load ${r.load1.toFixed(1)}  ${path.basename(r.tree)}`,
+      );
+    }
+  }
+}
+for (const mode of ['send', 'batch64'] as const) {
+  const mean = (tree: string) => {
+    const rows = all.filter((r) => r.tree === tree && r.mode === mode);
+    return rows.reduce((s, r) => s + r.brokerMainUs + r.brokerHelpersUs, 0) / rows.length;
+  };
+  console.log(`${mode}: broker CPU per message B / A = ${(mean(trees[1] ?? '') / mean(trees[0] ?? '')).toFixed(2)}`);
+}
+console.log(JSON.stringify({ messages, pairs, rows: all }));
