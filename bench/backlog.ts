@@ -2,8 +2,10 @@
  * Backlog benchmark (`npm run bench:backlog`, not in CI): a real `tsrocket start` child on loopback stores
  * `--count` 100-byte messages (default 100 million) sent in batches with a bounded in-flight window, and shows
  *  - produce TPS with the backlog ≥ 90 % of the empty broker's (same generator, same window length);
- *  - consumption of the cold head of the log (page cache dropped) ≥ 50 % of the disk's sequential read MiB/s,
- *    measured in the same run on a probe file read cold;
+ *  - the cold-tail drain (the oldest `--consume-mib` of the log, far behind the write position, read by 8
+ *    consumers with the page cache dropped) ≥ 50 % of the warm drain of the same bytes right after it (page cache),
+ *    median of `--pairs` cold/warm pairs; the disk's sequential read MiB/s (a probe file read cold) is reported
+ *    beside it as information (on a VM whose disk the host caches it measures the host's cache, not a limit);
  *  - broker RSS ≤ 512 MiB throughout (VmRSS sampled every second).
  * Writes bench/results/backlog.json with PASS/MISS per target.
  */
@@ -17,6 +19,7 @@ import { RemotingClient } from '../src/remoting/client.js';
 import { dropCaches, freeBytes, sequentialReadMiBps, writeProbeFile } from './support/disk.js';
 import {
   brokerReady,
+  cpuUs,
   diskReadBytes,
   freePort,
   pollUntil,
@@ -26,7 +29,7 @@ import {
   stopChild,
 } from './support/process.js';
 import { check, fmtMiB, mib, writeResults } from './support/report.js';
-import { createTopic, drainQueues, sendWindow } from './support/wire.js';
+import { createTopic, type DrainResult, drainQueues, sendWindow } from './support/wire.js';
 
 setLogLevel('warn');
 const { values: a } = parseArgs({
@@ -40,6 +43,7 @@ const { values: a } = parseArgs({
     'warmup-s': { type: 'string', default: '3' },
     'consume-mib': { type: 'string', default: '2048' },
     'probe-mib': { type: 'string', default: '2048' },
+    pairs: { type: 'string', default: '2' },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
@@ -134,38 +138,30 @@ try {
   await rm(probe);
   console.log(`disk sequential read (cold=${dropped}): ${disk.mibPerSec.toFixed(0)} MiB/s`);
 
-  // The oldest messages, with the page cache dropped again: what a consumer that fell far behind reads.
-  await dropCaches();
-  const ioBefore = (await diskReadBytes(broker.pid)) ?? 0;
-  const drain = await drainQueues(rc, broker.brokerAddr, {
-    group,
-    topic,
-    queues: num('queues'),
-    maxMsgNums: 1024,
-    bytesMax: num('consume-mib') * mib,
-  });
-  const ioRead = ((await diskReadBytes(broker.pid)) ?? 0) - ioBefore;
-  const drainMiBps = drain.bytes / mib / (drain.ms / 1000);
-  console.log(
-    `cold consume: ${drain.records} msgs, ${fmtMiB(drain.bytes)} in ${(drain.ms / 1000).toFixed(1)} s = ` +
-      `${drainMiBps.toFixed(0)} MiB/s, ${Math.round(drain.records / (drain.ms / 1000))} msgs/s; broker read ${fmtMiB(ioRead)} from disk`,
-  );
-  // Same span again, now from the page cache: tells a disk limit from a CPU limit.
-  const warm2 = await drainQueues(rc, broker.brokerAddr, {
-    group,
-    topic,
-    queues: num('queues'),
-    maxMsgNums: 1024,
-    bytesMax: num('consume-mib') * mib,
-  });
-  const warmMiBps = warm2.bytes / mib / (warm2.ms / 1000);
-  console.log(
-    `same span from page cache: ${warmMiBps.toFixed(0)} MiB/s, ${Math.round(warm2.records / (warm2.ms / 1000))} msgs/s`,
-  );
+  // The oldest messages, with the page cache dropped: what a consumer that fell far behind reads (the cold tail
+  // of its lag); then the same span again from the page cache. Pairs alternate, so neither side gets all the
+  // JIT warm-up or all of a neighbour's load.
+  rss.enter('drain');
+  const drainOpts = { group, topic, queues: num('queues'), maxMsgNums: 1024, bytesMax: num('consume-mib') * mib };
+  const pairs: { cold: Drained; warm: Drained; ratio: number }[] = [];
+  let allDropped = dropped;
+  for (let i = 0; i < Math.max(1, num('pairs')); i++) {
+    allDropped = (await dropCaches()) && allDropped;
+    const cold = await timedDrain(drainOpts);
+    const warm = await timedDrain(drainOpts);
+    pairs.push({ cold, warm, ratio: cold.mibPerSec / warm.mibPerSec });
+    console.log(
+      `pair ${i + 1}: cold ${describe(cold)}; broker read ${fmtMiB(cold.diskReadBytes)} from disk | warm ${describe(warm)} | cold / warm ${(cold.mibPerSec / warm.mibPerSec).toFixed(2)}`,
+    );
+  }
   await rss.sample();
+  const medianPair = [...pairs].sort((x, y) => x.ratio - y.ratio)[
+    Math.floor((pairs.length - 1) / 2)
+  ] as (typeof pairs)[0];
+  const coldMiBps = medianPair.cold.mibPerSec;
 
   const ratioTps = tps(full) / tps(empty);
-  const ratioRead = drainMiBps / disk.mibPerSec;
+  const ratioCold = medianPair.ratio;
   const rows = [
     check(
       'produce TPS with backlog / empty',
@@ -174,13 +170,16 @@ try {
       ratioTps >= 0.9,
     ),
     check(
-      'cold consume / disk sequential read',
-      `${(ratioRead * 100).toFixed(1)} % (${drainMiBps.toFixed(0)} / ${disk.mibPerSec.toFixed(0)} MiB/s)`,
+      'cold-tail drain / warm drain of the same bytes',
+      `${(ratioCold * 100).toFixed(1)} % (${coldMiBps.toFixed(0)} / ${medianPair.warm.mibPerSec.toFixed(0)} MiB/s, median of ${pairs.length} pair(s), the lower middle one${allDropped ? '' : '; page cache NOT dropped'})`,
       '>= 50 %',
-      ratioRead >= 0.5 && dropped,
+      ratioCold >= 0.5 && allDropped,
     ),
     check('broker RSS max', fmtMiB(rss.maxBytes), '<= 512 MiB', rss.maxBytes <= rssLimitBytes),
   ];
+  console.log(
+    `(information) cold tail / disk sequential read: ${((coldMiBps / disk.mibPerSec) * 100).toFixed(1)} % (${coldMiBps.toFixed(0)} / ${disk.mibPerSec.toFixed(0)} MiB/s)`,
+  );
   const file = await writeResults('backlog', rows, {
     params: { ...a, count, scaledDown, requestedCount: num('count') },
     stored,
@@ -191,9 +190,10 @@ try {
       windowMs,
       failed: empty.failed + fill.failed + full.failed,
     },
-    disk: { ...disk, cacheDropped: dropped },
-    coldConsume: { ...drain, mibPerSec: drainMiBps, brokerDiskReadBytes: ioRead },
-    warmConsume: { ...warm2, mibPerSec: warmMiBps },
+    disk: { ...disk, cacheDropped: allDropped, coldTailOfDisk: coldMiBps / disk.mibPerSec },
+    drains: pairs,
+    coldConsume: medianPair.cold,
+    warmConsume: medianPair.warm,
     rss: { maxBytes: rss.maxBytes, samples: rss.samples, byPhase: rss.byPhase() },
   });
   console.log(`wrote ${file}`);
@@ -206,3 +206,32 @@ try {
   else console.log(`kept ${root}`);
 }
 process.exit(0);
+
+interface Drained extends DrainResult {
+  mibPerSec: number;
+  msgsPerSec: number;
+  /** Broker CPU µs per message over the drain. */
+  brokerCpuUsPerMsg: number;
+  /** Bytes the broker made the block layer read (page-cache hits do not count). */
+  diskReadBytes: number;
+}
+
+async function timedDrain(o: Parameters<typeof drainQueues>[2]): Promise<Drained> {
+  const io0 = (await diskReadBytes(broker.pid)) ?? 0;
+  const cpu0 = (await cpuUs(broker.pid)) ?? 0;
+  const d = await drainQueues(rc, broker.brokerAddr, o);
+  const cpu = ((await cpuUs(broker.pid)) ?? 0) - cpu0;
+  const io = ((await diskReadBytes(broker.pid)) ?? 0) - io0;
+  const s = d.ms / 1000;
+  return {
+    ...d,
+    mibPerSec: d.bytes / mib / s,
+    msgsPerSec: d.records / s,
+    brokerCpuUsPerMsg: cpu / Math.max(1, d.records),
+    diskReadBytes: io,
+  };
+}
+
+function describe(d: Drained): string {
+  return `${d.records} msgs, ${fmtMiB(d.bytes)} in ${(d.ms / 1000).toFixed(1)} s = ${d.mibPerSec.toFixed(0)} MiB/s, ${Math.round(d.msgsPerSec)} msgs/s, broker ${d.brokerCpuUsPerMsg.toFixed(2)} CPU-µs/msg`;
+}

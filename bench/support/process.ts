@@ -174,6 +174,21 @@ export async function diskReadBytes(pid: number): Promise<number | undefined> {
   }
 }
 
+/** CPU µs (utime + stime, /proc/<pid>/stat) `pid` used so far, undefined once it is gone. */
+export async function cpuUs(pid: number): Promise<number | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are fields 14 and 15.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    return Number.isFinite(ticks) ? (ticks * 1e6) / clockTicksPerSec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const clockTicksPerSec = 100;
+
 /** Samples a process's RSS once a second; keeps the max and a per-phase max. */
 export class RssSampler {
   maxBytes = 0;

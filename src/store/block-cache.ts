@@ -27,6 +27,15 @@ export interface Pinned {
   release: () => void;
 }
 
+/**
+ * Bytes read through the cache as consecutive pieces (slices of the blocks they lie in, split at block ends):
+ * no copy however many blocks they cross; valid until `release` is called (once).
+ */
+export interface PinnedPieces {
+  pieces: Buffer[];
+  release: () => void;
+}
+
 export interface BlockCacheStats {
   reads: number;
   hits: number;
@@ -63,20 +72,9 @@ export class BlockCache {
     len: number,
     limit: number,
   ): Promise<Pinned | undefined> {
-    const first = Math.floor(phyOffset / this.blockBytes);
-    const last = Math.floor((phyOffset + len - 1) / this.blockBytes);
-    const held: Block[] = [];
-    for (let b = first; b <= last; b++) {
-      const block = this.block(file, segStart, b, limit, false);
-      block.pins++;
-      held.push(block);
-    }
-    if ((last + 2) * this.blockBytes <= limit && !this.blocks.has(last + 1)) {
-      this.stats.readAheads++;
-      this.block(file, segStart, last + 1, limit, true);
-    }
+    const held = this.pin(file, segStart, phyOffset, len, limit);
     const bufs = await Promise.all(held.map((h) => h.value));
-    const start = phyOffset - first * this.blockBytes;
+    const start = phyOffset - Math.floor(phyOffset / this.blockBytes) * this.blockBytes;
     if (bufs.length === 1) {
       const only = held[0] as Block;
       const buf = bufs[0];
@@ -104,6 +102,58 @@ export class BlockCache {
     }
     for (const h of held) this.unpin(h);
     return at === len ? { bytes: out, release: notPinned } : undefined;
+  }
+
+  /**
+   * Like `read`, but bytes across blocks come as one slice per block instead of a copy (a pull answers them as
+   * parts of its response as they are): undefined when a block could not be read.
+   */
+  async readPieces(
+    file: FileIO,
+    segStart: number,
+    phyOffset: number,
+    len: number,
+    limit: number,
+  ): Promise<PinnedPieces | undefined> {
+    const held = this.pin(file, segStart, phyOffset, len, limit);
+    const bufs = held.length === 1 ? [await (held[0] as Block).value] : await Promise.all(held.map((h) => h.value));
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const h of held) this.unpin(h);
+    };
+    const pieces: Buffer[] = [];
+    let at = phyOffset - Math.floor(phyOffset / this.blockBytes) * this.blockBytes;
+    let left = len;
+    for (const b of bufs) {
+      if (b === undefined) {
+        release();
+        return undefined;
+      }
+      const n = Math.min(b.length - at, left);
+      pieces.push(at === 0 && n === b.length ? b : b.subarray(at, at + n));
+      left -= n;
+      at = 0;
+    }
+    return { pieces, release };
+  }
+
+  /** Pins the blocks `phyOffset..+len` touches (reading those not cached) and reads the next one ahead. */
+  private pin(file: FileIO, segStart: number, phyOffset: number, len: number, limit: number): Block[] {
+    const first = Math.floor(phyOffset / this.blockBytes);
+    const last = Math.floor((phyOffset + len - 1) / this.blockBytes);
+    const held: Block[] = [];
+    for (let b = first; b <= last; b++) {
+      const block = this.block(file, segStart, b, limit, false);
+      block.pins++;
+      held.push(block);
+    }
+    if ((last + 2) * this.blockBytes <= limit && !this.blocks.has(last + 1)) {
+      this.stats.readAheads++;
+      this.block(file, segStart, last + 1, limit, true);
+    }
+    return held;
   }
 
   /** Forgets every block (the log was cut: offsets may be written again). */

@@ -13,7 +13,7 @@
 import { createLogger } from '../common/log.js';
 
 import { blankMagic } from '../common/record.js';
-import type { BlockCache, Pinned } from './block-cache.js';
+import type { BlockCache, Pinned, PinnedPieces } from './block-cache.js';
 import type { DispatchRequest } from './dispatch.js';
 import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
@@ -409,6 +409,11 @@ export class CommitLog {
   readPinned(phyOffset: number, len: number, sparse = false): Promise<Pinned | undefined> {
     const hot = this.isHot(phyOffset);
     return sparse && !hot ? this.reader.readSparse(phyOffset, len) : this.reader.readPinned(phyOffset, len, hot);
+  }
+
+  /** See `LogReader.readPieces`: `readPinned` without joining cold bytes that cross blocks. */
+  readPieces(phyOffset: number, len: number): Promise<PinnedPieces | undefined> {
+    return this.reader.readPieces(phyOffset, len, this.isHot(phyOffset));
   }
 
   /**

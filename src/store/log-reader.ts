@@ -3,7 +3,7 @@
  * cache), shared blocks for cold bytes (block-cache.ts), whole records for view-by-offset and queries.
  */
 import { messageMagicV1 } from '../common/record.js';
-import { BlockCache, notPinned, type Pinned } from './block-cache.js';
+import { BlockCache, notPinned, type Pinned, type PinnedPieces } from './block-cache.js';
 import type { Segments } from './segments.js';
 
 /** Reads this close to the write position are served with a blocking pread (see `readPinned`). */
@@ -82,6 +82,24 @@ export class LogReader {
     const buf = Buffer.allocUnsafe(len);
     const n = await f.read(buf, phyOffset - seg.start, len);
     return n === len ? { bytes: buf, release: notPinned } : undefined;
+  }
+
+  /**
+   * Like `readPinned`, but cold bytes across blocks come as one slice per block, not copied into one buffer
+   * (a pull's response writes them as parts as they are; only a record across two blocks needs joining).
+   */
+  async readPieces(phyOffset: number, len: number, hot = this.isHot(phyOffset)): Promise<PinnedPieces | undefined> {
+    const blocks = this.blocks;
+    const seg = hot || blocks === undefined ? undefined : this.segs.of(phyOffset);
+    if (seg !== undefined && blocks !== undefined && phyOffset >= this.segs.minOffset()) {
+      const limit = Math.min(this.bounds.visibleOffset, seg.start + this.segs.segmentBytes);
+      if (phyOffset + len <= limit && blocks.covers(phyOffset, len, limit)) {
+        const got = await blocks.readPieces(await this.segs.fileOf(seg), seg.start, phyOffset, len, limit);
+        if (got !== undefined) return got;
+      }
+    }
+    const one = await this.readPinned(phyOffset, len, hot);
+    return one === undefined ? undefined : { pieces: [one.bytes], release: one.release };
   }
 
   /**

@@ -1,13 +1,14 @@
 /**
  * Reads a ConsumeQueue range and the records it points to. Records that lie back to back in the CommitLog form a
  * run; runs separated by a small gap share one pread; the result's `bodyParts` are slices of those reads (one per
- * run), so a PULL response is written without copying records into one buffer. Cold reads may be slices of the
- * CommitLog's shared blocks: the result's `release` gives them back once the response is written. Every record
+ * run), so a PULL response is written without copying records into one buffer. Cold reads are slices of the
+ * CommitLog's shared blocks (a run across blocks is one part per block; only a record across a block end is
+ * copied): the result's `release` gives them back once the response is written. Every record
  * served is checked first (magic, size, queue offset: `servedRecordFault`; BODYCRC too unless it is a page-cache
  * read of a record this process wrote); a damaged one is skipped, counted, and the pull moves past it.
  */
 
-import type { Pinned } from './block-cache.js';
+import type { PinnedPieces } from './block-cache.js';
 import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
@@ -81,13 +82,13 @@ export async function readMessages(
   let next = picked.next;
   const spanFirst = spansOf(phys, sizes, store.commitLog.segmentBytes);
   // All preads start at once: on a cold log they queue on the disk together instead of one after another.
-  const reads: Promise<Pinned | undefined>[] = [];
+  const reads: Promise<PinnedPieces | undefined>[] = [];
   for (let s = 0; s + 1 < spanFirst.length; s++) {
     const first = spanFirst[s] as number;
     const last = (spanFirst[s + 1] as number) - 1;
     const start = phys[first] as number;
     const len = (phys[last] as number) + (sizes[last] as number) - start;
-    reads.push(store.commitLog.readPinned(start, len));
+    reads.push(store.commitLog.readPieces(start, len));
   }
   // A consumer reading cold bytes will want the next range soon: start reading it now.
   const firstPhy = phys[0];
@@ -99,15 +100,15 @@ export async function readMessages(
   const out = new Collected();
   for (const r of settled) if (r.status === 'fulfilled' && r.value !== undefined) out.pin(r.value);
   for (let s = 0; s < settled.length; s++) {
-    const r = settled[s] as PromiseSettledResult<Pinned | undefined>;
+    const r = settled[s] as PromiseSettledResult<PinnedPieces | undefined>;
     if (r.status === 'rejected') {
       out.release();
       throw r.reason;
     }
-    const span = r.value?.bytes;
+    const pieces = r.value?.pieces;
     const first = spanFirst[s] as number;
     const after = spanFirst[s + 1] as number;
-    if (span === undefined) {
+    if (pieces === undefined) {
       // Not readable (deleted or cut under us): answer what was read; with nothing yet, skip past (as before).
       if (out.count > 0) {
         next = queueOffsets[first] as number;
@@ -117,23 +118,48 @@ export async function readMessages(
     }
     const start = phys[first] as number;
     const checkCrc = start < store.writtenSinceStartFrom || !store.commitLog.isHot(start);
+    // The span's bytes are consecutive pieces (block slices): find each record's piece, walking forward.
+    let p = 0;
+    let piece = pieces[0] as Buffer;
+    let pieceStart = start;
     for (let k = first; k < after; k++) {
-      const at = (phys[k] as number) - start;
+      const phy = phys[k] as number;
       const size = sizes[k] as number;
+      while (phy >= pieceStart + piece.length) {
+        pieceStart += piece.length;
+        piece = pieces[++p] as Buffer;
+      }
+      let buf = piece;
+      let at = phy - pieceStart;
+      if (at + size > piece.length) {
+        // A record across a block end: the one copy left.
+        buf = joinedRecord(pieces, p, at, size);
+        at = 0;
+      }
       // Never serve a damaged record: skip it (the consumer moves past it) with a warning and a count.
-      const fault = servedRecordFault(span, at, size, queueOffsets[k] as number, checkCrc);
+      const fault = servedRecordFault(buf, at, size, queueOffsets[k] as number, checkCrc);
       if (fault !== undefined) {
-        const phy = phys[k] as number;
         store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
         continue;
       }
-      out.add(span, at, size, queueOffsets[k] as number);
+      out.add(buf, at, size, queueOffsets[k] as number);
     }
   }
   let status: GetResult['status'] = GetStatus.FOUND;
   if (out.count === 0)
     status = picked.removed > 0 && phys.length === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
   return out.result(status, BigInt(next), minB, maxB);
+}
+
+/** `size` bytes from `at` of `pieces[p]` on, through the pieces after it, in one buffer of their own. */
+function joinedRecord(pieces: Buffer[], p: number, at: number, size: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let done = 0;
+  for (let from = at; done < size; p++, from = 0) {
+    const piece = pieces[p] as Buffer;
+    done += piece.copy(out, done, from, Math.min(piece.length, from + size - done));
+  }
+  return out;
 }
 
 export interface Picked {
@@ -227,10 +253,10 @@ export class Collected {
   private runSpan: Buffer | undefined;
   private runStart = 0;
   private runEnd = 0;
-  private readonly pins: Pinned[] = [];
+  private readonly pins: { release(): void }[] = [];
 
   /** Keeps a read's bytes from reuse until `release`. */
-  pin(p: Pinned): void {
+  pin(p: { release(): void }): void {
     this.pins.push(p);
   }
 

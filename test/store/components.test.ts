@@ -295,6 +295,35 @@ test('BlockCache: reads across blocks equal the file, blocks are shared and boun
     assert.deepEqual(held.bytes, data.subarray(100, 150), 'a held slice keeps its bytes while blocks are reused');
     held.release();
     held.release(); // twice is harmless
+    // As pieces: one slice per block touched, no copy, together the bytes asked for.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: data.length - 1 }),
+        fc.integer({ min: 1, max: 5000 }),
+        async (at, n) => {
+          const len = Math.min(n, data.length - at);
+          const got = await cache.readPieces(f, segStart, segStart + at, len, limit);
+          assert.ok(got !== undefined);
+          const blocksTouched = Math.floor((segStart + at + len - 1) / 1024) - Math.floor((segStart + at) / 1024) + 1;
+          assert.equal(got.pieces.length, blocksTouched);
+          assert.equal(got.pieces[0]?.length, Math.min(len, 1024 - (at % 1024)));
+          assert.deepEqual(Buffer.concat(got.pieces), data.subarray(at, at + len));
+          got.release();
+          assert.ok(cache.size() <= 4);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // Held pieces keep every block they lie in from reuse.
+    const pieces = await cache.readPieces(f, segStart, segStart + 1000, 2100, limit);
+    assert.ok(pieces !== undefined && pieces.pieces.length === 4);
+    for (let round = 0; round < 2; round++) {
+      for (let at = 4096; at < data.length; at += 1024)
+        (await cache.read(f, segStart, segStart + at, 10, limit))?.release();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(Buffer.concat(pieces.pieces), data.subarray(1000, 3100));
+    pieces.release();
   } finally {
     await f.close();
   }
@@ -302,6 +331,7 @@ test('BlockCache: reads across blocks equal the file, blocks are shared and boun
   const failing = new BlockCache(1024, 4);
   const broken = { read: () => Promise.reject(new Error('EIO: test')) } as unknown as FileIO;
   assert.equal(await failing.read(broken, 0, 0, 10, 4096), undefined);
+  assert.equal(await failing.readPieces(broken, 0, 1000, 100, 4096), undefined);
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(failing.size(), 0);
 });
