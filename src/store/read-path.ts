@@ -219,6 +219,9 @@ function readAheadFrom(store: ReadSource, q: ConsumeQueue, offset: number, want:
 export class Collected {
   count = 0;
   total = 0;
+  /** Sparse records are read into this buffer back to back (read-filtered.ts `collectNow`), up to `arenaEnd`. */
+  arena: Buffer | undefined;
+  arenaEnd = 0;
   private readonly parts: Buffer[] = [];
   private readonly spans: Buffer[] = [];
   private readonly ats: number[] = [];
