@@ -127,11 +127,7 @@ export class LogReader {
       }
       this.sparseReads++;
     }
-    const n = file.readSync(
-      at === 0 && len === buf.length ? buf : buf.subarray(at, at + len),
-      phyOffset - seg.start,
-      len,
-    );
+    const n = file.readSync(buf, phyOffset - seg.start, len, at);
     if (this.sparseReads >= sparseReadsPerSample) this.sparseReadsDone();
     return n === len ? SparseRead.read : SparseRead.unreadable;
   }
