@@ -176,9 +176,8 @@ function collectNow(
   let end = out.arenaEnd;
   if (buf === undefined || buf.length - end < bytes) {
     const more = Math.max(0, want - out.count - phys.length) + 1;
-    buf = Buffer.allocUnsafe(Math.min(oneBufferBytesMax, bytes + Math.ceil(bytes / phys.length) * more));
+    buf = out.newArena(Math.min(oneBufferBytesMax, bytes + Math.ceil(bytes / phys.length) * more));
     end = 0;
-    out.arena = buf;
   }
   try {
     for (let s = 0; s < spans; s++) {

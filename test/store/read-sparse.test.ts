@@ -143,3 +143,38 @@ test('sparse reads sent to the thread pool before or part-way through a pull del
     await store.shutdown();
   }
 });
+
+test("a pull's buffer is reused only once its response was released", async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    const filter = bitsFilter(store);
+    const first = await store.getMessage(topic, 0, 0n, 32, 4 * 1024 * 1024, filter);
+    const firstBytes = Buffer.concat(first.records);
+    const held = first.bodyParts?.[0];
+    assert.ok(held !== undefined && first.recordCount === 32);
+    // Later pulls while the first is unreleased (its response not written yet) never read into its buffer.
+    let offset = first.nextBeginOffset;
+    const others = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await store.getMessage(topic, 0, offset, 4, 4 * 1024 * 1024, filter);
+      assert.ok(r.bodyParts?.[0] !== undefined && r.bodyParts[0].buffer !== held.buffer, 'reused too early');
+      offset = r.nextBeginOffset;
+      others.push(r);
+    }
+    for (const r of others) r.release?.();
+    assert.deepEqual(Buffer.concat(first.records), firstBytes);
+    first.release?.();
+    first.release?.(); // a second release gives nothing back twice
+    // Two pulls both unreleased never share a buffer; each answers its own bytes.
+    const a = await store.getMessage(topic, 0, 0n, 4, 4 * 1024 * 1024, filter);
+    const b = await store.getMessage(topic, 0, 0n, 4, 4 * 1024 * 1024, filter);
+    assert.ok(a.bodyParts?.[0]?.buffer !== b.bodyParts?.[0]?.buffer, 'a and b share a buffer');
+    assert.deepEqual(Buffer.concat(a.bodyParts as Buffer[]), firstBytes.subarray(0, a.bufferTotalBytes));
+    assert.deepEqual(Buffer.concat(b.bodyParts as Buffer[]), firstBytes.subarray(0, b.bufferTotalBytes));
+    a.release?.();
+    b.release?.();
+  } finally {
+    await store.shutdown();
+  }
+});
