@@ -265,7 +265,8 @@ export class Collected {
     let buf: Buffer;
     if (bytes <= arenaBytes) {
       buf = freeArenas.pop() ?? Buffer.allocUnsafeSlow(arenaBytes);
-      (this.pooled ??= []).push(buf);
+      if (this.pooled === undefined) this.pooled = [buf];
+      else this.pooled.push(buf);
     } else buf = Buffer.allocUnsafe(bytes);
     this.arena = buf;
     this.arenaEnd = 0;
