@@ -70,10 +70,11 @@ export async function readByBitmap(
       );
       removed += picked.removed;
       judged += picked.phys.length;
-      const stoppedAt =
+      let stoppedAt =
         picked.phys.length === 0
           ? undefined
-          : await collect(store, picked, out, byProperties, want, maxTotalBytes, sparse(picked));
+          : collect(store, picked, out, byProperties, want, maxTotalBytes, sparse(picked));
+      if (stoppedAt instanceof Promise) stoppedAt = await stoppedAt;
       next = stoppedAt ?? picked.next;
       if (stoppedAt !== undefined) break;
     }
@@ -128,6 +129,8 @@ function blankFirst(bits: Buffer): boolean {
 const noBits = Buffer.alloc(0);
 /** Blocking side-queue reads land here: one chunk, used up before the pull's next await. */
 const scratch = Buffer.alloc(chunkEntries * cqEntryBytes);
+const scratchView = new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length / 4);
+const scratchWords = { e: scratchView, b: scratchView };
 /** Side-queue entries this close to its tail are read blocking (80 MiB: written recently, in the page cache). */
 const recentEntriesMax = 4 * 1024 * 1024;
 
@@ -249,6 +252,10 @@ function ruledOut(entries: Buffer, bits: Buffer, at: number, phy: number, probe:
 
 /** 32-bit views of both buffers (20-byte entries are 5 words), copied when a buffer is not 4-byte aligned. */
 function wordsOf(entries: Buffer, bits: Buffer, n: number): { e: Uint32Array; b: Uint32Array } {
+  // Side-queue entries read alone into the scratch buffer: its view is made once.
+  if (entries === bits && entries.buffer === scratch.buffer && entries.byteOffset === scratch.byteOffset) {
+    return scratchWords;
+  }
   const view = (buf: Buffer) => {
     const src = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf.subarray(0, n * cqEntryBytes));
     return new Uint32Array(src.buffer, src.byteOffset, n * 5);

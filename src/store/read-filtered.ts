@@ -50,7 +50,8 @@ export async function readByProperties(
       const picked = pick(entries, next - offset, offset, candidateEntriesMax, candidateBytesMax, filter, minPhy);
       removed += picked.removed;
       candidates += picked.phys.length;
-      const stoppedAt = await collect(store, picked, out, byProperties, want, maxTotalBytes);
+      let stoppedAt = collect(store, picked, out, byProperties, want, maxTotalBytes);
+      if (stoppedAt instanceof Promise) stoppedAt = await stoppedAt;
       next = stoppedAt ?? picked.next;
       if (stoppedAt !== undefined) break;
     }
@@ -86,9 +87,10 @@ async function settledValues(
 /**
  * Reads one chunk of candidates and adds the matching ones; returns the queue offset to continue from when the
  * pull filled up (or a read failed after something was collected) before the chunk's end. `sparse` candidates
- * (far apart) are read now where a blocking pread is cheap, straight into one buffer (`collectNow`).
+ * (far apart) are read now where a blocking pread is cheap, straight into one buffer (`collectNow`): then the
+ * answer is a value, not a promise, so the caller need not wait a turn of the microtask queue for it.
  */
-export async function collect(
+export function collect(
   store: ReadSource,
   picked: Picked,
   out: Collected,
@@ -96,15 +98,27 @@ export async function collect(
   want: number,
   maxTotalBytes: number,
   sparse = false,
+): number | undefined | Promise<number | undefined> {
+  const spanFirst = spansOf(picked.phys, picked.sizes, store.commitLog.segmentBytes);
+  if (!sparse) return collectLater(store, picked, spanFirst, 0, out, byProperties, want, maxTotalBytes, false);
+  const now = collectNow(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
+  if (now.stoppedAt !== undefined || now.spans + 1 === spanFirst.length) return now.stoppedAt;
+  return collectLater(store, picked, spanFirst, now.spans, out, byProperties, want, maxTotalBytes, true);
+}
+
+/** `collect` from span `from` on, each span read through `readPinned` (the thread pool or shared blocks). */
+async function collectLater(
+  store: ReadSource,
+  picked: Picked,
+  spanFirst: number[],
+  from: number,
+  out: Collected,
+  byProperties: ByProperties,
+  want: number,
+  maxTotalBytes: number,
+  sparse: boolean,
 ): Promise<number | undefined> {
   const { phys, sizes, queueOffsets } = picked;
-  const spanFirst = spansOf(phys, sizes, store.commitLog.segmentBytes);
-  let from = 0;
-  if (sparse) {
-    const now = collectNow(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
-    if (now.stoppedAt !== undefined || now.spans + 1 === spanFirst.length) return now.stoppedAt;
-    from = now.spans;
-  }
   const reads: Array<Promise<Pinned | undefined>> = [];
   for (let s = from; s + 1 < spanFirst.length; s++) {
     const first = spanFirst[s] as number;
