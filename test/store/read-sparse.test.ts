@@ -178,3 +178,36 @@ test("a pull's buffer is reused only once its response was released", async () =
     await store.shutdown();
   }
 });
+
+test('sparse reads go to the thread pool after three slow groups of reads in a row, not after one', async () => {
+  const { dir, offsets } = await filled();
+  const store = await open(dir);
+  const reader = (store.commitLog as unknown as { reader: LogReader }).reader;
+  const buf = Buffer.alloc(4096);
+  const phy = Number(offsets[0]);
+  const size = 600;
+  let clockMs = 1_000_000;
+  let stepMs = 0;
+  const own = Object.getOwnPropertyDescriptor(performance, 'now');
+  // A clock each read of which takes `stepMs` (the reader reads it once at a group's start and once at its end).
+  Object.defineProperty(performance, 'now', { configurable: true, value: () => (clockMs += stepMs) });
+  try {
+    const groups = (n: number, ms: number) => {
+      stepMs = ms;
+      const got: string[] = [];
+      for (let i = 0; i < n * 4; i++) got.push(reader.readSparseInto(phy, size, buf, 0));
+      return got;
+    };
+    // 3 ms per group of four: slow (0.75 ms a read); 1 ms: not (a preempted read among fast ones).
+    assert.ok(groups(2, 3).every((g) => g === 'read'));
+    assert.ok(groups(1, 1).every((g) => g === 'read'));
+    assert.ok(groups(2, 3).every((g) => g === 'read'));
+    // A third slow group in a row: the next reads must wait for the thread pool.
+    assert.ok(groups(1, 3).every((g) => g === 'read'));
+    assert.equal(reader.readSparseInto(phy, size, buf, 0), 'later');
+  } finally {
+    if (own !== undefined) Object.defineProperty(performance, 'now', own);
+    else delete (performance as unknown as { now?: unknown }).now;
+    await store.shutdown();
+  }
+});
