@@ -42,6 +42,8 @@ const { values: a } = parseArgs({
     dir: { type: 'string' },
     'no-bitmap': { type: 'boolean', default: false },
     'min-ms': { type: 'string', default: '2000' },
+    /** Extra node flags for the broker child, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+    'broker-node-args': { type: 'string', default: '' },
   },
 });
 const messages = Number(a.messages);
@@ -75,6 +77,7 @@ try {
     logFile: path.join(root, 'broker.log'),
     namesrvPort: await freePort(),
     brokerPort: await freePort(),
+    nodeArgs: a['broker-node-args'].split(' ').filter((x) => x !== ''),
   });
   const rc = new RemotingClient();
   try {
@@ -91,7 +94,8 @@ try {
           `${mode.padEnd(10)} round ${r + 1}: ${d.passes} pass(es), ${d.examined} examined, ${d.delivered} delivered ` +
             `(${(d.deliveredBytes / 1024 / 1024).toFixed(1)} MiB) in ${(d.ms / 1000).toFixed(2)} s = ` +
             `${(byteRate(d) / 1024 / 1024).toFixed(2)} MiB/s, ` +
-            `${Math.round(rate(d))} msgs/s, broker CPU ${((d.brokerCpuMs * 1000) / d.examined).toFixed(2)} µs/msg, ${d.pulls} pulls`,
+            `${Math.round(rate(d))} msgs/s, broker CPU ${((d.brokerCpuMs * 1000) / d.examined).toFixed(2)} µs/msg ` +
+            `(${Math.round((d.brokerCpuMs * 1000) / d.pulls)} µs/pull), ${d.pulls} pulls`,
         );
       }
     }
@@ -128,6 +132,10 @@ try {
       brokerCpuUsPerMsg: {
         unfiltered: (u.brokerCpuMs * 1000) / u.examined,
         sql92: (f.brokerCpuMs * 1000) / f.examined,
+      },
+      brokerCpuUsPerPull: {
+        unfiltered: (u.brokerCpuMs * 1000) / u.pulls,
+        sql92: (f.brokerCpuMs * 1000) / f.pulls,
       },
       runs,
     });

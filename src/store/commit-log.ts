@@ -17,7 +17,7 @@ import type { BlockCache, Pinned, PinnedPieces } from './block-cache.js';
 import type { DispatchRequest } from './dispatch.js';
 import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
-import { LogReader } from './log-reader.js';
+import { LogReader, type SparseRead } from './log-reader.js';
 import { rollBackSegments } from './log-rollback.js';
 import { Pause, RetryEpisode } from './retry-episode.js';
 import { type ScanOptions, type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
@@ -417,11 +417,16 @@ export class CommitLog {
   }
 
   /**
-   * A sparse read done now with a blocking pread when that is cheap (hot bytes, or cold ones while sparse reads
-   * find the page cache): the bytes, undefined when not readable, null when it must wait (`readPinned`).
+   * A sparse read into `buf` at `at`, done now with a blocking pread when that is cheap (hot bytes, or cold ones
+   * while sparse reads find the page cache), else `later` (`readPinned`); end a run of them with
+   * `sparseReadsDone` before yielding (see `LogReader.readSparseInto`).
    */
-  readSparseNow(phyOffset: number, len: number): Pinned | undefined | null {
-    return this.reader.readSparseNow(phyOffset, len, this.isHot(phyOffset));
+  readSparseInto(phyOffset: number, len: number, buf: Buffer, at: number): SparseRead {
+    return this.reader.readSparseInto(phyOffset, len, buf, at, this.isHot(phyOffset));
+  }
+
+  sparseReadsDone(): void {
+    this.reader.sparseReadsDone();
   }
 
   readRecord(phyOffset: number): Promise<Buffer | undefined> {

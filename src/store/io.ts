@@ -13,8 +13,8 @@ export interface FileIO {
   write(buf: Buffer, position: number): Promise<void>;
   /** Reads up to `length` bytes at `position` into `buf` at 0; returns the bytes read (short at EOF). */
   read(buf: Buffer, position: number, length?: number): Promise<number>;
-  /** Same as `read`, blocking: for bytes that are almost surely in the page cache (optional). */
-  readSync?(buf: Buffer, position: number, length?: number): number;
+  /** Same as `read`, blocking, into `buf` from `at` (0): for bytes that are almost surely in the page cache (optional). */
+  readSync?(buf: Buffer, position: number, length?: number, at?: number): number;
   /** Optional blocking write of all of `buf` at `position` (a page-cache copy; throws on I/O errors). */
   writeSync?(buf: Buffer, position: number): void;
   datasync(): Promise<void>;
@@ -100,10 +100,10 @@ class NodeFile implements FileIO {
     let done = 0;
     while (done < buf.length) done += writeSync(this.fh.fd, buf, done, buf.length - done, position + done);
   }
-  readSync(buf: Buffer, position: number, length = buf.length): number {
+  readSync(buf: Buffer, position: number, length = buf.length, at = 0): number {
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fh.fd, buf, done, length - done, position + done);
+      const n = readSync(this.fh.fd, buf, at + done, length - done, position + done);
       if (n === 0) break;
       done += n;
     }

@@ -12,13 +12,19 @@ const hotReadBytes = 256 * 1024 * 1024;
 const coldBlockBytes = 1024 * 1024;
 const coldBlocksMax = 32;
 /**
- * Blocking preads of sparse records slower than this, `sparseSlowReadsMax` in a row, missed the page cache (one
- * alone may be the process losing its core): sparse reads then go through the thread pool for `sparseAsyncMs`, so
- * a log on disk stalls the event loop for a few reads, not for every pull.
+ * Blocking preads of sparse records slower than this on average over a group of `sparseReadsPerSample` (timed per
+ * group: two clock reads per group, not per record), `sparseSlowReadsMax` groups in a row, missed the page cache:
+ * sparse reads then go through the thread pool for `sparseAsyncMs`, so a log on disk stalls the event loop for a
+ * few reads, not for every pull.
  */
 const sparseSlowReadMs = 0.5;
+const sparseReadsPerSample = 4;
 const sparseSlowReadsMax = 3;
 const sparseAsyncMs = 10_000;
+
+/** What a sparse read done now gave: the bytes are in place, not readable (out of range, cut), or must wait. */
+export const SparseRead = { read: 'read', unreadable: 'unreadable', later: 'later' } as const;
+export type SparseRead = (typeof SparseRead)[keyof typeof SparseRead];
 
 /** How far the log is written and visible (the write pipeline moves these). */
 export interface LogBounds {
@@ -32,6 +38,9 @@ export class LogReader {
   /** Sparse reads go through the thread pool until then (performance.now() ms): blocking ones were slow. */
   private sparseAsyncUntilMs = 0;
   private sparseSlowReads = 0;
+  /** Blocking sparse reads in the group being timed, and when it began (performance.now() ms). */
+  private sparseReads = 0;
+  private sparseSampleFromMs = 0;
 
   constructor(
     private readonly segs: Segments,
@@ -105,39 +114,57 @@ export class LogReader {
   /**
    * A few hundred bytes far from other reads (a record a filter bitmap picked): a blocking pread while such
    * reads find the page cache (~5 µs, against ~25 µs of main-thread time for a thread-pool read and no 1 MiB block
-   * copied for them), a pread in the thread pool for a while after one did not.
+   * copied for them), a pread in the thread pool for a while after they did not.
    */
   async readSparse(phyOffset: number, len: number): Promise<Pinned | undefined> {
-    const now = this.readSparseNow(phyOffset, len);
-    if (now !== null) return now;
+    const buf = Buffer.allocUnsafe(len);
+    const now = this.readSparseInto(phyOffset, len, buf, 0);
+    this.sparseReadsDone();
+    if (now !== SparseRead.later) return now === SparseRead.read ? { bytes: buf, release: notPinned } : undefined;
     const seg = this.segs.of(phyOffset);
     if (seg === undefined) return undefined;
-    const buf = Buffer.allocUnsafe(len);
     const n = await (await this.segs.fileOf(seg)).read(buf, phyOffset - seg.start, len);
     return n === len ? { bytes: buf, release: notPinned } : undefined;
   }
 
   /**
-   * `readSparse` without waiting: the bytes (undefined when out of range), or null when it must go async. `hot`
-   * bytes (near the write position) are always read blocking, as `readPinned` reads them.
+   * `readSparse` into `buf` at `at`, without waiting: `later` when it must go through the thread pool. `hot`
+   * bytes (near the write position) are always read blocking, as `readPinned` reads them. Reads are timed in
+   * groups of `sparseReadsPerSample`: the caller ends its run of reads with `sparseReadsDone` before it yields.
    */
-  readSparseNow(phyOffset: number, len: number, hot = false): Pinned | undefined | null {
-    if (phyOffset < this.segs.minOffset() || phyOffset + len > this.bounds.visibleOffset) return undefined;
+  readSparseInto(phyOffset: number, len: number, buf: Buffer, at: number, hot = false): SparseRead {
+    if (phyOffset < this.segs.minOffset() || phyOffset + len > this.bounds.visibleOffset) return SparseRead.unreadable;
     const seg = this.segs.of(phyOffset);
-    if (seg === undefined || phyOffset + len > seg.start + this.segs.segmentBytes) return undefined;
+    if (seg === undefined || phyOffset + len > seg.start + this.segs.segmentBytes) return SparseRead.unreadable;
     const file = seg.file;
+    if (file?.readSync === undefined) return SparseRead.later;
+    if (!hot) {
+      if (this.sparseReads === 0) {
+        this.sparseSampleFromMs = performance.now();
+        if (this.sparseSampleFromMs < this.sparseAsyncUntilMs) return SparseRead.later;
+      }
+      this.sparseReads++;
+    }
+    const n = file.readSync(buf, phyOffset - seg.start, len, at);
+    if (this.sparseReads >= sparseReadsPerSample) this.sparseReadsDone();
+    return n === len ? SparseRead.read : SparseRead.unreadable;
+  }
+
+  /**
+   * Ends a group of timed sparse reads: slower than `sparseSlowReadMs` each on average, `sparseSlowReadsMax`
+   * groups in a row, they missed the page cache (one slow group alone may be the process losing its core).
+   */
+  sparseReadsDone(): void {
+    const reads = this.sparseReads;
+    if (reads === 0) return;
+    this.sparseReads = 0;
     const now = performance.now();
-    if (file?.readSync === undefined || (now < this.sparseAsyncUntilMs && !hot)) return null;
-    const buf = Buffer.allocUnsafe(len);
-    const n = file.readSync(buf, phyOffset - seg.start, len);
-    if (hot) return n === len ? { bytes: buf, release: notPinned } : undefined;
-    const took = performance.now() - now;
-    this.sparseSlowReads = took > sparseSlowReadMs ? this.sparseSlowReads + 1 : 0;
+    const took = now - this.sparseSampleFromMs;
+    this.sparseSlowReads = took > sparseSlowReadMs * reads ? this.sparseSlowReads + 1 : 0;
     if (this.sparseSlowReads >= sparseSlowReadsMax) {
       this.sparseSlowReads = 0;
-      this.sparseAsyncUntilMs = now + took + sparseAsyncMs;
+      this.sparseAsyncUntilMs = now + sparseAsyncMs;
     }
-    return n === len ? { bytes: buf, release: notPinned } : undefined;
   }
 
   /** Reads one whole record at `phyOffset` (two preads: size, then record). */

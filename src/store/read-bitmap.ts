@@ -36,7 +36,8 @@ export async function readByBitmap(
   maxOffset: bigint,
 ): Promise<GetResult> {
   const byProperties = filter.isMatchedByProperties as ByProperties;
-  const mask = nativeMask(probe);
+  const m0 = nativeWord(probe.maskHi);
+  const m1 = nativeWord(probe.maskLo);
   const out = new Collected();
   let next = offset;
   let removed = 0;
@@ -64,14 +65,16 @@ export async function readByBitmap(
         probe,
         minPhy,
         Math.min(judgedEntriesMax - judged, candidatesMax),
-        mask,
+        m0,
+        m1,
       );
       removed += picked.removed;
       judged += picked.phys.length;
-      const stoppedAt =
+      let stoppedAt =
         picked.phys.length === 0
           ? undefined
-          : await collect(store, picked, out, byProperties, want, maxTotalBytes, sparse(picked));
+          : collect(store, picked, out, byProperties, want, maxTotalBytes, sparse(picked));
+      if (stoppedAt instanceof Promise) stoppedAt = await stoppedAt;
       next = stoppedAt ?? picked.next;
       if (stoppedAt !== undefined) break;
     }
@@ -126,6 +129,8 @@ function blankFirst(bits: Buffer): boolean {
 const noBits = Buffer.alloc(0);
 /** Blocking side-queue reads land here: one chunk, used up before the pull's next await. */
 const scratch = Buffer.alloc(chunkEntries * cqEntryBytes);
+const scratchView = new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length / 4);
+const scratchWords = { e: scratchView, b: scratchView };
 /** Side-queue entries this close to its tail are read blocking (80 MiB: written recently, in the page cache). */
 const recentEntriesMax = 4 * 1024 * 1024;
 
@@ -141,7 +146,8 @@ export function pickByBitmap(
   probe: BitmapProbe,
   minPhy: number,
   judgedMax: number,
-  mask = nativeMask(probe),
+  m0 = nativeWord(probe.maskHi),
+  m1 = nativeWord(probe.maskLo),
 ): Picked {
   const out: Picked = { phys: [], sizes: [], queueOffsets: [], next: offset, removed: 0 };
   const want = Math.min(judgedMax, candidateEntriesMax);
@@ -161,8 +167,8 @@ export function pickByBitmap(
     if (words !== undefined && i < judgedBy) {
       const j =
         entries === bits
-          ? skipMissed(words.e, i, judgedBy, (mask[0] as number) | 0, (mask[1] as number) | 0)
-          : skipRuledOut(words.e, words.b, i, judgedBy, (mask[0] as number) | 0, (mask[1] as number) | 0);
+          ? skipMissed(words.e, i, judgedBy, m0, m1)
+          : skipRuledOut(words.e, words.b, i, judgedBy, m0, m1);
       if (j > i) {
         out.next = offset + j;
         i = j - 1;
@@ -246,6 +252,10 @@ function ruledOut(entries: Buffer, bits: Buffer, at: number, phy: number, probe:
 
 /** 32-bit views of both buffers (20-byte entries are 5 words), copied when a buffer is not 4-byte aligned. */
 function wordsOf(entries: Buffer, bits: Buffer, n: number): { e: Uint32Array; b: Uint32Array } {
+  // Side-queue entries read alone into the scratch buffer: its view is made once.
+  if (entries === bits && entries.buffer === scratch.buffer && entries.byteOffset === scratch.byteOffset) {
+    return scratchWords;
+  }
   const view = (buf: Buffer) => {
     const src = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf.subarray(0, n * cqEntryBytes));
     return new Uint32Array(src.buffer, src.byteOffset, n * 5);
@@ -253,10 +263,11 @@ function wordsOf(entries: Buffer, bits: Buffer, n: number): { e: Uint32Array; b:
   return { e: view(entries), b: view(bits) };
 }
 
-/** The probe's mask as the two words read in the machine's byte order (the bits are stored big-endian). */
-function nativeMask(probe: BitmapProbe): Uint32Array {
-  const m = Buffer.alloc(8);
-  m.writeUInt32BE(probe.maskHi, 0);
-  m.writeUInt32BE(probe.maskLo, 4);
-  return new Uint32Array(m.buffer, m.byteOffset, 2);
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** A mask word (stored big-endian) as a Uint32Array over the stored bytes reads it, as a signed int as `&` gives. */
+function nativeWord(bigEndian: number): number {
+  const w = bigEndian | 0;
+  if (!littleEndian) return w;
+  return (w >>> 24) | ((w >>> 8) & 0xff00) | ((w & 0xff00) << 8) | (w << 24) | 0;
 }

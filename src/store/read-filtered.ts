@@ -9,6 +9,7 @@ import { RecordPos } from '../common/record.js';
 import type { Pinned } from './block-cache.js';
 import { cqEntryBytes } from './consume-queue.js';
 import { servedRecordFault } from './damage.js';
+import { SparseRead } from './log-reader.js';
 import { Collected, type Picked, pick, type ReadSource, spansOf } from './read-path.js';
 import type { GetResult, MessageFilter } from './types.js';
 import { GetStatus } from './types.js';
@@ -49,7 +50,8 @@ export async function readByProperties(
       const picked = pick(entries, next - offset, offset, candidateEntriesMax, candidateBytesMax, filter, minPhy);
       removed += picked.removed;
       candidates += picked.phys.length;
-      const stoppedAt = await collect(store, picked, out, byProperties, want, maxTotalBytes);
+      let stoppedAt = collect(store, picked, out, byProperties, want, maxTotalBytes);
+      if (stoppedAt instanceof Promise) stoppedAt = await stoppedAt;
       next = stoppedAt ?? picked.next;
       if (stoppedAt !== undefined) break;
     }
@@ -84,9 +86,11 @@ async function settledValues(
 
 /**
  * Reads one chunk of candidates and adds the matching ones; returns the queue offset to continue from when the
- * pull filled up (or a read failed after something was collected) before the chunk's end.
+ * pull filled up (or a read failed after something was collected) before the chunk's end. `sparse` candidates
+ * (far apart) are read now where a blocking pread is cheap, straight into one buffer (`collectNow`): then the
+ * answer is a value, not a promise, so the caller need not wait a turn of the microtask queue for it.
  */
-export async function collect(
+export function collect(
   store: ReadSource,
   picked: Picked,
   out: Collected,
@@ -94,28 +98,42 @@ export async function collect(
   want: number,
   maxTotalBytes: number,
   sparse = false,
+): number | undefined | Promise<number | undefined> {
+  const spanFirst = spansOf(picked.phys, picked.sizes, store.commitLog.segmentBytes);
+  if (!sparse) return collectLater(store, picked, spanFirst, 0, out, byProperties, want, maxTotalBytes, false);
+  const now = collectNow(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
+  if (now.stoppedAt !== undefined || now.spans + 1 === spanFirst.length) return now.stoppedAt;
+  return collectLater(store, picked, spanFirst, now.spans, out, byProperties, want, maxTotalBytes, true);
+}
+
+/** `collect` from span `from` on, each span read through `readPinned` (the thread pool or shared blocks). */
+async function collectLater(
+  store: ReadSource,
+  picked: Picked,
+  spanFirst: number[],
+  from: number,
+  out: Collected,
+  byProperties: ByProperties,
+  want: number,
+  maxTotalBytes: number,
+  sparse: boolean,
 ): Promise<number | undefined> {
   const { phys, sizes, queueOffsets } = picked;
-  const spanFirst = spansOf(phys, sizes, store.commitLog.segmentBytes);
-  // Sparse reads are done at once where a blocking pread is cheap; only the others are waited for.
-  const reads: Array<Pinned | undefined | Promise<Pinned | undefined>> = [];
-  let waits = false;
-  for (let s = 0; s + 1 < spanFirst.length; s++) {
+  const reads: Array<Promise<Pinned | undefined>> = [];
+  for (let s = from; s + 1 < spanFirst.length; s++) {
     const first = spanFirst[s] as number;
     const last = (spanFirst[s + 1] as number) - 1;
     const start = phys[first] as number;
     const len = (phys[last] as number) + (sizes[last] as number) - start;
-    const now = sparse ? store.commitLog.readSparseNow(start, len) : null;
-    if (now === null) waits = true;
-    reads.push(now === null ? store.commitLog.readPinned(start, len, sparse) : now);
+    reads.push(store.commitLog.readPinned(start, len, sparse));
   }
-  const values = waits ? await settledValues(reads) : (reads as Array<Pinned | undefined>);
+  const values = await settledValues(reads);
   for (const v of values) if (v !== undefined) out.pin(v);
   for (let s = 0; s < values.length; s++) {
     const r = values[s] as Pinned | undefined;
     const span = r?.bytes;
-    const first = spanFirst[s] as number;
-    const after = spanFirst[s + 1] as number;
+    const first = spanFirst[from + s] as number;
+    const after = spanFirst[from + s + 1] as number;
     if (span === undefined) {
       // Not readable (deleted or cut under us): answer what was read; with nothing yet, skip past.
       if (out.count > 0) return queueOffsets[first] as number;
@@ -140,4 +158,81 @@ export async function collect(
     }
   }
   return undefined;
+}
+
+/** A chunk read into one buffer is at most this large; a larger one is read span by span as before. */
+const oneBufferBytesMax = 256 * 1024;
+
+/**
+ * The sparse spans of a chunk read now, each with a blocking pread straight into one buffer for the chunk: a
+ * record kept stays where it was read (moved down over the ones dropped before it), so the records of a pull are
+ * one part with no copy and no buffer per record. Stops at the first span that must wait for the thread pool:
+ * `spans` is how many were done, `stoppedAt` as `collect` returns it.
+ */
+function collectNow(
+  store: ReadSource,
+  picked: Picked,
+  spanFirst: number[],
+  out: Collected,
+  byProperties: ByProperties,
+  want: number,
+  maxTotalBytes: number,
+): { spans: number; stoppedAt: number | undefined } {
+  const { phys, sizes, queueOffsets } = picked;
+  const spans = spanFirst.length - 1;
+  let bytes = 0;
+  for (let s = 0; s < spans; s++) bytes += spanBytes(phys, sizes, spanFirst, s);
+  if (bytes > oneBufferBytesMax || spans === 0) return { spans: 0, stoppedAt: undefined };
+  const log = store.commitLog;
+  // The pull's buffer goes on where the last chunk's records ended; a new one leaves room for the records the
+  // pull may still want beyond this chunk's (a chunk ends at a ConsumeQueue file's end), one more for a reject.
+  let buf = out.arena;
+  let end = out.arenaEnd;
+  if (buf === undefined || buf.length - end < bytes) {
+    const more = Math.max(0, want - out.count - phys.length) + 1;
+    buf = out.newArena(Math.min(oneBufferBytesMax, bytes + Math.ceil(bytes / phys.length) * more));
+    end = 0;
+  }
+  try {
+    for (let s = 0; s < spans; s++) {
+      const first = spanFirst[s] as number;
+      const after = spanFirst[s + 1] as number;
+      const start = phys[first] as number;
+      const got = log.readSparseInto(start, spanBytes(phys, sizes, spanFirst, s), buf, end);
+      if (got === SparseRead.later) return { spans: s, stoppedAt: undefined };
+      if (got === SparseRead.unreadable) {
+        // Not readable (deleted or cut under us): answer what was read; with nothing yet, skip past.
+        if (out.count > 0) return { spans: s, stoppedAt: queueOffsets[first] as number };
+        continue;
+      }
+      const checkCrc = start < store.writtenSinceStartFrom || !log.isHot(start);
+      const spanAt = end;
+      for (let k = first; k < after; k++) {
+        const at = spanAt + (phys[k] as number) - start;
+        const size = sizes[k] as number;
+        const queueOffset = queueOffsets[k] as number;
+        const fault = servedRecordFault(buf, at, size, queueOffset, checkCrc);
+        if (fault !== undefined) {
+          const phy = phys[k] as number;
+          store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
+          continue;
+        }
+        if (!matchesProperties(byProperties, buf, at)) continue;
+        if (out.count > 0 && out.total + size > maxTotalBytes) return { spans: s, stoppedAt: queueOffset };
+        if (at !== end) buf.copyWithin(end, at, at + size);
+        out.add(buf, end, size, queueOffset);
+        end += size;
+        if (out.count >= want) return { spans: s, stoppedAt: queueOffset + 1 };
+      }
+    }
+    return { spans, stoppedAt: undefined };
+  } finally {
+    out.arenaEnd = end;
+    log.sparseReadsDone();
+  }
+}
+
+function spanBytes(phys: number[], sizes: number[], spanFirst: number[], s: number): number {
+  const last = (spanFirst[s + 1] as number) - 1;
+  return (phys[last] as number) + (sizes[last] as number) - (phys[spanFirst[s] as number] as number);
 }

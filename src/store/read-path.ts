@@ -241,10 +241,23 @@ function readAheadFrom(store: ReadSource, q: ConsumeQueue, offset: number, want:
   ahead.putEntries(q, offset, want, q.read(offset, want));
 }
 
+/**
+ * Buffers sparse records are read into (one per pull): reused once the response that carried them was written,
+ * so a stream of filtered pulls allocates none (a pull larger than this gets a buffer of its own).
+ */
+const arenaBytes = 64 * 1024;
+const freeArenasMax = 16;
+const freeArenas: Buffer[] = [];
+
 /** Records kept for a response: slices per contiguous run now, per-record views only when asked for. */
 export class Collected {
   count = 0;
   total = 0;
+  /** Sparse records are read into this buffer back to back (read-filtered.ts `collectNow`), up to `arenaEnd`. */
+  arena: Buffer | undefined;
+  arenaEnd = 0;
+  /** Arenas of the shared size taken for this response: given back for reuse by `release`. */
+  private pooled: Buffer[] | undefined;
   private readonly parts: Buffer[] = [];
   private readonly spans: Buffer[] = [];
   private readonly ats: number[] = [];
@@ -260,9 +273,30 @@ export class Collected {
     this.pins.push(p);
   }
 
+  /**
+   * Releases what the response's bytes lie in: pinned blocks, and arenas back to the free list (so only once the
+   * response was written: `GetResult.release` is its `onWritten`). Safe to call more than once.
+   */
   release(): void {
     for (const p of this.pins) p.release();
     this.pins.length = 0;
+    const pooled = this.pooled;
+    this.pooled = undefined;
+    this.arena = undefined;
+    if (pooled !== undefined) for (const b of pooled) if (freeArenas.length < freeArenasMax) freeArenas.push(b);
+  }
+
+  /** A new `arena` of at least `bytes` (a reused one of `arenaBytes` when that is enough). */
+  newArena(bytes: number): Buffer {
+    let buf: Buffer;
+    if (bytes <= arenaBytes) {
+      buf = freeArenas.pop() ?? Buffer.allocUnsafeSlow(arenaBytes);
+      if (this.pooled === undefined) this.pooled = [buf];
+      else this.pooled.push(buf);
+    } else buf = Buffer.allocUnsafe(bytes);
+    this.arena = buf;
+    this.arenaEnd = 0;
+    return buf;
   }
 
   add(span: Buffer, at: number, size: number, queueOffset: number): void {

@@ -27,7 +27,11 @@ export class Sql92Filter {
     this.ev = compileNode(root, (name) => this.names.indexOf(name));
   }
 
-  /** Evaluates the properties `key\u0001value\u0002…` held in buf[start, end). */
+  /**
+   * Evaluates the properties `key\u0001value\u0002…` held in buf[start, end). One pass over the bytes in JS (a
+   * record's properties are ~100 bytes: cheaper than a native `indexOf` and `compare` per property); a name seen
+   * twice keeps its last value, as RocketMQ's property map does.
+   */
   matchesProperties(buf: Buffer, start: number, end: number): boolean {
     const slots = this.slots;
     const names = this.nameBytes;
@@ -35,14 +39,15 @@ export class Sql92Filter {
     for (let j = 0; j < count; j++) slots[j] = undefined;
     let p = start;
     while (p < end && count > 0) {
-      const k = buf.indexOf(nameSep, p);
-      if (k < 0 || k >= end) break;
-      let v = buf.indexOf(propSep, k + 1);
-      if (v < 0 || v > end) v = end;
+      let k = p;
+      while (k < end && buf[k] !== nameSep) k++;
+      if (k >= end) break;
+      let v = k + 1;
+      while (v < end && buf[v] !== propSep) v++;
       const len = k - p;
       for (let j = 0; j < count; j++) {
         const name = names[j] as Buffer;
-        if (name.length === len && buf.compare(name, 0, len, p, k) === 0) {
+        if (name.length === len && sameBytes(buf, p, name, len)) {
           slots[j] = buf.toString('utf8', k + 1, v);
           break;
         }
@@ -85,6 +90,11 @@ export class Sql92Filter {
       this.names.map((n) => properties.get(n)),
     );
   }
+}
+
+function sameBytes(buf: Buffer, at: number, name: Buffer, len: number): boolean {
+  for (let i = 0; i < len; i++) if (buf[at + i] !== name[i]) return false;
+  return true;
 }
 
 export type Compiled = { ok: true; filter: Sql92Filter } | { ok: false; error: Sql92ParseError };

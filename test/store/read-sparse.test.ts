@@ -1,0 +1,213 @@
+/**
+ * Records a filter bitmap picks far apart are read straight into one buffer per pull (`collectNow` in
+ * read-filtered.ts): a damaged record among them is skipped and counted while the rest are delivered, the records
+ * kept form one body part, and reads that must go through the thread pool part-way through a pull deliver the same.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { bitmapPredicateOf, compiledSql92, sqlMessageFilter } from '../../src/broker/filter/sql92-filter.js';
+import { decodeRecord, RecordPos } from '../../src/common/record.js';
+import type { FileMessageStore } from '../../src/store/file-store.js';
+import { createMessageStore, GetStatus, type MessageFilter, type StoreConfig } from '../../src/store/index.js';
+import type { LogReader } from '../../src/store/log-reader.js';
+import { msg, tempDir } from './helpers.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
+
+const segmentBytes = 4 * 1024 * 1024;
+const topic = 'Sparse';
+const group = 'G';
+/** Two neighbours of every hundred: each pair is one read, the pairs ~45 KiB apart (each its own read). */
+const expression = 'bucket = 7 OR bucket = 8';
+const count = 3000;
+const bodyOf = (i: number) => `m${i}-${'x'.repeat(400)}`;
+const matching = Array.from({ length: count }, (_, i) => i).filter((i) => i % 100 === 7 || i % 100 === 8);
+
+async function open(dir: string, more: Partial<StoreConfig> = {}): Promise<FileMessageStore> {
+  const store = createMessageStore(
+    { storePathRootDir: dir, mappedFileSizeConsumeQueue: 20 * 1000, mappedFileSizeCommitLog: segmentBytes, ...more },
+    { filterBitmap: bitmapPredicateOf },
+  ) as FileMessageStore;
+  await store.start();
+  return store;
+}
+
+/** A store of `count` messages (bucket = i % 100) written with the filter registered, stopped cleanly. */
+async function filled(): Promise<{ dir: string; offsets: bigint[] }> {
+  const dir = await tempDir('tsrocket-sparse-');
+  dirs.push(dir);
+  const store = await open(dir);
+  assert.ok(store.filterBitmap?.register(topic, group, expression));
+  const offsets: bigint[] = [];
+  for (let i = 0; i < count; i++) {
+    const m = msg(topic, 0, bodyOf(i));
+    m.properties = `bucket\u0001${i % 100}\u0002seq\u0001${i}\u0002`;
+    const r = await store.putMessage(m);
+    offsets.push(r.wroteOffset);
+  }
+  await store.shutdown();
+  return { dir, offsets };
+}
+
+function bitsFilter(store: FileMessageStore): MessageFilter {
+  const c = compiledSql92(expression);
+  assert.ok(c.ok);
+  const probe = store.filterBitmap?.probe(topic, group, expression);
+  assert.ok(probe !== undefined);
+  return sqlMessageFilter(c.filter, probe);
+}
+
+/** Pulls the queue to its end with the bitmap; the queue offsets and bodies delivered, and each pull's parts. */
+async function pullAll(store: FileMessageStore) {
+  const filter = bitsFilter(store);
+  const offsets: number[] = [];
+  const bodies: string[] = [];
+  const partCounts: number[] = [];
+  let offset = 0n;
+  for (let guard = 0; guard < 1000; guard++) {
+    const r = await store.getMessage(topic, 0, offset, 32, 4 * 1024 * 1024, filter);
+    if (r.status === GetStatus.FOUND) {
+      const parts = r.bodyParts ?? [];
+      partCounts.push(parts.length);
+      // The parts are the records back to back, as they go on the wire.
+      assert.deepEqual(Buffer.concat(parts as Buffer[]), Buffer.concat(r.records));
+      for (const rec of r.records) {
+        const m = decodeRecord(rec).msg;
+        offsets.push(Number(m.queueOffset));
+        bodies.push(m.body.toString());
+      }
+    } else assert.equal(r.status, GetStatus.NO_MATCHED_MESSAGE);
+    r.release?.();
+    offset = r.nextBeginOffset;
+    if (offset >= r.maxOffset) return { offsets, bodies, partCounts };
+  }
+  throw new Error('the queue never ends');
+}
+
+test('a record failing its BODYCRC in the middle of a bitmap pull is skipped and counted, the rest delivered', async () => {
+  const { dir, offsets } = await filled();
+  // Record 207 is read together with 208 (its neighbour): 208 is kept, moved down over it.
+  const bad = 207;
+  const rec = Number(offsets[bad]);
+  const segStart = rec - (rec % segmentBytes);
+  const fh = await fs.open(path.join(dir, 'commitlog', String(segStart).padStart(20, '0')), 'r+');
+  await fh.write(Buffer.from('#'), 0, 1, rec - segStart + RecordPos.body + 3);
+  await fh.close();
+  // No tail check at start: the read path must catch it (records stored before this start are CRC-checked).
+  const store = await open(dir, { recoverTailCheckBytes: 0 });
+  try {
+    const got = await pullAll(store);
+    const want = matching.filter((i) => i !== bad);
+    assert.deepEqual(got.offsets, want);
+    assert.deepEqual(
+      got.bodies,
+      want.map((i) => bodyOf(i)),
+    );
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 1);
+    // Far-apart records, one buffer per pull: each full pull is one body part, not one per record.
+    assert.ok(got.partCounts.length >= 2);
+    for (const n of got.partCounts) assert.equal(n, 1);
+  } finally {
+    await store.shutdown();
+  }
+});
+
+test('sparse reads sent to the thread pool before or part-way through a pull deliver the same records', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    const plain = await pullAll(store);
+    assert.deepEqual(plain.offsets, matching);
+    const log = store.commitLog as unknown as { readSparseInto: (...a: unknown[]) => string };
+    const own = log.readSparseInto.bind(log);
+    for (const blockingReads of [0, 1, 5, 17]) {
+      // After `blockingReads` blocking reads in each pull's chunk, the rest must wait (as after slow reads).
+      let calls = 0;
+      log.readSparseInto = (...a: unknown[]) => (calls++ % 20 < blockingReads ? own(...a) : 'later');
+      const got = await pullAll(store);
+      assert.deepEqual(got.offsets, plain.offsets, `after ${blockingReads} blocking reads`);
+      assert.deepEqual(got.bodies, plain.bodies);
+    }
+    log.readSparseInto = own;
+    // Slow blocking reads send them all to the thread pool for a while.
+    const reader = (store.commitLog as unknown as { reader: LogReader }).reader;
+    (reader as unknown as { sparseAsyncUntilMs: number }).sparseAsyncUntilMs = performance.now() + 60_000;
+    assert.deepEqual((await pullAll(store)).offsets, matching);
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  } finally {
+    await store.shutdown();
+  }
+});
+
+test("a pull's buffer is reused only once its response was released", async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    const filter = bitsFilter(store);
+    const first = await store.getMessage(topic, 0, 0n, 32, 4 * 1024 * 1024, filter);
+    const firstBytes = Buffer.concat(first.records);
+    const held = first.bodyParts?.[0];
+    assert.ok(held !== undefined && first.recordCount === 32);
+    // Later pulls while the first is unreleased (its response not written yet) never read into its buffer.
+    let offset = first.nextBeginOffset;
+    const others = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await store.getMessage(topic, 0, offset, 4, 4 * 1024 * 1024, filter);
+      assert.ok(r.bodyParts?.[0] !== undefined && r.bodyParts[0].buffer !== held.buffer, 'reused too early');
+      offset = r.nextBeginOffset;
+      others.push(r);
+    }
+    for (const r of others) r.release?.();
+    assert.deepEqual(Buffer.concat(first.records), firstBytes);
+    first.release?.();
+    first.release?.(); // a second release gives nothing back twice
+    // Two pulls both unreleased never share a buffer; each answers its own bytes.
+    const a = await store.getMessage(topic, 0, 0n, 4, 4 * 1024 * 1024, filter);
+    const b = await store.getMessage(topic, 0, 0n, 4, 4 * 1024 * 1024, filter);
+    assert.ok(a.bodyParts?.[0]?.buffer !== b.bodyParts?.[0]?.buffer, 'a and b share a buffer');
+    assert.deepEqual(Buffer.concat(a.bodyParts as Buffer[]), firstBytes.subarray(0, a.bufferTotalBytes));
+    assert.deepEqual(Buffer.concat(b.bodyParts as Buffer[]), firstBytes.subarray(0, b.bufferTotalBytes));
+    a.release?.();
+    b.release?.();
+  } finally {
+    await store.shutdown();
+  }
+});
+
+test('sparse reads go to the thread pool after three slow groups of reads in a row, not after one', async () => {
+  const { dir, offsets } = await filled();
+  const store = await open(dir);
+  const reader = (store.commitLog as unknown as { reader: LogReader }).reader;
+  const buf = Buffer.alloc(4096);
+  const phy = Number(offsets[0]);
+  const size = 600;
+  let clockMs = 1_000_000;
+  let stepMs = 0;
+  const own = Object.getOwnPropertyDescriptor(performance, 'now');
+  // A clock each read of which takes `stepMs` (the reader reads it once at a group's start and once at its end).
+  Object.defineProperty(performance, 'now', { configurable: true, value: () => (clockMs += stepMs) });
+  try {
+    const groups = (n: number, ms: number) => {
+      stepMs = ms;
+      const got: string[] = [];
+      for (let i = 0; i < n * 4; i++) got.push(reader.readSparseInto(phy, size, buf, 0));
+      return got;
+    };
+    // 3 ms per group of four: slow (0.75 ms a read); 1 ms: not (a preempted read among fast ones).
+    assert.ok(groups(2, 3).every((g) => g === 'read'));
+    assert.ok(groups(1, 1).every((g) => g === 'read'));
+    assert.ok(groups(2, 3).every((g) => g === 'read'));
+    // A third slow group in a row: the next reads must wait for the thread pool.
+    assert.ok(groups(1, 3).every((g) => g === 'read'));
+    assert.equal(reader.readSparseInto(phy, size, buf, 0), 'later');
+  } finally {
+    if (own !== undefined) Object.defineProperty(performance, 'now', own);
+    else delete (performance as unknown as { now?: unknown }).now;
+    await store.shutdown();
+  }
+});
