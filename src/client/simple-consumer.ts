@@ -1,7 +1,8 @@
 /**
  * SimpleConsumer (RocketMQ 5's SimpleConsumer, over the remoting POP requests): `receive()` pops messages from the
  * subscribed topics' brokers (every queue at once, so any number of consumers share one queue), each invisible to
- * the rest of the group for its invisible duration; `ack()` ends a message, `changeInvisibleDuration()` extends
+ * the rest of the group for its invisible duration; `ack()` ends a message (the acks of one event-loop turn, or an
+ * `ack(messages)`, go to a broker as one BATCH_ACK_MESSAGE), `changeInvisibleDuration()` extends
  * or shortens its invisibility; a message neither acked nor changed in time is delivered again with one more
  * delivery attempt (after the group's retry maximum it goes to `%DLQ%<group>`). With `fifo` the messages of one
  * message group come in send order, the next only after the previous is acked.
@@ -23,7 +24,15 @@ import {
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
 import { clientLogger } from './logger.js';
 import { parseNameServerList } from './name-server.js';
-import { ackMessage, changeInvisibleTime, type HandleRefusal, popMessage } from './pop-api.js';
+import { PopAcks } from './pop-acks.js';
+import {
+  type AckAnswer,
+  ackMessage,
+  batchAckMessage,
+  changeInvisibleTime,
+  type HandleRefusal,
+  popMessage,
+} from './pop-api.js';
 import { decodePopped, type PoppedMessage } from './popped-message.js';
 import { subscribeQueues } from './route.js';
 import { buildSubscription, type MessageSelector, type SubscriptionData, tagMatches } from './subscription.js';
@@ -50,6 +59,12 @@ export interface SimpleConsumerOptions extends ClientOptions {
     | typeof ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET;
 }
 
+/** What `ack(messages)` did: the messages acked, and each one not acked with why. */
+export interface AckResults {
+  readonly acked: PoppedMessage[];
+  readonly failed: Array<{ readonly message: PoppedMessage; readonly error: Error }>;
+}
+
 /** Most messages one receive() returns (a POP request's limit). */
 export const receiveMessagesMax = 32;
 /** Shortest invisible duration (RocketMQ's proxy demands 10 s; 1 s is enough here). */
@@ -70,6 +85,7 @@ export class SimpleConsumer {
   private running = false;
   private topicTurn = 0;
   private brokerTurn = 0;
+  private readonly acks: PopAcks;
 
   constructor(opts: SimpleConsumerOptions) {
     assertGroupName(opts.group);
@@ -95,6 +111,12 @@ export class SimpleConsumer {
       this.subs.set(topic, buildSubscription(topic, selector));
     }
     this.log = clientLogger(opts.logger, 'client.simple');
+    const timeoutMs = () => this.opts.requestTimeoutMs ?? requestTimeoutMsDefault;
+    this.acks = new PopAcks(this.group, {
+      single: (addr, header) => ackMessage(this.requireInstance().remoting, addr, header, timeoutMs()),
+      batch: (addr, brokerName, acks) =>
+        batchAckMessage(this.requireInstance().remoting, addr, { brokerName, acks }, timeoutMs()),
+    });
   }
 
   /**
@@ -217,11 +239,35 @@ export class SimpleConsumer {
     return kept;
   }
 
-  /** Ends a received message: it is never delivered to the group again. ReceiptHandleExpiredError when too late. */
-  async ack(msg: PoppedMessage): Promise<void> {
+  /**
+   * Ends a received message: it is never delivered to the group again. ReceiptHandleExpiredError when too late.
+   * Acks made in the same event-loop turn go to a broker as one batch ack.
+   */
+  async ack(msg: PoppedMessage): Promise<void>;
+  /** Ends several messages in one request per broker; each is acked or failed on its own (never throws for one). */
+  async ack(msgs: readonly PoppedMessage[]): Promise<AckResults>;
+  async ack(m: PoppedMessage | readonly PoppedMessage[]): Promise<unknown> {
+    if (!Array.isArray(m)) {
+      const msg = m as PoppedMessage;
+      const answer = await this.ackOne(msg);
+      if (answer.status !== 'ok') throw handleRefused(msg, answer);
+      return;
+    }
+    const msgs = m as readonly PoppedMessage[];
+    const settled = await Promise.allSettled(msgs.map((x) => this.ackOne(x)));
+    const out: AckResults = { acked: [], failed: [] };
+    settled.forEach((r, i) => {
+      const message = msgs[i] as PoppedMessage;
+      if (r.status === 'rejected') out.failed.push({ message, error: asError(r.reason) });
+      else if (r.value.status === 'ok') out.acked.push(message);
+      else out.failed.push({ message, error: handleRefused(message, r.value) });
+    });
+    return out;
+  }
+
+  private async ackOne(msg: PoppedMessage): Promise<AckAnswer> {
     const t = await this.handleTarget(msg);
-    const answer = await ackMessage(t.remoting, t.addr, t.header, t.timeoutMs);
-    if (answer.status !== 'ok') throw handleRefused(msg, answer);
+    return this.acks.add(t.addr, { info: t.info, topic: msg.topic, header: t.header });
   }
 
   /**
@@ -325,6 +371,10 @@ function handleRefused(msg: PoppedMessage, r: HandleRefusal): TsRocketError {
   return r.status === 'gone'
     ? new ReceiptHandleExpiredError(msg.msgId, r.code, r.remark)
     : new InvalidReceiptHandleError(msg.receiptHandle, r.remark ?? `refused by the broker (code ${r.code})`);
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new TsRocketError(String(err));
 }
 
 /** A duration option or argument: an integer of ms, at least `min`. */

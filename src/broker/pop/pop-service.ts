@@ -23,6 +23,8 @@ import { PopWaiters } from './pop-waiters.js';
 import { readBack, reviveDue } from './revive.js';
 import { ReviveLog } from './revive-log.js';
 import {
+  type AckBatch,
+  type AckBatchResult,
   type AckResult,
   type ChangeResult,
   invisibleTimeMsMin,
@@ -40,6 +42,7 @@ const none = { status: 'none' } as const;
 /** RocketMQ's accessMessageInMemoryMaxRatio (40) of this machine's memory. */
 const hotBytesMax = BigInt(Math.floor(os.totalmem() * 0.4));
 const expired = { status: 'expired' } as const;
+const ok = { status: 'ok' } as const;
 
 export class BrokerPopService implements PopService {
   readonly checkPoints = new CheckPointTable();
@@ -124,16 +127,48 @@ export class BrokerPopService implements PopService {
     const e = this.parseHandle(handle);
     if (typeof e === 'string') return refused(ResponseCode.INVALID_PARAMETER, e);
     if (e.reviveQid === orderReviveQid) return this.fifo.ack(group, topic, e);
-    const ck = this.checkPoints.get(this.ckKeyOfHandle(group, topic, e));
-    const i = ck?.offsets.indexOf(e.queueOffset) ?? -1;
-    if (ck === undefined || ck.reviving || i < 0 || isAcked(ck, i)) return expired;
-    ck.ackedBits |= 1 << i;
-    if (!(await this.reviveLog.writeAck(ck, [e.queueOffset]))) {
-      ck.ackedBits &= ~(1 << i);
+    const r = await this.ackBatch({ group, topic, ...e, offsets: [e.queueOffset] });
+    if (r.status === 'refused') return r;
+    return r.expired.length > 0 ? expired : ok;
+  }
+
+  async ackBatch(b: AckBatch): Promise<AckBatchResult> {
+    if (b.reviveQid === orderReviveQid) return this.ackFifo(b);
+    const realTopic = b.retry ? popRetryTopicOf(b.group, b.topic) : b.topic;
+    const ck = this.checkPoints.get(ckKeyOf(b.group, realTopic, b.queueId, b.ckOffset, b.popTimeMs));
+    if (ck === undefined || ck.reviving) return { status: 'ok', expired: b.offsets };
+    let bits = 0;
+    const gone: bigint[] = [];
+    const taken: bigint[] = [];
+    for (const o of b.offsets) {
+      const i = ck.offsets.indexOf(o);
+      if (i < 0 || isAcked(ck, i) || (bits & (1 << i)) !== 0) gone.push(o);
+      else {
+        bits |= 1 << i;
+        taken.push(o);
+      }
+    }
+    if (taken.length === 0) return { status: 'ok', expired: gone };
+    // Marked before the write, so a revive pass meanwhile does not put these back.
+    ck.ackedBits |= bits;
+    if (!(await this.reviveLog.writeAck(ck, taken))) {
+      ck.ackedBits &= ~bits;
       return refused(ResponseCode.SYSTEM_ERROR, 'the ack could not be stored (store not writable)');
     }
     if (allAcked(ck)) this.checkPoints.delete(ck.key);
-    return { status: 'ok' };
+    return { status: 'ok', expired: gone };
+  }
+
+  /** FIFO acks are in memory (no revive-log record): one at a time. */
+  private async ackFifo(b: AckBatch): Promise<AckBatchResult> {
+    const gone: bigint[] = [];
+    for (const queueOffset of b.offsets) {
+      const e: ExtraInfo = { ...b, brokerName: this.deps.config.brokerName, queueOffset };
+      const r = await this.fifo.ack(b.group, b.topic, e);
+      if (r.status === 'refused') return r;
+      if (r.status === 'expired') gone.push(queueOffset);
+    }
+    return { status: 'ok', expired: gone };
   }
 
   async changeInvisible(group: string, topic: string, handle: string, invisibleTimeMs: number): Promise<ChangeResult> {

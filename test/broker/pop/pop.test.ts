@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { RequestCode, ResponseCode } from '../../../src/remoting/codes.js';
-import { encodeBatchAckBody } from '../../../src/remoting/protocol/pop.js';
+import { decodeBatchAckResponseHeader, encodeBatchAckBody } from '../../../src/remoting/protocol/pop.js';
 import { call, createTopic, type Harness, sendV2, startHarness } from '../helpers.js';
 import { ack, changedExtraInfo, changeInvisible, popCkOf, popRaw } from './pop-client.js';
 
@@ -187,6 +187,12 @@ test('BATCH_ACK_MESSAGE acks several offsets of a check point', async () => {
   const r = await call(h, RequestCode.BATCH_ACK_MESSAGE, {}, body);
   assert.equal(r.code, 0, r.remark);
   assert.equal(r.remark ?? '', '');
+  // The same again: nothing left to ack, and the answer names every offset (entry 0) as too late.
+  const again = await call(h, RequestCode.BATCH_ACK_MESSAGE, {}, body);
+  assert.equal(again.code, 0, again.remark);
+  assert.deepEqual(decodeBatchAckResponseHeader(again), {
+    expired: [{ ack: 0, offsets: p.msgs.map((m) => m.queueOffset) }],
+  });
   assert.equal((await popRaw(h, 'P7', { pollTime: 2800n })).resp.code, ResponseCode.POLLING_TIMEOUT);
 });
 

@@ -1,0 +1,157 @@
+/**
+ * A SimpleConsumer's acks, gathered per broker until the event loop's next turn and sent as one
+ * BATCH_ACK_MESSAGE (RocketMQ's BatchAck body: one entry per check point), so acking what one receive() returned
+ * costs one request and one revive-log record per check point instead of one of each per message. A lone ack, a
+ * handle a BatchAck cannot carry, and every ack to a broker without the request go as ACK_MESSAGE.
+ */
+import { ResponseCode } from '../remoting/codes.js';
+import type { AckMessageRequestHeader, BatchAck } from '../remoting/protocol/pop.js';
+import { batchAckOffsetsMax } from '../remoting/protocol/pop.js';
+import { type PopExtraInfo, PopRetryMark } from '../remoting/protocol/pop-extra-info.js';
+import type { AckAnswer, BatchAckAnswer } from './pop-api.js';
+
+/** One ack waiting for its request. */
+export interface PendingAck {
+  readonly info: PopExtraInfo;
+  /** The popped (original) topic. */
+  readonly topic: string;
+  /** ACK_MESSAGE's header, should it go alone. */
+  readonly header: AckMessageRequestHeader;
+}
+
+export interface PopAckSender {
+  single(addr: string, header: AckMessageRequestHeader): Promise<AckAnswer>;
+  batch(addr: string, brokerName: string, acks: BatchAck[]): Promise<BatchAckAnswer>;
+}
+
+interface Waiting extends PendingAck {
+  resolve(a: AckAnswer): void;
+  reject(err: unknown): void;
+}
+
+const ok: AckAnswer = { status: 'ok' };
+const tooLate: AckAnswer = {
+  status: 'gone',
+  code: ResponseCode.NO_MESSAGE,
+  remark: 'the receipt handle expired or was already acked or changed',
+};
+
+export class PopAcks {
+  /** Per `addr brokerName`: the acks of this turn. */
+  private pending = new Map<string, Waiting[]>();
+  private scheduled = false;
+  /** Brokers that answered REQUEST_CODE_NOT_SUPPORTED to a batch ack. */
+  private readonly singleOnly = new Set<string>();
+
+  constructor(
+    private readonly group: string,
+    private readonly sender: PopAckSender,
+  ) {}
+
+  add(addr: string, ack: PendingAck): Promise<AckAnswer> {
+    return new Promise<AckAnswer>((resolve, reject) => {
+      const key = `${addr} ${ack.info.brokerName}`;
+      let list = this.pending.get(key);
+      if (list === undefined) {
+        list = [];
+        this.pending.set(key, list);
+      }
+      list.push({ ...ack, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const all = this.pending;
+    this.pending = new Map();
+    this.scheduled = false;
+    for (const [key, list] of all) {
+      const addr = key.slice(0, key.indexOf(' '));
+      if (list.length === 1 || this.singleOnly.has(addr)) {
+        for (const w of list) this.sendSingle(addr, w);
+        continue;
+      }
+      this.sendBatch(addr, (list[0] as Waiting).info.brokerName, list);
+    }
+  }
+
+  private sendSingle(addr: string, w: Waiting): void {
+    this.sender.single(addr, w.header).then(w.resolve, w.reject);
+  }
+
+  private sendBatch(addr: string, brokerName: string, list: Waiting[]): void {
+    const entries = new Map<string, { ack: BatchAck; waiting: Waiting[] }>();
+    for (const w of list) {
+      const i = w.info;
+      const rel = i.queueOffset - i.ckOffset;
+      // A BatchAck names retry as 0/1 and offsets as bits from the check point's start.
+      if (i.retry === PopRetryMark.v2 || rel < 0n || rel >= BigInt(batchAckOffsetsMax)) {
+        this.sendSingle(addr, w);
+        continue;
+      }
+      const k = `${w.topic} ${i.retry} ${i.queueId} ${i.ckOffset} ${i.popTimeMs} ${i.invisibleTimeMs} ${i.reviveQid}`;
+      let e = entries.get(k);
+      if (e === undefined) {
+        e = {
+          ack: {
+            consumerGroup: this.group,
+            topic: w.topic,
+            retry: i.retry === PopRetryMark.v1,
+            startOffset: i.ckOffset,
+            queueId: i.queueId,
+            reviveQueueId: i.reviveQid,
+            popTime: i.popTimeMs,
+            invisibleTime: i.invisibleTimeMs,
+            offsets: [],
+          },
+          waiting: [],
+        };
+        entries.set(k, e);
+      }
+      if (e.ack.offsets.includes(i.queueOffset)) {
+        // The same message twice in one turn: the second alone, so exactly one of them succeeds.
+        this.sendSingle(addr, w);
+        continue;
+      }
+      e.ack.offsets.push(i.queueOffset);
+      e.waiting.push(w);
+    }
+    const batch = [...entries.values()];
+    if (batch.length === 0) return;
+    if (batch.length === 1 && (batch[0] as (typeof batch)[0]).waiting.length === 1) {
+      this.sendSingle(addr, (batch[0] as (typeof batch)[0]).waiting[0] as Waiting);
+      return;
+    }
+    this.sender
+      .batch(
+        addr,
+        brokerName,
+        batch.map((e) => e.ack),
+      )
+      .then(
+        (answer) => {
+          if (answer.status === 'unsupported') {
+            this.singleOnly.add(addr);
+            for (const e of batch) for (const w of e.waiting) this.sendSingle(addr, w);
+            return;
+          }
+          if (answer.status !== 'ok') {
+            for (const e of batch) for (const w of e.waiting) w.resolve(answer);
+            return;
+          }
+          const late = new Map<number, readonly bigint[]>();
+          for (const x of answer.expired) late.set(x.ack, x.offsets);
+          batch.forEach((e, n) => {
+            const offsets = late.get(n);
+            for (const w of e.waiting) w.resolve(offsets?.includes(w.info.queueOffset) === true ? tooLate : ok);
+          });
+        },
+        (err) => {
+          for (const e of batch) for (const w of e.waiting) w.reject(err);
+        },
+      );
+  }
+}
