@@ -5,7 +5,7 @@
  * handle a BatchAck cannot carry, and every ack to a broker without the request go as ACK_MESSAGE.
  */
 import { ResponseCode } from '../remoting/codes.js';
-import type { AckMessageRequestHeader, BatchAck } from '../remoting/protocol/pop.js';
+import type { BatchAck } from '../remoting/protocol/pop.js';
 import { batchAckOffsetsMax } from '../remoting/protocol/pop.js';
 import { type PopExtraInfo, PopRetryMark } from '../remoting/protocol/pop-extra-info.js';
 import type { AckAnswer, BatchAckAnswer } from './pop-api.js';
@@ -15,21 +15,27 @@ export interface PendingAck {
   readonly info: PopExtraInfo;
   /** The popped (original) topic. */
   readonly topic: string;
-  /** ACK_MESSAGE's header, should it go alone. */
-  readonly header: AckMessageRequestHeader;
+  /** The receipt handle (ACK_MESSAGE's extraInfo, should it go alone). */
+  readonly extraInfo: string;
 }
 
 export interface PopAckSender {
-  single(addr: string, header: AckMessageRequestHeader): Promise<AckAnswer>;
+  single(addr: string, ack: PendingAck): Promise<AckAnswer>;
   batch(addr: string, brokerName: string, acks: BatchAck[]): Promise<BatchAckAnswer>;
 }
 
-interface Waiting extends PendingAck {
-  resolve(a: AckAnswer): void;
-  reject(err: unknown): void;
+class Waiting implements PendingAck {
+  constructor(
+    readonly info: PopExtraInfo,
+    readonly topic: string,
+    readonly extraInfo: string,
+    readonly resolve: (a: AckAnswer) => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
 }
 
 const ok: AckAnswer = { status: 'ok' };
+const offsetsMax = BigInt(batchAckOffsetsMax);
 const tooLate: AckAnswer = {
   status: 'gone',
   code: ResponseCode.NO_MESSAGE,
@@ -37,7 +43,7 @@ const tooLate: AckAnswer = {
 };
 
 export class PopAcks {
-  /** Per `addr brokerName`: the acks of this turn. */
+  /** Per broker address: the acks of this turn. */
   private pending = new Map<string, Waiting[]>();
   private scheduled = false;
   /** Brokers that answered REQUEST_CODE_NOT_SUPPORTED to a batch ack. */
@@ -50,13 +56,12 @@ export class PopAcks {
 
   add(addr: string, ack: PendingAck): Promise<AckAnswer> {
     return new Promise<AckAnswer>((resolve, reject) => {
-      const key = `${addr} ${ack.info.brokerName}`;
-      let list = this.pending.get(key);
+      let list = this.pending.get(addr);
       if (list === undefined) {
         list = [];
-        this.pending.set(key, list);
+        this.pending.set(addr, list);
       }
-      list.push({ ...ack, resolve, reject });
+      list.push(new Waiting(ack.info, ack.topic, ack.extraInfo, resolve, reject));
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -68,8 +73,7 @@ export class PopAcks {
     const all = this.pending;
     this.pending = new Map();
     this.scheduled = false;
-    for (const [key, list] of all) {
-      const addr = key.slice(0, key.indexOf(' '));
+    for (const [addr, list] of all) {
       if (list.length === 1 || this.singleOnly.has(addr)) {
         for (const w of list) this.sendSingle(addr, w);
         continue;
@@ -79,7 +83,7 @@ export class PopAcks {
   }
 
   private sendSingle(addr: string, w: Waiting): void {
-    this.sender.single(addr, w.header).then(w.resolve, w.reject);
+    this.sender.single(addr, w).then(w.resolve, w.reject);
   }
 
   private sendBatch(addr: string, brokerName: string, list: Waiting[]): void {
@@ -87,8 +91,8 @@ export class PopAcks {
     for (const w of list) {
       const i = w.info;
       const rel = i.queueOffset - i.ckOffset;
-      // A BatchAck names retry as 0/1 and offsets as bits from the check point's start.
-      if (i.retry === PopRetryMark.v2 || rel < 0n || rel >= BigInt(batchAckOffsetsMax)) {
+      // A BatchAck names retry as 0/1, offsets as bits from the check point's start, and one broker name.
+      if (i.retry === PopRetryMark.v2 || rel < 0n || rel >= offsetsMax || i.brokerName !== brokerName) {
         this.sendSingle(addr, w);
         continue;
       }

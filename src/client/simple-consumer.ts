@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
-import { PopInitMode } from '../remoting/protocol/pop.js';
+import { type AckMessageRequestHeader, PopInitMode } from '../remoting/protocol/pop.js';
 import { type PopExtraInfo, parseExtraInfo, realTopicOf } from '../remoting/protocol/pop-extra-info.js';
 import { checkSubscriptionsInBrokers } from './check-subscriptions.js';
 import { ClientInstance, type ClientOptions, requestTimeoutMsDefault } from './client-instance.js';
@@ -24,7 +24,7 @@ import {
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
 import { clientLogger } from './logger.js';
 import { parseNameServerList } from './name-server.js';
-import { PopAcks } from './pop-acks.js';
+import { type PendingAck, PopAcks } from './pop-acks.js';
 import {
   type AckAnswer,
   ackMessage,
@@ -33,7 +33,7 @@ import {
   type HandleRefusal,
   popMessage,
 } from './pop-api.js';
-import { decodePopped, type PoppedMessage } from './popped-message.js';
+import { builtHandleOf, decodePopped, type PoppedMessage } from './popped-message.js';
 import { subscribeQueues } from './route.js';
 import { buildSubscription, type MessageSelector, type SubscriptionData, tagMatches } from './subscription.js';
 
@@ -113,7 +113,7 @@ export class SimpleConsumer {
     this.log = clientLogger(opts.logger, 'client.simple');
     const timeoutMs = () => this.opts.requestTimeoutMs ?? requestTimeoutMsDefault;
     this.acks = new PopAcks(this.group, {
-      single: (addr, header) => ackMessage(this.requireInstance().remoting, addr, header, timeoutMs()),
+      single: (addr, a) => ackMessage(this.requireInstance().remoting, addr, this.ackHeaderOf(a), timeoutMs()),
       batch: (addr, brokerName, acks) =>
         batchAckMessage(this.requireInstance().remoting, addr, { brokerName, acks }, timeoutMs()),
     });
@@ -266,8 +266,10 @@ export class SimpleConsumer {
   }
 
   private async ackOne(msg: PoppedMessage): Promise<AckAnswer> {
-    const t = await this.handleTarget(msg);
-    return this.acks.add(t.addr, { info: t.info, topic: msg.topic, header: t.header });
+    const info = this.handleOf(msg);
+    const inst = this.requireInstance();
+    const addr = inst.masterAddr(info.brokerName) ?? (await this.addrOf(inst, info.brokerName, msg.topic));
+    return this.acks.add(addr, { info, topic: msg.topic, extraInfo: msg.receiptHandle });
   }
 
   /**
@@ -295,6 +297,16 @@ export class SimpleConsumer {
     ].join(' ');
   }
 
+  private ackHeaderOf(a: PendingAck): AckMessageRequestHeader {
+    return {
+      consumerGroup: this.group,
+      topic: realTopicOf(a.info.retry, a.topic, this.group),
+      queueId: a.info.queueId,
+      extraInfo: a.extraInfo,
+      offset: a.info.queueOffset,
+    };
+  }
+
   /** Where an ack or change of `msg` goes, and the header fields both send (the real topic, queue, handle). */
   private async handleTarget(msg: PoppedMessage) {
     const info = this.handleOf(msg);
@@ -320,6 +332,8 @@ export class SimpleConsumer {
     if (msg === null || typeof msg !== 'object' || typeof msg.receiptHandle !== 'string') {
       throw new InvalidArgumentError('expected a message returned by receive() (it carries a receiptHandle)');
     }
+    const built = builtHandleOf(msg);
+    if (built !== undefined) return built;
     const info = parseExtraInfo(msg.receiptHandle);
     if (typeof info === 'string') throw new InvalidReceiptHandleError(msg.receiptHandle, info);
     return info;

@@ -1,9 +1,9 @@
 /** PopAcks: acks of one event-loop turn go to a broker as one batch ack, one entry per check point. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type PopAckSender, PopAcks } from '../../src/client/pop-acks.js';
+import { type PendingAck, type PopAckSender, PopAcks } from '../../src/client/pop-acks.js';
 import type { AckAnswer, BatchAckAnswer } from '../../src/client/pop-api.js';
-import type { AckMessageRequestHeader, BatchAck } from '../../src/remoting/protocol/pop.js';
+import type { BatchAck } from '../../src/remoting/protocol/pop.js';
 import { type PopExtraInfo, PopRetryMark } from '../../src/remoting/protocol/pop-extra-info.js';
 
 interface Sent {
@@ -15,8 +15,8 @@ interface Sent {
 function recorder(answer: (acks: BatchAck[]) => BatchAckAnswer = () => ({ status: 'ok', expired: [] })) {
   const sent: Sent = { singles: [], batches: [] };
   const sender: PopAckSender = {
-    single: async (addr: string, h: AckMessageRequestHeader): Promise<AckAnswer> => {
-      sent.singles.push({ addr, offset: h.offset });
+    single: async (addr: string, a: PendingAck): Promise<AckAnswer> => {
+      sent.singles.push({ addr, offset: a.info.queueOffset });
       return { status: 'ok' };
     },
     batch: async (addr: string, brokerName: string, acks: BatchAck[]) => {
@@ -39,8 +39,7 @@ function pending(queueOffset: bigint, over: Partial<PopExtraInfo> = {}) {
     queueOffset,
     ...over,
   };
-  const header = { consumerGroup: 'g', topic: 'T', queueId: 0, extraInfo: '', offset: queueOffset };
-  return { info, topic: 'T', header };
+  return { info, topic: 'T', extraInfo: '' };
 }
 
 test('acks of one turn are one batch per broker, one entry per check point', async () => {

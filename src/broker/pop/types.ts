@@ -36,6 +36,8 @@ export interface PoppedMessage {
   readonly handle: string;
   /** reconsumeTimes + 1 */
   readonly deliveryAttempt: number;
+  /** Bytes of its record as stored. */
+  readonly storeSize: number;
 }
 
 /** One queue a pop took messages from, for the remoting answer's startOffsetInfo / msgOffsetInfo / orderCountInfo. */

@@ -23,7 +23,7 @@ import { createMessageStore, type MessageStore } from '../../../src/store/index.
 
 const dirs: string[] = [];
 after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
+  for (const d of dirs) await rm(d, { recursive: true, force: true, maxRetries: 5 });
 });
 
 interface Broker {
