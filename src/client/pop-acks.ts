@@ -24,14 +24,44 @@ export interface PopAckSender {
   batch(addr: string, brokerName: string, acks: BatchAck[]): Promise<BatchAckAnswer>;
 }
 
+/** How one ack ended: the broker's answer, or the request's error. */
+export type AckOutcome = AckAnswer | { readonly status: 'failed'; readonly error: unknown };
+
+/** The outcomes of one add() or addAll() call: one promise per call, not one per ack. */
+class Outcomes {
+  readonly out: AckOutcome[];
+  private left: number;
+
+  constructor(
+    n: number,
+    private readonly done: (o: AckOutcome[]) => void,
+  ) {
+    this.out = new Array<AckOutcome>(n);
+    this.left = n;
+  }
+
+  settle(i: number, o: AckOutcome): void {
+    this.out[i] = o;
+    if (--this.left === 0) this.done(this.out);
+  }
+}
+
 class Waiting implements PendingAck {
   constructor(
     readonly info: PopExtraInfo,
     readonly topic: string,
     readonly extraInfo: string,
-    readonly resolve: (a: AckAnswer) => void,
-    readonly reject: (err: unknown) => void,
+    readonly outcomes: Outcomes,
+    readonly index: number,
   ) {}
+
+  answer(a: AckAnswer): void {
+    this.outcomes.settle(this.index, a);
+  }
+
+  fail(error: unknown): void {
+    this.outcomes.settle(this.index, { status: 'failed', error });
+  }
 }
 
 const ok: AckAnswer = { status: 'ok' };
@@ -54,14 +84,26 @@ export class PopAcks {
     private readonly sender: PopAckSender,
   ) {}
 
-  add(addr: string, ack: PendingAck): Promise<AckAnswer> {
-    return new Promise<AckAnswer>((resolve, reject) => {
-      let list = this.pending.get(addr);
-      if (list === undefined) {
-        list = [];
-        this.pending.set(addr, list);
+  async add(addr: string, ack: PendingAck): Promise<AckAnswer> {
+    const [o] = (await this.addAll([{ addr, ack }])) as [AckOutcome];
+    if (o.status === 'failed') throw o.error;
+    return o;
+  }
+
+  /** Acks to send this turn; the outcomes in the same order. */
+  addAll(acks: ReadonlyArray<{ readonly addr: string; readonly ack: PendingAck }>): Promise<AckOutcome[]> {
+    if (acks.length === 0) return Promise.resolve([]);
+    return new Promise<AckOutcome[]>((resolve) => {
+      const outcomes = new Outcomes(acks.length, resolve);
+      for (let i = 0; i < acks.length; i++) {
+        const { addr, ack } = acks[i] as (typeof acks)[number];
+        let list = this.pending.get(addr);
+        if (list === undefined) {
+          list = [];
+          this.pending.set(addr, list);
+        }
+        list.push(new Waiting(ack.info, ack.topic, ack.extraInfo, outcomes, i));
       }
-      list.push(new Waiting(ack.info, ack.topic, ack.extraInfo, resolve, reject));
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -83,7 +125,10 @@ export class PopAcks {
   }
 
   private sendSingle(addr: string, w: Waiting): void {
-    this.sender.single(addr, w).then(w.resolve, w.reject);
+    this.sender.single(addr, w).then(
+      (a) => w.answer(a),
+      (err) => w.fail(err),
+    );
   }
 
   private sendBatch(addr: string, brokerName: string, list: Waiting[]): void {
@@ -143,18 +188,18 @@ export class PopAcks {
             return;
           }
           if (answer.status !== 'ok') {
-            for (const e of batch) for (const w of e.waiting) w.resolve(answer);
+            for (const e of batch) for (const w of e.waiting) w.answer(answer);
             return;
           }
           const late = new Map<number, readonly bigint[]>();
           for (const x of answer.expired) late.set(x.ack, x.offsets);
           batch.forEach((e, n) => {
             const offsets = late.get(n);
-            for (const w of e.waiting) w.resolve(offsets?.includes(w.info.queueOffset) === true ? tooLate : ok);
+            for (const w of e.waiting) w.answer(offsets?.includes(w.info.queueOffset) === true ? tooLate : ok);
           });
         },
         (err) => {
-          for (const e of batch) for (const w of e.waiting) w.reject(err);
+          for (const e of batch) for (const w of e.waiting) w.fail(err);
         },
       );
   }

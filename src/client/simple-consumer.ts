@@ -254,13 +254,27 @@ export class SimpleConsumer {
       return;
     }
     const msgs = m as readonly PoppedMessage[];
-    const settled = await Promise.allSettled(msgs.map((x) => this.ackOne(x)));
     const out: AckResults = { acked: [], failed: [] };
-    settled.forEach((r, i) => {
-      const message = msgs[i] as PoppedMessage;
-      if (r.status === 'rejected') out.failed.push({ message, error: asError(r.reason) });
-      else if (r.value.status === 'ok') out.acked.push(message);
-      else out.failed.push({ message, error: handleRefused(message, r.value) });
+    const sent: PoppedMessage[] = [];
+    const acks: Array<{ addr: string; ack: PendingAck }> = [];
+    for (const message of msgs) {
+      try {
+        const info = this.handleOf(message);
+        const inst = this.requireInstance();
+        const addr = inst.masterAddr(info.brokerName) ?? (await this.addrOf(inst, info.brokerName, message.topic));
+        sent.push(message);
+        acks.push({ addr, ack: { info, topic: message.topic, extraInfo: message.receiptHandle } });
+      } catch (err) {
+        out.failed.push({ message, error: asError(err) });
+      }
+    }
+    // One promise for all: acks of one broker go as one request, whatever their number.
+    const outcomes = await this.acks.addAll(acks);
+    outcomes.forEach((o, i) => {
+      const message = sent[i] as PoppedMessage;
+      if (o.status === 'ok') out.acked.push(message);
+      else if (o.status === 'failed') out.failed.push({ message, error: asError(o.error) });
+      else out.failed.push({ message, error: handleRefused(message, o) });
     });
     return out;
   }

@@ -89,3 +89,25 @@ test('the same message twice in one turn: exactly one ack of it is in the batch'
   assert.deepEqual(sent.batches[0]?.acks[0]?.offsets, [10n, 11n]);
   assert.deepEqual(sent.singles, [{ addr: 'a:1', offset: 10n }]);
 });
+
+test('addAll: one call settles with an outcome per ack, in order; a failed request fails only its acks', async () => {
+  const sender: PopAckSender = {
+    single: async (): Promise<AckAnswer> => ({ status: 'ok' }),
+    batch: async (addr: string): Promise<BatchAckAnswer> => {
+      if (addr === 'down:1') throw new Error('connection refused');
+      return { status: 'ok', expired: [{ ack: 0, offsets: [11n] }] };
+    },
+  };
+  const acks = new PopAcks('g', sender);
+  const out = await acks.addAll([
+    { addr: 'a:1', ack: pending(10n) },
+    { addr: 'down:1', ack: pending(10n) },
+    { addr: 'a:1', ack: pending(11n) },
+    { addr: 'down:1', ack: pending(11n) },
+  ]);
+  assert.deepEqual(
+    out.map((o) => o.status),
+    ['ok', 'failed', 'gone', 'failed'],
+  );
+  assert.deepEqual(await acks.addAll([]), []);
+});
