@@ -54,7 +54,7 @@ export {
   RequestTimeoutError,
 } from './request-reply.js';
 export { type BackoffPolicy, RetriesExhaustedError } from './retry.js';
-export { SimpleConsumer, type SimpleConsumerOptions } from './simple-consumer.js';
+export { type AckResults, SimpleConsumer, type SimpleConsumerOptions } from './simple-consumer.js';
 export { ExpressionType, type MessageSelector } from './subscription.js';
 export {
   TransactionProducer,

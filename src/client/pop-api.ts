@@ -8,11 +8,15 @@ import { createRequest, type RemotingCommand } from '../remoting/command.js';
 import { RemotingResponseError } from '../remoting/errors.js';
 import {
   type AckMessageRequestHeader,
+  type BatchAckBody,
+  type BatchAckExpired,
   type ChangeInvisibleTimeRequestHeader,
   type ChangeInvisibleTimeResponseHeader,
+  decodeBatchAckResponseHeader,
   decodeChangeInvisibleTimeResponseHeader,
   decodePopMessageResponseHeader,
   encodeAckMessageHeader,
+  encodeBatchAckBody,
   encodeChangeInvisibleTimeHeader,
   encodePopMessageHeader,
   type PopMessageRequestHeader,
@@ -89,6 +93,37 @@ export async function ackMessage(
   const refused = refusalOf(resp);
   if (refused !== undefined) return refused;
   throw RemotingResponseError.of(resp, `ack ${h.topic}:${h.queueId}@${h.offset} for ${h.consumerGroup}`);
+}
+
+/**
+ * BATCH_ACK_MESSAGE: 'ok' with the offsets the broker found too late (the rest are acked), or 'unsupported' from
+ * a broker without the request (RocketMQ before 5.1): ack one by one there.
+ */
+export type BatchAckAnswer =
+  | { readonly status: 'ok'; readonly expired: readonly BatchAckExpired[] }
+  | { readonly status: 'unsupported' }
+  | HandleRefusal;
+
+export async function batchAckMessage(
+  remoting: RemotingClient,
+  addr: string,
+  body: BatchAckBody,
+  timeoutMs: number,
+): Promise<BatchAckAnswer> {
+  const resp = await remoting.invoke(
+    addr,
+    createRequest(RequestCode.BATCH_ACK_MESSAGE, undefined, encodeBatchAckBody(body)),
+    timeoutMs,
+  );
+  if (resp.code === ResponseCode.SUCCESS) {
+    const h = decodeBatchAckResponseHeader(resp);
+    if (typeof h === 'string') throw RemotingResponseError.of(resp, `batch ack to ${addr}: ${h}`);
+    return { status: 'ok', expired: h.expired };
+  }
+  if (resp.code === ResponseCode.REQUEST_CODE_NOT_SUPPORTED) return { status: 'unsupported' };
+  const refused = refusalOf(resp);
+  if (refused !== undefined) return refused;
+  throw RemotingResponseError.of(resp, `batch ack of ${body.acks.length} check points to ${addr}`);
 }
 
 /** CHANGE_MESSAGE_INVISIBLETIME. */

@@ -6,7 +6,13 @@
 import { Prop } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
 import type { PopMessageResponseHeader } from '../remoting/protocol/pop.js';
-import { infoKey, type PopRetryMark, parseInfoList, retryMarkOf } from '../remoting/protocol/pop-extra-info.js';
+import {
+  infoKey,
+  type PopExtraInfo,
+  type PopRetryMark,
+  parseInfoList,
+  retryMarkOf,
+} from '../remoting/protocol/pop-extra-info.js';
 import { decodePulled, PulledMessage, type PullSource, type ReceivedMessage } from './received-message.js';
 
 /** A message received by a SimpleConsumer: ack it, or change how long it stays invisible, by its handle. */
@@ -25,10 +31,26 @@ interface PopSource extends PullSource {
   readonly topic: string;
 }
 
+/** What the handles of one queue of a POP answer share (parsed once per answer, not once per ack). */
+interface QueueHandle {
+  readonly prefix: string;
+  readonly ckOffset: bigint;
+  readonly popTimeMs: number;
+  readonly invisibleTimeMs: number;
+  readonly reviveQid: number;
+  readonly retry: PopRetryMark;
+  readonly brokerName: string;
+  readonly queueId: number;
+}
+
 class PoppedRecord extends PulledMessage implements PoppedMessage {
   receiptHandle = '';
   /** Delivery count the broker keeps for FIFO pops (orderCountInfo), else unset. */
   fifoCount: number | undefined;
+  /** The handle decodePopped built: its queue's shared part and this message's offset. */
+  builtQueue: QueueHandle | undefined;
+  builtHandle = '';
+  builtOffset = 0n;
 
   override get topic(): string {
     return (this.source as PopSource).topic;
@@ -41,6 +63,26 @@ class PoppedRecord extends PulledMessage implements PoppedMessage {
   override toJSON(): PoppedMessage {
     return { ...super.toJSON(), receiptHandle: this.receiptHandle, deliveryAttempt: this.deliveryAttempt };
   }
+}
+
+/**
+ * What the receipt handle of `msg` says, without parsing it, while it is still the one decodePopped built (else
+ * undefined: parse the text).
+ */
+export function builtHandleOf(msg: PoppedMessage): PopExtraInfo | undefined {
+  if (!(msg instanceof PoppedRecord)) return undefined;
+  const q = msg.builtQueue;
+  if (q === undefined || msg.receiptHandle !== msg.builtHandle) return undefined;
+  return {
+    ckOffset: q.ckOffset,
+    popTimeMs: q.popTimeMs,
+    invisibleTimeMs: q.invisibleTimeMs,
+    reviveQid: q.reviveQid,
+    retry: q.retry,
+    brokerName: q.brokerName,
+    queueId: q.queueId,
+    queueOffset: msg.builtOffset,
+  };
 }
 
 /**
@@ -64,7 +106,7 @@ export function decodePopped(
   const msgs = decodePulled(body, { brokerName, topic }, onUndecodable, PoppedRecord);
   const handleHead = ` ${answer.popTime} ${answer.invisibleTime} ${answer.reviveQid} `;
   /** Per `<retry>@<queueId>`: the handle up to the queue offset, and how many of its messages came before. */
-  const perQueue = new Map<string, { prefix: string; listed: string[] | undefined; seen: number }>();
+  const perQueue = new Map<string, { handle: QueueHandle | undefined; listed: string[] | undefined; seen: number }>();
   for (const m of msgs) {
     const source = m.sourceTopic;
     // A broker that rewrites revived messages (reconsumeTimes > 0) to their topic sets POP_CK itself (RocketMQ
@@ -75,16 +117,36 @@ export function decodePopped(
     let q = perQueue.get(key);
     if (q === undefined) {
       const ck = starts.get(key) ?? String(m.queueOffset);
-      q = {
-        prefix: `${ck}${handleHead}${mark} ${brokerName} ${m.queueId} `,
-        listed: offsets.get(key)?.split(','),
-        seen: 0,
-      };
+      const prefix = `${ck}${handleHead}${mark} ${brokerName} ${m.queueId} `;
+      const handle: QueueHandle | undefined = /^-?\d{1,19}$/.test(ck)
+        ? {
+            prefix,
+            ckOffset: BigInt(ck),
+            popTimeMs: answer.popTime,
+            invisibleTimeMs: answer.invisibleTime,
+            reviveQid: answer.reviveQid,
+            retry: mark,
+            brokerName,
+            queueId: m.queueId,
+          }
+        : undefined;
+      q = { handle, listed: offsets.get(key)?.split(','), seen: 0 };
       perQueue.set(key, q);
     }
-    const queueOffset = q.listed?.[q.seen] ?? String(m.queueOffset);
+    const listed = q.listed?.[q.seen];
+    const queueOffset = listed ?? String(m.queueOffset);
     q.seen++;
-    m.receiptHandle = own ?? q.prefix + queueOffset;
+    if (own !== undefined) m.receiptHandle = own;
+    else {
+      const text =
+        (q.handle?.prefix ?? `${starts.get(key)}${handleHead}${mark} ${brokerName} ${m.queueId} `) + queueOffset;
+      m.receiptHandle = text;
+      if (q.handle !== undefined && (listed === undefined || /^\d{1,19}$/.test(listed))) {
+        m.builtQueue = q.handle;
+        m.builtHandle = text;
+        m.builtOffset = listed === undefined ? m.queueOffset : BigInt(listed);
+      }
+    }
     if (counts !== undefined) {
       const count = Number(counts.get(infoKey(mark, m.queueId, BigInt(queueOffset))) ?? counts.get(key) ?? 0);
       if (count > 0) m.fifoCount = count;

@@ -1,7 +1,8 @@
 /**
  * SimpleConsumer (RocketMQ 5's SimpleConsumer, over the remoting POP requests): `receive()` pops messages from the
  * subscribed topics' brokers (every queue at once, so any number of consumers share one queue), each invisible to
- * the rest of the group for its invisible duration; `ack()` ends a message, `changeInvisibleDuration()` extends
+ * the rest of the group for its invisible duration; `ack()` ends a message (the acks of one event-loop turn, or an
+ * `ack(messages)`, go to a broker as one BATCH_ACK_MESSAGE), `changeInvisibleDuration()` extends
  * or shortens its invisibility; a message neither acked nor changed in time is delivered again with one more
  * delivery attempt (after the group's retry maximum it goes to `%DLQ%<group>`). With `fifo` the messages of one
  * message group come in send order, the next only after the previous is acked.
@@ -10,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { assertGroupName, assertTopicName } from '../common/validate.js';
-import { PopInitMode } from '../remoting/protocol/pop.js';
+import { type AckMessageRequestHeader, PopInitMode } from '../remoting/protocol/pop.js';
 import { type PopExtraInfo, parseExtraInfo, realTopicOf } from '../remoting/protocol/pop-extra-info.js';
 import { checkSubscriptionsInBrokers } from './check-subscriptions.js';
 import { ClientInstance, type ClientOptions, requestTimeoutMsDefault } from './client-instance.js';
@@ -23,8 +24,16 @@ import {
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
 import { clientLogger } from './logger.js';
 import { parseNameServerList } from './name-server.js';
-import { ackMessage, changeInvisibleTime, type HandleRefusal, popMessage } from './pop-api.js';
-import { decodePopped, type PoppedMessage } from './popped-message.js';
+import { type PendingAck, PopAcks } from './pop-acks.js';
+import {
+  type AckAnswer,
+  ackMessage,
+  batchAckMessage,
+  changeInvisibleTime,
+  type HandleRefusal,
+  popMessage,
+} from './pop-api.js';
+import { builtHandleOf, decodePopped, type PoppedMessage } from './popped-message.js';
 import { subscribeQueues } from './route.js';
 import { buildSubscription, type MessageSelector, type SubscriptionData, tagMatches } from './subscription.js';
 
@@ -50,6 +59,12 @@ export interface SimpleConsumerOptions extends ClientOptions {
     | typeof ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET;
 }
 
+/** What `ack(messages)` did: the messages acked, and each one not acked with why. */
+export interface AckResults {
+  readonly acked: PoppedMessage[];
+  readonly failed: Array<{ readonly message: PoppedMessage; readonly error: Error }>;
+}
+
 /** Most messages one receive() returns (a POP request's limit). */
 export const receiveMessagesMax = 32;
 /** Shortest invisible duration (RocketMQ's proxy demands 10 s; 1 s is enough here). */
@@ -70,6 +85,7 @@ export class SimpleConsumer {
   private running = false;
   private topicTurn = 0;
   private brokerTurn = 0;
+  private readonly acks: PopAcks;
 
   constructor(opts: SimpleConsumerOptions) {
     assertGroupName(opts.group);
@@ -95,6 +111,12 @@ export class SimpleConsumer {
       this.subs.set(topic, buildSubscription(topic, selector));
     }
     this.log = clientLogger(opts.logger, 'client.simple');
+    const timeoutMs = () => this.opts.requestTimeoutMs ?? requestTimeoutMsDefault;
+    this.acks = new PopAcks(this.group, {
+      single: (addr, a) => ackMessage(this.requireInstance().remoting, addr, this.ackHeaderOf(a), timeoutMs()),
+      batch: (addr, brokerName, acks) =>
+        batchAckMessage(this.requireInstance().remoting, addr, { brokerName, acks }, timeoutMs()),
+    });
   }
 
   /**
@@ -217,11 +239,51 @@ export class SimpleConsumer {
     return kept;
   }
 
-  /** Ends a received message: it is never delivered to the group again. ReceiptHandleExpiredError when too late. */
-  async ack(msg: PoppedMessage): Promise<void> {
-    const t = await this.handleTarget(msg);
-    const answer = await ackMessage(t.remoting, t.addr, t.header, t.timeoutMs);
-    if (answer.status !== 'ok') throw handleRefused(msg, answer);
+  /**
+   * Ends a received message: it is never delivered to the group again. ReceiptHandleExpiredError when too late.
+   * Acks made in the same event-loop turn go to a broker as one batch ack.
+   */
+  async ack(msg: PoppedMessage): Promise<void>;
+  /** Ends several messages in one request per broker; each is acked or failed on its own (never throws for one). */
+  async ack(msgs: readonly PoppedMessage[]): Promise<AckResults>;
+  async ack(m: PoppedMessage | readonly PoppedMessage[]): Promise<unknown> {
+    if (!Array.isArray(m)) {
+      const msg = m as PoppedMessage;
+      const answer = await this.ackOne(msg);
+      if (answer.status !== 'ok') throw handleRefused(msg, answer);
+      return;
+    }
+    const msgs = m as readonly PoppedMessage[];
+    const out: AckResults = { acked: [], failed: [] };
+    const sent: PoppedMessage[] = [];
+    const acks: Array<{ addr: string; ack: PendingAck }> = [];
+    for (const message of msgs) {
+      try {
+        const info = this.handleOf(message);
+        const inst = this.requireInstance();
+        const addr = inst.masterAddr(info.brokerName) ?? (await this.addrOf(inst, info.brokerName, message.topic));
+        sent.push(message);
+        acks.push({ addr, ack: { info, topic: message.topic, extraInfo: message.receiptHandle } });
+      } catch (err) {
+        out.failed.push({ message, error: asError(err) });
+      }
+    }
+    // One promise for all: acks of one broker go as one request, whatever their number.
+    const outcomes = await this.acks.addAll(acks);
+    outcomes.forEach((o, i) => {
+      const message = sent[i] as PoppedMessage;
+      if (o.status === 'ok') out.acked.push(message);
+      else if (o.status === 'failed') out.failed.push({ message, error: asError(o.error) });
+      else out.failed.push({ message, error: handleRefused(message, o) });
+    });
+    return out;
+  }
+
+  private async ackOne(msg: PoppedMessage): Promise<AckAnswer> {
+    const info = this.handleOf(msg);
+    const inst = this.requireInstance();
+    const addr = inst.masterAddr(info.brokerName) ?? (await this.addrOf(inst, info.brokerName, msg.topic));
+    return this.acks.add(addr, { info, topic: msg.topic, extraInfo: msg.receiptHandle });
   }
 
   /**
@@ -249,6 +311,16 @@ export class SimpleConsumer {
     ].join(' ');
   }
 
+  private ackHeaderOf(a: PendingAck): AckMessageRequestHeader {
+    return {
+      consumerGroup: this.group,
+      topic: realTopicOf(a.info.retry, a.topic, this.group),
+      queueId: a.info.queueId,
+      extraInfo: a.extraInfo,
+      offset: a.info.queueOffset,
+    };
+  }
+
   /** Where an ack or change of `msg` goes, and the header fields both send (the real topic, queue, handle). */
   private async handleTarget(msg: PoppedMessage) {
     const info = this.handleOf(msg);
@@ -274,6 +346,8 @@ export class SimpleConsumer {
     if (msg === null || typeof msg !== 'object' || typeof msg.receiptHandle !== 'string') {
       throw new InvalidArgumentError('expected a message returned by receive() (it carries a receiptHandle)');
     }
+    const built = builtHandleOf(msg);
+    if (built !== undefined) return built;
     const info = parseExtraInfo(msg.receiptHandle);
     if (typeof info === 'string') throw new InvalidReceiptHandleError(msg.receiptHandle, info);
     return info;
@@ -325,6 +399,10 @@ function handleRefused(msg: PoppedMessage, r: HandleRefusal): TsRocketError {
   return r.status === 'gone'
     ? new ReceiptHandleExpiredError(msg.msgId, r.code, r.remark)
     : new InvalidReceiptHandleError(msg.receiptHandle, r.remark ?? `refused by the broker (code ${r.code})`);
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new TsRocketError(String(err));
 }
 
 /** A duration option or argument: an integer of ms, at least `min`. */

@@ -1,10 +1,11 @@
 /** A POP answer's records become messages with receipt handles and delivery attempts (processPopResponse). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodePopped, type PoppedMessage } from '../../src/client/popped-message.js';
+import { builtHandleOf, decodePopped, type PoppedMessage } from '../../src/client/popped-message.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { encodeRecord } from '../../src/common/record.js';
 import type { PopMessageResponseHeader } from '../../src/remoting/protocol/pop.js';
+import { parseExtraInfo } from '../../src/remoting/protocol/pop-extra-info.js';
 import type { MessageInput } from '../../src/store/types.js';
 
 function record(topic: string, queueId: number, offset: bigint, over: Partial<MessageInput> = {}): Buffer {
@@ -114,4 +115,17 @@ test('malformed offset lists are reported, not thrown', () => {
     String(decodePopped(body, 'T', 'b0', header({ msgOffsetInfo: '0 0 1;0 0 2' }), false, noBad)),
     /msgOffsetInfo/,
   );
+});
+
+test('the handle decodePopped built is read without parsing, and only while it is still the receipt handle', () => {
+  const body = Buffer.concat([record('T', 1, 10n), record('T', 1, 12n), record('%RETRY%g_T', 0, 5n)]);
+  const msgs = decode(body, header({ startOffsetInfo: '0 1 10;1 0 5', msgOffsetInfo: '0 1 10,12;1 0 5' }));
+  for (const m of msgs) {
+    const parsed = parseExtraInfo(m.receiptHandle);
+    assert.ok(typeof parsed !== 'string', String(parsed));
+    assert.deepEqual(builtHandleOf(m), parsed);
+  }
+  const [m] = msgs as [PoppedMessage];
+  m.receiptHandle = '10 2000 30000 1 0 b0 1 10';
+  assert.equal(builtHandleOf(m), undefined, 'a replaced handle is parsed again');
 });

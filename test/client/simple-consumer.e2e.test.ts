@@ -133,6 +133,30 @@ test('an unacked message comes back after its invisible duration with deliveryAt
   assert.deepEqual(await c.receive(32, 1000), [], 'acked messages stay acked');
 });
 
+test('ack(messages): acked ones never come back, an expired one is named as failed, the rest come back', async () => {
+  const topic = 'E2E_SimpleBatchAck';
+  await cluster.createTopic(topic, 1);
+  for (let i = 0; i < 6; i++) await producer.send({ topic, body: `b${i}` });
+  const c = await consumer({ group: 'cg_simple_batch_ack', subscriptions: { [topic]: '*' } });
+  const first = await receiveN(c, 6, 20_000, 4000);
+  assert.deepEqual(bodies(first), ['b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
+  const byBody = (b: string) => first.find((m) => m.body.toString() === b) as PoppedMessage;
+  await c.ack(byBody('b0'));
+  // b0 is spent already: the batch acks b1 and b2 and says b0 failed.
+  const r = await c.ack([byBody('b0'), byBody('b1'), byBody('b2')]);
+  assert.deepEqual(bodies(r.acked), ['b1', 'b2']);
+  assert.equal(r.failed.length, 1);
+  assert.equal(r.failed[0]?.message.body.toString(), 'b0');
+  assert.ok(r.failed[0]?.error instanceof ReceiptHandleExpiredError);
+  // Single acks in one turn go out as one batch: each settles on its own.
+  await Promise.all([c.ack(byBody('b3')), c.ack(byBody('b4'))]);
+  const again = await receiveN(c, 1, 30_000, 10_000);
+  assert.deepEqual(bodies(again), ['b5']);
+  assert.equal((again[0] as PoppedMessage).deliveryAttempt, 2);
+  assert.deepEqual(await c.ack(again), { acked: again, failed: [] });
+  assert.deepEqual(await c.receive(32, 1000), [], 'acked messages stay acked');
+});
+
 test('changeInvisibleDuration extends a message, replaces its handle, and the new handle acks it', async () => {
   const topic = 'E2E_SimpleChange';
   await cluster.createTopic(topic, 1);

@@ -48,7 +48,12 @@ export function poppedOf(topic: string, m: MessageExt, info: ExtraInfo, orderCou
   m.properties.set(Prop.popCk, handleInfo);
   m.topic = topic;
   if (orderCount > 0) m.reconsumeTimes += orderCount;
-  return { msg: m, handle: `${handleInfo} ${m.commitLogOffset}`, deliveryAttempt: m.reconsumeTimes + 1 };
+  return {
+    msg: m,
+    handle: `${handleInfo} ${m.commitLogOffset}`,
+    deliveryAttempt: m.reconsumeTimes + 1,
+    storeSize: m.storeSize,
+  };
 }
 
 export function queueOf(

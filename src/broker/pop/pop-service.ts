@@ -18,11 +18,14 @@ import { FifoQueues } from './fifo.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { orderKeyOf } from './order-state.js';
 import { checkPopRequest } from './pop-check.js';
-import { type PopDeps, poppedOf, type QueuePop, queueOf, refused } from './pop-deps.js';
+import { type PopDeps, type QueuePop, queueOf, refused } from './pop-deps.js';
 import { PopWaiters } from './pop-waiters.js';
 import { readBack, reviveDue } from './revive.js';
 import { ReviveLog } from './revive-log.js';
+import { type StoredPopped, storedPoppedOf } from './stored-popped.js';
 import {
+  type AckBatch,
+  type AckBatchResult,
   type AckResult,
   type ChangeResult,
   invisibleTimeMsMin,
@@ -40,6 +43,7 @@ const none = { status: 'none' } as const;
 /** RocketMQ's accessMessageInMemoryMaxRatio (40) of this machine's memory. */
 const hotBytesMax = BigInt(Math.floor(os.totalmem() * 0.4));
 const expired = { status: 'expired' } as const;
+const ok = { status: 'ok' } as const;
 
 export class BrokerPopService implements PopService {
   readonly checkPoints = new CheckPointTable();
@@ -124,16 +128,48 @@ export class BrokerPopService implements PopService {
     const e = this.parseHandle(handle);
     if (typeof e === 'string') return refused(ResponseCode.INVALID_PARAMETER, e);
     if (e.reviveQid === orderReviveQid) return this.fifo.ack(group, topic, e);
-    const ck = this.checkPoints.get(this.ckKeyOfHandle(group, topic, e));
-    const i = ck?.offsets.indexOf(e.queueOffset) ?? -1;
-    if (ck === undefined || ck.reviving || i < 0 || isAcked(ck, i)) return expired;
-    ck.ackedBits |= 1 << i;
-    if (!(await this.reviveLog.writeAck(ck, [e.queueOffset]))) {
-      ck.ackedBits &= ~(1 << i);
+    const r = await this.ackBatch({ group, topic, ...e, offsets: [e.queueOffset] });
+    if (r.status === 'refused') return r;
+    return r.expired.length > 0 ? expired : ok;
+  }
+
+  async ackBatch(b: AckBatch): Promise<AckBatchResult> {
+    if (b.reviveQid === orderReviveQid) return this.ackFifo(b);
+    const realTopic = b.retry ? popRetryTopicOf(b.group, b.topic) : b.topic;
+    const ck = this.checkPoints.get(ckKeyOf(b.group, realTopic, b.queueId, b.ckOffset, b.popTimeMs));
+    if (ck === undefined || ck.reviving) return { status: 'ok', expired: b.offsets };
+    let bits = 0;
+    const gone: bigint[] = [];
+    const taken: bigint[] = [];
+    for (const o of b.offsets) {
+      const i = ck.offsets.indexOf(o);
+      if (i < 0 || isAcked(ck, i) || (bits & (1 << i)) !== 0) gone.push(o);
+      else {
+        bits |= 1 << i;
+        taken.push(o);
+      }
+    }
+    if (taken.length === 0) return { status: 'ok', expired: gone };
+    // Marked before the write, so a revive pass meanwhile does not put these back.
+    ck.ackedBits |= bits;
+    if (!(await this.reviveLog.writeAck(ck, taken))) {
+      ck.ackedBits &= ~bits;
       return refused(ResponseCode.SYSTEM_ERROR, 'the ack could not be stored (store not writable)');
     }
     if (allAcked(ck)) this.checkPoints.delete(ck.key);
-    return { status: 'ok' };
+    return { status: 'ok', expired: gone };
+  }
+
+  /** FIFO acks are in memory (no revive-log record): one at a time. */
+  private async ackFifo(b: AckBatch): Promise<AckBatchResult> {
+    const gone: bigint[] = [];
+    for (const queueOffset of b.offsets) {
+      const e: ExtraInfo = { ...b, brokerName: this.deps.config.brokerName, queueOffset };
+      const r = await this.fifo.ack(b.group, b.topic, e);
+      if (r.status === 'refused') return r;
+      if (r.status === 'expired') gone.push(queueOffset);
+    }
+    return { status: 'ok', expired: gone };
   }
 
   async changeInvisible(group: string, topic: string, handle: string, invisibleTimeMs: number): Promise<ChangeResult> {
@@ -261,7 +297,7 @@ export class BrokerPopService implements PopService {
     }
     if (messages.length === 0) return { status: 'none', result: none, retryAtMs };
     let bytes = 0;
-    for (const m of messages) bytes += m.msg.storeSize;
+    for (const m of messages) bytes += m.storeSize;
     this.deps.stats.recordGet(req.group, req.topic, messages.length, bytes);
     return {
       status: 'found',
@@ -344,19 +380,20 @@ export class BrokerPopService implements PopService {
       }
       return { messages: [], rest };
     }
-    let msgs: MessageExt[];
-    try {
-      msgs = r.records.map((rec) => decodeRecord(rec).msg);
-    } finally {
-      r.release?.();
-    }
     if (req.fifo) {
+      let msgs: MessageExt[];
+      try {
+        msgs = r.records.map((rec) => decodeRecord(rec).msg);
+      } finally {
+        r.release?.();
+      }
       const f = await this.fifo.pop(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
       // Each round moves the consume offset forward, so this ends.
       if (f.readAgain === true)
         return this.popQueue(req, realTopic, queueId, retry, filter, want, popTimeMs, reviveQid);
       return f;
     }
+    const queueOffsets = r.queueOffsets;
     const ck: CheckPoint = {
       key: ckKeyOf(req.group, realTopic, queueId, offset, popTimeMs),
       group: req.group,
@@ -368,12 +405,19 @@ export class BrokerPopService implements PopService {
       popTimeMs,
       invisibleTimeMs: req.invisibleTimeMs,
       reviveQid,
-      offsets: msgs.map((m) => m.queueOffset),
+      offsets: queueOffsets,
       nextBeginOffset: r.nextBeginOffset,
       reviveOffset: -1n,
       ackedBits: 0,
       reviving: false,
     };
+    let popped: StoredPopped[];
+    try {
+      // Copied into one buffer, so the store's read blocks go back now: no decode, no per-message re-encode.
+      popped = storedPoppedOf(r.bodyParts ?? r.records, req.topic, this.extraInfoOf(ck, 0n), queueOffsets);
+    } finally {
+      r.release?.();
+    }
     // Durable first: the consume offset never passes popped messages whose check point could be lost. In the
     // table while it is written, so no revive checkpoint is moved past it meanwhile.
     this.checkPoints.add(ck);
@@ -386,7 +430,6 @@ export class BrokerPopService implements PopService {
       };
     }
     offsets.commit(req.group, realTopic, queueId, r.nextBeginOffset);
-    const popped = msgs.map((m) => poppedOf(req.topic, m, this.extraInfoOf(ck, m.queueOffset), 0));
     return { messages: popped, rest, queue: queueOf(ck.retry, queueId, offset, ck.offsets, 0) };
   }
 

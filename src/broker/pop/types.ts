@@ -36,6 +36,8 @@ export interface PoppedMessage {
   readonly handle: string;
   /** reconsumeTimes + 1 */
   readonly deliveryAttempt: number;
+  /** Bytes of its record as stored. */
+  readonly storeSize: number;
 }
 
 /** One queue a pop took messages from, for the remoting answer's startOffsetInfo / msgOffsetInfo / orderCountInfo. */
@@ -68,6 +70,26 @@ export type AckResult =
   | { readonly status: 'expired' }
   | { readonly status: 'refused'; readonly code: number; readonly remark: string };
 
+/** The offsets of one check point acked at once (a BATCH_ACK_MESSAGE entry, RocketMQ's BatchAck). */
+export interface AckBatch {
+  readonly group: string;
+  /** The popped topic (the original one also for a revived message: `retry` marks those). */
+  readonly topic: string;
+  readonly retry: boolean;
+  readonly queueId: number;
+  /** The check point's start offset (POP_CK's first field). */
+  readonly ckOffset: bigint;
+  readonly popTimeMs: number;
+  readonly invisibleTimeMs: number;
+  readonly reviveQid: number;
+  readonly offsets: readonly bigint[];
+}
+
+export type AckBatchResult =
+  /** `expired`: the offsets past their deadline, already acked or changed, or never popped (nothing done). */
+  | { readonly status: 'ok'; readonly expired: readonly bigint[] }
+  | { readonly status: 'refused'; readonly code: number; readonly remark: string };
+
 export type ChangeResult =
   | { readonly status: 'ok'; readonly handle: string; readonly popTimeMs: number; readonly invisibleTimeMs: number }
   | { readonly status: 'expired' }
@@ -76,6 +98,8 @@ export type ChangeResult =
 export interface PopService {
   pop(req: PopRequest, signal?: AbortSignal): Promise<PopResult>;
   ack(group: string, topic: string, handle: string): Promise<AckResult>;
+  /** Acks offsets of one check point with one revive-log record; the others are acked even if some expired. */
+  ackBatch(batch: AckBatch): Promise<AckBatchResult>;
   changeInvisible(group: string, topic: string, handle: string, invisibleTimeMs: number): Promise<ChangeResult>;
   /** Runtime figures for GET_BROKER_RUNTIME_INFO (check points, messages in flight, revived, dead-lettered, …). */
   stats?(): Record<string, number>;

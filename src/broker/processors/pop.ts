@@ -1,7 +1,8 @@
 /**
  * POP_MESSAGE (200050): the remoting face of PopService. The answer carries RocketMQ's header (popTime,
  * invisibleTime, reviveQid, restNum, startOffsetInfo, msgOffsetInfo, orderCountInfo) and, as body, the messages in
- * the pulled-record layout with POP_CK set in each (a revived one under its original topic). Nothing within
+ * the pulled-record layout: a first delivery as stored (clients build its handle from the offset lists, as with
+ * RocketMQ's broker), a revived or FIFO-redelivered one re-encoded under its original topic with POP_CK set. Nothing within
  * pollTime → POLLING_TIMEOUT; more than 32 messages asked → INVALID_PARAMETER.
  */
 import { setMaxListeners } from 'node:events';
@@ -14,6 +15,7 @@ import type { RemotingConnection } from '../../remoting/server.js';
 import type { BrokerContext } from '../context.js';
 import { ExpressionType, isTagType } from '../filter/expression-type.js';
 import { msgOffsetInfoOf, orderCountInfoOf, startOffsetInfoOf } from '../pop/extra-info.js';
+import { StoredPopped } from '../pop/stored-popped.js';
 import type { PoppedMessage } from '../pop/types.js';
 
 export async function popMessage(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection) {
@@ -56,8 +58,34 @@ export async function popMessage(ctx: BrokerContext, req: RemotingCommand, conn:
     msgOffsetInfo: msgOffsetInfoOf(r.queues),
     orderCountInfo: h.order === true ? orderCountInfoOf(r.queues) : undefined,
   });
-  resp.bodyParts = r.messages.map(recordOf);
+  resp.bodyParts = bodyPartsOf(r.messages);
   return resp;
+}
+
+/** Records going out as stored stay in their pop's buffer: one part per run of them; the others re-encoded. */
+function bodyPartsOf(messages: readonly PoppedMessage[]): Buffer[] {
+  const parts: Buffer[] = [];
+  let run: Buffer | undefined;
+  let start = 0;
+  let end = 0;
+  for (const p of messages) {
+    if (p instanceof StoredPopped && p.asStored) {
+      if (p.buf === run && p.at === end) {
+        end += p.storeSize;
+        continue;
+      }
+      if (run !== undefined) parts.push(run.subarray(start, end));
+      run = p.buf;
+      start = p.at;
+      end = p.at + p.storeSize;
+      continue;
+    }
+    if (run !== undefined) parts.push(run.subarray(start, end));
+    run = undefined;
+    parts.push(recordOf(p));
+  }
+  if (run !== undefined) parts.push(run.subarray(start, end));
+  return parts;
 }
 
 /** The message re-encoded as stored, with the properties (POP_CK) and topic it is handed out with. */

@@ -14,6 +14,8 @@
  *   reviveQid int *
  * BatchAckMessageRequestBody (JSON): {"brokerName","acks":[{"c","t","r","so","q","rq","pt","it","b"}]}, b = the
  *   acked offsets (bit i = startOffset + i) as java.util.BitSet#toByteArray, base64 (fastjson's byte[]).
+ *   Its answer (ours; RocketMQ's has no header): expiredInfo String = `ackIndex o1,o2;…`, the offsets that were
+ *   too late (nothing done for them; the rest are acked), absent when all were acked.
  */
 import type { RemotingCommand } from '../command.js';
 import { optionalBool, optionalString, requireInt, requireLong, requireString } from '../fields.js';
@@ -182,6 +184,33 @@ export interface BatchAck {
 export interface BatchAckBody {
   brokerName: string;
   acks: BatchAck[];
+}
+
+/** Offsets of a batch ack that were too late, by the index of their entry in the body's acks. */
+export interface BatchAckExpired {
+  ack: number;
+  offsets: readonly bigint[];
+}
+
+export interface BatchAckResponseHeader {
+  expired: BatchAckExpired[];
+}
+
+export function encodeBatchAckResponseHeader(h: BatchAckResponseHeader): Record<string, string> {
+  return { expiredInfo: h.expired.map((e) => `${e.ack} ${e.offsets.join(',')}`).join(';') };
+}
+
+/** The expired offsets of a batch-ack answer, or what is malformed (an answer without the field: none). */
+export function decodeBatchAckResponseHeader(resp: RemotingCommand): BatchAckResponseHeader | string {
+  const text = optionalString(resp, 'expiredInfo');
+  if (text === undefined || text === '') return { expired: [] };
+  const expired: BatchAckExpired[] = [];
+  for (const entry of text.split(';')) {
+    const m = /^(\d{1,9}) (-?\d{1,19}(?:,-?\d{1,19})*)$/.exec(entry);
+    if (m === null) return `expiredInfo entry ${JSON.stringify(entry)} is not "ackIndex o1,o2,…"`;
+    expired.push({ ack: Number(m[1]), offsets: (m[2] as string).split(',').map(BigInt) });
+  }
+  return { expired };
 }
 
 /** Acks one body may carry (a hostile or broken client cannot make one request cost unbounded work). */

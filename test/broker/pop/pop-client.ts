@@ -4,16 +4,21 @@ import { decodeRecords } from '../../../src/common/record.js';
 import { RequestCode } from '../../../src/remoting/codes.js';
 import type { RemotingCommand } from '../../../src/remoting/command.js';
 import {
+  decodePopMessageResponseHeader,
   encodeAckMessageHeader,
   encodeChangeInvisibleTimeHeader,
   encodePopMessageHeader,
   type PopMessageRequestHeader,
 } from '../../../src/remoting/protocol/pop.js';
+import { infoKey, parseInfoList, retryMarkOf } from '../../../src/remoting/protocol/pop-extra-info.js';
 import { call, type Endpoint } from '../helpers.js';
 
 export interface Popped {
   resp: RemotingCommand;
+  /** POP_CK set in each: the broker's own (a revived message), else built from the answer's offset lists. */
   msgs: MessageExt[];
+  /** How many came without POP_CK (first deliveries, as RocketMQ's broker sends them). */
+  builtCk: number;
 }
 
 export async function popRaw(
@@ -39,7 +44,26 @@ export async function popRaw(
     undefined,
     timeoutMs,
   );
-  return { resp, msgs: resp.code === 0 ? decodeRecords(resp.body ?? Buffer.alloc(0)) : [] };
+  if (resp.code !== 0) return { resp, msgs: [], builtCk: 0 };
+  const msgs = decodeRecords(resp.body ?? Buffer.alloc(0));
+  return { resp, msgs, builtCk: withPopCk(resp, msgs) };
+}
+
+/** POP_CK as RocketMQ's client builds it (MQClientAPIImpl.processPopResponse) where the record has none. */
+function withPopCk(resp: RemotingCommand, msgs: MessageExt[], brokerName = 'broker-a'): number {
+  const h = decodePopMessageResponseHeader(resp);
+  const starts = parseInfoList(h.startOffsetInfo);
+  if (typeof starts === 'string') throw new Error(starts);
+  let built = 0;
+  for (const m of msgs) {
+    if (m.properties.has('POP_CK')) continue;
+    const mark = retryMarkOf(m.topic);
+    const ck = starts.get(infoKey(mark, m.queueId));
+    const fields = [ck, h.popTime, h.invisibleTime, h.reviveQid, mark, brokerName, m.queueId, m.queueOffset];
+    m.properties.set('POP_CK', fields.join(' '));
+    built++;
+  }
+  return built;
 }
 
 export function popCkOf(m: MessageExt): string {

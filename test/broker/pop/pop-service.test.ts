@@ -45,7 +45,8 @@ before(async () => {
 after(async () => {
   pop.stop();
   await store.shutdown();
-  await rm(dir, { recursive: true, force: true });
+  // A group a pop auto-created (findOrCreate) is persisted in the background: retry while that write lands.
+  await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 async function put(body: string, props: Record<string, string>, queueId: number): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { RequestCode, ResponseCode } from '../../../src/remoting/codes.js';
-import { encodeBatchAckBody } from '../../../src/remoting/protocol/pop.js';
+import { decodeBatchAckResponseHeader, encodeBatchAckBody } from '../../../src/remoting/protocol/pop.js';
 import { call, createTopic, type Harness, sendV2, startHarness } from '../helpers.js';
 import { ack, changedExtraInfo, changeInvisible, popCkOf, popRaw } from './pop-client.js';
 
@@ -12,7 +12,7 @@ before(async () => {
 });
 after(() => h.close());
 
-test('POP answers the messages with RocketMQ header fields and POP_CK; they stay invisible; ACK removes them', async () => {
+test('POP answers the messages as stored with RocketMQ header fields (handles from them); they stay invisible; ACK removes them', async () => {
   for (let i = 0; i < 3; i++) assert.equal((await sendV2(h, 'P1', `m${i}`, { TAGS: 'a' }, i % 2)).code, 0);
   const p = await popRaw(h, 'P1', { consumerGroup: 'g1' });
   assert.equal(p.resp.code, ResponseCode.SUCCESS, p.resp.remark);
@@ -21,6 +21,7 @@ test('POP answers the messages with RocketMQ header fields and POP_CK; they stay
     assert.ok(f[k] !== undefined, k);
   assert.equal(f['invisibleTime'], '60000');
   assert.equal(p.msgs.length, 3);
+  assert.equal(p.builtCk, 3, 'first deliveries go as stored, without POP_CK (RocketMQ)');
   assert.deepEqual(p.msgs.map((m) => m.body.toString()).sort(), ['m0', 'm1', 'm2']);
   for (const m of p.msgs) {
     const ck = popCkOf(m).split(' ');
@@ -61,6 +62,7 @@ test('an unacked message comes back after its invisible time from the retry topi
   assert.equal(m.reconsumeTimes, 1);
   assert.equal(m.properties.get('RETRY_TOPIC'), 'P2');
   assert.ok(m.properties.get('1ST_POP_TIME'));
+  assert.equal(back.builtCk, 0, "a revived message carries the broker's POP_CK");
   assert.equal(popCkOf(m).split(' ')[4], '1', 'retry flag');
   assert.equal((await ack(h, 'P2', m)).code, 0);
   const none = await popRaw(h, 'P2', { pollTime: 1500n });
@@ -187,6 +189,12 @@ test('BATCH_ACK_MESSAGE acks several offsets of a check point', async () => {
   const r = await call(h, RequestCode.BATCH_ACK_MESSAGE, {}, body);
   assert.equal(r.code, 0, r.remark);
   assert.equal(r.remark ?? '', '');
+  // The same again: nothing left to ack, and the answer names every offset (entry 0) as too late.
+  const again = await call(h, RequestCode.BATCH_ACK_MESSAGE, {}, body);
+  assert.equal(again.code, 0, again.remark);
+  assert.deepEqual(decodeBatchAckResponseHeader(again), {
+    expired: [{ ack: 0, offsets: p.msgs.map((m) => m.queueOffset) }],
+  });
   assert.equal((await popRaw(h, 'P7', { pollTime: 2800n })).resp.code, ResponseCode.POLLING_TIMEOUT);
 });
 

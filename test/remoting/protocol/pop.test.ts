@@ -4,12 +4,14 @@ import type { RemotingCommand } from '../../../src/remoting/command.js';
 import {
   decodeAckMessageHeader,
   decodeBatchAckBody,
+  decodeBatchAckResponseHeader,
   decodeChangeInvisibleTimeHeader,
   decodeChangeInvisibleTimeResponseHeader,
   decodePopMessageHeader,
   decodePopMessageResponseHeader,
   encodeAckMessageHeader,
   encodeBatchAckBody,
+  encodeBatchAckResponseHeader,
   encodeChangeInvisibleTimeHeader,
   encodeChangeInvisibleTimeResponseHeader,
   encodePopMessageHeader,
@@ -87,4 +89,16 @@ test('BATCH_ACK body: our encoding round-trips; a fastjson one (long names, BitS
     assert.ok(!r.ok);
     assert.match(r.error, re);
   }
+});
+
+test('batch-ack answer: expiredInfo round trip; absent = none expired; a malformed one is named', () => {
+  const expired = [
+    { ack: 0, offsets: [3n, 5n] },
+    { ack: 2, offsets: [40n] },
+  ];
+  const fields = encodeBatchAckResponseHeader({ expired });
+  assert.deepEqual(fields, { expiredInfo: '0 3,5;2 40' });
+  assert.deepEqual(decodeBatchAckResponseHeader(cmd(fields)), { expired });
+  assert.deepEqual(decodeBatchAckResponseHeader({} as RemotingCommand), { expired: [] });
+  assert.match(String(decodeBatchAckResponseHeader(cmd({ expiredInfo: '0 x' }))), /is not "ackIndex o1,o2,…"/);
 });
