@@ -1,0 +1,154 @@
+/**
+ * `tsrocket start --brokers 2`: two broker processes registered as one cluster behind the embedded NameServer.
+ * A topic created for the cluster (`updateTopic -c`) lives on both; a producer spreads over both brokers' queues
+ * and a consumer group gets every message once. A SIGKILLed broker process is reported, its route dropped and
+ * the process restarted; a topic auto-created on one broker is spread to the other; SIGTERM stops both brokers and the NameServer, leaving no process behind.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Admin } from '../../src/client/admin/admin.js';
+import { setLogLevel } from '../../src/common/log.js';
+import { ConsumeFromWhere, Producer, PushConsumer } from '../../src/index.js';
+import { Proc, startArgs, stopAll, tempDir, waitUntil } from './procs.js';
+
+setLogLevel('error');
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  await stopAll();
+  for (const c of cleanups) await c();
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Broker processes of `parent` (children on Linux, from /proc). */
+async function childPids(parent: number): Promise<number[]> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(`/proc/${parent}/task/${parent}/children`, 'utf8').catch(() => '');
+  return text
+    .trim()
+    .split(/\s+/)
+    .filter((s) => s.length > 0)
+    .map(Number);
+}
+
+/** The brokers routing `topic`, once there are `want` of them (or what there are after 10 s). */
+async function routedBrokers(admin: Admin, topic: string, want: number): Promise<string[]> {
+  let routed: string[] = [];
+  for (let i = 0; i < 200 && routed.length < want; i++) {
+    const route = await admin.topicRoute(topic).catch(() => undefined);
+    routed = (route?.queueDatas ?? []).map((q) => q.brokerName).sort();
+    if (routed.length < want) await new Promise((r) => setTimeout(r, 50));
+  }
+  return routed;
+}
+
+test('tsrocket start --brokers 2: one cluster of two broker processes; every message once; kill and stop', async (t) => {
+  const { dir, cleanup } = await tempDir('start-brokers');
+  cleanups.push(cleanup);
+  const proc = new Proc('tsrocket start --brokers 2', [...startArgs(dir), '--brokers', '2']);
+  const ready = await proc.line(/tsrocket started .*namesrvAddr=([\d.:]+) brokerAddr=([\d.:,]+) brokers=2/, 30_000);
+  const nameServer = ready[1] as string;
+  const brokerAddrs = (ready[2] as string).split(',');
+  assert.equal(brokerAddrs.length, 2);
+
+  const admin = new Admin({ nameServer, timeoutMs: 5000 });
+  const topic = 'TwoBrokers';
+  const queues = 4;
+  const count = 400;
+  try {
+    const cluster = await admin.clusterInfo();
+    assert.deepEqual(Object.keys(cluster.brokerAddrTable).sort(), ['broker-a', 'broker-b']);
+    assert.deepEqual([...(cluster.clusterAddrTable['DefaultCluster'] ?? [])].sort(), ['broker-a', 'broker-b']);
+
+    await admin.createOrUpdateTopic(
+      { cluster: 'DefaultCluster' },
+      { topicName: topic, readQueueNums: queues, writeQueueNums: queues },
+    );
+    assert.deepEqual(await routedBrokers(admin, topic, 2), ['broker-a', 'broker-b'], 'the topic is on both brokers');
+
+    const producer = new Producer({ nameServer, group: 'PID_two_brokers', clientIp: '127.0.0.1' });
+    await producer.start();
+    const sentTo = new Map<string, number>();
+    const sent = new Set<string>();
+    try {
+      for (let i = 0; i < count; i++) {
+        const r = await producer.send({ topic, body: `two ${i}` });
+        sent.add(r.msgId);
+        const b = r.messageQueue.brokerName;
+        sentTo.set(b, (sentTo.get(b) ?? 0) + 1);
+      }
+    } finally {
+      await producer.shutdown();
+    }
+    t.diagnostic(`sends per broker: ${JSON.stringify(Object.fromEntries(sentTo))}`);
+    assert.ok((sentTo.get('broker-a') ?? 0) > count / 4, 'broker-a took a share of the sends');
+    assert.ok((sentTo.get('broker-b') ?? 0) > count / 4, 'broker-b took a share of the sends');
+
+    const got = new Map<string, number>();
+    const gotFrom = new Set<string>();
+    const consumer = new PushConsumer({
+      nameServer,
+      group: 'GID_two_brokers',
+      clientIp: '127.0.0.1',
+      consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
+    });
+    consumer.subscribe(topic, '*').onMessage((m) => {
+      got.set(m.msgId, (got.get(m.msgId) ?? 0) + 1);
+      gotFrom.add(m.brokerName);
+    });
+    await consumer.start();
+    try {
+      await waitUntil(() => got.size >= count, `${count} messages consumed (got ${got.size})`, 30_000);
+    } finally {
+      await consumer.shutdown();
+    }
+    assert.deepEqual([...got.keys()].sort(), [...sent].sort(), 'every sent message consumed');
+    assert.ok(
+      [...got.values()].every((n) => n === 1),
+      'each once',
+    );
+    assert.deepEqual([...gotFrom].sort(), ['broker-a', 'broker-b']);
+
+    // A topic auto-created by a send lands on one broker and is spread to the other.
+    const autoTopic = 'AutoCreatedOnOne';
+    const autoProducer = new Producer({ nameServer, group: 'PID_two_brokers_auto', clientIp: '127.0.0.1' });
+    await autoProducer.start();
+    try {
+      await autoProducer.send({ topic: autoTopic, body: 'first' });
+    } finally {
+      await autoProducer.shutdown();
+    }
+    assert.deepEqual(await routedBrokers(admin, autoTopic, 2), ['broker-a', 'broker-b'], 'spread to both brokers');
+
+    // SIGKILL one broker process: reported, route dropped, restarted and registered again.
+    const pid = proc.child.pid as number;
+    const before = await childPids(pid);
+    assert.equal(before.length, 2, 'two broker processes');
+    const victim = before[0] as number;
+    process.kill(victim, 'SIGKILL');
+    const died = await proc.line(
+      new RegExp(`broker process died brokerName=(broker-[ab]) pid=${victim} exit="signal SIGKILL"`),
+    );
+    const name = died[1] as string;
+    await proc.line(new RegExp(`broker process restarted brokerName=${name}`), 30_000);
+    const routedAgain = await admin.topicRoute(topic);
+    assert.deepEqual(routedAgain.queueDatas.map((q) => q.brokerName).sort(), ['broker-a', 'broker-b']);
+    const restarted = await childPids(pid);
+    assert.equal(restarted.length, 2);
+
+    // SIGTERM: both brokers and the NameServer stop, exit 0, no broker process left.
+    proc.kill('SIGTERM');
+    assert.equal(await proc.exited, 0);
+    await waitUntil(() => restarted.every((p) => !alive(p)), 'broker processes gone', 10_000);
+  } finally {
+    await admin.close();
+    await proc.stop();
+  }
+});
