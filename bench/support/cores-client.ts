@@ -1,6 +1,7 @@
 /**
  * One load-generator process of `bench:cores` (forked with an IPC channel). On `produce` it sends its share
- * with `window` sends in flight through the SDK (auto-batching as users get it); on `consume` it joins the
+ * with `window` sends in flight through the SDK (auto-batching as users get it; `batch` > 1: explicit batches
+ * of that many messages); on `consume` it joins the
  * bench's consumer group from the first offset and reports its count every 100 ms until `stop`.
  */
 
@@ -11,7 +12,7 @@ import { setLogLevel } from '../../src/common/log.js';
 setLogLevel('error');
 
 export type CoresClientCommand =
-  | { t: 'produce'; nameServer: string; topic: string; count: number; bodyBytes: number; window: number }
+  | { t: 'produce'; nameServer: string; topic: string; count: number; bodyBytes: number; window: number; batch: number }
   | { t: 'consume'; nameServer: string; topic: string; group: string }
   | { t: 'stop' };
 
@@ -44,7 +45,7 @@ async function produce(c: Extract<CoresClientCommand, { t: 'produce' }>): Promis
       topic: c.topic,
       bodyBytes: c.bodyBytes,
       window: c.window,
-      batch: 1,
+      batch: c.batch,
       count: c.count,
       durationMs: 600_000,
     });
