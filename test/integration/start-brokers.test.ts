@@ -2,9 +2,12 @@
  * `tsrocket start --brokers 2`: two broker processes registered as one cluster behind the embedded NameServer.
  * A topic created for the cluster (`updateTopic -c`) lives on both; a producer spreads over both brokers' queues
  * and a consumer group gets every message once. A SIGKILLed broker process is reported, its route dropped and
- * the process restarted; a topic auto-created on one broker is spread to the other; SIGTERM stops both brokers and the NameServer, leaving no process behind.
+ * the process restarted; a topic auto-created on one broker is spread to the other; SIGTERM stops both brokers
+ * and the NameServer, leaving no process behind. A broker that cannot listen stops the whole start (exit 1); a
+ * SIGKILLed start leaves no broker process behind.
  */
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { Admin } from '../../src/client/admin/admin.js';
 import { setLogLevel } from '../../src/common/log.js';
@@ -17,6 +20,14 @@ after(async () => {
   await stopAll();
   for (const c of cleanups) await c();
 });
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -151,4 +162,39 @@ test('tsrocket start --brokers 2: one cluster of two broker processes; every mes
     await admin.close();
     await proc.stop();
   }
+});
+
+test('tsrocket start --brokers 2: a broker that cannot listen stops the start (exit 1, which and why)', async () => {
+  const { dir, cleanup } = await tempDir('start-brokers-port');
+  cleanups.push(cleanup);
+  const port = await freePort();
+  // broker-b's port (+10) is taken.
+  const blocker = createServer();
+  await new Promise<void>((resolve) => {
+    blocker.once('error', () => resolve()); // taken already: just as good
+    blocker.listen(port + 10, '127.0.0.1', resolve);
+  });
+  try {
+    const proc = new Proc('tsrocket start --brokers 2', [...startArgs(dir, 0, port), '--brokers', '2']);
+    assert.equal(await proc.exited, 1);
+    assert.ok(
+      proc.lines.some((l) => /failed .*broker process 1 \(pid \d+\) exited before it served/.test(l)),
+      proc.tail(),
+    );
+    assert.ok(!proc.lines.some((l) => /tsrocket started/.test(l)), 'never ready');
+  } finally {
+    blocker.close();
+  }
+});
+
+test('tsrocket start --brokers 2 SIGKILLed: its broker processes stop by themselves', async () => {
+  const { dir, cleanup } = await tempDir('start-brokers-orphan');
+  cleanups.push(cleanup);
+  const proc = new Proc('tsrocket start --brokers 2', [...startArgs(dir), '--brokers', '2']);
+  await proc.line(/tsrocket started/, 30_000);
+  const children = await childPids(proc.child.pid as number);
+  assert.equal(children.length, 2);
+  proc.kill('SIGKILL');
+  await proc.exited;
+  await waitUntil(() => children.every((p) => !alive(p)), 'broker processes gone after their parent', 15_000);
 });
