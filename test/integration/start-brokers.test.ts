@@ -198,3 +198,27 @@ test('tsrocket start --brokers 2 SIGKILLed: its broker processes stop by themsel
   await proc.exited;
   await waitUntil(() => children.every((p) => !alive(p)), 'broker processes gone after their parent', 15_000);
 });
+
+test('tsrocket start --brokers 2: a broker that keeps dying (4 times within 60 s) stops the start with exit 1', async () => {
+  const { dir, cleanup } = await tempDir('start-brokers-loop');
+  cleanups.push(cleanup);
+  const proc = new Proc('tsrocket start --brokers 2', [...startArgs(dir), '--brokers', '2']);
+  await proc.line(/tsrocket started/, 30_000);
+  const nth = async (re: RegExp, n: number): Promise<RegExpExecArray> => {
+    const all = () => proc.lines.map((l) => re.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+    await proc.until(() => all().length >= n, `${n} × ${re}`, 30_000);
+    return all()[n - 1] as RegExpExecArray;
+  };
+  let victim = Math.min(...(await childPids(proc.child.pid as number)));
+  process.kill(victim, 'SIGKILL');
+  const name = (await nth(/broker process died brokerName=(broker-[ab])/, 1))[1] as string;
+  for (let restart = 1; restart <= 3; restart++) {
+    victim = Number((await nth(new RegExp(`broker process restarted brokerName=${name} pid=(\\d+)`), restart))[1]);
+    process.kill(victim, 'SIGKILL');
+  }
+  assert.equal(await proc.exited, 1);
+  assert.ok(
+    proc.lines.some((l) => new RegExp(`shutting down why="${name} died 4 times within 60 s"`).test(l)),
+    proc.tail(),
+  );
+});
