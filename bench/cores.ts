@@ -179,6 +179,8 @@ interface Phase {
   brokerCores: number[];
   namesrvCpuUsPerMsg: number | null;
   clientCpuUsPerMsg: number;
+  /** Consume: each client process's count and first/last delivery, ms after the consumers were told to start. */
+  perClient?: Array<{ received: number; firstMs: number; lastMs: number }>;
 }
 
 interface Run {
@@ -256,6 +258,12 @@ async function runOne(brokers: number, round: number): Promise<Run> {
     const first = Math.min(...cs.map((c) => c.last.firstAtMs).filter((t) => t > 0));
     const last = Math.max(...cs.map((c) => c.last.lastAtMs));
     const consume = phaseOf(before, after, received, Math.max(1, last - first), cpuWindowMs);
+    const since = (t: number) => Math.round(t - (performance.timeOrigin + t1));
+    consume.perClient = cs.map((c) => ({
+      received: c.last.received,
+      firstMs: since(c.last.firstAtMs),
+      lastMs: since(c.last.lastAtMs),
+    }));
     return { brokers, round, produce, consume };
   } finally {
     for (const c of cs) if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
@@ -309,7 +317,11 @@ async function main(): Promise<void> {
       const r = await runOne(brokers, round);
       got.set(brokers, r);
       runs.push(r);
-      process.stdout.write(`round ${round + 1} ${line(r, 'produce')}\nround ${round + 1} ${line(r, 'consume')}\n`);
+      const perClient = (r.consume.perClient ?? []).map((c) => `${c.received} in ${c.firstMs}–${c.lastMs} ms`);
+      process.stdout.write(
+        `round ${round + 1} ${line(r, 'produce')}\nround ${round + 1} ${line(r, 'consume')}\n` +
+          `round ${round + 1} consumers: ${perClient.join(', ')}\n`,
+      );
     }
     const one = got.get(1) as Run;
     const two = got.get(2) as Run;

@@ -2,7 +2,8 @@
  * One broker process of `tsrocket start --brokers N` (forked by broker-group.ts with an IPC channel; its one
  * argument is a `BrokerChildArgs` JSON). It registers with the parent's NameServer through the IPC channel, as
  * the in-process broker does through `invokeLocal`, so it is routed before the NameServer's port opens. It stops
- * on SIGTERM/SIGINT, and when the parent is gone (the channel closes), so no broker outlives its `tsrocket start`.
+ * on SIGTERM, and when the parent is gone (the channel closes), so no broker outlives its `tsrocket start`; SIGINT
+ * (a Ctrl+C reaching the process group) is left to the parent.
  */
 
 import { createLogger } from '../common/log.js';
@@ -67,7 +68,8 @@ async function main(): Promise<void> {
     })();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // A Ctrl+C at the terminal reaches the whole process group: tsrocket start sends SIGTERM to each broker in turn.
+  process.on('SIGINT', () => undefined);
   process.on('disconnect', () => stop('tsrocket start is gone'));
   broker = await startBroker(loaded, { inProcessNamesrv: { addr: local, invoke: invokeParent } });
   const grpcPort = await broker.grpcReady();

@@ -123,11 +123,11 @@ export class BrokerGroup implements Component {
       namesrvAddr: opts.namesrvAddr,
       namesrvPort: opts.namesrvPort,
     };
-    // Its own process group: a Ctrl+C at the terminal reaches this process only, which stops the brokers in order.
+    // Same process group and session as this process: a supervisor's signal to the group reaches every broker,
+    // and the scheduler counts them with it. A Ctrl+C reaches them too; they ignore SIGINT and wait for SIGTERM.
     const child = fork(childPath, [JSON.stringify(args)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
-      detached: true,
     });
     let onExit: (code: number | null, signal: NodeJS.Signals | null) => void = () => undefined;
     const slot: Slot = {

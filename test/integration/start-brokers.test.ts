@@ -4,9 +4,10 @@
  * and a consumer group gets every message once. A SIGKILLed broker process is reported, its route dropped and
  * the process restarted; a topic auto-created on one broker is spread to the other; SIGTERM stops both brokers
  * and the NameServer, leaving no process behind. A broker that cannot listen stops the whole start (exit 1); a
- * SIGKILLed start leaves no broker process behind.
+ * SIGKILLed start leaves no broker process behind; a Ctrl+C to the process group is one clean shutdown.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { type AddressInfo, createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { Admin } from '../../src/client/admin/admin.js';
@@ -221,4 +222,30 @@ test('tsrocket start --brokers 2: a broker that keeps dying (4 times within 60 s
     proc.lines.some((l) => new RegExp(`shutting down why="${name} died 4 times within 60 s"`).test(l)),
     proc.tail(),
   );
+});
+
+test('tsrocket start --brokers 2: a Ctrl+C to the process group stops everything once, cleanly (exit 0)', async () => {
+  const { dir, cleanup } = await tempDir('start-brokers-ctrlc');
+  cleanups.push(cleanup);
+  // Its own process group, as a terminal's foreground job: SIGINT to the group reaches the brokers too.
+  const child = spawn(process.execPath, [...startArgs(dir), '--brokers', '2'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, TSROCKET_LOG_LEVEL: 'info' },
+  });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await waitUntil(() => out.includes('tsrocket started'), 'ready line', 30_000);
+    process.kill(-(child.pid as number), 'SIGINT');
+    assert.equal(await exited, 0, out.slice(-3000));
+    assert.equal(out.match(/broker closed/g)?.length, 2, 'both brokers closed');
+    assert.ok(!out.includes('second signal'), 'one shutdown');
+    assert.ok(out.includes('NameServer closed'));
+  } finally {
+    if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+  }
 });
