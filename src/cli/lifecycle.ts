@@ -31,16 +31,18 @@ export async function closeAll(components: readonly Component[], log: Logger): P
 }
 
 /** Installs SIGINT/SIGTERM handlers that close `components` (read when the signal comes, so callers may install
- * them before starting and push components as they start) and exit. */
-export function exitOnSignals(components: readonly Component[], log: Logger): void {
+ * them before starting and push components as they start) and exit. Returns `fail(why)`: the same shutdown for a
+ * fault the process cannot serve past (logged as an error, exit 1). */
+export function exitOnSignals(components: readonly Component[], log: Logger): (why: string) => void {
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const shutdown = (fields: Record<string, unknown>, failed: boolean) => {
     if (stopping) {
-      log.warn('second signal, exiting now', { signal });
+      log.warn('second signal, exiting now', fields);
       process.exit(1);
     }
     stopping = true;
-    log.info('shutting down', { signal });
+    if (failed) log.error('shutting down', fields);
+    else log.info('shutting down', fields);
     const timer = setTimeout(() => {
       log.error('shutdown timed out', { timeoutMs: shutdownTimeoutMs });
       process.exit(1);
@@ -48,9 +50,13 @@ export function exitOnSignals(components: readonly Component[], log: Logger): vo
     timer.unref();
     void closeAll(components, log).then((ok) => {
       log.info('stopped');
-      process.exit(ok ? 0 : 1);
+      process.exit(ok && !failed ? 0 : 1);
     });
   };
+  const onSignal = (signal: NodeJS.Signals) => shutdown({ signal }, false);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return (why) => {
+    if (!stopping) shutdown({ why }, true);
+  };
 }

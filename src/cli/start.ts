@@ -2,7 +2,8 @@
  * `tsrocket start [--data DIR] [-c broker.conf]`: the whole system in one process with zero config (what
  * `npm start` runs). Broker settings: built-in defaults < start's own (embedded NameServer, <data>/broker) <
  * broker.conf < explicit flags; a flag overriding a different file value is warned.
- * Today: NameServer on 9876, Broker (DefaultCluster / broker-a) on 10911 and its gRPC endpoint on 8081. Components are started in order by
+ * Today: NameServer on 9876, Broker (DefaultCluster / broker-a) on 10911 and its gRPC endpoint on 8081; with
+ * `--brokers N`, N broker processes of one cluster (broker-group.ts). Components are started in order by
  * `startComponents`; proxy, console and metrics are added there, each as one `Component`, and closed in reverse
  * order on SIGINT/SIGTERM.
  */
@@ -12,9 +13,17 @@ import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../common/log.js';
 import { NameServer } from '../namesrv/namesrv.js';
 import { splitNodeFlags } from '../remoting/node-flags.js';
+import { BrokerGroup } from './broker-group.js';
 import { portFlag, sayHowToStop } from './flags.js';
 import { type CommandResult, type Component, closeAll, exitOnSignals } from './lifecycle.js';
 import { relaunchWithNodeFlags } from './relaunch.js';
+import {
+  brokersFlag,
+  loadStartBrokerConfig,
+  makeMember,
+  registerWithEmbedded,
+  type StartBrokerInput,
+} from './start-config.js';
 
 export const startUsage = `usage: tsrocket start [options]
 
@@ -27,33 +36,25 @@ export const startUsage = `usage: tsrocket start [options]
       --grpc-port <n>       gRPC endpoint port for RocketMQ 5 clients (default 8081, or grpcServerPort of
                             broker.conf; 0 when --broker-port is 0; 0 = any free port)
       --no-grpc             no gRPC endpoint (enableGrpc=false): RocketMQ 4.x clients only
+      --brokers <n>         n broker processes (1-16, default 1) in one cluster, to use n cores: broker-a on
+                            the broker port, broker-b on port + 10, …; gRPC port + 1, …; stores in <dir>/broker-a, …
+                            (a broker that dies is restarted; one that cannot start stops the whole start)
       --host <addr>         address to listen on (default 0.0.0.0; 127.0.0.1 keeps it on this machine)
   -c, --config <file>       broker.conf (key=value, RocketMQ key names; see docs/configuration.md) for the
                             embedded broker; its keys win over start's defaults, the flags above win over it
   -h, --help                this help`;
 
-export interface StartOptions {
-  /** Absolute data directory; each component keeps its files in a subdirectory. */
-  dataDir: string;
-  /** --data was given: the broker's store goes under it even when broker.conf sets storePathRootDir. */
-  dataDirGiven?: boolean | undefined;
+export interface StartOptions extends StartBrokerInput {
   namesrvPort: number;
-  /** Explicit broker port; undefined = listenPort of broker.conf, else 10911. */
-  brokerPort?: number | undefined;
-  /** Explicit gRPC port; undefined = grpcServerPort of broker.conf, else 8081 (0 when brokerPort is 0). */
-  grpcPort?: number | undefined;
-  /** --no-grpc: the broker serves no gRPC endpoint. */
-  noGrpc?: boolean | undefined;
-  /** Explicit listen address of every component; undefined = 0.0.0.0 (the broker: listenHost of broker.conf). */
-  host?: string | undefined;
-  /** Optional broker.conf for the embedded broker. */
-  brokerConfigFile?: string | undefined;
+  /** Broker processes of one cluster (--brokers); 1 or undefined = one broker in this process. */
+  brokers?: number | undefined;
 }
 
 export interface StartedSystem {
   /** In start order; closed in reverse. */
   components: Component[];
   namesrvAddr: string;
+  /** The broker's address; with --brokers N, every broker's, comma-separated. */
   brokerAddr: string;
   /** "host:port" of the gRPC endpoint (RocketMQ 5 clients); undefined when enableGrpc is off. */
   grpcEndpoint: string | undefined;
@@ -67,42 +68,19 @@ const wildcardHosts = new Set(['', '0.0.0.0', '::']);
  * If one fails to start, those already started are closed and the error is rethrown.
  * To add a component: start it after the ones it depends on and push it onto `started`.
  */
-export async function startComponents(opts: StartOptions, log: Logger): Promise<StartedSystem> {
-  const [{ loadBrokerConfig, namesrvAddrList }, { logConfigWarnings, startBroker }] = await Promise.all([
-    import('../broker/config.js'),
+export async function startComponents(
+  opts: StartOptions,
+  log: Logger,
+  onFatal: (why: string) => void = () => undefined,
+): Promise<StartedSystem> {
+  const [loaded, { logConfigWarnings, startBroker }] = await Promise.all([
+    loadStartBrokerConfig(opts),
     import('../broker/main.js'),
   ]);
-  const brokerStore = join(opts.dataDir, 'broker');
-  const loaded = await loadBrokerConfig({
-    file: opts.brokerConfigFile,
-    // SQL92 (with its bitmap index) and the trace topic on by default: RocketMQ ships them off and users trip on it.
-    defaults: {
-      listenPort: 10911,
-      listenHost: '0.0.0.0',
-      storePathRootDir: brokerStore,
-      enablePropertyFilter: true,
-      enableCalcFilterBitMap: true,
-      traceTopicEnable: true,
-      // RocketMQ 5 clients served too; ephemeral with an ephemeral broker port, so test systems never collide.
-      enableGrpc: true,
-      grpcServerPort: opts.brokerPort === 0 ? 0 : 8081,
-    },
-    flags: {
-      listenPort: opts.brokerPort,
-      grpcServerPort: opts.grpcPort,
-      enableGrpc: opts.noGrpc === true ? false : undefined,
-      listenHost: opts.host,
-      storePathRootDir: opts.dataDirGiven === true ? brokerStore : undefined,
-    },
-    flagNames: {
-      listenPort: '--broker-port',
-      grpcServerPort: '--grpc-port',
-      enableGrpc: '--no-grpc',
-      listenHost: '--host',
-      storePathRootDir: '--data',
-    },
-  });
   logConfigWarnings(loaded.warnings, log);
+  const brokers = opts.brokers ?? 1;
+  // Checked before anything listens, as a refused key is.
+  if (brokers > 1) makeMember(loaded, opts, 0);
   const started: Component[] = [];
   try {
     const host = opts.host ?? '0.0.0.0';
@@ -118,19 +96,29 @@ export async function startComponents(opts: StartOptions, log: Logger): Promise<
     await namesrv.prepare();
     if (opts.namesrvPort === 0) await namesrv.listen();
     const namesrvAddr = `${wildcardHosts.has(host) ? '127.0.0.1' : host}:${namesrv.port}`;
-    let local = namesrvAddr;
-    if (!loaded.fromFile.has('namesrvAddr')) {
-      loaded.broker.namesrvAddr = namesrvAddr;
-    } else {
-      const listed = namesrvAddrList(loaded.broker).find((a) => a.endsWith(`:${namesrv.port}`));
-      if (listed !== undefined) local = listed;
-      else {
-        log.warn('the broker registers with namesrvAddr of the config file, not with the embedded NameServer', {
-          namesrvAddr: loaded.broker.namesrvAddr,
-          embedded: namesrvAddr,
-        });
-      }
+    if (brokers > 1) {
+      // Several broker processes, one cluster: each registers through its IPC channel (broker-group.ts).
+      const group = await BrokerGroup.start({
+        input: brokerInputOf(opts),
+        count: brokers,
+        namesrv,
+        namesrvAddr,
+        namesrvPort: namesrv.port,
+        log,
+        onFatal,
+      });
+      started.push(group);
+      await namesrv.listen();
+      const members = group.members();
+      const grpc = members.flatMap((m) => (m.grpcEndpoint === undefined ? [] : [m.grpcEndpoint]));
+      return {
+        components: started,
+        namesrvAddr,
+        brokerAddr: members.map((m) => m.brokerAddr).join(','),
+        grpcEndpoint: grpc.length === 0 ? undefined : grpc.join(','),
+      };
     }
+    const local = await registerWithEmbedded(loaded, namesrvAddr, namesrv.port, log);
     const broker = await startBroker(loaded, {
       inProcessNamesrv: { addr: local, invoke: (req) => namesrv.invokeLocal(req) },
     });
@@ -155,6 +143,12 @@ async function relaunchForConfig(file: string | undefined, log: Logger): Promise
   return relaunchWithNodeFlags(splitNodeFlags(broker.nodeFlags), log);
 }
 
+/** The broker part of the start options: what each broker process is started with (JSON). */
+function brokerInputOf(opts: StartOptions): StartBrokerInput {
+  const { dataDir, dataDirGiven, brokerPort, grpcPort, noGrpc, host, brokerConfigFile } = opts;
+  return { dataDir, dataDirGiven, brokerPort, grpcPort, noGrpc, host, brokerConfigFile };
+}
+
 export async function runStart(argv: string[]): Promise<CommandResult> {
   const { values } = parseArgs({
     args: argv,
@@ -164,6 +158,7 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
       'broker-port': { type: 'string' },
       'grpc-port': { type: 'string' },
       'no-grpc': { type: 'boolean' },
+      brokers: { type: 'string' },
       host: { type: 'string' },
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
@@ -180,13 +175,14 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
   const namesrvPort = portFlag('--namesrv-port', values['namesrv-port']) ?? 9876;
   const brokerPort = portFlag('--broker-port', values['broker-port']);
   const grpcPort = portFlag('--grpc-port', values['grpc-port']);
+  const brokers = brokersFlag(values.brokers);
   // broker.conf's nodeFlags act only when V8 starts: re-run with them before anything is built (or created).
   const relaunched = await relaunchForConfig(values.config, log);
   if (relaunched !== undefined) return relaunched;
   await mkdir(dataDir, { recursive: true });
   // Handlers first: a signal right after a component's "listening" line must still shut down cleanly.
   const components: Component[] = [];
-  exitOnSignals(components, log);
+  const fail = exitOnSignals(components, log);
   const started = await startComponents(
     {
       dataDir,
@@ -197,8 +193,10 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
       noGrpc: values['no-grpc'],
       host: values.host,
       brokerConfigFile: values.config,
+      brokers,
     },
     log,
+    fail,
   );
   components.push(...started.components);
   const { namesrvAddr, brokerAddr, grpcEndpoint } = started;
@@ -206,6 +204,7 @@ export async function runStart(argv: string[]): Promise<CommandResult> {
     components: components.map((c) => c.name).join(','),
     namesrvAddr,
     brokerAddr,
+    ...(brokers > 1 ? { brokers } : {}),
     ...(grpcEndpoint === undefined ? {} : { grpcEndpoint }),
     dataDir,
     startupMs: Math.round(performance.now()),
