@@ -78,7 +78,9 @@ export const brokerKeys: { readonly [K in keyof BrokerConfig]-?: ConfigKey<Broke
     check: nodeFlagsProblem,
     doc:
       'Node/V8 flags the broker process runs with, space-separated: --single-threaded-gc (no GC helper threads: ' +
-      'shorter pauses when every core is busy), --max-semi-space-size=MiB, --min-semi-space-size=MiB, ' +
+      'shorter pauses when every core is busy), --no-incremental-marking (old-generation marking in one pause: ' +
+      'less broker CPU per message under a send flood, longer full pauses), --max-semi-space-size=MiB, ' +
+      '--min-semi-space-size=MiB, ' +
       '--max-old-space-size=MiB. Collector flags only act when V8 starts, so `tsrocket start` and `tsrocket ' +
       'broker` re-run themselves with them (one more Node start); the first process stays as a launcher that passes ' +
       'signals on, and its death ends the broker. Empty (the default): no re-run.',

@@ -12,6 +12,7 @@ export type NodeFlagShape = (typeof NodeFlagShape)[keyof typeof NodeFlagShape];
 
 export const nodeFlagsAccepted = {
   '--single-threaded-gc': NodeFlagShape.bare,
+  '--no-incremental-marking': NodeFlagShape.bare,
   '--max-semi-space-size': NodeFlagShape.mib,
   '--min-semi-space-size': NodeFlagShape.mib,
   '--max-old-space-size': NodeFlagShape.mib,

@@ -60,6 +60,8 @@ async function untilStopped(pid: number, timeoutMs: number): Promise<void> {
 test('nodeFlagsProblem accepts the listed flags and names what it refuses', () => {
   assert.equal(nodeFlagsProblem(''), undefined);
   assert.equal(nodeFlagsProblem(' --single-threaded-gc  --max-semi-space-size=16 '), undefined);
+  assert.equal(nodeFlagsProblem('--no-incremental-marking'), undefined);
+  assert.match(nodeFlagsProblem('--no-incremental-marking=1') ?? '', /takes no value/);
   assert.deepEqual(splitNodeFlags(' --single-threaded-gc  --max-old-space-size=512 '), [
     '--single-threaded-gc',
     '--max-old-space-size=512',
