@@ -82,13 +82,7 @@ export class BlockCache {
         this.unpin(only);
         return undefined;
       }
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        this.unpin(only);
-      };
-      return { bytes: buf.subarray(start, start + len), release };
+      return { bytes: buf.subarray(start, start + len), release: once(() => this.unpin(only)) };
     }
     const out = Buffer.allocUnsafe(len);
     let at = 0;
@@ -117,12 +111,9 @@ export class BlockCache {
   ): Promise<PinnedPieces | undefined> {
     const held = this.pin(file, segStart, phyOffset, len, limit);
     const bufs = held.length === 1 ? [await (held[0] as Block).value] : await Promise.all(held.map((h) => h.value));
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
+    const release = once(() => {
       for (const h of held) this.unpin(h);
-    };
+    });
     const pieces: Buffer[] = [];
     let at = phyOffset - Math.floor(phyOffset / this.blockBytes) * this.blockBytes;
     let left = len;
@@ -228,4 +219,14 @@ export class BlockCache {
       this.free.push(block.buf);
     });
   }
+}
+
+/** `fn` behind a guard: the first call runs it, later calls do nothing (a pin is released once). */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }
