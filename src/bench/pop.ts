@@ -9,8 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsumeFromWhere, type PoppedMessage, SimpleConsumer } from '../client/index.js';
 import type { BenchOptions } from './options.js';
 import { type BenchSummary, everySecond, progressSink } from './report.js';
-import { consumerGroup, cpuMeter, producerOf, type RunHooks, sendPhase, summaryBase, withTarget } from './runs.js';
-import { round3 } from './stats.js';
+import { consumerGroup, cpuMeter, drainSummary, producerOf, type RunHooks, sendPhase, withTarget } from './runs.js';
 import { ensureTopic } from './target.js';
 
 /** SimpleConsumers sharing the one queue. */
@@ -23,7 +22,6 @@ const invisibleDurationMs = 60_000;
 const drainGraceMs = 30_000;
 /** Messages the fill sends when no count is given. */
 export const popBacklogDefault = 50_000;
-const mib = 2 ** 20;
 
 export function popTopicOf(topic: string): string {
   return `${topic}-pop`;
@@ -116,21 +114,8 @@ export async function runPop(opts: BenchOptions, hooks: RunHooks = {}): Promise<
     }
     if (d.acked === 0 && d.firstError !== undefined) throw d.firstError;
     const spanMs = Math.max(1, d.lastAt - started);
-    const tps = (d.acked * 1000) / spanMs;
-    return {
-      ...summaryBase(opts, 'pop', target),
-      topic,
-      durationMs: Math.round(spanMs),
-      messages: d.acked,
-      sendFailed: load.failed + (load.acked - d.acked),
-      tps: Math.round(tps),
-      mbPerSec: round3((tps * opts.bodyBytes) / mib),
-      sendRtMs: load.rt.summary(),
-      produceTps: Math.round((load.acked * 1000) / sendMs),
-      e2eMs: null,
-      brokerRssBytes: await target.brokerRssBytes(),
-      cpuUsPerMsg,
-    };
+    const drained = { delivered: d.acked, spanMs };
+    return { ...(await drainSummary(opts, 'pop', target, load, sendMs, drained, cpuUsPerMsg)), topic };
   });
 }
 

@@ -123,6 +123,35 @@ export async function produceSummary(
   };
 }
 
+/**
+ * The summary of a run that drained what a send phase stored: `delivered` messages over `spanMs` (first to last),
+ * the send phase's round trips and rate alongside.
+ */
+export async function drainSummary(
+  opts: BenchOptions,
+  kind: BenchKind,
+  target: BenchTarget,
+  load: SendLoad,
+  sendMs: number,
+  drained: { delivered: number; spanMs: number },
+  cpuUsPerMsg: number | null,
+): Promise<BenchSummary> {
+  const tps = (drained.delivered * 1000) / drained.spanMs;
+  return {
+    ...summaryBase(opts, kind, target),
+    durationMs: Math.round(drained.spanMs),
+    messages: drained.delivered,
+    sendFailed: load.failed + (load.acked - drained.delivered),
+    tps: Math.round(tps),
+    mbPerSec: round3((tps * opts.bodyBytes) / mib),
+    sendRtMs: load.rt.summary(),
+    produceTps: Math.round((load.acked * 1000) / sendMs),
+    e2eMs: null,
+    brokerRssBytes: await target.brokerRssBytes(),
+    cpuUsPerMsg,
+  };
+}
+
 /** Producer benchmark. */
 export async function runProduce(opts: BenchOptions, hooks: RunHooks = {}): Promise<BenchSummary> {
   const sink = hooks.progress ?? progressSink();
@@ -235,20 +264,7 @@ export async function runConsume(opts: BenchOptions, hooks: RunHooks = {}): Prom
       await r.consumer.shutdown();
     }
     const spanMs = Math.max(1, r.lastAt - r.firstAt);
-    const tps = (r.received * 1000) / spanMs;
-    return {
-      ...summaryBase(opts, 'consume', target),
-      durationMs: Math.round(spanMs),
-      messages: r.received,
-      sendFailed: load.failed + (load.acked - r.received),
-      tps: Math.round(tps),
-      mbPerSec: round3((tps * opts.bodyBytes) / mib),
-      sendRtMs: load.rt.summary(),
-      produceTps: Math.round((load.acked * 1000) / sendMs),
-      e2eMs: null,
-      brokerRssBytes: await target.brokerRssBytes(),
-      cpuUsPerMsg,
-    };
+    return drainSummary(opts, 'consume', target, load, sendMs, { delivered: r.received, spanMs }, cpuUsPerMsg);
   });
 }
 

@@ -10,10 +10,9 @@
 import { bloomHit } from './bitmap/bloom.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
-import { type ByProperties, candidateBytesMax, candidateEntriesMax, collect } from './read-filtered.js';
+import { type ByProperties, candidateBytesMax, candidateEntriesMax, collect, filteredStatus } from './read-filtered.js';
 import { Collected, type Picked, type ReadSource } from './read-path.js';
 import type { BitmapProbe, GetResult, MessageFilter } from './types.js';
-import { GetStatus } from './types.js';
 
 /** Entries looked at per pull (36 bytes each of ConsumeQueue and bitmap): 0.1 %-selective pulls still fill up. */
 export const bitmapScanEntriesMax = 32_768;
@@ -82,11 +81,7 @@ export async function readByBitmap(
     out.release();
     throw err;
   }
-  let status: GetResult['status'] = GetStatus.FOUND;
-  if (out.count === 0) {
-    status = removed > 0 && judged === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
-  }
-  const r = out.result(status, BigInt(next), minOffset, maxOffset);
+  const r = out.result(filteredStatus(out.count, removed, judged), BigInt(next), minOffset, maxOffset);
   // Records far apart are one part each: joined, one copy costs less than a socket write per part.
   const parts = r.bodyParts;
   if (parts !== undefined && parts.length >= joinPartsMin && r.bufferTotalBytes <= joinBytesMax) {

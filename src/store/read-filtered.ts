@@ -59,11 +59,16 @@ export async function readByProperties(
     out.release();
     throw err;
   }
-  let status: GetResult['status'] = GetStatus.FOUND;
-  if (out.count === 0) {
-    status = removed > 0 && candidates === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
-  }
-  return out.result(status, BigInt(next), minOffset, maxOffset);
+  return out.result(filteredStatus(out.count, removed, candidates), BigInt(next), minOffset, maxOffset);
+}
+
+/**
+ * A filtered read's status: FOUND with something collected; else MESSAGE_WAS_REMOVING when every entry it met
+ * pointed below the log's start (none was judged), NO_MATCHED_MESSAGE when entries were judged and none matched.
+ */
+export function filteredStatus(collected: number, removed: number, judged: number): GetResult['status'] {
+  if (collected > 0) return GetStatus.FOUND;
+  return removed > 0 && judged === 0 ? GetStatus.MESSAGE_WAS_REMOVING : GetStatus.NO_MATCHED_MESSAGE;
 }
 
 /** Every read's outcome once all are done (the failures as their Error), so none is left unpinned. */
