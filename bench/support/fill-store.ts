@@ -20,6 +20,36 @@ export interface FillOptions {
 
 const uniqPrefix = 'AC11000100002A9F';
 
+/**
+ * A store input that looks like a client's send of `tags`: TAGS, a distinct UNIQ_KEY made from `seq`, WAIT, then
+ * `extra` properties in their order.
+ */
+export function fillInput(
+  topic: string,
+  queueId: number,
+  body: Buffer,
+  seq: number,
+  tags: string,
+  tagsCode: bigint,
+  extra: Record<string, string> = {},
+): MessageInput {
+  const uniqKey = uniqPrefix + seq.toString(16).toUpperCase().padStart(16, '0');
+  return {
+    topic,
+    queueId,
+    flag: 0,
+    body,
+    properties: encodeProperties({ TAGS: tags, UNIQ_KEY: uniqKey, WAIT: 'true', ...extra }),
+    sysFlag: 0,
+    bornTimestamp: BigInt(Date.now()),
+    bornHost: '127.0.0.1:1',
+    reconsumeTimes: 0,
+    preparedTransactionOffset: 0n,
+    tagsCode,
+    uniqKey,
+  };
+}
+
 /** Appends until the CommitLog reaches `targetBytes`; shuts the store down cleanly. Resolves with the log end. */
 export async function fillStore(o: FillOptions): Promise<{ logBytes: number; messages: number; ms: number }> {
   const store = createMessageStore({ storePathRootDir: o.storePathRootDir });
@@ -29,23 +59,7 @@ export async function fillStore(o: FillOptions): Promise<{ logBytes: number; mes
   const tagsCode = BigInt(javaStringHashCode('fill'));
   let seq = 0;
   let messages = 0;
-  const message = (queueId: number): MessageInput => {
-    const uniqKey = uniqPrefix + (seq++).toString(16).toUpperCase().padStart(16, '0');
-    return {
-      topic: o.topic,
-      queueId,
-      flag: 0,
-      body,
-      properties: encodeProperties({ TAGS: 'fill', UNIQ_KEY: uniqKey, WAIT: 'true' }),
-      sysFlag: 0,
-      bornTimestamp: BigInt(Date.now()),
-      bornHost: '127.0.0.1:1',
-      reconsumeTimes: 0,
-      preparedTransactionOffset: 0n,
-      tagsCode,
-      uniqKey,
-    };
-  };
+  const message = (queueId: number): MessageInput => fillInput(o.topic, queueId, body, seq++, 'fill', tagsCode);
   const t0 = performance.now();
   let lastReport = t0;
   try {

@@ -7,12 +7,12 @@
 import path from 'node:path';
 import { bitmapPredicateOf } from '../../src/broker/filter/sql92-filter.js';
 import { javaStringHashCode } from '../../src/common/hash.js';
-import { encodeProperties } from '../../src/common/properties.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import { PullSysFlag, RequestCode, ResponseCode } from '../../src/remoting/codes.js';
 import { createRequest } from '../../src/remoting/command.js';
 import { decodePullResponseHeader, encodePullHeader } from '../../src/remoting/protocol/pull.js';
 import { createMessageStore, type MessageInput, PutStatus } from '../../src/store/index.js';
+import { fillInput } from './fill-store.js';
 import { cpuMsOfPid } from './window.js';
 
 export const sqlGroup = 'bench_sql92';
@@ -45,27 +45,7 @@ export async function fillSql92Store(dataDir: string, o: Sql92Load): Promise<{ m
   let seq = 0;
   const message = (queueId: number): MessageInput => {
     const n = seq++;
-    const uniqKey = `AC11000100002A9F${n.toString(16).toUpperCase().padStart(16, '0')}`;
-    return {
-      topic: o.topic,
-      queueId,
-      flag: 0,
-      body,
-      properties: encodeProperties({
-        TAGS: 'bench',
-        UNIQ_KEY: uniqKey,
-        WAIT: 'true',
-        seq: String(n),
-        bucket: String(n % buckets),
-      }),
-      sysFlag: 0,
-      bornTimestamp: BigInt(Date.now()),
-      bornHost: '127.0.0.1:1',
-      reconsumeTimes: 0,
-      preparedTransactionOffset: 0n,
-      tagsCode,
-      uniqKey,
-    };
+    return fillInput(o.topic, queueId, body, n, 'bench', tagsCode, { seq: String(n), bucket: String(n % buckets) });
   };
   const t0 = performance.now();
   try {
