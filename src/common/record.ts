@@ -7,7 +7,7 @@
  * BODY len 4 + bytes | TOPIC len 1 + bytes | PROPERTIES len 2 + bytes
  */
 
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.js';
 import { TsRocketError } from './errors.js';
 import { BoundedMemo } from './memo.js';
 import type { MessageExt } from './message.js';
@@ -181,15 +181,22 @@ function writeVariableParts(
 ): void {
   out.writeInt32BE(msg.body.length, pos + RecordPos.bodyLength);
   let p = pos + RecordPos.body;
-  p += msg.body.copy(out, p);
+  // TypedArray#set: the same memcpy as Buffer#copy without its argument handling (one call per part per record).
+  const body = msg.body;
+  out.set(body, p);
+  p += body.length;
   out[p] = topicBytes;
   p += 1;
-  p += encodedTopics.get(msg.topic).copy(out, p);
+  const topic = encodedTopics.get(msg.topic);
+  out.set(topic, p);
+  p += topic.length;
   out.writeInt16BE(propertiesBytes, p);
   p += 2;
   const props = msg.properties;
-  if (typeof props !== 'string') props.copy(out, p, 0, propertiesBytes);
-  else if (propertiesBytes > 0) out.write(props, p, propertiesBytes, 'utf8');
+  if (typeof props !== 'string') {
+    if (props.length === propertiesBytes) out.set(props, p);
+    else props.copy(out, p, 0, propertiesBytes);
+  } else if (propertiesBytes > 0) out.write(props, p, propertiesBytes, 'utf8');
 }
 
 /** Encodes one record in the v1 layout with BODYCRC filled. */

@@ -21,6 +21,8 @@ export interface ServerLimits {
   framesPerTurnMax: number;
   /** V8 scavenges with helper threads (true) or on the main thread alone (see gc-mode.ts). */
   scavengeParallel: boolean;
+  /** MiB of heap ballast held by the process (see gc-ballast.ts); 0 = none. */
+  heapBallastMiB: number;
 }
 
 export const serverLimitsDefault = {
@@ -32,6 +34,7 @@ export const serverLimitsDefault = {
   partialFramesBytesMax: 128 * 1024 * 1024,
   framesPerTurnMax: 64,
   scavengeParallel: true,
+  heapBallastMiB: 32,
 } as const satisfies ServerLimits;
 
 /** The connection keys of broker.conf and the NameServer's properties. */
@@ -44,6 +47,7 @@ export interface ServerConnectionConfig {
   partialFramesBytesMax: number;
   framesPerTurnMax: number;
   gcParallelScavenge: boolean;
+  gcHeapBallastMiB: number;
 }
 
 /** Key table entries, spread into the broker's and the NameServer's tables. */
@@ -125,6 +129,17 @@ export const serverConnectionKeys: {
       'waits for helpers that are off-CPU (15–110 ms pauses under a send flood on 2 busy cores, 1–35 ms serial), ' +
       'but a lone fast producer then gets 10–40 % fewer sends through (docs/performance.md).',
   },
+  gcHeapBallastMiB: {
+    kind: 'int',
+    default: serverLimitsDefault.heapBallastMiB,
+    min: 0,
+    tsrocket: true,
+    doc:
+      'MiB of heap the process holds as ballast (one string; process-wide, the largest value of its servers wins; ' +
+      '0 = none). With a small live heap V8 marks the old generation again right after each mark-compact under a ' +
+      'send flood; the ballast moves its limit away (23 mark-compacts → 1 per 200k batched sends, ' +
+      'docs/performance.md). Costs its size in RSS.',
+  },
 };
 
 export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
@@ -137,6 +152,7 @@ export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
     partialFramesBytesMax: c.partialFramesBytesMax,
     framesPerTurnMax: c.framesPerTurnMax,
     scavengeParallel: c.gcParallelScavenge,
+    heapBallastMiB: c.gcHeapBallastMiB,
   };
 }
 

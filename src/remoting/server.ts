@@ -7,6 +7,7 @@ import { frameBytesMax as frameBytesMaxDefault } from './codec.js';
 import { Channel, type Processor, type RemotingConnection } from './connection.js';
 import { ConnectionSweep, sweepPeriodMs } from './connection-sweep.js';
 import { openFdCount, processFdLimit } from './fd-count.js';
+import { applyHeapBallast } from './gc-ballast.js';
 import { applyScavengeMode, ScavengeMode } from './gc-mode.js';
 import type { RequestHook } from './hooks.js';
 import { type ServerLimits, serverLimitsDefault } from './limits.js';
@@ -80,6 +81,7 @@ export class RemotingServer {
     this.sweep = new ConnectionSweep(this.limits, log, opts.name);
     this.turnShare = new TurnShare(this.limits.framesPerTurnMax);
     applyScavengeMode(this.limits.scavengeParallel ? ScavengeMode.parallel : ScavengeMode.serial);
+    applyHeapBallast(this.limits.heapBallastMiB);
     this.partialFrames = new PartialFrameBudget(this.limits.partialFramesBytesMax, () => this.channels, log, opts.name);
     this.sweepTask = new PeriodicTask({
       name: `${opts.name}-connection-sweep`,

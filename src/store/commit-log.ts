@@ -32,8 +32,13 @@ export interface CommitLogRefusal {
 
 /** `[remaining 4][BLANK magic 4]`, the end-of-segment marker. */
 export const blankBytesMin = 8;
-/** ASYNC_FLUSH batches up to this size are written on the calling thread (a page-cache copy of ≤ 1 MiB). */
-const syncWriteBytesMax = 1024 * 1024;
+/**
+ * ASYNC_FLUSH batches up to this size are written on the calling thread (a page-cache copy). It covers the largest
+ * group the send path makes (sendInFlightBytesMax, 4 MiB by default, plus record headers): a group sent to the
+ * thread pool instead waits a pool round trip and the next poll phase for its ack, and every group after it waits
+ * too (acks go in order), which left the broker idle with 1,024 messages in flight.
+ */
+export const syncWriteBytesMax = 8 * 1024 * 1024;
 
 /** How a put's wait for the log ended. */
 export type WriteOutcome = { kind: 'ok' } | { kind: 'timeout' } | { kind: 'failed'; reason: string };

@@ -4,7 +4,7 @@
  * counts go to `stats()` and so to GET_BROKER_RUNTIME_INFO (`tsrocket admin brokerStatus`).
  */
 
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../common/crc32.js';
 import { createLogger } from '../common/log.js';
 import { messageMagicV1, RecordPos } from '../common/record.js';
 

@@ -16,6 +16,8 @@ export class QueueTable implements QueueSink {
   readonly dirty = new Set<ConsumeQueue>();
   /** Next queue offset by `topic@queueId`, set by the put path before the records are visible. */
   private readonly nextOffsets = new Map<string, number>();
+  /** The queue of the last append: a put's records all go to one queue, so most appends skip both map lookups. */
+  private lastAppended: ConsumeQueue | undefined;
 
   constructor(
     private readonly io: StorageIO,
@@ -87,7 +89,11 @@ export class QueueTable implements QueueSink {
   }
 
   append(d: DispatchRequest): void {
-    const q = this.queueFor(d.topic, d.queueId);
+    let q = this.lastAppended;
+    if (q === undefined || q.queueId !== d.queueId || q.topic !== d.topic) {
+      q = this.queueFor(d.topic, d.queueId);
+      this.lastAppended = q;
+    }
     q.append(d.phyOffset, d.size, d.tagsCode);
     this.dirty.add(q);
   }
@@ -131,6 +137,7 @@ export class QueueTable implements QueueSink {
   remove(topic: string): ConsumeQueue[] {
     const byId = this.byTopic.get(topic);
     this.byTopic.delete(topic);
+    if (this.lastAppended?.topic === topic) this.lastAppended = undefined;
     for (const key of [...this.nextOffsets.keys()]) if (key.startsWith(`${topic}@`)) this.nextOffsets.delete(key);
     const queues = [...(byId?.values() ?? [])];
     for (const q of queues) this.dirty.delete(q);

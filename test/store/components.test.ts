@@ -140,6 +140,45 @@ test('group commit: 64 concurrent SYNC_FLUSH puts share a few fdatasyncs', async
   await s.shutdown();
 });
 
+test('ASYNC_FLUSH: a group of puts larger than 1 MiB is written on the calling thread, not the thread pool', async () => {
+  const d = await dir();
+  const node = new NodeStorageIO();
+  let poolWrites = 0;
+  // The real files, with the commitlog's thread-pool writes counted (its blocking writeSync stays as it is).
+  const io = Object.create(node) as NodeStorageIO;
+  io.open = async (file: string) => {
+    const f = await node.open(file);
+    if (file.includes('commitlog')) {
+      const write = f.write.bind(f);
+      f.write = (buf: Buffer, position: number) => {
+        poolWrites++;
+        return write(buf, position);
+      };
+    }
+    return f;
+  };
+  const s = createMessageStore(
+    { storePathRootDir: d, ...smallStore, mappedFileSizeCommitLog: 16 << 20, maxIndexNum: 10_000 },
+    { io },
+  ) as FileMessageStore;
+  await s.start();
+  // The first put opens the segment file (until then it has no blocking write); count from the next group on.
+  assert.equal((await s.putMessage(msg('Big', 0, 'first'))).status, PutStatus.PUT_OK);
+  poolWrites = 0;
+  // 24 batches of 64 × 1 KiB put in one turn: one group of ~1.7 MiB, as 16–24 batch sends in flight make.
+  const body = Buffer.alloc(1024, 0x61);
+  const puts = Array.from({ length: 24 }, (_, b) =>
+    s.putMessages(Array.from({ length: 64 }, (_, i) => msg('Big', b % 4, body, { uniqKey: `k${b}-${i}` }))),
+  );
+  const results = await Promise.all(puts);
+  assert.ok(results.every((r) => r.status === PutStatus.PUT_OK));
+  assert.equal(poolWrites, 0, 'the group went through the thread pool');
+  const got = await s.getMessage('Big', 1, 0n, 1000, 16 << 20);
+  assert.equal(got.status, GetStatus.FOUND);
+  assert.equal(got.recordCount ?? got.records.length, 6 * 64);
+  await s.shutdown();
+});
+
 test('retention: expired segments go (never the active one), queues follow the new min offset', async () => {
   const d = await dir();
   const clock = new ManualClock(Date.now());
