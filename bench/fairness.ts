@@ -9,7 +9,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +23,7 @@ import { decodeOffsetResponseHeader, encodeQueueHeader } from '../src/remoting/p
 import type { FloodOptions, FloodResult } from './support/flood.js';
 import {
   brokerReady,
+  cpuUs,
   freePort,
   pollUntil,
   RssSampler,
@@ -173,6 +174,24 @@ function startFlood(o: FloodOptions & { flooders: number }): Promise<FloodResult
   });
 }
 
+/** CPU µs of the event loop's thread (the main thread, /proc/<pid>/task/<pid>/stat) of `pid`. */
+async function mainThreadCpuUs(pid: number): Promise<number | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    // USER_HZ is 100 on every Linux this runs on.
+    return Number.isFinite(ticks) ? ticks * 1e4 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The serving process's CPU (all threads, and the event loop's thread alone), µs. */
+async function cpuNow(pid: number): Promise<{ allUs: number; mainUs: number }> {
+  return { allUs: (await cpuUs(pid)) ?? Number.NaN, mainUs: (await mainThreadCpuUs(pid)) ?? Number.NaN };
+}
+
 async function storedMessages(topic: string, queues: number): Promise<number> {
   let total = 0n;
   for (let queueId = 0; queueId < queues; queueId++) {
@@ -189,7 +208,8 @@ try {
   await pollUntil(() => routeReady(rc, broker.namesrvAddr, 'TBW102'), 30_000, 'namesrv route');
   await pollUntil(() => brokerReady(rc, broker.brokerAddr, 'TBW102'), 30_000, 'broker');
   // The broker's own process (with nodeFlags, the child of a launcher).
-  rss = new RssSampler(await serverPid(broker.pid));
+  const servingPid = await serverPid(broker.pid);
+  rss = new RssSampler(servingPid);
   rss.start(250);
   await createTopic(rc, broker.brokerAddr, floodTopic, num('queues'));
   await createTopic(rc, broker.brokerAddr, politeTopic, 4);
@@ -205,6 +225,7 @@ try {
   rss.enter('flood');
   const floodMs = num('flood-s') * 1000;
   const untilMs = Date.now() + floodMs;
+  const cpuBefore = await cpuNow(servingPid);
   const flooding = startFlood({
     flooders: num('flooders'),
     brokerAddr: broker.brokerAddr,
@@ -218,6 +239,7 @@ try {
   await sleep(500); // let the flood build up before measuring
   const flooded = await measure(floodMs - 1000);
   const results = await flooding;
+  const cpuAfter = await cpuNow(servingPid);
   rss.enter('after');
   await rss.sample();
   console.log(`flooded:    polite send ${fmt(flooded.polite)}`);
@@ -233,6 +255,17 @@ try {
       `${stored} stored; first busy remark: ${results.find((r) => r.firstBusyRemark)?.firstBusyRemark ?? '-'}`,
   );
 
+  // What the flood cost the broker: a shorter turn trades some of this for the polite requests' wait.
+  const floodCpu = {
+    allS: (cpuAfter.allUs - cpuBefore.allUs) / 1e6,
+    mainThreadS: (cpuAfter.mainUs - cpuBefore.mainUs) / 1e6,
+    usPerSend: (cpuAfter.allUs - cpuBefore.allUs) / Math.max(1, total.ok),
+    mainThreadUsPerSend: (cpuAfter.mainUs - cpuBefore.mainUs) / Math.max(1, total.ok),
+  };
+  console.log(
+    `broker CPU during the flood: ${floodCpu.allS.toFixed(2)} s (event-loop thread ${floodCpu.mainThreadS.toFixed(2)} s), ` +
+      `${floodCpu.usPerSend.toFixed(1)} µs (${floodCpu.mainThreadUsPerSend.toFixed(1)} µs) per accepted flood send`,
+  );
   // A shared machine's load moves these figures more than the broker does: say what it was.
   const loadAfter = os.loadavg()[0] as number;
   console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
@@ -254,7 +287,7 @@ try {
     loadAverage1m: { before: loadBefore, after: loadAfter },
     alone: { polite: summary(alone.polite), route: summary(alone.route), heartbeat: summary(alone.heartbeat) },
     flooded: { polite: summary(flooded.polite), route: summary(flooded.route), heartbeat: summary(flooded.heartbeat) },
-    flood: { ...total, stored, perFlooder: results },
+    flood: { ...total, stored, perFlooder: results, brokerCpu: floodCpu },
     rss: { maxBytes: rss.maxBytes, samples: rss.samples, byPhase: rss.byPhase() },
   });
   console.log(`wrote ${file}`);

@@ -330,7 +330,7 @@ export class Channel implements RemotingConnection {
     }
     for (;;) {
       if (this.backPressured || left <= 0) {
-        this.framesHeld = true;
+        this.setFramesHeld(true);
         // Under back-pressure resumeReading continues.
         if (!this.backPressured) this.continueNextTurn(polled);
         this.syncReading();
@@ -359,9 +359,16 @@ export class Channel implements RemotingConnection {
       else this.dispatch(cmd);
       if (this.isClosed) return;
     }
-    this.framesHeld = false;
+    this.setFramesHeld(false);
     this.noteIncompleteFrame();
     this.syncReading();
+  }
+
+  /** The turn share counts connections with frames waiting as competing for the turn. */
+  private setFramesHeld(held: boolean): void {
+    if (held === this.framesHeld) return;
+    this.framesHeld = held;
+    this.turnShare?.waiting(held ? 1 : -1);
   }
 
   /** Continues readFrames in the next turn's check phase (from the poll phase that takes two immediates). */
@@ -530,6 +537,7 @@ export class Channel implements RemotingConnection {
   private markClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.setFramesHeld(false);
     // Nothing more is read: the incomplete frame's bytes go back to the server's budget.
     this.decoder.reset();
     this.partialSinceMs = -1;

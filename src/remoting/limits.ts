@@ -19,6 +19,8 @@ export interface ServerLimits {
   partialFramesBytesMax: number;
   /** Frames handled per event-loop turn, shared among the connections sending in it (past its share, not read). */
   framesPerTurnMax: number;
+  /** The same while two or more connections compete for turns (the shorter turn someone is waiting on). */
+  framesPerContendedTurnMax: number;
   /** V8 scavenges with helper threads (true) or on the main thread alone (see gc-mode.ts). */
   scavengeParallel: boolean;
   /** MiB of heap ballast held by the process (see gc-ballast.ts); 0 = none. */
@@ -33,6 +35,7 @@ export const serverLimitsDefault = {
   frameReadMsMax: 30_000,
   partialFramesBytesMax: 128 * 1024 * 1024,
   framesPerTurnMax: 64,
+  framesPerContendedTurnMax: 16,
   scavengeParallel: true,
   heapBallastMiB: 32,
 } as const satisfies ServerLimits;
@@ -46,6 +49,7 @@ export interface ServerConnectionConfig {
   frameReadTimeoutMs: number;
   partialFramesBytesMax: number;
   framesPerTurnMax: number;
+  framesPerContendedTurnMax: number;
   gcParallelScavenge: boolean;
   gcHeapBallastMiB: number;
 }
@@ -117,7 +121,20 @@ export const serverConnectionKeys: {
       'Requests decoded and handled per event-loop turn, shared equally among the connections that send in it ' +
       '(each at least one; a lone busy connection gets them all); past its share a connection is not read and ' +
       'its frames wait for the next turn. A request on a quiet connection (a route query, a heartbeat, a small ' +
-      'send) then waits for about this many others.',
+      'send) then waits for about this many others. While two or more connections compete, ' +
+      'framesPerContendedTurnMax applies instead.',
+  },
+  framesPerContendedTurnMax: {
+    kind: 'int',
+    default: serverLimitsDefault.framesPerContendedTurnMax,
+    min: 1,
+    tsrocket: true,
+    doc:
+      'framesPerTurnMax while two or more connections compete (sent in one of the last 8 turns, or have frames ' +
+      'waiting; at most framesPerTurnMax): the ' +
+      'turn a request on a quiet connection waits for is then about this many requests long (16 sends of 4 KiB ' +
+      'are ~0.5 ms of broker CPU), at the cost of more turns, and writes, per request for the flooding ' +
+      'connections. A lone busy connection still gets framesPerTurnMax (docs/performance.md).',
   },
   gcParallelScavenge: {
     kind: 'bool',
@@ -151,6 +168,7 @@ export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
     frameReadMsMax: c.frameReadTimeoutMs,
     partialFramesBytesMax: c.partialFramesBytesMax,
     framesPerTurnMax: c.framesPerTurnMax,
+    framesPerContendedTurnMax: c.framesPerContendedTurnMax,
     scavengeParallel: c.gcParallelScavenge,
     heapBallastMiB: c.gcHeapBallastMiB,
   };

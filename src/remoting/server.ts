@@ -79,7 +79,7 @@ export class RemotingServer {
     this.fdLimit = opts.fdLimit ?? processFdLimit();
     this.admission = new ConnectionAdmission(this.limits, this.fdLimit, log, opts.name);
     this.sweep = new ConnectionSweep(this.limits, log, opts.name);
-    this.turnShare = new TurnShare(this.limits.framesPerTurnMax);
+    this.turnShare = new TurnShare(this.limits.framesPerTurnMax, this.limits.framesPerContendedTurnMax);
     applyScavengeMode(this.limits.scavengeParallel ? ScavengeMode.parallel : ScavengeMode.serial);
     applyHeapBallast(this.limits.heapBallastMiB);
     this.partialFrames = new PartialFrameBudget(this.limits.partialFramesBytesMax, () => this.channels, log, opts.name);

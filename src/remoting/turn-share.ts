@@ -2,16 +2,30 @@
  * The frames a server's connections may handle in one event-loop turn, shared equally among the connections that
  * handle frames. Every connection's reads, decodes and processing run on the one event loop, so a request arriving
  * on a quiet connection waits for the rest of the turn: bounding the turn bounds that wait, and the equal share
- * keeps one connection's burst from taking the turn. A lone busy connection gets the whole budget.
+ * keeps one connection's burst from taking the turn. A lone busy connection gets the whole `framesPerTurnMax`;
+ * while several compete the turn is shorter (`framesPerContendedTurnMax`), since then someone is waiting on it.
  */
+/** Turns over which connections that handled frames still count as competing. */
+const recentTurns = 8;
+
 export class TurnShare {
   private turnNo = 0;
   private turnArmed = false;
-  /** Connections that handled frames in the current turn and in the one before. */
+  /** Connections that handled frames in the current turn. */
   private activeNow = 0;
-  private activeBefore = 0;
+  /** The most that did in one of the last `recentTurns` turns: a flood's connections take turns reading. */
+  private activeRecent = 0;
+  private readonly activeHistory = new Array<number>(recentTurns).fill(0);
+  /** Connections with frames read and waiting for a later turn (they compete even in a turn they sit out). */
+  private waitingNow = 0;
+  private readonly contendedMax: number;
 
-  constructor(readonly framesPerTurnMax: number) {}
+  constructor(
+    readonly framesPerTurnMax: number,
+    framesPerContendedTurnMax: number = framesPerTurnMax,
+  ) {
+    this.contendedMax = Math.min(framesPerTurnMax, framesPerContendedTurnMax);
+  }
 
   /**
    * The current turn's number: it changes once per event-loop iteration (in its check phase) while anyone asks,
@@ -22,9 +36,12 @@ export class TurnShare {
       this.turnArmed = true;
       setImmediate(() => {
         this.turnArmed = false;
+        this.activeHistory[this.turnNo % recentTurns] = this.activeNow;
         this.turnNo++;
-        this.activeBefore = this.activeNow;
         this.activeNow = 0;
+        let most = 0;
+        for (const n of this.activeHistory) if (n > most) most = n;
+        this.activeRecent = most;
       });
     }
     return this.turnNo;
@@ -35,9 +52,15 @@ export class TurnShare {
     this.activeNow++;
   }
 
+  /** A connection starts (+1) or stops (-1) holding frames for a later turn. */
+  waiting(delta: 1 | -1): void {
+    this.waitingNow += delta;
+  }
+
   /** Frames one connection may handle in one turn (at least one). */
   get share(): number {
-    const active = Math.max(1, this.activeNow, this.activeBefore);
-    return Math.max(1, Math.floor(this.framesPerTurnMax / active));
+    const active = Math.max(this.activeNow, this.activeRecent, this.waitingNow);
+    if (active <= 1) return this.framesPerTurnMax;
+    return Math.max(1, Math.floor(this.contendedMax / active));
   }
 }
