@@ -305,7 +305,8 @@ export function decodeBatchAckBody(
  * zero bytes dropped.
  */
 function bitSetBytesOf(offsets: readonly bigint[], start: bigint): Buffer {
-  const indexes = offsets.map((o) => Number(o - start));
+  const from = Number(start);
+  const indexes = offsets.map((o) => Number(o) - from);
   let max = -1;
   for (const i of indexes) if (i > max) max = i;
   const out = Buffer.alloc(max < 0 ? 0 : (max >> 3) + 1);
