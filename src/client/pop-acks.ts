@@ -17,6 +17,11 @@ export interface PendingAck {
   readonly topic: string;
   /** The receipt handle (ACK_MESSAGE's extraInfo, should it go alone). */
   readonly extraInfo: string;
+  /**
+   * Shared by every ack of one check point (the handle parts of one queue of one POP answer), so they are grouped
+   * without a text key per ack; absent for a handle parsed from its text.
+   */
+  readonly checkPoint?: object | undefined;
 }
 
 export interface PopAckSender {
@@ -51,6 +56,7 @@ class Waiting implements PendingAck {
     readonly info: PopExtraInfo,
     readonly topic: string,
     readonly extraInfo: string,
+    readonly checkPoint: object | undefined,
     readonly outcomes: Outcomes,
     readonly index: number,
   ) {}
@@ -65,12 +71,18 @@ class Waiting implements PendingAck {
 }
 
 const ok: AckAnswer = { status: 'ok' };
-const offsetsMax = BigInt(batchAckOffsetsMax);
 const tooLate: AckAnswer = {
   status: 'gone',
   code: ResponseCode.NO_MESSAGE,
   remark: 'the receipt handle expired or was already acked or changed',
 };
+
+interface BatchEntry {
+  readonly ack: BatchAck;
+  readonly waiting: Waiting[];
+  /** Bit per offset from the check point's start: a second ack of one message goes alone. */
+  readonly seen: Uint32Array;
+}
 
 export class PopAcks {
   /** Per broker address: the acks of this turn. */
@@ -102,7 +114,7 @@ export class PopAcks {
           list = [];
           this.pending.set(addr, list);
         }
-        list.push(new Waiting(ack.info, ack.topic, ack.extraInfo, outcomes, i));
+        list.push(new Waiting(ack.info, ack.topic, ack.extraInfo, ack.checkPoint, outcomes, i));
       }
       if (!this.scheduled) {
         this.scheduled = true;
@@ -132,16 +144,19 @@ export class PopAcks {
   }
 
   private sendBatch(addr: string, brokerName: string, list: Waiting[]): void {
-    const entries = new Map<string, { ack: BatchAck; waiting: Waiting[] }>();
+    // Keyed by the shared check-point object when the handles came from one answer, else by their text.
+    const entries = new Map<object | string, BatchEntry>();
     for (const w of list) {
       const i = w.info;
-      const rel = i.queueOffset - i.ckOffset;
+      const rel = Number(i.queueOffset - i.ckOffset);
       // A BatchAck names retry as 0/1, offsets as bits from the check point's start, and one broker name.
-      if (i.retry === PopRetryMark.v2 || rel < 0n || rel >= offsetsMax || i.brokerName !== brokerName) {
+      if (i.retry === PopRetryMark.v2 || !(rel >= 0 && rel < batchAckOffsetsMax) || i.brokerName !== brokerName) {
         this.sendSingle(addr, w);
         continue;
       }
-      const k = `${w.topic} ${i.retry} ${i.queueId} ${i.ckOffset} ${i.popTimeMs} ${i.invisibleTimeMs} ${i.reviveQid}`;
+      const k =
+        w.checkPoint ??
+        `${w.topic} ${i.retry} ${i.queueId} ${i.ckOffset} ${i.popTimeMs} ${i.invisibleTimeMs} ${i.reviveQid}`;
       let e = entries.get(k);
       if (e === undefined) {
         e = {
@@ -157,14 +172,17 @@ export class PopAcks {
             offsets: [],
           },
           waiting: [],
+          seen: new Uint32Array(batchAckOffsetsMax / 32),
         };
         entries.set(k, e);
       }
-      if (e.ack.offsets.includes(i.queueOffset)) {
+      const bit = 1 << (rel & 31);
+      if (((e.seen[rel >>> 5] as number) & bit) !== 0) {
         // The same message twice in one turn: the second alone, so exactly one of them succeeds.
         this.sendSingle(addr, w);
         continue;
       }
+      e.seen[rel >>> 5] = (e.seen[rel >>> 5] as number) | bit;
       e.ack.offsets.push(i.queueOffset);
       e.waiting.push(w);
     }

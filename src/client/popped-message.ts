@@ -33,7 +33,6 @@ interface PopSource extends PullSource {
 
 /** What the handles of one queue of a POP answer share (parsed once per answer, not once per ack). */
 interface QueueHandle {
-  readonly prefix: string;
   readonly ckOffset: bigint;
   readonly popTimeMs: number;
   readonly invisibleTimeMs: number;
@@ -47,13 +46,18 @@ class PoppedRecord extends PulledMessage implements PoppedMessage {
   receiptHandle = '';
   /** Delivery count the broker keeps for FIFO pops (orderCountInfo), else unset. */
   fifoCount: number | undefined;
-  /** The handle decodePopped built: its queue's shared part and this message's offset. */
+  /** The handle decodePopped built: its queue's shared part and this message's offset (the record's if unset). */
   builtQueue: QueueHandle | undefined;
   builtHandle = '';
-  builtOffset = 0n;
+  builtOffsetText: string | undefined;
 
   override get topic(): string {
     return (this.source as PopSource).topic;
+  }
+
+  /** Whether the record is of the topic named by these bytes (no string decoded). */
+  isOf(topicBytes: Buffer): boolean {
+    return this.sourceTopicIs(topicBytes);
   }
 
   get deliveryAttempt(): number {
@@ -70,9 +74,14 @@ class PoppedRecord extends PulledMessage implements PoppedMessage {
  * undefined: parse the text).
  */
 export function builtHandleOf(msg: PoppedMessage): PopExtraInfo | undefined {
-  if (!(msg instanceof PoppedRecord)) return undefined;
-  const q = msg.builtQueue;
-  if (q === undefined || msg.receiptHandle !== msg.builtHandle) return undefined;
+  const q = builtQueueOf(msg);
+  if (q === undefined) return undefined;
+  const m = msg as PoppedRecord;
+  const text = m.builtOffsetText;
+  let queueOffset: bigint;
+  if (text === undefined) queueOffset = m.queueOffset;
+  else if (offsetPattern.test(text)) queueOffset = BigInt(text);
+  else return undefined;
   return {
     ckOffset: q.ckOffset,
     popTimeMs: q.popTimeMs,
@@ -81,8 +90,24 @@ export function builtHandleOf(msg: PoppedMessage): PopExtraInfo | undefined {
     retry: q.retry,
     brokerName: q.brokerName,
     queueId: q.queueId,
-    queueOffset: msg.builtOffset,
+    queueOffset,
   };
+}
+
+const offsetPattern = /^\d{1,19}$/;
+
+/**
+ * The handle parts `msg` shares with the other messages of its queue in one POP answer (one check point), while
+ * its receipt handle is still the one decodePopped built; else undefined.
+ */
+export function checkPointOf(msg: PoppedMessage): object | undefined {
+  return builtQueueOf(msg);
+}
+
+function builtQueueOf(msg: PoppedMessage): QueueHandle | undefined {
+  if (!(msg instanceof PoppedRecord)) return undefined;
+  const q = msg.builtQueue;
+  return q === undefined || msg.receiptHandle !== msg.builtHandle ? undefined : q;
 }
 
 /**
@@ -106,51 +131,88 @@ export function decodePopped(
   const msgs = decodePulled(body, { brokerName, topic }, onUndecodable, PoppedRecord);
   const handleHead = ` ${answer.popTime} ${answer.invisibleTime} ${answer.reviveQid} `;
   /** Per `<retry>@<queueId>`: the handle up to the queue offset, and how many of its messages came before. */
-  const perQueue = new Map<string, { handle: QueueHandle | undefined; listed: string[] | undefined; seen: number }>();
+  const perQueue = new Map<string, PerQueue>();
+  const topicBytes = Buffer.from(topic, 'utf8');
+  const topicMark = retryMarkOf(topic);
+  // Messages of one queue come one after another: the last queue's entry is reused without a key.
+  let q: PerQueue | undefined;
+  let lastMark: PopRetryMark | undefined;
+  let lastQueueId = -1;
   for (const m of msgs) {
-    const source = m.sourceTopic;
+    const fromTopic = m.isOf(topicBytes);
     // A broker that rewrites revived messages (reconsumeTimes > 0) to their topic sets POP_CK itself (RocketMQ
     // does); first deliveries never carry one, so their properties stay undecoded here.
-    const own = m.reconsumeTimes > 0 && !isRetryTopic(source) ? m.properties.get(Prop.popCk) : undefined;
-    const mark: PopRetryMark = own === undefined ? retryMarkOf(source) : (own.split(' ')[4] as PopRetryMark);
-    const key = infoKey(mark, m.queueId);
-    let q = perQueue.get(key);
-    if (q === undefined) {
-      const ck = starts.get(key) ?? String(m.queueOffset);
-      const prefix = `${ck}${handleHead}${mark} ${brokerName} ${m.queueId} `;
-      const handle: QueueHandle | undefined = /^-?\d{1,19}$/.test(ck)
-        ? {
-            prefix,
-            ckOffset: BigInt(ck),
-            popTimeMs: answer.popTime,
-            invisibleTimeMs: answer.invisibleTime,
-            reviveQid: answer.reviveQid,
-            retry: mark,
-            brokerName,
-            queueId: m.queueId,
-          }
+    const own =
+      m.reconsumeTimes > 0 && !isRetryTopic(fromTopic ? topic : m.sourceTopic)
+        ? m.properties.get(Prop.popCk)
         : undefined;
-      q = { handle, listed: offsets.get(key)?.split(','), seen: 0 };
-      perQueue.set(key, q);
+    const mark: PopRetryMark =
+      own !== undefined ? (own.split(' ')[4] as PopRetryMark) : fromTopic ? topicMark : retryMarkOf(m.sourceTopic);
+    const queueId = m.queueId;
+    if (q === undefined || queueId !== lastQueueId || mark !== lastMark) {
+      q = perQueueOf(perQueue, mark, queueId, m, starts, offsets, handleHead, brokerName, answer);
+      lastQueueId = queueId;
+      lastMark = mark;
     }
     const listed = q.listed?.[q.seen];
-    const queueOffset = listed ?? String(m.queueOffset);
     q.seen++;
     if (own !== undefined) m.receiptHandle = own;
     else {
-      const text =
-        (q.handle?.prefix ?? `${starts.get(key)}${handleHead}${mark} ${brokerName} ${m.queueId} `) + queueOffset;
+      const text = q.prefix + (listed ?? String(m.queueOffset));
       m.receiptHandle = text;
-      if (q.handle !== undefined && (listed === undefined || /^\d{1,19}$/.test(listed))) {
+      if (q.handle !== undefined) {
         m.builtQueue = q.handle;
         m.builtHandle = text;
-        m.builtOffset = listed === undefined ? m.queueOffset : BigInt(listed);
+        m.builtOffsetText = listed;
       }
     }
     if (counts !== undefined) {
-      const count = Number(counts.get(infoKey(mark, m.queueId, BigInt(queueOffset))) ?? counts.get(key) ?? 0);
+      const queueOffset = listed ?? String(m.queueOffset);
+      const key = infoKey(mark, queueId);
+      const count = Number(counts.get(infoKey(mark, queueId, BigInt(queueOffset))) ?? counts.get(key) ?? 0);
       if (count > 0) m.fifoCount = count;
     }
   }
   return msgs;
+}
+
+interface PerQueue {
+  readonly handle: QueueHandle | undefined;
+  /** The handle up to the queue offset (also when its check point offset is not a number: the ack fails clearly). */
+  readonly prefix: string;
+  readonly listed: string[] | undefined;
+  seen: number;
+}
+
+function perQueueOf(
+  perQueue: Map<string, PerQueue>,
+  mark: PopRetryMark,
+  queueId: number,
+  m: PoppedRecord,
+  starts: Map<string, string>,
+  offsets: Map<string, string>,
+  handleHead: string,
+  brokerName: string,
+  answer: PopMessageResponseHeader,
+): PerQueue {
+  const key = infoKey(mark, queueId);
+  let q = perQueue.get(key);
+  if (q === undefined) {
+    const ck = starts.get(key) ?? String(m.queueOffset);
+    const prefix = `${ck}${handleHead}${mark} ${brokerName} ${queueId} `;
+    const handle: QueueHandle | undefined = /^-?\d{1,19}$/.test(ck)
+      ? {
+          ckOffset: BigInt(ck),
+          popTimeMs: answer.popTime,
+          invisibleTimeMs: answer.invisibleTime,
+          reviveQid: answer.reviveQid,
+          retry: mark,
+          brokerName,
+          queueId,
+        }
+      : undefined;
+    q = { handle, prefix, listed: offsets.get(key)?.split(','), seen: 0 };
+    perQueue.set(key, q);
+  }
+  return q;
 }

@@ -83,6 +83,15 @@ export class PulledMessage implements ReceivedMessage {
     return this.buf.toString('utf8', at + 1, at + 1 + (this.buf[at] as number));
   }
 
+  /** Whether the record's topic is `name` (its bytes), without decoding it. */
+  protected sourceTopicIs(name: Buffer): boolean {
+    const at = this.topicAt();
+    const b = this.buf;
+    if (b[at] !== name.length) return false;
+    for (let i = 0; i < name.length; i++) if (b[at + 1 + i] !== name[i]) return false;
+    return true;
+  }
+
   get topic(): string {
     const source = this.sourceTopic;
     const original = this.properties.get(Prop.retryTopic);

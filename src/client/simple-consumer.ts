@@ -33,7 +33,7 @@ import {
   type HandleRefusal,
   popMessage,
 } from './pop-api.js';
-import { builtHandleOf, decodePopped, type PoppedMessage } from './popped-message.js';
+import { builtHandleOf, checkPointOf, decodePopped, type PoppedMessage } from './popped-message.js';
 import { subscribeQueues } from './route.js';
 import { buildSubscription, type MessageSelector, type SubscriptionData, tagMatches } from './subscription.js';
 
@@ -263,7 +263,8 @@ export class SimpleConsumer {
         const inst = this.requireInstance();
         const addr = inst.masterAddr(info.brokerName) ?? (await this.addrOf(inst, info.brokerName, message.topic));
         sent.push(message);
-        acks.push({ addr, ack: { info, topic: message.topic, extraInfo: message.receiptHandle } });
+        const ack = { info, topic: message.topic, extraInfo: message.receiptHandle, checkPoint: checkPointOf(message) };
+        acks.push({ addr, ack });
       } catch (err) {
         out.failed.push({ message, error: asError(err) });
       }
@@ -283,7 +284,7 @@ export class SimpleConsumer {
     const info = this.handleOf(msg);
     const inst = this.requireInstance();
     const addr = inst.masterAddr(info.brokerName) ?? (await this.addrOf(inst, info.brokerName, msg.topic));
-    return this.acks.add(addr, { info, topic: msg.topic, extraInfo: msg.receiptHandle });
+    return this.acks.add(addr, { info, topic: msg.topic, extraInfo: msg.receiptHandle, checkPoint: checkPointOf(msg) });
   }
 
   /**

@@ -111,3 +111,23 @@ test('addAll: one call settles with an outcome per ack, in order; a failed reque
   );
   assert.deepEqual(await acks.addAll([]), []);
 });
+
+test('acks naming one shared check-point object are one entry without a text key; a message twice still goes alone', async () => {
+  const { sent, acks } = recorder();
+  const ck = {};
+  const other = {};
+  await Promise.all([
+    acks.add('a:1', { ...pending(10n), checkPoint: ck }),
+    acks.add('a:1', { ...pending(41n), checkPoint: ck }),
+    acks.add('a:1', { ...pending(41n), checkPoint: ck }),
+    acks.add('a:1', { ...pending(12n, { popTimeMs: 3000 }), checkPoint: other }),
+  ]);
+  assert.deepEqual(
+    sent.batches[0]?.acks.map((a) => [a.popTime, a.offsets]),
+    [
+      [1000, [10n, 41n]],
+      [3000, [12n]],
+    ],
+  );
+  assert.deepEqual(sent.singles, [{ addr: 'a:1', offset: 41n }]);
+});

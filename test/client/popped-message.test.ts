@@ -1,7 +1,7 @@
 /** A POP answer's records become messages with receipt handles and delivery attempts (processPopResponse). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { builtHandleOf, decodePopped, type PoppedMessage } from '../../src/client/popped-message.js';
+import { builtHandleOf, checkPointOf, decodePopped, type PoppedMessage } from '../../src/client/popped-message.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { encodeRecord } from '../../src/common/record.js';
 import type { PopMessageResponseHeader } from '../../src/remoting/protocol/pop.js';
@@ -128,4 +128,15 @@ test('the handle decodePopped built is read without parsing, and only while it i
   const [m] = msgs as [PoppedMessage];
   m.receiptHandle = '10 2000 30000 1 0 b0 1 10';
   assert.equal(builtHandleOf(m), undefined, 'a replaced handle is parsed again');
+});
+
+test('messages of one queue share one check-point object (acks group by it) while their handles are the built ones', () => {
+  const body = Buffer.concat([record('T', 1, 10n), record('T', 1, 12n), record('%RETRY%g_T', 0, 5n)]);
+  const msgs = decode(body, header({ startOffsetInfo: '0 1 10;1 0 5', msgOffsetInfo: '0 1 10,12;1 0 5' }));
+  const [a, b, c] = msgs as [PoppedMessage, PoppedMessage, PoppedMessage];
+  assert.ok(checkPointOf(a) !== undefined);
+  assert.equal(checkPointOf(a), checkPointOf(b));
+  assert.notEqual(checkPointOf(a), checkPointOf(c));
+  b.receiptHandle = '12 2000 30000 1 0 b0 1 12';
+  assert.equal(checkPointOf(b), undefined);
 });

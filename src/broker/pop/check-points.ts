@@ -34,6 +34,13 @@ export function ckKeyOf(group: string, realTopic: string, queueId: number, start
   return `${group}@${realTopic}@${queueId}@${startOffset}@${popTimeMs}`;
 }
 
+/** Index of queue offset `o` in the check point, or -1; offsets of a pop are mostly consecutive: tried first. */
+export function indexOfOffset(ck: CheckPoint, o: bigint): number {
+  const guess = Number(o - ck.startOffset);
+  if (ck.offsets[guess] === o) return guess;
+  return ck.offsets.indexOf(o);
+}
+
 export function isAcked(ck: CheckPoint, index: number): boolean {
   return (ck.ackedBits & (1 << index)) !== 0;
 }

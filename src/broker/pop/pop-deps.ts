@@ -40,6 +40,8 @@ export interface QueuePop {
   readonly failed?: Refused | undefined;
   /** FIFO: the batch read was all done already and the queue moved on: read it again now. */
   readonly readAgain?: boolean | undefined;
+  /** Non-FIFO: settles to whether the check point was stored (the messages go out only then). */
+  readonly stored?: Promise<boolean> | undefined;
 }
 
 /** The message as handed out: the popped topic (not the retry topic), POP_CK set, earlier FIFO attempts counted. */

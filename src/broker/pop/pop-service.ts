@@ -12,12 +12,21 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { GetStatus, type MessageFilter } from '../../store/types.js';
 import { Perm } from '../metadata/perm.js';
 import type { TopicConfig } from '../metadata/topic-config.js';
-import { allAcked, type CheckPoint, CheckPointTable, ckKeyOf, deadlineMsOf, isAcked } from './check-points.js';
+import {
+  allAcked,
+  type CheckPoint,
+  CheckPointTable,
+  ckKeyOf,
+  deadlineMsOf,
+  indexOfOffset,
+  isAcked,
+} from './check-points.js';
 import { buildExtraInfo, type ExtraInfo, parseExtraInfo } from './extra-info.js';
 import { FifoQueues } from './fifo.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { orderKeyOf } from './order-state.js';
 import { checkPopRequest } from './pop-check.js';
+import { PopCursors, type ReadMark } from './pop-cursors.js';
 import { type PopDeps, type QueuePop, queueOf, refused } from './pop-deps.js';
 import { PopWaiters } from './pop-waiters.js';
 import { readBack, reviveDue } from './revive.js';
@@ -48,6 +57,7 @@ const ok = { status: 'ok' } as const;
 export class BrokerPopService implements PopService {
   readonly checkPoints = new CheckPointTable();
   private readonly mutex = new KeyedMutex();
+  private readonly cursors = new PopCursors();
   private readonly fifo: FifoQueues;
   readonly waiters: PopWaiters;
   readonly reviveLog: ReviveLog;
@@ -142,7 +152,7 @@ export class BrokerPopService implements PopService {
     const gone: bigint[] = [];
     const taken: bigint[] = [];
     for (const o of b.offsets) {
-      const i = ck.offsets.indexOf(o);
+      const i = indexOfOffset(ck, o);
       if (i < 0 || isAcked(ck, i) || (bits & (1 << i)) !== 0) gone.push(o);
       else {
         bits |= 1 << i;
@@ -184,7 +194,7 @@ export class BrokerPopService implements PopService {
     const now = Date.now();
     if (e.reviveQid === orderReviveQid) return this.fifo.change(group, topic, e, invisibleTimeMs, now);
     const ck = this.checkPoints.get(this.ckKeyOfHandle(group, topic, e));
-    const i = ck?.offsets.indexOf(e.queueOffset) ?? -1;
+    const i = ck === undefined ? -1 : indexOfOffset(ck, e.queueOffset);
     if (ck === undefined || ck.reviving || i < 0 || isAcked(ck, i) || deadlineMsOf(ck) <= now) return expired;
     // The new check point holds this one message (RocketMQ: ckOffset = its queue offset), then the old is acked.
     const popTimeMs = Math.max(now, ck.popTimeMs + 1);
@@ -280,12 +290,14 @@ export class BrokerPopService implements PopService {
     for (const q of this.queuesOf(req, tc, turn)) {
       const want = req.maxMessages - messages.length;
       const key = orderKeyOf(req.group, q.realTopic, q.queueId);
-      const r =
+      let r: QueuePop =
         want <= 0
           ? { messages: [], rest: this.restOf(req, q.realTopic, q.queueId) }
           : await this.mutex.run(key, () =>
               this.popQueue(req, q.realTopic, q.queueId, q.retry, filter, want, popTimeMs, reviveQid),
             );
+      // Outside the queue's mutex: the next pop of the queue reads while this one's check point is written.
+      if (r.stored !== undefined && !(await r.stored)) r = storeRefused(r.rest);
       if (r.failed !== undefined) {
         if (messages.length === 0) return { status: 'refused', result: r.failed };
         break;
@@ -321,22 +333,32 @@ export class BrokerPopService implements PopService {
   }
 
   /** Where a group reads a queue next; a group new to the queue starts by initMode and that start is committed. */
-  private async startOffsetOf(req: PopRequest, realTopic: string, queueId: number, retry: boolean): Promise<bigint> {
+  private async startOffsetOf(
+    req: PopRequest,
+    realTopic: string,
+    queueId: number,
+    retry: boolean,
+  ): Promise<{ offset: bigint; mark: ReadMark }> {
+    const key = orderKeyOf(req.group, realTopic, queueId);
     const { store, offsets } = this.deps;
     const min = store.getMinOffsetInQueue(realTopic, queueId);
     const reset = offsets.takeReset(req.group, realTopic, queueId);
     if (reset !== undefined) {
+      this.cursors.reset(key);
       offsets.commit(req.group, realTopic, queueId, reset);
-      return reset < min ? min : reset;
+      return { offset: reset < min ? min : reset, mark: this.cursors.mark(key) };
     }
+    // Taken with the offset, so a write that fails meanwhile makes this read stale (pop-cursors.ts).
+    const mark = this.cursors.mark(key);
+    if (mark.next !== undefined) return { offset: mark.next < min ? min : mark.next, mark };
     const at = offsets.query(req.group, realTopic, queueId);
-    if (at !== undefined) return at < min ? min : at;
+    if (at !== undefined) return { offset: at < min ? min : at, mark };
     const init =
       retry || req.initMode === 'min' || (await this.firstStillHot(realTopic, queueId, min))
         ? min
         : store.getMaxOffsetInQueue(realTopic, queueId);
     offsets.commit(req.group, realTopic, queueId, init);
-    return init;
+    return { offset: init, mark };
   }
 
   /**
@@ -369,14 +391,15 @@ export class BrokerPopService implements PopService {
     if (held?.blockedUntilMs !== undefined) {
       return { messages: [], rest: this.restOf(req, realTopic, queueId), blockedUntilMs: held.blockedUntilMs };
     }
-    const offset = await this.startOffsetOf(req, realTopic, queueId, retry);
+    const { offset, mark } = await this.startOffsetOf(req, realTopic, queueId, retry);
     const r = await store.getMessage(realTopic, queueId, offset, want, config.pullBytesMax, filter);
     const rest = r.maxOffset > r.nextBeginOffset ? r.maxOffset - r.nextBeginOffset : 0n;
     if (r.status !== GetStatus.FOUND) {
       r.release?.();
       // Past filtered-out messages, or back into the queue's range: nothing popped, so nothing to check point.
       if (r.nextBeginOffset !== offset && batch === undefined) {
-        offsets.commit(req.group, realTopic, queueId, r.nextBeginOffset);
+        const next = r.nextBeginOffset;
+        this.cursors.advance(orderKey, mark, next, () => offsets.commit(req.group, realTopic, queueId, next));
       }
       return { messages: [], rest };
     }
@@ -418,19 +441,24 @@ export class BrokerPopService implements PopService {
     } finally {
       r.release?.();
     }
-    // Durable first: the consume offset never passes popped messages whose check point could be lost. In the
-    // table while it is written, so no revive checkpoint is moved past it meanwhile.
+    // Durable first: the consume offset never passes popped messages whose check point could be lost (the
+    // queue's chain, pop-cursors.ts). In the table while it is written, so no revive checkpoint passes it.
     this.checkPoints.add(ck);
-    if (!(await this.reviveLog.writeCk(ck))) {
-      this.checkPoints.delete(ck.key);
-      return {
-        messages: [],
-        rest,
-        failed: refused(ResponseCode.SYSTEM_ERROR, 'the pop check point could not be stored (store not writable)'),
-      };
-    }
-    offsets.commit(req.group, realTopic, queueId, r.nextBeginOffset);
-    return { messages: popped, rest, queue: queueOf(ck.retry, queueId, offset, ck.offsets, 0) };
+    const next = r.nextBeginOffset;
+    const stored = this.cursors
+      .chain(
+        orderKey,
+        mark,
+        offset,
+        next,
+        () => this.reviveLog.writeCk(ck),
+        () => offsets.commit(req.group, realTopic, queueId, next),
+      )
+      .then((ok) => {
+        if (!ok) this.checkPoints.delete(ck.key);
+        return ok;
+      });
+    return { messages: popped, rest, queue: queueOf(ck.retry, queueId, offset, ck.offsets, 0), stored };
   }
 
   private extraInfoOf(ck: CheckPoint, queueOffset: bigint): ExtraInfo {
@@ -463,6 +491,14 @@ export class BrokerPopService implements PopService {
   private nextReviveQid(): number {
     return this.popCount % this.deps.config.reviveQueueNum;
   }
+}
+
+function storeRefused(rest: bigint): QueuePop {
+  return {
+    messages: [],
+    rest,
+    failed: refused(ResponseCode.SYSTEM_ERROR, 'the pop check point could not be stored (store not writable)'),
+  };
 }
 
 function isAborted(signal: AbortSignal | undefined): boolean {

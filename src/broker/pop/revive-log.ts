@@ -13,6 +13,7 @@ import { answerOfPutStatus } from '../put/put-status.js';
 import { type CheckPoint, ckKeyOf } from './check-points.js';
 
 export const ReviveTag = { ck: 'ck', ack: 'ack', batchAck: 'bAck' } as const;
+export type ReviveTag = (typeof ReviveTag)[keyof typeof ReviveTag];
 
 export interface ReviveLogDeps {
   readonly store: MessageStore;
@@ -32,6 +33,14 @@ export interface LoggedAck {
 const readBatchMax = 256;
 const readBytesMax = 4 * 1024 * 1024;
 
+/** What every record of one tag shares: its properties text and tag hash (not rebuilt per write). */
+const tagParts = new Map(
+  Object.values(ReviveTag).map((tag) => [
+    tag,
+    { properties: encodeProperties({ [Prop.tags]: tag }), tagsCode: tagsCodeOf(tag) },
+  ]),
+);
+
 export class ReviveLog {
   /** Revive-log end offsets at the start of check point writes still in flight, per revive queue. */
   private readonly pending = new Map<number, Map<number, bigint>>();
@@ -41,21 +50,7 @@ export class ReviveLog {
 
   /** Stores the check point; sets its reviveOffset. False when the store refused it. */
   async writeCk(ck: CheckPoint): Promise<boolean> {
-    const body = {
-      so: Number(ck.startOffset),
-      pt: ck.popTimeMs,
-      it: ck.invisibleTimeMs,
-      bm: 0,
-      n: ck.offsets.length,
-      q: ck.queueId,
-      t: ck.realTopic,
-      c: ck.group,
-      d: ck.offsets.map((o) => Number(o - ck.startOffset)),
-      bn: this.deps.brokerName,
-      rq: ck.reviveQid,
-      nb: Number(ck.nextBeginOffset),
-      ot: ck.topic,
-    };
+    const body = ckBodyOf(ck, this.deps.brokerName);
     // Until it is stored, the revive checkpoint may not pass where it will land.
     const id = this.nextPendingId++;
     let floors = this.pending.get(ck.reviveQid);
@@ -76,18 +71,8 @@ export class ReviveLog {
 
   /** Stores an ack of some offsets of a check point. False when the store refused it. */
   async writeAck(ck: CheckPoint, offsets: readonly bigint[]): Promise<boolean> {
-    const common = {
-      so: Number(ck.startOffset),
-      c: ck.group,
-      t: ck.realTopic,
-      q: ck.queueId,
-      pt: ck.popTimeMs,
-      bn: this.deps.brokerName,
-    };
-    const r =
-      offsets.length === 1
-        ? await this.write(ck.reviveQid, ReviveTag.ack, { ao: Number(offsets[0]), ...common })
-        : await this.write(ck.reviveQid, ReviveTag.batchAck, { aol: offsets.map(Number), ...common });
+    const tag = offsets.length === 1 ? ReviveTag.ack : ReviveTag.batchAck;
+    const r = await this.write(ck.reviveQid, tag, ackBodyOf(ck, offsets, this.deps.brokerName));
     return r !== undefined;
   }
 
@@ -141,22 +126,48 @@ export class ReviveLog {
     }
   }
 
-  private async write(queueId: number, tag: string, body: object): Promise<PutResult | undefined> {
+  private async write(queueId: number, tag: ReviveTag, body: string): Promise<PutResult | undefined> {
+    const parts = tagParts.get(tag) as { properties: string; tagsCode: bigint };
     const r = await this.deps.putRaw({
       topic: this.deps.topic,
       queueId,
       flag: 0,
-      body: Buffer.from(JSON.stringify(body)),
-      properties: encodeProperties({ [Prop.tags]: tag }),
+      body: Buffer.from(body),
+      properties: parts.properties,
       sysFlag: 0,
       bornTimestamp: BigInt(Date.now()),
       bornHost: this.deps.brokerAddr(),
       reconsumeTimes: 0,
       preparedTransactionOffset: 0n,
-      tagsCode: tagsCodeOf(tag),
+      tagsCode: parts.tagsCode,
     });
     return answerOfPutStatus(r.status, r.remark).stored ? r : undefined;
   }
+}
+
+/**
+ * A check point's body, written field by field (what JSON.stringify of the object gives, in RocketMQ's names;
+ * numbers need no escaping, strings are quoted): it is built on every pop.
+ */
+export function ckBodyOf(ck: CheckPoint, brokerName: string): string {
+  // Queue offsets stay far below 2^53: numbers, not a BigInt subtraction per message.
+  const so = Number(ck.startOffset);
+  let d = '';
+  for (let i = 0; i < ck.offsets.length; i++) d += `${i === 0 ? '' : ','}${Number(ck.offsets[i]) - so}`;
+  return (
+    `{"so":${so},"pt":${ck.popTimeMs},"it":${ck.invisibleTimeMs},"bm":0,"n":${ck.offsets.length},"q":${ck.queueId},` +
+    `"t":${JSON.stringify(ck.realTopic)},"c":${JSON.stringify(ck.group)},"d":[${d}],` +
+    `"bn":${JSON.stringify(brokerName)},"rq":${ck.reviveQid},"nb":${ck.nextBeginOffset},"ot":${JSON.stringify(ck.topic)}}`
+  );
+}
+
+/** An ack's body (`ao` for one offset, `aol` for several), written field by field like ckBodyOf. */
+export function ackBodyOf(ck: CheckPoint, offsets: readonly bigint[], brokerName: string): string {
+  const head = offsets.length === 1 ? `{"ao":${offsets[0]}` : `{"aol":[${offsets.join(',')}]`;
+  return (
+    `${head},"so":${ck.startOffset},"c":${JSON.stringify(ck.group)},"t":${JSON.stringify(ck.realTopic)},` +
+    `"q":${ck.queueId},"pt":${ck.popTimeMs},"bn":${JSON.stringify(brokerName)}}`
+  );
 }
 
 type Json = Record<string, unknown>;

@@ -11,7 +11,7 @@ import { GetStatus } from '../../store/types.js';
 import { Perm } from '../metadata/perm.js';
 import { messageInputOf } from '../put/message-input.js';
 import { answerOfPutStatus } from '../put/put-status.js';
-import { allAcked, type CheckPoint, isAcked } from './check-points.js';
+import { allAcked, type CheckPoint, indexOfOffset, isAcked } from './check-points.js';
 import type { BrokerPopService } from './pop-service.js';
 
 /**
@@ -38,7 +38,7 @@ export async function readBack(pop: BrokerPopService): Promise<void> {
         const ck = pop.checkPoints.get(ack.key);
         if (ck === undefined) return;
         for (const o of ack.offsets) {
-          const i = ck.offsets.indexOf(o);
+          const i = indexOfOffset(ck, o);
           if (i >= 0) ck.ackedBits |= 1 << i;
         }
         if (allAcked(ck)) pop.checkPoints.delete(ck.key);

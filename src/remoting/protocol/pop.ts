@@ -218,19 +218,18 @@ export const batchAcksMax = 1024;
 /** Offsets one batch-ack entry may name (bits of its BitSet). */
 export const batchAckOffsetsMax = 1024;
 
+/** The body as JSON text, written field by field (the names and numbers need no escaping; strings are quoted). */
 export function encodeBatchAckBody(b: BatchAckBody): Buffer {
-  const acks = b.acks.map((a) => ({
-    c: a.consumerGroup,
-    t: a.topic,
-    r: a.retry ? '1' : '0',
-    so: Number(a.startOffset),
-    q: a.queueId,
-    rq: a.reviveQueueId,
-    pt: a.popTime,
-    it: a.invisibleTime,
-    b: bitSetBytesOf(a.offsets.map((o) => Number(o - a.startOffset))).toString('base64'),
-  }));
-  return Buffer.from(JSON.stringify({ acks, brokerName: b.brokerName }));
+  let text = '{"acks":[';
+  for (let i = 0; i < b.acks.length; i++) {
+    const a = b.acks[i] as BatchAck;
+    const bits = bitSetBytesOf(a.offsets, a.startOffset).toString('base64');
+    text +=
+      `${i === 0 ? '' : ','}{"c":${JSON.stringify(a.consumerGroup)},"t":${JSON.stringify(a.topic)},` +
+      `"r":"${a.retry ? '1' : '0'}","so":${a.startOffset},"q":${a.queueId},"rq":${a.reviveQueueId},` +
+      `"pt":${a.popTime},"it":${a.invisibleTime},"b":"${bits}"}`;
+  }
+  return Buffer.from(`${text}],"brokerName":${JSON.stringify(b.brokerName)}}`);
 }
 
 /** The body, or what is wrong with it. Accepts RocketMQ's short names and their long alternates. */
@@ -285,24 +284,31 @@ export function decodeBatchAckBody(
     ].find(([, v]) => v === undefined);
     if (missing !== undefined) return { ok: false, error: `acks[${i}].${missing[0]} is missing or malformed` };
     if (typeof bits === 'string') return { ok: false, error: `acks[${i}].b ${bits}` };
+    const start = BigInt(so as number);
     acks.push({
       consumerGroup: c as string,
       topic: t as string,
       retry: r === '1' || r === 1 || r === true,
-      startOffset: BigInt(so as number),
+      startOffset: start,
       queueId: q as number,
       reviveQueueId: rq as number,
       popTime: pt as number,
       invisibleTime: it as number,
-      offsets: bits.map((b) => BigInt(so as number) + BigInt(b)),
+      offsets: bits.map((b) => start + BigInt(b)),
     });
   }
   return { ok: true, body: { brokerName: typeof o['brokerName'] === 'string' ? o['brokerName'] : '', acks } };
 }
 
-/** java.util.BitSet#toByteArray: bit i in byte i/8 at position i%8, trailing zero bytes dropped. */
-function bitSetBytesOf(indexes: readonly number[]): Buffer {
-  const max = indexes.reduce((m, i) => Math.max(m, i), -1);
+/**
+ * java.util.BitSet#toByteArray of the offsets, bit i = `start + i`: bit i in byte i/8 at position i%8, trailing
+ * zero bytes dropped.
+ */
+function bitSetBytesOf(offsets: readonly bigint[], start: bigint): Buffer {
+  const from = Number(start);
+  const indexes = offsets.map((o) => Number(o) - from);
+  let max = -1;
+  for (const i of indexes) if (i > max) max = i;
   const out = Buffer.alloc(max < 0 ? 0 : (max >> 3) + 1);
   for (const i of indexes) out[i >> 3] = (out[i >> 3] as number) | (1 << (i & 7));
   return out;

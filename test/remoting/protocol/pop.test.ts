@@ -102,3 +102,52 @@ test('batch-ack answer: expiredInfo round trip; absent = none expired; a malform
   assert.deepEqual(decodeBatchAckResponseHeader({} as RemotingCommand), { expired: [] });
   assert.match(String(decodeBatchAckResponseHeader(cmd({ expiredInfo: '0 x' }))), /is not "ackIndex o1,o2,…"/);
 });
+
+test('BATCH_ACK body: the hand-written encoder gives the JSON text of the object form, names quoted and escaped', () => {
+  const acks = [
+    {
+      consumerGroup: 'G"q\\',
+      topic: '%RETRY%G_T',
+      retry: false,
+      startOffset: 9_007_199_254_740_000n,
+      queueId: 3,
+      reviveQueueId: 7,
+      popTime: 1_700_000_000_123,
+      invisibleTime: 60_000,
+      offsets: [9_007_199_254_740_000n, 9_007_199_254_740_031n],
+    },
+    { ...acks0(), offsets: [5n] },
+  ];
+  const objectForm = {
+    acks: acks.map((a) => ({
+      c: a.consumerGroup,
+      t: a.topic,
+      r: a.retry ? '1' : '0',
+      so: Number(a.startOffset),
+      q: a.queueId,
+      rq: a.reviveQueueId,
+      pt: a.popTime,
+      it: a.invisibleTime,
+      b: a.offsets.length === 1 ? 'AQ==' : Buffer.from([1, 0, 0, 0x80]).toString('base64'),
+    })),
+    brokerName: 'broker-a',
+  };
+  const text = encodeBatchAckBody({ brokerName: 'broker-a', acks }).toString();
+  assert.equal(text, JSON.stringify(objectForm));
+  const d = decodeBatchAckBody(Buffer.from(text));
+  assert.ok(d.ok);
+  assert.deepEqual(d.body.acks, acks);
+});
+
+function acks0() {
+  return {
+    consumerGroup: 'G',
+    topic: 'T',
+    retry: true,
+    startOffset: 5n,
+    queueId: 0,
+    reviveQueueId: 0,
+    popTime: 1,
+    invisibleTime: 1000,
+  };
+}
