@@ -15,7 +15,7 @@
 import { InvalidArgumentError } from '../common/errors.js';
 import { Prop, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
-import { decodeMemberQueues } from '../remoting/protocol/send.js';
+import { parseMemberQueues } from '../remoting/protocol/send.js';
 import { SplitBatchRefusedError } from './errors.js';
 import {
   bodyBuffer,
@@ -269,7 +269,7 @@ function settleMembers(members: readonly Member[], answer: BatchAnswer): void {
   const r = answer.result;
   const ids = r.offsetMsgId.split(',');
   const first = r.queueOffset;
-  const split = decodeMemberQueues(answer.memberQueues);
+  const split = parseMemberQueues(answer.memberQueues);
   for (let i = 0; i < members.length; i++) {
     const m = members[i] as Member;
     let mq = r.messageQueue;

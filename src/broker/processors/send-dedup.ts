@@ -15,8 +15,8 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import {
-  encodeMemberQueues,
   memberQueuesField,
+  memberQueuesText,
   type SendMessageRequestHeader as SendHeader,
 } from '../../remoting/protocol/send.js';
 import { offsetMsgIdsOf } from '../../store/results.js';
@@ -216,5 +216,5 @@ function addMemberQueues(
   queueOffsets: readonly bigint[],
 ): void {
   const at = places(earlier, sameAs, freshAt, queueIds, queueOffsets);
-  (resp.extFields as Record<string, string>)[memberQueuesField] = encodeMemberQueues(at.queueIds, at.queueOffsets);
+  (resp.extFields as Record<string, string>)[memberQueuesField] = memberQueuesText(at.queueIds, at.queueOffsets);
 }

@@ -15,8 +15,8 @@
 import type { RemotingCommand } from '../../remoting/command.js';
 import { createResponse } from '../../remoting/command.js';
 import {
-  encodeMemberQueues,
   memberQueuesField,
+  memberQueuesText,
   type SendMessageRequestHeader as SendHeader,
 } from '../../remoting/protocol/send.js';
 import { offsetMsgIdsOf } from '../../store/results.js';
@@ -142,6 +142,6 @@ export async function sendSplit(
   const answer = answerOfPutStatus(p.status, p.remark);
   if (!answer.stored) return createResponse(req, answer.code, answer.remark ?? 'send failed');
   const resp = sendResponse(ctx, req, answer, p.msgIds, p.queueIds[0] as number, p.queueOffsets[0] as bigint);
-  (resp.extFields as Record<string, string>)[memberQueuesField] = encodeMemberQueues(p.queueIds, p.queueOffsets);
+  (resp.extFields as Record<string, string>)[memberQueuesField] = memberQueuesText(p.queueIds, p.queueOffsets);
   return resp;
 }

@@ -213,14 +213,15 @@ export function encodeSendResponseHeader(h: SendMessageResponseHeader): Record<s
 /** The response field naming each member's queue and offset (tsrocket's broker, split batches only). */
 export const memberQueuesField = 'memberQueues';
 
-export function encodeMemberQueues(queueIds: readonly number[], queueOffsets: readonly bigint[]): string {
+export function memberQueuesText(queueIds: readonly number[], queueOffsets: readonly bigint[]): string {
   let out = '';
   for (let i = 0; i < queueIds.length; i++) out += `${i === 0 ? '' : ','}${queueIds[i]}:${queueOffsets[i]}`;
   return out;
 }
 
-/** Each member's queue and offset, or undefined when the text is absent or malformed. */
-export function decodeMemberQueues(
+/** Each member's queue and offset, or undefined when the text is absent or malformed (not `decode…`: the wire
+ * fuzzer calls every `decode*` export of this folder with a command). */
+export function parseMemberQueues(
   text: string | undefined,
 ): { queueIds: number[]; queueOffsets: bigint[] } | undefined {
   if (text === undefined || text === '') return undefined;

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SerializeType } from '../../../src/remoting/command.js';
 import {
-  decodeMemberQueues,
   decodeSendHeader,
   decodeSendHeaderV2,
   decodeSendResponseHeader,
-  encodeMemberQueues,
   encodeSendHeader,
   encodeSendHeaderV2,
   encodeSendResponseHeader,
   isSendHeaderV2,
+  memberQueuesText,
+  parseMemberQueues,
   type SendMessageRequestHeader,
   sendHeaderV2Names,
 } from '../../../src/remoting/protocol/send.js';
@@ -106,7 +106,7 @@ test('send response header round-trips; fields a failed send leaves out read as 
     transactionId: undefined,
     memberQueues: undefined,
   });
-  const split = { ...resp, memberQueues: encodeMemberQueues([1, 17], [5n, 9007199254740993n]) };
+  const split = { ...resp, memberQueues: memberQueuesText([1, 17], [5n, 9007199254740993n]) };
   assertRoundTrip(split, encodeSendResponseHeader, decodeSendResponseHeader, { ...split, transactionId: undefined });
   assert.deepEqual(Object.keys(encodeSendResponseHeader(resp)), [
     'msgId',
@@ -127,13 +127,13 @@ test('send response header round-trips; fields a failed send leaves out read as 
 });
 
 test('memberQueues: each member queueId:queueOffset in batch order; anything malformed reads as absent', () => {
-  assert.equal(encodeMemberQueues([1, 17, 0], [5n, 9007199254740993n, 0n]), '1:5,17:9007199254740993,0:0');
-  assert.deepEqual(decodeMemberQueues('1:5,17:9007199254740993,0:0'), {
+  assert.equal(memberQueuesText([1, 17, 0], [5n, 9007199254740993n, 0n]), '1:5,17:9007199254740993,0:0');
+  assert.deepEqual(parseMemberQueues('1:5,17:9007199254740993,0:0'), {
     queueIds: [1, 17, 0],
     queueOffsets: [5n, 9007199254740993n, 0n],
   });
   for (const bad of ['', '1', '1:', ':5', '1:5,', 'a:1', '1:2:3', '1:5;2:6', '-1:5']) {
-    assert.equal(decodeMemberQueues(bad), undefined, JSON.stringify(bad));
+    assert.equal(parseMemberQueues(bad), undefined, JSON.stringify(bad));
   }
-  assert.equal(decodeMemberQueues(undefined), undefined);
+  assert.equal(parseMemberQueues(undefined), undefined);
 });
