@@ -21,6 +21,14 @@ before(async () => {
   await createTopic(h, 'SB', 2);
   await createTopic(h, 'SBT', 1);
   await createTopic(h, 'SBX', 2);
+  const dd = await call(h, RequestCode.UPDATE_AND_CREATE_TOPIC, {
+    topic: 'SBD',
+    readQueueNums: 1,
+    writeQueueNums: 1,
+    perm: 6,
+    attributes: '+dedup.window.ms=600000',
+  });
+  assert.equal(dd.code, ResponseCode.SUCCESS, dd.remark);
 });
 after(() => h.close());
 
@@ -203,4 +211,34 @@ test('one bad member refuses the whole batch and nothing is stored', async () =>
     ],
     before,
   );
+});
+
+test('a de-duplicated topic: a resent split batch is answered as the first time and stored once', async () => {
+  const members: Array<Record<string, string>> = [
+    { UNIQ_KEY: 'SBD-plain' },
+    { DELAY: '3', UNIQ_KEY: 'SBD-delay' },
+    { TIMER_DELAY_MS: '60000', UNIQ_KEY: 'SBD-timer' },
+  ];
+  const counts = () => [
+    h.store.getMaxOffsetInQueue('SBD', 0),
+    h.store.getMaxOffsetInQueue(SystemTopic.schedule, 2),
+    h.store.getMaxOffsetInQueue(SystemTopic.wheelTimer, 0),
+  ];
+  const before = counts();
+  const first = await batch('SBD', members);
+  assert.equal(first.code, ResponseCode.SUCCESS, first.remark);
+  assert.deepEqual(
+    counts(),
+    before.map((n) => n + 1n),
+  );
+  const again = await batch('SBD', members);
+  assert.equal(again.code, ResponseCode.SUCCESS, again.remark);
+  assert.deepEqual(
+    counts(),
+    before.map((n) => n + 1n),
+    'nothing stored twice',
+  );
+  assert.equal(again.extFields?.['msgId'], first.extFields?.['msgId']);
+  assert.equal(again.extFields?.['memberQueues'], first.extFields?.['memberQueues']);
+  assert.deepEqual(parseMemberQueues(first.extFields?.['memberQueues'])?.queueIds, [0, 2, 0]);
 });
