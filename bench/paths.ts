@@ -6,8 +6,9 @@
  *    the last delivery at the consumer, p99 lateness at the consumer, none early; transactional send
  *    (TransactionProducer, executeLocal → COMMIT), every committed message delivered. Each against plain sends of
  *    1 KiB with the same window, twice: auto-batched (the SDK's default) and single (autoBatch off: one request per
- *    message, which is how every delayed or transactional message travels, RocketMQ refusing them in batches).
- *    Targets: timer ≥ 50 % with p99 ≤ 200 ms; transactions ≥ 33 %.
+ *    message, as a Java client sends every delayed or transactional message, RocketMQ refusing them in batches).
+ *    The SDK batches delayed, timer and half messages too (tsrocket's broker splits such batches). Targets, judged
+ *    in the VERDICT rows against the auto-batched plain sends: timer ≥ 50 % with p99 ≤ 200 ms; transactions ≥ 33 %.
  *  - orderly vs concurrent consumption of one backlog; POP receive+ack (4 SimpleConsumers, one queue) vs pull
  *    (target ≥ 50 %); gRPC vs remoting produce; SQL92 pull at 1 % vs unfiltered, in bytes (target ≥ 80 %; a store
  *    filled before the broker starts, as in bench:sql92). These call the bench cases others own.
@@ -141,8 +142,19 @@ function timedRows(runs: TimedRun[], p: Exclude<TimedPath, 'plain' | 'single'>):
       ratio >= goal,
     );
   });
+  // The verdict: a user compares with what the SDK does by default, so the target is judged against auto-batched
+  // plain sends (the single-send row above is kept for comparison with RocketMQ's one-request-per-message paths).
+  const batchedRatio = rate / bestRate(runs, 'plain');
   if (p === 'transaction') {
-    out.push(check('committed transactional messages delivered', `${lost} missing`, '0 missing', lost === 0));
+    out.push(
+      check('committed transactional messages delivered', `${lost} missing`, '0 missing', lost === 0),
+      check(
+        `VERDICT ${what} (issue 15): vs the SDK's default auto-batched plain sends`,
+        `${pct(batchedRatio)}, ${lost} missing`,
+        `≥ ${pct(goal)}, 0 missing`,
+        batchedRatio >= goal && lost === 0,
+      ),
+    );
     return out;
   }
   const p99 = Math.max(...mine.map((r) => r.lateMsP99 ?? Number.NaN));
@@ -155,6 +167,12 @@ function timedRows(runs: TimedRun[], p: Exclude<TimedPath, 'plain' | 'single'>):
       p99 <= targets.lateMs,
     ),
     check(`${what}: early or missing`, `${early} early, ${lost} missing`, '0', early === 0 && lost === 0),
+    check(
+      `VERDICT ${what} (issue 15): vs the SDK's default auto-batched plain sends`,
+      `${pct(batchedRatio)}, p99 ${p99} ms, ${early} early, ${lost} missing`,
+      `≥ ${pct(goal)}, p99 ≤ ${targets.lateMs} ms, 0, 0`,
+      batchedRatio >= goal && p99 <= targets.lateMs && early === 0 && lost === 0,
+    ),
   );
   return out;
 }

@@ -17,7 +17,7 @@ import { cpuMsOfPid, percentile, perSec, runWindow } from './window.js';
 
 export const PathTopic = {
   plain: 'PathsPlain',
-  /** Plain sends with autoBatch off: one request per message, as every transactional or delayed send is. */
+  /** Plain sends with autoBatch off: one request per message, as a Java client sends transactional or delayed ones. */
   single: 'PathsSingle',
   timer: 'PathsTimer',
   delay: 'PathsDelay',

@@ -77,6 +77,8 @@ export interface SendResponse {
   queueId: number;
   queueOffset: bigint;
   transactionId: string | undefined;
+  /** A batch the broker stored in several queues (tsrocket): each member's `queueId:queueOffset`. */
+  memberQueues?: string | undefined;
 }
 
 /** PULL_MESSAGE outcome (PullStatus). */
@@ -176,6 +178,7 @@ export class ClientApi {
       queueId: r.queueId ?? h.queueId,
       queueOffset: r.queueOffset ?? -1n,
       transactionId: r.transactionId,
+      memberQueues: r.memberQueues,
     };
   }
 

@@ -110,3 +110,17 @@ export class InvalidReceiptHandleError extends InvalidArgumentError {
     });
   }
 }
+
+/**
+ * A broker refused an automatic batch holding delayed, timer or half messages (RocketMQ answers MESSAGE_ILLEGAL:
+ * only tsrocket's broker stores them), or is remembered as refusing them: the members are sent one by one.
+ * Internal to the SDK's auto-batching; a caller never sees it.
+ */
+export class SplitBatchRefusedError extends TsRocketError {
+  constructor(
+    readonly brokerName: string,
+    cause?: unknown,
+  ) {
+    super(`broker ${brokerName} does not take batches of delayed, timer or half messages`, { cause });
+  }
+}

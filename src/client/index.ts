@@ -24,6 +24,7 @@ export {
   LocalTransactionError,
   LockResponseError,
   ReceiptHandleExpiredError,
+  SplitBatchRefusedError,
   SubscriptionRefusedError,
   TopicNotFoundError,
   TransactionStateError,

@@ -6,13 +6,16 @@
 
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, TsRocketError } from '../common/errors.js';
+import { SysFlag } from '../common/message.js';
 import { encodedProperty, encodeProperties, Prop, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
 import { assertGroupName } from '../common/validate.js';
-import { RemotingTimeoutError } from '../remoting/errors.js';
+import { ResponseCode } from '../remoting/codes.js';
+import { RemotingResponseError, RemotingTimeoutError } from '../remoting/errors.js';
 import { batchMessagesMax, encodeBatch } from './batch.js';
 import { type SendHeader, type SendResponse, SendStatus } from './client-api.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
+import { SplitBatchRefusedError } from './errors.js';
 import { FaultStrategy } from './fault-strategy.js';
 import {
   bodyBytesMaxDefault,
@@ -28,9 +31,11 @@ import type { ReplyMessage } from './request-reply.js';
 import { type BackoffPolicy, withRetries } from './retry.js';
 import {
   accumulatorOf,
+  type BatchAnswer,
   type BatchTransport,
   batchMaxBytesDefault,
   batchMaxMessagesDefault,
+  MemberKind,
   type PreparedSend,
   prepareForBatch,
   type SendAccumulator,
@@ -100,6 +105,14 @@ function sharedProducerInstanceName(nameServer: string): string {
 
 /** Header properties of a batch (each message carries its own). */
 const batchProperties = encodedProperty(Prop.waitStoreMsgOk, 'true');
+/**
+ * A batch with delayed or timer members: a DELAY in the header makes RocketMQ's broker refuse the batch
+ * (MESSAGE_ILLEGAL) rather than store the members' own DELAY and timer properties unscheduled. tsrocket's broker
+ * reads only each member's properties.
+ */
+const scheduledBatchProperties = batchProperties + encodedProperty(Prop.delayLevel, '1');
+/** How long a broker that refused a batch of delayed, timer or half messages is sent their members one by one. */
+const splitRefusalMemoryMs = 10 * 60_000;
 
 type SendMode = 'sync' | 'oneway';
 
@@ -114,6 +127,10 @@ interface Outgoing {
   msgId: string;
   /** A request-reply reply (MSG_TYPE "reply"): sent with SEND_REPLY_MESSAGE_V2. */
   reply?: boolean;
+  /** An automatic batch with delayed, timer or half members (MemberKind bits). */
+  splitKinds?: number;
+  /** The answer's `memberQueues` (a batch the broker split). */
+  memberQueues?: string | undefined;
 }
 
 export class Producer {
@@ -128,6 +145,8 @@ export class Producer {
   private accumulator: SendAccumulator | undefined;
   private readonly traceOpts: ResolvedTraceOptions | undefined;
   private tracerOf: Tracer | undefined;
+  /** Brokers that refused a batch of delayed, timer or half messages (RocketMQ's), until when (ms). */
+  private readonly splitRefusedUntilMs = new Map<string, number>();
 
   constructor(opts: ProducerOptions) {
     this.opts = opts;
@@ -138,7 +157,7 @@ export class Producer {
     this.fault = new FaultStrategy(opts.sendLatencyFaultEnable ?? true);
     this.transport = {
       sendSingle: (s) => this.sendPreparedSingle(s),
-      sendBatch: (topic, body, deadlineMs) => this.sendPreparedBatch(topic, body, deadlineMs),
+      sendBatch: (topic, body, deadlineMs, kinds) => this.sendPreparedBatch(topic, body, deadlineMs, kinds),
       track: (p) => {
         // Only the shutdown wait: each member's caller gets its own outcome.
         this.track(p).catch(() => undefined);
@@ -291,17 +310,34 @@ export class Producer {
     return this.dispatch(out, undefined, {}, 'sync', s.deadlineMs);
   }
 
-  private sendPreparedBatch(topic: string, body: Buffer, deadlineMs: number): Promise<SendResult> {
+  private async sendPreparedBatch(
+    topic: string,
+    body: Buffer,
+    deadlineMs: number,
+    kinds: number,
+  ): Promise<BatchAnswer> {
     const out: Outgoing = {
       topic,
       body,
-      properties: batchProperties,
-      sysFlag: 0,
+      properties: (kinds & MemberKind.scheduled) !== 0 ? scheduledBatchProperties : batchProperties,
+      // Half members: PREPARED in the header, which RocketMQ refuses in a batch and tsrocket applies to each.
+      sysFlag: (kinds & MemberKind.prepared) !== 0 ? SysFlag.transactionPreparedType : 0,
       flag: 0,
       batch: true,
       msgId: '',
     };
-    return this.dispatch(out, undefined, {}, 'sync', deadlineMs);
+    if (kinds !== MemberKind.plain) out.splitKinds = kinds;
+    const result = await this.dispatch(out, undefined, {}, 'sync', deadlineMs);
+    return { result, memberQueues: out.memberQueues };
+  }
+
+  /** True while `brokerName` is remembered as refusing batches of delayed, timer or half messages. */
+  private refusesSplit(brokerName: string): boolean {
+    const until = this.splitRefusedUntilMs.get(brokerName);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.splitRefusedUntilMs.delete(brokerName);
+    return false;
   }
 
   private async sendOne(msg: Message, options: SendOptions, mode: SendMode): Promise<SendResult> {
@@ -420,6 +456,9 @@ export class Producer {
     }
     if (addr === undefined)
       throw new TsRocketError(`broker ${mq.brokerName} has no master address`, { retriable: true });
+    if (out.splitKinds !== undefined && this.refusesSplit(mq.brokerName)) {
+      throw new SplitBatchRefusedError(mq.brokerName);
+    }
     let reconsumeTimes = 0;
     let maxReconsumeTimes: number | undefined;
     let encodedProperties: string;
@@ -455,12 +494,22 @@ export class Producer {
       resp = await inst.api.send(addr, header, out.body, remainingMs, mode === 'oneway', out.reply === true);
     } catch (err) {
       this.fault.update(mq.brokerName, Date.now() - started, err instanceof TsRocketError && err.retriable);
+      if (
+        out.splitKinds !== undefined &&
+        err instanceof RemotingResponseError &&
+        err.responseCode === ResponseCode.MESSAGE_ILLEGAL
+      ) {
+        // RocketMQ's answer to a batch with a DELAY or PREPARED header: its members go alone (send-accumulator.ts).
+        this.splitRefusedUntilMs.set(mq.brokerName, Date.now() + splitRefusalMemoryMs);
+        throw new SplitBatchRefusedError(mq.brokerName, err);
+      }
       throw err;
     }
     this.fault.update(mq.brokerName, Date.now() - started, false);
     if (resp === undefined) {
       return new SendResult(SendStatus.SEND_OK, out.msgId, '', mq, -1n);
     }
+    out.memberQueues = resp.memberQueues;
     if (resp.status !== SendStatus.SEND_OK && this.opts.retryAnotherBrokerWhenNotStoreOk) {
       throw new TsRocketError(`broker ${mq.brokerName} answered ${resp.status}`, { retriable: true });
     }

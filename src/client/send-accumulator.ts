@@ -4,10 +4,19 @@
  * SEND_BATCH_MESSAGE, or at once when a batch reaches its message or byte bound. A batch of one leaves as a
  * plain SEND_MESSAGE_V2, so a lone send looks on the wire exactly as without batching. Every send resolves
  * with its own SendResult: its UNIQ_KEY, its own offsetMsgId and queue offset (first + index in the batch).
+ *
+ * Delayed, timer and half (TRAN_MSG) messages are batched too: tsrocket's broker stores each member where it would
+ * go alone and answers each member's queue and offset (`memberQueues`). RocketMQ's broker refuses such a batch
+ * (MESSAGE_ILLEGAL: the batch header carries DELAY, or the PREPARED sysFlag, for that reason; a Java broker would
+ * otherwise store members' own DELAY unscheduled); its members are then sent one by one, and the producer
+ * remembers that broker (SplitBatchRefusedError). Half messages travel in batches of their own, as the PREPARED
+ * flag of the header applies to every member.
  */
 import { InvalidArgumentError } from '../common/errors.js';
 import { Prop, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
+import { parseMemberQueues } from '../remoting/protocol/send.js';
+import { SplitBatchRefusedError } from './errors.js';
 import {
   bodyBuffer,
   encodeMessageProperties,
@@ -26,9 +35,14 @@ export const batchMaxBytesDefault = 1024 * 1024;
 /** TOTALSIZE 4 | MAGIC 4 | BODYCRC 4 | FLAG 4 | BODY len 4 | PROPERTIES len 2 (MessageDecoder.encodeMessages). */
 export const batchEntryFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 
+/** What a batch member is: bits of the batch's `kinds` (the header the batch needs, and the broker's split). */
+export const MemberKind = { plain: 0, scheduled: 1, prepared: 2 } as const;
+export type MemberKind = (typeof MemberKind)[keyof typeof MemberKind];
+
 /** One validated send, ready for the wire. */
 export interface PreparedSend {
   topic: string;
+  kind: MemberKind;
   body: Buffer;
   flag: number;
   /** Encoded properties (UNIQ_KEY included). */
@@ -42,10 +56,20 @@ export interface PreparedSend {
 /** How a batch reaches the broker: the producer's queue selection, retries and fault avoidance. */
 export interface BatchTransport {
   sendSingle(send: PreparedSend): Promise<SendResult>;
-  /** Resolves with the batch's result: comma-separated offsetMsgIds and the first queue offset. */
-  sendBatch(topic: string, body: Buffer, deadlineMs: number): Promise<SendResult>;
+  /**
+   * Resolves with the batch's result: comma-separated offsetMsgIds and the first queue offset, and each member's
+   * queue and offset when the broker split the batch. `kinds` = the MemberKind bits of its members. Rejects with
+   * SplitBatchRefusedError when a broker does not take such a batch.
+   */
+  sendBatch(topic: string, body: Buffer, deadlineMs: number, kinds: number): Promise<BatchAnswer>;
   /** Keeps the producer's shutdown waiting for `p`. */
   track(p: Promise<unknown>): void;
+}
+
+export interface BatchAnswer {
+  result: SendResult;
+  /** `memberQueues` of the answer (a split batch): each member's `queueId:queueOffset`. */
+  memberQueues?: string | undefined;
 }
 
 export interface BatchLimits {
@@ -56,8 +80,7 @@ export interface BatchLimits {
 
 /**
  * The send as a batch member, or undefined when it must go alone: a fixed queue, selector, sharding key or
- * message group, a delay level, a retry topic, or a body that will be compressed. Throws InvalidArgumentError for
- * a bad message.
+ * message group, a retry topic, or a body that will be compressed. Throws InvalidArgumentError for a bad message.
  */
 export function prepareForBatch(
   msg: Message,
@@ -70,11 +93,8 @@ export function prepareForBatch(
   ) {
     return undefined;
   }
-  // Held-back messages go alone: a batch is stored in one topic queue, and they move to a system topic.
-  // FIFO ones too: their queue is their group's.
-  if (msg === null || typeof msg !== 'object' || isScheduledMessage(msg) || msg.messageGroup !== undefined) {
-    return undefined;
-  }
+  // FIFO messages go alone: their queue is their group's.
+  if (msg === null || typeof msg !== 'object' || msg.messageGroup !== undefined) return undefined;
   if (typeof msg.topic !== 'string' || isRetryTopic(msg.topic)) return undefined;
   // A reply goes alone, with SEND_REPLY_MESSAGE_V2.
   if (msg.properties !== undefined && msg.properties[Prop.msgType] === replyMessageFlag) return undefined;
@@ -87,8 +107,15 @@ export function prepareForBatch(
   if (propertiesBytes > propertiesBytesMax) {
     throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
   }
+  const kind =
+    msg.properties?.[Prop.transactionPrepared] === 'true'
+      ? MemberKind.prepared
+      : isScheduledMessage(msg)
+        ? MemberKind.scheduled
+        : MemberKind.plain;
   return {
     topic: msg.topic,
+    kind,
     body,
     flag: msg.flag ?? 0,
     properties,
@@ -108,6 +135,10 @@ interface OpenBatch {
   topic: string;
   members: Member[];
   bytes: number;
+  /** MemberKind bits of the members. */
+  kinds: number;
+  /** The map holding it while open. */
+  openIn: Map<string, OpenBatch>;
 }
 
 const shared = new WeakMap<object, Map<string, SendAccumulator>>();
@@ -133,6 +164,8 @@ export function accumulatorOf(owner: object, maxMessages: number, maxBytes: numb
 
 export class SendAccumulator {
   private readonly open = new Map<string, OpenBatch>();
+  /** Half messages' batches, apart: the header's PREPARED flag applies to every member. */
+  private readonly openPrepared = new Map<string, OpenBatch>();
   private flushScheduled = false;
 
   constructor(
@@ -147,15 +180,17 @@ export class SendAccumulator {
   add(send: PreparedSend, transport: BatchTransport): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => {
       const entryBytes = batchEntryFixedBytes + send.body.length + send.propertiesBytes;
-      let b = this.open.get(send.topic);
+      const openIn = send.kind === MemberKind.prepared ? this.openPrepared : this.open;
+      let b = openIn.get(send.topic);
       if (b !== undefined && b.bytes + entryBytes > this.maxBytes) {
         this.flush(b);
         b = undefined;
       }
       if (b === undefined) {
-        b = { topic: send.topic, members: [], bytes: 0 };
-        this.open.set(send.topic, b);
+        b = { topic: send.topic, members: [], bytes: 0, kinds: 0, openIn };
+        openIn.set(send.topic, b);
       }
+      b.kinds |= send.kind;
       const m = send as Member;
       m.transport = transport;
       m.resolve = resolve;
@@ -176,31 +211,38 @@ export class SendAccumulator {
   /** Sends every open batch now (end of turn, shutdown). */
   flushAll(): void {
     for (const b of [...this.open.values()]) this.flush(b);
+    for (const b of [...this.openPrepared.values()]) this.flush(b);
   }
 
   private flush(b: OpenBatch): void {
-    if (this.open.get(b.topic) === b) this.open.delete(b.topic);
+    if (b.openIn.get(b.topic) === b) b.openIn.delete(b.topic);
     const members = b.members;
     const first = members[0] as Member;
     if (members.length === 1) {
-      const p = first.transport.sendSingle(first);
-      p.then(first.resolve, first.reject);
-      first.transport.track(p);
+      sendAlone(first);
       return;
     }
     let deadlineMs = Number.POSITIVE_INFINITY;
     for (const m of members) if (m.deadlineMs < deadlineMs) deadlineMs = m.deadlineMs;
-    const p = first.transport.sendBatch(b.topic, encodeMembers(members, b.bytes), deadlineMs);
+    const p = first.transport.sendBatch(b.topic, encodeMembers(members, b.bytes), deadlineMs, b.kinds);
     p.then(
       (r) => settleMembers(members, r),
       (err: Error) => {
-        for (const m of members) m.reject(err);
+        // A broker that does not split batches (RocketMQ): each member as a send of its own.
+        if (err instanceof SplitBatchRefusedError) for (const m of members) sendAlone(m);
+        else for (const m of members) m.reject(err);
       },
     );
     // Every producer with a member in the batch waits for it at shutdown.
     first.transport.track(p);
     for (const m of members) if (m.transport !== first.transport) m.transport.track(p);
   }
+}
+
+function sendAlone(m: Member): void {
+  const p = m.transport.sendSingle(m);
+  p.then(m.resolve, m.reject);
+  m.transport.track(p);
 }
 
 /** Lays the members out as a SEND_BATCH_MESSAGE body in one buffer. */
@@ -223,20 +265,21 @@ function encodeMembers(members: readonly Member[], totalBytes: number): Buffer {
   return buf;
 }
 
-function settleMembers(members: readonly Member[], r: SendResult): void {
+function settleMembers(members: readonly Member[], answer: BatchAnswer): void {
+  const r = answer.result;
   const ids = r.offsetMsgId.split(',');
   const first = r.queueOffset;
+  const split = parseMemberQueues(answer.memberQueues);
   for (let i = 0; i < members.length; i++) {
     const m = members[i] as Member;
-    m.resolve(
-      new SendResult(
-        r.status,
-        m.uniqId,
-        ids[i] ?? '',
-        r.messageQueue,
-        first < 0n ? first : first + BigInt(i),
-        r.transactionId,
-      ),
-    );
+    let mq = r.messageQueue;
+    let queueOffset = first < 0n ? first : first + BigInt(i);
+    if (split !== undefined) {
+      // Members stored apart (delay, timer, half): each its own queue and offset, as when sent alone.
+      const queueId = split.queueIds[i] ?? mq.queueId;
+      if (queueId !== mq.queueId) mq = { topic: mq.topic, brokerName: mq.brokerName, queueId };
+      queueOffset = split.queueOffsets[i] ?? -1n;
+    }
+    m.resolve(new SendResult(r.status, m.uniqId, ids[i] ?? '', mq, queueOffset, r.transactionId));
   }
 }

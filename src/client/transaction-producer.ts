@@ -72,7 +72,10 @@ export class TransactionProducer {
     this.group = opts.group;
     // Its own client instance unless one is named: the broker checks back over the connection of a client id.
     this.instanceName = opts.instanceName ?? uniqueInstanceName();
-    this.producer = new Producer({ ...opts, instanceName: this.instanceName, autoBatch: false });
+    // Auto-batched: the half messages of concurrent sends issued in one turn travel as one batch (tsrocket's broker
+    // stores each as a half message of its own; against RocketMQ's they go one by one), and the END_TRANSACTIONs
+    // they lead to leave together in the turn their answer arrives in.
+    this.producer = new Producer({ ...opts, instanceName: this.instanceName, autoBatch: true });
   }
 
   async start(): Promise<void> {

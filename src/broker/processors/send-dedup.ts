@@ -14,13 +14,18 @@
  */
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import type { SendMessageRequestHeader as SendHeader } from '../../remoting/protocol/send.js';
+import {
+  memberQueuesField,
+  memberQueuesText,
+  type SendMessageRequestHeader as SendHeader,
+} from '../../remoting/protocol/send.js';
 import { offsetMsgIdsOf } from '../../store/results.js';
 import type { BrokerContext } from '../context.js';
 import type { DedupEntry, DedupTable, InFlightDone } from '../dedup/dedup-table.js';
 import { answerOfPutStatus, type PutAnswer } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
 import { answeredQueueId, sendResponse } from './send-response.js';
+import { putSplit } from './send-split-batch.js';
 
 const duplicateAnswer: PutAnswer = { code: ResponseCode.SUCCESS, stored: true };
 
@@ -32,6 +37,7 @@ export async function sendDeduped(
   inputs: readonly PutMessage[],
   queueIdSent: number,
   table: DedupTable,
+  split = false,
 ): Promise<RemotingCommand> {
   // Waits until no key of the message(s) is being put by another send (each wait ends with that put). From the
   // last check to the put nothing awaits: the check, the lookups and the in-flight marks are one step.
@@ -70,7 +76,9 @@ export async function sendDeduped(
   ctx.dedup.counters.duplicates += n - fresh.length;
   if (fresh.length === 0) {
     const e = earlier[0] as DedupEntry;
-    return sendResponse(ctx, req, duplicateAnswer, idsOf(earlier, sameAs, [], []), e.queueId, e.queueOffset);
+    const resp = sendResponse(ctx, req, duplicateAnswer, idsOf(earlier, sameAs, [], []), e.queueId, e.queueOffset);
+    if (split) addMemberQueues(resp, earlier, sameAs, [], [], []);
+    return resp;
   }
 
   const settle = (stored: (j: number) => DedupEntry | undefined) => {
@@ -83,6 +91,33 @@ export async function sendDeduped(
   const none = () => undefined;
   try {
     const first = fresh[0] as PutMessage;
+    if (split) {
+      // Delayed, timer or half members of a batch: each stored where it goes alone (send-split-batch.ts).
+      const put = putSplit(ctx, fresh, h, queueIdSent);
+      if (put instanceof PutRefusal) {
+        settle(none);
+        return createResponse(req, put.code, put.remark);
+      }
+      const p = await put;
+      const answer = answerOfPutStatus(p.status, p.remark);
+      if (!answer.stored) {
+        settle(none);
+        return createResponse(req, answer.code, answer.remark ?? 'send failed');
+      }
+      const storeTimeMs = Date.now();
+      const freshIds = p.msgIds.split(',');
+      settle((j) => ({
+        queueId: p.queueIds[j] as number,
+        queueOffset: p.queueOffsets[j] as bigint,
+        offsetMsgId: freshIds[j] ?? '',
+        storeTimeMs,
+      }));
+      const ids = idsOf(earlier, sameAs, freshAt, freshIds);
+      const at0 = places(earlier, sameAs, freshAt, p.queueIds, p.queueOffsets);
+      const resp = sendResponse(ctx, req, answer, ids, at0.queueIds[0] as number, at0.queueOffsets[0] as bigint);
+      addMemberQueues(resp, earlier, sameAs, freshAt, p.queueIds, p.queueOffsets);
+      return resp;
+    }
     const put = batch ? ctx.put.putBatch(fresh, h) : ctx.put.put(first, h);
     if (put instanceof PutRefusal) {
       settle(none);
@@ -138,4 +173,48 @@ function idsOf(
     if (at >= 0) ids[i] = ids[at] as string;
   }
   return ids.join(',');
+}
+
+/** Every member's queue and offset in batch order (split batches): an earlier answer's, this put's, a sibling's. */
+function places(
+  earlier: ReadonlyArray<DedupEntry | undefined>,
+  sameAs: readonly number[],
+  freshAt: readonly number[],
+  queueIds: readonly number[],
+  queueOffsets: readonly bigint[],
+): { queueIds: number[]; queueOffsets: bigint[] } {
+  const n = earlier.length;
+  const qids: number[] = new Array(n).fill(0);
+  const offsets: bigint[] = new Array(n).fill(0n);
+  for (let i = 0; i < n; i++) {
+    const e = earlier[i];
+    if (e !== undefined) {
+      qids[i] = e.queueId;
+      offsets[i] = e.queueOffset;
+    }
+  }
+  for (let j = 0; j < freshAt.length; j++) {
+    qids[freshAt[j] as number] = queueIds[j] as number;
+    offsets[freshAt[j] as number] = queueOffsets[j] as bigint;
+  }
+  for (let i = 0; i < n; i++) {
+    const at = sameAs[i] as number;
+    if (at >= 0) {
+      qids[i] = qids[at] as number;
+      offsets[i] = offsets[at] as bigint;
+    }
+  }
+  return { queueIds: qids, queueOffsets: offsets };
+}
+
+function addMemberQueues(
+  resp: RemotingCommand,
+  earlier: ReadonlyArray<DedupEntry | undefined>,
+  sameAs: readonly number[],
+  freshAt: readonly number[],
+  queueIds: readonly number[],
+  queueOffsets: readonly bigint[],
+): void {
+  const at = places(earlier, sameAs, freshAt, queueIds, queueOffsets);
+  (resp.extFields as Record<string, string>)[memberQueuesField] = memberQueuesText(at.queueIds, at.queueOffsets);
 }

@@ -25,6 +25,7 @@ import { forEachBatchItem } from './batch-codec.js';
 import { sendDeduped } from './send-dedup.js';
 import { sendPropsOf } from './send-props.js';
 import { answeredQueueId, sendResponse } from './send-response.js';
+import { needsSplit, sendSplit } from './send-split-batch.js';
 import { unsupportedSysFlag } from './send-sysflag.js';
 
 let queuePick = 0;
@@ -85,11 +86,17 @@ async function send(
   const born = ipv4HostOf(conn.remoteAddress);
 
   let inputs: PutMessage[];
+  // A batch with delayed, timer or half members (RocketMQ refuses it): send-split-batch.ts stores it.
+  let split = false;
   if (batch) {
     const batchInputs: PutMessage[] = [];
     const bad = forEachBatchItem(body, (flag, itemBody, properties) => {
       const tooBig = checkSizes(ctx, itemBody.length, properties);
-      if (tooBig === undefined) batchInputs.push(inputOf(topic, queueId, flag, itemBody, properties, h, born));
+      if (tooBig === undefined) {
+        const input = inputOf(topic, queueId, flag, itemBody, properties, h, born);
+        if (!split && needsSplit(input)) split = true;
+        batchInputs.push(input);
+      }
       return tooBig;
     });
     if (bad !== undefined) return fail(ResponseCode.MESSAGE_ILLEGAL, bad);
@@ -105,7 +112,8 @@ async function send(
 
   // Producer de-duplication, opt-in per topic (an attribute): a topic without attributes pays one property read.
   const dedup = tc.attributes === undefined ? undefined : ctx.dedup.tableOf(topic);
-  if (dedup !== undefined) return sendDeduped(ctx, req, h, batch, inputs, queueId, dedup);
+  if (dedup !== undefined) return sendDeduped(ctx, req, h, batch, inputs, queueId, dedup, split);
+  if (split) return sendSplit(ctx, req, inputs, h, queueId);
 
   // The put hooks may rewrite the topic and queue (retry past its max → DLQ) or refuse the message.
   const first = inputs[0] as PutMessage;

@@ -48,13 +48,13 @@ export function committedMessageOf(half: MessageExt, target: { topic: string; qu
   props.delete(Prop.realTopic);
   props.delete(Prop.realQueueId);
   props.delete(Prop.transactionPrepared);
-  return {
-    ...messageInputOf(half, props, target.topic, target.queueId),
-    sysFlag: (half.sysFlag & ~SysFlag.transactionRollbackType) | SysFlag.transactionCommitType,
-    preparedTransactionOffset: half.commitLogOffset,
-    transactionPrepared: false,
-    scheduled: scheduledPropNames.some((p) => props.has(p)),
-  };
+  // Fields set on the fresh object rather than spread into another: a turn's commits run this once per message.
+  const m: PutMessage = messageInputOf(half, props, target.topic, target.queueId);
+  m.sysFlag = (half.sysFlag & ~SysFlag.transactionRollbackType) | SysFlag.transactionCommitType;
+  m.preparedTransactionOffset = half.commitLogOffset;
+  m.transactionPrepared = false;
+  m.scheduled = scheduledPropNames.some((p) => props.has(p));
+  return m;
 }
 
 /**

@@ -21,7 +21,9 @@
  *
  * SendMessageResponseHeader:
  *   msgId String * (offsetMsgId; comma-separated for a batch), queueId Integer *, queueOffset Long *,
- *   transactionId String; our broker adds MSG_REGION and TRACE_ON as RocketMQ's does.
+ *   transactionId String; our broker adds MSG_REGION and TRACE_ON as RocketMQ's does, and, to the answer of a
+ *   batch whose members it stored in different queues (delayed, timer or half members: send-split-batch.ts),
+ *   memberQueues String = each member's `queueId:queueOffset`, comma-separated in batch order (tsrocket only).
  */
 import { Prop } from '../../common/properties.js';
 import { SystemTopic } from '../../common/topics.js';
@@ -191,6 +193,8 @@ export interface SendMessageResponseHeader {
   /** The broker's regionId and traceOn, written as MSG_REGION and TRACE_ON (RocketMQ's property names). */
   msgRegion?: string | undefined;
   traceOn?: boolean | undefined;
+  /** Each member's `queueId:queueOffset` (memberQueuesField); a split batch's answer only. */
+  memberQueues?: string | undefined;
 }
 
 export function encodeSendResponseHeader(h: SendMessageResponseHeader): Record<string, string> {
@@ -202,7 +206,34 @@ export function encodeSendResponseHeader(h: SendMessageResponseHeader): Record<s
   if (h.transactionId !== undefined) out['transactionId'] = h.transactionId;
   if (h.msgRegion !== undefined) out[Prop.msgRegion] = h.msgRegion;
   if (h.traceOn !== undefined) out[Prop.traceSwitch] = String(h.traceOn);
+  if (h.memberQueues !== undefined) out[memberQueuesField] = h.memberQueues;
   return out;
+}
+
+/** The response field naming each member's queue and offset (tsrocket's broker, split batches only). */
+export const memberQueuesField = 'memberQueues';
+
+export function memberQueuesText(queueIds: readonly number[], queueOffsets: readonly bigint[]): string {
+  let out = '';
+  for (let i = 0; i < queueIds.length; i++) out += `${i === 0 ? '' : ','}${queueIds[i]}:${queueOffsets[i]}`;
+  return out;
+}
+
+/** Each member's queue and offset, or undefined when the text is absent or malformed (not `decode…`: the wire
+ * fuzzer calls every `decode*` export of this folder with a command). */
+export function parseMemberQueues(
+  text: string | undefined,
+): { queueIds: number[]; queueOffsets: bigint[] } | undefined {
+  if (text === undefined || text === '') return undefined;
+  const queueIds: number[] = [];
+  const queueOffsets: bigint[] = [];
+  for (const part of text.split(',')) {
+    const m = /^(\d{1,9}):(-?\d{1,19})$/.exec(part);
+    if (m === null) return undefined;
+    queueIds.push(Number(m[1]));
+    queueOffsets.push(BigInt(m[2] as string));
+  }
+  return { queueIds, queueOffsets };
 }
 
 /** Reads what a response carries; fields a failed send leaves out are undefined (the caller picks fallbacks). */
@@ -214,5 +245,6 @@ export function decodeSendResponseHeader(resp: RemotingCommand): Partial<SendMes
     transactionId: optionalString(resp, 'transactionId'),
     msgRegion: optionalString(resp, Prop.msgRegion),
     traceOn: optionalBool(resp, Prop.traceSwitch),
+    memberQueues: optionalString(resp, memberQueuesField),
   };
 }

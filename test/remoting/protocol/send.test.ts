@@ -9,6 +9,8 @@ import {
   encodeSendHeaderV2,
   encodeSendResponseHeader,
   isSendHeaderV2,
+  memberQueuesText,
+  parseMemberQueues,
   type SendMessageRequestHeader,
   sendHeaderV2Names,
 } from '../../../src/remoting/protocol/send.js';
@@ -99,7 +101,13 @@ test('send request header: defaults for the optional fields; "null" properties r
 
 test('send response header round-trips; fields a failed send leaves out read as undefined', () => {
   const resp = { msgId: 'AB,CD', queueId: 2, queueOffset: 9007199254740993n, msgRegion: 'R', traceOn: true };
-  assertRoundTrip(resp, encodeSendResponseHeader, decodeSendResponseHeader, { ...resp, transactionId: undefined });
+  assertRoundTrip(resp, encodeSendResponseHeader, decodeSendResponseHeader, {
+    ...resp,
+    transactionId: undefined,
+    memberQueues: undefined,
+  });
+  const split = { ...resp, memberQueues: memberQueuesText([1, 17], [5n, 9007199254740993n]) };
+  assertRoundTrip(split, encodeSendResponseHeader, decodeSendResponseHeader, { ...split, transactionId: undefined });
   assert.deepEqual(Object.keys(encodeSendResponseHeader(resp)), [
     'msgId',
     'queueId',
@@ -114,5 +122,18 @@ test('send response header round-trips; fields a failed send leaves out read as 
     transactionId: undefined,
     msgRegion: undefined,
     traceOn: undefined,
+    memberQueues: undefined,
   });
+});
+
+test('memberQueues: each member queueId:queueOffset in batch order; anything malformed reads as absent', () => {
+  assert.equal(memberQueuesText([1, 17, 0], [5n, 9007199254740993n, 0n]), '1:5,17:9007199254740993,0:0');
+  assert.deepEqual(parseMemberQueues('1:5,17:9007199254740993,0:0'), {
+    queueIds: [1, 17, 0],
+    queueOffsets: [5n, 9007199254740993n, 0n],
+  });
+  for (const bad of ['', '1', '1:', ':5', '1:5,', 'a:1', '1:2:3', '1:5;2:6', '-1:5']) {
+    assert.equal(parseMemberQueues(bad), undefined, JSON.stringify(bad));
+  }
+  assert.equal(parseMemberQueues(undefined), undefined);
 });
