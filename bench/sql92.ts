@@ -95,7 +95,8 @@ try {
             `(${(d.deliveredBytes / 1024 / 1024).toFixed(1)} MiB) in ${(d.ms / 1000).toFixed(2)} s = ` +
             `${(byteRate(d) / 1024 / 1024).toFixed(2)} MiB/s, ` +
             `${Math.round(rate(d))} msgs/s, broker CPU ${((d.brokerCpuMs * 1000) / d.examined).toFixed(2)} µs/msg ` +
-            `(${Math.round((d.brokerCpuMs * 1000) / d.pulls)} µs/pull), ${d.pulls} pulls`,
+            `(${Math.round((d.brokerCpuMs * 1000) / d.pulls)} µs/pull, main thread ` +
+            `${Math.round((d.brokerMainCpuMs * 1000) / d.pulls)}), ${d.pulls} pulls`,
         );
       }
     }
@@ -136,6 +137,10 @@ try {
       brokerCpuUsPerPull: {
         unfiltered: (u.brokerCpuMs * 1000) / u.pulls,
         sql92: (f.brokerCpuMs * 1000) / f.pulls,
+      },
+      brokerMainThreadCpuUsPerPull: {
+        unfiltered: (u.brokerMainCpuMs * 1000) / u.pulls,
+        sql92: (f.brokerMainCpuMs * 1000) / f.pulls,
       },
       runs,
     });

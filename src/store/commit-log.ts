@@ -429,6 +429,11 @@ export class CommitLog {
     this.reader.sparseReadsDone();
   }
 
+  /** The read worker's side of sparse reads: see `LogReader.leaseSparse`, `sparseReadsAsync`, `sparseReadsTook`. */
+  get sparse(): Pick<LogReader, 'leaseSparse' | 'sparseReadsAsync' | 'sparseReadsTook'> {
+    return this.reader;
+  }
+
   readRecord(phyOffset: number): Promise<Buffer | undefined> {
     return this.reader.readRecord(phyOffset);
   }
