@@ -257,10 +257,10 @@ function keepSpan(
   byProperties: ByProperties,
   want: number,
   maxTotalBytes: number,
+  checkCrc = crcWanted(store, picked.phys[first] as number),
 ): number | undefined {
   const { phys, sizes, queueOffsets } = picked;
   const start = phys[first] as number;
-  const checkCrc = start < store.writtenSinceStartFrom || !store.commitLog.isHot(start);
   let end = out.arenaEnd;
   try {
     for (let k = first; k < after; k++) {
@@ -327,7 +327,7 @@ function collectInWorker(
       for (const f of leased) f.endLease?.();
       return undefined;
     }
-    worker.setRead(slot, s, fd === SparseRead.unreadable ? -1 : fd, start % segBytes, len, at);
+    worker.setRead(slot, s, fd === SparseRead.unreadable ? -1 : fd, start % segBytes, len, at, crcWanted(store, start));
     at += len;
   }
   return worker.run(slot, spans).then((done) => {
@@ -345,6 +345,8 @@ function collectInWorker(
         spanAt += len;
         continue;
       }
+      // Records whose BODYCRC the worker checked are not checked again here.
+      const checkCrc = !worker.intactRead(slot, s) && crcWanted(store, phys[first] as number);
       const stoppedAt = keepSpan(
         store,
         picked,
@@ -356,12 +358,18 @@ function collectInWorker(
         byProperties,
         want,
         maxTotalBytes,
+        checkCrc,
       );
       if (stoppedAt !== undefined) return stoppedAt;
       spanAt += len;
     }
     return undefined;
   });
+}
+
+/** BODYCRC is checked on cold reads and on records this process did not write (see `ReadSource`). */
+function crcWanted(store: ReadSource, phy: number): boolean {
+  return phy < store.writtenSinceStartFrom || !store.commitLog.isHot(phy);
 }
 
 function spanBytes(phys: number[], sizes: number[], spanFirst: number[], s: number): number {

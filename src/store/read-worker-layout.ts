@@ -1,6 +1,9 @@
 /**
  * What the main thread and the read worker share (read-worker.ts, read-worker-thread.ts): the arenas sparse records
- * are read into (one slab, `arenasMax` arenas, arena k is job slot k), and the control buffer of the jobs.
+ * are read into (one slab, `arenasMax` arenas, arena k is job slot k), and the control buffer: the jobs' reads,
+ * their results, and two rings of job messages (posted by the main thread, done by the worker) with their counters
+ * (`Ctl`), so that neither side pays a `postMessage` per job: the main thread wakes the worker (a futex) only when
+ * it sleeps, the worker wakes the main thread (one message) only when it is not already woken.
  */
 
 export interface ControlLayout {
@@ -10,20 +13,31 @@ export interface ControlLayout {
   spansMax: number;
 }
 
-/** Per read of a job: descriptor, file position, length, place in the arena. */
-export const spanFields = 4;
+/** Per read of a job: descriptor, file position, length, place in the arena, check BODYCRC (1) or not (0). */
+export const spanFields = 5;
+
+/** Counters in `ctl`: jobs posted, the worker asleep (1), jobs done, the main thread woken and not yet drained (1). */
+export const Ctl = { posted: 0, asleep: 1, done: 2, woken: 3, posts: 4, dones: 4 + 256 } as const;
+/** Ring sizes (more than the slots that can be in flight). */
+export const ringSize = 256;
 
 export function controlBytes(l: ControlLayout): number {
-  return l.arenasMax * (l.spansMax * (spanFields * 8 + 4) + 8);
+  return l.arenasMax * (l.spansMax * (spanFields * 8 + 8) + 8) + (4 + 2 * ringSize) * 4;
 }
 
-/** The job table (doubles), the byte counts read (ints) and each slot's time taken (ms) over one buffer. */
+/**
+ * The job table (doubles), the byte counts read (ints; -1 failed), whether every record of a read passed its
+ * BODYCRC in the worker (1), each slot's time taken (ms), the counters and rings.
+ */
 export function controlViews(control: SharedArrayBuffer, l: ControlLayout) {
   const jobDoubles = l.arenasMax * l.spansMax * spanFields;
   const jobs = new Float64Array(control, 0, jobDoubles);
   const tookMs = new Float64Array(control, jobDoubles * 8, l.arenasMax);
-  const results = new Int32Array(control, (jobDoubles + l.arenasMax) * 8, l.arenasMax * l.spansMax);
-  return { jobs, results, tookMs };
+  const resultsAt = (jobDoubles + l.arenasMax) * 8;
+  const results = new Int32Array(control, resultsAt, l.arenasMax * l.spansMax);
+  const intact = new Int32Array(control, resultsAt + l.arenasMax * l.spansMax * 4, l.arenasMax * l.spansMax);
+  const ctl = new Int32Array(control, resultsAt + l.arenasMax * l.spansMax * 8, 4 + 2 * ringSize);
+  return { jobs, results, intact, tookMs, ctl };
 }
 
 /** A job's message: its slot and how many reads it holds, as one number. */

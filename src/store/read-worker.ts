@@ -12,7 +12,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import { createLogger } from '../common/log.js';
-import { type ControlLayout, controlBytes, controlViews, jobMessage, spanFields } from './read-worker-layout.js';
+import {
+  type ControlLayout,
+  Ctl,
+  controlBytes,
+  controlViews,
+  jobMessage,
+  ringSize,
+  spanFields,
+} from './read-worker-layout.js';
 
 const log = createLogger('read-worker');
 
@@ -48,7 +56,12 @@ export function slotOf(buf: Buffer): number {
 export class ReadWorker {
   private readonly jobs: Float64Array;
   private readonly results: Int32Array;
+  private readonly intact: Int32Array;
   private readonly tookMs: Float64Array;
+  private readonly ctl: Int32Array;
+  /** Jobs posted, and jobs done seen (the rings' counts on this side). */
+  private posted = 0;
+  private drained = 0;
   private readonly waiting: Array<((done: boolean) => void) | undefined> = new Array(arenasMax);
   private inFlight = 0;
   private failed = false;
@@ -59,8 +72,14 @@ export class ReadWorker {
     private readonly worker: Worker,
     control: SharedArrayBuffer,
   ) {
-    ({ jobs: this.jobs, results: this.results, tookMs: this.tookMs } = controlViews(control, layout));
-    worker.on('message', (slot: number) => this.settle(slot, true));
+    ({
+      jobs: this.jobs,
+      results: this.results,
+      intact: this.intact,
+      tookMs: this.tookMs,
+      ctl: this.ctl,
+    } = controlViews(control, layout));
+    worker.on('message', () => this.drain());
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => this.fail(new Error(`read worker exited (${code})`)));
     worker.unref();
@@ -84,14 +103,23 @@ export class ReadWorker {
     return shared?.failed === false ? shared : undefined;
   }
 
-  /** Read `s` of the job in `slot`: `length` bytes at `position` of descriptor `fd` (< 0: none) to `at` in the arena. */
-  setRead(slot: number, s: number, fd: number, position: number, length: number, at: number): void {
+  /**
+   * Read `s` of the job in `slot`: `length` bytes at `position` of descriptor `fd` (< 0: none) to `at` in the
+   * arena; `checkCrc`: the worker checks the BODYCRC of the records read (see `intactRead`).
+   */
+  setRead(slot: number, s: number, fd: number, position: number, length: number, at: number, checkCrc: boolean): void {
     const j = (slot * jobSpansMax + s) * spanFields;
     const jobs = this.jobs;
     jobs[j] = fd;
     jobs[j + 1] = position;
     jobs[j + 2] = length;
     jobs[j + 3] = at;
+    jobs[j + 4] = checkCrc ? 1 : 0;
+  }
+
+  /** True when every record of read `s` of `slot`'s last job passed its BODYCRC in the worker. */
+  intactRead(slot: number, s: number): boolean {
+    return this.intact[slot * jobSpansMax + s] === 1;
   }
 
   /** Runs the `spans` reads set in `slot`; false when the worker failed first (nothing read: read them here). */
@@ -100,8 +128,22 @@ export class ReadWorker {
       this.waiting[slot] = resolve;
       this.jobsRun++;
       if (this.inFlight++ === 0) this.worker.ref();
-      this.worker.postMessage(jobMessage(slot, spans));
+      const ctl = this.ctl;
+      ctl[Ctl.posts + (this.posted % ringSize)] = jobMessage(slot, spans);
+      Atomics.store(ctl, Ctl.posted, ++this.posted);
+      if (Atomics.load(ctl, Ctl.asleep) === 1) Atomics.notify(ctl, Ctl.posted);
     });
+  }
+
+  /** Settles every job the worker has done (woken by its message; clears `woken` first so none is missed). */
+  private drain(): void {
+    const ctl = this.ctl;
+    Atomics.store(ctl, Ctl.woken, 0);
+    const done = Atomics.load(ctl, Ctl.done);
+    while (this.drained < done) {
+      this.settle(ctl[Ctl.dones + (this.drained % ringSize)] as number, true);
+      this.drained++;
+    }
   }
 
   /** Bytes read `s` of `slot`'s last job read (-1: failed or not leased). */
