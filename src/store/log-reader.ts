@@ -46,6 +46,8 @@ export class LogReader {
   constructor(
     private readonly segs: Segments,
     private readonly bounds: LogBounds,
+    /** Sparse reads may go to the read worker (`leaseSparse`); off: on the main thread as `readSparseInto`. */
+    private readonly sparseReadWorker = true,
   ) {
     const blockBytes = Math.min(coldBlockBytes, segs.segmentBytes);
     if (segs.segmentBytes % blockBytes === 0) this.blocks = new BlockCache(blockBytes, coldBlocksMax);
@@ -180,7 +182,8 @@ export class LogReader {
   /**
    * For a sparse read in the read worker: the descriptor of the segment holding `len` bytes at `phyOffset`,
    * leased (the file is pushed to `leased`; the caller ends each lease once the read is done), `unreadable` as
-   * `readSparseInto` says it, or `later` when the file has no descriptor to lease (read it as before).
+   * `readSparseInto` says it, or `later` when the file has no descriptor to lease or the worker is off (read it
+   * as before).
    */
   leaseSparse(
     phyOffset: number,
@@ -191,7 +194,7 @@ export class LogReader {
     const seg = this.segs.of(phyOffset);
     if (seg === undefined || phyOffset + len > seg.start + this.segs.segmentBytes) return SparseRead.unreadable;
     const file = seg.file;
-    const fd = file?.leaseFd?.();
+    const fd = this.sparseReadWorker ? file?.leaseFd?.() : undefined;
     if (file === undefined || fd === undefined) return SparseRead.later;
     leased.push(file);
     return fd;

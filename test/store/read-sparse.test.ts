@@ -115,8 +115,8 @@ for (const where of ['read worker', 'main thread'] as const) {
     await fh.write(Buffer.from('#'), 0, 1, rec - segStart + RecordPos.body + 3);
     await fh.close();
     // No tail check at start: the read path must catch it (records stored before this start are CRC-checked).
-    const store = await open(dir, { recoverTailCheckBytes: 0 });
-    if (where === 'main thread') onMainThread(store);
+    const off = where === 'main thread' ? { sparseReadWorkerEnable: false } : {};
+    const store = await open(dir, { recoverTailCheckBytes: 0, ...off });
     try {
       const jobs = workerJobs();
       const got = await pullAll(store);
