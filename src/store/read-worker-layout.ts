@@ -22,22 +22,24 @@ export const Ctl = { posted: 0, asleep: 1, done: 2, woken: 3, posts: 4, dones: 4
 export const ringSize = 256;
 
 export function controlBytes(l: ControlLayout): number {
-  return l.arenasMax * (l.spansMax * (spanFields * 8 + 8) + 8) + (4 + 2 * ringSize) * 4;
+  return l.arenasMax * (l.spansMax * (spanFields * 8 + 8) + 16) + (4 + 2 * ringSize) * 4;
 }
 
 /**
  * The job table (doubles), the byte counts read (ints; -1 failed), whether every record of a read passed its
- * BODYCRC in the worker (1), each slot's time taken (ms), the counters and rings.
+ * BODYCRC in the worker (1), each slot's time taken (ms) and when the worker began it (`performance.timeOrigin +
+ * performance.now()`, comparable across threads), the counters and rings.
  */
 export function controlViews(control: SharedArrayBuffer, l: ControlLayout) {
   const jobDoubles = l.arenasMax * l.spansMax * spanFields;
   const jobs = new Float64Array(control, 0, jobDoubles);
   const tookMs = new Float64Array(control, jobDoubles * 8, l.arenasMax);
-  const resultsAt = (jobDoubles + l.arenasMax) * 8;
+  const startedMs = new Float64Array(control, (jobDoubles + l.arenasMax) * 8, l.arenasMax);
+  const resultsAt = (jobDoubles + 2 * l.arenasMax) * 8;
   const results = new Int32Array(control, resultsAt, l.arenasMax * l.spansMax);
   const intact = new Int32Array(control, resultsAt + l.arenasMax * l.spansMax * 4, l.arenasMax * l.spansMax);
   const ctl = new Int32Array(control, resultsAt + l.arenasMax * l.spansMax * 8, 4 + 2 * ringSize);
-  return { jobs, results, intact, tookMs, ctl };
+  return { jobs, results, intact, tookMs, startedMs, ctl };
 }
 
 /** A job's message: its slot and how many reads it holds, as one number. */

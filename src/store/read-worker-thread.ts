@@ -20,7 +20,7 @@ const { slab, control, layout } = workerData as {
   layout: ControlLayout;
 };
 const arenas = Buffer.from(slab);
-const { jobs, results, intact, tookMs, ctl } = controlViews(control, layout);
+const { jobs, results, intact, tookMs, startedMs, ctl } = controlViews(control, layout);
 
 let taken = 0;
 let done = 0;
@@ -43,6 +43,7 @@ for (;;) {
 function run(message: number): number {
   const { slot, spans } = jobSlotOf(message);
   const t0 = performance.now();
+  startedMs[slot] = performance.timeOrigin + t0;
   const arenaAt = slot * layout.arenaBytes;
   for (let s = 0; s < spans; s++) {
     const j = (slot * layout.spansMax + s) * spanFields;

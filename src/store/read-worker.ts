@@ -29,6 +29,14 @@ export const arenasMax = 16;
 /** Reads one job does at most (a chunk with more is read on the main thread). */
 export const jobSpansMax = 64;
 const layout: ControlLayout = { arenaBytes, arenasMax, spansMax: jobSpansMax };
+/**
+ * A job posted to a sleeping worker that began later than this, `wakeSlowMax` times in a row, says the worker
+ * does not get a core soon (a machine busy with other processes): sparse reads stay on the main thread for
+ * `pauseMs`, which then serves its pulls back to back instead of waiting for two wake-ups per pull.
+ */
+const wakeSlowMs = 0.5;
+const wakeSlowMax = 4;
+const pauseMs = 1000;
 
 let slab: SharedArrayBuffer | undefined;
 const freeArenas: Buffer[] = [];
@@ -58,7 +66,13 @@ export class ReadWorker {
   private readonly results: Int32Array;
   private readonly intact: Int32Array;
   private readonly tookMs: Float64Array;
+  private readonly startedMs: Float64Array;
   private readonly ctl: Int32Array;
+  /** When each slot's job was posted to a sleeping worker (absolute ms as `startedMs`), else -1. */
+  private readonly postedMs = new Float64Array(arenasMax);
+  private slowWakes = 0;
+  /** Sparse reads stay on the main thread until then (performance.now() ms): the worker woke late. */
+  private pausedUntilMs = 0;
   /** Jobs posted, and jobs done seen (the rings' counts on this side). */
   private posted = 0;
   private drained = 0;
@@ -77,6 +91,7 @@ export class ReadWorker {
       results: this.results,
       intact: this.intact,
       tookMs: this.tookMs,
+      startedMs: this.startedMs,
       ctl: this.ctl,
     } = controlViews(control, layout));
     worker.on('message', () => this.drain());
@@ -85,7 +100,7 @@ export class ReadWorker {
     worker.unref();
   }
 
-  /** The process's worker (started on first call); undefined when it cannot run or failed. */
+  /** The process's worker (started on first call); undefined when it cannot run, failed, or is paused. */
   static shared(): ReadWorker | undefined {
     if (shared === undefined && !startFailed) {
       try {
@@ -100,7 +115,20 @@ export class ReadWorker {
         log.warn('read worker not started: sparse reads stay on the main thread', { err });
       }
     }
-    return shared?.failed === false ? shared : undefined;
+    if (shared === undefined || shared.failed) return undefined;
+    return shared.pausedUntilMs !== 0 && performance.now() < shared.pausedUntilMs ? undefined : shared;
+  }
+
+  /**
+   * A job posted to the sleeping worker began `latencyMs` later: after `wakeSlowMax` slow ones in a row, sparse
+   * reads stay on the main thread for `pauseMs`. Returns true when that pause began.
+   */
+  noteWake(latencyMs: number, nowMs = performance.now()): boolean {
+    this.slowWakes = latencyMs > wakeSlowMs ? this.slowWakes + 1 : 0;
+    if (this.slowWakes < wakeSlowMax) return false;
+    this.slowWakes = 0;
+    this.pausedUntilMs = nowMs + pauseMs;
+    return true;
   }
 
   /**
@@ -130,8 +158,12 @@ export class ReadWorker {
       if (this.inFlight++ === 0) this.worker.ref();
       const ctl = this.ctl;
       ctl[Ctl.posts + (this.posted % ringSize)] = jobMessage(slot, spans);
+      const postedMs = performance.timeOrigin + performance.now();
+      // Count first, then look whether it sleeps: a worker that goes to sleep in between sees the new count.
       Atomics.store(ctl, Ctl.posted, ++this.posted);
-      if (Atomics.load(ctl, Ctl.asleep) === 1) Atomics.notify(ctl, Ctl.posted);
+      const asleep = Atomics.load(ctl, Ctl.asleep) === 1;
+      this.postedMs[slot] = asleep ? postedMs : -1;
+      if (asleep) Atomics.notify(ctl, Ctl.posted);
     });
   }
 
@@ -161,6 +193,8 @@ export class ReadWorker {
     if (resolve === undefined) return;
     this.waiting[slot] = undefined;
     if (--this.inFlight === 0) this.worker.unref();
+    const posted = this.postedMs[slot] as number;
+    if (done && posted >= 0) this.noteWake((this.startedMs[slot] as number) - posted);
     resolve(done);
   }
 
