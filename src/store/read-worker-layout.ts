@@ -18,8 +18,20 @@ export const spanFields = 5;
 
 /** Counters in `ctl`: jobs posted, the worker asleep (1), jobs done, the main thread woken and not yet drained (1). */
 export const Ctl = { posted: 0, asleep: 1, done: 2, woken: 3, posts: 4, dones: 4 + 256 } as const;
-/** Ring sizes (more than the slots that can be in flight). */
+/** Ring sizes (more than the slots that can be in flight; a power of two). */
 export const ringSize = 256;
+
+/**
+ * The counters are int32s that wrap (a broker runs more than 2^31 jobs): both sides step them with `nextCount`
+ * and compare them with `!==` only; `ringAt` is the place of a count in a ring.
+ */
+export function nextCount(n: number): number {
+  return (n + 1) | 0;
+}
+
+export function ringAt(n: number): number {
+  return n & (ringSize - 1);
+}
 
 export function controlBytes(l: ControlLayout): number {
   return l.arenasMax * (l.spansMax * (spanFields * 8 + 8) + 16) + (4 + 2 * ringSize) * 4;

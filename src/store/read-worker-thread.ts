@@ -11,7 +11,15 @@ import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { RecordPos } from '../common/record.js';
-import { type ControlLayout, Ctl, controlViews, jobSlotOf, ringSize, spanFields } from './read-worker-layout.js';
+import {
+  type ControlLayout,
+  Ctl,
+  controlViews,
+  jobSlotOf,
+  nextCount,
+  ringAt,
+  spanFields,
+} from './read-worker-layout.js';
 
 const port = parentPort;
 const { slab, control, layout } = workerData as {
@@ -33,10 +41,11 @@ for (;;) {
     Atomics.store(ctl, Ctl.asleep, 0);
     continue;
   }
-  const slot = run(ctl[Ctl.posts + (taken % ringSize)] as number);
-  taken++;
-  ctl[Ctl.dones + (done % ringSize)] = slot;
-  Atomics.store(ctl, Ctl.done, ++done);
+  const slot = run(ctl[Ctl.posts + ringAt(taken)] as number);
+  taken = nextCount(taken);
+  ctl[Ctl.dones + ringAt(done)] = slot;
+  done = nextCount(done);
+  Atomics.store(ctl, Ctl.done, done);
   if (Atomics.compareExchange(ctl, Ctl.woken, 0, 1) === 0) port?.postMessage(0);
 }
 

@@ -18,7 +18,8 @@ import {
   controlBytes,
   controlViews,
   jobMessage,
-  ringSize,
+  nextCount,
+  ringAt,
   spanFields,
 } from './read-worker-layout.js';
 
@@ -157,10 +158,11 @@ export class ReadWorker {
       this.jobsRun++;
       if (this.inFlight++ === 0) this.worker.ref();
       const ctl = this.ctl;
-      ctl[Ctl.posts + (this.posted % ringSize)] = jobMessage(slot, spans);
+      ctl[Ctl.posts + ringAt(this.posted)] = jobMessage(slot, spans);
       const postedMs = performance.timeOrigin + performance.now();
       // Count first, then look whether it sleeps: a worker that goes to sleep in between sees the new count.
-      Atomics.store(ctl, Ctl.posted, ++this.posted);
+      this.posted = nextCount(this.posted);
+      Atomics.store(ctl, Ctl.posted, this.posted);
       const asleep = Atomics.load(ctl, Ctl.asleep) === 1;
       this.postedMs[slot] = asleep ? postedMs : -1;
       if (asleep) Atomics.notify(ctl, Ctl.posted);
@@ -172,9 +174,9 @@ export class ReadWorker {
     const ctl = this.ctl;
     Atomics.store(ctl, Ctl.woken, 0);
     const done = Atomics.load(ctl, Ctl.done);
-    while (this.drained < done) {
-      this.settle(ctl[Ctl.dones + (this.drained % ringSize)] as number, true);
-      this.drained++;
+    while (this.drained !== done) {
+      this.settle(ctl[Ctl.dones + ringAt(this.drained)] as number, true);
+      this.drained = nextCount(this.drained);
     }
   }
 
