@@ -44,11 +44,17 @@ const freeArenas: Buffer[] = [];
 
 /** An arena of the slab, undefined when all are taken (the caller allocates one of its own). */
 export function takeArena(): Buffer | undefined {
+  sharedSlab();
+  return freeArenas.pop();
+}
+
+/** The slab, made on first use with all its arenas free. */
+function sharedSlab(): SharedArrayBuffer {
   if (slab === undefined) {
     slab = new SharedArrayBuffer(arenaBytes * arenasMax);
     for (let k = arenasMax - 1; k >= 0; k--) freeArenas.push(Buffer.from(slab, k * arenaBytes, arenaBytes));
   }
-  return freeArenas.pop();
+  return slab;
 }
 
 /** Gives back an arena of the slab once nothing reads it any more. */
@@ -105,10 +111,9 @@ export class ReadWorker {
   static shared(): ReadWorker | undefined {
     if (shared === undefined && !startFailed) {
       try {
-        takeArena();
         const control = new SharedArrayBuffer(controlBytes(layout));
         const worker = new Worker(new URL('./read-worker-thread.js', import.meta.url), {
-          workerData: { slab, control, layout },
+          workerData: { slab: sharedSlab(), control, layout },
         });
         shared = new ReadWorker(worker, control);
       } catch (err) {

@@ -297,6 +297,31 @@ test("a pull's buffer is reused only once its response was released", async () =
   }
 });
 
+test('sixteen pulls unreleased at once each read into an arena of their own in the shared slab', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  const held: Array<{ release?: () => void }> = [];
+  try {
+    const filter = bitsFilter(store);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 16; i++) {
+      const r = await store.getMessage(topic, 0, 0n, 4, 4 * 1024 * 1024, filter);
+      held.push(r);
+      const part = r.bodyParts?.[0] as Buffer | undefined;
+      assert.ok(part !== undefined);
+      parts.push(part);
+    }
+    // Every one in the slab the worker sees (none had to fall back to a buffer of its own), no two sharing bytes.
+    for (const p of parts) assert.ok(p.buffer instanceof SharedArrayBuffer, 'an arena of the slab');
+    for (let i = 0; i < parts.length; i++) {
+      for (let j = i + 1; j < parts.length; j++) assert.ok(!overlap(parts[i] as Buffer, parts[j] as Buffer));
+    }
+  } finally {
+    for (const r of held) r.release?.();
+    await store.shutdown();
+  }
+});
+
 test('sparse reads go to the thread pool after three slow groups of reads in a row, not after one', async () => {
   const { dir, offsets } = await filled();
   const store = await open(dir);
