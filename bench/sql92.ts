@@ -9,7 +9,7 @@
  * broker loads it with the store. Messages examined per second and the broker's CPU per message are reported too.
  * The log sits in the page cache (just written), as for consumers that keep up. Writes bench/results/sql92.json.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +41,8 @@ const { values: a } = parseArgs({
     'max-msg-nums': { type: 'string', default: '32' },
     dir: { type: 'string' },
     'no-bitmap': { type: 'boolean', default: false },
+    /** The broker reads the records a bitmap pull picks on its main thread (`sparseReadWorkerEnable=false`). */
+    'no-read-worker': { type: 'boolean', default: false },
     'min-ms': { type: 'string', default: '2000' },
     /** Extra node flags for the broker child, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
     'broker-node-args': { type: 'string', default: '' },
@@ -72,7 +74,10 @@ try {
   console.log(`filling ${messages} messages of ${bodyBytes} B into ${queues} queues…`);
   const filled = await fillSql92Store(dataDir, load);
   console.log(`filled ${(filled.logBytes / 1024 / 1024).toFixed(0)} MiB in ${(filled.ms / 1000).toFixed(1)} s`);
+  const configFile = path.join(root, 'broker.conf');
+  await writeFile(configFile, a['no-read-worker'] ? 'sparseReadWorkerEnable=false\n' : '');
   const broker = spawnStart({
+    configFile,
     dataDir,
     logFile: path.join(root, 'broker.log'),
     namesrvPort: await freePort(),
@@ -95,7 +100,8 @@ try {
             `(${(d.deliveredBytes / 1024 / 1024).toFixed(1)} MiB) in ${(d.ms / 1000).toFixed(2)} s = ` +
             `${(byteRate(d) / 1024 / 1024).toFixed(2)} MiB/s, ` +
             `${Math.round(rate(d))} msgs/s, broker CPU ${((d.brokerCpuMs * 1000) / d.examined).toFixed(2)} µs/msg ` +
-            `(${Math.round((d.brokerCpuMs * 1000) / d.pulls)} µs/pull), ${d.pulls} pulls`,
+            `(${Math.round((d.brokerCpuMs * 1000) / d.pulls)} µs/pull, main thread ` +
+            `${Math.round((d.brokerMainCpuMs * 1000) / d.pulls)}), ${d.pulls} pulls`,
         );
       }
     }
@@ -107,7 +113,8 @@ try {
     const rows = [
       check(
         'SQL92 1 % filter: matching bytes/s vs unfiltered pull bytes/s',
-        `${(ratio * 100).toFixed(0)} % (${mib(f)} vs ${mib(u)} MiB/s${bitmap ? '' : ', no bitmap'})`,
+        `${(ratio * 100).toFixed(0)} % (${mib(f)} vs ${mib(u)} MiB/s${bitmap ? '' : ', no bitmap'}` +
+          `${a['no-read-worker'] ? ', no read worker' : ''})`,
         `≥ ${ratioTarget * 100} %`,
         ratio >= ratioTarget,
       ),
@@ -125,7 +132,17 @@ try {
       ),
     ];
     const file = await writeResults('sql92', rows, {
-      config: { messages, bodyBytes, queues, rounds, maxMsgNums, expression: sql, bitmap, minMs },
+      config: {
+        messages,
+        bodyBytes,
+        queues,
+        rounds,
+        maxMsgNums,
+        expression: sql,
+        bitmap,
+        minMs,
+        readWorker: a['no-read-worker'] !== true,
+      },
       fill: filled,
       matchingBytesPerSec: f.deliveredBytes / (f.ms / 1000),
       unfilteredBytesPerSec: u.deliveredBytes / (u.ms / 1000),
@@ -136,6 +153,10 @@ try {
       brokerCpuUsPerPull: {
         unfiltered: (u.brokerCpuMs * 1000) / u.pulls,
         sql92: (f.brokerCpuMs * 1000) / f.pulls,
+      },
+      brokerMainThreadCpuUsPerPull: {
+        unfiltered: (u.brokerMainCpuMs * 1000) / u.pulls,
+        sql92: (f.brokerMainCpuMs * 1000) / f.pulls,
       },
       runs,
     });

@@ -4,6 +4,7 @@
  * the fill), and drains of every queue from offset 0 to its end, one pull in flight per queue as a consumer does,
  * unfiltered (TAG `*`) or with the SQL92 subscription.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bitmapPredicateOf } from '../../src/broker/filter/sql92-filter.js';
 import { javaStringHashCode } from '../../src/common/hash.js';
@@ -74,6 +75,8 @@ export interface Sql92Drain {
   pulls: number;
   ms: number;
   brokerCpuMs: number;
+  /** The broker's main thread alone (the rest: libuv's thread pool, the read worker, GC threads). */
+  brokerMainCpuMs: number;
 }
 
 /** Pulls every queue from 0 to its end (one pull in flight per queue). */
@@ -94,7 +97,9 @@ export async function drainSql92(
     pulls: 0,
     ms: 0,
     brokerCpuMs: 0,
+    brokerMainCpuMs: 0,
   };
+  const main0 = await mainThreadCpuMsOf(pid);
   const cpu0 = await cpuMsOfPid(pid);
   const t0 = performance.now();
   await Promise.all(
@@ -136,7 +141,16 @@ export async function drainSql92(
   );
   out.ms = performance.now() - t0;
   out.brokerCpuMs = (await cpuMsOfPid(pid)) - cpu0;
+  out.brokerMainCpuMs = (await mainThreadCpuMsOf(pid)) - main0;
   return out;
+}
+
+/** CPU time of a process's main thread (ms), from /proc (0 where there is none). */
+async function mainThreadCpuMsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8').catch(() => '');
+  if (stat === '') return 0;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** Drains again until the round has run `minMs` (a filtered drain of 1 M takes ~0.1 s), summing the passes. */
@@ -151,6 +165,7 @@ export async function drainSql92For(minMs: number, ...args: Parameters<typeof dr
     d.pulls += more.pulls;
     d.ms += more.ms;
     d.brokerCpuMs += more.brokerCpuMs;
+    d.brokerMainCpuMs += more.brokerMainCpuMs;
   }
   return d;
 }

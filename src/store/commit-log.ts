@@ -60,6 +60,8 @@ export interface CommitLogOptions {
   onRefuse: (reason: string) => void;
   /** The log was rolled back to `end` (the last acknowledged record): queue offsets handed out past it are void. */
   onRolledBack: (end: number) => void;
+  /** Sparse reads may go to the read worker (read-worker.ts); default true. */
+  sparseReadWorker?: boolean;
 }
 
 export class CommitLog {
@@ -108,7 +110,7 @@ export class CommitLog {
     private readonly opts: CommitLogOptions,
   ) {
     this.segs = new Segments(io, opts.dir, opts.segmentBytes);
-    this.reader = new LogReader(this.segs, this);
+    this.reader = new LogReader(this.segs, this, opts.sparseReadWorker ?? true);
   }
 
   /** Shared block reads for cold bytes (undefined when blocks would not divide the segment size). */
@@ -432,6 +434,11 @@ export class CommitLog {
 
   sparseReadsDone(): void {
     this.reader.sparseReadsDone();
+  }
+
+  /** The read worker's side of sparse reads: see `LogReader.leaseSparse`, `sparseReadsAsync`, `sparseReadsTook`. */
+  get sparse(): Pick<LogReader, 'leaseSparse' | 'sparseReadsAsync' | 'sparseReadsTook'> {
+    return this.reader;
   }
 
   readRecord(phyOffset: number): Promise<Buffer | undefined> {

@@ -69,6 +69,8 @@ export interface StoreConfig {
   timerMaxDelaySec: number;
   /** "ip:port" written as STOREHOST and used in offsetMsgIds. */
   storeHost: string;
+  /** The far-apart records a filter bitmap picks are read in a worker thread (else on the main thread). */
+  sparseReadWorkerEnable: boolean;
 }
 
 /** RocketMQ's defaults; `storePathRootDir` defaults to ./data/store. */
@@ -104,6 +106,7 @@ export function defaultStoreConfig(storePathRootDir = path.resolve('data', 'stor
     timerPrecisionMs: 1000,
     timerMaxDelaySec: 259_200,
     storeHost: '127.0.0.1:10911',
+    sparseReadWorkerEnable: true,
   };
 }
 
@@ -247,6 +250,14 @@ export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?
     ...positive,
     default: 10_000,
     doc: 'Period of the delay service progress write, config/delayOffset.json (ms); a crash may redeliver what was delivered since.',
+  },
+  sparseReadWorkerEnable: {
+    kind: 'bool',
+    default: true,
+    tsrocket: true,
+    doc:
+      'SQL92 pulls with the filter bitmap read the records they pick (far apart in the CommitLog) in one job of a ' +
+      'worker thread per pull; off: with blocking reads on the main thread.',
   },
   timerWheelEnable: {
     kind: 'bool',

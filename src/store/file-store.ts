@@ -103,6 +103,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       // ENOSPC and friends: know the real free space before the next put.
       onRefuse: () => void this.disk.check().catch((err: Error) => log.warn('statfs failed', { err })),
       onRolledBack: () => this.queues.resetNextOffsets(),
+      sparseReadWorker: config.sparseReadWorkerEnable,
     });
     this.queues = new QueueTable(io, this.path('consumequeue'), config.mappedFileSizeConsumeQueue, onWriteError);
     this.index = new IndexService(

@@ -17,6 +17,12 @@ export interface FileIO {
   readSync?(buf: Buffer, position: number, length?: number, at?: number): number;
   /** Optional blocking write of all of `buf` at `position` (a page-cache copy; throws on I/O errors). */
   writeSync?(buf: Buffer, position: number): void;
+  /**
+   * Optional: the descriptor, for reads in another thread (read-worker.ts), kept open until `endLease` (a `close`
+   * meanwhile waits, so the number is never reused under such a read); undefined once the file is closing.
+   */
+  leaseFd?(): number | undefined;
+  endLease?(): void;
   datasync(): Promise<void>;
   truncate(length: number): Promise<void>;
   size(): Promise<number>;
@@ -76,10 +82,23 @@ export class ManualClock implements Clock {
 }
 
 class NodeFile implements FileIO {
+  /** Leases of the descriptor not yet ended; `close` waits for them (`closing` resumes it). */
+  private leases = 0;
+  private closing: (() => void) | undefined;
+  private closed = false;
+
   constructor(
     readonly path: string,
     private readonly fh: fs.FileHandle,
   ) {}
+  leaseFd(): number | undefined {
+    if (this.closed) return undefined;
+    this.leases++;
+    return this.fh.fd;
+  }
+  endLease(): void {
+    if (--this.leases === 0) this.closing?.();
+  }
   async write(buf: Buffer, position: number): Promise<void> {
     let done = 0;
     while (done < buf.length) {
@@ -118,7 +137,9 @@ class NodeFile implements FileIO {
   async size(): Promise<number> {
     return (await this.fh.stat()).size;
   }
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.leases > 0) await new Promise<void>((resolve) => (this.closing = resolve));
     return this.fh.close();
   }
 }

@@ -4,6 +4,7 @@
  */
 import { messageMagicV1 } from '../common/record.js';
 import { BlockCache, notPinned, type Pinned, type PinnedPieces } from './block-cache.js';
+import type { FileIO } from './io.js';
 import type { Segments } from './segments.js';
 
 /** Reads this close to the write position are served with a blocking pread (see `readPinned`). */
@@ -45,6 +46,8 @@ export class LogReader {
   constructor(
     private readonly segs: Segments,
     private readonly bounds: LogBounds,
+    /** Sparse reads may go to the read worker (`leaseSparse`); off: on the main thread as `readSparseInto`. */
+    private readonly sparseReadWorker = true,
   ) {
     const blockBytes = Math.min(coldBlockBytes, segs.segmentBytes);
     if (segs.segmentBytes % blockBytes === 0) this.blocks = new BlockCache(blockBytes, coldBlocksMax);
@@ -159,12 +162,42 @@ export class LogReader {
     if (reads === 0) return;
     this.sparseReads = 0;
     const now = performance.now();
-    const took = now - this.sparseSampleFromMs;
-    this.sparseSlowReads = took > sparseSlowReadMs * reads ? this.sparseSlowReads + 1 : 0;
+    this.sparseReadsTook(reads, now - this.sparseSampleFromMs, now);
+  }
+
+  /** A group of `reads` sparse reads done elsewhere (the read worker) took `tookMs`: as `sparseReadsDone`. */
+  sparseReadsTook(reads: number, tookMs: number, now = performance.now()): void {
+    this.sparseSlowReads = tookMs > sparseSlowReadMs * reads ? this.sparseSlowReads + 1 : 0;
     if (this.sparseSlowReads >= sparseSlowReadsMax) {
       this.sparseSlowReads = 0;
       this.sparseAsyncUntilMs = now + sparseAsyncMs;
     }
+  }
+
+  /** True while cold sparse reads go through the thread pool (blocking ones were slow). */
+  sparseReadsAsync(): boolean {
+    return this.sparseAsyncUntilMs !== 0 && performance.now() < this.sparseAsyncUntilMs;
+  }
+
+  /**
+   * For a sparse read in the read worker: the descriptor of the segment holding `len` bytes at `phyOffset`,
+   * leased (the file is pushed to `leased`; the caller ends each lease once the read is done), `unreadable` as
+   * `readSparseInto` says it, or `later` when the file has no descriptor to lease or the worker is off (read it
+   * as before).
+   */
+  leaseSparse(
+    phyOffset: number,
+    len: number,
+    leased: FileIO[],
+  ): number | typeof SparseRead.unreadable | typeof SparseRead.later {
+    if (phyOffset < this.segs.minOffset() || phyOffset + len > this.bounds.visibleOffset) return SparseRead.unreadable;
+    const seg = this.segs.of(phyOffset);
+    if (seg === undefined || phyOffset + len > seg.start + this.segs.segmentBytes) return SparseRead.unreadable;
+    const file = seg.file;
+    const fd = this.sparseReadWorker ? file?.leaseFd?.() : undefined;
+    if (file === undefined || fd === undefined) return SparseRead.later;
+    leased.push(file);
+    return fd;
   }
 
   /** Reads one whole record at `phyOffset` (two preads: size, then record). */

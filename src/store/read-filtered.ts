@@ -9,8 +9,10 @@ import { RecordPos } from '../common/record.js';
 import type { Pinned } from './block-cache.js';
 import { cqEntryBytes } from './consume-queue.js';
 import { servedRecordFault } from './damage.js';
+import type { FileIO } from './io.js';
 import { SparseRead } from './log-reader.js';
 import { Collected, type Picked, pick, type ReadSource, spansOf } from './read-path.js';
+import { arenaBytes, jobSpansMax, ReadWorker, slotOf } from './read-worker.js';
 import type { GetResult, MessageFilter } from './types.js';
 import { GetStatus } from './types.js';
 
@@ -92,8 +94,9 @@ async function settledValues(
 /**
  * Reads one chunk of candidates and adds the matching ones; returns the queue offset to continue from when the
  * pull filled up (or a read failed after something was collected) before the chunk's end. `sparse` candidates
- * (far apart) are read now where a blocking pread is cheap, straight into one buffer (`collectNow`): then the
- * answer is a value, not a promise, so the caller need not wait a turn of the microtask queue for it.
+ * (far apart) are read in one job of the read worker (read-worker.ts) into the pull's arena, or else now where a
+ * blocking pread is cheap, straight into one buffer (`collectNow`): then the answer is a value, not a promise, so
+ * the caller need not wait a turn of the microtask queue for it.
  */
 export function collect(
   store: ReadSource,
@@ -106,6 +109,23 @@ export function collect(
 ): number | undefined | Promise<number | undefined> {
   const spanFirst = spansOf(picked.phys, picked.sizes, store.commitLog.segmentBytes);
   if (!sparse) return collectLater(store, picked, spanFirst, 0, out, byProperties, want, maxTotalBytes, false);
+  const worker = ReadWorker.shared();
+  if (worker !== undefined) {
+    const job = collectInWorker(worker, store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
+    if (job !== undefined) return job;
+  }
+  return collectSparse(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
+}
+
+function collectSparse(
+  store: ReadSource,
+  picked: Picked,
+  spanFirst: number[],
+  out: Collected,
+  byProperties: ByProperties,
+  want: number,
+  maxTotalBytes: number,
+): number | undefined | Promise<number | undefined> {
   const now = collectNow(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
   if (now.stoppedAt !== undefined || now.spans + 1 === spanFirst.length) return now.stoppedAt;
   return collectLater(store, picked, spanFirst, now.spans, out, byProperties, want, maxTotalBytes, true);
@@ -210,31 +230,146 @@ function collectNow(
         if (out.count > 0) return { spans: s, stoppedAt: queueOffsets[first] as number };
         continue;
       }
-      const checkCrc = start < store.writtenSinceStartFrom || !log.isHot(start);
-      const spanAt = end;
-      for (let k = first; k < after; k++) {
-        const at = spanAt + (phys[k] as number) - start;
-        const size = sizes[k] as number;
-        const queueOffset = queueOffsets[k] as number;
-        const fault = servedRecordFault(buf, at, size, queueOffset, checkCrc);
-        if (fault !== undefined) {
-          const phy = phys[k] as number;
-          store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
-          continue;
-        }
-        if (!matchesProperties(byProperties, buf, at)) continue;
-        if (out.count > 0 && out.total + size > maxTotalBytes) return { spans: s, stoppedAt: queueOffset };
-        if (at !== end) buf.copyWithin(end, at, at + size);
-        out.add(buf, end, size, queueOffset);
-        end += size;
-        if (out.count >= want) return { spans: s, stoppedAt: queueOffset + 1 };
-      }
+      const stoppedAt = keepSpan(store, picked, first, after, buf, end, out, byProperties, want, maxTotalBytes);
+      end = out.arenaEnd;
+      if (stoppedAt !== undefined) return { spans: s, stoppedAt };
     }
     return { spans, stoppedAt: undefined };
   } finally {
     out.arenaEnd = end;
     log.sparseReadsDone();
   }
+}
+
+/**
+ * The records of one span read into `buf` at `spanAt`: each checked (a damaged one is skipped and counted) and
+ * judged; a kept one is moved down to `out.arenaEnd` (over the ones dropped before it) and added. Returns the queue
+ * offset to continue from when the pull filled up, else undefined.
+ */
+function keepSpan(
+  store: ReadSource,
+  picked: Picked,
+  first: number,
+  after: number,
+  buf: Buffer,
+  spanAt: number,
+  out: Collected,
+  byProperties: ByProperties,
+  want: number,
+  maxTotalBytes: number,
+  checkCrc = crcWanted(store, picked.phys[first] as number),
+): number | undefined {
+  const { phys, sizes, queueOffsets } = picked;
+  const start = phys[first] as number;
+  let end = out.arenaEnd;
+  try {
+    for (let k = first; k < after; k++) {
+      const at = spanAt + (phys[k] as number) - start;
+      const size = sizes[k] as number;
+      const queueOffset = queueOffsets[k] as number;
+      const fault = servedRecordFault(buf, at, size, queueOffset, checkCrc);
+      if (fault !== undefined) {
+        const phy = phys[k] as number;
+        store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
+        continue;
+      }
+      if (!matchesProperties(byProperties, buf, at)) continue;
+      if (out.count > 0 && out.total + size > maxTotalBytes) return queueOffset;
+      if (at !== end) buf.copyWithin(end, at, at + size);
+      out.add(buf, end, size, queueOffset);
+      end += size;
+      if (out.count >= want) return queueOffset + 1;
+    }
+    return undefined;
+  } finally {
+    out.arenaEnd = end;
+  }
+}
+
+/**
+ * `collectSparse` as one job of the read worker: every span read into the pull's arena (one of the shared slab's)
+ * at once, then checked and judged here as `collectNow` does. Undefined when the job cannot be made (too many
+ * spans or bytes, no slab arena, sparse reads in the thread pool for now, a file without a descriptor to lease):
+ * the caller reads them as before.
+ */
+function collectInWorker(
+  worker: ReadWorker,
+  store: ReadSource,
+  picked: Picked,
+  spanFirst: number[],
+  out: Collected,
+  byProperties: ByProperties,
+  want: number,
+  maxTotalBytes: number,
+): Promise<number | undefined> | undefined {
+  const { phys, sizes, queueOffsets } = picked;
+  const spans = spanFirst.length - 1;
+  const log = store.commitLog;
+  if (spans === 0 || spans > jobSpansMax || log.sparse.sparseReadsAsync()) return undefined;
+  let bytes = 0;
+  for (let s = 0; s < spans; s++) bytes += spanBytes(phys, sizes, spanFirst, s);
+  let buf = out.arena;
+  if (buf === undefined || buf.length - out.arenaEnd < bytes) {
+    if (bytes > arenaBytes) return undefined;
+    const more = Math.max(0, want - out.count - phys.length) + 1;
+    buf = out.newArena(Math.min(arenaBytes, bytes + Math.ceil(bytes / phys.length) * more));
+  }
+  const slot = slotOf(buf);
+  if (slot < 0) return undefined;
+  const leased: FileIO[] = [];
+  const segBytes = log.segmentBytes;
+  let at = out.arenaEnd;
+  for (let s = 0; s < spans; s++) {
+    const start = phys[spanFirst[s] as number] as number;
+    const len = spanBytes(phys, sizes, spanFirst, s);
+    const fd = log.sparse.leaseSparse(start, len, leased);
+    if (fd === SparseRead.later) {
+      for (const f of leased) f.endLease?.();
+      return undefined;
+    }
+    worker.setRead(slot, s, fd === SparseRead.unreadable ? -1 : fd, start % segBytes, len, at, crcWanted(store, start));
+    at += len;
+  }
+  return worker.run(slot, spans).then((done) => {
+    for (const f of leased) f.endLease?.();
+    // The worker failed before reading: read them here.
+    if (!done) return collectSparse(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
+    log.sparse.sparseReadsTook(spans, worker.took(slot));
+    let spanAt = out.arenaEnd;
+    for (let s = 0; s < spans; s++) {
+      const first = spanFirst[s] as number;
+      const len = spanBytes(phys, sizes, spanFirst, s);
+      if (worker.bytesRead(slot, s) !== len) {
+        // Not readable (deleted or cut under us): answer what was read; with nothing yet, skip past.
+        if (out.count > 0) return queueOffsets[first] as number;
+        spanAt += len;
+        continue;
+      }
+      // Records whose BODYCRC the worker checked are not checked again here.
+      const checkCrc = !worker.intactRead(slot, s) && crcWanted(store, phys[first] as number);
+      const stoppedAt = keepSpan(
+        store,
+        picked,
+        first,
+        spanFirst[s + 1] as number,
+        buf,
+        spanAt,
+        out,
+        byProperties,
+        want,
+        maxTotalBytes,
+        checkCrc,
+      );
+      if (stoppedAt !== undefined) return stoppedAt;
+      spanAt += len;
+    }
+    return undefined;
+  });
+}
+
+/** BODYCRC is checked on cold reads and on records this process did not write (see `ReadSource`). */
+function crcWanted(store: ReadSource, phy: number): boolean {
+  return phy < store.writtenSinceStartFrom || !store.commitLog.isHot(phy);
 }
 
 function spanBytes(phys: number[], sizes: number[], spanFirst: number[], s: number): number {

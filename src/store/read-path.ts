@@ -16,6 +16,7 @@ import { type StoreDamage, servedRecordFault } from './damage.js';
 import type { ReadAhead } from './read-ahead.js';
 import { readByBitmap } from './read-bitmap.js';
 import { readByProperties } from './read-filtered.js';
+import { arenaBytes, giveArena, takeArena } from './read-worker.js';
 import { emptyGet } from './results.js';
 import type { GetResult, MessageFilter } from './types.js';
 import { GetStatus } from './types.js';
@@ -241,14 +242,6 @@ function readAheadFrom(store: ReadSource, q: ConsumeQueue, offset: number, want:
   ahead.putEntries(q, offset, want, q.read(offset, want));
 }
 
-/**
- * Buffers sparse records are read into (one per pull): reused once the response that carried them was written,
- * so a stream of filtered pulls allocates none (a pull larger than this gets a buffer of its own).
- */
-const arenaBytes = 64 * 1024;
-const freeArenasMax = 16;
-const freeArenas: Buffer[] = [];
-
 /** Records kept for a response: slices per contiguous run now, per-record views only when asked for. */
 export class Collected {
   count = 0;
@@ -283,14 +276,16 @@ export class Collected {
     const pooled = this.pooled;
     this.pooled = undefined;
     this.arena = undefined;
-    if (pooled !== undefined) for (const b of pooled) if (freeArenas.length < freeArenasMax) freeArenas.push(b);
+    if (pooled !== undefined) for (const b of pooled) giveArena(b);
   }
 
-  /** A new `arena` of at least `bytes` (a reused one of `arenaBytes` when that is enough). */
+  /**
+   * A new `arena` of at least `bytes`: one of the shared slab's (read-worker.ts; reused once the response was
+   * written, so a stream of filtered pulls allocates none) when that is enough and one is free.
+   */
   newArena(bytes: number): Buffer {
-    let buf: Buffer;
-    if (bytes <= arenaBytes) {
-      buf = freeArenas.pop() ?? Buffer.allocUnsafeSlow(arenaBytes);
+    let buf = bytes <= arenaBytes ? takeArena() : undefined;
+    if (buf !== undefined) {
       if (this.pooled === undefined) this.pooled = [buf];
       else this.pooled.push(buf);
     } else buf = Buffer.allocUnsafe(bytes);

@@ -1,7 +1,9 @@
 /**
- * Records a filter bitmap picks far apart are read straight into one buffer per pull (`collectNow` in
- * read-filtered.ts): a damaged record among them is skipped and counted while the rest are delivered, the records
- * kept form one body part, and reads that must go through the thread pool part-way through a pull deliver the same.
+ * Records a filter bitmap picks far apart are read straight into one buffer per pull, by the read worker
+ * (read-worker.ts) or on the main thread (`collectNow` in read-filtered.ts): both deliver the same records; a
+ * damaged record among them is skipped and counted while the rest are delivered, the records kept form one body
+ * part, reads that must go through the thread pool part-way through a pull deliver the same, and a segment closed
+ * while the worker reads it stays open until the read is done.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -11,7 +13,9 @@ import { bitmapPredicateOf, compiledSql92, sqlMessageFilter } from '../../src/br
 import { decodeRecord, RecordPos } from '../../src/common/record.js';
 import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, type MessageFilter, type StoreConfig } from '../../src/store/index.js';
+import { NodeStorageIO } from '../../src/store/io.js';
 import type { LogReader } from '../../src/store/log-reader.js';
+import { ReadWorker } from '../../src/store/read-worker.js';
 import { msg, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -62,6 +66,24 @@ function bitsFilter(store: FileMessageStore): MessageFilter {
   return sqlMessageFilter(c.filter, probe);
 }
 
+/** Sparse reads of this store stay on the main thread (no descriptor is leased to the read worker). */
+function onMainThread(store: FileMessageStore): void {
+  const reader = (store.commitLog as unknown as { reader: LogReader }).reader;
+  reader.leaseSparse = () => 'later';
+}
+
+const worker = ReadWorker.shared();
+
+/** Jobs the read worker has run so far. */
+function workerJobs(): number {
+  return worker?.jobsRun ?? 0;
+}
+
+/** Ends a pause after slow wake-ups (a busy machine) so that the next jobs go to the worker. */
+function unpause(): void {
+  for (let i = 0; i < 4; i++) worker?.noteWake(1, performance.now() - 2000);
+}
+
 /** Pulls the queue to its end with the bitmap; the queue offsets and bodies delivered, and each pull's parts. */
 async function pullAll(store: FileMessageStore) {
   const filter = bitsFilter(store);
@@ -89,29 +111,119 @@ async function pullAll(store: FileMessageStore) {
   throw new Error('the queue never ends');
 }
 
-test('a record failing its BODYCRC in the middle of a bitmap pull is skipped and counted, the rest delivered', async () => {
-  const { dir, offsets } = await filled();
-  // Record 207 is read together with 208 (its neighbour): 208 is kept, moved down over it.
-  const bad = 207;
-  const rec = Number(offsets[bad]);
-  const segStart = rec - (rec % segmentBytes);
-  const fh = await fs.open(path.join(dir, 'commitlog', String(segStart).padStart(20, '0')), 'r+');
-  await fh.write(Buffer.from('#'), 0, 1, rec - segStart + RecordPos.body + 3);
-  await fh.close();
-  // No tail check at start: the read path must catch it (records stored before this start are CRC-checked).
-  const store = await open(dir, { recoverTailCheckBytes: 0 });
+for (const where of ['read worker', 'main thread'] as const) {
+  test(`a record failing its BODYCRC in the middle of a bitmap pull (${where}) is skipped and counted, the rest delivered`, async () => {
+    const { dir, offsets } = await filled();
+    // Record 207 is read together with 208 (its neighbour): 208 is kept, moved down over it.
+    const bad = 207;
+    const rec = Number(offsets[bad]);
+    const segStart = rec - (rec % segmentBytes);
+    const fh = await fs.open(path.join(dir, 'commitlog', String(segStart).padStart(20, '0')), 'r+');
+    await fh.write(Buffer.from('#'), 0, 1, rec - segStart + RecordPos.body + 3);
+    await fh.close();
+    // No tail check at start: the read path must catch it (records stored before this start are CRC-checked).
+    const off = where === 'main thread' ? { sparseReadWorkerEnable: false } : {};
+    const store = await open(dir, { recoverTailCheckBytes: 0, ...off });
+    try {
+      unpause();
+      const jobs = workerJobs();
+      const got = await pullAll(store);
+      const want = matching.filter((i) => i !== bad);
+      assert.deepEqual(got.offsets, want);
+      assert.deepEqual(
+        got.bodies,
+        want.map((i) => bodyOf(i)),
+      );
+      assert.equal(store.stats()['storeRecordsSkippedCrc'], 1);
+      // Far-apart records, one buffer per pull: each full pull is one body part, not one per record.
+      assert.ok(got.partCounts.length >= 2);
+      for (const n of got.partCounts) assert.equal(n, 1);
+      if (where === 'read worker') assert.ok(workerJobs() > jobs, 'the worker read');
+      else assert.equal(workerJobs(), jobs);
+    } finally {
+      await store.shutdown();
+    }
+  });
+}
+
+test('the read worker delivers the same records as reads on the main thread', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
   try {
-    const got = await pullAll(store);
-    const want = matching.filter((i) => i !== bad);
-    assert.deepEqual(got.offsets, want);
+    unpause();
+    const jobs = workerJobs();
+    const inWorker = await pullAll(store);
+    assert.ok(workerJobs() > jobs, 'the worker read');
+    onMainThread(store);
+    const here = await pullAll(store);
+    assert.deepEqual(inWorker.offsets, matching);
+    assert.deepEqual(here.offsets, matching);
+    assert.deepEqual(inWorker.bodies, here.bodies);
     assert.deepEqual(
-      got.bodies,
-      want.map((i) => bodyOf(i)),
+      inWorker.bodies,
+      matching.map((i) => bodyOf(i)),
     );
-    assert.equal(store.stats()['storeRecordsSkippedCrc'], 1);
-    // Far-apart records, one buffer per pull: each full pull is one body part, not one per record.
-    assert.ok(got.partCounts.length >= 2);
-    for (const n of got.partCounts) assert.equal(n, 1);
+    assert.deepEqual(inWorker.partCounts, here.partCounts);
+  } finally {
+    await store.shutdown();
+  }
+});
+
+test('a file closed while its descriptor is leased closes once the lease ends, and leases no more meanwhile', async () => {
+  const dir = await tempDir('tsrocket-lease-');
+  dirs.push(dir);
+  const file = await new NodeStorageIO().open(path.join(dir, 'f'));
+  await file.write(Buffer.from('leased bytes'), 0);
+  const fd = file.leaseFd?.();
+  assert.ok(fd !== undefined);
+  let closed = false;
+  const closing = file.close().then(() => {
+    closed = true;
+  });
+  assert.equal(file.leaseFd?.(), undefined, 'a closing file leases no descriptor');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(closed, false);
+  // The descriptor still reads this file (not another one opened under a reused number).
+  const buf = Buffer.alloc(6);
+  assert.equal((await import('node:fs')).readSync(fd, buf, 0, 6, 0), 6);
+  assert.equal(buf.toString(), 'leased');
+  file.endLease?.();
+  await closing;
+  assert.equal(closed, true);
+});
+
+test('a segment deleted while the read worker reads it: the pull delivers intact records, the deletion completes', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    const filter = bitsFilter(store);
+    // A first pull opens the queue's files (their first reads go through the thread pool).
+    const first = await store.getMessage(topic, 0, 0n, 32, 4 * 1024 * 1024, filter);
+    first.release?.();
+    unpause();
+    const jobs = workerJobs();
+    // The job is handed to the worker (its descriptor leased) within the pull's first microtasks, before the
+    // event loop can deliver the worker's answer: the deletion starts while the job is in flight.
+    const pulling = store.getMessage(topic, 0, first.nextBeginOffset, 32, 4 * 1024 * 1024, filter);
+    for (let i = 0; i < 1000 && workerJobs() === jobs; i++) await Promise.resolve();
+    assert.equal(workerJobs(), jobs + 1);
+    const segs = (store.commitLog as unknown as { segs: { deleteFirst(): Promise<void> } }).segs;
+    const deleting = segs.deleteFirst();
+    const r = await pulling;
+    await deleting;
+    // What the job read is delivered intact (a later chunk of the pull, reading after the deletion, stops it).
+    assert.equal(r.status, GetStatus.FOUND);
+    const bodies = r.records.map((rec) => decodeRecord(rec).msg.body.toString());
+    assert.ok(bodies.length >= 1);
+    assert.deepEqual(
+      bodies,
+      matching.slice(32, 32 + bodies.length).map((i) => bodyOf(i)),
+    );
+    r.release?.();
+    // Its bytes gone, the next pulls skip them.
+    const after = await store.getMessage(topic, 0, r.nextBeginOffset, 32, 4 * 1024 * 1024, filter);
+    assert.notEqual(after.status, GetStatus.FOUND);
+    after.release?.();
   } finally {
     await store.shutdown();
   }
@@ -120,6 +232,7 @@ test('a record failing its BODYCRC in the middle of a bitmap pull is skipped and
 test('sparse reads sent to the thread pool before or part-way through a pull deliver the same records', async () => {
   const { dir } = await filled();
   const store = await open(dir);
+  onMainThread(store);
   try {
     const plain = await pullAll(store);
     assert.deepEqual(plain.offsets, matching);
@@ -144,6 +257,11 @@ test('sparse reads sent to the thread pool before or part-way through a pull del
   }
 });
 
+/** True when two buffers share memory (arenas are parts of one shared slab). */
+function overlap(a: Buffer, b: Buffer): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+}
+
 test("a pull's buffer is reused only once its response was released", async () => {
   const { dir } = await filled();
   const store = await open(dir);
@@ -158,7 +276,7 @@ test("a pull's buffer is reused only once its response was released", async () =
     const others = [];
     for (let i = 0; i < 3; i++) {
       const r = await store.getMessage(topic, 0, offset, 4, 4 * 1024 * 1024, filter);
-      assert.ok(r.bodyParts?.[0] !== undefined && r.bodyParts[0].buffer !== held.buffer, 'reused too early');
+      assert.ok(r.bodyParts?.[0] !== undefined && !overlap(r.bodyParts[0], held), 'reused too early');
       offset = r.nextBeginOffset;
       others.push(r);
     }
@@ -169,12 +287,37 @@ test("a pull's buffer is reused only once its response was released", async () =
     // Two pulls both unreleased never share a buffer; each answers its own bytes.
     const a = await store.getMessage(topic, 0, 0n, 4, 4 * 1024 * 1024, filter);
     const b = await store.getMessage(topic, 0, 0n, 4, 4 * 1024 * 1024, filter);
-    assert.ok(a.bodyParts?.[0]?.buffer !== b.bodyParts?.[0]?.buffer, 'a and b share a buffer');
+    assert.ok(!overlap(a.bodyParts?.[0] as Buffer, b.bodyParts?.[0] as Buffer), 'a and b share a buffer');
     assert.deepEqual(Buffer.concat(a.bodyParts as Buffer[]), firstBytes.subarray(0, a.bufferTotalBytes));
     assert.deepEqual(Buffer.concat(b.bodyParts as Buffer[]), firstBytes.subarray(0, b.bufferTotalBytes));
     a.release?.();
     b.release?.();
   } finally {
+    await store.shutdown();
+  }
+});
+
+test('sixteen pulls unreleased at once each read into an arena of their own in the shared slab', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  const held: Array<{ release?: () => void }> = [];
+  try {
+    const filter = bitsFilter(store);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 16; i++) {
+      const r = await store.getMessage(topic, 0, 0n, 4, 4 * 1024 * 1024, filter);
+      held.push(r);
+      const part = r.bodyParts?.[0] as Buffer | undefined;
+      assert.ok(part !== undefined);
+      parts.push(part);
+    }
+    // Every one in the slab the worker sees (none had to fall back to a buffer of its own), no two sharing bytes.
+    for (const p of parts) assert.ok(p.buffer instanceof SharedArrayBuffer, 'an arena of the slab');
+    for (let i = 0; i < parts.length; i++) {
+      for (let j = i + 1; j < parts.length; j++) assert.ok(!overlap(parts[i] as Buffer, parts[j] as Buffer));
+    }
+  } finally {
+    for (const r of held) r.release?.();
     await store.shutdown();
   }
 });
@@ -208,6 +351,51 @@ test('sparse reads go to the thread pool after three slow groups of reads in a r
   } finally {
     if (own !== undefined) Object.defineProperty(performance, 'now', own);
     else delete (performance as unknown as { now?: unknown }).now;
+    await store.shutdown();
+  }
+});
+
+test('a worker that wakes late four jobs in a row is left alone for a second: the main thread reads meanwhile', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    unpause();
+    assert.ok(worker !== undefined);
+    // A fast wake between slow ones starts the count again.
+    for (const ms of [2, 2, 2, 0.01, 2, 2, 2]) assert.equal(worker.noteWake(ms), false);
+    assert.equal(worker.noteWake(2), true);
+    assert.equal(ReadWorker.shared(), undefined);
+    const jobs = worker.jobsRun;
+    const got = await pullAll(store);
+    assert.deepEqual(got.offsets, matching);
+    assert.equal(worker.jobsRun, jobs, 'the main thread read');
+    // A pause that ended (as if begun 2 s ago): the worker reads again.
+    for (let i = 0; i < 4; i++) worker.noteWake(2, performance.now() - 2000);
+    assert.equal(ReadWorker.shared(), worker);
+    assert.deepEqual((await pullAll(store)).offsets, matching);
+    assert.ok(worker.jobsRun > jobs);
+  } finally {
+    await store.shutdown();
+  }
+});
+
+test('when the read worker fails, sparse reads go back to the main thread and deliver the same records', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    unpause();
+    assert.ok(worker !== undefined);
+    await (worker as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    // The exit event reaches the main thread in a later turn.
+    for (let i = 0; i < 100 && ReadWorker.shared() !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(ReadWorker.shared(), undefined);
+    const got = await pullAll(store);
+    assert.deepEqual(got.offsets, matching);
+    assert.deepEqual(
+      got.bodies,
+      matching.map((i) => bodyOf(i)),
+    );
+  } finally {
     await store.shutdown();
   }
 });

@@ -1,0 +1,64 @@
+/**
+ * What the main thread and the read worker share (read-worker.ts, read-worker-thread.ts): the arenas sparse records
+ * are read into (one slab, `arenasMax` arenas, arena k is job slot k), and the control buffer: the jobs' reads,
+ * their results, and two rings of job messages (posted by the main thread, done by the worker) with their counters
+ * (`Ctl`), so that neither side pays a `postMessage` per job: the main thread wakes the worker (a futex) only when
+ * it sleeps, the worker wakes the main thread (one message) only when it is not already woken.
+ */
+
+export interface ControlLayout {
+  arenaBytes: number;
+  arenasMax: number;
+  /** Reads one job does at most. */
+  spansMax: number;
+}
+
+/** Per read of a job: descriptor, file position, length, place in the arena, check BODYCRC (1) or not (0). */
+export const spanFields = 5;
+
+/** Counters in `ctl`: jobs posted, the worker asleep (1), jobs done, the main thread woken and not yet drained (1). */
+export const Ctl = { posted: 0, asleep: 1, done: 2, woken: 3, posts: 4, dones: 4 + 256 } as const;
+/** Ring sizes (more than the slots that can be in flight; a power of two). */
+export const ringSize = 256;
+
+/**
+ * The counters are int32s that wrap (a broker runs more than 2^31 jobs): both sides step them with `nextCount`
+ * and compare them with `!==` only; `ringAt` is the place of a count in a ring.
+ */
+export function nextCount(n: number): number {
+  return (n + 1) | 0;
+}
+
+export function ringAt(n: number): number {
+  return n & (ringSize - 1);
+}
+
+export function controlBytes(l: ControlLayout): number {
+  return l.arenasMax * (l.spansMax * (spanFields * 8 + 8) + 16) + (4 + 2 * ringSize) * 4;
+}
+
+/**
+ * The job table (doubles), the byte counts read (ints; -1 failed), whether every record of a read passed its
+ * BODYCRC in the worker (1), each slot's time taken (ms) and when the worker began it (`performance.timeOrigin +
+ * performance.now()`, comparable across threads), the counters and rings.
+ */
+export function controlViews(control: SharedArrayBuffer, l: ControlLayout) {
+  const jobDoubles = l.arenasMax * l.spansMax * spanFields;
+  const jobs = new Float64Array(control, 0, jobDoubles);
+  const tookMs = new Float64Array(control, jobDoubles * 8, l.arenasMax);
+  const startedMs = new Float64Array(control, (jobDoubles + l.arenasMax) * 8, l.arenasMax);
+  const resultsAt = (jobDoubles + 2 * l.arenasMax) * 8;
+  const results = new Int32Array(control, resultsAt, l.arenasMax * l.spansMax);
+  const intact = new Int32Array(control, resultsAt + l.arenasMax * l.spansMax * 4, l.arenasMax * l.spansMax);
+  const ctl = new Int32Array(control, resultsAt + l.arenasMax * l.spansMax * 8, 4 + 2 * ringSize);
+  return { jobs, results, intact, tookMs, startedMs, ctl };
+}
+
+/** A job's message: its slot and how many reads it holds, as one number. */
+export function jobMessage(slot: number, spans: number): number {
+  return slot + spans * 256;
+}
+
+export function jobSlotOf(message: number): { slot: number; spans: number } {
+  return { slot: message % 256, spans: Math.floor(message / 256) };
+}
