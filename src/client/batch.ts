@@ -1,40 +1,75 @@
 /**
  * Batch bodies for SEND_BATCH_MESSAGE, in RocketMQ's MessageDecoder.encodeMessages layout, per message:
  * TOTALSIZE 4 | MAGICCODE 4 (0) | BODYCRC 4 (0) | FLAG 4 | BODY len 4 + bytes | PROPERTIES len 2 + bytes.
- * Batched bodies are never compressed (RocketMQ does not compress batches).
+ * Batched bodies are never compressed (RocketMQ does not compress batches). The whole batch is one buffer; a
+ * message without user properties gets its WAIT and UNIQ_KEY written as bytes, with no per-message string.
  */
 import { InvalidArgumentError } from '../common/errors.js';
+import { encodeProperties, propertySeparatorCode } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
 import {
   bodyBuffer,
-  encodeMessageProperties,
   isScheduledMessage,
   type Message,
+  messageProperties,
   propertiesBytesMax,
+  propertiesHead,
+  uniqIdPrefix,
   validateMessage,
 } from './message.js';
-import { createUniqId } from './msg-id.js';
+import { createUniqId, uniqIdChars, writeUniqId } from './msg-id.js';
 
-const fixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
+/** TOTALSIZE 4 | MAGIC 4 | BODYCRC 4 | FLAG 4 | BODY len 4 | PROPERTIES len 2 (MessageDecoder.encodeMessages). */
+export const batchEntryFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 /** Most messages in one batch. */
 export const batchMessagesMax = 1024;
+const uniqIdPrefixBytes = Buffer.from(uniqIdPrefix, 'latin1');
+/** Bytes that writeEntry appends to a properties head: WAIT, the UNIQ_KEY name, 32 hex digits, separator. */
+export const generatedIdBytes = uniqIdPrefixBytes.length + uniqIdChars + 1;
+const commaCode = 0x2c;
 
 export interface EncodedBatch {
   topic: string;
   body: Buffer;
-  /** UNIQ_KEY of each message, in order. */
-  uniqIds: string[];
+  /** The messages' UNIQ_KEYs, comma-separated, in order (RocketMQ's MessageBatch msgId). */
+  msgId: string;
 }
 
-function writeEntry(buf: Buffer, at: number, body: Buffer, flag: number, props: string, propsBytes: number): number {
-  buf.writeInt32BE(fixedBytes + body.length + propsBytes, at);
+/**
+ * Writes one entry at `at` and returns the position after it. `props` is the whole properties string, or with
+ * `generateId` the head (propertiesHead) to which WAIT and a new UNIQ_KEY are appended as bytes: the id is then
+ * the 32 bytes before the entry's last. `propsBytes` counts everything.
+ */
+export function writeEntry(
+  buf: Buffer,
+  at: number,
+  body: Buffer,
+  flag: number,
+  props: string,
+  propsBytes: number,
+  generateId: boolean,
+  nowMs: number,
+): number {
+  buf.writeInt32BE(batchEntryFixedBytes + body.length + propsBytes, at);
   buf.writeInt32BE(0, at + 4); // magic: unused in batches
   buf.writeInt32BE(0, at + 8); // body CRC: the broker computes it
   buf.writeInt32BE(flag | 0, at + 12);
   buf.writeInt32BE(body.length, at + 16);
-  let p = at + 20 + body.copy(buf, at + 20);
-  p = buf.writeUInt16BE(propsBytes, p);
-  return p + buf.write(props, p, propsBytes, 'utf8');
+  buf.set(body, at + 20);
+  let p = buf.writeUInt16BE(propsBytes, at + 20 + body.length);
+  if (!generateId) return p + buf.write(props, p, propsBytes, 'utf8');
+  if (props.length > 0) p += buf.write(props, p, propsBytes - generatedIdBytes, 'utf8');
+  for (let i = 0; i < uniqIdPrefixBytes.length; i++) buf[p++] = uniqIdPrefixBytes[i] as number;
+  writeUniqId(buf, p, nowMs);
+  p += uniqIdChars;
+  buf[p] = propertySeparatorCode;
+  return p + 1;
+}
+
+/** Copies the id that writeEntry generated into an entry ending at `end` to `to` at `toAt`. */
+export function copyGeneratedId(buf: Buffer, end: number, to: Buffer, toAt: number): void {
+  const from = end - 1 - uniqIdChars;
+  for (let i = 0; i < uniqIdChars; i++) to[toAt + i] = buf[from + i] as number;
 }
 
 /**
@@ -46,13 +81,16 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
   if (msgs.length > batchMessagesMax) {
     throw new InvalidArgumentError(`a batch holds at most ${batchMessagesMax} messages, got ${msgs.length}`);
   }
-  const topic = (msgs[0] as Message).topic;
-  const bodies: Buffer[] = [];
-  const props: string[] = [];
-  const propsBytes: number[] = [];
-  const uniqIds: string[] = [];
+  const n = msgs.length;
+  const first = msgs[0] as Message;
+  const topic = first.topic;
+  const bodies = new Array<Buffer>(n);
+  /** The whole properties string, or the head of a message whose UNIQ_KEY is written as bytes ('' in `ids`). */
+  const props = new Array<string>(n);
+  const propsBytes = new Array<number>(n);
+  const ids = new Array<string>(n);
   let total = 0;
-  for (let i = 0; i < msgs.length; i++) {
+  for (let i = 0; i < n; i++) {
     const msg = msgs[i] as Message;
     validateMessage(msg, bodyBytesMax);
     if (msg.topic !== topic) {
@@ -62,30 +100,47 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
       throw new InvalidArgumentError(`batch message ${i}: delay levels and timers are not supported in batches`);
     }
     if (isRetryTopic(msg.topic)) throw new InvalidArgumentError('retry topics are not supported in batches');
-    if (msg.messageGroup !== (msgs[0] as Message).messageGroup) {
+    if (msg.messageGroup !== first.messageGroup) {
       throw new InvalidArgumentError(`batch message ${i} has another messageGroup; a batch goes to one group's queue`);
     }
-    const uniqId = createUniqId();
-    const p = encodeMessageProperties(msg, uniqId);
-    const pBytes = Buffer.byteLength(p);
+    const head = propertiesHead(msg);
+    let p: string;
+    let pBytes: number;
+    if (head === undefined) {
+      const id = createUniqId();
+      ids[i] = id;
+      p = encodeProperties(messageProperties(msg, id));
+      pBytes = Buffer.byteLength(p);
+    } else {
+      ids[i] = '';
+      p = head;
+      pBytes = (head.length === 0 ? 0 : Buffer.byteLength(head)) + generatedIdBytes;
+    }
     if (pBytes > propertiesBytesMax) {
       throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
     }
     const body = bodyBuffer(msg.body);
-    uniqIds.push(uniqId);
-    bodies.push(body);
-    props.push(p);
-    propsBytes.push(pBytes);
-    total += fixedBytes + body.length + pBytes;
+    bodies[i] = body;
+    props[i] = p;
+    propsBytes[i] = pBytes;
+    total += batchEntryFixedBytes + body.length + pBytes;
   }
-  // One buffer for the whole batch: no per-entry Buffers and no concat.
+  if (bodyBytesMax !== undefined && total > bodyBytesMax) {
+    throw new InvalidArgumentError(`batch body is ${total} bytes, over the limit of ${bodyBytesMax} bytes`);
+  }
+  // One buffer for the whole batch: no per-entry Buffers and no concat; the ids joined in one more.
   const body = Buffer.allocUnsafe(total);
+  const idList = Buffer.allocUnsafe(n * (uniqIdChars + 1) - 1);
+  const nowMs = Date.now();
   let at = 0;
-  for (let i = 0; i < bodies.length; i++) {
-    at = writeEntry(body, at, bodies[i] as Buffer, msgs[i]?.flag ?? 0, props[i] as string, propsBytes[i] as number);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i] as string;
+    const idAt = i * (uniqIdChars + 1);
+    const entry = bodies[i] as Buffer;
+    at = writeEntry(body, at, entry, msgs[i]?.flag ?? 0, props[i] as string, propsBytes[i] as number, id === '', nowMs);
+    if (id === '') copyGeneratedId(body, at, idList, idAt);
+    else idList.write(id, idAt, 'latin1');
+    if (i < n - 1) idList[idAt + uniqIdChars] = commaCode;
   }
-  if (bodyBytesMax !== undefined && body.length > bodyBytesMax) {
-    throw new InvalidArgumentError(`batch body is ${body.length} bytes, over the limit of ${bodyBytesMax} bytes`);
-  }
-  return { topic, body, uniqIds };
+  return { topic, body, msgId: idList.toString('latin1') };
 }

@@ -6,34 +6,40 @@
  * with its own SendResult: its UNIQ_KEY, its own offsetMsgId and queue offset (first + index in the batch).
  */
 import { InvalidArgumentError } from '../common/errors.js';
-import { Prop, replyMessageFlag } from '../common/properties.js';
+import { Prop, propertySeparator, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
+import { batchEntryFixedBytes, copyGeneratedId, generatedIdBytes, writeEntry } from './batch.js';
 import {
   bodyBuffer,
   encodeMessageProperties,
   isScheduledMessage,
   type Message,
   propertiesBytesMax,
+  propertiesHead,
+  uniqIdPrefix,
   validateMessage,
 } from './message.js';
-import { createUniqId } from './msg-id.js';
+import { createUniqId, uniqIdChars } from './msg-id.js';
 import { type SendOptions, SendResult } from './send-result.js';
 
 /** Most messages in one automatic batch. */
 export const batchMaxMessagesDefault = 256;
 /** Largest encoded body of one automatic batch (bytes). */
 export const batchMaxBytesDefault = 1024 * 1024;
-/** TOTALSIZE 4 | MAGIC 4 | BODYCRC 4 | FLAG 4 | BODY len 4 | PROPERTIES len 2 (MessageDecoder.encodeMessages). */
-export const batchEntryFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 
 /** One validated send, ready for the wire. */
 export interface PreparedSend {
   topic: string;
   body: Buffer;
   flag: number;
-  /** Encoded properties (UNIQ_KEY included). */
+  /**
+   * The encoded properties: all of them when `uniqId` is set; else the message's propertiesHead, to which WAIT and
+   * a new UNIQ_KEY are added when the send is encoded (as bytes in a batch, by completeProperties alone).
+   */
   properties: string;
+  /** Bytes of all the encoded properties (a UNIQ_KEY still to generate included). */
   propertiesBytes: number;
+  /** The UNIQ_KEY; '' until the send is encoded. */
   uniqId: string;
   /** Absolute time (ms since epoch) after which no attempt starts. */
   deadlineMs: number;
@@ -81,9 +87,18 @@ export function prepareForBatch(
   validateMessage(msg, limits.bodyBytesMax);
   const body = bodyBuffer(msg.body);
   if (body.length >= limits.compressBodyBytesMin) return undefined;
-  const uniqId = msg.properties?.[Prop.uniqKey] ?? createUniqId();
-  const properties = encodeMessageProperties(msg, uniqId);
-  const propertiesBytes = Buffer.byteLength(properties);
+  const head = propertiesHead(msg);
+  let properties: string;
+  let propertiesBytes: number;
+  let uniqId = '';
+  if (head === undefined) {
+    uniqId = msg.properties?.[Prop.uniqKey] ?? createUniqId();
+    properties = encodeMessageProperties(msg, uniqId);
+    propertiesBytes = Buffer.byteLength(properties);
+  } else {
+    properties = head;
+    propertiesBytes = (head.length === 0 ? 0 : Buffer.byteLength(head)) + generatedIdBytes;
+  }
   if (propertiesBytes > propertiesBytesMax) {
     throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
   }
@@ -96,6 +111,13 @@ export function prepareForBatch(
     uniqId,
     deadlineMs: Date.now() + (options?.timeoutMs ?? limits.sendTimeoutMs),
   };
+}
+
+/** Gives `send` its UNIQ_KEY and whole properties string, for a send that goes alone. */
+export function completeProperties(send: PreparedSend): void {
+  if (send.uniqId !== '') return;
+  send.uniqId = createUniqId();
+  send.properties = send.properties + uniqIdPrefix + send.uniqId + propertySeparator;
 }
 
 interface Member extends PreparedSend {
@@ -183,6 +205,7 @@ export class SendAccumulator {
     const members = b.members;
     const first = members[0] as Member;
     if (members.length === 1) {
+      completeProperties(first);
       const p = first.transport.sendSingle(first);
       p.then(first.resolve, first.reject);
       first.transport.track(p);
@@ -203,22 +226,30 @@ export class SendAccumulator {
   }
 }
 
-/** Lays the members out as a SEND_BATCH_MESSAGE body in one buffer. */
+/**
+ * Lays the members out as a SEND_BATCH_MESSAGE body in one buffer, generating the UNIQ_KEYs still missing as bytes
+ * there; their strings are slices of one string of all of them.
+ */
 function encodeMembers(members: readonly Member[], totalBytes: number): Buffer {
   const buf = Buffer.allocUnsafe(totalBytes);
+  const nowMs = Date.now();
+  let ids: Buffer | undefined;
   let p = 0;
-  for (const m of members) {
-    const size = batchEntryFixedBytes + m.body.length + m.propertiesBytes;
-    buf.writeInt32BE(size, p);
-    buf.writeInt32BE(0, p + 4); // magic: unused in batches
-    buf.writeInt32BE(0, p + 8); // body CRC: the broker computes it
-    buf.writeInt32BE(m.flag | 0, p + 12);
-    buf.writeInt32BE(m.body.length, p + 16);
-    p += 20;
-    p += m.body.copy(buf, p);
-    buf.writeUInt16BE(m.propertiesBytes, p);
-    p += 2;
-    p += buf.write(m.properties, p, m.propertiesBytes, 'utf8');
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i] as Member;
+    const generate = m.uniqId === '';
+    p = writeEntry(buf, p, m.body, m.flag, m.properties, m.propertiesBytes, generate, nowMs);
+    if (generate) {
+      ids ??= Buffer.allocUnsafe(members.length * uniqIdChars);
+      copyGeneratedId(buf, p, ids, i * uniqIdChars);
+    }
+  }
+  if (ids !== undefined) {
+    const all = ids.toString('latin1');
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i] as Member;
+      if (m.uniqId === '') m.uniqId = all.slice(i * uniqIdChars, (i + 1) * uniqIdChars);
+    }
   }
   return buf;
 }
