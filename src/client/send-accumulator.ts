@@ -256,18 +256,12 @@ function encodeMembers(members: readonly Member[], totalBytes: number): Buffer {
 
 function settleMembers(members: readonly Member[], r: SendResult): void {
   const ids = r.offsetMsgId.split(',');
-  const first = r.queueOffset;
+  // Member i holds the batch's first offset + i (-1 for all when the broker gave none).
+  const known = r.queueOffset >= 0n;
+  let offset = r.queueOffset;
   for (let i = 0; i < members.length; i++) {
     const m = members[i] as Member;
-    m.resolve(
-      new SendResult(
-        r.status,
-        m.uniqId,
-        ids[i] ?? '',
-        r.messageQueue,
-        first < 0n ? first : first + BigInt(i),
-        r.transactionId,
-      ),
-    );
+    m.resolve(new SendResult(r.status, m.uniqId, ids[i] ?? '', r.messageQueue, offset, r.transactionId));
+    if (known) offset += 1n;
   }
 }
