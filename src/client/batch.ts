@@ -17,7 +17,7 @@ import {
   uniqIdPrefix,
   validateMessage,
 } from './message.js';
-import { createUniqId, uniqIdChars, writeUniqId } from './msg-id.js';
+import { createUniqId, uniqIdChars, uniqIdHeadChars, writeUniqIdCounter, writeUniqIdHead } from './msg-id.js';
 
 /** TOTALSIZE 4 | MAGIC 4 | BODYCRC 4 | FLAG 4 | BODY len 4 | PROPERTIES len 2 (MessageDecoder.encodeMessages). */
 export const batchEntryFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
@@ -36,9 +36,26 @@ export interface EncodedBatch {
 }
 
 /**
+ * What writeEntry appends to the properties head of a message whose id it generates: WAIT, the UNIQ_KEY name and
+ * the id's first 28 characters, shared by the ids generated at one time; `idHead` is those 28 characters.
+ */
+export interface IdTail {
+  bytes: Buffer;
+  idHead: Buffer;
+}
+
+/** The IdTail for ids generated at `nowMs`. */
+export function idTailOf(nowMs: number): IdTail {
+  const bytes = Buffer.allocUnsafe(uniqIdPrefixBytes.length + uniqIdHeadChars);
+  bytes.set(uniqIdPrefixBytes);
+  writeUniqIdHead(bytes, uniqIdPrefixBytes.length, nowMs);
+  return { bytes, idHead: bytes.subarray(uniqIdPrefixBytes.length) };
+}
+
+/**
  * Writes one entry at `at` and returns the position after it. `props` is the whole properties string, or with
- * `generateId` the head (propertiesHead) to which WAIT and a new UNIQ_KEY are appended as bytes: the id is then
- * the 32 bytes before the entry's last. `propsBytes` counts everything.
+ * `idTail` the head (propertiesHead) to which WAIT and a new UNIQ_KEY are appended as bytes: the id is then the 32
+ * bytes before the entry's last. `propsBytes` counts everything.
  */
 export function writeEntry(
   buf: Buffer,
@@ -47,8 +64,7 @@ export function writeEntry(
   flag: number,
   props: string,
   propsBytes: number,
-  generateId: boolean,
-  nowMs: number,
+  idTail: IdTail | undefined,
 ): number {
   buf.writeInt32BE(batchEntryFixedBytes + body.length + propsBytes, at);
   buf.writeInt32BE(0, at + 4); // magic: unused in batches
@@ -57,19 +73,25 @@ export function writeEntry(
   buf.writeInt32BE(body.length, at + 16);
   buf.set(body, at + 20);
   let p = buf.writeUInt16BE(propsBytes, at + 20 + body.length);
-  if (!generateId) return p + buf.write(props, p, propsBytes, 'utf8');
+  if (idTail === undefined) return p + buf.write(props, p, propsBytes, 'utf8');
   if (props.length > 0) p += buf.write(props, p, propsBytes - generatedIdBytes, 'utf8');
-  for (let i = 0; i < uniqIdPrefixBytes.length; i++) buf[p++] = uniqIdPrefixBytes[i] as number;
-  writeUniqId(buf, p, nowMs);
-  p += uniqIdChars;
+  buf.set(idTail.bytes, p);
+  p += idTail.bytes.length;
+  writeUniqIdCounter(buf, p);
+  p += uniqIdChars - uniqIdHeadChars;
   buf[p] = propertySeparatorCode;
   return p + 1;
 }
 
-/** Copies the id that writeEntry generated into an entry ending at `end` to `to` at `toAt`. */
-export function copyGeneratedId(buf: Buffer, end: number, to: Buffer, toAt: number): void {
-  const from = end - 1 - uniqIdChars;
-  for (let i = 0; i < uniqIdChars; i++) to[toAt + i] = buf[from + i] as number;
+/** Copies the id that writeEntry generated with `idTail` into an entry ending at `end` to `to` at `toAt`. */
+export function copyGeneratedId(idTail: IdTail, buf: Buffer, end: number, to: Buffer, toAt: number): void {
+  to.set(idTail.idHead, toAt);
+  const from = end - 1 - (uniqIdChars - uniqIdHeadChars);
+  const at = toAt + uniqIdHeadChars;
+  to[at] = buf[from] as number;
+  to[at + 1] = buf[from + 1] as number;
+  to[at + 2] = buf[from + 2] as number;
+  to[at + 3] = buf[from + 3] as number;
 }
 
 /**
@@ -131,14 +153,22 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
   // One buffer for the whole batch: no per-entry Buffers and no concat; the ids joined in one more.
   const body = Buffer.allocUnsafe(total);
   const idList = Buffer.allocUnsafe(n * (uniqIdChars + 1) - 1);
-  const nowMs = Date.now();
+  const idTail = idTailOf(Date.now());
   let at = 0;
   for (let i = 0; i < n; i++) {
     const id = ids[i] as string;
     const idAt = i * (uniqIdChars + 1);
-    const entry = bodies[i] as Buffer;
-    at = writeEntry(body, at, entry, msgs[i]?.flag ?? 0, props[i] as string, propsBytes[i] as number, id === '', nowMs);
-    if (id === '') copyGeneratedId(body, at, idList, idAt);
+    const tail = id === '' ? idTail : undefined;
+    at = writeEntry(
+      body,
+      at,
+      bodies[i] as Buffer,
+      msgs[i]?.flag ?? 0,
+      props[i] as string,
+      propsBytes[i] as number,
+      tail,
+    );
+    if (id === '') copyGeneratedId(idTail, body, at, idList, idAt);
     else idList.write(id, idAt, 'latin1');
     if (i < n - 1) idList[idAt + uniqIdChars] = commaCode;
   }

@@ -61,21 +61,40 @@ export function createUniqId(nowMs: number = Date.now()): string {
   );
 }
 
+/** Characters of a UNIQ_KEY before its counter: the fixed prefix and the time. */
+export const uniqIdHeadChars = 28;
+
 /**
- * createUniqId written as 32 ASCII bytes into `buf` at `at`, without building a string (batch encoding writes
- * each message's id straight into the request body). Shares createUniqId's counter: ids stay unique.
+ * Writes the first 28 ASCII characters of the ids createUniqId gives at `nowMs` (all but the counter) into `buf`
+ * at `at`: ids generated together share them, so a batch writes them once and copies them per message.
  */
-export function writeUniqId(buf: Buffer, at: number, nowMs: number = Date.now()): void {
+export function writeUniqIdHead(buf: Buffer, at: number, nowMs: number): void {
   if (nowMs >= nextMonthStartMs || nowMs < monthStartMs) refreshMonth(nowMs);
   if (fixedPrefix === undefined) prefix();
   const pre = fixedPrefixAscii as Buffer;
-  for (let i = 0; i < pre.length; i++) buf[at + i] = pre[i] as number;
+  buf.set(pre, at);
   const t = (nowMs - monthStartMs) >>> 0;
-  const c = counter;
-  counter = (counter + 1) & 0xffff;
   let p = at + pre.length;
   for (let shift = 28; shift >= 0; shift -= 4) buf[p++] = hexDigitCodes[(t >>> shift) & 0xf] as number;
-  for (let shift = 12; shift >= 0; shift -= 4) buf[p++] = hexDigitCodes[(c >>> shift) & 0xf] as number;
+}
+
+/** Takes createUniqId's next counter value and writes it as the id's last 4 ASCII characters at `at`. */
+export function writeUniqIdCounter(buf: Buffer, at: number): void {
+  const c = counter;
+  counter = (counter + 1) & 0xffff;
+  buf[at] = hexDigitCodes[c >>> 12] as number;
+  buf[at + 1] = hexDigitCodes[(c >>> 8) & 0xf] as number;
+  buf[at + 2] = hexDigitCodes[(c >>> 4) & 0xf] as number;
+  buf[at + 3] = hexDigitCodes[c & 0xf] as number;
+}
+
+/**
+ * createUniqId written as 32 ASCII bytes into `buf` at `at`, without building a string. Shares createUniqId's
+ * counter: ids stay unique.
+ */
+export function writeUniqId(buf: Buffer, at: number, nowMs: number = Date.now()): void {
+  writeUniqIdHead(buf, at, nowMs);
+  writeUniqIdCounter(buf, at + uniqIdHeadChars);
 }
 
 /** What a UNIQ_KEY carries: the producer's IPv4, its pid (low 16 bits) and the creation time (ms). */

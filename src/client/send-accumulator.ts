@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from '../common/errors.js';
 import { Prop, propertySeparator, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
-import { batchEntryFixedBytes, copyGeneratedId, generatedIdBytes, writeEntry } from './batch.js';
+import { batchEntryFixedBytes, copyGeneratedId, generatedIdBytes, type IdTail, idTailOf, writeEntry } from './batch.js';
 import {
   bodyBuffer,
   encodeMessageProperties,
@@ -232,17 +232,19 @@ export class SendAccumulator {
  */
 function encodeMembers(members: readonly Member[], totalBytes: number): Buffer {
   const buf = Buffer.allocUnsafe(totalBytes);
-  const nowMs = Date.now();
+  let idTail: IdTail | undefined;
   let ids: Buffer | undefined;
   let p = 0;
   for (let i = 0; i < members.length; i++) {
     const m = members[i] as Member;
-    const generate = m.uniqId === '';
-    p = writeEntry(buf, p, m.body, m.flag, m.properties, m.propertiesBytes, generate, nowMs);
-    if (generate) {
-      ids ??= Buffer.allocUnsafe(members.length * uniqIdChars);
-      copyGeneratedId(buf, p, ids, i * uniqIdChars);
+    if (m.uniqId !== '') {
+      p = writeEntry(buf, p, m.body, m.flag, m.properties, m.propertiesBytes, undefined);
+      continue;
     }
+    idTail ??= idTailOf(Date.now());
+    p = writeEntry(buf, p, m.body, m.flag, m.properties, m.propertiesBytes, idTail);
+    ids ??= Buffer.allocUnsafe(members.length * uniqIdChars);
+    copyGeneratedId(idTail, buf, p, ids, i * uniqIdChars);
   }
   if (ids !== undefined) {
     const all = ids.toString('latin1');
