@@ -5,7 +5,7 @@
  * message without user properties gets its WAIT and UNIQ_KEY written as bytes, with no per-message string.
  */
 import { InvalidArgumentError } from '../common/errors.js';
-import { encodeProperties, propertySeparatorCode } from '../common/properties.js';
+import { encodeProperties, Prop, propertySeparatorCode } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
 import {
   bodyBuffer,
@@ -112,6 +112,8 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
   const propsBytes = new Array<number>(n);
   const ids = new Array<string>(n);
   let total = 0;
+  /** Some id is the user's, of any length: the msgId is then joined from strings. */
+  let userIds = false;
   for (let i = 0; i < n; i++) {
     const msg = msgs[i] as Message;
     validateMessage(msg, bodyBytesMax);
@@ -129,7 +131,10 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
     let p: string;
     let pBytes: number;
     if (head === undefined) {
-      const id = createUniqId();
+      // A UNIQ_KEY the user set stays (RocketMQ's MessageClientIDSetter.setUniqID): a resent batch is de-duplicated.
+      const userId = msg.properties?.[Prop.uniqKey];
+      if (userId !== undefined) userIds = true;
+      const id = userId ?? createUniqId();
       ids[i] = id;
       p = encodeProperties(messageProperties(msg, id));
       pBytes = Buffer.byteLength(p);
@@ -169,8 +174,15 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
       tail,
     );
     if (id === '') copyGeneratedId(idTail, body, at, idList, idAt);
-    else idList.write(id, idAt, 'latin1');
+    else if (!userIds) idList.write(id, idAt, 'latin1');
     if (i < n - 1) idList[idAt + uniqIdChars] = commaCode;
   }
-  return { topic, body, msgId: idList.toString('latin1') };
+  const joined = idList.toString('latin1');
+  if (!userIds) return { topic, body, msgId: joined };
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i] as string;
+    parts[i] = id === '' ? joined.slice(i * (uniqIdChars + 1), i * (uniqIdChars + 1) + uniqIdChars) : id;
+  }
+  return { topic, body, msgId: parts.join(',') };
 }

@@ -97,7 +97,7 @@ test('ids written as bytes: each entry holds the properties encodeMessagePropert
   const msgs = [
     { topic: 'T', body: 'plain' },
     { topic: 'T', body: 'tagged', tags: 'Täg', keys: ['ключ', 'k2'], flag: 9 },
-    { topic: 'T', body: 'props', properties: { A: 'b', UNIQ_KEY: 'user-id' } },
+    { topic: 'T', body: 'props', properties: { A: 'b' } },
     { topic: 'T', body: Buffer.from('last') },
   ];
   const batch = encodeBatch(msgs);
@@ -124,4 +124,27 @@ test('the batch body limit counts the encoded batch', () => {
   const msgs = Array.from({ length: 4 }, () => ({ topic: 'T', body: Buffer.alloc(100) }));
   assert.throws(() => encodeBatch(msgs, 400), /batch body is \d+ bytes, over the limit of 400/);
   assert.equal(encodeBatch(msgs, 1000).msgId.split(',').length, 4);
+});
+
+test('a UNIQ_KEY the user set is kept in a batch (as MessageClientIDSetter.setUniqID), so resends de-duplicate', () => {
+  const userId = '0A0B0C0D00010000000000000000ABCD';
+  const batch = encodeBatch([
+    { topic: 'T', body: 'one', properties: { UNIQ_KEY: userId, K: 'v' } },
+    { topic: 'T', body: 'two' },
+    { topic: 'T', body: 'three', properties: { UNIQ_KEY: 'order-7' } },
+    { topic: 'T', body: 'four', tags: 'x' },
+  ]);
+  const ids = batch.msgId.split(',');
+  assert.equal(ids.length, 4);
+  assert.equal(ids[0], userId);
+  assert.match(ids[1] as string, /^[0-9A-F]{32}$/);
+  assert.equal(ids[2], 'order-7');
+  assert.match(ids[3] as string, /^[0-9A-F]{32}$/);
+  const items = decodeBatchBody(batch.body);
+  assert.ok(Array.isArray(items));
+  const bodyLen = batch.body.readInt32BE(16);
+  const propsLen = batch.body.readUInt16BE(20 + bodyLen);
+  const props = decodeProperties(batch.body.toString('utf8', 22 + bodyLen, 22 + bodyLen + propsLen));
+  assert.equal(props.get('UNIQ_KEY'), userId);
+  assert.equal(props.get('K'), 'v');
 });
