@@ -13,7 +13,8 @@ export interface WindowedResult {
 /** Body of `bytes` (≥ 12): [uint32 seq][float64 performance.now() at send][filler]. */
 export function makeBody(template: Buffer, seq: number): Buffer {
   const b = Buffer.allocUnsafe(template.length);
-  template.copy(b);
+  // TypedArray set: the same bytes as template.copy(b) without Buffer.copy's argument handling per call.
+  b.set(template);
   b.writeUInt32BE(seq >>> 0, 0);
   b.writeDoubleBE(performance.now(), 4);
   return b;

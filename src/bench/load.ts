@@ -37,7 +37,7 @@ export class SendLoad {
   /** A body with the current time stamped in. */
   body(): Buffer {
     const b = Buffer.allocUnsafe(this.template.length);
-    this.template.copy(b);
+    b.set(this.template);
     b.writeDoubleLE(nowMs(), 0);
     return b;
   }

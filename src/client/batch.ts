@@ -1,40 +1,97 @@
 /**
  * Batch bodies for SEND_BATCH_MESSAGE, in RocketMQ's MessageDecoder.encodeMessages layout, per message:
  * TOTALSIZE 4 | MAGICCODE 4 (0) | BODYCRC 4 (0) | FLAG 4 | BODY len 4 + bytes | PROPERTIES len 2 + bytes.
- * Batched bodies are never compressed (RocketMQ does not compress batches).
+ * Batched bodies are never compressed (RocketMQ does not compress batches). The whole batch is one buffer; a
+ * message without user properties gets its WAIT and UNIQ_KEY written as bytes, with no per-message string.
  */
 import { InvalidArgumentError } from '../common/errors.js';
+import { encodeProperties, Prop, propertySeparatorCode } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
 import {
   bodyBuffer,
-  encodeMessageProperties,
   isScheduledMessage,
   type Message,
+  messageProperties,
   propertiesBytesMax,
+  propertiesHead,
+  uniqIdPrefix,
   validateMessage,
 } from './message.js';
-import { createUniqId } from './msg-id.js';
+import { createUniqId, uniqIdChars, uniqIdHeadChars, writeUniqIdCounter, writeUniqIdHead } from './msg-id.js';
 
-const fixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
+/** TOTALSIZE 4 | MAGIC 4 | BODYCRC 4 | FLAG 4 | BODY len 4 | PROPERTIES len 2 (MessageDecoder.encodeMessages). */
+export const batchEntryFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 /** Most messages in one batch. */
 export const batchMessagesMax = 1024;
+const uniqIdPrefixBytes = Buffer.from(uniqIdPrefix, 'latin1');
+/** Bytes that writeEntry appends to a properties head: WAIT, the UNIQ_KEY name, 32 hex digits, separator. */
+export const generatedIdBytes = uniqIdPrefixBytes.length + uniqIdChars + 1;
+const commaCode = 0x2c;
 
 export interface EncodedBatch {
   topic: string;
   body: Buffer;
-  /** UNIQ_KEY of each message, in order. */
-  uniqIds: string[];
+  /** The messages' UNIQ_KEYs, comma-separated, in order (RocketMQ's MessageBatch msgId). */
+  msgId: string;
 }
 
-function writeEntry(buf: Buffer, at: number, body: Buffer, flag: number, props: string, propsBytes: number): number {
-  buf.writeInt32BE(fixedBytes + body.length + propsBytes, at);
+/**
+ * What writeEntry appends to the properties head of a message whose id it generates: WAIT, the UNIQ_KEY name and
+ * the id's first 28 characters, shared by the ids generated at one time; `idHead` is those 28 characters.
+ */
+export interface IdTail {
+  bytes: Buffer;
+  idHead: Buffer;
+}
+
+/** The IdTail for ids generated at `nowMs`. */
+export function idTailOf(nowMs: number): IdTail {
+  const bytes = Buffer.allocUnsafe(uniqIdPrefixBytes.length + uniqIdHeadChars);
+  bytes.set(uniqIdPrefixBytes);
+  writeUniqIdHead(bytes, uniqIdPrefixBytes.length, nowMs);
+  return { bytes, idHead: bytes.subarray(uniqIdPrefixBytes.length) };
+}
+
+/**
+ * Writes one entry at `at` and returns the position after it. `props` is the whole properties string, or with
+ * `idTail` the head (propertiesHead) to which WAIT and a new UNIQ_KEY are appended as bytes: the id is then the 32
+ * bytes before the entry's last. `propsBytes` counts everything.
+ */
+export function writeEntry(
+  buf: Buffer,
+  at: number,
+  body: Buffer,
+  flag: number,
+  props: string,
+  propsBytes: number,
+  idTail: IdTail | undefined,
+): number {
+  buf.writeInt32BE(batchEntryFixedBytes + body.length + propsBytes, at);
   buf.writeInt32BE(0, at + 4); // magic: unused in batches
   buf.writeInt32BE(0, at + 8); // body CRC: the broker computes it
   buf.writeInt32BE(flag | 0, at + 12);
   buf.writeInt32BE(body.length, at + 16);
-  let p = at + 20 + body.copy(buf, at + 20);
-  p = buf.writeUInt16BE(propsBytes, p);
-  return p + buf.write(props, p, propsBytes, 'utf8');
+  buf.set(body, at + 20);
+  let p = buf.writeUInt16BE(propsBytes, at + 20 + body.length);
+  if (idTail === undefined) return p + buf.write(props, p, propsBytes, 'utf8');
+  if (props.length > 0) p += buf.write(props, p, propsBytes - generatedIdBytes, 'utf8');
+  buf.set(idTail.bytes, p);
+  p += idTail.bytes.length;
+  writeUniqIdCounter(buf, p);
+  p += uniqIdChars - uniqIdHeadChars;
+  buf[p] = propertySeparatorCode;
+  return p + 1;
+}
+
+/** Copies the id that writeEntry generated with `idTail` into an entry ending at `end` to `to` at `toAt`. */
+export function copyGeneratedId(idTail: IdTail, buf: Buffer, end: number, to: Buffer, toAt: number): void {
+  to.set(idTail.idHead, toAt);
+  const from = end - 1 - (uniqIdChars - uniqIdHeadChars);
+  const at = toAt + uniqIdHeadChars;
+  to[at] = buf[from] as number;
+  to[at + 1] = buf[from + 1] as number;
+  to[at + 2] = buf[from + 2] as number;
+  to[at + 3] = buf[from + 3] as number;
 }
 
 /**
@@ -46,13 +103,18 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
   if (msgs.length > batchMessagesMax) {
     throw new InvalidArgumentError(`a batch holds at most ${batchMessagesMax} messages, got ${msgs.length}`);
   }
-  const topic = (msgs[0] as Message).topic;
-  const bodies: Buffer[] = [];
-  const props: string[] = [];
-  const propsBytes: number[] = [];
-  const uniqIds: string[] = [];
+  const n = msgs.length;
+  const first = msgs[0] as Message;
+  const topic = first.topic;
+  const bodies = new Array<Buffer>(n);
+  /** The whole properties string, or the head of a message whose UNIQ_KEY is written as bytes ('' in `ids`). */
+  const props = new Array<string>(n);
+  const propsBytes = new Array<number>(n);
+  const ids = new Array<string>(n);
   let total = 0;
-  for (let i = 0; i < msgs.length; i++) {
+  /** Some id is the user's, of any length: the msgId is then joined from strings. */
+  let userIds = false;
+  for (let i = 0; i < n; i++) {
     const msg = msgs[i] as Message;
     validateMessage(msg, bodyBytesMax);
     if (msg.topic !== topic) {
@@ -62,30 +124,65 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
       throw new InvalidArgumentError(`batch message ${i}: delay levels and timers are not supported in batches`);
     }
     if (isRetryTopic(msg.topic)) throw new InvalidArgumentError('retry topics are not supported in batches');
-    if (msg.messageGroup !== (msgs[0] as Message).messageGroup) {
+    if (msg.messageGroup !== first.messageGroup) {
       throw new InvalidArgumentError(`batch message ${i} has another messageGroup; a batch goes to one group's queue`);
     }
-    const uniqId = createUniqId();
-    const p = encodeMessageProperties(msg, uniqId);
-    const pBytes = Buffer.byteLength(p);
+    const head = propertiesHead(msg);
+    let p: string;
+    let pBytes: number;
+    if (head === undefined) {
+      // A UNIQ_KEY the user set stays (RocketMQ's MessageClientIDSetter.setUniqID): a resent batch is de-duplicated.
+      const userId = msg.properties?.[Prop.uniqKey];
+      if (userId !== undefined) userIds = true;
+      const id = userId ?? createUniqId();
+      ids[i] = id;
+      p = encodeProperties(messageProperties(msg, id));
+      pBytes = Buffer.byteLength(p);
+    } else {
+      ids[i] = '';
+      p = head;
+      pBytes = (head.length === 0 ? 0 : Buffer.byteLength(head)) + generatedIdBytes;
+    }
     if (pBytes > propertiesBytesMax) {
       throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
     }
     const body = bodyBuffer(msg.body);
-    uniqIds.push(uniqId);
-    bodies.push(body);
-    props.push(p);
-    propsBytes.push(pBytes);
-    total += fixedBytes + body.length + pBytes;
+    bodies[i] = body;
+    props[i] = p;
+    propsBytes[i] = pBytes;
+    total += batchEntryFixedBytes + body.length + pBytes;
   }
-  // One buffer for the whole batch: no per-entry Buffers and no concat.
+  if (bodyBytesMax !== undefined && total > bodyBytesMax) {
+    throw new InvalidArgumentError(`batch body is ${total} bytes, over the limit of ${bodyBytesMax} bytes`);
+  }
+  // One buffer for the whole batch: no per-entry Buffers and no concat; the ids joined in one more.
   const body = Buffer.allocUnsafe(total);
+  const idList = Buffer.allocUnsafe(n * (uniqIdChars + 1) - 1);
+  const idTail = idTailOf(Date.now());
   let at = 0;
-  for (let i = 0; i < bodies.length; i++) {
-    at = writeEntry(body, at, bodies[i] as Buffer, msgs[i]?.flag ?? 0, props[i] as string, propsBytes[i] as number);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i] as string;
+    const idAt = i * (uniqIdChars + 1);
+    const tail = id === '' ? idTail : undefined;
+    at = writeEntry(
+      body,
+      at,
+      bodies[i] as Buffer,
+      msgs[i]?.flag ?? 0,
+      props[i] as string,
+      propsBytes[i] as number,
+      tail,
+    );
+    if (id === '') copyGeneratedId(idTail, body, at, idList, idAt);
+    else if (!userIds) idList.write(id, idAt, 'latin1');
+    if (i < n - 1) idList[idAt + uniqIdChars] = commaCode;
   }
-  if (bodyBytesMax !== undefined && body.length > bodyBytesMax) {
-    throw new InvalidArgumentError(`batch body is ${body.length} bytes, over the limit of ${bodyBytesMax} bytes`);
+  const joined = idList.toString('latin1');
+  if (!userIds) return { topic, body, msgId: joined };
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i] as string;
+    parts[i] = id === '' ? joined.slice(i * (uniqIdChars + 1), i * (uniqIdChars + 1) + uniqIdChars) : id;
   }
-  return { topic, body, uniqIds };
+  return { topic, body, msgId: parts.join(',') };
 }

@@ -56,13 +56,19 @@ export const delayLevelMax = 18;
 
 /** Keys joined by this separator go into the KEYS property. */
 
+/** The last topic name that passed validation: a producer sends to few topics, so most sends skip the regex. */
+let lastValidTopic: string | undefined;
+
 /** Throws InvalidArgumentError naming what is wrong with `msg`. */
 export function validateMessage(msg: Message, bodyBytesMax = bodyBytesMaxDefault): void {
   if (msg === null || typeof msg !== 'object') throw new InvalidArgumentError('message must be an object');
   if (typeof msg.topic !== 'string') throw new InvalidArgumentError('message topic must be a string');
-  const problem = checkTopicName(msg.topic);
-  if (problem !== undefined) throw new InvalidArgumentError(`invalid message topic: ${problem}`);
-  if (isSendForbiddenTopic(msg.topic)) throw new InvalidArgumentError(`topic '${msg.topic}' is a system topic`);
+  if (msg.topic !== lastValidTopic) {
+    const problem = checkTopicName(msg.topic);
+    if (problem !== undefined) throw new InvalidArgumentError(`invalid message topic: ${problem}`);
+    if (isSendForbiddenTopic(msg.topic)) throw new InvalidArgumentError(`topic '${msg.topic}' is a system topic`);
+    lastValidTopic = msg.topic;
+  }
   if (msg.body === undefined || msg.body === null) throw new InvalidArgumentError('message body is missing');
   const bodyBytes = typeof msg.body === 'string' ? Buffer.byteLength(msg.body) : msg.body.length;
   if (bodyBytes === 0) throw new InvalidArgumentError('message body is empty');
@@ -139,6 +145,8 @@ export interface WireMessage {
   body: Buffer;
   /** Properties including UNIQ_KEY, TAGS, KEYS, WAIT, DELAY. */
   properties: Map<string, string>;
+  /** `properties` encoded (as built: stale once the Map is changed). */
+  encodedProperties: string;
   sysFlag: number;
   flag: number;
   uniqId: string;
@@ -165,20 +173,23 @@ export function messageProperties(msg: Message, uniqId = createUniqId()): Map<st
   return props;
 }
 
-/**
- * `encodeProperties(messageProperties(msg, uniqId))` without the Map for the common message without user
- * properties (the same keys in the same order).
- */
 const waitStoreMsgOkTrue = encodedProperty(Prop.waitStoreMsgOk, 'true');
+/** What follows a properties head up to the UNIQ_KEY's value: `head + uniqIdPrefix + id + propertySeparator`. */
+export const uniqIdPrefix = waitStoreMsgOkTrue + Prop.uniqKey + nameSeparator;
 
-export function encodeMessageProperties(msg: Message, uniqId: string): string {
+/**
+ * The encoded properties of a message that needs no Map (no user properties, timer or message group) before its
+ * WAIT and UNIQ_KEY: TAGS, KEYS and DELAY when set, '' for most messages. Undefined for the other messages, whose
+ * properties `encodeProperties(messageProperties(msg, uniqId))` builds.
+ */
+export function propertiesHead(msg: Message): string | undefined {
   if (
     msg.properties !== undefined ||
     msg.deliverTimeMs !== undefined ||
     msg.delayMs !== undefined ||
     msg.messageGroup !== undefined
   ) {
-    return encodeProperties(messageProperties(msg, uniqId));
+    return undefined;
   }
   let out = '';
   if (msg.tags !== undefined && msg.tags !== '') out += Prop.tags + nameSeparator + msg.tags + propertySeparator;
@@ -189,14 +200,22 @@ export function encodeMessageProperties(msg: Message, uniqId: string): string {
   if (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0) {
     out += encodedProperty(Prop.delayLevel, String(msg.delayTimeLevel));
   }
-  return out + waitStoreMsgOkTrue + Prop.uniqKey + nameSeparator + uniqId + propertySeparator;
+  return out;
+}
+
+/** `encodeProperties(messageProperties(msg, uniqId))`, without the Map for messages that have a propertiesHead. */
+export function encodeMessageProperties(msg: Message, uniqId: string): string {
+  const head = propertiesHead(msg);
+  if (head === undefined) return encodeProperties(messageProperties(msg, uniqId));
+  return head + uniqIdPrefix + uniqId + propertySeparator;
 }
 
 /** Builds the wire form: UNIQ_KEY assigned, body compressed (sysFlag bit 0) when large enough. */
 export function toWireMessage(msg: Message, compressBodyBytesMin = compressBodyBytesMinDefault): WireMessage {
   const uniqId = msg.properties?.[Prop.uniqKey] ?? createUniqId();
   const properties = messageProperties(msg, uniqId);
-  if (Buffer.byteLength(encodeProperties(properties)) > propertiesBytesMax) {
+  const encodedProperties = encodeProperties(properties);
+  if (Buffer.byteLength(encodedProperties) > propertiesBytesMax) {
     throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
   }
   let body = bodyBuffer(msg.body);
@@ -206,5 +225,5 @@ export function toWireMessage(msg: Message, compressBodyBytesMin = compressBodyB
     body = deflateSync(body, { level: 5 });
     sysFlag |= SysFlag.compressed;
   }
-  return { topic: msg.topic, body, properties, sysFlag, flag: msg.flag ?? 0, uniqId };
+  return { topic: msg.topic, body, properties, encodedProperties, sysFlag, flag: msg.flag ?? 0, uniqId };
 }

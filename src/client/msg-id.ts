@@ -15,6 +15,12 @@ let monthStartMs = 0;
 let nextMonthStartMs = 0;
 /** Upper-case hex of each byte value: ids are built from strings, not a Buffer + toString + toUpperCase. */
 const hexByte = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));
+/** ASCII codes of the upper-case hex digits, for ids written straight into a message buffer. */
+const hexDigitCodes = Buffer.from('0123456789ABCDEF', 'latin1');
+/** The fixed prefix as ASCII hex bytes. */
+let fixedPrefixAscii: Buffer | undefined;
+/** Characters of a UNIQ_KEY. */
+export const uniqIdChars = 32;
 
 function prefix(): Buffer {
   if (fixedPrefix === undefined) {
@@ -26,6 +32,7 @@ function prefix(): Buffer {
     randomBytes(4).copy(buf, 6);
     fixedPrefix = buf;
     fixedPrefixHex = buf.toString('hex').toUpperCase();
+    fixedPrefixAscii = Buffer.from(fixedPrefixHex, 'latin1');
   }
   return fixedPrefix;
 }
@@ -52,6 +59,42 @@ export function createUniqId(nowMs: number = Date.now()): string {
     hexByte[c >>> 8] +
     hexByte[c & 0xff]
   );
+}
+
+/** Characters of a UNIQ_KEY before its counter: the fixed prefix and the time. */
+export const uniqIdHeadChars = 28;
+
+/**
+ * Writes the first 28 ASCII characters of the ids createUniqId gives at `nowMs` (all but the counter) into `buf`
+ * at `at`: ids generated together share them, so a batch writes them once and copies them per message.
+ */
+export function writeUniqIdHead(buf: Buffer, at: number, nowMs: number): void {
+  if (nowMs >= nextMonthStartMs || nowMs < monthStartMs) refreshMonth(nowMs);
+  if (fixedPrefix === undefined) prefix();
+  const pre = fixedPrefixAscii as Buffer;
+  buf.set(pre, at);
+  const t = (nowMs - monthStartMs) >>> 0;
+  let p = at + pre.length;
+  for (let shift = 28; shift >= 0; shift -= 4) buf[p++] = hexDigitCodes[(t >>> shift) & 0xf] as number;
+}
+
+/** Takes createUniqId's next counter value and writes it as the id's last 4 ASCII characters at `at`. */
+export function writeUniqIdCounter(buf: Buffer, at: number): void {
+  const c = counter;
+  counter = (counter + 1) & 0xffff;
+  buf[at] = hexDigitCodes[c >>> 12] as number;
+  buf[at + 1] = hexDigitCodes[(c >>> 8) & 0xf] as number;
+  buf[at + 2] = hexDigitCodes[(c >>> 4) & 0xf] as number;
+  buf[at + 3] = hexDigitCodes[c & 0xf] as number;
+}
+
+/**
+ * createUniqId written as 32 ASCII bytes into `buf` at `at`, without building a string. Shares createUniqId's
+ * counter: ids stay unique.
+ */
+export function writeUniqId(buf: Buffer, at: number, nowMs: number = Date.now()): void {
+  writeUniqIdHead(buf, at, nowMs);
+  writeUniqIdCounter(buf, at + uniqIdHeadChars);
 }
 
 /** What a UNIQ_KEY carries: the producer's IPv4, its pid (low 16 bits) and the creation time (ms). */

@@ -32,6 +32,7 @@ import { type BackoffPolicy, withRetries } from './retry.js';
 import {
   accumulatorOf,
   type BatchAnswer,
+  type BatchLimits,
   type BatchTransport,
   batchMaxBytesDefault,
   batchMaxMessagesDefault,
@@ -141,6 +142,7 @@ export class Producer {
   private sendWhichQueue = Math.floor(Math.random() * 1024);
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly batchBounds: { maxMessages: number; maxBytes: number } | undefined;
+  private readonly limits: BatchLimits;
   private readonly transport: BatchTransport;
   private accumulator: SendAccumulator | undefined;
   private readonly traceOpts: ResolvedTraceOptions | undefined;
@@ -155,6 +157,11 @@ export class Producer {
     this.traceOpts = resolveTraceOptions(opts.trace);
     parseNameServerList(opts.nameServer);
     this.fault = new FaultStrategy(opts.sendLatencyFaultEnable ?? true);
+    this.limits = {
+      bodyBytesMax: opts.bodyBytesMax ?? bodyBytesMaxDefault,
+      compressBodyBytesMin: opts.compressBodyBytesMin ?? compressBodyBytesMinDefault,
+      sendTimeoutMs: opts.sendTimeoutMs ?? 3000,
+    };
     this.transport = {
       sendSingle: (s) => this.sendPreparedSingle(s),
       sendBatch: (topic, body, deadlineMs, kinds) => this.sendPreparedBatch(topic, body, deadlineMs, kinds),
@@ -285,11 +292,7 @@ export class Producer {
     if (acc === undefined || this.instance === undefined) return undefined;
     let prepared: PreparedSend | undefined;
     try {
-      prepared = prepareForBatch(msg, options, {
-        bodyBytesMax: this.opts.bodyBytesMax ?? bodyBytesMaxDefault,
-        compressBodyBytesMin: this.opts.compressBodyBytesMin ?? compressBodyBytesMinDefault,
-        sendTimeoutMs: this.opts.sendTimeoutMs ?? 3000,
-      });
+      prepared = prepareForBatch(msg, options, this.limits);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -344,10 +347,21 @@ export class Producer {
     validateMessage(msg, this.opts.bodyBytesMax ?? bodyBytesMaxDefault);
     const wire = toWireMessage(msg, this.opts.compressBodyBytesMin ?? compressBodyBytesMinDefault);
     // The key travels with the message, for consumers that keep order per key (orderlyScope 'shardingKey').
+    let encoded = wire.encodedProperties;
     if (options.shardingKey !== undefined && !wire.properties.has(Prop.shardingKey)) {
       wire.properties.set(Prop.shardingKey, options.shardingKey);
+      encoded = encodeProperties(wire.properties);
     }
-    const out: Outgoing = { ...wire, batch: false, msgId: wire.uniqId };
+    const out: Outgoing = {
+      topic: wire.topic,
+      body: wire.body,
+      // Encoded once here unless sendToQueue must move retry counters from the properties to the header.
+      properties: isRetryTopic(wire.topic) ? wire.properties : encoded,
+      sysFlag: wire.sysFlag,
+      flag: wire.flag,
+      batch: false,
+      msgId: wire.uniqId,
+    };
     if (wire.properties.get(Prop.msgType) === replyMessageFlag) out.reply = true;
     return this.dispatch(out, msg, options, mode);
   }
@@ -396,7 +410,7 @@ export class Producer {
       sysFlag: 0,
       flag: 0,
       batch: true,
-      msgId: batch.uniqIds.join(','),
+      msgId: batch.msgId,
     };
     return this.dispatch(out, msgs[0] as Message, options, 'sync');
   }

@@ -13,9 +13,10 @@
  * flag of the header applies to every member.
  */
 import { InvalidArgumentError } from '../common/errors.js';
-import { Prop, replyMessageFlag } from '../common/properties.js';
+import { Prop, propertySeparator, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
 import { parseMemberQueues } from '../remoting/protocol/send.js';
+import { batchEntryFixedBytes, copyGeneratedId, generatedIdBytes, type IdTail, idTailOf, writeEntry } from './batch.js';
 import { SplitBatchRefusedError } from './errors.js';
 import {
   bodyBuffer,
@@ -23,17 +24,17 @@ import {
   isScheduledMessage,
   type Message,
   propertiesBytesMax,
+  propertiesHead,
+  uniqIdPrefix,
   validateMessage,
 } from './message.js';
-import { createUniqId } from './msg-id.js';
+import { createUniqId, uniqIdChars } from './msg-id.js';
 import { type SendOptions, SendResult } from './send-result.js';
 
 /** Most messages in one automatic batch. */
 export const batchMaxMessagesDefault = 256;
 /** Largest encoded body of one automatic batch (bytes). */
 export const batchMaxBytesDefault = 1024 * 1024;
-/** TOTALSIZE 4 | MAGIC 4 | BODYCRC 4 | FLAG 4 | BODY len 4 | PROPERTIES len 2 (MessageDecoder.encodeMessages). */
-export const batchEntryFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 
 /** What a batch member is: bits of the batch's `kinds` (the header the batch needs, and the broker's split). */
 export const MemberKind = { plain: 0, scheduled: 1, prepared: 2 } as const;
@@ -45,9 +46,14 @@ export interface PreparedSend {
   kind: MemberKind;
   body: Buffer;
   flag: number;
-  /** Encoded properties (UNIQ_KEY included). */
+  /**
+   * The encoded properties: all of them when `uniqId` is set; else the message's propertiesHead, to which WAIT and
+   * a new UNIQ_KEY are added when the send is encoded (as bytes in a batch, by completeProperties alone).
+   */
   properties: string;
+  /** Bytes of all the encoded properties (a UNIQ_KEY still to generate included). */
   propertiesBytes: number;
+  /** The UNIQ_KEY; '' until the send is encoded. */
   uniqId: string;
   /** Absolute time (ms since epoch) after which no attempt starts. */
   deadlineMs: number;
@@ -101,9 +107,18 @@ export function prepareForBatch(
   validateMessage(msg, limits.bodyBytesMax);
   const body = bodyBuffer(msg.body);
   if (body.length >= limits.compressBodyBytesMin) return undefined;
-  const uniqId = msg.properties?.[Prop.uniqKey] ?? createUniqId();
-  const properties = encodeMessageProperties(msg, uniqId);
-  const propertiesBytes = Buffer.byteLength(properties);
+  const head = propertiesHead(msg);
+  let properties: string;
+  let propertiesBytes: number;
+  let uniqId = '';
+  if (head === undefined) {
+    uniqId = msg.properties?.[Prop.uniqKey] ?? createUniqId();
+    properties = encodeMessageProperties(msg, uniqId);
+    propertiesBytes = Buffer.byteLength(properties);
+  } else {
+    properties = head;
+    propertiesBytes = (head.length === 0 ? 0 : Buffer.byteLength(head)) + generatedIdBytes;
+  }
   if (propertiesBytes > propertiesBytesMax) {
     throw new InvalidArgumentError(`message properties are over the limit of ${propertiesBytesMax} bytes`);
   }
@@ -123,6 +138,13 @@ export function prepareForBatch(
     uniqId,
     deadlineMs: Date.now() + (options?.timeoutMs ?? limits.sendTimeoutMs),
   };
+}
+
+/** Gives `send` its UNIQ_KEY and whole properties string, for a send that goes alone. */
+export function completeProperties(send: PreparedSend): void {
+  if (send.uniqId !== '') return;
+  send.uniqId = createUniqId();
+  send.properties = send.properties + uniqIdPrefix + send.uniqId + propertySeparator;
 }
 
 interface Member extends PreparedSend {
@@ -229,7 +251,7 @@ export class SendAccumulator {
       (r) => settleMembers(members, r),
       (err: Error) => {
         // A broker that does not split batches (RocketMQ): each member as a send of its own.
-        if (err instanceof SplitBatchRefusedError) for (const m of members) sendAlone(m);
+        if (err instanceof SplitBatchRefusedError) for (const m of members) sendAlone(withGeneratedId(m));
         else for (const m of members) m.reject(err);
       },
     );
@@ -240,27 +262,49 @@ export class SendAccumulator {
 }
 
 function sendAlone(m: Member): void {
+  completeProperties(m);
   const p = m.transport.sendSingle(m);
   p.then(m.resolve, m.reject);
   m.transport.track(p);
 }
 
-/** Lays the members out as a SEND_BATCH_MESSAGE body in one buffer. */
+/**
+ * A member of a refused batch, sent alone: its properties get the UNIQ_KEY the batch's encoding generated as bytes
+ * (a member whose properties are only the head counts those bytes in propertiesBytes).
+ */
+function withGeneratedId(m: Member): Member {
+  if (Buffer.byteLength(m.properties) < m.propertiesBytes) {
+    m.properties = m.properties + uniqIdPrefix + m.uniqId + propertySeparator;
+  }
+  return m;
+}
+
+/**
+ * Lays the members out as a SEND_BATCH_MESSAGE body in one buffer, generating the UNIQ_KEYs still missing as bytes
+ * there; their strings are slices of one string of all of them.
+ */
 function encodeMembers(members: readonly Member[], totalBytes: number): Buffer {
   const buf = Buffer.allocUnsafe(totalBytes);
+  let idTail: IdTail | undefined;
+  let ids: Buffer | undefined;
   let p = 0;
-  for (const m of members) {
-    const size = batchEntryFixedBytes + m.body.length + m.propertiesBytes;
-    buf.writeInt32BE(size, p);
-    buf.writeInt32BE(0, p + 4); // magic: unused in batches
-    buf.writeInt32BE(0, p + 8); // body CRC: the broker computes it
-    buf.writeInt32BE(m.flag | 0, p + 12);
-    buf.writeInt32BE(m.body.length, p + 16);
-    p += 20;
-    p += m.body.copy(buf, p);
-    buf.writeUInt16BE(m.propertiesBytes, p);
-    p += 2;
-    p += buf.write(m.properties, p, m.propertiesBytes, 'utf8');
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i] as Member;
+    if (m.uniqId !== '') {
+      p = writeEntry(buf, p, m.body, m.flag, m.properties, m.propertiesBytes, undefined);
+      continue;
+    }
+    idTail ??= idTailOf(Date.now());
+    p = writeEntry(buf, p, m.body, m.flag, m.properties, m.propertiesBytes, idTail);
+    ids ??= Buffer.allocUnsafe(members.length * uniqIdChars);
+    copyGeneratedId(idTail, buf, p, ids, i * uniqIdChars);
+  }
+  if (ids !== undefined) {
+    const all = ids.toString('latin1');
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i] as Member;
+      if (m.uniqId === '') m.uniqId = all.slice(i * uniqIdChars, (i + 1) * uniqIdChars);
+    }
   }
   return buf;
 }
@@ -268,18 +312,21 @@ function encodeMembers(members: readonly Member[], totalBytes: number): Buffer {
 function settleMembers(members: readonly Member[], answer: BatchAnswer): void {
   const r = answer.result;
   const ids = r.offsetMsgId.split(',');
-  const first = r.queueOffset;
   const split = parseMemberQueues(answer.memberQueues);
+  // Member i holds the batch's first offset + i (-1 for all when the broker gave none), unless the broker stored
+  // the members apart (delay, timer, half): then each has its own queue and offset, as when sent alone.
+  const known = r.queueOffset >= 0n;
+  let offset = r.queueOffset;
   for (let i = 0; i < members.length; i++) {
     const m = members[i] as Member;
     let mq = r.messageQueue;
-    let queueOffset = first < 0n ? first : first + BigInt(i);
+    let queueOffset = offset;
     if (split !== undefined) {
-      // Members stored apart (delay, timer, half): each its own queue and offset, as when sent alone.
       const queueId = split.queueIds[i] ?? mq.queueId;
       if (queueId !== mq.queueId) mq = { topic: mq.topic, brokerName: mq.brokerName, queueId };
       queueOffset = split.queueOffsets[i] ?? -1n;
     }
     m.resolve(new SendResult(r.status, m.uniqId, ids[i] ?? '', mq, queueOffset, r.transactionId));
+    if (known) offset += 1n;
   }
 }

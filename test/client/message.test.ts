@@ -16,6 +16,12 @@ test('validation names what is wrong', () => {
   assert.throws(() => validateMessage({ topic: 'T', body: 'x', delayTimeLevel: 19 }), /delayTimeLevel/);
   assert.throws(() => validateMessage({ topic: 'T', body: 'x', tags: 'a||b' }), InvalidArgumentError);
   validateMessage({ topic: 'T', body: Buffer.alloc(4 * 1024 * 1024) });
+  // Topic checks are skipped only for the topic that last passed them.
+  validateMessage({ topic: 'Ok', body: 'x' });
+  assert.throws(() => validateMessage({ topic: 'Ok!', body: 'x' }), /invalid message topic/);
+  validateMessage({ topic: 'Ok', body: 'x' });
+  assert.throws(() => validateMessage({ topic: 'TBW102', body: 'x' }), /system topic/);
+  assert.throws(() => validateMessage({ topic: '', body: 'x' }), /invalid message topic/);
 });
 
 test('wire form: properties, UNIQ_KEY, compression from 4 KiB', () => {
