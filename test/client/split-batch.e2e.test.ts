@@ -241,3 +241,36 @@ test("a broker answering RocketMQ's MESSAGE_ILLEGAL: members sent one by one, th
     await producer.shutdown();
   }
 });
+
+test('a refused batch of delay-level and plain members: each sent alone keeps the UNIQ_KEY its batch generated', async () => {
+  const inner = cluster.brokers.map((b) => processorOf(b, RequestCode.SEND_BATCH_MESSAGE));
+  let refused = 0;
+  for (const [i, b] of cluster.brokers.entries()) {
+    serverOf(b).registerProcessor(RequestCode.SEND_BATCH_MESSAGE, (req, conn) => {
+      if (!isSplitHeader(req)) return (inner[i] as Processor)(req, conn);
+      refused++;
+      return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, rocketmqRemark);
+    });
+  }
+  // Messages without user properties get their UNIQ_KEY written as bytes when their batch is encoded.
+  const producer = new Producer({ nameServer: cluster.nameServer, group: 'pg_split_fallback_ids' });
+  await producer.start();
+  try {
+    const sent = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        producer.send({ topic: topics.fallback, body: `ids-${i}`, ...(i % 2 === 0 ? { delayTimeLevel: 1 } : {}) }),
+      ),
+    );
+    assert.ok(refused >= 1, 'the mixed batch was refused');
+    assert.equal(new Set(sent.map((r) => r.msgId)).size, 20, 'an id each');
+    for (const r of sent) {
+      assert.equal(r.status, SendStatus.SEND_OK);
+      assert.equal((await storedOf(r)).properties.get(Prop.uniqKey), r.msgId, 'stored with the id its send answered');
+    }
+    await waitFor(() => sent.every((r) => received.has(r.msgId)), 'every member delivered under its id');
+  } finally {
+    for (const [i, b] of cluster.brokers.entries())
+      serverOf(b).registerProcessor(RequestCode.SEND_BATCH_MESSAGE, inner[i] as Processor);
+    await producer.shutdown();
+  }
+});
