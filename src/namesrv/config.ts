@@ -59,6 +59,8 @@ export const namesrvKeys: { readonly [K in keyof NamesrvConfig]-?: ConfigKey<Nam
     doc: "On registration, drop the broker's topics missing from its topic table.",
   },
   ...serverConnectionKeys,
+  // A NameServer alone sees no send flood, so it holds no ballast (in `tsrocket start` the broker's wins).
+  gcHeapBallastMiB: { ...serverConnectionKeys.gcHeapBallastMiB, default: 0 },
 };
 
 /** The NameServer's schema: its keys, RocketMQ keys that mean nothing here, and the listenHost spelling. */

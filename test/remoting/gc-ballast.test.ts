@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import v8 from 'node:v8';
+import { brokerKeys } from '../../src/broker/config-keys.js';
+import { namesrvKeys } from '../../src/namesrv/config.js';
 import { applyHeapBallast, heapBallastBytes } from '../../src/remoting/gc-ballast.js';
 import { RemotingServer } from '../../src/remoting/server.js';
 
@@ -25,4 +27,9 @@ test('a server applies its heapBallastMiB limit', () => {
   const want = heapBallastBytes() / mib + 4;
   new RemotingServer({ name: 'ballast', port: 0, host: '127.0.0.1', fdLimit: 1024, limits: { heapBallastMiB: want } });
   assert.equal(heapBallastBytes(), want * mib);
+});
+
+test('the broker holds a ballast by default, a NameServer alone none', () => {
+  assert.equal(brokerKeys.gcHeapBallastMiB.default, 32);
+  assert.equal(namesrvKeys.gcHeapBallastMiB.default, 0);
 });
