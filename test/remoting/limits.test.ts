@@ -23,10 +23,9 @@ test('under default settings our own connections make traffic well inside the id
   assert.ok(defaultBrokerConfig.longPollingHoldMsMax < idleMs);
 });
 
-test('broker and NameServer defaults are the limits defaults; seconds become ms', () => {
-  for (const config of [defaultBrokerConfig, namesrvConfigDefaults()]) {
-    assert.deepEqual(serverLimitsOf(config), serverLimitsDefault);
-  }
+test('broker and NameServer defaults are the limits defaults (a NameServer holds no ballast); seconds become ms', () => {
+  assert.deepEqual(serverLimitsOf(defaultBrokerConfig), serverLimitsDefault);
+  assert.deepEqual(serverLimitsOf(namesrvConfigDefaults()), { ...serverLimitsDefault, heapBallastMiB: 0 });
   const limits = serverLimitsOf({ ...defaultBrokerConfig, serverChannelMaxIdleTimeSeconds: 5 });
   assert.equal(limits.channelIdleMsMax, 5000);
 });
