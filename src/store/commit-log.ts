@@ -110,7 +110,7 @@ export class CommitLog {
     private readonly opts: CommitLogOptions,
   ) {
     this.segs = new Segments(io, opts.dir, opts.segmentBytes);
-    this.reader = new LogReader(this.segs, this, opts.sparseReadWorker ?? true);
+    this.reader = new LogReader(this.segs, this, opts.sparseReadWorker ?? false);
   }
 
   /** Shared block reads for cold bytes (undefined when blocks would not divide the segment size). */

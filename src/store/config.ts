@@ -106,7 +106,7 @@ export function defaultStoreConfig(storePathRootDir = path.resolve('data', 'stor
     timerPrecisionMs: 1000,
     timerMaxDelaySec: 259_200,
     storeHost: '127.0.0.1:10911',
-    sparseReadWorkerEnable: true,
+    sparseReadWorkerEnable: false,
   };
 }
 
@@ -253,11 +253,12 @@ export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?
   },
   sparseReadWorkerEnable: {
     kind: 'bool',
-    default: true,
+    default: false,
     tsrocket: true,
     doc:
       'SQL92 pulls with the filter bitmap read the records they pick (far apart in the CommitLog) in one job of a ' +
-      'worker thread per pull; off: with blocking reads on the main thread.',
+      'worker thread per pull; off: with blocking reads on the main thread. Off by default: on a 2-core machine ' +
+      'it gained nothing (docs/performance.md); for machines with cores to spare.',
   },
   timerWheelEnable: {
     kind: 'bool',

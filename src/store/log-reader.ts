@@ -47,7 +47,7 @@ export class LogReader {
     private readonly segs: Segments,
     private readonly bounds: LogBounds,
     /** Sparse reads may go to the read worker (`leaseSparse`); off: on the main thread as `readSparseInto`. */
-    private readonly sparseReadWorker = true,
+    private readonly sparseReadWorker = false,
   ) {
     const blockBytes = Math.min(coldBlockBytes, segs.segmentBytes);
     if (segs.segmentBytes % blockBytes === 0) this.blocks = new BlockCache(blockBytes, coldBlocksMax);

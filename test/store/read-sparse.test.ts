@@ -34,7 +34,13 @@ const matching = Array.from({ length: count }, (_, i) => i).filter((i) => i % 10
 
 async function open(dir: string, more: Partial<StoreConfig> = {}): Promise<FileMessageStore> {
   const store = createMessageStore(
-    { storePathRootDir: dir, mappedFileSizeConsumeQueue: 20 * 1000, mappedFileSizeCommitLog: segmentBytes, ...more },
+    {
+      storePathRootDir: dir,
+      mappedFileSizeConsumeQueue: 20 * 1000,
+      mappedFileSizeCommitLog: segmentBytes,
+      sparseReadWorkerEnable: true,
+      ...more,
+    },
     { filterBitmap: bitmapPredicateOf },
   ) as FileMessageStore;
   await store.start();
