@@ -170,13 +170,7 @@ async function collectLater(
       const at = (phys[k] as number) - start;
       const size = sizes[k] as number;
       const queueOffset = queueOffsets[k] as number;
-      const fault = servedRecordFault(span, at, size, queueOffset, checkCrc);
-      if (fault !== undefined) {
-        const phy = phys[k] as number;
-        store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
-        continue;
-      }
-      if (!matchesProperties(byProperties, span, at)) continue;
+      if (!accepted(store, span, at, size, queueOffset, phys[k] as number, checkCrc, byProperties)) continue;
       if (out.count > 0 && out.total + size > maxTotalBytes) return queueOffset;
       out.add(span, at, size, queueOffset);
       if (out.count >= want) return queueOffset + 1;
@@ -267,13 +261,7 @@ function keepSpan(
       const at = spanAt + (phys[k] as number) - start;
       const size = sizes[k] as number;
       const queueOffset = queueOffsets[k] as number;
-      const fault = servedRecordFault(buf, at, size, queueOffset, checkCrc);
-      if (fault !== undefined) {
-        const phy = phys[k] as number;
-        store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
-        continue;
-      }
-      if (!matchesProperties(byProperties, buf, at)) continue;
+      if (!accepted(store, buf, at, size, queueOffset, phys[k] as number, checkCrc, byProperties)) continue;
       if (out.count > 0 && out.total + size > maxTotalBytes) return queueOffset;
       if (at !== end) buf.copyWithin(end, at, at + size);
       out.add(buf, end, size, queueOffset);
@@ -375,4 +363,23 @@ function crcWanted(store: ReadSource, phy: number): boolean {
 function spanBytes(phys: number[], sizes: number[], spanFirst: number[], s: number): number {
   const last = (spanFirst[s + 1] as number) - 1;
   return (phys[last] as number) + (sizes[last] as number) - (phys[spanFirst[s] as number] as number);
+}
+
+/** Whether the record at `at` of `buf` is served: intact (a damaged one is reported and skipped) and matching. */
+function accepted(
+  store: ReadSource,
+  buf: Buffer,
+  at: number,
+  size: number,
+  queueOffset: number,
+  phy: number,
+  checkCrc: boolean,
+  byProperties: ByProperties,
+): boolean {
+  const fault = servedRecordFault(buf, at, size, queueOffset, checkCrc);
+  if (fault !== undefined) {
+    store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
+    return false;
+  }
+  return matchesProperties(byProperties, buf, at);
 }
