@@ -9,17 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { brokerConfigOf } from '../../../src/broker/config.js';
-import { ConsumerOffsetManager } from '../../../src/broker/metadata/consumer-offsets.js';
-import { SubscriptionGroupManager } from '../../../src/broker/metadata/subscription-groups.js';
 import { TopicConfigManager, topicConfigOf } from '../../../src/broker/metadata/topic-config.js';
 import { parseExtraInfo } from '../../../src/broker/pop/extra-info.js';
-import { BrokerPopService } from '../../../src/broker/pop/pop-service.js';
+import type { BrokerPopService } from '../../../src/broker/pop/pop-service.js';
 import type { AckBatch, PoppedMessage, PopRequest } from '../../../src/broker/pop/types.js';
-import { PutPipeline } from '../../../src/broker/put/pipeline.js';
-import { BrokerStats } from '../../../src/broker/stats/broker-stats.js';
-import { createLogger } from '../../../src/common/log.js';
 import { encodeProperties } from '../../../src/common/properties.js';
 import { createMessageStore, type MessageStore } from '../../../src/store/index.js';
+import { popServiceOf } from './pop-service-of.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -38,17 +34,7 @@ async function open(dir: string): Promise<Broker> {
   const config = brokerConfigOf({ storePathRootDir: dir, reviveQueueNum: 2 });
   const topics = new TopicConfigManager(config);
   topics.upsert(topicConfigOf('B1', 1));
-  const pop = new BrokerPopService({
-    config,
-    store,
-    put: new PutPipeline(store, []),
-    topics,
-    groups: new SubscriptionGroupManager(dir, true),
-    offsets: new ConsumerOffsetManager(dir),
-    stats: new BrokerStats(),
-    brokerAddr: () => '127.0.0.1:10911',
-    log: createLogger('test.pop'),
-  });
+  const pop = popServiceOf(config, store, topics, dir);
   await pop.start();
   return {
     store,

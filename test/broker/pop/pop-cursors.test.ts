@@ -9,19 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { brokerConfigOf } from '../../../src/broker/config.js';
-import { ConsumerOffsetManager } from '../../../src/broker/metadata/consumer-offsets.js';
-import { SubscriptionGroupManager } from '../../../src/broker/metadata/subscription-groups.js';
 import { TopicConfigManager, topicConfigOf } from '../../../src/broker/metadata/topic-config.js';
 import { PopCursors } from '../../../src/broker/pop/pop-cursors.js';
-import { BrokerPopService } from '../../../src/broker/pop/pop-service.js';
 import type { PopRequest } from '../../../src/broker/pop/types.js';
-import { PutPipeline } from '../../../src/broker/put/pipeline.js';
-import { BrokerStats } from '../../../src/broker/stats/broker-stats.js';
-import { createLogger } from '../../../src/common/log.js';
 import { reviveLogTopicOf } from '../../../src/common/topics.js';
 import { ResponseCode } from '../../../src/remoting/codes.js';
 import { createMessageStore, type MessageStore, PutStatus } from '../../../src/store/index.js';
 import type { MessageInput, PutResult } from '../../../src/store/types.js';
+import { msg } from '../../store/helpers.js';
+import { popServiceOf } from './pop-service-of.js';
 
 /** A write the test settles by hand. */
 function gate() {
@@ -152,34 +148,12 @@ test('pops of one queue at once, the second check point refused: every message d
       return typeof v === 'function' ? v.bind(target) : v;
     },
   });
-  const pop = new BrokerPopService({
-    config,
-    store: failing,
-    put: new PutPipeline(failing, []),
-    topics,
-    groups: new SubscriptionGroupManager(dir, true),
-    offsets: new ConsumerOffsetManager(dir),
-    stats: new BrokerStats(),
-    brokerAddr: () => '127.0.0.1:10911',
-    log: createLogger('test.pop-cursors'),
-  });
+  const pop = popServiceOf(config, failing, topics, dir, 'test.pop-cursors');
   await pop.start();
   try {
     const total = 20;
     for (let i = 0; i < total; i++) {
-      const r = await store.putMessage({
-        topic: 'C1',
-        queueId: 0,
-        flag: 0,
-        body: Buffer.from(`m${i}`),
-        properties: '',
-        sysFlag: 0,
-        bornTimestamp: BigInt(Date.now()),
-        bornHost: '127.0.0.1:1',
-        reconsumeTimes: 0,
-        preparedTransactionOffset: 0n,
-        tagsCode: 0n,
-      });
+      const r = await store.putMessage(msg('C1', 0, `m${i}`));
       assert.equal(r.status, PutStatus.PUT_OK);
     }
     const req: PopRequest = {

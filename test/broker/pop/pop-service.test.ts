@@ -6,17 +6,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { brokerConfigOf } from '../../../src/broker/config.js';
 import { tagsCodeOf } from '../../../src/broker/filter/tag-filter.js';
-import { ConsumerOffsetManager } from '../../../src/broker/metadata/consumer-offsets.js';
-import { SubscriptionGroupManager } from '../../../src/broker/metadata/subscription-groups.js';
 import { TopicConfigManager, topicConfigOf } from '../../../src/broker/metadata/topic-config.js';
-import { BrokerPopService } from '../../../src/broker/pop/pop-service.js';
+import type { BrokerPopService } from '../../../src/broker/pop/pop-service.js';
 import type { PopRequest } from '../../../src/broker/pop/types.js';
-import { PutPipeline } from '../../../src/broker/put/pipeline.js';
-import { BrokerStats } from '../../../src/broker/stats/broker-stats.js';
-import { createLogger } from '../../../src/common/log.js';
 import { encodeProperties } from '../../../src/common/properties.js';
 import { ResponseCode } from '../../../src/remoting/codes.js';
 import { createMessageStore, type MessageStore } from '../../../src/store/index.js';
+import { popServiceOf } from './pop-service-of.js';
 
 let dir: string;
 let store: MessageStore;
@@ -29,17 +25,7 @@ before(async () => {
   const config = brokerConfigOf({ storePathRootDir: dir, enablePropertyFilter: true, reviveQueueNum: 2 });
   const topics = new TopicConfigManager(config);
   topics.upsert(topicConfigOf('S1', 2));
-  pop = new BrokerPopService({
-    config,
-    store,
-    put: new PutPipeline(store, []),
-    topics,
-    groups: new SubscriptionGroupManager(dir, true),
-    offsets: new ConsumerOffsetManager(dir),
-    stats: new BrokerStats(),
-    brokerAddr: () => '127.0.0.1:10911',
-    log: createLogger('test.pop'),
-  });
+  pop = popServiceOf(config, store, topics, dir);
   await pop.start();
 });
 after(async () => {
