@@ -145,6 +145,7 @@ for (const { serializeType, suffix } of wires) {
 
   test(`Java (${serializeType}) clustering: two consumers of one group split the queues and the messages`, () => {
     const r = scenario(suffix, 'clustering');
+    assert.equal(r['arrivedInTime'], true, 'all 12 messages arrived while both consumers ran');
     const [a, b] = r['assigned'] as number[][];
     assert.equal(a?.length, 2, JSON.stringify(r['assigned']));
     assert.deepEqual([...(a ?? []), ...(b ?? [])].sort(), [0, 1, 2, 3]);

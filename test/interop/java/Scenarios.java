@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.*;
 import java.util.concurrent.*;
+import org.apache.rocketmq.client.ClientConfig;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.MessageSelector;
@@ -204,6 +205,7 @@ public class Scenarios {
         CountDownLatch all = new CountDownLatch(12);
         List<Map<String, Object>> sent = new ArrayList<>();
         List<Object> assigned = new ArrayList<>();
+        boolean arrived = false;
         try {
             for (int c = 0; c < 2; c++) {
                 List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
@@ -226,13 +228,15 @@ public class Scenarios {
                 Message m = new Message(topic, "TagC", utf8("clustering " + i));
                 sent.add(sent(m, producer.send(m)));
             }
-            all.await(WAIT_MS, TimeUnit.MILLISECONDS);
+            arrived = all.await(WAIT_MS, TimeUnit.MILLISECONDS);
             Thread.sleep(300);
         } finally {
             producer.shutdown();
             for (DefaultMQPushConsumer consumer : consumers) consumer.shutdown();
         }
-        return Map.of("sent", sent, "assigned", assigned, "consumer0", new ArrayList<>(got.get(0)), "consumer1", new ArrayList<>(got.get(1)));
+        // Were the messages late, the first consumer's shutdown would hand its queues to the second one.
+        return Map.of("sent", sent, "assigned", assigned, "arrivedInTime", arrived,
+                "consumer0", new ArrayList<>(got.get(0)), "consumer1", new ArrayList<>(got.get(1)));
     }
 
     static List<Integer> queuesOf(DefaultMQPushConsumer consumer, String topic) {
@@ -297,7 +301,7 @@ public class Scenarios {
             producer.shutdown();
         }
         DefaultLitePullConsumer consumer = new DefaultLitePullConsumer(n("JavaLitePullCG"));
-        consumer.setNamesrvAddr(namesrv);
+        connect(consumer);
         consumer.setAutoCommit(false);
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.start();
@@ -398,7 +402,7 @@ public class Scenarios {
         producer(n("JavaSqlPG"), topic).shutdown(); // the topic exists and is routed: the client checks its broker
         DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(n("JavaSqlCG"));
         consumer.setInstanceName(n("JavaSqlCG"));
-        consumer.setNamesrvAddr(namesrv);
+        connect(consumer);
         consumer.subscribe(topic, MessageSelector.bySql("a > 1"));
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> ConsumeConcurrentlyStatus.CONSUME_SUCCESS);
         Map<String, Object> out = new LinkedHashMap<>();
@@ -471,7 +475,7 @@ public class Scenarios {
         CountDownLatch unknownsChecked = new CountDownLatch(2);
         Set<String> checkedOutcomes = ConcurrentHashMap.newKeySet();
         TransactionMQProducer producer = new TransactionMQProducer(n("JavaTxPG"));
-        producer.setNamesrvAddr(namesrv);
+        connect(producer);
         producer.setInstanceName(n("JavaTxPG"));
         producer.setHeartbeatBrokerInterval(1000); // the broker checks back only producers that heartbeated it
         producer.setTransactionListener(new TransactionListener() {
@@ -682,7 +686,7 @@ public class Scenarios {
     /** producer(), its topic creation retried: on a loaded machine the client's 3 s request timeout can pass. */
     static DefaultMQProducer patientProducer(String group, String topic) throws Exception {
         DefaultMQProducer producer = new DefaultMQProducer(group);
-        producer.setNamesrvAddr(namesrv);
+        connect(producer);
         producer.setInstanceName(group);
         producer.start();
         patientCreateTopic(producer, topic, 4);
@@ -738,7 +742,7 @@ public class Scenarios {
         producer(n("JavaBadSqlPG"), topic).shutdown(); // the topic exists and is routed: the client checks its broker
         DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(n("JavaBadSqlCG"));
         consumer.setInstanceName(n("JavaBadSqlCG"));
-        consumer.setNamesrvAddr(namesrv);
+        connect(consumer);
         consumer.subscribe(topic, MessageSelector.bySql("a > 5 AND b >"));
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> ConsumeConcurrentlyStatus.CONSUME_SUCCESS);
         Map<String, Object> out = new LinkedHashMap<>();
@@ -761,7 +765,7 @@ public class Scenarios {
         CountDownLatch latch = new CountDownLatch(count);
         DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
         consumer.setInstanceName(group);
-        consumer.setNamesrvAddr(namesrv);
+        connect(consumer);
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.subscribe(topic, selector);
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
@@ -830,7 +834,7 @@ public class Scenarios {
             Set<String> consumed, Map<String, Integer> suspended) throws Exception {
         DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
         consumer.setInstanceName(group + "-" + name);
-        consumer.setNamesrvAddr(namesrv);
+        connect(consumer);
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.setSuspendCurrentQueueTimeMillis(100);
         consumer.subscribe(topic, "*");
@@ -868,7 +872,7 @@ public class Scenarios {
         if (!Boolean.getBoolean("scenarios.trace")) return Map.of("skipped", true);
         String topic = n("JavaTraced"), group = n("JavaTracedCG");
         DefaultMQProducer producer = new DefaultMQProducer(n("JavaTracedPG"), true);
-        producer.setNamesrvAddr(namesrv);
+        connect(producer);
         producer.setInstanceName(n("JavaTracedPG"));
         producer.start();
         List<Map<String, Object>> sent = new ArrayList<>();
@@ -924,9 +928,20 @@ public class Scenarios {
 
     // ---- helpers ----
 
+    /**
+     * Points a client at the NameServer, heartbeating every second. A rebalance raises the consumer's subscription
+     * version and heartbeats at once, but the client skips that heartbeat when another of its heartbeats is under
+     * way; until the next one reaches it, the broker (as RocketMQ's) refuses the newer pulls with
+     * SUBSCRIPTION_NOT_LATEST. The client's default period, 30 s, outlasts a scenario's wait on a loaded machine.
+     */
+    static void connect(ClientConfig client) {
+        client.setNamesrvAddr(namesrv);
+        client.setHeartbeatBrokerInterval(1000);
+    }
+
     static DefaultMQProducer producer(String group, String topic) throws Exception {
         DefaultMQProducer producer = new DefaultMQProducer(group);
-        producer.setNamesrvAddr(namesrv);
+        connect(producer);
         producer.setInstanceName(group);
         producer.start();
         createTopic(producer, topic, 4);
@@ -948,7 +963,7 @@ public class Scenarios {
     }
 
     static DefaultMQPushConsumer startPush(DefaultMQPushConsumer consumer, String topic, String expr, MessageListenerConcurrently listener) throws Exception {
-        consumer.setNamesrvAddr(namesrv);
+        connect(consumer);
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.subscribe(topic, expr);
         consumer.registerMessageListener(listener);
