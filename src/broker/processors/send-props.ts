@@ -68,15 +68,25 @@ function sendPropsOfBytes(b: Buffer): SendProps {
   const n = b.length;
   let start = 0;
   while (start < n) {
-    let sep = -1;
-    let end = start;
-    // OR of the pair's bytes: below 0x80 means ASCII, whose utf-8 and latin1 decodings are the same string.
+    // The name ends at the first name separator; a pair that ends first is malformed and skipped.
+    let sep = start;
+    let c = 0;
+    while (sep < n) {
+      c = b[sep] as number;
+      if (c === nameSeparatorCode || c === propertySeparatorCode) break;
+      sep++;
+    }
+    if (sep >= n || c === propertySeparatorCode) {
+      start = sep + 1;
+      continue;
+    }
+    // The value: OR of its bytes below 0x80 means ASCII, whose utf-8 and latin1 decodings are the same string.
+    let end = sep + 1;
     let high = 0;
     while (end < n) {
-      const c = b[end] as number;
-      if (c === propertySeparatorCode) break;
-      if (sep < 0 && c === nameSeparatorCode) sep = end;
-      high |= c;
+      const v = b[end] as number;
+      if (v === propertySeparatorCode) break;
+      high |= v;
       end++;
     }
     if (sep > start) {
