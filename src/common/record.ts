@@ -91,17 +91,34 @@ export function writeHost(buf: Buffer, pos: number, host: string): void {
 }
 
 const two32 = 2 ** 32;
+const topicLoopBytesMax = 32;
 
 /** Encoded topic names: every record carries one and a broker sees few distinct ones. */
 const encodedTopics = new BoundedMemo(4096, (topic: string) => Buffer.from(topic, 'utf8'));
 
+/**
+ * A DataView of the buffer records are encoded into (the last one asked for: the CommitLog encodes a whole put
+ * into one buffer). Its big-endian stores compile to a store each; Buffer#writeInt32BE is a call with range checks
+ * (~20 ns each on the bench machine, ten of them per record). Callers pass values already validated.
+ */
+let viewBuffer: Buffer | undefined;
+let view: DataView = new DataView(new ArrayBuffer(0));
+
+function viewOf(out: Buffer): DataView {
+  if (out !== viewBuffer) {
+    viewBuffer = out;
+    view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
+  return view;
+}
+
 /** Writes a 64-bit field from a bigint, or without BigInt work from a safe-integer number. */
-function writeLong(out: Buffer, v: bigint | number, at: number): void {
+function writeLong(out: Buffer, dv: DataView, v: bigint | number, at: number): void {
   // One BigInt→Number conversion is far cheaper than writeBigInt64BE's BigInt masks and shifts.
   const n = typeof v === 'number' ? v : Number(v);
   if (Number.isSafeInteger(n)) {
-    out.writeInt32BE(Math.floor(n / two32) | 0, at);
-    out.writeUInt32BE(n >>> 0, at + 4);
+    dv.setInt32(at, Math.floor(n / two32) | 0);
+    dv.setUint32(at + 4, n >>> 0);
   } else out.writeBigInt64BE(BigInt(v), at);
 }
 
@@ -126,21 +143,23 @@ export function encodeRecordInto(
   propertiesBytes = typeof msg.properties === 'string' ? Buffer.byteLength(msg.properties) : msg.properties.length,
 ): number {
   const size = recordSize(msg.body.length, topicBytes, propertiesBytes);
-  out.writeInt32BE(size, pos);
-  out.writeUInt32BE(messageMagicV1, pos + RecordPos.magic);
-  out.writeInt32BE(bodyCrc(msg.body), pos + RecordPos.bodyCrc);
+  // Range checks of Buffer#writeInt32BE kept for the fields a caller passes in unchecked.
   out.writeInt32BE(msg.queueId, pos + RecordPos.queueId);
-  out.writeInt32BE(msg.flag | 0, pos + RecordPos.flag);
-  writeLong(out, queueOffset, pos + RecordPos.queueOffset);
-  writeLong(out, physicalOffset, pos + RecordPos.physicalOffset);
-  out.writeInt32BE(msg.sysFlag | 0, pos + RecordPos.sysFlag);
-  writeLong(out, msg.bornTimestamp, pos + RecordPos.bornTimestamp);
+  const dv = viewOf(out);
+  dv.setInt32(pos, size);
+  dv.setUint32(pos + RecordPos.magic, messageMagicV1);
+  dv.setInt32(pos + RecordPos.bodyCrc, bodyCrc(msg.body));
+  dv.setInt32(pos + RecordPos.flag, msg.flag | 0);
+  writeLong(out, dv, queueOffset, pos + RecordPos.queueOffset);
+  writeLong(out, dv, physicalOffset, pos + RecordPos.physicalOffset);
+  dv.setInt32(pos + RecordPos.sysFlag, msg.sysFlag | 0);
+  writeLong(out, dv, msg.bornTimestamp, pos + RecordPos.bornTimestamp);
   writeHost(out, pos + RecordPos.bornHost, msg.bornHost);
-  writeLong(out, storeTimestamp, pos + RecordPos.storeTimestamp);
+  writeLong(out, dv, storeTimestamp, pos + RecordPos.storeTimestamp);
   writeHost(out, pos + RecordPos.storeHost, storeHost);
-  out.writeInt32BE(msg.reconsumeTimes | 0, pos + RecordPos.reconsumeTimes);
-  writeLong(out, msg.preparedTransactionOffset, pos + RecordPos.preparedTxOffset);
-  writeVariableParts(out, pos, msg, topicBytes, propertiesBytes);
+  dv.setInt32(pos + RecordPos.reconsumeTimes, msg.reconsumeTimes | 0);
+  writeLong(out, dv, msg.preparedTransactionOffset, pos + RecordPos.preparedTxOffset);
+  writeVariableParts(out, dv, pos, msg, topicBytes, propertiesBytes);
   return size;
 }
 
@@ -162,24 +181,26 @@ export function encodeRecordAfter(
   const size = recordSize(msg.body.length, topicBytes, propertiesBytes);
   // copyWithin: Buffer#copy of a part of a buffer builds a view per call (an allocation per record here).
   out.copyWithin(pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
-  out.writeInt32BE(size, pos);
-  out.writeInt32BE(bodyCrc(msg.body), pos + RecordPos.bodyCrc);
-  out.writeInt32BE(msg.flag | 0, pos + RecordPos.flag);
-  writeLong(out, queueOffset, pos + RecordPos.queueOffset);
-  writeLong(out, physicalOffset, pos + RecordPos.physicalOffset);
-  writeVariableParts(out, pos, msg, topicBytes, propertiesBytes);
+  const dv = viewOf(out);
+  dv.setInt32(pos, size);
+  dv.setInt32(pos + RecordPos.bodyCrc, bodyCrc(msg.body));
+  dv.setInt32(pos + RecordPos.flag, msg.flag | 0);
+  writeLong(out, dv, queueOffset, pos + RecordPos.queueOffset);
+  writeLong(out, dv, physicalOffset, pos + RecordPos.physicalOffset);
+  writeVariableParts(out, dv, pos, msg, topicBytes, propertiesBytes);
   return size;
 }
 
 /** BODY length + bytes, TOPIC length + bytes, PROPERTIES length + bytes of the record at `pos`. */
 function writeVariableParts(
   out: Buffer,
+  dv: DataView,
   pos: number,
   msg: RecordInput,
   topicBytes: number,
   propertiesBytes: number,
 ): void {
-  out.writeInt32BE(msg.body.length, pos + RecordPos.bodyLength);
+  dv.setInt32(pos + RecordPos.bodyLength, msg.body.length);
   let p = pos + RecordPos.body;
   // TypedArray#set: the same memcpy as Buffer#copy without its argument handling (one call per part per record).
   const body = msg.body;
@@ -188,9 +209,13 @@ function writeVariableParts(
   out[p] = topicBytes;
   p += 1;
   const topic = encodedTopics.get(msg.topic);
-  out.set(topic, p);
+  // A topic name is short: a byte loop costs less than the native call of `set` (~15 vs ~50 ns for 7 bytes).
+  if (topic.length <= topicLoopBytesMax) for (let i = 0; i < topic.length; i++) out[p + i] = topic[i] as number;
+  else out.set(topic, p);
   p += topic.length;
-  out.writeInt16BE(propertiesBytes, p);
+  // Range-checked: properties above 32767 bytes must fail here, not wrap.
+  if (propertiesBytes <= 0x7fff) dv.setInt16(p, propertiesBytes);
+  else out.writeInt16BE(propertiesBytes, p);
   p += 2;
   const props = msg.properties;
   if (typeof props !== 'string') {

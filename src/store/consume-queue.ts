@@ -37,6 +37,8 @@ export class ConsumeQueue {
   minOffset = 0;
   maxOffset = 0;
   private mem = Buffer.allocUnsafe(64 * cqEntryBytes);
+  /** `mem` for the per-entry stores (a DataView store is one instruction; Buffer#writeInt32BE a checked call). */
+  private memView = new DataView(this.mem.buffer, this.mem.byteOffset, this.mem.byteLength);
   private memStart = 0;
   private writtenOffset = 0;
   /**
@@ -91,12 +93,14 @@ export class ConsumeQueue {
       const next = Buffer.allocUnsafe(this.mem.length * 2);
       this.mem.copy(next, 0, 0, used);
       this.mem = next;
+      this.memView = new DataView(next.buffer, next.byteOffset, next.byteLength);
     }
     // phyOffset < 2^53: two 32-bit halves instead of a BigInt per entry.
-    this.mem.writeUInt32BE(Math.floor(phyOffset / two32), used);
-    this.mem.writeUInt32BE(phyOffset >>> 0, used + 4);
-    this.mem.writeInt32BE(size, used + 8);
-    writeTagsCode(this.mem, tagsCode, used + 12);
+    const v = this.memView;
+    v.setUint32(used, Math.floor(phyOffset / two32));
+    v.setUint32(used + 4, phyOffset >>> 0);
+    v.setInt32(used + 8, size);
+    writeTagsCode(this.mem, v, tagsCode, used + 12);
     this.maxOffset++;
     this.startWriting();
   }
@@ -390,10 +394,10 @@ export function decodeEntry(buf: Buffer, pos: number): CqEntry {
  * The entry's 8-byte tags code. Tag hashes (int32) and timer due times fit a safe integer: two 32-bit halves
  * then, instead of BigInt masks per entry; anything else is wrapped to int64 as before.
  */
-function writeTagsCode(buf: Buffer, tagsCode: bigint, at: number): void {
+function writeTagsCode(buf: Buffer, v: DataView, tagsCode: bigint, at: number): void {
   const n = Number(tagsCode);
   if (Number.isSafeInteger(n)) {
-    buf.writeInt32BE(Math.floor(n / two32) | 0, at);
-    buf.writeUInt32BE(n >>> 0, at + 4);
+    v.setInt32(at, Math.floor(n / two32) | 0);
+    v.setUint32(at + 4, n >>> 0);
   } else buf.writeBigInt64BE(BigInt.asIntN(64, tagsCode), at);
 }

@@ -40,7 +40,11 @@ export class IndexFile {
   indexCount = 1;
   /** The slot table in its on-disk layout (big-endian int32s): flushed by copying runs, read back as is. */
   private slots: Buffer | undefined;
+  /** Views of `slots` and `pending` for the per-key writes: DataView stores compile to one instruction each,
+   * where Buffer#writeInt32BE is a call with range checks per field (five fields per key, a key per message). */
+  private slotsView: DataView | undefined;
   private pending: Buffer = Buffer.alloc(0);
+  private pendingView: DataView = new DataView(new ArrayBuffer(0));
   private pendingLen = 0;
   private writtenCount = 1;
   private dirtyPages = new Set<number>();
@@ -68,7 +72,7 @@ export class IndexFile {
     const idx = new IndexFile(path, name, f, slots, num);
     idx.beginPhyOffset = idx.endPhyOffset = endPhy;
     idx.beginTimestamp = idx.endTimestamp = endTs;
-    idx.slots = Buffer.alloc(slots * slotBytes);
+    idx.setSlots(Buffer.alloc(slots * slotBytes));
     idx.headerDirty = true;
     return idx;
   }
@@ -97,7 +101,12 @@ export class IndexFile {
     if (this.slots !== undefined) return;
     const raw = Buffer.alloc(this.hashSlotNum * slotBytes);
     await this.file.read(raw, indexHeaderBytes);
-    this.slots = raw;
+    this.setSlots(raw);
+  }
+
+  private setSlots(slots: Buffer): void {
+    this.slots = slots;
+    this.slotsView = new DataView(slots.buffer, slots.byteOffset, slots.byteLength);
   }
 
   /** Adds a key; false when the file is full (roll over). */
@@ -107,11 +116,11 @@ export class IndexFile {
 
   /** putKey with the key's indexKeyHash already computed. */
   putHash(keyHash: number, phyOffset: number, storeTimestamp: number): boolean {
-    const slots = this.slots;
+    const slots = this.slotsView;
     if (slots === undefined) throw new Error('index file not opened for writing');
     if (this.isFull()) return false;
     const slot = keyHash % this.hashSlotNum;
-    let prev = slots.readInt32BE(slot * slotBytes);
+    let prev = slots.getInt32(slot * slotBytes);
     if (prev <= 0 || prev > this.indexCount) prev = 0;
     let timeDiff = this.beginTimestamp <= 0 ? 0 : Math.floor((storeTimestamp - this.beginTimestamp) / 1000);
     if (timeDiff < 0) timeDiff = 0;
@@ -120,16 +129,18 @@ export class IndexFile {
       const next = Buffer.allocUnsafe(Math.max(4096, this.pending.length * 2));
       this.pending.copy(next, 0, 0, this.pendingLen);
       this.pending = next;
+      this.pendingView = new DataView(next.buffer, next.byteOffset, next.byteLength);
     }
     const p = this.pendingLen;
-    this.pending.writeInt32BE(keyHash, p);
+    const v = this.pendingView;
+    v.setInt32(p, keyHash);
     // phyOffset as two 32-bit halves: no BigInt per indexed key.
-    this.pending.writeUInt32BE(Math.floor(phyOffset / 2 ** 32), p + 4);
-    this.pending.writeUInt32BE(phyOffset >>> 0, p + 8);
-    this.pending.writeInt32BE(timeDiff, p + 12);
-    this.pending.writeInt32BE(prev, p + 16);
+    v.setUint32(p + 4, Math.floor(phyOffset / 2 ** 32));
+    v.setUint32(p + 8, phyOffset >>> 0);
+    v.setInt32(p + 12, timeDiff);
+    v.setInt32(p + 16, prev);
     this.pendingLen += entryBytes;
-    slots.writeInt32BE(this.indexCount, slot * slotBytes);
+    slots.setInt32(slot * slotBytes, this.indexCount);
     this.dirtyPages.add(Math.floor((slot * slotBytes) / slotPageBytes));
     if (this.indexCount <= 1) {
       this.beginPhyOffset = phyOffset;

@@ -106,3 +106,24 @@ test('a batch record encoded after its neighbour equals one encoded from scratch
     ),
   );
 });
+
+test('records encoded into views at an offset, alternating between buffers, equal encodeRecord', () => {
+  // The encoder keeps a DataView of the last buffer: a view at a byteOffset, or a switch of buffers, must not
+  // write through a stale or misplaced view.
+  const msgs = [
+    base,
+    { ...base, topic: 'a-topic-name-longer-than-thirty-two-bytes', body: Buffer.alloc(300, 7), flag: 5 },
+    { ...base, properties: Buffer.from('KEYS\u0001k\u0002UNIQ_KEY\u0001Y\u0002'), queueId: 7 },
+  ];
+  const arenas = [Buffer.alloc(4096).subarray(13), Buffer.alloc(4096).subarray(1001)];
+  for (let round = 0; round < 4; round++) {
+    for (const [i, msg] of msgs.entries()) {
+      const want = encodeRecord(msg, BigInt(round), 1000n + BigInt(i), 5n, '127.0.0.1:10911');
+      const arena = arenas[(round + i) % 2] as Buffer;
+      const at = 17 * i;
+      const size = encodeRecordInto(arena, at, msg, round, 1000 + i, 5, '127.0.0.1:10911');
+      assert.deepEqual(arena.subarray(at, at + size), want, `round ${round} message ${i}`);
+      assert.equal(decodeRecord(want).msg.topic, msg.topic);
+    }
+  }
+});

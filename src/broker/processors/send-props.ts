@@ -68,20 +68,36 @@ function sendPropsOfBytes(b: Buffer): SendProps {
   const n = b.length;
   let start = 0;
   while (start < n) {
-    let sep = -1;
-    let end = start;
-    while (end < n && b[end] !== propertySeparatorCode) {
-      if (sep < 0 && b[end] === nameSeparatorCode) sep = end;
+    // The name ends at the first name separator; a pair that ends first is malformed and skipped.
+    let sep = start;
+    let c = 0;
+    while (sep < n) {
+      c = b[sep] as number;
+      if (c === nameSeparatorCode || c === propertySeparatorCode) break;
+      sep++;
+    }
+    if (sep >= n || c === propertySeparatorCode) {
+      start = sep + 1;
+      continue;
+    }
+    // The value: OR of its bytes below 0x80 means ASCII, whose utf-8 and latin1 decodings are the same string.
+    let end = sep + 1;
+    let high = 0;
+    while (end < n) {
+      const v = b[end] as number;
+      if (v === propertySeparatorCode) break;
+      high |= v;
       end++;
     }
     if (sep > start) {
       const nameLength = sep - start;
+      const ascii = high < 0x80;
       if (nameLength === 4) {
-        if (nameIs(b, start, tagsName)) out.tags = b.toString('utf8', sep + 1, end);
-        else if (nameIs(b, start, keysName)) out.keys = b.toString('utf8', sep + 1, end);
+        if (nameIs(b, start, tagsName)) out.tags = propValue(b, sep + 1, end, ascii);
+        else if (nameIs(b, start, keysName)) out.keys = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === 8) {
-        if (nameIs(b, start, uniqKeyName)) out.uniqKey = b.toString('utf8', sep + 1, end);
-        else if (nameIs(b, start, tranMsgName)) out.tranMsg = b.toString('utf8', sep + 1, end);
+        if (nameIs(b, start, uniqKeyName)) out.uniqKey = propValue(b, sep + 1, end, ascii);
+        else if (nameIs(b, start, tranMsgName)) out.tranMsg = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === replyToLength && nameIs(b, start, replyToName)) {
         out.replyTo = true;
       } else if (scheduledLengths.has(nameLength)) {
@@ -93,6 +109,15 @@ function sendPropsOfBytes(b: Buffer): SendProps {
     start = end + 1;
   }
   return out;
+}
+
+/** Buffer's own latin1 decoder, called directly: `toString` adds an encoding lookup and a `slice` call per value. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Buffer, start: number, end: number): string })
+  .latin1Slice;
+
+/** A property value: ASCII through the direct latin1 decoder (one per message for UNIQ_KEY), else utf-8. */
+function propValue(b: Buffer, start: number, end: number, ascii: boolean): string {
+  return ascii ? latin1Slice.call(b, start, end) : b.toString('utf8', start, end);
 }
 
 function nameIs(b: Buffer, at: number, name: Buffer): boolean {
