@@ -179,6 +179,11 @@ export class LogReader {
     return this.sparseAsyncUntilMs !== 0 && performance.now() < this.sparseAsyncUntilMs;
   }
 
+  /** True when sparse reads may go to the read worker (`sparseReadWorkerEnable`). */
+  workerReads(): boolean {
+    return this.sparseReadWorker;
+  }
+
   /**
    * For a sparse read in the read worker: the descriptor of the segment holding `len` bytes at `phyOffset`,
    * leased (the file is pushed to `leased`; the caller ends each lease once the read is done), `unreadable` as

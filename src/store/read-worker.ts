@@ -57,6 +57,12 @@ function sharedSlab(): SharedArrayBuffer {
   return slab;
 }
 
+/** Arenas of the slab free now. */
+export function freeArenaCount(): number {
+  sharedSlab();
+  return freeArenas.length;
+}
+
 /** Gives back an arena of the slab once nothing reads it any more. */
 export function giveArena(arena: Buffer): void {
   freeArenas.push(arena);
@@ -156,8 +162,12 @@ export class ReadWorker {
     return this.intact[slot * jobSpansMax + s] === 1;
   }
 
-  /** Runs the `spans` reads set in `slot`; false when the worker failed first (nothing read: read them here). */
-  run(slot: number, spans: number): Promise<boolean> {
+  /**
+   * Runs the `spans` reads set in `slot`; false when the worker failed first (nothing read: read them here).
+   * `timed`: a pull waits for it, so a late start counts towards the pause (`noteWake`); a read ahead no pull
+   * waits for yet does not.
+   */
+  run(slot: number, spans: number, timed = true): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       this.waiting[slot] = resolve;
       this.jobsRun++;
@@ -169,7 +179,7 @@ export class ReadWorker {
       this.posted = nextCount(this.posted);
       Atomics.store(ctl, Ctl.posted, this.posted);
       const asleep = Atomics.load(ctl, Ctl.asleep) === 1;
-      this.postedMs[slot] = asleep ? postedMs : -1;
+      this.postedMs[slot] = asleep && timed ? postedMs : -1;
       if (asleep) Atomics.notify(ctl, Ctl.posted);
     });
   }
