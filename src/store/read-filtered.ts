@@ -350,7 +350,8 @@ export function postSparseJob(
   }
   return worker.run(slot, spans, timed).then((done) => {
     for (const f of leased) f.endLease?.();
-    if (done) log.sparse.sparseReadsTook(spans, worker.took(slot));
+    // A read ahead (untimed) that took long stalled no pull: only a waited-for job may send reads to the pool.
+    if (done && timed) log.sparse.sparseReadsTook(spans, worker.took(slot));
     return done;
   });
 }
