@@ -42,7 +42,8 @@ interface Held extends Ahead {
 }
 
 const held: Held[] = [];
-export const aheadStats = { scheduled: 0, taken: 0, dropped: 0 };
+/** Reads ahead started, taken by their pull (of which taken back before the worker began them), dropped. */
+export const aheadStats = { scheduled: 0, taken: 0, takenBack: 0, dropped: 0 };
 
 function bitsOf(p: BitmapProbe): string {
   return `${p.maskHi}:${p.maskLo}:${p.bornPhyOffset}:${p.deadPhyOffset}`;

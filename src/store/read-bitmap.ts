@@ -10,16 +10,18 @@
 import { bloomHit } from './bitmap/bloom.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
-import { drop, readAhead, takeAhead } from './read-bitmap-ahead.js';
+import { aheadStats, drop, readAhead, takeAhead } from './read-bitmap-ahead.js';
 import {
   type ByProperties,
   candidateBytesMax,
   candidateEntriesMax,
   collect,
+  collectSparse,
   filteredStatus,
   keepJobSpans,
 } from './read-filtered.js';
 import { Collected, type Picked, type ReadSource } from './read-path.js';
+import { slotOf } from './read-worker.js';
 import type { BitmapProbe, GetResult, MessageFilter } from './types.js';
 
 /** Entries looked at per pull (36 bytes each of ConsumeQueue and bitmap): 0.1 %-selective pulls still fill up. */
@@ -53,7 +55,18 @@ export async function readByBitmap(
   try {
     const ahead = takeAhead(q, probe, offset, want, store.commitLog.minOffset());
     if (ahead !== undefined) {
-      if (await ahead.job) {
+      if (ahead.worker.takeBack(slotOf(ahead.arena))) {
+        // The worker has not begun it (no core for it yet): reading the picks here beats waiting for it.
+        drop(ahead);
+        aheadStats.takenBack++;
+        const p = ahead.picked;
+        removed += p.removed;
+        judged += p.phys.length;
+        let stoppedAt = collectSparse(store, p, ahead.spanFirst, out, byProperties, want, maxTotalBytes);
+        if (stoppedAt instanceof Promise) stoppedAt = await stoppedAt;
+        next = stoppedAt ?? p.next;
+        filled = stoppedAt !== undefined;
+      } else if (await ahead.job) {
         const p = ahead.picked;
         out.adoptArena(ahead.arena);
         removed += p.removed;

@@ -117,7 +117,7 @@ export function collect(
   return collectSparse(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
 }
 
-function collectSparse(
+export function collectSparse(
   store: ReadSource,
   picked: Picked,
   spanFirst: number[],

@@ -13,6 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import { createLogger } from '../common/log.js';
 import {
+  Claim,
   type ControlLayout,
   Ctl,
   controlBytes,
@@ -81,6 +82,7 @@ export class ReadWorker {
   private readonly tookMs: Float64Array;
   private readonly startedMs: Float64Array;
   private readonly ctl: Int32Array;
+  private readonly claims: Int32Array;
   /** When each slot's job was posted to a sleeping worker (absolute ms as `startedMs`), else -1. */
   private readonly postedMs = new Float64Array(arenasMax);
   private slowWakes = 0;
@@ -106,6 +108,7 @@ export class ReadWorker {
       tookMs: this.tookMs,
       startedMs: this.startedMs,
       ctl: this.ctl,
+      claims: this.claims,
     } = controlViews(control, layout));
     worker.on('message', () => this.drain());
     worker.on('error', (err) => this.fail(err));
@@ -175,6 +178,7 @@ export class ReadWorker {
       this.jobsRun++;
       if (this.inFlight++ === 0) this.worker.ref();
       const ctl = this.ctl;
+      Atomics.store(this.claims, slot, Claim.open);
       ctl[Ctl.posts + ringAt(this.posted)] = jobMessage(slot, spans);
       const postedMs = performance.timeOrigin + performance.now();
       // Count first, then look whether it sleeps: a worker that goes to sleep in between sees the new count.
@@ -189,6 +193,14 @@ export class ReadWorker {
         setImmediate(this.wakeNow);
       }
     });
+  }
+
+  /**
+   * Takes `slot`'s posted job back when the worker has not begun it: true, and the caller reads those records
+   * itself (the worker skips the job; it still settles, so its arena and leases are given back as usual).
+   */
+  takeBack(slot: number): boolean {
+    return Atomics.compareExchange(this.claims, slot, Claim.open, Claim.main) === Claim.open;
   }
 
   /** A wake deferred to the end of the turn (`run` of a read ahead). */

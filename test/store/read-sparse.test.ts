@@ -198,13 +198,38 @@ test("each full pull's successor is read ahead by the worker and taken: the same
   }
 });
 
+const offsetsOf = (r: { records: Buffer[] }) => r.records.map((rec) => Number(decodeRecord(rec).msg.queueOffset));
+
+test('a read ahead the worker has not begun when its pull comes is read by that pull itself: the same records', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    unpause();
+    const filter = bitsFilter(store);
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 8, 4 * 1024 * 1024, filter);
+    const a = await get(0n);
+    // The worker reads a's successor meanwhile, then sleeps.
+    await new Promise((r) => setTimeout(r, 50));
+    const { taken, takenBack } = aheadStats;
+    // b takes what was read ahead and starts c's read ahead, whose wake waits for the end of the event-loop turn;
+    // c comes within the same turn: the worker has not begun it.
+    const b = await get(a.nextBeginOffset);
+    const c = await get(b.nextBeginOffset);
+    assert.deepEqual([aheadStats.taken - taken, aheadStats.takenBack - takenBack], [2, 1]);
+    assert.deepEqual([...offsetsOf(a), ...offsetsOf(b), ...offsetsOf(c)], matching.slice(0, 24));
+    for (const r of [a, b, c]) r.release?.();
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  } finally {
+    await store.shutdown();
+  }
+});
+
 test('a read ahead is dropped, not taken, by a pull of another maxMsgNums or after the log start passed it', async () => {
   const { dir } = await filled();
   const store = await open(dir);
   try {
     unpause();
     const filter = bitsFilter(store);
-    const offsetsOf = (r: { records: Buffer[] }) => r.records.map((rec) => Number(decodeRecord(rec).msg.queueOffset));
     const first = await store.getMessage(topic, 0, 0n, 8, 4 * 1024 * 1024, filter);
     assert.deepEqual(offsetsOf(first), matching.slice(0, 8));
     first.release?.();
