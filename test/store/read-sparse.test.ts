@@ -404,10 +404,13 @@ test('sixteen pulls unreleased at once each read into an arena of their own in t
   }
 });
 
-test('sparse reads go to the thread pool after three slow groups of reads in a row, not after one', async () => {
+test('sparse reads go to the thread pool after three slow groups of reads in a row that fetched bytes from storage, not after one', async () => {
   const { dir, offsets } = await filled();
   const store = await open(dir);
   const reader = (store.commitLog as unknown as { reader: LogReader }).reader;
+  // Each look at the process's storage reads sees more fetched (reads that missed the page cache).
+  let fetched = 0;
+  reader.storageReads = () => (fetched += 4096);
   const buf = Buffer.alloc(4096);
   const phy = Number(offsets[0]);
   const size = 600;
@@ -430,6 +433,26 @@ test('sparse reads go to the thread pool after three slow groups of reads in a r
     // A third slow group in a row: the next reads must wait for the thread pool.
     assert.ok(groups(1, 3).every((g) => g === 'read'));
     assert.equal(reader.readSparseInto(phy, size, buf, 0), 'later');
+  } finally {
+    if (own !== undefined) Object.defineProperty(performance, 'now', own);
+    else delete (performance as unknown as { now?: unknown }).now;
+    await store.shutdown();
+  }
+});
+
+test('slow groups of sparse reads that fetched nothing from storage (the process lost its core) keep them blocking', async () => {
+  const { dir, offsets } = await filled();
+  const store = await open(dir);
+  const reader = (store.commitLog as unknown as { reader: LogReader }).reader;
+  reader.storageReads = () => 1_000_000;
+  const buf = Buffer.alloc(4096);
+  let clockMs = 1_000_000;
+  const own = Object.getOwnPropertyDescriptor(performance, 'now');
+  // Every group of four takes 6 ms (1.5 ms a read): slow, but all from the page cache.
+  Object.defineProperty(performance, 'now', { configurable: true, value: () => (clockMs += 6) });
+  try {
+    for (let i = 0; i < 40; i++) assert.equal(reader.readSparseInto(Number(offsets[0]), 600, buf, 0), 'read');
+    assert.equal(reader.sparseReadsAsync(), false);
   } finally {
     if (own !== undefined) Object.defineProperty(performance, 'now', own);
     else delete (performance as unknown as { now?: unknown }).now;
