@@ -436,8 +436,11 @@ export class CommitLog {
     this.reader.sparseReadsDone();
   }
 
-  /** The read worker's side of sparse reads: see `LogReader.leaseSparse`, `sparseReadsAsync`, `sparseReadsTook`. */
-  get sparse(): Pick<LogReader, 'leaseSparse' | 'sparseReadsAsync' | 'sparseReadsTook'> {
+  /**
+   * The read worker's side of sparse reads: see `LogReader.leaseSparse`, `sparseReadsAsync`, `sparseReadsTook`,
+   * `workerReads`.
+   */
+  get sparse(): Pick<LogReader, 'leaseSparse' | 'sparseReadsAsync' | 'sparseReadsTook' | 'workerReads'> {
     return this.reader;
   }
 

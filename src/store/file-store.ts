@@ -28,6 +28,7 @@ import { joinPath } from './io.js';
 import { type PutTarget, putMessages } from './put-path.js';
 import { QueueTable } from './queue-table.js';
 import { ReadAhead } from './read-ahead.js';
+import { dropAheadsOf } from './read-bitmap-ahead.js';
 import { type ReadSource, readMessages } from './read-path.js';
 import { type RecoveryReport, recoverStore } from './recovery.js';
 import { emptyGet } from './results.js';
@@ -177,6 +178,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
         });
       }
     }
+    await dropAheadsOf(this);
     for (const q of this.queues.all()) await q.close();
     await this.filterBitmap?.close();
     await this.index.close().catch((err: Error) => log.error('index close failed', { err }));

@@ -2,6 +2,7 @@
  * The CommitLog's read side: visible bytes by offset, a blocking pread for bytes near the write position (page
  * cache), shared blocks for cold bytes (block-cache.ts), whole records for view-by-offset and queries.
  */
+import { readFileSync } from 'node:fs';
 import { messageMagicV1 } from '../common/record.js';
 import { BlockCache, notPinned, type Pinned, type PinnedPieces } from './block-cache.js';
 import type { FileIO } from './io.js';
@@ -14,7 +15,8 @@ const coldBlockBytes = 1024 * 1024;
 const coldBlocksMax = 32;
 /**
  * Blocking preads of sparse records slower than this on average over a group of `sparseReadsPerSample` (timed per
- * group: two clock reads per group, not per record), `sparseSlowReadsMax` groups in a row, missed the page cache:
+ * group: two clock reads per group, not per record), `sparseSlowReadsMax` groups in a row, missed the page cache
+ * (when the process fetched bytes from storage meanwhile: slow groups without are a process that lost its core):
  * sparse reads then go through the thread pool for `sparseAsyncMs`, so a log on disk stalls the event loop for a
  * few reads, not for every pull.
  */
@@ -39,6 +41,10 @@ export class LogReader {
   /** Sparse reads go through the thread pool until then (performance.now() ms): blocking ones were slow. */
   private sparseAsyncUntilMs = 0;
   private sparseSlowReads = 0;
+  /** `storageReads()` when the run of slow groups began. */
+  private slowFromBytes: number | undefined;
+  /** Bytes the process has fetched from storage so far (tests replace it). */
+  storageReads: () => number | undefined = storageReadBytes;
   /** Blocking sparse reads in the group being timed, and when it began (performance.now() ms). */
   private sparseReads = 0;
   private sparseSampleFromMs = 0;
@@ -167,16 +173,29 @@ export class LogReader {
 
   /** A group of `reads` sparse reads done elsewhere (the read worker) took `tookMs`: as `sparseReadsDone`. */
   sparseReadsTook(reads: number, tookMs: number, now = performance.now()): void {
-    this.sparseSlowReads = tookMs > sparseSlowReadMs * reads ? this.sparseSlowReads + 1 : 0;
-    if (this.sparseSlowReads >= sparseSlowReadsMax) {
+    if (tookMs <= sparseSlowReadMs * reads) {
       this.sparseSlowReads = 0;
-      this.sparseAsyncUntilMs = now + sparseAsyncMs;
+      return;
     }
+    if (this.sparseSlowReads++ === 0) this.slowFromBytes = this.storageReads();
+    if (this.sparseSlowReads < sparseSlowReadsMax) return;
+    this.sparseSlowReads = 0;
+    // Nothing fetched from storage meanwhile: the reads found the page cache and the time went elsewhere (other
+    // processes had the cores, a first compile): the thread pool would only cost more.
+    const from = this.slowFromBytes;
+    const to = from === undefined ? undefined : this.storageReads();
+    if (to !== undefined && to === from) return;
+    this.sparseAsyncUntilMs = now + sparseAsyncMs;
   }
 
   /** True while cold sparse reads go through the thread pool (blocking ones were slow). */
   sparseReadsAsync(): boolean {
     return this.sparseAsyncUntilMs !== 0 && performance.now() < this.sparseAsyncUntilMs;
+  }
+
+  /** True when sparse reads may go to the read worker (`sparseReadWorkerEnable`). */
+  workerReads(): boolean {
+    return this.sparseReadWorker;
   }
 
   /**
@@ -206,4 +225,20 @@ export class LogReader {
     if (head === undefined || head.readUInt32BE(4) !== messageMagicV1) return undefined;
     return this.read(phyOffset, head.readInt32BE(0));
   }
+}
+
+/**
+ * Bytes this process has had read from storage (Linux `/proc/self/io` `read_bytes`); undefined where that is not
+ * known (another OS, a kernel without task I/O accounting).
+ */
+export function storageReadBytes(): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/io', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const at = text.indexOf('\nread_bytes: ');
+  const n = at < 0 ? Number.NaN : Number.parseInt(text.slice(at + 13), 10);
+  return Number.isNaN(n) ? undefined : n;
 }

@@ -10,8 +10,18 @@
 import { bloomHit } from './bitmap/bloom.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
-import { type ByProperties, candidateBytesMax, candidateEntriesMax, collect, filteredStatus } from './read-filtered.js';
+import { aheadStats, drop, readAhead, takeAhead } from './read-bitmap-ahead.js';
+import {
+  type ByProperties,
+  candidateBytesMax,
+  candidateEntriesMax,
+  collect,
+  collectSparse,
+  filteredStatus,
+  keepJobSpans,
+} from './read-filtered.js';
 import { Collected, type Picked, type ReadSource } from './read-path.js';
+import { slotOf } from './read-worker.js';
 import type { BitmapProbe, GetResult, MessageFilter } from './types.js';
 
 /** Entries looked at per pull (36 bytes each of ConsumeQueue and bitmap): 0.1 %-selective pulls still fill up. */
@@ -41,8 +51,44 @@ export async function readByBitmap(
   let next = offset;
   let removed = 0;
   let judged = 0;
+  let filled = false;
   try {
+    const ahead = takeAhead(q, probe, offset, want, store.commitLog.minOffset());
+    if (ahead !== undefined) {
+      if (ahead.worker.takeBack(slotOf(ahead.arena))) {
+        // The worker has not begun it (no core for it yet): reading the picks here beats waiting for it.
+        drop(ahead);
+        aheadStats.takenBack++;
+        const p = ahead.picked;
+        removed += p.removed;
+        judged += p.phys.length;
+        let stoppedAt = collectSparse(store, p, ahead.spanFirst, out, byProperties, want, maxTotalBytes);
+        if (stoppedAt instanceof Promise) stoppedAt = await stoppedAt;
+        next = stoppedAt ?? p.next;
+        filled = stoppedAt !== undefined;
+      } else if (await ahead.job) {
+        const p = ahead.picked;
+        out.adoptArena(ahead.arena);
+        removed += p.removed;
+        judged += p.phys.length;
+        const stoppedAt = keepJobSpans(
+          ahead.worker,
+          store,
+          p,
+          ahead.spanFirst,
+          ahead.arena,
+          0,
+          out,
+          byProperties,
+          want,
+          maxTotalBytes,
+        );
+        next = stoppedAt ?? p.next;
+        filled = stoppedAt !== undefined;
+      } else drop(ahead);
+    }
     while (
+      !filled &&
       next < q.maxOffset &&
       next - offset < bitmapScanEntriesMax &&
       judged < judgedEntriesMax &&
@@ -81,6 +127,10 @@ export async function readByBitmap(
     out.release();
     throw err;
   }
+  // A pull that filled up: its consumer's next pull starts at `next`; read its records ahead in the worker.
+  if (out.count >= want) {
+    readAhead(store, q, probe, next, want, (from) => firstPick(store, bq, from, want, probe, m0, m1));
+  }
   const r = out.result(filteredStatus(out.count, removed, judged), BigInt(next), minOffset, maxOffset);
   // Records far apart are one part each: joined, one copy costs less than a socket write per part.
   const parts = r.bodyParts;
@@ -88,6 +138,26 @@ export async function readByBitmap(
     r.bodyParts = [Buffer.concat(parts as Buffer[], r.bufferTotalBytes)];
   }
   return r;
+}
+
+/**
+ * The candidates a pull of `want` from `from` picks in its first chunk when the side queue's entries can be read
+ * now (as `readByBitmap`'s loop picks them, with the bits); undefined otherwise, or when they are not sparse.
+ */
+function firstPick(
+  store: ReadSource,
+  bq: ConsumeQueue,
+  from: number,
+  want: number,
+  probe: BitmapProbe,
+  m0: number,
+  m1: number,
+): Picked | undefined {
+  const bits = chunkNow(bq, from, Math.min(chunkEntries, bitmapScanEntriesMax));
+  if (bits === undefined) return undefined;
+  const minPhy = store.commitLog.minOffset();
+  const picked = pickByBitmap(bits, bits, from, probe, minPhy, Math.min(judgedEntriesMax, want), m0, m1);
+  return sparse(picked) ? picked : undefined;
 }
 
 const joinPartsMin = 4;

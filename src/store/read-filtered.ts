@@ -117,7 +117,7 @@ export function collect(
   return collectSparse(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
 }
 
-function collectSparse(
+export function collectSparse(
   store: ReadSource,
   picked: Picked,
   spanFirst: number[],
@@ -290,23 +290,53 @@ function collectInWorker(
   want: number,
   maxTotalBytes: number,
 ): Promise<number | undefined> | undefined {
-  const { phys, sizes, queueOffsets } = picked;
+  const { phys } = picked;
   const spans = spanFirst.length - 1;
-  const log = store.commitLog;
-  if (spans === 0 || spans > jobSpansMax || log.sparse.sparseReadsAsync()) return undefined;
-  let bytes = 0;
-  for (let s = 0; s < spans; s++) bytes += spanBytes(phys, sizes, spanFirst, s);
+  if (spans === 0 || spans > jobSpansMax || store.commitLog.sparse.sparseReadsAsync()) return undefined;
+  const bytes = sparseBytes(picked, spanFirst);
   let buf = out.arena;
   if (buf === undefined || buf.length - out.arenaEnd < bytes) {
     if (bytes > arenaBytes) return undefined;
     const more = Math.max(0, want - out.count - phys.length) + 1;
     buf = out.newArena(Math.min(arenaBytes, bytes + Math.ceil(bytes / phys.length) * more));
   }
+  const job = postSparseJob(worker, store, picked, spanFirst, buf, out.arenaEnd, true);
+  if (job === undefined) return undefined;
+  return job.then((done) => {
+    // The worker failed before reading: read them here.
+    if (!done) return collectSparse(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
+    return keepJobSpans(worker, store, picked, spanFirst, buf, out.arenaEnd, out, byProperties, want, maxTotalBytes);
+  });
+}
+
+/** Bytes of all the spans of `picked`. */
+export function sparseBytes(picked: Picked, spanFirst: number[]): number {
+  let bytes = 0;
+  for (let s = 0; s + 1 < spanFirst.length; s++) bytes += spanBytes(picked.phys, picked.sizes, spanFirst, s);
+  return bytes;
+}
+
+/**
+ * Posts a job of the read worker for every span of `picked`, read into `buf` (an arena of the shared slab) back to
+ * back from `at`; resolves true once read (false: the worker failed first). Undefined when it cannot be made (not
+ * a slab arena, a file without a descriptor to lease). `timed`: a pull waits for it (see `ReadWorker.run`).
+ */
+export function postSparseJob(
+  worker: ReadWorker,
+  store: ReadSource,
+  picked: Picked,
+  spanFirst: number[],
+  buf: Buffer,
+  at: number,
+  timed: boolean,
+): Promise<boolean> | undefined {
+  const { phys, sizes } = picked;
+  const spans = spanFirst.length - 1;
   const slot = slotOf(buf);
   if (slot < 0) return undefined;
+  const log = store.commitLog;
   const leased: FileIO[] = [];
   const segBytes = log.segmentBytes;
-  let at = out.arenaEnd;
   for (let s = 0; s < spans; s++) {
     const start = phys[spanFirst[s] as number] as number;
     const len = spanBytes(phys, sizes, spanFirst, s);
@@ -318,41 +348,60 @@ function collectInWorker(
     worker.setRead(slot, s, fd === SparseRead.unreadable ? -1 : fd, start % segBytes, len, at, crcWanted(store, start));
     at += len;
   }
-  return worker.run(slot, spans).then((done) => {
+  return worker.run(slot, spans, timed).then((done) => {
     for (const f of leased) f.endLease?.();
-    // The worker failed before reading: read them here.
-    if (!done) return collectSparse(store, picked, spanFirst, out, byProperties, want, maxTotalBytes);
-    log.sparse.sparseReadsTook(spans, worker.took(slot));
-    let spanAt = out.arenaEnd;
-    for (let s = 0; s < spans; s++) {
-      const first = spanFirst[s] as number;
-      const len = spanBytes(phys, sizes, spanFirst, s);
-      if (worker.bytesRead(slot, s) !== len) {
-        // Not readable (deleted or cut under us): answer what was read; with nothing yet, skip past.
-        if (out.count > 0) return queueOffsets[first] as number;
-        spanAt += len;
-        continue;
-      }
-      // Records whose BODYCRC the worker checked are not checked again here.
-      const checkCrc = !worker.intactRead(slot, s) && crcWanted(store, phys[first] as number);
-      const stoppedAt = keepSpan(
-        store,
-        picked,
-        first,
-        spanFirst[s + 1] as number,
-        buf,
-        spanAt,
-        out,
-        byProperties,
-        want,
-        maxTotalBytes,
-        checkCrc,
-      );
-      if (stoppedAt !== undefined) return stoppedAt;
-      spanAt += len;
-    }
-    return undefined;
+    // A read ahead (untimed) that took long stalled no pull: only a waited-for job may send reads to the pool.
+    if (done && timed) log.sparse.sparseReadsTook(spans, worker.took(slot));
+    return done;
   });
+}
+
+/**
+ * The records of a done job (`postSparseJob`) of `buf` read from `spanAt`, checked and judged as `collectNow` does
+ * (records the worker vouched for are not CRC-checked again); returns as `collect` does.
+ */
+export function keepJobSpans(
+  worker: ReadWorker,
+  store: ReadSource,
+  picked: Picked,
+  spanFirst: number[],
+  buf: Buffer,
+  spanAt: number,
+  out: Collected,
+  byProperties: ByProperties,
+  want: number,
+  maxTotalBytes: number,
+): number | undefined {
+  const { phys, sizes, queueOffsets } = picked;
+  const slot = slotOf(buf);
+  for (let s = 0; s + 1 < spanFirst.length; s++) {
+    const first = spanFirst[s] as number;
+    const len = spanBytes(phys, sizes, spanFirst, s);
+    if (worker.bytesRead(slot, s) !== len) {
+      // Not readable (deleted or cut under us): answer what was read; with nothing yet, skip past.
+      if (out.count > 0) return queueOffsets[first] as number;
+      spanAt += len;
+      continue;
+    }
+    // Records whose BODYCRC the worker checked are not checked again here.
+    const checkCrc = !worker.intactRead(slot, s) && crcWanted(store, phys[first] as number);
+    const stoppedAt = keepSpan(
+      store,
+      picked,
+      first,
+      spanFirst[s + 1] as number,
+      buf,
+      spanAt,
+      out,
+      byProperties,
+      want,
+      maxTotalBytes,
+      checkCrc,
+    );
+    if (stoppedAt !== undefined) return stoppedAt;
+    spanAt += len;
+  }
+  return undefined;
 }
 
 /** BODYCRC is checked on cold reads and on records this process did not write (see `ReadSource`). */

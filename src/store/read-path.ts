@@ -294,6 +294,14 @@ export class Collected {
     return buf;
   }
 
+  /** Makes `arena` (of the shared slab, already filled by a read ahead) this response's arena, given back by `release`. */
+  adoptArena(arena: Buffer): void {
+    if (this.pooled === undefined) this.pooled = [arena];
+    else this.pooled.push(arena);
+    this.arena = arena;
+    this.arenaEnd = 0;
+  }
+
   add(span: Buffer, at: number, size: number, queueOffset: number): void {
     if (span !== this.runSpan || at !== this.runEnd) {
       this.closeRun();

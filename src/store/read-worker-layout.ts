@@ -18,6 +18,11 @@ export const spanFields = 5;
 
 /** Counters in `ctl`: jobs posted, the worker asleep (1), jobs done, the main thread woken and not yet drained (1). */
 export const Ctl = { posted: 0, asleep: 1, done: 2, woken: 3, posts: 4, dones: 4 + 256 } as const;
+/**
+ * Who reads a posted job (`claims`, one per slot): open until the worker begins it or the main thread takes it
+ * back (a read ahead the worker has not begun when its pull arrives is read by the pull itself).
+ */
+export const Claim = { open: 0, worker: 1, main: 2 } as const;
 /** Ring sizes (more than the slots that can be in flight; a power of two). */
 export const ringSize = 256;
 
@@ -34,13 +39,13 @@ export function ringAt(n: number): number {
 }
 
 export function controlBytes(l: ControlLayout): number {
-  return l.arenasMax * (l.spansMax * (spanFields * 8 + 8) + 16) + (4 + 2 * ringSize) * 4;
+  return l.arenasMax * (l.spansMax * (spanFields * 8 + 8) + 16) + (4 + 2 * ringSize) * 4 + l.arenasMax * 4;
 }
 
 /**
  * The job table (doubles), the byte counts read (ints; -1 failed), whether every record of a read passed its
  * BODYCRC in the worker (1), each slot's time taken (ms) and when the worker began it (`performance.timeOrigin +
- * performance.now()`, comparable across threads), the counters and rings.
+ * performance.now()`, comparable across threads), the counters and rings, each slot's `Claim`.
  */
 export function controlViews(control: SharedArrayBuffer, l: ControlLayout) {
   const jobDoubles = l.arenasMax * l.spansMax * spanFields;
@@ -50,8 +55,10 @@ export function controlViews(control: SharedArrayBuffer, l: ControlLayout) {
   const resultsAt = (jobDoubles + 2 * l.arenasMax) * 8;
   const results = new Int32Array(control, resultsAt, l.arenasMax * l.spansMax);
   const intact = new Int32Array(control, resultsAt + l.arenasMax * l.spansMax * 4, l.arenasMax * l.spansMax);
-  const ctl = new Int32Array(control, resultsAt + l.arenasMax * l.spansMax * 8, 4 + 2 * ringSize);
-  return { jobs, results, intact, tookMs, startedMs, ctl };
+  const ctlAt = resultsAt + l.arenasMax * l.spansMax * 8;
+  const ctl = new Int32Array(control, ctlAt, 4 + 2 * ringSize);
+  const claims = new Int32Array(control, ctlAt + (4 + 2 * ringSize) * 4, l.arenasMax);
+  return { jobs, results, intact, tookMs, startedMs, ctl, claims };
 }
 
 /** A job's message: its slot and how many reads it holds, as one number. */

@@ -12,6 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { RecordPos } from '../common/record.js';
 import {
+  Claim,
   type ControlLayout,
   Ctl,
   controlViews,
@@ -28,7 +29,7 @@ const { slab, control, layout } = workerData as {
   layout: ControlLayout;
 };
 const arenas = Buffer.from(slab);
-const { jobs, results, intact, tookMs, startedMs, ctl } = controlViews(control, layout);
+const { jobs, results, intact, tookMs, startedMs, ctl, claims } = controlViews(control, layout);
 
 let taken = 0;
 let done = 0;
@@ -51,6 +52,8 @@ for (;;) {
 
 function run(message: number): number {
   const { slot, spans } = jobSlotOf(message);
+  // Taken back by the main thread (its pull came first): done, nothing read.
+  if (Atomics.compareExchange(claims, slot, Claim.open, Claim.worker) !== Claim.open) return slot;
   const t0 = performance.now();
   startedMs[slot] = performance.timeOrigin + t0;
   const arenaAt = slot * layout.arenaBytes;

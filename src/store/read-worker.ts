@@ -13,6 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import { createLogger } from '../common/log.js';
 import {
+  Claim,
   type ControlLayout,
   Ctl,
   controlBytes,
@@ -57,6 +58,12 @@ function sharedSlab(): SharedArrayBuffer {
   return slab;
 }
 
+/** Arenas of the slab free now. */
+export function freeArenaCount(): number {
+  sharedSlab();
+  return freeArenas.length;
+}
+
 /** Gives back an arena of the slab once nothing reads it any more. */
 export function giveArena(arena: Buffer): void {
   freeArenas.push(arena);
@@ -75,6 +82,7 @@ export class ReadWorker {
   private readonly tookMs: Float64Array;
   private readonly startedMs: Float64Array;
   private readonly ctl: Int32Array;
+  private readonly claims: Int32Array;
   /** When each slot's job was posted to a sleeping worker (absolute ms as `startedMs`), else -1. */
   private readonly postedMs = new Float64Array(arenasMax);
   private slowWakes = 0;
@@ -100,6 +108,7 @@ export class ReadWorker {
       tookMs: this.tookMs,
       startedMs: this.startedMs,
       ctl: this.ctl,
+      claims: this.claims,
     } = controlViews(control, layout));
     worker.on('message', () => this.drain());
     worker.on('error', (err) => this.fail(err));
@@ -156,23 +165,50 @@ export class ReadWorker {
     return this.intact[slot * jobSpansMax + s] === 1;
   }
 
-  /** Runs the `spans` reads set in `slot`; false when the worker failed first (nothing read: read them here). */
-  run(slot: number, spans: number): Promise<boolean> {
+  /**
+   * Runs the `spans` reads set in `slot`; false when the worker failed first (nothing read: read them here).
+   * `timed`: a pull waits for it, so a late start counts towards the pause (`noteWake`), and a sleeping worker is
+   * woken now. A read ahead no pull waits for yet does not count, and wakes the worker once at the end of this turn
+   * of the event loop for all posted in it: waking a thread costs the main thread its core for a while on a busy
+   * machine (a fifth of its time with one wake per pull), after the answers of the turn are written it costs less.
+   */
+  run(slot: number, spans: number, timed = true): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       this.waiting[slot] = resolve;
       this.jobsRun++;
       if (this.inFlight++ === 0) this.worker.ref();
       const ctl = this.ctl;
+      Atomics.store(this.claims, slot, Claim.open);
       ctl[Ctl.posts + ringAt(this.posted)] = jobMessage(slot, spans);
       const postedMs = performance.timeOrigin + performance.now();
       // Count first, then look whether it sleeps: a worker that goes to sleep in between sees the new count.
       this.posted = nextCount(this.posted);
       Atomics.store(ctl, Ctl.posted, this.posted);
       const asleep = Atomics.load(ctl, Ctl.asleep) === 1;
-      this.postedMs[slot] = asleep ? postedMs : -1;
-      if (asleep) Atomics.notify(ctl, Ctl.posted);
+      this.postedMs[slot] = asleep && timed ? postedMs : -1;
+      if (!asleep) return;
+      if (timed) Atomics.notify(ctl, Ctl.posted);
+      else if (!this.wakeLater) {
+        this.wakeLater = true;
+        setImmediate(this.wakeNow);
+      }
     });
   }
+
+  /**
+   * Takes `slot`'s posted job back when the worker has not begun it: true, and the caller reads those records
+   * itself (the worker skips the job; it still settles, so its arena and leases are given back as usual).
+   */
+  takeBack(slot: number): boolean {
+    return Atomics.compareExchange(this.claims, slot, Claim.open, Claim.main) === Claim.open;
+  }
+
+  /** A wake deferred to the end of the turn (`run` of a read ahead). */
+  private wakeLater = false;
+  private readonly wakeNow = () => {
+    this.wakeLater = false;
+    if (Atomics.load(this.ctl, Ctl.asleep) === 1) Atomics.notify(this.ctl, Ctl.posted);
+  };
 
   /** Settles every job the worker has done (woken by its message; clears `woken` first so none is missed). */
   private drain(): void {

@@ -108,7 +108,8 @@ const exprArb: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
 let runId = 0;
 
 test('property: a pull with the bitmap delivers exactly what judging every record delivers', async () => {
-  const store = await openStore();
+  // With the read worker: pulls of 3 that fill up have their successors read ahead (read-bitmap-ahead.ts).
+  const store = await openStore(undefined, { sparseReadWorkerEnable: true });
   try {
     await fc.assert(
       fc.asyncProperty(
@@ -135,7 +136,9 @@ test('property: a pull with the bitmap delivers exactly what judging every recor
             const truth = messages.flatMap((p, i) => (c.filter.matchesMap(new Map(Object.entries(p))) ? [i] : []));
             const withBits = await pullAll(store, topic, filterOf(store, topic, `G${g}`, e, true));
             const without = await pullAll(store, topic, filterOf(store, topic, `G${g}`, e, false));
+            const small = await pullAll(store, topic, filterOf(store, topic, `G${g}`, e, true), 3);
             assert.deepEqual(withBits.offsets, truth, `${e} with bits`);
+            assert.deepEqual(small.offsets, truth, `${e} with bits, pulls of 3`);
             assert.deepEqual(without.offsets, truth, `${e} without bits`);
           }
           if (messages.length > before) assert.equal(store.bitmapQueueOf(topic, 0)?.maxOffset, messages.length);

@@ -15,6 +15,7 @@ import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, type MessageFilter, type StoreConfig } from '../../src/store/index.js';
 import { NodeStorageIO } from '../../src/store/io.js';
 import type { LogReader } from '../../src/store/log-reader.js';
+import { aheadStats } from '../../src/store/read-bitmap-ahead.js';
 import { ReadWorker } from '../../src/store/read-worker.js';
 import { msg, tempDir } from './helpers.js';
 
@@ -87,18 +88,19 @@ function workerJobs(): number {
 
 /** Ends a pause after slow wake-ups (a busy machine) so that the next jobs go to the worker. */
 function unpause(): void {
-  for (let i = 0; i < 4; i++) worker?.noteWake(1, performance.now() - 2000);
+  // Slow wakes until a pause begins (as if 2 s ago, so over): whatever count earlier jobs left, it ends at 0.
+  for (let i = 0; i < 4 && worker?.noteWake(1, performance.now() - 2000) === false; i++);
 }
 
 /** Pulls the queue to its end with the bitmap; the queue offsets and bodies delivered, and each pull's parts. */
-async function pullAll(store: FileMessageStore) {
+async function pullAll(store: FileMessageStore, maxMsgNums = 32) {
   const filter = bitsFilter(store);
   const offsets: number[] = [];
   const bodies: string[] = [];
   const partCounts: number[] = [];
   let offset = 0n;
   for (let guard = 0; guard < 1000; guard++) {
-    const r = await store.getMessage(topic, 0, offset, 32, 4 * 1024 * 1024, filter);
+    const r = await store.getMessage(topic, 0, offset, maxMsgNums, 4 * 1024 * 1024, filter);
     if (r.status === GetStatus.FOUND) {
       const parts = r.bodyParts ?? [];
       partCounts.push(parts.length);
@@ -175,6 +177,79 @@ test('the read worker delivers the same records as reads on the main thread', as
   }
 });
 
+test("each full pull's successor is read ahead by the worker and taken: the same records as the main thread", async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    unpause();
+    const taken = aheadStats.taken;
+    // 60 matches by 8: seven full pulls, each followed by a pull that takes what was read ahead for it, but for
+    // one whose side-queue entries lie in a ConsumeQueue file not yet opened (read ahead only from open files).
+    const ahead = await pullAll(store, 8);
+    assert.equal(aheadStats.taken - taken, 6);
+    onMainThread(store);
+    const here = await pullAll(store, 8);
+    assert.equal(aheadStats.taken - taken, 6, 'no read ahead without the worker');
+    assert.deepEqual(ahead.offsets, matching);
+    assert.deepEqual(ahead.bodies, here.bodies);
+    assert.deepEqual(ahead.partCounts, here.partCounts);
+  } finally {
+    await store.shutdown();
+  }
+});
+
+const offsetsOf = (r: { records: Buffer[] }) => r.records.map((rec) => Number(decodeRecord(rec).msg.queueOffset));
+
+test('a read ahead the worker has not begun when its pull comes is read by that pull itself: the same records', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    unpause();
+    const filter = bitsFilter(store);
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 8, 4 * 1024 * 1024, filter);
+    const a = await get(0n);
+    // The worker reads a's successor meanwhile, then sleeps.
+    await new Promise((r) => setTimeout(r, 50));
+    const { taken, takenBack } = aheadStats;
+    // b takes what was read ahead and starts c's read ahead, whose wake waits for the end of the event-loop turn;
+    // c comes within the same turn: the worker has not begun it.
+    const b = await get(a.nextBeginOffset);
+    const c = await get(b.nextBeginOffset);
+    assert.deepEqual([aheadStats.taken - taken, aheadStats.takenBack - takenBack], [2, 1]);
+    assert.deepEqual([...offsetsOf(a), ...offsetsOf(b), ...offsetsOf(c)], matching.slice(0, 24));
+    for (const r of [a, b, c]) r.release?.();
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  } finally {
+    await store.shutdown();
+  }
+});
+
+test('a read ahead is dropped, not taken, by a pull of another maxMsgNums or after the log start passed it', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    unpause();
+    const filter = bitsFilter(store);
+    const first = await store.getMessage(topic, 0, 0n, 8, 4 * 1024 * 1024, filter);
+    assert.deepEqual(offsetsOf(first), matching.slice(0, 8));
+    first.release?.();
+    const { taken, dropped } = aheadStats;
+    const nine = await store.getMessage(topic, 0, first.nextBeginOffset, 9, 4 * 1024 * 1024, filter);
+    assert.deepEqual(offsetsOf(nine), matching.slice(8, 17));
+    nine.release?.();
+    assert.deepEqual([aheadStats.taken - taken, aheadStats.dropped - dropped], [0, 1]);
+    // The pull of nine read ahead its successor; then the log's only segment is deleted under it.
+    const segs = (store.commitLog as unknown as { segs: { deleteFirst(): Promise<void> } }).segs;
+    await segs.deleteFirst();
+    const after = await store.getMessage(topic, 0, nine.nextBeginOffset, 9, 4 * 1024 * 1024, filter);
+    assert.notEqual(after.status, GetStatus.FOUND, 'records of a deleted segment served from a read ahead');
+    after.release?.();
+    assert.deepEqual([aheadStats.taken - taken, aheadStats.dropped - dropped], [0, 2]);
+  } finally {
+    await store.shutdown();
+  }
+});
+
 test('a file closed while its descriptor is leased closes once the lease ends, and leases no more meanwhile', async () => {
   const dir = await tempDir('tsrocket-lease-');
   dirs.push(dir);
@@ -209,8 +284,9 @@ test('a segment deleted while the read worker reads it: the pull delivers intact
     unpause();
     const jobs = workerJobs();
     // The job is handed to the worker (its descriptor leased) within the pull's first microtasks, before the
-    // event loop can deliver the worker's answer: the deletion starts while the job is in flight.
-    const pulling = store.getMessage(topic, 0, first.nextBeginOffset, 32, 4 * 1024 * 1024, filter);
+    // event loop can deliver the worker's answer: the deletion starts while the job is in flight. (31, not 32: the
+    // read ahead of the first pull, for a pull of 32, is not taken: this pull's own job reads.)
+    const pulling = store.getMessage(topic, 0, first.nextBeginOffset, 31, 4 * 1024 * 1024, filter);
     for (let i = 0; i < 1000 && workerJobs() === jobs; i++) await Promise.resolve();
     assert.equal(workerJobs(), jobs + 1);
     const segs = (store.commitLog as unknown as { segs: { deleteFirst(): Promise<void> } }).segs;
@@ -328,10 +404,13 @@ test('sixteen pulls unreleased at once each read into an arena of their own in t
   }
 });
 
-test('sparse reads go to the thread pool after three slow groups of reads in a row, not after one', async () => {
+test('sparse reads go to the thread pool after three slow groups of reads in a row that fetched bytes from storage, not after one', async () => {
   const { dir, offsets } = await filled();
   const store = await open(dir);
   const reader = (store.commitLog as unknown as { reader: LogReader }).reader;
+  // Each look at the process's storage reads sees more fetched (reads that missed the page cache).
+  let fetched = 0;
+  reader.storageReads = () => (fetched += 4096);
   const buf = Buffer.alloc(4096);
   const phy = Number(offsets[0]);
   const size = 600;
@@ -354,6 +433,26 @@ test('sparse reads go to the thread pool after three slow groups of reads in a r
     // A third slow group in a row: the next reads must wait for the thread pool.
     assert.ok(groups(1, 3).every((g) => g === 'read'));
     assert.equal(reader.readSparseInto(phy, size, buf, 0), 'later');
+  } finally {
+    if (own !== undefined) Object.defineProperty(performance, 'now', own);
+    else delete (performance as unknown as { now?: unknown }).now;
+    await store.shutdown();
+  }
+});
+
+test('slow groups of sparse reads that fetched nothing from storage (the process lost its core) keep them blocking', async () => {
+  const { dir, offsets } = await filled();
+  const store = await open(dir);
+  const reader = (store.commitLog as unknown as { reader: LogReader }).reader;
+  reader.storageReads = () => 1_000_000;
+  const buf = Buffer.alloc(4096);
+  let clockMs = 1_000_000;
+  const own = Object.getOwnPropertyDescriptor(performance, 'now');
+  // Every group of four takes 6 ms (1.5 ms a read): slow, but all from the page cache.
+  Object.defineProperty(performance, 'now', { configurable: true, value: () => (clockMs += 6) });
+  try {
+    for (let i = 0; i < 40; i++) assert.equal(reader.readSparseInto(Number(offsets[0]), 600, buf, 0), 'read');
+    assert.equal(reader.sparseReadsAsync(), false);
   } finally {
     if (own !== undefined) Object.defineProperty(performance, 'now', own);
     else delete (performance as unknown as { now?: unknown }).now;
