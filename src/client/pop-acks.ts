@@ -51,12 +51,10 @@ class Outcomes {
   }
 }
 
-class Waiting implements PendingAck {
+/** An ack of this turn: the caller's PendingAck (not copied) and where its outcome goes. */
+class Waiting {
   constructor(
-    readonly info: PopExtraInfo,
-    readonly topic: string,
-    readonly extraInfo: string,
-    readonly checkPoint: object | undefined,
+    readonly ack: PendingAck,
     readonly outcomes: Outcomes,
     readonly index: number,
   ) {}
@@ -97,24 +95,31 @@ export class PopAcks {
   ) {}
 
   async add(addr: string, ack: PendingAck): Promise<AckAnswer> {
-    const [o] = (await this.addAll([{ addr, ack }])) as [AckOutcome];
+    const [o] = (await this.addAll([addr], [ack])) as [AckOutcome];
     if (o.status === 'failed') throw o.error;
     return o;
   }
 
-  /** Acks to send this turn; the outcomes in the same order. */
-  addAll(acks: ReadonlyArray<{ readonly addr: string; readonly ack: PendingAck }>): Promise<AckOutcome[]> {
+  /** Acks to send this turn, `acks[i]` to broker `addrs[i]`; the outcomes in the same order. */
+  addAll(addrs: readonly string[], acks: readonly PendingAck[]): Promise<AckOutcome[]> {
     if (acks.length === 0) return Promise.resolve([]);
     return new Promise<AckOutcome[]>((resolve) => {
       const outcomes = new Outcomes(acks.length, resolve);
+      // The acks of one receive() go to one broker: its list is looked up once per run of equal addresses.
+      let lastAddr: string | undefined;
+      let list: Waiting[] = [];
       for (let i = 0; i < acks.length; i++) {
-        const { addr, ack } = acks[i] as (typeof acks)[number];
-        let list = this.pending.get(addr);
-        if (list === undefined) {
-          list = [];
-          this.pending.set(addr, list);
+        const addr = addrs[i] as string;
+        if (addr !== lastAddr) {
+          let l = this.pending.get(addr);
+          if (l === undefined) {
+            l = [];
+            this.pending.set(addr, l);
+          }
+          list = l;
+          lastAddr = addr;
         }
-        list.push(new Waiting(ack.info, ack.topic, ack.extraInfo, ack.checkPoint, outcomes, i));
+        list.push(new Waiting(acks[i] as PendingAck, outcomes, i));
       }
       if (!this.scheduled) {
         this.scheduled = true;
@@ -132,12 +137,12 @@ export class PopAcks {
         for (const w of list) this.sendSingle(addr, w);
         continue;
       }
-      this.sendBatch(addr, (list[0] as Waiting).info.brokerName, list);
+      this.sendBatch(addr, (list[0] as Waiting).ack.info.brokerName, list);
     }
   }
 
   private sendSingle(addr: string, w: Waiting): void {
-    this.sender.single(addr, w).then(
+    this.sender.single(addr, w.ack).then(
       (a) => w.answer(a),
       (err) => w.fail(err),
     );
@@ -147,7 +152,8 @@ export class PopAcks {
     // Keyed by the shared check-point object when the handles came from one answer, else by their text.
     const entries = new Map<object | string, BatchEntry>();
     for (const w of list) {
-      const i = w.info;
+      const a = w.ack;
+      const i = a.info;
       const rel = Number(i.queueOffset - i.ckOffset);
       // A BatchAck names retry as 0/1, offsets as bits from the check point's start, and one broker name.
       if (i.retry === PopRetryMark.v2 || !(rel >= 0 && rel < batchAckOffsetsMax) || i.brokerName !== brokerName) {
@@ -155,14 +161,14 @@ export class PopAcks {
         continue;
       }
       const k =
-        w.checkPoint ??
-        `${w.topic} ${i.retry} ${i.queueId} ${i.ckOffset} ${i.popTimeMs} ${i.invisibleTimeMs} ${i.reviveQid}`;
+        a.checkPoint ??
+        `${a.topic} ${i.retry} ${i.queueId} ${i.ckOffset} ${i.popTimeMs} ${i.invisibleTimeMs} ${i.reviveQid}`;
       let e = entries.get(k);
       if (e === undefined) {
         e = {
           ack: {
             consumerGroup: this.group,
-            topic: w.topic,
+            topic: a.topic,
             retry: i.retry === PopRetryMark.v1,
             startOffset: i.ckOffset,
             queueId: i.queueId,
@@ -209,11 +215,15 @@ export class PopAcks {
             for (const e of batch) for (const w of e.waiting) w.answer(answer);
             return;
           }
+          if (answer.expired.length === 0) {
+            for (const e of batch) for (const w of e.waiting) w.answer(ok);
+            return;
+          }
           const late = new Map<number, readonly bigint[]>();
           for (const x of answer.expired) late.set(x.ack, x.offsets);
           batch.forEach((e, n) => {
             const offsets = late.get(n);
-            for (const w of e.waiting) w.answer(offsets?.includes(w.info.queueOffset) === true ? tooLate : ok);
+            for (const w of e.waiting) w.answer(offsets?.includes(w.ack.info.queueOffset) === true ? tooLate : ok);
           });
         },
         (err) => {

@@ -24,7 +24,7 @@ import {
 import { ConsumeFromWhere, type ConsumerData, MessageModel } from './heartbeat.js';
 import { clientLogger } from './logger.js';
 import { parseNameServerList } from './name-server.js';
-import { type PendingAck, PopAcks } from './pop-acks.js';
+import { type AckOutcome, type PendingAck, PopAcks } from './pop-acks.js';
 import {
   type AckAnswer,
   ackMessage,
@@ -256,27 +256,37 @@ export class SimpleConsumer {
     const msgs = m as readonly PoppedMessage[];
     const out: AckResults = { acked: [], failed: [] };
     const sent: PoppedMessage[] = [];
-    const acks: Array<{ addr: string; ack: PendingAck }> = [];
+    const addrs: string[] = [];
+    const acks: PendingAck[] = [];
+    // The messages of one receive() share a broker: its address is looked up once per run of them.
+    let lastBroker: string | undefined;
+    let lastAddr = '';
     for (const message of msgs) {
       try {
         const info = this.handleOf(message);
-        const inst = this.requireInstance();
-        const addr = inst.masterAddr(info.brokerName) ?? (await this.addrOf(inst, info.brokerName, message.topic));
+        let addr = lastAddr;
+        if (info.brokerName !== lastBroker) {
+          const inst = this.requireInstance();
+          addr = inst.masterAddr(info.brokerName) ?? (await this.addrOf(inst, info.brokerName, message.topic));
+          lastBroker = info.brokerName;
+          lastAddr = addr;
+        }
         sent.push(message);
-        const ack = { info, topic: message.topic, extraInfo: message.receiptHandle, checkPoint: checkPointOf(message) };
-        acks.push({ addr, ack });
+        addrs.push(addr);
+        acks.push({ info, topic: message.topic, extraInfo: message.receiptHandle, checkPoint: checkPointOf(message) });
       } catch (err) {
         out.failed.push({ message, error: asError(err) });
       }
     }
     // One promise for all: acks of one broker go as one request, whatever their number.
-    const outcomes = await this.acks.addAll(acks);
-    outcomes.forEach((o, i) => {
+    const outcomes = await this.acks.addAll(addrs, acks);
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i] as AckOutcome;
       const message = sent[i] as PoppedMessage;
       if (o.status === 'ok') out.acked.push(message);
       else if (o.status === 'failed') out.failed.push({ message, error: asError(o.error) });
       else out.failed.push({ message, error: handleRefused(message, o) });
-    });
+    }
     return out;
   }
 

@@ -99,17 +99,15 @@ test('addAll: one call settles with an outcome per ack, in order; a failed reque
     },
   };
   const acks = new PopAcks('g', sender);
-  const out = await acks.addAll([
-    { addr: 'a:1', ack: pending(10n) },
-    { addr: 'down:1', ack: pending(10n) },
-    { addr: 'a:1', ack: pending(11n) },
-    { addr: 'down:1', ack: pending(11n) },
-  ]);
+  const out = await acks.addAll(
+    ['a:1', 'down:1', 'a:1', 'down:1'],
+    [pending(10n), pending(10n), pending(11n), pending(11n)],
+  );
   assert.deepEqual(
     out.map((o) => o.status),
     ['ok', 'failed', 'gone', 'failed'],
   );
-  assert.deepEqual(await acks.addAll([]), []);
+  assert.deepEqual(await acks.addAll([], []), []);
 });
 
 test('acks naming one shared check-point object are one entry without a text key; a message twice still goes alone', async () => {

@@ -267,8 +267,15 @@ export class BrokerPopService implements PopService {
 
   /** Sum of the end offsets of the queues a pop reads: changes when anything arrives there. */
   private watermark(req: PopRequest, tc: TopicConfig): bigint {
+    // The queues of queuesOf, summed without building its list (taken before every pop).
+    const { store, topics } = this.deps;
     let sum = 0n;
-    for (const q of this.queuesOf(req, tc, 0)) sum += this.deps.store.getMaxOffsetInQueue(q.realTopic, q.queueId);
+    if (req.queueId >= 0) sum += store.getMaxOffsetInQueue(req.topic, req.queueId);
+    else for (let i = 0; i < tc.readQueueNums; i++) sum += store.getMaxOffsetInQueue(req.topic, i);
+    if (!req.fifo) {
+      const retryTopic = popRetryTopicOf(req.group, req.topic);
+      if (topics.get(retryTopic) !== undefined) sum += store.getMaxOffsetInQueue(retryTopic, 0);
+    }
     return sum;
   }
 
