@@ -33,6 +33,7 @@ import {
   stopChild,
 } from './support/process.js';
 import { check, fmtMiB, mib, writeResults } from './support/report.js';
+import { fmtSched, type SchedTimes, schedDelta, schedTimes } from './support/schedstat.js';
 import { createTopic } from './support/wire.js';
 
 setLogLevel('warn');
@@ -148,8 +149,8 @@ async function measure(ms: number) {
   return { polite, route, heartbeat };
 }
 
-/** Starts the flood child (lowest CPU priority); resolves with one FloodResult per flooder. */
-function startFlood(o: FloodOptions & { flooders: number }): Promise<FloodResult[]> {
+/** Starts the flood child (lowest CPU priority); `done` resolves with one FloodResult per flooder. */
+function startFlood(o: FloodOptions & { flooders: number }): { pid: number | undefined; done: Promise<FloodResult[]> } {
   const child = spawn(
     process.execPath,
     [new URL('./support/flood-child.js', import.meta.url).pathname, JSON.stringify(o)],
@@ -162,7 +163,7 @@ function startFlood(o: FloodOptions & { flooders: number }): Promise<FloodResult
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  return new Promise((resolve, reject) => {
+  const done = new Promise<FloodResult[]>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {
       try {
@@ -172,6 +173,24 @@ function startFlood(o: FloodOptions & { flooders: number }): Promise<FloodResult
       }
     });
   });
+  return { pid: child.pid, done };
+}
+
+/** CPU and run-queue wait of the broker, this process (the polite producer) and the flood child over a phase. */
+async function schedNow(pids: { broker: number; flood?: number | undefined }) {
+  return {
+    broker: await schedTimes(pids.broker),
+    polite: await schedTimes(process.pid),
+    flood: pids.flood === undefined ? undefined : await schedTimes(pids.flood),
+  };
+}
+type SchedNow = Awaited<ReturnType<typeof schedNow>>;
+function schedPhase(before: SchedNow, after: SchedNow): Record<keyof SchedNow, SchedTimes | undefined> {
+  return {
+    broker: schedDelta(before.broker, after.broker),
+    polite: schedDelta(before.polite, after.polite),
+    flood: schedDelta(before.flood, after.flood),
+  };
 }
 
 /** CPU µs of the event loop's thread (the main thread, /proc/<pid>/task/<pid>/stat) of `pid`. */
@@ -219,7 +238,9 @@ try {
 
   const loadBefore = os.loadavg()[0] as number;
   rss.enter('alone');
+  const schedAloneBefore = await schedNow({ broker: servingPid });
   const alone = await measure(num('alone-s') * 1000);
+  const schedAlone = schedPhase(schedAloneBefore, await schedNow({ broker: servingPid }));
   console.log(`alone:      polite send ${fmt(alone.polite)}`);
 
   rss.enter('flood');
@@ -237,8 +258,10 @@ try {
     producerGroup: 'flood',
   });
   await sleep(500); // let the flood build up before measuring
+  const schedFloodBefore = await schedNow({ broker: servingPid, flood: flooding.pid });
   const flooded = await measure(floodMs - 1000);
-  const results = await flooding;
+  const schedFlood = schedPhase(schedFloodBefore, await schedNow({ broker: servingPid, flood: flooding.pid }));
+  const results = await flooding.done;
   const cpuAfter = await cpuNow(servingPid);
   rss.enter('after');
   await rss.sample();
@@ -266,6 +289,13 @@ try {
     `broker CPU during the flood: ${floodCpu.allS.toFixed(2)} s (event-loop thread ${floodCpu.mainThreadS.toFixed(2)} s), ` +
       `${floodCpu.usPerSend.toFixed(1)} µs (${floodCpu.mainThreadUsPerSend.toFixed(1)} µs) per accepted flood send`,
   );
+  // Time runnable but not running: the share of the tail that is the CPU scheduler's, not the broker's turn.
+  for (const [name, d] of Object.entries(schedFlood)) {
+    const aloneD = schedAlone[name as keyof SchedNow];
+    console.log(
+      `sched ${name.padEnd(6)} alone: ${aloneD === undefined ? '-' : fmtSched(aloneD)}; flooded: ${fmtSched(d)}`,
+    );
+  }
   // A shared machine's load moves these figures more than the broker does: say what it was.
   const loadAfter = os.loadavg()[0] as number;
   console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
@@ -289,6 +319,7 @@ try {
     flooded: { polite: summary(flooded.polite), route: summary(flooded.route), heartbeat: summary(flooded.heartbeat) },
     flood: { ...total, stored, perFlooder: results, brokerCpu: floodCpu },
     rss: { maxBytes: rss.maxBytes, samples: rss.samples, byPhase: rss.byPhase() },
+    sched: { alone: schedAlone, flooded: schedFlood },
   });
   console.log(`wrote ${file}`);
 } finally {
