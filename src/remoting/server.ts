@@ -8,7 +8,7 @@ import { Channel, type Processor, type RemotingConnection } from './connection.j
 import { ConnectionSweep, sweepPeriodMs } from './connection-sweep.js';
 import { openFdCount, processFdLimit } from './fd-count.js';
 import { applyHeapBallast } from './gc-ballast.js';
-import { applyScavengeMode, ScavengeMode } from './gc-mode.js';
+import { applyScavengeMode, ScavengeMode, scavengeContended } from './gc-mode.js';
 import type { RequestHook } from './hooks.js';
 import { type ServerLimits, serverLimitsDefault } from './limits.js';
 import { PartialFrameBudget } from './partial-frames.js';
@@ -72,6 +72,8 @@ export class RemotingServer {
   private readonly sweepTask: PeriodicTask;
   private readonly partialFrames: PartialFrameBudget;
   private readonly turnShare: TurnShare;
+  /** This server counts in gc-mode's contended servers (its connections compete for turns). */
+  private scavengeVote = false;
 
   constructor(opts: RemotingServerOptions) {
     this.opts = opts;
@@ -79,7 +81,12 @@ export class RemotingServer {
     this.fdLimit = opts.fdLimit ?? processFdLimit();
     this.admission = new ConnectionAdmission(this.limits, this.fdLimit, log, opts.name);
     this.sweep = new ConnectionSweep(this.limits, log, opts.name);
-    this.turnShare = new TurnShare(this.limits.framesPerTurnMax, this.limits.framesPerContendedTurnMax);
+    const serialWhileContended = this.limits.scavengeParallel && this.limits.scavengeSerialWhileContended;
+    this.turnShare = new TurnShare(
+      this.limits.framesPerTurnMax,
+      this.limits.framesPerContendedTurnMax,
+      serialWhileContended ? (contended) => this.voteSerialScavenge(contended) : undefined,
+    );
     applyScavengeMode(this.limits.scavengeParallel ? ScavengeMode.parallel : ScavengeMode.serial);
     applyHeapBallast(this.limits.heapBallastMiB);
     this.partialFrames = new PartialFrameBudget(this.limits.partialFramesBytesMax, () => this.channels, log, opts.name);
@@ -172,9 +179,19 @@ export class RemotingServer {
         return ch.whenClosed();
       });
       await Promise.all([stopped, ...closed]);
+      this.voteSerialScavenge(false);
       log.info('closed', { server: this.opts.name });
     })();
     return this.closing;
+  }
+
+  private voteSerialScavenge(contended: boolean): void {
+    if (contended === this.scavengeVote || (contended && this.closing !== undefined)) return;
+    this.scavengeVote = contended;
+    scavengeContended(contended ? 1 : -1);
+    log.debug(contended ? 'connections compete: serial scavenges' : 'connections no longer compete', {
+      server: this.opts.name,
+    });
   }
 
   /** Counts the process's open fds for the reserve (Linux; a no-op where the limit is unknown). */
