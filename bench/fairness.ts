@@ -9,7 +9,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,7 @@ import { RequestCode, ResponseCode } from '../src/remoting/codes.js';
 import { createRequest } from '../src/remoting/command.js';
 import { decodeOffsetResponseHeader, encodeQueueHeader } from '../src/remoting/protocol/offsets.js';
 import type { FloodOptions, FloodResult } from './support/flood.js';
+import { type BrokerSide, installSplit, stamp } from './support/latency-split.js';
 import {
   brokerReady,
   cpuUs,
@@ -34,6 +35,7 @@ import {
 } from './support/process.js';
 import { check, fmtMiB, mib, writeResults } from './support/report.js';
 import { fmtSched, type SchedTimes, schedDelta, schedTimes } from './support/schedstat.js';
+import { type BenchSide, fmtParts, matchParts, summarizeParts } from './support/split-report.js';
 import { createTopic } from './support/wire.js';
 
 setLogLevel('warn');
@@ -53,6 +55,8 @@ const { values: a } = parseArgs({
     /** Node/V8 flags for the broker process, space-separated (e.g. "--single-threaded-gc"), for A/B runs. */
     'node-args': { type: 'string' },
     dir: { type: 'string' },
+    /** Split each polite send's latency into client, wire and broker parts (timestamps on both sides; see support/latency-split.ts). */
+    split: { type: 'boolean', default: false },
   },
 });
 const num = (k: keyof typeof a) => Number(a[k]);
@@ -63,12 +67,20 @@ const ratioTarget = 3;
 const probePeriodMs = 50;
 
 const root = await mkdtemp(path.join(path.resolve(a.dir ?? os.tmpdir()), 'tsrocket-fairness-'));
+const splitFile = path.join(root, 'split-broker.json');
+const splitPreload = `${new URL('./support/split-preload.js', import.meta.url).href}?out=${encodeURIComponent(splitFile)}`;
+const nodeArgs = [
+  ...(a['node-args'] ?? '').split(' ').filter((x) => x !== ''),
+  ...(a.split ? ['--import', splitPreload] : []),
+];
+const split = a.split ? installSplit() : undefined;
+const benchSides = { alone: [] as BenchSide[], flooded: [] as BenchSide[] };
 const broker = spawnStart({
   dataDir: path.join(root, 'data'),
   logFile: path.join(root, 'broker.log'),
   namesrvPort: await freePort(),
   brokerPort: await freePort(),
-  ...(a['node-args'] === undefined ? {} : { nodeArgs: a['node-args'].split(' ').filter((x) => x !== '') }),
+  ...(nodeArgs.length === 0 ? {} : { nodeArgs }),
   ...(a.config === undefined ? {} : { configFile: path.resolve(a.config) }),
 });
 let rss = new RssSampler(broker.pid);
@@ -129,7 +141,7 @@ async function expectOk(addr: string, code: number, fields: Record<string, strin
 }
 
 /** The polite producer, route queries to the NameServer and heartbeats to the broker, side by side. */
-async function measure(ms: number) {
+async function measure(ms: number, sides?: BenchSide[]) {
   const until = performance.now() + ms;
   const polite = latencies();
   const route = latencies();
@@ -137,7 +149,9 @@ async function measure(ms: number) {
   const body = Buffer.alloc(num('polite-bytes'), 0x70);
   await Promise.all([
     timedLoop(until, num('polite-gap-ms'), polite, async () => {
+      const call = split === undefined ? undefined : stamp();
       await producer.send({ topic: politeTopic, body });
+      if (call !== undefined) sides?.push({ call, done: stamp() });
     }),
     timedLoop(until, probePeriodMs, route, () =>
       expectOk(broker.namesrvAddr, RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: politeTopic }),
@@ -239,7 +253,7 @@ try {
   const loadBefore = os.loadavg()[0] as number;
   rss.enter('alone');
   const schedAloneBefore = await schedNow({ broker: servingPid });
-  const alone = await measure(num('alone-s') * 1000);
+  const alone = await measure(num('alone-s') * 1000, benchSides.alone);
   const schedAlone = schedPhase(schedAloneBefore, await schedNow({ broker: servingPid }));
   console.log(`alone:      polite send ${fmt(alone.polite)}`);
 
@@ -259,7 +273,7 @@ try {
   });
   await sleep(500); // let the flood build up before measuring
   const schedFloodBefore = await schedNow({ broker: servingPid, flood: flooding.pid });
-  const flooded = await measure(floodMs - 1000);
+  const flooded = await measure(floodMs - 1000, benchSides.flooded);
   const schedFlood = schedPhase(schedFloodBefore, await schedNow({ broker: servingPid, flood: flooding.pid }));
   const results = await flooding.done;
   const cpuAfter = await cpuNow(servingPid);
@@ -328,6 +342,29 @@ try {
   await rc.close();
   await probes.close();
   await stopChild(broker, 'SIGTERM');
+  if (split !== undefined) await reportSplit(split.client);
   await rm(root, { recursive: true, force: true });
 }
 process.exit(0);
+
+/** The parts of the polite sends' latency, alone and flooded (the broker wrote its side when it stopped). */
+async function reportSplit(client: Parameters<typeof matchParts>[1]): Promise<void> {
+  let brokerSide: BrokerSide[] = [];
+  try {
+    brokerSide = JSON.parse(await readFile(splitFile, 'utf8')) as BrokerSide[];
+  } catch (err) {
+    console.log(`split: no broker-side records (${(err as Error).message})`);
+    return;
+  }
+  const out: Record<string, ReturnType<typeof summarizeParts>> = {};
+  for (const phase of ['alone', 'flooded'] as const) {
+    const s = summarizeParts(matchParts(benchSides[phase], client, brokerSide));
+    out[phase] = s;
+    console.log(`split ${phase} (${s.n} sends matched)`);
+    console.log(`  ${fmtParts('around the median', s.median)}`);
+    console.log(`  ${fmtParts(`slowest ${s.tailN}`, s.tail)}`);
+  }
+  const file = path.resolve('bench/results/fairness-split.json');
+  await writeFile(file, JSON.stringify(out, null, 2));
+  console.log(`wrote ${file}`);
+}
