@@ -21,7 +21,7 @@ import { RequestCode, ResponseCode } from '../src/remoting/codes.js';
 import { createRequest } from '../src/remoting/command.js';
 import { decodeOffsetResponseHeader, encodeQueueHeader } from '../src/remoting/protocol/offsets.js';
 import type { FloodOptions, FloodResult } from './support/flood.js';
-import { type BrokerSide, installSplit, stamp } from './support/latency-split.js';
+import { type BrokerSplitFile, installSplit, stamp } from './support/latency-split.js';
 import {
   brokerReady,
   cpuUs,
@@ -35,7 +35,7 @@ import {
 } from './support/process.js';
 import { check, fmtMiB, mib, writeResults } from './support/report.js';
 import { fmtSched, type SchedTimes, schedDelta, schedTimes } from './support/schedstat.js';
-import { type BenchSide, fmtParts, matchParts, summarizeParts } from './support/split-report.js';
+import { type BenchSide, fmtParts, gcSummary, matchParts, summarizeParts } from './support/split-report.js';
 import { createTopic } from './support/wire.js';
 
 setLogLevel('warn');
@@ -349,18 +349,26 @@ process.exit(0);
 
 /** The parts of the polite sends' latency, alone and flooded (the broker wrote its side when it stopped). */
 async function reportSplit(client: Parameters<typeof matchParts>[1]): Promise<void> {
-  let brokerSide: BrokerSide[] = [];
+  let brokerSide: BrokerSplitFile;
   try {
-    brokerSide = JSON.parse(await readFile(splitFile, 'utf8')) as BrokerSide[];
+    brokerSide = JSON.parse(await readFile(splitFile, 'utf8')) as BrokerSplitFile;
   } catch (err) {
     console.log(`split: no broker-side records (${(err as Error).message})`);
     return;
   }
-  const out: Record<string, ReturnType<typeof summarizeParts>> = {};
+  const out: Record<string, unknown> = {};
   for (const phase of ['alone', 'flooded'] as const) {
-    const s = summarizeParts(matchParts(benchSides[phase], client, brokerSide));
-    out[phase] = s;
-    console.log(`split ${phase} (${s.n} sends matched)`);
+    const sides = benchSides[phase];
+    const s = summarizeParts(matchParts(sides, client, brokerSide.sends));
+    const gc = gcSummary(brokerSide.gc, sides[0]?.call[0] ?? 0, sides.at(-1)?.done[0] ?? 0);
+    out[phase] = { ...s, brokerGc: gc };
+    const gcText = Object.entries(gc)
+      .map(
+        ([k, g]) =>
+          `${k} ${g.n} × p50 ${g.p50Ms.toFixed(2)} ms, max ${g.maxMs.toFixed(1)} ms, total ${g.totalMs.toFixed(0)} ms`,
+      )
+      .join('; ');
+    console.log(`split ${phase} (${s.n} sends matched); broker GC pauses: ${gcText || 'none'}`);
     console.log(`  ${fmtParts('around the median', s.median)}`);
     console.log(`  ${fmtParts(`slowest ${s.tailN}`, s.tail)}`);
   }

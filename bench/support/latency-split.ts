@@ -6,6 +6,7 @@
  * (CLOCK_MONOTONIC), the same in every process of the host.
  */
 import { openSync, readSync, writeFileSync } from 'node:fs';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import type { RemotingCommand } from '../../src/remoting/command.js';
 import { Channel } from '../../src/remoting/connection.js';
 
@@ -124,9 +125,37 @@ export function installSplit(): { broker: BrokerSide[]; client: ClientSide[] } {
   return out;
 }
 
-/** Writes `records` as JSON to `file` when the process exits (the broker's side, read by the bench). */
-export function writeAtExit(file: string, records: { broker: BrokerSide[] }): void {
+/** One GC pause: start (ms since boot, the stamps' clock), duration ms, 'scavenge' / 'mark-compact' / other. */
+export type GcPause = [number, number, string];
+
+/** Records this process's GC pauses (PerformanceObserver 'gc'). */
+export function recordGc(): GcPause[] {
+  const out: GcPause[] = [];
+  const offsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+  const kinds: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1;
+      out.push([e.startTime + offsetMs, e.duration, kinds[kind] ?? 'other']);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return out;
+}
+
+/** The broker's side as the bench reads it. */
+export interface BrokerSplitFile {
+  sends: BrokerSide[];
+  gc: GcPause[];
+}
+
+/** Writes the broker's records as JSON to `file` when the process exits (read by the bench). */
+export function writeAtExit(file: string, records: { broker: BrokerSide[] }, gc: GcPause[]): void {
   process.on('exit', () => {
-    if (records.broker.length > 0) writeFileSync(file, JSON.stringify(records.broker));
+    if (records.broker.length === 0) return;
+    const out: BrokerSplitFile = { sends: records.broker, gc };
+    writeFileSync(file, JSON.stringify(out));
   });
 }

@@ -2,7 +2,7 @@
  * The parts of the polite producer's send latency (bench:fairness `--split`), from the bench's own stamps around
  * each send, the client side of its connection and the broker side (latency-split.ts), matched by opaque and order.
  */
-import type { BrokerSide, ClientSide, Stamp } from './latency-split.js';
+import type { BrokerSide, ClientSide, GcPause, Stamp } from './latency-split.js';
 
 /** One send as the bench saw it: before producer.send and after its promise resolved. */
 export interface BenchSide {
@@ -91,4 +91,23 @@ export function summarizeParts(rows: Parts[]): { n: number; median: Parts; tail:
 
 export function fmtParts(label: string, p: Parts): string {
   return `${label}: ${partNames.map((k) => `${k} ${p[k].toFixed(2)}`).join(', ')} (ms)`;
+}
+
+/** The GC pauses that began within [fromMs, toMs], by kind: count, total and largest ms, and the p50 pause. */
+export function gcSummary(gc: GcPause[], fromMs: number, toMs: number) {
+  const out: Record<string, { n: number; totalMs: number; p50Ms: number; maxMs: number }> = {};
+  for (const kind of new Set(gc.map((g) => g[2]))) {
+    const ms = gc
+      .filter((g) => g[2] === kind && g[0] >= fromMs && g[0] <= toMs)
+      .map((g) => g[1])
+      .sort((x, y) => x - y);
+    if (ms.length === 0) continue;
+    out[kind] = {
+      n: ms.length,
+      totalMs: ms.reduce((t, x) => t + x, 0),
+      p50Ms: ms[Math.floor(ms.length / 2)] as number,
+      maxMs: ms[ms.length - 1] as number,
+    };
+  }
+  return out;
 }
