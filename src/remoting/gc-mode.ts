@@ -6,7 +6,7 @@
  * costs the main thread the copying itself (a few MiB of live young objects under a send flood) and waits for no one,
  * but that copying is then the event loop's: a single fast producer got 10–40 % fewer sends through, so serial is
  * a setting (gcParallelScavenge=false), not the default; by default a server scavenges serially only while its
- * connections compete for turns (gcSerialScavengeWhileContended).
+ * connections compete for turns and its event loop waits for a core (gcSerialScavengeWhileContended, run-queue.ts).
  */
 import { setFlagsFromString } from 'node:v8';
 
@@ -25,10 +25,9 @@ export function applyScavengeMode(mode: ScavengeMode): void {
 }
 
 /**
- * A server whose connections start (+1) or stop (-1) competing for turns: while any does, a parallel process
- * scavenges serially. Competing connections are a flood (clients' sends keep every core busy), where a helper is
- * often off-CPU and the pause every waiting request sits in is the wait for it; a lone fast producer keeps the
- * helpers and its throughput.
+ * A server whose connections start (+1) or stop (-1) competing for turns on oversubscribed cores: while any does, a
+ * parallel process scavenges serially. There a helper is often off-CPU and the pause every waiting request sits in is
+ * the wait for it; a lone fast producer, and cores with room, keep the helpers and their throughput.
  */
 export function scavengeContended(delta: 1 | -1): void {
   contendedServers = Math.max(0, contendedServers + delta);

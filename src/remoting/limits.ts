@@ -23,7 +23,7 @@ export interface ServerLimits {
   framesPerContendedTurnMax: number;
   /** V8 scavenges with helper threads (true) or on the main thread alone (see gc-mode.ts). */
   scavengeParallel: boolean;
-  /** With scavengeParallel: scavenge serially while connections compete for turns (see gc-mode.ts). */
+  /** With scavengeParallel: scavenge serially while connections compete for turns on busy cores (see gc-mode.ts). */
   scavengeSerialWhileContended: boolean;
   /** MiB of heap ballast held by the process (see gc-ballast.ts); 0 = none. */
   heapBallastMiB: number;
@@ -156,9 +156,10 @@ export const serverConnectionKeys: {
     tsrocket: true,
     doc:
       'With gcParallelScavenge on: collect the young generation on the event loop alone while connections compete ' +
-      'for turns (in each of the last 32 turns; back to helper threads after 64 turns without): under a flood ' +
-      'every core is busy and a parallel scavenge waits for helpers that are off-CPU, while a lone fast producer ' +
-      'keeps the helpers and its throughput; process-wide (docs/performance.md).',
+      'for turns (in each of the last 32 turns; back after 64 turns without) and the event loop waited for a core ' +
+      '10 % of the last second or more (Linux schedstat): on oversubscribed cores a parallel scavenge waits for ' +
+      'helper threads that are off-CPU. A lone producer, and cores with room, keep the helpers and their ' +
+      'throughput; process-wide (docs/performance.md).',
   },
   gcHeapBallastMiB: {
     kind: 'int',

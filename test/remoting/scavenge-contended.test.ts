@@ -1,7 +1,8 @@
 /**
- * gcSerialScavengeWhileContended: a server whose connections compete for turns (a flood) switches its process to
- * serial scavenges, and back to V8's parallel ones once a lone connection has had the turns to itself for a while;
- * a lone busy connection never switches it. Counted in turns and frames, not time.
+ * gcSerialScavengeWhileContended: a server whose connections compete for turns (a flood) while its event loop waits
+ * for a core (the run-queue share, fixed here) switches its process to serial scavenges, and back to V8's parallel
+ * ones once a lone connection has had the turns to itself for a while; a lone busy connection never switches it, nor
+ * do competing connections on cores with room. Counted in turns and frames, not time.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -14,11 +15,13 @@ import { captureLogs, encodeFrame, type RawPeer, rawPeer } from './helpers.js';
 captureLogs();
 const framesPerTurnMax = 32;
 const framesPerContendedTurnMax = 4;
+/** The cores are oversubscribed: the event loop waited for one half of the time. */
 const server = new RemotingServer({
   name: 'scavenge-contended',
   port: 0,
   host: '127.0.0.1',
   limits: { framesPerTurnMax, framesPerContendedTurnMax },
+  runQueueShare: () => 0.5,
 });
 const code = 2110;
 /** Scavenge mode seen by each handled frame, in handling order. */
@@ -83,4 +86,35 @@ test('competing connections switch to serial scavenges; a lone one afterwards sw
   assert.equal(seen[0], ScavengeMode.serial);
   assert.equal(seen.at(-1), ScavengeMode.parallel, 'a lone connection did not bring the parallel scavenge back');
   a.socket.destroy();
+});
+
+test('competing connections on cores with room keep the parallel scavenge', async () => {
+  const roomy = new RemotingServer({
+    name: 'scavenge-roomy',
+    port: 0,
+    host: '127.0.0.1',
+    limits: { framesPerTurnMax, framesPerContendedTurnMax },
+    runQueueShare: () => 0.01,
+  });
+  roomy.registerProcessor(code, (req) => {
+    seen.push(scavengeModeApplied());
+    return createResponse(req, 0, 'ok');
+  });
+  await roomy.start();
+  try {
+    assert.equal(scavengeModeApplied(), ScavengeMode.parallel);
+    const a = await rawPeer(roomy.port);
+    const b = await rawPeer(roomy.port);
+    seen.length = 0;
+    const count = 200;
+    a.socket.write(frames(count));
+    b.socket.write(frames(count));
+    await Promise.all([answers(a, count), answers(b, count)]);
+    assert.equal(seen.length, 2 * count);
+    assert.deepEqual(new Set(seen), new Set([ScavengeMode.parallel]));
+    a.socket.destroy();
+    b.socket.destroy();
+  } finally {
+    await roomy.close();
+  }
 });
