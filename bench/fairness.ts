@@ -9,7 +9,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,7 @@ import { RequestCode, ResponseCode } from '../src/remoting/codes.js';
 import { createRequest } from '../src/remoting/command.js';
 import { decodeOffsetResponseHeader, encodeQueueHeader } from '../src/remoting/protocol/offsets.js';
 import type { FloodOptions, FloodResult } from './support/flood.js';
+import { type BrokerSplitFile, installSplit, stamp } from './support/latency-split.js';
 import {
   brokerReady,
   cpuUs,
@@ -33,6 +34,8 @@ import {
   stopChild,
 } from './support/process.js';
 import { check, fmtMiB, mib, writeResults } from './support/report.js';
+import { fmtSched, type SchedTimes, schedDelta, schedTimes } from './support/schedstat.js';
+import { type BenchSide, fmtParts, gcSummary, matchParts, summarizeParts } from './support/split-report.js';
 import { createTopic } from './support/wire.js';
 
 setLogLevel('warn');
@@ -52,6 +55,8 @@ const { values: a } = parseArgs({
     /** Node/V8 flags for the broker process, space-separated (e.g. "--single-threaded-gc"), for A/B runs. */
     'node-args': { type: 'string' },
     dir: { type: 'string' },
+    /** Split each polite send's latency into client, wire and broker parts (timestamps on both sides; see support/latency-split.ts). */
+    split: { type: 'boolean', default: false },
   },
 });
 const num = (k: keyof typeof a) => Number(a[k]);
@@ -62,12 +67,20 @@ const ratioTarget = 3;
 const probePeriodMs = 50;
 
 const root = await mkdtemp(path.join(path.resolve(a.dir ?? os.tmpdir()), 'tsrocket-fairness-'));
+const splitFile = path.join(root, 'split-broker.json');
+const splitPreload = `${new URL('./support/split-preload.js', import.meta.url).href}?out=${encodeURIComponent(splitFile)}`;
+const nodeArgs = [
+  ...(a['node-args'] ?? '').split(' ').filter((x) => x !== ''),
+  ...(a.split ? ['--import', splitPreload] : []),
+];
+const split = a.split ? installSplit() : undefined;
+const benchSides = { alone: [] as BenchSide[], flooded: [] as BenchSide[] };
 const broker = spawnStart({
   dataDir: path.join(root, 'data'),
   logFile: path.join(root, 'broker.log'),
   namesrvPort: await freePort(),
   brokerPort: await freePort(),
-  ...(a['node-args'] === undefined ? {} : { nodeArgs: a['node-args'].split(' ').filter((x) => x !== '') }),
+  ...(nodeArgs.length === 0 ? {} : { nodeArgs }),
   ...(a.config === undefined ? {} : { configFile: path.resolve(a.config) }),
 });
 let rss = new RssSampler(broker.pid);
@@ -128,7 +141,7 @@ async function expectOk(addr: string, code: number, fields: Record<string, strin
 }
 
 /** The polite producer, route queries to the NameServer and heartbeats to the broker, side by side. */
-async function measure(ms: number) {
+async function measure(ms: number, sides?: BenchSide[]) {
   const until = performance.now() + ms;
   const polite = latencies();
   const route = latencies();
@@ -136,7 +149,9 @@ async function measure(ms: number) {
   const body = Buffer.alloc(num('polite-bytes'), 0x70);
   await Promise.all([
     timedLoop(until, num('polite-gap-ms'), polite, async () => {
+      const call = split === undefined ? undefined : stamp();
       await producer.send({ topic: politeTopic, body });
+      if (call !== undefined) sides?.push({ call, done: stamp() });
     }),
     timedLoop(until, probePeriodMs, route, () =>
       expectOk(broker.namesrvAddr, RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: politeTopic }),
@@ -148,8 +163,8 @@ async function measure(ms: number) {
   return { polite, route, heartbeat };
 }
 
-/** Starts the flood child (lowest CPU priority); resolves with one FloodResult per flooder. */
-function startFlood(o: FloodOptions & { flooders: number }): Promise<FloodResult[]> {
+/** Starts the flood child (lowest CPU priority); `done` resolves with one FloodResult per flooder. */
+function startFlood(o: FloodOptions & { flooders: number }): { pid: number | undefined; done: Promise<FloodResult[]> } {
   const child = spawn(
     process.execPath,
     [new URL('./support/flood-child.js', import.meta.url).pathname, JSON.stringify(o)],
@@ -162,7 +177,7 @@ function startFlood(o: FloodOptions & { flooders: number }): Promise<FloodResult
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  return new Promise((resolve, reject) => {
+  const done = new Promise<FloodResult[]>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {
       try {
@@ -172,6 +187,24 @@ function startFlood(o: FloodOptions & { flooders: number }): Promise<FloodResult
       }
     });
   });
+  return { pid: child.pid, done };
+}
+
+/** CPU and run-queue wait of the broker, this process (the polite producer) and the flood child over a phase. */
+async function schedNow(pids: { broker: number; flood?: number | undefined }) {
+  return {
+    broker: await schedTimes(pids.broker),
+    polite: await schedTimes(process.pid),
+    flood: pids.flood === undefined ? undefined : await schedTimes(pids.flood),
+  };
+}
+type SchedNow = Awaited<ReturnType<typeof schedNow>>;
+function schedPhase(before: SchedNow, after: SchedNow): Record<keyof SchedNow, SchedTimes | undefined> {
+  return {
+    broker: schedDelta(before.broker, after.broker),
+    polite: schedDelta(before.polite, after.polite),
+    flood: schedDelta(before.flood, after.flood),
+  };
 }
 
 /** CPU µs of the event loop's thread (the main thread, /proc/<pid>/task/<pid>/stat) of `pid`. */
@@ -219,7 +252,9 @@ try {
 
   const loadBefore = os.loadavg()[0] as number;
   rss.enter('alone');
-  const alone = await measure(num('alone-s') * 1000);
+  const schedAloneBefore = await schedNow({ broker: servingPid });
+  const alone = await measure(num('alone-s') * 1000, benchSides.alone);
+  const schedAlone = schedPhase(schedAloneBefore, await schedNow({ broker: servingPid }));
   console.log(`alone:      polite send ${fmt(alone.polite)}`);
 
   rss.enter('flood');
@@ -237,8 +272,10 @@ try {
     producerGroup: 'flood',
   });
   await sleep(500); // let the flood build up before measuring
-  const flooded = await measure(floodMs - 1000);
-  const results = await flooding;
+  const schedFloodBefore = await schedNow({ broker: servingPid, flood: flooding.pid });
+  const flooded = await measure(floodMs - 1000, benchSides.flooded);
+  const schedFlood = schedPhase(schedFloodBefore, await schedNow({ broker: servingPid, flood: flooding.pid }));
+  const results = await flooding.done;
   const cpuAfter = await cpuNow(servingPid);
   rss.enter('after');
   await rss.sample();
@@ -266,6 +303,13 @@ try {
     `broker CPU during the flood: ${floodCpu.allS.toFixed(2)} s (event-loop thread ${floodCpu.mainThreadS.toFixed(2)} s), ` +
       `${floodCpu.usPerSend.toFixed(1)} µs (${floodCpu.mainThreadUsPerSend.toFixed(1)} µs) per accepted flood send`,
   );
+  // Time runnable but not running: the share of the tail that is the CPU scheduler's, not the broker's turn.
+  for (const [name, d] of Object.entries(schedFlood)) {
+    const aloneD = schedAlone[name as keyof SchedNow];
+    console.log(
+      `sched ${name.padEnd(6)} alone: ${aloneD === undefined ? '-' : fmtSched(aloneD)}; flooded: ${fmtSched(d)}`,
+    );
+  }
   // A shared machine's load moves these figures more than the broker does: say what it was.
   const loadAfter = os.loadavg()[0] as number;
   console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
@@ -289,6 +333,7 @@ try {
     flooded: { polite: summary(flooded.polite), route: summary(flooded.route), heartbeat: summary(flooded.heartbeat) },
     flood: { ...total, stored, perFlooder: results, brokerCpu: floodCpu },
     rss: { maxBytes: rss.maxBytes, samples: rss.samples, byPhase: rss.byPhase() },
+    sched: { alone: schedAlone, flooded: schedFlood },
   });
   console.log(`wrote ${file}`);
 } finally {
@@ -297,6 +342,37 @@ try {
   await rc.close();
   await probes.close();
   await stopChild(broker, 'SIGTERM');
+  if (split !== undefined) await reportSplit(split.client);
   await rm(root, { recursive: true, force: true });
 }
 process.exit(0);
+
+/** The parts of the polite sends' latency, alone and flooded (the broker wrote its side when it stopped). */
+async function reportSplit(client: Parameters<typeof matchParts>[1]): Promise<void> {
+  let brokerSide: BrokerSplitFile;
+  try {
+    brokerSide = JSON.parse(await readFile(splitFile, 'utf8')) as BrokerSplitFile;
+  } catch (err) {
+    console.log(`split: no broker-side records (${(err as Error).message})`);
+    return;
+  }
+  const out: Record<string, unknown> = {};
+  for (const phase of ['alone', 'flooded'] as const) {
+    const sides = benchSides[phase];
+    const s = summarizeParts(matchParts(sides, client, brokerSide.sends));
+    const gc = gcSummary(brokerSide.gc, sides[0]?.call[0] ?? 0, sides.at(-1)?.done[0] ?? 0);
+    out[phase] = { ...s, brokerGc: gc };
+    const gcText = Object.entries(gc)
+      .map(
+        ([k, g]) =>
+          `${k} ${g.n} × p50 ${g.p50Ms.toFixed(2)} ms, max ${g.maxMs.toFixed(1)} ms, total ${g.totalMs.toFixed(0)} ms`,
+      )
+      .join('; ');
+    console.log(`split ${phase} (${s.n} sends matched); broker GC pauses: ${gcText || 'none'}`);
+    console.log(`  ${fmtParts('around the median', s.median)}`);
+    console.log(`  ${fmtParts(`slowest ${s.tailN}`, s.tail)}`);
+  }
+  const file = path.resolve('bench/results/fairness-split.json');
+  await writeFile(file, JSON.stringify(out, null, 2));
+  console.log(`wrote ${file}`);
+}

@@ -23,6 +23,8 @@ export interface ServerLimits {
   framesPerContendedTurnMax: number;
   /** V8 scavenges with helper threads (true) or on the main thread alone (see gc-mode.ts). */
   scavengeParallel: boolean;
+  /** With scavengeParallel: scavenge serially while connections compete for turns on busy cores (see gc-mode.ts). */
+  scavengeSerialWhileContended: boolean;
   /** MiB of heap ballast held by the process (see gc-ballast.ts); 0 = none. */
   heapBallastMiB: number;
 }
@@ -37,6 +39,7 @@ export const serverLimitsDefault = {
   framesPerTurnMax: 64,
   framesPerContendedTurnMax: 16,
   scavengeParallel: true,
+  scavengeSerialWhileContended: true,
   heapBallastMiB: 32,
 } as const satisfies ServerLimits;
 
@@ -51,6 +54,7 @@ export interface ServerConnectionConfig {
   framesPerTurnMax: number;
   framesPerContendedTurnMax: number;
   gcParallelScavenge: boolean;
+  gcSerialScavengeWhileContended: boolean;
   gcHeapBallastMiB: number;
 }
 
@@ -146,6 +150,17 @@ export const serverConnectionKeys: {
       'waits for helpers that are off-CPU (15–110 ms pauses under a send flood on 2 busy cores, 1–35 ms serial), ' +
       'but a lone fast producer then gets 10–40 % fewer sends through (docs/performance.md).',
   },
+  gcSerialScavengeWhileContended: {
+    kind: 'bool',
+    default: serverLimitsDefault.scavengeSerialWhileContended,
+    tsrocket: true,
+    doc:
+      'With gcParallelScavenge on: collect the young generation on the event loop alone while connections compete ' +
+      'for turns (in each of the last 32 turns; back after 64 turns without) and the event loop waited for a core ' +
+      '10 % of the last second or more (Linux schedstat): on oversubscribed cores a parallel scavenge waits for ' +
+      'helper threads that are off-CPU. A lone producer, and cores with room, keep the helpers and their ' +
+      'throughput; process-wide (docs/performance.md).',
+  },
   gcHeapBallastMiB: {
     kind: 'int',
     default: serverLimitsDefault.heapBallastMiB,
@@ -170,6 +185,7 @@ export function serverLimitsOf(c: ServerConnectionConfig): ServerLimits {
     framesPerTurnMax: c.framesPerTurnMax,
     framesPerContendedTurnMax: c.framesPerContendedTurnMax,
     scavengeParallel: c.gcParallelScavenge,
+    scavengeSerialWhileContended: c.gcSerialScavengeWhileContended,
     heapBallastMiB: c.gcHeapBallastMiB,
   };
 }

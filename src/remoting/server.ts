@@ -8,10 +8,11 @@ import { Channel, type Processor, type RemotingConnection } from './connection.j
 import { ConnectionSweep, sweepPeriodMs } from './connection-sweep.js';
 import { openFdCount, processFdLimit } from './fd-count.js';
 import { applyHeapBallast } from './gc-ballast.js';
-import { applyScavengeMode, ScavengeMode } from './gc-mode.js';
+import { applyScavengeMode, ScavengeMode, scavengeContended } from './gc-mode.js';
 import type { RequestHook } from './hooks.js';
 import { type ServerLimits, serverLimitsDefault } from './limits.js';
 import { PartialFrameBudget } from './partial-frames.js';
+import { RunQueueMeter, runQueueShareBusyMin } from './run-queue.js';
 import { TurnShare } from './turn-share.js';
 
 export type { Processor, RemotingConnection } from './connection.js';
@@ -32,6 +33,11 @@ export interface RemotingServerOptions {
   limits?: Partial<ServerLimits>;
   /** The process's fd limit; default read from /proc/self/limits (tests pass a small one). */
   fdLimit?: number;
+  /**
+   * The event loop's run-queue share of wall time since the last call (see run-queue.ts), asked once per sweep
+   * period; default measured from schedstat (tests pass a fixed one).
+   */
+  runQueueShare?: () => number | undefined;
 }
 
 /** Connection counters, for the broker's runtime info. */
@@ -72,6 +78,13 @@ export class RemotingServer {
   private readonly sweepTask: PeriodicTask;
   private readonly partialFrames: PartialFrameBudget;
   private readonly turnShare: TurnShare;
+  /** This server counts in gc-mode's contended servers (its connections compete for turns, the cores are busy). */
+  private scavengeVote = false;
+  private readonly serialWhileContended: boolean;
+  private readonly runQueueMeter = new RunQueueMeter();
+  private readonly runQueueShare: () => number | undefined;
+  /** The event loop waited for a core for runQueueShareBusyMin of the last sweep period (undefined: not measured yet). */
+  private coresBusy: boolean | undefined;
 
   constructor(opts: RemotingServerOptions) {
     this.opts = opts;
@@ -79,7 +92,13 @@ export class RemotingServer {
     this.fdLimit = opts.fdLimit ?? processFdLimit();
     this.admission = new ConnectionAdmission(this.limits, this.fdLimit, log, opts.name);
     this.sweep = new ConnectionSweep(this.limits, log, opts.name);
-    this.turnShare = new TurnShare(this.limits.framesPerTurnMax, this.limits.framesPerContendedTurnMax);
+    this.serialWhileContended = this.limits.scavengeParallel && this.limits.scavengeSerialWhileContended;
+    this.runQueueShare = opts.runQueueShare ?? (() => this.runQueueMeter.sample());
+    this.turnShare = new TurnShare(
+      this.limits.framesPerTurnMax,
+      this.limits.framesPerContendedTurnMax,
+      this.serialWhileContended ? () => this.syncScavengeVote() : undefined,
+    );
     applyScavengeMode(this.limits.scavengeParallel ? ScavengeMode.parallel : ScavengeMode.serial);
     applyHeapBallast(this.limits.heapBallastMiB);
     this.partialFrames = new PartialFrameBudget(this.limits.partialFramesBytesMax, () => this.channels, log, opts.name);
@@ -89,6 +108,7 @@ export class RemotingServer {
       log,
       run: () => {
         this.sweep.run(this.channels, Date.now());
+        if (this.serialWhileContended) this.measureCores();
         return this.countFds();
       },
     });
@@ -172,9 +192,32 @@ export class RemotingServer {
         return ch.whenClosed();
       });
       await Promise.all([stopped, ...closed]);
+      this.syncScavengeVote();
+      this.runQueueMeter.close();
       log.info('closed', { server: this.opts.name });
     })();
     return this.closing;
+  }
+
+  private measureCores(): void {
+    const share = this.runQueueShare();
+    if (share !== undefined) this.coresBusy = share >= runQueueShareBusyMin;
+    this.syncScavengeVote();
+  }
+
+  /** Serial scavenges while this server's connections compete and its event loop waits for a core (gc-mode.ts). */
+  private syncScavengeVote(): void {
+    if (this.turnShare.contended && this.coresBusy === undefined) {
+      const share = this.runQueueShare();
+      if (share !== undefined) this.coresBusy = share >= runQueueShareBusyMin;
+    }
+    const want = this.turnShare.contended && this.coresBusy === true && this.closing === undefined;
+    if (want === this.scavengeVote) return;
+    this.scavengeVote = want;
+    scavengeContended(want ? 1 : -1);
+    log.debug(want ? 'connections compete on busy cores: serial scavenges' : 'back to parallel scavenges', {
+      server: this.opts.name,
+    });
   }
 
   /** Counts the process's open fds for the reserve (Linux; a no-op where the limit is unknown). */

@@ -7,6 +7,10 @@
  */
 /** Turns over which connections that handled frames still count as competing. */
 const recentTurns = 8;
+/** Consecutive turns with competing connections before the server counts as contended (onContended(true))… */
+export const contendedTurnsToEnter = 32;
+/** …and consecutive turns without before it no longer does: a flood is told from two requests meeting by chance. */
+export const calmTurnsToLeave = 64;
 
 export class TurnShare {
   private turnNo = 0;
@@ -19,12 +23,22 @@ export class TurnShare {
   /** Connections with frames read and waiting for a later turn (they compete even in a turn they sit out). */
   private waitingNow = 0;
   private readonly contendedMax: number;
+  private isContended = false;
+  /** Turns in a row whose competition disagreed with isContended. */
+  private streak = 0;
 
+  /** `onContended` hears when connections start (true) or stop (false) competing for turns for a while. */
   constructor(
     readonly framesPerTurnMax: number,
     framesPerContendedTurnMax: number = framesPerTurnMax,
+    private readonly onContended?: (contended: boolean) => void,
   ) {
     this.contendedMax = Math.min(framesPerTurnMax, framesPerContendedTurnMax);
+  }
+
+  /** Whether connections have competed for the last contendedTurnsToEnter turns (until calmTurnsToLeave without). */
+  get contended(): boolean {
+    return this.isContended;
   }
 
   /**
@@ -42,9 +56,21 @@ export class TurnShare {
         let most = 0;
         for (const n of this.activeHistory) if (n > most) most = n;
         this.activeRecent = most;
+        this.noteCompetition(Math.max(most, this.waitingNow) > 1);
       });
     }
     return this.turnNo;
+  }
+
+  private noteCompetition(competing: boolean): void {
+    if (competing === this.isContended) {
+      this.streak = 0;
+      return;
+    }
+    if (++this.streak < (competing ? contendedTurnsToEnter : calmTurnsToLeave)) return;
+    this.isContended = competing;
+    this.streak = 0;
+    this.onContended?.(competing);
   }
 
   /** A connection starts handling frames in the current turn. */
