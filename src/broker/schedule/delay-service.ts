@@ -1,7 +1,7 @@
 /**
  * The delay service (RocketMQ's ScheduleMessageService): per level, reads SCHEDULE_TOPIC_XXXX queue level − 1
- * from its delay offset and puts each entry whose due time has come back as the real message (delay-message.ts),
- * in queue order. It wakes at the next entry's due time and when a new entry arrives, not on a fixed poll.
+ * from its delay offset and puts the entries whose due time has come back as the real message (delay-message.ts,
+ * read in place), one batch per real topic and queue per turn, each in queue order. It wakes at the next entry's due time and when a new entry arrives, not on a fixed poll.
  * Progress (config/delayOffset.json) is written every flushDelayOffsetInterval and at stop; it only moves past an
  * entry whose re-put succeeded, so a failed re-put (full disk) is retried later, never skipped. After a crash the
  * entries delivered since the last write are found again; those due before this start are looked up in the index
@@ -16,7 +16,7 @@ import { SystemTopic } from '../../common/topics.js';
 import type { DelayLevels } from '../../store/delay-levels.js';
 import { RetryEpisode } from '../../store/retry-episode.js';
 import { GetStatus, type MessageInput, type MessageStore, type PutResult } from '../../store/types.js';
-import { isRedeliveryOf, realMessageOf, storeTimestampOf } from './delay-message.js';
+import { isRedeliveryOf, realMessageOfRecord, storeTimestampOf } from './delay-message.js';
 import type { DelayOffsetFile } from './delay-offsets.js';
 
 /** Entries read per turn of a level: their puts go out together, so a backlog of due entries drains in few turns. */
@@ -29,8 +29,11 @@ const readBytesMax = 4 * 1024 * 1024;
 
 export interface DelayServiceDeps {
   readonly store: MessageStore;
-  /** Stores the real message without a second pass through the put hooks (PutPipeline.putRewritten). */
-  readonly putRewritten: (msg: MessageInput) => Promise<PutResult>;
+  /**
+   * Stores real messages of one topic and queue as one batch without a second pass through the put hooks
+   * (PutPipeline.putRewrittenBatch).
+   */
+  readonly putRewrittenBatch: (msgs: readonly MessageInput[]) => Promise<PutResult>;
   readonly levels: DelayLevels;
   readonly offsets: DelayOffsetFile;
   readonly flushIntervalMs: number;
@@ -52,11 +55,18 @@ export interface DelayStats {
   undeliverable: number;
 }
 
-/** A due entry: the decoded record, or why it could not be decoded (passed with a warning). */
+/**
+ * A due entry: its real message (read in place), or why it cannot be delivered; the decoded entry only when it
+ * was due before this start (the index is asked whether it was delivered already).
+ */
 interface Due {
-  msg: MessageExt | string;
+  real: MessageInput | string;
   queueOffset: bigint;
+  suspect: MessageExt | undefined;
 }
+
+/** Most messages in one put: the due entries of a turn for one real queue go out as one batch. */
+const putBatchMax = readMsgNumsMax;
 
 function decodedOrWhy(rec: Buffer): MessageExt | string {
   try {
@@ -239,8 +249,12 @@ export class DelayService {
             notDueInMs = dueMs - now;
             break;
           }
-          // Decoded copies: the read buffers go back to the store below.
-          due.push({ msg: decodedOrWhy(rec), queueOffset: got.queueOffsets[i] as bigint });
+          // Copies: the read buffers go back to the store below.
+          const queueOffset = got.queueOffsets[i] as bigint;
+          const stored = storeTimestampOf(rec);
+          const suspect = stored + delayMs < this.startedAtMs ? decodedOrWhy(rec) : undefined;
+          if (typeof suspect === 'string') due.push({ real: suspect, queueOffset, suspect: undefined });
+          else due.push({ real: realMessageOfRecord(rec), queueOffset, suspect });
         }
       } finally {
         got.release?.();
@@ -258,37 +272,51 @@ export class DelayService {
     }
   }
 
-  /** Puts the due entries (issued together, stored in order); false when one failed (retried later). */
+  /**
+   * Puts the due entries, one batch per real topic and queue (each stored in queue order), all issued together;
+   * false when one failed (retried later).
+   */
   private async deliver(l: Level, due: readonly Due[]): Promise<boolean> {
-    const puts: (Promise<PutResult> | undefined)[] = [];
-    for (const d of due) {
-      const real = typeof d.msg === 'string' ? d.msg : realMessageOf(d.msg);
+    /** Per entry, the index of its put in `puts` (-1: nothing to put). */
+    const putOf = new Int32Array(due.length).fill(-1);
+    const open = new Map<string, { msgs: MessageInput[]; put: number }>();
+    const batches: MessageInput[][] = [];
+    for (let i = 0; i < due.length; i++) {
+      const d = due[i] as Due;
+      const real = d.real;
       if (typeof real === 'string') {
         this.undeliverable(l, d.queueOffset, real);
-        puts.push(undefined);
-      } else if (this.suspect(d.msg as MessageExt) && (await this.alreadyDelivered(d.msg as MessageExt))) {
+      } else if (d.suspect !== undefined && (await this.alreadyDelivered(d.suspect))) {
         this.stats.duplicatesSkipped++;
-        puts.push(undefined);
       } else {
-        puts.push(this.deps.putRewritten(real));
+        const key = `${real.queueId}@${real.topic}`;
+        let b = open.get(key);
+        if (b === undefined || b.msgs.length >= putBatchMax) {
+          b = { msgs: [], put: batches.length };
+          batches.push(b.msgs);
+          open.set(key, b);
+        }
+        b.msgs.push(real);
+        putOf[i] = b.put;
       }
     }
-    const settled = await Promise.allSettled(puts);
+    const settled = await Promise.allSettled(batches.map((b) => this.deps.putRewrittenBatch(b)));
     let failed: unknown;
     for (let i = 0; i < due.length; i++) {
-      const s = settled[i] as PromiseSettledResult<PutResult | undefined>;
-      const ok = s.status === 'fulfilled' && (s.value === undefined || s.value.status === 'PUT_OK');
+      const k = putOf[i] as number;
+      const s = k < 0 ? undefined : (settled[k] as PromiseSettledResult<PutResult>);
+      const ok = s === undefined || (s.status === 'fulfilled' && s.value.status === 'PUT_OK');
       if (failed !== undefined) {
         // Past the first failure progress stays put, so a stored one here will be put again.
-        if (ok && s.status === 'fulfilled' && s.value !== undefined) this.stats.duplicatesPut++;
+        if (ok && s !== undefined) this.stats.duplicatesPut++;
         continue;
       }
       if (!ok) {
         failed =
-          s.status === 'rejected' ? s.reason : new Error(`store answered ${s.value?.status}: ${s.value?.remark ?? ''}`);
+          s.status === 'rejected' ? s.reason : new Error(`store answered ${s.value.status}: ${s.value.remark ?? ''}`);
         continue;
       }
-      if (s.status === 'fulfilled' && s.value !== undefined) this.stats.delivered++;
+      if (s !== undefined) this.stats.delivered++;
       this.moveTo(l, (due[i] as Due).queueOffset + 1n);
     }
     if (failed === undefined) {
@@ -299,11 +327,6 @@ export class DelayService {
     this.episode.failed(failed);
     this.wakeIn(l, this.episode.nextDelayMs);
     return false;
-  }
-
-  /** Due before this start: the previous run may have delivered it after its last progress write. */
-  private suspect(msg: MessageExt): boolean {
-    return Number(msg.storeTimestamp) + this.deps.levels.delayMs(msg.queueId + 1) < this.startedAtMs;
   }
 
   private async alreadyDelivered(msg: MessageExt): Promise<boolean> {
