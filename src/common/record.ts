@@ -31,6 +31,8 @@ export interface RecordInput {
   bornHost: string;
   reconsumeTimes: number;
   preparedTransactionOffset: bigint;
+  /** BODYCRC when the body comes from a stored record (a re-put): taken as is, not computed again. */
+  bodyCrc?: number | undefined;
 }
 
 export const messageMagicV1 = 0xdaa320a7;
@@ -128,7 +130,7 @@ export function encodeRecordInto(
   const size = recordSize(msg.body.length, topicBytes, propertiesBytes);
   out.writeInt32BE(size, pos);
   out.writeUInt32BE(messageMagicV1, pos + RecordPos.magic);
-  out.writeInt32BE(bodyCrc(msg.body), pos + RecordPos.bodyCrc);
+  out.writeInt32BE(msg.bodyCrc ?? bodyCrc(msg.body), pos + RecordPos.bodyCrc);
   out.writeInt32BE(msg.queueId, pos + RecordPos.queueId);
   out.writeInt32BE(msg.flag | 0, pos + RecordPos.flag);
   writeLong(out, queueOffset, pos + RecordPos.queueOffset);
@@ -163,7 +165,7 @@ export function encodeRecordAfter(
   // copyWithin: Buffer#copy of a part of a buffer builds a view per call (an allocation per record here).
   out.copyWithin(pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
   out.writeInt32BE(size, pos);
-  out.writeInt32BE(bodyCrc(msg.body), pos + RecordPos.bodyCrc);
+  out.writeInt32BE(msg.bodyCrc ?? bodyCrc(msg.body), pos + RecordPos.bodyCrc);
   out.writeInt32BE(msg.flag | 0, pos + RecordPos.flag);
   writeLong(out, queueOffset, pos + RecordPos.queueOffset);
   writeLong(out, physicalOffset, pos + RecordPos.physicalOffset);

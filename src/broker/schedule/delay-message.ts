@@ -51,6 +51,7 @@ export function realMessageOfRecord(record: Buffer): MessageInput | string {
     queueId: qid,
     flag: record.readInt32BE(RecordPos.flag),
     body: Buffer.from(record.subarray(RecordPos.body, RecordPos.body + bodyLength)),
+    bodyCrc: record.readInt32BE(RecordPos.bodyCrc),
     properties: props,
     sysFlag: record.readInt32BE(RecordPos.sysFlag),
     bornTimestamp: record.readBigInt64BE(RecordPos.bornTimestamp),

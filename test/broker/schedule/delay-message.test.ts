@@ -9,7 +9,7 @@ import { messageInputOf } from '../../../src/broker/put/message-input.js';
 import type { PutMessage } from '../../../src/broker/put/types.js';
 import { realMessageOfRecord } from '../../../src/broker/schedule/delay-message.js';
 import { encodeProperties, Prop } from '../../../src/common/properties.js';
-import { decodeRecord, encodeRecord } from '../../../src/common/record.js';
+import { bodyCrc, decodeRecord, encodeRecord } from '../../../src/common/record.js';
 import { DelayLevels } from '../../../src/store/delay-levels.js';
 
 const hook = delayHook({ levels: new DelayLevels([1000, 5000]), nowMs: () => 1_700_000_000_000 });
@@ -40,7 +40,9 @@ function viaDecode(rec: Buffer) {
   const m = decodeRecord(rec).msg;
   const props = new Map(m.properties);
   props.delete(Prop.delayLevel);
-  return messageInputOf(m, props, props.get(Prop.realTopic) as string, Number(props.get(Prop.realQueueId)));
+  const input = messageInputOf(m, props, props.get(Prop.realTopic) as string, Number(props.get(Prop.realQueueId)));
+  // The stored BODYCRC is passed on rather than computed again: it must be the body's.
+  return { ...input, bodyCrc: bodyCrc(m.body) };
 }
 
 test('the real message read in place equals the decoded and re-encoded one, for DELAY anywhere in the list', () => {
