@@ -15,7 +15,7 @@ import { decodeRecord } from '../../common/record.js';
 import { SystemTopic } from '../../common/topics.js';
 import type { DelayLevels } from '../../store/delay-levels.js';
 import { RetryEpisode } from '../../store/retry-episode.js';
-import { GetStatus, type MessageInput, type MessageStore, type PutResult } from '../../store/types.js';
+import { GetStatus, type MessageInput, type MessageStore, type PutResult, type QueueEntry } from '../../store/types.js';
 import { isRedeliveryOf, realMessageOfRecord, storeTimestampOf } from './delay-message.js';
 import type { DelayOffsetFile } from './delay-offsets.js';
 
@@ -26,6 +26,11 @@ const wakeMsMax = 3_600_000;
 /** Wait before reading again an entry the queue lists but could not read. */
 const unreadableRetryMs = 1000;
 const readBytesMax = 4 * 1024 * 1024;
+/**
+ * A level waiting for its next entry wakes this much after it is due, so the entries stored in that time go out
+ * in the same turn (a steady stream would otherwise be delivered a few per turn, one turn per millisecond).
+ */
+const wakeBatchMs = 5;
 
 export interface DelayServiceDeps {
   readonly store: MessageStore;
@@ -219,7 +224,12 @@ export class DelayService {
     const queueId = l.level - 1;
     const delayMs = levels.delayMs(l.level);
     while (this.active) {
-      const got = await store.getMessage(SystemTopic.schedule, queueId, l.offset, readMsgNumsMax, readBytesMax);
+      const ahead = await this.dueAhead(l, delayMs);
+      if (ahead.count === 0) {
+        this.wakeIn(l, ahead.dueInMs + wakeBatchMs);
+        return;
+      }
+      const got = await store.getMessage(SystemTopic.schedule, queueId, l.offset, ahead.count, readBytesMax);
       if (got.status !== GetStatus.FOUND) {
         if (got.status === GetStatus.NO_MESSAGE_IN_QUEUE || got.status === GetStatus.OFFSET_OVERFLOW_ONE) return;
         if (got.status === GetStatus.OFFSET_FOUND_NULL) {
@@ -266,10 +276,32 @@ export class DelayService {
         this.moveTo(l, got.queueOffsets[0]);
       }
       if (notDueInMs !== undefined) {
-        this.wakeIn(l, notDueInMs);
+        this.wakeIn(l, notDueInMs + wakeBatchMs);
         return;
       }
     }
+  }
+
+  /**
+   * How many entries from the level's offset are due by their ConsumeQueue tagsCode (the due time the delay hook
+   * set), so a turn reads only those records, not a full read of entries still waiting; when none is, how soon the
+   * first is. The record's store time still decides (turn); where the queue cannot tell, the full read is done.
+   */
+  private async dueAhead(l: Level, delayMs: number): Promise<{ count: number; dueInMs: number }> {
+    const all = { count: readMsgNumsMax, dueInMs: 0 };
+    // At or past the queue's end the read below answers (and corrects the offset) at once.
+    if (l.offset >= this.deps.store.getMaxOffsetInQueue(SystemTopic.schedule, l.level - 1)) return all;
+    const entries = await this.deps.store.readQueueEntries(SystemTopic.schedule, l.level - 1, l.offset, readMsgNumsMax);
+    if (entries.length === 0 || (entries[0] as QueueEntry).queueOffset !== l.offset) return all;
+    const now = this.nowMs();
+    let count = 0;
+    while (count < entries.length) {
+      // The clock moved back: an entry is never held longer than its level's delay from now.
+      const dueMs = Math.min(Number((entries[count] as QueueEntry).tagsCode), now + delayMs);
+      if (dueMs > now) return count > 0 ? { count, dueInMs: 0 } : { count: 0, dueInMs: dueMs - now };
+      count++;
+    }
+    return { count, dueInMs: 0 };
   }
 
   /**
