@@ -12,9 +12,10 @@ import type { MessageInput } from '../../store/types.js';
 
 /**
  * The real message of a due entry, or why it cannot be delivered (no REAL_TOPIC, bad REAL_QID), read in place
- * from the stored record (a burst of due entries converts without decoding each into a MessageExt and a Map): the properties string loses its DELAY entry and is otherwise kept byte for byte
- * (the delay hook wrote it, so it is canonical: no duplicate or malformed pairs). The body is copied (the record
- * may be a slice of a read block the store reuses); the read path checked the record's structure.
+ * from the stored record (a burst of due entries converts without decoding each into a MessageExt and a Map):
+ * the properties string loses its DELAY entry and is otherwise kept byte for byte (the delay hook wrote it, so it
+ * is canonical: no duplicate or malformed pairs). The body is a view of the record: put it before the read's
+ * buffers go back to the store (putMessages encodes before it returns). The read path checked the structure.
  */
 export function realMessageOfRecord(record: Buffer): MessageInput | string {
   const bodyLength = record.readInt32BE(RecordPos.bodyLength);
@@ -50,7 +51,7 @@ export function realMessageOfRecord(record: Buffer): MessageInput | string {
     topic,
     queueId: qid,
     flag: record.readInt32BE(RecordPos.flag),
-    body: Buffer.from(record.subarray(RecordPos.body, RecordPos.body + bodyLength)),
+    body: record.subarray(RecordPos.body, RecordPos.body + bodyLength),
     bodyCrc: record.readInt32BE(RecordPos.bodyCrc),
     properties: props,
     sysFlag: record.readInt32BE(RecordPos.sysFlag),

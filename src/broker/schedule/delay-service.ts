@@ -20,12 +20,12 @@ import { isRedeliveryOf, realMessageOfRecord, storeTimestampOf } from './delay-m
 import type { DelayOffsetFile } from './delay-offsets.js';
 
 /** Entries read per turn of a level: their puts go out together, so a backlog of due entries drains in few turns. */
-const readMsgNumsMax = 512;
+const readMsgNumsMax = 1024;
 /** Longest single wait of a level's timer (a timer cannot wait 2^31 ms or more); it re-checks then. */
 const wakeMsMax = 3_600_000;
 /** Wait before reading again an entry the queue lists but could not read. */
 const unreadableRetryMs = 1000;
-const readBytesMax = 4 * 1024 * 1024;
+const readBytesMax = 8 * 1024 * 1024;
 /**
  * A level waiting for its next entry wakes this much after it is due, so the entries stored in that time go out
  * in the same turn (a steady stream would otherwise be delivered a few per turn, one turn per millisecond).
@@ -68,6 +68,8 @@ interface Due {
   real: MessageInput | string;
   queueOffset: bigint;
   suspect: MessageExt | undefined;
+  /** Index of the batch it is put in (-1: nothing put: undeliverable, or found delivered already). */
+  put: number;
 }
 
 /** Most messages in one put: the due entries of a turn for one real queue go out as one batch. */
@@ -223,8 +225,10 @@ export class DelayService {
     const { store, levels } = this.deps;
     const queueId = l.level - 1;
     const delayMs = levels.delayMs(l.level);
+    // While a backlog drains (every record read was due) the next read is not checked against the queue first.
+    let backlog = false;
     while (this.active) {
-      const ahead = await this.dueAhead(l, delayMs);
+      const ahead = backlog ? { count: readMsgNumsMax, dueInMs: 0 } : await this.dueAhead(l, delayMs);
       if (ahead.count === 0) {
         this.wakeIn(l, ahead.dueInMs + wakeBatchMs);
         return;
@@ -250,6 +254,7 @@ export class DelayService {
       const now = this.nowMs();
       const due: Due[] = [];
       let notDueInMs: number | undefined;
+      let puts: Promise<PutResult>[] | undefined;
       try {
         for (let i = 0; i < got.records.length; i++) {
           const rec = got.records[i] as Buffer;
@@ -259,18 +264,18 @@ export class DelayService {
             notDueInMs = dueMs - now;
             break;
           }
-          // Copies: the read buffers go back to the store below.
           const queueOffset = got.queueOffsets[i] as bigint;
-          const stored = storeTimestampOf(rec);
-          const suspect = stored + delayMs < this.startedAtMs ? decodedOrWhy(rec) : undefined;
-          if (typeof suspect === 'string') due.push({ real: suspect, queueOffset, suspect: undefined });
-          else due.push({ real: realMessageOfRecord(rec), queueOffset, suspect });
+          const suspect = dueMs < this.startedAtMs ? decodedOrWhy(rec) : undefined;
+          if (typeof suspect === 'string') due.push({ real: suspect, queueOffset, suspect: undefined, put: -1 });
+          else due.push({ real: realMessageOfRecord(rec), queueOffset, suspect, put: -1 });
         }
+        // The bodies are views of the read: the puts are issued (and so encoded) before it is released.
+        if (due.length > 0) puts = await this.issue(l, due);
       } finally {
         got.release?.();
       }
-      if (due.length > 0) {
-        if (!(await this.deliver(l, due))) return;
+      if (puts !== undefined) {
+        if (!(await this.settle(l, due, puts))) return;
       } else if (got.queueOffsets[0] !== undefined) {
         // Past entries the read skipped (expired, damaged) before the first one.
         this.moveTo(l, got.queueOffsets[0]);
@@ -279,6 +284,7 @@ export class DelayService {
         this.wakeIn(l, notDueInMs + wakeBatchMs);
         return;
       }
+      backlog = got.records.length === readMsgNumsMax;
     }
   }
 
@@ -305,12 +311,10 @@ export class DelayService {
   }
 
   /**
-   * Puts the due entries, one batch per real topic and queue (each stored in queue order), all issued together;
-   * false when one failed (retried later).
+   * Issues the puts of the due entries, one batch per real topic and queue (each stored in queue order), and
+   * notes each entry's batch in its `put`.
    */
-  private async deliver(l: Level, due: readonly Due[]): Promise<boolean> {
-    /** Per entry, the index of its put in `puts` (-1: nothing to put). */
-    const putOf = new Int32Array(due.length).fill(-1);
+  private async issue(l: Level, due: readonly Due[]): Promise<Promise<PutResult>[]> {
     const open = new Map<string, { msgs: MessageInput[]; put: number }>();
     const batches: MessageInput[][] = [];
     for (let i = 0; i < due.length; i++) {
@@ -329,13 +333,18 @@ export class DelayService {
           open.set(key, b);
         }
         b.msgs.push(real);
-        putOf[i] = b.put;
+        d.put = b.put;
       }
     }
-    const settled = await Promise.allSettled(batches.map((b) => this.deps.putRewrittenBatch(b)));
+    return batches.map((b) => this.deps.putRewrittenBatch(b));
+  }
+
+  /** Moves the level's progress past the entries stored, in order; false when one failed (retried later). */
+  private async settle(l: Level, due: readonly Due[], puts: readonly Promise<PutResult>[]): Promise<boolean> {
+    const settled = await Promise.allSettled(puts);
     let failed: unknown;
     for (let i = 0; i < due.length; i++) {
-      const k = putOf[i] as number;
+      const k = (due[i] as Due).put;
       const s = k < 0 ? undefined : (settled[k] as PromiseSettledResult<PutResult>);
       const ok = s === undefined || (s.status === 'fulfilled' && s.value.status === 'PUT_OK');
       if (failed !== undefined) {
