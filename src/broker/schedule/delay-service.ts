@@ -228,12 +228,8 @@ export class DelayService {
     // While a backlog drains (every record read was due) the next read is not checked against the queue first.
     let backlog = false;
     while (this.active) {
-      const ahead = backlog ? { count: readMsgNumsMax, dueInMs: 0 } : await this.dueAhead(l, delayMs);
-      if (ahead.count === 0) {
-        this.wakeIn(l, ahead.dueInMs + wakeBatchMs);
-        return;
-      }
-      const got = await store.getMessage(SystemTopic.schedule, queueId, l.offset, ahead.count, readBytesMax);
+      const count = backlog ? readMsgNumsMax : await this.dueAhead(l);
+      const got = await store.getMessage(SystemTopic.schedule, queueId, l.offset, count, readBytesMax);
       if (got.status !== GetStatus.FOUND) {
         if (got.status === GetStatus.NO_MESSAGE_IN_QUEUE || got.status === GetStatus.OFFSET_OVERFLOW_ONE) return;
         if (got.status === GetStatus.OFFSET_FOUND_NULL) {
@@ -289,25 +285,19 @@ export class DelayService {
   }
 
   /**
-   * How many entries from the level's offset are due by their ConsumeQueue tagsCode (the due time the delay hook
-   * set), so a turn reads only those records, not a full read of entries still waiting; when none is, how soon the
-   * first is. The record's store time still decides (turn); where the queue cannot tell, the full read is done.
+   * How many records from the level's offset to read: those due by their ConsumeQueue tagsCodes (the due time the
+   * delay hook set), so a turn does not read entries still waiting; at least one, whose record's store time tells
+   * when it is due (the tagsCode was set with the level's delay of that time, which may have changed since).
    */
-  private async dueAhead(l: Level, delayMs: number): Promise<{ count: number; dueInMs: number }> {
-    const all = { count: readMsgNumsMax, dueInMs: 0 };
-    // At or past the queue's end the read below answers (and corrects the offset) at once.
-    if (l.offset >= this.deps.store.getMaxOffsetInQueue(SystemTopic.schedule, l.level - 1)) return all;
+  private async dueAhead(l: Level): Promise<number> {
+    // At or past the queue's end the read answers (and corrects the offset) at once.
+    if (l.offset >= this.deps.store.getMaxOffsetInQueue(SystemTopic.schedule, l.level - 1)) return readMsgNumsMax;
     const entries = await this.deps.store.readQueueEntries(SystemTopic.schedule, l.level - 1, l.offset, readMsgNumsMax);
-    if (entries.length === 0 || (entries[0] as QueueEntry).queueOffset !== l.offset) return all;
+    if (entries.length === 0 || (entries[0] as QueueEntry).queueOffset !== l.offset) return readMsgNumsMax;
     const now = this.nowMs();
     let count = 0;
-    while (count < entries.length) {
-      // The clock moved back: an entry is never held longer than its level's delay from now.
-      const dueMs = Math.min(Number((entries[count] as QueueEntry).tagsCode), now + delayMs);
-      if (dueMs > now) return count > 0 ? { count, dueInMs: 0 } : { count: 0, dueInMs: dueMs - now };
-      count++;
-    }
-    return { count, dueInMs: 0 };
+    while (count < entries.length && Number((entries[count] as QueueEntry).tagsCode) <= now) count++;
+    return Math.max(1, count);
   }
 
   /**

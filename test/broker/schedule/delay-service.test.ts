@@ -196,6 +196,19 @@ test('entries of a level no longer configured (the list was shortened) are still
   assert.equal(saved.offsetTable['3'], 1);
 });
 
+test('an entry stored under a longer delay of its level waits the delay configured now, not the one it was stored with', async () => {
+  // Stored while level 2 was 3 s (the ConsumeQueue's due time says so); the broker now runs with 600 ms.
+  const before = new PutPipeline(store, [delayHook({ levels: new DelayLevels([300, 3000]) })]);
+  const r = await before.put(delayed('H', 2, 'h1', 'UH1'), { reconsumeTimes: 0, maxReconsumeTimes: undefined });
+  assert.ok(!('code' in r) && r.status === 'PUT_OK');
+  const svc = service((m) => pipeline.putRewrittenBatch(m));
+  await svc.start();
+  assert.ok(await eventually(async () => (await read('H')).length === 1, 2500), 'delivered before the old 3 s');
+  await svc.stop();
+  const waited = Number((await read('H'))[0]?.storeTimestamp) - Number(r.storeTimestamp);
+  assert.ok(waited >= levels.delayMs(2) && waited < 3000, `waited ${waited} ms`);
+});
+
 test('an entry that cannot be delivered (no REAL_TOPIC) is passed and counted; the next one is delivered', async () => {
   const broken: MessageInput = {
     ...delayed('E', 1, 'e0', 'UE0'),
