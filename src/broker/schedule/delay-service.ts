@@ -1,7 +1,8 @@
 /**
  * The delay service (RocketMQ's ScheduleMessageService): per level, reads SCHEDULE_TOPIC_XXXX queue level − 1
  * from its delay offset and puts the entries whose due time has come back as the real message (delay-message.ts,
- * read in place), one batch per real topic and queue per turn, each in queue order. It wakes at the next entry's due time and when a new entry arrives, not on a fixed poll.
+ * read in place), one batch per real topic and queue per turn, each in queue order. It wakes just after the next
+ * entry's due time and when a new entry arrives, not on a fixed poll.
  * Progress (config/delayOffset.json) is written every flushDelayOffsetInterval and at stop; it only moves past an
  * entry whose re-put succeeded, so a failed re-put (full disk) is retried later, never skipped. After a crash the
  * entries delivered since the last write are found again; those due before this start are looked up in the index
