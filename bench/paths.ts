@@ -107,7 +107,9 @@ const load = () =>
 
 function printRun(r: TimedRun): void {
   const late =
-    r.lateMsP99 === undefined ? '' : `, lateness p50 ${r.lateMsP50} p99 ${r.lateMsP99} max ${r.lateMsMax} ms`;
+    r.lateMsP99 === undefined
+      ? ''
+      : `, lateness p50 ${r.lateMsP50} p99 ${r.lateMsP99} max ${r.lateMsMax} ms (broker p99 ${r.brokerLateMsP99} ms)`;
   console.log(
     `${r.path.padEnd(11)} round ${r.round}: sent ${r.messages} (${r.failed} failed) at ${r.sendPerSec}/s, ` +
       `delivered ${r.delivered} at ${r.deliveredPerSec}/s${late}, early ${r.early}, ` +

@@ -173,11 +173,12 @@ export class TimedPaths {
     if (due === 0) return;
     if (now < due) d.early++;
     d.consumerLateMs.push(now - due);
+    // At the broker: when the timer fired it (TIMER_DEQUEUE_MS); a delay-level message's redelivery store time.
     const fired = m.properties.get(Prop.timerDequeueMs);
     if (fired !== undefined) {
       if (Number(fired) < due) d.early++;
       d.brokerLateMs.push(Number(fired) - due);
-    }
+    } else if (m.properties.has(Prop.realTopic)) d.brokerLateMs.push(m.storeTimestamp - due);
   }
 
   private sendOne(path: TimedPath, id: number): () => Promise<unknown> {
@@ -235,7 +236,7 @@ export class TimedPaths {
             lateMsMax: lat[lat.length - 1] ?? Number.NaN,
           }
         : {}),
-      ...(path === 'timer' ? { brokerLateMsP99: percentile(blat, 99) } : {}),
+      ...(delayed ? { brokerLateMsP99: percentile(blat, 99) } : {}),
       early: d.early,
       brokerCpuUsPerMsg: Number(((cpuMs * 1000) / Math.max(1, d.count)).toFixed(1)),
     };

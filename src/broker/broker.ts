@@ -190,7 +190,7 @@ export class Broker {
           const put = this.put as PutPipeline;
           this.delay = new DelayService({
             store: this.store as MessageStore,
-            putRewritten: (msg) => put.putRewritten(msg),
+            putRewrittenBatch: (msgs) => put.putRewrittenBatch(msgs),
             levels: this.delayLevels,
             offsets: new DelayOffsetFile(c.storePathRootDir, this.options.metadataIO),
             flushIntervalMs: this.storeConfig.flushDelayOffsetInterval ?? storeKeys.flushDelayOffsetInterval.default,

@@ -31,6 +31,8 @@ export interface RecordInput {
   bornHost: string;
   reconsumeTimes: number;
   preparedTransactionOffset: bigint;
+  /** BODYCRC when the body comes from a stored record (a re-put): taken as is, not computed again. */
+  bodyCrc?: number | undefined;
 }
 
 export const messageMagicV1 = 0xdaa320a7;
@@ -148,7 +150,7 @@ export function encodeRecordInto(
   const dv = viewOf(out);
   dv.setInt32(pos, size);
   dv.setUint32(pos + RecordPos.magic, messageMagicV1);
-  dv.setInt32(pos + RecordPos.bodyCrc, bodyCrc(msg.body));
+  dv.setInt32(pos + RecordPos.bodyCrc, msg.bodyCrc ?? bodyCrc(msg.body));
   dv.setInt32(pos + RecordPos.flag, msg.flag | 0);
   writeLong(out, dv, queueOffset, pos + RecordPos.queueOffset);
   writeLong(out, dv, physicalOffset, pos + RecordPos.physicalOffset);
@@ -183,7 +185,7 @@ export function encodeRecordAfter(
   out.copyWithin(pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
   const dv = viewOf(out);
   dv.setInt32(pos, size);
-  dv.setInt32(pos + RecordPos.bodyCrc, bodyCrc(msg.body));
+  dv.setInt32(pos + RecordPos.bodyCrc, msg.bodyCrc ?? bodyCrc(msg.body));
   dv.setInt32(pos + RecordPos.flag, msg.flag | 0);
   writeLong(out, dv, queueOffset, pos + RecordPos.queueOffset);
   writeLong(out, dv, physicalOffset, pos + RecordPos.physicalOffset);

@@ -151,7 +151,10 @@ export interface MessageStore {
   shutdown(): Promise<void>;
 
   putMessage(msg: MessageInput): Promise<PutResult>;
-  /** Writes consecutive records for one topic/queue atomically with respect to readers. */
+  /**
+   * Writes consecutive records for one topic/queue atomically with respect to readers. The inputs' bytes are
+   * encoded before it returns, so a body may be a view of a buffer the caller reuses right after the call.
+   */
   putMessages(msgs: readonly MessageInput[]): Promise<PutResult>;
 
   getMessage(

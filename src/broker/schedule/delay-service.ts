@@ -1,7 +1,8 @@
 /**
  * The delay service (RocketMQ's ScheduleMessageService): per level, reads SCHEDULE_TOPIC_XXXX queue level − 1
- * from its delay offset and puts each entry whose due time has come back as the real message (delay-message.ts),
- * in queue order. It wakes at the next entry's due time and when a new entry arrives, not on a fixed poll.
+ * from its delay offset and puts the entries whose due time has come back as the real message (delay-message.ts,
+ * read in place), one batch per real topic and queue per turn, each in queue order. It wakes just after the next
+ * entry's due time and when a new entry arrives, not on a fixed poll.
  * Progress (config/delayOffset.json) is written every flushDelayOffsetInterval and at stop; it only moves past an
  * entry whose re-put succeeded, so a failed re-put (full disk) is retried later, never skipped. After a crash the
  * entries delivered since the last write are found again; those due before this start are looked up in the index
@@ -15,22 +16,30 @@ import { decodeRecord } from '../../common/record.js';
 import { SystemTopic } from '../../common/topics.js';
 import type { DelayLevels } from '../../store/delay-levels.js';
 import { RetryEpisode } from '../../store/retry-episode.js';
-import { GetStatus, type MessageInput, type MessageStore, type PutResult } from '../../store/types.js';
-import { isRedeliveryOf, realMessageOf, storeTimestampOf } from './delay-message.js';
+import { GetStatus, type MessageInput, type MessageStore, type PutResult, type QueueEntry } from '../../store/types.js';
+import { isRedeliveryOf, realMessageOfRecord, storeTimestampOf } from './delay-message.js';
 import type { DelayOffsetFile } from './delay-offsets.js';
 
 /** Entries read per turn of a level: their puts go out together, so a backlog of due entries drains in few turns. */
-const readMsgNumsMax = 512;
+const readMsgNumsMax = 1024;
 /** Longest single wait of a level's timer (a timer cannot wait 2^31 ms or more); it re-checks then. */
 const wakeMsMax = 3_600_000;
 /** Wait before reading again an entry the queue lists but could not read. */
 const unreadableRetryMs = 1000;
-const readBytesMax = 4 * 1024 * 1024;
+const readBytesMax = 8 * 1024 * 1024;
+/**
+ * A level waiting for its next entry wakes this much after it is due, so the entries stored in that time go out
+ * in the same turn (a steady stream would otherwise be delivered a few per turn, one turn per millisecond).
+ */
+const wakeBatchMs = 5;
 
 export interface DelayServiceDeps {
   readonly store: MessageStore;
-  /** Stores the real message without a second pass through the put hooks (PutPipeline.putRewritten). */
-  readonly putRewritten: (msg: MessageInput) => Promise<PutResult>;
+  /**
+   * Stores real messages of one topic and queue as one batch without a second pass through the put hooks
+   * (PutPipeline.putRewrittenBatch).
+   */
+  readonly putRewrittenBatch: (msgs: readonly MessageInput[]) => Promise<PutResult>;
   readonly levels: DelayLevels;
   readonly offsets: DelayOffsetFile;
   readonly flushIntervalMs: number;
@@ -52,11 +61,20 @@ export interface DelayStats {
   undeliverable: number;
 }
 
-/** A due entry: the decoded record, or why it could not be decoded (passed with a warning). */
+/**
+ * A due entry: its real message (read in place), or why it cannot be delivered; the decoded entry only when it
+ * was due before this start (the index is asked whether it was delivered already).
+ */
 interface Due {
-  msg: MessageExt | string;
+  real: MessageInput | string;
   queueOffset: bigint;
+  suspect: MessageExt | undefined;
+  /** Index of the batch it is put in (-1: nothing put: undeliverable, or found delivered already). */
+  put: number;
 }
+
+/** Most messages in one put: the due entries of a turn for one real queue go out as one batch. */
+const putBatchMax = readMsgNumsMax;
 
 function decodedOrWhy(rec: Buffer): MessageExt | string {
   try {
@@ -208,8 +226,11 @@ export class DelayService {
     const { store, levels } = this.deps;
     const queueId = l.level - 1;
     const delayMs = levels.delayMs(l.level);
+    // While a backlog drains (every record read was due) the next read is not checked against the queue first.
+    let backlog = false;
     while (this.active) {
-      const got = await store.getMessage(SystemTopic.schedule, queueId, l.offset, readMsgNumsMax, readBytesMax);
+      const count = backlog ? readMsgNumsMax : await this.dueAhead(l);
+      const got = await store.getMessage(SystemTopic.schedule, queueId, l.offset, count, readBytesMax);
       if (got.status !== GetStatus.FOUND) {
         if (got.status === GetStatus.NO_MESSAGE_IN_QUEUE || got.status === GetStatus.OFFSET_OVERFLOW_ONE) return;
         if (got.status === GetStatus.OFFSET_FOUND_NULL) {
@@ -230,6 +251,7 @@ export class DelayService {
       const now = this.nowMs();
       const due: Due[] = [];
       let notDueInMs: number | undefined;
+      let puts: Promise<PutResult>[] | undefined;
       try {
         for (let i = 0; i < got.records.length; i++) {
           const rec = got.records[i] as Buffer;
@@ -239,56 +261,94 @@ export class DelayService {
             notDueInMs = dueMs - now;
             break;
           }
-          // Decoded copies: the read buffers go back to the store below.
-          due.push({ msg: decodedOrWhy(rec), queueOffset: got.queueOffsets[i] as bigint });
+          const queueOffset = got.queueOffsets[i] as bigint;
+          const suspect = dueMs < this.startedAtMs ? decodedOrWhy(rec) : undefined;
+          if (typeof suspect === 'string') due.push({ real: suspect, queueOffset, suspect: undefined, put: -1 });
+          else due.push({ real: realMessageOfRecord(rec), queueOffset, suspect, put: -1 });
         }
+        // The bodies are views of the read: the puts are issued (and so encoded) before it is released.
+        if (due.length > 0) puts = await this.issue(l, due);
       } finally {
         got.release?.();
       }
-      if (due.length > 0) {
-        if (!(await this.deliver(l, due))) return;
+      if (puts !== undefined) {
+        if (!(await this.settle(l, due, puts))) return;
       } else if (got.queueOffsets[0] !== undefined) {
         // Past entries the read skipped (expired, damaged) before the first one.
         this.moveTo(l, got.queueOffsets[0]);
       }
       if (notDueInMs !== undefined) {
-        this.wakeIn(l, notDueInMs);
+        this.wakeIn(l, notDueInMs + wakeBatchMs);
         return;
       }
+      backlog = got.records.length === readMsgNumsMax;
     }
   }
 
-  /** Puts the due entries (issued together, stored in order); false when one failed (retried later). */
-  private async deliver(l: Level, due: readonly Due[]): Promise<boolean> {
-    const puts: (Promise<PutResult> | undefined)[] = [];
-    for (const d of due) {
-      const real = typeof d.msg === 'string' ? d.msg : realMessageOf(d.msg);
+  /**
+   * How many records from the level's offset to read: those due by their ConsumeQueue tagsCodes (the due time the
+   * delay hook set), so a turn does not read entries still waiting; at least one, whose record's store time tells
+   * when it is due (the tagsCode was set with the level's delay of that time, which may have changed since).
+   */
+  private async dueAhead(l: Level): Promise<number> {
+    // At or past the queue's end the read answers (and corrects the offset) at once.
+    if (l.offset >= this.deps.store.getMaxOffsetInQueue(SystemTopic.schedule, l.level - 1)) return readMsgNumsMax;
+    const entries = await this.deps.store.readQueueEntries(SystemTopic.schedule, l.level - 1, l.offset, readMsgNumsMax);
+    if (entries.length === 0 || (entries[0] as QueueEntry).queueOffset !== l.offset) return readMsgNumsMax;
+    const now = this.nowMs();
+    let count = 0;
+    while (count < entries.length && Number((entries[count] as QueueEntry).tagsCode) <= now) count++;
+    return Math.max(1, count);
+  }
+
+  /**
+   * Issues the puts of the due entries, one batch per real topic and queue (each stored in queue order), and
+   * notes each entry's batch in its `put`.
+   */
+  private async issue(l: Level, due: readonly Due[]): Promise<Promise<PutResult>[]> {
+    const open = new Map<string, { msgs: MessageInput[]; put: number }>();
+    const batches: MessageInput[][] = [];
+    for (let i = 0; i < due.length; i++) {
+      const d = due[i] as Due;
+      const real = d.real;
       if (typeof real === 'string') {
         this.undeliverable(l, d.queueOffset, real);
-        puts.push(undefined);
-      } else if (this.suspect(d.msg as MessageExt) && (await this.alreadyDelivered(d.msg as MessageExt))) {
+      } else if (d.suspect !== undefined && (await this.alreadyDelivered(d.suspect))) {
         this.stats.duplicatesSkipped++;
-        puts.push(undefined);
       } else {
-        puts.push(this.deps.putRewritten(real));
+        const key = `${real.queueId}@${real.topic}`;
+        let b = open.get(key);
+        if (b === undefined || b.msgs.length >= putBatchMax) {
+          b = { msgs: [], put: batches.length };
+          batches.push(b.msgs);
+          open.set(key, b);
+        }
+        b.msgs.push(real);
+        d.put = b.put;
       }
     }
+    return batches.map((b) => this.deps.putRewrittenBatch(b));
+  }
+
+  /** Moves the level's progress past the entries stored, in order; false when one failed (retried later). */
+  private async settle(l: Level, due: readonly Due[], puts: readonly Promise<PutResult>[]): Promise<boolean> {
     const settled = await Promise.allSettled(puts);
     let failed: unknown;
     for (let i = 0; i < due.length; i++) {
-      const s = settled[i] as PromiseSettledResult<PutResult | undefined>;
-      const ok = s.status === 'fulfilled' && (s.value === undefined || s.value.status === 'PUT_OK');
+      const k = (due[i] as Due).put;
+      const s = k < 0 ? undefined : (settled[k] as PromiseSettledResult<PutResult>);
+      const ok = s === undefined || (s.status === 'fulfilled' && s.value.status === 'PUT_OK');
       if (failed !== undefined) {
         // Past the first failure progress stays put, so a stored one here will be put again.
-        if (ok && s.status === 'fulfilled' && s.value !== undefined) this.stats.duplicatesPut++;
+        if (ok && s !== undefined) this.stats.duplicatesPut++;
         continue;
       }
       if (!ok) {
         failed =
-          s.status === 'rejected' ? s.reason : new Error(`store answered ${s.value?.status}: ${s.value?.remark ?? ''}`);
+          s.status === 'rejected' ? s.reason : new Error(`store answered ${s.value.status}: ${s.value.remark ?? ''}`);
         continue;
       }
-      if (s.status === 'fulfilled' && s.value !== undefined) this.stats.delivered++;
+      if (s !== undefined) this.stats.delivered++;
       this.moveTo(l, (due[i] as Due).queueOffset + 1n);
     }
     if (failed === undefined) {
@@ -299,11 +359,6 @@ export class DelayService {
     this.episode.failed(failed);
     this.wakeIn(l, this.episode.nextDelayMs);
     return false;
-  }
-
-  /** Due before this start: the previous run may have delivered it after its last progress write. */
-  private suspect(msg: MessageExt): boolean {
-    return Number(msg.storeTimestamp) + this.deps.levels.delayMs(msg.queueId + 1) < this.startedAtMs;
   }
 
   private async alreadyDelivered(msg: MessageExt): Promise<boolean> {

@@ -86,6 +86,7 @@ export function fireOutcomeOf(record: Buffer, nowMs: number): FireOutcome {
       flag: record.readInt32BE(RecordPos.flag),
       // A copy: the record may be a slice of a read block the store reuses.
       body: Buffer.from(record.subarray(RecordPos.body, RecordPos.body + bodyLength)),
+      bodyCrc: record.readInt32BE(RecordPos.bodyCrc),
       properties: kept,
       sysFlag: record.readInt32BE(RecordPos.sysFlag),
       bornTimestamp: record.readBigInt64BE(RecordPos.bornTimestamp),

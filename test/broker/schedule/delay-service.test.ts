@@ -68,10 +68,10 @@ async function read(topic: string, queueId = 1) {
   return r.records.length === 0 ? [] : decodeRecords(Buffer.concat(r.records));
 }
 
-function service(putRewritten: (m: MessageInput) => Promise<PutResult>, flushIntervalMs = 60_000) {
+function service(putRewrittenBatch: (m: readonly MessageInput[]) => Promise<PutResult>, flushIntervalMs = 60_000) {
   return new DelayService({
     store,
-    putRewritten,
+    putRewrittenBatch,
     levels,
     offsets: new DelayOffsetFile(dir),
     flushIntervalMs,
@@ -80,7 +80,7 @@ function service(putRewritten: (m: MessageInput) => Promise<PutResult>, flushInt
 }
 
 test('due entries come back as the real message, in order, no earlier than their level; progress is saved at stop', async () => {
-  const svc = service((m) => pipeline.putRewritten(m));
+  const svc = service((m) => pipeline.putRewrittenBatch(m));
   await svc.start();
   const sentAt = Date.now();
   await put(delayed('A', 1, 'a1', 'UA1'));
@@ -115,34 +115,36 @@ test('due entries come back as the real message, in order, no earlier than their
 });
 
 test('a failed re-put (full disk) is retried later and never skipped; a copy stored past a failure is counted', async () => {
-  // The store refuses b1 twice; b2 is stored whenever it is tried.
+  // The store refuses the batch holding b1 twice; BX's batch (bx, between b1 and b2 in the queue) is stored
+  // whenever it is tried.
   let b1Failures = 2;
-  const svc = service((m) => {
-    if (m.body.toString() === 'b1' && b1Failures > 0) {
+  const svc = service((msgs) => {
+    if (msgs.some((m) => m.body.toString() === 'b1') && b1Failures > 0) {
       b1Failures--;
       return Promise.resolve({ ...emptyPut, status: 'SERVICE_NOT_AVAILABLE', remark: 'disk full' });
     }
-    return pipeline.putRewritten(m);
+    return pipeline.putRewrittenBatch(msgs);
   });
   await svc.start();
   await put(delayed('B', 1, 'b1', 'UB1'));
+  await put(delayed('BX', 1, 'bx', 'UBX'));
   await put(delayed('B', 1, 'b2', 'UB2'));
   assert.ok(await eventually(async () => (await read('B')).some((m) => m.body.toString() === 'b1'), 8000));
-  assert.ok(await eventually(() => svc.runtimeInfo()['scheduleMessageOffset_1'] === '4,4', 5000), 'past both');
+  assert.ok(await eventually(() => svc.runtimeInfo()['scheduleMessageOffset_1'] === '5,5', 5000), 'past all three');
   await svc.stop();
   const bodies = (await read('B')).map((m) => m.body.toString());
   assert.ok(svc.stats.putFailures >= 2);
-  // b1 once; b2 stored while b1 failed is put again after b1 (queue order kept): each extra copy counted.
-  assert.equal(bodies.filter((b) => b === 'b1').length, 1);
-  assert.equal(bodies.at(-1), 'b2');
-  assert.ok(bodies.indexOf('b1') < bodies.lastIndexOf('b2'));
-  assert.equal(bodies.filter((b) => b === 'b2').length - 1, svc.stats.duplicatesPut);
-  assert.equal(svc.stats.delivered, 2);
+  // b1 and b2 once each, in queue order; bx stored while b1 failed is put again after b1: each extra copy counted.
+  assert.deepEqual(bodies, ['b1', 'b2']);
+  const bx = (await read('BX')).map((m) => m.body.toString());
+  assert.ok(bx.length >= 2 && bx.every((b) => b === 'bx'));
+  assert.equal(bx.length - 1, svc.stats.duplicatesPut);
+  assert.equal(svc.stats.delivered, 3);
 });
 
 test('restarted from older progress: entries already delivered are skipped and counted, the rest delivered', async () => {
   const storedB = (await read('B')).length;
-  const svc = service((m) => pipeline.putRewritten(m));
+  const svc = service((m) => pipeline.putRewrittenBatch(m));
   await svc.start();
   await put(delayed('C', 1, 'c1', 'UC1'));
   assert.ok(await eventually(async () => (await read('C')).length === 1, 5000));
@@ -156,7 +158,7 @@ test('restarted from older progress: entries already delivered are skipped and c
   );
   await put(delayed('C', 1, 'c2', 'UC2'));
   await new Promise((r) => setTimeout(r, levels.delayMs(1) + 50));
-  const again = service((m) => pipeline.putRewritten(m));
+  const again = service((m) => pipeline.putRewrittenBatch(m));
   await again.start();
   assert.ok(await eventually(async () => (await read('C')).length === 2, 5000));
   await again.stop();
@@ -184,7 +186,7 @@ test('entries of a level no longer configured (the list was shortened) are still
   const longer = new PutPipeline(store, [delayHook({ levels: new DelayLevels([300, 600, 900]) })]);
   const r = await longer.put(delayed('D', 3, 'd1', 'UD1'), { reconsumeTimes: 0, maxReconsumeTimes: undefined });
   assert.ok(!('code' in r) && r.status === 'PUT_OK');
-  const svc = service((m) => pipeline.putRewritten(m));
+  const svc = service((m) => pipeline.putRewrittenBatch(m));
   await svc.start();
   assert.ok(await eventually(async () => (await read('D')).length === 1, 5000));
   const [d] = await read('D');
@@ -192,6 +194,19 @@ test('entries of a level no longer configured (the list was shortened) are still
   await svc.stop();
   const saved = JSON.parse(await readFile(path.join(dir, 'config', 'delayOffset.json'), 'utf8'));
   assert.equal(saved.offsetTable['3'], 1);
+});
+
+test('an entry stored under a longer delay of its level waits the delay configured now, not the one it was stored with', async () => {
+  // Stored while level 2 was 3 s (the ConsumeQueue's due time says so); the broker now runs with 600 ms.
+  const before = new PutPipeline(store, [delayHook({ levels: new DelayLevels([300, 3000]) })]);
+  const r = await before.put(delayed('H', 2, 'h1', 'UH1'), { reconsumeTimes: 0, maxReconsumeTimes: undefined });
+  assert.ok(!('code' in r) && r.status === 'PUT_OK');
+  const svc = service((m) => pipeline.putRewrittenBatch(m));
+  await svc.start();
+  assert.ok(await eventually(async () => (await read('H')).length === 1, 2500), 'delivered before the old 3 s');
+  await svc.stop();
+  const waited = Number((await read('H'))[0]?.storeTimestamp) - Number(r.storeTimestamp);
+  assert.ok(waited >= levels.delayMs(2) && waited < 3000, `waited ${waited} ms`);
 });
 
 test('an entry that cannot be delivered (no REAL_TOPIC) is passed and counted; the next one is delivered', async () => {
@@ -203,7 +218,7 @@ test('an entry that cannot be delivered (no REAL_TOPIC) is passed and counted; t
   };
   assert.equal((await store.putMessage(broken)).status, 'PUT_OK');
   await put(delayed('E', 1, 'e1', 'UE1'));
-  const svc = service((m) => pipeline.putRewritten(m));
+  const svc = service((m) => pipeline.putRewrittenBatch(m));
   await svc.start();
   assert.ok(await eventually(async () => (await read('E')).length === 1, 5000));
   await svc.stop();
@@ -221,7 +236,7 @@ test('a saved offset past the queue end (its tail lost in a crash) goes back to 
       [3, ends[1] as bigint],
     ]),
   );
-  const svc = service((m) => pipeline.putRewritten(m));
+  const svc = service((m) => pipeline.putRewrittenBatch(m));
   await svc.start();
   await put(delayed('F', 1, 'f1', 'UF1'));
   assert.ok(await eventually(async () => (await read('F')).length === 1, 5000));
@@ -280,7 +295,7 @@ test('an entry the queue lists but cannot read right now is read again later, ne
   );
   const svc = new DelayService({
     store: flaky,
-    putRewritten: (m) => pipeline.putRewritten(m),
+    putRewrittenBatch: (m) => pipeline.putRewrittenBatch(m),
     levels,
     offsets: new DelayOffsetFile(dir),
     flushIntervalMs: 60_000,
