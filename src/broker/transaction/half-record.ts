@@ -6,7 +6,7 @@
  * CommitLog offset; the body is a view of the record (the store copies it into its write buffer).
  */
 import { SysFlag } from '../../common/message.js';
-import { keySeparator, Prop, propertySeparator, scheduledPropNames } from '../../common/properties.js';
+import { keySeparator, nameSeparator, Prop, propertySeparator, scheduledPropNames } from '../../common/properties.js';
 import { checkRecord, RecordPos, readHost } from '../../common/record.js';
 import { SystemTopic } from '../../common/topics.js';
 import { tagsCodeOf } from '../filter/tag-filter.js';
@@ -73,7 +73,7 @@ export function halfRecordAt(buf: Buffer, pos: number, offset: bigint): HalfReco
   while (start < props.length) {
     let end = props.indexOf(propertySeparator, start);
     if (end < 0) end = props.length;
-    const sep = props.indexOf('\u0001', start);
+    const sep = props.indexOf(nameSeparator, start);
     if (sep > start && sep < end) {
       const name = props.slice(start, sep);
       if (dropped.has(name)) {
