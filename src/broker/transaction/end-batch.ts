@@ -6,9 +6,9 @@
  * an op record names a half only after its commit was stored; a commit that was not stored releases its claim
  * so that the next answer (or the check pass) may commit it.
  *
- * END_TRANSACTION hands over its header (`endByHeader`): the halves of a turn are read together, as bytes, with one
- * blocking read of the CommitLog's recent bytes (half-record.ts; they were written moments ago, so they are in the
- * page cache), and a oneway request waits for nothing. Halves not read that way are looked up the checked async way.
+ * END_TRANSACTION hands over its header (`endByHeader`): the halves of a turn are read together as bytes
+ * (half-reads.ts, half-record.ts), and a oneway request waits for nothing. Halves not read that way are looked up
+ * the checked async way.
  */
 import { createLogger } from '../../common/log.js';
 import { Prop } from '../../common/properties.js';
@@ -19,7 +19,8 @@ import { answerOfPutStatus } from '../put/put-status.js';
 import type { PutMessage, PutRefusal, PutRequest } from '../put/types.js';
 import type { ClosedHalves } from './closed-halves.js';
 import { committedMessageOf, offsetsToMarkDone, opRecordOf, originOffsetOf } from './half-message.js';
-import { committedOfRecord, type HalfRecord, halfRecordAt } from './half-record.js';
+import { readHalvesNow } from './half-reads.js';
+import { committedOfRecord, type HalfRecord } from './half-record.js';
 import type { FoundHalf, Resolved } from './resolve-half.js';
 
 const log = createLogger('broker.transaction');
@@ -33,9 +34,6 @@ const commitBatchMax = 256;
 const commitBatchBytesMax = 4 * 1024 * 1024;
 /** Body bytes of one op record (RocketMQ's transactionOpMsgMaxSize). */
 export const opBodyBytesMax = 4096;
-/** Most CommitLog bytes one read of a turn's halves covers, and the room left for the last record's size. */
-const halfReadBytesMax = 256 * 1024;
-const halfRecordGuessBytes = 4096;
 
 export interface EndBatchDeps {
   readonly closedHalves: ClosedHalves;
@@ -155,60 +153,14 @@ export class TransactionEndBatch {
 
   private async endAll(headers: readonly PendingHeader[], batch: PendingEnd[]): Promise<void> {
     if (headers.length > 0) {
-      const later = this.readHalves(headers, batch);
+      const readNow = this.deps.readLogNow;
+      const later =
+        readNow === undefined
+          ? headers
+          : readHalvesNow(headers, readNow, (e, half) => this.checked(e, half, undefined, batch));
       if (later.length > 0) await Promise.all(later.map((e) => this.findLater(e, batch)));
     }
     await this.flush(batch);
-  }
-
-  /**
-   * Reads the halves named by `headers` as bytes, in CommitLog order, one blocking read for each run of nearby
-   * ones; checked ones join `out`, refused ones are answered. Returns those to look up the async way.
-   */
-  private readHalves(headers: readonly PendingHeader[], out: PendingEnd[]): PendingHeader[] {
-    const readNow = this.deps.readLogNow;
-    if (readNow === undefined) return [...headers];
-    const later: PendingHeader[] = [];
-    const sorted =
-      headers.length > 1 ? [...headers].sort((x, y) => cmp(x.h.commitLogOffset, y.h.commitLogOffset)) : headers;
-    let buf: Buffer | undefined;
-    let from = 0;
-    for (let i = 0; i < sorted.length; i++) {
-      const e = sorted[i] as PendingHeader;
-      const offset = e.h.commitLogOffset;
-      if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
-        e.resolve?.({ code: ResponseCode.SYSTEM_ERROR, remark: 'Find prepared transaction message failed' });
-        continue;
-      }
-      const at = Number(offset);
-      let pos = at - from;
-      if (buf === undefined || pos < 0 || pos + 8 > buf.length || pos + buf.readInt32BE(pos) > buf.length) {
-        buf = readNow(at, this.readSpan(sorted, i, at));
-        from = at;
-        pos = 0;
-        // A record longer than the guess: read again, as long as it is.
-        if (buf !== undefined && buf.length >= 8 && buf.readInt32BE(0) > buf.length)
-          buf = readNow(at, buf.readInt32BE(0));
-      }
-      const rec = buf === undefined ? undefined : halfRecordAt(buf, pos, offset);
-      if (rec === undefined) {
-        later.push(e);
-        continue;
-      }
-      this.checked(e, rec, undefined, out);
-    }
-    return later;
-  }
-
-  /** Bytes from `at` up to the last of the next halves within halfReadBytesMax, with room for its record. */
-  private readSpan(sorted: readonly PendingHeader[], i: number, at: number): number {
-    let last = at;
-    for (let k = i + 1; k < sorted.length; k++) {
-      const o = Number((sorted[k] as PendingHeader).h.commitLogOffset);
-      if (o - at + halfRecordGuessBytes > halfReadBytesMax) break;
-      last = o;
-    }
-    return last - at + halfRecordGuessBytes;
   }
 
   /** The checked async lookup, for a half not read as bytes. */
@@ -352,10 +304,6 @@ function marksOf(end: PendingEnd): bigint[] {
   const r = end.record;
   if (r === undefined) return offsetsToMarkDone((end.found as FoundHalf).half);
   return r.origin === r.queueOffset ? [r.queueOffset] : [r.queueOffset, r.origin];
-}
-
-function cmp(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The commits of one queue cut into batch puts of at most commitBatchMax messages and commitBatchBytesMax. */
