@@ -61,6 +61,11 @@ export class TransactionProducer {
   private log: Logger | undefined;
   /** Brokers this producer's group was announced to since a half message went there. */
   private readonly announced = new Set<string>();
+  /** END_TRANSACTIONs of this turn, written together (`writeEnds`). */
+  private ends: QueuedEnd[] = [];
+  private endsScheduled = false;
+  /** Writes of END_TRANSACTIONs under way: shutdown waits for them. */
+  private readonly endWrites = new Set<Promise<void>>();
 
   constructor(opts: TransactionProducerOptions) {
     if (typeof opts?.group !== 'string' || opts.group === '') {
@@ -102,6 +107,8 @@ export class TransactionProducer {
     if (inst === undefined) return;
     this.instance = undefined;
     inst.unregisterTransactionChecker(this.group);
+    this.writeEnds(inst);
+    await Promise.all([...this.endWrites]);
     await this.producer.shutdown();
     await inst.release();
   }
@@ -109,7 +116,8 @@ export class TransactionProducer {
   /**
    * Sends `msg` as a half message (invisible to consumers), runs `executeLocal(msg, arg)` and ends the
    * transaction as it answers. A failed send throws (nothing was stored); a local transaction that throws or
-   * answers UNKNOWN leaves the message to the broker's check-back.
+   * answers UNKNOWN leaves the message to the broker's check-back. The END_TRANSACTION leaves with the others of
+   * this turn, just after it (`writeEnds`); if it never arrives, the broker's check-back asks `checkLocal`.
    */
   async send(msg: Message, arg?: unknown): Promise<TransactionSendResult> {
     const inst = this.instance;
@@ -133,7 +141,7 @@ export class TransactionProducer {
         localError = new LocalTransactionError(sendResult.msgId, err);
       }
     }
-    if (state !== TransactionState.UNKNOWN) await this.end(inst, msg, sendResult, state);
+    if (state !== TransactionState.UNKNOWN) this.end(inst, msg, sendResult, state);
     return { sendResult, state, localError };
   }
 
@@ -148,29 +156,68 @@ export class TransactionProducer {
     inst.sendHeartbeatToAll().catch((err: unknown) => this.log?.debug('heartbeat failed', { err }));
   }
 
-  /** END_TRANSACTION after the local transaction; a failure is logged and left to the broker's check-back. */
-  private async end(inst: ClientInstance, msg: Message, r: SendResult, state: TransactionState): Promise<void> {
+  /** Queues the END_TRANSACTION after the local transaction; a failure is logged and left to the check-back. */
+  private end(inst: ClientInstance, msg: Message, r: SendResult, state: TransactionState): void {
     const addr = inst.masterAddr(r.messageQueue.brokerName);
-    try {
-      if (addr === undefined) throw new TsRocketError(`broker ${r.messageQueue.brokerName} has no known master`);
-      await inst.api.endTransactionOneway(addr, {
-        producerGroup: this.group,
-        tranStateTableOffset: r.queueOffset,
-        commitLogOffset: decodeOffsetMsgId(r.offsetMsgId).commitLogOffset,
-        commitOrRollback: endTypeOf[state],
-        fromTransactionCheck: false,
-        msgId: r.msgId,
-        transactionId: r.transactionId ?? r.msgId,
-        topic: r.messageQueue.topic,
-      });
-      this.producer.tracer?.endTransaction(msg, r, traceStateOf[state]);
-    } catch (err) {
+    if (addr === undefined) {
       this.log?.warn('END_TRANSACTION was not sent; the broker will check the transaction back', {
         msgId: r.msgId,
         state,
-        err,
+        err: new TsRocketError(`broker ${r.messageQueue.brokerName} has no known master`),
       });
+      return;
     }
+    this.ends.push({ addr, msg, r, state });
+    if (this.endsScheduled) return;
+    this.endsScheduled = true;
+    // Two turns' ends: the half messages the finished sends' callers issue next leave first (the send accumulator
+    // flushes at the end of this turn), so the broker stores them before it works through these commits.
+    setImmediate(() => setImmediate(() => this.writeEnds(inst)));
+  }
+
+  /** Writes the queued END_TRANSACTIONs, those of one broker in one socket write. */
+  private writeEnds(inst: ClientInstance): void {
+    this.endsScheduled = false;
+    const ends = this.ends;
+    if (ends.length === 0) return;
+    this.ends = [];
+    const byAddr = new Map<string, QueuedEnd[]>();
+    for (const e of ends) {
+      const group = byAddr.get(e.addr);
+      if (group === undefined) byAddr.set(e.addr, [e]);
+      else group.push(e);
+    }
+    for (const [addr, group] of byAddr) {
+      const headers = group.map((e) => this.headerOf(e));
+      const w = inst.api.endTransactionsOneway(addr, headers).then(
+        () => {
+          const tracer = this.producer.tracer;
+          if (tracer !== undefined) for (const e of group) tracer.endTransaction(e.msg, e.r, traceStateOf[e.state]);
+        },
+        (err: unknown) => {
+          this.log?.warn('END_TRANSACTION was not sent; the broker will check the transaction back', {
+            msgIds: group.map((e) => e.r.msgId).join(','),
+            err,
+          });
+        },
+      );
+      this.endWrites.add(w);
+      w.finally(() => this.endWrites.delete(w));
+    }
+  }
+
+  private headerOf(e: QueuedEnd): EndTransactionRequestHeader {
+    const { r } = e;
+    return {
+      producerGroup: this.group,
+      tranStateTableOffset: r.queueOffset,
+      commitLogOffset: decodeOffsetMsgId(r.offsetMsgId).commitLogOffset,
+      commitOrRollback: endTypeOf[e.state],
+      fromTransactionCheck: false,
+      msgId: r.msgId,
+      transactionId: r.transactionId ?? r.msgId,
+      topic: r.messageQueue.topic,
+    };
   }
 
   private answerCheck(
@@ -203,6 +250,14 @@ export class TransactionProducer {
       )
       .catch((err: unknown) => this.log?.warn('checkLocal gave no answer; the broker will ask again', { err }));
   }
+}
+
+/** An END_TRANSACTION waiting for the end of the turn. */
+interface QueuedEnd {
+  readonly addr: string;
+  readonly msg: Message;
+  readonly r: SendResult;
+  readonly state: TransactionState;
 }
 
 function isState(v: unknown): v is TransactionState {

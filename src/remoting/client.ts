@@ -77,6 +77,21 @@ export class RemotingClient {
     await channel.sendAndFlush({ ...req, flag: req.flag | Flag.oneway });
   }
 
+  /**
+   * Several oneway requests in one socket write (one frame each, in order); resolves once the last was written.
+   * No promise per request: a transactional producer sends a turn's END_TRANSACTIONs this way.
+   */
+  async invokeOnewayAll(addr: string, reqs: readonly RemotingCommand[]): Promise<void> {
+    const last = reqs[reqs.length - 1];
+    if (last === undefined) return;
+    const channel = await this.channel(addr, this.opts.connectTimeoutMs);
+    for (let i = 0; i < reqs.length - 1; i++) {
+      const req = reqs[i] as RemotingCommand;
+      channel.send({ ...req, flag: req.flag | Flag.oneway });
+    }
+    await channel.sendAndFlush({ ...last, flag: last.flag | Flag.oneway });
+  }
+
   /** Handles requests the server sends (e.g. 40 NOTIFY_CONSUMER_IDS_CHANGED, 39 CHECK_TRANSACTION_STATE). */
   registerProcessor(code: number, p: Processor): void {
     this.processors.set(code, p);

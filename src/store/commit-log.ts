@@ -444,6 +444,11 @@ export class CommitLog {
     return this.reader;
   }
 
+  /** See `LogReader.readNow`. */
+  readNow(phyOffset: number, len: number): Buffer | undefined {
+    return this.reader.readNow(phyOffset, len);
+  }
+
   readRecord(phyOffset: number): Promise<Buffer | undefined> {
     return this.reader.readRecord(phyOffset);
   }

@@ -329,6 +329,10 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     return this.intactRecord(Number(commitLogOffset));
   }
 
+  readLogNow(commitLogOffset: number, len: number): Buffer | undefined {
+    return this.commitLog.readNow(commitLogOffset, len);
+  }
+
   /** The record at `phy`, undefined when absent or damaged (never served with a failing BODYCRC). */
   private async intactRecord(phy: number): Promise<Buffer | undefined> {
     const rec = await this.commitLog.readRecord(phy);

@@ -74,6 +74,22 @@ export class LogReader {
   }
 
   /**
+   * Up to `len` visible bytes at `phyOffset` (cut at the visible end and the segment's end), read now with one
+   * blocking pread when they are hot (the page cache); undefined when they are not, or out of range: the caller
+   * takes the async path then. Several records written together come back with one syscall.
+   */
+  readNow(phyOffset: number, len: number): Buffer | undefined {
+    if (phyOffset < this.segs.minOffset() || !this.isHot(phyOffset)) return undefined;
+    const seg = this.segs.of(phyOffset);
+    const file = seg?.file;
+    if (seg === undefined || file?.readSync === undefined) return undefined;
+    const n = Math.min(len, this.bounds.visibleOffset - phyOffset, seg.start + this.segs.segmentBytes - phyOffset);
+    if (n <= 0) return undefined;
+    const buf = Buffer.allocUnsafe(n);
+    return file.readSync(buf, phyOffset - seg.start, n) === n ? buf : undefined;
+  }
+
+  /**
    * Like `read`, but cold bytes may come as a slice of a shared block: the caller must call `release` once it no
    * longer uses them (a PULL response does so when its bytes reached the socket). `hot` picks the blocking pread.
    */

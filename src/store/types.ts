@@ -179,6 +179,11 @@ export interface MessageStore {
   getEarliestMessageTime(topic: string, queueId: number): Promise<bigint | undefined>;
   /** The stored record at a CommitLog offset (for view-by-id and send-back), undefined if absent/removed. */
   lookMessageByOffset(commitLogOffset: bigint): Promise<Buffer | undefined>;
+  /**
+   * Up to `len` CommitLog bytes at `commitLogOffset` read now (blocking) when they are recent enough to be in the
+   * page cache, else undefined (use lookMessageByOffset). Unchecked bytes: the caller checks each record in them.
+   */
+  readLogNow?(commitLogOffset: number, len: number): Buffer | undefined;
   queryMessage(topic: string, key: string, maxNum: number, beginMs: bigint, endMs: bigint): Promise<QueryResult>;
 
   getMinPhyOffset(): bigint;

@@ -147,3 +147,18 @@ test('a transaction still unknown after transactionCheckMax check-backs is rolle
     await p.shutdown();
   }
 });
+
+test('END_TRANSACTIONs still queued when the producer shuts down are written first: the commit is delivered', async () => {
+  const p = new TransactionProducer({
+    nameServer: cluster.nameServer,
+    group: 'pg_tx_shutdown',
+    executeLocal: () => TransactionState.COMMIT,
+    // Nobody is left to answer a check after the shutdown: only the END_TRANSACTION can deliver these.
+    checkLocal: () => TransactionState.UNKNOWN,
+  });
+  await p.start();
+  const sent = await Promise.all([1, 2, 3].map((i) => p.send({ topic, body: `shutdown-commit-${i}` })));
+  assert.ok(sent.every((r) => r.state === TransactionState.COMMIT));
+  await p.shutdown();
+  await waitFor(() => bodies().filter((b) => b.startsWith('shutdown-commit-')).length === 3, 'the three commits');
+});

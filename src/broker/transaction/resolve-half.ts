@@ -37,16 +37,24 @@ export interface Resolved {
 /** One batcher per broker (its put pipeline), made on first use. */
 const batches = new WeakMap<object, TransactionEndBatch>();
 
-export function resolveHalf(ctx: BrokerContext, found: FoundHalf, commit: boolean): Promise<Resolved> {
+/** The broker's batcher of transaction ends (END_TRANSACTION hands it the header: `endByHeader`). */
+export function endBatchOf(ctx: BrokerContext): TransactionEndBatch {
   let batch = batches.get(ctx.put);
   if (batch === undefined) {
+    const store = ctx.store;
     batch = new TransactionEndBatch({
       closedHalves: ctx.closedHalves,
       put: ctx.put,
       recordPut: (topic, msgs, bytes) => ctx.stats.recordPut(topic, msgs, bytes),
       brokerAddr: ctx.brokerAddr,
+      readLogNow: store.readLogNow === undefined ? undefined : (offset, len) => store.readLogNow?.(offset, len),
+      findHalf: (offset) => findHalf(ctx, offset),
     });
     batches.set(ctx.put, batch);
   }
-  return batch.end(found, commit);
+  return batch;
+}
+
+export function resolveHalf(ctx: BrokerContext, found: FoundHalf, commit: boolean): Promise<Resolved> {
+  return endBatchOf(ctx).end(found, commit);
 }

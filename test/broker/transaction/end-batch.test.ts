@@ -7,11 +7,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClosedHalves } from '../../../src/broker/transaction/closed-halves.js';
 import { opBodyBytesMax, TransactionEndBatch } from '../../../src/broker/transaction/end-batch.js';
-import { opOffsetsOf } from '../../../src/broker/transaction/half-message.js';
+import { opOffsetsOf, realTargetOf } from '../../../src/broker/transaction/half-message.js';
 import type { FoundHalf } from '../../../src/broker/transaction/resolve-half.js';
 import type { MessageExt } from '../../../src/common/message.js';
+import { encodeProperties } from '../../../src/common/properties.js';
+import { decodeRecord, encodeRecord } from '../../../src/common/record.js';
 import { SystemTopic } from '../../../src/common/topics.js';
 import { ResponseCode } from '../../../src/remoting/codes.js';
+import { EndTransactionType } from '../../../src/remoting/protocol/transaction.js';
 import { type MessageInput, type PutResult, PutStatus } from '../../../src/store/types.js';
 
 function found(queueOffset: bigint, queueId: number, body = 'b'): FoundHalf {
@@ -43,7 +46,10 @@ function found(queueOffset: bigint, queueId: number, body = 'b'): FoundHalf {
 }
 
 /** A put pipeline that records every batch and answers with `statusOf(batch)`. */
-function harness(statusOf: (msgs: readonly MessageInput[]) => PutStatus = () => PutStatus.PUT_OK) {
+function harness(
+  statusOf: (msgs: readonly MessageInput[]) => PutStatus = () => PutStatus.PUT_OK,
+  log?: { bytes: Buffer; reads: number[]; lookups: bigint[] },
+) {
   const puts: MessageInput[][] = [];
   const closed = new ClosedHalves();
   const batch = new TransactionEndBatch({
@@ -57,6 +63,22 @@ function harness(statusOf: (msgs: readonly MessageInput[]) => PutStatus = () => 
     },
     recordPut: () => undefined,
     brokerAddr: () => '127.0.0.1:10911',
+    readLogNow:
+      log === undefined
+        ? undefined
+        : (offset, len) => {
+            log.reads.push(offset);
+            // Bytes from 4000 on are "cold": not read now, the caller takes the async lookup.
+            return offset >= 4000 ? undefined : log.bytes.subarray(offset, Math.min(offset + len, 4000));
+          },
+    findHalf: async (offset) => {
+      log?.lookups.push(offset);
+      const at = Number(offset);
+      if (log === undefined || at >= log.bytes.length) return 'Find prepared transaction message failed';
+      // No record there: the lookup fails (a store error), which must fail only its own end.
+      const half = decodeRecord(log.bytes, at).msg;
+      return { half, target: realTargetOf(half) as { topic: string; queueId: number } };
+    },
   });
   const ops = () => puts.filter((p) => p[0]?.topic === SystemTopic.transOpHalf);
   const commits = () => puts.filter((p) => p[0]?.topic === 'Orders');
@@ -132,4 +154,93 @@ test('op records stay under opBodyBytesMax; the second answer for a half commits
     h.commits().reduce((x, b) => x + b.length, 0),
     n,
   );
+});
+
+/** A log of `n` half records (queue offsets 0..n-1, group pg), each at its CommitLog offset. */
+function halfLog(n: number): { bytes: Buffer; offsets: bigint[] } {
+  // offsets[n] is where the next record would start.
+  const parts: Buffer[] = [];
+  const offsets: bigint[] = [];
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const props = new Map([
+      ['REAL_TOPIC', 'Orders'],
+      ['REAL_QID', String(i % 2)],
+      ['TRAN_MSG', 'true'],
+      ['PGROUP', 'pg'],
+      ['UNIQ_KEY', `U${i}`],
+    ]);
+    const rec = encodeRecord(
+      {
+        topic: SystemTopic.transHalf,
+        queueId: 0,
+        flag: 0,
+        body: Buffer.alloc(300, i),
+        properties: encodeProperties(props),
+        sysFlag: 0x4,
+        bornTimestamp: 5n,
+        bornHost: '10.0.0.1:1',
+        reconsumeTimes: 0,
+        preparedTransactionOffset: 0n,
+      },
+      BigInt(i),
+      BigInt(at),
+      6n,
+      '10.0.0.2:10911',
+    );
+    parts.push(rec);
+    offsets.push(BigInt(at));
+    at += rec.length;
+  }
+  offsets.push(BigInt(at));
+  return { bytes: Buffer.concat(parts), offsets };
+}
+
+function header(offsets: bigint[], i: number, over: Partial<Parameters<TransactionEndBatch['endByHeader']>[0]> = {}) {
+  return {
+    producerGroup: 'pg',
+    tranStateTableOffset: BigInt(i),
+    commitLogOffset: offsets[i] as bigint,
+    commitOrRollback: EndTransactionType.commit,
+    fromTransactionCheck: false,
+    msgId: `U${i}`,
+    ...over,
+  };
+}
+
+test('END_TRANSACTIONs of a turn: halves read as bytes with one read per run, cold ones looked up; checks answered', async () => {
+  const log = { ...halfLog(20), reads: [] as number[], lookups: [] as bigint[] };
+  const h = harness(undefined, log);
+  // Out of order, as several producers' answers arrive; records from offset 4000 on are cold.
+  const order = [5, 1, 0, 19, 3, 2, 4, 18, 6, 7];
+  const answers = await Promise.all(order.map((i) => h.batch.endByHeader(header(log.offsets, i), true)));
+  assert.ok(answers.every((a) => a?.code === ResponseCode.SUCCESS));
+  const cold = order.filter((i) => Number(log.offsets[i + 1]) > 4000).map((i) => log.offsets[i]);
+  assert.deepEqual(log.lookups.sort(), [...cold].sort(), 'only the cold halves go the async way');
+  const hotReads = log.reads.filter((o) => o < 4000);
+  assert.ok(hotReads.length <= 2, `one read for the nearby hot halves (${hotReads.length})`);
+  const committed = h.commits().flatMap((b) => b.map((m) => m.uniqKey));
+  assert.deepEqual(committed.sort(), order.map((i) => `U${i}`).sort());
+  assert.equal(opOffsetsOf(h.ops()[0]?.[0]?.body as Buffer).length, order.length);
+
+  // A oneway answer waits for nothing; wrong group / offsets and a bad offset are answered, nothing stored.
+  assert.equal(
+    h.batch.endByHeader(header(log.offsets, 8, { commitOrRollback: EndTransactionType.rollback }), false),
+    undefined,
+  );
+  const bad = await Promise.all([
+    h.batch.endByHeader(header(log.offsets, 9, { producerGroup: 'other' }), true),
+    h.batch.endByHeader(header(log.offsets, 10, { tranStateTableOffset: 99n }), true),
+    h.batch.endByHeader(header(log.offsets, 11, { commitLogOffset: 1n }), true),
+    h.batch.endByHeader(header(log.offsets, 12), true),
+  ]);
+  assert.deepEqual(
+    bad.slice(0, 2).map((a) => a?.remark),
+    ['The producer group wrong', 'The transaction state table offset wrong'],
+  );
+  assert.match(String(bad[2]?.remark), /^Find prepared transaction message failed/);
+  assert.equal(bad[3]?.code, ResponseCode.SUCCESS, 'a failed lookup fails only its own end');
+  assert.equal(h.commits().flat().length, order.length + 1, 'nothing else committed');
+  for (let turn = 0; turn < 100 && !h.closed.has(8n); turn++) await new Promise((ok) => setImmediate(ok));
+  assert.ok(h.closed.has(8n), 'the oneway rollback closed its half');
 });
