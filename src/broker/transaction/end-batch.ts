@@ -208,6 +208,8 @@ export class TransactionEndBatch {
     const groups = new Map<string, Commit[]>();
     /** Ends whose half may now be marked done: rollbacks, repeated answers and stored commits. */
     const done: PendingEnd[] = [];
+    /** Commits not stored, by reason. */
+    const failed = new Map<string, number>();
     for (const end of batch) {
       const origin = end.record?.origin ?? originOffsetOf((end.found as FoundHalf).half);
       // Only the first answer for a transaction commits; a later one just closes its copy.
@@ -223,6 +225,7 @@ export class TransactionEndBatch {
       if (refused !== undefined) {
         closedHalves.release(origin);
         end.resolve?.({ code: refused.code, remark: refused.remark });
+        countFailed(failed, refused.remark ?? `code ${refused.code}`);
         continue;
       }
       // The hooks may move it (a committed delayed message): group by where it is stored.
@@ -231,13 +234,22 @@ export class TransactionEndBatch {
       if (group === undefined) groups.set(key, [{ end, msg, origin }]);
       else group.push({ end, msg, origin });
     }
-    const stored = await Promise.all([...groups.values()].flatMap((g) => chunks(g).map((c) => this.putCommits(c))));
+    const stored = await Promise.all(
+      [...groups.values()].flatMap((g) => chunks(g).map((c) => this.putCommits(c, failed))),
+    );
     for (const s of stored) done.push(...s);
+    // A oneway END_TRANSACTION (the Java client's) has nobody to tell: say it here, once per turn.
+    for (const [why, commits] of failed) {
+      log.warn('commits not stored: their half messages stay open and the check service asks the producers again', {
+        commits,
+        why,
+      });
+    }
     await this.markDone(done);
   }
 
   /** Stores one chunk of commits of one queue; answers those not stored. Resolves with the stored ones. */
-  private async putCommits(chunk: readonly Commit[]): Promise<PendingEnd[]> {
+  private async putCommits(chunk: readonly Commit[], failed: Map<string, number>): Promise<PendingEnd[]> {
     const r = await this.deps.put.putRewrittenBatch(chunk.map((c) => c.msg));
     const answer = answerOfPutStatus(r.status, r.remark);
     if (answer.stored) {
@@ -246,13 +258,15 @@ export class TransactionEndBatch {
     }
     // A batch is refused as a whole: try its messages alone, so one bad message fails only its own commit.
     if (chunk.length > 1) {
-      const alone = await Promise.all(chunk.map((c) => this.putCommits([c])));
+      const alone = await Promise.all(chunk.map((c) => this.putCommits([c], failed)));
       return alone.flat();
     }
     const c = chunk[0] as Commit;
     // Not stored: no op record, so the check service asks the producer again.
     this.deps.closedHalves.release(c.origin);
-    c.end.resolve?.({ code: answer.code, remark: answer.remark ?? 'commit failed' });
+    const why = answer.remark ?? 'commit failed';
+    c.end.resolve?.({ code: answer.code, remark: why });
+    countFailed(failed, why);
     return [];
   }
 
@@ -298,6 +312,10 @@ export class TransactionEndBatch {
 }
 
 const succeeded: Resolved = { code: ResponseCode.SUCCESS };
+
+function countFailed(failed: Map<string, number>, why: string): void {
+  failed.set(why, (failed.get(why) ?? 0) + 1);
+}
 
 /** The half queue offsets the op record names for `end`: its own and, for a check's copy, the first one. */
 function marksOf(end: PendingEnd): bigint[] {

@@ -14,6 +14,7 @@ import { encodeProperties } from '../../../src/common/properties.js';
 import { decodeRecord, encodeRecord } from '../../../src/common/record.js';
 import { SystemTopic } from '../../../src/common/topics.js';
 import { ResponseCode } from '../../../src/remoting/codes.js';
+import { captureLogs } from '../../remoting/helpers.js';
 import { EndTransactionType } from '../../../src/remoting/protocol/transaction.js';
 import { type MessageInput, type PutResult, PutStatus } from '../../../src/store/types.js';
 
@@ -128,6 +129,21 @@ test('a refused batch is retried one by one: only the bad message fails, and its
   // Released: a later answer for the failed one may still commit it.
   assert.equal(h.closed.has(2n), false);
   assert.equal(h.closed.has(1n), true);
+});
+
+test('commits the store refuses are logged once per turn, with the reason: a oneway END has nobody else to tell', async () => {
+  const logs = captureLogs();
+  const h = harness((msgs) =>
+    msgs.some((m) => m.body.toString() === 'bad') ? PutStatus.MESSAGE_ILLEGAL : PutStatus.PUT_OK,
+  );
+  await Promise.all([
+    h.batch.end(found(11n, 0, 'bad'), true),
+    h.batch.end(found(12n, 0, 'bad'), true),
+    h.batch.end(found(13n, 0), true),
+  ]);
+  const warned = logs.filter((l) => l.includes('commits not stored'));
+  assert.equal(warned.length, 1, logs.join('\n'));
+  assert.match(warned[0] as string, /commits=2/);
 });
 
 test('a failed op record answers its ends with the store error; the commits stay stored', async () => {
