@@ -14,9 +14,9 @@ import { encodeProperties } from '../../../src/common/properties.js';
 import { decodeRecord, encodeRecord } from '../../../src/common/record.js';
 import { SystemTopic } from '../../../src/common/topics.js';
 import { ResponseCode } from '../../../src/remoting/codes.js';
-import { captureLogs } from '../../remoting/helpers.js';
 import { EndTransactionType } from '../../../src/remoting/protocol/transaction.js';
 import { type MessageInput, type PutResult, PutStatus } from '../../../src/store/types.js';
+import { captureLogs } from '../../remoting/helpers.js';
 
 function found(queueOffset: bigint, queueId: number, body = 'b'): FoundHalf {
   const half: MessageExt = {
