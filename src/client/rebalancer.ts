@@ -18,6 +18,8 @@ export interface RebalanceTarget {
 
 export class Rebalancer {
   private readonly owned = new Map<string, MessageQueue>();
+  /** Owned queues whose start (an orderly consumer's broker lock, the start offset) is still under way. */
+  private readonly starting = new Set<string>();
   private readonly log: Logger;
 
   constructor(
@@ -30,9 +32,11 @@ export class Rebalancer {
     this.log = instance.logFor('client.rebalance');
   }
 
-  /** Queues this client consumes now, sorted. */
+  /** Queues this client consumes now, sorted: not those still starting (an orderly one may yet be refused its lock). */
   assigned(): MessageQueue[] {
-    return [...this.owned.values()].sort(compareQueues);
+    const out: MessageQueue[] = [];
+    for (const [key, mq] of this.owned) if (!this.starting.has(key)) out.push(mq);
+    return out.sort(compareQueues);
   }
 
   /** Forgets a queue without the removed() callback (the owner already dropped it). */
@@ -91,11 +95,14 @@ export class Rebalancer {
       const key = queueKey(mq);
       if (this.owned.has(key)) continue;
       this.owned.set(key, mq);
+      this.starting.add(key);
       let ok = false;
       try {
         ok = await this.target.added(mq);
       } catch (err) {
         this.log.warn('could not start consuming queue', { group: this.group, queue: key, err });
+      } finally {
+        this.starting.delete(key);
       }
       if (!ok) this.owned.delete(key);
     }
