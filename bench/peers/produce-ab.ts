@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { threadTicks } from './cpu.js';
 
 const modeNames = ['send', 'batch64'] as const;
 type ModeName = (typeof modeNames)[number];
@@ -29,25 +30,6 @@ interface Run {
   brokerHelpersUs: number;
   clientUs: number;
   load1: number;
-}
-
-/** utime+stime ticks (10 ms) of the main thread and of all other threads of `pid`. */
-function threadTicks(pid: number): { main: number; helpers: number } {
-  let main = 0;
-  let helpers = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    if (tid === String(pid)) main += ticks;
-    else helpers += ticks;
-  }
-  return { main, helpers };
 }
 
 /** One run in this child: `clientTree`'s SDK and load generator against `brokerTree`'s server. */

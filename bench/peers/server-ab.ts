@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Producer, SendStatus } from '../../src/client/index.js';
+import { threadTicks } from './cpu.js';
 import { runWindowed } from './load.js';
 import { freePort, spawnServer, waitForPort } from './processes.js';
 
@@ -37,25 +38,6 @@ interface Row {
   scavenges: number;
   markCompacts: number;
   load1: number;
-}
-
-/** utime+stime ticks of the main thread and of all other threads of `pid`. */
-function threadTicks(pid: number): { main: number; helpers: number } {
-  let main = 0;
-  let helpers = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    if (tid === String(pid)) main += ticks;
-    else helpers += ticks;
-  }
-  return { main, helpers };
 }
 
 function gcCounts(log: string): { scavenges: number; markCompacts: number } {
