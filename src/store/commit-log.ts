@@ -60,7 +60,7 @@ export interface CommitLogOptions {
   onRefuse: (reason: string) => void;
   /** The log was rolled back to `end` (the last acknowledged record): queue offsets handed out past it are void. */
   onRolledBack: (end: number) => void;
-  /** Sparse reads may go to the read worker (read-worker.ts); default true. */
+  /** Sparse reads may go to the read worker (read-worker.ts); off when absent (the store passes sparseReadWorkerEnable). */
   sparseReadWorker?: boolean;
 }
 
