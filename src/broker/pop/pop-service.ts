@@ -143,6 +143,45 @@ export class BrokerPopService implements PopService {
     return r.expired.length > 0 ? expired : ok;
   }
 
+  async ackHandles(group: string, topic: string, handles: readonly string[]): Promise<AckResult[]> {
+    const out: AckResult[] = new Array(handles.length);
+    const byCheckPoint = new Map<string, { batch: AckBatch & { offsets: bigint[] }; at: number[] }>();
+    for (let i = 0; i < handles.length; i++) {
+      const e = this.parseHandle(handles[i] as string);
+      if (typeof e === 'string') out[i] = refused(ResponseCode.INVALID_PARAMETER, e);
+      else if (e.reviveQid === orderReviveQid) out[i] = await this.fifo.ack(group, topic, e);
+      else {
+        const key = this.ckKeyOfHandle(group, topic, e);
+        const known = byCheckPoint.get(key);
+        if (known === undefined) {
+          byCheckPoint.set(key, { batch: { group, topic, ...e, offsets: [e.queueOffset] }, at: [i] });
+        } else {
+          known.batch.offsets.push(e.queueOffset);
+          known.at.push(i);
+        }
+      }
+    }
+    for (const { batch, at } of byCheckPoint.values()) {
+      const r = await this.ackBatch(batch);
+      // An offset named twice is acked by its first handle and expired for the later one (as two single acks
+      // would be): matched from the end.
+      const expiredLeft = r.status === 'ok' ? [...r.expired] : [];
+      for (let j = at.length - 1; j >= 0; j--) {
+        let result: AckResult = ok;
+        if (r.status === 'refused') result = r;
+        else {
+          const k = expiredLeft.indexOf(batch.offsets[j] as bigint);
+          if (k >= 0) {
+            expiredLeft.splice(k, 1);
+            result = expired;
+          }
+        }
+        out[at[j] as number] = result;
+      }
+    }
+    return out;
+  }
+
   async ackBatch(b: AckBatch): Promise<AckBatchResult> {
     if (b.reviveQid === orderReviveQid) return this.ackFifo(b);
     const realTopic = b.retry ? popRetryTopicOf(b.group, b.topic) : b.topic;

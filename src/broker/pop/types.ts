@@ -100,6 +100,11 @@ export interface PopService {
   ack(group: string, topic: string, handle: string): Promise<AckResult>;
   /** Acks offsets of one check point with one revive-log record; the others are acked even if some expired. */
   ackBatch(batch: AckBatch): Promise<AckBatchResult>;
+  /**
+   * Acks receipt handles of one group and topic: those of one check point together (one revive-log record), a
+   * result per handle in the given order.
+   */
+  ackHandles(group: string, topic: string, handles: readonly string[]): Promise<AckResult[]>;
   changeInvisible(group: string, topic: string, handle: string, invisibleTimeMs: number): Promise<ChangeResult>;
   /** Runtime figures for GET_BROKER_RUNTIME_INFO (check points, messages in flight, revived, dead-lettered, …). */
   stats?(): Record<string, number>;

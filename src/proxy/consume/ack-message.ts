@@ -1,16 +1,17 @@
 /**
  * AckMessage: each entry's receipt handle acked through POP, with a status per entry (RocketMQ 5.3.3's
- * AckMessageActivity). A handle that is malformed, past its invisible time or already acked is
+ * AckMessageActivity); entries of one check point are acked together. A handle that is malformed, past its invisible time or already acked is
  * INVALID_RECEIPT_HANDLE with the reason; the response's status is OK when all are, the one entry's status when
  * there is one, MULTIPLE_RESULTS otherwise.
  */
 import type { Metadata } from '@grpc/grpc-js';
 import { parseExtraInfo } from '../../broker/pop/extra-info.js';
+import type { AckResult } from '../../broker/pop/types.js';
 import { clientIdOf, type ProxyContext } from '../context.js';
 import { Code, type Status, status } from '../proto.js';
 import { statusOfResponse } from '../response-code.js';
 import { checkedGroup, checkedTopic } from './receive-params.js';
-import type { AckMessageEntry, AckMessageRequest } from './requests.js';
+import type { AckMessageRequest } from './requests.js';
 
 export interface AckMessageResultEntry {
   messageId: string;
@@ -45,13 +46,19 @@ export async function ackMessage(
   }
   const clientId = clientIdOf(metadata);
   ctx.renewals.seen(clientId);
-  const results = await Promise.all(
-    entries.map(async (e) => ({
-      messageId: e.messageId ?? '',
-      receiptHandle: e.receiptHandle ?? '',
-      status: await ackOne(ctx, clientId, group.value, topic.value, e),
-    })),
-  );
+  // Entries of one receive share a check point: acked together, one revive-log record for them.
+  const given = entries.map((e) => e.receiptHandle ?? '');
+  const statuses: (Status | undefined)[] = given.map(checkReceiptHandle);
+  const valid: number[] = [];
+  for (let i = 0; i < given.length; i++) if (statuses[i] === undefined) valid.push(i);
+  const handles = await Promise.all(valid.map((i) => ctx.renewals.take(clientId, given[i] as string)));
+  const acked = await ctx.broker.pop.ackHandles(group.value, topic.value, handles);
+  for (let j = 0; j < valid.length; j++) statuses[valid[j] as number] = statusOfAck(acked[j] as AckResult);
+  const results: AckMessageResultEntry[] = entries.map((e, i) => ({
+    messageId: e.messageId ?? '',
+    receiptHandle: given[i] as string,
+    status: statuses[i] as Status,
+  }));
   const failed = results.filter((r) => r.status.code !== Code.OK);
   let overall: Status;
   if (failed.length === 0) overall = status(Code.OK);
@@ -60,18 +67,7 @@ export async function ackMessage(
   return { status: overall, entries: results };
 }
 
-async function ackOne(
-  ctx: ProxyContext,
-  clientId: string,
-  group: string,
-  topic: string,
-  e: AckMessageEntry,
-): Promise<Status> {
-  const given = e.receiptHandle ?? '';
-  const bad = checkReceiptHandle(given);
-  if (bad !== undefined) return bad;
-  const handle = await ctx.renewals.take(clientId, given);
-  const r = await ctx.broker.pop.ack(group, topic, handle);
+function statusOfAck(r: AckResult): Status {
   if (r.status === 'ok') return status(Code.OK);
   if (r.status === 'expired') return expiredStatus();
   return statusOfResponse(r.code, r.remark);

@@ -1,5 +1,5 @@
 /**
- * PopService.ackBatch (BATCH_ACK_MESSAGE): one revive-log record per check point; acked offsets never come back,
+ * PopService.ackBatch (BATCH_ACK_MESSAGE) and ackHandles (gRPC AckMessage): one revive-log record per check point; acked offsets never come back,
  * the others do; a batch naming an offset that is no longer ackable acks the rest and names it; after a restart the
  * read-back of the revive log honours the batch-ack record.
  */
@@ -149,6 +149,26 @@ test('a batch with an offset no longer ackable acks the rest and names that one'
       expired: [0n, 3n].map((i) => (msgs[Number(i)] as PoppedMessage).msg.queueOffset),
     });
     assert.deepEqual(await bodiesAfterRevive(b), []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('acking handles of one check point together is one revive-log record, a result per handle', async () => {
+  const b = await open(await newDir());
+  try {
+    await put(b.store, 5);
+    const msgs = await popAll(b.pop);
+    const h = (i: number) => (msgs[i] as PoppedMessage).handle;
+    const before = reviveRecords(b);
+    const r = await b.pop.ackHandles('bg', 'B1', [h(0), h(2), h(2), h(4), 'not-a-handle']);
+    assert.deepEqual(
+      r.map((x) => x.status),
+      ['ok', 'ok', 'expired', 'ok', 'refused'],
+    );
+    assert.equal(reviveRecords(b) - before, 1n, 'one record for three acks');
+    assert.deepEqual(await b.pop.ackHandles('bg', 'B1', [h(4)]), [{ status: 'expired' }], 'acked already');
+    assert.deepEqual(await bodiesAfterRevive(b), ['m1', 'm3']);
   } finally {
     await b.close();
   }
