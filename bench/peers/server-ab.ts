@@ -5,7 +5,8 @@
  * main thread and its helper threads (V8's GC workers, libuv's pool) from /proc/<pid>/task/<tid>/stat, and its
  * scavenges and mark-compacts (V8's --trace-gc). Linux only.
  * Usage: node dist/bench/peers/server-ab.js <treeA> <treeB> [--messages n] [--pairs n] [--modes send,batch64]
- *   [--prof-dir d] (each broker writes a CPU profile into d)  (a tree is a checkout
+ *   [--prof-dir d] (each broker writes a CPU profile into d) [--node-args "flags"] (more flags for each broker)
+ *   [--keep-logs d] (each broker's log, V8 traces included, copied into d)  (a tree is a checkout
  * with a built dist/, e.g. `git archive <rev> | tar -x -C /tmp/x`, a node_modules link, `npx tsc -p .`).
  */
 import fs from 'node:fs';
@@ -24,6 +25,8 @@ const { values, positionals } = parseArgs({
     pairs: { type: 'string' },
     'prof-dir': { type: 'string' },
     modes: { type: 'string' },
+    'node-args': { type: 'string' },
+    'keep-logs': { type: 'string' },
   },
 });
 const trees = positionals.map((t) => path.resolve(t));
@@ -33,6 +36,8 @@ const pairs = Number(values.pairs ?? 2);
 /** `--modes batch64`: only these modes (a profile or a syscall count of one mode). */
 const modesRun = (values.modes ?? 'send,batch64').split(',');
 /** `--prof-dir d`: each broker writes a V8 CPU profile (`--cpu-prof`) into d. */
+/** `--node-args "--trace-deopt …"`: more flags for each broker's node (V8 tracing into the server log). */
+const extraNodeArgs = (values['node-args'] ?? '').split(' ').filter((a) => a !== '');
 const profArgs =
   values['prof-dir'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['prof-dir'])}`];
 const ticksPerSecond = 100;
@@ -71,6 +76,7 @@ async function runTree(tree: string): Promise<Row[]> {
     [
       '--trace-gc',
       ...profArgs,
+      ...extraNodeArgs,
       path.join(tree, 'dist/bench/peers/tsrocket-server.js'),
       dir,
       String(namesrvPort),
@@ -79,6 +85,7 @@ async function runTree(tree: string): Promise<Row[]> {
     ],
     log,
   );
+  const pid0 = server.child.pid ?? 0;
   const producer = new Producer({ nameServer: `127.0.0.1:${namesrvPort}`, group: 'ab_producer' });
   try {
     await waitForPort(namesrvPort, 30_000, server.child);
@@ -103,7 +110,7 @@ async function runTree(tree: string): Promise<Row[]> {
           producer.send(Array.from({ length: 64 }, () => ({ topic, body }))).then(check),
         ),
     };
-    const pid = server.child.pid ?? 0;
+    const pid = pid0;
     const rows: Row[] = [];
     const run = (Object.keys(modes) as ModeName[]).filter((m) => modesRun.includes(m));
     for (const mode of run) await modes[mode](Math.min(60_000, messages));
@@ -135,6 +142,10 @@ async function runTree(tree: string): Promise<Row[]> {
   } finally {
     await producer.shutdown().catch(() => undefined);
     await server.stop();
+    if (values['keep-logs'] !== undefined) {
+      fs.mkdirSync(values['keep-logs'], { recursive: true });
+      fs.copyFileSync(log, path.join(values['keep-logs'], `${path.basename(tree)}-${pid0}.log`));
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

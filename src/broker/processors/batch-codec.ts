@@ -19,10 +19,6 @@ export const batchMessagesMax = 4096;
 class ItemView extends Uint8Array {}
 Object.setPrototypeOf(ItemView.prototype, Buffer.prototype);
 
-/** `len` bytes of `buf` from `at` as a Buffer sharing its memory (callers checked the bounds). */
-function viewOf(buf: Buffer, at: number, len: number): Buffer {
-  return new ItemView(buf.buffer as ArrayBuffer, buf.byteOffset + at, len) as unknown as Buffer;
-}
 const itemFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 
 /** Decoded items, or an error message naming the bad item. Bodies and properties are slices of `buf` (no copy). */
@@ -46,7 +42,10 @@ export function forEachBatchItem(
   let pos = 0;
   let n = 0;
   // One view per batch: its loads are single instructions, Buffer#readInt32BE a checked call (four per item).
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  // `buf.buffer` is a runtime call (JSTypedArray::GetBuffer), so it is read once here, not per view.
+  const ab = buf.buffer as ArrayBuffer;
+  const base = buf.byteOffset;
+  const v = new DataView(ab, base, buf.byteLength);
   while (pos < buf.length) {
     if (n >= batchMessagesMax) return `batch holds more than ${batchMessagesMax} messages`;
     if (buf.length - pos < itemFixedBytes) return `batch message ${n} is truncated`;
@@ -59,7 +58,8 @@ export function forEachBatchItem(
     const propLen = v.getUint16(bodyAt + bodyLen);
     const propAt = bodyAt + bodyLen + 2;
     if (propAt + propLen !== pos + total) return `batch message ${n} has bad properties length`;
-    const bad = visit(flag, viewOf(buf, bodyAt, bodyLen), viewOf(buf, propAt, propLen));
+    const body = new ItemView(ab, base + bodyAt, bodyLen) as unknown as Buffer;
+    const bad = visit(flag, body, new ItemView(ab, base + propAt, propLen) as unknown as Buffer);
     if (bad !== undefined) return bad;
     n++;
     pos += total;
