@@ -102,3 +102,30 @@ export function threadTicks(pid: number): { main: number; helpers: number } {
   }
   return { main, helpers };
 }
+
+/** utime / stime ticks (10 ms) of the main thread and of all other threads of `pid` (Node 20 names no thread). */
+export function threadUserSystemTicks(pid: number): {
+  mainUser: number;
+  mainSystem: number;
+  helpersUser: number;
+  helpersSystem: number;
+} {
+  const out = { mainUser: 0, mainSystem: 0, helpersUser: 0, helpersSystem: 0 };
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (tid === String(pid)) {
+      out.mainUser += Number(f[11]);
+      out.mainSystem += Number(f[12]);
+    } else {
+      out.helpersUser += Number(f[11]);
+      out.helpersSystem += Number(f[12]);
+    }
+  }
+  return out;
+}

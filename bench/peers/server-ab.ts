@@ -4,7 +4,9 @@
  * batches of 64, 16 in flight) after a warm-up. Per run: msg/s, the broker's CPU µs per message split into its
  * main thread and its helper threads (V8's GC workers, libuv's pool) from /proc/<pid>/task/<tid>/stat, and its
  * scavenges and mark-compacts (V8's --trace-gc). Linux only.
- * Usage: node dist/bench/peers/server-ab.js <treeA> <treeB> [--messages n] [--pairs n]  (a tree is a checkout
+ * Usage: node dist/bench/peers/server-ab.js <treeA> <treeB> [--messages n] [--pairs n] [--modes send,batch64]
+ *   [--prof-dir d] (each broker writes a CPU profile into d) [--node-args "flags"] (more flags for each broker)
+ *   [--keep-logs d] (each broker's log, V8 traces included, copied into d)  (a tree is a checkout
  * with a built dist/, e.g. `git archive <rev> | tar -x -C /tmp/x`, a node_modules link, `npx tsc -p .`).
  */
 import fs from 'node:fs';
@@ -12,18 +14,32 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Producer, SendStatus } from '../../src/client/index.js';
-import { threadTicks } from './cpu.js';
+import { threadUserSystemTicks } from './cpu.js';
 import { runWindowed } from './load.js';
 import { freePort, spawnServer, waitForPort } from './processes.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { messages: { type: 'string' }, pairs: { type: 'string' } },
+  options: {
+    messages: { type: 'string' },
+    pairs: { type: 'string' },
+    'prof-dir': { type: 'string' },
+    modes: { type: 'string' },
+    'node-args': { type: 'string' },
+    'keep-logs': { type: 'string' },
+  },
 });
 const trees = positionals.map((t) => path.resolve(t));
 if (trees.length !== 2) throw new Error('usage: server-ab.js <treeA> <treeB> [--messages n] [--pairs n]');
 const messages = Number(values.messages ?? 200_000);
 const pairs = Number(values.pairs ?? 2);
+/** `--modes batch64`: only these modes (a profile or a syscall count of one mode). */
+const modesRun = (values.modes ?? 'send,batch64').split(',');
+/** `--prof-dir d`: each broker writes a V8 CPU profile (`--cpu-prof`) into d. */
+/** `--node-args "--trace-deopt …"`: more flags for each broker's node (V8 tracing into the server log). */
+const extraNodeArgs = (values['node-args'] ?? '').split(' ').filter((a) => a !== '');
+const profArgs =
+  values['prof-dir'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['prof-dir'])}`];
 const ticksPerSecond = 100;
 const topic = 'AbTopic';
 const body = Buffer.alloc(1024, 0x78);
@@ -35,6 +51,11 @@ interface Row {
   msgsPerSec: number;
   brokerMainUs: number;
   brokerHelpersUs: number;
+  /** The main thread's and the helpers' CPU split into user and system (kernel) time, µs per message. */
+  mainUserUs: number;
+  mainSystemUs: number;
+  helpersUserUs: number;
+  helpersSystemUs: number;
   scavenges: number;
   markCompacts: number;
   load1: number;
@@ -54,6 +75,8 @@ async function runTree(tree: string): Promise<Row[]> {
     process.execPath,
     [
       '--trace-gc',
+      ...profArgs,
+      ...extraNodeArgs,
       path.join(tree, 'dist/bench/peers/tsrocket-server.js'),
       dir,
       String(namesrvPort),
@@ -62,6 +85,7 @@ async function runTree(tree: string): Promise<Row[]> {
     ],
     log,
   );
+  const pid0 = server.child.pid ?? 0;
   const producer = new Producer({ nameServer: `127.0.0.1:${namesrvPort}`, group: 'ab_producer' });
   try {
     await waitForPort(namesrvPort, 30_000, server.child);
@@ -86,24 +110,29 @@ async function runTree(tree: string): Promise<Row[]> {
           producer.send(Array.from({ length: 64 }, () => ({ topic, body }))).then(check),
         ),
     };
-    const pid = server.child.pid ?? 0;
+    const pid = pid0;
     const rows: Row[] = [];
-    for (const mode of Object.keys(modes) as ModeName[]) await modes[mode](Math.min(60_000, messages));
-    for (const mode of Object.keys(modes) as ModeName[]) {
-      const t0 = threadTicks(pid);
+    const run = (Object.keys(modes) as ModeName[]).filter((m) => modesRun.includes(m));
+    for (const mode of run) await modes[mode](Math.min(60_000, messages));
+    for (const mode of run) {
+      const t0 = threadUserSystemTicks(pid);
       const gc0 = gcCounts(log);
       const w0 = performance.now();
       await modes[mode](messages);
       const seconds = (performance.now() - w0) / 1000;
-      const t1 = threadTicks(pid);
+      const t1 = threadUserSystemTicks(pid);
       const gc1 = gcCounts(log);
       const us = (ticks: number) => (ticks * (1e6 / ticksPerSecond)) / messages;
       rows.push({
         tree,
         mode,
         msgsPerSec: Math.round(messages / seconds),
-        brokerMainUs: us(t1.main - t0.main),
-        brokerHelpersUs: us(t1.helpers - t0.helpers),
+        brokerMainUs: us(t1.mainUser + t1.mainSystem - t0.mainUser - t0.mainSystem),
+        brokerHelpersUs: us(t1.helpersUser + t1.helpersSystem - t0.helpersUser - t0.helpersSystem),
+        mainUserUs: us(t1.mainUser - t0.mainUser),
+        mainSystemUs: us(t1.mainSystem - t0.mainSystem),
+        helpersUserUs: us(t1.helpersUser - t0.helpersUser),
+        helpersSystemUs: us(t1.helpersSystem - t0.helpersSystem),
         scavenges: gc1.scavenges - gc0.scavenges,
         markCompacts: gc1.markCompacts - gc0.markCompacts,
         load1: os.loadavg()[0] ?? 0,
@@ -113,6 +142,10 @@ async function runTree(tree: string): Promise<Row[]> {
   } finally {
     await producer.shutdown().catch(() => undefined);
     await server.stop();
+    if (values['keep-logs'] !== undefined) {
+      fs.mkdirSync(values['keep-logs'], { recursive: true });
+      fs.copyFileSync(log, path.join(values['keep-logs'], `${path.basename(tree)}-${pid0}.log`));
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -125,13 +158,14 @@ for (let p = 0; p < pairs; p++) {
       const cpu = r.brokerMainUs + r.brokerHelpersUs;
       console.log(
         `${i === 0 ? 'A' : 'B'} ${r.mode.padEnd(7)} ${String(r.msgsPerSec).padStart(7)} msg/s  broker ${cpu.toFixed(2)} µs/msg ` +
-          `(main ${r.brokerMainUs.toFixed(2)} + helpers ${r.brokerHelpersUs.toFixed(2)})  ` +
+          `(main ${r.brokerMainUs.toFixed(2)} = user ${r.mainUserUs.toFixed(2)} + sys ${r.mainSystemUs.toFixed(2)}; ` +
+          `helpers ${r.brokerHelpersUs.toFixed(2)} = user ${r.helpersUserUs.toFixed(2)} + sys ${r.helpersSystemUs.toFixed(2)})  ` +
           `scavenges ${r.scavenges}, mark-compacts ${r.markCompacts}  load ${r.load1.toFixed(1)}  ${path.basename(r.tree)}`,
       );
     }
   }
 }
-for (const mode of ['send', 'batch64'] as const) {
+for (const mode of modesRun) {
   const mean = (tree: string) => {
     const rows = all.filter((r) => r.tree === tree && r.mode === mode);
     return rows.reduce((s, r) => s + r.brokerMainUs + r.brokerHelpersUs, 0) / rows.length;

@@ -21,6 +21,10 @@ export interface DispatchRequest {
   sysFlag: number;
   keys: readonly string[] | undefined;
   uniqKey: string | undefined;
+  /** UNIQ_KEY as ASCII bytes when `uniqKey` is undefined (MessageInput's fields of the same names). */
+  uniqKeyBytes?: Buffer | undefined;
+  uniqKeyAt?: number | undefined;
+  uniqKeyEnd?: number | undefined;
   /** The encoded properties (`key\u0001value\u0002…`), for an index that judges them (the SQL92 bitmap). */
   properties?: string | Buffer | undefined;
 }

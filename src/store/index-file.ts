@@ -27,6 +27,13 @@ export function indexKeyHashAfter(prefixHash: number, key: string): number {
   return foldKeyHash(h);
 }
 
+/** indexKeyHashAfter of the ASCII key in bytes `at`..`end` of `b` (a byte is its char code). */
+export function indexKeyHashAfterBytes(prefixHash: number, b: Uint8Array, at: number, end: number): number {
+  let h = prefixHash;
+  for (let i = at; i < end; i++) h = (Math.imul(h, 31) + (b[i] as number)) | 0;
+  return foldKeyHash(h);
+}
+
 function foldKeyHash(h: number): number {
   return h === -2147483648 ? 0 : Math.abs(h);
 }

@@ -3,7 +3,7 @@
 import { javaStringHashCode } from '../common/hash.js';
 import { BoundedMemo } from '../common/memo.js';
 import type { DispatchRequest, KeySink } from './dispatch.js';
-import { IndexFile, indexKeyHashAfter } from './index-file.js';
+import { IndexFile, indexKeyHashAfter, indexKeyHashAfterBytes } from './index-file.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
 import { Pause, retryDelayMsMax, retryDelayMsMin } from './retry-episode.js';
@@ -58,12 +58,19 @@ export class IndexService implements KeySink {
   }
 
   private putAll(file: IndexFile, d: DispatchRequest): boolean {
-    const need = (d.keys?.length ?? 0) + (d.uniqKey !== undefined ? 1 : 0);
+    const bytes = d.uniqKey === undefined ? d.uniqKeyBytes : undefined;
+    const need = (d.keys?.length ?? 0) + (d.uniqKey !== undefined || bytes !== undefined ? 1 : 0);
     if (file.indexCount + need > file.indexNum) return false;
     // The key is `topic#key`; the topic part's hash is computed once per topic, not once per message.
     const prefix = this.topicHashes.get(d.topic);
     if (d.uniqKey !== undefined && d.uniqKey !== '')
       file.putHash(indexKeyHashAfter(prefix, d.uniqKey), d.phyOffset, d.storeTimestamp);
+    else if (bytes !== undefined && (d.uniqKeyEnd ?? 0) > (d.uniqKeyAt ?? 0))
+      file.putHash(
+        indexKeyHashAfterBytes(prefix, bytes, d.uniqKeyAt ?? 0, d.uniqKeyEnd ?? 0),
+        d.phyOffset,
+        d.storeTimestamp,
+      );
     const keys = d.keys;
     if (keys !== undefined)
       // not `d.keys ?? []`: that builds an empty array per record

@@ -28,7 +28,7 @@ import type {
   QueryResult,
   QueueEntry,
 } from './types.js';
-import { GetStatus, PutStatus } from './types.js';
+import { GetStatus, PutStatus, uniqKeyTextOf } from './types.js';
 
 interface MemEntry {
   phy: number;
@@ -163,7 +163,7 @@ export class MemoryMessageStore implements MessageStore {
         storeTimestamp: now,
         sysFlag: m.sysFlag,
         keys: m.keys,
-        uniqKey: m.uniqKey,
+        uniqKey: uniqKeyTextOf(m),
       });
       if (takesQueueOffset(m.sysFlag)) qo++;
       ids.push(

@@ -118,6 +118,9 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
       sysFlag: m.sysFlag,
       keys: m.keys,
       uniqKey: m.uniqKey,
+      uniqKeyBytes: m.uniqKeyBytes,
+      uniqKeyAt: m.uniqKeyAt,
+      uniqKeyEnd: m.uniqKeyEnd,
       properties: m.properties,
     });
     ids.add(phy);

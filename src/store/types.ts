@@ -40,6 +40,24 @@ export interface MessageInput extends RecordInput {
   /** Keys to index (from KEYS, space separated) — the store also indexes UNIQ_KEY. */
   keys?: readonly string[] | undefined;
   uniqKey?: string | undefined;
+  /**
+   * UNIQ_KEY as ASCII bytes `uniqKeyAt`..`uniqKeyEnd` of `uniqKeyBytes` when `uniqKey` is undefined (a batch item:
+   * the index hashes the bytes, no string per message). Read it as text through `uniqKeyTextOf`.
+   */
+  uniqKeyBytes?: Buffer | undefined;
+  uniqKeyAt?: number | undefined;
+  uniqKeyEnd?: number | undefined;
+}
+
+/** UNIQ_KEY of a message or dispatch request as a string, whichever form it carries. */
+export function uniqKeyTextOf(m: {
+  uniqKey?: string | undefined;
+  uniqKeyBytes?: Buffer | undefined;
+  uniqKeyAt?: number | undefined;
+  uniqKeyEnd?: number | undefined;
+}): string | undefined {
+  if (m.uniqKey !== undefined || m.uniqKeyBytes === undefined) return m.uniqKey;
+  return m.uniqKeyBytes.toString('latin1', m.uniqKeyAt ?? 0, m.uniqKeyEnd ?? 0);
 }
 
 export interface PutResult {

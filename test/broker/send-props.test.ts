@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { sendPropsOf } from '../../src/broker/processors/send-props.js';
+import { sendPropsOf, sendPropsOfItem } from '../../src/broker/processors/send-props.js';
 import { decodeProperties, encodeProperties } from '../../src/common/properties.js';
 
 test('sendPropsOf finds TAGS, KEYS and UNIQ_KEY as decodeProperties does', () => {
@@ -60,5 +60,37 @@ test('sendPropsOf marks a request (REPLY_TO_CLIENT) and tells it from TIMER_DELA
     assert.equal(sendPropsOf(enc(timer)).replyTo, undefined);
     assert.equal(sendPropsOf(enc(timer)).scheduled, true);
     assert.equal(sendPropsOf(enc(encodeProperties({ REPLY_TO_CLIENTS: 'x' }))).replyTo, undefined);
+  }
+});
+
+test('sendPropsOfItem: the same properties as sendPropsOf, an ASCII UNIQ_KEY given by its place in the bytes', () => {
+  const piece = fc.constantFrom('TAGS', 'KEYS', 'UNIQ_KEY', 'WAIT', '\u0001', '\u0002', 'a', 'Z9', 'é', '键', ' ');
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 24 }), (pieces) => {
+      const s = pieces.join('');
+      const b = Buffer.from(s, 'utf8');
+      const want = sendPropsOf(s);
+      const got = sendPropsOfItem(b);
+      const text = got.uniqKeyAt === undefined ? got.uniqKey : b.toString('latin1', got.uniqKeyAt, got.uniqKeyEnd);
+      assert.equal(text, want.uniqKey, s);
+      if (got.uniqKeyAt !== undefined) assert.equal(got.uniqKey, undefined);
+      const { uniqKey: _a, uniqKeyAt: _b, uniqKeyEnd: _c, ...rest } = got;
+      const { uniqKey: _d, ...restWant } = want;
+      assert.deepEqual(rest, restWant, s);
+    }),
+  );
+});
+
+test('sendPropsOfItem: a later UNIQ_KEY wins whatever the forms of the two', () => {
+  const cases: [string, string][] = [
+    ['UNIQ_KEY\u0001AAA\u0002UNIQ_KEY\u0001é\u0002', 'é'],
+    ['UNIQ_KEY\u0001é\u0002UNIQ_KEY\u0001BBB\u0002', 'BBB'],
+    ['UNIQ_KEY\u0001AAA\u0002UNIQ_KEY\u0001CCC\u0002', 'CCC'],
+  ];
+  for (const [s, want] of cases) {
+    const b = Buffer.from(s, 'utf8');
+    const p = sendPropsOfItem(b);
+    const text = p.uniqKeyAt === undefined ? p.uniqKey : b.toString('latin1', p.uniqKeyAt, p.uniqKeyEnd);
+    assert.equal(text, want, s);
   }
 });

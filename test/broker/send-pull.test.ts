@@ -100,6 +100,22 @@ test('SEND_BATCH_MESSAGE (320) stores every message consecutively', async () => 
   assert.equal(q.code, 0, q.remark);
   assert.equal(decodeRecords(q.body ?? Buffer.alloc(0))[0]?.body.toString(), 'b');
   assert.ok(q.extFields?.['indexLastUpdatePhyoffset'] !== undefined);
+  // Each item's UNIQ_KEY is indexed too (hashed from the request's bytes), found as the client looks up a msgId.
+  for (const [i, want] of ['a', 'b', 'c'].entries()) {
+    const u = await call(h, RequestCode.QUERY_MESSAGE, {
+      topic: 'TB',
+      key: `U${i}`,
+      maxNum: 10,
+      beginTimestamp: 0,
+      endTimestamp: Date.now() + 1000,
+      _UNIQUE_KEY_QUERY: 'true',
+    });
+    assert.equal(u.code, 0, u.remark);
+    assert.deepEqual(
+      decodeRecords(u.body ?? Buffer.alloc(0)).map((m) => m.body.toString()),
+      [want],
+    );
+  }
 });
 
 test('tag filtering on the broker: only subscribed tags; all filtered out answers 20', async () => {

@@ -11,7 +11,7 @@ import { ConsumeQueue } from '../../src/store/consume-queue.js';
 import { FaultyStorageIO } from '../../src/store/fault-io.js';
 import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, ManualClock, NodeStorageIO, PutStatus } from '../../src/store/index.js';
-import { IndexFile, indexKeyHash, indexKeyHashAfter } from '../../src/store/index-file.js';
+import { IndexFile, indexKeyHash, indexKeyHashAfter, indexKeyHashAfterBytes } from '../../src/store/index-file.js';
 import type { FileIO } from '../../src/store/io.js';
 import { PiecePool, pieceBytesMin } from '../../src/store/log-pieces.js';
 import { ReadAhead } from '../../src/store/read-ahead.js';
@@ -435,4 +435,18 @@ test('CommitLog: records stay intact while piece buffers are reused turn after t
     assert.ok(rec?.body.equals(bodies[i] as Buffer), `record ${i} intact`);
   }
   await s.shutdown();
+});
+
+test('the index hash of an ASCII key from its bytes equals the hash from its string', () => {
+  fc.assert(
+    fc.property(
+      fc.string(),
+      fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) }),
+      (topic, key) => {
+        const prefix = javaStringHashCode(`${topic}#`);
+        const b = Buffer.from(`xx${key}yy`, 'latin1');
+        assert.equal(indexKeyHashAfterBytes(prefix, b, 2, 2 + key.length), indexKeyHashAfter(prefix, key));
+      },
+    ),
+  );
 });

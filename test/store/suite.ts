@@ -201,6 +201,32 @@ export function storeSuite(name: string, open: () => Promise<StoreHarness>): voi
       }
     });
 
+    test('a UNIQ_KEY given as bytes of the properties (batch items) is found by query as the string one', async () => {
+      const h = await open();
+      try {
+        const s = h.store;
+        const batch = ['B1', 'B2', 'B3'].map((key) => {
+          const m = msg('QB', 0, `body-${key}`);
+          const props = Buffer.from(`WAIT\u0001true\u0002UNIQ_KEY\u0001${key}\u0002`, 'latin1');
+          m.properties = props;
+          m.uniqKeyBytes = props;
+          m.uniqKeyAt = props.indexOf(key);
+          m.uniqKeyEnd = m.uniqKeyAt + key.length;
+          return m;
+        });
+        const r = await s.putMessages(batch);
+        assert.equal(r.status, 'PUT_OK');
+        for (const key of ['B1', 'B2', 'B3']) {
+          const found = await s.queryMessage('QB', key, 10, 0n, r.storeTimestamp + 1000n);
+          assert.equal(found.records.length, 1, key);
+          assert.equal(decodeRecord(found.records[0] as Buffer).msg.body.toString(), `body-${key}`);
+        }
+        assert.equal((await s.queryMessage('QB', 'B', 10, 0n, r.storeTimestamp + 1000n)).records.length, 0);
+      } finally {
+        await h.close();
+      }
+    });
+
     test('prepared and rolled-back records take no queue offset: stored QUEUEOFFSET = ConsumeQueue position', async () => {
       const h = await open();
       try {

@@ -23,6 +23,12 @@ export interface SendProps {
   replyTo?: true;
   /** Set only when DELAY or a timer property (TIMER_*, __STARTDELIVERTIME) is present: the delay and timer hooks read them. */
   scheduled?: true;
+  /**
+   * `sendPropsOfItem` only: an ASCII UNIQ_KEY value is bytes `uniqKeyAt`..`uniqKeyEnd` of the properties, and
+   * `uniqKey` stays undefined (the index hashes the bytes; no string per message).
+   */
+  uniqKeyAt?: number | undefined;
+  uniqKeyEnd?: number | undefined;
 }
 
 const scheduledLengths = new Set(scheduledPropNames.map((n) => n.length));
@@ -62,8 +68,16 @@ const tranMsgName = Buffer.from(Prop.transactionPrepared, 'latin1');
 const replyToName = Buffer.from(Prop.replyToClient, 'latin1');
 const scheduledNameBytes = scheduledPropNames.map((n) => Buffer.from(n, 'latin1'));
 
+/**
+ * `sendPropsOf` of a batch item's properties, except that an ASCII UNIQ_KEY is given as its place in `b`
+ * (`uniqKeyAt`, `uniqKeyEnd`) instead of a string; a non-ASCII one is decoded as before.
+ */
+export function sendPropsOfItem(b: Buffer): SendProps {
+  return sendPropsOfBytes(b, true);
+}
+
 /** The same over the utf-8 bytes: only the three values are decoded into strings. */
-function sendPropsOfBytes(b: Buffer): SendProps {
+function sendPropsOfBytes(b: Buffer, uniqKeyAsPlace = false): SendProps {
   const out: SendProps = { tags: undefined, keys: undefined, uniqKey: undefined };
   const n = b.length;
   let start = 0;
@@ -96,8 +110,17 @@ function sendPropsOfBytes(b: Buffer): SendProps {
         if (nameIs(b, start, tagsName)) out.tags = propValue(b, sep + 1, end, ascii);
         else if (nameIs(b, start, keysName)) out.keys = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === 8) {
-        if (nameIs(b, start, uniqKeyName)) out.uniqKey = propValue(b, sep + 1, end, ascii);
-        else if (nameIs(b, start, tranMsgName)) out.tranMsg = propValue(b, sep + 1, end, ascii);
+        if (nameIs(b, start, uniqKeyName)) {
+          // A later duplicate wins, in either form.
+          if (uniqKeyAsPlace && ascii) {
+            out.uniqKey = undefined;
+            out.uniqKeyAt = sep + 1;
+            out.uniqKeyEnd = end;
+          } else {
+            out.uniqKey = propValue(b, sep + 1, end, ascii);
+            if (out.uniqKeyAt !== undefined) out.uniqKeyAt = out.uniqKeyEnd = undefined;
+          }
+        } else if (nameIs(b, start, tranMsgName)) out.tranMsg = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === replyToLength && nameIs(b, start, replyToName)) {
         out.replyTo = true;
       } else if (scheduledLengths.has(nameLength)) {

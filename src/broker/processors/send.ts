@@ -14,7 +14,7 @@ import {
   type SendMessageRequestHeader as SendHeader,
 } from '../../remoting/protocol/send.js';
 import type { RemotingConnection } from '../../remoting/server.js';
-import type { PutResult } from '../../store/types.js';
+import { type PutResult, uniqKeyTextOf } from '../../store/types.js';
 import type { BrokerContext } from '../context.js';
 import { tagsCodeOf } from '../filter/tag-filter.js';
 import { ipv4HostOf } from '../host.js';
@@ -23,7 +23,7 @@ import { answerOfPutStatus } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
 import { forEachBatchItem } from './batch-codec.js';
 import { sendDeduped } from './send-dedup.js';
-import { sendPropsOf } from './send-props.js';
+import { sendPropsOf, sendPropsOfItem } from './send-props.js';
 import { answeredQueueId, sendResponse } from './send-response.js';
 import { needsSplit, sendSplit } from './send-split-batch.js';
 import { unsupportedSysFlag } from './send-sysflag.js';
@@ -112,6 +112,8 @@ async function send(
 
   // Producer de-duplication, opt-in per topic (an attribute): a topic without attributes pays one property read.
   const dedup = tc.attributes === undefined ? undefined : ctx.dedup.tableOf(topic);
+  // De-duplication and the split path's hooks read UNIQ_KEY as a string (rare paths: decoded here).
+  if (dedup !== undefined || split) for (const m of inputs) m.uniqKey ??= uniqKeyTextOf(m);
   if (dedup !== undefined) return sendDeduped(ctx, req, h, batch, inputs, queueId, dedup, split);
   if (split) return sendSplit(ctx, req, inputs, h, queueId);
 
@@ -148,7 +150,9 @@ export function inputOf(
   h: SendHeader,
   bornHost: string,
 ): PutMessage {
-  const props = sendPropsOf(properties);
+  // A batch item's ASCII UNIQ_KEY stays bytes (its place in the properties): the index hashes them.
+  const props = typeof properties === 'string' ? sendPropsOf(properties) : sendPropsOfItem(properties);
+  const uniqKeyAt = props.uniqKeyAt;
   const tranMsg = props.tranMsg;
   const keys = props.keys;
   return {
@@ -165,6 +169,9 @@ export function inputOf(
     tagsCode: tagsCodeOf(props.tags),
     keys: keys === undefined || keys === '' ? undefined : keys.split(keySeparator).filter((k) => k !== ''),
     uniqKey: props.uniqKey,
+    uniqKeyBytes: uniqKeyAt === undefined ? undefined : (properties as Buffer),
+    uniqKeyAt,
+    uniqKeyEnd: props.uniqKeyEnd,
     transactionPrepared: tranMsg !== undefined && tranMsg.toLowerCase() === 'true',
     scheduled: props.scheduled === true,
     replyRequest: props.replyTo === true,
