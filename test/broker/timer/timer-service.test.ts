@@ -248,3 +248,30 @@ test('the checkpoint is written while messages are pending, not every second of 
   assert.equal(saved.seenOffset, 1);
   await store.shutdown();
 });
+
+test('a message is fired at its time, not at the end of its timerPrecisionMs slot', async () => {
+  const dir = await tempDir();
+  const store = await openStore(dir);
+  const svc = service(store, dir);
+  await svc.start();
+  // Each due 1 ms past a 100 ms boundary: slots of the precision's width fired them 99 ms late, every one.
+  const base = Math.ceil((Date.now() + 500) / 100) * 100 + 1;
+  const count = 20;
+  for (let i = 0; i < count; i++) await putTimer(store, i, base + i * 100);
+  await waitUntil(() => svc.stats().timerDelivered === count, 'all delivered', 15_000);
+  await svc.stop();
+  const late: number[] = [];
+  for (let q = 0; q < 4; q++) {
+    const r = await store.getMessage('RealT', q, 0n, 64, 8 * 1024 * 1024);
+    for (const rec of r.records) {
+      const { msg } = decodeRecord(rec);
+      const i = Number(msg.body.toString().slice(1));
+      late.push(Number(msg.properties.get(Prop.timerDequeueMs)) - (base + i * 100));
+    }
+  }
+  assert.equal(late.length, count);
+  assert.ok(Math.min(...late) >= 0, `fired early: ${late}`);
+  // A loaded machine delays timers; one of 20 fired within half a slot is enough to tell the two apart.
+  assert.ok(Math.min(...late) < 50, `fired ${late} ms after its time`);
+  await store.shutdown();
+});
