@@ -64,6 +64,8 @@ export interface TimedRun {
    * step → stored in the real topic (store time), stored → received by the bench's consumer.
    */
   lateSplitMs?: { scan: [number, number]; store: [number, number]; consumer: [number, number] };
+  /** Plain paths: p50 / p99 of stored → received by the bench's consumer. */
+  storedToReceivedMs?: [number, number];
   early: number;
   /** Broker process CPU over the send and delivery, per delivered message. */
   brokerCpuUsPerMsg: number;
@@ -193,7 +195,11 @@ export class TimedPaths {
     d.count++;
     d.lastAt = now;
     const due = b.readDoubleLE(0);
-    if (due === 0) return;
+    if (due === 0) {
+      // Plain sends: the same consumer's share, stored → received, to set the timer path's against.
+      d.consumerMs.push(now - m.storeTimestamp);
+      return;
+    }
     if (now < due) d.early++;
     d.consumerLateMs.push(now - due);
     // At the broker: when the timer fired it (TIMER_DEQUEUE_MS); a delay-level message's redelivery store time.
@@ -268,6 +274,7 @@ export class TimedPaths {
       ...(d.scanMs.length > 0
         ? { lateSplitMs: { scan: p50p99(d.scanMs), store: p50p99(d.storeMs), consumer: p50p99(d.consumerMs) } }
         : {}),
+      ...(!delayed && d.consumerMs.length > 0 ? { storedToReceivedMs: p50p99(d.consumerMs) } : {}),
       early: d.early,
       brokerCpuUsPerMsg: Number(((cpuMs * 1000) / Math.max(1, d.count)).toFixed(1)),
     };
