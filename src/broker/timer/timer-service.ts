@@ -35,7 +35,7 @@ const putBatchMax = 256;
 const readRunMax = 1024;
 const readRunBytesMax = 8 * 1024 * 1024;
 /** Bytes of reads a step holds for the views its batches hold; past this the bodies are copied. */
-const heldReadBytesMax = 64 * 1024 * 1024;
+const heldReadBytesMaxDefault = 64 * 1024 * 1024;
 export const timerRetryDelayMs = 1000;
 export const timerCheckpointPeriodMs = 1000;
 /** A tagsCode outside these bounds is not a deliver time (an entry rebuilt by other code): read the record. */
@@ -51,6 +51,8 @@ export interface TimerServiceDeps {
   readonly log: Logger;
   /** Epoch ms; injected by tests. */
   readonly nowMs?: () => number;
+  /** Default 64 MiB; injected by tests (-1: every fired body is copied). */
+  readonly heldReadBytesMax?: number;
 }
 
 /** How a recall went: marked (the message will not be delivered), already due, or the marker not stored. */
@@ -278,7 +280,7 @@ export class TimerService implements BrokerService {
    * Delivers the messages at the (sorted) queue offsets, reading runs of consecutive ones; what cannot be put now
    * goes back to the index. `floorMs` is below every one's deliver time. The messages' bodies are views of the
    * reads, so the reads are released only once every batch of the step is issued (putMessages encodes before it
-   * returns); past `heldReadBytesMax` of held reads the bodies are copied instead.
+   * returns); past `heldReadBytesMax` (64 MiB) of held reads the bodies are copied instead.
    */
   private async deliver(offsets: readonly number[], nowMs: number, floorMs: number): Promise<void> {
     const puts = new PutBatches(this, putBatchMax);
@@ -317,7 +319,7 @@ export class TimerService implements BrokerService {
       const at = progress.at;
       const r = await this.deps.store.getMessage(timerTopic, 0, BigInt(at), end - at, readRunBytesMax);
       // Held until the step's batches are issued (deliver); copies once too much is held.
-      const copy = reads.bytes > heldReadBytesMax;
+      const copy = reads.bytes > (this.deps.heldReadBytesMax ?? heldReadBytesMaxDefault);
       reads.bytes += r.bufferTotalBytes;
       if (r.release !== undefined) reads.releases.push(r.release);
       let expected = at;
