@@ -110,10 +110,19 @@ function printRun(r: TimedRun): void {
     r.lateMsP99 === undefined
       ? ''
       : `, lateness p50 ${r.lateMsP50} p99 ${r.lateMsP99} max ${r.lateMsMax} ms (broker p99 ${r.brokerLateMsP99} ms)`;
+  const s = r.lateSplitMs;
+  const e2e = r.storedToReceivedMs;
+  const split =
+    s !== undefined
+      ? `; split p50/p99 ms: due→fired ${s.scan.join('/')}, fired→stored ${s.store.join('/')}, ` +
+        `stored→received ${s.consumer.join('/')}`
+      : e2e !== undefined
+        ? `; stored→received p50/p99 ${e2e.join('/')} ms`
+        : '';
   console.log(
     `${r.path.padEnd(11)} round ${r.round}: sent ${r.messages} (${r.failed} failed) at ${r.sendPerSec}/s, ` +
       `delivered ${r.delivered} at ${r.deliveredPerSec}/s${late}, early ${r.early}, ` +
-      `broker ${r.brokerCpuUsPerMsg} CPU-µs/msg; load ${load()}`,
+      `broker ${r.brokerCpuUsPerMsg} CPU-µs/msg${split}; load ${load()}`,
   );
 }
 

@@ -38,6 +38,10 @@ interface Deliveries {
   consumerLateMs: number[];
   /** TIMER_DEQUEUE_MS − due (timer path only): when the broker put it into its real topic. */
   brokerLateMs: number[];
+  /** The lateness split (timer path): due → fire scan (TIMER_DEQUEUE_MS), scan → stored, stored → received. */
+  scanMs: number[];
+  storeMs: number[];
+  consumerMs: number[];
 }
 
 export interface TimedRun {
@@ -55,6 +59,13 @@ export interface TimedRun {
   lateMsP99?: number;
   lateMsMax?: number;
   brokerLateMsP99?: number;
+  /**
+   * Timer path: p50 / p99 of each part of the lateness: due → the fire step that took it (TIMER_DEQUEUE_MS), that
+   * step → stored in the real topic (store time), stored → received by the bench's consumer.
+   */
+  lateSplitMs?: { scan: [number, number]; store: [number, number]; consumer: [number, number] };
+  /** Plain paths: p50 / p99 of stored → received by the bench's consumer. */
+  storedToReceivedMs?: [number, number];
   early: number;
   /** Broker process CPU over the send and delivery, per delivered message. */
   brokerCpuUsPerMsg: number;
@@ -68,6 +79,11 @@ export interface TimedOptions {
   bodyBytes: number;
   /** How long a run waits for its last deliveries after its last send. */
   drainMsMax: number;
+}
+
+function p50p99(xs: number[]): [number, number] {
+  xs.sort((x, y) => x - y);
+  return [percentile(xs, 50), percentile(xs, 99)];
 }
 
 /** A producer, a transaction producer and one consumer of every path's topic. */
@@ -148,7 +164,16 @@ export class TimedPaths {
   }
 
   private track(id: number): Deliveries {
-    const d: Deliveries = { count: 0, lastAt: 0, early: 0, consumerLateMs: [], brokerLateMs: [] };
+    const d: Deliveries = {
+      count: 0,
+      lastAt: 0,
+      early: 0,
+      consumerLateMs: [],
+      brokerLateMs: [],
+      scanMs: [],
+      storeMs: [],
+      consumerMs: [],
+    };
     this.runs.set(id, d);
     return d;
   }
@@ -170,14 +195,23 @@ export class TimedPaths {
     d.count++;
     d.lastAt = now;
     const due = b.readDoubleLE(0);
-    if (due === 0) return;
+    if (due === 0) {
+      // Plain sends: the same consumer's share, stored → received, to set the timer path's against.
+      d.consumerMs.push(now - m.storeTimestamp);
+      return;
+    }
     if (now < due) d.early++;
     d.consumerLateMs.push(now - due);
     // At the broker: when the timer fired it (TIMER_DEQUEUE_MS); a delay-level message's redelivery store time.
     const fired = m.properties.get(Prop.timerDequeueMs);
     if (fired !== undefined) {
-      if (Number(fired) < due) d.early++;
-      d.brokerLateMs.push(Number(fired) - due);
+      const firedMs = Number(fired);
+      if (firedMs < due) d.early++;
+      d.brokerLateMs.push(firedMs - due);
+      const storedMs = m.storeTimestamp;
+      d.scanMs.push(firedMs - due);
+      d.storeMs.push(storedMs - firedMs);
+      d.consumerMs.push(now - storedMs);
     } else if (m.properties.has(Prop.realTopic)) d.brokerLateMs.push(m.storeTimestamp - due);
   }
 
@@ -237,6 +271,10 @@ export class TimedPaths {
           }
         : {}),
       ...(delayed ? { brokerLateMsP99: percentile(blat, 99) } : {}),
+      ...(d.scanMs.length > 0
+        ? { lateSplitMs: { scan: p50p99(d.scanMs), store: p50p99(d.storeMs), consumer: p50p99(d.consumerMs) } }
+        : {}),
+      ...(!delayed && d.consumerMs.length > 0 ? { storedToReceivedMs: p50p99(d.consumerMs) } : {}),
       early: d.early,
       brokerCpuUsPerMsg: Number(((cpuMs * 1000) / Math.max(1, d.count)).toFixed(1)),
     };

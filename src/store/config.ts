@@ -271,7 +271,9 @@ export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?
     min: 100,
     max: 1000,
     default: 1000,
-    doc: 'Timer slot width (ms): a timer message is delivered within this after its time, never before.',
+    doc:
+      'Timer precision (ms): a timer message is delivered within this after its time, never before ' +
+      '(the wheel fires in ticks of 10 ms).',
   },
   timerMaxDelaySec: {
     ...positive,

@@ -4,65 +4,27 @@
  * with the tag hash as its tagsCode; body, flag, sysFlag, born host and time, reconsumeTimes, keys and UNIQ_KEY
  * kept. Also the rule that tells whether a stored message is an earlier redelivery of the same entry.
  */
-import { tagsCodeOf } from '../../common/hash.js';
 import type { MessageExt } from '../../common/message.js';
-import { keySeparator, nameSeparator, Prop, propertySeparator } from '../../common/properties.js';
-import { RecordPos, readHost } from '../../common/record.js';
+import { Prop } from '../../common/properties.js';
+import { RecordPos } from '../../common/record.js';
 import type { MessageInput } from '../../store/types.js';
+import { rewrittenInput, scanStoredProps } from './stored-props.js';
+
+const droppedOnDelivery: ReadonlySet<string> = new Set([Prop.delayLevel]);
 
 /**
  * The real message of a due entry, or why it cannot be delivered (no REAL_TOPIC, bad REAL_QID), read in place
- * from the stored record (a burst of due entries converts without decoding each into a MessageExt and a Map):
- * the properties string loses its DELAY entry and is otherwise kept byte for byte (the delay hook wrote it, so it
- * is canonical: no duplicate or malformed pairs). The body is a view of the record: put it before the read's
- * buffers go back to the store (putMessages encodes before it returns). The read path checked the structure.
+ * from the stored record (stored-props.ts: a burst of due entries converts without decoding each into a
+ * MessageExt and a Map): the properties string loses its DELAY entry and is otherwise kept byte for byte. The body
+ * is a view of the record: put it before the read's buffers go back to the store.
  */
 export function realMessageOfRecord(record: Buffer): MessageInput | string {
-  const bodyLength = record.readInt32BE(RecordPos.bodyLength);
-  let p = RecordPos.body + bodyLength;
-  p += 1 + record.readUInt8(p);
-  const s = record.toString('utf8', p + 2, p + 2 + record.readInt16BE(p));
-  let props = s;
-  let topic: string | undefined;
-  let qidText: string | undefined;
-  let tags: string | undefined;
-  let keys: string | undefined;
-  let uniqKey: string | undefined;
-  let start = 0;
-  while (start < s.length) {
-    let end = s.indexOf(propertySeparator, start);
-    if (end < 0) end = s.length;
-    const sep = s.indexOf(nameSeparator, start);
-    if (sep > start && sep < end) {
-      const name = s.slice(start, sep);
-      if (name === Prop.realTopic) topic = s.slice(sep + 1, end);
-      else if (name === Prop.realQueueId) qidText = s.slice(sep + 1, end);
-      else if (name === Prop.tags) tags = s.slice(sep + 1, end);
-      else if (name === Prop.keys) keys = s.slice(sep + 1, end);
-      else if (name === Prop.uniqKey) uniqKey = s.slice(sep + 1, end);
-      else if (name === Prop.delayLevel) props = s.slice(0, start) + s.slice(Math.min(s.length, end + 1));
-    }
-    start = end + 1;
-  }
-  const qid = Number(qidText);
+  const scanned = scanStoredProps(record, droppedOnDelivery);
+  const topic = scanned.realTopic;
+  const qid = Number(scanned.realQueueId);
   if (topic === undefined || topic === '') return 'no REAL_TOPIC property';
-  if (!Number.isInteger(qid) || qid < 0) return `REAL_QID "${qidText}" is not a queue id`;
-  return {
-    topic,
-    queueId: qid,
-    flag: record.readInt32BE(RecordPos.flag),
-    body: record.subarray(RecordPos.body, RecordPos.body + bodyLength),
-    bodyCrc: record.readInt32BE(RecordPos.bodyCrc),
-    properties: props,
-    sysFlag: record.readInt32BE(RecordPos.sysFlag),
-    bornTimestamp: record.readBigInt64BE(RecordPos.bornTimestamp),
-    bornHost: readHost(record, RecordPos.bornHost),
-    reconsumeTimes: record.readInt32BE(RecordPos.reconsumeTimes),
-    preparedTransactionOffset: record.readBigInt64BE(RecordPos.preparedTxOffset),
-    tagsCode: tagsCodeOf(tags),
-    keys: keys?.split(keySeparator).filter((k) => k !== ''),
-    uniqKey,
-  };
+  if (!Number.isInteger(qid) || qid < 0) return `REAL_QID "${scanned.realQueueId}" is not a queue id`;
+  return rewrittenInput(record, topic, qid, scanned.kept, scanned);
 }
 
 /** The store time (ms) of a stored record, read without decoding it. */

@@ -19,6 +19,12 @@ import { type TimerCheckpoint, timerCheckpointOf } from './timer-checkpoint.js';
 import { TimerIndex } from './timer-index.js';
 
 const timerTopic = SystemTopic.wheelTimer;
+/**
+ * The index's slot width, at most: timerPrecisionMs (100–1000) is the lateness promised, but a slot of that width
+ * makes every message wait for its slot's end (p99 ≈ the width) and fires a stream in lumps the consumer then
+ * queues behind. Slots this fine cost a timer per tick at most; a busy wheel takes every due tick in one step.
+ */
+const fireTickMsMax = 10;
 /** Queue entries read per step when reloading. */
 const reloadEntriesMax = 8192;
 /** Messages taken per firing step: their puts are in flight together. */
@@ -28,6 +34,8 @@ const putBatchMax = 256;
 /** Records per read of consecutive queue offsets, and its byte bound. */
 const readRunMax = 1024;
 const readRunBytesMax = 8 * 1024 * 1024;
+/** Bytes of reads a step holds for the views its batches hold; past this the bodies are copied. */
+const heldReadBytesMaxDefault = 64 * 1024 * 1024;
 export const timerRetryDelayMs = 1000;
 export const timerCheckpointPeriodMs = 1000;
 /** A tagsCode outside these bounds is not a deliver time (an entry rebuilt by other code): read the record. */
@@ -43,6 +51,8 @@ export interface TimerServiceDeps {
   readonly log: Logger;
   /** Epoch ms; injected by tests. */
   readonly nowMs?: () => number;
+  /** Default 64 MiB; injected by tests (-1: every fired body is copied). */
+  readonly heldReadBytesMax?: number;
 }
 
 /** How a recall went: marked (the message will not be delivered), already due, or the marker not stored. */
@@ -84,7 +94,7 @@ export class TimerService implements BrokerService {
   private readonly recalled = new Map<string, number>();
 
   constructor(private readonly deps: TimerServiceDeps) {
-    this.index = new TimerIndex(deps.precisionMs);
+    this.index = new TimerIndex(Math.min(deps.precisionMs, fireTickMsMax));
     this.now = deps.nowMs ?? Date.now;
   }
 
@@ -268,10 +278,13 @@ export class TimerService implements BrokerService {
 
   /**
    * Delivers the messages at the (sorted) queue offsets, reading runs of consecutive ones; what cannot be put now
-   * goes back to the index. `floorMs` is below every one's deliver time.
+   * goes back to the index. `floorMs` is below every one's deliver time. The messages' bodies are views of the
+   * reads, so the reads are released only once every batch of the step is issued (putMessages encodes before it
+   * returns); past `heldReadBytesMax` (64 MiB) of held reads the bodies are copied instead.
    */
   private async deliver(offsets: readonly number[], nowMs: number, floorMs: number): Promise<void> {
     const puts = new PutBatches(this, putBatchMax);
+    const reads: Reads = { releases: [], bytes: 0 };
     let i = 0;
     while (i < offsets.length) {
       let j = i + 1;
@@ -280,7 +293,7 @@ export class TimerService implements BrokerService {
       const end = (offsets[j - 1] as number) + 1;
       const progress = { at: from };
       try {
-        await this.deliverRun(progress, end, nowMs, puts);
+        await this.deliverRun(progress, end, nowMs, puts, reads);
       } catch (err) {
         // A read failed (I/O): the rest of the run goes back and is tried again after the pause.
         this.deps.log.warn('timer queue read failed, retried later', { err: err as Error, offset: progress.at });
@@ -289,41 +302,49 @@ export class TimerService implements BrokerService {
       for (let o = progress.at; o < end; o++) this.index.add(o, floorMs + 1);
       i = j;
     }
-    await puts.flushAll();
+    const settled = puts.flushAll();
+    for (const release of reads.releases) release();
+    await settled;
   }
 
   /** Fires [progress.at, end) of the timer queue, moving `progress.at` past what it handled. */
-  private async deliverRun(progress: { at: number }, end: number, nowMs: number, puts: PutBatches): Promise<void> {
+  private async deliverRun(
+    progress: { at: number },
+    end: number,
+    nowMs: number,
+    puts: PutBatches,
+    reads: Reads,
+  ): Promise<void> {
     while (progress.at < end) {
       const at = progress.at;
       const r = await this.deps.store.getMessage(timerTopic, 0, BigInt(at), end - at, readRunBytesMax);
-      try {
-        let expected = at;
-        for (let k = 0; k < r.queueOffsets.length; k++) {
-          const offset = Number(r.queueOffsets[k]);
-          if (offset >= end) break;
-          this.lose(expected, offset, 'record missing or damaged');
-          expected = offset + 1;
-          this.fireOne(offset, r.records[k] as Buffer, nowMs, puts);
-        }
-        const next = Math.min(end, Number(r.nextBeginOffset));
-        if (expected === at && next <= at) {
-          // Nothing readable and no way past: below the queue's minimum (retention) it is gone.
-          const min = Math.min(end, Number(r.minOffset));
-          if (at >= min) throw new Error(`timer queue read at ${at} answered ${r.status}`);
-          this.lose(at, min, 'deleted by retention before it was due');
-          progress.at = min;
-          continue;
-        }
-        this.lose(expected, next, 'record missing or damaged');
-        progress.at = Math.max(next, expected);
-      } finally {
-        r.release?.();
+      // Held until the step's batches are issued (deliver); copies once too much is held.
+      const copy = reads.bytes > (this.deps.heldReadBytesMax ?? heldReadBytesMaxDefault);
+      reads.bytes += r.bufferTotalBytes;
+      if (r.release !== undefined) reads.releases.push(r.release);
+      let expected = at;
+      for (let k = 0; k < r.queueOffsets.length; k++) {
+        const offset = Number(r.queueOffsets[k]);
+        if (offset >= end) break;
+        this.lose(expected, offset, 'record missing or damaged');
+        expected = offset + 1;
+        this.fireOne(offset, r.records[k] as Buffer, nowMs, puts, copy);
       }
+      const next = Math.min(end, Number(r.nextBeginOffset));
+      if (expected === at && next <= at) {
+        // Nothing readable and no way past: below the queue's minimum (retention) it is gone.
+        const min = Math.min(end, Number(r.minOffset));
+        if (at >= min) throw new Error(`timer queue read at ${at} answered ${r.status}`);
+        this.lose(at, min, 'deleted by retention before it was due');
+        progress.at = min;
+        continue;
+      }
+      this.lose(expected, next, 'record missing or damaged');
+      progress.at = Math.max(next, expected);
     }
   }
 
-  private fireOne(offset: number, record: Buffer, nowMs: number, puts: PutBatches): void {
+  private fireOne(offset: number, record: Buffer, nowMs: number, puts: PutBatches, copy: boolean): void {
     let outcome: ReturnType<typeof fireOutcomeOf>;
     try {
       outcome = fireOutcomeOf(record, nowMs);
@@ -346,7 +367,8 @@ export class TimerService implements BrokerService {
         this.counts.recalled++;
         return;
       }
-      puts.add(outcome.input, offset, outcome.deliverMs);
+      const input = copy ? { ...outcome.input, body: Buffer.from(outcome.input.body) } : outcome.input;
+      puts.add(input, offset, outcome.deliverMs);
     }
   }
 
@@ -377,6 +399,12 @@ export class TimerService implements BrokerService {
     this.counts.lost += to - from;
     this.deps.log.warn('timer messages cannot be delivered', { from, to, why });
   }
+}
+
+/** The reads of a firing step whose records its batches view, and their bytes. */
+interface Reads {
+  readonly releases: (() => void)[];
+  bytes: number;
 }
 
 interface PendingBatch {
@@ -426,10 +454,10 @@ class PutBatches {
     return false;
   }
 
-  /** Puts what is still open and waits for every put's answer. */
-  async flushAll(): Promise<void> {
+  /** Issues what is still open (at once, before it returns) and answers when every put was answered. */
+  flushAll(): Promise<void> {
     for (const b of this.open.values()) if (b.inputs.length > 0) this.puts.push(this.service.putBatch(b));
     this.open.clear();
-    await Promise.all(this.puts);
+    return Promise.all(this.puts).then(() => undefined);
   }
 }

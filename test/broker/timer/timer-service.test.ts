@@ -15,6 +15,7 @@ import { TimerService } from '../../../src/broker/timer/timer-service.js';
 import { createLogger, setLogLevel } from '../../../src/common/log.js';
 import { encodeProperties, Prop } from '../../../src/common/properties.js';
 import { decodeRecord } from '../../../src/common/record.js';
+import { SystemTopic } from '../../../src/common/topics.js';
 import { createMessageStore, defaultTagsCodeOf, type MessageStore, PutStatus } from '../../../src/store/index.js';
 import type { MessageInput, PutResult } from '../../../src/store/types.js';
 import { waitUntil } from '../../integration/procs.js';
@@ -246,5 +247,60 @@ test('the checkpoint is written while messages are pending, not every second of 
   const saved = (await file.load()) as { deliveredOffset: number; seenOffset: number };
   assert.equal(saved.deliveredOffset, 1);
   assert.equal(saved.seenOffset, 1);
+  await store.shutdown();
+});
+
+test('a message is fired at its time, not at the end of its timerPrecisionMs slot', async () => {
+  const dir = await tempDir();
+  const store = await openStore(dir);
+  const svc = service(store, dir);
+  await svc.start();
+  // Each due 1 ms past a 100 ms boundary: slots of the precision's width fired them 99 ms late, every one.
+  const base = Math.ceil((Date.now() + 1500) / 100) * 100 + 1;
+  const count = 20;
+  for (let i = 0; i < count; i++) await putTimer(store, i, base + i * 100);
+  await waitUntil(() => svc.stats().timerDelivered === count, 'all delivered', 15_000);
+  await svc.stop();
+  const late: number[] = [];
+  for (let q = 0; q < 4; q++) {
+    const r = await store.getMessage('RealT', q, 0n, 64, 8 * 1024 * 1024);
+    for (const rec of r.records) {
+      const { msg } = decodeRecord(rec);
+      const i = Number(msg.body.toString().slice(1));
+      late.push(Number(msg.properties.get(Prop.timerDequeueMs)) - (base + i * 100));
+    }
+  }
+  assert.equal(late.length, count);
+  assert.ok(Math.min(...late) >= 0, `fired early: ${late}`);
+  // A loaded machine delays timers; one of 20 fired within half a slot is enough to tell the two apart.
+  assert.ok(Math.min(...late) < 50, `fired ${late} ms after its time`);
+  await store.shutdown();
+});
+
+test('past the bytes of reads a step may hold, fired bodies are copied and every message is delivered as it was', async () => {
+  const dir = await tempDir();
+  const store = await openStore(dir);
+  // Far enough ahead that every put is a timer message on a loaded machine (a past time is delivered at once).
+  const dueMs = Date.now() + 3000;
+  for (let i = 0; i < 200; i++) await putTimer(store, i, dueMs);
+  assert.equal(store.getMaxOffsetInQueue(SystemTopic.wheelTimer, 0), 200n);
+  const bodies: string[] = [];
+  const svc = new TimerService({
+    store,
+    putRewrittenBatch: (m) => {
+      for (const x of m) bodies.push(String(x.body));
+      return store.putMessages(m);
+    },
+    checkpointFile: ConfigFile.under(dir, 'timerCheckpoint.json'),
+    precisionMs: 100,
+    log: createLogger('test.timer'),
+    heldReadBytesMax: -1,
+  });
+  await svc.start();
+  await waitUntil(() => svc.stats().timerDelivered === 200, 'all delivered', 15_000);
+  await svc.stop();
+  const got = await delivered(store);
+  assert.equal(new Set(got.map((g) => g.key)).size, 200);
+  assert.deepEqual(bodies.sort(), [...Array(200).keys()].map((i) => `m${i}`).sort());
   await store.shutdown();
 });
