@@ -27,7 +27,7 @@ import {
 const log = createLogger('read-worker');
 
 export const arenaBytes = 64 * 1024;
-export const arenasMax = 16;
+export const arenasMax = 32;
 /** Reads one job does at most (a chunk with more is read on the main thread). */
 export const jobSpansMax = 64;
 const layout: ControlLayout = { arenaBytes, arenasMax, spansMax: jobSpansMax };
