@@ -72,11 +72,12 @@ const dataDir = path.join(root, 'data');
 const rate = sql92MsgRate;
 /** Of the filtered pulls, those served by a read ahead the worker did (taken, not taken back), and the rest. */
 const aheadLine = (d: Sql92Drain) => {
-  const { scheduled, taken, takenBack, dropped } = d.ahead;
+  const { scheduled, taken, takenBack, dropped, toThreadPool, workerPauses, workerJobs } = d.ahead;
   const hit = taken - takenBack;
   return (
     `${((100 * hit) / d.pulls).toFixed(0)} % of pulls read by the worker (${hit}), ${takenBack} taken back, ` +
-    `${scheduled} started, ${dropped} dropped`
+    `${scheduled} started, ${dropped} dropped; worker jobs ${workerJobs}, paused ${workerPauses} ×, ` +
+    `sparse reads to the thread pool ${toThreadPool} ×`
   );
 };
 const byteRate = sql92ByteRate;
@@ -115,7 +116,7 @@ try {
             `(${Math.round((d.brokerCpuMs * 1000) / d.pulls)} µs/pull, main thread ` +
             `${Math.round((d.brokerMainCpuMs * 1000) / d.pulls)}), ${d.pulls} pulls, wake-ups/pull ` +
             `${(d.brokerWakeUps / d.pulls).toFixed(2)} (main ${(d.brokerMainWakeUps / d.pulls).toFixed(2)})` +
-            (d.ahead.scheduled === 0 && d.ahead.taken === 0 ? '' : `, read ahead: ${aheadLine(d)}`),
+            (d.ahead.workerJobs === 0 && d.ahead.toThreadPool === 0 ? '' : `, read ahead: ${aheadLine(d)}`),
         );
       }
     }

@@ -92,6 +92,10 @@ export interface AheadCounts {
   taken: number;
   takenBack: number;
   dropped: number;
+  /** Sparse reads sent to the thread pool (slow blocking reads), read worker pauses (late wake-ups), its jobs. */
+  toThreadPool: number;
+  workerPauses: number;
+  workerJobs: number;
 }
 
 const aheadKeys = {
@@ -99,27 +103,33 @@ const aheadKeys = {
   taken: 'sparseReadAheadTaken',
   takenBack: 'sparseReadAheadTakenBack',
   dropped: 'sparseReadAheadDropped',
+  toThreadPool: 'sparseReadsToThreadPool',
+  workerPauses: 'sparseReadWorkerPauses',
+  workerJobs: 'sparseReadWorkerJobs',
 } as const;
 
 async function aheadCountsOf(rc: RemotingClient, brokerAddr: string): Promise<AheadCounts> {
   const resp = await rc.invoke(brokerAddr, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO), 10_000);
   const table = resp.body === undefined ? {} : decodeKVTable(resp.body);
-  const n = (k: string) => Number(table[k] ?? 0);
-  return {
-    scheduled: n(aheadKeys.scheduled),
-    taken: n(aheadKeys.taken),
-    takenBack: n(aheadKeys.takenBack),
-    dropped: n(aheadKeys.dropped),
-  };
+  const out = { ...noAhead };
+  for (const k of Object.keys(aheadKeys) as Array<keyof AheadCounts>) out[k] = Number(table[aheadKeys[k]] ?? 0);
+  return out;
 }
 
+const noAhead: AheadCounts = {
+  scheduled: 0,
+  taken: 0,
+  takenBack: 0,
+  dropped: 0,
+  toThreadPool: 0,
+  workerPauses: 0,
+  workerJobs: 0,
+};
+
 function aheadDiff(a: AheadCounts, b: AheadCounts): AheadCounts {
-  return {
-    scheduled: b.scheduled - a.scheduled,
-    taken: b.taken - a.taken,
-    takenBack: b.takenBack - a.takenBack,
-    dropped: b.dropped - a.dropped,
-  };
+  const out = { ...noAhead };
+  for (const k of Object.keys(aheadKeys) as Array<keyof AheadCounts>) out[k] = b[k] - a[k];
+  return out;
 }
 
 /** Voluntary context switches of every thread of `pid`, and of its main thread (0 where /proc has none). */
@@ -158,7 +168,7 @@ export async function drainSql92(
     brokerMainCpuMs: 0,
     brokerWakeUps: 0,
     brokerMainWakeUps: 0,
-    ahead: { scheduled: 0, taken: 0, takenBack: 0, dropped: 0 },
+    ahead: { ...noAhead },
   };
   const ahead0 = await aheadCountsOf(rc, brokerAddr);
   const wake0 = await wakeUpsOf(pid);

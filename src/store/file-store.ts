@@ -30,6 +30,7 @@ import { QueueTable } from './queue-table.js';
 import { ReadAhead } from './read-ahead.js';
 import { aheadStats, dropAheadsOf } from './read-bitmap-ahead.js';
 import { type ReadSource, readMessages } from './read-path.js';
+import { readWorkerStats } from './read-worker.js';
 import { type RecoveryReport, recoverStore } from './recovery.js';
 import { emptyGet } from './results.js';
 import { RetryEpisode } from './retry-episode.js';
@@ -439,6 +440,11 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
             sparseReadAheadTaken: aheadStats.taken,
             sparseReadAheadTakenBack: aheadStats.takenBack,
             sparseReadAheadDropped: aheadStats.dropped,
+            // Switches of sparse reads to the thread pool (slow blocking reads), pauses of the read worker (late
+            // wake-ups), its jobs.
+            sparseReadsToThreadPool: this.commitLog.sparse.sparseAsyncSwitches,
+            sparseReadWorkerPauses: readWorkerStats().pauses,
+            sparseReadWorkerJobs: readWorkerStats().jobs,
           }),
     };
   }

@@ -89,7 +89,8 @@ export function takeAhead(
  * candidates (as that pull's first chunk would pick them; undefined when they cannot be picked now). A stream keeps
  * up to `aheadBatch + 1` pulls read ahead and tops them up `aheadBatch` at a time once one is left, so that each
  * was posted at least a pull before it is asked for and one wake-up of the worker (and one message back) serves
- * `aheadBatch` pulls. Nothing when the worker is off, paused or failed, sparse reads are in the thread pool, the
+ * `aheadBatch` pulls. Also while the worker is paused after late wake-ups (no pull waits for these). Nothing when
+ * the worker is off or failed, sparse reads are in the thread pool, the
  * candidates are not sparse or too many, or no arena is free.
  */
 export function readAhead(
@@ -102,7 +103,7 @@ export function readAhead(
 ): void {
   const sparse = store.commitLog.sparse;
   if (!sparse.workerReads() || sparse.sparseReadsAsync()) return;
-  const worker = ReadWorker.shared();
+  const worker = ReadWorker.shared(true);
   if (worker === undefined) return;
   const now = performance.now();
   let mine = 0;

@@ -497,7 +497,7 @@ test('slow groups of sparse reads that fetched nothing from storage (the process
   }
 });
 
-test('a worker that wakes late four jobs in a row is left alone for a second: the main thread reads meanwhile', async () => {
+test('a worker that wakes late four jobs in a row is left alone for a second: the main thread reads meanwhile (reads ahead go on)', async () => {
   const { dir } = await filled();
   const store = await open(dir);
   try {
@@ -508,9 +508,12 @@ test('a worker that wakes late four jobs in a row is left alone for a second: th
     assert.equal(worker.noteWake(2), true);
     assert.equal(ReadWorker.shared(), undefined);
     const jobs = worker.jobsRun;
+    const { scheduled, taken } = aheadStats;
     const got = await pullAll(store);
     assert.deepEqual(got.offsets, matching);
-    assert.equal(worker.jobsRun, jobs, 'the main thread read');
+    // Reads ahead (no pull waits for them) go on during the pause: the only jobs; the pulls waited for none.
+    assert.ok(aheadStats.scheduled > scheduled && aheadStats.taken > taken, 'read ahead during the pause');
+    assert.equal(worker.jobsRun - jobs, aheadStats.scheduled - scheduled, 'the main thread read the rest');
     // A pause that ended (as if begun 2 s ago): the worker reads again.
     for (let i = 0; i < 4; i++) worker.noteWake(2, performance.now() - 2000);
     assert.equal(ReadWorker.shared(), worker);
