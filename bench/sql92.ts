@@ -70,6 +70,16 @@ const root = await mkdtemp(path.join(path.resolve(a.dir ?? os.tmpdir()), 'tsrock
 const dataDir = path.join(root, 'data');
 
 const rate = sql92MsgRate;
+/** Of the filtered pulls, those served by a read ahead the worker did (taken, not taken back), and the rest. */
+const aheadLine = (d: Sql92Drain) => {
+  const { scheduled, taken, takenBack, dropped, toThreadPool, workerPauses, workerJobs } = d.ahead;
+  const hit = taken - takenBack;
+  return (
+    `${((100 * hit) / d.pulls).toFixed(0)} % of pulls read by the worker (${hit}), ${takenBack} taken back, ` +
+    `${scheduled} started, ${dropped} dropped; worker jobs ${workerJobs}, paused ${workerPauses} ×, ` +
+    `sparse reads to the thread pool ${toThreadPool} ×`
+  );
+};
 const byteRate = sql92ByteRate;
 const best = bestSql92;
 
@@ -104,7 +114,9 @@ try {
             `${(byteRate(d) / 1024 / 1024).toFixed(2)} MiB/s, ` +
             `${Math.round(rate(d))} msgs/s, broker CPU ${((d.brokerCpuMs * 1000) / d.examined).toFixed(2)} µs/msg ` +
             `(${Math.round((d.brokerCpuMs * 1000) / d.pulls)} µs/pull, main thread ` +
-            `${Math.round((d.brokerMainCpuMs * 1000) / d.pulls)}), ${d.pulls} pulls`,
+            `${Math.round((d.brokerMainCpuMs * 1000) / d.pulls)}), ${d.pulls} pulls, wake-ups/pull ` +
+            `${(d.brokerWakeUps / d.pulls).toFixed(2)} (main ${(d.brokerMainWakeUps / d.pulls).toFixed(2)})` +
+            (d.ahead.workerJobs === 0 && d.ahead.toThreadPool === 0 ? '' : `, read ahead: ${aheadLine(d)}`),
         );
       }
     }
@@ -157,6 +169,11 @@ try {
         unfiltered: (u.brokerCpuMs * 1000) / u.pulls,
         sql92: (f.brokerCpuMs * 1000) / f.pulls,
       },
+      brokerWakeUpsPerPull: {
+        unfiltered: u.brokerWakeUps / u.pulls,
+        sql92: f.brokerWakeUps / f.pulls,
+      },
+      sql92ReadAhead: f.ahead,
       brokerMainThreadCpuUsPerPull: {
         unfiltered: (u.brokerMainCpuMs * 1000) / u.pulls,
         sql92: (f.brokerMainCpuMs * 1000) / f.pulls,

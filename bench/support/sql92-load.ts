@@ -4,9 +4,10 @@
  * the fill), and drains of every queue from offset 0 to its end, one pull in flight per queue as a consumer does,
  * unfiltered (TAG `*`) or with the SQL92 subscription.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bitmapPredicateOf } from '../../src/broker/filter/sql92-filter.js';
+import { decodeKVTable } from '../../src/client/admin/bodies.js';
 import { javaStringHashCode } from '../../src/common/hash.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import { PullSysFlag, RequestCode, ResponseCode } from '../../src/remoting/codes.js';
@@ -77,6 +78,73 @@ export interface Sql92Drain {
   brokerCpuMs: number;
   /** The broker's main thread alone (the rest: libuv's thread pool, the read worker, GC threads). */
   brokerMainCpuMs: number;
+  /** Voluntary context switches of all the broker's threads (each a sleep, then a wake-up), from /proc. */
+  brokerWakeUps: number;
+  /** Of those, the main thread's. */
+  brokerMainWakeUps: number;
+  /** The broker's read-ahead counters over the round (GET_BROKER_RUNTIME_INFO; 0 where it has none). */
+  ahead: AheadCounts;
+}
+
+/** The store's `sparseReadAhead*` counters. */
+export interface AheadCounts {
+  scheduled: number;
+  taken: number;
+  takenBack: number;
+  dropped: number;
+  /** Sparse reads sent to the thread pool (slow blocking reads), read worker pauses (late wake-ups), its jobs. */
+  toThreadPool: number;
+  workerPauses: number;
+  workerJobs: number;
+}
+
+const aheadKeys = {
+  scheduled: 'sparseReadAheadScheduled',
+  taken: 'sparseReadAheadTaken',
+  takenBack: 'sparseReadAheadTakenBack',
+  dropped: 'sparseReadAheadDropped',
+  toThreadPool: 'sparseReadsToThreadPool',
+  workerPauses: 'sparseReadWorkerPauses',
+  workerJobs: 'sparseReadWorkerJobs',
+} as const;
+
+async function aheadCountsOf(rc: RemotingClient, brokerAddr: string): Promise<AheadCounts> {
+  const resp = await rc.invoke(brokerAddr, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO), 10_000);
+  const table = resp.body === undefined ? {} : decodeKVTable(resp.body);
+  const out = { ...noAhead };
+  for (const k of Object.keys(aheadKeys) as Array<keyof AheadCounts>) out[k] = Number(table[aheadKeys[k]] ?? 0);
+  return out;
+}
+
+const noAhead: AheadCounts = {
+  scheduled: 0,
+  taken: 0,
+  takenBack: 0,
+  dropped: 0,
+  toThreadPool: 0,
+  workerPauses: 0,
+  workerJobs: 0,
+};
+
+function aheadDiff(a: AheadCounts, b: AheadCounts): AheadCounts {
+  const out = { ...noAhead };
+  for (const k of Object.keys(aheadKeys) as Array<keyof AheadCounts>) out[k] = b[k] - a[k];
+  return out;
+}
+
+/** Voluntary context switches of every thread of `pid`, and of its main thread (0 where /proc has none). */
+async function wakeUpsOf(pid: number): Promise<{ all: number; main: number }> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  let all = 0;
+  let main = 0;
+  for (const t of tasks) {
+    const status = await readFile(`/proc/${pid}/task/${t}/status`, 'utf8').catch(() => '');
+    const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(status);
+    const n = m === null ? 0 : Number(m[1]);
+    all += n;
+    if (t === String(pid)) main = n;
+  }
+  return { all, main };
 }
 
 /** Pulls every queue from 0 to its end (one pull in flight per queue). */
@@ -98,7 +166,12 @@ export async function drainSql92(
     ms: 0,
     brokerCpuMs: 0,
     brokerMainCpuMs: 0,
+    brokerWakeUps: 0,
+    brokerMainWakeUps: 0,
+    ahead: { ...noAhead },
   };
+  const ahead0 = await aheadCountsOf(rc, brokerAddr);
+  const wake0 = await wakeUpsOf(pid);
   const main0 = await mainThreadCpuMsOf(pid);
   const cpu0 = await cpuMsOfPid(pid);
   const t0 = performance.now();
@@ -142,6 +215,10 @@ export async function drainSql92(
   out.ms = performance.now() - t0;
   out.brokerCpuMs = (await cpuMsOfPid(pid)) - cpu0;
   out.brokerMainCpuMs = (await mainThreadCpuMsOf(pid)) - main0;
+  const wake1 = await wakeUpsOf(pid);
+  out.brokerWakeUps = wake1.all - wake0.all;
+  out.brokerMainWakeUps = wake1.main - wake0.main;
+  out.ahead = aheadDiff(ahead0, await aheadCountsOf(rc, brokerAddr));
   return out;
 }
 
@@ -166,6 +243,9 @@ export async function drainSql92For(minMs: number, ...args: Parameters<typeof dr
     d.ms += more.ms;
     d.brokerCpuMs += more.brokerCpuMs;
     d.brokerMainCpuMs += more.brokerMainCpuMs;
+    d.brokerWakeUps += more.brokerWakeUps;
+    d.brokerMainWakeUps += more.brokerMainWakeUps;
+    for (const k of Object.keys(aheadKeys) as Array<keyof AheadCounts>) d.ahead[k] += more.ahead[k];
   }
   return d;
 }

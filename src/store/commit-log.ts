@@ -440,7 +440,10 @@ export class CommitLog {
    * The read worker's side of sparse reads: see `LogReader.leaseSparse`, `sparseReadsAsync`, `sparseReadsTook`,
    * `workerReads`.
    */
-  get sparse(): Pick<LogReader, 'leaseSparse' | 'sparseReadsAsync' | 'sparseReadsTook' | 'workerReads'> {
+  get sparse(): Pick<
+    LogReader,
+    'leaseSparse' | 'sparseReadsAsync' | 'sparseReadsTook' | 'workerReads' | 'sparseAsyncSwitches'
+  > {
     return this.reader;
   }
 

@@ -40,6 +40,8 @@ export class LogReader {
   readonly blocks: BlockCache | undefined;
   /** Sparse reads go through the thread pool until then (performance.now() ms): blocking ones were slow. */
   private sparseAsyncUntilMs = 0;
+  /** Times sparse reads went to the thread pool (store stats: `sparseReadsToThreadPool`). */
+  sparseAsyncSwitches = 0;
   private sparseSlowReads = 0;
   /** `storageReads()` when the run of slow groups began. */
   private slowFromBytes: number | undefined;
@@ -202,6 +204,7 @@ export class LogReader {
     const to = from === undefined ? undefined : this.storageReads();
     if (to !== undefined && to === from) return;
     this.sparseAsyncUntilMs = now + sparseAsyncMs;
+    this.sparseAsyncSwitches++;
   }
 
   /** True while cold sparse reads go through the thread pool (blocking ones were slow). */

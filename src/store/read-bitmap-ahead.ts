@@ -5,8 +5,9 @@
  * again. That pull then finds its records read, instead of ~32 preads on the main thread or a wait for the worker
  * (two thread wake-ups). It still checks every record (size, magic, queue offset) and judges it on its properties;
  * it takes the read ahead only for the same queue, offset, maxMsgNums and filter bits, with the log's start still
- * below the first record, else drops it and reads as before. Bounded: one per queue and filter, `aheadsMax` in
- * all, dropped when `aheadTtlMs` old untaken.
+ * below the first record, else drops it and reads as before. A stream that keeps pulling has its next pulls read
+ * ahead a batch at a time (`readAhead`). Bounded: `aheadBatch + 1` per queue and filter, `aheadsMax` in all,
+ * dropped when `aheadTtlMs` old untaken.
  */
 import type { ConsumeQueue } from './consume-queue.js';
 import { postSparseJob, sparseBytes } from './read-filtered.js';
@@ -16,7 +17,9 @@ import { arenaBytes, arenasMax, freeArenaCount, giveArena, jobSpansMax, ReadWork
 import type { BitmapProbe } from './types.js';
 
 /** Reads ahead in flight or waiting; one starts only while half the slab's arenas are free (answers come first). */
-export const aheadsMax = 8;
+export const aheadsMax = 16;
+/** Pulls of a stream read ahead at a time (see `readAhead`). */
+export const aheadBatch = 2;
 const freeArenasMin = arenasMax / 2;
 const aheadTtlMs = 1000;
 
@@ -50,8 +53,8 @@ function bitsOf(p: BitmapProbe): string {
 }
 
 /**
- * The read ahead for a pull of `want` from `offset` of `q` with `probe`, taken (undefined: none fits; one for
- * another offset of the same stream is dropped).
+ * The read ahead for a pull of `want` from `offset` of `q` with `probe`, taken (undefined: none fits; then the
+ * stream's reads ahead, read for other offsets, are dropped).
  */
 export function takeAhead(
   q: ConsumeQueue,
@@ -62,30 +65,33 @@ export function takeAhead(
 ): Ahead | undefined {
   if (held.length === 0) return undefined;
   const now = performance.now();
-  for (let i = 0; i < held.length; i++) {
-    const a = held[i] as Held;
-    if (a.q !== q || a.probe !== probe) continue;
+  // The stream's first (lowest offset) is the one its next pull takes.
+  const i = held.findIndex((a) => a.q === q && a.probe === probe);
+  if (i < 0) return undefined;
+  const a = held[i] as Held;
+  const fits =
+    a.offset === offset &&
+    a.want === want &&
+    a.bits === bitsOf(probe) &&
+    (a.picked.phys[0] as number) >= minPhy &&
+    now - a.atMs <= aheadTtlMs;
+  if (fits) {
     held.splice(i, 1);
-    const fits =
-      a.offset === offset &&
-      a.want === want &&
-      a.bits === bitsOf(probe) &&
-      (a.picked.phys[0] as number) >= minPhy &&
-      now - a.atMs <= aheadTtlMs;
-    if (fits) {
-      aheadStats.taken++;
-      return a;
-    }
-    drop(a);
-    return undefined;
+    aheadStats.taken++;
+    return a;
   }
+  dropStream(q, probe);
   return undefined;
 }
 
 /**
- * Starts the read ahead of the pull of `want` from `offset`: `pickFrom` gives its candidates (as that pull's first
- * chunk would pick them; undefined when they cannot be picked now). Nothing when the worker is off, paused or
- * failed, sparse reads are in the thread pool, the candidates are not sparse or too many, or no arena is free.
+ * Reads ahead the pulls of `want` that follow one ending at `offset` (which filled up): `pickFrom` gives a pull's
+ * candidates (as that pull's first chunk would pick them; undefined when they cannot be picked now). A stream keeps
+ * up to `aheadBatch + 1` pulls read ahead and tops them up `aheadBatch` at a time once one is left, so that each
+ * was posted at least a pull before it is asked for and one wake-up of the worker (and one message back) serves
+ * `aheadBatch` pulls. Also while the worker is paused after late wake-ups (no pull waits for these). Nothing when
+ * the worker is off or failed, sparse reads are in the thread pool, the
+ * candidates are not sparse or too many, or no arena is free.
  */
 export function readAhead(
   store: ReadSource,
@@ -97,30 +103,69 @@ export function readAhead(
 ): void {
   const sparse = store.commitLog.sparse;
   if (!sparse.workerReads() || sparse.sparseReadsAsync()) return;
-  const worker = ReadWorker.shared();
+  const worker = ReadWorker.shared(true);
   if (worker === undefined) return;
   const now = performance.now();
+  let mine = 0;
+  let tail: Held | undefined;
   for (let i = held.length - 1; i >= 0; i--) {
     const a = held[i] as Held;
-    if ((a.q === q && a.probe === probe) || now - a.atMs > aheadTtlMs) {
+    if (now - a.atMs > aheadTtlMs) {
       held.splice(i, 1);
       drop(a);
+    } else if (a.q === q && a.probe === probe) {
+      mine++;
+      tail ??= a;
     }
   }
-  if (held.length >= aheadsMax) return;
-  const picked = pickFrom(offset);
-  if (picked === undefined || picked.phys.length === 0) return;
-  const spanFirst = spansOf(picked.phys, picked.sizes, store.commitLog.segmentBytes);
-  if (spanFirst.length - 1 > jobSpansMax || sparseBytes(picked, spanFirst) > arenaBytes) return;
-  const arena = freeArenaCount() >= freeArenasMin ? takeArena() : undefined;
-  if (arena === undefined) return;
-  const job = postSparseJob(worker, store, picked, spanFirst, arena, 0, false);
-  if (job === undefined) {
-    giveArena(arena);
-    return;
+  // Those held must continue at `offset` (a pull of another size or start, or a changed filter: read anew).
+  const first = held.find((a) => a.q === q && a.probe === probe);
+  if (first !== undefined && (first.offset !== offset || first.want !== want || first.bits !== bitsOf(probe))) {
+    dropStream(q, probe);
+    mine = 0;
+    tail = undefined;
   }
-  aheadStats.scheduled++;
-  held.push({ store, q, probe, bits: bitsOf(probe), offset, want, atMs: now, picked, spanFirst, arena, job, worker });
+  if (mine > 1) return;
+  let from: number | undefined = offset;
+  if (tail !== undefined) from = afterFull(tail.picked, want);
+  if (from === undefined) return;
+  for (let n = 0; n < aheadBatch && held.length < aheadsMax; n++) {
+    const picked = pickFrom(from);
+    if (picked === undefined || picked.phys.length === 0) return;
+    const spanFirst = spansOf(picked.phys, picked.sizes, store.commitLog.segmentBytes);
+    if (spanFirst.length - 1 > jobSpansMax || sparseBytes(picked, spanFirst) > arenaBytes) return;
+    const arena = freeArenaCount() >= freeArenasMin ? takeArena() : undefined;
+    if (arena === undefined) return;
+    const job = postSparseJob(worker, store, picked, spanFirst, arena, 0, false);
+    if (job === undefined) {
+      giveArena(arena);
+      return;
+    }
+    aheadStats.scheduled++;
+    const bits = bitsOf(probe);
+    held.push({ store, q, probe, bits, offset: from, want, atMs: now, picked, spanFirst, arena, job, worker });
+    from = afterFull(picked, want);
+    if (from === undefined) return;
+  }
+}
+
+/**
+ * Where the pull after one reading `picked` begins: after its last record when every pick matches and fills it
+ * (as that pull answers); undefined when they do not fill it (it scans on past them: not known yet).
+ */
+function afterFull(picked: Picked, want: number): number | undefined {
+  const n = picked.queueOffsets.length;
+  return n < want ? undefined : (picked.queueOffsets[n - 1] as number) + 1;
+}
+
+/** Drops the stream's reads ahead (`q` with `probe`). */
+function dropStream(q: ConsumeQueue, probe: BitmapProbe): void {
+  for (let i = held.length - 1; i >= 0; i--) {
+    const a = held[i] as Held;
+    if (a.q !== q || a.probe !== probe) continue;
+    held.splice(i, 1);
+    drop(a);
+  }
 }
 
 /** Drops the reads ahead of `store` (it stops); resolves once the worker is done with them. */

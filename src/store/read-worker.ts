@@ -27,7 +27,7 @@ import {
 const log = createLogger('read-worker');
 
 export const arenaBytes = 64 * 1024;
-export const arenasMax = 16;
+export const arenasMax = 32;
 /** Reads one job does at most (a chunk with more is read on the main thread). */
 export const jobSpansMax = 64;
 const layout: ControlLayout = { arenaBytes, arenasMax, spansMax: jobSpansMax };
@@ -96,6 +96,8 @@ export class ReadWorker {
   private failed = false;
   /** Jobs run since the start (tests and the benchmark see that the worker read). */
   jobsRun = 0;
+  /** Pauses begun after slow wake-ups (`noteWake`). */
+  pauses = 0;
 
   private constructor(
     private readonly worker: Worker,
@@ -116,8 +118,12 @@ export class ReadWorker {
     worker.unref();
   }
 
-  /** The process's worker (started on first call); undefined when it cannot run, failed, or is paused. */
-  static shared(): ReadWorker | undefined {
+  /**
+   * The process's worker (started on first call); undefined when it cannot run, failed, or is paused. `unwaited`:
+   * for a job no pull waits for (a read ahead), which a pause does not stop: a pull that finds it not begun takes
+   * it back, so a late wake-up costs it nothing (a pause stopping them cost half a loaded round's reads ahead).
+   */
+  static shared(unwaited = false): ReadWorker | undefined {
     if (shared === undefined && !startFailed) {
       try {
         const control = new SharedArrayBuffer(controlBytes(layout));
@@ -131,6 +137,7 @@ export class ReadWorker {
       }
     }
     if (shared === undefined || shared.failed) return undefined;
+    if (unwaited) return shared;
     return shared.pausedUntilMs !== 0 && performance.now() < shared.pausedUntilMs ? undefined : shared;
   }
 
@@ -143,6 +150,7 @@ export class ReadWorker {
     if (this.slowWakes < wakeSlowMax) return false;
     this.slowWakes = 0;
     this.pausedUntilMs = nowMs + pauseMs;
+    this.pauses++;
     return true;
   }
 
@@ -251,3 +259,8 @@ export class ReadWorker {
 
 let shared: ReadWorker | undefined;
 let startFailed = false;
+
+/** The process's worker's counters (zeros before it started). */
+export function readWorkerStats(): { jobs: number; pauses: number } {
+  return { jobs: shared?.jobsRun ?? 0, pauses: shared?.pauses ?? 0 };
+}

@@ -15,7 +15,7 @@ import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, type MessageFilter, type StoreConfig } from '../../src/store/index.js';
 import { NodeStorageIO } from '../../src/store/io.js';
 import type { LogReader } from '../../src/store/log-reader.js';
-import { aheadStats } from '../../src/store/read-bitmap-ahead.js';
+import { aheadBatch, aheadStats } from '../../src/store/read-bitmap-ahead.js';
 import { ReadWorker } from '../../src/store/read-worker.js';
 import { msg, tempDir } from './helpers.js';
 
@@ -208,16 +208,49 @@ test('a read ahead the worker has not begun when its pull comes is read by that 
     const filter = bitsFilter(store);
     const get = (from: bigint) => store.getMessage(topic, 0, from, 8, 4 * 1024 * 1024, filter);
     const a = await get(0n);
-    // The worker reads a's successor meanwhile, then sleeps.
+    // The worker reads a's next two (b's and c's records) meanwhile, then sleeps.
     await new Promise((r) => setTimeout(r, 50));
     const { taken, takenBack } = aheadStats;
-    // b takes what was read ahead and starts c's read ahead, whose wake waits for the end of the event-loop turn;
-    // c comes within the same turn: the worker has not begun it.
+    // b takes what was read ahead and starts d's and e's read ahead, whose wake waits for the end of the event-loop
+    // turn; c takes its own, read already; d comes within the same turn: the worker has not begun it.
     const b = await get(a.nextBeginOffset);
     const c = await get(b.nextBeginOffset);
-    assert.deepEqual([aheadStats.taken - taken, aheadStats.takenBack - takenBack], [2, 1]);
-    assert.deepEqual([...offsetsOf(a), ...offsetsOf(b), ...offsetsOf(c)], matching.slice(0, 24));
-    for (const r of [a, b, c]) r.release?.();
+    const d = await get(c.nextBeginOffset);
+    assert.deepEqual([aheadStats.taken - taken, aheadStats.takenBack - takenBack], [3, 1]);
+    assert.deepEqual(
+      [a, b, c, d].flatMap((r) => offsetsOf(r)),
+      matching.slice(0, 32),
+    );
+    for (const r of [a, b, c, d]) r.release?.();
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  } finally {
+    await store.shutdown();
+  }
+});
+
+test('a stream that keeps pulling has its next pulls read ahead two at a time, topped up when one is left', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    unpause();
+    const filter = bitsFilter(store);
+    // Pulls of three (sparse: a pair of neighbours is not), a..e in the first ConsumeQueue file (20 matches).
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 3, 4 * 1024 * 1024, filter);
+    const { scheduled, taken } = aheadStats;
+    const since = () => [aheadStats.scheduled - scheduled, aheadStats.taken - taken];
+    const a = await get(0n);
+    assert.deepEqual(since(), [aheadBatch, 0], 'the first full pull reads its next two ahead');
+    const b = await get(a.nextBeginOffset);
+    assert.deepEqual(since(), [2 * aheadBatch, 1], 'one left after b took its own: two more');
+    const c = await get(b.nextBeginOffset);
+    assert.deepEqual(since(), [2 * aheadBatch, 2], 'two left after c took its own: none');
+    const d = await get(c.nextBeginOffset);
+    assert.equal(since()[1], 3, 'd took its own, read ahead with c');
+    assert.deepEqual(
+      [a, b, c, d].flatMap((r) => offsetsOf(r)),
+      matching.slice(0, 12),
+    );
+    for (const r of [a, b, c, d]) r.release?.();
     assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
   } finally {
     await store.shutdown();
@@ -230,6 +263,7 @@ test('a read ahead is dropped, not taken, by a pull of another maxMsgNums or aft
   try {
     unpause();
     const filter = bitsFilter(store);
+    const scheduled = aheadStats.scheduled;
     const first = await store.getMessage(topic, 0, 0n, 8, 4 * 1024 * 1024, filter);
     assert.deepEqual(offsetsOf(first), matching.slice(0, 8));
     first.release?.();
@@ -237,14 +271,17 @@ test('a read ahead is dropped, not taken, by a pull of another maxMsgNums or aft
     const nine = await store.getMessage(topic, 0, first.nextBeginOffset, 9, 4 * 1024 * 1024, filter);
     assert.deepEqual(offsetsOf(nine), matching.slice(8, 17));
     nine.release?.();
-    assert.deepEqual([aheadStats.taken - taken, aheadStats.dropped - dropped], [0, 1]);
-    // The pull of nine read ahead its successor; then the log's only segment is deleted under it.
+    // The first pull read ahead its next two (a batch), both dropped.
+    assert.deepEqual([aheadStats.taken - taken, aheadStats.dropped - dropped], [0, aheadBatch]);
+    // The pull of nine read ahead its next two; then the log's only segment is deleted under them.
     const segs = (store.commitLog as unknown as { segs: { deleteFirst(): Promise<void> } }).segs;
     await segs.deleteFirst();
     const after = await store.getMessage(topic, 0, nine.nextBeginOffset, 9, 4 * 1024 * 1024, filter);
     assert.notEqual(after.status, GetStatus.FOUND, 'records of a deleted segment served from a read ahead');
     after.release?.();
-    assert.deepEqual([aheadStats.taken - taken, aheadStats.dropped - dropped], [0, 2]);
+    // Every one read ahead since was dropped (the second batch holds fewer where a ConsumeQueue file ends).
+    assert.ok(aheadStats.scheduled - scheduled > aheadBatch);
+    assert.deepEqual([aheadStats.taken - taken, aheadStats.dropped - dropped], [0, aheadStats.scheduled - scheduled]);
   } finally {
     await store.shutdown();
   }
@@ -460,7 +497,7 @@ test('slow groups of sparse reads that fetched nothing from storage (the process
   }
 });
 
-test('a worker that wakes late four jobs in a row is left alone for a second: the main thread reads meanwhile', async () => {
+test('a worker that wakes late four jobs in a row is left alone for a second: the main thread reads meanwhile (reads ahead go on)', async () => {
   const { dir } = await filled();
   const store = await open(dir);
   try {
@@ -471,9 +508,12 @@ test('a worker that wakes late four jobs in a row is left alone for a second: th
     assert.equal(worker.noteWake(2), true);
     assert.equal(ReadWorker.shared(), undefined);
     const jobs = worker.jobsRun;
+    const { scheduled, taken } = aheadStats;
     const got = await pullAll(store);
     assert.deepEqual(got.offsets, matching);
-    assert.equal(worker.jobsRun, jobs, 'the main thread read');
+    // Reads ahead (no pull waits for them) go on during the pause: the only jobs; the pulls waited for none.
+    assert.ok(aheadStats.scheduled > scheduled && aheadStats.taken > taken, 'read ahead during the pause');
+    assert.equal(worker.jobsRun - jobs, aheadStats.scheduled - scheduled, 'the main thread read the rest');
     // A pause that ended (as if begun 2 s ago): the worker reads again.
     for (let i = 0; i < 4; i++) worker.noteWake(2, performance.now() - 2000);
     assert.equal(ReadWorker.shared(), worker);
