@@ -191,14 +191,23 @@ export class TransactionProducer {
       if (group === undefined) byAddr.set(e.addr, [e]);
       else group.push(e);
     }
-    for (const [addr, group] of byAddr) {
-      let w: Promise<void>;
-      try {
-        w = inst.remoting.writeOneway(addr, this.endFrames.encode(group.map(fieldsOf)));
-      } catch (err) {
-        w = Promise.reject(err);
+    for (const [addr, all] of byAddr) {
+      const group: QueuedEnd[] = [];
+      const fields: EndFrameFields[] = [];
+      for (const e of all) {
+        const f = fieldsOf(e);
+        if (typeof f === 'string') {
+          this.log?.warn('END_TRANSACTION was not sent; the broker will check the transaction back', {
+            msgId: e.r.msgId,
+            err: new TsRocketError(f),
+          });
+          continue;
+        }
+        group.push(e);
+        fields.push(f);
       }
-      w = w.then(
+      if (group.length === 0) continue;
+      const w = inst.remoting.writeOneway(addr, this.endFrames.encode(fields)).then(
         () => {
           const tracer = this.producer.tracer;
           if (tracer !== undefined) for (const e of group) tracer.endTransaction(e.msg, e.r, traceStateOf[e.state]);
@@ -255,12 +264,21 @@ interface QueuedEnd {
   readonly state: TransactionState;
 }
 
-/** The END_TRANSACTION header values of a queued end (fromTransactionCheck false). */
-function fieldsOf(e: QueuedEnd): EndFrameFields {
+/**
+ * The END_TRANSACTION header values of a queued end (fromTransactionCheck false); why not, when the send's
+ * offsetMsgId names no CommitLog offset (the check-back resolves that transaction).
+ */
+function fieldsOf(e: QueuedEnd): EndFrameFields | string {
   const { r } = e;
+  let commitLogOffset: bigint;
+  try {
+    commitLogOffset = decodeOffsetMsgId(r.offsetMsgId).commitLogOffset;
+  } catch (err) {
+    return `the send's offsetMsgId names no CommitLog offset: ${(err as Error).message}`;
+  }
   return {
     tranStateTableOffset: r.queueOffset,
-    commitLogOffset: decodeOffsetMsgId(r.offsetMsgId).commitLogOffset,
+    commitLogOffset,
     commitOrRollback: endTypeOf[e.state],
     msgId: r.msgId,
     transactionId: r.transactionId ?? r.msgId,
