@@ -122,7 +122,7 @@ function printRun(r: TimedRun): void {
   console.log(
     `${r.path.padEnd(11)} round ${r.round}: sent ${r.messages} (${r.failed} failed) at ${r.sendPerSec}/s, ` +
       `delivered ${r.delivered} at ${r.deliveredPerSec}/s${late}, early ${r.early}, ` +
-      `broker ${r.brokerCpuUsPerMsg} CPU-µs/msg${split}; load ${load()}`,
+      `broker ${r.brokerCpuUsPerMsg} / client ${r.clientCpuUsPerMsg} CPU-µs/msg${split}; load ${load()}`,
   );
 }
 

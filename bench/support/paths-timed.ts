@@ -69,6 +69,8 @@ export interface TimedRun {
   early: number;
   /** Broker process CPU over the send and delivery, per delivered message. */
   brokerCpuUsPerMsg: number;
+  /** This (client) process's CPU over the same span, per delivered message: producers and the consumer. */
+  clientCpuUsPerMsg: number;
 }
 
 export interface TimedOptions {
@@ -244,11 +246,13 @@ export class TimedPaths {
     const id = this.nextRunId++;
     const d = this.track(id);
     const cpu0 = await cpuMsOfPid(this.o.brokerPid);
+    const own0 = process.cpuUsage();
     const sentAt = Date.now();
     const w = await runWindow(this.messages, this.o.window, this.sendOne(path, id));
     const deadline = performance.now() + this.o.drainMsMax;
     while (d.count < w.acked && performance.now() < deadline) await new Promise((ok) => setTimeout(ok, 10));
     const cpuMs = (await cpuMsOfPid(this.o.brokerPid)) - cpu0;
+    const own = process.cpuUsage(own0);
     this.runs.delete(id);
     const delayed = path === 'timer' || path === 'delay';
     const from = delayed ? sentAt + delayMs : sentAt;
@@ -277,6 +281,7 @@ export class TimedPaths {
       ...(!delayed && d.consumerMs.length > 0 ? { storedToReceivedMs: p50p99(d.consumerMs) } : {}),
       early: d.early,
       brokerCpuUsPerMsg: Number(((cpuMs * 1000) / Math.max(1, d.count)).toFixed(1)),
+      clientCpuUsPerMsg: Number(((own.user + own.system) / Math.max(1, d.count)).toFixed(1)),
     };
   }
 }

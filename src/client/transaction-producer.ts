@@ -15,6 +15,7 @@ import type { Message } from './message.js';
 import { Producer, type ProducerOptions, type SendResult } from './producer.js';
 import type { ReceivedMessage } from './received-message.js';
 import { TraceTransactionState } from './trace/trace-data.js';
+import { EndFrameEncoder, type EndFrameFields } from './transaction/end-frames.js';
 
 /** How a local transaction ended (RocketMQ's LocalTransactionState: COMMIT_MESSAGE, ROLLBACK_MESSAGE, UNKNOW). */
 export const TransactionState = { COMMIT: 'COMMIT', ROLLBACK: 'ROLLBACK', UNKNOWN: 'UNKNOWN' } as const;
@@ -66,6 +67,8 @@ export class TransactionProducer {
   private endsScheduled = false;
   /** Writes of END_TRANSACTIONs under way: shutdown waits for them. */
   private readonly endWrites = new Set<Promise<void>>();
+  /** END_TRANSACTION frames of this group, written from a template. */
+  private readonly endFrames: EndFrameEncoder;
 
   constructor(opts: TransactionProducerOptions) {
     if (typeof opts?.group !== 'string' || opts.group === '') {
@@ -75,6 +78,7 @@ export class TransactionProducer {
     if (typeof opts.checkLocal !== 'function') throw new InvalidArgumentError('checkLocal must be a function');
     this.opts = opts;
     this.group = opts.group;
+    this.endFrames = new EndFrameEncoder(opts.group);
     // Its own client instance unless one is named: the broker checks back over the connection of a client id.
     this.instanceName = opts.instanceName ?? uniqueInstanceName();
     // Auto-batched: the half messages of concurrent sends issued in one turn travel as one batch (tsrocket's broker
@@ -187,9 +191,23 @@ export class TransactionProducer {
       if (group === undefined) byAddr.set(e.addr, [e]);
       else group.push(e);
     }
-    for (const [addr, group] of byAddr) {
-      const headers = group.map((e) => this.headerOf(e));
-      const w = inst.api.endTransactionsOneway(addr, headers).then(
+    for (const [addr, all] of byAddr) {
+      const group: QueuedEnd[] = [];
+      const fields: EndFrameFields[] = [];
+      for (const e of all) {
+        const f = fieldsOf(e);
+        if (typeof f === 'string') {
+          this.log?.warn('END_TRANSACTION was not sent; the broker will check the transaction back', {
+            msgId: e.r.msgId,
+            err: new TsRocketError(f),
+          });
+          continue;
+        }
+        group.push(e);
+        fields.push(f);
+      }
+      if (group.length === 0) continue;
+      const w = inst.remoting.writeOneway(addr, this.endFrames.encode(fields)).then(
         () => {
           const tracer = this.producer.tracer;
           if (tracer !== undefined) for (const e of group) tracer.endTransaction(e.msg, e.r, traceStateOf[e.state]);
@@ -204,20 +222,6 @@ export class TransactionProducer {
       this.endWrites.add(w);
       w.finally(() => this.endWrites.delete(w));
     }
-  }
-
-  private headerOf(e: QueuedEnd): EndTransactionRequestHeader {
-    const { r } = e;
-    return {
-      producerGroup: this.group,
-      tranStateTableOffset: r.queueOffset,
-      commitLogOffset: decodeOffsetMsgId(r.offsetMsgId).commitLogOffset,
-      commitOrRollback: endTypeOf[e.state],
-      fromTransactionCheck: false,
-      msgId: r.msgId,
-      transactionId: r.transactionId ?? r.msgId,
-      topic: r.messageQueue.topic,
-    };
   }
 
   private answerCheck(
@@ -258,6 +262,28 @@ interface QueuedEnd {
   readonly msg: Message;
   readonly r: SendResult;
   readonly state: TransactionState;
+}
+
+/**
+ * The END_TRANSACTION header values of a queued end (fromTransactionCheck false); why not, when the send's
+ * offsetMsgId names no CommitLog offset (the check-back resolves that transaction).
+ */
+function fieldsOf(e: QueuedEnd): EndFrameFields | string {
+  const { r } = e;
+  let commitLogOffset: bigint;
+  try {
+    commitLogOffset = decodeOffsetMsgId(r.offsetMsgId).commitLogOffset;
+  } catch (err) {
+    return `the send's offsetMsgId names no CommitLog offset: ${(err as Error).message}`;
+  }
+  return {
+    tranStateTableOffset: r.queueOffset,
+    commitLogOffset,
+    commitOrRollback: endTypeOf[e.state],
+    msgId: r.msgId,
+    transactionId: r.transactionId ?? r.msgId,
+    topic: r.messageQueue.topic,
+  };
 }
 
 function isState(v: unknown): v is TransactionState {

@@ -92,6 +92,12 @@ export class RemotingClient {
     await channel.sendAndFlush({ ...last, flag: last.flag | Flag.oneway });
   }
 
+  /** Oneway frames already encoded (e.g. a turn's END_TRANSACTIONs), in one socket write; resolves once written. */
+  async writeOneway(addr: string, frames: Buffer): Promise<void> {
+    const channel = await this.channel(addr, this.opts.connectTimeoutMs);
+    await channel.sendEncodedAndFlush(frames);
+  }
+
   /** Handles requests the server sends (e.g. 40 NOTIFY_CONSUMER_IDS_CHANGED, 39 CHECK_TRANSACTION_STATE). */
   registerProcessor(code: number, p: Processor): void {
     this.processors.set(code, p);

@@ -184,6 +184,16 @@ export class Channel implements RemotingConnection {
     });
   }
 
+  /** Writes oneway frames already encoded (whole frames, in order); resolves once handed to the kernel. */
+  sendEncodedAndFlush(frames: Buffer): Promise<void> {
+    if (this.isClosed) return Promise.reject(new RemotingClosedError(`connection to ${this.remoteAddress} is closed`));
+    return new Promise((resolve, reject) => {
+      this.write([frames], (err) =>
+        err ? reject(new RemotingSendError(`write failed: ${err.message}`, { cause: err })) : resolve(),
+      );
+    });
+  }
+
   invoke(req: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
     if (this.isClosed) return Promise.reject(new RemotingClosedError(`connection to ${this.remoteAddress} is closed`));
     if (this.pending.size >= this.opts.pendingRequestsMax) {

@@ -8,8 +8,10 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   LocalTransactionError,
+  type Message,
   PushConsumer,
   type ReceivedMessage,
+  type SendResult,
   TransactionProducer,
   TransactionState,
   TransactionStateError,
@@ -161,4 +163,35 @@ test('END_TRANSACTIONs still queued when the producer shuts down are written fir
   assert.ok(sent.every((r) => r.state === TransactionState.COMMIT));
   await p.shutdown();
   await waitFor(() => bodies().filter((b) => b.startsWith('shutdown-commit-')).length === 3, 'the three commits');
+});
+
+test('an END_TRANSACTION whose offsetMsgId names no CommitLog offset is left to the check-back; the others of its turn go', async () => {
+  const checked: string[] = [];
+  const p = new TransactionProducer({
+    nameServer: cluster.nameServer,
+    group: 'pg_tx_bad_offset_id',
+    executeLocal: () => TransactionState.COMMIT,
+    checkLocal: (m) => {
+      checked.push(m.body.toString());
+      return TransactionState.COMMIT;
+    },
+  });
+  await p.start();
+  // As a broker answering with an offsetMsgId of another form: the SDK cannot name the half's CommitLog offset.
+  const inner = (p as unknown as { producer: { send: (m: Message) => Promise<SendResult> } }).producer;
+  const send = inner.send.bind(inner);
+  inner.send = async (msg: Message) => {
+    const r = await send(msg);
+    if (String(msg.body) !== 'bad-offset-id') return r;
+    return Object.assign(Object.create(Object.getPrototypeOf(r)) as SendResult, r, { offsetMsgId: 'not-an-id' });
+  };
+  try {
+    const sent = await Promise.all(['bad-offset-id', 'good-offset-id'].map((body) => p.send({ topic, body })));
+    assert.ok(sent.every((r) => r.state === TransactionState.COMMIT));
+    await waitFor(() => bodies().includes('good-offset-id'), 'the END_TRANSACTION of the good one');
+    await waitFor(() => bodies().includes('bad-offset-id'), 'the check-back of the bad one', 30_000);
+    assert.deepEqual(checked, ['bad-offset-id'], 'only the transaction without an END_TRANSACTION was checked');
+  } finally {
+    await p.shutdown();
+  }
 });

@@ -11,7 +11,10 @@ import { BrokerRole } from '../config.js';
 import type { BrokerContext } from '../context.js';
 import { endBatchOf } from '../transaction/resolve-half.js';
 
-export function endTransaction(ctx: BrokerContext, req: RemotingCommand): RemotingCommand | Promise<RemotingCommand> {
+export function endTransaction(
+  ctx: BrokerContext,
+  req: RemotingCommand,
+): RemotingCommand | Promise<RemotingCommand> | undefined {
   const fail = (code: number, remark: string) => createResponse(req, code, remark);
   if (ctx.config.brokerRole === BrokerRole.SLAVE) {
     return fail(ResponseCode.SLAVE_NOT_AVAILABLE, 'the broker is a replica: END_TRANSACTION goes to the master');
@@ -23,7 +26,8 @@ export function endTransaction(ctx: BrokerContext, req: RemotingCommand): Remoti
   }
   // The half is read and checked (group, offsets) with the other ends of this turn; a oneway request waits for none.
   const ended = endBatchOf(ctx).endByHeader(h, !isOneway(req));
-  if (ended === undefined) return createResponse(req, ResponseCode.SUCCESS);
+  // Oneway: an answer would be dropped unwritten, so none is made (a turn brings a producer's 64 of these).
+  if (ended === undefined) return undefined;
   return ended.then((r) =>
     r.code === ResponseCode.SUCCESS ? createResponse(req, ResponseCode.SUCCESS) : fail(r.code, r.remark ?? ''),
   );

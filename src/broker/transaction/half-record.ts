@@ -3,7 +3,8 @@
  * message made straight from the record (no MessageExt, no property Map). The committed message is what
  * half-message.ts's committedMessageOf makes from the decoded record: real topic and queue, REAL_TOPIC, REAL_QID and
  * TRAN_MSG removed (the other properties in their order), transaction type COMMIT, PREPARED_TX_OFFSET = the half's
- * CommitLog offset; the body is a view of the record (the store copies it into its write buffer).
+ * CommitLog offset; the body is a view of the record (the store copies it into its write buffer), with its checked
+ * BODYCRC.
  */
 import { SysFlag } from '../../common/message.js';
 import { keySeparator, nameSeparator, Prop, propertySeparator, scheduledPropNames } from '../../common/properties.js';
@@ -124,6 +125,8 @@ export function committedOfRecord(h: HalfRecord): PutMessage {
     queueId: h.realQueueId,
     flag: buf.readInt32BE(pos + RecordPos.flag),
     body: buf.subarray(pos + RecordPos.body, pos + RecordPos.body + bodyLen),
+    // halfRecordAt checked the body against it: the commit's record takes it instead of computing it again.
+    bodyCrc: buf.readInt32BE(pos + RecordPos.bodyCrc),
     properties: h.committedProperties,
     sysFlag: (sysFlag & ~SysFlag.transactionRollbackType) | SysFlag.transactionCommitType,
     bornTimestamp: buf.readBigInt64BE(pos + RecordPos.bornTimestamp),
