@@ -286,20 +286,6 @@ export class ClientApi {
     await this.remoting.invokeOneway(addr, req);
   }
 
-  /** The END_TRANSACTIONs of a turn to one broker, written together (RemotingClient.invokeOnewayAll). */
-  async endTransactionsOneway(addr: string, hs: readonly EndTransactionRequestHeader[]): Promise<void> {
-    const reqs = new Array<RemotingCommand>(hs.length);
-    for (let i = 0; i < hs.length; i++) {
-      const req = createRequest(
-        RequestCode.END_TRANSACTION,
-        encodeEndTransactionHeader(hs[i] as EndTransactionRequestHeader),
-      );
-      req.serializeType = hotPathSerializeType;
-      reqs[i] = req;
-    }
-    await this.remoting.invokeOnewayAll(addr, reqs);
-  }
-
   async unregisterClient(
     addr: string,
     clientId: string,

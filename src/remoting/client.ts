@@ -77,21 +77,6 @@ export class RemotingClient {
     await channel.sendAndFlush({ ...req, flag: req.flag | Flag.oneway });
   }
 
-  /**
-   * Several oneway requests in one socket write (one frame each, in order); resolves once the last was written.
-   * No promise per request: a transactional producer sends a turn's END_TRANSACTIONs this way.
-   */
-  async invokeOnewayAll(addr: string, reqs: readonly RemotingCommand[]): Promise<void> {
-    const last = reqs[reqs.length - 1];
-    if (last === undefined) return;
-    const channel = await this.channel(addr, this.opts.connectTimeoutMs);
-    for (let i = 0; i < reqs.length - 1; i++) {
-      const req = reqs[i] as RemotingCommand;
-      channel.send({ ...req, flag: req.flag | Flag.oneway });
-    }
-    await channel.sendAndFlush({ ...last, flag: last.flag | Flag.oneway });
-  }
-
   /** Oneway frames already encoded (e.g. a turn's END_TRANSACTIONs), in one socket write; resolves once written. */
   async writeOneway(addr: string, frames: Buffer): Promise<void> {
     const channel = await this.channel(addr, this.opts.connectTimeoutMs);
