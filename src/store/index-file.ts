@@ -16,9 +16,11 @@ const slotPageBytes = 4096;
 const slotRunGapPagesMax = 16;
 /**
  * Slot pages are copied for their write through one reused buffer of this size, a slice per turn: under load most
- * pages are dirty, and copying the 20 MB table into a fresh buffer held the event loop 10-50 ms per flush.
+ * pages are dirty, and copying the 20 MB table into a fresh buffer held the event loop 10-50 ms per flush. A slice
+ * copies in well under a millisecond; not smaller, as each pwrite is a thread-pool job whose completion the event
+ * loop takes under libuv's queue lock (it blocked there behind preempted pool threads on busy cores).
  */
-const slotCopyBytesMax = 1024 * 1024;
+export const slotCopyBytesMax = 4 * 1024 * 1024;
 
 /** RocketMQ's key hash: |String.hashCode|, with Integer.MIN_VALUE mapped to 0. */
 export function indexKeyHash(key: string): number {
@@ -186,6 +188,8 @@ export class IndexFile {
       this.headerDirty = true;
       throw err;
     }
+    // A full file takes no more keys: its copy buffer is not needed again.
+    if (this.isFull() && this.dirtyPages.size === 0) this.stage = undefined;
   }
 
   /** The dirty slot pages in ascending order, cleared. */

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { NodeStorageIO } from '../../src/store/index.js';
-import { IndexFile, indexHeaderBytes } from '../../src/store/index-file.js';
+import { IndexFile, indexHeaderBytes, slotCopyBytesMax } from '../../src/store/index-file.js';
 import type { FileIO, StorageIO } from '../../src/store/io.js';
 import { tempDir } from './helpers.js';
 
@@ -64,11 +64,11 @@ test('IndexFile: two flushes at once (a roll meeting the checkpoint) write every
   await loaded.close();
 });
 
-test('IndexFile: a flush with every slot page dirty writes the table in slices of at most 1 MiB, puts between them kept', async () => {
+test('IndexFile: a flush with every slot page dirty writes the table in slices (slotCopyBytesMax), puts between them kept', async () => {
   const d = await dir();
   const io = new RecordingIO();
   const file = path.join(d, '20240101000000000');
-  const slotNum = 1_000_000; // a 4 MB slot table
+  const slotNum = 5_000_000; // RocketMQ's default: a 20 MB slot table
   const num = 5000;
   const idx = await IndexFile.create(io, file, 'x', slotNum, num, 0, 0);
   await idx.openForWrite();
@@ -80,7 +80,7 @@ test('IndexFile: a flush with every slot page dirty writes the table in slices o
   io.beforeWrite = (_len, at) => {
     // Between two slices of the slot table: new keys land in pages already written and in pages still to come.
     if (at >= indexHeaderBytes && at < entriesAt && putsDuring < 3) {
-      assert.ok(idx.putHash(putsDuring * 400_000 + 9, 5000 + putsDuring, t0));
+      assert.ok(idx.putHash(putsDuring * 2_000_000 + 9, 5000 + putsDuring, t0));
       putsDuring++;
     }
   };
@@ -90,7 +90,7 @@ test('IndexFile: a flush with every slot page dirty writes the table in slices o
   const slotWrites = io.writes.filter((w) => w.at >= indexHeaderBytes && w.at < entriesAt);
   assert.ok(slotWrites.length >= 4, `${slotWrites.length} slot writes`);
   assert.ok(
-    slotWrites.every((w) => w.len <= 1024 * 1024),
+    slotWrites.every((w) => w.len <= slotCopyBytesMax),
     `largest slot write ${Math.max(...slotWrites.map((w) => w.len))} bytes`,
   );
   // The slices cover the whole table, each once.
@@ -108,7 +108,7 @@ test('IndexFile: a flush with every slot page dirty writes the table in slices o
     assert.equal(raw.readInt32BE(indexHeaderBytes + slot * 4), 1 + p, `slot of page ${p}`);
   }
   for (let i = 0; i < 3; i++) {
-    const slot = i * 400_000 + 9;
+    const slot = i * 2_000_000 + 9;
     assert.equal(raw.readInt32BE(indexHeaderBytes + slot * 4), 1 + pages + i, `slot put during the flush ${i}`);
     const e = entriesAt + (1 + pages + i) * 20;
     assert.equal(Number(raw.readBigInt64BE(e + 4)), 5000 + i);
