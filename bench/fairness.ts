@@ -36,6 +36,7 @@ import {
 import { check, fmtMiB, mib, writeResults } from './support/report.js';
 import { fmtSched, type SchedTimes, schedDelta, schedTimes } from './support/schedstat.js';
 import { type BenchSide, fmtParts, gcSummary, matchParts, summarizeParts } from './support/split-report.js';
+import { fmtTurns, summarizeTurns, type TurnsFile, type TurnsSummary } from './support/turns.js';
 import { createTopic } from './support/wire.js';
 
 setLogLevel('warn');
@@ -57,6 +58,8 @@ const { values: a } = parseArgs({
     dir: { type: 'string' },
     /** Split each polite send's latency into client, wire and broker parts (timestamps on both sides; see support/latency-split.ts). */
     split: { type: 'boolean', default: false },
+    /** The broker's long-turn probe period (support/turns-preload.ts); 0 turns it off. */
+    'turn-probe-ms': { type: 'string', default: '2' },
   },
 });
 const num = (k: keyof typeof a) => Number(a[k]);
@@ -69,10 +72,17 @@ const probePeriodMs = 50;
 const root = await mkdtemp(path.join(path.resolve(a.dir ?? os.tmpdir()), 'tsrocket-fairness-'));
 const splitFile = path.join(root, 'split-broker.json');
 const splitPreload = `${new URL('./support/split-preload.js', import.meta.url).href}?out=${encodeURIComponent(splitFile)}`;
+const turnsFile = path.join(root, 'turns-broker.json');
+const turnProbeMs = Number(a['turn-probe-ms']);
+const turnsPreload = `${new URL('./support/turns-preload.js', import.meta.url).href}?out=${encodeURIComponent(turnsFile)}&probeMs=${turnProbeMs}`;
 const nodeArgs = [
   ...(a['node-args'] ?? '').split(' ').filter((x) => x !== ''),
   ...(a.split ? ['--import', splitPreload] : []),
+  ...(turnProbeMs > 0 ? ['--import', turnsPreload] : []),
 ];
+/** Epoch ms at the start and end of the measured phases, to split the broker's long turns by phase. */
+const phaseMs = { alone: [0, 0], flooded: [0, 0] };
+let resultsFile: string | undefined;
 const split = a.split ? installSplit() : undefined;
 const benchSides = { alone: [] as BenchSide[], flooded: [] as BenchSide[] };
 const broker = spawnStart({
@@ -253,7 +263,9 @@ try {
   const loadBefore = os.loadavg()[0] as number;
   rss.enter('alone');
   const schedAloneBefore = await schedNow({ broker: servingPid });
+  phaseMs.alone[0] = Date.now();
   const alone = await measure(num('alone-s') * 1000, benchSides.alone);
+  phaseMs.alone[1] = Date.now();
   const schedAlone = schedPhase(schedAloneBefore, await schedNow({ broker: servingPid }));
   console.log(`alone:      polite send ${fmt(alone.polite)}`);
 
@@ -273,7 +285,9 @@ try {
   });
   await sleep(500); // let the flood build up before measuring
   const schedFloodBefore = await schedNow({ broker: servingPid, flood: flooding.pid });
+  phaseMs.flooded[0] = Date.now();
   const flooded = await measure(floodMs - 1000, benchSides.flooded);
+  phaseMs.flooded[1] = Date.now();
   const schedFlood = schedPhase(schedFloodBefore, await schedNow({ broker: servingPid, flood: flooding.pid }));
   const results = await flooding.done;
   const cpuAfter = await cpuNow(servingPid);
@@ -336,6 +350,7 @@ try {
     sched: { alone: schedAlone, flooded: schedFlood },
   });
   console.log(`wrote ${file}`);
+  resultsFile = file;
 } finally {
   rss.stop();
   await producer.shutdown().catch(() => undefined);
@@ -343,9 +358,36 @@ try {
   await probes.close();
   await stopChild(broker, 'SIGTERM');
   if (split !== undefined) await reportSplit(split.client);
+  if (turnProbeMs > 0) await reportTurns();
   await rm(root, { recursive: true, force: true });
 }
 process.exit(0);
+
+/** The broker's long event-loop turns per phase (it wrote them when it stopped), added to fairness.json. */
+async function reportTurns(): Promise<void> {
+  let f: TurnsFile;
+  try {
+    f = JSON.parse(await readFile(turnsFile, 'utf8')) as TurnsFile;
+  } catch (err) {
+    console.log(`turns: no broker-side records (${(err as Error).message})`);
+    return;
+  }
+  const out: Record<string, TurnsSummary> = {};
+  for (const phase of ['alone', 'flooded'] as const) {
+    const [from, to] = phaseMs[phase] as [number, number];
+    out[phase] = summarizeTurns(f, from, to);
+    console.log(`broker turns ${phase.padEnd(7)}: ${fmtTurns(out[phase])}`);
+  }
+  const file = resultsFile;
+  if (file === undefined) return;
+  try {
+    const results = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    results.brokerTurns = { probeMs: f.probeMs, ...out };
+    await writeFile(file, JSON.stringify(results, null, 2));
+  } catch (err) {
+    console.log(`turns: fairness.json not updated (${(err as Error).message})`);
+  }
+}
 
 /** The parts of the polite sends' latency, alone and flooded (the broker wrote its side when it stopped). */
 async function reportSplit(client: Parameters<typeof matchParts>[1]): Promise<void> {

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { NodeStorageIO } from '../../src/store/index.js';
+import { IndexFile, indexHeaderBytes, slotCopyBytesMax } from '../../src/store/index-file.js';
+import type { FileIO, StorageIO } from '../../src/store/io.js';
+import { tempDir } from './helpers.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
+async function dir(): Promise<string> {
+  const d = await tempDir();
+  dirs.push(d);
+  return d;
+}
+
+/** Real files whose writes are recorded (length, position), with a hook called before each write. */
+class RecordingIO extends NodeStorageIO implements StorageIO {
+  writes: { len: number; at: number }[] = [];
+  beforeWrite: ((len: number, at: number) => void) | undefined;
+  override async open(file: string): Promise<FileIO> {
+    const f = await super.open(file);
+    const write = f.write.bind(f);
+    f.write = async (buf: Buffer, at: number) => {
+      this.writes.push({ len: buf.length, at });
+      this.beforeWrite?.(buf.length, at);
+      await write(buf, at);
+    };
+    return f;
+  }
+}
+
+const t0 = 1_700_000_000_000;
+
+async function lookup(idx: IndexFile, key: string): Promise<number[]> {
+  const out: number[] = [];
+  await idx.select(key, 100, 0, Number.MAX_SAFE_INTEGER, out);
+  return out;
+}
+
+test('IndexFile: two flushes at once (a roll meeting the checkpoint) write every entry once and the file keeps taking keys', async () => {
+  const d = await dir();
+  const io = new NodeStorageIO();
+  const file = path.join(d, '20240101000000000');
+  const idx = await IndexFile.create(io, file, 'x', 64, 1000, 0, 0);
+  await idx.openForWrite();
+  for (let i = 0; i < 50; i++) assert.ok(idx.putKey(`T#k${i}`, 1000 + i, t0));
+  const first = idx.flush();
+  // Puts and a second flush while the first one's writes are in flight.
+  for (let i = 50; i < 80; i++) assert.ok(idx.putKey(`T#k${i}`, 1000 + i, t0));
+  const second = idx.flush();
+  await Promise.all([first, second]);
+  // And it keeps taking keys and flushing them.
+  for (let i = 80; i < 90; i++) assert.ok(idx.putKey(`T#k${i}`, 1000 + i, t0));
+  assert.deepEqual(await lookup(idx, 'T#k85'), [1085]);
+  await idx.flush();
+  await idx.close();
+  const loaded = await IndexFile.load(io, file, 'x', 64, 1000);
+  assert.equal(loaded.indexCount, 91);
+  for (let i = 0; i < 90; i++) assert.deepEqual(await lookup(loaded, `T#k${i}`), [1000 + i], `key k${i}`);
+  await loaded.close();
+});
+
+test('IndexFile: a flush with every slot page dirty writes the table in slices (slotCopyBytesMax), puts between them kept', async () => {
+  const d = await dir();
+  const io = new RecordingIO();
+  const file = path.join(d, '20240101000000000');
+  const slotNum = 5_000_000; // RocketMQ's default: a 20 MB slot table
+  const num = 5000;
+  const idx = await IndexFile.create(io, file, 'x', slotNum, num, 0, 0);
+  await idx.openForWrite();
+  // A key in every 4 KiB page of slots (1024 slots a page).
+  const pages = Math.ceil(slotNum / 1024);
+  for (let p = 0; p < pages; p++) assert.ok(idx.putHash(p * 1024 + 7, 10 + p, t0));
+  const entriesAt = indexHeaderBytes + slotNum * 4;
+  let putsDuring = 0;
+  io.beforeWrite = (_len, at) => {
+    // Between two slices of the slot table: new keys land in pages already written and in pages still to come.
+    if (at >= indexHeaderBytes && at < entriesAt && putsDuring < 3) {
+      assert.ok(idx.putHash(putsDuring * 2_000_000 + 9, 5000 + putsDuring, t0));
+      putsDuring++;
+    }
+  };
+  io.writes = [];
+  await idx.flush();
+  io.beforeWrite = undefined;
+  const slotWrites = io.writes.filter((w) => w.at >= indexHeaderBytes && w.at < entriesAt);
+  assert.ok(slotWrites.length >= 4, `${slotWrites.length} slot writes`);
+  assert.ok(
+    slotWrites.every((w) => w.len <= slotCopyBytesMax),
+    `largest slot write ${Math.max(...slotWrites.map((w) => w.len))} bytes`,
+  );
+  // The slices cover the whole table, each once.
+  assert.equal(
+    slotWrites.reduce((s, w) => s + w.len, 0),
+    slotNum * 4,
+  );
+  await idx.flush(); // the puts made during the first flush
+  await idx.close();
+  const loaded = await IndexFile.load(io, file, 'x', slotNum, num);
+  assert.equal(loaded.indexCount, 1 + pages + 3);
+  const raw = await fs.readFile(file);
+  for (let p = 0; p < pages; p++) {
+    const slot = p * 1024 + 7;
+    assert.equal(raw.readInt32BE(indexHeaderBytes + slot * 4), 1 + p, `slot of page ${p}`);
+  }
+  for (let i = 0; i < 3; i++) {
+    const slot = i * 2_000_000 + 9;
+    assert.equal(raw.readInt32BE(indexHeaderBytes + slot * 4), 1 + pages + i, `slot put during the flush ${i}`);
+    const e = entriesAt + (1 + pages + i) * 20;
+    assert.equal(Number(raw.readBigInt64BE(e + 4)), 5000 + i);
+  }
+  await loaded.close();
+});
