@@ -247,9 +247,9 @@ test('a batch body is reused only when answered after one write; reused bodies c
     await sendRound(4);
     assert.equal(batchBuffersFreeBytes() - before, kept);
   } finally {
-    cluster.brokers.forEach((b, i) =>
-      serverOf(b).registerProcessor(RequestCode.SEND_BATCH_MESSAGE, inners[i] as Processor),
-    );
+    for (const [i, b] of cluster.brokers.entries()) {
+      serverOf(b).registerProcessor(RequestCode.SEND_BATCH_MESSAGE, inners[i] as Processor);
+    }
     await producer.shutdown();
   }
 });
