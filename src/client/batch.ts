@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../common/errors.js';
 import { encodeProperties, Prop, propertySeparatorCode } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
+import { takeBatchBuffer } from './batch-buffers.js';
 import {
   bodyBuffer,
   isScheduledMessage,
@@ -52,13 +53,20 @@ export function idTailOf(nowMs: number): IdTail {
   return { bytes, idHead: bytes.subarray(uniqIdPrefixBytes.length) };
 }
 
+/** A DataView over all of `buf` (a Buffer may be a view into a larger pool), for writeEntry's integer fields. */
+export function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
+}
+
 /**
  * Writes one entry at `at` and returns the position after it. `props` is the whole properties string, or with
  * `idTail` the head (propertiesHead) to which WAIT and a new UNIQ_KEY are appended as bytes: the id is then the 32
- * bytes before the entry's last. `propsBytes` counts everything.
+ * bytes before the entry's last. `propsBytes` counts everything. `view` = viewOf(buf): its integer stores cost a
+ * fraction of Buffer#writeInt32BE's (no argument checks; every value here was validated before).
  */
 export function writeEntry(
   buf: Buffer,
+  view: DataView,
   at: number,
   body: Buffer,
   flag: number,
@@ -66,17 +74,22 @@ export function writeEntry(
   propsBytes: number,
   idTail: IdTail | undefined,
 ): number {
-  buf.writeInt32BE(batchEntryFixedBytes + body.length + propsBytes, at);
-  buf.writeInt32BE(0, at + 4); // magic: unused in batches
-  buf.writeInt32BE(0, at + 8); // body CRC: the broker computes it
-  buf.writeInt32BE(flag | 0, at + 12);
-  buf.writeInt32BE(body.length, at + 16);
+  const bodyBytes = body.length;
+  view.setInt32(at, batchEntryFixedBytes + bodyBytes + propsBytes);
+  view.setInt32(at + 4, 0); // magic: unused in batches
+  view.setInt32(at + 8, 0); // body CRC: the broker computes it
+  view.setInt32(at + 12, flag | 0);
+  view.setInt32(at + 16, bodyBytes);
   buf.set(body, at + 20);
-  let p = buf.writeUInt16BE(propsBytes, at + 20 + body.length);
+  let p = at + 20 + bodyBytes;
+  view.setUint16(p, propsBytes);
+  p += 2;
   if (idTail === undefined) return p + buf.write(props, p, propsBytes, 'utf8');
   if (props.length > 0) p += buf.write(props, p, propsBytes - generatedIdBytes, 'utf8');
-  buf.set(idTail.bytes, p);
-  p += idTail.bytes.length;
+  // ~45 bytes: a loop costs less than a TypedArray#set call for so few.
+  const tail = idTail.bytes;
+  for (let i = 0; i < tail.length; i++) buf[p + i] = tail[i] as number;
+  p += tail.length;
   writeUniqIdCounter(buf, p);
   p += uniqIdChars - uniqIdHeadChars;
   buf[p] = propertySeparatorCode;
@@ -156,7 +169,9 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
     throw new InvalidArgumentError(`batch body is ${total} bytes, over the limit of ${bodyBytesMax} bytes`);
   }
   // One buffer for the whole batch: no per-entry Buffers and no concat; the ids joined in one more.
-  const body = Buffer.allocUnsafe(total);
+  // Given back by the producer once answered.
+  const body = takeBatchBuffer(total);
+  const view = viewOf(body);
   const idList = Buffer.allocUnsafe(n * (uniqIdChars + 1) - 1);
   const idTail = idTailOf(Date.now());
   let at = 0;
@@ -166,6 +181,7 @@ export function encodeBatch(msgs: readonly Message[], bodyBytesMax?: number): En
     const tail = id === '' ? idTail : undefined;
     at = writeEntry(
       body,
+      view,
       at,
       bodies[i] as Buffer,
       msgs[i]?.flag ?? 0,

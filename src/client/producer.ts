@@ -13,6 +13,7 @@ import { assertGroupName } from '../common/validate.js';
 import { ResponseCode } from '../remoting/codes.js';
 import { RemotingResponseError, RemotingTimeoutError } from '../remoting/errors.js';
 import { batchMessagesMax, encodeBatch } from './batch.js';
+import { giveBackBatchBuffer } from './batch-buffers.js';
 import { type SendHeader, type SendResponse, SendStatus } from './client-api.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
 import { SplitBatchRefusedError } from './errors.js';
@@ -132,6 +133,8 @@ interface Outgoing {
   splitKinds?: number;
   /** The answer's `memberQueues` (a batch the broker split). */
   memberQueues?: string | undefined;
+  /** Attempts that handed the body to a connection: a batch body answered after one goes back to its pool. */
+  writes: number;
 }
 
 export class Producer {
@@ -309,6 +312,7 @@ export class Producer {
       flag: s.flag,
       batch: false,
       msgId: s.uniqId,
+      writes: 0,
     };
     return this.dispatch(out, undefined, {}, 'sync', s.deadlineMs);
   }
@@ -328,9 +332,11 @@ export class Producer {
       flag: 0,
       batch: true,
       msgId: '',
+      writes: 0,
     };
     if (kinds !== MemberKind.plain) out.splitKinds = kinds;
     const result = await this.dispatch(out, undefined, {}, 'sync', deadlineMs);
+    if (out.writes === 1) giveBackBatchBuffer(body);
     return { result, memberQueues: out.memberQueues };
   }
 
@@ -361,6 +367,7 @@ export class Producer {
       flag: wire.flag,
       batch: false,
       msgId: wire.uniqId,
+      writes: 0,
     };
     if (wire.properties.get(Prop.msgType) === replyMessageFlag) out.reply = true;
     return this.dispatch(out, msg, options, mode);
@@ -411,8 +418,11 @@ export class Producer {
       flag: 0,
       batch: true,
       msgId: batch.msgId,
+      writes: 0,
     };
-    return this.dispatch(out, msgs[0] as Message, options, 'sync');
+    const result = await this.dispatch(out, msgs[0] as Message, options, 'sync');
+    if (out.writes === 1) giveBackBatchBuffer(batch.body);
+    return result;
   }
 
   private async dispatch(
@@ -504,6 +514,7 @@ export class Producer {
     };
     const started = Date.now();
     let resp: SendResponse | undefined;
+    out.writes++;
     try {
       resp = await inst.api.send(addr, header, out.body, remainingMs, mode === 'oneway', out.reply === true);
     } catch (err) {

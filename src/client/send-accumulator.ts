@@ -16,7 +16,16 @@ import { InvalidArgumentError } from '../common/errors.js';
 import { Prop, propertySeparator, replyMessageFlag } from '../common/properties.js';
 import { isRetryTopic } from '../common/topics.js';
 import { parseMemberQueues } from '../remoting/protocol/send.js';
-import { batchEntryFixedBytes, copyGeneratedId, generatedIdBytes, type IdTail, idTailOf, writeEntry } from './batch.js';
+import {
+  batchEntryFixedBytes,
+  copyGeneratedId,
+  generatedIdBytes,
+  type IdTail,
+  idTailOf,
+  viewOf,
+  writeEntry,
+} from './batch.js';
+import { takeBatchBuffer } from './batch-buffers.js';
 import { SplitBatchRefusedError } from './errors.js';
 import {
   bodyBuffer,
@@ -65,7 +74,8 @@ export interface BatchTransport {
   /**
    * Resolves with the batch's result: comma-separated offsetMsgIds and the first queue offset, and each member's
    * queue and offset when the broker split the batch. `kinds` = the MemberKind bits of its members. Rejects with
-   * SplitBatchRefusedError when a broker does not take such a batch.
+   * SplitBatchRefusedError when a broker does not take such a batch. `body` is from takeBatchBuffer: the transport
+   * gives it back when it knows no socket will read it again.
    */
   sendBatch(topic: string, body: Buffer, deadlineMs: number, kinds: number): Promise<BatchAnswer>;
   /** Keeps the producer's shutdown waiting for `p`. */
@@ -128,7 +138,8 @@ export function prepareForBatch(
       : isScheduledMessage(msg)
         ? MemberKind.scheduled
         : MemberKind.plain;
-  return {
+  // Built with a Member's fields (set by SendAccumulator.add): adding them later would move them out of the object.
+  const send: Member = {
     topic: msg.topic,
     kind,
     body,
@@ -137,7 +148,11 @@ export function prepareForBatch(
     propertiesBytes,
     uniqId,
     deadlineMs: Date.now() + (options?.timeoutMs ?? limits.sendTimeoutMs),
+    transport: unattached,
+    resolve: unattached.settle,
+    reject: unattached.settle,
   };
+  return send;
 }
 
 /** Gives `send` its UNIQ_KEY and whole properties string, for a send that goes alone. */
@@ -151,6 +166,22 @@ interface Member extends PreparedSend {
   transport: BatchTransport;
   resolve: (r: SendResult) => void;
   reject: (err: Error) => void;
+}
+
+/** A prepared send's transport until SendAccumulator.add gives it its producer's. */
+const unattached = {
+  sendSingle: () => Promise.reject(new InvalidArgumentError('send not added to an accumulator')),
+  sendBatch: () => Promise.reject(new InvalidArgumentError('send not added to an accumulator')),
+  track: () => undefined,
+  settle: () => undefined,
+} as const;
+
+/** The resolving functions of the promise add() just made: one executor for all, no closure per send. */
+let capturedResolve: (r: SendResult) => void = unattached.settle;
+let capturedReject: (err: Error) => void = unattached.settle;
+function capture(resolve: (r: SendResult) => void, reject: (err: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 interface OpenBatch {
@@ -200,7 +231,12 @@ export class SendAccumulator {
    * transport of its first member (its producer's queue selection, retries and fault avoidance).
    */
   add(send: PreparedSend, transport: BatchTransport): Promise<SendResult> {
-    return new Promise<SendResult>((resolve, reject) => {
+    const promise = new Promise<SendResult>(capture);
+    const m = send as Member;
+    m.transport = transport;
+    m.resolve = capturedResolve;
+    m.reject = capturedReject;
+    try {
       const entryBytes = batchEntryFixedBytes + send.body.length + send.propertiesBytes;
       const openIn = send.kind === MemberKind.prepared ? this.openPrepared : this.open;
       let b = openIn.get(send.topic);
@@ -213,10 +249,6 @@ export class SendAccumulator {
         openIn.set(send.topic, b);
       }
       b.kinds |= send.kind;
-      const m = send as Member;
-      m.transport = transport;
-      m.resolve = resolve;
-      m.reject = reject;
       b.members.push(m);
       b.bytes += entryBytes;
       if (b.members.length >= this.maxMessages) this.flush(b);
@@ -227,7 +259,11 @@ export class SendAccumulator {
           this.flushAll();
         });
       }
-    });
+    } catch (err) {
+      // As a throw in a promise executor: the send's own promise rejects.
+      m.reject(err instanceof Error ? err : new InvalidArgumentError(String(err)));
+    }
+    return promise;
   }
 
   /** Sends every open batch now (end of turn, shutdown). */
@@ -284,18 +320,20 @@ function withGeneratedId(m: Member): Member {
  * there; their strings are slices of one string of all of them.
  */
 function encodeMembers(members: readonly Member[], totalBytes: number): Buffer {
-  const buf = Buffer.allocUnsafe(totalBytes);
+  // Given back by the producer once answered (BatchTransport.sendBatch).
+  const buf = takeBatchBuffer(totalBytes);
+  const view = viewOf(buf);
   let idTail: IdTail | undefined;
   let ids: Buffer | undefined;
   let p = 0;
   for (let i = 0; i < members.length; i++) {
     const m = members[i] as Member;
     if (m.uniqId !== '') {
-      p = writeEntry(buf, p, m.body, m.flag, m.properties, m.propertiesBytes, undefined);
+      p = writeEntry(buf, view, p, m.body, m.flag, m.properties, m.propertiesBytes, undefined);
       continue;
     }
     idTail ??= idTailOf(Date.now());
-    p = writeEntry(buf, p, m.body, m.flag, m.properties, m.propertiesBytes, idTail);
+    p = writeEntry(buf, view, p, m.body, m.flag, m.properties, m.propertiesBytes, idTail);
     ids ??= Buffer.allocUnsafe(members.length * uniqIdChars);
     copyGeneratedId(idTail, buf, p, ids, i * uniqIdChars);
   }

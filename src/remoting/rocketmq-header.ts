@@ -25,9 +25,47 @@ export interface BinaryHeaderPlan {
   lengths: number[];
 }
 
+/** Strings up to this length are measured and written by a char loop when ASCII (keys, numbers, names). */
+const asciiLoopCharsMax = 256;
+
+/**
+ * UTF-8 bytes of `s`. A short ASCII string (every char < 0x80: its UTF-8 bytes are its char codes) is measured
+ * without a native call: a header has ~30 strings, and Buffer.byteLength + Buffer#write per string were half its cost.
+ */
+function utf8Bytes(s: string): number {
+  const n = s.length;
+  if (n > asciiLoopCharsMax) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return n;
+}
+
+/** Writes `s` (`bytes` UTF-8 bytes, from utf8Bytes) at `at`; returns the offset after it. */
+function writeUtf8(out: Buffer, s: string, bytes: number, at: number): number {
+  // bytes === length only for ASCII: any char ≥ 0x80 (a lone surrogate too) takes 2 or more bytes.
+  if (bytes === s.length && bytes <= asciiLoopCharsMax) {
+    for (let i = 0; i < bytes; i++) out[at + i] = s.charCodeAt(i);
+    return at + bytes;
+  }
+  return at + out.write(s, at, bytes, 'utf8');
+}
+
+function putInt32(out: Buffer, at: number, v: number): number {
+  out[at] = v >>> 24;
+  out[at + 1] = v >>> 16;
+  out[at + 2] = v >>> 8;
+  out[at + 3] = v;
+  return at + 4;
+}
+
+function putInt16(out: Buffer, at: number, v: number): number {
+  out[at] = v >>> 8;
+  out[at + 1] = v;
+  return at + 2;
+}
+
 export function planBinaryHeader(cmd: RemotingCommand): BinaryHeaderPlan {
   const remark = cmd.remark ? cmd.remark : undefined;
-  const remarkBytes = remark === undefined ? 0 : Buffer.byteLength(remark, 'utf8');
+  const remarkBytes = remark === undefined ? 0 : utf8Bytes(remark);
   const entries: string[] = [];
   const lengths: number[] = [];
   let bytes = fixedBytes + 4 + remarkBytes + 4;
@@ -36,8 +74,8 @@ export function planBinaryHeader(cmd: RemotingCommand): BinaryHeaderPlan {
       const v = cmd.extFields[k];
       if (v === undefined || v === null) continue;
       const value = String(v);
-      const keyBytes = Buffer.byteLength(k, 'utf8');
-      const valueBytes = Buffer.byteLength(value, 'utf8');
+      const keyBytes = utf8Bytes(k);
+      const valueBytes = utf8Bytes(value);
       if (keyBytes > keyBytesMax) throw new RemotingProtocolError(`extFields key longer than ${keyBytesMax} bytes`);
       entries.push(k, value);
       lengths.push(keyBytes, valueBytes);
@@ -49,26 +87,29 @@ export function planBinaryHeader(cmd: RemotingCommand): BinaryHeaderPlan {
 
 /** Writes the planned header at `offset`; returns the offset after it. */
 export function writeBinaryHeader(cmd: RemotingCommand, plan: BinaryHeaderPlan, out: Buffer, offset: number): number {
-  let at = offset;
-  at = out.writeUInt16BE(cmd.code & 0xffff, at);
-  at = out.writeUInt8(languageByName.get(cmd.language) ?? languageOther, at);
-  at = out.writeUInt16BE(cmd.version & 0xffff, at);
-  at = out.writeInt32BE(cmd.opaque | 0, at);
-  at = out.writeInt32BE(cmd.flag | 0, at);
-  at = out.writeInt32BE(plan.remarkBytes, at);
-  if (plan.remark !== undefined) at += out.write(plan.remark, at, plan.remarkBytes, 'utf8');
+  if (offset < 0 || offset + plan.bytes > out.length) {
+    throw new RemotingProtocolError(`header of ${plan.bytes} bytes does not fit at ${offset} in ${out.length}`);
+  }
+  // Byte stores (a Uint8Array masks each to 8 bits): the range was checked above for the whole header.
+  let at = putInt16(out, offset, cmd.code & 0xffff);
+  out[at++] = languageByName.get(cmd.language) ?? languageOther;
+  at = putInt16(out, at, cmd.version & 0xffff);
+  at = putInt32(out, at, cmd.opaque | 0);
+  at = putInt32(out, at, cmd.flag | 0);
+  at = putInt32(out, at, plan.remarkBytes);
+  if (plan.remark !== undefined) at = writeUtf8(out, plan.remark, plan.remarkBytes, at);
   const mapLengthAt = at;
   at += 4;
   const { entries, lengths } = plan;
   for (let i = 0; i < entries.length; i += 2) {
     const keyBytes = lengths[i]!;
     const valueBytes = lengths[i + 1]!;
-    at = out.writeUInt16BE(keyBytes, at);
-    at += out.write(entries[i]!, at, keyBytes, 'utf8');
-    at = out.writeInt32BE(valueBytes, at);
-    at += out.write(entries[i + 1]!, at, valueBytes, 'utf8');
+    at = putInt16(out, at, keyBytes);
+    at = writeUtf8(out, entries[i]!, keyBytes, at);
+    at = putInt32(out, at, valueBytes);
+    at = writeUtf8(out, entries[i + 1]!, valueBytes, at);
   }
-  out.writeInt32BE(at - mapLengthAt - 4, mapLengthAt);
+  putInt32(out, mapLengthAt, at - mapLengthAt - 4);
   return at;
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Broker } from '../../src/broker/broker.js';
+import { batchBuffersFreeBytes } from '../../src/client/batch-buffers.js';
 import { Producer, RetriesExhaustedError, type SendResult, SendStatus } from '../../src/client/index.js';
 import { Prop } from '../../src/common/properties.js';
 import { decodeOffsetMsgId, decodeRecord } from '../../src/common/record.js';
@@ -192,5 +193,63 @@ test('producers of one process share a connection and batches, and each send res
     assert.equal(r.status, SendStatus.SEND_OK);
   } finally {
     await Promise.all(producers.map((p) => p.shutdown()));
+  }
+});
+
+test('a batch body is reused only when answered after one write; reused bodies carry their own messages', async () => {
+  await cluster.createTopic('E2E_BatchReuse', 2);
+  // The first batch either broker sees is refused (retriable): that batch is written twice.
+  let refuseNext = true;
+  const inners = cluster.brokers.map((b) => processorOf(b, RequestCode.SEND_BATCH_MESSAGE));
+  cluster.brokers.forEach((b, i) => {
+    const inner = inners[i] as Processor;
+    serverOf(b).registerProcessor(RequestCode.SEND_BATCH_MESSAGE, (req, conn) => {
+      if (!refuseNext) return inner(req, conn);
+      refuseNext = false;
+      return createResponse(req, ResponseCode.SYSTEM_BUSY, 'busy for this test');
+    });
+  });
+  const producer = new Producer({
+    nameServer: cluster.nameServer,
+    group: 'pg_batch_reuse',
+    sendLatencyFaultEnable: false,
+  });
+  await producer.start();
+  // 14 × 60 KiB: a size class of its own in this process (other tests' batches are far smaller).
+  const batchOf = (round: number) =>
+    Array.from({ length: 14 }, (_, i) => ({ topic: 'E2E_BatchReuse', body: Buffer.alloc(60 * 1024, round * 16 + i) }));
+  const sendRound = async (round: number) => {
+    const r = await producer.send(batchOf(round));
+    assert.equal(r.status, SendStatus.SEND_OK);
+    const offsetIds = r.offsetMsgId.split(',');
+    assert.equal(offsetIds.length, 14);
+    const store = storeOf(cluster.brokers[r.messageQueue.brokerName === 'broker-a' ? 0 : 1]);
+    for (const [i, id] of offsetIds.entries()) {
+      const rec = await store.lookMessageByOffset(decodeOffsetMsgId(id).commitLogOffset);
+      assert.ok(rec !== undefined);
+      const body = decodeRecord(rec).msg.body;
+      assert.ok(
+        body.length === 60 * 1024 && body.every((x) => x === ((round * 16 + i) & 0xff)),
+        `round ${round} #${i}`,
+      );
+    }
+  };
+  try {
+    const before = batchBuffersFreeBytes();
+    await sendRound(1);
+    assert.equal(refuseNext, false, 'the first batch was refused');
+    assert.equal(batchBuffersFreeBytes(), before, 'a body written twice is not reused');
+    await sendRound(2);
+    const kept = batchBuffersFreeBytes() - before;
+    assert.ok(kept >= 14 * 60 * 1024, `a body answered after one write is kept for reuse (${kept} bytes)`);
+    // Rounds 3 and 4 encode into that kept buffer: their stored bodies are their own.
+    await sendRound(3);
+    await sendRound(4);
+    assert.equal(batchBuffersFreeBytes() - before, kept);
+  } finally {
+    for (const [i, b] of cluster.brokers.entries()) {
+      serverOf(b).registerProcessor(RequestCode.SEND_BATCH_MESSAGE, inners[i] as Processor);
+    }
+    await producer.shutdown();
   }
 });

@@ -264,3 +264,65 @@ test('fuzz: garbage never throws anything but RemotingProtocolError', () => {
     { numRuns: 2000 },
   );
 });
+
+/** The ROCKETMQ header as RocketMQSerializable lays it out, built from Buffer.from of each string. */
+function plainBinaryHeader(c: RemotingCommand): Buffer {
+  const int = (v: number, n: number) => {
+    const b = Buffer.alloc(n);
+    if (n === 2) b.writeUInt16BE(v & 0xffff);
+    else b.writeInt32BE(v | 0);
+    return b;
+  };
+  const remark = Buffer.from(c.remark ?? '', 'utf8');
+  const map: Buffer[] = [];
+  for (const [k, v] of Object.entries(c.extFields ?? {})) {
+    const kb = Buffer.from(k, 'utf8');
+    const vb = Buffer.from(String(v), 'utf8');
+    map.push(int(kb.length, 2), kb, int(vb.length, 4), vb);
+  }
+  const mapBytes = Buffer.concat(map);
+  return Buffer.concat([
+    int(c.code, 2),
+    Buffer.from([languageCodes.indexOf(c.language as (typeof languageCodes)[number])]),
+    int(c.version, 2),
+    int(c.opaque, 4),
+    int(c.flag, 4),
+    int(remark.length, 4),
+    remark,
+    int(mapBytes.length, 4),
+    mapBytes,
+  ]);
+}
+
+test('ROCKETMQ header: ASCII, non-ASCII, lone surrogates and long strings give the bytes of a plain UTF-8 encoder', () => {
+  const samples = [
+    '',
+    'a',
+    'bench_producer',
+    '1765000000000',
+    'TAGS\u0001tagA\u0002WAIT\u0001true\u0002UNIQ_KEY\u00017F00000100012A9F4C3A000000000001\u0002',
+    'ключ',
+    'Täg',
+    'emoji 🚀',
+    'lone \ud800 surrogate',
+    '\u007f\u0080',
+    'x'.repeat(256),
+    'y'.repeat(257),
+    `${'z'.repeat(300)}é`,
+    `é${'w'.repeat(255)}`,
+  ];
+  for (const [i, s] of samples.entries()) {
+    const extFields: Record<string, string> = { _value: s, [s === '' ? 'empty' : s]: 'v', n: String(i) };
+    for (const remark of [undefined, s === '' ? undefined : s]) {
+      const c = cmd({ code: 0xffff & (300 + i), opaque: -5 - i, flag: 3, remark, extFields, serializeType: 1 });
+      const head = encodeFrameParts(c)[0] as Buffer;
+      const expected = plainBinaryHeader(c);
+      assert.ok(head.subarray(8).equals(expected), `sample ${i} (remark ${remark === undefined ? 'none' : 'set'})`);
+      assert.equal(head.readInt32BE(0), 4 + expected.length);
+      const back = decodeFrame(head.subarray(4));
+      assert.equal(back.remark, remark === undefined ? undefined : Buffer.from(remark, 'utf8').toString('utf8'));
+      // A lone surrogate is written as U+FFFD, as Buffer.from writes it.
+      assert.deepEqual(back.extFields?.['_value'], Buffer.from(s, 'utf8').toString('utf8'));
+    }
+  }
+});
