@@ -86,21 +86,8 @@ export class CpuProbe {
 
 /** utime+stime ticks (10 ms) of the main thread and of all other threads of `pid`. */
 export function threadTicks(pid: number): { main: number; helpers: number } {
-  let main = 0;
-  let helpers = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    if (tid === String(pid)) main += ticks;
-    else helpers += ticks;
-  }
-  return { main, helpers };
+  const t = threadUserSystemTicks(pid);
+  return { main: t.mainUser + t.mainSystem, helpers: t.helpersUser + t.helpersSystem };
 }
 
 /** utime / stime ticks (10 ms) of the main thread and of all other threads of `pid` (Node 20 names no thread). */
