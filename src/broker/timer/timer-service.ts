@@ -90,7 +90,7 @@ export class TimerService implements BrokerService {
   private saving: Promise<void> = Promise.resolve();
   private saved: TimerCheckpoint | undefined;
   private readonly counts = { delivered: 0, retries: 0, lost: 0, recalled: 0 };
-  /** Recall keys of this run → deliver time; the marker's firing removes its key. */
+  /** Recall keys → deliver time: set by a recall of this run or by a marker that fired before its message. */
   private readonly recalled = new Map<string, number>();
 
   constructor(private readonly deps: TimerServiceDeps) {
@@ -273,7 +273,18 @@ export class TimerService implements BrokerService {
       } finally {
         this.inflight = undefined;
       }
+      this.forgetPassedRecalls(nowMs);
     }
+  }
+
+  /**
+   * Drops recall keys whose time nothing pending can have any more (every pending deliver time is above the
+   * index's floor): a marker whose message never fired (a recall of an unknown id) leaves its key behind.
+   */
+  private forgetPassedRecalls(nowMs: number): void {
+    if (this.recalled.size === 0) return;
+    const floorMs = Math.min(nowMs, this.index.deliverFloorMs() ?? nowMs);
+    for (const [key, deliverMs] of this.recalled) if (deliverMs <= floorMs) this.recalled.delete(key);
   }
 
   /**
@@ -354,9 +365,12 @@ export class TimerService implements BrokerService {
     if (outcome.kind === 'early') this.index.add(offset, outcome.deliverMs);
     else if (outcome.kind === 'bad') this.lose(offset, offset + 1, outcome.problem);
     else if (outcome.kind === 'recall') {
-      // Its message (same time, lower offset) was skipped already, or waits in this step's batches.
-      this.recalled.delete(outcome.key);
-      if (puts.drop(outcome.key)) this.counts.recalled++;
+      // Its message (same time, lower offset) waits in this step's batches, was skipped already, or is still in
+      // the index: a slot bigger than a step is taken from its end, so it may fire in a later step.
+      if (puts.drop(outcome.key)) {
+        this.recalled.delete(outcome.key);
+        this.counts.recalled++;
+      } else if (!this.recalled.has(outcome.key)) this.recalled.set(outcome.key, outcome.deliverMs);
     } else {
       const uniq = outcome.input.uniqKey;
       if (

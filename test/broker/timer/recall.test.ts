@@ -60,8 +60,9 @@ async function deliveredKeys(store: MessageStore): Promise<string[]> {
   return r.records.map((rec) => decodeRecord(rec).msg.properties.get(Prop.uniqKey) as string).sort();
 }
 
-function service(store: MessageStore, dir: string): TimerService {
+function service(store: MessageStore, dir: string, nowMs?: () => number): TimerService {
   return new TimerService({
+    nowMs,
     store,
     putRewrittenBatch: (m) => store.putMessages(m),
     checkpointFile: ConfigFile.under(dir, 'timerCheckpoint.json'),
@@ -116,6 +117,42 @@ test('a recall survives a restart: the marker in the timer queue keeps its messa
     await store.shutdown();
   }
 });
+
+// A step fires at most 4,096 messages; a bigger slot is taken from its end, so the marker (stored last) fires a
+// step before the message it recalls (stored first).
+for (const restart of [false, true]) {
+  test(`a slot bigger than a step: the marker fires first and its message is still kept back (restart: ${restart})`, async () => {
+    const dir = await tempDir();
+    let store = await openStore(dir);
+    const n = 4200;
+    const due = Date.now() + 600_000;
+    for (let i = 0; i < n; i++) await putTimer(store, `K${i}`, due);
+    // The service's clock runs 1.5 s before the slot however long the puts took.
+    const shiftMs = due - 1500 - Date.now();
+    const now = () => Date.now() + shiftMs;
+    let svc = service(store, dir, now);
+    await svc.start();
+    assert.equal((await svc.recall('RealT', 'K0', due, '127.0.0.1:1')).status, 'recalled');
+    if (restart) {
+      await svc.stop();
+      await store.shutdown();
+      store = await openStore(dir);
+      svc = service(store, dir, now);
+      await svc.start();
+    }
+    try {
+      await waitUntil(() => svc.stats().timerDelivered + svc.stats().timerRecalled === n, `${n} settled`, 20_000);
+      assert.deepEqual(svc.stats(), { ...svc.stats(), timerDelivered: n - 1, timerRecalled: 1, timerLost: 0 });
+      const r = await store.getMessage('RealT', 0, 0n, n, 8 * 1024 * 1024);
+      const keys = new Set(r.records.map((rec) => decodeRecord(rec).msg.properties.get(Prop.uniqKey)));
+      assert.equal(keys.size, n - 1);
+      assert.equal(keys.has('K0'), false);
+    } finally {
+      await svc.stop();
+      await store.shutdown();
+    }
+  });
+}
 
 test('a recall handle round-trips; a foreign or damaged one is not decoded', () => {
   const t = { topic: 'T', brokerName: 'broker-a', deliverMs: 1_765_000_000_000, messageId: '01ABC' };
