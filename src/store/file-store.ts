@@ -440,6 +440,12 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
             sparseReadAheadTaken: aheadStats.taken,
             sparseReadAheadTakenBack: aheadStats.takenBack,
             sparseReadAheadDropped: aheadStats.dropped,
+            // Of those the worker read: settled when their pull came, settled by its look at the worker's done
+            // ring (the worker's message not handled yet), waited for (and how long in all, µs).
+            sparseReadAheadReady: aheadStats.ready,
+            sparseReadAheadPolled: aheadStats.polled,
+            sparseReadAheadWaited: aheadStats.waited,
+            sparseReadAheadWaitedUs: Math.round(aheadStats.waitedMs * 1000),
             // Switches of sparse reads to the thread pool (slow blocking reads), pauses of the read worker (late
             // wake-ups), its jobs.
             sparseReadsToThreadPool: this.commitLog.sparse.sparseAsyncSwitches,
