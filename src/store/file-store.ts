@@ -30,7 +30,7 @@ import { QueueTable } from './queue-table.js';
 import { ReadAhead } from './read-ahead.js';
 import { aheadStats, dropAheadsOf } from './read-bitmap-ahead.js';
 import { type ReadSource, readMessages } from './read-path.js';
-import { readWorkerStats } from './read-worker.js';
+import { ReadWorker, readWorkerStats } from './read-worker.js';
 import { type RecoveryReport, recoverStore } from './recovery.js';
 import { emptyGet } from './results.js';
 import { RetryEpisode } from './retry-episode.js';
@@ -158,6 +158,9 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     }
     this.state = 'running';
     this.stopServices = startServices(this);
+    // Filtered pulls' sparse reads go to the read worker: with filters registered (their consumers pull again
+    // soon), it is started now rather than by the first such pull, whose consumers then waited for it to load.
+    if (this.config.sparseReadWorkerEnable && this.filterBitmap?.hasFilters() === true) ReadWorker.shared(true);
   }
 
   async shutdown(): Promise<void> {

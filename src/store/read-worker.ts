@@ -283,7 +283,7 @@ export class ReadWorker {
 let shared: ReadWorker | undefined;
 let startFailed = false;
 
-/** The process's worker's counters (zeros before it started). */
-export function readWorkerStats(): { jobs: number; pauses: number } {
-  return { jobs: shared?.jobsRun ?? 0, pauses: shared?.pauses ?? 0 };
+/** The process's worker's counters (zeros before it started), and whether it was started. */
+export function readWorkerStats(): { started: boolean; jobs: number; pauses: number } {
+  return { started: shared !== undefined, jobs: shared?.jobsRun ?? 0, pauses: shared?.pauses ?? 0 };
 }
