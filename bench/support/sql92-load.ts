@@ -82,6 +82,8 @@ export interface Sql92Drain {
   brokerWakeUps: number;
   /** Of those, the main thread's. */
   brokerMainWakeUps: number;
+  /** CPU of this process (the client: requests out, answers in), ms. */
+  clientCpuMs: number;
   /** The broker's read-ahead counters over the round (GET_BROKER_RUNTIME_INFO; 0 where it has none). */
   ahead: AheadCounts;
 }
@@ -96,6 +98,14 @@ export interface AheadCounts {
   toThreadPool: number;
   workerPauses: number;
   workerJobs: number;
+  /**
+   * Of the reads ahead the worker did: settled when their pull came, done but settled by the pull's look at the
+   * worker's done ring (its message not handled yet), waited for (and for how long in all, µs).
+   */
+  ready: number;
+  polled: number;
+  waited: number;
+  waitedUs: number;
 }
 
 const aheadKeys = {
@@ -106,6 +116,10 @@ const aheadKeys = {
   toThreadPool: 'sparseReadsToThreadPool',
   workerPauses: 'sparseReadWorkerPauses',
   workerJobs: 'sparseReadWorkerJobs',
+  ready: 'sparseReadAheadReady',
+  polled: 'sparseReadAheadPolled',
+  waited: 'sparseReadAheadWaited',
+  waitedUs: 'sparseReadAheadWaitedUs',
 } as const;
 
 async function aheadCountsOf(rc: RemotingClient, brokerAddr: string): Promise<AheadCounts> {
@@ -124,6 +138,10 @@ const noAhead: AheadCounts = {
   toThreadPool: 0,
   workerPauses: 0,
   workerJobs: 0,
+  ready: 0,
+  polled: 0,
+  waited: 0,
+  waitedUs: 0,
 };
 
 function aheadDiff(a: AheadCounts, b: AheadCounts): AheadCounts {
@@ -168,12 +186,14 @@ export async function drainSql92(
     brokerMainCpuMs: 0,
     brokerWakeUps: 0,
     brokerMainWakeUps: 0,
+    clientCpuMs: 0,
     ahead: { ...noAhead },
   };
   const ahead0 = await aheadCountsOf(rc, brokerAddr);
   const wake0 = await wakeUpsOf(pid);
   const main0 = await mainThreadCpuMsOf(pid);
   const cpu0 = await cpuMsOfPid(pid);
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: o.queues }, async (_, queueId) => {
@@ -213,6 +233,8 @@ export async function drainSql92(
     }),
   );
   out.ms = performance.now() - t0;
+  const client = process.cpuUsage(client0);
+  out.clientCpuMs = (client.user + client.system) / 1000;
   out.brokerCpuMs = (await cpuMsOfPid(pid)) - cpu0;
   out.brokerMainCpuMs = (await mainThreadCpuMsOf(pid)) - main0;
   const wake1 = await wakeUpsOf(pid);
@@ -245,6 +267,7 @@ export async function drainSql92For(minMs: number, ...args: Parameters<typeof dr
     d.brokerMainCpuMs += more.brokerMainCpuMs;
     d.brokerWakeUps += more.brokerWakeUps;
     d.brokerMainWakeUps += more.brokerMainWakeUps;
+    d.clientCpuMs += more.clientCpuMs;
     for (const k of Object.keys(aheadKeys) as Array<keyof AheadCounts>) d.ahead[k] += more.ahead[k];
   }
   return d;

@@ -30,7 +30,7 @@ import { QueueTable } from './queue-table.js';
 import { ReadAhead } from './read-ahead.js';
 import { aheadStats, dropAheadsOf } from './read-bitmap-ahead.js';
 import { type ReadSource, readMessages } from './read-path.js';
-import { readWorkerStats } from './read-worker.js';
+import { ReadWorker, readWorkerStats } from './read-worker.js';
 import { type RecoveryReport, recoverStore } from './recovery.js';
 import { emptyGet } from './results.js';
 import { RetryEpisode } from './retry-episode.js';
@@ -158,6 +158,9 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     }
     this.state = 'running';
     this.stopServices = startServices(this);
+    // Filtered pulls' sparse reads go to the read worker: with filters registered (their consumers pull again
+    // soon), it is started now rather than by the first such pull, whose consumers then waited for it to load.
+    if (this.config.sparseReadWorkerEnable && this.filterBitmap?.hasFilters() === true) ReadWorker.shared(true);
   }
 
   async shutdown(): Promise<void> {
@@ -440,6 +443,12 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
             sparseReadAheadTaken: aheadStats.taken,
             sparseReadAheadTakenBack: aheadStats.takenBack,
             sparseReadAheadDropped: aheadStats.dropped,
+            // Of those the worker read: settled when their pull came, settled by its look at the worker's done
+            // ring (the worker's message not handled yet), waited for (and how long in all, µs).
+            sparseReadAheadReady: aheadStats.ready,
+            sparseReadAheadPolled: aheadStats.polled,
+            sparseReadAheadWaited: aheadStats.waited,
+            sparseReadAheadWaitedUs: Math.round(aheadStats.waitedMs * 1000),
             // Switches of sparse reads to the thread pool (slow blocking reads), pauses of the read worker (late
             // wake-ups), its jobs.
             sparseReadsToThreadPool: this.commitLog.sparse.sparseAsyncSwitches,

@@ -38,18 +38,41 @@ interface Held extends Ahead {
   readonly q: ConsumeQueue;
   readonly probe: BitmapProbe;
   /** The probe's fields when the candidates were picked (a replaced or dropped filter changes them). */
-  readonly bits: string;
+  readonly bits: BitmapProbe;
   readonly offset: number;
   readonly want: number;
   readonly atMs: number;
 }
 
 const held: Held[] = [];
-/** Reads ahead started, taken by their pull (of which taken back before the worker began them), dropped. */
-export const aheadStats = { scheduled: 0, taken: 0, takenBack: 0, dropped: 0 };
+/**
+ * Reads ahead started, taken by their pull (of which taken back before the worker began them), dropped; of those
+ * the worker read, found settled by their pull (`ready`), done but settled by its look at the worker's done ring
+ * (`polled`: its message not handled yet), or waited for (`waited`, for `waitedMs` in all).
+ */
+export const aheadStats = {
+  scheduled: 0,
+  taken: 0,
+  takenBack: 0,
+  dropped: 0,
+  ready: 0,
+  polled: 0,
+  waited: 0,
+  waitedMs: 0,
+};
 
-function bitsOf(p: BitmapProbe): string {
-  return `${p.maskHi}:${p.maskLo}:${p.bornPhyOffset}:${p.deadPhyOffset}`;
+function bitsOf(p: BitmapProbe): BitmapProbe {
+  return { maskHi: p.maskHi, maskLo: p.maskLo, bornPhyOffset: p.bornPhyOffset, deadPhyOffset: p.deadPhyOffset };
+}
+
+/** Whether `p`'s fields are still those of `bits` (compared field by field: no string per pull). */
+function sameBits(bits: BitmapProbe, p: BitmapProbe): boolean {
+  return (
+    bits.maskHi === p.maskHi &&
+    bits.maskLo === p.maskLo &&
+    bits.bornPhyOffset === p.bornPhyOffset &&
+    bits.deadPhyOffset === p.deadPhyOffset
+  );
 }
 
 /**
@@ -72,7 +95,7 @@ export function takeAhead(
   const fits =
     a.offset === offset &&
     a.want === want &&
-    a.bits === bitsOf(probe) &&
+    sameBits(a.bits, probe) &&
     (a.picked.phys[0] as number) >= minPhy &&
     now - a.atMs <= aheadTtlMs;
   if (fits) {
@@ -120,7 +143,7 @@ export function readAhead(
   }
   // Those held must continue at `offset` (a pull of another size or start, or a changed filter: read anew).
   const first = held.find((a) => a.q === q && a.probe === probe);
-  if (first !== undefined && (first.offset !== offset || first.want !== want || first.bits !== bitsOf(probe))) {
+  if (first !== undefined && (first.offset !== offset || first.want !== want || !sameBits(first.bits, probe))) {
     dropStream(q, probe);
     mine = 0;
     tail = undefined;

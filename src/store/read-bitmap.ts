@@ -10,7 +10,7 @@
 import { bloomHit } from './bitmap/bloom.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
-import { aheadStats, drop, readAhead, takeAhead } from './read-bitmap-ahead.js';
+import { type Ahead, aheadStats, drop, readAhead, takeAhead } from './read-bitmap-ahead.js';
 import {
   type ByProperties,
   candidateBytesMax,
@@ -21,7 +21,7 @@ import {
   keepJobSpans,
 } from './read-filtered.js';
 import { Collected, type Picked, type ReadSource } from './read-path.js';
-import { slotOf } from './read-worker.js';
+import { Settled, slotOf } from './read-worker.js';
 import type { BitmapProbe, GetResult, MessageFilter } from './types.js';
 
 /** Entries looked at per pull (36 bytes each of ConsumeQueue and bitmap): 0.1 %-selective pulls still fill up. */
@@ -66,7 +66,7 @@ export async function readByBitmap(
         if (stoppedAt instanceof Promise) stoppedAt = await stoppedAt;
         next = stoppedAt ?? p.next;
         filled = stoppedAt !== undefined;
-      } else if (await ahead.job) {
+      } else if (await settledAhead(ahead)) {
         const p = ahead.picked;
         out.adoptArena(ahead.arena);
         removed += p.removed;
@@ -138,6 +138,25 @@ export async function readByBitmap(
     r.bodyParts = [Buffer.concat(parts as Buffer[], r.bufferTotalBytes)];
   }
   return r;
+}
+
+/**
+ * A taken read ahead's job, settled at once when the worker has done it (its done ring is looked at now rather than
+ * after its message, which the event loop may get to only after other pulls); counts whether the pull had to wait.
+ */
+function settledAhead(ahead: Ahead): Promise<boolean> {
+  const settled = ahead.worker.poll(slotOf(ahead.arena));
+  if (settled !== Settled.not) {
+    if (settled === Settled.now) aheadStats.polled++;
+    else aheadStats.ready++;
+    return ahead.job;
+  }
+  const t0 = performance.now();
+  return ahead.job.then((done) => {
+    aheadStats.waited++;
+    aheadStats.waitedMs += performance.now() - t0;
+    return done;
+  });
 }
 
 /**

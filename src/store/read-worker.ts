@@ -74,6 +74,10 @@ export function slotOf(buf: Buffer): number {
   return buf.buffer === slab ? buf.byteOffset / arenaBytes : -1;
 }
 
+/** A job as `ReadWorker.poll` finds it: settled before, settled by this look (done, its message not yet handled), not done. */
+export const Settled = { before: 0, now: 1, not: 2 } as const;
+export type Settled = (typeof Settled)[keyof typeof Settled];
+
 /** The jobs of one slot: fill `setRead` for reads 0..n-1, then `run(slot, n)`. */
 export class ReadWorker {
   private readonly jobs: Float64Array;
@@ -218,6 +222,25 @@ export class ReadWorker {
     if (Atomics.load(this.ctl, Ctl.asleep) === 1) Atomics.notify(this.ctl, Ctl.posted);
   };
 
+  /**
+   * Settles every job the worker has done so far without waiting for its message (which still comes and settles
+   * any done later): whether `slot`'s job was settled before, is now, or is still being read.
+   */
+  poll(slot: number): Settled {
+    if (this.waiting[slot] === undefined) return Settled.before;
+    const done = Atomics.load(this.ctl, Ctl.done);
+    while (this.drained !== done) {
+      this.settle(this.ctl[Ctl.dones + ringAt(this.drained)] as number, true);
+      this.drained = nextCount(this.drained);
+    }
+    return this.waiting[slot] === undefined ? Settled.now : Settled.not;
+  }
+
+  /** True while the worker has a posted job not done. */
+  busy(): boolean {
+    return Atomics.load(this.ctl, Ctl.done) !== this.posted;
+  }
+
   /** Settles every job the worker has done (woken by its message; clears `woken` first so none is missed). */
   private drain(): void {
     const ctl = this.ctl;
@@ -260,7 +283,7 @@ export class ReadWorker {
 let shared: ReadWorker | undefined;
 let startFailed = false;
 
-/** The process's worker's counters (zeros before it started). */
-export function readWorkerStats(): { jobs: number; pauses: number } {
-  return { jobs: shared?.jobsRun ?? 0, pauses: shared?.pauses ?? 0 };
+/** The process's worker's counters (zeros before it started), and whether it was started. */
+export function readWorkerStats(): { started: boolean; jobs: number; pauses: number } {
+  return { started: shared !== undefined, jobs: shared?.jobsRun ?? 0, pauses: shared?.pauses ?? 0 };
 }

@@ -228,6 +228,42 @@ test('a read ahead the worker has not begun when its pull comes is read by that 
   }
 });
 
+test('a read ahead the worker has done is taken by its pull at once, before the worker says so: the same records', async () => {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    unpause();
+    const filter = bitsFilter(store);
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 8, 4 * 1024 * 1024, filter);
+    const a = await get(0n);
+    // a read its next two ahead; the worker is woken at the end of this turn.
+    await new Promise((r) => setImmediate(r));
+    // The main thread does not turn (the worker's message waits) until the worker has done them.
+    const until = performance.now() + 10_000;
+    while (worker?.busy() === true && performance.now() < until);
+    assert.equal(worker?.busy(), false, 'the worker did the reads ahead');
+    const { taken, ready, polled, waited } = aheadStats;
+    const b = await get(a.nextBeginOffset);
+    assert.deepEqual(
+      [aheadStats.taken - taken, aheadStats.polled - polled, aheadStats.ready - ready, aheadStats.waited - waited],
+      [1, 1, 0, 0],
+      'taken, settled by the look at the done ring, not waited for',
+    );
+    // After the worker's message was handled, the next is settled already.
+    await new Promise((r) => setTimeout(r, 20));
+    const c = await get(b.nextBeginOffset);
+    assert.deepEqual([aheadStats.taken - taken, aheadStats.ready - ready], [2, 1]);
+    assert.deepEqual(
+      [a, b, c].flatMap((r) => offsetsOf(r)),
+      matching.slice(0, 24),
+    );
+    for (const r of [a, b, c]) r.release?.();
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  } finally {
+    await store.shutdown();
+  }
+});
+
 test('a stream that keeps pulling has its next pulls read ahead two at a time, topped up when one is left', async () => {
   const { dir } = await filled();
   const store = await open(dir);

@@ -56,6 +56,11 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
     this.filters.unregister(topic, group, this.dispatchedOffset());
   }
 
+  /** True when some group's filter is registered. */
+  hasFilters(): boolean {
+    return this.filters.topics().next().done !== true;
+  }
+
   probe(topic: string, group: string, expression: string): BitmapProbe | undefined {
     const f = this.filters.get(topic, group);
     return f?.expression === expression ? f : undefined;
