@@ -9,8 +9,8 @@
  */
 
 /** Unfiltered pops read this many pops' worth of messages (at most `stashReadMax`). */
-export const readAheadPops = 4;
-export const stashReadMax = 128;
+export const readAheadPops = 8;
+export const stashReadMax = 256;
 /** All stashes together hold at most this many bytes; the oldest go first. */
 export const stashBytesMax = 8 * 1024 * 1024;
 
