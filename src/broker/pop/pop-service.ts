@@ -512,6 +512,9 @@ export class BrokerPopService implements PopService {
         next,
         () => this.reviveLog.writeCk(ck),
         () => offsets.commit(req.group, realTopic, queueId, next),
+        // Stored, but an earlier check point of the queue was not: these messages are read again, so this one
+        // must never bring them back (should this ack fail, they come back once more: never lost).
+        () => void this.reviveLog.writeAck(ck, ck.offsets).catch(() => false),
       )
       .then((ok) => {
         if (!ok) {
