@@ -1,12 +1,13 @@
 /**
  * Where the next (non-FIFO) pop of a queue reads while the check points of earlier pops are still being written.
  * Pops of one queue read one after another under the queue's mutex, but each check-point write, and the consume
- * offset move after it, run in a per-queue chain outside the mutex: the next pop's reads overlap the previous
- * pop's write instead of waiting for it. The chain keeps the rule of a serial pop: a check point is written only
- * after every earlier one of the queue was stored, and the consume offset moves past popped messages only once
- * their check point is stored. A failed write fails the pops chained after it (their check points are never
- * written) and the queue is read again from the failed pop's start; so does a pop that read before such a failure
- * and chains after it (its read mark is stale).
+ * offset move after it, run outside the mutex: the next pop's reads overlap the previous pop's write instead of
+ * waiting for it, and the writes of pops in flight are issued at once (one CommitLog write for them all). A per-queue
+ * chain keeps the rule of a serial pop: a pop goes out, and the consume offset moves past its messages, only once
+ * its check point and every earlier one of the queue were stored. A failed write fails the pops chained after it
+ * (a check point of theirs already stored is acked by the caller, so it never brings its messages back) and the
+ * queue is read again from the failed pop's start; so does a pop that read before such a failure and chains after
+ * it (its read mark is stale: never written).
  */
 
 interface QueueCursor {
@@ -54,8 +55,11 @@ export class PopCursors {
   }
 
   /**
-   * A pop read `[start, next)`: `write` stores its check point once every earlier write of the queue was stored,
-   * then `commit` moves the consume offset. Resolves to whether the check point was stored.
+   * A pop read `[start, next)`: `write` stores its check point at once (the check points of the queue's pops in
+   * flight go to the log together), and once it and every earlier write of the queue were stored, `commit` moves
+   * the consume offset. Resolves to whether this pop may go out: its check point and all earlier ones stored.
+   * `undo` runs when its own write was stored but an earlier one failed (the pop is refused, its messages read
+   * again): the caller acks that check point so it never brings them back.
    */
   chain(
     key: string,
@@ -64,27 +68,34 @@ export class PopCursors {
     next: bigint,
     write: () => Promise<boolean>,
     commit: () => void,
+    undo: () => void = () => {},
   ): Promise<boolean> {
     // An earlier write failed (or the offset was reset) while this pop read: it read past what is read again.
     if (isStale(mark)) return refused;
     const c = this.cursorOf(key, next);
     const gen = c.gen;
-    const mine = c.tail
-      .then((ok) => (ok ? write() : false))
-      .catch(() => false)
-      .then((ok) => {
-        if (c.gen === gen) {
-          if (ok) commit();
-          else {
-            // The first failure of this generation: read again from its start with a fresh chain.
-            c.gen++;
-            c.next = start;
-            c.tail = stored;
-          }
+    let own: Promise<boolean>;
+    try {
+      own = write().catch(() => false);
+    } catch {
+      own = refused;
+    }
+    const mine = c.tail.then(async (before) => {
+      const wrote = await own;
+      const ok = before && wrote;
+      if (c.gen === gen) {
+        if (ok) commit();
+        else {
+          // The first failure of this generation: read again from its start with a fresh chain.
+          c.gen++;
+          c.next = start;
+          c.tail = stored;
         }
-        this.settled(key, c);
-        return ok;
-      });
+      }
+      if (wrote && !ok) undo();
+      this.settled(key, c);
+      return ok;
+    });
     c.tail = mine;
     return mine;
   }

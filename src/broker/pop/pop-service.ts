@@ -29,9 +29,10 @@ import { checkPopRequest } from './pop-check.js';
 import { PopCursors, type ReadMark } from './pop-cursors.js';
 import { type PopDeps, type QueuePop, queueOf, refused } from './pop-deps.js';
 import { PopWaiters } from './pop-waiters.js';
+import { ReadStash, readAheadPops, StashedRead, stashReadMax } from './read-stash.js';
 import { readBack, reviveDue } from './revive.js';
 import { ReviveLog } from './revive-log.js';
-import { type StoredPopped, storedPoppedOf } from './stored-popped.js';
+import { storedPoppedOf } from './stored-popped.js';
 import {
   type AckBatch,
   type AckBatchResult,
@@ -58,6 +59,7 @@ export class BrokerPopService implements PopService {
   readonly checkPoints = new CheckPointTable();
   private readonly mutex = new KeyedMutex();
   private readonly cursors = new PopCursors();
+  private readonly stash = new ReadStash();
   private readonly fifo: FifoQueues;
   readonly waiters: PopWaiters;
   readonly reviveLog: ReviveLog;
@@ -391,6 +393,7 @@ export class BrokerPopService implements PopService {
     const reset = offsets.takeReset(req.group, realTopic, queueId);
     if (reset !== undefined) {
       this.cursors.reset(key);
+      this.stash.drop(key);
       offsets.commit(req.group, realTopic, queueId, reset);
       return { offset: reset < min ? min : reset, mark: this.cursors.mark(key) };
     }
@@ -438,31 +441,48 @@ export class BrokerPopService implements PopService {
       return { messages: [], rest: this.restOf(req, realTopic, queueId), blockedUntilMs: held.blockedUntilMs };
     }
     const { offset, mark } = await this.startOffsetOf(req, realTopic, queueId, retry);
-    const r = await store.getMessage(realTopic, queueId, offset, want, config.pullBytesMax, filter);
-    const rest = r.maxOffset > r.nextBeginOffset ? r.maxOffset - r.nextBeginOffset : 0n;
-    if (r.status !== GetStatus.FOUND) {
-      r.release?.();
-      // Past filtered-out messages, or back into the queue's range: nothing popped, so nothing to check point.
-      if (r.nextBeginOffset !== offset && batch === undefined) {
-        const next = r.nextBeginOffset;
-        this.cursors.advance(orderKey, mark, next, () => offsets.commit(req.group, realTopic, queueId, next));
+    // An unfiltered pop reads ahead for the pops after it (read-stash.ts); FIFO and filtered pops read what they want.
+    const ahead = !req.fifo && filter === undefined;
+    let read = ahead ? this.stash.takeAt(orderKey, offset, store.getMaxOffsetInQueue(realTopic, queueId)) : undefined;
+    if (read === undefined) {
+      const readNum = ahead ? Math.min(want * readAheadPops, stashReadMax) : want;
+      const r = await store.getMessage(realTopic, queueId, offset, readNum, config.pullBytesMax, filter);
+      if (r.status !== GetStatus.FOUND) {
+        r.release?.();
+        const rest = r.maxOffset > r.nextBeginOffset ? r.maxOffset - r.nextBeginOffset : 0n;
+        // Past filtered-out messages, or back into the queue's range: nothing popped, so nothing to check point.
+        if (r.nextBeginOffset !== offset && batch === undefined) {
+          const next = r.nextBeginOffset;
+          this.cursors.advance(orderKey, mark, next, () => offsets.commit(req.group, realTopic, queueId, next));
+        }
+        return { messages: [], rest };
       }
-      return { messages: [], rest };
-    }
-    if (req.fifo) {
-      let msgs: MessageExt[];
+      if (req.fifo) {
+        const rest = r.maxOffset > r.nextBeginOffset ? r.maxOffset - r.nextBeginOffset : 0n;
+        let msgs: MessageExt[];
+        try {
+          msgs = r.records.map((rec) => decodeRecord(rec).msg);
+        } finally {
+          r.release?.();
+        }
+        const f = await this.fifo.pop(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
+        // Each round moves the consume offset forward, so this ends.
+        if (f.readAgain === true)
+          return this.popQueue(req, realTopic, queueId, retry, filter, want, popTimeMs, reviveQid);
+        return f;
+      }
       try {
-        msgs = r.records.map((rec) => decodeRecord(rec).msg);
+        // Copied into one buffer, so the store's read blocks go back now: no decode, no per-message re-encode.
+        read = StashedRead.of(r.bodyParts ?? r.records, r.queueOffsets, r.nextBeginOffset);
       } finally {
         r.release?.();
       }
-      const f = await this.fifo.pop(req, orderKey, batch, offset, r.nextBeginOffset, msgs, popTimeMs, rest);
-      // Each round moves the consume offset forward, so this ends.
-      if (f.readAgain === true)
-        return this.popQueue(req, realTopic, queueId, retry, filter, want, popTimeMs, reviveQid);
-      return f;
     }
-    const queueOffsets = r.queueOffsets;
+    const took = read.take(want);
+    if (read.left > 0) this.stash.put(orderKey, read);
+    const next = took.next;
+    const queueMax = store.getMaxOffsetInQueue(realTopic, queueId);
+    const rest = queueMax > next ? queueMax - next : 0n;
     const ck: CheckPoint = {
       key: ckKeyOf(req.group, realTopic, queueId, offset, popTimeMs),
       group: req.group,
@@ -474,23 +494,16 @@ export class BrokerPopService implements PopService {
       popTimeMs,
       invisibleTimeMs: req.invisibleTimeMs,
       reviveQid,
-      offsets: queueOffsets,
-      nextBeginOffset: r.nextBeginOffset,
+      offsets: read.queueOffsets.slice(took.first, took.end),
+      nextBeginOffset: next,
       reviveOffset: -1n,
       ackedBits: 0,
       reviving: false,
     };
-    let popped: StoredPopped[];
-    try {
-      // Copied into one buffer, so the store's read blocks go back now: no decode, no per-message re-encode.
-      popped = storedPoppedOf(r.bodyParts ?? r.records, req.topic, this.extraInfoOf(ck, 0n), queueOffsets);
-    } finally {
-      r.release?.();
-    }
+    const popped = storedPoppedOf(read, took.first, took.end, req.topic, this.extraInfoOf(ck, 0n));
     // Durable first: the consume offset never passes popped messages whose check point could be lost (the
     // queue's chain, pop-cursors.ts). In the table while it is written, so no revive checkpoint passes it.
     this.checkPoints.add(ck);
-    const next = r.nextBeginOffset;
     const stored = this.cursors
       .chain(
         orderKey,
@@ -499,9 +512,15 @@ export class BrokerPopService implements PopService {
         next,
         () => this.reviveLog.writeCk(ck),
         () => offsets.commit(req.group, realTopic, queueId, next),
+        // Stored, but an earlier check point of the queue was not: these messages are read again, so this one
+        // must never bring them back (should this ack fail, they come back once more: never lost).
+        () => void this.reviveLog.writeAck(ck, ck.offsets).catch(() => false),
       )
       .then((ok) => {
-        if (!ok) this.checkPoints.delete(ck.key);
+        if (!ok) {
+          this.checkPoints.delete(ck.key);
+          this.stash.drop(orderKey);
+        }
         return ok;
       });
     return { messages: popped, rest, queue: queueOf(ck.retry, queueId, offset, ck.offsets, 0), stored };

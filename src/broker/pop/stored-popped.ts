@@ -1,5 +1,5 @@
 /**
- * A message of a (non-FIFO) pop as read from the store: its record stays as stored in the pop's one answer buffer,
+ * A message of a (non-FIFO) pop as read from the store: its record stays as stored in its read's one buffer,
  * and the MessageExt (with POP_CK and the popped topic) and the receipt handle are built only when asked for (the
  * gRPC endpoint asks; the remoting answer sends a first delivery's record unchanged, as RocketMQ's broker does, and
  * its clients build the handles from the answer's offset lists).
@@ -8,6 +8,7 @@ import type { MessageExt } from '../../common/message.js';
 import { Prop } from '../../common/properties.js';
 import { decodeRecord, RecordPos } from '../../common/record.js';
 import { buildExtraInfo, type ExtraInfo } from './extra-info.js';
+import type { StashedRead } from './read-stash.js';
 import type { PoppedMessage } from './types.js';
 
 export class StoredPopped implements PoppedMessage {
@@ -59,20 +60,21 @@ export class StoredPopped implements PoppedMessage {
   }
 }
 
-/** The records of a store read as one buffer (one allocation per popped queue) and where each starts. */
+/** Records [first, end) of a read copied into one buffer (one allocation per read, shared by the pops it serves). */
 export function storedPoppedOf(
-  parts: readonly Buffer[],
+  read: StashedRead,
+  first: number,
+  end: number,
   topic: string,
   ck: ExtraInfo,
-  queueOffsets: readonly bigint[],
 ): StoredPopped[] {
-  const buf = Buffer.concat(parts);
+  const { buf, starts, queueOffsets } = read;
   const out: StoredPopped[] = [];
-  let at = 0;
-  for (const queueOffset of queueOffsets) {
-    const size = buf.readInt32BE(at + RecordPos.totalSize);
-    out.push(new StoredPopped(buf, at, size, topic, ck, queueOffset));
-    at += size;
+  for (let i = first; i < end; i++) {
+    const at = starts[i] as number;
+    out.push(
+      new StoredPopped(buf, at, buf.readInt32BE(at + RecordPos.totalSize), topic, ck, queueOffsets[i] as bigint),
+    );
   }
   return out;
 }
