@@ -69,16 +69,63 @@ const replyToName = Buffer.from(Prop.replyToClient, 'latin1');
 const scheduledNameBytes = scheduledPropNames.map((n) => Buffer.from(n, 'latin1'));
 
 /**
+ * The scan of one batch item's properties, in one object of a fixed shape that every `scanItemProps` call reuses
+ * (valid until the next call; the send path copies what it needs at once). A SendProps per item was an object
+ * plus, once `uniqKeyAt`/`uniqKeyEnd` were added to it after its creation, a second store for those two fields.
+ */
+export class ItemPropsScan {
+  tags: string | undefined = undefined;
+  keys: string | undefined = undefined;
+  /** A non-ASCII UNIQ_KEY (decoded); an ASCII one is bytes `uniqKeyAt`..`uniqKeyEnd` (-1 when none). */
+  uniqKey: string | undefined = undefined;
+  uniqKeyAt = -1;
+  uniqKeyEnd = -1;
+  tranMsg: string | undefined = undefined;
+  replyTo = false;
+  scheduled = false;
+}
+
+const itemScan = new ItemPropsScan();
+
+/** Scans a batch item's properties into the shared `ItemPropsScan` (see there): no object per message. */
+export function scanItemProps(b: Buffer): ItemPropsScan {
+  return scanBytes(b, itemScan, true);
+}
+
+/**
  * `sendPropsOf` of a batch item's properties, except that an ASCII UNIQ_KEY is given as its place in `b`
  * (`uniqKeyAt`, `uniqKeyEnd`) instead of a string; a non-ASCII one is decoded as before.
  */
 export function sendPropsOfItem(b: Buffer): SendProps {
-  return sendPropsOfBytes(b, true);
+  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), true));
 }
 
 /** The same over the utf-8 bytes: only the three values are decoded into strings. */
-function sendPropsOfBytes(b: Buffer, uniqKeyAsPlace = false): SendProps {
-  const out: SendProps = { tags: undefined, keys: undefined, uniqKey: undefined };
+function sendPropsOfBytes(b: Buffer): SendProps {
+  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), false));
+}
+
+function sendPropsOfScan(scan: ItemPropsScan): SendProps {
+  const out: SendProps = { tags: scan.tags, keys: scan.keys, uniqKey: scan.uniqKey };
+  if (scan.tranMsg !== undefined) out.tranMsg = scan.tranMsg;
+  if (scan.replyTo) out.replyTo = true;
+  if (scan.scheduled) out.scheduled = true;
+  if (scan.uniqKeyAt >= 0) {
+    out.uniqKeyAt = scan.uniqKeyAt;
+    out.uniqKeyEnd = scan.uniqKeyEnd;
+  }
+  return out;
+}
+
+function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean): ItemPropsScan {
+  out.tags = undefined;
+  out.keys = undefined;
+  out.uniqKey = undefined;
+  out.uniqKeyAt = -1;
+  out.uniqKeyEnd = -1;
+  out.tranMsg = undefined;
+  out.replyTo = false;
+  out.scheduled = false;
   const n = b.length;
   let start = 0;
   while (start < n) {
@@ -118,7 +165,7 @@ function sendPropsOfBytes(b: Buffer, uniqKeyAsPlace = false): SendProps {
             out.uniqKeyEnd = end;
           } else {
             out.uniqKey = propValue(b, sep + 1, end, ascii);
-            if (out.uniqKeyAt !== undefined) out.uniqKeyAt = out.uniqKeyEnd = undefined;
+            out.uniqKeyAt = out.uniqKeyEnd = -1;
           }
         } else if (nameIs(b, start, tranMsgName)) out.tranMsg = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === replyToLength && nameIs(b, start, replyToName)) {
