@@ -121,6 +121,7 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
       uniqKeyBytes: m.uniqKeyBytes,
       uniqKeyAt: m.uniqKeyAt,
       uniqKeyEnd: m.uniqKeyEnd,
+      uniqKeyHash: m.uniqKeyHash,
       properties: m.properties,
     });
     ids.add(phy);

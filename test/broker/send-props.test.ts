@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { scanItemProps, sendPropsOf, sendPropsOfItem } from '../../src/broker/processors/send-props.js';
+import { javaStringHashCode } from '../../src/common/hash.js';
 import { decodeProperties, encodeProperties } from '../../src/common/properties.js';
 
 test('sendPropsOf finds TAGS, KEYS and UNIQ_KEY as decodeProperties does', () => {
@@ -123,6 +124,22 @@ test('scanItemProps: the shared scan holds only the last item scanned (nothing l
         assert.equal(got.replyTo, want.replyTo === true);
         assert.equal(got.scheduled, want.scheduled === true);
       }
+    }),
+  );
+});
+
+test("scanItemProps: an ASCII UNIQ_KEY's hash taken during the scan is Java's hash of its text", () => {
+  const ascii = fc.string({ unit: fc.integer({ min: 3, max: 0x7f }).map((c) => String.fromCharCode(c)) });
+  fc.assert(
+    fc.property(fc.string(), ascii, fc.string(), (before, key, after) => {
+      const s = encodeProperties({
+        A: before.replace(/[\u0001\u0002]/g, ''),
+        UNIQ_KEY: key,
+        B: after.replace(/[\u0001\u0002]/g, ''),
+      });
+      const scan = scanItemProps(Buffer.from(s, 'utf8'));
+      assert.ok(scan.uniqKeyAt >= 0, s);
+      assert.equal(scan.uniqKeyHash, javaStringHashCode(key), s);
     }),
   );
 });

@@ -80,6 +80,8 @@ export class ItemPropsScan {
   uniqKey: string | undefined = undefined;
   uniqKeyAt = -1;
   uniqKeyEnd = -1;
+  /** Java's String.hashCode of the ASCII UNIQ_KEY (from 0), taken during the scan: the index needs no second pass. */
+  uniqKeyHash = 0;
   tranMsg: string | undefined = undefined;
   replyTo = false;
   scheduled = false;
@@ -123,6 +125,7 @@ function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean): Item
   out.uniqKey = undefined;
   out.uniqKeyAt = -1;
   out.uniqKeyEnd = -1;
+  out.uniqKeyHash = 0;
   out.tranMsg = undefined;
   out.replyTo = false;
   out.scheduled = false;
@@ -141,31 +144,46 @@ function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean): Item
       start = sep + 1;
       continue;
     }
+    const nameLength = sep - start;
+    const uniq = nameLength === 8 && nameIs(b, start, uniqKeyName);
     // The value: OR of its bytes below 0x80 means ASCII, whose utf-8 and latin1 decodings are the same string.
     let end = sep + 1;
     let high = 0;
-    while (end < n) {
-      const v = b[end] as number;
-      if (v === propertySeparatorCode) break;
-      high |= v;
-      end++;
+    let hash = 0;
+    if (uniq) {
+      // UNIQ_KEY's bytes are hashed as they are read (the index's key hash; a byte is its char code when ASCII).
+      while (end < n) {
+        const v = b[end] as number;
+        if (v === propertySeparatorCode) break;
+        high |= v;
+        hash = (Math.imul(hash, 31) + v) | 0;
+        end++;
+      }
+    } else {
+      while (end < n) {
+        const v = b[end] as number;
+        if (v === propertySeparatorCode) break;
+        high |= v;
+        end++;
+      }
     }
-    if (sep > start) {
-      const nameLength = sep - start;
+    if (nameLength > 0) {
       const ascii = high < 0x80;
       if (nameLength === 4) {
         if (nameIs(b, start, tagsName)) out.tags = propValue(b, sep + 1, end, ascii);
         else if (nameIs(b, start, keysName)) out.keys = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === 8) {
-        if (nameIs(b, start, uniqKeyName)) {
+        if (uniq) {
           // A later duplicate wins, in either form.
           if (uniqKeyAsPlace && ascii) {
             out.uniqKey = undefined;
             out.uniqKeyAt = sep + 1;
             out.uniqKeyEnd = end;
+            out.uniqKeyHash = hash;
           } else {
             out.uniqKey = propValue(b, sep + 1, end, ascii);
             out.uniqKeyAt = out.uniqKeyEnd = -1;
+            out.uniqKeyHash = 0;
           }
         } else if (nameIs(b, start, tranMsgName)) out.tranMsg = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === replyToLength && nameIs(b, start, replyToName)) {
