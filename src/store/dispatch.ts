@@ -25,6 +25,8 @@ export interface DispatchRequest {
   uniqKeyBytes?: Buffer | undefined;
   uniqKeyAt?: number | undefined;
   uniqKeyEnd?: number | undefined;
+  /** MessageInput's `uniqKeyHash`: the hash of those bytes when the put computed it. */
+  uniqKeyHash?: number | undefined;
   /** The encoded properties (`key\u0001value\u0002…`), for an index that judges them (the SQL92 bitmap). */
   properties?: string | Buffer | undefined;
 }

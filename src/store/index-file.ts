@@ -41,6 +41,25 @@ export function indexKeyHashAfterBytes(prefixHash: number, b: Uint8Array, at: nu
   return foldKeyHash(h);
 }
 
+/** 31^n mod 2^32 (as int32) for n < 256: Java's hash of `prefix + key` is hash(prefix)·31^|key| + hash(key). */
+const pow31 = new Int32Array(256);
+pow31[0] = 1;
+for (let n = 1; n < pow31.length; n++) pow31[n] = Math.imul(pow31[n - 1] as number, 31);
+
+/**
+ * indexKeyHashAfter(prefixHash, key) from `keyHash` = javaStringHashCode(key) and the key's length: the put path
+ * hashes a batch item's UNIQ_KEY while it scans the properties, so the index does not read its bytes again.
+ */
+export function indexKeyHashJoined(prefixHash: number, keyHash: number, keyLength: number): number {
+  let p: number;
+  if (keyLength < pow31.length) p = pow31[keyLength] as number;
+  else {
+    p = 1;
+    for (let i = 0; i < keyLength; i++) p = Math.imul(p, 31);
+  }
+  return foldKeyHash((Math.imul(prefixHash, p) + keyHash) | 0);
+}
+
 function foldKeyHash(h: number): number {
   return h === -2147483648 ? 0 : Math.abs(h);
 }

@@ -3,7 +3,7 @@
 import { javaStringHashCode } from '../common/hash.js';
 import { BoundedMemo } from '../common/memo.js';
 import type { DispatchRequest, KeySink } from './dispatch.js';
-import { IndexFile, indexKeyHashAfter, indexKeyHashAfterBytes } from './index-file.js';
+import { IndexFile, indexKeyHashAfter, indexKeyHashAfterBytes, indexKeyHashJoined } from './index-file.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
 import { Pause, retryDelayMsMax, retryDelayMsMin } from './retry-episode.js';
@@ -65,12 +65,16 @@ export class IndexService implements KeySink {
     const prefix = this.topicHashes.get(d.topic);
     if (d.uniqKey !== undefined && d.uniqKey !== '')
       file.putHash(indexKeyHashAfter(prefix, d.uniqKey), d.phyOffset, d.storeTimestamp);
-    else if (bytes !== undefined && (d.uniqKeyEnd ?? 0) > (d.uniqKeyAt ?? 0))
-      file.putHash(
-        indexKeyHashAfterBytes(prefix, bytes, d.uniqKeyAt ?? 0, d.uniqKeyEnd ?? 0),
-        d.phyOffset,
-        d.storeTimestamp,
-      );
+    else if (bytes !== undefined && (d.uniqKeyEnd ?? 0) > (d.uniqKeyAt ?? 0)) {
+      const at = d.uniqKeyAt ?? 0;
+      const end = d.uniqKeyEnd ?? 0;
+      const hashed = d.uniqKeyHash;
+      const keyHash =
+        hashed === undefined
+          ? indexKeyHashAfterBytes(prefix, bytes, at, end)
+          : indexKeyHashJoined(prefix, hashed, end - at);
+      file.putHash(keyHash, d.phyOffset, d.storeTimestamp);
+    }
     const keys = d.keys;
     if (keys !== undefined)
       // not `d.keys ?? []`: that builds an empty array per record

@@ -121,6 +121,7 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
       uniqKeyBytes: m.uniqKeyBytes,
       uniqKeyAt: m.uniqKeyAt,
       uniqKeyEnd: m.uniqKeyEnd,
+      uniqKeyHash: m.uniqKeyHash,
       properties: m.properties,
     });
     ids.add(phy);
@@ -185,37 +186,47 @@ function withEndSeparator(m: MessageInput): number {
 
 const propertySeparatorByte = Buffer.from([propertySeparatorCode]);
 
-/** Upper-case hex digits of each byte value as two character codes, for offsetMsgIds (one per stored message). */
-const hexCodes = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));
-const hexHigh = Uint8Array.from(hexCodes, (h) => h.charCodeAt(0));
-const hexLow = Uint8Array.from(hexCodes, (h) => h.charCodeAt(1));
+/** Upper-case hex digits of each byte value as one big-endian 16-bit pair, for offsetMsgIds (one per stored message). */
+const hexPairs = Uint16Array.from({ length: 256 }, (_, b) => {
+  const h = b.toString(16).toUpperCase().padStart(2, '0');
+  return (h.charCodeAt(0) << 8) | h.charCodeAt(1);
+});
 const commaCode = 0x2c;
-const hostHexBytes = new BoundedMemo(16, (hostHex: string) => Buffer.from(hostHex, 'latin1'));
+/** The 16 store-host hex digits as four big-endian 32-bit words (a put writes them once per message). */
+const hostHexWords = new BoundedMemo(16, (hostHex: string) => {
+  const b = Buffer.from(hostHex.padEnd(16, '0').slice(0, 16), 'latin1');
+  return Uint32Array.from({ length: 4 }, (_, i) => b.readUInt32BE(i * 4));
+});
 
 /**
  * The comma-separated offsetMsgIds of one put (store host hex + 16 hex digits of the commitlog offset each),
- * written as latin1 bytes into one buffer: one string per put instead of several per message.
+ * written as latin1 bytes into one buffer: one string per put instead of several per message. Written through a
+ * DataView, four bytes or two at a time: a byte loop costs ~3 ns a byte on the bench machine, 32 per message.
  */
-class OffsetMsgIdText {
+export class OffsetMsgIdText {
   private readonly buf: Buffer;
-  private readonly host: Buffer;
+  private readonly view: DataView;
+  private readonly host: Uint32Array;
   private pos = 0;
 
   constructor(hostHex: string, count: number) {
-    this.host = hostHexBytes.get(hostHex);
-    this.buf = Buffer.allocUnsafe(count * (this.host.length + 17));
+    this.host = hostHexWords.get(hostHex);
+    this.buf = Buffer.allocUnsafe(count * 33);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   add(phy: number): void {
-    const b = this.buf;
+    const v = this.view;
     let p = this.pos;
-    if (p > 0) b[p++] = commaCode;
+    if (p > 0) v.setUint8(p++, commaCode);
     const host = this.host;
-    for (let i = 0; i < host.length; i++) b[p++] = host[i] as number;
-    const hi = Math.floor(phy / 2 ** 32);
-    const lo = phy >>> 0;
-    p = writeHex32(b, p, hi);
-    this.pos = writeHex32(b, p, lo);
+    v.setUint32(p, host[0] as number);
+    v.setUint32(p + 4, host[1] as number);
+    v.setUint32(p + 8, host[2] as number);
+    v.setUint32(p + 12, host[3] as number);
+    writeHex32(v, p + 16, Math.floor(phy / 2 ** 32));
+    writeHex32(v, p + 24, phy >>> 0);
+    this.pos = p + 32;
   }
 
   text(): string {
@@ -223,11 +234,9 @@ class OffsetMsgIdText {
   }
 }
 
-function writeHex32(b: Buffer, p: number, v: number): number {
-  for (let shift = 24; shift >= 0; shift -= 8) {
-    const byte = (v >>> shift) & 0xff;
-    b[p++] = hexHigh[byte] as number;
-    b[p++] = hexLow[byte] as number;
-  }
-  return p;
+function writeHex32(v: DataView, p: number, n: number): void {
+  v.setUint16(p, hexPairs[n >>> 24] as number);
+  v.setUint16(p + 2, hexPairs[(n >>> 16) & 0xff] as number);
+  v.setUint16(p + 4, hexPairs[(n >>> 8) & 0xff] as number);
+  v.setUint16(p + 6, hexPairs[n & 0xff] as number);
 }

@@ -47,6 +47,11 @@ export interface MessageInput extends RecordInput {
   uniqKeyBytes?: Buffer | undefined;
   uniqKeyAt?: number | undefined;
   uniqKeyEnd?: number | undefined;
+  /**
+   * With `uniqKeyBytes`: Java's String.hashCode of those bytes (from 0), when the caller computed it while reading
+   * them; the index combines it with the topic's hash instead of reading the bytes again.
+   */
+  uniqKeyHash?: number | undefined;
 }
 
 /** UNIQ_KEY of a message or dispatch request as a string, whichever form it carries. */

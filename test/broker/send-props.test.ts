@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { sendPropsOf, sendPropsOfItem } from '../../src/broker/processors/send-props.js';
+import { scanItemProps, sendPropsOf, sendPropsOfItem } from '../../src/broker/processors/send-props.js';
+import { javaStringHashCode } from '../../src/common/hash.js';
 import { decodeProperties, encodeProperties } from '../../src/common/properties.js';
 
 test('sendPropsOf finds TAGS, KEYS and UNIQ_KEY as decodeProperties does', () => {
@@ -93,4 +94,52 @@ test('sendPropsOfItem: a later UNIQ_KEY wins whatever the forms of the two', () 
     const text = p.uniqKeyAt === undefined ? p.uniqKey : b.toString('latin1', p.uniqKeyAt, p.uniqKeyEnd);
     assert.equal(text, want, s);
   }
+});
+
+test('scanItemProps: the shared scan holds only the last item scanned (nothing left over from the one before)', () => {
+  const piece = fc.constantFrom(
+    'TAGS',
+    'KEYS',
+    'UNIQ_KEY',
+    'TRAN_MSG',
+    'DELAY',
+    'REPLY_TO_CLIENT',
+    '\u0001',
+    '\u0002',
+    'a',
+    'é',
+  );
+  fc.assert(
+    fc.property(fc.array(fc.array(piece, { maxLength: 16 }), { minLength: 2, maxLength: 4 }), (items) => {
+      for (const pieces of items) {
+        const b = Buffer.from(pieces.join(''), 'utf8');
+        const want = sendPropsOfItem(b);
+        const got = scanItemProps(b);
+        assert.equal(got.tags, want.tags);
+        assert.equal(got.keys, want.keys);
+        assert.equal(got.uniqKey, want.uniqKey);
+        assert.equal(got.uniqKeyAt, want.uniqKeyAt ?? -1);
+        assert.equal(got.uniqKeyEnd, want.uniqKeyEnd ?? -1);
+        assert.equal(got.tranMsg, want.tranMsg);
+        assert.equal(got.replyTo, want.replyTo === true);
+        assert.equal(got.scheduled, want.scheduled === true);
+      }
+    }),
+  );
+});
+
+test("scanItemProps: an ASCII UNIQ_KEY's hash taken during the scan is Java's hash of its text", () => {
+  const ascii = fc.string({ unit: fc.integer({ min: 3, max: 0x7f }).map((c) => String.fromCharCode(c)) });
+  fc.assert(
+    fc.property(fc.string(), ascii, fc.string(), (before, key, after) => {
+      const s = encodeProperties({
+        A: before.replace(/[\u0001\u0002]/g, ''),
+        UNIQ_KEY: key,
+        B: after.replace(/[\u0001\u0002]/g, ''),
+      });
+      const scan = scanItemProps(Buffer.from(s, 'utf8'));
+      assert.ok(scan.uniqKeyAt >= 0, s);
+      assert.equal(scan.uniqKeyHash, javaStringHashCode(key), s);
+    }),
+  );
 });

@@ -11,7 +11,13 @@ import { ConsumeQueue } from '../../src/store/consume-queue.js';
 import { FaultyStorageIO } from '../../src/store/fault-io.js';
 import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, GetStatus, ManualClock, NodeStorageIO, PutStatus } from '../../src/store/index.js';
-import { IndexFile, indexKeyHash, indexKeyHashAfter, indexKeyHashAfterBytes } from '../../src/store/index-file.js';
+import {
+  IndexFile,
+  indexKeyHash,
+  indexKeyHashAfter,
+  indexKeyHashAfterBytes,
+  indexKeyHashJoined,
+} from '../../src/store/index-file.js';
 import type { FileIO } from '../../src/store/io.js';
 import { PiecePool, pieceBytesMin } from '../../src/store/log-pieces.js';
 import { ReadAhead } from '../../src/store/read-ahead.js';
@@ -448,5 +454,14 @@ test('the index hash of an ASCII key from its bytes equals the hash from its str
         assert.equal(indexKeyHashAfterBytes(prefix, b, 2, 2 + key.length), indexKeyHashAfter(prefix, key));
       },
     ),
+  );
+});
+
+test('the index hash joined from the topic hash and the key hash equals the hash of the whole key (keys past 256 chars too)', () => {
+  fc.assert(
+    fc.property(fc.string(), fc.oneof(fc.string(), fc.string({ minLength: 250, maxLength: 600 })), (topic, key) => {
+      const prefix = javaStringHashCode(`${topic}#`);
+      assert.equal(indexKeyHashJoined(prefix, javaStringHashCode(key), key.length), indexKeyHashAfter(prefix, key));
+    }),
   );
 });

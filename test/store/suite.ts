@@ -205,18 +205,21 @@ export function storeSuite(name: string, open: () => Promise<StoreHarness>): voi
       const h = await open();
       try {
         const s = h.store;
-        const batch = ['B1', 'B2', 'B3'].map((key) => {
+        // H*: the put also gives the key's hash taken while the send path scanned the bytes (uniqKeyHash).
+        const keys = ['B1', 'B2', 'B3', 'H1', 'H2'];
+        const batch = keys.map((key) => {
           const m = msg('QB', 0, `body-${key}`);
           const props = Buffer.from(`WAIT\u0001true\u0002UNIQ_KEY\u0001${key}\u0002`, 'latin1');
           m.properties = props;
           m.uniqKeyBytes = props;
           m.uniqKeyAt = props.indexOf(key);
           m.uniqKeyEnd = m.uniqKeyAt + key.length;
+          if (key.startsWith('H')) m.uniqKeyHash = javaStringHashCode(key);
           return m;
         });
         const r = await s.putMessages(batch);
         assert.equal(r.status, 'PUT_OK');
-        for (const key of ['B1', 'B2', 'B3']) {
+        for (const key of keys) {
           const found = await s.queryMessage('QB', key, 10, 0n, r.storeTimestamp + 1000n);
           assert.equal(found.records.length, 1, key);
           assert.equal(decodeRecord(found.records[0] as Buffer).msg.body.toString(), `body-${key}`);

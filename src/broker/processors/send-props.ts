@@ -69,16 +69,66 @@ const replyToName = Buffer.from(Prop.replyToClient, 'latin1');
 const scheduledNameBytes = scheduledPropNames.map((n) => Buffer.from(n, 'latin1'));
 
 /**
+ * The scan of one batch item's properties, in one object of a fixed shape that every `scanItemProps` call reuses
+ * (valid until the next call; the send path copies what it needs at once). A SendProps per item was an object
+ * plus, once `uniqKeyAt`/`uniqKeyEnd` were added to it after its creation, a second store for those two fields.
+ */
+export class ItemPropsScan {
+  tags: string | undefined = undefined;
+  keys: string | undefined = undefined;
+  /** A non-ASCII UNIQ_KEY (decoded); an ASCII one is bytes `uniqKeyAt`..`uniqKeyEnd` (-1 when none). */
+  uniqKey: string | undefined = undefined;
+  uniqKeyAt = -1;
+  uniqKeyEnd = -1;
+  /** Java's String.hashCode of the ASCII UNIQ_KEY (from 0), taken during the scan: the index needs no second pass. */
+  uniqKeyHash = 0;
+  tranMsg: string | undefined = undefined;
+  replyTo = false;
+  scheduled = false;
+}
+
+const itemScan = new ItemPropsScan();
+
+/** Scans a batch item's properties into the shared `ItemPropsScan` (see there): no object per message. */
+export function scanItemProps(b: Buffer): ItemPropsScan {
+  return scanBytes(b, itemScan, true);
+}
+
+/**
  * `sendPropsOf` of a batch item's properties, except that an ASCII UNIQ_KEY is given as its place in `b`
  * (`uniqKeyAt`, `uniqKeyEnd`) instead of a string; a non-ASCII one is decoded as before.
  */
 export function sendPropsOfItem(b: Buffer): SendProps {
-  return sendPropsOfBytes(b, true);
+  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), true));
 }
 
 /** The same over the utf-8 bytes: only the three values are decoded into strings. */
-function sendPropsOfBytes(b: Buffer, uniqKeyAsPlace = false): SendProps {
-  const out: SendProps = { tags: undefined, keys: undefined, uniqKey: undefined };
+function sendPropsOfBytes(b: Buffer): SendProps {
+  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), false));
+}
+
+function sendPropsOfScan(scan: ItemPropsScan): SendProps {
+  const out: SendProps = { tags: scan.tags, keys: scan.keys, uniqKey: scan.uniqKey };
+  if (scan.tranMsg !== undefined) out.tranMsg = scan.tranMsg;
+  if (scan.replyTo) out.replyTo = true;
+  if (scan.scheduled) out.scheduled = true;
+  if (scan.uniqKeyAt >= 0) {
+    out.uniqKeyAt = scan.uniqKeyAt;
+    out.uniqKeyEnd = scan.uniqKeyEnd;
+  }
+  return out;
+}
+
+function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean): ItemPropsScan {
+  out.tags = undefined;
+  out.keys = undefined;
+  out.uniqKey = undefined;
+  out.uniqKeyAt = -1;
+  out.uniqKeyEnd = -1;
+  out.uniqKeyHash = 0;
+  out.tranMsg = undefined;
+  out.replyTo = false;
+  out.scheduled = false;
   const n = b.length;
   let start = 0;
   while (start < n) {
@@ -94,31 +144,46 @@ function sendPropsOfBytes(b: Buffer, uniqKeyAsPlace = false): SendProps {
       start = sep + 1;
       continue;
     }
+    const nameLength = sep - start;
+    const uniq = nameLength === 8 && nameIs(b, start, uniqKeyName);
     // The value: OR of its bytes below 0x80 means ASCII, whose utf-8 and latin1 decodings are the same string.
     let end = sep + 1;
     let high = 0;
-    while (end < n) {
-      const v = b[end] as number;
-      if (v === propertySeparatorCode) break;
-      high |= v;
-      end++;
+    let hash = 0;
+    if (uniq) {
+      // UNIQ_KEY's bytes are hashed as they are read (the index's key hash; a byte is its char code when ASCII).
+      while (end < n) {
+        const v = b[end] as number;
+        if (v === propertySeparatorCode) break;
+        high |= v;
+        hash = (Math.imul(hash, 31) + v) | 0;
+        end++;
+      }
+    } else {
+      while (end < n) {
+        const v = b[end] as number;
+        if (v === propertySeparatorCode) break;
+        high |= v;
+        end++;
+      }
     }
-    if (sep > start) {
-      const nameLength = sep - start;
+    if (nameLength > 0) {
       const ascii = high < 0x80;
       if (nameLength === 4) {
         if (nameIs(b, start, tagsName)) out.tags = propValue(b, sep + 1, end, ascii);
         else if (nameIs(b, start, keysName)) out.keys = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === 8) {
-        if (nameIs(b, start, uniqKeyName)) {
+        if (uniq) {
           // A later duplicate wins, in either form.
           if (uniqKeyAsPlace && ascii) {
             out.uniqKey = undefined;
             out.uniqKeyAt = sep + 1;
             out.uniqKeyEnd = end;
+            out.uniqKeyHash = hash;
           } else {
             out.uniqKey = propValue(b, sep + 1, end, ascii);
-            if (out.uniqKeyAt !== undefined) out.uniqKeyAt = out.uniqKeyEnd = undefined;
+            out.uniqKeyAt = out.uniqKeyEnd = -1;
+            out.uniqKeyHash = 0;
           }
         } else if (nameIs(b, start, tranMsgName)) out.tranMsg = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === replyToLength && nameIs(b, start, replyToName)) {
