@@ -111,3 +111,15 @@ test('a timeout that is not a positive number times out at the next timer turn, 
   await until(() => out.length === 2);
   for (const o of out) assert.ok(o.err instanceof RemotingTimeoutError);
 });
+
+test("a timeout past setTimeout's largest delay waits instead of firing at once; Infinity never times out", async () => {
+  const table = new RequestTable('peer');
+  const out: Outcome[] = [];
+  track(table, out, 2 ** 31 + 5);
+  track(table, out, Number.POSITIVE_INFINITY);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(out.length, 0);
+  assert.equal(table.size, 2);
+  table.rejectAll(new RemotingClosedError('closed'));
+  assert.equal(out.length, 2);
+});
