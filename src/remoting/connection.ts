@@ -10,8 +10,9 @@ import { decodeFrame, encodeFrameParts, FrameDecoder } from './codec.js';
 import { ResponseCode, requestCodeName } from './codes.js';
 import type { RemotingCommand } from './command.js';
 import { createResponse, Flag, isOneway, isResponse } from './command.js';
-import { RemotingClosedError, RemotingSendError, RemotingTimeoutError } from './errors.js';
+import { RemotingClosedError, RemotingSendError } from './errors.js';
 import type { RequestHook } from './hooks.js';
+import { RequestTable } from './request-table.js';
 import type { TurnShare } from './turn-share.js';
 
 /** A peer connection as processors see it. */
@@ -66,12 +67,6 @@ export interface HeldBytesSink {
   held(deltaBytes: number): void;
 }
 
-interface Pending {
-  resolve: (resp: RemotingCommand) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const gracefulCloseMs = 1000;
 /** Corked bytes at which a write flushes at once rather than at the end of the event-loop turn. */
 const corkFlushBytes = 64 * 1024;
@@ -82,7 +77,7 @@ export class Channel implements RemotingConnection {
   private readonly socket: Socket;
   private readonly opts: ChannelOptions;
   private readonly decoder: FrameDecoder;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending: RequestTable;
   private readonly closeCallbacks: Array<() => void> = [];
   private corked = false;
   /** Bytes written since the socket was corked. */
@@ -120,6 +115,7 @@ export class Channel implements RemotingConnection {
     this.opts = opts;
     this.id = opts.id;
     this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.pending = new RequestTable(this.remoteAddress);
     this.decoder = new FrameDecoder(opts.frameBytesMax);
     this.turnShare = opts.turnShare;
     socket.setNoDelay(true);
@@ -211,15 +207,7 @@ export class Channel implements RemotingConnection {
       return Promise.reject(err);
     }
     return new Promise<RemotingCommand>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(req.opaque);
-        reject(
-          new RemotingTimeoutError(
-            `${requestCodeName(req.code)} (opaque ${req.opaque}) to ${this.remoteAddress} got no response in ${timeoutMs} ms`,
-          ),
-        );
-      }, timeoutMs);
-      this.pending.set(req.opaque, { resolve, reject, timer });
+      this.pending.add(req.opaque, req.code, timeoutMs, resolve, reject);
       this.write(parts);
     });
   }
@@ -408,14 +396,9 @@ export class Channel implements RemotingConnection {
   }
 
   private complete(resp: RemotingCommand): void {
-    const p = this.pending.get(resp.opaque);
-    if (p === undefined) {
+    if (!this.pending.complete(resp)) {
       this.opts.log.debug('response without pending request (timed out?)', { conn: this.id, opaque: resp.opaque });
-      return;
     }
-    this.pending.delete(resp.opaque);
-    clearTimeout(p.timer);
-    p.resolve(resp);
   }
 
   private dispatch(req: RemotingCommand): void {
@@ -552,12 +535,7 @@ export class Channel implements RemotingConnection {
     this.decoder.reset();
     this.partialSinceMs = -1;
     if (this.heldReported !== 0) this.reportHeld(0);
-    const err = new RemotingClosedError(`connection to ${this.remoteAddress} closed`);
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(err);
-    }
-    this.pending.clear();
+    this.pending.rejectAll(new RemotingClosedError(`connection to ${this.remoteAddress} closed`));
   }
 
   private onSocketClose(): void {

@@ -7,6 +7,7 @@
 import type { RemotingCommand } from './command.js';
 import { languageCodes } from './command.js';
 import { RemotingProtocolError } from './errors.js';
+import { readHeaderKey, readHeaderValue } from './header-strings.js';
 
 const fixedBytes = 2 + 1 + 2 + 4 + 4;
 const languageOther = 7;
@@ -148,14 +149,14 @@ export function readBinaryHeader(header: Buffer): Omit<RemotingCommand, 'seriali
     if (keyBytes < 0 || at + keyBytes + 4 > end) {
       throw new RemotingProtocolError(`ROCKETMQ header extFields key length ${keyBytes} overruns the map`);
     }
-    const key = header.toString('utf8', at, at + keyBytes);
+    const key = readHeaderKey(header, at, keyBytes);
     at += keyBytes;
     const valueBytes = header.readInt32BE(at);
     at += 4;
     if (valueBytes < 0 || at + valueBytes > end) {
       throw new RemotingProtocolError(`ROCKETMQ header extFields value length ${valueBytes} overruns the map`);
     }
-    setField(extFields, key, header.toString('utf8', at, at + valueBytes));
+    setField(extFields, key, readHeaderValue(header, at, valueBytes));
     at += valueBytes;
   }
   return { code, language, version, opaque, flag, remark, extFields };
