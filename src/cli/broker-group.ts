@@ -180,7 +180,14 @@ export class BrokerGroup implements Component {
     } catch (err) {
       reply = { t: 'ns-error', id, message: err instanceof Error ? err.message : String(err) };
     }
-    if (slot.child.connected) slot.child.send(reply);
+    // A child that is exiting may still look connected: the write then fails (EPIPE) and its exit is handled
+    // by 'exit'; with a callback the failure is not an unhandled 'error' event.
+    if (slot.child.connected) slot.child.send(reply, (err) => this.replyFailed(slot, err));
+  }
+
+  private replyFailed(slot: Slot, err: Error | null): void {
+    if (err === null || this.stopping) return;
+    this.opts.log.warn('reply to a broker process not sent', { index: slot.index, err });
   }
 
   /** brokerName → address of every serving broker. */
