@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { closeSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -110,6 +111,45 @@ test('SegmentPrealloc: zero jobs start a chunk past the reserve offset, a batch 
   } finally {
     await p.stop();
     await segs.closeAll();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('SegmentPrealloc: a failed zero job (EBADF here; ENOSPC, EIO alike) is counted and logged, frees its range at once, pauses the zeros', async () => {
+  const dir = await tempDir();
+  const real = new NodeStorageIO();
+  const readOnly: number[] = [];
+  // The real files, but the descriptor lent to the worker is read-only: its writes fail as a full or broken disk's.
+  const io = Object.create(real) as NodeStorageIO;
+  io.open = async (file: string) => {
+    const f = await real.open(file);
+    const fd = openSync(file, 'r');
+    readOnly.push(fd);
+    f.leaseFd = () => fd;
+    f.endLease = () => undefined;
+    return f;
+  };
+  const segs = new Segments(io, dir, 64 * 1024);
+  await segs.load();
+  await segs.extendTo(0);
+  const errors: Error[] = [];
+  const p = new SegmentPrealloc(segs, 64 * 1024, (err) => errors.push(err));
+  try {
+    p.advance(0);
+    const wait = p.clearFor(64 * 1024);
+    assert.ok(wait !== undefined);
+    await wait;
+    await until(() => p.stats.failures === 1);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]?.message ?? '', /EBADF/);
+    assert.equal(p.aheadOf(0), 0, 'nothing claimed');
+    p.advance(0);
+    assert.equal(p.clearFor(64 * 1024), undefined, 'no new job during the pause');
+    assert.equal(p.stats.jobs, 1);
+  } finally {
+    await p.stop();
+    await segs.closeAll();
+    for (const fd of readOnly) closeSync(fd);
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
