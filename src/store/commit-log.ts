@@ -116,8 +116,11 @@ export class CommitLog {
   ) {
     this.segs = new Segments(io, opts.dir, opts.segmentBytes);
     this.reader = new LogReader(this.segs, this, opts.sparseReadWorker ?? false);
-    this.prealloc = new SegmentPrealloc(this.segs, opts.preallocAheadBytes ?? 0, (err) =>
-      log.warn('cannot write zeros ahead of the commitlog; retried later (puts are unaffected)', { err }),
+    this.prealloc = new SegmentPrealloc(
+      this.segs,
+      opts.preallocAheadBytes ?? 0,
+      (err) => log.warn('cannot write zeros ahead of the commitlog; retried later (puts are unaffected)', { err }),
+      () => this.reserveOffset,
     );
   }
 
@@ -160,7 +163,7 @@ export class CommitLog {
     await this.segs.extendTo(end);
     this.reserveOffset = this.writtenOffset = this.flushedOffset = this.visibleOffset = end;
     this.precreateNext();
-    this.prealloc.advance(end);
+    this.prealloc.advance();
   }
 
   /** Reserves `bytes` contiguous bytes (rolling to the next segment with a BLANK marker when needed). */
@@ -204,7 +207,7 @@ export class CommitLog {
   private wrote(end: number): void {
     this.writtenOffset = end;
     this.writeProgressAt = performance.now();
-    this.prealloc.advance(this.reserveOffset);
+    this.prealloc.advance();
   }
 
   /** Why puts are refused now (with since when), or undefined. */

@@ -43,7 +43,6 @@ export class SegmentPrealloc {
   private stopped = false;
   /** Bumped by `cutTo`, so a job that ran across a cut does not claim blocks the cut freed. */
   private generation = 0;
-  private lastReserve = 0;
   readonly stats: PreallocStats = { bytesZeroed: 0, jobs: 0, failures: 0, writesWaited: 0 };
 
   constructor(
@@ -51,6 +50,11 @@ export class SegmentPrealloc {
     /** How far past the write position blocks are kept allocated; 0 turns it off. */
     private readonly aheadBytes: number,
     private readonly onError: (err: Error) => void,
+    /**
+     * The log's reserve offset now: every batch being written lies below it, so a job started past it never
+     * overlaps a write in flight (a value cached at the last call would miss batches reserved since).
+     */
+    private readonly reserveOffset: () => number,
   ) {}
 
   /** Bytes allocated past `writeOffset` that hold no record yet (disk use that is not data). */
@@ -59,11 +63,11 @@ export class SegmentPrealloc {
   }
 
   /**
-   * Called after a batch was written, with the reserve offset: starts the next zero job when the window has room.
+   * Called after a batch was written: starts the next zero job when the window has room.
    * A job starts at least one chunk past `reserveOffset`, so the writes that follow seldom reach it.
    */
-  advance(reserveOffset: number): void {
-    this.lastReserve = reserveOffset;
+  advance(): void {
+    const reserveOffset = this.reserveOffset();
     if (this.aheadBytes === 0 || this.running !== undefined || this.stopped) return;
     if (this.readyOffset >= reserveOffset + this.aheadBytes) return;
     if (this.pausedUntilMs !== 0 && Date.now() < this.pausedUntilMs) return;
@@ -133,7 +137,7 @@ export class SegmentPrealloc {
         this.running = undefined;
       }
       // Fill the rest of the window while the log is idle.
-      this.advance(this.lastReserve);
+      this.advance();
     })();
   }
 }
