@@ -37,6 +37,7 @@ import { check, fmtMiB, mib, writeResults } from './support/report.js';
 import { fmtSched, type SchedTimes, schedDelta, schedTimes } from './support/schedstat.js';
 import { type BenchSide, fmtParts, gcSummary, matchParts, summarizeParts } from './support/split-report.js';
 import { fmtTurns, summarizeTurns, type TurnsFile, type TurnsSummary } from './support/turns.js';
+import { fmtWaits, summarizeWaits } from './support/turns-waits.js';
 import { createTopic } from './support/wire.js';
 
 setLogLevel('warn');
@@ -60,6 +61,8 @@ const { values: a } = parseArgs({
     split: { type: 'boolean', default: false },
     /** The broker's long-turn probe period (support/turns-preload.ts); 0 turns it off. */
     'turn-probe-ms': { type: 'string', default: '2' },
+    /** Period of the sampler naming the broker main thread's kernel waits (support/turns-waits.ts); 0 turns it off. */
+    'wait-sample-ms': { type: 'string', default: '2' },
   },
 });
 const num = (k: keyof typeof a) => Number(a[k]);
@@ -74,7 +77,7 @@ const splitFile = path.join(root, 'split-broker.json');
 const splitPreload = `${new URL('./support/split-preload.js', import.meta.url).href}?out=${encodeURIComponent(splitFile)}`;
 const turnsFile = path.join(root, 'turns-broker.json');
 const turnProbeMs = Number(a['turn-probe-ms']);
-const turnsPreload = `${new URL('./support/turns-preload.js', import.meta.url).href}?out=${encodeURIComponent(turnsFile)}&probeMs=${turnProbeMs}`;
+const turnsPreload = `${new URL('./support/turns-preload.js', import.meta.url).href}?out=${encodeURIComponent(turnsFile)}&probeMs=${turnProbeMs}&waitMs=${Number(a['wait-sample-ms'])}`;
 const nodeArgs = [
   ...(a['node-args'] ?? '').split(' ').filter((x) => x !== ''),
   ...(a.split ? ['--import', splitPreload] : []),
@@ -373,16 +376,22 @@ async function reportTurns(): Promise<void> {
     return;
   }
   const out: Record<string, TurnsSummary> = {};
+  const waits: Record<string, [string, number][]> = {};
   for (const phase of ['alone', 'flooded'] as const) {
     const [from, to] = phaseMs[phase] as [number, number];
     out[phase] = summarizeTurns(f, from, to);
     console.log(`broker turns ${phase.padEnd(7)}: ${fmtTurns(out[phase])}`);
+    if (f.waits !== undefined) {
+      waits[phase] = summarizeWaits(f.waits, from, to);
+      console.log(`broker main thread in kernel waits ${phase.padEnd(7)} (ms, sampled): ${fmtWaits(waits[phase])}`);
+    }
   }
   const file = resultsFile;
   if (file === undefined) return;
   try {
     const results = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     results.brokerTurns = { probeMs: f.probeMs, ...out };
+    if (f.waits !== undefined) results.brokerKernelWaitsMs = { periodMs: f.waits.periodMs, ...waits };
     await writeFile(file, JSON.stringify(results, null, 2));
   } catch (err) {
     console.log(`turns: fairness.json not updated (${(err as Error).message})`);

@@ -6,16 +6,35 @@
  */
 import { openSync, readSync, writeFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { CommitLog } from '../../src/store/commit-log.js';
 import { ConsumeQueue } from '../../src/store/consume-queue.js';
 import { FileMessageStore } from '../../src/store/file-store.js';
 import { IndexFile } from '../../src/store/index-file.js';
 import { QueueTable } from '../../src/store/queue-table.js';
 import { type LongTurn, type TurnsFile, turnLateMsMin } from './turns.js';
+import { waitSamplerSource, waitSamplesMax } from './turns-waits.js';
 
 const params = new URL(import.meta.url).searchParams;
 const out = params.get('out');
 const probeMs = Number(params.get('probeMs') ?? '2');
+const waitMs = Number(params.get('waitMs') ?? '0');
+
+/** The kernel-wait sampler (turns-waits.ts): shared sample arrays, filled by its thread. */
+const waitShared =
+  waitMs > 0
+    ? {
+        times: new SharedArrayBuffer(waitSamplesMax * 8),
+        codes: new SharedArrayBuffer(waitSamplesMax),
+        count: new SharedArrayBuffer(4),
+      }
+    : undefined;
+if (waitShared !== undefined) {
+  new Worker(waitSamplerSource, {
+    eval: true,
+    workerData: { tid: process.pid, periodMs: waitMs, ...waitShared },
+  }).unref();
+}
 
 /** What runs in the background, by label: running now (count), and when it last ended (epoch ms). */
 const activity = new Map<string, { running: number; endedAtMs: number }>();
@@ -109,6 +128,14 @@ if (out !== null) {
       for (const [at, d] of gc) if (at >= t.atMs && at < t.atMs + t.lateMs) t.gcMs += d;
     }
     const file: TurnsFile = { probeMs, probes, turns };
+    if (waitShared !== undefined) {
+      const t = new Float64Array(waitShared.times);
+      const c = new Uint8Array(waitShared.codes);
+      const n = Atomics.load(new Int32Array(waitShared.count), 0);
+      const samples: [number, number][] = [];
+      for (let i = 0; i < n; i++) samples.push([t[i] as number, c[i] as number]);
+      file.waits = { periodMs: waitMs, samples };
+    }
     writeFileSync(out, JSON.stringify(file));
   });
 }

@@ -2,6 +2,7 @@
  * The broker's long event-loop turns as turns-preload.ts records them, summarised per bench phase: how many, the
  * longest, how much of the phase they took, and what was running in the background during them.
  */
+import type { WaitSamples } from './turns-waits.js';
 
 /** A probe timer fired `lateMs` late (`turnLateMsMin` or more): a turn of about that length started at `atMs`. */
 export interface LongTurn {
@@ -21,6 +22,8 @@ export interface TurnsFile {
   probeMs: number;
   probes: number;
   turns: LongTurn[];
+  /** The main thread's sampled kernel waits (turns-waits.ts), when sampled. */
+  waits?: WaitSamples;
 }
 
 /** Shorter lateness is the timer's own jitter, not a turn worth naming. */

@@ -19,6 +19,7 @@ import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
 import { LogReader, type SparseRead } from './log-reader.js';
 import { rollBackSegments } from './log-rollback.js';
+import { SegmentPrealloc } from './prealloc.js';
 import { Pause, RetryEpisode } from './retry-episode.js';
 import { type ScanOptions, type ScanResult, type Segment, Segments, scanSegments } from './segments.js';
 
@@ -62,6 +63,8 @@ export interface CommitLogOptions {
   onRolledBack: (end: number) => void;
   /** Sparse reads may go to the read worker (read-worker.ts); off when absent (the store passes sparseReadWorkerEnable). */
   sparseReadWorker?: boolean;
+  /** Blocks kept allocated (zeros written) this far past the write position (prealloc.ts); 0 or absent: off. */
+  preallocAheadBytes?: number;
 }
 
 export class CommitLog {
@@ -104,6 +107,8 @@ export class CommitLog {
     timedOutPutsCut: 0,
   };
   private readonly reader: LogReader;
+  /** Writes zeros ahead of the tail so page-cache copies never wait for block allocation (prealloc.ts). */
+  readonly prealloc: SegmentPrealloc;
 
   constructor(
     io: StorageIO,
@@ -111,6 +116,12 @@ export class CommitLog {
   ) {
     this.segs = new Segments(io, opts.dir, opts.segmentBytes);
     this.reader = new LogReader(this.segs, this, opts.sparseReadWorker ?? false);
+    this.prealloc = new SegmentPrealloc(
+      this.segs,
+      opts.preallocAheadBytes ?? 0,
+      (err) => log.warn('cannot write zeros ahead of the commitlog; retried later (puts are unaffected)', { err }),
+      () => this.reserveOffset,
+    );
   }
 
   /** Shared block reads for cold bytes (undefined when blocks would not divide the segment size). */
@@ -143,6 +154,7 @@ export class CommitLog {
   /** Cuts the log at `end`: zeroes the rest of its segment and deletes later segments. */
   async truncateAt(end: number): Promise<void> {
     this.blocks?.clear();
+    this.prealloc.cutTo(end);
     await this.segs.cutAt(end);
   }
 
@@ -151,6 +163,7 @@ export class CommitLog {
     await this.segs.extendTo(end);
     this.reserveOffset = this.writtenOffset = this.flushedOffset = this.visibleOffset = end;
     this.precreateNext();
+    this.prealloc.advance();
   }
 
   /** Reserves `bytes` contiguous bytes (rolling to the next segment with a BLANK marker when needed). */
@@ -194,6 +207,7 @@ export class CommitLog {
   private wrote(end: number): void {
     this.writtenOffset = end;
     this.writeProgressAt = performance.now();
+    this.prealloc.advance();
   }
 
   /** Why puts are refused now (with since when), or undefined. */
@@ -252,6 +266,9 @@ export class CommitLog {
       const batch = this.pending;
       this.pending = newBatch();
       this.piece = undefined;
+      // Zeros being written ahead of the tail must land before records overwrite them.
+      const zeroing = this.prealloc.clearFor(batch.endOffset);
+      if (zeroing !== undefined) await zeroing;
       if (this.refusal !== undefined || this.opts.syncFlush) {
         await inFlight;
         inFlight = undefined;
@@ -389,6 +406,7 @@ export class CommitLog {
       this.stats.unrolledFailedBytes = 0;
     });
     this.piece = undefined;
+    this.prealloc.cutTo(keep);
     this.reserveOffset = this.writtenOffset = this.flushedOffset = keep;
     this.stats.rollBacks++;
     this.opts.onRolledBack(keep);
@@ -479,6 +497,7 @@ export class CommitLog {
     this.pause.wake();
     await this.drained();
     await this.repairing;
+    await this.prealloc.stop();
     await this.segs.closeAll();
   }
 

@@ -106,6 +106,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       onRefuse: () => void this.disk.check().catch((err: Error) => log.warn('statfs failed', { err })),
       onRolledBack: () => this.queues.resetNextOffsets(),
       sparseReadWorker: config.sparseReadWorkerEnable,
+      preallocAheadBytes: config.commitLogPreallocateAheadBytes,
     });
     this.queues = new QueueTable(io, this.path('consumequeue'), config.mappedFileSizeConsumeQueue, onWriteError);
     this.index = new IndexService(
@@ -425,6 +426,10 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       checkpointFailures: this.checkpointEpisode.failures,
       indexFiles: this.index.fileCount(),
       diskUsedRatio: this.disk.ratio,
+      // Zeros written ahead of the CommitLog's tail (prealloc.ts): disk in use that holds no data.
+      commitLogPreallocatedBytes: this.commitLog.prealloc.aheadOf(this.commitLog.writtenOffset),
+      commitLogPreallocWaits: this.commitLog.prealloc.stats.writesWaited,
+      commitLogPreallocFailures: this.commitLog.prealloc.stats.failures,
       flushDiskType: this.config.flushDiskType,
       readonlyReason: this.readonlyReason() ?? '',
       storeDamageFound: this.damage.found.length,
