@@ -170,7 +170,8 @@ export const serverConnectionKeys: {
       'MiB of heap the process holds as ballast (one string; process-wide, the largest value of its servers wins; ' +
       '0 = none). With a small live heap V8 marks the old generation again right after each mark-compact under a ' +
       'send flood; the ballast moves its limit away (23 mark-compacts → 1 per 200k batched sends, ' +
-      'docs/performance.md). Costs its size in RSS.',
+      'docs/performance.md); while it is held the old generation grows by 100 % after a mark-compact ' +
+      '(--heap-growing-percent, unless Node was started with its own). Costs its size in RSS.',
   },
 };
 

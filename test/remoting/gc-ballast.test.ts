@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import v8 from 'node:v8';
 import { brokerKeys } from '../../src/broker/config-keys.js';
 import { namesrvKeys } from '../../src/namesrv/config.js';
-import { applyHeapBallast, heapBallastBytes } from '../../src/remoting/gc-ballast.js';
+import { applyHeapBallast, heapBallastBytes, heapGrowingFlagWanted } from '../../src/remoting/gc-ballast.js';
 import { RemotingServer } from '../../src/remoting/server.js';
 
 const mib = 1024 * 1024;
@@ -32,4 +32,12 @@ test('a server applies its heapBallastMiB limit', () => {
 test('the broker holds a ballast by default, a NameServer alone none', () => {
   assert.equal(brokerKeys.gcHeapBallastMiB.default, 32);
   assert.equal(namesrvKeys.gcHeapBallastMiB.default, 0);
+});
+
+test("the old generation's growth is set with the ballast unless the process was started with its own", () => {
+  assert.equal(heapGrowingFlagWanted([], undefined), true);
+  assert.equal(heapGrowingFlagWanted(['--max-old-space-size=512'], '--enable-source-maps'), true);
+  assert.equal(heapGrowingFlagWanted(['--heap-growing-percent=50'], undefined), false);
+  assert.equal(heapGrowingFlagWanted([], '--max-semi-space-size=16 --heap_growing_percent=30'), false);
+  assert.equal(heapGrowingFlagWanted(['--heap-growing-percentage'], undefined), true);
 });
