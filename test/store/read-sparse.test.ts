@@ -65,6 +65,18 @@ async function filled(): Promise<{ dir: string; offsets: bigint[] }> {
   return { dir, offsets };
 }
 
+/** A filled store with the read worker running, handed to `body`; shut down after it, whatever happens. */
+async function withWorkerStore(body: (store: FileMessageStore) => Promise<void>): Promise<void> {
+  const { dir } = await filled();
+  const store = await open(dir);
+  try {
+    unpause();
+    await body(store);
+  } finally {
+    await store.shutdown();
+  }
+}
+
 function bitsFilter(store: FileMessageStore): MessageFilter {
   const c = compiledSql92(expression);
   assert.ok(c.ok);
@@ -155,10 +167,7 @@ for (const where of ['read worker', 'main thread'] as const) {
 }
 
 test('the read worker delivers the same records as reads on the main thread', async () => {
-  const { dir } = await filled();
-  const store = await open(dir);
-  try {
-    unpause();
+  await withWorkerStore(async (store) => {
     const jobs = workerJobs();
     const inWorker = await pullAll(store);
     assert.ok(workerJobs() > jobs, 'the worker read');
@@ -172,16 +181,11 @@ test('the read worker delivers the same records as reads on the main thread', as
       matching.map((i) => bodyOf(i)),
     );
     assert.deepEqual(inWorker.partCounts, here.partCounts);
-  } finally {
-    await store.shutdown();
-  }
+  });
 });
 
 test("each full pull's successor is read ahead by the worker and taken: the same records as the main thread", async () => {
-  const { dir } = await filled();
-  const store = await open(dir);
-  try {
-    unpause();
+  await withWorkerStore(async (store) => {
     const taken = aheadStats.taken;
     // 60 matches by 8: seven full pulls, each followed by a pull that takes what was read ahead for it, but for
     // one whose side-queue entries lie in a ConsumeQueue file not yet opened (read ahead only from open files).
@@ -193,18 +197,13 @@ test("each full pull's successor is read ahead by the worker and taken: the same
     assert.deepEqual(ahead.offsets, matching);
     assert.deepEqual(ahead.bodies, here.bodies);
     assert.deepEqual(ahead.partCounts, here.partCounts);
-  } finally {
-    await store.shutdown();
-  }
+  });
 });
 
 const offsetsOf = (r: { records: Buffer[] }) => r.records.map((rec) => Number(decodeRecord(rec).msg.queueOffset));
 
 test('a read ahead the worker has not begun when its pull comes is read by that pull itself: the same records', async () => {
-  const { dir } = await filled();
-  const store = await open(dir);
-  try {
-    unpause();
+  await withWorkerStore(async (store) => {
     const filter = bitsFilter(store);
     const get = (from: bigint) => store.getMessage(topic, 0, from, 8, 4 * 1024 * 1024, filter);
     const a = await get(0n);
@@ -223,16 +222,11 @@ test('a read ahead the worker has not begun when its pull comes is read by that 
     );
     for (const r of [a, b, c, d]) r.release?.();
     assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
-  } finally {
-    await store.shutdown();
-  }
+  });
 });
 
 test('a read ahead the worker has done is taken by its pull at once, before the worker says so: the same records', async () => {
-  const { dir } = await filled();
-  const store = await open(dir);
-  try {
-    unpause();
+  await withWorkerStore(async (store) => {
     const filter = bitsFilter(store);
     const get = (from: bigint) => store.getMessage(topic, 0, from, 8, 4 * 1024 * 1024, filter);
     const a = await get(0n);
@@ -259,16 +253,11 @@ test('a read ahead the worker has done is taken by its pull at once, before the 
     );
     for (const r of [a, b, c]) r.release?.();
     assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
-  } finally {
-    await store.shutdown();
-  }
+  });
 });
 
 test('a stream that keeps pulling has its next pulls read ahead two at a time, topped up when one is left', async () => {
-  const { dir } = await filled();
-  const store = await open(dir);
-  try {
-    unpause();
+  await withWorkerStore(async (store) => {
     const filter = bitsFilter(store);
     // Pulls of three (sparse: a pair of neighbours is not), a..e in the first ConsumeQueue file (20 matches).
     const get = (from: bigint) => store.getMessage(topic, 0, from, 3, 4 * 1024 * 1024, filter);
@@ -288,16 +277,11 @@ test('a stream that keeps pulling has its next pulls read ahead two at a time, t
     );
     for (const r of [a, b, c, d]) r.release?.();
     assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
-  } finally {
-    await store.shutdown();
-  }
+  });
 });
 
 test('a read ahead is dropped, not taken, by a pull of another maxMsgNums or after the log start passed it', async () => {
-  const { dir } = await filled();
-  const store = await open(dir);
-  try {
-    unpause();
+  await withWorkerStore(async (store) => {
     const filter = bitsFilter(store);
     const scheduled = aheadStats.scheduled;
     const first = await store.getMessage(topic, 0, 0n, 8, 4 * 1024 * 1024, filter);
@@ -318,9 +302,7 @@ test('a read ahead is dropped, not taken, by a pull of another maxMsgNums or aft
     // Every one read ahead since was dropped (the second batch holds fewer where a ConsumeQueue file ends).
     assert.ok(aheadStats.scheduled - scheduled > aheadBatch);
     assert.deepEqual([aheadStats.taken - taken, aheadStats.dropped - dropped], [0, aheadStats.scheduled - scheduled]);
-  } finally {
-    await store.shutdown();
-  }
+  });
 });
 
 test('a file closed while its descriptor is leased closes once the lease ends, and leases no more meanwhile', async () => {
@@ -534,10 +516,7 @@ test('slow groups of sparse reads that fetched nothing from storage (the process
 });
 
 test('a worker that wakes late four jobs in a row is left alone for a second: the main thread reads meanwhile (reads ahead go on)', async () => {
-  const { dir } = await filled();
-  const store = await open(dir);
-  try {
-    unpause();
+  await withWorkerStore(async (store) => {
     assert.ok(worker !== undefined);
     // A fast wake between slow ones starts the count again.
     for (const ms of [2, 2, 2, 0.01, 2, 2, 2]) assert.equal(worker.noteWake(ms), false);
@@ -555,16 +534,11 @@ test('a worker that wakes late four jobs in a row is left alone for a second: th
     assert.equal(ReadWorker.shared(), worker);
     assert.deepEqual((await pullAll(store)).offsets, matching);
     assert.ok(worker.jobsRun > jobs);
-  } finally {
-    await store.shutdown();
-  }
+  });
 });
 
 test('when the read worker fails, sparse reads go back to the main thread and deliver the same records', async () => {
-  const { dir } = await filled();
-  const store = await open(dir);
-  try {
-    unpause();
+  await withWorkerStore(async (store) => {
     assert.ok(worker !== undefined);
     await (worker as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     // The exit event reaches the main thread in a later turn.
@@ -576,7 +550,5 @@ test('when the read worker fails, sparse reads go back to the main thread and de
       got.bodies,
       matching.map((i) => bodyOf(i)),
     );
-  } finally {
-    await store.shutdown();
-  }
+  });
 });
