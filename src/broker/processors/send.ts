@@ -23,7 +23,7 @@ import { answerOfPutStatus } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
 import { forEachBatchItem } from './batch-codec.js';
 import { sendDeduped } from './send-dedup.js';
-import { scanItemProps, sendPropsOf } from './send-props.js';
+import { type ItemPropsScan, scanItemProps, sendPropsOf } from './send-props.js';
 import { answeredQueueId, sendResponse } from './send-response.js';
 import { needsSplit, sendSplit } from './send-split-batch.js';
 import { unsupportedSysFlag } from './send-sysflag.js';
@@ -150,48 +150,38 @@ export function inputOf(
   h: SendHeader,
   bornHost: string,
 ): PutMessage {
-  if (typeof properties !== 'string') return itemInputOf(topic, queueId, flag, body, properties, h, bornHost);
-  const props = sendPropsOf(properties);
-  const tranMsg = props.tranMsg;
-  return {
-    topic,
-    queueId,
-    flag,
-    body,
-    properties,
-    sysFlag: h.sysFlag,
-    bornTimestamp: h.bornTimestamp,
-    bornHost,
-    reconsumeTimes: h.reconsumeTimes,
-    preparedTransactionOffset: 0n,
-    tagsCode: tagsCodeOf(props.tags),
-    keys: keyListOf(props.keys),
-    uniqKey: props.uniqKey,
-    uniqKeyBytes: undefined,
-    uniqKeyAt: undefined,
-    uniqKeyEnd: undefined,
-    uniqKeyHash: undefined,
-    transactionPrepared: tranMsg !== undefined && tranMsg.toLowerCase() === 'true',
-    scheduled: props.scheduled === true,
-    replyRequest: props.replyTo === true,
-  };
+  if (typeof properties === 'string') {
+    return putInputOf(topic, queueId, flag, body, properties, h, bornHost, sendPropsOf(properties), undefined);
+  }
+  // A batch item's ASCII UNIQ_KEY stays bytes (its place in the properties), hashed during the scan. The scan object
+  // is shared: putInputOf reads it before the next item's scan overwrites it.
+  const scan = scanItemProps(properties);
+  return putInputOf(topic, queueId, flag, body, properties, h, bornHost, scan, scan.uniqKeyAt < 0 ? undefined : scan);
 }
 
-/** `inputOf` for a batch item: its ASCII UNIQ_KEY stays bytes (its place in the properties), hashed by the index. */
-function itemInputOf(
+/** What the put input takes from a message's properties: a string's SendProps or a batch item's scan. */
+interface PropsSeen {
+  readonly tags: string | undefined;
+  readonly keys: string | undefined;
+  readonly uniqKey: string | undefined;
+  readonly tranMsg?: string | undefined;
+  readonly replyTo?: boolean;
+  readonly scheduled?: boolean;
+}
+
+/** The one put-input literal (one object shape on the put path); `uniqBytes`: the UNIQ_KEY's place in `properties`. */
+function putInputOf(
   topic: string,
   queueId: number,
   flag: number,
   body: Buffer,
-  properties: Buffer,
+  properties: string | Buffer,
   h: SendHeader,
   bornHost: string,
+  p: PropsSeen,
+  uniqBytes: ItemPropsScan | undefined,
 ): PutMessage {
-  // The shared scan object: read here, before the next item's scan overwrites it.
-  const scan = scanItemProps(properties);
-  const uniqKeyAt = scan.uniqKeyAt;
-  const tranMsg = scan.tranMsg;
-  // Same fields in the same order as inputOf's literal: one object shape on the put path.
+  const tranMsg = p.tranMsg;
   return {
     topic,
     queueId,
@@ -203,16 +193,16 @@ function itemInputOf(
     bornHost,
     reconsumeTimes: h.reconsumeTimes,
     preparedTransactionOffset: 0n,
-    tagsCode: tagsCodeOf(scan.tags),
-    keys: keyListOf(scan.keys),
-    uniqKey: scan.uniqKey,
-    uniqKeyBytes: uniqKeyAt < 0 ? undefined : properties,
-    uniqKeyAt: uniqKeyAt < 0 ? undefined : uniqKeyAt,
-    uniqKeyEnd: uniqKeyAt < 0 ? undefined : scan.uniqKeyEnd,
-    uniqKeyHash: uniqKeyAt < 0 ? undefined : scan.uniqKeyHash,
+    tagsCode: tagsCodeOf(p.tags),
+    keys: keyListOf(p.keys),
+    uniqKey: p.uniqKey,
+    uniqKeyBytes: uniqBytes === undefined ? undefined : (properties as Buffer),
+    uniqKeyAt: uniqBytes?.uniqKeyAt,
+    uniqKeyEnd: uniqBytes?.uniqKeyEnd,
+    uniqKeyHash: uniqBytes?.uniqKeyHash,
     transactionPrepared: tranMsg !== undefined && tranMsg.toLowerCase() === 'true',
-    scheduled: scan.scheduled,
-    replyRequest: scan.replyTo,
+    scheduled: p.scheduled === true,
+    replyRequest: p.replyTo === true,
   };
 }
 
