@@ -67,8 +67,8 @@ export class SegmentPrealloc {
    * A job starts at least one chunk past `reserveOffset`, so the writes that follow seldom reach it.
    */
   advance(): void {
-    const reserveOffset = this.reserveOffset();
     if (this.aheadBytes === 0 || this.running !== undefined || this.stopped) return;
+    const reserveOffset = this.reserveOffset();
     if (this.readyOffset >= reserveOffset + this.aheadBytes) return;
     if (this.pausedUntilMs !== 0 && Date.now() < this.pausedUntilMs) return;
     const segBytes = this.segs.segmentBytes;
