@@ -222,8 +222,11 @@ export function encodeRecordFromBytesAfter(
   dv.setInt32(pos, size);
   dv.setInt32(pos + RecordPos.bodyCrc, crc32(body) & 0x7fffffff);
   dv.setInt32(pos + RecordPos.flag, flag | 0);
-  writeLong(out, dv, queueOffset, pos + RecordPos.queueOffset);
-  writeLong(out, dv, physicalOffset, pos + RecordPos.physicalOffset);
+  // Both offsets are safe integers (numbers): written as two words here, not through writeLong's bigint case.
+  dv.setInt32(pos + RecordPos.queueOffset, Math.floor(queueOffset / two32) | 0);
+  dv.setUint32(pos + RecordPos.queueOffset + 4, queueOffset >>> 0);
+  dv.setInt32(pos + RecordPos.physicalOffset, Math.floor(physicalOffset / two32) | 0);
+  dv.setUint32(pos + RecordPos.physicalOffset + 4, physicalOffset >>> 0);
   dv.setInt32(pos + RecordPos.bodyLength, bodyLen);
   let p = pos + RecordPos.body;
   out.set(body, p);
