@@ -13,7 +13,9 @@ import type { BrokerContext } from '../../src/broker/context.js';
 import { bitmapPredicateOf, compiledSql92, sqlMessageFilter } from '../../src/broker/filter/sql92-filter.js';
 import { forEachBatchItem } from '../../src/broker/processors/batch-codec.js';
 import { inputOf, plainBatchOf } from '../../src/broker/processors/send.js';
-import type { PutMessage } from '../../src/broker/put/types.js';
+import { brokerPutHooks } from '../../src/broker/put/hooks.js';
+import { PutPipeline } from '../../src/broker/put/pipeline.js';
+import type { PutHook, PutMessage } from '../../src/broker/put/types.js';
 import type { SendMessageRequestHeader } from '../../src/remoting/protocol/send.js';
 import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore, type MessageStore, type PutResult } from '../../src/store/index.js';
@@ -74,8 +76,11 @@ const itemArb: fc.Arbitrary<Item> = fc.record({
       keys: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }),
       uniq: fc.option(asciiKey, { nil: undefined }),
       bucket: fc.integer({ min: 0, max: 9 }),
+      // Long values too: properties over 256 bytes are copied through a view, shorter ones word by word.
       other: fc.option(
-        fc.string({ maxLength: 12 }).filter((s) => !/[\u0001\u0002]/.test(s)),
+        fc
+          .oneof(fc.string({ maxLength: 12 }), fc.string({ minLength: 200, maxLength: 400 }))
+          .filter((s) => !/[\u0001\u0002]/.test(s)),
         { nil: undefined },
       ),
     })
@@ -228,4 +233,37 @@ test('a batch is declined by the plain path when an item is not plain or the bod
   const small = { config: { maxMessageSize: 4, maxPropertiesBytes: 32 * 1024 } } as unknown as BrokerContext;
   const big: Item = { body: Buffer.alloc(5), flag: 0, props: [], open: false };
   assert.equal(plainBatchOf(small, batchBody([big]), topic, 0, header, born), undefined, 'body over the limit');
+});
+
+test('the put pipeline takes plain batches only while every hook leaves plain messages alone and the store can', async () => {
+  const dir = await tempDir('tsrocket-plain-p-');
+  dirs.push(dir);
+  const store = createMessageStore({ storePathRootDir: dir });
+  const memory = createMessageStore({}, { kind: 'memory' });
+  const deps = {
+    config: { brokerName: 'b', brokerClusterName: 'c', rejectTransactionMessage: false },
+    topics: {},
+    groups: {},
+    levels: {},
+  } as unknown as Parameters<typeof brokerPutHooks>[0];
+  const hooks = brokerPutHooks(deps);
+  assert.ok(hooks.length > 0);
+  for (const h of hooks) assert.equal(h.leavesPlainAlone, true, h.name);
+  assert.equal(new PutPipeline(store, hooks).plainBatches, true);
+  // A hook that does not say it leaves plain messages alone turns the path off for every batch.
+  const other: PutHook = { name: 'other', beforePut: () => undefined };
+  const without = new PutPipeline(store, [...hooks, other]);
+  assert.equal(without.plainBatches, false);
+  const b = plainBatchOf(
+    ctx,
+    batchBody([{ body: Buffer.from('x'), flag: 0, props: [], open: false }]),
+    topic,
+    0,
+    header,
+    born,
+  );
+  assert.ok(b !== undefined);
+  assert.throws(() => without.putPlainBatch(b));
+  // The memory store has no putPlainBatch: its batches take the general path.
+  assert.equal(new PutPipeline(memory, hooks).plainBatches, false);
 });
