@@ -25,7 +25,13 @@ interface PutPathRun {
 }
 
 /** One run in this process against `tree`'s modules. */
-async function measure(tree: string, bodyBytes: number, messages: number, storeOnly: boolean): Promise<PutPathRun> {
+async function measure(
+  tree: string,
+  bodyBytes: number,
+  messages: number,
+  storeOnly: boolean,
+  generalPath: boolean,
+): Promise<PutPathRun> {
   const codec = storeOnly ? {} : await import(path.join(tree, 'dist/src/broker/processors/batch-codec.js'));
   const send = storeOnly ? {} : await import(path.join(tree, 'dist/src/broker/processors/send.js'));
   const { createMessageStore } = await import(path.join(tree, 'dist/src/store/index.js'));
@@ -54,6 +60,9 @@ async function measure(tree: string, bodyBytes: number, messages: number, storeO
       return Buffer.concat(parts);
     };
     const bodies = Array.from({ length: 32 }, (_, i) => batchBody(i));
+    // Trees with the plain-batch path (send.plainBatchOf + store.putPlainBatch) take it, as their broker does.
+    const plain = !generalPath && typeof send.plainBatchOf === 'function' && typeof store.putPlainBatch === 'function';
+    const brokerCtx = { config: { maxMessageSize: 4 * 1024 * 1024, maxPropertiesBytes: 32 * 1024 } };
     const header = { sysFlag: 0, bornTimestamp: BigInt(Date.now()), reconsumeTimes: 0 };
     /** CPU spent building inputs in store-only mode, taken out of the measurement. */
     let buildUs = 0;
@@ -92,6 +101,21 @@ async function measure(tree: string, bodyBytes: number, messages: number, storeO
     const putOne = async (k: number) => {
       const queueId = k % queues;
       let inputs: unknown[] = [];
+      if (plain && !storeOnly) {
+        // The send processor's plain-batch path: the items as places in the request, stored from its bytes.
+        const b = send.plainBatchOf(
+          brokerCtx,
+          bodies[k % bodies.length],
+          'PutPathTopic',
+          queueId,
+          header,
+          '127.0.0.1:40000',
+        );
+        if (b === undefined) throw new Error('the bench batch is not plain');
+        const r = await store.putPlainBatch(b);
+        if (r.msgNum !== batchSize) throw new Error(`put answered ${String(r.status)} ${String(r.remark)}`);
+        return;
+      }
       if (storeOnly) inputs = storeInputs(k, queueId);
       else {
         const bad = codec.forEachBatchItem(
@@ -135,13 +159,16 @@ const { values, positionals } = parseArgs({
     sizes: { type: 'string' },
     child: { type: 'boolean' },
     'store-only': { type: 'boolean' },
+    'general-path': { type: 'boolean' },
   },
 });
 const messages = Number(values.messages ?? 400_000);
 const storeOnly = values['store-only'] === true;
+/** `--general-path`: the batch decoded into a put input per item (`forEachBatchItem` + `inputOf`) even where the tree has the plain-batch path. */
+const generalPath = values['general-path'] === true;
 if (values.child === true) {
   const [tree, size] = positionals;
-  console.log(JSON.stringify(await measure(tree ?? '', Number(size), messages, storeOnly)));
+  console.log(JSON.stringify(await measure(tree ?? '', Number(size), messages, storeOnly, generalPath)));
   process.exit(0);
 }
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -162,6 +189,7 @@ for (let p = 0; p < pairs; p++) {
           '--messages',
           String(messages),
           ...(storeOnly ? ['--store-only'] : []),
+          ...(generalPath ? ['--general-path'] : []),
         ],
         { encoding: 'utf8' },
       );

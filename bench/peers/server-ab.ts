@@ -33,7 +33,7 @@ const trees = positionals.map((t) => path.resolve(t));
 if (trees.length !== 2) throw new Error('usage: server-ab.js <treeA> <treeB> [--messages n] [--pairs n]');
 const messages = Number(values.messages ?? 200_000);
 const pairs = Number(values.pairs ?? 2);
-/** `--modes batch64`: only these modes (a profile or a syscall count of one mode). */
+/** `--modes batch64`: only these modes (a profile or a syscall count of one mode); `batch64w8`: 8 batches in flight. */
 const modesRun = (values.modes ?? 'send,batch64').split(',');
 /** `--prof-dir d`: each broker writes a V8 CPU profile (`--cpu-prof`) into d. */
 /** `--node-args "--trace-deopt …"`: more flags for each broker's node (V8 tracing into the server log). */
@@ -44,7 +44,7 @@ const ticksPerSecond = 100;
 const topic = 'AbTopic';
 const body = Buffer.alloc(1024, 0x78);
 
-type ModeName = 'send' | 'batch64';
+type ModeName = 'send' | 'batch64' | 'batch64w8';
 interface Row {
   tree: string;
   mode: ModeName;
@@ -107,6 +107,11 @@ async function runTree(tree: string): Promise<Row[]> {
       send: (n) => runWindowed(n, 256, () => producer.send({ topic, body }).then(check)),
       batch64: (n) =>
         runWindowed(Math.ceil(n / 64), 16, () =>
+          producer.send(Array.from({ length: 64 }, () => ({ topic, body }))).then(check),
+        ),
+      // The bench:peers batch row's window (tsrocket-extra.ts: 8 batches of 64 in flight); only with --modes.
+      batch64w8: (n) =>
+        runWindowed(Math.ceil(n / 64), 8, () =>
           producer.send(Array.from({ length: 64 }, () => ({ topic, body }))).then(check),
         ),
     };

@@ -193,6 +193,58 @@ export function encodeRecordAfter(
   return size;
 }
 
+/**
+ * `encodeRecordAfter` for a message given as places in a request's memory (`src`, offsets from its start): the body
+ * `bodyLen` bytes at `bodyAt`, the properties `propLen` bytes at `propAt`, stored as `propertiesBytes` bytes (one
+ * more: the last separator the sender left out). The header shared with the record at `prevPos` is copied from it.
+ */
+export function encodeRecordFromBytesAfter(
+  out: Buffer,
+  pos: number,
+  prevPos: number,
+  src: ArrayBuffer,
+  bodyAt: number,
+  bodyLen: number,
+  propAt: number,
+  propLen: number,
+  propertiesBytes: number,
+  flag: number,
+  topic: string,
+  topicBytes: number,
+  queueOffset: number,
+  physicalOffset: number,
+): number {
+  const size = recordSize(bodyLen, topicBytes, propertiesBytes);
+  out.copyWithin(pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
+  const dv = viewOf(out);
+  // One view for the CRC and the copy (the only object per record here).
+  const body = new Uint8Array(src, bodyAt, bodyLen);
+  dv.setInt32(pos, size);
+  dv.setInt32(pos + RecordPos.bodyCrc, crc32(body) & 0x7fffffff);
+  dv.setInt32(pos + RecordPos.flag, flag | 0);
+  // Both offsets are safe integers (numbers): written as two words here, not through writeLong's bigint case.
+  dv.setInt32(pos + RecordPos.queueOffset, Math.floor(queueOffset / two32) | 0);
+  dv.setUint32(pos + RecordPos.queueOffset + 4, queueOffset >>> 0);
+  dv.setInt32(pos + RecordPos.physicalOffset, Math.floor(physicalOffset / two32) | 0);
+  dv.setUint32(pos + RecordPos.physicalOffset + 4, physicalOffset >>> 0);
+  dv.setInt32(pos + RecordPos.bodyLength, bodyLen);
+  let p = pos + RecordPos.body;
+  out.set(body, p);
+  p += bodyLen;
+  out[p] = topicBytes;
+  p += 1;
+  const t = encodedTopics.get(topic);
+  if (t.length <= topicLoopBytesMax) for (let i = 0; i < t.length; i++) out[p + i] = t[i] as number;
+  else out.set(t, p);
+  p += t.length;
+  if (propertiesBytes <= 0x7fff) dv.setInt16(p, propertiesBytes);
+  else out.writeInt16BE(propertiesBytes, p);
+  p += 2;
+  if (propLen > 0) out.set(new Uint8Array(src, propAt, propLen), p);
+  if (propertiesBytes > propLen) out[p + propLen] = propertySeparatorCode;
+  return size;
+}
+
 /** BODY length + bytes, TOPIC length + bytes, PROPERTIES length + bytes of the record at `pos`. */
 function writeVariableParts(
   out: Buffer,

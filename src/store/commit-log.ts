@@ -14,7 +14,7 @@ import { createLogger } from '../common/log.js';
 
 import { blankMagic } from '../common/record.js';
 import type { BlockCache, Pinned, PinnedPieces } from './block-cache.js';
-import type { DispatchRequest } from './dispatch.js';
+import type { VisibleRecords } from './dispatch.js';
 import type { StorageIO } from './io.js';
 import { canWriteSync, type Piece, PiecePool, writePieces, writePiecesSync } from './log-pieces.js';
 import { LogReader, type SparseRead } from './log-reader.js';
@@ -46,7 +46,7 @@ export type WriteOutcome = { kind: 'ok' } | { kind: 'timeout' } | { kind: 'faile
 
 interface Batch {
   pieces: Piece[];
-  dispatches: DispatchRequest[];
+  dispatches: VisibleRecords[];
   waiters: Array<(o: WriteOutcome) => void>;
   endOffset: number;
 }
@@ -56,7 +56,7 @@ export interface CommitLogOptions {
   segmentBytes: number;
   syncFlush: boolean;
   syncFlushTimeoutMs: number;
-  onVisible: (batch: readonly DispatchRequest[], endOffset: number) => void;
+  onVisible: (batch: readonly VisibleRecords[], endOffset: number) => void;
   /** A failure starts refusing puts (the store refreshes its disk figures). */
   onRefuse: (reason: string) => void;
   /** The log was rolled back to `end` (the last acknowledged record): queue offsets handed out past it are void. */
@@ -218,7 +218,7 @@ export class CommitLog {
   }
 
   /** Queues the records reserved since the last commit; `done` runs once they are visible (or failed). */
-  commit(dispatches: readonly DispatchRequest[], done: (o: WriteOutcome) => void): void {
+  commit(dispatches: readonly VisibleRecords[], done: (o: WriteOutcome) => void): void {
     if (this.refusal !== undefined) {
       this.stats.failedPuts++;
       done({ kind: 'failed', reason: this.refusal.reason });

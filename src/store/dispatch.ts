@@ -31,9 +31,89 @@ export interface DispatchRequest {
   properties?: string | Buffer | undefined;
 }
 
+/**
+ * The records of one plain batch put (`putPlainBatch`: SEND_BATCH_MESSAGE items stored from the request's bytes),
+ * as arrays instead of a DispatchRequest per record: one topic and queue, one sysFlag that takes queue offsets, so
+ * record `i` has queue offset `queueOffset + i`. A dispatcher without `dispatchBatch` gets each record's request
+ * from `requestAt` (built then).
+ */
+export class BatchDispatch {
+  constructor(
+    readonly topic: string,
+    readonly queueId: number,
+    readonly sysFlag: number,
+    readonly storeTimestamp: number,
+    /** The first record's queue offset. */
+    readonly queueOffset: number,
+    readonly count: number,
+    /** CommitLog offset and size of each record. */
+    readonly phyOffsets: Float64Array,
+    readonly sizes: Int32Array,
+    /** The items' bytes (PlainBatch's `buf` and `items`: UNIQ_KEY places and properties). */
+    readonly batch: PlainBatchItems,
+  ) {}
+
+  /** Record `i` as a DispatchRequest (for dispatchers that have no `dispatchBatch`). */
+  requestAt(i: number): DispatchRequest {
+    const b = this.batch;
+    const items = b.items;
+    const at = items[i * plainItemFields + PlainItem.uniqAt] as number;
+    const propAt = items[i * plainItemFields + PlainItem.propAt] as number;
+    const propLen = items[i * plainItemFields + PlainItem.propLen] as number;
+    return {
+      topic: this.topic,
+      queueId: this.queueId,
+      queueOffset: this.queueOffset + i,
+      phyOffset: this.phyOffsets[i] as number,
+      size: this.sizes[i] as number,
+      tagsCode: b.tagsCodes[i] as bigint,
+      storeTimestamp: this.storeTimestamp,
+      sysFlag: this.sysFlag,
+      keys: b.keys?.[i],
+      uniqKey: undefined,
+      uniqKeyBytes: at < 0 ? undefined : b.buf,
+      uniqKeyAt: at < 0 ? undefined : at,
+      uniqKeyEnd: at < 0 ? undefined : (items[i * plainItemFields + PlainItem.uniqEnd] as number),
+      uniqKeyHash: at < 0 ? undefined : (items[i * plainItemFields + PlainItem.uniqHash] as number),
+      properties: b.buf.subarray(propAt, propAt + propLen),
+    };
+  }
+}
+
+/** Fields of one item in `PlainBatchItems.items` (Int32Array, `plainItemFields` per item). */
+export const PlainItem = {
+  bodyAt: 0,
+  bodyLen: 1,
+  propAt: 2,
+  propLen: 3,
+  flag: 4,
+  /** The ASCII UNIQ_KEY's bytes in `buf` (`uniqAt` -1: none) and Java's String.hashCode of them. */
+  uniqAt: 5,
+  uniqEnd: 6,
+  uniqHash: 7,
+} as const;
+export const plainItemFields = 8;
+
+/** A batch's items as places in its request bytes (see PlainBatch in types.ts). */
+export interface PlainBatchItems {
+  readonly buf: Buffer;
+  readonly count: number;
+  /** `plainItemFields` int32 per item (PlainItem). */
+  readonly items: Int32Array;
+  /** The ConsumeQueue tag hash of each item. */
+  readonly tagsCodes: readonly bigint[];
+  /** KEYS of each item (undefined: no item has keys). */
+  readonly keys: readonly (readonly string[] | undefined)[] | undefined;
+}
+
+/** What the CommitLog hands to `onVisible`: single records' requests and plain batches. */
+export type VisibleRecords = DispatchRequest | BatchDispatch;
+
 export interface Dispatcher {
   /** A record became visible (put path): synchronous, with no I/O wait per record. */
   dispatch(d: DispatchRequest): void;
+  /** A plain batch became visible: the same as `dispatch` of each `requestAt(i)` in order, without the objects. */
+  dispatchBatch?(b: BatchDispatch): void;
   /**
    * Recovery, after loading: the log offset from which this target needs records again. `durableOffset` is where
    * the checkpoint says everything was durable, `logStart` the oldest offset in the log (a rebuild from nothing).
@@ -60,6 +140,8 @@ export function takesQueueOffset(sysFlag: number): boolean {
 export interface QueueSink {
   /** Appends at the queue's end (put path: offsets were assigned in order). */
   append(d: DispatchRequest): void;
+  /** `append` of each record of a plain batch, in order (optional: else each `requestAt`). */
+  appendBatch?(b: BatchDispatch): void;
   /** Puts the entry at `d.queueOffset` unless it is there already (recovery). */
   appendAt(d: DispatchRequest): void | Promise<void>;
   /** Queues known (0 means they are rebuilt from the log start). */
@@ -70,6 +152,11 @@ export class ConsumeQueueDispatcher implements Dispatcher {
   constructor(private readonly queues: QueueSink) {}
   dispatch(d: DispatchRequest): void {
     if (takesQueueOffset(d.sysFlag)) this.queues.append(d);
+  }
+  dispatchBatch(b: BatchDispatch): void {
+    if (!takesQueueOffset(b.sysFlag)) return;
+    if (this.queues.appendBatch !== undefined) this.queues.appendBatch(b);
+    else for (let i = 0; i < b.count; i++) this.queues.append(b.requestAt(i));
   }
   replayFrom(durableOffset: number, logStart: number): number {
     return this.queues.queueCount === 0 ? logStart : durableOffset;
@@ -82,6 +169,8 @@ export class ConsumeQueueDispatcher implements Dispatcher {
 /** Where `topic#key` / `topic#uniqKey` entries go: IndexFiles, or the memory store's map. */
 export interface KeySink {
   put(d: DispatchRequest): void;
+  /** `put` of each record of a plain batch, in order (optional: else each `requestAt`). */
+  putBatch?(b: BatchDispatch): void;
   /** Index files found on disk (0 means the index is rebuilt from the log start). */
   fileCount(): number;
 }
@@ -90,6 +179,10 @@ export class IndexDispatcher implements Dispatcher {
   constructor(private readonly index: KeySink) {}
   dispatch(d: DispatchRequest): void {
     this.index.put(d);
+  }
+  dispatchBatch(b: BatchDispatch): void {
+    if (this.index.putBatch !== undefined) this.index.putBatch(b);
+    else for (let i = 0; i < b.count; i++) this.index.put(b.requestAt(i));
   }
   replayFrom(durableOffset: number, logStart: number): number {
     return this.index.fileCount() === 0 ? logStart : durableOffset;
@@ -100,8 +193,14 @@ export class IndexDispatcher implements Dispatcher {
 }
 
 /** Hands a batch of visible records to every dispatcher, target by target. */
-export function dispatchAll(dispatchers: readonly Dispatcher[], batch: readonly DispatchRequest[]): void {
-  for (const t of dispatchers) for (const d of batch) t.dispatch(d);
+export function dispatchAll(dispatchers: readonly Dispatcher[], batch: readonly VisibleRecords[]): void {
+  for (const t of dispatchers) {
+    for (const d of batch) {
+      if (!(d instanceof BatchDispatch)) t.dispatch(d);
+      else if (t.dispatchBatch !== undefined) t.dispatchBatch(d);
+      else for (let i = 0; i < d.count; i++) t.dispatch(d.requestAt(i));
+    }
+  }
 }
 
 /** Derives the ConsumeQueue tag hash of a stored record when replaying (a timer index may derive another). */

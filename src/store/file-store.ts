@@ -14,18 +14,19 @@ import { type ConsumeQueue, cqEntryBytes, decodeEntry } from './consume-queue.js
 import { StoreDamage } from './damage.js';
 import { lockStoreDir } from './dir-lock.js';
 import {
+  BatchDispatch,
   ConsumeQueueDispatcher,
   type Dispatcher,
-  type DispatchRequest,
   dispatchAll,
   IndexDispatcher,
   type TagsCodeOf,
   takesQueueOffset,
+  type VisibleRecords,
 } from './dispatch.js';
 import { IndexService } from './index-service.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
-import { type PutTarget, putMessages } from './put-path.js';
+import { type PutTarget, putMessages, putPlainBatch } from './put-path.js';
 import { QueueTable } from './queue-table.js';
 import { ReadAhead } from './read-ahead.js';
 import { aheadStats, dropAheadsOf } from './read-bitmap-ahead.js';
@@ -41,6 +42,7 @@ import type {
   MessageFilter,
   MessageInput,
   MessageStore,
+  PlainBatch,
   PutResult,
   QueryResult,
   QueueEntry,
@@ -215,19 +217,30 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     return putMessages(this, msgs);
   }
 
+  putPlainBatch(batch: PlainBatch): Promise<PutResult> {
+    return putPlainBatch(this, batch);
+  }
+
   /** Hands visible records to the dispatchers, then tells arrival listeners about the consumable ones. */
-  private onVisible(batch: readonly DispatchRequest[], endOffset: number): void {
+  private onVisible(batch: readonly VisibleRecords[], endOffset: number): void {
     dispatchAll(this.dispatchers, batch);
     this.dispatchedOffset = endOffset;
     if (this.listeners.length === 0) return;
     for (const d of batch) {
       if (!takesQueueOffset(d.sysFlag)) continue;
-      for (const l of this.listeners) {
-        try {
-          l(d.topic, d.queueId, d.queueOffset, d.tagsCode);
-        } catch (err) {
-          log.warn('arrival listener threw', { err: err as Error });
-        }
+      if (d instanceof BatchDispatch) {
+        const tags = d.batch.tagsCodes;
+        for (let i = 0; i < d.count; i++) this.tellArrival(d.topic, d.queueId, d.queueOffset + i, tags[i] as bigint);
+      } else this.tellArrival(d.topic, d.queueId, d.queueOffset, d.tagsCode);
+    }
+  }
+
+  private tellArrival(topic: string, queueId: number, queueOffset: number, tagsCode: bigint): void {
+    for (const l of this.listeners) {
+      try {
+        l(topic, queueId, queueOffset, tagsCode);
+      } catch (err) {
+        log.warn('arrival listener threw', { err: err as Error });
       }
     }
   }

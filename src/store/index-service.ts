@@ -2,7 +2,7 @@
 
 import { javaStringHashCode } from '../common/hash.js';
 import { BoundedMemo } from '../common/memo.js';
-import type { DispatchRequest, KeySink } from './dispatch.js';
+import { type BatchDispatch, type DispatchRequest, type KeySink, PlainItem, plainItemFields } from './dispatch.js';
 import { IndexFile, indexKeyHashAfter, indexKeyHashAfterBytes, indexKeyHashJoined } from './index-file.js';
 import type { Clock, StorageIO } from './io.js';
 import { joinPath } from './io.js';
@@ -54,6 +54,41 @@ export class IndexService implements KeySink {
     if (last === undefined || last.isFull() || !this.putAll(last, d)) {
       this.backlog.push(d);
       this.roll(last);
+    }
+  }
+
+  /** A plain batch: its entries go into the newest file in one loop when they all fit; else record by record. */
+  putBatch(b: BatchDispatch): void {
+    if (this.closing) return;
+    const last = this.files[this.files.length - 1];
+    const items = b.batch.items;
+    const keys = b.batch.keys;
+    let need = 0;
+    for (let i = 0; i < b.count; i++) {
+      const at = items[i * plainItemFields + PlainItem.uniqAt] as number;
+      if (at >= 0) need++;
+      const k = keys?.[i];
+      if (k !== undefined) need += k.length;
+    }
+    if (this.rolling !== undefined || last === undefined || last.isFull() || last.indexCount + need > last.indexNum) {
+      for (let i = 0; i < b.count; i++) this.put(b.requestAt(i));
+      return;
+    }
+    const prefix = this.topicHashes.get(b.topic);
+    const ts = b.storeTimestamp;
+    for (let i = 0; i < b.count; i++) {
+      const phy = b.phyOffsets[i] as number;
+      const at = items[i * plainItemFields + PlainItem.uniqAt] as number;
+      const end = items[i * plainItemFields + PlainItem.uniqEnd] as number;
+      if (at >= 0 && end > at) {
+        last.putHash(
+          indexKeyHashJoined(prefix, items[i * plainItemFields + PlainItem.uniqHash] as number, end - at),
+          phy,
+          ts,
+        );
+      }
+      const k = keys?.[i];
+      if (k !== undefined) for (const key of k) if (key !== '') last.putHash(indexKeyHashAfter(prefix, key), phy, ts);
     }
   }
 

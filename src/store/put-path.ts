@@ -5,15 +5,22 @@
 
 import { BoundedMemo } from '../common/memo.js';
 import { propertySeparator, propertySeparatorCode } from '../common/properties.js';
-import { encodeRecordAfter, encodeRecordInto, recordSize } from '../common/record.js';
+import { encodeRecordAfter, encodeRecordFromBytesAfter, encodeRecordInto, recordSize } from '../common/record.js';
 import { topicNameBytesMax } from '../common/validate.js';
 import type { CommitLog, WriteOutcome } from './commit-log.js';
 import type { StoreConfig } from './config.js';
-import { type DispatchRequest, takesQueueOffset } from './dispatch.js';
+import {
+  BatchDispatch,
+  type DispatchRequest,
+  PlainItem,
+  plainItemFields,
+  takesQueueOffset,
+  type VisibleRecords,
+} from './dispatch.js';
 import type { Clock } from './io.js';
 import type { QueueTable } from './queue-table.js';
 import { refused } from './results.js';
-import type { MessageInput, PutResult } from './types.js';
+import type { MessageInput, PlainBatch, PutResult } from './types.js';
 import { PutStatus } from './types.js';
 
 /** What the put path works with: the log, the queue offsets and why puts are refused now. */
@@ -130,6 +137,20 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
     if (takesQueueOffset(m.sysFlag)) qo++;
   }
   store.queues.setNextOffset(key, qo);
+  return committed(store, dispatches, phyOffset, total, queueOffset, msgs.length, nowBig, ids);
+}
+
+/** Hands the put's records to the CommitLog; resolves with the put's result once they are visible (or failed). */
+function committed(
+  store: PutTarget,
+  dispatches: readonly VisibleRecords[],
+  phyOffset: number,
+  total: number,
+  queueOffset: number,
+  msgNum: number,
+  nowBig: bigint,
+  ids: OffsetMsgIdText,
+): Promise<PutResult> {
   return new Promise((resolve) => {
     store.commitLog.commit(dispatches, (o: WriteOutcome) => {
       const base: PutResult = {
@@ -137,7 +158,7 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
         wroteOffset: BigInt(phyOffset),
         wroteBytes: total,
         queueOffset: BigInt(queueOffset),
-        msgNum: msgs.length,
+        msgNum,
         storeTimestamp: nowBig,
         offsetMsgIdsText: ids.text(),
       };
@@ -151,6 +172,163 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
       } else resolve(refused(PutStatus.UNKNOWN_ERROR, `${o.reason}; this put was not stored`));
     });
   });
+}
+
+/**
+ * `putMessages` of a plain batch from its request bytes (types.ts `PlainBatch`): the same checks, records, queue
+ * offsets and offsetMsgIds, and one BatchDispatch for its dispatchers instead of an input and a request per message.
+ */
+export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResult> {
+  const n = b.count;
+  if (n === 0) return Promise.resolve(refused(PutStatus.MESSAGE_ILLEGAL, 'empty batch'));
+  // Not plain after all (a transaction type): the general path, item by item.
+  if (!takesQueueOffset(b.sysFlag)) return putMessages(store, plainBatchInputs(b));
+  const ro = store.readonlyReason();
+  if (ro !== undefined) return Promise.resolve(refused(PutStatus.SERVICE_NOT_AVAILABLE, ro));
+  const topicBytes = Buffer.byteLength(b.topic);
+  if (topicBytes === 0 || topicBytes > topicNameBytesMax) {
+    return Promise.resolve(
+      refused(PutStatus.MESSAGE_ILLEGAL, `topic length ${topicBytes} not in 1..${topicNameBytesMax}`),
+    );
+  }
+  const items = b.items;
+  const src = b.buf;
+  const propSizes = propSizesFor(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const f = i * plainItemFields;
+    const bodyLen = items[f + PlainItem.bodyLen] as number;
+    if (bodyLen > store.config.maxMessageSize) {
+      return Promise.resolve(
+        refused(
+          PutStatus.MESSAGE_ILLEGAL,
+          `body of ${bodyLen} bytes exceeds maxMessageSize ${store.config.maxMessageSize}`,
+        ),
+      );
+    }
+    const propLen = items[f + PlainItem.propLen] as number;
+    // Recovery tells a torn tail by properties that do not end with their separator (withEndSeparator).
+    const propBytes =
+      propLen > 0 && src[(items[f + PlainItem.propAt] as number) + propLen - 1] !== propertySeparatorCode
+        ? propLen + 1
+        : propLen;
+    if (propBytes > store.config.maxPropertiesSize) {
+      return Promise.resolve(
+        refused(
+          PutStatus.PROPERTIES_SIZE_EXCEEDED,
+          `properties of ${propBytes} bytes exceed ${store.config.maxPropertiesSize}`,
+        ),
+      );
+    }
+    propSizes[i] = propBytes;
+    total += recordSize(bodyLen, topicBytes, propBytes);
+  }
+  if (total + 8 > store.config.mappedFileSizeCommitLog) {
+    return Promise.resolve(
+      refused(PutStatus.MESSAGE_ILLEGAL, `batch of ${total} bytes does not fit a commitlog segment`),
+    );
+  }
+  const busy = store.commitLog.busyReason(
+    total,
+    store.config.osPageCacheBusyTimeOutMills,
+    store.config.maxUnwrittenPutBytes,
+  );
+  if (busy !== undefined) return Promise.resolve(refused(PutStatus.OS_PAGE_CACHE_BUSY, `broker busy: ${busy}`));
+  const full = store.disk.reserve(total);
+  if (full !== undefined) return Promise.resolve(refused(PutStatus.SERVICE_NOT_AVAILABLE, full));
+  const key = `${b.topic}@${b.queueId}`;
+  const queueOffset = store.queues.nextOffset(b.topic, b.queueId, key);
+  const now = store.clock.now();
+  const { buf, pos, phyOffset } = store.commitLog.reserve(total);
+  const ids = new OffsetMsgIdText(store.hostHex, n);
+  const phys = new Float64Array(n);
+  const sizes = new Int32Array(n);
+  // The first record is encoded whole, the others copy its shared header (encodeRecordAfter's rule).
+  const first = plainBatchInput(b, 0);
+  let size = encodeRecordInto(
+    buf,
+    pos,
+    first,
+    queueOffset,
+    phyOffset,
+    now,
+    store.config.storeHost,
+    topicBytes,
+    propSizes[0] as number,
+  );
+  if ((propSizes[0] as number) > first.properties.length) buf[pos + size - 1] = propertySeparatorCode;
+  phys[0] = phyOffset;
+  sizes[0] = size;
+  ids.add(phyOffset);
+  const ab = src.buffer as ArrayBuffer;
+  const base = src.byteOffset;
+  let prevPos = pos;
+  let p = pos + size;
+  let phy = phyOffset + size;
+  for (let i = 1; i < n; i++) {
+    const f = i * plainItemFields;
+    const propLen = items[f + PlainItem.propLen] as number;
+    size = encodeRecordFromBytesAfter(
+      buf,
+      p,
+      prevPos,
+      ab,
+      base + (items[f + PlainItem.bodyAt] as number),
+      items[f + PlainItem.bodyLen] as number,
+      base + (items[f + PlainItem.propAt] as number),
+      propLen,
+      propSizes[i] as number,
+      items[f + PlainItem.flag] as number,
+      b.topic,
+      topicBytes,
+      queueOffset + i,
+      phy,
+    );
+    phys[i] = phy;
+    sizes[i] = size;
+    ids.add(phy);
+    prevPos = p;
+    p += size;
+    phy += size;
+  }
+  store.queues.setNextOffset(key, queueOffset + n);
+  const d = new BatchDispatch(b.topic, b.queueId, b.sysFlag, now, queueOffset, n, phys, sizes, b);
+  return committed(store, [d], phyOffset, total, queueOffset, n, BigInt(now), ids);
+}
+
+/** Item `i` of a plain batch as a put input (the general path's form). */
+function plainBatchInput(b: PlainBatch, i: number): MessageInput {
+  const f = i * plainItemFields;
+  const items = b.items;
+  const bodyAt = items[f + PlainItem.bodyAt] as number;
+  const propAt = items[f + PlainItem.propAt] as number;
+  const uniqAt = items[f + PlainItem.uniqAt] as number;
+  return {
+    topic: b.topic,
+    queueId: b.queueId,
+    flag: items[f + PlainItem.flag] as number,
+    body: b.buf.subarray(bodyAt, bodyAt + (items[f + PlainItem.bodyLen] as number)),
+    properties: b.buf.subarray(propAt, propAt + (items[f + PlainItem.propLen] as number)),
+    sysFlag: b.sysFlag,
+    bornTimestamp: b.bornTimestamp,
+    bornHost: b.bornHost,
+    reconsumeTimes: b.reconsumeTimes,
+    preparedTransactionOffset: 0n,
+    tagsCode: b.tagsCodes[i] as bigint,
+    keys: b.keys?.[i],
+    uniqKey: undefined,
+    uniqKeyBytes: uniqAt < 0 ? undefined : b.buf,
+    uniqKeyAt: uniqAt < 0 ? undefined : uniqAt,
+    uniqKeyEnd: uniqAt < 0 ? undefined : (items[f + PlainItem.uniqEnd] as number),
+    uniqKeyHash: uniqAt < 0 ? undefined : (items[f + PlainItem.uniqHash] as number),
+  };
+}
+
+/** Every item of a plain batch as a put input (for stores without `putPlainBatch`, and for tests). */
+export function plainBatchInputs(b: PlainBatch): MessageInput[] {
+  const out: MessageInput[] = [];
+  for (let i = 0; i < b.count; i++) out.push(plainBatchInput(b, i));
+  return out;
 }
 
 /** Properties sizes of the put being encoded (filled and read within one synchronous call): no array per put. */

@@ -4,7 +4,7 @@
  * here, recovery loads and repairs here.
  */
 import { ConsumeQueue } from './consume-queue.js';
-import type { DispatchRequest, QueueSink } from './dispatch.js';
+import type { BatchDispatch, DispatchRequest, QueueSink } from './dispatch.js';
 import type { StorageIO } from './io.js';
 import { joinPath } from './io.js';
 
@@ -95,6 +95,19 @@ export class QueueTable implements QueueSink {
       this.lastAppended = q;
     }
     q.append(d.phyOffset, d.size, d.tagsCode);
+    this.dirty.add(q);
+  }
+
+  appendBatch(b: BatchDispatch): void {
+    let q = this.lastAppended;
+    if (q === undefined || q.queueId !== b.queueId || q.topic !== b.topic) {
+      q = this.queueFor(b.topic, b.queueId);
+      this.lastAppended = q;
+    }
+    const phys = b.phyOffsets;
+    const sizes = b.sizes;
+    const tags = b.batch.tagsCodes;
+    for (let i = 0; i < b.count; i++) q.append(phys[i] as number, sizes[i] as number, tags[i] as bigint);
     this.dirty.add(q);
   }
 

@@ -3,6 +3,7 @@
  * `MemoryMessageStore` implement it and run one shared test suite.
  */
 import type { RecordInput } from '../common/record.js';
+import type { PlainBatchItems } from './dispatch.js';
 
 /** Outcome of a put, as RocketMQ names it (PutMessageStatus). */
 export const PutStatus = {
@@ -52,6 +53,21 @@ export interface MessageInput extends RecordInput {
    * them; the index combines it with the topic's hash instead of reading the bytes again.
    */
   uniqKeyHash?: number | undefined;
+}
+
+/**
+ * A batch of plain messages for one topic and queue given as places in the request's bytes (SEND_BATCH_MESSAGE's
+ * items, see dispatch.ts `PlainItem`), with the fields they share: no object per message. "Plain": the sysFlag takes
+ * queue offsets (no transaction type) and every item is stored as sent (the put hooks leave it alone); an item's
+ * properties missing their last separator get it in the record, as `putMessages` does.
+ */
+export interface PlainBatch extends PlainBatchItems {
+  readonly topic: string;
+  readonly queueId: number;
+  readonly sysFlag: number;
+  readonly bornTimestamp: bigint;
+  readonly bornHost: string;
+  readonly reconsumeTimes: number;
 }
 
 /** UNIQ_KEY of a message or dispatch request as a string, whichever form it carries. */
@@ -179,6 +195,11 @@ export interface MessageStore {
    * encoded before it returns, so a body may be a view of a buffer the caller reuses right after the call.
    */
   putMessages(msgs: readonly MessageInput[]): Promise<PutResult>;
+  /**
+   * Optional: the same records, queue entries and index entries as `putMessages` of the batch's items as inputs
+   * (each item's body and properties, the shared fields, its tag hash, keys and UNIQ_KEY), from the bytes.
+   */
+  putPlainBatch?(batch: PlainBatch): Promise<PutResult>;
 
   getMessage(
     topic: string,

@@ -19,7 +19,9 @@ export const batchMessagesMax = 4096;
 class ItemView extends Uint8Array {}
 Object.setPrototypeOf(ItemView.prototype, Buffer.prototype);
 
-const itemFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
+/** An item's bytes besides its body and properties. */
+export const batchItemFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
+const itemFixedBytes = batchItemFixedBytes;
 
 /** Decoded items, or an error message naming the bad item. Bodies and properties are slices of `buf` (no copy). */
 export function decodeBatchBody(buf: Buffer): BatchItem[] | string {

@@ -91,7 +91,12 @@ const itemScan = new ItemPropsScan();
 
 /** Scans a batch item's properties into the shared `ItemPropsScan` (see there): no object per message. */
 export function scanItemProps(b: Buffer): ItemPropsScan {
-  return scanBytes(b, itemScan, true);
+  return scanBytes(b, itemScan, true, 0, b.length);
+}
+
+/** `scanItemProps` of bytes `from`..`to` of `b` (a batch item in its request): `uniqKeyAt`/`uniqKeyEnd` are places in `b`. */
+export function scanItemPropsAt(b: Buffer, from: number, to: number): ItemPropsScan {
+  return scanBytes(b, itemScan, true, from, to);
 }
 
 /**
@@ -99,12 +104,12 @@ export function scanItemProps(b: Buffer): ItemPropsScan {
  * (`uniqKeyAt`, `uniqKeyEnd`) instead of a string; a non-ASCII one is decoded as before.
  */
 export function sendPropsOfItem(b: Buffer): SendProps {
-  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), true));
+  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), true, 0, b.length));
 }
 
 /** The same over the utf-8 bytes: only the three values are decoded into strings. */
 function sendPropsOfBytes(b: Buffer): SendProps {
-  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), false));
+  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), false, 0, b.length));
 }
 
 function sendPropsOfScan(scan: ItemPropsScan): SendProps {
@@ -119,7 +124,7 @@ function sendPropsOfScan(scan: ItemPropsScan): SendProps {
   return out;
 }
 
-function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean): ItemPropsScan {
+function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean, from: number, to: number): ItemPropsScan {
   out.tags = undefined;
   out.keys = undefined;
   out.uniqKey = undefined;
@@ -129,8 +134,8 @@ function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean): Item
   out.tranMsg = undefined;
   out.replyTo = false;
   out.scheduled = false;
-  const n = b.length;
-  let start = 0;
+  const n = to;
+  let start = from;
   while (start < n) {
     // The name ends at the first name separator; a pair that ends first is malformed and skipped.
     let sep = start;

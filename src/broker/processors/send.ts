@@ -2,6 +2,7 @@
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
+import { SysFlag, transactionTypeOf } from '../../common/message.js';
 import { keySeparator } from '../../common/properties.js';
 import { isSendForbiddenTopic, retryTopicPrefix } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
@@ -14,16 +15,17 @@ import {
   type SendMessageRequestHeader as SendHeader,
 } from '../../remoting/protocol/send.js';
 import type { RemotingConnection } from '../../remoting/server.js';
-import { type PutResult, uniqKeyTextOf } from '../../store/types.js';
+import { PlainItem, plainItemFields } from '../../store/dispatch.js';
+import { type PlainBatch, type PutResult, uniqKeyTextOf } from '../../store/types.js';
 import type { BrokerContext } from '../context.js';
 import { tagsCodeOf } from '../filter/tag-filter.js';
 import { ipv4HostOf } from '../host.js';
 import { isWriteable } from '../metadata/perm.js';
 import { answerOfPutStatus } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
-import { forEachBatchItem } from './batch-codec.js';
+import { batchItemFixedBytes, batchMessagesMax, forEachBatchItem } from './batch-codec.js';
 import { sendDeduped } from './send-dedup.js';
-import { type ItemPropsScan, scanItemProps, sendPropsOf } from './send-props.js';
+import { type ItemPropsScan, scanItemProps, scanItemPropsAt, sendPropsOf } from './send-props.js';
 import { answeredQueueId, sendResponse } from './send-response.js';
 import { needsSplit, sendSplit } from './send-split-batch.js';
 import { unsupportedSysFlag } from './send-sysflag.js';
@@ -85,6 +87,26 @@ async function send(
   const body = req.body ?? Buffer.alloc(0);
   const born = ipv4HostOf(conn.remoteAddress);
 
+  // A batch of plain messages (the common case) is stored from the request's bytes: no object per message.
+  if (
+    batch &&
+    ctx.put.plainBatches &&
+    tc.attributes === undefined &&
+    transactionTypeOf(h.sysFlag) === SysFlag.transactionNotType &&
+    !topic.startsWith(retryTopicPrefix)
+  ) {
+    const plain = plainBatchOf(ctx, body, topic, queueId, h, born);
+    if (plain !== undefined) {
+      const readonly = ctx.store.readonlyReason();
+      if (readonly !== undefined) return fail(ResponseCode.SERVICE_NOT_AVAILABLE, readonly);
+      const result = await ctx.put.putPlainBatch(plain);
+      const answer = answerOfPutStatus(result.status, result.remark);
+      if (!answer.stored) return fail(answer.code, answer.remark ?? 'send failed');
+      ctx.stats.recordPut(topic, result.msgNum, result.wroteBytes);
+      return sendResponse(ctx, req, answer, result.offsetMsgIdsText, queueId, result.queueOffset);
+    }
+  }
+
   let inputs: PutMessage[];
   // A batch with delayed, timer or half members (RocketMQ refuses it): send-split-batch.ts stores it.
   let split = false;
@@ -128,6 +150,80 @@ async function send(
   // RocketMQ answers the offsetMsgId(s) here; the client keeps its own UNIQ_KEY as SendResult.msgId.
   const msgId = result.offsetMsgIdsText;
   return sendResponse(ctx, req, answer, msgId, answeredQueueId(first, queueId), result.queueOffset);
+}
+
+/**
+ * A SEND_BATCH_MESSAGE body as a PlainBatch (its items as places in `body`), or undefined when an item is not plain
+ * (TRAN_MSG, REPLY_TO_CLIENT, DELAY or a timer property, a non-ASCII UNIQ_KEY) or anything is wrong with the body or
+ * an item's sizes: the general path then decodes it again and answers as before.
+ */
+export function plainBatchOf(
+  ctx: BrokerContext,
+  body: Buffer,
+  topic: string,
+  queueId: number,
+  h: SendHeader,
+  bornHost: string,
+): PlainBatch | undefined {
+  const n = body.length;
+  const v = new DataView(body.buffer, body.byteOffset, n);
+  let items = new Int32Array(64 * plainItemFields);
+  const tagsCodes: bigint[] = [];
+  let keys: (string[] | undefined)[] | undefined;
+  const maxBody = ctx.config.maxMessageSize;
+  const maxProps = ctx.config.maxPropertiesBytes;
+  let pos = 0;
+  let count = 0;
+  while (pos < n) {
+    if (count >= batchMessagesMax || n - pos < batchItemFixedBytes) return undefined;
+    const total = v.getInt32(pos);
+    if (total < batchItemFixedBytes || pos + total > n) return undefined;
+    const bodyLen = v.getInt32(pos + 16);
+    const bodyAt = pos + 20;
+    if (bodyLen < 0 || bodyAt + bodyLen + 2 > pos + total || bodyLen > maxBody) return undefined;
+    const propLen = v.getUint16(bodyAt + bodyLen);
+    const propAt = bodyAt + bodyLen + 2;
+    if (propAt + propLen !== pos + total || propLen > maxProps) return undefined;
+    const scan = scanItemPropsAt(body, propAt, propAt + propLen);
+    if (scan.tranMsg !== undefined || scan.replyTo || scan.scheduled || scan.uniqKey !== undefined) return undefined;
+    const f = count * plainItemFields;
+    if (f + plainItemFields > items.length) {
+      const grown = new Int32Array(items.length * 2);
+      grown.set(items);
+      items = grown;
+    }
+    items[f + PlainItem.bodyAt] = bodyAt;
+    items[f + PlainItem.bodyLen] = bodyLen;
+    items[f + PlainItem.propAt] = propAt;
+    items[f + PlainItem.propLen] = propLen;
+    items[f + PlainItem.flag] = v.getInt32(pos + 12);
+    items[f + PlainItem.uniqAt] = scan.uniqKeyAt;
+    items[f + PlainItem.uniqEnd] = scan.uniqKeyEnd;
+    items[f + PlainItem.uniqHash] = scan.uniqKeyHash;
+    tagsCodes.push(tagsCodeOf(scan.tags));
+    const k = keyListOf(scan.keys);
+    if (k !== undefined) {
+      keys ??= [];
+      keys[count] = k;
+    }
+    count++;
+    pos += total;
+  }
+  if (count === 0) return undefined;
+  if (keys !== undefined) keys.length = count;
+  return {
+    topic,
+    queueId,
+    buf: body,
+    count,
+    items,
+    tagsCodes,
+    keys,
+    sysFlag: h.sysFlag,
+    bornTimestamp: h.bornTimestamp,
+    bornHost,
+    reconsumeTimes: h.reconsumeTimes,
+  };
 }
 
 export function checkSizes(ctx: BrokerContext, bodyBytes: number, properties: string | Buffer): string | undefined {

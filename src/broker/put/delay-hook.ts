@@ -37,6 +37,7 @@ export function delayHook(deps: DelayHookDeps): PutHook {
   const nowMs = deps.nowMs ?? Date.now;
   return {
     name: 'delay',
+    leavesPlainAlone: true,
     beforePut(msg) {
       if (msg.scheduled !== true || msg.transactionPrepared === true) return undefined;
       const tran = transactionTypeOf(msg.sysFlag);

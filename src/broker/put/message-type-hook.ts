@@ -28,6 +28,7 @@ export function messageTypeOf(msg: PutMessage): TopicMessageType {
 export function messageTypeHook(topics: TopicConfigManager): PutHook {
   return {
     name: 'message-type',
+    leavesPlainAlone: true,
     beforePut(msg) {
       if (topics.typedTopicCount === 0) return undefined;
       const accepted = restrictedMessageTypeOf(topics.get(msg.topic)?.attributes);

@@ -5,7 +5,7 @@
  */
 
 import { ResponseCode } from '../../remoting/codes.js';
-import type { MessageInput, MessageStore, PutResult } from '../../store/types.js';
+import type { MessageInput, MessageStore, PlainBatch, PutResult } from '../../store/types.js';
 import { type PutHook, type PutMessage, PutRefusal, type PutRequest } from './types.js';
 
 const mixedBatch = new PutRefusal(
@@ -14,10 +14,25 @@ const mixedBatch = new PutRefusal(
 );
 
 export class PutPipeline {
+  /** Whether plain batches may skip the hooks and be stored from their bytes (see `PutHook.leavesPlainAlone`). */
+  readonly plainBatches: boolean;
+
   constructor(
     private readonly store: MessageStore,
     readonly hooks: readonly PutHook[],
-  ) {}
+  ) {
+    this.plainBatches = store.putPlainBatch !== undefined && hooks.every((h) => h.leavesPlainAlone === true);
+  }
+
+  /**
+   * A batch of plain messages (see `PutHook.leavesPlainAlone`): every hook would leave each alone, so it goes to the
+   * store as it is. Only while `plainBatches`; the caller checks the messages are plain.
+   */
+  putPlainBatch(batch: PlainBatch): Promise<PutResult> {
+    const put = this.store.putPlainBatch;
+    if (!this.plainBatches || put === undefined) throw new Error('this pipeline does not take plain batches');
+    return put.call(this.store, batch);
+  }
 
   /** Runs every hook over `msg` in order; the first refusal stops it. */
   rewrite(msg: PutMessage, req: PutRequest): PutRefusal | undefined {

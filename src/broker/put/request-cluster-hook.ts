@@ -12,6 +12,7 @@ export function requestClusterHook(clusterName: string): PutHook {
   const separated = Buffer.from(propertySeparator + text, 'utf8');
   return {
     name: 'request-cluster',
+    leavesPlainAlone: true,
     beforePut(msg) {
       if (msg.replyRequest !== true) return undefined;
       const p = msg.properties;

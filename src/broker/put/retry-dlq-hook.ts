@@ -19,6 +19,7 @@ export interface RetryDlqDeps {
 export function retryToDlqHook(deps: RetryDlqDeps): PutHook {
   return {
     name: 'retry-to-dlq',
+    leavesPlainAlone: true,
     beforePut(msg, req) {
       if (!msg.topic.startsWith(retryTopicPrefix)) return undefined;
       const group = msg.topic.slice(retryTopicPrefix.length);

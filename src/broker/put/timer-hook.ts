@@ -34,6 +34,7 @@ export function timerHook(deps: TimerHookDeps): PutHook {
   );
   return {
     name: 'timer',
+    leavesPlainAlone: true,
     beforePut(msg) {
       if (msg.scheduled !== true || msg.transactionPrepared === true || msg.topic === SystemTopic.wheelTimer) {
         return undefined;

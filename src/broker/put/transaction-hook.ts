@@ -30,6 +30,7 @@ export function transactionHook(config: Pick<BrokerConfig, 'brokerName' | 'rejec
   );
   return {
     name: 'transaction-half',
+    leavesPlainAlone: true,
     beforePut(msg, req) {
       if (!isPrepared(msg)) return undefined;
       if (config.rejectTransactionMessage) return rejected;

@@ -37,6 +37,13 @@ export class PutRefusal {
 export interface PutHook {
   /** Names the hook in logs and docs. */
   readonly name: string;
+  /**
+   * True when `beforePut` returns undefined and changes nothing for every plain message: a topic without attributes
+   * that is no %RETRY% topic, a sysFlag without transaction type, and properties without TRAN_MSG, REPLY_TO_CLIENT,
+   * DELAY or a timer property. While every hook says so, the send path stores a batch of plain messages from its
+   * bytes (`PutPipeline.putPlainBatch`) without running the hooks per message.
+   */
+  readonly leavesPlainAlone?: boolean;
   /** Rewrites `msg` in place (topic, queue, properties) or refuses it; undefined lets it go on. Synchronous: hot. */
   beforePut(msg: PutMessage, req: PutRequest): PutRefusal | undefined;
 }

@@ -11,7 +11,7 @@
  */
 import { createLogger } from '../../common/log.js';
 import type { ConsumeQueue } from '../consume-queue.js';
-import { type Dispatcher, type DispatchRequest, takesQueueOffset } from '../dispatch.js';
+import { type BatchDispatch, type Dispatcher, type DispatchRequest, takesQueueOffset } from '../dispatch.js';
 import type { StorageIO } from '../io.js';
 import { joinPath } from '../io.js';
 import { inParallel, QueueTable } from '../queue-table.js';
@@ -79,6 +79,12 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
     }
     q.append(d.phyOffset, d.size, bits);
     this.queues.dirty.add(q);
+  }
+
+  dispatchBatch(b: BatchDispatch): void {
+    // Most topics have no filter: no request per record for them.
+    if (!takesQueueOffset(b.sysFlag) || this.filters.groupsOf(b.topic) === undefined) return;
+    for (let i = 0; i < b.count; i++) this.dispatch(b.requestAt(i));
   }
 
   replayFrom(durableOffset: number): number {

@@ -1,0 +1,269 @@
+/**
+ * The plain-batch path (send.ts `plainBatchOf` + the file store's `putPlainBatch`) against the general path
+ * (`forEachBatchItem` + `inputOf` + `putMessages`): the same batches put into two file stores with one clock store
+ * the same bytes (CommitLog, ConsumeQueues, IndexFiles, the SQL92 bitmap's side queues), answer the same results,
+ * and tell arrival listeners the same records. And which batches the plain path declines.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import fc from 'fast-check';
+import type { BrokerContext } from '../../src/broker/context.js';
+import { bitmapPredicateOf, compiledSql92, sqlMessageFilter } from '../../src/broker/filter/sql92-filter.js';
+import { forEachBatchItem } from '../../src/broker/processors/batch-codec.js';
+import { inputOf, plainBatchOf } from '../../src/broker/processors/send.js';
+import { brokerPutHooks } from '../../src/broker/put/hooks.js';
+import { PutPipeline } from '../../src/broker/put/pipeline.js';
+import type { PutHook, PutMessage } from '../../src/broker/put/types.js';
+import type { SendMessageRequestHeader } from '../../src/remoting/protocol/send.js';
+import type { FileMessageStore } from '../../src/store/file-store.js';
+import { createMessageStore, type MessageStore, type PutResult } from '../../src/store/index.js';
+import { tempDir } from '../store/helpers.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
+
+const topic = 'PlainT';
+const born = '10.1.2.3:4567';
+const ctx = { config: { maxMessageSize: 4 * 1024 * 1024, maxPropertiesBytes: 32 * 1024 } } as unknown as BrokerContext;
+const header = {
+  topic,
+  sysFlag: 0,
+  bornTimestamp: 1_700_000_000_123n,
+  reconsumeTimes: 0,
+} as unknown as SendMessageRequestHeader;
+
+interface Item {
+  body: Buffer;
+  flag: number;
+  props: [string, string][];
+  /** The last property's separator left out (as some clients send it). */
+  open: boolean;
+}
+
+function propertiesOf(it: Item): Buffer {
+  const text = it.props.map(([k, v]) => `${k}\u0001${v}\u0002`).join('');
+  return Buffer.from(it.open && text.length > 0 ? text.slice(0, -1) : text, 'utf8');
+}
+
+/** A SEND_BATCH_MESSAGE body (RocketMQ's MessageDecoder.encodeMessages), written by hand so any properties fit. */
+function batchBody(items: readonly Item[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const it of items) {
+    const p = propertiesOf(it);
+    const head = Buffer.alloc(20);
+    head.writeInt32BE(20 + it.body.length + 2 + p.length, 0);
+    head.writeInt32BE(it.flag, 12);
+    head.writeInt32BE(it.body.length, 16);
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(p.length);
+    parts.push(head, it.body, len, p);
+  }
+  return Buffer.concat(parts);
+}
+
+const asciiKey = fc.stringMatching(/^[0-9A-F]{8,32}$/);
+const word = fc.stringMatching(/^[a-z0-9]{1,6}$/);
+const itemArb: fc.Arbitrary<Item> = fc.record({
+  body: fc.uint8Array({ minLength: 0, maxLength: 300 }).map((a) => Buffer.from(a)),
+  flag: fc.integer({ min: -5, max: 1 << 20 }),
+  props: fc
+    .record({
+      tags: fc.option(fc.oneof(word, fc.constant('')), { nil: undefined }),
+      keys: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }),
+      uniq: fc.option(asciiKey, { nil: undefined }),
+      bucket: fc.integer({ min: 0, max: 9 }),
+      // Long values too: properties over 256 bytes are copied through a view, shorter ones word by word.
+      other: fc.option(
+        fc
+          .oneof(fc.string({ maxLength: 12 }), fc.string({ minLength: 200, maxLength: 400 }))
+          .filter((s) => !/[\u0001\u0002]/.test(s)),
+        { nil: undefined },
+      ),
+    })
+    .map(({ tags, keys, uniq, bucket, other }) => {
+      const out: [string, string][] = [];
+      if (uniq !== undefined) out.push(['UNIQ_KEY', uniq]);
+      if (tags !== undefined) out.push(['TAGS', tags]);
+      out.push(['bucket', String(bucket)]);
+      if (keys !== undefined) out.push(['KEYS', keys.join(' ')]);
+      if (other !== undefined) out.push(['note', other]);
+      return out;
+    }),
+  open: fc.boolean(),
+});
+
+async function openStore(dir: string): Promise<FileMessageStore> {
+  const store = createMessageStore(
+    {
+      storePathRootDir: dir,
+      mappedFileSizeCommitLog: 64 * 1024,
+      mappedFileSizeConsumeQueue: 20 * 50,
+      maxHashSlotNum: 64,
+      maxIndexNum: 120,
+      storeHost: '10.0.0.9:10911',
+    },
+    { clock: { now: () => 1_700_000_100_000 }, filterBitmap: bitmapPredicateOf },
+  ) as FileMessageStore;
+  await store.start();
+  assert.ok(store.filterBitmap?.register(topic, 'G', 'bucket >= 5'));
+  return store;
+}
+
+function generalPut(store: MessageStore, body: Buffer, queueId: number): Promise<PutResult> {
+  const inputs: PutMessage[] = [];
+  const bad = forEachBatchItem(body, (flag, itemBody, properties) => {
+    inputs.push(inputOf(topic, queueId, flag, itemBody, properties, header, born));
+    return undefined;
+  });
+  assert.equal(bad, undefined);
+  return store.putMessages(inputs);
+}
+
+function plainPut(store: MessageStore, body: Buffer, queueId: number): Promise<PutResult> {
+  const b = plainBatchOf(ctx, body, topic, queueId, header, born);
+  assert.ok(b !== undefined, 'a plain batch');
+  assert.ok(store.putPlainBatch !== undefined);
+  return store.putPlainBatch(b);
+}
+
+/** Every file under `dir`'s store directories, by relative path. */
+async function filesOf(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const walk = async (d: string) => {
+    for (const e of await fs.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (!['lock', 'abort', 'checkpoint'].includes(e.name)) out.set(path.relative(dir, p), await fs.readFile(p));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+test('plain batches store the same bytes, entries and answers as the general path', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.array(itemArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 2 })), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+      async (puts) => {
+        const [dirA, dirB] = [await tempDir('tsrocket-plain-a-'), await tempDir('tsrocket-plain-b-')];
+        dirs.push(dirA, dirB);
+        const a = await openStore(dirA);
+        const b = await openStore(dirB);
+        const arrivedA: string[] = [];
+        const arrivedB: string[] = [];
+        a.addArrivalListener((t, q, o, tags) => arrivedA.push(`${t}/${q}/${o}/${tags}`));
+        b.addArrivalListener((t, q, o, tags) => arrivedB.push(`${t}/${q}/${o}/${tags}`));
+        const keys = new Set<string>();
+        try {
+          for (const [items, queueId] of puts) {
+            const body = batchBody(items);
+            const ra = await generalPut(a, body, queueId);
+            const rb = await plainPut(b, body, queueId);
+            assert.deepEqual(rb, ra);
+            for (const it of items) {
+              for (const [k, v] of it.props) {
+                if (k === 'UNIQ_KEY') keys.add(v);
+                if (k === 'KEYS') for (const w of v.split(' ')) keys.add(w);
+              }
+            }
+          }
+          assert.deepEqual(arrivedB, arrivedA);
+          for (let q = 0; q < 3; q++) {
+            assert.deepEqual(
+              await b.readQueueEntries(topic, q, 0n, 10_000),
+              await a.readQueueEntries(topic, q, 0n, 10_000),
+            );
+            // The bitmap's side queue: a pull judged by its bits returns the same offsets from both stores.
+            const c = compiledSql92('bucket >= 5');
+            assert.ok(c.ok);
+            const pull = async (s: FileMessageStore) => {
+              const f = sqlMessageFilter(c.filter, s.filterBitmap?.probe(topic, 'G', 'bucket >= 5'));
+              const r = await s.getMessage(topic, q, 0n, 10_000, 64 * 1024 * 1024, f);
+              return r.queueOffsets;
+            };
+            assert.deepEqual(await pull(b), await pull(a));
+          }
+          for (const k of keys) {
+            const qa = await a.queryMessage(topic, k, 1000, 0n, 2n ** 62n);
+            const qb = await b.queryMessage(topic, k, 1000, 0n, 2n ** 62n);
+            assert.deepEqual(qb.records, qa.records, `query ${k}`);
+            assert.ok(qa.records.length > 0, `key ${k} found`);
+          }
+        } finally {
+          await a.shutdown();
+          await b.shutdown();
+        }
+        const fa = await filesOf(dirA);
+        const fb = await filesOf(dirB);
+        assert.deepEqual([...fb.keys()].sort(), [...fa.keys()].sort());
+        for (const [name, bytes] of fa) assert.ok(bytes.equals(fb.get(name) as Buffer), `${name} differs`);
+        await fs.rm(dirA, { recursive: true, force: true });
+        await fs.rm(dirB, { recursive: true, force: true });
+      },
+    ),
+    { numRuns: 12 },
+  );
+});
+
+test('a batch is declined by the plain path when an item is not plain or the body is bad', () => {
+  const plain: Item = { body: Buffer.from('x'), flag: 0, props: [['UNIQ_KEY', 'AB12']], open: false };
+  assert.ok(plainBatchOf(ctx, batchBody([plain, plain]), topic, 0, header, born) !== undefined);
+  for (const [name, value] of [
+    ['TRAN_MSG', 'true'],
+    ['TRAN_MSG', 'false'],
+    ['REPLY_TO_CLIENT', 'c1'],
+    ['DELAY', '3'],
+    ['TIMER_DELIVER_MS', '1700000000000'],
+    ['__STARTDELIVERTIME', '1700000000000'],
+    ['UNIQ_KEY', 'ключ'],
+  ] as const) {
+    const odd: Item = { body: Buffer.from('y'), flag: 0, props: [[name, value]], open: false };
+    assert.equal(plainBatchOf(ctx, batchBody([plain, odd]), topic, 0, header, born), undefined, name);
+  }
+  const body = batchBody([plain, plain]);
+  assert.equal(plainBatchOf(ctx, body.subarray(0, body.length - 1), topic, 0, header, born), undefined, 'truncated');
+  assert.equal(plainBatchOf(ctx, Buffer.alloc(0), topic, 0, header, born), undefined, 'empty');
+  const small = { config: { maxMessageSize: 4, maxPropertiesBytes: 32 * 1024 } } as unknown as BrokerContext;
+  const big: Item = { body: Buffer.alloc(5), flag: 0, props: [], open: false };
+  assert.equal(plainBatchOf(small, batchBody([big]), topic, 0, header, born), undefined, 'body over the limit');
+});
+
+test('the put pipeline takes plain batches only while every hook leaves plain messages alone and the store can', async () => {
+  const dir = await tempDir('tsrocket-plain-p-');
+  dirs.push(dir);
+  const store = createMessageStore({ storePathRootDir: dir });
+  const memory = createMessageStore({}, { kind: 'memory' });
+  const deps = {
+    config: { brokerName: 'b', brokerClusterName: 'c', rejectTransactionMessage: false },
+    topics: {},
+    groups: {},
+    levels: {},
+  } as unknown as Parameters<typeof brokerPutHooks>[0];
+  const hooks = brokerPutHooks(deps);
+  assert.ok(hooks.length > 0);
+  for (const h of hooks) assert.equal(h.leavesPlainAlone, true, h.name);
+  assert.equal(new PutPipeline(store, hooks).plainBatches, true);
+  // A hook that does not say it leaves plain messages alone turns the path off for every batch.
+  const other: PutHook = { name: 'other', beforePut: () => undefined };
+  const without = new PutPipeline(store, [...hooks, other]);
+  assert.equal(without.plainBatches, false);
+  const b = plainBatchOf(
+    ctx,
+    batchBody([{ body: Buffer.from('x'), flag: 0, props: [], open: false }]),
+    topic,
+    0,
+    header,
+    born,
+  );
+  assert.ok(b !== undefined);
+  assert.throws(() => without.putPlainBatch(b));
+  // The memory store has no putPlainBatch: its batches take the general path.
+  assert.equal(new PutPipeline(memory, hooks).plainBatches, false);
+});
