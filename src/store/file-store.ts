@@ -107,6 +107,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       onRolledBack: () => this.queues.resetNextOffsets(),
       sparseReadWorker: config.sparseReadWorkerEnable,
       preallocAheadBytes: config.commitLogPreallocateAheadBytes,
+      allocateSegments: config.commitLogAllocateSegments,
     });
     this.queues = new QueueTable(io, this.path('consumequeue'), config.mappedFileSizeConsumeQueue, onWriteError);
     this.index = new IndexService(
@@ -430,6 +431,9 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       commitLogPreallocatedBytes: this.commitLog.prealloc.aheadOf(this.commitLog.writtenOffset),
       commitLogPreallocWaits: this.commitLog.prealloc.stats.writesWaited,
       commitLogPreallocFailures: this.commitLog.prealloc.stats.failures,
+      // Segments whose blocks were allocated before their first write (allocate.ts), and failed allocations.
+      commitLogAllocatedSegments: this.commitLog.stats.allocatedSegments,
+      commitLogAllocateFailures: this.commitLog.stats.allocateFailures,
       flushDiskType: this.config.flushDiskType,
       readonlyReason: this.readonlyReason() ?? '',
       storeDamageFound: this.damage.found.length,
