@@ -112,8 +112,9 @@ export class CommitLog {
     allocatedSegments: 0,
     allocateFailures: 0,
   };
-  /** Segments whose allocation was asked for (once each). */
+  /** Segments whose allocation was asked for (once each), and those it succeeded for. */
   private readonly allocating = new WeakSet<Segment>();
+  private readonly allocated = new WeakSet<Segment>();
   private readonly reader: LogReader;
   /** Writes zeros ahead of the tail so page-cache copies never wait for block allocation (prealloc.ts). */
   readonly prealloc: SegmentPrealloc;
@@ -521,6 +522,22 @@ export class CommitLog {
   }
 
   /**
+   * Disk space allocated ahead of the write position (allocate.ts) that holds no data yet: the disk watermark does
+   * not count it as used, since puts fill it without taking more of the disk.
+   */
+  allocatedAheadBytes(): number {
+    let bytes = 0;
+    const list = this.segs.list;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const seg = list[i] as Segment;
+      const end = seg.start + this.opts.segmentBytes;
+      if (end <= this.writtenOffset) break;
+      if (this.allocated.has(seg)) bytes += end - Math.max(seg.start, this.writtenOffset);
+    }
+    return bytes;
+  }
+
+  /**
    * Allocates the blocks of a segment not written yet (the next one, or the active one at start), so the put path's
    * page-cache copies do not wait for the file system's block map behind the flush's writeback (allocate.ts).
    * Best effort: a failure leaves the segment sparse, as it was before.
@@ -533,6 +550,7 @@ export class CommitLog {
       .then((file) => allocate(file, 0, this.opts.segmentBytes))
       .then(
         () => {
+          this.allocated.add(seg);
           this.stats.allocatedSegments++;
         },
         (err: Error) => {

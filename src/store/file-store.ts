@@ -133,7 +133,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
             onWriteError,
           );
     if (this.filterBitmap !== undefined) this.dispatchers.push(this.filterBitmap);
-    this.disk = new DiskWatch(io, config);
+    this.disk = new DiskWatch(io, config, () => this.commitLog.allocatedAheadBytes());
     this.retention = new Retention(io, config, clock, this.disk, this.commitLog, this.queues, this.index, [
       ...(this.filterBitmap === undefined ? [] : [this.filterBitmap]),
     ]);
