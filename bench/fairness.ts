@@ -9,9 +9,11 @@
  */
 
 import { spawn } from 'node:child_process';
+import { openSync, readSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Producer } from '../src/client/index.js';
@@ -36,6 +38,7 @@ import {
 import { check, fmtMiB, mib, writeResults } from './support/report.js';
 import { fmtSched, type SchedTimes, schedDelta, schedTimes } from './support/schedstat.js';
 import { type BenchSide, fmtParts, gcSummary, matchParts, summarizeParts } from './support/split-report.js';
+import { fmtTail, type GcPause, type PoliteSend, summarizeTail, type TailSummary } from './support/tail.js';
 import { fmtTurns, summarizeTurns, type TurnsFile, type TurnsSummary } from './support/turns.js';
 import { fmtWaits, summarizeWaits } from './support/turns-waits.js';
 import { createTopic } from './support/wire.js';
@@ -86,6 +89,8 @@ const nodeArgs = [
 /** Epoch ms at the start and end of the measured phases, to split the broker's long turns by phase. */
 const phaseMs = { alone: [0, 0], flooded: [0, 0] };
 let resultsFile: string | undefined;
+/** The polite sends per phase, for the tail's parts. */
+const politeSends = { alone: [] as PoliteSend[], flooded: [] as PoliteSend[] };
 const split = a.split ? installSplit() : undefined;
 const benchSides = { alone: [] as BenchSide[], flooded: [] as BenchSide[] };
 const broker = spawnStart({
@@ -103,10 +108,38 @@ const producer = new Producer({ nameServer: broker.namesrvAddr, sendTimeoutMs: 3
 
 interface Latencies {
   ms: number[];
+  /** Per send: epoch ms at its call and this process's event-loop run-queue wait during it (for the tail's parts). */
+  sends: PoliteSend[];
   failed: number;
   firstFailure: string | undefined;
 }
-const latencies = (): Latencies => ({ ms: [], failed: 0, firstFailure: undefined });
+const latencies = (): Latencies => ({ ms: [], sends: [], failed: 0, firstFailure: undefined });
+
+/** This process's event-loop thread's run-queue wait so far, ms (/proc/thread-self/schedstat; 0 elsewhere). */
+const benchSchedFd = (() => {
+  try {
+    return openSync('/proc/thread-self/schedstat', 'r');
+  } catch {
+    return undefined;
+  }
+})();
+const benchSchedBuf = Buffer.alloc(128);
+function benchWaitMs(): number {
+  if (benchSchedFd === undefined) return 0;
+  const n = readSync(benchSchedFd, benchSchedBuf, 0, benchSchedBuf.length, 0);
+  return Number(benchSchedBuf.toString('latin1', 0, n).split(' ')[1]) / 1e6;
+}
+/** This process's GC pauses (the polite producer's side of the tail). */
+const benchGc: GcPause[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    benchGc.push([
+      performance.timeOrigin + e.startTime,
+      e.duration,
+      (e as { detail?: { kind?: number } }).detail?.kind ?? 0,
+    ]);
+  }
+}).observe({ entryTypes: ['gc'] });
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
@@ -129,10 +162,13 @@ const fmt = (l: Latencies) => {
 /** Runs `op` every `gapMs` (one at a time) until `untilMs`, recording each latency. */
 async function timedLoop(untilMs: number, gapMs: number, out: Latencies, op: () => Promise<void>): Promise<void> {
   while (performance.now() < untilMs) {
+    const w0 = benchWaitMs();
     const t0 = performance.now();
     try {
       await op();
-      out.ms.push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      out.ms.push(ms);
+      out.sends.push({ atMs: performance.timeOrigin + t0, ms, benchWaitMs: benchWaitMs() - w0 });
     } catch (err) {
       out.failed++;
       out.firstFailure ??= (err as Error).message;
@@ -270,6 +306,7 @@ try {
   const alone = await measure(num('alone-s') * 1000, benchSides.alone);
   phaseMs.alone[1] = Date.now();
   const schedAlone = schedPhase(schedAloneBefore, await schedNow({ broker: servingPid }));
+  politeSends.alone = alone.polite.sends;
   console.log(`alone:      polite send ${fmt(alone.polite)}`);
 
   rss.enter('flood');
@@ -292,6 +329,7 @@ try {
   const flooded = await measure(floodMs - 1000, benchSides.flooded);
   phaseMs.flooded[1] = Date.now();
   const schedFlood = schedPhase(schedFloodBefore, await schedNow({ broker: servingPid, flood: flooding.pid }));
+  politeSends.flooded = flooded.polite.sends;
   const results = await flooding.done;
   const cpuAfter = await cpuNow(servingPid);
   rss.enter('after');
@@ -361,13 +399,13 @@ try {
   await probes.close();
   await stopChild(broker, 'SIGTERM');
   if (split !== undefined) await reportSplit(split.client);
-  if (turnProbeMs > 0) await reportTurns();
+  if (turnProbeMs > 0) await reportTurns(politeSends);
   await rm(root, { recursive: true, force: true });
 }
 process.exit(0);
 
 /** The broker's long event-loop turns per phase (it wrote them when it stopped), added to fairness.json. */
-async function reportTurns(): Promise<void> {
+async function reportTurns(sends: Record<'alone' | 'flooded', PoliteSend[]>): Promise<void> {
   let f: TurnsFile;
   try {
     f = JSON.parse(await readFile(turnsFile, 'utf8')) as TurnsFile;
@@ -377,6 +415,7 @@ async function reportTurns(): Promise<void> {
   }
   const out: Record<string, TurnsSummary> = {};
   const waits: Record<string, [string, number][]> = {};
+  const tails: Record<string, TailSummary> = {};
   for (const phase of ['alone', 'flooded'] as const) {
     const [from, to] = phaseMs[phase] as [number, number];
     out[phase] = summarizeTurns(f, from, to);
@@ -386,12 +425,20 @@ async function reportTurns(): Promise<void> {
       console.log(`broker main thread in kernel waits ${phase.padEnd(7)} (ms, sampled): ${fmtWaits(waits[phase])}`);
     }
   }
+  for (const phase of ['alone', 'flooded'] as const) {
+    const t = summarizeTail(sends[phase], f.turns, f.waits, f.gc ?? [], benchGc, num('polite-gap-ms'));
+    tails[phase] = t;
+    const [l0, ...rest] = fmtTail(t, phaseMs[phase][0] as number);
+    console.log(`polite tail ${phase.padEnd(7)}: ${l0}`);
+    for (const l of rest) console.log(l);
+  }
   const file = resultsFile;
   if (file === undefined) return;
   try {
     const results = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     results.brokerTurns = { probeMs: f.probeMs, ...out };
     if (f.waits !== undefined) results.brokerKernelWaitsMs = { periodMs: f.waits.periodMs, ...waits };
+    results.politeTail = tails;
     await writeFile(file, JSON.stringify(results, null, 2));
   } catch (err) {
     console.log(`turns: fairness.json not updated (${(err as Error).message})`);

@@ -70,9 +70,12 @@ watch(QueueTable.prototype, 'flushDirty', 'cq-flush');
 watch(ConsumeQueue.prototype, 'flush', 'cq-file-flush');
 watch(IndexFile.prototype, 'flush', 'index-flush');
 
-const gc: [number, number][] = [];
+const gc: [number, number, number][] = [];
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gc.push([performance.timeOrigin + e.startTime, e.duration]);
+  for (const e of list.getEntries()) {
+    const kind = (e as { detail?: { kind?: number } }).detail?.kind ?? 0;
+    gc.push([performance.timeOrigin + e.startTime, e.duration, kind]);
+  }
 }).observe({ entryTypes: ['gc'] });
 
 /**
@@ -127,7 +130,7 @@ if (out !== null) {
     for (const t of turns) {
       for (const [at, d] of gc) if (at >= t.atMs && at < t.atMs + t.lateMs) t.gcMs += d;
     }
-    const file: TurnsFile = { probeMs, probes, turns };
+    const file: TurnsFile = { probeMs, probes, turns, gc };
     if (waitShared !== undefined) {
       const t = new Float64Array(waitShared.times);
       const c = new Uint8Array(waitShared.codes);

@@ -24,6 +24,8 @@ export interface TurnsFile {
   turns: LongTurn[];
   /** The main thread's sampled kernel waits (turns-waits.ts), when sampled. */
   waits?: WaitSamples;
+  /** The broker's GC pauses: epoch ms, ms, V8's kind. */
+  gc?: [number, number, number][];
 }
 
 /** Shorter lateness is the timer's own jitter, not a turn worth naming. */

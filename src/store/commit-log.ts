@@ -13,6 +13,7 @@
 import { createLogger } from '../common/log.js';
 
 import { blankMagic } from '../common/record.js';
+import { allocate } from './allocate.js';
 import type { BlockCache, Pinned, PinnedPieces } from './block-cache.js';
 import type { VisibleRecords } from './dispatch.js';
 import type { StorageIO } from './io.js';
@@ -65,6 +66,8 @@ export interface CommitLogOptions {
   sparseReadWorker?: boolean;
   /** Blocks kept allocated (zeros written) this far past the write position (prealloc.ts); 0 or absent: off. */
   preallocAheadBytes?: number;
+  /** Allocate each segment's blocks before its first write (allocate.ts); off when absent. */
+  allocateSegments?: boolean;
 }
 
 export class CommitLog {
@@ -105,7 +108,13 @@ export class CommitLog {
     failedPuts: 0,
     unrolledFailedBytes: 0,
     timedOutPutsCut: 0,
+    /** Segments whose blocks were allocated before their writes (allocate.ts), and allocations that failed. */
+    allocatedSegments: 0,
+    allocateFailures: 0,
   };
+  /** Segments whose allocation was asked for (once each), and those it succeeded for. */
+  private readonly allocating = new WeakSet<Segment>();
+  private readonly allocated = new WeakSet<Segment>();
   private readonly reader: LogReader;
   /** Writes zeros ahead of the tail so page-cache copies never wait for block allocation (prealloc.ts). */
   readonly prealloc: SegmentPrealloc;
@@ -162,6 +171,7 @@ export class CommitLog {
   async startAt(end: number): Promise<void> {
     await this.segs.extendTo(end);
     this.reserveOffset = this.writtenOffset = this.flushedOffset = this.visibleOffset = end;
+    this.allocateAhead(this.segs.of(end) as Segment);
     this.precreateNext();
     this.prealloc.advance();
   }
@@ -508,6 +518,47 @@ export class CommitLog {
     const next = this.segs.list[this.segs.list.length - 1] as Segment;
     // Nothing is lost when this fails: the first write into the segment opens it again (or fails its puts).
     this.segs.fileOf(next).catch((err: Error) => log.warn('cannot create the next commitlog segment yet', { err }));
+    this.allocateAhead(next);
+  }
+
+  /**
+   * Disk space allocated ahead of the write position (allocate.ts) that holds no data yet: the disk watermark does
+   * not count it as used, since puts fill it without taking more of the disk.
+   */
+  allocatedAheadBytes(): number {
+    let bytes = 0;
+    const list = this.segs.list;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const seg = list[i] as Segment;
+      const end = seg.start + this.opts.segmentBytes;
+      if (end <= this.writtenOffset) break;
+      if (this.allocated.has(seg)) bytes += end - Math.max(seg.start, this.writtenOffset);
+    }
+    return bytes;
+  }
+
+  /**
+   * Allocates the blocks of a segment not written yet (the next one, or the active one at start), so the put path's
+   * page-cache copies do not wait for the file system's block map behind the flush's writeback (allocate.ts).
+   * Best effort: a failure leaves the segment sparse, as it was before.
+   */
+  private allocateAhead(seg: Segment): void {
+    if (this.opts.allocateSegments !== true || this.allocating.has(seg)) return;
+    this.allocating.add(seg);
+    void this.segs
+      .fileOf(seg)
+      .then((file) => allocate(file, 0, this.opts.segmentBytes))
+      .then(
+        () => {
+          this.allocated.add(seg);
+          this.stats.allocatedSegments++;
+        },
+        (err: Error) => {
+          if (this.stats.allocateFailures++ === 0) {
+            log.warn('cannot allocate commitlog segment blocks ahead of writes; segments stay sparse', { err });
+          }
+        },
+      );
   }
 }
 

@@ -56,6 +56,8 @@ export interface StoreConfig {
    * Off (0) by default: on the shared machine its inode-lock waits outweighed the allocation waits it removed.
    */
   commitLogPreallocateAheadBytes: number;
+  /** Allocate each CommitLog segment's blocks (unwritten extents) before its first write (allocate.ts; Linux). */
+  commitLogAllocateSegments: boolean;
   /** Check BODYCRC of every record scanned at recovery. */
   checkCRCOnRecover: boolean;
   /**
@@ -105,6 +107,7 @@ export function defaultStoreConfig(storePathRootDir = path.resolve('data', 'stor
     osPageCacheBusyTimeOutMills: 1000,
     maxUnwrittenPutBytes: 256 * 1024 * 1024,
     commitLogPreallocateAheadBytes: 0,
+    commitLogAllocateSegments: true,
     checkCRCOnRecover: true,
     recoverTailCheckBytes: 64 * 1024 * 1024,
     messageDelayLevel: defaultMessageDelayLevel,
@@ -243,6 +246,15 @@ export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?
     doc:
       'CommitLog blocks kept allocated (zeros written and synced by a worker thread) this far past the write ' +
       'position, so writes never wait for the file system to allocate blocks (e.g. 33554432); 0 (the default): off.',
+  },
+  commitLogAllocateSegments: {
+    kind: 'bool',
+    default: true,
+    tsrocket: true,
+    doc:
+      "Allocate each CommitLog segment's blocks (fallocate(1): unwritten extents, no data written) before its first " +
+      'write, so writes never wait for the file system to map blocks behind the flush (Linux; elsewhere, or when ' +
+      'fallocate fails, segments stay sparse). A new segment then counts as used disk space at once.',
   },
   checkCRCOnRecover: { kind: 'bool', default: true, doc: 'Check the body CRC of every record scanned at recovery.' },
   recoverTailCheckBytes: {

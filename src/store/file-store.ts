@@ -109,6 +109,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       onRolledBack: () => this.queues.resetNextOffsets(),
       sparseReadWorker: config.sparseReadWorkerEnable,
       preallocAheadBytes: config.commitLogPreallocateAheadBytes,
+      allocateSegments: config.commitLogAllocateSegments,
     });
     this.queues = new QueueTable(io, this.path('consumequeue'), config.mappedFileSizeConsumeQueue, onWriteError);
     this.index = new IndexService(
@@ -134,7 +135,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
             onWriteError,
           );
     if (this.filterBitmap !== undefined) this.dispatchers.push(this.filterBitmap);
-    this.disk = new DiskWatch(io, config);
+    this.disk = new DiskWatch(io, config, () => this.commitLog.allocatedAheadBytes());
     this.retention = new Retention(io, config, clock, this.disk, this.commitLog, this.queues, this.index, [
       ...(this.filterBitmap === undefined ? [] : [this.filterBitmap]),
     ]);
@@ -443,6 +444,9 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
       commitLogPreallocatedBytes: this.commitLog.prealloc.aheadOf(this.commitLog.writtenOffset),
       commitLogPreallocWaits: this.commitLog.prealloc.stats.writesWaited,
       commitLogPreallocFailures: this.commitLog.prealloc.stats.failures,
+      // Segments whose blocks were allocated before their first write (allocate.ts), and failed allocations.
+      commitLogAllocatedSegments: this.commitLog.stats.allocatedSegments,
+      commitLogAllocateFailures: this.commitLog.stats.allocateFailures,
       flushDiskType: this.config.flushDiskType,
       readonlyReason: this.readonlyReason() ?? '',
       storeDamageFound: this.damage.found.length,

@@ -32,6 +32,8 @@ export class DiskWatch {
   constructor(
     private readonly io: StorageIO,
     private readonly config: StoreConfig,
+    /** Bytes of the disk allocated ahead of the CommitLog's writes, holding no data (not counted as used). */
+    private readonly allocatedAheadBytes: () => number = () => 0,
   ) {}
 
   /**
@@ -63,10 +65,12 @@ export class DiskWatch {
     const dir = this.config.storePathRootDir;
     const usage = await this.io.diskUsage(dir);
     this.checkedAtMs = Date.now();
-    const ratio = usage.usedRatio;
+    // Segment blocks allocated before their writes are taken by puts without more of the disk: not used yet.
+    const ahead = Math.min(this.allocatedAheadBytes(), usage.totalBytes - usage.freeBytes);
+    const ratio = usage.totalBytes > 0 ? Math.max(0, usage.usedRatio - ahead / usage.totalBytes) : usage.usedRatio;
     this.ratio = ratio;
     const limit = this.config.diskSpaceWarningLevelRatio;
-    this.roomBytes = Math.max(0, limit * usage.totalBytes - (usage.totalBytes - usage.freeBytes));
+    this.roomBytes = Math.max(0, limit * usage.totalBytes - (usage.totalBytes - usage.freeBytes - ahead));
     if (ratio > limit) {
       const reason = `disk full: ${(ratio * 100).toFixed(1)}% of the disk holding ${dir} is used (limit ${(limit * 100).toFixed(0)}%), puts are refused until space is freed`;
       if (this.fullReason === undefined) log.error('disk nearly full, refusing puts', { ratio });
