@@ -176,7 +176,7 @@ export function readAhead(
  * Where the pull after one reading `picked` begins: after its last record when every pick matches and fills it
  * (as that pull answers); undefined when they do not fill it (it scans on past them: not known yet).
  */
-function afterFull(picked: Picked, want: number): number | undefined {
+export function afterFull(picked: Picked, want: number): number | undefined {
   const n = picked.queueOffsets.length;
   return n < want ? undefined : (picked.queueOffsets[n - 1] as number) + 1;
 }

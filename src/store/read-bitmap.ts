@@ -10,7 +10,7 @@
 import { bloomHit } from './bitmap/bloom.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { cqEntryBytes } from './consume-queue.js';
-import { type Ahead, aheadStats, drop, readAhead, takeAhead } from './read-bitmap-ahead.js';
+import { type Ahead, afterFull, aheadStats, drop, readAhead, takeAhead } from './read-bitmap-ahead.js';
 import {
   type ByProperties,
   candidateBytesMax,
@@ -52,6 +52,7 @@ export async function readByBitmap(
   let removed = 0;
   let judged = 0;
   let filled = false;
+  const pickNext = (from: number) => firstPick(store, bq, from, want, probe, m0, m1);
   try {
     const ahead = takeAhead(q, probe, offset, want, store.commitLog.minOffset());
     if (ahead !== undefined) {
@@ -115,10 +116,18 @@ export async function readByBitmap(
       );
       removed += picked.removed;
       judged += picked.phys.length;
+      const first = ahead === undefined && out.count === 0 && next === offset;
       let stoppedAt =
         picked.phys.length === 0
           ? undefined
           : collect(store, picked, out, byProperties, want, maxTotalBytes, sparse(picked));
+      // A pull with nothing read ahead for it (a stream's first, or after a reset or a miss) whose first chunk's
+      // candidates fill it: its successors are read ahead now, posted after its own job (one wake of the worker for
+      // all), so that the next pull finds its records read instead of the worker not yet begun.
+      if (first) {
+        const from = afterFull(picked, want);
+        if (from !== undefined) readAhead(store, q, probe, from, want, pickNext);
+      }
       if (stoppedAt instanceof Promise) stoppedAt = await stoppedAt;
       next = stoppedAt ?? picked.next;
       if (stoppedAt !== undefined) break;
@@ -127,10 +136,9 @@ export async function readByBitmap(
     out.release();
     throw err;
   }
-  // A pull that filled up: its consumer's next pull starts at `next`; read its records ahead in the worker.
-  if (out.count >= want) {
-    readAhead(store, q, probe, next, want, (from) => firstPick(store, bq, from, want, probe, m0, m1));
-  }
+  // A pull that filled up: its consumer's next pull starts at `next`; read its records ahead in the worker (those
+  // posted by its first chunk already, when it ended where they begin).
+  if (out.count >= want) readAhead(store, q, probe, next, want, pickNext);
   const r = out.result(filteredStatus(out.count, removed, judged), BigInt(next), minOffset, maxOffset);
   // Records far apart are one part each: joined, one copy costs less than a socket write per part.
   const parts = r.bodyParts;

@@ -228,30 +228,38 @@ test('a read ahead the worker has not begun when its pull comes is read by that 
 test('a read ahead the worker has done is taken by its pull at once, before the worker says so: the same records', async () => {
   await withWorkerStore(async (store) => {
     const filter = bitsFilter(store);
-    const get = (from: bigint) => store.getMessage(topic, 0, from, 8, 4 * 1024 * 1024, filter);
+    // Pulls of three: a..e in the first ConsumeQueue file (20 matches; read ahead only from open files).
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 3, 4 * 1024 * 1024, filter);
     const a = await get(0n);
-    // a read its next two ahead; the worker is woken at the end of this turn.
+    // a read its next two (b's and c's) ahead with its own job; they are done and settled meanwhile.
+    await new Promise((r) => setTimeout(r, 50));
+    // b takes its own and reads the next two (d's and e's) ahead; the worker is woken at the end of this turn.
+    const b = await get(a.nextBeginOffset);
     await new Promise((r) => setImmediate(r));
     // The main thread does not turn (the worker's message waits) until the worker has done them.
     const until = performance.now() + 10_000;
     while (worker?.busy() === true && performance.now() < until);
     assert.equal(worker?.busy(), false, 'the worker did the reads ahead');
     const { taken, ready, polled, waited } = aheadStats;
-    const b = await get(a.nextBeginOffset);
-    assert.deepEqual(
-      [aheadStats.taken - taken, aheadStats.polled - polled, aheadStats.ready - ready, aheadStats.waited - waited],
-      [1, 1, 0, 0],
-      'taken, settled by the look at the done ring, not waited for',
-    );
+    const since = () => [
+      aheadStats.taken - taken,
+      aheadStats.polled - polled,
+      aheadStats.ready - ready,
+      aheadStats.waited - waited,
+    ];
+    const c = await get(b.nextBeginOffset);
+    assert.deepEqual(since(), [1, 0, 1, 0], "c's was settled before");
+    const d = await get(c.nextBeginOffset);
+    assert.deepEqual(since(), [2, 1, 1, 0], "d's taken, settled by the look at the done ring, not waited for");
     // After the worker's message was handled, the next is settled already.
     await new Promise((r) => setTimeout(r, 20));
-    const c = await get(b.nextBeginOffset);
-    assert.deepEqual([aheadStats.taken - taken, aheadStats.ready - ready], [2, 1]);
+    const e = await get(d.nextBeginOffset);
+    assert.deepEqual(since(), [3, 1, 2, 0]);
     assert.deepEqual(
-      [a, b, c].flatMap((r) => offsetsOf(r)),
-      matching.slice(0, 24),
+      [a, b, c, d, e].flatMap((r) => offsetsOf(r)),
+      matching.slice(0, 15),
     );
-    for (const r of [a, b, c]) r.release?.();
+    for (const r of [a, b, c, d, e]) r.release?.();
     assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
   });
 });
@@ -276,6 +284,53 @@ test('a stream that keeps pulling has its next pulls read ahead two at a time, t
       matching.slice(0, 12),
     );
     for (const r of [a, b, c, d]) r.release?.();
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  });
+});
+
+test("a stream's first pull posts its next two pulls' reads ahead right after its own job: both taken, the same records", async () => {
+  await withWorkerStore(async (store) => {
+    const filter = bitsFilter(store);
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 3, 4 * 1024 * 1024, filter);
+    const w = worker as ReadWorker;
+    // Each job posted: whether a pull waits for it, and whether the first pull's own job had been read by then.
+    const posts: Array<[boolean, boolean]> = [];
+    let own: Promise<boolean> | undefined;
+    let ownRead = false;
+    const run = w.run;
+    w.run = function (this: ReadWorker, slot: number, spans: number, timed?: boolean) {
+      posts.push([timed !== false, ownRead]);
+      const job = run.call(this, slot, spans, timed);
+      if (own === undefined) {
+        own = job;
+        job.then(() => {
+          ownRead = true;
+        });
+      }
+      return job;
+    };
+    const { taken } = aheadStats;
+    let a: Awaited<ReturnType<typeof get>>;
+    try {
+      a = await get(0n);
+    } finally {
+      w.run = run;
+    }
+    // Its own job, then its next two while it waits for its records (one wake of the worker for the three), not
+    // once they came.
+    assert.deepEqual(posts, [
+      [true, false],
+      [false, false],
+      [false, false],
+    ]);
+    const b = await get(a.nextBeginOffset);
+    const c = await get(b.nextBeginOffset);
+    assert.equal(aheadStats.taken - taken, 2, 'b and c took theirs (read by the worker or taken back)');
+    assert.deepEqual(
+      [a, b, c].flatMap((r) => offsetsOf(r)),
+      matching.slice(0, 9),
+    );
+    for (const r of [a, b, c]) r.release?.();
     assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
   });
 });
