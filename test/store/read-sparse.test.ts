@@ -335,6 +335,45 @@ test("a stream's first pull posts its next two pulls' reads ahead right after it
   });
 });
 
+test("a read ahead reads about as much of the side queue as the stream's last pick spanned, more only when short", async () => {
+  await withWorkerStore(async (store) => {
+    const filter = bitsFilter(store);
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 3, 4 * 1024 * 1024, filter);
+    const bq = store.bitmapQueueOf(topic, 0);
+    assert.ok(bq !== undefined);
+    // Entries asked of the side queue per blocking read.
+    const asked: number[] = [];
+    const readNow = bq.readNow;
+    bq.readNow = function (this: typeof bq, offset: number, count: number, into: Buffer) {
+      asked.push(count);
+      return readNow.call(this, offset, count, into);
+    };
+    const { taken } = aheadStats;
+    const got: Array<Awaited<ReturnType<typeof get>>> = [];
+    try {
+      let from = 0n;
+      for (let i = 0; i < 5; i++) {
+        const r = await get(from);
+        got.push(r);
+        from = r.nextBeginOffset;
+      }
+    } finally {
+      bq.readNow = readNow;
+    }
+    // The first pull's own chunk (4,096 entries asked), then its reads ahead's: a pull of 3 spans 101 or 199
+    // entries here (pairs of neighbours every 100); a part that ran short is followed by one for the rest.
+    assert.equal(asked[0], 4096);
+    assert.ok(asked.length > 1 && asked.slice(1).every((n) => n < 512), `entries asked: ${asked.join(', ')}`);
+    assert.equal(aheadStats.taken - taken, 4, 'b..e took theirs');
+    assert.deepEqual(
+      got.flatMap((r) => offsetsOf(r)),
+      matching.slice(0, 15),
+    );
+    for (const r of got) r.release?.();
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  });
+});
+
 test('a read ahead is dropped, not taken, by a pull of another maxMsgNums or after the log start passed it', async () => {
   await withWorkerStore(async (store) => {
     const filter = bitsFilter(store);
