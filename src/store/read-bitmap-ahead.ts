@@ -159,11 +159,13 @@ export function readAhead(
   }
   if (from === undefined) return;
   for (let n = 0; n < aheadBatch && held.length < aheadsMax; n++) {
+    // Before the pick (its side-queue read): none starts without a free arena.
+    if (freeArenaCount() < freeArenasMin) return;
     const picked = pickFrom(from, spanned);
     if (picked === undefined || picked.phys.length === 0) return;
     const spanFirst = spansOf(picked.phys, picked.sizes, store.commitLog.segmentBytes);
     if (spanFirst.length - 1 > jobSpansMax || sparseBytes(picked, spanFirst) > arenaBytes) return;
-    const arena = freeArenaCount() >= freeArenasMin ? takeArena() : undefined;
+    const arena = takeArena();
     if (arena === undefined) return;
     const job = postSparseJob(worker, store, picked, spanFirst, arena, 0, false);
     if (job === undefined) {

@@ -16,7 +16,7 @@ import { createMessageStore, GetStatus, type MessageFilter, type StoreConfig } f
 import { NodeStorageIO } from '../../src/store/io.js';
 import type { LogReader } from '../../src/store/log-reader.js';
 import { aheadBatch, aheadStats } from '../../src/store/read-bitmap-ahead.js';
-import { ReadWorker } from '../../src/store/read-worker.js';
+import { freeArenaCount, giveArena, ReadWorker, takeArena } from '../../src/store/read-worker.js';
 import { msg, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -371,6 +371,34 @@ test("a read ahead reads about as much of the side queue as the stream's last pi
     );
     for (const r of got) r.release?.();
     assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  });
+});
+
+test('no read ahead reads the side queue while fewer than half the arenas are free', async () => {
+  await withWorkerStore(async (store) => {
+    const filter = bitsFilter(store);
+    const bq = store.bitmapQueueOf(topic, 0);
+    assert.ok(bq !== undefined);
+    const asked: number[] = [];
+    const readNow = bq.readNow;
+    bq.readNow = function (this: typeof bq, offset: number, count: number, into: Buffer) {
+      asked.push(count);
+      return readNow.call(this, offset, count, into);
+    };
+    // Leave fewer than half of them free (answers come first).
+    const kept: Buffer[] = [];
+    while (freeArenaCount() >= 15) kept.push(takeArena() as Buffer);
+    const { scheduled } = aheadStats;
+    try {
+      const r = await store.getMessage(topic, 0, 0n, 3, 4 * 1024 * 1024, filter);
+      assert.deepEqual(offsetsOf(r), matching.slice(0, 3));
+      r.release?.();
+    } finally {
+      bq.readNow = readNow;
+      for (const b of kept) giveArena(b);
+    }
+    assert.equal(aheadStats.scheduled - scheduled, 0, 'none read ahead');
+    assert.deepEqual(asked, [4096], "the pull's own chunk only");
   });
 });
 
