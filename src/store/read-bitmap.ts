@@ -117,14 +117,15 @@ export async function readByBitmap(
       );
       removed += picked.removed;
       judged += picked.phys.length;
-      const first = ahead === undefined && out.count === 0 && next === offset;
+      const first = ahead === undefined && out.count === 0 && next === offset && bits.length > 0;
       let stoppedAt =
         picked.phys.length === 0
           ? undefined
           : collect(store, picked, out, byProperties, want, maxTotalBytes, sparse(picked));
       // A pull with nothing read ahead for it (a stream's first, or after a reset or a miss) whose first chunk's
-      // candidates fill it: its successors are read ahead now, posted after its own job (one wake of the worker for
-      // all), so that the next pull finds its records read instead of the worker not yet begun.
+      // candidates (with bits: as many as it wants) fill it: its successors are read ahead now, posted after its own
+      // job (one wake of the worker for all), so that the next pull finds its records read instead of the worker not
+      // yet begun.
       if (first) {
         const from = afterFull(picked, want);
         if (from !== undefined) readAhead(store, q, probe, from, want, pickNext, from - offset);

@@ -374,6 +374,39 @@ test("a read ahead reads about as much of the side queue as the stream's last pi
   });
 });
 
+test("a pull over entries older than the filter's bits reads nothing ahead from where its candidates end", async () => {
+  const dir = await tempDir('tsrocket-sparse-');
+  dirs.push(dir);
+  const first = await open(dir);
+  const put = async (store: FileMessageStore, from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const m = msg(topic, 0, bodyOf(i));
+      m.properties = `bucket\u0001${i % 100}\u0002seq\u0001${i}\u0002`;
+      await store.putMessage(m);
+    }
+  };
+  // A ConsumeQueue file's worth (1,000) before the filter is registered: its side queue begins at the next file.
+  await put(first, 0, 1000);
+  assert.ok(first.filterBitmap?.register(topic, group, expression));
+  await put(first, 1000, 2000);
+  await first.shutdown();
+  const store = await open(dir);
+  try {
+    unpause();
+    const filter = bitsFilter(store);
+    assert.equal(store.bitmapQueueOf(topic, 0)?.minOffset, 1000);
+    const { scheduled, dropped } = aheadStats;
+    // From 700 (a reset): its candidates are every entry up to the side queue (judged on their properties), it
+    // fills up at 807; nothing is read ahead from 1,000, where the candidates end.
+    const r = await store.getMessage(topic, 0, 700n, 3, 4 * 1024 * 1024, filter);
+    assert.deepEqual(offsetsOf(r), [707, 708, 807]);
+    r.release?.();
+    assert.deepEqual([aheadStats.scheduled - scheduled, aheadStats.dropped - dropped], [0, 0], 'none read ahead');
+  } finally {
+    await store.shutdown();
+  }
+});
+
 test('no read ahead reads the side queue while fewer than half the arenas are free', async () => {
   await withWorkerStore(async (store) => {
     const filter = bitsFilter(store);
