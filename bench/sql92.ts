@@ -23,6 +23,7 @@ import {
   drainSql92For,
   expectedSql92Matches,
   fillSql92Store,
+  firstPullsOf,
   type Sql92Drain,
   type Sql92Load,
   sql,
@@ -92,6 +93,7 @@ const aheadLine = (d: Sql92Drain) => {
   );
 };
 const byteRate = sql92ByteRate;
+const us = (ms: number, n: number) => (n === 0 ? '-' : Math.round((ms * 1000) / n));
 const best = bestSql92;
 
 try {
@@ -129,7 +131,10 @@ try {
             `(${Math.round((d.brokerCpuMs * 1000) / d.pulls)} µs/pull, main thread ` +
             `${cpu(d.brokerMainCpuMs)}, other threads ${cpu(d.brokerCpuMs - d.brokerMainCpuMs)}; ` +
             `client ${cpu(d.clientCpuMs)}), ${d.pulls} pulls, wake-ups/pull ` +
-            `${(d.brokerWakeUps / d.pulls).toFixed(2)} (main ${(d.brokerMainWakeUps / d.pulls).toFixed(2)})` +
+            `${(d.brokerWakeUps / d.pulls).toFixed(2)} (main ${(d.brokerMainWakeUps / d.pulls).toFixed(2)}), ` +
+            `streams idle at pass ends ${((100 * d.idleStreamMs) / (queues * d.ms)).toFixed(1)} %, ` +
+            `round trip of a stream's first ${firstPullsOf} pulls ${us(d.firstPullsMs, d.firstPulls)} µs, ` +
+            `later ${us(d.laterPullsMs, d.laterPulls)} µs` +
             (d.ahead.workerJobs === 0 && d.ahead.toThreadPool === 0 ? '' : `, read ahead: ${aheadLine(d)}`),
         );
       }

@@ -86,7 +86,21 @@ export interface Sql92Drain {
   clientCpuMs: number;
   /** The broker's read-ahead counters over the round (GET_BROKER_RUNTIME_INFO; 0 where it has none). */
   ahead: AheadCounts;
+  /**
+   * Time the queues' streams stood idle at the end of each pass, waiting for the slowest queue to reach its end (ms,
+   * summed over the queues): a drain restarts every queue at 0 only once all are done.
+   */
+  idleStreamMs: number;
+  /** Round-trip time of each stream's first `firstPullsOf` pulls of a pass (from offset 0), summed, and their count. */
+  firstPullsMs: number;
+  firstPulls: number;
+  /** The same of its later pulls. */
+  laterPullsMs: number;
+  laterPulls: number;
 }
+
+/** Pulls of a stream counted as its first (`Sql92Drain.firstPullsMs`): the stream's start, its reads ahead not yet there. */
+export const firstPullsOf = 3;
 
 /** The store's `sparseReadAhead*` counters. */
 export interface AheadCounts {
@@ -188,7 +202,13 @@ export async function drainSql92(
     brokerMainWakeUps: 0,
     clientCpuMs: 0,
     ahead: { ...noAhead },
+    idleStreamMs: 0,
+    firstPullsMs: 0,
+    firstPulls: 0,
+    laterPullsMs: 0,
+    laterPulls: 0,
   };
+  const endedMs: number[] = [];
   const ahead0 = await aheadCountsOf(rc, brokerAddr);
   const wake0 = await wakeUpsOf(pid);
   const main0 = await mainThreadCpuMsOf(pid);
@@ -198,7 +218,7 @@ export async function drainSql92(
   await Promise.all(
     Array.from({ length: o.queues }, async (_, queueId) => {
       let offset = 0n;
-      for (;;) {
+      for (let nth = 0; ; nth++) {
         const req = createRequest(
           RequestCode.PULL_MESSAGE,
           encodePullHeader({
@@ -215,7 +235,15 @@ export async function drainSql92(
             expressionType: mode === 'sql92' ? 'SQL92' : 'TAG',
           }),
         );
+        const sent = performance.now();
         const resp = await rc.invoke(brokerAddr, req, 30_000);
+        if (nth < firstPullsOf) {
+          out.firstPullsMs += performance.now() - sent;
+          out.firstPulls++;
+        } else {
+          out.laterPullsMs += performance.now() - sent;
+          out.laterPulls++;
+        }
         out.pulls++;
         const h = decodePullResponseHeader(resp);
         const next = h.nextBeginOffset ?? offset;
@@ -230,9 +258,12 @@ export async function drainSql92(
         offset = next;
         if (resp.code === ResponseCode.PULL_NOT_FOUND || (h.maxOffset !== undefined && offset >= h.maxOffset)) break;
       }
+      endedMs.push(performance.now());
     }),
   );
-  out.ms = performance.now() - t0;
+  const t1 = performance.now();
+  out.ms = t1 - t0;
+  for (const e of endedMs) out.idleStreamMs += t1 - e;
   const client = process.cpuUsage(client0);
   out.clientCpuMs = (client.user + client.system) / 1000;
   out.brokerCpuMs = (await cpuMsOfPid(pid)) - cpu0;
@@ -268,6 +299,16 @@ export async function drainSql92For(minMs: number, ...args: Parameters<typeof dr
     d.brokerWakeUps += more.brokerWakeUps;
     d.brokerMainWakeUps += more.brokerMainWakeUps;
     d.clientCpuMs += more.clientCpuMs;
+    d.idleStreamMs += more.idleStreamMs;
+    d.firstPullsMs += more.firstPullsMs;
+    d.firstPulls += more.firstPulls;
+    d.laterPullsMs += more.laterPullsMs;
+    d.laterPulls += more.laterPulls;
+    d.idleStreamMs += more.idleStreamMs;
+    d.firstPullsMs += more.firstPullsMs;
+    d.firstPulls += more.firstPulls;
+    d.laterPullsMs += more.laterPullsMs;
+    d.laterPulls += more.laterPulls;
     for (const k of Object.keys(aheadKeys) as Array<keyof AheadCounts>) d.ahead[k] += more.ahead[k];
   }
   return d;

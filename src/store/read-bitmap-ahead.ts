@@ -109,7 +109,9 @@ export function takeAhead(
 
 /**
  * Reads ahead the pulls of `want` that follow one ending at `offset` (which filled up): `pickFrom` gives a pull's
- * candidates (as that pull's first chunk would pick them; undefined when they cannot be picked now). A stream keeps
+ * candidates (as that pull's first chunk would pick them; undefined when they cannot be picked now), told how many
+ * entries the stream's last full pick spanned (`spanned`, from the one before it or the caller's: undefined when
+ * not known), so that it reads about as many of the side queue rather than a whole chunk. A stream keeps
  * up to `aheadBatch + 1` pulls read ahead and tops them up `aheadBatch` at a time once one is left, so that each
  * was posted at least a pull before it is asked for and one wake-up of the worker (and one message back) serves
  * `aheadBatch` pulls. Also while the worker is paused after late wake-ups (no pull waits for these). Nothing when
@@ -122,7 +124,8 @@ export function readAhead(
   probe: BitmapProbe,
   offset: number,
   want: number,
-  pickFrom: (offset: number) => Picked | undefined,
+  pickFrom: (offset: number, spanned: number | undefined) => Picked | undefined,
+  spanned?: number,
 ): void {
   const sparse = store.commitLog.sparse;
   if (!sparse.workerReads() || sparse.sparseReadsAsync()) return;
@@ -150,14 +153,19 @@ export function readAhead(
   }
   if (mine > 1) return;
   let from: number | undefined = offset;
-  if (tail !== undefined) from = afterFull(tail.picked, want);
+  if (tail !== undefined) {
+    from = afterFull(tail.picked, want);
+    if (from !== undefined) spanned = from - tail.offset;
+  }
   if (from === undefined) return;
   for (let n = 0; n < aheadBatch && held.length < aheadsMax; n++) {
-    const picked = pickFrom(from);
+    // Before the pick (its side-queue read): none starts without a free arena.
+    if (freeArenaCount() < freeArenasMin) return;
+    const picked = pickFrom(from, spanned);
     if (picked === undefined || picked.phys.length === 0) return;
     const spanFirst = spansOf(picked.phys, picked.sizes, store.commitLog.segmentBytes);
     if (spanFirst.length - 1 > jobSpansMax || sparseBytes(picked, spanFirst) > arenaBytes) return;
-    const arena = freeArenaCount() >= freeArenasMin ? takeArena() : undefined;
+    const arena = takeArena();
     if (arena === undefined) return;
     const job = postSparseJob(worker, store, picked, spanFirst, arena, 0, false);
     if (job === undefined) {
@@ -167,8 +175,10 @@ export function readAhead(
     aheadStats.scheduled++;
     const bits = bitsOf(probe);
     held.push({ store, q, probe, bits, offset: from, want, atMs: now, picked, spanFirst, arena, job, worker });
-    from = afterFull(picked, want);
-    if (from === undefined) return;
+    const after = afterFull(picked, want);
+    if (after === undefined) return;
+    spanned = after - from;
+    from = after;
   }
 }
 
@@ -176,7 +186,7 @@ export function readAhead(
  * Where the pull after one reading `picked` begins: after its last record when every pick matches and fills it
  * (as that pull answers); undefined when they do not fill it (it scans on past them: not known yet).
  */
-function afterFull(picked: Picked, want: number): number | undefined {
+export function afterFull(picked: Picked, want: number): number | undefined {
   const n = picked.queueOffsets.length;
   return n < want ? undefined : (picked.queueOffsets[n - 1] as number) + 1;
 }

@@ -16,7 +16,7 @@ import { createMessageStore, GetStatus, type MessageFilter, type StoreConfig } f
 import { NodeStorageIO } from '../../src/store/io.js';
 import type { LogReader } from '../../src/store/log-reader.js';
 import { aheadBatch, aheadStats } from '../../src/store/read-bitmap-ahead.js';
-import { ReadWorker } from '../../src/store/read-worker.js';
+import { freeArenaCount, giveArena, ReadWorker, takeArena } from '../../src/store/read-worker.js';
 import { msg, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -228,30 +228,38 @@ test('a read ahead the worker has not begun when its pull comes is read by that 
 test('a read ahead the worker has done is taken by its pull at once, before the worker says so: the same records', async () => {
   await withWorkerStore(async (store) => {
     const filter = bitsFilter(store);
-    const get = (from: bigint) => store.getMessage(topic, 0, from, 8, 4 * 1024 * 1024, filter);
+    // Pulls of three: a..e in the first ConsumeQueue file (20 matches; read ahead only from open files).
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 3, 4 * 1024 * 1024, filter);
     const a = await get(0n);
-    // a read its next two ahead; the worker is woken at the end of this turn.
+    // a read its next two (b's and c's) ahead with its own job; they are done and settled meanwhile.
+    await new Promise((r) => setTimeout(r, 50));
+    // b takes its own and reads the next two (d's and e's) ahead; the worker is woken at the end of this turn.
+    const b = await get(a.nextBeginOffset);
     await new Promise((r) => setImmediate(r));
     // The main thread does not turn (the worker's message waits) until the worker has done them.
     const until = performance.now() + 10_000;
     while (worker?.busy() === true && performance.now() < until);
     assert.equal(worker?.busy(), false, 'the worker did the reads ahead');
     const { taken, ready, polled, waited } = aheadStats;
-    const b = await get(a.nextBeginOffset);
-    assert.deepEqual(
-      [aheadStats.taken - taken, aheadStats.polled - polled, aheadStats.ready - ready, aheadStats.waited - waited],
-      [1, 1, 0, 0],
-      'taken, settled by the look at the done ring, not waited for',
-    );
+    const since = () => [
+      aheadStats.taken - taken,
+      aheadStats.polled - polled,
+      aheadStats.ready - ready,
+      aheadStats.waited - waited,
+    ];
+    const c = await get(b.nextBeginOffset);
+    assert.deepEqual(since(), [1, 0, 1, 0], "c's was settled before");
+    const d = await get(c.nextBeginOffset);
+    assert.deepEqual(since(), [2, 1, 1, 0], "d's taken, settled by the look at the done ring, not waited for");
     // After the worker's message was handled, the next is settled already.
     await new Promise((r) => setTimeout(r, 20));
-    const c = await get(b.nextBeginOffset);
-    assert.deepEqual([aheadStats.taken - taken, aheadStats.ready - ready], [2, 1]);
+    const e = await get(d.nextBeginOffset);
+    assert.deepEqual(since(), [3, 1, 2, 0]);
     assert.deepEqual(
-      [a, b, c].flatMap((r) => offsetsOf(r)),
-      matching.slice(0, 24),
+      [a, b, c, d, e].flatMap((r) => offsetsOf(r)),
+      matching.slice(0, 15),
     );
-    for (const r of [a, b, c]) r.release?.();
+    for (const r of [a, b, c, d, e]) r.release?.();
     assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
   });
 });
@@ -277,6 +285,153 @@ test('a stream that keeps pulling has its next pulls read ahead two at a time, t
     );
     for (const r of [a, b, c, d]) r.release?.();
     assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  });
+});
+
+test("a stream's first pull posts its next two pulls' reads ahead right after its own job: both taken, the same records", async () => {
+  await withWorkerStore(async (store) => {
+    const filter = bitsFilter(store);
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 3, 4 * 1024 * 1024, filter);
+    const w = worker as ReadWorker;
+    // Each job posted: whether a pull waits for it, and whether the first pull's own job had been read by then.
+    const posts: Array<[boolean, boolean]> = [];
+    let own: Promise<boolean> | undefined;
+    let ownRead = false;
+    const run = w.run;
+    w.run = function (this: ReadWorker, slot: number, spans: number, timed?: boolean) {
+      posts.push([timed !== false, ownRead]);
+      const job = run.call(this, slot, spans, timed);
+      if (own === undefined) {
+        own = job;
+        job.then(() => {
+          ownRead = true;
+        });
+      }
+      return job;
+    };
+    const { taken } = aheadStats;
+    let a: Awaited<ReturnType<typeof get>>;
+    try {
+      a = await get(0n);
+    } finally {
+      w.run = run;
+    }
+    // Its own job, then its next two while it waits for its records (one wake of the worker for the three), not
+    // once they came.
+    assert.deepEqual(posts, [
+      [true, false],
+      [false, false],
+      [false, false],
+    ]);
+    const b = await get(a.nextBeginOffset);
+    const c = await get(b.nextBeginOffset);
+    assert.equal(aheadStats.taken - taken, 2, 'b and c took theirs (read by the worker or taken back)');
+    assert.deepEqual(
+      [a, b, c].flatMap((r) => offsetsOf(r)),
+      matching.slice(0, 9),
+    );
+    for (const r of [a, b, c]) r.release?.();
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  });
+});
+
+test("a read ahead reads about as much of the side queue as the stream's last pick spanned, more only when short", async () => {
+  await withWorkerStore(async (store) => {
+    const filter = bitsFilter(store);
+    const get = (from: bigint) => store.getMessage(topic, 0, from, 3, 4 * 1024 * 1024, filter);
+    const bq = store.bitmapQueueOf(topic, 0);
+    assert.ok(bq !== undefined);
+    // Entries asked of the side queue per blocking read.
+    const asked: number[] = [];
+    const readNow = bq.readNow;
+    bq.readNow = function (this: typeof bq, offset: number, count: number, into: Buffer) {
+      asked.push(count);
+      return readNow.call(this, offset, count, into);
+    };
+    const { taken } = aheadStats;
+    const got: Array<Awaited<ReturnType<typeof get>>> = [];
+    try {
+      let from = 0n;
+      for (let i = 0; i < 5; i++) {
+        const r = await get(from);
+        got.push(r);
+        from = r.nextBeginOffset;
+      }
+    } finally {
+      bq.readNow = readNow;
+    }
+    // The first pull's own chunk (4,096 entries asked), then its reads ahead's: a pull of 3 spans 101 or 199
+    // entries here (pairs of neighbours every 100); a part that ran short is followed by one for the rest.
+    assert.equal(asked[0], 4096);
+    assert.ok(asked.length > 1 && asked.slice(1).every((n) => n < 512), `entries asked: ${asked.join(', ')}`);
+    assert.equal(aheadStats.taken - taken, 4, 'b..e took theirs');
+    assert.deepEqual(
+      got.flatMap((r) => offsetsOf(r)),
+      matching.slice(0, 15),
+    );
+    for (const r of got) r.release?.();
+    assert.equal(store.stats()['storeRecordsSkippedCrc'], 0);
+  });
+});
+
+test("a pull over entries older than the filter's bits reads nothing ahead from where its candidates end", async () => {
+  const dir = await tempDir('tsrocket-sparse-');
+  dirs.push(dir);
+  const first = await open(dir);
+  const put = async (store: FileMessageStore, from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const m = msg(topic, 0, bodyOf(i));
+      m.properties = `bucket\u0001${i % 100}\u0002seq\u0001${i}\u0002`;
+      await store.putMessage(m);
+    }
+  };
+  // A ConsumeQueue file's worth (1,000) before the filter is registered: its side queue begins at the next file.
+  await put(first, 0, 1000);
+  assert.ok(first.filterBitmap?.register(topic, group, expression));
+  await put(first, 1000, 2000);
+  await first.shutdown();
+  const store = await open(dir);
+  try {
+    unpause();
+    const filter = bitsFilter(store);
+    assert.equal(store.bitmapQueueOf(topic, 0)?.minOffset, 1000);
+    const { scheduled, dropped } = aheadStats;
+    // From 700 (a reset): its candidates are every entry up to the side queue (judged on their properties), it
+    // fills up at 807; nothing is read ahead from 1,000, where the candidates end.
+    const r = await store.getMessage(topic, 0, 700n, 3, 4 * 1024 * 1024, filter);
+    assert.deepEqual(offsetsOf(r), [707, 708, 807]);
+    r.release?.();
+    assert.deepEqual([aheadStats.scheduled - scheduled, aheadStats.dropped - dropped], [0, 0], 'none read ahead');
+  } finally {
+    await store.shutdown();
+  }
+});
+
+test('no read ahead reads the side queue while fewer than half the arenas are free', async () => {
+  await withWorkerStore(async (store) => {
+    const filter = bitsFilter(store);
+    const bq = store.bitmapQueueOf(topic, 0);
+    assert.ok(bq !== undefined);
+    const asked: number[] = [];
+    const readNow = bq.readNow;
+    bq.readNow = function (this: typeof bq, offset: number, count: number, into: Buffer) {
+      asked.push(count);
+      return readNow.call(this, offset, count, into);
+    };
+    // Leave fewer than half of them free (answers come first).
+    const kept: Buffer[] = [];
+    while (freeArenaCount() >= 15) kept.push(takeArena() as Buffer);
+    const { scheduled } = aheadStats;
+    try {
+      const r = await store.getMessage(topic, 0, 0n, 3, 4 * 1024 * 1024, filter);
+      assert.deepEqual(offsetsOf(r), matching.slice(0, 3));
+      r.release?.();
+    } finally {
+      bq.readNow = readNow;
+      for (const b of kept) giveArena(b);
+    }
+    assert.equal(aheadStats.scheduled - scheduled, 0, 'none read ahead');
+    assert.deepEqual(asked, [4096], "the pull's own chunk only");
   });
 });
 
