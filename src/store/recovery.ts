@@ -158,6 +158,11 @@ export async function recoverStore(s: RecoveryTarget): Promise<RecoveryReport> {
         what: result.corrupt.reason,
       });
     await s.commitLog.truncateAt(result.end);
+  } else if (!clean) {
+    // After a crash the log may end at a hole (an ASYNC_FLUSH batch not written while the next one was), with
+    // unacknowledged records past it. Cut there too: else new records filling the hole exactly would let a later
+    // scan read on into those records and bring them back.
+    await s.commitLog.truncateAt(result.end);
   }
 
   for (const f of await checkQueues(s.queues, s.commitLog, tally, result.end, cqFrom)) {

@@ -145,7 +145,7 @@ export class Segments {
       await this.deleteLast();
     }
     const seg = this.of(end);
-    if (seg?.file !== undefined && end > seg.start) {
+    if (seg?.file !== undefined && end >= seg.start) {
       await seg.file.truncate(end - seg.start);
       await seg.file.truncate(this.segmentBytes);
       await seg.file.datasync();

@@ -86,10 +86,11 @@ test('a batch mixing delay levels, timer times and plain members: each where it 
     assert.equal(m.properties.get('UNIQ_KEY'), members[i]?.['UNIQ_KEY']);
   }
   assert.equal(r.extFields?.['queueOffset'], String(at.queueOffsets[0]), 'queueOffset is the first member`s');
-  // The plain members are there at once, in batch order; the others follow at their time.
+  // The plain members are there at once, in batch order; the others follow at their time (a delay level is 100 ms
+  // in this harness: on a busy machine one may already be there, which the store times below check).
   const now = await pulledAll('SB', 1);
   assert.deepEqual(
-    now.map((m) => m.properties.get('UNIQ_KEY')),
+    now.map((m) => m.properties.get('UNIQ_KEY')).filter((k) => k?.startsWith('SB-plain')),
     ['SB-plain-0', 'SB-plain-3'],
   );
   assert.ok(await eventually(async () => (await pulledAll('SB', 1)).length === 6, 10_000), 'all six delivered');
@@ -121,16 +122,33 @@ test('timer members of one batch fire each at its own time, in time order', asyn
   assert.ok(await eventually(async () => (await pulledAll('SBT', 0)).length === 4, 10_000), 'all four delivered');
   const got = await pulledAll('SBT', 0);
   assert.deepEqual(
-    got.map((m) => m.properties.get('UNIQ_KEY')),
-    ['SBT-1', 'SBT-3', 'SBT-2', 'SBT-0'],
-    'delivered in the order of their times',
+    got.map((m) => m.properties.get('UNIQ_KEY')).sort(),
+    ['SBT-0', 'SBT-1', 'SBT-2', 'SBT-3'],
+    'each delivered once',
   );
+  const dueOf = (i: number) => t0 + (aheadMs[i] as number);
   for (const m of got) {
     const i = Number(m.properties.get('UNIQ_KEY')?.slice(4));
-    const due = t0 + (aheadMs[i] as number);
     const fired = m.properties.get('TIMER_DEQUEUE_MS');
-    if (fired !== undefined) assert.ok(Number(fired) >= due, `SBT-${i} fired before its time`);
-    assert.ok(Number(m.storeTimestamp) >= due, `SBT-${i} stored before its time`);
+    if (fired !== undefined) assert.ok(Number(fired) >= dueOf(i), `SBT-${i} fired before its time`);
+    assert.ok(Number(m.storeTimestamp) >= dueOf(i), `SBT-${i} stored before its time`);
+  }
+  // In the order of their times (on a quiet machine: SBT-1, SBT-3, SBT-2, SBT-0). A late machine allows two
+  // exceptions, both visible in the records: a member already due when the batch arrived is stored at once (no
+  // TIMER_DEQUEUE_MS), in batch order, ahead of the rest; members whose slots were all due when one (late) firing
+  // step ran are fired by it together, in store order (one TIMER_DEQUEUE_MS).
+  for (let k = 1; k < got.length; k++) {
+    const a = got[k - 1] as (typeof got)[number];
+    const b = got[k] as (typeof got)[number];
+    const ia = Number(a.properties.get('UNIQ_KEY')?.slice(4));
+    const ib = Number(b.properties.get('UNIQ_KEY')?.slice(4));
+    if (dueOf(ia) <= dueOf(ib)) continue;
+    const firedA = a.properties.get('TIMER_DEQUEUE_MS');
+    assert.ok(
+      firedA === undefined || firedA === b.properties.get('TIMER_DEQUEUE_MS'),
+      `SBT-${ia} (due +${aheadMs[ia]} ms, fired ${firedA}) delivered before SBT-${ib} (due +${aheadMs[ib]} ms, ` +
+        `fired ${b.properties.get('TIMER_DEQUEUE_MS')}): not in the order of their times`,
+    );
   }
 });
 
@@ -219,25 +237,32 @@ test('a de-duplicated topic: a resent split batch is answered as the first time 
     { DELAY: '3', UNIQ_KEY: 'SBD-delay' },
     { TIMER_DELAY_MS: '60000', UNIQ_KEY: 'SBD-timer' },
   ];
-  const counts = () => [
-    h.store.getMaxOffsetInQueue('SBD', 0),
+  // Where each member is first stored: the plain one in SBD, the delayed one in the schedule topic (level 3 is
+  // queue 2), the timer one in the timer topic. The delayed one comes on to SBD after its 100 ms (this harness's
+  // levels), which on a busy machine may be before or after the resend: SBD is checked by key, once it is there.
+  const held = () => [
     h.store.getMaxOffsetInQueue(SystemTopic.schedule, 2),
     h.store.getMaxOffsetInQueue(SystemTopic.wheelTimer, 0),
   ];
-  const before = counts();
+  const inSbd = async () => (await pulledAll('SBD', 0)).map((m) => m.properties.get('UNIQ_KEY'));
+  assert.deepEqual(await inSbd(), [], 'SBD is new');
+  const before = held();
   const first = await batch('SBD', members);
   assert.equal(first.code, ResponseCode.SUCCESS, first.remark);
   assert.deepEqual(
-    counts(),
+    held(),
     before.map((n) => n + 1n),
   );
+  assert.equal((await inSbd())[0], 'SBD-plain');
   const again = await batch('SBD', members);
   assert.equal(again.code, ResponseCode.SUCCESS, again.remark);
   assert.deepEqual(
-    counts(),
+    held(),
     before.map((n) => n + 1n),
-    'nothing stored twice',
+    'nothing stored twice (schedule, timer)',
   );
+  assert.ok(await eventually(async () => (await inSbd()).length >= 2, 10_000), 'the delayed member delivered');
+  assert.deepEqual(await inSbd(), ['SBD-plain', 'SBD-delay'], 'nothing stored twice (SBD)');
   assert.equal(again.extFields?.['msgId'], first.extFields?.['msgId']);
   assert.equal(again.extFields?.['memberQueues'], first.extFields?.['memberQueues']);
   assert.deepEqual(parseMemberQueues(first.extFields?.['memberQueues'])?.queueIds, [0, 2, 0]);

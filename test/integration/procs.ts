@@ -3,7 +3,8 @@
  * each with its stdout split into lines (log lines and JSON event lines) that tests wait on.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +15,8 @@ export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.met
 export const consumerWorkerPath = fileURLToPath(new URL('./consumer-worker.js', import.meta.url));
 export const producerWorkerPath = fileURLToPath(new URL('./producer-worker.js', import.meta.url));
 
-const startTimeoutMs = 15_000;
+/** The default bound of a wait for a line or condition (a start on a machine at load 60 took more than 15 s). */
+const startTimeoutMs = 60_000;
 const stopTimeoutMs = 5_000;
 
 /** A JSON line printed by a worker: `{"t": kind, …}`. */
@@ -173,15 +175,55 @@ export function startArgs(dataDir: string, namesrvPort = 0, brokerPort = 0): str
   ];
 }
 
-/** `tsrocket start` (NameServer + Broker in one process) on ephemeral ports. */
+/**
+ * `tsrocket start` (NameServer + Broker in one process) on two ports that were free, below the ephemeral range
+ * (restartablePort): tests restart it on the same ports after a SIGKILL.
+ */
 export async function startServer(dataDir: string, brokerConf?: string): Promise<Server> {
-  const args = startArgs(dataDir);
-  if (brokerConf !== undefined) args.push('-c', brokerConf);
-  const proc = new Proc('tsrocket start', args);
-  const ns = await proc.line(/NameServer listening port=(\d+)/);
-  const broker = await proc.line(/broker started .*addr=[\d.]+:(\d+)/);
-  await proc.line(/tsrocket started/);
-  return { proc, nameServer: `127.0.0.1:${ns[1]}`, brokerAddr: `127.0.0.1:${broker[1]}` };
+  for (let attempt = 1; ; attempt++) {
+    const args = startArgs(dataDir, await restartablePort(), await restartablePort());
+    if (brokerConf !== undefined) args.push('-c', brokerConf);
+    const proc = new Proc('tsrocket start', args);
+    try {
+      // On given ports the NameServer listens last, once the broker has recovered and registered: one bounded wait
+      // for the whole start (a busy machine takes a while).
+      const m = await proc.line(/tsrocket started .*namesrvAddr=([\d.:]+) brokerAddr=([\d.:]+)/);
+      return { proc, nameServer: m[1] as string, brokerAddr: m[2] as string };
+    } catch (err) {
+      // Another test took a port between the check and the listen: once more on other ports.
+      await proc.stop();
+      if (attempt >= 3 || !proc.lines.some((l) => l.includes('EADDRINUSE'))) throw err;
+    }
+  }
+}
+
+/** The lowest port of the kernel's ephemeral range: port 0 and outgoing connections draw from it up. */
+async function ephemeralLow(): Promise<number> {
+  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768');
+  const low = Number.parseInt(text, 10);
+  return Number.isSafeInteger(low) ? low : 32768;
+}
+
+/**
+ * A loopback port that was free a moment ago, below the ephemeral range; 0 where that range leaves no room. A
+ * server restarted on its ports after a SIGKILL needs them free again: a port that port 0 gave comes from the
+ * ephemeral range, where on a busy machine any outgoing connection may take it meanwhile (the restart then failed
+ * with EADDRINUSE).
+ */
+export async function restartablePort(): Promise<number> {
+  const from = 10_000;
+  const low = await ephemeralLow();
+  if (low - from < 1000) return 0;
+  for (let i = 0; i < 100; i++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free loopback port found in ${from}..${low - 1}`);
 }
 
 /** `tsrocket namesrv` on an ephemeral port; resolves to its process and address. */

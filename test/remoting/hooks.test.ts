@@ -105,7 +105,11 @@ test('after-hooks see the error response of a throwing processor, and undefined 
   assert.equal(seen.at(-1)?.respCode, 1);
 
   const pending = client.invoke(addr, createRequest(Code.hold, {}), 3000);
-  await new Promise((r) => setTimeout(r, 50));
+  // Until the server has it (a fixed 50 ms was not always enough on a busy machine).
+  for (const until = Date.now() + 2000; held.length === 0 && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(held.length, 1, 'the held request reached its processor');
   assert.equal(seen.at(-1)?.code, Code.hold);
   assert.equal(seen.at(-1)?.respCode, undefined);
   const h = held.shift();

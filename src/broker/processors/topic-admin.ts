@@ -11,7 +11,7 @@ import {
 import type { BrokerContext } from '../context.js';
 import { checkTopicConfig, type TopicConfig } from '../metadata/topic-config.js';
 
-export function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand) {
+export async function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand): Promise<RemotingCommand> {
   const h = decodeCreateTopicHeader(req);
   const topic = h.topic;
   const c = ctx.config;
@@ -36,6 +36,17 @@ export function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand) {
   const bad = checkTopicConfig(tc);
   if (bad !== undefined) return createResponse(req, ResponseCode.INVALID_PARAMETER, bad);
   ctx.topics.upsert(tc);
+  // Answered once topics.json holds the change (RocketMQ persists before answering too): a crash right after the
+  // answer lost the topic, and with it the route to every message then stored in it.
+  try {
+    await ctx.topics.persist();
+  } catch (err) {
+    return createResponse(
+      req,
+      ResponseCode.SYSTEM_ERROR,
+      `topic ${topic} changed, but not yet written to disk (the write is retried): ${(err as Error).message}`,
+    );
+  }
   return createResponse(req, ResponseCode.SUCCESS);
 }
 

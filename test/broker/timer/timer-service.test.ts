@@ -113,14 +113,14 @@ test('due messages go to their real topic and queue, never early; stop + restart
   }
   let svc = service(store, dir);
   await svc.start();
-  await waitUntil(() => svc.stats().timerDelivered >= 100, '100 delivered', 10_000);
+  await waitUntil(() => svc.stats().timerDelivered >= 100, '100 delivered', 60_000);
   await svc.stop();
   await store.shutdown();
 
   store = await openStore(dir);
   svc = service(store, dir);
   await svc.start();
-  await waitUntil(() => svc.stats().timerPending === 0, 'nothing pending', 10_000);
+  await waitUntil(() => svc.stats().timerPending === 0, 'nothing pending', 60_000);
   await svc.stop();
   const got = await delivered(store);
   const keys = got.map((g) => g.key);
@@ -144,7 +144,7 @@ test('no checkpoint written (a crash before the first one): every pending messag
   const svc = service(store, dir);
   await svc.start();
   assert.equal(svc.stats().timerPending, 60);
-  await waitUntil(() => svc.stats().timerDelivered === 50, '50 delivered', 10_000);
+  await waitUntil(() => svc.stats().timerDelivered === 50, '50 delivered', 60_000);
   assert.equal(svc.stats().timerPending, 10);
   const cp = svc.checkpoint();
   assert.equal(cp.deliveredOffset, 50, 'the first pending queue offset');
@@ -179,7 +179,7 @@ test('a failed put is retried later, never skipped', async () => {
   };
   const svc = service(store, dir, flaky);
   await svc.start();
-  await waitUntil(() => svc.stats().timerDelivered === 20, 'all 20 delivered after the failures', 10_000);
+  await waitUntil(() => svc.stats().timerDelivered === 20, 'all 20 delivered after the failures', 60_000);
   assert.equal(svc.stats().timerPutRetries, 15, 'three batches of five retried');
   await svc.stop();
   const got = await delivered(store);
@@ -238,7 +238,7 @@ test('the checkpoint is written while messages are pending, not every second of 
   await svc.start();
   await putTimer(store, 0, Date.now() + 1500);
   await waitUntil(() => saves >= 1, 'a checkpoint while one is pending', 5000);
-  await waitUntil(() => svc.stats().timerDelivered === 1, 'delivered', 10_000);
+  await waitUntil(() => svc.stats().timerDelivered === 1, 'delivered', 60_000);
   await new Promise((r) => setTimeout(r, 1200));
   const afterDelivery = saves;
   await new Promise((r) => setTimeout(r, 2500));
