@@ -19,7 +19,7 @@ import { Admin } from '../src/client/admin/admin.js';
 import { setLogLevel } from '../src/common/log.js';
 import { parseProcStat } from './peers/cpu.js';
 import type { CoresClientCommand, CoresClientReport } from './support/cores-client.js';
-import { cliPath, freePort } from './support/process.js';
+import { cliPath, freePort, nodeChildPids } from './support/process.js';
 import { check, type TargetRow, writeResults } from './support/report.js';
 
 setLogLevel('warn');
@@ -60,18 +60,6 @@ function cpuUs(pid: number): number {
   }
 }
 
-function childPids(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter((s) => s.length > 0)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
 interface System {
   proc: ChildProcess;
   nameServer: string;
@@ -108,7 +96,7 @@ async function startSystem(brokers: number): Promise<System> {
     proc.once('exit', (code) => reject(new Error(`tsrocket start exited with ${code}: ${text.slice(-2000)}`)));
   });
   const pid = proc.pid as number;
-  const brokerPids = brokers > 1 ? childPids(pid) : [pid];
+  const brokerPids = brokers > 1 ? await nodeChildPids(pid) : [pid];
   if (brokerPids.length !== brokers)
     throw new Error(`expected ${brokers} broker processes, found ${brokerPids.length}`);
   const admin = new Admin({ nameServer: ready, timeoutMs: 10_000 });

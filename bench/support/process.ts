@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -141,15 +141,35 @@ export async function pollUntil(probe: () => Promise<boolean>, timeoutMs: number
 
 /**
  * The pid serving for a `tsrocket` child: the child itself, or the process it re-ran itself as (broker.conf
- * nodeFlags: the first process stays as a launcher with one child).
+ * nodeFlags: the first process stays as a launcher with one Node child). Children that are not Node (the store's
+ * block allocation helper, a `sh`) do not count.
  */
 export async function serverPid(pid: number): Promise<number> {
+  const kids = await nodeChildPids(pid);
+  return kids.length === 1 ? (kids[0] as number) : pid;
+}
+
+/** The children of `pid` that run Node (as this process does). */
+export async function nodeChildPids(pid: number): Promise<number[]> {
+  let kids: number[];
   try {
-    const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/);
-    return kids.length === 1 && kids[0] !== '' ? Number(kids[0]) : pid;
+    kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8'))
+      .trim()
+      .split(/\s+/)
+      .filter((s) => s.length > 0)
+      .map(Number);
   } catch {
-    return pid;
+    return [];
   }
+  const node: number[] = [];
+  for (const kid of kids) {
+    try {
+      if ((await readlink(`/proc/${kid}/exe`)) === process.execPath) node.push(kid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return node;
 }
 
 /** VmRSS of `pid` in bytes, undefined once the process is gone. */
