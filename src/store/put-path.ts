@@ -80,19 +80,8 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
     propSizes[i] = propBytes;
     total += size;
   }
-  if (total + 8 > store.config.mappedFileSizeCommitLog) {
-    return Promise.resolve(
-      refused(PutStatus.MESSAGE_ILLEGAL, `batch of ${total} bytes does not fit a commitlog segment`),
-    );
-  }
-  const busy = store.commitLog.busyReason(
-    total,
-    store.config.osPageCacheBusyTimeOutMills,
-    store.config.maxUnwrittenPutBytes,
-  );
-  if (busy !== undefined) return Promise.resolve(refused(PutStatus.OS_PAGE_CACHE_BUSY, `broker busy: ${busy}`));
-  const full = store.disk.reserve(total);
-  if (full !== undefined) return Promise.resolve(refused(PutStatus.SERVICE_NOT_AVAILABLE, full));
+  const refusal = admitBatch(store, total);
+  if (refusal !== undefined) return Promise.resolve(refusal);
   const key = `${first.topic}@${first.queueId}`;
   const queueOffset = store.queues.nextOffset(first.topic, first.queueId, key);
   const now = store.clock.now();
@@ -141,6 +130,24 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
 }
 
 /** Hands the put's records to the CommitLog; resolves with the put's result once they are visible (or failed). */
+/**
+ * Whether a batch of `total` record bytes may be written now: it fits a segment, the CommitLog is not busy and the
+ * disk has room (which this reserves). The refusal, or undefined when admitted.
+ */
+function admitBatch(store: PutTarget, total: number): PutResult | undefined {
+  if (total + 8 > store.config.mappedFileSizeCommitLog)
+    return refused(PutStatus.MESSAGE_ILLEGAL, `batch of ${total} bytes does not fit a commitlog segment`);
+  const busy = store.commitLog.busyReason(
+    total,
+    store.config.osPageCacheBusyTimeOutMills,
+    store.config.maxUnwrittenPutBytes,
+  );
+  if (busy !== undefined) return refused(PutStatus.OS_PAGE_CACHE_BUSY, `broker busy: ${busy}`);
+  const full = store.disk.reserve(total);
+  if (full !== undefined) return refused(PutStatus.SERVICE_NOT_AVAILABLE, full);
+  return undefined;
+}
+
 function committed(
   store: PutTarget,
   dispatches: readonly VisibleRecords[],
@@ -223,19 +230,8 @@ export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResul
     propSizes[i] = propBytes;
     total += recordSize(bodyLen, topicBytes, propBytes);
   }
-  if (total + 8 > store.config.mappedFileSizeCommitLog) {
-    return Promise.resolve(
-      refused(PutStatus.MESSAGE_ILLEGAL, `batch of ${total} bytes does not fit a commitlog segment`),
-    );
-  }
-  const busy = store.commitLog.busyReason(
-    total,
-    store.config.osPageCacheBusyTimeOutMills,
-    store.config.maxUnwrittenPutBytes,
-  );
-  if (busy !== undefined) return Promise.resolve(refused(PutStatus.OS_PAGE_CACHE_BUSY, `broker busy: ${busy}`));
-  const full = store.disk.reserve(total);
-  if (full !== undefined) return Promise.resolve(refused(PutStatus.SERVICE_NOT_AVAILABLE, full));
+  const refusal = admitBatch(store, total);
+  if (refusal !== undefined) return Promise.resolve(refusal);
   const key = `${b.topic}@${b.queueId}`;
   const queueOffset = store.queues.nextOffset(b.topic, b.queueId, key);
   const now = store.clock.now();
