@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeRecord } from '../../src/common/record.js';
 import { allocate, allocationSupported, setAllocateCommandForTest } from '../../src/store/allocate.js';
 import { createMessageStore } from '../../src/store/index.js';
 import { type FileIO, NodeStorageIO } from '../../src/store/io.js';
-import type { MessageStore } from '../../src/store/types.js';
-import { msg, tempDir } from './helpers.js';
+import { segmentBody as body, checkAll, msg, tempDir, until } from './helpers.js';
 
 const segBytes = 1024 * 1024;
 const config = {
@@ -16,30 +13,6 @@ const config = {
   flushIntervalCommitLog: 50,
   flushIntervalConsumeQueue: 50,
 } as const;
-
-/** Polls `cond` up to `tries` times (a bounded count, not a time). */
-async function until(cond: () => boolean | Promise<boolean>, tries = 2000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await cond()) return;
-    await sleep(5);
-  }
-  assert.fail('condition not reached');
-}
-
-function body(i: number): Buffer {
-  const b = Buffer.alloc(500 + (i % 300));
-  for (let k = 0; k < b.length; k++) b[k] = (i * 31 + k * 7) & 0xff || 1;
-  return b;
-}
-
-async function checkAll(store: MessageStore, n: number): Promise<void> {
-  const got = await store.getMessage('T', 0, 0n, n + 1, 64 * 1024 * 1024);
-  assert.equal(got.records.length, n);
-  for (let i = 0; i < n; i++) {
-    const { msg: m } = decodeRecord(got.records[i] as Buffer, 0);
-    assert.ok(m.body.equals(body(i)), `message ${i} intact`);
-  }
-}
 
 const segmentFile = (dir: string, start: number) => path.join(dir, 'commitlog', String(start).padStart(20, '0'));
 const allocatedBytes = async (file: string) => (await fs.stat(file)).blocks * 512;

@@ -1,9 +1,12 @@
+import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { javaStringHashCode } from '../../src/common/hash.js';
 import { encodeProperties } from '../../src/common/properties.js';
-import type { MessageInput } from '../../src/store/types.js';
+import { decodeRecord } from '../../src/common/record.js';
+import type { MessageInput, MessageStore } from '../../src/store/types.js';
 
 export async function tempDir(prefix = 'tsrocket-store-'): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));
@@ -45,3 +48,29 @@ export const smallStore = {
   flushIntervalCommitLog: 50,
   flushIntervalConsumeQueue: 50,
 } as const;
+
+/** Polls `cond` up to `tries` times, 5 ms apart (a bounded count, not a time). */
+export async function until(cond: () => boolean | Promise<boolean>, tries = 2000): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await cond()) return;
+    await sleep(5);
+  }
+  assert.fail('condition not reached');
+}
+
+/** Body `i` of the segment tests: 500–799 bytes, no zero byte, different per message. */
+export function segmentBody(i: number): Buffer {
+  const b = Buffer.alloc(500 + (i % 300));
+  for (let k = 0; k < b.length; k++) b[k] = (i * 31 + k * 7) & 0xff || 1;
+  return b;
+}
+
+/** Reads topic T queue 0 from its start and checks there are `n` messages with the bodies `segmentBody(i)`. */
+export async function checkAll(store: MessageStore, n: number): Promise<void> {
+  const got = await store.getMessage('T', 0, 0n, n + 1, 64 * 1024 * 1024);
+  assert.equal(got.records.length, n);
+  for (let i = 0; i < n; i++) {
+    const { msg: m } = decodeRecord(got.records[i] as Buffer, 0);
+    assert.ok(m.body.equals(segmentBody(i)), `message ${i} intact`);
+  }
+}

@@ -3,14 +3,11 @@ import { closeSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeRecord } from '../../src/common/record.js';
 import { createMessageStore } from '../../src/store/index.js';
 import { NodeStorageIO } from '../../src/store/io.js';
 import { SegmentPrealloc } from '../../src/store/prealloc.js';
 import { Segments } from '../../src/store/segments.js';
-import type { MessageStore } from '../../src/store/types.js';
-import { msg, tempDir } from './helpers.js';
+import { segmentBody as body, checkAll, msg, tempDir, until } from './helpers.js';
 
 const segBytes = 1024 * 1024;
 const config = {
@@ -19,30 +16,6 @@ const config = {
   flushIntervalCommitLog: 50,
   flushIntervalConsumeQueue: 50,
 } as const;
-
-/** Polls `cond` up to `tries` times (a bounded count, not a time). */
-async function until(cond: () => boolean | Promise<boolean>, tries = 2000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await cond()) return;
-    await sleep(5);
-  }
-  assert.fail('condition not reached');
-}
-
-function body(i: number): Buffer {
-  const b = Buffer.alloc(500 + (i % 300));
-  for (let k = 0; k < b.length; k++) b[k] = (i * 31 + k * 7) & 0xff || 1;
-  return b;
-}
-
-async function checkAll(store: MessageStore, n: number): Promise<void> {
-  const got = await store.getMessage('T', 0, 0n, n + 1, 64 * 1024 * 1024);
-  assert.equal(got.records.length, n);
-  for (let i = 0; i < n; i++) {
-    const { msg: m } = decodeRecord(got.records[i] as Buffer, 0);
-    assert.ok(m.body.equals(body(i)), `message ${i} intact`);
-  }
-}
 
 test('zeros are kept written ahead of the CommitLog tail while puts run; records intact, recovery ends at the true end (clean and crash)', async () => {
   const dir = await tempDir();
