@@ -59,6 +59,8 @@ export class TopicConfigManager {
   private readonly listeners: Array<(topics: string[]) => void> = [];
   private readonly writer: CoalescedJob;
   private groupTopics = 0;
+  /** Topics the broker made itself whose topics.json write has not ended yet (see `unwritten`). */
+  private readonly pendingWrites = new Map<string, { write: Promise<void>; failed: boolean }>();
   private typedTopics = 0;
 
   constructor(
@@ -141,6 +143,7 @@ export class TopicConfigManager {
   delete(topic: string): boolean {
     const old = this.table.get(topic);
     const had = this.table.delete(topic);
+    this.pendingWrites.delete(topic);
     if (had && groupOfRetryOrDlq(topic) !== undefined) this.groupTopics--;
     if (old !== undefined && restrictedMessageTypeOf(old.attributes) !== undefined) this.typedTopics--;
     if (had) this.changed([topic]);
@@ -160,7 +163,36 @@ export class TopicConfigManager {
     const n = Math.max(1, Math.min(queueNums > 0 ? queueNums : def.writeQueueNums, def.writeQueueNums));
     const tc = topicConfigOf(topic, n, def.perm & ~Perm.inherit);
     this.upsert(tc);
+    this.writeCreated(topic);
     return tc;
+  }
+
+  /**
+   * The write a topic made by the broker itself (auto-created on send, a group's retry topic) still waits for, or
+   * undefined once topics.json holds it. A send into such a topic is answered only after it: a crash right after the
+   * answer would otherwise lose the topic, and with it the route to the message (RocketMQ persists before answering
+   * too). Cheap while no topic is pending: one size check.
+   */
+  unwritten(topic: string): Promise<void> | undefined {
+    if (this.pendingWrites.size === 0) return undefined;
+    const pending = this.pendingWrites.get(topic);
+    if (pending === undefined) return undefined;
+    return pending.failed ? this.writeCreated(topic) : pending.write;
+  }
+
+  /** Starts (or joins) the coalesced write that makes `topic` durable; a failed write is tried again by the next ask. */
+  private writeCreated(topic: string): Promise<void> {
+    const entry = { write: this.persist(), failed: false };
+    this.pendingWrites.set(topic, entry);
+    entry.write.then(
+      () => {
+        if (this.pendingWrites.get(topic) === entry) this.pendingWrites.delete(topic);
+      },
+      () => {
+        entry.failed = true;
+      },
+    );
+    return entry.write;
   }
 
   /** The remark of a TOPIC_NOT_EXIST answer; it names the limit when the limit kept the topic from being created. */
@@ -196,6 +228,7 @@ export class TopicConfigManager {
     if (existing !== undefined) return existing;
     const tc = topicConfigOf(topic, queueNums, perm);
     this.upsert(tc);
+    this.writeCreated(topic);
     return tc;
   }
 

@@ -73,6 +73,18 @@ async function send(
     }
   }
   if (tc === undefined) return fail(ResponseCode.TOPIC_NOT_EXIST, ctx.topics.missingRemark(topic));
+  // A topic this broker just made for a send: the answer waits until topics.json holds it.
+  const unwritten = ctx.topics.unwritten(topic);
+  if (unwritten !== undefined) {
+    try {
+      await unwritten;
+    } catch (err) {
+      return fail(
+        ResponseCode.SYSTEM_ERROR,
+        `topic ${topic} was created, but not yet written to disk (tried again at the next send): ${(err as Error).message}`,
+      );
+    }
+  }
   if (!isWriteable(tc.perm))
     return fail(ResponseCode.NO_PERMISSION, `the topic[${topic}] sending message is forbidden`);
   let queueId = h.queueId;
