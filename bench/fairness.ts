@@ -66,8 +66,29 @@ const { values: a } = parseArgs({
     'turn-probe-ms': { type: 'string', default: '2' },
     /** Period of the sampler naming the broker main thread's kernel waits (support/turns-waits.ts); 0 turns it off. */
     'wait-sample-ms': { type: 'string', default: '2' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (a.help) {
+  console.log(`usage: node dist/bench/fairness.js [options]
+  --flooders <n>        flooding connections (default 8)
+  --inflight <n>        sends outstanding per flooding connection (default 2000)
+  --body-bytes <n>      flood message size (default 4096)
+  --polite-bytes <n>    polite message size (default 128)
+  --polite-gap-ms <ms>  pause between polite sends (default 10)
+  --alone-s <s>         polite producer alone (default 5)
+  --flood-s <s>         polite producer during the flood (default 10)
+  --queues <n>          queues of the flood topic (default 8)
+  --flood-nice <n>      nice level of the flooding process (default 19)
+  -c, --config <file>   a broker.conf for the child (e.g. commitLogAllocateSegments=false)
+  --node-args "<flags>" Node/V8 flags for the broker process
+  --dir <path>          where the data dir goes (default os tmpdir)
+  --split               split each polite send's latency into client, wire and broker parts
+  --turn-probe-ms <ms>  the broker's long-turn probe period, 0 = off (default 2)
+  --wait-sample-ms <ms> the kernel-wait sampler's period, 0 = off (default 2)
+Target: polite p99 flooded / alone ≤ 3 ×, broker RSS ≤ 512 MiB; results in bench/results/fairness.json.`);
+  process.exit(0);
+}
 const num = (k: keyof typeof a) => Number(a[k]);
 const floodTopic = 'FairFlood';
 const politeTopic = 'FairPolite';
