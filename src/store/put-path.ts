@@ -43,15 +43,10 @@ export interface PutTarget {
 export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Promise<PutResult> {
   const first = msgs[0];
   if (first === undefined) return Promise.resolve(refused(PutStatus.MESSAGE_ILLEGAL, 'empty batch'));
-  const ro = store.readonlyReason();
-  if (ro !== undefined) return Promise.resolve(refused(PutStatus.SERVICE_NOT_AVAILABLE, ro));
   // One topic per put (checked below), so its utf-8 length is measured once.
   const topicBytes = Buffer.byteLength(first.topic);
-  if (topicBytes === 0 || topicBytes > topicNameBytesMax) {
-    return Promise.resolve(
-      refused(PutStatus.MESSAGE_ILLEGAL, `topic length ${topicBytes} not in 1..${topicNameBytesMax}`),
-    );
-  }
+  const notNow = putRefusal(store, topicBytes);
+  if (notNow !== undefined) return Promise.resolve(notNow);
   const propSizes = propSizesFor(msgs.length);
   let total = 0;
   for (let i = 0; i < msgs.length; i++) {
@@ -59,23 +54,9 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
     if (m.topic !== first.topic || m.queueId !== first.queueId) {
       return Promise.resolve(refused(PutStatus.MESSAGE_ILLEGAL, 'a batch must target one topic and queue'));
     }
-    if (m.body.length > store.config.maxMessageSize) {
-      return Promise.resolve(
-        refused(
-          PutStatus.MESSAGE_ILLEGAL,
-          `body of ${m.body.length} bytes exceeds maxMessageSize ${store.config.maxMessageSize}`,
-        ),
-      );
-    }
     const propBytes = withEndSeparator(m);
-    if (propBytes > store.config.maxPropertiesSize) {
-      return Promise.resolve(
-        refused(
-          PutStatus.PROPERTIES_SIZE_EXCEEDED,
-          `properties of ${propBytes} bytes exceed ${store.config.maxPropertiesSize}`,
-        ),
-      );
-    }
+    const tooBig = sizeRefusal(store, m.body.length, propBytes);
+    if (tooBig !== undefined) return Promise.resolve(tooBig);
     const size = recordSize(m.body.length, topicBytes, propBytes);
     propSizes[i] = propBytes;
     total += size;
@@ -129,7 +110,30 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
   return committed(store, dispatches, phyOffset, total, queueOffset, msgs.length, nowBig, ids);
 }
 
-/** Hands the put's records to the CommitLog; resolves with the put's result once they are visible (or failed). */
+/** Why no put can be taken now (the store is read-only, the topic's length is out of range), or undefined. */
+function putRefusal(store: PutTarget, topicBytes: number): PutResult | undefined {
+  const ro = store.readonlyReason();
+  if (ro !== undefined) return refused(PutStatus.SERVICE_NOT_AVAILABLE, ro);
+  if (topicBytes === 0 || topicBytes > topicNameBytesMax)
+    return refused(PutStatus.MESSAGE_ILLEGAL, `topic length ${topicBytes} not in 1..${topicNameBytesMax}`);
+  return undefined;
+}
+
+/** The refusal of a message whose body or properties (with their end separator) are over the limits, or undefined. */
+function sizeRefusal(store: PutTarget, bodyBytes: number, propBytes: number): PutResult | undefined {
+  if (bodyBytes > store.config.maxMessageSize)
+    return refused(
+      PutStatus.MESSAGE_ILLEGAL,
+      `body of ${bodyBytes} bytes exceeds maxMessageSize ${store.config.maxMessageSize}`,
+    );
+  if (propBytes > store.config.maxPropertiesSize)
+    return refused(
+      PutStatus.PROPERTIES_SIZE_EXCEEDED,
+      `properties of ${propBytes} bytes exceed ${store.config.maxPropertiesSize}`,
+    );
+  return undefined;
+}
+
 /**
  * Whether a batch of `total` record bytes may be written now: it fits a segment, the CommitLog is not busy and the
  * disk has room (which this reserves). The refusal, or undefined when admitted.
@@ -148,6 +152,7 @@ function admitBatch(store: PutTarget, total: number): PutResult | undefined {
   return undefined;
 }
 
+/** Hands the put's records to the CommitLog; resolves with the put's result once they are visible (or failed). */
 function committed(
   store: PutTarget,
   dispatches: readonly VisibleRecords[],
@@ -190,14 +195,9 @@ export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResul
   if (n === 0) return Promise.resolve(refused(PutStatus.MESSAGE_ILLEGAL, 'empty batch'));
   // Not plain after all (a transaction type): the general path, item by item.
   if (!takesQueueOffset(b.sysFlag)) return putMessages(store, plainBatchInputs(b));
-  const ro = store.readonlyReason();
-  if (ro !== undefined) return Promise.resolve(refused(PutStatus.SERVICE_NOT_AVAILABLE, ro));
   const topicBytes = Buffer.byteLength(b.topic);
-  if (topicBytes === 0 || topicBytes > topicNameBytesMax) {
-    return Promise.resolve(
-      refused(PutStatus.MESSAGE_ILLEGAL, `topic length ${topicBytes} not in 1..${topicNameBytesMax}`),
-    );
-  }
+  const notNow = putRefusal(store, topicBytes);
+  if (notNow !== undefined) return Promise.resolve(notNow);
   const items = b.items;
   const src = b.buf;
   const propSizes = propSizesFor(n);
@@ -205,28 +205,14 @@ export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResul
   for (let i = 0; i < n; i++) {
     const f = i * plainItemFields;
     const bodyLen = items[f + PlainItem.bodyLen] as number;
-    if (bodyLen > store.config.maxMessageSize) {
-      return Promise.resolve(
-        refused(
-          PutStatus.MESSAGE_ILLEGAL,
-          `body of ${bodyLen} bytes exceeds maxMessageSize ${store.config.maxMessageSize}`,
-        ),
-      );
-    }
     const propLen = items[f + PlainItem.propLen] as number;
     // Recovery tells a torn tail by properties that do not end with their separator (withEndSeparator).
     const propBytes =
       propLen > 0 && src[(items[f + PlainItem.propAt] as number) + propLen - 1] !== propertySeparatorCode
         ? propLen + 1
         : propLen;
-    if (propBytes > store.config.maxPropertiesSize) {
-      return Promise.resolve(
-        refused(
-          PutStatus.PROPERTIES_SIZE_EXCEEDED,
-          `properties of ${propBytes} bytes exceed ${store.config.maxPropertiesSize}`,
-        ),
-      );
-    }
+    const tooBig = sizeRefusal(store, bodyLen, propBytes);
+    if (tooBig !== undefined) return Promise.resolve(tooBig);
     propSizes[i] = propBytes;
     total += recordSize(bodyLen, topicBytes, propBytes);
   }

@@ -20,8 +20,7 @@ class ItemView extends Uint8Array {}
 Object.setPrototypeOf(ItemView.prototype, Buffer.prototype);
 
 /** An item's bytes besides its body and properties. */
-export const batchItemFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
-const itemFixedBytes = batchItemFixedBytes;
+const itemFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 
 /** Decoded items, or an error message naming the bad item. Bodies and properties are slices of `buf` (no copy). */
 export function decodeBatchBody(buf: Buffer): BatchItem[] | string {
@@ -41,13 +40,30 @@ export function forEachBatchItem(
   buf: Buffer,
   visit: (flag: number, body: Buffer, properties: Buffer) => string | undefined,
 ): string | undefined {
-  let pos = 0;
-  let n = 0;
-  // One view per batch: its loads are single instructions, Buffer#readInt32BE a checked call (four per item).
   // `buf.buffer` is a runtime call (JSTypedArray::GetBuffer), so it is read once here, not per view.
   const ab = buf.buffer as ArrayBuffer;
   const base = buf.byteOffset;
-  const v = new DataView(ab, base, buf.byteLength);
+  return forEachBatchItemAt(buf, (flag, bodyAt, bodyLen, propAt, propLen) =>
+    visit(
+      flag,
+      new ItemView(ab, base + bodyAt, bodyLen) as unknown as Buffer,
+      new ItemView(ab, base + propAt, propLen) as unknown as Buffer,
+    ),
+  );
+}
+
+/**
+ * `forEachBatchItem` with each item's body and properties as places in `buf` (offsets and lengths), no views: the
+ * plain-batch path keeps them as numbers. Same checks, same messages.
+ */
+export function forEachBatchItemAt(
+  buf: Buffer,
+  visit: (flag: number, bodyAt: number, bodyLen: number, propAt: number, propLen: number) => string | undefined,
+): string | undefined {
+  let pos = 0;
+  let n = 0;
+  // One view per batch: its loads are single instructions, Buffer#readInt32BE a checked call (four per item).
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   while (pos < buf.length) {
     if (n >= batchMessagesMax) return `batch holds more than ${batchMessagesMax} messages`;
     if (buf.length - pos < itemFixedBytes) return `batch message ${n} is truncated`;
@@ -60,8 +76,7 @@ export function forEachBatchItem(
     const propLen = v.getUint16(bodyAt + bodyLen);
     const propAt = bodyAt + bodyLen + 2;
     if (propAt + propLen !== pos + total) return `batch message ${n} has bad properties length`;
-    const body = new ItemView(ab, base + bodyAt, bodyLen) as unknown as Buffer;
-    const bad = visit(flag, body, new ItemView(ab, base + propAt, propLen) as unknown as Buffer);
+    const bad = visit(flag, bodyAt, bodyLen, propAt, propLen);
     if (bad !== undefined) return bad;
     n++;
     pos += total;

@@ -23,7 +23,7 @@ import { ipv4HostOf } from '../host.js';
 import { isWriteable } from '../metadata/perm.js';
 import { answerOfPutStatus } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
-import { batchItemFixedBytes, batchMessagesMax, forEachBatchItem } from './batch-codec.js';
+import { forEachBatchItem, forEachBatchItemAt } from './batch-codec.js';
 import { sendDeduped } from './send-dedup.js';
 import { type ItemPropsScan, scanItemProps, scanItemPropsAt, sendPropsOf } from './send-props.js';
 import { answeredQueueId, sendResponse } from './send-response.js';
@@ -164,6 +164,9 @@ async function send(
   return sendResponse(ctx, req, answer, msgId, answeredQueueId(first, queueId), result.queueOffset);
 }
 
+/** What stops `plainBatchOf`'s walk at an item the general path must take. */
+const notPlain = 'not plain';
+
 /**
  * A SEND_BATCH_MESSAGE body as a PlainBatch (its items as places in `body`), or undefined when an item is not plain
  * (TRAN_MSG, REPLY_TO_CLIENT, DELAY or a timer property, a non-ASCII UNIQ_KEY) or anything is wrong with the body or
@@ -177,27 +180,16 @@ export function plainBatchOf(
   h: SendHeader,
   bornHost: string,
 ): PlainBatch | undefined {
-  const n = body.length;
-  const v = new DataView(body.buffer, body.byteOffset, n);
   let items = new Int32Array(64 * plainItemFields);
   const tagsCodes: bigint[] = [];
   let keys: (string[] | undefined)[] | undefined;
   const maxBody = ctx.config.maxMessageSize;
   const maxProps = ctx.config.maxPropertiesBytes;
-  let pos = 0;
   let count = 0;
-  while (pos < n) {
-    if (count >= batchMessagesMax || n - pos < batchItemFixedBytes) return undefined;
-    const total = v.getInt32(pos);
-    if (total < batchItemFixedBytes || pos + total > n) return undefined;
-    const bodyLen = v.getInt32(pos + 16);
-    const bodyAt = pos + 20;
-    if (bodyLen < 0 || bodyAt + bodyLen + 2 > pos + total || bodyLen > maxBody) return undefined;
-    const propLen = v.getUint16(bodyAt + bodyLen);
-    const propAt = bodyAt + bodyLen + 2;
-    if (propAt + propLen !== pos + total || propLen > maxProps) return undefined;
+  const bad = forEachBatchItemAt(body, (flag, bodyAt, bodyLen, propAt, propLen) => {
+    if (bodyLen > maxBody || propLen > maxProps) return notPlain;
     const scan = scanItemPropsAt(body, propAt, propAt + propLen);
-    if (scan.tranMsg !== undefined || scan.replyTo || scan.scheduled || scan.uniqKey !== undefined) return undefined;
+    if (scan.tranMsg !== undefined || scan.replyTo || scan.scheduled || scan.uniqKey !== undefined) return notPlain;
     const f = count * plainItemFields;
     if (f + plainItemFields > items.length) {
       const grown = new Int32Array(items.length * 2);
@@ -208,7 +200,7 @@ export function plainBatchOf(
     items[f + PlainItem.bodyLen] = bodyLen;
     items[f + PlainItem.propAt] = propAt;
     items[f + PlainItem.propLen] = propLen;
-    items[f + PlainItem.flag] = v.getInt32(pos + 12);
+    items[f + PlainItem.flag] = flag;
     items[f + PlainItem.uniqAt] = scan.uniqKeyAt;
     items[f + PlainItem.uniqEnd] = scan.uniqKeyEnd;
     items[f + PlainItem.uniqHash] = scan.uniqKeyHash;
@@ -219,8 +211,9 @@ export function plainBatchOf(
       keys[count] = k;
     }
     count++;
-    pos += total;
-  }
+    return undefined;
+  });
+  if (bad !== undefined) return undefined;
   if (count === 0) return undefined;
   if (keys !== undefined) keys.length = count;
   return {
