@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { allocate, allocationSupported, setAllocateCommandForTest } from '../../src/store/allocate.js';
 import { createMessageStore } from '../../src/store/index.js';
 import { type FileIO, NodeStorageIO } from '../../src/store/io.js';
-import { segmentBody as body, checkAll, msg, tempDir, until } from './helpers.js';
+import { segmentBody as body, checkAll, msg, recoversToEnd, tempDir, until } from './helpers.js';
 
 const segBytes = 1024 * 1024;
 const config = {
@@ -50,18 +50,7 @@ test('CommitLog segments have their blocks allocated before their first write (t
   } finally {
     await store.shutdown();
   }
-  for (const d of [dir, copy]) {
-    const again = createMessageStore({ storePathRootDir: d, ...config });
-    await again.start();
-    try {
-      assert.equal(again.getMaxPhyOffset(), end, `${d === dir ? 'clean' : 'crash'} recovery ends at the last record`);
-      assert.equal(again.stats()['storeDamageFound'], 0);
-      await checkAll(again, n);
-    } finally {
-      await again.shutdown();
-    }
-    await fs.rm(d, { recursive: true, force: true });
-  }
+  await recoversToEnd({ clean: dir, crash: copy }, config, end, n);
 });
 
 test('commitLogAllocateSegments=false leaves the segments sparse', { skip: !allocationSupported }, async () => {

@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { javaStringHashCode } from '../../src/common/hash.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { decodeRecord } from '../../src/common/record.js';
+import type { StoreConfig } from '../../src/store/config.js';
+import { createMessageStore } from '../../src/store/index.js';
 import type { MessageInput, MessageStore } from '../../src/store/types.js';
 
 export async function tempDir(prefix = 'tsrocket-store-'): Promise<string> {
@@ -72,5 +74,30 @@ export async function checkAll(store: MessageStore, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const { msg: m } = decodeRecord(got.records[i] as Buffer, 0);
     assert.ok(m.body.equals(segmentBody(i)), `message ${i} intact`);
+  }
+}
+
+/**
+ * Opens each store dir (`clean`: stopped cleanly; `crash`: a copy of its CommitLog taken while it ran) and checks that
+ * recovery ends at `end`, the last record, finds no damage and reads back the `n` messages of `checkAll`; then removes
+ * the dirs.
+ */
+export async function recoversToEnd(
+  dirs: { clean: string; crash: string },
+  config: Partial<StoreConfig>,
+  end: bigint,
+  n: number,
+): Promise<void> {
+  for (const [kind, d] of Object.entries(dirs)) {
+    const again = createMessageStore({ storePathRootDir: d, ...config });
+    await again.start();
+    try {
+      assert.equal(again.getMaxPhyOffset(), end, `${kind} recovery ends at the last record`);
+      assert.equal(again.stats()['storeDamageFound'], 0);
+      await checkAll(again, n);
+    } finally {
+      await again.shutdown();
+    }
+    await fs.rm(d, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,7 @@ import { createMessageStore } from '../../src/store/index.js';
 import { NodeStorageIO } from '../../src/store/io.js';
 import { SegmentPrealloc } from '../../src/store/prealloc.js';
 import { Segments } from '../../src/store/segments.js';
-import { segmentBody as body, checkAll, msg, tempDir, until } from './helpers.js';
+import { segmentBody as body, checkAll, msg, recoversToEnd, tempDir, until } from './helpers.js';
 
 const segBytes = 1024 * 1024;
 const config = {
@@ -45,18 +45,7 @@ test('zeros are kept written ahead of the CommitLog tail while puts run; records
   } finally {
     await store.shutdown();
   }
-  for (const d of [dir, copy]) {
-    const again = createMessageStore({ storePathRootDir: d, ...config });
-    await again.start();
-    try {
-      assert.equal(again.getMaxPhyOffset(), end, `${d === dir ? 'clean' : 'crash'} recovery ends at the last record`);
-      assert.equal(again.stats()['storeDamageFound'], 0);
-      await checkAll(again, n);
-    } finally {
-      await again.shutdown();
-    }
-    await fs.rm(d, { recursive: true, force: true });
-  }
+  await recoversToEnd({ clean: dir, crash: copy }, config, end, n);
 });
 
 test('SegmentPrealloc: zero jobs start a chunk past the reserve offset, a batch reaching one waits for it, the window fills', async () => {
