@@ -79,6 +79,8 @@ interface Row {
   scavenges: number;
   markCompacts: number;
   load1: number;
+  /** Bytes the broker read from the disk during the run (/proc/<pid>/io read_bytes: page-cache misses), KiB. */
+  diskReadKiB: number;
   /** Kernel threads' CPU (machine-wide) per message, µs. */
   kernelThreadsUs: number;
   /** The store settings given to this broker (--store-a / --store-b), if any. */
@@ -87,6 +89,11 @@ interface Row {
   memory: string;
   /** MiB the guest reported to its host as free during the run (free page reporting), when the kernel counts it. */
   reportedToHostMiB?: number;
+}
+
+function diskReadBytes(pid: number): number {
+  const m = /^read_bytes: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return m === null ? 0 : Number(m[1]);
 }
 
 function gcCounts(log: string): { scavenges: number; markCompacts: number } {
@@ -161,11 +168,13 @@ async function runTree(tree: string, store: string | undefined): Promise<Row[]> 
       const gc0 = gcCounts(log);
       const k0 = reportedToHostKib();
       const kt0 = kernelThreadTicks();
+      const r0 = diskReadBytes(pid);
       const w0 = performance.now();
       await modes[mode](messages);
       const seconds = (performance.now() - w0) / 1000;
       const t1 = threadUserSystemTicks(pid);
       const kt1 = kernelThreadTicks();
+      const r1 = diskReadBytes(pid);
       const gc1 = gcCounts(log);
       const us = (ticks: number) => (ticks * (1e6 / ticksPerSecond)) / messages;
       return {
@@ -182,6 +191,7 @@ async function runTree(tree: string, store: string | undefined): Promise<Row[]> 
         markCompacts: gc1.markCompacts - gc0.markCompacts,
         load1: os.loadavg()[0] ?? 0,
         kernelThreadsUs: us(kt1 - kt0),
+        diskReadKiB: Math.round((r1 - r0) / 1024),
         store,
         memory: state,
         reportedToHostMiB: k0 === undefined ? undefined : Math.round(((reportedToHostKib() ?? k0) - k0) / 1024),
@@ -208,7 +218,7 @@ for (let p = 0; p < pairs; p++) {
         `${i === 0 ? 'A' : 'B'} ${r.mode.padEnd(7)} ${String(r.msgsPerSec).padStart(7)} msg/s  broker ${cpu.toFixed(2)} µs/msg ` +
           `(main ${r.brokerMainUs.toFixed(2)} = user ${r.mainUserUs.toFixed(2)} + sys ${r.mainSystemUs.toFixed(2)}; ` +
           `helpers ${r.brokerHelpersUs.toFixed(2)} = user ${r.helpersUserUs.toFixed(2)} + sys ${r.helpersSystemUs.toFixed(2)})  ` +
-          `kthreads ${r.kernelThreadsUs.toFixed(2)}  scavenges ${r.scavenges}, mark-compacts ${r.markCompacts}  load ${r.load1.toFixed(1)}  ${path.basename(r.tree)}${r.store === undefined ? '' : ` ${r.store}`}  [${r.memory}${r.reportedToHostMiB === undefined ? '' : `; ${r.reportedToHostMiB} MiB reported to the host meanwhile`}]`,
+          `kthreads ${r.kernelThreadsUs.toFixed(2)}  disk reads ${r.diskReadKiB} KiB  scavenges ${r.scavenges}, mark-compacts ${r.markCompacts}  load ${r.load1.toFixed(1)}  ${path.basename(r.tree)}${r.store === undefined ? '' : ` ${r.store}`}  [${r.memory}${r.reportedToHostMiB === undefined ? '' : `; ${r.reportedToHostMiB} MiB reported to the host meanwhile`}]`,
       );
     }
   }
