@@ -11,7 +11,8 @@
  * memory (heap, RSS) is not limited: the cgroup's limit follows it (its non-page-cache usage + the budget, raised
  * every 200 ms, never lowered), so a server that holds its data in memory (Redis) is not killed, and every server gets
  * the same page-cache budget. `lift()` removes the limit: the server then writes into the free pool, i.e. host memory
- * as found (mostly fresh on such a VM), the figure reported beside the recycled one.
+ * as found, the figure reported beside the recycled one. On such a VM that is fresh memory only once the pages freed
+ * moments before (not yet reported) are used up: reported pages wait at the tail of the allocator's free lists.
  *
  * cgroup v1 (`memory` controller: `memory.limit_in_bytes`, `memory.stat`) and v2 (`memory.max`, `memory.stat`)
  * below the harness's own cgroup. Where neither can be made (not root, no controller, v2's delegation rules), the

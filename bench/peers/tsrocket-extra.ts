@@ -2,7 +2,8 @@
  * Workload (d), tsrocket only: batch send of 1 KiB, SYNC_FLUSH with 1 and 64 concurrent producers, and
  * 4 producers + 4 consumers in one group on one topic. When the broker runs in a memory cgroup (--page-cache), the
  * batch send is measured once more at the end with the cgroup's limit lifted (`batch-1k-free-pool`: the broker's
- * writes take pages from the free pool as found, fresh memory on a VM that reports freed pages to its host).
+ * writes take pages from the free pool as found — on a VM that reports freed pages to its host, fresh pages once the
+ * memory freed moments before is used up, as the allocator hands that out first).
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
