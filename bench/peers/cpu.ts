@@ -84,6 +84,27 @@ export class CpuProbe {
   }
 }
 
+/**
+ * utime+stime ticks of every kernel thread (children of kthreadd: the flusher and end-of-I/O kworkers, kswapd),
+ * machine-wide: the writeback and extent conversion a broker's writes cause run there, outside its own counters.
+ */
+export function kernelThreadTicks(): number {
+  let ticks = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // Field 4 (ppid) is f[1]; utime, stime are fields 14, 15.
+    if (f[1] === '2' || entry === '2') ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks;
+}
+
 /** utime+stime ticks (10 ms) of the main thread and of all other threads of `pid`. */
 export function threadTicks(pid: number): { main: number; helpers: number } {
   const t = threadUserSystemTicks(pid);

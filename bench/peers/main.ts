@@ -12,7 +12,7 @@ import { measureHardware } from './hardware.js';
 import { natsPeer } from './nats.js';
 import { type HarnessOptions, parseOptions, usage } from './options.js';
 import type { Peer } from './peer.js';
-import { installExitHandlers } from './processes.js';
+import { installExitHandlers, setServerPageCache } from './processes.js';
 import { rabbitmqPeer } from './rabbitmq.js';
 import { redisPeer } from './redis.js';
 import { renderReport, renderSummary } from './report.js';
@@ -32,6 +32,8 @@ import { runCommon } from './workloads.js';
 
 const allPeers: Peer[] = [tsrocketPeer, natsPeer, rabbitmqPeer, redisPeer];
 const note = (line: string) => process.stdout.write(`  ${line}\n`);
+/** The memory state every server writes into (setServerPageCache), named in each row. */
+let memoryState = '';
 
 function installMissing(peers: readonly Peer[]): void {
   const pkgs = peers.filter((p) => p.unavailable() !== undefined).flatMap((p) => p.aptPackages ?? []);
@@ -52,7 +54,7 @@ async function runPeer(peer: Peer, opts: HarnessOptions, root: string): Promise<
     if (peer === tsrocketPeer) {
       ms.push(...(await runAsyncExtras(started.session as TsrocketSession, started.serverGroups, opts, note)));
     }
-    return ms;
+    return ms.map((m) => ({ memory: memoryState, ...m }));
   } finally {
     await started.stop();
     await fs.rm(dir, { recursive: true, force: true });
@@ -96,7 +98,7 @@ async function runOnce(run: number, peers: readonly Peer[], opts: HarnessOptions
     }
     if (opts.peers.includes('tsrocket')) {
       const dir = await fs.mkdtemp(path.join(root, 'tsrocket-sync-'));
-      measurements.push(...(await runSyncFlush(dir, opts, note)));
+      measurements.push(...(await runSyncFlush(dir, opts, note)).map((m) => ({ memory: memoryState, ...m })));
     }
   } finally {
     await fs.rm(root, { recursive: true, force: true });
@@ -123,6 +125,10 @@ async function main(): Promise<number> {
   installExitHandlers();
   const peers = allPeers.filter((p) => opts.peers.includes(p.name));
   if (opts.install) installMissing(peers);
+  const memory = setServerPageCache(opts.pageCacheMiB);
+  memoryState = memory.state;
+  if (memory.skipped !== undefined) process.stdout.write(`${memory.skipped}\n`);
+  process.stdout.write(`memory state of every server: ${memory.state}\n`);
   process.stdout.write(
     `bench:peers scale ${opts.scale}: ${opts.count} msgs per workload and mode, window ${opts.window} (best modes ${opts.bestWindow}), e2e ${opts.e2eRate}/s × ${opts.e2eSeconds} s, sync ${opts.syncSeconds} s, ${opts.runs} run(s)\n`,
   );
@@ -142,6 +148,7 @@ async function main(): Promise<number> {
     date: new Date().toISOString(),
     options: opts,
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    memory: { state: memory.state, skipped: memory.skipped },
     peers: peers.map((p) => ({ name: p.name, config: p.config })),
     targets: summary,
     runs,

@@ -20,6 +20,8 @@ export interface HarnessOptions {
   dir: string;
   out: string;
   scale: number;
+  /** Each server's page-cache budget in a memory cgroup of its own (memory-cgroup.ts); undefined: none. */
+  pageCacheMiB: number | undefined;
 }
 
 export const usage = `usage: npm run bench:peers -- [options]   (env: PEERS_SCALE, PEERS_INSTALL=1, PEERS_LIST)
@@ -34,7 +36,10 @@ export const usage = `usage: npm run bench:peers -- [options]   (env: PEERS_SCAL
   --peers <list>     comma list of tsrocket,nats,rabbitmq,redis (default all)
   --install          apt-get install missing peers first
   --dir <path>       where data dirs go (default os tmpdir)
-  --out <dir>        results dir (default bench/results)`;
+  --out <dir>        results dir (default bench/results)
+  --page-cache <MiB> each server in a memory cgroup whose page cache is held to this budget, full from the start, so
+                     writes recycle pages as on a long-running host (default 2048, enough for a 1 GiB backlog's
+                     reads; 0: none, host memory as found); skipped with a message where no cgroup can be made`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): HarnessOptions | 'help' {
   const { values } = parseArgs({
@@ -53,6 +58,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): HarnessOpt
       install: { type: 'boolean' },
       dir: { type: 'string' },
       out: { type: 'string' },
+      'page-cache': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -80,5 +86,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): HarnessOpt
     install: values.install === true || env['PEERS_INSTALL'] === '1',
     dir: values.dir ?? os.tmpdir(),
     out: values.out ?? 'bench/results',
+    pageCacheMiB: pageCacheOf(values['page-cache']),
   };
+}
+
+function pageCacheOf(text: string | undefined): number | undefined {
+  if (text === undefined) return 2048;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--page-cache: expected MiB (0: none), got "${text}"`);
+  return n === 0 ? undefined : n;
 }

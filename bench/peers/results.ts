@@ -24,6 +24,8 @@ export interface Measurement {
   serverCpuUsPerMsg?: number;
   /** The load generator's CPU per message, µs (this process, plus an external load tool's). */
   clientCpuUsPerMsg?: number;
+  /** The memory state the server wrote into (memory-cgroup.ts memoryStateLabel): page cache recycled or as found. */
+  memory?: string;
 }
 
 export interface HardwareLimits {

@@ -7,16 +7,24 @@
  * Usage: node dist/bench/peers/server-ab.js <treeA> <treeB> [--messages n] [--pairs n] [--modes send,batch64]
  *   [--prof-dir d] (each broker writes a CPU profile into d) [--node-args "flags"] (more flags for each broker)
  *   [--keep-logs d] (each broker's log, V8 traces included, copied into d)  (a tree is a checkout
- * with a built dist/, e.g. `git archive <rev> | tar -x -C /tmp/x`, a node_modules link, `npx tsc -p .`).
+ * with a built dist/, e.g. `git archive <rev> | tar -x -C /tmp/x`, a node_modules link, `npx tsc -p .`)
+ *   [--page-cache MiB] (default 768; 0: none) each broker in a memory cgroup whose page cache is held to that budget
+ *   and full from the start, so its writes recycle pages as on a long-running host (memory-cgroup.ts); each row names
+ *   the memory state it was measured in  [--fresh] each mode measured once more after the cgroup's limit is lifted
+ *   (writes into the free pool: on a VM with free page reporting, fresh memory)  [--store-a json] [--store-b json]
+ *   store settings for A's or B's broker (TSROCKET_PEERS_STORE, e.g. '{"commitLogAllocateSegments":false}': an A/B
+ *   of one build). Each row also gives the machine's kernel threads' CPU per message (writeback, end-of-I/O extent
+ *   conversion, kswapd: work the broker's writes cause outside its own threads; machine-wide, so with neighbours).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Producer, SendStatus } from '../../src/client/index.js';
-import { threadUserSystemTicks } from './cpu.js';
+import { kernelThreadTicks, threadUserSystemTicks } from './cpu.js';
 import { runWindowed } from './load.js';
-import { freePort, spawnServer, waitForPort } from './processes.js';
+import { memoryStateLabel, reportedToHostKib } from './memory-cgroup.js';
+import { freePort, installExitHandlers, setServerPageCache, spawnServer, waitForPort } from './processes.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,6 +35,10 @@ const { values, positionals } = parseArgs({
     modes: { type: 'string' },
     'node-args': { type: 'string' },
     'keep-logs': { type: 'string' },
+    'page-cache': { type: 'string' },
+    fresh: { type: 'boolean' },
+    'store-a': { type: 'string' },
+    'store-b': { type: 'string' },
   },
 });
 const trees = positionals.map((t) => path.resolve(t));
@@ -40,6 +52,14 @@ const modesRun = (values.modes ?? 'send,batch64').split(',');
 const extraNodeArgs = (values['node-args'] ?? '').split(' ').filter((a) => a !== '');
 const profArgs =
   values['prof-dir'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['prof-dir'])}`];
+const pageCacheMiB = Number(values['page-cache'] ?? 768);
+if (!Number.isFinite(pageCacheMiB) || pageCacheMiB < 0) throw new Error('--page-cache: MiB, or 0 for none');
+installExitHandlers();
+const memory = setServerPageCache(pageCacheMiB > 0 ? pageCacheMiB : undefined);
+if (memory.skipped !== undefined) console.log(memory.skipped);
+console.log(
+  `memory state: ${memory.state}${values.fresh === true ? ', and each mode again in the free pool as found' : ''}`,
+);
 const ticksPerSecond = 100;
 const topic = 'AbTopic';
 const body = Buffer.alloc(1024, 0x78);
@@ -59,6 +79,21 @@ interface Row {
   scavenges: number;
   markCompacts: number;
   load1: number;
+  /** Bytes the broker read from the disk during the run (/proc/<pid>/io read_bytes: page-cache misses), KiB. */
+  diskReadKiB: number;
+  /** Kernel threads' CPU (machine-wide) per message, µs. */
+  kernelThreadsUs: number;
+  /** The store settings given to this broker (--store-a / --store-b), if any. */
+  store?: string;
+  /** The memory state the broker wrote into (memoryStateLabel). */
+  memory: string;
+  /** MiB the guest reported to its host as free during the run (free page reporting), when the kernel counts it. */
+  reportedToHostMiB?: number;
+}
+
+function diskReadBytes(pid: number): number {
+  const m = /^read_bytes: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return m === null ? 0 : Number(m[1]);
 }
 
 function gcCounts(log: string): { scavenges: number; markCompacts: number } {
@@ -66,7 +101,7 @@ function gcCounts(log: string): { scavenges: number; markCompacts: number } {
   return { scavenges: text.split(': Scavenge ').length - 1, markCompacts: text.split(': Mark-Compact ').length - 1 };
 }
 
-async function runTree(tree: string): Promise<Row[]> {
+async function runTree(tree: string, store: string | undefined): Promise<Row[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrocket-ab-'));
   const namesrvPort = await freePort();
   const brokerPort = await freePort();
@@ -84,6 +119,7 @@ async function runTree(tree: string): Promise<Row[]> {
       'ASYNC_FLUSH',
     ],
     log,
+    store === undefined ? undefined : { TSROCKET_PEERS_STORE: store },
   );
   const pid0 = server.child.pid ?? 0;
   const producer = new Producer({ nameServer: `127.0.0.1:${namesrvPort}`, group: 'ab_producer' });
@@ -119,16 +155,29 @@ async function runTree(tree: string): Promise<Row[]> {
     const rows: Row[] = [];
     const run = (Object.keys(modes) as ModeName[]).filter((m) => modesRun.includes(m));
     for (const mode of run) await modes[mode](Math.min(60_000, messages));
-    for (const mode of run) {
+    const states = [memory.state];
+    if (values.fresh === true && server.memory !== undefined) states.push(memoryStateLabel(pageCacheMiB, true));
+    for (const [si, state] of states.entries()) {
+      if (si > 0) server.memory?.lift();
+      for (const mode of run) rows.push(await measure(mode, state));
+    }
+    return rows;
+
+    async function measure(mode: ModeName, state: string): Promise<Row> {
       const t0 = threadUserSystemTicks(pid);
       const gc0 = gcCounts(log);
+      const k0 = reportedToHostKib();
+      const kt0 = kernelThreadTicks();
+      const r0 = diskReadBytes(pid);
       const w0 = performance.now();
       await modes[mode](messages);
       const seconds = (performance.now() - w0) / 1000;
       const t1 = threadUserSystemTicks(pid);
+      const kt1 = kernelThreadTicks();
+      const r1 = diskReadBytes(pid);
       const gc1 = gcCounts(log);
       const us = (ticks: number) => (ticks * (1e6 / ticksPerSecond)) / messages;
-      rows.push({
+      return {
         tree,
         mode,
         msgsPerSec: Math.round(messages / seconds),
@@ -141,9 +190,13 @@ async function runTree(tree: string): Promise<Row[]> {
         scavenges: gc1.scavenges - gc0.scavenges,
         markCompacts: gc1.markCompacts - gc0.markCompacts,
         load1: os.loadavg()[0] ?? 0,
-      });
+        kernelThreadsUs: us(kt1 - kt0),
+        diskReadKiB: Math.round((r1 - r0) / 1024),
+        store,
+        memory: state,
+        reportedToHostMiB: k0 === undefined ? undefined : Math.round(((reportedToHostKib() ?? k0) - k0) / 1024),
+      };
     }
-    return rows;
   } finally {
     await producer.shutdown().catch(() => undefined);
     await server.stop();
@@ -158,23 +211,27 @@ async function runTree(tree: string): Promise<Row[]> {
 const all: Row[] = [];
 for (let p = 0; p < pairs; p++) {
   for (const [i, tree] of trees.entries()) {
-    for (const r of await runTree(tree)) {
+    for (const r of await runTree(tree, i === 0 ? values['store-a'] : values['store-b'])) {
       all.push(r);
       const cpu = r.brokerMainUs + r.brokerHelpersUs;
       console.log(
         `${i === 0 ? 'A' : 'B'} ${r.mode.padEnd(7)} ${String(r.msgsPerSec).padStart(7)} msg/s  broker ${cpu.toFixed(2)} µs/msg ` +
           `(main ${r.brokerMainUs.toFixed(2)} = user ${r.mainUserUs.toFixed(2)} + sys ${r.mainSystemUs.toFixed(2)}; ` +
           `helpers ${r.brokerHelpersUs.toFixed(2)} = user ${r.helpersUserUs.toFixed(2)} + sys ${r.helpersSystemUs.toFixed(2)})  ` +
-          `scavenges ${r.scavenges}, mark-compacts ${r.markCompacts}  load ${r.load1.toFixed(1)}  ${path.basename(r.tree)}`,
+          `kthreads ${r.kernelThreadsUs.toFixed(2)}  disk reads ${r.diskReadKiB} KiB  scavenges ${r.scavenges}, mark-compacts ${r.markCompacts}  load ${r.load1.toFixed(1)}  ${path.basename(r.tree)}${r.store === undefined ? '' : ` ${r.store}`}  [${r.memory}${r.reportedToHostMiB === undefined ? '' : `; ${r.reportedToHostMiB} MiB reported to the host meanwhile`}]`,
       );
     }
   }
 }
-for (const mode of modesRun) {
-  const mean = (tree: string) => {
-    const rows = all.filter((r) => r.tree === tree && r.mode === mode);
-    return rows.reduce((s, r) => s + r.brokerMainUs + r.brokerHelpersUs, 0) / rows.length;
-  };
-  console.log(`${mode}: broker CPU per message B / A = ${(mean(trees[1] ?? '') / mean(trees[0] ?? '')).toFixed(2)}`);
+for (const state of [...new Set(all.map((r) => r.memory))]) {
+  for (const mode of modesRun) {
+    const mean = (tree: string) => {
+      const rows = all.filter((r) => r.tree === tree && r.mode === mode && r.memory === state);
+      return rows.reduce((s, r) => s + r.brokerMainUs + r.brokerHelpersUs, 0) / rows.length;
+    };
+    console.log(
+      `${mode} [${state}]: broker CPU per message B / A = ${(mean(trees[1] ?? '') / mean(trees[0] ?? '')).toFixed(2)}`,
+    );
+  }
 }
-console.log(JSON.stringify({ messages, pairs, rows: all }));
+console.log(JSON.stringify({ messages, pairs, memory: memory.state, memorySkipped: memory.skipped, rows: all }));

@@ -143,9 +143,12 @@ const specs: readonly TargetSpec[] = [
     evaluate(ms) {
       const row = ms.find((m) => m.system === ownSystem && m.workload === 'batch-1k');
       const cpu = row?.serverCpuUsPerMsg;
+      const free = ms.find((m) => m.system === ownSystem && m.workload === 'batch-1k-free-pool')?.serverCpuUsPerMsg;
+      const state = row?.memory === undefined ? '' : `, ${row.memory}`;
+      const beside = free === undefined ? '' : `; ${free.toFixed(2)} µs in the free pool as found`;
       return {
         ratio: cpu === undefined || !(cpu > 0) ? undefined : batchBrokerCpuUsMax / cpu,
-        reference: cpu === undefined ? 'not measured' : `${cpu.toFixed(2)} µs measured`,
+        reference: cpu === undefined ? 'not measured' : `${cpu.toFixed(2)} µs measured${state}${beside}`,
       };
     },
   },

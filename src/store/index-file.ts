@@ -11,6 +11,12 @@ import type { FileIO, StorageIO } from './io.js';
 export const indexHeaderBytes = 40;
 const slotBytes = 4;
 const entryBytes = 20;
+/**
+ * Dirty slots are tracked by the file's 4 KiB page they are in (the table starts after the 40-byte header), so each
+ * slot write covers whole file pages: a write that covers part of a page the page cache no longer holds (reclaimed,
+ * as on a host whose memory is full of page cache) makes the kernel read that page from disk first, inside the
+ * flush's pwrite. Only the table's first page (shared with the header) and last (shared with the entries) are partial.
+ */
 const slotPageBytes = 4096;
 /** Dirty slot pages this close are written as one run (clean pages between them rewrite what is on disk). */
 const slotRunGapPagesMax = 16;
@@ -178,7 +184,7 @@ export class IndexFile {
     v.setInt32(p + 16, prev);
     this.pendingLen += entryBytes;
     slots.setInt32(slot * slotBytes, this.indexCount);
-    this.dirtyPages.add(Math.floor((slot * slotBytes) / slotPageBytes));
+    this.dirtyPages.add(Math.floor((indexHeaderBytes + slot * slotBytes) / slotPageBytes));
     if (this.indexCount <= 1) {
       this.beginPhyOffset = phyOffset;
       this.beginTimestamp = storeTimestamp;
@@ -222,7 +228,7 @@ export class IndexFile {
   private takeDirtyPages(): number[] {
     const dirty = this.dirtyPages;
     let pages: number[];
-    const pageCount = Math.ceil((this.hashSlotNum * slotBytes) / slotPageBytes);
+    const pageCount = Math.ceil((indexHeaderBytes + this.hashSlotNum * slotBytes) / slotPageBytes);
     if (dirty.size * 8 >= pageCount) {
       // Most pages dirty (a busy second): a scan in page order is cheaper than sorting them with a comparator.
       pages = [];
@@ -248,12 +254,17 @@ export class IndexFile {
       for (let i = 0; i < pages.length; ) {
         let j = i;
         while (j + 1 < pages.length && (pages[j + 1] as number) - (pages[j] as number) <= slotRunGapPagesMax) j++;
-        const runTo = Math.min(slots.length, ((pages[j] as number) + 1) * slotPageBytes);
-        for (let from = (pages[i] as number) * slotPageBytes; from < runTo; from += slotCopyBytesMax) {
-          const to = Math.min(runTo, from + slotCopyBytesMax);
+        // File pages i..j hold the table's bytes from their start (less the header) to their end.
+        const runTo = Math.min(slots.length, ((pages[j] as number) + 1) * slotPageBytes - indexHeaderBytes);
+        for (let from = Math.max(0, (pages[i] as number) * slotPageBytes - indexHeaderBytes); from < runTo; ) {
+          // Slices end on a file page too (slotCopyBytesMax is a multiple of the page).
+          const sliceEnd =
+            Math.floor((indexHeaderBytes + from + slotCopyBytesMax) / slotPageBytes) * slotPageBytes - indexHeaderBytes;
+          const to = Math.min(runTo, sliceEnd);
           // A copy: puts keep changing the live table while the write is in flight.
           slots.copy(stage, 0, from, to);
           await this.file.write(stage.subarray(0, to - from), indexHeaderBytes + from);
+          from = to;
         }
         i = j + 1;
       }

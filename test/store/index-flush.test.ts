@@ -115,3 +115,35 @@ test('IndexFile: a flush with every slot page dirty writes the table in slices (
   }
   await loaded.close();
 });
+
+test('IndexFile: slot writes cover whole file pages (a partial write of a page not in the page cache reads it from disk first)', async () => {
+  const d = await dir();
+  const io = new RecordingIO();
+  const file = path.join(d, '20240101000000000');
+  const slotNum = 5_000_000;
+  const num = 5000;
+  const idx = await IndexFile.create(io, file, 'x', slotNum, num, 0, 0);
+  await idx.openForWrite();
+  const entriesAt = indexHeaderBytes + slotNum * 4;
+  // Scattered slots (runs apart), the table's first and last slot, slots on both sides of a file page boundary,
+  // and a dense stretch longer than one slice.
+  const slots = [0, 1013, 1014, 1015, 700_000, 2_500_000, 2_500_001, slotNum - 1];
+  for (let s = 3_000_000; s < 4_200_000; s += 1000) slots.push(s);
+  for (const [i, s] of slots.entries()) assert.ok(idx.putHash(s, 100 + i, t0));
+  io.writes = [];
+  await idx.flush();
+  const slotWrites = io.writes.filter((w) => w.at >= indexHeaderBytes && w.at < entriesAt);
+  assert.ok(slotWrites.length >= 5, `${slotWrites.length} slot writes`);
+  for (const w of slotWrites) {
+    assert.ok(w.at === indexHeaderBytes || w.at % 4096 === 0, `slot write at ${w.at} starts inside a file page`);
+    const end = w.at + w.len;
+    assert.ok(end === entriesAt || end % 4096 === 0, `slot write at ${w.at} ends at ${end}, inside a file page`);
+    assert.ok(w.len <= slotCopyBytesMax, `slot write of ${w.len} bytes`);
+  }
+  await idx.close();
+  const raw = await fs.readFile(file);
+  for (const [i, s] of slots.entries()) assert.equal(raw.readInt32BE(indexHeaderBytes + s * 4), 1 + i, `slot ${s}`);
+  const loaded = await IndexFile.load(io, file, 'x', slotNum, num);
+  assert.equal(loaded.indexCount, 1 + slots.length);
+  await loaded.close();
+});
