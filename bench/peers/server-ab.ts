@@ -6,6 +6,7 @@
  * scavenges and mark-compacts (V8's --trace-gc). Linux only.
  * Usage: node dist/bench/peers/server-ab.js <treeA> <treeB> [--messages n] [--pairs n] [--modes send,batch64]
  *   [--prof-dir d] (each broker writes a CPU profile into d) [--node-args "flags"] (more flags for each broker)
+ *   [--node-args-b "flags"] (more flags for the second tree's broker only: flags A/B with `. .`)
  *   [--keep-logs d] (each broker's log, V8 traces included, copied into d)  (a tree is a checkout
  * with a built dist/, e.g. `git archive <rev> | tar -x -C /tmp/x`, a node_modules link, `npx tsc -p .`)
  *   [--page-cache MiB] (default 768; 0: none) each broker in a memory cgroup whose page cache is held to that budget
@@ -34,6 +35,7 @@ const { values, positionals } = parseArgs({
     'prof-dir': { type: 'string' },
     modes: { type: 'string' },
     'node-args': { type: 'string' },
+    'node-args-b': { type: 'string' },
     'keep-logs': { type: 'string' },
     'page-cache': { type: 'string' },
     fresh: { type: 'boolean' },
@@ -45,11 +47,16 @@ const trees = positionals.map((t) => path.resolve(t));
 if (trees.length !== 2) throw new Error('usage: server-ab.js <treeA> <treeB> [--messages n] [--pairs n]');
 const messages = Number(values.messages ?? 200_000);
 const pairs = Number(values.pairs ?? 2);
-/** `--modes batch64`: only these modes (a profile or a syscall count of one mode); `batch64w8`: 8 batches in flight. */
+/**
+ * `--modes batch64`: only these modes (a profile or a syscall count of one mode); `batch64w8`: 8 batches in flight;
+ * `batch16`, `batch256`: batches of 16 (32 in flight: the broker's per-connection share) and 256 (4 in flight).
+ */
 const modesRun = (values.modes ?? 'send,batch64').split(',');
 /** `--prof-dir d`: each broker writes a V8 CPU profile (`--cpu-prof`) into d. */
 /** `--node-args "--trace-deopt …"`: more flags for each broker's node (V8 tracing into the server log). */
 const extraNodeArgs = (values['node-args'] ?? '').split(' ').filter((a) => a !== '');
+/** `--node-args-b "--max-semi-space-size=32"`: more flags for the second tree's broker only (flags A/B on one tree). */
+const extraNodeArgsB = (values['node-args-b'] ?? '').split(' ').filter((a) => a !== '');
 const profArgs =
   values['prof-dir'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['prof-dir'])}`];
 const pageCacheMiB = Number(values['page-cache'] ?? 768);
@@ -64,9 +71,11 @@ const ticksPerSecond = 100;
 const topic = 'AbTopic';
 const body = Buffer.alloc(1024, 0x78);
 
-type ModeName = 'send' | 'batch64' | 'batch64w8';
+type ModeName = 'send' | 'batch64' | 'batch64w8' | 'batch16' | 'batch256';
 interface Row {
   tree: string;
+  /** Which of the two positional trees (A, B): the trees may be one path (a flags A/B). */
+  side: 'A' | 'B';
   mode: ModeName;
   msgsPerSec: number;
   brokerMainUs: number;
@@ -101,7 +110,12 @@ function gcCounts(log: string): { scavenges: number; markCompacts: number } {
   return { scavenges: text.split(': Scavenge ').length - 1, markCompacts: text.split(': Mark-Compact ').length - 1 };
 }
 
-async function runTree(tree: string, store: string | undefined): Promise<Row[]> {
+async function runTree(
+  tree: string,
+  side: 'A' | 'B',
+  nodeArgs: readonly string[],
+  store: string | undefined,
+): Promise<Row[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrocket-ab-'));
   const namesrvPort = await freePort();
   const brokerPort = await freePort();
@@ -112,6 +126,7 @@ async function runTree(tree: string, store: string | undefined): Promise<Row[]> 
       '--trace-gc',
       ...profArgs,
       ...extraNodeArgs,
+      ...nodeArgs,
       path.join(tree, 'dist/bench/peers/tsrocket-server.js'),
       dir,
       String(namesrvPort),
@@ -150,6 +165,17 @@ async function runTree(tree: string, store: string | undefined): Promise<Row[]> 
         runWindowed(Math.ceil(n / 64), 8, () =>
           producer.send(Array.from({ length: 64 }, () => ({ topic, body }))).then(check),
         ),
+      // Other batch sizes, to split the broker's CPU per message into a per-batch fixed part and a per-message part;
+      // only with --modes. 16 × 16 in flight is 32, the broker's per-connection share (sendInFlightPerConnectionMax):
+      // more would wait in its queue, a cost batch64 does not pay.
+      batch16: (n) =>
+        runWindowed(Math.ceil(n / 16), 32, () =>
+          producer.send(Array.from({ length: 16 }, () => ({ topic, body }))).then(check),
+        ),
+      batch256: (n) =>
+        runWindowed(Math.ceil(n / 256), 4, () =>
+          producer.send(Array.from({ length: 256 }, () => ({ topic, body }))).then(check),
+        ),
     };
     const pid = pid0;
     const rows: Row[] = [];
@@ -179,6 +205,7 @@ async function runTree(tree: string, store: string | undefined): Promise<Row[]> 
       const us = (ticks: number) => (ticks * (1e6 / ticksPerSecond)) / messages;
       return {
         tree,
+        side,
         mode,
         msgsPerSec: Math.round(messages / seconds),
         brokerMainUs: us(t1.mainUser + t1.mainSystem - t0.mainUser - t0.mainSystem),
@@ -211,11 +238,12 @@ async function runTree(tree: string, store: string | undefined): Promise<Row[]> 
 const all: Row[] = [];
 for (let p = 0; p < pairs; p++) {
   for (const [i, tree] of trees.entries()) {
-    for (const r of await runTree(tree, i === 0 ? values['store-a'] : values['store-b'])) {
+    const side = i === 0 ? 'A' : 'B';
+    for (const r of await runTree(tree, side, i === 1 ? extraNodeArgsB : [], values[i === 0 ? 'store-a' : 'store-b'])) {
       all.push(r);
       const cpu = r.brokerMainUs + r.brokerHelpersUs;
       console.log(
-        `${i === 0 ? 'A' : 'B'} ${r.mode.padEnd(7)} ${String(r.msgsPerSec).padStart(7)} msg/s  broker ${cpu.toFixed(2)} µs/msg ` +
+        `${r.side} ${r.mode.padEnd(8)} ${String(r.msgsPerSec).padStart(7)} msg/s  broker ${cpu.toFixed(2)} µs/msg ` +
           `(main ${r.brokerMainUs.toFixed(2)} = user ${r.mainUserUs.toFixed(2)} + sys ${r.mainSystemUs.toFixed(2)}; ` +
           `helpers ${r.brokerHelpersUs.toFixed(2)} = user ${r.helpersUserUs.toFixed(2)} + sys ${r.helpersSystemUs.toFixed(2)})  ` +
           `kthreads ${r.kernelThreadsUs.toFixed(2)}  disk reads ${r.diskReadKiB} KiB  scavenges ${r.scavenges}, mark-compacts ${r.markCompacts}  load ${r.load1.toFixed(1)}  ${path.basename(r.tree)}${r.store === undefined ? '' : ` ${r.store}`}  [${r.memory}${r.reportedToHostMiB === undefined ? '' : `; ${r.reportedToHostMiB} MiB reported to the host meanwhile`}]`,
@@ -225,13 +253,11 @@ for (let p = 0; p < pairs; p++) {
 }
 for (const state of [...new Set(all.map((r) => r.memory))]) {
   for (const mode of modesRun) {
-    const mean = (tree: string) => {
-      const rows = all.filter((r) => r.tree === tree && r.mode === mode && r.memory === state);
+    const mean = (side: 'A' | 'B') => {
+      const rows = all.filter((r) => r.side === side && r.mode === mode && r.memory === state);
       return rows.reduce((s, r) => s + r.brokerMainUs + r.brokerHelpersUs, 0) / rows.length;
     };
-    console.log(
-      `${mode} [${state}]: broker CPU per message B / A = ${(mean(trees[1] ?? '') / mean(trees[0] ?? '')).toFixed(2)}`,
-    );
+    console.log(`${mode} [${state}]: broker CPU per message B / A = ${(mean('B') / mean('A')).toFixed(2)}`);
   }
 }
 console.log(JSON.stringify({ messages, pairs, memory: memory.state, memorySkipped: memory.skipped, rows: all }));

@@ -48,9 +48,33 @@ function allocHead(headerBytes: number, bodyBytes: number, type: number, bytesMa
   }
   const length = 4 + headerBytes + bodyBytes;
   if (length > bytesMax) throw new RemotingProtocolError(`frame of ${length} bytes exceeds frameBytesMax ${bytesMax}`);
-  const head = Buffer.allocUnsafe(prefixBytes + headerBytes);
+  const head = headBuffer(prefixBytes + headerBytes);
   head.writeInt32BE(length, 0);
   head.writeUInt32BE(((type << 24) | headerBytes) >>> 0, 4);
+  return head;
+}
+
+/**
+ * Frame heads (prefix + header) are carved from a shared slab: a send answer's head is ~2 KiB (a batch's offsetMsgIds),
+ * and Buffer.allocUnsafe's 8 KiB pool made a new external ArrayBuffer every third answer (its allocation, and its sweep
+ * at each scavenge). Every head is written whole before it is handed out, and sent at once: a slab lives as long as an
+ * unsent head in it (at most `headSlabBytes` per head a slow peer holds).
+ */
+const headSlabBytes = 64 * 1024;
+/** Heads longer than this are allocated on their own. */
+const headSlabPieceMax = 8 * 1024;
+let headSlab = Buffer.allocUnsafeSlow(0);
+let headSlabUsed = 0;
+
+function headBuffer(bytes: number): Buffer {
+  if (bytes > headSlabPieceMax) return Buffer.allocUnsafe(bytes);
+  if (headSlabUsed + bytes > headSlab.length) {
+    headSlab = Buffer.allocUnsafeSlow(headSlabBytes);
+    headSlabUsed = 0;
+  }
+  const head = headSlab.subarray(headSlabUsed, headSlabUsed + bytes);
+  // 8-byte aligned, as Buffer's pool.
+  headSlabUsed = (headSlabUsed + bytes + 7) & ~7;
   return head;
 }
 

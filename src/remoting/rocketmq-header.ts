@@ -43,9 +43,13 @@ function utf8Bytes(s: string): number {
 /** Writes `s` (`bytes` UTF-8 bytes, from utf8Bytes) at `at`; returns the offset after it. */
 function writeUtf8(out: Buffer, s: string, bytes: number, at: number): number {
   // bytes === length only for ASCII: any char ≥ 0x80 (a lone surrogate too) takes 2 or more bytes.
-  if (bytes === s.length && bytes <= asciiLoopCharsMax) {
-    for (let i = 0; i < bytes; i++) out[at + i] = s.charCodeAt(i);
-    return at + bytes;
+  if (bytes === s.length) {
+    if (bytes <= asciiLoopCharsMax) {
+      for (let i = 0; i < bytes; i++) out[at + i] = s.charCodeAt(i);
+      return at + bytes;
+    }
+    // ASCII (a batch answer's offsetMsgIds, ~2 KiB): latin1 writes the same bytes, a copy without UTF-8 encoding.
+    return at + out.write(s, at, bytes, 'latin1');
   }
   return at + out.write(s, at, bytes, 'utf8');
 }

@@ -224,16 +224,11 @@ export class RequestScheduler {
       throw err;
     }
     if (result instanceof Promise) {
-      return result.then(
-        (resp) => {
-          this.release(lane, bytes);
-          return resp;
-        },
-        (err: unknown) => {
-          this.release(lane, bytes);
-          throw err;
-        },
-      );
+      // The processor's own promise goes back: the caller's reaction runs after this release (registered first),
+      // without a wrapping promise and its extra reaction per request. The release's derived promise never rejects.
+      const done = () => this.release(lane, bytes);
+      result.then(done, done);
+      return result;
     }
     this.release(lane, bytes);
     return result;

@@ -8,7 +8,7 @@ import {
   frameBytesMax,
   headerBytesMax,
 } from '../../src/remoting/codec.js';
-import { languageCodes, type RemotingCommand } from '../../src/remoting/command.js';
+import { languageCodes, type RemotingCommand, SerializeType } from '../../src/remoting/command.js';
 import { RemotingProtocolError } from '../../src/remoting/errors.js';
 import { encodeFrame } from './helpers.js';
 
@@ -324,5 +324,26 @@ test('ROCKETMQ header: ASCII, non-ASCII, lone surrogates and long strings give t
       // A lone surrogate is written as U+FFFD, as Buffer.from writes it.
       assert.deepEqual(back.extFields?.['_value'], Buffer.from(s, 'utf8').toString('utf8'));
     }
+  }
+});
+
+test('frame heads encoded one after another (a shared slab) stay intact while all are held, big ones too', () => {
+  const cmds: RemotingCommand[] = [];
+  const heads: Buffer[] = [];
+  // ~2 KiB ASCII values (a batch answer's offsetMsgIds), some non-ASCII and some heads over 8 KiB, in both
+  // header types: well past one 64 KiB slab.
+  for (let i = 0; i < 200; i++) {
+    const long = `${i}`.padStart(6, '0').repeat(i % 17 === 0 ? 1500 : 350);
+    const extFields: Record<string, string> = { msgId: i % 5 === 0 ? `${long}ü` : long, queueId: String(i % 8) };
+    const serializeType = i % 2 === 0 ? SerializeType.json : SerializeType.rocketmq;
+    const c = cmd({ code: 0, opaque: i, flag: 1, remark: i % 3 === 0 ? undefined : `r${i}`, extFields, serializeType });
+    cmds.push(c);
+    const parts = encodeFrameParts(c);
+    assert.equal(parts.length, 1);
+    heads.push(parts[0] as Buffer);
+  }
+  for (const [i, head] of heads.entries()) {
+    assert.equal(head.readInt32BE(0), head.length - 4, `frame ${i}`);
+    assert.deepEqual(decodeFrame(head.subarray(4)), cmds[i], `frame ${i}`);
   }
 });

@@ -254,3 +254,30 @@ test('a connection whose queue is full is not read until half of it is served', 
   );
   s.close();
 });
+
+test('the caller sees an answer with the request’s slot passed on (the queued next one running) and a failure as such', async () => {
+  const s = new RequestScheduler(options({ inFlightPerConnectionMax: 1 }));
+  const conn = new TestConnection(1);
+  const p = heldProcessor();
+  let failNext = false;
+  const processor: Processor = (req, c) => {
+    if (failNext) return Promise.reject(new Error('refused'));
+    return p.processor(req, c);
+  };
+  const first = s.submit(processor, sendOf('a'), conn) as Promise<RemotingCommand | undefined>;
+  const second = s.submit(processor, sendOf('b'), conn) as Promise<RemotingCommand | undefined>;
+  const seen: string[] = [];
+  const firstSeen = first.then((resp) => {
+    seen.push(
+      `answer ${resp?.code}: in flight ${s.stats().inFlight}, queued ${s.stats().queued}, started ${p.started.length}`,
+    );
+  });
+  failNext = true;
+  p.started[0]?.done();
+  await firstSeen;
+  // The first's slot went to the queued second request before the first's caller ran.
+  assert.deepEqual(seen, [`answer ${ResponseCode.SUCCESS}: in flight 1, queued 0, started 1`]);
+  await assert.rejects(second, /refused/);
+  assert.equal(s.stats().inFlight, 0);
+  s.close();
+});
