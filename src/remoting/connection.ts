@@ -132,7 +132,6 @@ export class Channel implements RemotingConnection {
         ? readIntoSlabs(socket, {
             onChunk: (chunk) => this.onData(chunk),
             pendingBytes: () => this.decoder.pendingBytes,
-            expectedBytes: () => this.decoder.expectedBytes,
             compact: () => this.decoder.compact(),
           })
         : undefined;

@@ -25,8 +25,15 @@ import type { Socket } from 'node:net';
 export const slabBytes = 512 * 1024;
 /** A slab with less free space than this is left for a new one (a read takes at most the free space). */
 export const regionBytesMin = 16 * 1024;
-/** A read of at least this many bytes, or an incomplete frame at least this long, makes a connection bulk. */
+/** A read of at least this many bytes makes a connection bulk; a shorter one is small. */
 export const bulkBytes = 32 * 1024;
+/**
+ * Small reads in a row after which a bulk connection with nothing held is quiet again. Not one: a frame read by a
+ * broker that keeps up ends in a small read (a 66 KB frame comes as 64 KiB + 2 KB), before the next big one.
+ */
+export const quietReads = 2;
+/** Small reads in a row after which a bulk connection holding an incomplete frame leaves its slab (it trickles). */
+export const trickleReads = 8;
 /** What a quiet connection reads into: as much as one of Node's own reads. */
 const scratchBytes = 64 * 1024;
 
@@ -38,8 +45,6 @@ export interface ReadTarget {
   onChunk(chunk: Buffer): void;
   /** Bytes the decoder holds (incomplete frame, frames waiting for their turn). */
   pendingBytes(): number;
-  /** Declared length of the incomplete frame, -1 when unknown. */
-  expectedBytes(): number;
   /** Copies the bytes held into memory of their own (they may lie in a slab the connection leaves). */
   compact(): void;
 }
@@ -100,7 +105,8 @@ class SlabReader {
   private slab: Buffer | undefined;
   /** Where the next read goes in the slab. */
   private pos = 0;
-  private lastRead = 0;
+  /** Small reads in a row into the slab. */
+  private smallReads = 0;
 
   constructor(target: ReadTarget) {
     this.target = target;
@@ -110,12 +116,13 @@ class SlabReader {
   next(): Buffer {
     const slab = this.slab;
     if (slab !== undefined) {
-      // A small read: the connection went quiet (or trickles). It leaves its slab, which is freed with its last
-      // view; the bytes it holds are copied out first, so that a trickled frame does not keep a slab for its
+      // Small reads only: the connection went quiet, or trickles. It leaves its slab, which is freed with its
+      // last view; the bytes it holds are copied out first, so that a trickled frame does not keep a slab for its
       // few bytes (the server's budget of partial frames counts bytes held, not slabs).
-      if (this.lastRead < bulkBytes) {
+      const pending = this.smallReads >= quietReads ? this.target.pendingBytes() : 0;
+      if (this.smallReads >= quietReads && (pending === 0 || this.smallReads >= trickleReads)) {
         this.slab = undefined;
-        if (this.target.pendingBytes() > 0) {
+        if (pending > 0) {
           this.stats.compactions++;
           this.target.compact();
         }
@@ -129,16 +136,16 @@ class SlabReader {
 
   read(nread: number, buf: Buffer): void {
     this.stats.reads++;
-    this.lastRead = nread;
     let chunk: Buffer;
     if (this.slab !== undefined && buf.buffer === this.slab.buffer) {
       chunk = buf.subarray(0, nread);
       this.pos += nread;
+      this.smallReads = nread < bulkBytes ? this.smallReads + 1 : 0;
     } else {
       // The scratch buffer: copied out before any other socket reads into it.
       this.stats.copiedReads++;
-      const expected = this.target.expectedBytes();
-      if (nread >= bulkBytes || this.target.pendingBytes() + nread >= bulkBytes || expected >= bulkBytes) {
+      this.smallReads = 0;
+      if (nread >= bulkBytes) {
         this.newSlab();
         chunk = this.slab!.subarray(0, nread);
         buf.copy(chunk, 0, 0, nread);

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { decodeFrame, encodeFrameParts, FrameDecoder } from '../../src/remoting/codec.js';
 import { createRequest, createResponse, type RemotingCommand } from '../../src/remoting/command.js';
 import type { Channel } from '../../src/remoting/connection.js';
-import { bulkBytes, slabBytes } from '../../src/remoting/read-slab.js';
+import { bulkBytes, slabBytes, trickleReads } from '../../src/remoting/read-slab.js';
 import { type RemotingConnection, RemotingServer } from '../../src/remoting/server.js';
 import { captureLogs } from './helpers.js';
 
@@ -303,6 +303,46 @@ test('a connection that turns bulk and quiet again: every frame intact, held one
   for (let i = 0; i < n; i++) assert.ok(byN.get(i)?.equals(expected[i]!), `frame ${i}`);
   answerHeld();
   await p.waitAnswers(n);
+  p.socket.destroy();
+});
+
+test('frames sent one at a time (a broker that keeps up reads 64 KiB + a small tail): one slab for several', async () => {
+  const p = await peer();
+  const count = 30;
+  for (let i = 0; i < count; i++) {
+    p.socket.write(frameBytes(createRequest(Code.echo, { n: i }, bodyOf(3000 + i, 66_000))));
+    await p.waitAnswers(i + 1);
+    assert.ok(p.answers[i]!.body?.equals(bodyOf(3000 + i, 66_000)), `frame ${i}`);
+  }
+  p.socket.write(frameBytes(createRequest(Code.hold, { n: 0 })));
+  await waitHeld(1, [p.socket]);
+  const stats = (held[0]!.conn as Channel).readStats!;
+  assert.ok(stats.slabs <= count / 3, `${stats.slabs} slabs for ${count} frames of 66 KB sent one at a time`);
+  answerHeld();
+  await p.waitAnswers(count + 1);
+  p.socket.destroy();
+});
+
+test('a bulk read then a trickle: the held bytes leave the slab, the frame arrives whole', async () => {
+  const p = await peer();
+  const body = bodyOf(77, 100_000);
+  const frame = frameBytes(createRequest(Code.hold, { n: 0 }, body));
+  p.socket.write(frame.subarray(0, 50_000));
+  let at = 50_000;
+  for (let i = 0; i < trickleReads + 4; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    p.socket.write(frame.subarray(at, at + 100));
+    at += 100;
+  }
+  p.socket.write(frame.subarray(at));
+  await waitHeld(1, [p.socket]);
+  const { req, conn } = held[0]!;
+  assert.ok(req.body?.equals(body));
+  const stats = (conn as Channel).readStats!;
+  assert.ok(stats.compactions >= 1, 'a trickling connection kept its slab');
+  assert.notEqual(req.body?.buffer.byteLength, slabBytes, 'the frame is still a view into the slab it left');
+  answerHeld();
+  await p.waitAnswers(1);
   p.socket.destroy();
 });
 
