@@ -12,6 +12,7 @@ import type { RemotingCommand } from './command.js';
 import { createResponse, Flag, isOneway, isResponse } from './command.js';
 import { RemotingClosedError, RemotingSendError } from './errors.js';
 import type { RequestHook } from './hooks.js';
+import { readIntoSlabs, type SlabReadStats } from './read-slab.js';
 import { RequestTable } from './request-table.js';
 import type { TurnShare } from './turn-share.js';
 
@@ -58,6 +59,11 @@ export interface ChannelOptions {
    * other connection waits on. Unset = no bound (clients).
    */
   turnShare?: TurnShare | undefined;
+  /**
+   * Read the socket into slabs (read-slab.ts: a frame larger than one read is a view, not a join) when this Node's
+   * socket allows it (a socket accepted by net.Server, nothing read yet); else, and when unset, 'data' events.
+   */
+  slabReads?: boolean | undefined;
   /** Told of every change in the bytes held by this connection's incomplete frame (the server's budget). */
   heldBytes?: HeldBytesSink | undefined;
   log: Logger;
@@ -109,6 +115,8 @@ export class Channel implements RemotingConnection {
   private turnSeen = -1;
   /** Frames handled in that turn, over every pass (one per read, plus continuations). */
   private framesInTurn = 0;
+  /** The slab reader's counters when the socket reads into slabs, else undefined ('data' events). */
+  readonly readStats: SlabReadStats | undefined;
 
   constructor(socket: Socket, opts: ChannelOptions) {
     this.socket = socket;
@@ -119,7 +127,16 @@ export class Channel implements RemotingConnection {
     this.decoder = new FrameDecoder(opts.frameBytesMax);
     this.turnShare = opts.turnShare;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const slabs =
+      opts.slabReads === true
+        ? readIntoSlabs(socket, {
+            onChunk: (chunk) => this.onData(chunk),
+            pendingBytes: () => this.decoder.pendingBytes,
+            compact: () => this.decoder.compact(),
+          })
+        : undefined;
+    this.readStats = slabs;
+    if (slabs === undefined) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // Resets and broken pipes are how peers leave; 'close' follows and cleans up.
       opts.log.debug('socket error', { conn: this.id, peer: this.remoteAddress, code: err.code, err });

@@ -50,11 +50,39 @@ export class FrameDecoder {
     return frames;
   }
 
-  /** Adds a chunk without decoding: `next` takes the frames out one at a time (a caller bounding its work). */
+  /**
+   * Adds a chunk without decoding: `next` takes the frames out one at a time (a caller bounding its work).
+   * A chunk that continues the last one held in memory (the same ArrayBuffer, right after it: consecutive reads
+   * into one slab, see read-slab.ts) extends it instead, so a frame across both is a view, not a copy.
+   */
   append(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
     this.buffered += chunk.length;
+    const last = this.chunks.length - 1;
+    if (last >= this.head) {
+      const prev = this.chunks[last]!;
+      if (prev.buffer === chunk.buffer && prev.byteOffset + prev.length === chunk.byteOffset) {
+        this.chunks[last] = Buffer.from(prev.buffer, prev.byteOffset, prev.length + chunk.length);
+        return;
+      }
+    }
+    this.chunks.push(chunk);
+  }
+
+  /** Copies the bytes held into one buffer of their own: the chunks they were views into are let go. */
+  compact(): void {
+    if (this.buffered === 0) return;
+    const out = Buffer.allocUnsafe(this.buffered);
+    let filled = 0;
+    for (let i = this.head; i < this.chunks.length; i++) {
+      const chunk = this.chunks[i]!;
+      const from = i === this.head ? this.offset : 0;
+      chunk.copy(out, filled, from);
+      filled += chunk.length - from;
+    }
+    this.chunks = [out];
+    this.head = 0;
+    this.offset = 0;
   }
 
   /**

@@ -242,6 +242,7 @@ export class RemotingServer {
       hooks: this.hooks,
       heldBytes: this.partialFrames,
       turnShare: this.turnShare,
+      slabReads: true,
       log,
     });
     this.channels.add(channel);
