@@ -66,7 +66,7 @@ export class BatchDispatch {
       queueOffset: this.queueOffset + i,
       phyOffset: this.phyOffsets[i] as number,
       size: this.sizes[i] as number,
-      tagsCode: b.tagsCodes[i] as bigint,
+      tagsCode: plainTagsCode(items, i),
       storeTimestamp: this.storeTimestamp,
       sysFlag: this.sysFlag,
       keys: b.keys?.[i],
@@ -91,8 +91,16 @@ export const PlainItem = {
   uniqAt: 5,
   uniqEnd: 6,
   uniqHash: 7,
+  /** The ConsumeQueue tag hash: Java's String.hashCode of TAGS, 0 when none (tagsCodeOf as an int32). */
+  tagHash: 8,
 } as const;
-export const plainItemFields = 8;
+export const plainItemFields = 9;
+
+/** Item `i`'s ConsumeQueue tag hash as the bigint the general path carries (tagsCodeOf's value). */
+export function plainTagsCode(items: Int32Array, i: number): bigint {
+  const h = items[i * plainItemFields + PlainItem.tagHash] as number;
+  return h === 0 ? 0n : BigInt(h);
+}
 
 /** A batch's items as places in its request bytes (see PlainBatch in types.ts). */
 export interface PlainBatchItems {
@@ -100,8 +108,6 @@ export interface PlainBatchItems {
   readonly count: number;
   /** `plainItemFields` int32 per item (PlainItem). */
   readonly items: Int32Array;
-  /** The ConsumeQueue tag hash of each item. */
-  readonly tagsCodes: readonly bigint[];
   /** KEYS of each item (undefined: no item has keys). */
   readonly keys: readonly (readonly string[] | undefined)[] | undefined;
 }

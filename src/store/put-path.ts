@@ -14,6 +14,7 @@ import {
   type DispatchRequest,
   PlainItem,
   plainItemFields,
+  plainTagsCode,
   takesQueueOffset,
   type VisibleRecords,
 } from './dispatch.js';
@@ -63,7 +64,7 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
   }
   const refusal = admitBatch(store, total);
   if (refusal !== undefined) return Promise.resolve(refusal);
-  const key = `${first.topic}@${first.queueId}`;
+  const key = store.queues.keyOf(first.topic, first.queueId);
   const queueOffset = store.queues.nextOffset(first.topic, first.queueId, key);
   const now = store.clock.now();
   const nowBig = BigInt(now);
@@ -218,7 +219,7 @@ export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResul
   }
   const refusal = admitBatch(store, total);
   if (refusal !== undefined) return Promise.resolve(refusal);
-  const key = `${b.topic}@${b.queueId}`;
+  const key = store.queues.keyOf(b.topic, b.queueId);
   const queueOffset = store.queues.nextOffset(b.topic, b.queueId, key);
   const now = store.clock.now();
   const { buf, pos, phyOffset } = store.commitLog.reserve(total);
@@ -296,7 +297,7 @@ function plainBatchInput(b: PlainBatch, i: number): MessageInput {
     bornHost: b.bornHost,
     reconsumeTimes: b.reconsumeTimes,
     preparedTransactionOffset: 0n,
-    tagsCode: b.tagsCodes[i] as bigint,
+    tagsCode: plainTagsCode(items, i),
     keys: b.keys?.[i],
     uniqKey: undefined,
     uniqKeyBytes: uniqAt < 0 ? undefined : b.buf,

@@ -2,6 +2,8 @@
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
+
+import { javaStringHashCode } from '../../common/hash.js';
 import { SysFlag, transactionTypeOf } from '../../common/message.js';
 import { keySeparator } from '../../common/properties.js';
 import { isSendForbiddenTopic, retryTopicPrefix } from '../../common/topics.js';
@@ -181,7 +183,6 @@ export function plainBatchOf(
   bornHost: string,
 ): PlainBatch | undefined {
   let items = new Int32Array(64 * plainItemFields);
-  const tagsCodes: bigint[] = [];
   let keys: (string[] | undefined)[] | undefined;
   const maxBody = ctx.config.maxMessageSize;
   const maxProps = ctx.config.maxPropertiesBytes;
@@ -204,7 +205,7 @@ export function plainBatchOf(
     items[f + PlainItem.uniqAt] = scan.uniqKeyAt;
     items[f + PlainItem.uniqEnd] = scan.uniqKeyEnd;
     items[f + PlainItem.uniqHash] = scan.uniqKeyHash;
-    tagsCodes.push(tagsCodeOf(scan.tags));
+    items[f + PlainItem.tagHash] = scan.tags === undefined ? 0 : javaStringHashCode(scan.tags);
     const k = keyListOf(scan.keys);
     if (k !== undefined) {
       keys ??= [];
@@ -222,7 +223,6 @@ export function plainBatchOf(
     buf: body,
     count,
     items,
-    tagsCodes,
     keys,
     sysFlag: h.sysFlag,
     bornTimestamp: h.bornTimestamp,
