@@ -7,7 +7,7 @@
 import { tagsCodeOf } from '../common/hash.js';
 import { transactionTypeOf } from '../common/message.js';
 import { decodeProperties, keySeparator, Prop } from '../common/properties.js';
-import { RecordPos } from '../common/record.js';
+import { RecordPlace, RecordPos } from '../common/record.js';
 
 /** What a dispatcher needs to know about one stored message. */
 export interface DispatchRequest {
@@ -82,11 +82,12 @@ export class BatchDispatch {
 
 /** Fields of one item in `PlainBatchItems.items` (Int32Array, `plainItemFields` per item). */
 export const PlainItem = {
-  bodyAt: 0,
-  bodyLen: 1,
-  propAt: 2,
-  propLen: 3,
-  flag: 4,
+  // The first five: where the message lies in the request (record.ts RecordPlace, which encodes from them).
+  bodyAt: RecordPlace.bodyAt,
+  bodyLen: RecordPlace.bodyLen,
+  propAt: RecordPlace.propAt,
+  propLen: RecordPlace.propLen,
+  flag: RecordPlace.flag,
   /** The ASCII UNIQ_KEY's bytes in `buf` (`uniqAt` -1: none) and Java's String.hashCode of them. */
   uniqAt: 5,
   uniqEnd: 6,
