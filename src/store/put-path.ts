@@ -4,6 +4,7 @@
  */
 
 import { BoundedMemo } from '../common/memo.js';
+import { pooledFloat64AndInt32Arrays } from '../common/pooled-arrays.js';
 import { propertySeparator, propertySeparatorCode } from '../common/properties.js';
 import { encodeRecordAfter, encodeRecordInto, encodeRecordsFromBytesAfter, recordSize } from '../common/record.js';
 import { topicNameBytesMax } from '../common/validate.js';
@@ -224,8 +225,7 @@ export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResul
   const now = store.clock.now();
   const { buf, pos, phyOffset } = store.commitLog.reserve(total);
   const ids = new OffsetMsgIdText(store.hostHex, n);
-  const phys = new Float64Array(n);
-  const sizes = new Int32Array(n);
+  const [phys, sizes] = pooledFloat64AndInt32Arrays(n);
   // The first record is encoded whole, the others copy its shared header (encodeRecordAfter's rule).
   const first = plainBatchInput(b, 0);
   const size = encodeRecordInto(

@@ -5,6 +5,7 @@
 
 import { javaStringHashCode } from '../../common/hash.js';
 import { SysFlag, transactionTypeOf } from '../../common/message.js';
+import { pooledInt32Array } from '../../common/pooled-arrays.js';
 import { keySeparator } from '../../common/properties.js';
 import { isSendForbiddenTopic, retryTopicPrefix } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
@@ -182,7 +183,7 @@ export function plainBatchOf(
   h: SendHeader,
   bornHost: string,
 ): PlainBatch | undefined {
-  let items = new Int32Array(64 * plainItemFields);
+  let items = pooledInt32Array(64 * plainItemFields);
   let keys: (string[] | undefined)[] | undefined;
   const maxBody = ctx.config.maxMessageSize;
   const maxProps = ctx.config.maxPropertiesBytes;
@@ -193,7 +194,7 @@ export function plainBatchOf(
     if (scan.tranMsg !== undefined || scan.replyTo || scan.scheduled || scan.uniqKey !== undefined) return notPlain;
     const f = count * plainItemFields;
     if (f + plainItemFields > items.length) {
-      const grown = new Int32Array(items.length * 2);
+      const grown = pooledInt32Array(items.length * 2);
       grown.set(items);
       items = grown;
     }
