@@ -72,7 +72,8 @@ const itemArb: fc.Arbitrary<Item> = fc.record({
   flag: fc.integer({ min: -5, max: 1 << 20 }),
   props: fc
     .record({
-      tags: fc.option(fc.oneof(word, fc.constant('')), { nil: undefined }),
+      // Non-ASCII TAGS too: their hash is over the UTF-16 text, not the bytes.
+      tags: fc.option(fc.oneof(word, fc.constant(''), fc.constant('étiquette-键')), { nil: undefined }),
       keys: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }),
       uniq: fc.option(asciiKey, { nil: undefined }),
       bucket: fc.integer({ min: 0, max: 9 }),

@@ -4,6 +4,7 @@
  * the encoded `key\u0001value\u0002…` string without building a Map. Same rules as decodeProperties: a later
  * duplicate wins, malformed pairs are skipped.
  */
+import { javaStringHashCode } from '../../common/hash.js';
 import {
   nameSeparator,
   nameSeparatorCode,
@@ -74,7 +75,10 @@ const scheduledNameBytes = scheduledPropNames.map((n) => Buffer.from(n, 'latin1'
  * plus, once `uniqKeyAt`/`uniqKeyEnd` were added to it after its creation, a second store for those two fields.
  */
 export class ItemPropsScan {
+  /** TAGS as text (not set by `scanItemPropsAt`, whose caller needs only `tagsHash`). */
   tags: string | undefined = undefined;
+  /** Java's String.hashCode of TAGS, 0 when none: the ConsumeQueue tag hash (tagsCodeOf), taken during the scan. */
+  tagsHash = 0;
   keys: string | undefined = undefined;
   /** A non-ASCII UNIQ_KEY (decoded); an ASCII one is bytes `uniqKeyAt`..`uniqKeyEnd` (-1 when none). */
   uniqKey: string | undefined = undefined;
@@ -91,12 +95,15 @@ const itemScan = new ItemPropsScan();
 
 /** Scans a batch item's properties into the shared `ItemPropsScan` (see there): no object per message. */
 export function scanItemProps(b: Buffer): ItemPropsScan {
-  return scanBytes(b, itemScan, true, 0, b.length);
+  return scanBytes(b, itemScan, true, true, 0, b.length);
 }
 
-/** `scanItemProps` of bytes `from`..`to` of `b` (a batch item in its request): `uniqKeyAt`/`uniqKeyEnd` are places in `b`. */
+/**
+ * `scanItemProps` of bytes `from`..`to` of `b` (a batch item in its request): `uniqKeyAt`/`uniqKeyEnd` are places in
+ * `b`, and TAGS is given only as `tagsHash` (an ASCII value is hashed from its bytes: no string per message).
+ */
 export function scanItemPropsAt(b: Buffer, from: number, to: number): ItemPropsScan {
-  return scanBytes(b, itemScan, true, from, to);
+  return scanBytes(b, itemScan, true, false, from, to);
 }
 
 /**
@@ -104,12 +111,12 @@ export function scanItemPropsAt(b: Buffer, from: number, to: number): ItemPropsS
  * (`uniqKeyAt`, `uniqKeyEnd`) instead of a string; a non-ASCII one is decoded as before.
  */
 export function sendPropsOfItem(b: Buffer): SendProps {
-  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), true, 0, b.length));
+  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), true, true, 0, b.length));
 }
 
 /** The same over the utf-8 bytes: only the three values are decoded into strings. */
 function sendPropsOfBytes(b: Buffer): SendProps {
-  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), false, 0, b.length));
+  return sendPropsOfScan(scanBytes(b, new ItemPropsScan(), false, true, 0, b.length));
 }
 
 function sendPropsOfScan(scan: ItemPropsScan): SendProps {
@@ -163,8 +170,16 @@ const pow31x2 = 31 ** 2;
  * separator. Same results as the byte loop it replaced (send-props.test.ts checks it against `sendPropsOf` of the
  * text, at any alignment and with bytes past `to`).
  */
-function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean, from: number, to: number): ItemPropsScan {
+function scanBytes(
+  b: Buffer,
+  out: ItemPropsScan,
+  uniqKeyAsPlace: boolean,
+  tagsText: boolean,
+  from: number,
+  to: number,
+): ItemPropsScan {
   out.tags = undefined;
+  out.tagsHash = 0;
   out.keys = undefined;
   out.uniqKey = undefined;
   out.uniqKeyAt = -1;
@@ -202,12 +217,14 @@ function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean, from:
     const nameLength = sep - start;
     const uniq =
       nameLength === 8 && v.getUint32(start, true) === uniqKeyWord0 && v.getUint32(start + 4, true) === uniqKeyWord1;
+    const tags = nameLength === 4 && v.getUint32(start, true) === tagsWord;
     // The value: OR of its bytes below 0x80 means ASCII, whose utf-8 and latin1 decodings are the same string.
     let end = sep + 1;
     let high = 0;
     let hash = 0;
-    if (uniq) {
-      // UNIQ_KEY's bytes are hashed as they are read (the index's key hash; a byte is its char code when ASCII).
+    if (uniq || tags) {
+      // UNIQ_KEY's and TAGS' bytes are hashed as they are read (the index's key hash, the ConsumeQueue tag hash; a
+      // byte is its char code when ASCII).
       for (;;) {
         if (end + 4 <= n) {
           const w = v.getUint32(end, true);
@@ -253,9 +270,12 @@ function scanBytes(b: Buffer, out: ItemPropsScan, uniqKeyAsPlace: boolean, from:
     if (nameLength > 0) {
       const ascii = (high & 0x80808080) === 0;
       if (nameLength === 4) {
-        const w = v.getUint32(start, true);
-        if (w === tagsWord) out.tags = propValue(b, sep + 1, end, ascii);
-        else if (w === keysWord) out.keys = propValue(b, sep + 1, end, ascii);
+        if (tags) {
+          // A later duplicate wins. The hash of a non-ASCII value is over its UTF-16 text (Java's String.hashCode).
+          const text = tagsText || !ascii ? propValue(b, sep + 1, end, ascii) : undefined;
+          out.tags = tagsText ? text : undefined;
+          out.tagsHash = ascii ? hash : javaStringHashCode(text as string);
+        } else if (v.getUint32(start, true) === keysWord) out.keys = propValue(b, sep + 1, end, ascii);
       } else if (nameLength === 8) {
         if (uniq) {
           // A later duplicate wins, in either form.

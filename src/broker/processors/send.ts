@@ -3,7 +3,6 @@
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
 
-import { javaStringHashCode } from '../../common/hash.js';
 import { SysFlag, transactionTypeOf } from '../../common/message.js';
 import { pooledInt32Array } from '../../common/pooled-arrays.js';
 import { keySeparator } from '../../common/properties.js';
@@ -206,7 +205,7 @@ export function plainBatchOf(
     items[f + PlainItem.uniqAt] = scan.uniqKeyAt;
     items[f + PlainItem.uniqEnd] = scan.uniqKeyEnd;
     items[f + PlainItem.uniqHash] = scan.uniqKeyHash;
-    items[f + PlainItem.tagHash] = scan.tags === undefined ? 0 : javaStringHashCode(scan.tags);
+    items[f + PlainItem.tagHash] = scan.tagsHash;
     const k = keyListOf(scan.keys);
     if (k !== undefined) {
       keys ??= [];
