@@ -7,6 +7,7 @@
  * this bench (outside the measured CPU) and only the store's `putMessages` is timed, so trees from before
  * `forEachBatchItem`/`inputOf` were exported (e.g. November's `6c7dfa6`) compare too.
  * Usage: node dist/bench/put-path.js [<treeA> <treeB>] [--messages n] [--pairs n] [--sizes 1024,128] [--store-only]
+ *   [--tags] (each message has a TAGS property too)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,6 +34,7 @@ async function measure(
   messages: number,
   storeOnly: boolean,
   generalPath: boolean,
+  tags: boolean,
 ): Promise<PutPathRun> {
   const codec = storeOnly ? {} : await import(path.join(tree, 'dist/src/broker/processors/batch-codec.js'));
   const send = storeOnly ? {} : await import(path.join(tree, 'dist/src/broker/processors/send.js'));
@@ -44,8 +46,12 @@ async function measure(
   await store.start();
   try {
     // What the SDK sends for a plain message: WAIT and a 32-digit UNIQ_KEY (batch.ts).
+    // `--tags`: a TAGS property too (what a producer that sets a tag sends).
+    const tagsProp = tags ? 'TAGS\u0001TagA\u0002' : '';
     const props = (i: number) =>
-      Buffer.from(`WAIT\u0001true\u0002UNIQ_KEY\u00017F0000010E1C18B4AAC2${i.toString(16).padStart(12, '0')}\u0002`);
+      Buffer.from(
+        `${tagsProp}WAIT\u0001true\u0002UNIQ_KEY\u00017F0000010E1C18B4AAC2${i.toString(16).padStart(12, '0')}\u0002`,
+      );
     const batchBody = (seed: number) => {
       const parts: Buffer[] = [];
       for (let i = 0; i < batchSize; i++) {
@@ -164,15 +170,17 @@ const { values, positionals } = parseArgs({
     child: { type: 'boolean' },
     'store-only': { type: 'boolean' },
     'general-path': { type: 'boolean' },
+    tags: { type: 'boolean' },
   },
 });
 const messages = Number(values.messages ?? 400_000);
 const storeOnly = values['store-only'] === true;
 /** `--general-path`: the batch decoded into a put input per item (`forEachBatchItem` + `inputOf`) even where the tree has the plain-batch path. */
 const generalPath = values['general-path'] === true;
+const tags = values.tags === true;
 if (values.child === true) {
   const [tree, size] = positionals;
-  console.log(JSON.stringify(await measure(tree ?? '', Number(size), messages, storeOnly, generalPath)));
+  console.log(JSON.stringify(await measure(tree ?? '', Number(size), messages, storeOnly, generalPath, tags)));
   process.exit(0);
 }
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -195,6 +203,7 @@ for (let p = 0; p < pairs; p++) {
           String(messages),
           ...(storeOnly ? ['--store-only'] : []),
           ...(generalPath ? ['--general-path'] : []),
+          ...(tags ? ['--tags'] : []),
         ],
         { encoding: 'utf8' },
       );
