@@ -7,6 +7,7 @@
  * this bench (outside the measured CPU) and only the store's `putMessages` is timed, so trees from before
  * `forEachBatchItem`/`inputOf` were exported (e.g. November's `6c7dfa6`) compare too.
  * Usage: node dist/bench/put-path.js [<treeA> <treeB>] [--messages n] [--pairs n] [--sizes 1024,128] [--store-only]
+ *   [--tags] (each message has a TAGS property too)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +22,8 @@ const queues = 8;
 
 interface PutPathRun {
   nsPerMsg: number;
+  /** User CPU only: the JavaScript's share, without the kernel's page-cache copy (which swings with the VM's memory state). */
+  userNsPerMsg: number;
   load1: number;
 }
 
@@ -31,6 +34,7 @@ async function measure(
   messages: number,
   storeOnly: boolean,
   generalPath: boolean,
+  tags: boolean,
 ): Promise<PutPathRun> {
   const codec = storeOnly ? {} : await import(path.join(tree, 'dist/src/broker/processors/batch-codec.js'));
   const send = storeOnly ? {} : await import(path.join(tree, 'dist/src/broker/processors/send.js'));
@@ -42,8 +46,12 @@ async function measure(
   await store.start();
   try {
     // What the SDK sends for a plain message: WAIT and a 32-digit UNIQ_KEY (batch.ts).
+    // `--tags`: a TAGS property too (what a producer that sets a tag sends).
+    const tagsProp = tags ? 'TAGS\u0001TagA\u0002' : '';
     const props = (i: number) =>
-      Buffer.from(`WAIT\u0001true\u0002UNIQ_KEY\u00017F0000010E1C18B4AAC2${i.toString(16).padStart(12, '0')}\u0002`);
+      Buffer.from(
+        `${tagsProp}WAIT\u0001true\u0002UNIQ_KEY\u00017F0000010E1C18B4AAC2${i.toString(16).padStart(12, '0')}\u0002`,
+      );
     const batchBody = (seed: number) => {
       const parts: Buffer[] = [];
       for (let i = 0; i < batchSize; i++) {
@@ -144,7 +152,9 @@ async function measure(
     await run(batches);
     const c = process.cpuUsage(c0);
     const us = c.user + c.system - buildUs;
-    return { nsPerMsg: (us * 1000) / (batches * batchSize), load1: os.loadavg()[0] ?? 0 };
+    // buildUs (store-only) is user and system together; taken from the user time, where that work runs.
+    const n = batches * batchSize;
+    return { nsPerMsg: (us * 1000) / n, userNsPerMsg: ((c.user - buildUs) * 1000) / n, load1: os.loadavg()[0] ?? 0 };
   } finally {
     await store.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -160,15 +170,17 @@ const { values, positionals } = parseArgs({
     child: { type: 'boolean' },
     'store-only': { type: 'boolean' },
     'general-path': { type: 'boolean' },
+    tags: { type: 'boolean' },
   },
 });
 const messages = Number(values.messages ?? 400_000);
 const storeOnly = values['store-only'] === true;
 /** `--general-path`: the batch decoded into a put input per item (`forEachBatchItem` + `inputOf`) even where the tree has the plain-batch path. */
 const generalPath = values['general-path'] === true;
+const tags = values.tags === true;
 if (values.child === true) {
   const [tree, size] = positionals;
-  console.log(JSON.stringify(await measure(tree ?? '', Number(size), messages, storeOnly, generalPath)));
+  console.log(JSON.stringify(await measure(tree ?? '', Number(size), messages, storeOnly, generalPath, tags)));
   process.exit(0);
 }
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -176,6 +188,7 @@ const trees = positionals.length === 0 ? [here] : positionals.map((t) => path.re
 const pairs = Number(values.pairs ?? (trees.length === 1 ? 1 : 3));
 const sizes = (values.sizes ?? '1024,128').split(',').map(Number);
 const results = new Map<string, number[]>();
+const userResults = new Map<string, number[]>();
 for (let p = 0; p < pairs; p++) {
   for (const size of sizes) {
     for (const [i, tree] of trees.entries()) {
@@ -190,26 +203,47 @@ for (let p = 0; p < pairs; p++) {
           String(messages),
           ...(storeOnly ? ['--store-only'] : []),
           ...(generalPath ? ['--general-path'] : []),
+          ...(tags ? ['--tags'] : []),
         ],
         { encoding: 'utf8' },
       );
       const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as PutPathRun;
       const key = `${i}:${size}`;
       results.set(key, [...(results.get(key) ?? []), r.nsPerMsg]);
+      userResults.set(key, [...(userResults.get(key) ?? []), r.userNsPerMsg]);
       console.log(
-        `${i === 0 ? 'A' : 'B'} ${String(size).padStart(4)} B  ${r.nsPerMsg.toFixed(0).padStart(5)} CPU ns/msg  ` +
+        `${i === 0 ? 'A' : 'B'} ${String(size).padStart(4)} B  ${r.nsPerMsg.toFixed(0).padStart(5)} CPU ns/msg ` +
+          `(user ${r.userNsPerMsg.toFixed(0).padStart(5)})  ` +
           `load ${r.load1.toFixed(1)}  ${path.basename(tree)}`,
       );
     }
   }
 }
 if (trees.length === 2) {
+  const mean = (m: Map<string, number[]>, key: string) => {
+    const xs = m.get(key) ?? [];
+    return xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+  };
+  /** The median: one run of a pair that met a mark-compact or fresh memory moves the mean by 10–50 % here. */
+  const median = (m: Map<string, number[]>, key: string) => {
+    const xs = [...(m.get(key) ?? [])].sort((a, b) => a - b);
+    const h = Math.floor(xs.length / 2);
+    return xs.length % 2 === 1 ? (xs[h] as number) : ((xs[h - 1] as number) + (xs[h] as number)) / 2;
+  };
   for (const size of sizes) {
-    const mean = (i: number) => {
-      const xs = results.get(`${i}:${size}`) ?? [];
-      return xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
-    };
-    console.log(`${size} B: CPU per message B / A = ${(mean(1) / mean(0)).toFixed(2)}`);
+    const ratio = (m: Map<string, number[]>, f: typeof mean) => (f(m, `1:${size}`) / f(m, `0:${size}`)).toFixed(2);
+    console.log(
+      `${size} B: CPU per message B / A = ${ratio(results, mean)} (medians ${ratio(results, median)}; ` +
+        `user CPU ${ratio(userResults, mean)}, medians ${ratio(userResults, median)})`,
+    );
   }
 }
-console.log(JSON.stringify({ trees, messages, pairs, results: Object.fromEntries(results) }));
+console.log(
+  JSON.stringify({
+    trees,
+    messages,
+    pairs,
+    results: Object.fromEntries(results),
+    userResults: Object.fromEntries(userResults),
+  }),
+);

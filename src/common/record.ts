@@ -194,55 +194,79 @@ export function encodeRecordAfter(
 }
 
 /**
- * `encodeRecordAfter` for a message given as places in a request's memory (`src`, offsets from its start): the body
- * `bodyLen` bytes at `bodyAt`, the properties `propLen` bytes at `propAt`, stored as `propertiesBytes` bytes (one
- * more: the last separator the sender left out). The header shared with the record at `prevPos` is copied from it.
+ * Where one message of a request lies (`encodeRecordsFromBytesAfter`): int32 fields of a per-message row, offsets
+ * from the request's start. The plain batch's items (store/dispatch.ts PlainItem) begin with these.
  */
-export function encodeRecordFromBytesAfter(
+export const RecordPlace = { bodyAt: 0, bodyLen: 1, propAt: 2, propLen: 3, flag: 4 } as const;
+
+/**
+ * `encodeRecordAfter` for messages `1..count-1` of a batch given as places in its request `src` (rows of `stride`
+ * int32 in `places`, RecordPlace fields): record `i` holds the body and the properties of row `i`, its properties
+ * stored as `propSizes[i]` bytes (one more than sent: the last separator the sender left out), queue offset
+ * `queueOffset + i`. Record 0 is already at `prevPos` in `out`; each next one copies the header shared with the one
+ * before it and goes right after it. Fills `phys`/`sizes` (CommitLog offset and size of records 1..) and returns
+ * the end position. One call per batch: the records' fields stay in registers and the topic is looked up once.
+ */
+export function encodeRecordsFromBytesAfter(
   out: Buffer,
-  pos: number,
   prevPos: number,
-  src: ArrayBuffer,
-  bodyAt: number,
-  bodyLen: number,
-  propAt: number,
-  propLen: number,
-  propertiesBytes: number,
-  flag: number,
+  src: Buffer,
+  places: Int32Array,
+  stride: number,
+  count: number,
+  propSizes: Int32Array,
   topic: string,
   topicBytes: number,
   queueOffset: number,
-  physicalOffset: number,
+  phys: Float64Array,
+  sizes: Int32Array,
 ): number {
-  const size = recordSize(bodyLen, topicBytes, propertiesBytes);
-  out.copyWithin(pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
   const dv = viewOf(out);
-  // One view for the CRC and the copy (the only object per record here).
-  const body = new Uint8Array(src, bodyAt, bodyLen);
-  dv.setInt32(pos, size);
-  dv.setInt32(pos + RecordPos.bodyCrc, crc32(body) & 0x7fffffff);
-  dv.setInt32(pos + RecordPos.flag, flag | 0);
-  // Both offsets are safe integers (numbers): written as two words here, not through writeLong's bigint case.
-  dv.setInt32(pos + RecordPos.queueOffset, Math.floor(queueOffset / two32) | 0);
-  dv.setUint32(pos + RecordPos.queueOffset + 4, queueOffset >>> 0);
-  dv.setInt32(pos + RecordPos.physicalOffset, Math.floor(physicalOffset / two32) | 0);
-  dv.setUint32(pos + RecordPos.physicalOffset + 4, physicalOffset >>> 0);
-  dv.setInt32(pos + RecordPos.bodyLength, bodyLen);
-  let p = pos + RecordPos.body;
-  out.set(body, p);
-  p += bodyLen;
-  out[p] = topicBytes;
-  p += 1;
   const t = encodedTopics.get(topic);
-  if (t.length <= topicLoopBytesMax) for (let i = 0; i < t.length; i++) out[p + i] = t[i] as number;
-  else out.set(t, p);
-  p += t.length;
-  if (propertiesBytes <= 0x7fff) dv.setInt16(p, propertiesBytes);
-  else out.writeInt16BE(propertiesBytes, p);
-  p += 2;
-  if (propLen > 0) out.set(new Uint8Array(src, propAt, propLen), p);
-  if (propertiesBytes > propLen) out[p + propLen] = propertySeparatorCode;
-  return size;
+  // `src.buffer` is a runtime call (JSTypedArray::GetBuffer): once per batch.
+  const ab = src.buffer as ArrayBuffer;
+  const base = src.byteOffset;
+  let pos = prevPos + (sizes[0] as number);
+  let phy = (phys[0] as number) + (sizes[0] as number);
+  for (let i = 1; i < count; i++) {
+    const f = i * stride;
+    const bodyLen = places[f + RecordPlace.bodyLen] as number;
+    const propLen = places[f + RecordPlace.propLen] as number;
+    const propertiesBytes = propSizes[i] as number;
+    const size = recordSize(bodyLen, topicBytes, propertiesBytes);
+    out.copyWithin(pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
+    // One view for the CRC and the copy (zlib's crc32 and TypedArray#set take no offsets).
+    const body = new Uint8Array(ab, base + (places[f + RecordPlace.bodyAt] as number), bodyLen);
+    dv.setInt32(pos, size);
+    dv.setInt32(pos + RecordPos.bodyCrc, crc32(body) & 0x7fffffff);
+    dv.setInt32(pos + RecordPos.flag, (places[f + RecordPlace.flag] as number) | 0);
+    // Both offsets are safe integers (numbers): written as two words here, not through writeLong's bigint case.
+    const qo = queueOffset + i;
+    dv.setInt32(pos + RecordPos.queueOffset, Math.floor(qo / two32) | 0);
+    dv.setUint32(pos + RecordPos.queueOffset + 4, qo >>> 0);
+    dv.setInt32(pos + RecordPos.physicalOffset, Math.floor(phy / two32) | 0);
+    dv.setUint32(pos + RecordPos.physicalOffset + 4, phy >>> 0);
+    dv.setInt32(pos + RecordPos.bodyLength, bodyLen);
+    let p = pos + RecordPos.body;
+    out.set(body, p);
+    p += bodyLen;
+    out[p] = topicBytes;
+    p += 1;
+    if (t.length <= topicLoopBytesMax) for (let k = 0; k < t.length; k++) out[p + k] = t[k] as number;
+    else out.set(t, p);
+    p += t.length;
+    if (propertiesBytes <= 0x7fff) dv.setInt16(p, propertiesBytes);
+    else out.writeInt16BE(propertiesBytes, p);
+    p += 2;
+    if (propLen > 0) out.set(new Uint8Array(ab, base + (places[f + RecordPlace.propAt] as number), propLen), p);
+    if (propertiesBytes > propLen) out[p + propLen] = propertySeparatorCode;
+    phys[i] = phy;
+    sizes[i] = size;
+    prevPos = pos;
+    pos += size;
+    phy += size;
+  }
+  return pos;
 }
 
 /** BODY length + bytes, TOPIC length + bytes, PROPERTIES length + bytes of the record at `pos`. */

@@ -3,6 +3,7 @@
  * of `fileBytes` named by the byte offset of their first entry. The tail lives in memory until written, so
  * reads never wait on the disk for fresh entries; older entries are read with one pread.
  */
+import { PlainItem, plainItemFields } from './dispatch.js';
 import type { FileIO, StorageIO } from './io.js';
 import { isOffsetFileName, joinPath, offsetFileName } from './io.js';
 
@@ -102,6 +103,38 @@ export class ConsumeQueue {
     v.setInt32(used + 8, size);
     writeTagsCode(this.mem, v, tagsCode, used + 12);
     this.maxOffset++;
+    this.startWriting();
+  }
+
+  /**
+   * `append` of a plain batch's records in order (dispatch.ts BatchDispatch: CommitLog offsets and sizes, and the
+   * items' tag hashes, an int32 each, in `items`): the same entries, the memory grown once, one loop.
+   */
+  appendPlain(phys: Float64Array, sizes: Int32Array, items: Int32Array, count: number): void {
+    const used = (this.maxOffset - this.memStart) * cqEntryBytes;
+    const need = used + count * cqEntryBytes;
+    if (need > this.mem.length) {
+      let len = this.mem.length * 2;
+      while (len < need) len *= 2;
+      const next = Buffer.allocUnsafe(len);
+      this.mem.copy(next, 0, 0, used);
+      this.mem = next;
+      this.memView = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    }
+    const v = this.memView;
+    let at = used;
+    for (let i = 0; i < count; i++) {
+      const phy = phys[i] as number;
+      const tagHash = items[i * plainItemFields + PlainItem.tagHash] as number;
+      v.setUint32(at, Math.floor(phy / two32));
+      v.setUint32(at + 4, phy >>> 0);
+      v.setInt32(at + 8, sizes[i] as number);
+      // The tag hash as the signed 64-bit tagsCode (writeTagsCode of BigInt(tagHash)).
+      v.setInt32(at + 12, tagHash < 0 ? -1 : 0);
+      v.setInt32(at + 16, tagHash);
+      at += cqEntryBytes;
+    }
+    this.maxOffset += count;
     this.startWriting();
   }
 

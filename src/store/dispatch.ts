@@ -7,7 +7,7 @@
 import { tagsCodeOf } from '../common/hash.js';
 import { transactionTypeOf } from '../common/message.js';
 import { decodeProperties, keySeparator, Prop } from '../common/properties.js';
-import { RecordPos } from '../common/record.js';
+import { RecordPlace, RecordPos } from '../common/record.js';
 
 /** What a dispatcher needs to know about one stored message. */
 export interface DispatchRequest {
@@ -66,7 +66,7 @@ export class BatchDispatch {
       queueOffset: this.queueOffset + i,
       phyOffset: this.phyOffsets[i] as number,
       size: this.sizes[i] as number,
-      tagsCode: b.tagsCodes[i] as bigint,
+      tagsCode: plainTagsCode(items, i),
       storeTimestamp: this.storeTimestamp,
       sysFlag: this.sysFlag,
       keys: b.keys?.[i],
@@ -82,17 +82,26 @@ export class BatchDispatch {
 
 /** Fields of one item in `PlainBatchItems.items` (Int32Array, `plainItemFields` per item). */
 export const PlainItem = {
-  bodyAt: 0,
-  bodyLen: 1,
-  propAt: 2,
-  propLen: 3,
-  flag: 4,
+  // The first five: where the message lies in the request (record.ts RecordPlace, which encodes from them).
+  bodyAt: RecordPlace.bodyAt,
+  bodyLen: RecordPlace.bodyLen,
+  propAt: RecordPlace.propAt,
+  propLen: RecordPlace.propLen,
+  flag: RecordPlace.flag,
   /** The ASCII UNIQ_KEY's bytes in `buf` (`uniqAt` -1: none) and Java's String.hashCode of them. */
   uniqAt: 5,
   uniqEnd: 6,
   uniqHash: 7,
+  /** The ConsumeQueue tag hash: Java's String.hashCode of TAGS, 0 when none (tagsCodeOf as an int32). */
+  tagHash: 8,
 } as const;
-export const plainItemFields = 8;
+export const plainItemFields = 9;
+
+/** Item `i`'s ConsumeQueue tag hash as the bigint the general path carries (tagsCodeOf's value). */
+export function plainTagsCode(items: Int32Array, i: number): bigint {
+  const h = items[i * plainItemFields + PlainItem.tagHash] as number;
+  return h === 0 ? 0n : BigInt(h);
+}
 
 /** A batch's items as places in its request bytes (see PlainBatch in types.ts). */
 export interface PlainBatchItems {
@@ -100,8 +109,6 @@ export interface PlainBatchItems {
   readonly count: number;
   /** `plainItemFields` int32 per item (PlainItem). */
   readonly items: Int32Array;
-  /** The ConsumeQueue tag hash of each item. */
-  readonly tagsCodes: readonly bigint[];
   /** KEYS of each item (undefined: no item has keys). */
   readonly keys: readonly (readonly string[] | undefined)[] | undefined;
 }

@@ -19,6 +19,7 @@ import {
   type Dispatcher,
   dispatchAll,
   IndexDispatcher,
+  plainTagsCode,
   type TagsCodeOf,
   takesQueueOffset,
   type VisibleRecords,
@@ -230,8 +231,9 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     for (const d of batch) {
       if (!takesQueueOffset(d.sysFlag)) continue;
       if (d instanceof BatchDispatch) {
-        const tags = d.batch.tagsCodes;
-        for (let i = 0; i < d.count; i++) this.tellArrival(d.topic, d.queueId, d.queueOffset + i, tags[i] as bigint);
+        const items = d.batch.items;
+        for (let i = 0; i < d.count; i++)
+          this.tellArrival(d.topic, d.queueId, d.queueOffset + i, plainTagsCode(items, i));
       } else this.tellArrival(d.topic, d.queueId, d.queueOffset, d.tagsCode);
     }
   }

@@ -4,8 +4,9 @@
  */
 
 import { BoundedMemo } from '../common/memo.js';
+import { pooledFloat64AndInt32Arrays } from '../common/pooled-arrays.js';
 import { propertySeparator, propertySeparatorCode } from '../common/properties.js';
-import { encodeRecordAfter, encodeRecordFromBytesAfter, encodeRecordInto, recordSize } from '../common/record.js';
+import { encodeRecordAfter, encodeRecordInto, encodeRecordsFromBytesAfter, recordSize } from '../common/record.js';
 import { topicNameBytesMax } from '../common/validate.js';
 import type { CommitLog, WriteOutcome } from './commit-log.js';
 import type { StoreConfig } from './config.js';
@@ -14,6 +15,7 @@ import {
   type DispatchRequest,
   PlainItem,
   plainItemFields,
+  plainTagsCode,
   takesQueueOffset,
   type VisibleRecords,
 } from './dispatch.js';
@@ -63,7 +65,7 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
   }
   const refusal = admitBatch(store, total);
   if (refusal !== undefined) return Promise.resolve(refusal);
-  const key = `${first.topic}@${first.queueId}`;
+  const key = store.queues.keyOf(first.topic, first.queueId);
   const queueOffset = store.queues.nextOffset(first.topic, first.queueId, key);
   const now = store.clock.now();
   const nowBig = BigInt(now);
@@ -218,16 +220,15 @@ export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResul
   }
   const refusal = admitBatch(store, total);
   if (refusal !== undefined) return Promise.resolve(refusal);
-  const key = `${b.topic}@${b.queueId}`;
+  const key = store.queues.keyOf(b.topic, b.queueId);
   const queueOffset = store.queues.nextOffset(b.topic, b.queueId, key);
   const now = store.clock.now();
   const { buf, pos, phyOffset } = store.commitLog.reserve(total);
   const ids = new OffsetMsgIdText(store.hostHex, n);
-  const phys = new Float64Array(n);
-  const sizes = new Int32Array(n);
+  const [phys, sizes] = pooledFloat64AndInt32Arrays(n);
   // The first record is encoded whole, the others copy its shared header (encodeRecordAfter's rule).
   const first = plainBatchInput(b, 0);
-  let size = encodeRecordInto(
+  const size = encodeRecordInto(
     buf,
     pos,
     first,
@@ -241,38 +242,21 @@ export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResul
   if ((propSizes[0] as number) > first.properties.length) buf[pos + size - 1] = propertySeparatorCode;
   phys[0] = phyOffset;
   sizes[0] = size;
-  ids.add(phyOffset);
-  const ab = src.buffer as ArrayBuffer;
-  const base = src.byteOffset;
-  let prevPos = pos;
-  let p = pos + size;
-  let phy = phyOffset + size;
-  for (let i = 1; i < n; i++) {
-    const f = i * plainItemFields;
-    const propLen = items[f + PlainItem.propLen] as number;
-    size = encodeRecordFromBytesAfter(
-      buf,
-      p,
-      prevPos,
-      ab,
-      base + (items[f + PlainItem.bodyAt] as number),
-      items[f + PlainItem.bodyLen] as number,
-      base + (items[f + PlainItem.propAt] as number),
-      propLen,
-      propSizes[i] as number,
-      items[f + PlainItem.flag] as number,
-      b.topic,
-      topicBytes,
-      queueOffset + i,
-      phy,
-    );
-    phys[i] = phy;
-    sizes[i] = size;
-    ids.add(phy);
-    prevPos = p;
-    p += size;
-    phy += size;
-  }
+  encodeRecordsFromBytesAfter(
+    buf,
+    pos,
+    src,
+    items,
+    plainItemFields,
+    n,
+    propSizes,
+    b.topic,
+    topicBytes,
+    queueOffset,
+    phys,
+    sizes,
+  );
+  for (let i = 0; i < n; i++) ids.add(phys[i] as number);
   store.queues.setNextOffset(key, queueOffset + n);
   const d = new BatchDispatch(b.topic, b.queueId, b.sysFlag, now, queueOffset, n, phys, sizes, b);
   return committed(store, [d], phyOffset, total, queueOffset, n, BigInt(now), ids);
@@ -296,7 +280,7 @@ function plainBatchInput(b: PlainBatch, i: number): MessageInput {
     bornHost: b.bornHost,
     reconsumeTimes: b.reconsumeTimes,
     preparedTransactionOffset: 0n,
-    tagsCode: b.tagsCodes[i] as bigint,
+    tagsCode: plainTagsCode(items, i),
     keys: b.keys?.[i],
     uniqKey: undefined,
     uniqKeyBytes: uniqAt < 0 ? undefined : b.buf,

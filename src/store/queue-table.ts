@@ -16,6 +16,8 @@ export class QueueTable implements QueueSink {
   readonly dirty = new Set<ConsumeQueue>();
   /** Next queue offset by `topic@queueId`, set by the put path before the records are visible. */
   private readonly nextOffsets = new Map<string, number>();
+  /** `topic@queueId` strings by topic and queue id: a put looks its queue's next offset up by one without building it. */
+  private readonly keys = new Map<string, string[]>();
   /** The queue of the last append: a put's records all go to one queue, so most appends skip both map lookups. */
   private lastAppended: ConsumeQueue | undefined;
 
@@ -72,6 +74,21 @@ export class QueueTable implements QueueSink {
     return [...(this.byTopic.get(topic)?.keys() ?? [])].sort((a, b) => a - b);
   }
 
+  /** The key of `topic`'s queue `queueId` in the next-offset table (`topic@queueId`), built once per queue. */
+  keyOf(topic: string, queueId: number): string {
+    let byId = this.keys.get(topic);
+    if (byId === undefined) {
+      byId = [];
+      this.keys.set(topic, byId);
+    }
+    let key = byId[queueId];
+    if (key === undefined) {
+      key = `${topic}@${queueId}`;
+      byId[queueId] = key;
+    }
+    return key;
+  }
+
   /** The queue offset the next put to `topic@queueId` (`key`) gets. */
   nextOffset(topic: string, queueId: number, key: string): number {
     const known = this.nextOffsets.get(key);
@@ -104,10 +121,7 @@ export class QueueTable implements QueueSink {
       q = this.queueFor(b.topic, b.queueId);
       this.lastAppended = q;
     }
-    const phys = b.phyOffsets;
-    const sizes = b.sizes;
-    const tags = b.batch.tagsCodes;
-    for (let i = 0; i < b.count; i++) q.append(phys[i] as number, sizes[i] as number, tags[i] as bigint);
+    q.appendPlain(b.phyOffsets, b.sizes, b.batch.items, b.count);
     this.dirty.add(q);
   }
 
@@ -150,6 +164,7 @@ export class QueueTable implements QueueSink {
   remove(topic: string): ConsumeQueue[] {
     const byId = this.byTopic.get(topic);
     this.byTopic.delete(topic);
+    this.keys.delete(topic);
     if (this.lastAppended?.topic === topic) this.lastAppended = undefined;
     for (const key of [...this.nextOffsets.keys()]) if (key.startsWith(`${topic}@`)) this.nextOffsets.delete(key);
     const queues = [...(byId?.values() ?? [])];

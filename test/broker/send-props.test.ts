@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { scanItemProps, sendPropsOf, sendPropsOfItem } from '../../src/broker/processors/send-props.js';
+import {
+  scanItemProps,
+  scanItemPropsAt,
+  sendPropsOf,
+  sendPropsOfItem,
+} from '../../src/broker/processors/send-props.js';
 import { javaStringHashCode } from '../../src/common/hash.js';
 import { decodeProperties, encodeProperties } from '../../src/common/properties.js';
 
@@ -116,6 +121,7 @@ test('scanItemProps: the shared scan holds only the last item scanned (nothing l
         const want = sendPropsOfItem(b);
         const got = scanItemProps(b);
         assert.equal(got.tags, want.tags);
+        assert.equal(got.tagsHash, want.tags === undefined ? 0 : javaStringHashCode(want.tags));
         assert.equal(got.keys, want.keys);
         assert.equal(got.uniqKey, want.uniqKey);
         assert.equal(got.uniqKeyAt, want.uniqKeyAt ?? -1);
@@ -141,5 +147,51 @@ test("scanItemProps: an ASCII UNIQ_KEY's hash taken during the scan is Java's ha
       assert.ok(scan.uniqKeyAt >= 0, s);
       assert.equal(scan.uniqKeyHash, javaStringHashCode(key), s);
     }),
+  );
+});
+
+test('scanItemPropsAt: any place in a larger buffer and any bytes around it give the scan of the bytes alone', () => {
+  // Pieces that exercise the four-byte steps: separators and zero, 0x03 and 0x83 (next to the word test's
+  // threshold), non-ASCII, and runs long enough to cross words.
+  const piece = fc.constantFrom(
+    'TAGS',
+    'KEYS',
+    'UNIQ_KEY',
+    'TRAN_MSG',
+    'DELAY',
+    'REPLY_TO_CLIENT',
+    '\u0001',
+    '\u0002',
+    '\u0000',
+    '\u0003',
+    '\u0083',
+    'a',
+    'é',
+    '0123456789ABCDEF',
+  );
+  const around = fc.uint8Array({ maxLength: 9 });
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 20 }), around, around, (pieces, before, after) => {
+      const s = pieces.join('');
+      const alone = Buffer.from(s, 'utf8');
+      const want = sendPropsOf(s);
+      const wantItem = sendPropsOfItem(alone);
+      const b = Buffer.concat([before, alone, after]);
+      const from = before.length;
+      const got = scanItemPropsAt(b, from, from + alone.length);
+      // TAGS as its hash only (the ConsumeQueue tag hash: tagsCodeOf's rule, 0 when none or empty).
+      assert.equal(got.tags, undefined, s);
+      assert.equal(got.tagsHash, want.tags === undefined ? 0 : javaStringHashCode(want.tags), s);
+      assert.equal(got.keys, want.keys, s);
+      assert.equal(got.tranMsg, want.tranMsg, s);
+      assert.equal(got.replyTo, want.replyTo === true, s);
+      assert.equal(got.scheduled, want.scheduled === true, s);
+      const text = got.uniqKeyAt < 0 ? got.uniqKey : b.toString('latin1', got.uniqKeyAt, got.uniqKeyEnd);
+      assert.equal(text, want.uniqKey, s);
+      assert.equal(got.uniqKeyAt, wantItem.uniqKeyAt === undefined ? -1 : wantItem.uniqKeyAt + from, s);
+      assert.equal(got.uniqKeyEnd, wantItem.uniqKeyEnd === undefined ? -1 : wantItem.uniqKeyEnd + from, s);
+      if (got.uniqKeyAt >= 0) assert.equal(got.uniqKeyHash, javaStringHashCode(want.uniqKey ?? ''), s);
+    }),
+    { numRuns: 2000 },
   );
 });

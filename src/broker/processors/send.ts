@@ -2,7 +2,9 @@
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
  * Bodies go to the store as sent (compressed stay compressed); only the properties string is parsed.
  */
+
 import { SysFlag, transactionTypeOf } from '../../common/message.js';
+import { pooledInt32Array } from '../../common/pooled-arrays.js';
 import { keySeparator } from '../../common/properties.js';
 import { isSendForbiddenTopic, retryTopicPrefix } from '../../common/topics.js';
 import { checkTopicName } from '../../common/validate.js';
@@ -180,8 +182,7 @@ export function plainBatchOf(
   h: SendHeader,
   bornHost: string,
 ): PlainBatch | undefined {
-  let items = new Int32Array(64 * plainItemFields);
-  const tagsCodes: bigint[] = [];
+  let items = pooledInt32Array(64 * plainItemFields);
   let keys: (string[] | undefined)[] | undefined;
   const maxBody = ctx.config.maxMessageSize;
   const maxProps = ctx.config.maxPropertiesBytes;
@@ -192,7 +193,7 @@ export function plainBatchOf(
     if (scan.tranMsg !== undefined || scan.replyTo || scan.scheduled || scan.uniqKey !== undefined) return notPlain;
     const f = count * plainItemFields;
     if (f + plainItemFields > items.length) {
-      const grown = new Int32Array(items.length * 2);
+      const grown = pooledInt32Array(items.length * 2);
       grown.set(items);
       items = grown;
     }
@@ -204,7 +205,7 @@ export function plainBatchOf(
     items[f + PlainItem.uniqAt] = scan.uniqKeyAt;
     items[f + PlainItem.uniqEnd] = scan.uniqKeyEnd;
     items[f + PlainItem.uniqHash] = scan.uniqKeyHash;
-    tagsCodes.push(tagsCodeOf(scan.tags));
+    items[f + PlainItem.tagHash] = scan.tagsHash;
     const k = keyListOf(scan.keys);
     if (k !== undefined) {
       keys ??= [];
@@ -222,7 +223,6 @@ export function plainBatchOf(
     buf: body,
     count,
     items,
-    tagsCodes,
     keys,
     sysFlag: h.sysFlag,
     bornTimestamp: h.bornTimestamp,
