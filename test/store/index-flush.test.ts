@@ -147,3 +147,19 @@ test('IndexFile: slot writes cover whole file pages (a partial write of a page n
   assert.equal(loaded.indexCount, 1 + slots.length);
   await loaded.close();
 });
+
+test('IndexFile: a slot table that ends on a page boundary flushes its last slots (they lie in the next file page)', async () => {
+  const d = await dir();
+  const io = new NodeStorageIO();
+  const file = path.join(d, '20240101000000000');
+  // 1024 slots fill one 4 KiB page, but the table starts 40 bytes into the file: the last ten slots are in page 1.
+  const slotNum = 1024;
+  const idx = await IndexFile.create(io, file, 'x', slotNum, 100, 0, 0);
+  await idx.openForWrite();
+  const slots = [0, 1013, 1014, slotNum - 1];
+  for (const [i, s] of slots.entries()) assert.ok(idx.putHash(s, 100 + i, t0));
+  await idx.flush();
+  await idx.close();
+  const raw = await fs.readFile(file);
+  for (const [i, s] of slots.entries()) assert.equal(raw.readInt32BE(indexHeaderBytes + s * 4), 1 + i, `slot ${s}`);
+});
