@@ -37,10 +37,8 @@ export function parseProcStat(line: string): ProcStat | undefined {
   return { pgrp, ticks: ut + st + cut + cst, childTicks: cut + cst };
 }
 
-/** CPU µs used so far by every live process whose process group is in `groups`. */
-export function groupCpuUs(groups: readonly number[]): number {
-  if (groups.length === 0) return 0;
-  let ticks = 0;
+/** Calls `fn` with each live process's id and /proc/<pid>/stat line (a process that exits meanwhile is skipped). */
+function forEachProcessStat(fn: (pid: string, stat: string) => void): void {
   for (const entry of fs.readdirSync('/proc')) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
     let text: string;
@@ -49,9 +47,18 @@ export function groupCpuUs(groups: readonly number[]): number {
     } catch {
       continue; // exited meanwhile
     }
+    fn(entry, text);
+  }
+}
+
+/** CPU µs used so far by every live process whose process group is in `groups`. */
+export function groupCpuUs(groups: readonly number[]): number {
+  if (groups.length === 0) return 0;
+  let ticks = 0;
+  forEachProcessStat((_pid, text) => {
     const s = parseProcStat(text);
     if (s !== undefined && groups.includes(s.pgrp)) ticks += s.ticks;
-  }
+  });
   return (ticks * 1e6) / ticksPerSec();
 }
 
@@ -90,18 +97,11 @@ export class CpuProbe {
  */
 export function kernelThreadTicks(): number {
   let ticks = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    let text: string;
-    try {
-      text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
+  forEachProcessStat((pid, text) => {
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // Field 4 (ppid) is f[1]; utime, stime are fields 14, 15.
-    if (f[1] === '2' || entry === '2') ticks += Number(f[11]) + Number(f[12]);
-  }
+    if (f[1] === '2' || pid === '2') ticks += Number(f[11]) + Number(f[12]);
+  });
   return ticks;
 }
 
