@@ -19,6 +19,8 @@ import {
   type Dispatcher,
   dispatchAll,
   IndexDispatcher,
+  PlainItem,
+  plainItemFields,
   plainTagsCode,
   type TagsCodeOf,
   takesQueueOffset,
@@ -55,6 +57,9 @@ const log = createLogger('store');
 /** Bytes of read-ahead kept for consumers far behind, and how long an untaken read is kept. */
 const readAheadBytesMax = 8 * 1024 * 1024;
 const readAheadTtlMs = 3000;
+
+/** A plain batch of mixed tag codes longer than this tells its arrivals per record (tellBatchArrival). */
+const batchArrivalScanMax = 128;
 
 export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   readonly commitLog: CommitLog;
@@ -230,11 +235,47 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     if (this.listeners.length === 0) return;
     for (const d of batch) {
       if (!takesQueueOffset(d.sysFlag)) continue;
-      if (d instanceof BatchDispatch) {
-        const items = d.batch.items;
-        for (let i = 0; i < d.count; i++)
-          this.tellArrival(d.topic, d.queueId, d.queueOffset + i, plainTagsCode(items, i));
-      } else this.tellArrival(d.topic, d.queueId, d.queueOffset, d.tagsCode);
+      if (d instanceof BatchDispatch) this.tellBatchArrival(d);
+      else this.tellArrival(d.topic, d.queueId, d.queueOffset, d.tagsCode);
+    }
+  }
+
+  /**
+   * A plain batch's arrivals (ArrivalListener): once per distinct tag hash with the highest offset carrying it. A
+   * held pull or POP waiter wakes when a record it takes is at or past its offset; the highest such record of a tag
+   * code answers that for all of them. Most batches carry one tag code: one call instead of one per record.
+   */
+  private tellBatchArrival(d: BatchDispatch): void {
+    const items = d.batch.items;
+    const last = d.count - 1;
+    const lastHash = items[last * plainItemFields + PlainItem.tagHash] as number;
+    let one = true;
+    for (let i = 0; i < last; i++) {
+      if ((items[i * plainItemFields + PlainItem.tagHash] as number) !== lastHash) {
+        one = false;
+        break;
+      }
+    }
+    if (one) {
+      this.tellArrival(d.topic, d.queueId, d.queueOffset + last, plainTagsCode(items, last));
+      return;
+    }
+    // Several tag codes: item i is told when no later item carries its code (ascending offsets, as before). The
+    // later-item scan is quadratic: a long batch of mixed codes is told per record, as every other put is.
+    if (last >= batchArrivalScanMax) {
+      for (let i = 0; i <= last; i++) this.tellArrival(d.topic, d.queueId, d.queueOffset + i, plainTagsCode(items, i));
+      return;
+    }
+    for (let i = 0; i <= last; i++) {
+      const h = items[i * plainItemFields + PlainItem.tagHash] as number;
+      let later = false;
+      for (let j = i + 1; j <= last; j++) {
+        if ((items[j * plainItemFields + PlainItem.tagHash] as number) === h) {
+          later = true;
+          break;
+        }
+      }
+      if (!later) this.tellArrival(d.topic, d.queueId, d.queueOffset + i, plainTagsCode(items, i));
     }
   }
 
