@@ -16,14 +16,17 @@
  *   store settings for A's or B's broker (TSROCKET_PEERS_STORE, e.g. '{"commitLogAllocateSegments":false}': an A/B
  *   of one build). Each row also gives the machine's kernel threads' CPU per message (writeback, end-of-I/O extent
  *   conversion, kswapd: work the broker's writes cause outside its own threads; machine-wide, so with neighbours).
+ *   [--consumers n] n PushConsumers of one group (this process) long-poll the topic from its end during every mode: a
+ *   measure then lasts until they have received every message sent, and its row gives their end-to-end latency
+ *   (receipt − born time, ms: p50, p99, max) and the broker's CPU for the sends and the pulls together.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Producer, SendStatus } from '../../src/client/index.js';
+import { ConsumeFromWhere, Producer, PushConsumer, type ReceivedMessage, SendStatus } from '../../src/client/index.js';
 import { kernelThreadTicks, threadUserSystemTicks } from './cpu.js';
-import { runWindowed } from './load.js';
+import { runPaced, runWindowed } from './load.js';
 import { memoryStateLabel, reportedToHostKib } from './memory-cgroup.js';
 import { freePort, installExitHandlers, setServerPageCache, spawnServer, waitForPort } from './processes.js';
 
@@ -41,6 +44,8 @@ const { values, positionals } = parseArgs({
     fresh: { type: 'boolean' },
     'store-a': { type: 'string' },
     'store-b': { type: 'string' },
+    consumers: { type: 'string' },
+    rate: { type: 'string' },
   },
 });
 const trees = positionals.map((t) => path.resolve(t));
@@ -49,7 +54,9 @@ const messages = Number(values.messages ?? 200_000);
 const pairs = Number(values.pairs ?? 2);
 /**
  * `--modes batch64`: only these modes (a profile or a syscall count of one mode); `batch64w8`: 8 batches in flight;
- * `batch16`, `batch256`: batches of 16 (32 in flight: the broker's per-connection share) and 256 (4 in flight).
+ * `batch16`, `batch256`: batches of 16 (32 in flight: the broker's per-connection share) and 256 (4 in flight);
+ * `batch64paced`: batches of 64 at `--rate` msg/s (with `--consumers`, ones that keep up: their pulls are held
+ * between batches, and each batch wakes them).
  */
 const modesRun = (values.modes ?? 'send,batch64').split(',');
 /** `--prof-dir d`: each broker writes a V8 CPU profile (`--cpu-prof`) into d. */
@@ -60,6 +67,10 @@ const extraNodeArgsB = (values['node-args-b'] ?? '').split(' ').filter((a) => a 
 const profArgs =
   values['prof-dir'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['prof-dir'])}`];
 const pageCacheMiB = Number(values['page-cache'] ?? 768);
+/** `--consumers n`: long-polling PushConsumers of one group during every mode (0: none). */
+const consumersN = Number(values.consumers ?? 0);
+/** `--rate r`: msg/s of the `batch64paced` mode (batches of 64 on a schedule, 16 in flight at most). */
+const pacedRate = Number(values.rate ?? 20_000);
 if (!Number.isFinite(pageCacheMiB) || pageCacheMiB < 0) throw new Error('--page-cache: MiB, or 0 for none');
 installExitHandlers();
 const memory = setServerPageCache(pageCacheMiB > 0 ? pageCacheMiB : undefined);
@@ -71,7 +82,7 @@ const ticksPerSecond = 100;
 const topic = 'AbTopic';
 const body = Buffer.alloc(1024, 0x78);
 
-type ModeName = 'send' | 'batch64' | 'batch64w8' | 'batch16' | 'batch256';
+type ModeName = 'send' | 'batch64' | 'batch64w8' | 'batch16' | 'batch256' | 'batch64paced';
 interface Row {
   tree: string;
   /** Which of the two positional trees (A, B): the trees may be one path (a flags A/B). */
@@ -98,6 +109,25 @@ interface Row {
   memory: string;
   /** MiB the guest reported to its host as free during the run (free page reporting), when the kernel counts it. */
   reportedToHostMiB?: number;
+  /** With --consumers: how many long-polled, and their end-to-end latency (receipt − born time), ms. */
+  consumers?: number;
+  e2eMs?: { p50: number; p99: number; max: number };
+}
+
+/** Messages the long-polling consumers received, and their latencies (ms) since the last `take`. */
+class Receipts {
+  received = 0;
+  private latencies: number[] = [];
+  on(m: ReceivedMessage): void {
+    this.received++;
+    this.latencies.push(Date.now() - m.bornTimestamp);
+  }
+  take(): { p50: number; p99: number; max: number } {
+    const l = this.latencies.sort((a, b) => a - b);
+    this.latencies = [];
+    const at = (q: number) => l[Math.min(l.length - 1, Math.floor(q * l.length))] ?? 0;
+    return { p50: at(0.5), p99: at(0.99), max: l[l.length - 1] ?? 0 };
+  }
 }
 
 function diskReadBytes(pid: number): number {
@@ -138,10 +168,28 @@ async function runTree(
   );
   const pid0 = server.child.pid ?? 0;
   const producer = new Producer({ nameServer: `127.0.0.1:${namesrvPort}`, group: 'ab_producer' });
+  const receipts = new Receipts();
+  const consumers = Array.from(
+    { length: consumersN },
+    (_, i) =>
+      new PushConsumer({
+        nameServer: `127.0.0.1:${namesrvPort}`,
+        clientIp: '127.0.0.1',
+        instanceName: `ab_consumer_${i}`,
+        group: 'ab_consumer',
+        consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET,
+        consumeConcurrency: 16,
+        subscriptions: { [topic]: '*' },
+        handler: (m: ReceivedMessage) => receipts.on(m),
+      }),
+  );
   try {
     await waitForPort(namesrvPort, 30_000, server.child);
     await waitForPort(brokerPort, 30_000, server.child);
     await producer.start();
+    const check = (r: { status: SendStatus }) => {
+      if (r.status !== SendStatus.SEND_OK) throw new Error(`send answered ${r.status}`);
+    };
     // The topic is auto-created by the first send; an older tree may still be starting.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -151,9 +199,15 @@ async function runTree(
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    const check = (r: { status: SendStatus }) => {
-      if (r.status !== SendStatus.SEND_OK) throw new Error(`send answered ${r.status}`);
-    };
+    for (const c of consumers) await c.start();
+    // The consumers own every queue once a message sent to each is received (a fresh group starts at the queues' end).
+    for (let attempt = 0; consumersN > 0; attempt++) {
+      const before = receipts.received;
+      await producer.send(Array.from({ length: 64 }, () => ({ topic, body }))).then(check);
+      await new Promise((r) => setTimeout(r, 200));
+      if (receipts.received >= before + 64) break;
+      if (attempt > 150) throw new Error('the consumers did not start receiving');
+    }
     const modes: Record<ModeName, (n: number) => Promise<unknown>> = {
       send: (n) => runWindowed(n, 256, () => producer.send({ topic, body }).then(check)),
       batch64: (n) =>
@@ -176,11 +230,19 @@ async function runTree(
         runWindowed(Math.ceil(n / 256), 4, () =>
           producer.send(Array.from({ length: 256 }, () => ({ topic, body }))).then(check),
         ),
+      batch64paced: (n) =>
+        runPaced(pacedRate / 64, (Math.ceil(n / 64) * 64 * 1000) / pacedRate, 16, () =>
+          producer.send(Array.from({ length: 64 }, () => ({ topic, body }))).then(check),
+        ),
     };
     const pid = pid0;
     const rows: Row[] = [];
     const run = (Object.keys(modes) as ModeName[]).filter((m) => modesRun.includes(m));
-    for (const mode of run) await modes[mode](Math.min(60_000, messages));
+    for (const mode of run) {
+      const until = receipts.received + Math.min(60_000, messages);
+      await modes[mode](Math.min(60_000, messages));
+      await consumed(until);
+    }
     const states = [memory.state];
     if (values.fresh === true && server.memory !== undefined) states.push(memoryStateLabel(pageCacheMiB, true));
     for (const [si, state] of states.entries()) {
@@ -196,7 +258,10 @@ async function runTree(
       const kt0 = kernelThreadTicks();
       const r0 = diskReadBytes(pid);
       const w0 = performance.now();
+      const until = receipts.received + messages;
+      receipts.take();
       await modes[mode](messages);
+      await consumed(until);
       const seconds = (performance.now() - w0) / 1000;
       const t1 = threadUserSystemTicks(pid);
       const kt1 = kernelThreadTicks();
@@ -222,9 +287,21 @@ async function runTree(
         store,
         memory: state,
         reportedToHostMiB: k0 === undefined ? undefined : Math.round(((reportedToHostKib() ?? k0) - k0) / 1024),
+        ...(consumersN > 0 ? { consumers: consumersN, e2eMs: receipts.take() } : {}),
       };
     }
+
+    /** With consumers: waits until they have received `count` messages in all (every message is sent once). */
+    async function consumed(count: number): Promise<void> {
+      if (consumersN === 0) return;
+      const deadline = performance.now() + 300_000;
+      while (receipts.received < count) {
+        if (performance.now() > deadline) throw new Error(`consumers received ${receipts.received} of ${count}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
   } finally {
+    for (const c of consumers) await c.shutdown().catch(() => undefined);
     await producer.shutdown().catch(() => undefined);
     await server.stop();
     if (values['keep-logs'] !== undefined) {
@@ -246,7 +323,7 @@ for (let p = 0; p < pairs; p++) {
         `${r.side} ${r.mode.padEnd(8)} ${String(r.msgsPerSec).padStart(7)} msg/s  broker ${cpu.toFixed(2)} µs/msg ` +
           `(main ${r.brokerMainUs.toFixed(2)} = user ${r.mainUserUs.toFixed(2)} + sys ${r.mainSystemUs.toFixed(2)}; ` +
           `helpers ${r.brokerHelpersUs.toFixed(2)} = user ${r.helpersUserUs.toFixed(2)} + sys ${r.helpersSystemUs.toFixed(2)})  ` +
-          `kthreads ${r.kernelThreadsUs.toFixed(2)}  disk reads ${r.diskReadKiB} KiB  scavenges ${r.scavenges}, mark-compacts ${r.markCompacts}  load ${r.load1.toFixed(1)}  ${path.basename(r.tree)}${r.store === undefined ? '' : ` ${r.store}`}  [${r.memory}${r.reportedToHostMiB === undefined ? '' : `; ${r.reportedToHostMiB} MiB reported to the host meanwhile`}]`,
+          `kthreads ${r.kernelThreadsUs.toFixed(2)}  disk reads ${r.diskReadKiB} KiB  scavenges ${r.scavenges}, mark-compacts ${r.markCompacts}  load ${r.load1.toFixed(1)}  ${path.basename(r.tree)}${r.store === undefined ? '' : ` ${r.store}`}${r.e2eMs === undefined ? '' : `  e2e ms p50 ${r.e2eMs.p50} p99 ${r.e2eMs.p99} max ${r.e2eMs.max}`}  [${r.memory}${r.reportedToHostMiB === undefined ? '' : `; ${r.reportedToHostMiB} MiB reported to the host meanwhile`}]`,
       );
     }
   }

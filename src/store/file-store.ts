@@ -19,6 +19,8 @@ import {
   type Dispatcher,
   dispatchAll,
   IndexDispatcher,
+  PlainItem,
+  plainItemFields,
   plainTagsCode,
   type TagsCodeOf,
   takesQueueOffset,
@@ -56,6 +58,12 @@ const log = createLogger('store');
 const readAheadBytesMax = 8 * 1024 * 1024;
 const readAheadTtlMs = 3000;
 
+/** A plain batch of more distinct tag codes than this tells its arrivals per record (tellBatchArrival). */
+const batchArrivalCodesMax = 8;
+/** tellBatchArrival's codes seen and the index of the last record of each. */
+const batchArrivalHashes = new Int32Array(batchArrivalCodesMax);
+const batchArrivalAt = new Int32Array(batchArrivalCodesMax);
+
 export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   readonly commitLog: CommitLog;
   readonly index: IndexService;
@@ -71,6 +79,8 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
   /** Damage recovery found and records the read path refused (damage.ts). */
   readonly damage = new StoreDamage();
   private readonly listeners: ArrivalListener[] = [];
+  /** True while tellBatchArrival's listeners run (its scratch arrays are in use). */
+  private tellingBatch = false;
   /** Topic deletions still removing files (deleteTopics is synchronous; shutdown waits for these). */
   private readonly pendingDeletions = new Set<Promise<void>>();
   /** The first 16 hex digits of every offsetMsgId (store host). */
@@ -230,11 +240,50 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
     if (this.listeners.length === 0) return;
     for (const d of batch) {
       if (!takesQueueOffset(d.sysFlag)) continue;
-      if (d instanceof BatchDispatch) {
-        const items = d.batch.items;
-        for (let i = 0; i < d.count; i++)
-          this.tellArrival(d.topic, d.queueId, d.queueOffset + i, plainTagsCode(items, i));
-      } else this.tellArrival(d.topic, d.queueId, d.queueOffset, d.tagsCode);
+      if (d instanceof BatchDispatch) this.tellBatchArrival(d);
+      else this.tellArrival(d.topic, d.queueId, d.queueOffset, d.tagsCode);
+    }
+  }
+
+  /**
+   * A plain batch's arrivals (ArrivalListener): once per distinct tag hash with the highest offset carrying it. A
+   * held pull or POP waiter wakes when a record it takes is at or past its offset; the highest such record of a tag
+   * code answers that for all of them. Most batches carry one tag code: one call instead of one per record. One pass
+   * from the last record down keeps the codes seen (at most batchArrivalCodesMax: a batch of more is told per record,
+   * as every other put is).
+   */
+  private tellBatchArrival(d: BatchDispatch): void {
+    const items = d.batch.items;
+    const seenHash = batchArrivalHashes;
+    const seenAt = batchArrivalAt;
+    // The scratch is shared: a listener that put a plain batch synchronously (none does) would be told per record.
+    let k = this.tellingBatch ? batchArrivalCodesMax + 1 : 0;
+    for (let i = d.count - 1; i >= 0 && k <= batchArrivalCodesMax; i--) {
+      const h = items[i * plainItemFields + PlainItem.tagHash] as number;
+      let j = 0;
+      while (j < k && seenHash[j] !== h) j++;
+      if (j < k) continue;
+      if (k === batchArrivalCodesMax) k++;
+      else {
+        seenHash[k] = h;
+        seenAt[k] = i;
+        k++;
+      }
+    }
+    if (k > batchArrivalCodesMax) {
+      for (let i = 0; i < d.count; i++)
+        this.tellArrival(d.topic, d.queueId, d.queueOffset + i, plainTagsCode(items, i));
+      return;
+    }
+    this.tellingBatch = true;
+    try {
+      // Found from the last record down: told in ascending offsets.
+      for (let j = k - 1; j >= 0; j--) {
+        const i = seenAt[j] as number;
+        this.tellArrival(d.topic, d.queueId, d.queueOffset + i, plainTagsCode(items, i));
+      }
+    } finally {
+      this.tellingBatch = false;
     }
   }
 

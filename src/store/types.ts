@@ -176,8 +176,15 @@ export interface QueryResult {
 }
 
 /**
- * Called after a message becomes visible to consumers (dispatched, and durable under SYNC_FLUSH). The queue offset
+ * Called after messages become visible to consumers (dispatched, and durable under SYNC_FLUSH). The queue offset
  * is a number (a safe integer): a BigInt per message here was an eighth of the batch put path's allocations.
+ *
+ * Once per record, except for a plain batch (`putPlainBatch`: consecutive records of one queue): there, the record
+ * with the highest queue offset of each distinct tags code is told, in the order of those offsets (a batch of many
+ * distinct codes may still be told per record). A listener that
+ * wakes waiters by (queue, offset reached, tags code) sees the same as from per-record calls; one that needs every
+ * record (the timer service's index of the timer topic) must listen to a topic no plain batch is stored to — plain
+ * batches come only from client sends, which system topics refuse (`isSendForbiddenTopic`).
  */
 export type ArrivalListener = (topic: string, queueId: number, queueOffset: number, tagsCode: bigint) => void;
 
