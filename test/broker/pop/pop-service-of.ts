@@ -1,4 +1,8 @@
-/** A BrokerPopService over `store` with the broker's usual parts (puts without hooks, groups, offsets under `dir`). */
+/**
+ * A BrokerPopService over `store` with the broker's usual parts (puts without hooks, groups, offsets under `dir`).
+ * Pass `groups` to wait for its writes (`groups.persist()`) before removing `dir`: a pop creates its group and
+ * saves config/subscriptionGroup.json in the background.
+ */
 import type { BrokerConfig } from '../../../src/broker/config.js';
 import { ConsumerOffsetManager } from '../../../src/broker/metadata/consumer-offsets.js';
 import { SubscriptionGroupManager } from '../../../src/broker/metadata/subscription-groups.js';
@@ -15,13 +19,14 @@ export function popServiceOf(
   topics: TopicConfigManager,
   dir: string,
   logName = 'test.pop',
+  groups = new SubscriptionGroupManager(dir, true),
 ): BrokerPopService {
   return new BrokerPopService({
     config,
     store,
     put: new PutPipeline(store, []),
     topics,
-    groups: new SubscriptionGroupManager(dir, true),
+    groups,
     offsets: new ConsumerOffsetManager(dir),
     stats: new BrokerStats(),
     brokerAddr: () => '127.0.0.1:10911',
