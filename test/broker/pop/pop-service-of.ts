@@ -21,7 +21,7 @@ export function popServiceOf(
   logName = 'test.pop',
   groups = new SubscriptionGroupManager(dir, true),
 ): BrokerPopService {
-  return new BrokerPopService({
+  const pop = new BrokerPopService({
     config,
     store,
     put: new PutPipeline(store, []),
@@ -32,4 +32,16 @@ export function popServiceOf(
     brokerAddr: () => '127.0.0.1:10911',
     log: createLogger(logName),
   });
+  groupsOf.set(pop, groups);
+  return pop;
+}
+
+const groupsOf = new WeakMap<BrokerPopService, SubscriptionGroupManager>();
+
+/**
+ * Settles once the background saves of `topics` and of `pop`'s groups (config/*.json under its dir) have ended: a
+ * test awaits it before removing the dir, which a save still under way would make again.
+ */
+export async function savesSettled(pop: BrokerPopService, topics: TopicConfigManager): Promise<void> {
+  await Promise.all([topics.persist(), groupsOf.get(pop)?.persist()]);
 }
