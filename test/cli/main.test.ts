@@ -38,7 +38,12 @@ async function spawnUntil(
   let out = '';
   child.stderr?.on('data', (d) => (out += d));
   const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in time; output:\n${out}`)), 30_000);
+    // A minute for a loaded machine (30 s ran out at load 40); one not ready is killed, else it would keep this file's
+    // process (and its data dir) alive past the suite's timeout.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not ready in 60 s; output:\n${out}`));
+    }, 60_000);
     child.stdout?.on('data', (d) => {
       out += d;
       const m = out.match(ready);

@@ -190,7 +190,16 @@ class AllocationError extends Error {
 }
 
 /** Thrown by fuzz() with everything needed to replay the failure. */
-export class FuzzFailure extends Error {}
+export class FuzzFailure extends Error {
+  constructor(
+    message: string,
+    /** The failing input's file in the temp dir (a test that expects the failure removes it). */
+    readonly file: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
 
 /**
  * Runs the target's corpus, then mutations until the budget is spent. Throws FuzzFailure on the first input that
@@ -236,6 +245,7 @@ function failureOf(name: string, seed: number, iteration: number, input: Buffer,
   return new FuzzFailure(
     `fuzz target '${name}' failed at iteration ${iteration} (TSROCKET_FUZZ_SEED=${seed}): ${what.slice(0, 300)}\n` +
       `input (${input.length} bytes) written to ${file}`,
+    file,
     { cause: err },
   );
 }

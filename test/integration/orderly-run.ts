@@ -107,6 +107,37 @@ function consumedCounter(procs: readonly Proc[]): () => number {
 }
 
 /**
+ * Waits until `count()` reaches `target`; fails once neither it nor `activity()` (deliveries, repeats included: a
+ * hand-over re-delivers from the last committed offset before anything new) has grown for `stallMs`.
+ */
+async function waitMoving(
+  count: () => number,
+  activity: () => number,
+  target: number,
+  what: string,
+  stallMs: number,
+): Promise<void> {
+  let last = count() + activity();
+  let movedMs = Date.now();
+  await waitUntil(
+    () => {
+      const n = count();
+      const moved = n + activity();
+      if (moved !== last) {
+        last = moved;
+        movedMs = Date.now();
+      }
+      if (n < target && Date.now() - movedMs > stallMs) {
+        throw new Error(`no progress for ${stallMs} ms waiting for ${what} (${n} of ${target})`);
+      }
+      return n >= target;
+    },
+    what,
+    Number.POSITIVE_INFINITY,
+  );
+}
+
+/**
  * `keys` × `perKey` messages sent with a sharding key while orderly consumers c1, c2 run; c3 and c4 join at a
  * fifth consumed, c1 leaves at two fifths, c2 at three fifths. Returns the deliveries of all four.
  */
@@ -128,26 +159,34 @@ export async function joinAndLeave(t: { diagnostic: (m: string) => void }, run: 
 
   const producer = new Producer({ nameServer, group: `PID_${run.topic}`, clientIp: '127.0.0.1' });
   await producer.start();
+  let stopSending = false;
   const sending = (async () => {
-    for (let s = 0; s < perKey; s++) {
+    for (let s = 0; s < perKey && !stopSending; s++) {
       for (const k of keys) await producer.send({ topic: run.topic, body: `${k}:${s}` }, { shardingKey: k });
       if (s % 10 === 9) await sleep(5);
     }
   })();
+  // Each wait fails only when consumption stops moving for 30 s: on a loaded machine the sends themselves (one at a
+  // time) can take longer than a fixed 30 s to reach a fifth.
+  const delivered = () => procs.reduce((sum, p) => sum + p.events.length, 0);
+  const reach = (n: number, what: string, stallMs = 30_000) => waitMoving(consumed, delivered, n, what, stallMs);
   try {
-    await waitUntil(() => consumed() >= total / 5, 'a fifth consumed', 30_000);
+    await reach(total / 5, 'a fifth consumed');
     procs.push(spawnOrderly('c3', config), spawnOrderly('c4', config));
-    await waitUntil(() => consumed() >= (total * 2) / 5, 'two fifths consumed', 30_000);
+    await reach((total * 2) / 5, 'two fifths consumed');
     const c1 = procs[0] as Proc;
     c1.kill('SIGTERM');
     await c1.exited;
-    await waitUntil(() => consumed() >= (total * 3) / 5, 'three fifths consumed', 30_000);
+    await reach((total * 3) / 5, 'three fifths consumed');
     const c2 = procs[1] as Proc;
     c2.kill('SIGTERM');
     await c2.exited;
     await sending;
-    await waitUntil(() => consumed() === total, 'every message consumed', 40_000);
+    await reach(total, 'every message consumed', 40_000);
   } finally {
+    // A failed wait leaves the sender running: stopped and awaited, so the wait's error is the one reported.
+    stopSending = true;
+    await sending.catch(() => undefined);
     await producer.shutdown();
   }
   const all = deliveries(procs);

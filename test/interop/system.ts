@@ -50,7 +50,9 @@ export async function startSystem(brokerConf?: string): Promise<RunningSystem> {
     const nameSrv = await new Promise<string>((resolve, reject) => {
       let out = '';
       let port = '';
-      const timer = setTimeout(() => reject(new Error(`tsrocket start did not come up:\n${out}`)), 15_000);
+      // An exit is reported at once (below); a process still starting on a loaded machine is given a minute (15 s
+      // ran out at load 40 with the NameServer up and the broker still opening its store).
+      const timer = setTimeout(() => reject(new Error(`tsrocket start did not come up in 60 s:\n${out}`)), 60_000);
       server.stdout?.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         port ||= /NameServer listening port=(\d+)/.exec(out)?.[1] ?? '';

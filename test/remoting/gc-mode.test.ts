@@ -49,10 +49,14 @@ test('scavengeParallel: false: no scavenge after the server is built uses a help
 });
 
 test('by default the helpers stay (the observation above can see them)', async () => {
-  const ms = await helperMsPerScavenge('{}');
-  assert.ok(ms.length >= 5, `expected scavenges, saw ${ms.length}`);
-  assert.ok(
-    ms.some((x) => x > 0),
-    `helpers took no part in ${ms.length} scavenges`,
-  );
+  // A helper thread joins a scavenge only if it gets a core before the main thread has done the work alone: on a
+  // busy machine a whole run can pass without one. Observed again (a bounded number of runs) until one joins.
+  const seen: number[] = [];
+  for (let run = 0; run < 10; run++) {
+    const ms = await helperMsPerScavenge('{}');
+    assert.ok(ms.length >= 5, `expected scavenges, saw ${ms.length}`);
+    seen.push(...ms);
+    if (ms.some((x) => x > 0)) return;
+  }
+  assert.fail(`helpers took no part in ${seen.length} scavenges over 10 runs`);
 });

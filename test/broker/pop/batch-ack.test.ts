@@ -15,7 +15,7 @@ import type { BrokerPopService } from '../../../src/broker/pop/pop-service.js';
 import type { AckBatch, PoppedMessage, PopRequest } from '../../../src/broker/pop/types.js';
 import { encodeProperties } from '../../../src/common/properties.js';
 import { createMessageStore, type MessageStore } from '../../../src/store/index.js';
-import { popServiceOf } from './pop-service-of.js';
+import { popServiceOf, savesSettled } from './pop-service-of.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -42,6 +42,7 @@ async function open(dir: string): Promise<Broker> {
     close: async () => {
       pop.stop();
       await store.shutdown();
+      await savesSettled(pop, topics);
     },
   };
 }

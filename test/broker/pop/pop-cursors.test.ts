@@ -17,7 +17,7 @@ import { ResponseCode } from '../../../src/remoting/codes.js';
 import { createMessageStore, type MessageStore, PutStatus } from '../../../src/store/index.js';
 import type { MessageInput, PutResult } from '../../../src/store/types.js';
 import { msg } from '../../store/helpers.js';
-import { popServiceOf } from './pop-service-of.js';
+import { popServiceOf, savesSettled } from './pop-service-of.js';
 
 /** A write the test settles by hand. */
 function gate() {
@@ -204,6 +204,7 @@ test('pops of one queue at once, the second check point refused: every message d
   } finally {
     pop.stop();
     await store.shutdown();
+    await savesSettled(pop, topics);
     await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   }
 });

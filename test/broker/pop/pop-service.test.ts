@@ -12,18 +12,19 @@ import type { PopRequest } from '../../../src/broker/pop/types.js';
 import { encodeProperties } from '../../../src/common/properties.js';
 import { ResponseCode } from '../../../src/remoting/codes.js';
 import { createMessageStore, type MessageStore } from '../../../src/store/index.js';
-import { popServiceOf } from './pop-service-of.js';
+import { popServiceOf, savesSettled } from './pop-service-of.js';
 
 let dir: string;
 let store: MessageStore;
 let pop: BrokerPopService;
+let topics: TopicConfigManager;
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'tsrocket-pop-service-'));
   store = createMessageStore({ storePathRootDir: dir }, { kind: 'memory' });
   await store.start();
   const config = brokerConfigOf({ storePathRootDir: dir, enablePropertyFilter: true, reviveQueueNum: 2 });
-  const topics = new TopicConfigManager(config);
+  topics = new TopicConfigManager(config);
   topics.upsert(topicConfigOf('S1', 2));
   pop = popServiceOf(config, store, topics, dir);
   await pop.start();
@@ -31,7 +32,8 @@ before(async () => {
 after(async () => {
   pop.stop();
   await store.shutdown();
-  // A group a pop auto-created (findOrCreate) is persisted in the background: retry while that write lands.
+  // A group a pop auto-created (findOrCreate) is persisted in the background: waited for before the dir goes.
+  await savesSettled(pop, topics);
   await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 });
 

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { brokerConfigOf } from '../../../src/broker/config.js';
+import { SubscriptionGroupManager } from '../../../src/broker/metadata/subscription-groups.js';
 import { TopicConfigManager, topicConfigOf } from '../../../src/broker/metadata/topic-config.js';
 import type { BrokerPopService } from '../../../src/broker/pop/pop-service.js';
 import { ReadStash, StashedRead, stashBytesMax } from '../../../src/broker/pop/read-stash.js';
@@ -105,7 +106,8 @@ async function withService(
       return typeof v === 'function' ? v.bind(target) : v;
     },
   });
-  const pop = popServiceOf(config, counted, topics, dir, 'test.read-stash');
+  const groups = new SubscriptionGroupManager(dir, true);
+  const pop = popServiceOf(config, counted, topics, dir, 'test.read-stash', groups);
   await pop.start();
   try {
     for (let i = 0; i < total; i++)
@@ -114,6 +116,8 @@ async function withService(
   } finally {
     pop.stop();
     await store.shutdown();
+    // Topics and groups save config/*.json in the background: a save still under way would make the dir again.
+    await Promise.all([topics.persist(), groups.persist()]);
     await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   }
 }

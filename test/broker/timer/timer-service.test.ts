@@ -35,10 +35,13 @@ async function openStore(dir: string): Promise<MessageStore> {
   return store;
 }
 
-const hook = timerHook({ timer: { timerWheelEnable: true, timerMaxDelaySec: 3600 } });
-
-/** Puts a timer message for topic RealT queue `i % 4` due at `dueMs` (through the hook, as the send path does). */
-async function putTimer(store: MessageStore, i: number, dueMs: number): Promise<void> {
+/**
+ * Puts a timer message for topic RealT queue `i % 4` due at `dueMs` (through the hook, as the send path does),
+ * the hook deciding as at `decidedAtMs`: a test filling the store from one instant gets timer messages however
+ * long the fill takes on a loaded machine (the hook turns a time already past into a plain send).
+ */
+async function putTimer(store: MessageStore, i: number, dueMs: number, decidedAtMs = Date.now()): Promise<void> {
+  const hook = timerHook({ timer: { timerWheelEnable: true, timerMaxDelaySec: 3600 }, nowMs: () => decidedAtMs });
   const m: PutMessage = {
     topic: 'RealT',
     queueId: i % 4,
@@ -54,6 +57,7 @@ async function putTimer(store: MessageStore, i: number, dueMs: number): Promise<
     scheduled: true,
   };
   assert.equal(hook.beforePut(m, { reconsumeTimes: 0, maxReconsumeTimes: undefined }), undefined);
+  assert.equal(m.topic, SystemTopic.wheelTimer, `message ${i} due at ${dueMs} is a timer message`);
   const r = await store.putMessage(m);
   assert.equal(r.status, PutStatus.PUT_OK);
 }
@@ -109,7 +113,7 @@ test('due messages go to their real topic and queue, never early; stop + restart
   for (let i = 0; i < 300; i++) {
     const at = t0 + 300 + ((i * 7919) % 1500);
     due.set(`U${i}`, at);
-    await putTimer(store, i, at);
+    await putTimer(store, i, at, t0);
   }
   let svc = service(store, dir);
   await svc.start();
@@ -137,8 +141,8 @@ test('no checkpoint written (a crash before the first one): every pending messag
   const dir = await tempDir();
   let store = await openStore(dir);
   const t0 = Date.now();
-  for (let i = 0; i < 50; i++) await putTimer(store, i, t0 + 400 + i * 10);
-  for (let i = 50; i < 60; i++) await putTimer(store, i, t0 + 100_000);
+  for (let i = 0; i < 50; i++) await putTimer(store, i, t0 + 400 + i * 10, t0);
+  for (let i = 50; i < 60; i++) await putTimer(store, i, t0 + 100_000, t0);
   await store.shutdown();
   store = await openStore(dir);
   const svc = service(store, dir);
@@ -159,7 +163,7 @@ test('a failed put is retried later, never skipped', async () => {
   const store = await openStore(dir);
   const t0 = Date.now();
   // Due at once, so they are put as one batch per real queue (4); the first 3 batch puts fail.
-  for (let i = 0; i < 20; i++) await putTimer(store, i, t0 + 200);
+  for (let i = 0; i < 20; i++) await putTimer(store, i, t0 + 200, t0);
   let failures = 0;
   const flaky = (m: readonly MessageInput[]): Promise<PutResult> => {
     if (failures < 3) {
@@ -256,9 +260,10 @@ test('a message is fired at its time, not at the end of its timerPrecisionMs slo
   const svc = service(store, dir);
   await svc.start();
   // Each due 1 ms past a 100 ms boundary: slots of the precision's width fired them 99 ms late, every one.
-  const base = Math.ceil((Date.now() + 1500) / 100) * 100 + 1;
+  const t0 = Date.now();
+  const base = Math.ceil((t0 + 1500) / 100) * 100 + 1;
   const count = 20;
-  for (let i = 0; i < count; i++) await putTimer(store, i, base + i * 100);
+  for (let i = 0; i < count; i++) await putTimer(store, i, base + i * 100, t0);
   await waitUntil(() => svc.stats().timerDelivered === count, 'all delivered', 15_000);
   await svc.stop();
   const late: number[] = [];
@@ -280,9 +285,9 @@ test('a message is fired at its time, not at the end of its timerPrecisionMs slo
 test('past the bytes of reads a step may hold, fired bodies are copied and every message is delivered as it was', async () => {
   const dir = await tempDir();
   const store = await openStore(dir);
-  // Far enough ahead that every put is a timer message on a loaded machine (a past time is delivered at once).
-  const dueMs = Date.now() + 3000;
-  for (let i = 0; i < 200; i++) await putTimer(store, i, dueMs);
+  const t0 = Date.now();
+  const dueMs = t0 + 3000;
+  for (let i = 0; i < 200; i++) await putTimer(store, i, dueMs, t0);
   assert.equal(store.getMaxOffsetInQueue(SystemTopic.wheelTimer, 0), 200n);
   const bodies: string[] = [];
   const svc = new TimerService({

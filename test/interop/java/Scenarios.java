@@ -16,6 +16,7 @@ import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.exception.MQClientException;
+import org.apache.rocketmq.client.impl.consumer.ProcessQueue;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendCallback;
 import org.apache.rocketmq.client.producer.LocalTransactionState;
@@ -29,6 +30,7 @@ import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
 import org.apache.rocketmq.common.protocol.heartbeat.MessageModel;
+import org.apache.rocketmq.remoting.exception.RemotingException;
 
 public class Scenarios {
     static final long WAIT_MS = 20_000;
@@ -606,7 +608,7 @@ public class Scenarios {
     /** setDelayTimeLevel 1 and 2: each message comes back after its level's delay (send and receive times). */
     static Map<String, Object> delayLevel() throws Exception {
         String topic = n("JavaDelay"), group = n("JavaDelayCG");
-        DefaultMQProducer producer = patientProducer(n("JavaDelayPG"), topic);
+        DefaultMQProducer producer = producer(n("JavaDelayPG"), topic);
         List<Map<String, Object>> sent = new ArrayList<>();
         List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch warm = new CountDownLatch(1);
@@ -651,12 +653,12 @@ public class Scenarios {
     /** RECONSUME_LATER every time with maxReconsumeTimes 2: deliveries 0, 1, 2 on the back-off levels, then the DLQ. */
     static Map<String, Object> retryBackoff() throws Exception {
         String topic = n("JavaBackoff"), group = n("JavaBackoffCG");
-        DefaultMQProducer producer = patientProducer(n("JavaBackoffPG"), topic);
+        DefaultMQProducer producer = producer(n("JavaBackoffPG"), topic);
         Map<String, Object> sent;
         List<Map<String, Object>> deliveries = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch three = new CountDownLatch(3);
         try {
-            patientCreateTopic(producer, "%RETRY%" + group, 1); // routed before the consumer starts (see retry())
+            createTopic(producer, "%RETRY%" + group, 1); // routed before the consumer starts (see retry())
             DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
             c.setInstanceName(group);
             c.setMaxReconsumeTimes(2);
@@ -681,27 +683,6 @@ public class Scenarios {
             producer.shutdown();
         }
         return Map.of("sent", sent, "deliveries", new ArrayList<>(deliveries));
-    }
-
-    /** producer(), its topic creation retried: on a loaded machine the client's 3 s request timeout can pass. */
-    static DefaultMQProducer patientProducer(String group, String topic) throws Exception {
-        DefaultMQProducer producer = new DefaultMQProducer(group);
-        connect(producer);
-        producer.setInstanceName(group);
-        producer.start();
-        patientCreateTopic(producer, topic, 4);
-        return producer;
-    }
-
-    static void patientCreateTopic(DefaultMQProducer producer, String topic, int queues) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                createTopic(producer, topic, queues);
-                return;
-            } catch (MQClientException e) {
-                if (attempt == 3) throw e;
-            }
-        }
     }
 
     // ---- SQL92 (MessageSelector.bySql), with -Dscenarios.sql92=true against a broker with enablePropertyFilter on ----
@@ -806,6 +787,14 @@ public class Scenarios {
         Map<String, Object> queueOfKey = new LinkedHashMap<>();
         boolean secondStopped = false;
         try {
+            // Both consumers hold their share before the first send: a consumer still starting on a loaded machine
+            // would otherwise find the first half consumed by the other and leave without a delivery.
+            long settled = System.currentTimeMillis() + WAIT_MS;
+            while (System.currentTimeMillis() < settled) {
+                int firstHeld = lockedQueues(first), secondHeld = lockedQueues(second);
+                if (firstHeld > 0 && secondHeld > 0 && firstHeld + secondHeld == 4) break;
+                Thread.sleep(20);
+            }
             for (int s = 0; s < perKey; s++) {
                 for (String k : keys) {
                     Message m = new Message(topic, "TagO", k, utf8(k + ":" + s));
@@ -828,6 +817,15 @@ public class Scenarios {
             if (!secondStopped) second.shutdown();
         }
         return Map.of("queueOfKey", queueOfKey, "perKey", perKey, "deliveries", new ArrayList<>(deliveries));
+    }
+
+    /** Queues `consumer` holds locked (an orderly consumer consumes only these). */
+    static int lockedQueues(DefaultMQPushConsumer consumer) {
+        int n = 0;
+        for (ProcessQueue pq : consumer.getDefaultMQPushConsumerImpl().getRebalanceImpl().getProcessQueueTable().values()) {
+            if (pq.isLocked() && !pq.isDropped()) n++;
+        }
+        return n;
     }
 
     static DefaultMQPushConsumer orderlyConsumer(String group, String name, String topic, List<Map<String, Object>> deliveries,
@@ -879,7 +877,7 @@ public class Scenarios {
         List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
         boolean traced = false;
         try {
-            patientCreateTopic(producer, topic, 2); // a loaded machine can pass the client's 3 s timeout
+            createTopic(producer, topic, 2);
             for (int i = 0; i < 3; i++) {
                 Message m = new Message(topic, "TagT", "trace-key-" + i, utf8("traced " + i));
                 sent.add(sent(m, producer.send(m)));
@@ -948,10 +946,23 @@ public class Scenarios {
         return producer;
     }
 
-    /** UPDATE_AND_CREATE_TOPIC through `producer`, then waits until the NameServer routes it. */
+    /**
+     * UPDATE_AND_CREATE_TOPIC through `producer`, then waits until the NameServer routes it. Asked again (an upsert)
+     * while it fails on the way: on a loaded machine a request of the client's can pass its 3 s timeout, and the
+     * client then closes that connection (closeSocketIfTimeout), failing every other request on it with "send
+     * request to <addr> failed" — the NameServer's route query of createTopic among them.
+     */
     static void createTopic(DefaultMQProducer producer, String topic, int queues) throws Exception {
-        producer.createTopic("TBW102", topic, queues);
         long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (true) {
+            try {
+                producer.createTopic("TBW102", topic, queues);
+                break;
+            } catch (MQClientException e) {
+                if (!onTheWay(e) || System.currentTimeMillis() > deadline) throw e;
+                Thread.sleep(100);
+            }
+        }
         while (true) { // the broker registers the new topic with the NameServer asynchronously
             try {
                 if (!producer.fetchPublishMessageQueues(topic).isEmpty()) return;
@@ -960,6 +971,14 @@ public class Scenarios {
             }
             Thread.sleep(50);
         }
+    }
+
+    /** Whether `e` was caused by the connection (a timeout, a failed send or connect), not by an answer. */
+    static boolean onTheWay(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof RemotingException) return true;
+        }
+        return false;
     }
 
     static DefaultMQPushConsumer startPush(DefaultMQPushConsumer consumer, String topic, String expr, MessageListenerConcurrently listener) throws Exception {
