@@ -221,6 +221,16 @@ function intField(h: Record<string, unknown>, name: string, absent: number | und
 function readExtFields(raw: unknown): Record<string, string> | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const fields = raw as Record<string, unknown>;
+  // JSON.parse's object, when every value is a string (the usual case), is the answer as it is: a plain object
+  // whose keys JSON.parse defined (a `__proto__` key is an own field, not the prototype). No copy per request.
+  let allStrings = true;
+  for (const k in fields) {
+    if (typeof fields[k] !== 'string') {
+      allStrings = false;
+      break;
+    }
+  }
+  if (allStrings) return fields as Record<string, string>;
   const out: Record<string, string> = {};
   // for-in over own keys, not Object.entries: entries allocates a [key, value] array per field (a dozen per send
   // header), which was ~40 % of a send header decode's garbage, i.e. scavenges under a send flood.
