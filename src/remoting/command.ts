@@ -34,6 +34,11 @@ export interface RemotingCommand {
   flag: number;
   remark?: string | undefined;
   extFields?: Record<string, string> | undefined;
+  /**
+   * Names of extFields whose values the sender knows to be printable ASCII (0x20–0x7e) without `"` or `\`: the
+   * encoders write them as they are, without measuring or escaping them (a batch answer's ~2 KiB offsetMsgIds).
+   */
+  plainFields?: ReadonlySet<string> | undefined;
   /** Serialize type the frame used (and that a response must use). */
   serializeType: SerializeType;
   body?: Buffer | undefined;

@@ -34,15 +34,41 @@ export function readHeaderKey(b: Buffer, at: number, n: number): string {
   return key;
 }
 
-/** The value of `n` bytes at `at` of `b`. */
+/** Slots of the value table (a power of two). */
+const valueSlots = 512;
+/** Each slot's bytes (valueLoopCharsMax apiece), length (−1 = empty) and string. */
+const valueBytesBySlot = new Uint8Array(valueSlots * valueLoopCharsMax);
+const valueLengthBySlot = new Int16Array(valueSlots).fill(-1);
+const valueBySlot: string[] = new Array<string>(valueSlots).fill('');
+
+/**
+ * The value of `n` bytes at `at` of `b`. A short ASCII value is looked up by its bytes in a table of values seen
+ * before (a send header's group, topic, flags and counts repeat from one request to the next): a hit makes no string.
+ * A miss decodes it with one call and keeps its bytes (in a flat table: no allocation) and string in its slot. Building
+ * it by a char loop made a string per char (~1.5 KB of garbage per send header).
+ */
 export function readHeaderValue(b: Buffer, at: number, n: number): string {
+  if (n === 0) return '';
   if (n > valueLoopCharsMax) return b.toString('utf8', at, at + n);
-  let s = '';
+  let h = n;
+  let high = 0;
   for (let i = 0; i < n; i++) {
     const c = b[at + i]!;
-    // Multi-byte (or malformed) UTF-8: the whole value the usual way.
-    if (c >= 0x80) return b.toString('utf8', at, at + n);
-    s += String.fromCharCode(c);
+    high |= c;
+    h = (Math.imul(h, 31) + c) | 0;
   }
-  return s;
+  // Multi-byte (or malformed) UTF-8: the whole value the usual way.
+  if (high >= 0x80) return b.toString('utf8', at, at + n);
+  const slot = (h ^ (h >>> 9)) & (valueSlots - 1);
+  const base = slot * valueLoopCharsMax;
+  if (valueLengthBySlot[slot] === n) {
+    let i = 0;
+    while (i < n && valueBytesBySlot[base + i] === b[at + i]) i++;
+    if (i === n) return valueBySlot[slot]!;
+  }
+  const value = b.toString('latin1', at, at + n);
+  for (let i = 0; i < n; i++) valueBytesBySlot[base + i] = b[at + i]!;
+  valueLengthBySlot[slot] = n;
+  valueBySlot[slot] = value;
+  return value;
 }

@@ -75,12 +75,14 @@ export function planBinaryHeader(cmd: RemotingCommand): BinaryHeaderPlan {
   const lengths: number[] = [];
   let bytes = fixedBytes + 4 + remarkBytes + 4;
   if (cmd.extFields !== undefined) {
+    const plain = cmd.plainFields;
     for (const k in cmd.extFields) {
       const v = cmd.extFields[k];
       if (v === undefined || v === null) continue;
       const value = String(v);
       const keyBytes = utf8Bytes(k);
-      const valueBytes = utf8Bytes(value);
+      // A plain value is ASCII: its length is its byte count (and writeUtf8 copies it as latin1).
+      const valueBytes = plain?.has(k) ? value.length : utf8Bytes(value);
       if (keyBytes > keyBytesMax) throw new RemotingProtocolError(`extFields key longer than ${keyBytesMax} bytes`);
       entries.push(k, value);
       lengths.push(keyBytes, valueBytes);

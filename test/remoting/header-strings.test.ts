@@ -87,3 +87,24 @@ test('a binary header decodes to the fields encoded, __proto__ as a plain field'
     assert.equal(Object.getOwnPropertyDescriptor(decoded.extFields, '__proto__')?.value, 'p');
   }
 });
+
+test('a remembered value is compared byte by byte: values sharing a slot stay apart, a reused buffer is not read back', () => {
+  // 2,000 distinct short values (more than the table's slots, so slots are shared and replaced), read three times.
+  const values = Array.from({ length: 2000 }, (_, i) => (i % 3 === 0 ? String(1765000000000 + i) : `v${i}-${i % 7}`));
+  for (let round = 0; round < 3; round++) {
+    for (const v of values) {
+      const { b, at, n } = placed(v);
+      assert.equal(readHeaderValue(b, at, n), v);
+    }
+  }
+  // The table keeps a copy: a value read from a buffer later overwritten is not changed by it.
+  const { b, at, n } = placed('bench-group');
+  assert.equal(readHeaderValue(b, at, n), 'bench-group');
+  b.write('bench-groux', at, 'latin1');
+  assert.equal(readHeaderValue(b, at, n), 'bench-groux');
+  b.write('bench-group', at, 'latin1');
+  assert.equal(readHeaderValue(b, at, n), 'bench-group');
+  // A non-ASCII value of the same length is never taken for an ASCII one.
+  const { b: nb, at: nat, n: nn } = placed('bench-grou\u00e9'.slice(0, 10));
+  assert.equal(readHeaderValue(nb, nat, nn), 'bench-grou\u00e9'.slice(0, 10));
+});

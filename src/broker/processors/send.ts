@@ -117,7 +117,7 @@ async function send(
       const answer = answerOfPutStatus(result.status, result.remark);
       if (!answer.stored) return fail(answer.code, answer.remark ?? 'send failed');
       ctx.stats.recordPut(topic, result.msgNum, result.wroteBytes);
-      return sendResponse(ctx, req, answer, result.offsetMsgIdsText, queueId, result.queueOffset);
+      return sendResponse(ctx, req, answer, result.offsetMsgIdsText, queueId, result.queueOffset, true);
     }
   }
 
