@@ -6,12 +6,12 @@ import { sendResponse } from '../../src/broker/processors/send-response.js';
 import { decodeFrame, encodeFrameParts } from '../../src/remoting/codec.js';
 import {
   createRequest,
-  languageCodes,
   type RemotingCommand,
   type SerializeType,
   SerializeType as ST,
 } from '../../src/remoting/command.js';
 import { OffsetMsgIdText } from '../../src/store/put-path.js';
+import { plainBinaryHeader } from './helpers.js';
 
 /** The frame as the encoder wrote it before it wrote the JSON header itself: JSON.stringify of the fields. */
 function jsonFrameByStringify(c: RemotingCommand): Buffer {
@@ -34,34 +34,13 @@ function jsonFrameByStringify(c: RemotingCommand): Buffer {
   return Buffer.concat([prefix, header]);
 }
 
-/** A binary header frame written field by field with Buffer.from(…, 'utf8'), as RocketMQSerializable lays it out. */
+/** A binary header frame: the header laid out field by field (plainBinaryHeader), behind its length words. */
 function binaryFrameByLayout(c: RemotingCommand): Buffer {
-  const int = (v: number, n: number) => {
-    const b = Buffer.alloc(n);
-    if (n === 2) b.writeUInt16BE(v & 0xffff);
-    else b.writeInt32BE(v | 0);
-    return b;
-  };
-  const remark = Buffer.from(c.remark ?? '', 'utf8');
-  const map: Buffer[] = [];
-  for (const [k, v] of Object.entries(c.extFields ?? {})) {
-    const kb = Buffer.from(k, 'utf8');
-    const vb = Buffer.from(String(v), 'utf8');
-    map.push(int(kb.length, 2), kb, int(vb.length, 4), vb);
-  }
-  const mapBytes = Buffer.concat(map);
-  const header = Buffer.concat([
-    int(c.code, 2),
-    Buffer.from([languageCodes.indexOf(c.language as (typeof languageCodes)[number])]),
-    int(c.version, 2),
-    int(c.opaque, 4),
-    int(c.flag, 4),
-    int(remark.length, 4),
-    remark,
-    int(mapBytes.length, 4),
-    mapBytes,
-  ]);
-  return Buffer.concat([int(4 + header.length, 4), int((1 << 24) | header.length, 4), header]);
+  const header = plainBinaryHeader(c);
+  const words = Buffer.alloc(8);
+  words.writeInt32BE(4 + header.length, 0);
+  words.writeInt32BE((1 << 24) | header.length, 4);
+  return Buffer.concat([words, header]);
 }
 
 const encoded = (c: RemotingCommand) => Buffer.concat(encodeFrameParts(c));

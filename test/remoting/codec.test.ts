@@ -10,7 +10,7 @@ import {
 } from '../../src/remoting/codec.js';
 import { languageCodes, type RemotingCommand, SerializeType } from '../../src/remoting/command.js';
 import { RemotingProtocolError } from '../../src/remoting/errors.js';
-import { encodeFrame } from './helpers.js';
+import { encodeFrame, plainBinaryHeader } from './helpers.js';
 
 /** A command with every key present, as decodeFrame returns them. */
 function cmd(over: Partial<RemotingCommand>): RemotingCommand {
@@ -264,35 +264,6 @@ test('fuzz: garbage never throws anything but RemotingProtocolError', () => {
     { numRuns: 2000 },
   );
 });
-
-/** The ROCKETMQ header as RocketMQSerializable lays it out, built from Buffer.from of each string. */
-function plainBinaryHeader(c: RemotingCommand): Buffer {
-  const int = (v: number, n: number) => {
-    const b = Buffer.alloc(n);
-    if (n === 2) b.writeUInt16BE(v & 0xffff);
-    else b.writeInt32BE(v | 0);
-    return b;
-  };
-  const remark = Buffer.from(c.remark ?? '', 'utf8');
-  const map: Buffer[] = [];
-  for (const [k, v] of Object.entries(c.extFields ?? {})) {
-    const kb = Buffer.from(k, 'utf8');
-    const vb = Buffer.from(String(v), 'utf8');
-    map.push(int(kb.length, 2), kb, int(vb.length, 4), vb);
-  }
-  const mapBytes = Buffer.concat(map);
-  return Buffer.concat([
-    int(c.code, 2),
-    Buffer.from([languageCodes.indexOf(c.language as (typeof languageCodes)[number])]),
-    int(c.version, 2),
-    int(c.opaque, 4),
-    int(c.flag, 4),
-    int(remark.length, 4),
-    remark,
-    int(mapBytes.length, 4),
-    mapBytes,
-  ]);
-}
 
 test('ROCKETMQ header: ASCII, non-ASCII, lone surrogates and long strings give the bytes of a plain UTF-8 encoder', () => {
   const samples = [

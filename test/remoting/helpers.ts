@@ -2,7 +2,7 @@
 import { connect, type Socket } from 'node:net';
 import { setLogSink } from '../../src/common/log.js';
 import { decodeFrame, encodeFrameParts, FrameDecoder } from '../../src/remoting/codec.js';
-import type { RemotingCommand } from '../../src/remoting/command.js';
+import { languageCodes, type RemotingCommand } from '../../src/remoting/command.js';
 
 export interface RawPeer {
   socket: Socket;
@@ -81,4 +81,33 @@ export function gate(): Gate {
 /** A whole frame in one buffer (the server writes the parts with writev). */
 export function encodeFrame(cmd: RemotingCommand, bytesMax?: number): Buffer {
   return Buffer.concat(encodeFrameParts(cmd, bytesMax));
+}
+
+/** The ROCKETMQ header as RocketMQSerializable lays it out, built from Buffer.from of each string. */
+export function plainBinaryHeader(c: RemotingCommand): Buffer {
+  const int = (v: number, n: number) => {
+    const b = Buffer.alloc(n);
+    if (n === 2) b.writeUInt16BE(v & 0xffff);
+    else b.writeInt32BE(v | 0);
+    return b;
+  };
+  const remark = Buffer.from(c.remark ?? '', 'utf8');
+  const map: Buffer[] = [];
+  for (const [k, v] of Object.entries(c.extFields ?? {})) {
+    const kb = Buffer.from(k, 'utf8');
+    const vb = Buffer.from(String(v), 'utf8');
+    map.push(int(kb.length, 2), kb, int(vb.length, 4), vb);
+  }
+  const mapBytes = Buffer.concat(map);
+  return Buffer.concat([
+    int(c.code, 2),
+    Buffer.from([languageCodes.indexOf(c.language as (typeof languageCodes)[number])]),
+    int(c.version, 2),
+    int(c.opaque, 4),
+    int(c.flag, 4),
+    int(remark.length, 4),
+    remark,
+    int(mapBytes.length, 4),
+    mapBytes,
+  ]);
 }
