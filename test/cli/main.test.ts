@@ -30,14 +30,16 @@ async function run(args: string[]): Promise<Run> {
 }
 
 /** Spawns a long-running command and resolves once a stdout line matches `ready`, with the match. */
+/** `dir`: the test's temp dir, removed when the server never becomes ready (the test's finally is not reached). */
 async function spawnUntil(
   args: string[],
   ready: RegExp,
+  dir: string,
 ): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: () => string }> {
   const child = spawn(process.execPath, [mainJs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr?.on('data', (d) => (out += d));
-  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
+  const ready$ = new Promise<RegExpMatchArray>((resolve, reject) => {
     // A minute for a loaded machine (30 s ran out at load 40); one not ready is killed, else it would keep this file's
     // process (and its data dir) alive past the suite's timeout.
     const timer = setTimeout(() => {
@@ -57,6 +59,18 @@ async function spawnUntil(
       reject(new Error(`exited ${code} before ready; output:\n${out}`));
     });
   });
+  let match: RegExpMatchArray;
+  try {
+    match = await ready$;
+  } catch (err) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return { child, match, output: () => out };
 }
 
@@ -108,6 +122,7 @@ test('broker -c conf --port 0 serves, registers nowhere without a NameServer, ex
   const { child, match } = await spawnUntil(
     ['broker', '-c', conf, '--port', '0', '--data', join(dir, 'store')],
     /broker serving port=(\d+)/,
+    dir,
   );
   try {
     assert.ok(Number(match[1]) > 0);
@@ -142,6 +157,7 @@ test('namesrv --port 0 prints its port, answers a route request, exits 0 on SIGT
   const { child, match, output } = await spawnUntil(
     ['namesrv', '--port', '0', '--kv-config', join(dir, 'kv.json')],
     /NameServer listening port=(\d+)/,
+    dir,
   );
   try {
     const port = Number(match[1]);
@@ -161,6 +177,7 @@ test('start --data creates the data dir, serves routes, exits 0 on SIGTERM', asy
   const { child, match } = await spawnUntil(
     ['start', '--data', data, '--namesrv-port', '0', '--broker-port', '0', '--host', '127.0.0.1'],
     /NameServer listening port=(\d+)[\s\S]*tsrocket started/,
+    dir,
   );
   try {
     assert.ok((await stat(data)).isDirectory());
@@ -177,6 +194,7 @@ test('a server whose stdout reader goes away keeps running and still exits 0 on 
   const { child, match } = await spawnUntil(
     ['namesrv', '--port', '0', '--kv-config', join(dir, 'kv.json')],
     /NameServer listening port=(\d+)/,
+    dir,
   );
   try {
     child.stdout?.destroy(); // the log reader dies: the next log line meets EPIPE
