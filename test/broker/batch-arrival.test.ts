@@ -13,9 +13,9 @@ import { tagsCodeOf } from '../../src/common/hash.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { decodeRecords } from '../../src/common/record.js';
 import { RemotingClient } from '../../src/remoting/client.js';
-import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
+import { ResponseCode } from '../../src/remoting/codes.js';
 import { createMessageStore } from '../../src/store/index.js';
-import { call, createTopic, type Endpoint, encodeBatchBody, pull, sendV2, sleep } from './helpers.js';
+import { createTopic, type Endpoint, pull, sendBatch, sendV2, sleep } from './helpers.js';
 import { popRaw } from './pop/pop-client.js';
 
 // The file store (the memory store has no plain-batch path: its batches are told per record).
@@ -47,29 +47,13 @@ after(async () => {
 
 const suspend = 2 | 4; // PullSysFlag suspend + subscription
 
-function sendBatch(topic: string, items: readonly [body: string, tag: string][], queueId: number) {
-  const body = encodeBatchBody(
-    items.map(([b, tag]) => ({ flag: 0, body: Buffer.from(b), properties: encodeProperties({ TAGS: tag }) })),
-  );
-  return call(
-    h,
-    RequestCode.SEND_BATCH_MESSAGE,
-    {
-      a: 'pg',
-      b: topic,
-      c: 'TBW102',
-      d: 4,
-      e: queueId,
-      f: 0,
-      g: Date.now(),
-      h: 0,
-      i: '',
-      j: 0,
-      k: false,
-      m: true,
-    },
-    body,
-  );
+function sendTagged(topic: string, items: readonly [body: string, tag: string][], queueId: number) {
+  const batch = items.map(([b, tag]) => ({
+    flag: 0,
+    body: Buffer.from(b),
+    properties: encodeProperties({ TAGS: tag }),
+  }));
+  return sendBatch(h, topic, batch, queueId);
 }
 
 /** A held pull (the queue is empty at `offset`) and whether it has been answered yet. */
@@ -101,7 +85,7 @@ test('a batch wakes held pulls whose tag filter takes one message in its middle;
   await sleep(300);
   assert.equal(middle.state.answered || none.state.answered || all.state.answered, false, 'held while empty');
   told.length = 0;
-  const sent = await sendBatch(
+  const sent = await sendTagged(
     'BA',
     [
       ['a0', 'TagA'],
@@ -137,7 +121,7 @@ test('a POP held on a tag filter receives the one matching message in the middle
     otherAnswered = true;
   });
   await sleep(300);
-  const sent = await sendBatch(
+  const sent = await sendTagged(
     'BAPOP',
     [
       ['p0', 'TagA'],

@@ -8,16 +8,7 @@ import { after, before, test } from 'node:test';
 import { encodeProperties } from '../../src/common/properties.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
 import type { RemotingCommand } from '../../src/remoting/command.js';
-import {
-  call,
-  createTopic,
-  encodeBatchBody,
-  eventually,
-  type Harness,
-  sendV2,
-  sleep,
-  startHarness,
-} from './helpers.js';
+import { call, createTopic, eventually, type Harness, sendBatch, sendV2, sleep, startHarness } from './helpers.js';
 
 let h: Harness;
 before(async () => {
@@ -76,31 +67,19 @@ test('concurrent duplicates (sent before the first put ends) are stored once and
   assert.equal(stored('DD'), before + 1);
 });
 
-function sendBatch(topic: string, keys: string[], queueId = 0) {
-  const body = encodeBatchBody(
-    keys.map((k, i) => ({ flag: 0, body: Buffer.from(`b${i}`), properties: encodeProperties({ UNIQ_KEY: k }) })),
-  );
-  const header = {
-    a: 'pg',
-    b: topic,
-    c: 'TBW102',
-    d: 4,
-    e: queueId,
-    f: 0,
-    g: Date.now(),
-    h: 0,
-    i: '',
-    j: 0,
-    k: false,
-    m: true,
-  };
-  return call(h, RequestCode.SEND_BATCH_MESSAGE, header, body);
+function sendKeyed(topic: string, keys: string[], queueId = 0) {
+  const items = keys.map((k, i) => ({
+    flag: 0,
+    body: Buffer.from(`b${i}`),
+    properties: encodeProperties({ UNIQ_KEY: k }),
+  }));
+  return sendBatch(h, topic, items, queueId);
 }
 
 test('a batch with some known keys stores only the new ones; its answer lists every offsetMsgId in order', async () => {
   const known = await sendV2(h, 'DD', 'k', { UNIQ_KEY: 'K-B1' }, 0);
   const before = stored('DD');
-  const r = await sendBatch('DD', ['K-B1', 'K-B2', 'K-B2', 'K-B3'], 0);
+  const r = await sendKeyed('DD', ['K-B1', 'K-B2', 'K-B2', 'K-B3'], 0);
   assert.equal(r.code, ResponseCode.SUCCESS, r.remark);
   assert.equal(stored('DD'), before + 2, 'K-B2 and K-B3 stored, K-B1 and the second K-B2 not');
   const ids = (r.extFields?.['msgId'] ?? '').split(',');
@@ -109,7 +88,7 @@ test('a batch with some known keys stores only the new ones; its answer lists ev
   assert.equal(ids[1], ids[2]);
   assert.notEqual(ids[1], ids[3]);
   assert.equal(r.extFields?.['queueOffset'], String(h.store.getMaxOffsetInQueue('DD', 0) - 2n), 'K-B2 first stored');
-  const all = await sendBatch('DD', ['K-B3', 'K-B1'], 1);
+  const all = await sendKeyed('DD', ['K-B3', 'K-B1'], 1);
   assert.equal(all.code, ResponseCode.SUCCESS);
   assert.equal(stored('DD'), before + 2, 'a batch of known keys stores nothing');
   assert.deepEqual(all.extFields?.['msgId'], `${ids[3]},${ids[0]}`);

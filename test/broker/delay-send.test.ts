@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { encodeProperties } from '../../src/common/properties.js';
 import { decodeRecords } from '../../src/common/record.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
-import { call, createTopic, encodeBatchBody, eventually, type Harness, pull, sendV2, startHarness } from './helpers.js';
+import { call, createTopic, eventually, type Harness, pull, sendBatch, sendV2, startHarness } from './helpers.js';
 
 let h: Harness;
 before(async () => {
@@ -44,28 +44,12 @@ test('a DELAY that is not an integer is answered MESSAGE_ILLEGAL naming it, and 
 });
 
 function batch(levels: string[]) {
-  const body = encodeBatchBody(
-    levels.map((level, i) => ({
-      flag: 0,
-      body: Buffer.from(`b${i}`),
-      properties: encodeProperties({ DELAY: level, UNIQ_KEY: `UB${level}${i}` }),
-    })),
-  );
-  const header = {
-    a: 'pg',
-    b: 'DT',
-    c: 'TBW102',
-    d: 4,
-    e: 0,
-    f: 0,
-    g: Date.now(),
-    h: 0,
-    i: '',
-    j: 0,
-    k: false,
-    m: true,
-  };
-  return call(h, RequestCode.SEND_BATCH_MESSAGE, header, body);
+  const items = levels.map((level, i) => ({
+    flag: 0,
+    body: Buffer.from(`b${i}`),
+    properties: encodeProperties({ DELAY: level, UNIQ_KEY: `UB${level}${i}` }),
+  }));
+  return sendBatch(h, 'DT', items);
 }
 
 test('a batch whose messages share one level is delayed as a whole; mixed levels each wait at their own', async () => {

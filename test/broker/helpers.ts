@@ -153,6 +153,25 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   return check();
 }
 
+/** A SEND_BATCH_MESSAGE of `items` to `topic`'s queue `queueId`, from producer group pg. */
+export function sendBatch(h: Endpoint, topic: string, items: readonly BatchItem[], queueId = 0) {
+  const header = {
+    a: 'pg',
+    b: topic,
+    c: 'TBW102',
+    d: 4,
+    e: queueId,
+    f: 0,
+    g: Date.now(),
+    h: 0,
+    i: '',
+    j: 0,
+    k: false,
+    m: true,
+  };
+  return call(h, RequestCode.SEND_BATCH_MESSAGE, header, encodeBatchBody(items));
+}
+
 /** A SEND_BATCH_MESSAGE body (RocketMQ's MessageDecoder.encodeMessages layout) from items. */
 export function encodeBatchBody(items: readonly BatchItem[]): Buffer {
   const parts: Buffer[] = [];
