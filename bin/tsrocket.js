@@ -42,6 +42,9 @@ function buildOnce() {
     rmSync(tmp, { recursive: true, force: true });
   }
   if (!existsSync(main)) fail(`${main} is still missing: run \`npm run build\``);
+  // The optional native CRC-32 (`npm run build` does the same; without a C compiler it says so and builds nothing).
+  const nativeBuild = join(root, 'native', 'build.js');
+  if (existsSync(nativeBuild)) spawnSync(process.execPath, [nativeBuild], { cwd: root, stdio: 'inherit' });
 }
 
 if (!existsSync(main)) buildOnce();

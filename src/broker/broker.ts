@@ -4,6 +4,7 @@
  */
 
 import { ConfigError } from '../common/config.js';
+import { crcImplementation } from '../common/crc32.js';
 import { createLogger } from '../common/log.js';
 import { PeriodicTask } from '../common/periodic-task.js';
 import { SystemTopic } from '../common/topics.js';
@@ -350,7 +351,11 @@ export class Broker {
       this.state = 'closed';
       throw err;
     }
-    log.info('broker started', { brokerName: this.config.brokerName, addr: this.brokerAddr });
+    log.info('broker started', {
+      brokerName: this.config.brokerName,
+      addr: this.brokerAddr,
+      bodyCrc: crcImplementation.description,
+    });
   }
 
   private async startStore(): Promise<void> {

@@ -209,6 +209,7 @@ export const RecordPlace = { bodyAt: 0, bodyLen: 1, propAt: 2, propLen: 3, flag:
  * `queueOffset + i`. Record 0 is already at `prevPos` in `out`; each next one copies the header shared with the one
  * before it and goes right after it. Fills `phys`/`sizes` (CommitLog offset and size of records 1..) and returns
  * the end position. One call per batch: the records' fields stay in registers and the topic is looked up once.
+ * `crcs[i]`, when given, is row `i`'s body CRC-32 (common/crc32.ts `crc32Rows`), else each is computed here.
  */
 export function encodeRecordsFromBytesAfter(
   out: Buffer,
@@ -223,6 +224,7 @@ export function encodeRecordsFromBytesAfter(
   queueOffset: number,
   phys: Float64Array,
   sizes: Int32Array,
+  crcs?: Int32Array,
 ): number {
   const dv = viewOf(out);
   const t = encodedTopics.get(topic);
@@ -239,10 +241,10 @@ export function encodeRecordsFromBytesAfter(
     const propertiesBytes = propSizes[i] as number;
     const size = recordSize(bodyLen, topicBytes, propertiesBytes);
     out.copyWithin(pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
-    // One view for the CRC and the copy (zlib's crc32 and TypedArray#set take no offsets).
+    // One view for the copy (TypedArray#set takes no offsets), and for the CRC when no native one was given.
     const body = new Uint8Array(ab, base + (places[f + RecordPlace.bodyAt] as number), bodyLen);
     dv.setInt32(pos, size);
-    dv.setInt32(pos + RecordPos.bodyCrc, crc32(body) & 0x7fffffff);
+    dv.setInt32(pos + RecordPos.bodyCrc, (crcs !== undefined ? (crcs[i] as number) : crc32(body)) & 0x7fffffff);
     dv.setInt32(pos + RecordPos.flag, (places[f + RecordPlace.flag] as number) | 0);
     // Both offsets are safe integers (numbers): written as two words here, not through writeLong's bigint case.
     const qo = queueOffset + i;

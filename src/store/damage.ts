@@ -4,7 +4,7 @@
  * counts go to `stats()` and so to GET_BROKER_RUNTIME_INFO (`tsrocket admin brokerStatus`).
  */
 
-import { crc32 } from '../common/crc32.js';
+import { crc32At } from '../common/crc32.js';
 import { createLogger } from '../common/log.js';
 import { messageMagicV1, RecordPos } from '../common/record.js';
 
@@ -66,7 +66,7 @@ export function servedRecordFault(
   if (bodyLen < 0 || RecordPos.body + bodyLen + 3 > size) return `bad body length ${bodyLen}`;
   if (!checkCrc) return undefined;
   const from = at + RecordPos.body;
-  if ((crc32(buf.subarray(from, from + bodyLen)) & 0x7fffffff) !== buf.readInt32BE(at + RecordPos.bodyCrc))
+  if ((crc32At(buf, from, bodyLen) & 0x7fffffff) !== buf.readInt32BE(at + RecordPos.bodyCrc))
     return 'body CRC mismatch';
   return undefined;
 }

@@ -9,7 +9,7 @@
  */
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
+import { crc32At } from '../common/crc32.js';
 import { RecordPos } from '../common/record.js';
 import {
   Claim,
@@ -81,7 +81,7 @@ function bodiesIntact(at: number, length: number): boolean {
     const bodyLen = arenas.readInt32BE(p + RecordPos.bodyLength);
     if (size < RecordPos.body || p + size > end || bodyLen < 0 || RecordPos.body + bodyLen > size) return false;
     const from = p + RecordPos.body;
-    const crc = crc32(arenas.subarray(from, from + bodyLen)) & 0x7fffffff;
+    const crc = crc32At(arenas, from, bodyLen) & 0x7fffffff;
     if (crc !== arenas.readInt32BE(p + RecordPos.bodyCrc)) return false;
     p += size;
   }
