@@ -4,7 +4,8 @@
  * body); above it the native module `dist/native/crc32.node` (native/crc32.c: carry-less multiply folding on
  * x86-64, ~6× zlib's speed for 1 KiB; `crc32Rows` takes a whole batch's bodies in one call), built by `npm run
  * build` when the machine has a C compiler; without it, zlib's CRC-32. `crcImplementation` says which one runs
- * (the broker logs it at start); `TSROCKET_NATIVE_CRC=off` turns the native module off (an A/B, or a suspect).
+ * (the broker logs it at start); `TSROCKET_NATIVE_CRC=off` turns the native module off (an A/B, or a suspect),
+ * `TSROCKET_NATIVE_CRC_SIMD=1` holds it to 128-bit folding.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ interface NativeCrc {
   crc32(buf: Uint8Array, at: number, len: number): number;
   crc32Rows(buf: Uint8Array, rows: Int32Array, stride: number, count: number, out: Int32Array): void;
   simd: boolean;
+  /** 256 with VPCLMULQDQ and AVX2, 128 with PCLMULQDQ, 0 without (TSROCKET_NATIVE_CRC_SIMD=1 holds it to 128). */
+  simdBits: number;
 }
 
 /** The native module, or why it is not used. */
@@ -23,7 +26,8 @@ function loadNative(): { native: NativeCrc | undefined; description: string } {
   const file = new URL('../../native/crc32.node', import.meta.url);
   try {
     const native = createRequire(import.meta.url)(fileURLToPath(file)) as NativeCrc;
-    return { native, description: native.simd ? 'native, carry-less multiply' : 'native, byte table (no PCLMULQDQ)' };
+    const kind = native.simd ? `carry-less multiply, ${native.simdBits}-bit` : 'byte table (no PCLMULQDQ)';
+    return { native, description: `native, ${kind}` };
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? 'not built' : (e as Error).message;
     return {

@@ -105,6 +105,28 @@ test('the native calls refuse ranges outside the buffer and arguments of the wro
   assert.throws(() => crc32At([1, 2, 3] as unknown as Uint8Array, 0, 200), /Uint8Array/);
 });
 
+test('the 128-bit folding (CPUs without VPCLMULQDQ) gives zlib.crc32 too', () => {
+  if (!crcImplementation.native) return;
+  const mod = pathToFileURL(new URL('../../src/common/crc32.js', import.meta.url).pathname).href;
+  const script = `
+    import { randomBytes } from 'node:crypto';
+    import { crc32 } from 'node:zlib';
+    import { crc32At, crcImplementation } from ${JSON.stringify(mod)};
+    const big = randomBytes(40_000);
+    let bad = 0;
+    for (let len = 0; len <= 700; len++) for (const at of [0, 1, 17]) if (crc32At(big, at, len) !== crc32(big.subarray(at, at + len))) bad++;
+    for (let len = 20_000; len < 40_000; len += 997) if (crc32At(big, 3, len - 3) !== crc32(big.subarray(3, len))) bad++;
+    console.log(JSON.stringify({ description: crcImplementation.description, bad }));`;
+  const got = JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, TSROCKET_NATIVE_CRC_SIMD: '1' },
+      encoding: 'utf8',
+    }),
+  );
+  if (process.arch === 'x64') assert.match(got.description, /128-bit/);
+  assert.equal(got.bad, 0);
+});
+
 test('TSROCKET_NATIVE_CRC=off runs zlib, says so, and computes the same values', () => {
   const mod = pathToFileURL(new URL('../../src/common/crc32.js', import.meta.url).pathname).href;
   const script = `
