@@ -230,8 +230,8 @@ static napi_value js_crc32_rows(napi_env env, napi_callback_info info) {
   void *buf, *rows_mem, *out_mem;
   size_t n, nrows, nout;
   int64_t stride, count;
-  if (!array_of(env, argv[0], napi_uint8_array, &buf, &n) || !array_of(env, argv[1], napi_int32_array, &rows_mem, &nrows) ||
-      !int_of(env, argv[2], &stride) || !int_of(env, argv[3], &count) ||
+  if (!array_of(env, argv[0], napi_uint8_array, &buf, &n) ||
+      !array_of(env, argv[1], napi_int32_array, &rows_mem, &nrows) || !int_of(env, argv[2], &stride) || !int_of(env, argv[3], &count) ||
       !array_of(env, argv[4], napi_int32_array, &out_mem, &nout))
     return NULL;
   const uint8_t *p = buf;
