@@ -17,6 +17,7 @@
  *   simd: boolean, simdBits: 0 | 128 | 256                         whether carry-less multiplies run, how wide
  */
 #include <node_api.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -253,13 +254,19 @@ static napi_value js_crc32_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+/* Tables and CPU checks, once per process (worker threads load the module again; its globals are shared). */
+static void init_once(void) {
   make_tables();
 #ifdef TSR_X86
   simd = cpu_has_pclmul() ? (cpu_has_vpclmul() ? 2 : 1) : 0;
   const char *limit = getenv("TSROCKET_NATIVE_CRC_SIMD"); /* "1": 128-bit folding only (tests, A/B) */
   if (limit != NULL && limit[0] == '1' && simd > 1) simd = 1;
 #endif
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, init_once);
   napi_value f, b;
   napi_create_function(env, "crc32", NAPI_AUTO_LENGTH, js_crc32, NULL, &f);
   napi_set_named_property(env, exports, "crc32", f);
