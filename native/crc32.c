@@ -65,6 +65,22 @@ __attribute__((target("pclmul,sse4.1"))) static inline __m128i fold(__m128i lane
   return _mm_xor_si128(_mm_clmulepi64_si128(lane, k, 0x00), _mm_clmulepi64_si128(lane, k, 0x11));
 }
 
+/*
+ * The end of a folding: `x0` (the lane every byte before `p` was folded into) over the further 16-byte blocks, then
+ * the byte table. x0 stands for every byte folded so far: its 16 bytes, from a zero register, give the same register.
+ */
+__attribute__((target("pclmul,sse4.1"))) static uint32_t fold_rest(__m128i x0, const uint8_t *p, size_t len) {
+  const __m128i k128 = _mm_set_epi64x(0x0ccaa009e, 0x1751997d0); /* x^(128-32),   x^(128+32)   */
+  while (len >= 16) {
+    x0 = _mm_xor_si128(fold(x0, k128), _mm_loadu_si128((const __m128i *)p));
+    p += 16;
+    len -= 16;
+  }
+  uint8_t rest[16];
+  _mm_storeu_si128((__m128i *)rest, x0);
+  return table_update(table_update(0, rest, 16), p, len);
+}
+
 /* `len` >= 16. */
 __attribute__((target("pclmul,sse4.1"))) static uint32_t simd_update(uint32_t reg, const uint8_t *p, size_t len) {
   const __m128i k512 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4); /* x^(4*128-32), x^(4*128+32) */
@@ -91,15 +107,7 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t simd_update(uint32_t re
     p += 16;
     len -= 16;
   }
-  while (len >= 16) {
-    x0 = _mm_xor_si128(fold(x0, k128), _mm_loadu_si128((const __m128i *)p));
-    p += 16;
-    len -= 16;
-  }
-  /* x0 stands for every byte folded so far: its 16 bytes, from a zero register, give the same register. */
-  uint8_t rest[16];
-  _mm_storeu_si128((__m128i *)rest, x0);
-  return table_update(table_update(0, rest, 16), p, len);
+  return fold_rest(x0, p, len);
 }
 
 /*
@@ -138,14 +146,7 @@ __attribute__((target("avx2,vpclmulqdq,pclmul,sse4.1"))) static uint32_t wide_up
   /* Clean upper halves before any legacy-SSE code runs (the compiler adds no VZEROUPPER to a target function;
      without it every SSE instruction after this call pays a transition: 1 KiB took 220 ns instead of 30). */
   _mm256_zeroupper();
-  while (len >= 16) {
-    x0 = _mm_xor_si128(fold(x0, k128), _mm_loadu_si128((const __m128i *)p));
-    p += 16;
-    len -= 16;
-  }
-  uint8_t rest[16];
-  _mm_storeu_si128((__m128i *)rest, x0);
-  return table_update(table_update(0, rest, 16), p, len);
+  return fold_rest(x0, p, len);
 }
 
 static int cpu_has_pclmul(void) {
