@@ -132,6 +132,8 @@ test('start -c: listenPort, namesrvAddr, storePathRootDir, autoCreateTopicEnable
     await run.until(/tsrocket started/);
     const out = run.output();
     assert.match(out, new RegExp(`broker started .*addr=127\\.0\\.0\\.2:${port}`));
+    // Which body CRC-32 runs (the native module, or zlib's when it is not built) is on the start line.
+    assert.match(out, /broker started .*bodyCrc="(native, carry-less multiply|native, byte table|zlib's)/);
     assert.match(out, /WARN .*unknown broker config key brokerNmae .*didYouMean=brokerName/);
     assert.match(out, /WARN .*registers with namesrvAddr of the config file/);
     // The file's NameServer has the broker, at the address of brokerIP1 and the port of listenPort.
