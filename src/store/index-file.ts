@@ -85,6 +85,8 @@ export class IndexFile {
   private pending: Buffer = Buffer.alloc(0);
   private pendingView: DataView = new DataView(new ArrayBuffer(0));
   private pendingLen = 0;
+  /** The OR of the slots `touchSlots` read last (kept so that its loads are not dropped as unused). */
+  slotsSeen = 0;
   private writtenCount = 1;
   /** The slot pages changed since the last flush. */
   private readonly dirtyPages: PageSet;
@@ -158,6 +160,23 @@ export class IndexFile {
   /** Adds a key; false when the file is full (roll over). */
   putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
     return this.putHash(indexKeyHash(key), phyOffset, storeTimestamp);
+  }
+
+  /**
+   * Reads the slots of `count` key hashes (a batch's, before its `putHash` calls) and keeps nothing but their OR:
+   * the 20 MB slot table is read at random places, and loads that do not depend on each other overlap their cache
+   * misses here, where one `putHash` after another waits for each miss in turn. A hash below 0 is skipped.
+   */
+  touchSlots(keyHashes: Int32Array, count: number): void {
+    const slots = this.slotsView;
+    if (slots === undefined) return;
+    const n = this.hashSlotNum;
+    let seen = 0;
+    for (let i = 0; i < count; i++) {
+      const h = keyHashes[i] as number;
+      if (h >= 0) seen |= slots.getInt32((h % n) * slotBytes);
+    }
+    this.slotsSeen = seen;
   }
 
   /** putKey with the key's indexKeyHash already computed. */
