@@ -342,6 +342,35 @@ test('a batch is declined by the plain path when an item is not plain or the bod
   assert.equal(plainBatchOf(small, batchBody([big]), topic, 0, header, born), undefined, 'body over the limit');
 });
 
+test('the plain path declines exactly the bodies the batch decoder finds bad (its walk repeats the checks)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(smallItemArb, { minLength: 1, maxLength: 6 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+      fc.nat(),
+      fc.boolean(),
+      (items, flips, cut, truncate) => {
+        const body = Buffer.from(batchBody(items));
+        // Bytes changed anywhere (sizes, lengths, bodies, properties) and maybe the body cut short.
+        for (const [at, value] of flips) body[at % body.length] = value;
+        const bytes = truncate ? body.subarray(0, cut % (body.length + 1)) : body;
+        let decoded = 0;
+        const bad = forEachBatchItem(bytes, () => {
+          decoded++;
+          return undefined;
+        });
+        const b = plainBatchOf(ctx, bytes, topic, 0, header, born);
+        if (bad !== undefined || decoded === 0) {
+          // A flip can also make an item not plain (a property name): declined then too, never accepted when bad.
+          assert.equal(b, undefined, `bad body accepted: ${bad}`);
+        } else if (b !== undefined) assert.equal(b.count, decoded);
+        else assert.ok(flips.length > 0 || truncate, 'an untouched body of plain items is taken');
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
 test('the put pipeline takes plain batches only while every hook leaves plain messages alone and the store can', async () => {
   const dir = await tempDir('tsrocket-plain-p-');
   dirs.push(dir);
