@@ -87,6 +87,10 @@ export class IndexService implements KeySink {
           : -1;
     }
     last.touchSlots(hashes, b.count);
+    if (keys === undefined) {
+      last.putHashes(hashes, b.phyOffsets, b.count, ts);
+      return;
+    }
     for (let i = 0; i < b.count; i++) {
       const phy = b.phyOffsets[i] as number;
       const h = hashes[i] as number;

@@ -113,14 +113,14 @@ const smallItemArb: fc.Arbitrary<Item> = fc.record({
   open: fc.boolean(),
 });
 
-async function openStore(dir: string): Promise<FileMessageStore> {
+async function openStore(dir: string, maxIndexNum = 120): Promise<FileMessageStore> {
   const store = createMessageStore(
     {
       storePathRootDir: dir,
       mappedFileSizeCommitLog: 64 * 1024,
       mappedFileSizeConsumeQueue: 20 * 50,
       maxHashSlotNum: 64,
-      maxIndexNum: 120,
+      maxIndexNum,
       storeHost: '10.0.0.9:10911',
     },
     { clock: { now: () => 1_700_000_100_000 }, filterBitmap: bitmapPredicateOf },
@@ -281,11 +281,12 @@ test('plain batches store the same bytes, entries and answers as the general pat
 
 test('plain batches put while earlier ones are in flight store and answer the same as the general path', async () => {
   // 160 batches of 64 started at once: their item rows, offsets and sizes (pooled-arrays.ts) span more than one
-  // slab, and each answer's offsetMsgIds are written once its batch is visible, after later batches were put.
+  // slab, and each answer's offsetMsgIds are written once its batch is visible, after later batches were put. Index
+  // files of 30,000 entries: the grouped batches' UNIQ_KEYs go in at once (IndexFile.putHashes), into 64 slots.
   const [dirA, dirB] = [await tempDir('tsrocket-plain-a-'), await tempDir('tsrocket-plain-b-')];
   dirs.push(dirA, dirB);
-  const a = await openStore(dirA);
-  const b = await openStore(dirB);
+  const a = await openStore(dirA, 30_000);
+  const b = await openStore(dirB, 30_000);
   try {
     const bodies = Array.from({ length: 160 }, (_, n) =>
       batchBody(
@@ -303,6 +304,13 @@ test('plain batches put while earlier ones are in flight store and answer the sa
     const ra = await Promise.all(bodies.map((body, n) => generalPut(a, body, n % 3)));
     const rb = await Promise.all(bodies.map((body, n) => plainPut(b, body, n % 3)));
     assert.deepEqual(rb, ra);
+    // Then in groups of 8 (a group's batches are in flight together): with an index file open and not rolling, a
+    // batch's keys go into it at once.
+    for (let g = 0; g < bodies.length; g += 8) {
+      const group = bodies.slice(g, g + 8);
+      const ga = await Promise.all(group.map((body, n) => generalPut(a, body, n % 3)));
+      assert.deepEqual(await Promise.all(group.map((body, n) => plainPut(b, body, n % 3))), ga);
+    }
     assert.equal(new Set(rb.map((r) => r.offsetMsgIdsText)).size, bodies.length);
     for (let q = 0; q < 3; q++) {
       assert.deepEqual(await b.readQueueEntries(topic, q, 0n, 10_000), await a.readQueueEntries(topic, q, 0n, 10_000));
