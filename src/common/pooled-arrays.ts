@@ -1,22 +1,41 @@
 /**
- * Small typed arrays taken from Node's Buffer pool (`Buffer.allocUnsafe` slices of a shared 8 KiB ArrayBuffer,
- * 8-byte aligned). A typed array of its own allocates an ArrayBuffer with its own memory, which the GC tracks and
- * sweeps: `new Int32Array(576)` costs 0.6–1.1 µs on the bench machine, a pooled one 0.4–0.5; a Float64Array and an
- * Int32Array of 64 each 0.8 µs, both from one pooled slice 0.24. The put path makes a few per batch.
+ * Small typed arrays carved from a slab of this module's own (an ArrayBuffer of 256 KiB, slices 8-byte aligned).
+ * A typed array with an ArrayBuffer of its own allocates memory the GC tracks and sweeps: `new Int32Array(576)`
+ * costs 0.6–1.1 µs on the bench machine, a pooled one 0.4–0.5. Node's Buffer pool (8 KiB) held the put path's arrays
+ * before: ~3 KiB of them per batch refilled it (a new ArrayBuffer, malloc'd and swept) every third batch, and every
+ * slice made a Buffer object besides the typed array. The slab is replaced when full; one that no array uses any
+ * more is collected as any ArrayBuffer. The put path makes a few per batch; they live until the batch is dispatched.
  * The contents are not zeroed: callers write every element they read.
  */
 
+const slabBytes = 256 * 1024;
+/** Larger requests get an ArrayBuffer of their own (a slab holds at least eight of the largest slices). */
+const sliceBytesMax = slabBytes / 8;
+let slab = new ArrayBuffer(slabBytes);
+let slabUsed = 0;
+
+/** The offset in `slab` of `bytes` more bytes (8-byte aligned); replaces the slab when they do not fit. */
+function take(bytes: number): number {
+  const size = (bytes + 7) & ~7;
+  if (slabUsed + size > slabBytes) {
+    slab = new ArrayBuffer(slabBytes);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += size;
+  return at;
+}
+
 /** An Int32Array of `n` elements over pooled memory (unset elements hold garbage). */
 export function pooledInt32Array(n: number): Int32Array {
-  const b = Buffer.allocUnsafe(n * 4);
-  // Node aligns its pool's slices to 8 bytes; were that to change, a view would throw: the array's own memory then.
-  if ((b.byteOffset & 7) !== 0) return new Int32Array(n);
-  return new Int32Array(b.buffer, b.byteOffset, n);
+  if (n * 4 > sliceBytesMax) return new Int32Array(n);
+  const at = take(n * 4);
+  return new Int32Array(slab, at, n);
 }
 
 /** A Float64Array and an Int32Array of `n` elements each, over one pooled slice (unset elements hold garbage). */
 export function pooledFloat64AndInt32Arrays(n: number): [Float64Array, Int32Array] {
-  const b = Buffer.allocUnsafe(n * 12);
-  if ((b.byteOffset & 7) !== 0) return [new Float64Array(n), new Int32Array(n)];
-  return [new Float64Array(b.buffer, b.byteOffset, n), new Int32Array(b.buffer, b.byteOffset + n * 8, n)];
+  if (n * 12 > sliceBytesMax) return [new Float64Array(n), new Int32Array(n)];
+  const at = take(n * 12);
+  return [new Float64Array(slab, at, n), new Int32Array(slab, at + n * 8, n)];
 }

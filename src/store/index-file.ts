@@ -85,6 +85,8 @@ export class IndexFile {
   private pending: Buffer = Buffer.alloc(0);
   private pendingView: DataView = new DataView(new ArrayBuffer(0));
   private pendingLen = 0;
+  /** The OR of the slots `touchSlots` read last (kept so that its loads are not dropped as unused). */
+  slotsSeen = 0;
   private writtenCount = 1;
   /** The slot pages changed since the last flush. */
   private readonly dirtyPages: PageSet;
@@ -158,6 +160,83 @@ export class IndexFile {
   /** Adds a key; false when the file is full (roll over). */
   putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
     return this.putHash(indexKeyHash(key), phyOffset, storeTimestamp);
+  }
+
+  /**
+   * Reads the slots of `count` key hashes (a batch's, before its `putHash` calls) and keeps nothing but their OR:
+   * the 20 MB slot table is read at random places, and loads that do not depend on each other overlap their cache
+   * misses here, where one `putHash` after another waits for each miss in turn. A hash below 0 is skipped.
+   */
+  touchSlots(keyHashes: Int32Array, count: number): void {
+    const slots = this.slotsView;
+    if (slots === undefined) return;
+    const n = this.hashSlotNum;
+    let seen = 0;
+    for (let i = 0; i < count; i++) {
+      const h = keyHashes[i] as number;
+      if (h >= 0) seen |= slots.getInt32((h % n) * slotBytes);
+    }
+    this.slotsSeen = seen;
+  }
+
+  /**
+   * `putHash(keyHashes[i], phyOffsets[i], storeTimestamp)` for each `i` below `count` whose hash is not below 0 (a
+   * plain batch's UNIQ_KEYs, one store time): the same entries, slots and header as those calls one after another,
+   * with the file's counters kept in locals and the entry buffer grown once. A file's first key (its begin time is
+   * set by it) or a batch the file cannot hold whole goes key by key.
+   */
+  putHashes(keyHashes: Int32Array, phyOffsets: Float64Array, count: number, storeTimestamp: number): void {
+    const slots = this.slotsView;
+    if (slots === undefined) throw new Error('index file not opened for writing');
+    if (this.indexCount <= 1 || this.indexCount + count > this.indexNum) {
+      for (let i = 0; i < count; i++) {
+        const h = keyHashes[i] as number;
+        if (h >= 0) this.putHash(h, phyOffsets[i] as number, storeTimestamp);
+      }
+      return;
+    }
+    let timeDiff = this.beginTimestamp <= 0 ? 0 : Math.floor((storeTimestamp - this.beginTimestamp) / 1000);
+    if (timeDiff < 0) timeDiff = 0;
+    if (timeDiff > 0x7fffffff) timeDiff = 0x7fffffff;
+    if (this.pendingLen + count * entryBytes > this.pending.length) {
+      let len = Math.max(4096, this.pending.length * 2);
+      while (len < this.pendingLen + count * entryBytes) len *= 2;
+      const next = Buffer.allocUnsafe(len);
+      this.pending.copy(next, 0, 0, this.pendingLen);
+      this.pending = next;
+      this.pendingView = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    }
+    const v = this.pendingView;
+    const n = this.hashSlotNum;
+    const dirty = this.dirtyPages;
+    let p = this.pendingLen;
+    let indexCount = this.indexCount;
+    let lastPhy = -1;
+    for (let i = 0; i < count; i++) {
+      const keyHash = keyHashes[i] as number;
+      if (keyHash < 0) continue;
+      const phyOffset = phyOffsets[i] as number;
+      const slot = keyHash % n;
+      let prev = slots.getInt32(slot * slotBytes);
+      if (prev <= 0 || prev > indexCount) prev = 0;
+      v.setInt32(p, keyHash);
+      v.setUint32(p + 4, Math.floor(phyOffset / 2 ** 32));
+      v.setUint32(p + 8, phyOffset >>> 0);
+      v.setInt32(p + 12, timeDiff);
+      v.setInt32(p + 16, prev);
+      p += entryBytes;
+      slots.setInt32(slot * slotBytes, indexCount);
+      dirty.add(Math.floor((indexHeaderBytes + slot * slotBytes) / slotPageBytes));
+      indexCount++;
+      lastPhy = phyOffset;
+    }
+    if (lastPhy < 0) return;
+    this.hashSlotCount += indexCount - this.indexCount;
+    this.indexCount = indexCount;
+    this.pendingLen = p;
+    this.endPhyOffset = lastPhy;
+    this.endTimestamp = storeTimestamp;
+    this.headerDirty = true;
   }
 
   /** putKey with the key's indexKeyHash already computed. */

@@ -76,17 +76,25 @@ export class IndexService implements KeySink {
     }
     const prefix = this.topicHashes.get(b.topic);
     const ts = b.storeTimestamp;
+    // The UNIQ_KEYs' hashes first (-1: none; a key hash is ≥ 0), and their slots read together (touchSlots).
+    const hashes = uniqHashesFor(b.count);
     for (let i = 0; i < b.count; i++) {
-      const phy = b.phyOffsets[i] as number;
       const at = items[i * plainItemFields + PlainItem.uniqAt] as number;
       const end = items[i * plainItemFields + PlainItem.uniqEnd] as number;
-      if (at >= 0 && end > at) {
-        last.putHash(
-          indexKeyHashJoined(prefix, items[i * plainItemFields + PlainItem.uniqHash] as number, end - at),
-          phy,
-          ts,
-        );
-      }
+      hashes[i] =
+        at >= 0 && end > at
+          ? indexKeyHashJoined(prefix, items[i * plainItemFields + PlainItem.uniqHash] as number, end - at)
+          : -1;
+    }
+    last.touchSlots(hashes, b.count);
+    if (keys === undefined) {
+      last.putHashes(hashes, b.phyOffsets, b.count, ts);
+      return;
+    }
+    for (let i = 0; i < b.count; i++) {
+      const phy = b.phyOffsets[i] as number;
+      const h = hashes[i] as number;
+      if (h >= 0) last.putHash(h, phy, ts);
       const k = keys?.[i];
       if (k !== undefined) for (const key of k) if (key !== '') last.putHash(indexKeyHashAfter(prefix, key), phy, ts);
     }
@@ -221,4 +229,12 @@ function timeName(ms: number): string {
   const d = new Date(ms);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
+}
+
+/** A plain batch's UNIQ_KEY hashes (filled and read within one synchronous putBatch): no array per batch. */
+let uniqHashesScratch = new Int32Array(256);
+
+function uniqHashesFor(count: number): Int32Array {
+  if (uniqHashesScratch.length < count) uniqHashesScratch = new Int32Array(count);
+  return uniqHashesScratch;
 }

@@ -20,7 +20,7 @@ class ItemView extends Uint8Array {}
 Object.setPrototypeOf(ItemView.prototype, Buffer.prototype);
 
 /** An item's bytes besides its body and properties. */
-const itemFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
+export const itemFixedBytes = 4 + 4 + 4 + 4 + 4 + 2;
 
 /** Decoded items, or an error message naming the bad item. Bodies and properties are slices of `buf` (no copy). */
 export function decodeBatchBody(buf: Buffer): BatchItem[] | string {
