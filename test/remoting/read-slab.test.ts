@@ -73,6 +73,48 @@ test('chunks of one buffer with a gap, or of other buffers, are not merged', () 
   assert.ok(g?.equals(frame.subarray(4)));
 });
 
+test('the decoder carries an incomplete last frame into a new buffer: the rest read after it merges into a view', () => {
+  const stream = Buffer.concat([rawFrame(50, 1), rawFrame(70_000, 2), rawFrame(30, 3), rawFrame(20_000, 4)]);
+  const decoder = new FrameDecoder();
+  assert.equal(decoder.missingBytes, -1);
+  // Two chunks of other buffers hold the second frame's start.
+  const [first] = decoder.push(Buffer.from(stream.subarray(0, 40_000)));
+  assert.ok(first?.equals(stream.subarray(4, 54)));
+  assert.deepEqual(decoder.push(Buffer.from(stream.subarray(40_000, 50_000))), []);
+  assert.equal(decoder.missingBytes, 70_000 - (50_000 - 58));
+  assert.equal(decoder.tailBytes, 50_000 - 58);
+  const slab = Buffer.allocUnsafeSlow(100_000);
+  decoder.moveTailInto(decoder.tailBytes, slab);
+  assert.equal(decoder.pendingBytes, 50_000 - 58);
+  const carried = 50_000 - 58;
+  const end2 = 54 + 70_004;
+  stream.copy(slab, carried, 50_000, end2 + 10);
+  const frames = decoder.push(slab.subarray(carried, carried + end2 + 10 - 50_000));
+  assert.equal(frames.length, 1);
+  assert.equal(frames[0]!.buffer, slab.buffer, 'the frame was joined instead of read on after its carried start');
+  assert.ok(frames[0]!.equals(stream.subarray(58, end2)));
+  // 10 bytes of the next frames held: the prefix of the 30-byte frame is known, the frame is not complete.
+  assert.equal(decoder.missingBytes, 34 - 10);
+  // Complete frames held before an incomplete one (not taken yet): only the incomplete one moves.
+  const other = new FrameDecoder();
+  other.append(Buffer.from(stream.subarray(end2, end2 + 2)));
+  assert.equal(other.missingBytes, -1, 'a prefix alone has no known length');
+  other.append(Buffer.from(stream.subarray(end2 + 2, end2 + 34 + 3)));
+  assert.equal(other.missingBytes, -1);
+  other.append(Buffer.from(stream.subarray(end2 + 37, end2 + 34 + 5_000)));
+  assert.equal(other.missingBytes, 20_004 - 5_000);
+  assert.equal(other.tailBytes, 5_000);
+  const next = Buffer.allocUnsafeSlow(30_000);
+  other.moveTailInto(5_000, next);
+  stream.copy(next, 5_000, end2 + 34 + 5_000);
+  const [small, large] = other.push(next.subarray(5_000, 20_004));
+  assert.ok(small?.equals(stream.subarray(end2 + 4, end2 + 34)));
+  assert.equal(large?.buffer, next.buffer);
+  assert.ok(large?.equals(stream.subarray(end2 + 38)));
+  assert.equal(other.pendingBytes, 0);
+  assert.throws(() => other.moveTailInto(10, Buffer.alloc(10)), RangeError);
+});
+
 test('random frames split at random places, in slabs, in separate chunks and mixed, decode the same', () => {
   const next = rng(42);
   for (let round = 0; round < 40; round++) {
@@ -233,6 +275,39 @@ test('requests kept past later reads keep their bytes: bulk frames are views int
   for (let i = 0; i < count; i++) assert.ok(p.answers[40 + i]!.body?.equals(bodies[i]!), `answer ${i}`);
   p.socket.destroy();
   other.socket.destroy();
+});
+
+test('a stream of bulk frames: every frame is a view into one slab, none joined across two', async () => {
+  const p = await peer();
+  const count = 200;
+  const bodies: Buffer[] = [];
+  const frames: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    // 66 KB as a SEND_BATCH of 64 × 1 KiB, some larger and smaller: frames end anywhere in a slab.
+    const body = bodyOf(5000 + i, 60_000 + ((i * 4099) % 12_000));
+    bodies.push(body);
+    frames.push(frameBytes(createRequest(Code.hold, { n: i }, body)));
+  }
+  const all = Buffer.concat(frames);
+  for (let at = 0; at < all.length; at += 1 << 20) p.socket.write(all.subarray(at, at + (1 << 20)));
+  await waitHeld(count, [p.socket]);
+  const stats = (held[0]!.conn as Channel).readStats!;
+  assert.ok(stats.slabs >= all.length / slabBytes, `${stats.slabs} slabs for ${all.length} bytes`);
+  // The first frame may come through the scratch buffer (a connection starts quiet); every other one lies in a slab.
+  const joined = held.filter(
+    ({ req }) => Number(req.extFields?.['n']) > 0 && req.body?.buffer.byteLength !== slabBytes,
+  );
+  assert.equal(
+    joined.length,
+    0,
+    `frames joined across slabs: ${joined.map(({ req }) => req.extFields?.['n']).join(' ')} (carries ${stats.carries}, reads ended at a frame's end ${stats.frameEndReads})`,
+  );
+  const byN = new Map(held.map(({ req }) => [Number(req.extFields?.['n']), req.body]));
+  for (let i = 0; i < count; i++) assert.ok(byN.get(i)?.equals(bodies[i]!), `frame ${i}`);
+  answerHeld();
+  await p.waitAnswers(count);
+  for (let i = 0; i < count; i++) assert.ok(p.answers[i]!.body?.equals(bodies[i]!), `answer ${i}`);
+  p.socket.destroy();
 });
 
 test('quiet connections read through the shared scratch buffer: small frames byte by byte, interleaved', async () => {
