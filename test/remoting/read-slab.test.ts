@@ -160,6 +160,58 @@ test('random frames split at random places, in slabs, in separate chunks and mix
   }
 });
 
+test('random frames appended in random pieces, taken at random times, their incomplete tail carried at random', () => {
+  const next = rng(7);
+  for (let round = 0; round < 60; round++) {
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 2 + Math.floor(next() * 10); i++) {
+      sent.push(rawFrame(4 + Math.floor(next() * (next() < 0.3 ? 8 : 40_000)), round * 100 + i));
+    }
+    const stream = Buffer.concat(sent);
+    const starts: number[] = [];
+    for (let i = 0, at = 0; i < sent.length; at += sent[i]!.length, i++) starts.push(at);
+    const decoder = new FrameDecoder();
+    const got: Buffer[] = [];
+    let pushed = 0;
+    while (got.length < sent.length) {
+      if (pushed < stream.length) {
+        const n = Math.min(stream.length - pushed, 1 + Math.floor(next() * (next() < 0.5 ? 6 : 30_000)));
+        decoder.append(Buffer.from(stream.subarray(pushed, pushed + n)));
+        pushed += n;
+      }
+      // Take some of the complete frames, not always all (a connection's turn ends).
+      const takes = pushed === stream.length ? Number.POSITIVE_INFINITY : Math.floor(next() * 3);
+      for (let k = 0; k < takes; k++) {
+        const f = decoder.next();
+        if (f === undefined) break;
+        got.push(f);
+      }
+      // The reference: the frame that `pushed` falls in, if it is incomplete with its prefix held.
+      const last = starts.findLastIndex((at) => at < pushed);
+      const at = last < 0 ? 0 : starts[last]!;
+      const end = last < 0 ? 0 : at + sent[last]!.length;
+      const incomplete = last >= 0 && end > pushed && pushed - at >= 4 && last >= got.length;
+      const expected = incomplete ? end - pushed : -1;
+      assert.equal(decoder.missingBytes, expected, `round ${round}, ${pushed} of ${stream.length} bytes`);
+      if (incomplete) {
+        const prefixRead = last === got.length && decoder.expectedBytes >= 0;
+        const tail = pushed - at - (prefixRead ? 4 : 0);
+        assert.equal(decoder.tailBytes, tail, `round ${round}: tail`);
+        if (next() < 0.3) {
+          // Carried into a new buffer, the rest of which the next pieces fill, as a slab's reader does.
+          const into = Buffer.allocUnsafeSlow(tail + (end - pushed));
+          decoder.moveTailInto(tail, into);
+          stream.copy(into, tail, pushed, end);
+          decoder.append(into.subarray(tail));
+          pushed = end;
+        }
+      }
+    }
+    for (let i = 0; i < sent.length; i++) assert.ok(got[i]!.equals(sent[i]!.subarray(4)), `round ${round} frame ${i}`);
+    assert.equal(decoder.pendingBytes, 0);
+  }
+});
+
 // Over real sockets: a server whose handler keeps every request until told to answer.
 const Code = { hold: 2000, flush: 2001, echo: 2002 } as const;
 const server = new RemotingServer({ name: 'slab-test', port: 0, host: '127.0.0.1' });
