@@ -92,16 +92,31 @@ export class CpuProbe {
 }
 
 /**
- * utime+stime ticks of every kernel thread (children of kthreadd: the flusher and end-of-I/O kworkers, kswapd),
- * machine-wide: the writeback and extent conversion a broker's writes cause run there, outside its own counters.
+ * utime+stime ticks of each kernel thread (pid → ticks; children of kthreadd: the flusher and end-of-I/O kworkers,
+ * kswapd), machine-wide: the writeback and extent conversion a broker's writes cause run there, outside its own
+ * counters. Per thread, since kworkers come and go: see kernelThreadTicksBetween.
  */
-export function kernelThreadTicks(): number {
-  let ticks = 0;
+export function kernelThreadTicks(): Map<number, number> {
+  const ticks = new Map<number, number>();
   forEachProcessStat((pid, text) => {
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // Field 4 (ppid) is f[1]; utime, stime are fields 14, 15.
-    if (f[1] === '2' || pid === '2') ticks += Number(f[11]) + Number(f[12]);
+    if (f[1] === '2' || pid === '2') ticks.set(Number(pid), Number(f[11]) + Number(f[12]));
   });
+  return ticks;
+}
+
+/**
+ * Ticks the kernel threads used between two kernelThreadTicks samples: a thread that started meanwhile counts from
+ * 0, one that ended meanwhile is left out (a sum over the threads alive at each sample went negative when a busy
+ * kworker ended in between).
+ */
+export function kernelThreadTicksBetween(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+): number {
+  let ticks = 0;
+  for (const [pid, t] of after) ticks += Math.max(0, t - (before.get(pid) ?? 0));
   return ticks;
 }
 

@@ -133,6 +133,9 @@ export class Channel implements RemotingConnection {
             onChunk: (chunk) => this.onData(chunk),
             pendingBytes: () => this.decoder.pendingBytes,
             compact: () => this.decoder.compact(),
+            missingBytes: () => this.decoder.missingBytes,
+            tailBytes: () => this.decoder.tailBytes,
+            moveTailInto: (n, into) => this.decoder.moveTailInto(n, into),
           })
         : undefined;
     this.readStats = slabs;

@@ -69,20 +69,114 @@ export class FrameDecoder {
     this.chunks.push(chunk);
   }
 
+  /**
+   * Bytes still to come of the last frame held when it is incomplete and its length is known (complete frames not
+   * yet taken may lie before it); -1 otherwise (nothing held, the frames held complete, or a prefix incomplete).
+   */
+  get missingBytes(): number {
+    const held = this.buffered;
+    let at = 0;
+    let frame = this.frameBytes;
+    for (;;) {
+      if (frame < 0) {
+        if (held - at < 4) return -1;
+        frame = this.uint32At(at);
+        if (frame < 4) return -1;
+        frame += 4;
+      }
+      if (at + frame > held) return at + frame - held;
+      at += frame;
+      frame = -1;
+    }
+  }
+
+  /** Bytes held of the last frame when missingBytes is above 0 (with its prefix unless that was read already). */
+  get tailBytes(): number {
+    const held = this.buffered;
+    let at = 0;
+    let frame = this.frameBytes;
+    for (;;) {
+      if (frame < 0) frame = this.uint32At(at) + 4;
+      if (at + frame > held) return held - at;
+      at += frame;
+      frame = -1;
+    }
+  }
+
   /** Copies the bytes held into one buffer of their own: the chunks they were views into are let go. */
   compact(): void {
     if (this.buffered === 0) return;
     const out = Buffer.allocUnsafe(this.buffered);
-    let filled = 0;
-    for (let i = this.head; i < this.chunks.length; i++) {
-      const chunk = this.chunks[i]!;
-      const from = i === this.head ? this.offset : 0;
-      chunk.copy(out, filled, from);
-      filled += chunk.length - from;
-    }
+    this.copyHeld(0, out);
     this.chunks = [out];
     this.head = 0;
     this.offset = 0;
+  }
+
+  /**
+   * Copies the last `n` bytes held (n ≤ pendingBytes: an incomplete frame's start, tailBytes) to the start of
+   * `into` and holds that view of them instead, so that a chunk continuing them in `into` merges with them (a slab
+   * reader carries an incomplete frame's start into its next slab); the frames before them stay where they are.
+   */
+  moveTailInto(n: number, into: Buffer): void {
+    if (n <= 0) return;
+    if (n > this.buffered || into.length < n) {
+      throw new RangeError(`moveTailInto: ${n} bytes of ${this.buffered} held, room for ${into.length}`);
+    }
+    this.copyHeld(this.buffered - n, into);
+    let cut = n;
+    while (cut > 0) {
+      const last = this.chunks.length - 1;
+      const chunk = this.chunks[last]!;
+      const avail = last === this.head ? chunk.length - this.offset : chunk.length;
+      if (avail > cut) {
+        this.chunks[last] = chunk.subarray(0, chunk.length - cut);
+        break;
+      }
+      cut -= avail;
+      if (last === this.head) {
+        this.chunks = [];
+        this.head = 0;
+        this.offset = 0;
+      } else this.chunks.pop();
+    }
+    this.chunks.push(into.subarray(0, n));
+  }
+
+  /** Copies the bytes held from `from` (relative to the first unconsumed byte) to the end into `into`. */
+  private copyHeld(from: number, into: Buffer): void {
+    let skip = from;
+    let filled = 0;
+    for (let i = this.head; i < this.chunks.length; i++) {
+      const chunk = this.chunks[i]!;
+      const start = (i === this.head ? this.offset : 0) + skip;
+      if (start >= chunk.length) {
+        skip = start - chunk.length;
+        continue;
+      }
+      skip = 0;
+      chunk.copy(into, filled, start);
+      filled += chunk.length - start;
+    }
+  }
+
+  /** The big-endian uint32 at `at` bytes past the first unconsumed byte (at + 4 ≤ pendingBytes). */
+  private uint32At(at: number): number {
+    let v = 0;
+    let need = 4;
+    let skip = at;
+    for (let i = this.head; i < this.chunks.length && need > 0; i++) {
+      const chunk = this.chunks[i]!;
+      let j = (i === this.head ? this.offset : 0) + skip;
+      if (j >= chunk.length) {
+        skip = j - chunk.length;
+        continue;
+      }
+      skip = 0;
+      if (need === 4 && j + 4 <= chunk.length) return chunk.readUInt32BE(j);
+      for (; j < chunk.length && need > 0; j++, need--) v = v * 256 + chunk[j]!;
+    }
+    return v;
   }
 
   /**

@@ -7,6 +7,9 @@
  * the last, so that a frame is one view into the slab (the decoder merges contiguous chunks) and a read can take up
  * to the slab's free space at once. A quiet connection reads into one scratch buffer shared by every connection,
  * and each read is copied out of it at once (as small as it is): it holds no memory between requests.
+ * A frame that fits in a slab is kept inside one (`placeFrame`): near a slab's end a read ends at the frame's end
+ * and the next frame starts in a new slab, and a frame whose rest would not fit has its start carried into the
+ * new slab, so a frame is a view, not a join across two slabs.
  *
  * Memory safety: a slab region is handed to the kernel once and never again, and a new slab is allocated when one
  * is used up, so a frame (or a body, a property view) that a handler keeps past later reads (a held pull, an
@@ -47,6 +50,12 @@ export interface ReadTarget {
   pendingBytes(): number;
   /** Copies the bytes held into memory of their own (they may lie in a slab the connection leaves). */
   compact(): void;
+  /** Bytes still to come of the last frame held when it is incomplete, its length known; else -1. */
+  missingBytes(): number;
+  /** Bytes held of that incomplete last frame. */
+  tailBytes(): number;
+  /** Copies the last `n` bytes held (the incomplete frame's start) to the start of `into`; holds them there. */
+  moveTailInto(n: number, into: Buffer): void;
 }
 
 type OnreadFields = { buffer: symbol; callback: symbol; generator: symbol };
@@ -72,6 +81,10 @@ export interface SlabReadStats {
   copiedReads: number;
   /** Times the bytes held were copied out of a slab the connection left. */
   compactions: number;
+  /** Times an incomplete frame's start was carried into a new slab (the rest would not have fitted in the old). */
+  carries: number;
+  /** Reads ended at a frame's end near a slab's end, so that the next frame starts in a new slab. */
+  frameEndReads: number;
 }
 
 /**
@@ -99,7 +112,7 @@ export function readIntoSlabs(socket: Socket, target: ReadTarget): SlabReadStats
 }
 
 class SlabReader {
-  readonly stats: SlabReadStats = { reads: 0, slabs: 0, copiedReads: 0, compactions: 0 };
+  readonly stats: SlabReadStats = { reads: 0, slabs: 0, copiedReads: 0, compactions: 0, carries: 0, frameEndReads: 0 };
   private readonly target: ReadTarget;
   /** The bulk connection's slab, undefined while the connection is quiet (reads go to the scratch buffer). */
   private slab: Buffer | undefined;
@@ -107,6 +120,10 @@ class SlabReader {
   private pos = 0;
   /** Small reads in a row into the slab. */
   private smallReads = 0;
+  /** Length of the read just offered when it ends at a frame's end (0: a read of all the free space). */
+  private frameEnd = 0;
+  /** The last read filled a read that ended at a frame's end: the next frame starts in a new slab. */
+  private atFrameEnd = false;
 
   constructor(target: ReadTarget) {
     this.target = target;
@@ -126,24 +143,72 @@ class SlabReader {
           this.stats.compactions++;
           this.target.compact();
         }
-      } else if (slab.length - this.pos >= regionBytesMin) return slab.subarray(this.pos);
-      else this.newSlab();
+      } else {
+        const placed = this.placeFrame(slab);
+        if (placed !== undefined) return placed;
+        if (slab.length - this.pos >= regionBytesMin) return slab.subarray(this.pos);
+        this.newSlab();
+      }
       if (this.slab !== undefined) return this.slab.subarray(this.pos);
     }
     scratch ??= Buffer.allocUnsafeSlow(scratchBytes);
     return scratch;
   }
 
+  /**
+   * Keeps a frame that fits in a slab inside one, so that it is a view, never a join of two slabs (a copy of the
+   * whole frame): when the frame being collected cannot end in this slab, its start is carried into a new one
+   * (a copy of what arrived, not of the frame); when it can but the next frame (taken to be as large) could not,
+   * the read ends at its end and the next frame starts in a new slab (the rest of this one is left unused).
+   * Returns the buffer for the next read, or undefined to read into the free space as usual.
+   */
+  private placeFrame(slab: Buffer): Buffer | undefined {
+    const room = slab.length - this.pos;
+    const missing = this.target.missingBytes();
+    if (missing > 0) {
+      this.atFrameEnd = false;
+      const tail = this.target.tailBytes();
+      const frame = tail + missing;
+      if (frame > slabBytes) return undefined;
+      if (missing > room) {
+        this.stats.carries++;
+        this.newSlab();
+        const fresh = this.slab!;
+        this.target.moveTailInto(tail, fresh);
+        this.pos = tail;
+        return fresh.subarray(tail);
+      }
+      if (room - missing < frame) {
+        this.stats.frameEndReads++;
+        this.frameEnd = missing;
+        return slab.subarray(this.pos, this.pos + missing);
+      }
+      return undefined;
+    }
+    if (this.atFrameEnd) {
+      // The bytes held, if any, are complete frames: they stay views into this slab.
+      this.atFrameEnd = false;
+      this.newSlab();
+      return this.slab!.subarray(0);
+    }
+    return undefined;
+  }
+
   read(nread: number, buf: Buffer): void {
     this.stats.reads++;
     let chunk: Buffer;
+    const frameEnd = this.frameEnd;
+    this.frameEnd = 0;
     if (this.slab !== undefined && buf.buffer === this.slab.buffer) {
       chunk = buf.subarray(0, nread);
       this.pos += nread;
-      this.smallReads = nread < bulkBytes ? this.smallReads + 1 : 0;
+      // A read that filled the frame's end is not a sign of a quiet connection, however short.
+      this.atFrameEnd = frameEnd > 0 && nread === frameEnd;
+      this.smallReads = nread < bulkBytes && !this.atFrameEnd ? this.smallReads + 1 : 0;
     } else {
       // The scratch buffer: copied out before any other socket reads into it.
       this.stats.copiedReads++;
+      this.atFrameEnd = false;
       this.smallReads = 0;
       if (nread >= bulkBytes) {
         this.newSlab();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { kernelThreadTicksBetween } from '../../bench/peers/cpu.js';
 import { runWindowed } from '../../bench/peers/load.js';
 import { Durability, type Measurement, ModeKind } from '../../bench/peers/results.js';
 import { percentile, summarizeLatencies } from '../../bench/peers/stats.js';
@@ -84,4 +85,19 @@ test('the windowed runner never exceeds its window and counts every send', async
   });
   assert.equal(r.count, 200);
   assert.equal(peak, 7);
+});
+
+test("kernel threads' ticks between two samples: a thread that ended is left out, one that started counts from 0", () => {
+  const before = new Map([
+    [2, 100],
+    [50, 4000], // a busy kworker that ends before the second sample
+    [60, 10],
+  ]);
+  const after = new Map([
+    [2, 101],
+    [60, 25],
+    [70, 7], // started meanwhile
+  ]);
+  assert.equal(kernelThreadTicksBetween(before, after), 1 + 15 + 7);
+  assert.equal(kernelThreadTicksBetween(after, after), 0);
 });

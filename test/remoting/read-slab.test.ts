@@ -73,6 +73,48 @@ test('chunks of one buffer with a gap, or of other buffers, are not merged', () 
   assert.ok(g?.equals(frame.subarray(4)));
 });
 
+test('the decoder carries an incomplete last frame into a new buffer: the rest read after it merges into a view', () => {
+  const stream = Buffer.concat([rawFrame(50, 1), rawFrame(70_000, 2), rawFrame(30, 3), rawFrame(20_000, 4)]);
+  const decoder = new FrameDecoder();
+  assert.equal(decoder.missingBytes, -1);
+  // Two chunks of other buffers hold the second frame's start.
+  const [first] = decoder.push(Buffer.from(stream.subarray(0, 40_000)));
+  assert.ok(first?.equals(stream.subarray(4, 54)));
+  assert.deepEqual(decoder.push(Buffer.from(stream.subarray(40_000, 50_000))), []);
+  assert.equal(decoder.missingBytes, 70_000 - (50_000 - 58));
+  assert.equal(decoder.tailBytes, 50_000 - 58);
+  const slab = Buffer.allocUnsafeSlow(100_000);
+  decoder.moveTailInto(decoder.tailBytes, slab);
+  assert.equal(decoder.pendingBytes, 50_000 - 58);
+  const carried = 50_000 - 58;
+  const end2 = 54 + 70_004;
+  stream.copy(slab, carried, 50_000, end2 + 10);
+  const frames = decoder.push(slab.subarray(carried, carried + end2 + 10 - 50_000));
+  assert.equal(frames.length, 1);
+  assert.equal(frames[0]!.buffer, slab.buffer, 'the frame was joined instead of read on after its carried start');
+  assert.ok(frames[0]!.equals(stream.subarray(58, end2)));
+  // 10 bytes of the next frames held: the prefix of the 30-byte frame is known, the frame is not complete.
+  assert.equal(decoder.missingBytes, 34 - 10);
+  // Complete frames held before an incomplete one (not taken yet): only the incomplete one moves.
+  const other = new FrameDecoder();
+  other.append(Buffer.from(stream.subarray(end2, end2 + 2)));
+  assert.equal(other.missingBytes, -1, 'a prefix alone has no known length');
+  other.append(Buffer.from(stream.subarray(end2 + 2, end2 + 34 + 3)));
+  assert.equal(other.missingBytes, -1);
+  other.append(Buffer.from(stream.subarray(end2 + 37, end2 + 34 + 5_000)));
+  assert.equal(other.missingBytes, 20_004 - 5_000);
+  assert.equal(other.tailBytes, 5_000);
+  const next = Buffer.allocUnsafeSlow(30_000);
+  other.moveTailInto(5_000, next);
+  stream.copy(next, 5_000, end2 + 34 + 5_000);
+  const [small, large] = other.push(next.subarray(5_000, 20_004));
+  assert.ok(small?.equals(stream.subarray(end2 + 4, end2 + 34)));
+  assert.equal(large?.buffer, next.buffer);
+  assert.ok(large?.equals(stream.subarray(end2 + 38)));
+  assert.equal(other.pendingBytes, 0);
+  assert.throws(() => other.moveTailInto(10, Buffer.alloc(10)), RangeError);
+});
+
 test('random frames split at random places, in slabs, in separate chunks and mixed, decode the same', () => {
   const next = rng(42);
   for (let round = 0; round < 40; round++) {
@@ -113,6 +155,58 @@ test('random frames split at random places, in slabs, in separate chunks and mix
     const got: Buffer[] = [];
     for (const p of pieces) for (const f of decoder.push(p)) got.push(f);
     assert.equal(got.length, sent.length, `round ${round}`);
+    for (let i = 0; i < sent.length; i++) assert.ok(got[i]!.equals(sent[i]!.subarray(4)), `round ${round} frame ${i}`);
+    assert.equal(decoder.pendingBytes, 0);
+  }
+});
+
+test('random frames appended in random pieces, taken at random times, their incomplete tail carried at random', () => {
+  const next = rng(7);
+  for (let round = 0; round < 60; round++) {
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 2 + Math.floor(next() * 10); i++) {
+      sent.push(rawFrame(4 + Math.floor(next() * (next() < 0.3 ? 8 : 40_000)), round * 100 + i));
+    }
+    const stream = Buffer.concat(sent);
+    const starts: number[] = [];
+    for (let i = 0, at = 0; i < sent.length; at += sent[i]!.length, i++) starts.push(at);
+    const decoder = new FrameDecoder();
+    const got: Buffer[] = [];
+    let pushed = 0;
+    while (got.length < sent.length) {
+      if (pushed < stream.length) {
+        const n = Math.min(stream.length - pushed, 1 + Math.floor(next() * (next() < 0.5 ? 6 : 30_000)));
+        decoder.append(Buffer.from(stream.subarray(pushed, pushed + n)));
+        pushed += n;
+      }
+      // Take some of the complete frames, not always all (a connection's turn ends).
+      const takes = pushed === stream.length ? Number.POSITIVE_INFINITY : Math.floor(next() * 3);
+      for (let k = 0; k < takes; k++) {
+        const f = decoder.next();
+        if (f === undefined) break;
+        got.push(f);
+      }
+      // The reference: the frame that `pushed` falls in, if it is incomplete with its prefix held.
+      const last = starts.findLastIndex((at) => at < pushed);
+      const at = last < 0 ? 0 : starts[last]!;
+      const end = last < 0 ? 0 : at + sent[last]!.length;
+      const incomplete = last >= 0 && end > pushed && pushed - at >= 4 && last >= got.length;
+      const expected = incomplete ? end - pushed : -1;
+      assert.equal(decoder.missingBytes, expected, `round ${round}, ${pushed} of ${stream.length} bytes`);
+      if (incomplete) {
+        const prefixRead = last === got.length && decoder.expectedBytes >= 0;
+        const tail = pushed - at - (prefixRead ? 4 : 0);
+        assert.equal(decoder.tailBytes, tail, `round ${round}: tail`);
+        if (next() < 0.3) {
+          // Carried into a new buffer, the rest of which the next pieces fill, as a slab's reader does.
+          const into = Buffer.allocUnsafeSlow(tail + (end - pushed));
+          decoder.moveTailInto(tail, into);
+          stream.copy(into, tail, pushed, end);
+          decoder.append(into.subarray(tail));
+          pushed = end;
+        }
+      }
+    }
     for (let i = 0; i < sent.length; i++) assert.ok(got[i]!.equals(sent[i]!.subarray(4)), `round ${round} frame ${i}`);
     assert.equal(decoder.pendingBytes, 0);
   }
@@ -233,6 +327,41 @@ test('requests kept past later reads keep their bytes: bulk frames are views int
   for (let i = 0; i < count; i++) assert.ok(p.answers[40 + i]!.body?.equals(bodies[i]!), `answer ${i}`);
   p.socket.destroy();
   other.socket.destroy();
+});
+
+test('a stream of bulk frames: every frame is a view into one slab, none joined across two', async () => {
+  const p = await peer();
+  const count = 200;
+  const bodies: Buffer[] = [];
+  const frames: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    // 66 KB as a SEND_BATCH of 64 × 1 KiB, some larger and smaller: frames end anywhere in a slab.
+    const body = bodyOf(5000 + i, 60_000 + ((i * 4099) % 12_000));
+    bodies.push(body);
+    frames.push(frameBytes(createRequest(Code.hold, { n: i }, body)));
+  }
+  const all = Buffer.concat(frames);
+  for (let at = 0; at < all.length; at += 1 << 20) p.socket.write(all.subarray(at, at + (1 << 20)));
+  await waitHeld(count, [p.socket]);
+  const stats = (held[0]!.conn as Channel).readStats!;
+  assert.ok(stats.slabs >= all.length / slabBytes, `${stats.slabs} slabs for ${all.length} bytes`);
+  // A connection starts quiet: its first reads go through the scratch buffer and are copied out until one of at
+  // least bulkBytes takes a slab, so the first two frames may lie partly in such copies; every later one lies in a
+  // slab, and a frame that would end past its slab's end is carried or ended early, never joined.
+  const joined = held.filter(
+    ({ req }) => Number(req.extFields?.['n']) > 1 && req.body?.buffer.byteLength !== slabBytes,
+  );
+  assert.equal(
+    joined.length,
+    0,
+    `frames joined across slabs: ${joined.map(({ req }) => req.extFields?.['n']).join(' ')} (carries ${stats.carries}, reads ended at a frame's end ${stats.frameEndReads})`,
+  );
+  const byN = new Map(held.map(({ req }) => [Number(req.extFields?.['n']), req.body]));
+  for (let i = 0; i < count; i++) assert.ok(byN.get(i)?.equals(bodies[i]!), `frame ${i}`);
+  answerHeld();
+  await p.waitAnswers(count);
+  for (let i = 0; i < count; i++) assert.ok(p.answers[i]!.body?.equals(bodies[i]!), `answer ${i}`);
+  p.socket.destroy();
 });
 
 test('quiet connections read through the shared scratch buffer: small frames byte by byte, interleaved', async () => {
