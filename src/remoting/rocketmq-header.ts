@@ -122,50 +122,131 @@ export function writeBinaryHeader(cmd: RemotingCommand, plan: BinaryHeaderPlan, 
 
 /** Decodes a binary header; `header` is exactly the header bytes. */
 export function readBinaryHeader(header: Buffer): Omit<RemotingCommand, 'serializeType' | 'body'> {
-  const need = (at: number, n: number, what: string) => {
-    if (at + n > header.length) {
-      throw new RemotingProtocolError(`ROCKETMQ header truncated reading ${what} (${header.length} bytes)`);
-    }
-  };
-  need(0, fixedBytes + 4, 'fixed fields');
-  const code = header.readInt16BE(0);
-  const language = languageCodes[header.readUInt8(2)] ?? 'OTHER';
-  const version = header.readInt16BE(3);
-  const opaque = header.readInt32BE(5);
-  const flag = header.readInt32BE(9);
+  const length = header.length;
+  if (length < fixedBytes + 4) {
+    throw new RemotingProtocolError(`ROCKETMQ header truncated reading fixed fields (${length} bytes)`);
+  }
+  // Byte loads instead of Buffer#readInt*BE (a call and a bounds check each): every range is checked before.
+  const code = ((header[0]! << 24) | (header[1]! << 16)) >> 16;
+  const language = languageCodes[header[2]!] ?? 'OTHER';
+  const version = ((header[3]! << 24) | (header[4]! << 16)) >> 16;
+  const opaque = int32At(header, 5);
+  const flag = int32At(header, 9);
   let at = fixedBytes;
-  const remarkBytes = header.readInt32BE(at);
+  const remarkBytes = int32At(header, at);
   at += 4;
   if (remarkBytes < 0) throw new RemotingProtocolError(`ROCKETMQ header remark length ${remarkBytes} is negative`);
-  need(at, remarkBytes, 'remark');
+  if (at + remarkBytes > length) truncated(length, 'remark');
   const remark = remarkBytes === 0 ? undefined : header.toString('utf8', at, at + remarkBytes);
   at += remarkBytes;
-  need(at, 4, 'extFields length');
-  const mapBytes = header.readInt32BE(at);
+  if (at + 4 > length) truncated(length, 'extFields length');
+  const mapBytes = int32At(header, at);
   at += 4;
   if (mapBytes < 0) throw new RemotingProtocolError(`ROCKETMQ header extFields length ${mapBytes} is negative`);
-  need(at, mapBytes, 'extFields');
+  if (at + mapBytes > length) truncated(length, 'extFields');
   if (mapBytes === 0) return { code, language, version, opaque, flag, remark };
   const end = at + mapBytes;
-  const extFields: Record<string, string> = {};
+  const keys = scratchKeys;
+  const values = scratchValues;
+  let n = 0;
+  let sig = 0;
   while (at < end) {
     if (at + 2 > end) throw new RemotingProtocolError('ROCKETMQ header extFields entry truncated at key length');
-    const keyBytes = header.readInt16BE(at);
+    const keyBytes = ((header[at]! << 24) | (header[at + 1]! << 16)) >> 16;
     at += 2;
     if (keyBytes < 0 || at + keyBytes + 4 > end) {
       throw new RemotingProtocolError(`ROCKETMQ header extFields key length ${keyBytes} overruns the map`);
     }
     const key = readHeaderKey(header, at, keyBytes);
     at += keyBytes;
-    const valueBytes = header.readInt32BE(at);
+    const valueBytes = int32At(header, at);
     at += 4;
     if (valueBytes < 0 || at + valueBytes > end) {
       throw new RemotingProtocolError(`ROCKETMQ header extFields value length ${valueBytes} overruns the map`);
     }
-    setField(extFields, key, readHeaderValue(header, at, valueBytes));
+    keys[n] = key;
+    values[n] = readHeaderValue(header, at, valueBytes);
+    n++;
+    sig = (Math.imul(sig, 31) + keyBytes * 131 + (keyBytes === 0 ? 0 : header[at - 5]!)) | 0;
     at += valueBytes;
   }
+  const extFields = fieldsOf(keys, values, n, sig);
+  // The scratch arrays hold no string past this call (the frame's values are not kept alive by them).
+  for (let i = 0; i < n; i++) values[i] = '';
   return { code, language, version, opaque, flag, remark, extFields };
+}
+
+function int32At(b: Buffer, at: number): number {
+  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+}
+
+function truncated(length: number, what: string): never {
+  throw new RemotingProtocolError(`ROCKETMQ header truncated reading ${what} (${length} bytes)`);
+}
+
+/** The keys and values of the header being decoded (filled and read within one readBinaryHeader call). */
+const scratchKeys: string[] = [];
+const scratchValues: string[] = [];
+
+/**
+ * The extFields object of a key sequence seen before, made by a function compiled for it: one object literal, so one
+ * object shape per key sequence and no per-field store. Built field by field (`setField` per key), a header of a dozen
+ * fields cost ~200 ns in keyed stores that see every key of every header (megamorphic), its property array grown as
+ * it went; the literal costs ~20 ns. Only sequences of keys the key table holds (short ASCII), without `__proto__`
+ * (a literal's `__proto__` sets the prototype) or a repeated key, and a bounded number of them are compiled in all:
+ * a peer that sends a new key sequence per request gets the field-by-field object, as before. Same keys, values and
+ * key order either way.
+ */
+interface FieldsShape {
+  readonly keys: readonly string[];
+  readonly make: (values: readonly string[]) => Record<string, string>;
+}
+
+/** Slots of the shape table (a power of two); a sequence whose slot holds another one replaces it. */
+const shapeSlots = 64;
+/** Most keys in a compiled sequence. */
+const shapeKeysMax = 32;
+/** Most sequences compiled per process (each compile ~50 µs; the table keeps the last one per slot). */
+const shapeCompilesMax = 512;
+const shapeBySlot: Array<FieldsShape | undefined> = new Array<FieldsShape | undefined>(shapeSlots).fill(undefined);
+let shapeCompiles = 0;
+/** A key a literal may hold as it is (what the key table holds, and not `__proto__`). */
+const literalKey = /^[\x20-\x7e]{1,32}$/;
+
+function fieldsOf(keys: string[], values: string[], n: number, sig: number): Record<string, string> {
+  const slot = (sig ^ (sig >>> 11) ^ n) & (shapeSlots - 1);
+  const shape = shapeBySlot[slot];
+  if (shape !== undefined && shape.keys.length === n) {
+    const known = shape.keys;
+    let i = 0;
+    while (i < n && known[i] === keys[i]) i++;
+    if (i === n) return shape.make(values);
+  }
+  if (n <= shapeKeysMax && shapeCompiles < shapeCompilesMax) {
+    const compiled = compileShape(keys, n);
+    if (compiled !== undefined) {
+      shapeBySlot[slot] = compiled;
+      return compiled.make(values);
+    }
+  }
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < n; i++) setField(fields, keys[i]!, values[i]!);
+  return fields;
+}
+
+function compileShape(keys: readonly string[], n: number): FieldsShape | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    if (k === '__proto__' || !literalKey.test(k) || seen.has(k)) return undefined;
+    seen.add(k);
+  }
+  shapeCompiles++;
+  const own = keys.slice(0, n);
+  // Each key as a JSON string literal (printable ASCII, so also a JavaScript one); values by index.
+  const body = `return {${own.map((k, i) => `${JSON.stringify(k)}:v[${i}]`).join(',')}};`;
+  const make = new Function('v', body) as (values: readonly string[]) => Record<string, string>;
+  return { keys: own, make };
 }
 
 /** Assigns without letting a `__proto__` key replace the object's prototype. */
