@@ -40,6 +40,15 @@ function utf8Bytes(s: string): number {
   return n;
 }
 
+/** Buffer#write through a constant: `out.write` is a generic property load in optimized code here. */
+const bufferWrite = Buffer.prototype.write as (
+  this: Buffer,
+  s: string,
+  offset: number,
+  length: number,
+  encoding: BufferEncoding,
+) => number;
+
 /** Writes `s` (`bytes` UTF-8 bytes, from utf8Bytes) at `at`; returns the offset after it. */
 function writeUtf8(out: Buffer, s: string, bytes: number, at: number): number {
   // bytes === length only for ASCII: any char ≥ 0x80 (a lone surrogate too) takes 2 or more bytes.
@@ -49,9 +58,9 @@ function writeUtf8(out: Buffer, s: string, bytes: number, at: number): number {
       return at + bytes;
     }
     // ASCII (a batch answer's offsetMsgIds, ~2 KiB): latin1 writes the same bytes, a copy without UTF-8 encoding.
-    return at + out.write(s, at, bytes, 'latin1');
+    return at + bufferWrite.call(out, s, at, bytes, 'latin1');
   }
-  return at + out.write(s, at, bytes, 'utf8');
+  return at + bufferWrite.call(out, s, at, bytes, 'utf8');
 }
 
 function putInt32(out: Buffer, at: number, v: number): number {
@@ -99,7 +108,9 @@ export function writeBinaryHeader(cmd: RemotingCommand, plan: BinaryHeaderPlan, 
   }
   // Byte stores (a Uint8Array masks each to 8 bits): the range was checked above for the whole header.
   let at = putInt16(out, offset, cmd.code & 0xffff);
-  out[at++] = languageByName.get(cmd.language) ?? languageOther;
+  const language = cmd.language;
+  // Our own answers are JAVA's (ourLanguage): no map lookup for them.
+  out[at++] = language === 'JAVA' ? 0 : (languageByName.get(language) ?? languageOther);
   at = putInt16(out, at, cmd.version & 0xffff);
   at = putInt32(out, at, cmd.opaque | 0);
   at = putInt32(out, at, cmd.flag | 0);
@@ -120,48 +131,57 @@ export function writeBinaryHeader(cmd: RemotingCommand, plan: BinaryHeaderPlan, 
   return at;
 }
 
-/** Decodes a binary header; `header` is exactly the header bytes. */
-export function readBinaryHeader(header: Buffer): Omit<RemotingCommand, 'serializeType' | 'body'> {
-  const length = header.length;
+/**
+ * Decodes a binary header: the bytes `[start, end)` of `buf` (by default all of it). Offsets into the frame, not a
+ * view of the header: one typed array less per request.
+ */
+export function readBinaryHeader(
+  buf: Buffer,
+  start = 0,
+  end: number = buf.length,
+): Omit<RemotingCommand, 'serializeType' | 'body'> {
+  const header = buf;
+  if (start < 0 || end > buf.length) throw new RangeError(`header [${start}, ${end}) outside ${buf.length} bytes`);
+  const length = end - start;
   if (length < fixedBytes + 4) {
     throw new RemotingProtocolError(`ROCKETMQ header truncated reading fixed fields (${length} bytes)`);
   }
-  // Byte loads instead of Buffer#readInt*BE (a call and a bounds check each): every range is checked before.
-  const code = ((header[0]! << 24) | (header[1]! << 16)) >> 16;
-  const language = languageCodes[header[2]!] ?? 'OTHER';
-  const version = ((header[3]! << 24) | (header[4]! << 16)) >> 16;
-  const opaque = int32At(header, 5);
-  const flag = int32At(header, 9);
-  let at = fixedBytes;
+  // Byte loads instead of Buffer#readInt*BE (a property load and a call each): every range is checked before.
+  const code = ((header[start]! << 24) | (header[start + 1]! << 16)) >> 16;
+  const language = languageCodes[header[start + 2]!] ?? 'OTHER';
+  const version = ((header[start + 3]! << 24) | (header[start + 4]! << 16)) >> 16;
+  const opaque = int32At(header, start + 5);
+  const flag = int32At(header, start + 9);
+  let at = start + fixedBytes;
   const remarkBytes = int32At(header, at);
   at += 4;
   if (remarkBytes < 0) throw new RemotingProtocolError(`ROCKETMQ header remark length ${remarkBytes} is negative`);
-  if (at + remarkBytes > length) truncated(length, 'remark');
+  if (at + remarkBytes > end) truncated(length, 'remark');
   const remark = remarkBytes === 0 ? undefined : header.toString('utf8', at, at + remarkBytes);
   at += remarkBytes;
-  if (at + 4 > length) truncated(length, 'extFields length');
+  if (at + 4 > end) truncated(length, 'extFields length');
   const mapBytes = int32At(header, at);
   at += 4;
   if (mapBytes < 0) throw new RemotingProtocolError(`ROCKETMQ header extFields length ${mapBytes} is negative`);
-  if (at + mapBytes > length) truncated(length, 'extFields');
+  if (at + mapBytes > end) truncated(length, 'extFields');
   if (mapBytes === 0) return { code, language, version, opaque, flag, remark };
-  const end = at + mapBytes;
+  const mapEnd = at + mapBytes;
   const keys = scratchKeys;
   const values = scratchValues;
   let n = 0;
   let sig = 0;
-  while (at < end) {
-    if (at + 2 > end) throw new RemotingProtocolError('ROCKETMQ header extFields entry truncated at key length');
+  while (at < mapEnd) {
+    if (at + 2 > mapEnd) throw new RemotingProtocolError('ROCKETMQ header extFields entry truncated at key length');
     const keyBytes = ((header[at]! << 24) | (header[at + 1]! << 16)) >> 16;
     at += 2;
-    if (keyBytes < 0 || at + keyBytes + 4 > end) {
+    if (keyBytes < 0 || at + keyBytes + 4 > mapEnd) {
       throw new RemotingProtocolError(`ROCKETMQ header extFields key length ${keyBytes} overruns the map`);
     }
     const key = readHeaderKey(header, at, keyBytes);
     at += keyBytes;
     const valueBytes = int32At(header, at);
     at += 4;
-    if (valueBytes < 0 || at + valueBytes > end) {
+    if (valueBytes < 0 || at + valueBytes > mapEnd) {
       throw new RemotingProtocolError(`ROCKETMQ header extFields value length ${valueBytes} overruns the map`);
     }
     keys[n] = key;
