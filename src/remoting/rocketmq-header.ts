@@ -169,7 +169,7 @@ export function readBinaryHeader(
   const keys = scratchKeys;
   const values = scratchValues;
   let n = 0;
-  let sig = 0;
+  let sig = 0x811c9dc5 | 0;
   while (at < mapEnd) {
     if (at + 2 > mapEnd) throw new RemotingProtocolError('ROCKETMQ header extFields entry truncated at key length');
     const keyBytes = ((header[at]! << 24) | (header[at + 1]! << 16)) >> 16;
@@ -178,6 +178,9 @@ export function readBinaryHeader(
       throw new RemotingProtocolError(`ROCKETMQ header extFields key length ${keyBytes} overruns the map`);
     }
     const key = readHeaderKey(header, at, keyBytes);
+    // The key sequence's hash, over every key byte (keys are short: one letter each in a V2 send header).
+    sig = Math.imul(sig ^ keyBytes, 0x01000193);
+    for (let j = at; j < at + keyBytes; j++) sig = Math.imul(sig ^ header[j]!, 0x01000193);
     at += keyBytes;
     const valueBytes = int32At(header, at);
     at += 4;
@@ -187,7 +190,6 @@ export function readBinaryHeader(
     keys[n] = key;
     values[n] = readHeaderValue(header, at, valueBytes);
     n++;
-    sig = (Math.imul(sig, 31) + keyBytes * 131 + (keyBytes === 0 ? 0 : header[at - 5]!)) | 0;
     at += valueBytes;
   }
   const extFields = fieldsOf(keys, values, n, sig);
@@ -222,30 +224,57 @@ interface FieldsShape {
   readonly make: (values: readonly string[]) => Record<string, string>;
 }
 
-/** Slots of the shape table (a power of two); a sequence whose slot holds another one replaces it. */
-const shapeSlots = 64;
+/**
+ * The shape table: sets of `shapeWays` slots (a sequence sits in any slot of its set), `shapeSets` sets (a power of
+ * two). Sequences that share a set all stay compiled up to `shapeWays` of them; one more replaces them in turn.
+ */
+const shapeWays = 4;
+const shapeSets = 256;
 /** Most keys in a compiled sequence. */
 const shapeKeysMax = 32;
-/** Most sequences compiled per process (each compile ~50 µs; the table keeps the last one per slot). */
+/** Most sequences compiled per process (each compile ~50 µs): a peer that makes up key sequences gets no more. */
 const shapeCompilesMax = 512;
-const shapeBySlot: Array<FieldsShape | undefined> = new Array<FieldsShape | undefined>(shapeSlots).fill(undefined);
+const shapeBySlot: Array<FieldsShape | undefined> = new Array<FieldsShape | undefined>(shapeSets * shapeWays).fill(
+  undefined,
+);
+/** Per set, the way to replace next once every way holds a sequence. */
+const shapeNextVictim = new Uint8Array(shapeSets);
 let shapeCompiles = 0;
 /** A key a literal may hold as it is (what the key table holds, and not `__proto__`). */
 const literalKey = /^[\x20-\x7e]{1,32}$/;
 
+/** Key sequences compiled so far in this process (tests). */
+export function compiledShapes(): number {
+  return shapeCompiles;
+}
+
+function sameKeys(shape: FieldsShape, keys: readonly string[], n: number): boolean {
+  const known = shape.keys;
+  if (known.length !== n) return false;
+  let i = 0;
+  while (i < n && known[i] === keys[i]) i++;
+  return i === n;
+}
+
 function fieldsOf(keys: string[], values: string[], n: number, sig: number): Record<string, string> {
-  const slot = (sig ^ (sig >>> 11) ^ n) & (shapeSlots - 1);
-  const shape = shapeBySlot[slot];
-  if (shape !== undefined && shape.keys.length === n) {
-    const known = shape.keys;
-    let i = 0;
-    while (i < n && known[i] === keys[i]) i++;
-    if (i === n) return shape.make(values);
+  const set = (sig ^ (sig >>> 15) ^ (sig >>> 24)) & (shapeSets - 1);
+  const base = set * shapeWays;
+  let empty = -1;
+  for (let w = 0; w < shapeWays; w++) {
+    const shape = shapeBySlot[base + w];
+    if (shape === undefined) {
+      if (empty < 0) empty = w;
+    } else if (sameKeys(shape, keys, n)) return shape.make(values);
   }
   if (n <= shapeKeysMax && shapeCompiles < shapeCompilesMax) {
     const compiled = compileShape(keys, n);
     if (compiled !== undefined) {
-      shapeBySlot[slot] = compiled;
+      let way = empty;
+      if (way < 0) {
+        way = shapeNextVictim[set]!;
+        shapeNextVictim[set] = (way + 1) % shapeWays;
+      }
+      shapeBySlot[base + way] = compiled;
       return compiled.make(values);
     }
   }
@@ -265,7 +294,14 @@ function compileShape(keys: readonly string[], n: number): FieldsShape | undefin
   const own = keys.slice(0, n);
   // Each key as a JSON string literal (printable ASCII, so also a JavaScript one); values by index.
   const body = `return {${own.map((k, i) => `${JSON.stringify(k)}:v[${i}]`).join(',')}};`;
-  const make = new Function('v', body) as (values: readonly string[]) => Record<string, string>;
+  let make: (values: readonly string[]) => Record<string, string>;
+  try {
+    make = new Function('v', body) as typeof make;
+  } catch {
+    // Code generation from strings refused (--disallow-code-generation-from-strings): field by field from now on.
+    shapeCompiles = shapeCompilesMax;
+    return undefined;
+  }
   return { keys: own, make };
 }
 
