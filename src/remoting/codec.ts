@@ -16,6 +16,9 @@ export const headerBytesMax = 64 * 1024;
 
 const prefixBytes = 8; // length + serialize type/header length
 
+/** Buffer#subarray called through a constant: `buf.subarray` is a generic property load in optimized code here. */
+const bufferSubarray = Buffer.prototype.subarray;
+
 /**
  * Encodes a frame as `[prefix + header, body?]` without copying the body: for `writev` / corked writes.
  * Throws RemotingProtocolError when the header or frame breaks a limit.
@@ -51,8 +54,15 @@ function allocHead(headerBytes: number, bodyBytes: number, type: number, bytesMa
   const length = 4 + headerBytes + bodyBytes;
   if (length > bytesMax) throw new RemotingProtocolError(`frame of ${length} bytes exceeds frameBytesMax ${bytesMax}`);
   const head = headBuffer(prefixBytes + headerBytes);
-  head.writeInt32BE(length, 0);
-  head.writeUInt32BE(((type << 24) | headerBytes) >>> 0, 4);
+  // Byte stores, not head.writeInt32BE (a generic property load and a call each here).
+  head[0] = length >>> 24;
+  head[1] = length >>> 16;
+  head[2] = length >>> 8;
+  head[3] = length;
+  head[4] = type;
+  head[5] = headerBytes >>> 16;
+  head[6] = headerBytes >>> 8;
+  head[7] = headerBytes;
   return head;
 }
 
@@ -74,7 +84,7 @@ function headBuffer(bytes: number): Buffer {
     headSlab = Buffer.allocUnsafeSlow(headSlabBytes);
     headSlabUsed = 0;
   }
-  const head = headSlab.subarray(headSlabUsed, headSlabUsed + bytes);
+  const head = bufferSubarray.call(headSlab, headSlabUsed, headSlabUsed + bytes);
   // 8-byte aligned, as Buffer's pool.
   headSlabUsed = (headSlabUsed + bytes + 7) & ~7;
   return head;
@@ -152,21 +162,22 @@ function jsonFields(ext: Record<string, string>, plain: ReadonlySet<string> | un
  * The body is a view into `frame`, not a copy. Throws RemotingProtocolError on any malformed input.
  */
 export function decodeFrame(frame: Buffer): RemotingCommand {
-  if (frame.length < 4) throw new RemotingProtocolError(`frame of ${frame.length} bytes is shorter than 4`);
-  const mark = frame.readUInt32BE(0);
-  const type = mark >>> 24;
-  const headerBytes = mark & 0xffffff;
+  const length = frame.length;
+  if (length < 4) throw new RemotingProtocolError(`frame of ${length} bytes is shorter than 4`);
+  // Byte loads, not frame.readUInt32BE: a method of a typed array is a generic property load in optimized code here.
+  const type = frame[0]!;
+  const headerBytes = (frame[1]! << 16) | (frame[2]! << 8) | frame[3]!;
   if (headerBytes > headerBytesMax) {
     throw new RemotingProtocolError(`header length ${headerBytes} exceeds headerBytesMax ${headerBytesMax}`);
   }
-  if (headerBytes > frame.length - 4) {
-    throw new RemotingProtocolError(`header length ${headerBytes} exceeds the frame's ${frame.length - 4} bytes`);
+  if (headerBytes > length - 4) {
+    throw new RemotingProtocolError(`header length ${headerBytes} exceeds the frame's ${length - 4} bytes`);
   }
-  const header = frame.subarray(4, 4 + headerBytes);
-  const body = frame.length > 4 + headerBytes ? frame.subarray(4 + headerBytes) : undefined;
+  const headerEnd = 4 + headerBytes;
+  const body = length > headerEnd ? bufferSubarray.call(frame, headerEnd) : undefined;
   let h: Omit<RemotingCommand, 'serializeType' | 'body'>;
-  if (type === SerializeType.json) h = readJsonHeader(header);
-  else if (type === SerializeType.rocketmq) h = readBinaryHeader(header);
+  if (type === SerializeType.json) h = readJsonHeader(frame.subarray(4, headerEnd));
+  else if (type === SerializeType.rocketmq) h = readBinaryHeader(frame, 4, headerEnd);
   else throw new RemotingProtocolError(`unknown serialize type ${type}`);
   // Always the same keys in the same order: one object shape for every decoded command.
   return {

@@ -4,6 +4,8 @@ import { RemotingProtocolError } from './errors.js';
 const frameBytesMaxDefault = 16 * 1024 * 1024;
 /** Stands in for a consumed chunk (the array keeps one element type). */
 const empty = Buffer.alloc(0);
+/** Buffer#subarray called through a constant: `buf.subarray` is a generic property load in optimized code here. */
+const bufferSubarray = Buffer.prototype.subarray;
 
 export class FrameDecoder {
   private readonly bytesMax: number;
@@ -205,8 +207,10 @@ export class FrameDecoder {
 
   private readPrefix(): number {
     const first = this.chunks[this.head]!;
-    if (first.length - this.offset >= 4) {
-      const v = first.readUInt32BE(this.offset);
+    const at = this.offset;
+    if (first.length - at >= 4) {
+      // Byte loads, not first.readUInt32BE: a typed array's method is a generic property load in optimized code here.
+      const v = (first[at]! * 0x1000000 + ((first[at + 1]! << 16) | (first[at + 2]! << 8) | first[at + 3]!)) >>> 0;
       this.skip(4);
       return v;
     }
@@ -236,7 +240,7 @@ export class FrameDecoder {
   private take(n: number): Buffer {
     const first = this.chunks[this.head]!;
     if (first.length - this.offset >= n) {
-      const out = first.subarray(this.offset, this.offset + n);
+      const out = bufferSubarray.call(first, this.offset, this.offset + n);
       this.skip(n);
       return out;
     }

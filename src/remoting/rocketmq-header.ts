@@ -40,6 +40,15 @@ function utf8Bytes(s: string): number {
   return n;
 }
 
+/** Buffer#write through a constant: `out.write` is a generic property load in optimized code here. */
+const bufferWrite = Buffer.prototype.write as (
+  this: Buffer,
+  s: string,
+  offset: number,
+  length: number,
+  encoding: BufferEncoding,
+) => number;
+
 /** Writes `s` (`bytes` UTF-8 bytes, from utf8Bytes) at `at`; returns the offset after it. */
 function writeUtf8(out: Buffer, s: string, bytes: number, at: number): number {
   // bytes === length only for ASCII: any char ≥ 0x80 (a lone surrogate too) takes 2 or more bytes.
@@ -49,9 +58,9 @@ function writeUtf8(out: Buffer, s: string, bytes: number, at: number): number {
       return at + bytes;
     }
     // ASCII (a batch answer's offsetMsgIds, ~2 KiB): latin1 writes the same bytes, a copy without UTF-8 encoding.
-    return at + out.write(s, at, bytes, 'latin1');
+    return at + bufferWrite.call(out, s, at, bytes, 'latin1');
   }
-  return at + out.write(s, at, bytes, 'utf8');
+  return at + bufferWrite.call(out, s, at, bytes, 'utf8');
 }
 
 function putInt32(out: Buffer, at: number, v: number): number {
@@ -99,7 +108,9 @@ export function writeBinaryHeader(cmd: RemotingCommand, plan: BinaryHeaderPlan, 
   }
   // Byte stores (a Uint8Array masks each to 8 bits): the range was checked above for the whole header.
   let at = putInt16(out, offset, cmd.code & 0xffff);
-  out[at++] = languageByName.get(cmd.language) ?? languageOther;
+  const language = cmd.language;
+  // Our own answers are JAVA's (ourLanguage): no map lookup for them.
+  out[at++] = language === 'JAVA' ? 0 : (languageByName.get(language) ?? languageOther);
   at = putInt16(out, at, cmd.version & 0xffff);
   at = putInt32(out, at, cmd.opaque | 0);
   at = putInt32(out, at, cmd.flag | 0);
@@ -120,52 +131,178 @@ export function writeBinaryHeader(cmd: RemotingCommand, plan: BinaryHeaderPlan, 
   return at;
 }
 
-/** Decodes a binary header; `header` is exactly the header bytes. */
-export function readBinaryHeader(header: Buffer): Omit<RemotingCommand, 'serializeType' | 'body'> {
-  const need = (at: number, n: number, what: string) => {
-    if (at + n > header.length) {
-      throw new RemotingProtocolError(`ROCKETMQ header truncated reading ${what} (${header.length} bytes)`);
-    }
-  };
-  need(0, fixedBytes + 4, 'fixed fields');
-  const code = header.readInt16BE(0);
-  const language = languageCodes[header.readUInt8(2)] ?? 'OTHER';
-  const version = header.readInt16BE(3);
-  const opaque = header.readInt32BE(5);
-  const flag = header.readInt32BE(9);
-  let at = fixedBytes;
-  const remarkBytes = header.readInt32BE(at);
+/**
+ * Decodes a binary header: the bytes `[start, end)` of `buf` (by default all of it). Offsets into the frame, not a
+ * view of the header: one typed array less per request.
+ */
+export function readBinaryHeader(
+  buf: Buffer,
+  start = 0,
+  end: number = buf.length,
+): Omit<RemotingCommand, 'serializeType' | 'body'> {
+  const header = buf;
+  if (start < 0 || end > buf.length) throw new RangeError(`header [${start}, ${end}) outside ${buf.length} bytes`);
+  const length = end - start;
+  if (length < fixedBytes + 4) {
+    throw new RemotingProtocolError(`ROCKETMQ header truncated reading fixed fields (${length} bytes)`);
+  }
+  // Byte loads instead of Buffer#readInt*BE (a property load and a call each): every range is checked before.
+  const code = ((header[start]! << 24) | (header[start + 1]! << 16)) >> 16;
+  const language = languageCodes[header[start + 2]!] ?? 'OTHER';
+  const version = ((header[start + 3]! << 24) | (header[start + 4]! << 16)) >> 16;
+  const opaque = int32At(header, start + 5);
+  const flag = int32At(header, start + 9);
+  let at = start + fixedBytes;
+  const remarkBytes = int32At(header, at);
   at += 4;
   if (remarkBytes < 0) throw new RemotingProtocolError(`ROCKETMQ header remark length ${remarkBytes} is negative`);
-  need(at, remarkBytes, 'remark');
+  if (at + remarkBytes > end) truncated(length, 'remark');
   const remark = remarkBytes === 0 ? undefined : header.toString('utf8', at, at + remarkBytes);
   at += remarkBytes;
-  need(at, 4, 'extFields length');
-  const mapBytes = header.readInt32BE(at);
+  if (at + 4 > end) truncated(length, 'extFields length');
+  const mapBytes = int32At(header, at);
   at += 4;
   if (mapBytes < 0) throw new RemotingProtocolError(`ROCKETMQ header extFields length ${mapBytes} is negative`);
-  need(at, mapBytes, 'extFields');
+  if (at + mapBytes > end) truncated(length, 'extFields');
   if (mapBytes === 0) return { code, language, version, opaque, flag, remark };
-  const end = at + mapBytes;
-  const extFields: Record<string, string> = {};
-  while (at < end) {
-    if (at + 2 > end) throw new RemotingProtocolError('ROCKETMQ header extFields entry truncated at key length');
-    const keyBytes = header.readInt16BE(at);
+  const mapEnd = at + mapBytes;
+  const keys = scratchKeys;
+  const values = scratchValues;
+  let n = 0;
+  let sig = 0x811c9dc5 | 0;
+  while (at < mapEnd) {
+    if (at + 2 > mapEnd) throw new RemotingProtocolError('ROCKETMQ header extFields entry truncated at key length');
+    const keyBytes = ((header[at]! << 24) | (header[at + 1]! << 16)) >> 16;
     at += 2;
-    if (keyBytes < 0 || at + keyBytes + 4 > end) {
+    if (keyBytes < 0 || at + keyBytes + 4 > mapEnd) {
       throw new RemotingProtocolError(`ROCKETMQ header extFields key length ${keyBytes} overruns the map`);
     }
     const key = readHeaderKey(header, at, keyBytes);
+    // The key sequence's hash, over every key byte (keys are short: one letter each in a V2 send header).
+    sig = Math.imul(sig ^ keyBytes, 0x01000193);
+    for (let j = at; j < at + keyBytes; j++) sig = Math.imul(sig ^ header[j]!, 0x01000193);
     at += keyBytes;
-    const valueBytes = header.readInt32BE(at);
+    const valueBytes = int32At(header, at);
     at += 4;
-    if (valueBytes < 0 || at + valueBytes > end) {
+    if (valueBytes < 0 || at + valueBytes > mapEnd) {
       throw new RemotingProtocolError(`ROCKETMQ header extFields value length ${valueBytes} overruns the map`);
     }
-    setField(extFields, key, readHeaderValue(header, at, valueBytes));
+    keys[n] = key;
+    values[n] = readHeaderValue(header, at, valueBytes);
+    n++;
     at += valueBytes;
   }
+  const extFields = fieldsOf(keys, values, n, sig);
+  // The scratch arrays hold no string past this call (the frame's values are not kept alive by them).
+  for (let i = 0; i < n; i++) values[i] = '';
   return { code, language, version, opaque, flag, remark, extFields };
+}
+
+function int32At(b: Buffer, at: number): number {
+  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+}
+
+function truncated(length: number, what: string): never {
+  throw new RemotingProtocolError(`ROCKETMQ header truncated reading ${what} (${length} bytes)`);
+}
+
+/** The keys and values of the header being decoded (filled and read within one readBinaryHeader call). */
+const scratchKeys: string[] = [];
+const scratchValues: string[] = [];
+
+/**
+ * The extFields object of a key sequence seen before, made by a function compiled for it: one object literal, so one
+ * object shape per key sequence and no per-field store. Built field by field (`setField` per key), a header of a dozen
+ * fields cost ~200 ns in keyed stores that see every key of every header (megamorphic), its property array grown as
+ * it went; the literal costs ~20 ns. Only sequences of keys the key table holds (short ASCII), without `__proto__`
+ * (a literal's `__proto__` sets the prototype) or a repeated key, and a bounded number of them are compiled in all:
+ * a peer that sends a new key sequence per request gets the field-by-field object, as before. Same keys, values and
+ * key order either way.
+ */
+interface FieldsShape {
+  readonly keys: readonly string[];
+  readonly make: (values: readonly string[]) => Record<string, string>;
+}
+
+/**
+ * The shape table: sets of `shapeWays` slots (a sequence sits in any slot of its set), `shapeSets` sets (a power of
+ * two). Sequences that share a set all stay compiled up to `shapeWays` of them; one more replaces them in turn.
+ */
+const shapeWays = 4;
+const shapeSets = 256;
+/** Most keys in a compiled sequence. */
+const shapeKeysMax = 32;
+/** Most sequences compiled per process (each compile ~50 µs): a peer that makes up key sequences gets no more. */
+const shapeCompilesMax = 512;
+const shapeBySlot: Array<FieldsShape | undefined> = new Array<FieldsShape | undefined>(shapeSets * shapeWays).fill(
+  undefined,
+);
+/** Per set, the way to replace next once every way holds a sequence. */
+const shapeNextVictim = new Uint8Array(shapeSets);
+let shapeCompiles = 0;
+/** A key a literal may hold as it is (what the key table holds, and not `__proto__`). */
+const literalKey = /^[\x20-\x7e]{1,32}$/;
+
+/** Key sequences compiled so far in this process (tests). */
+export function compiledShapes(): number {
+  return shapeCompiles;
+}
+
+function sameKeys(shape: FieldsShape, keys: readonly string[], n: number): boolean {
+  const known = shape.keys;
+  if (known.length !== n) return false;
+  let i = 0;
+  while (i < n && known[i] === keys[i]) i++;
+  return i === n;
+}
+
+function fieldsOf(keys: string[], values: string[], n: number, sig: number): Record<string, string> {
+  const set = (sig ^ (sig >>> 15) ^ (sig >>> 24)) & (shapeSets - 1);
+  const base = set * shapeWays;
+  let empty = -1;
+  for (let w = 0; w < shapeWays; w++) {
+    const shape = shapeBySlot[base + w];
+    if (shape === undefined) {
+      if (empty < 0) empty = w;
+    } else if (sameKeys(shape, keys, n)) return shape.make(values);
+  }
+  if (n <= shapeKeysMax && shapeCompiles < shapeCompilesMax) {
+    const compiled = compileShape(keys, n);
+    if (compiled !== undefined) {
+      let way = empty;
+      if (way < 0) {
+        way = shapeNextVictim[set]!;
+        shapeNextVictim[set] = (way + 1) % shapeWays;
+      }
+      shapeBySlot[base + way] = compiled;
+      return compiled.make(values);
+    }
+  }
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < n; i++) setField(fields, keys[i]!, values[i]!);
+  return fields;
+}
+
+function compileShape(keys: readonly string[], n: number): FieldsShape | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    if (k === '__proto__' || !literalKey.test(k) || seen.has(k)) return undefined;
+    seen.add(k);
+  }
+  shapeCompiles++;
+  const own = keys.slice(0, n);
+  // Each key as a JSON string literal (printable ASCII, so also a JavaScript one); values by index.
+  const body = `return {${own.map((k, i) => `${JSON.stringify(k)}:v[${i}]`).join(',')}};`;
+  let make: (values: readonly string[]) => Record<string, string>;
+  try {
+    make = new Function('v', body) as typeof make;
+  } catch {
+    // Code generation from strings refused (--disallow-code-generation-from-strings): field by field from now on.
+    shapeCompiles = shapeCompilesMax;
+    return undefined;
+  }
+  return { keys: own, make };
 }
 
 /** Assigns without letting a `__proto__` key replace the object's prototype. */

@@ -6,6 +6,7 @@ import { sendResponse } from '../../src/broker/processors/send-response.js';
 import { decodeFrame, encodeFrameParts } from '../../src/remoting/codec.js';
 import {
   createRequest,
+  languageCodes,
   type RemotingCommand,
   type SerializeType,
   SerializeType as ST,
@@ -170,5 +171,44 @@ test('JSON header: random fields and values encode as JSON.stringify does', () =
       },
     ),
     { numRuns: 500 },
+  );
+});
+
+test('binary header: random fields, remarks, languages and numbers encode as laid out field by field, and decode back', () => {
+  fc.assert(
+    fc.property(
+      fc.dictionary(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 400 })),
+      fc.option(fc.string({ unit: 'binary', maxLength: 300 }), { nil: undefined }),
+      fc.constantFrom(...languageCodes),
+      fc.integer({ min: -(2 ** 15), max: 2 ** 15 - 1 }),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.integer({ min: 0, max: 3 }),
+      (extFields, remark, language, code, opaque, flag) => {
+        const c: RemotingCommand = {
+          code,
+          language,
+          version: 453,
+          opaque,
+          flag,
+          remark,
+          extFields,
+          serializeType: ST.rocketmq,
+          body: undefined,
+        };
+        const bytes = encoded(c);
+        assert.ok(bytes.equals(binaryFrameByLayout(c)));
+        const back = decodeFrame(bytes.subarray(4));
+        assert.equal(back.code, code);
+        assert.equal(back.language, language);
+        assert.equal(back.opaque, opaque);
+        assert.equal(back.flag, flag);
+        assert.equal(back.remark, remark === '' ? undefined : remark);
+        // Lone surrogates do not survive UTF-8: compare with what the bytes say.
+        const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
+        const expected = new Map(Object.entries(extFields).map(([k, v]) => [utf8(k), utf8(v)]));
+        assert.deepEqual(new Map(Object.entries(back.extFields ?? {})), expected);
+      },
+    ),
+    { numRuns: 1000 },
   );
 });
