@@ -143,7 +143,11 @@ function sendPropsOfScan(scan: ItemPropsScan): SendProps {
 let scanViewOf: Buffer | undefined;
 let scanView: DataView = new DataView(new ArrayBuffer(0));
 
-function scanViewFor(b: Buffer): DataView {
+/**
+ * The DataView of `b` that the scans use (one per request: a plain batch's walk reads its items' sizes through the
+ * same view as their properties' scans, not a second one).
+ */
+export function scanViewFor(b: Buffer): DataView {
   if (b !== scanViewOf) {
     scanViewOf = b;
     scanView = new DataView(b.buffer, b.byteOffset, b.byteLength);
