@@ -34,7 +34,7 @@ const header = {
   topic,
   sysFlag: 0,
   bornTimestamp: 1_700_000_000_123n,
-  reconsumeTimes: 0,
+  reconsumeTimes: 3,
 } as unknown as SendMessageRequestHeader;
 
 interface Item {
