@@ -212,8 +212,8 @@ export const RecordPlace = { bodyAt: 0, bodyLen: 1, propAt: 2, propLen: 3, flag:
  * `encodeRecordAfter` for messages `1..count-1` of a batch given as places in its request `src` (rows of `stride`
  * int32 in `places`, RecordPlace fields): record `i` holds the body and the properties of row `i`, its properties
  * stored as `propSizes[i]` bytes (one more than sent: the last separator the sender left out), queue offset
- * `queueOffset + i`. Record 0 is already at `prevPos` in `out`; each next one copies the header shared with the one
- * before it and goes right after it. Fills `phys`/`sizes` (CommitLog offset and size of records 1..) and returns
+ * `queueOffset + i`. Record 0 is already at `prevPos` in `out`; each next one gets the header fields it shares with
+ * record 0 (read from there once) and goes right after the one before it. Fills `phys`/`sizes` (CommitLog offset and size of records 1..) and returns
  * the end position. One call per batch: the records' fields stay in registers and the topic is looked up once.
  * `crcs[i]`, when given, is row `i`'s body CRC-32 (common/crc32.ts `crc32Rows`), else each is computed here.
  */
