@@ -320,10 +320,13 @@ function nameIs(b: Buffer, at: number, name: Buffer): boolean {
 
 /**
  * What the SDK appends to a message's properties when it generates the id (client/message.ts `uniqIdPrefix` + 32
- * hex digits + separator): `WAIT\u0001true\u0002UNIQ_KEY\u0001` (19 bytes) as five little-endian words, the last
- * overlapping the fourth (bytes 15..18).
+ * hex digits + separator): the pair WAIT=true, then the UNIQ_KEY name and its name separator (19 bytes), compared
+ * as five little-endian words, the last overlapping the fourth (bytes 15..18).
  */
-const sdkTailName = Buffer.from(`${Prop.waitStoreMsgOk}\u0001true\u0002${Prop.uniqKey}\u0001`, 'latin1');
+const sdkTailName = Buffer.from(
+  Prop.waitStoreMsgOk + nameSeparator + 'true' + propertySeparator + Prop.uniqKey + nameSeparator,
+  'latin1',
+);
 const sdkTailNameBytes = sdkTailName.length;
 const sdkTailIdBytes = 32;
 /** The tail's length: name bytes, the id, its separator. */
