@@ -100,8 +100,6 @@ const topicLoopBytesMax = 32;
  * prototype methods: ~4 ns each).
  */
 const typedArraySet = Uint8Array.prototype.set;
-/** `TypedArray#copyWithin` through a constant, for the same reason (the shared header copied per record). */
-const typedArrayCopyWithin = Uint8Array.prototype.copyWithin;
 
 /** Encoded topic names: every record carries one and a broker sees few distinct ones. */
 const encodedTopics = new BoundedMemo(4096, (topic: string) => Buffer.from(topic, 'utf8'));
@@ -214,8 +212,8 @@ export const RecordPlace = { bodyAt: 0, bodyLen: 1, propAt: 2, propLen: 3, flag:
  * `encodeRecordAfter` for messages `1..count-1` of a batch given as places in its request `src` (rows of `stride`
  * int32 in `places`, RecordPlace fields): record `i` holds the body and the properties of row `i`, its properties
  * stored as `propSizes[i]` bytes (one more than sent: the last separator the sender left out), queue offset
- * `queueOffset + i`. Record 0 is already at `prevPos` in `out`; each next one copies the header shared with the one
- * before it and goes right after it. Fills `phys`/`sizes` (CommitLog offset and size of records 1..) and returns
+ * `queueOffset + i`. Record 0 is already at `prevPos` in `out`; each next one gets the header fields it shares with
+ * record 0 (read from there once) and goes right after the one before it. Fills `phys`/`sizes` (CommitLog offset and size of records 1..) and returns
  * the end position. One call per batch: the records' fields stay in registers and the topic is looked up once.
  * `crcs[i]`, when given, is row `i`'s body CRC-32 (common/crc32.ts `crc32Rows`), else each is computed here.
  */
@@ -242,13 +240,44 @@ export function encodeRecordsFromBytesAfter(
   const sdv = new DataView(ab, base, src.length);
   let pos = prevPos + (sizes[0] as number);
   let phy = (phys[0] as number) + (sizes[0] as number);
+  // The header fields every record of the batch shares (magic, queue id, sysFlag … prepared offset: 14 words), read
+  // once from the first record and stored per record from locals, not copied by a builtin call per record.
+  const h = prevPos;
+  const magic = dv.getInt32(h + RecordPos.magic, true);
+  const queueId = dv.getInt32(h + RecordPos.queueId, true);
+  const s0 = dv.getInt32(h + RecordPos.sysFlag, true);
+  const s1 = dv.getInt32(h + RecordPos.sysFlag + 4, true);
+  const s2 = dv.getInt32(h + RecordPos.sysFlag + 8, true);
+  const s3 = dv.getInt32(h + RecordPos.sysFlag + 12, true);
+  const s4 = dv.getInt32(h + RecordPos.sysFlag + 16, true);
+  const s5 = dv.getInt32(h + RecordPos.sysFlag + 20, true);
+  const s6 = dv.getInt32(h + RecordPos.sysFlag + 24, true);
+  const s7 = dv.getInt32(h + RecordPos.sysFlag + 28, true);
+  const s8 = dv.getInt32(h + RecordPos.sysFlag + 32, true);
+  const s9 = dv.getInt32(h + RecordPos.sysFlag + 36, true);
+  const s10 = dv.getInt32(h + RecordPos.sysFlag + 40, true);
+  const s11 = dv.getInt32(h + RecordPos.sysFlag + 44, true);
   for (let i = 1; i < count; i++) {
     const f = i * stride;
     const bodyLen = places[f + RecordPlace.bodyLen] as number;
     const propLen = places[f + RecordPlace.propLen] as number;
     const propertiesBytes = propSizes[i] as number;
     const size = recordSize(bodyLen, topicBytes, propertiesBytes);
-    typedArrayCopyWithin.call(out, pos + RecordPos.magic, prevPos + RecordPos.magic, prevPos + RecordPos.body);
+    dv.setInt32(pos + RecordPos.magic, magic, true);
+    dv.setInt32(pos + RecordPos.queueId, queueId, true);
+    const sf = pos + RecordPos.sysFlag;
+    dv.setInt32(sf, s0, true);
+    dv.setInt32(sf + 4, s1, true);
+    dv.setInt32(sf + 8, s2, true);
+    dv.setInt32(sf + 12, s3, true);
+    dv.setInt32(sf + 16, s4, true);
+    dv.setInt32(sf + 20, s5, true);
+    dv.setInt32(sf + 24, s6, true);
+    dv.setInt32(sf + 28, s7, true);
+    dv.setInt32(sf + 32, s8, true);
+    dv.setInt32(sf + 36, s9, true);
+    dv.setInt32(sf + 40, s10, true);
+    dv.setInt32(sf + 44, s11, true);
     // One view for the copy (TypedArray#set takes no offsets), and for the CRC when no native one was given.
     const body = new Uint8Array(ab, base + (places[f + RecordPlace.bodyAt] as number), bodyLen);
     dv.setInt32(pos, size);
@@ -282,7 +311,6 @@ export function encodeRecordsFromBytesAfter(
     if (propertiesBytes > propLen) out[p + propLen] = propertySeparatorCode;
     phys[i] = phy;
     sizes[i] = size;
-    prevPos = pos;
     pos += size;
     phy += size;
   }

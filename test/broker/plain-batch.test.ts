@@ -34,7 +34,7 @@ const header = {
   topic,
   sysFlag: 0,
   bornTimestamp: 1_700_000_000_123n,
-  reconsumeTimes: 0,
+  reconsumeTimes: 3,
 } as unknown as SendMessageRequestHeader;
 
 interface Item {
@@ -67,6 +67,7 @@ function batchBody(items: readonly Item[]): Buffer {
 }
 
 const asciiKey = fc.stringMatching(/^[0-9A-F]{8,32}$/);
+const sdkIdTail = fc.stringMatching(/^[0-9A-F]{8}$/);
 const word = fc.stringMatching(/^[a-z0-9]{1,6}$/);
 const itemArb: fc.Arbitrary<Item> = fc.record({
   body: fc.uint8Array({ minLength: 0, maxLength: 300 }).map((a) => Buffer.from(a)),
@@ -77,6 +78,11 @@ const itemArb: fc.Arbitrary<Item> = fc.record({
       tags: fc.option(fc.oneof(word, fc.constant(''), fc.constant('étiquette-键')), { nil: undefined }),
       keys: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }),
       uniq: fc.option(asciiKey, { nil: undefined }),
+      // The SDK's tail (WAIT, a 32-digit UNIQ_KEY last; send-props.ts sdkTail): ids that share their first 28
+      // digits or not.
+      sdk: fc.option(fc.tuple(fc.constantFrom('7F0000010E1C18B4AAC20000', '0A0B0C0D0E0F10111213141E'), sdkIdTail), {
+        nil: undefined,
+      }),
       bucket: fc.integer({ min: 0, max: 9 }),
       // Long values too: properties over 256 bytes are copied through a view, shorter ones word by word.
       other: fc.option(
@@ -86,13 +92,14 @@ const itemArb: fc.Arbitrary<Item> = fc.record({
         { nil: undefined },
       ),
     })
-    .map(({ tags, keys, uniq, bucket, other }) => {
+    .map(({ tags, keys, uniq, sdk, bucket, other }) => {
       const out: [string, string][] = [];
       if (uniq !== undefined) out.push(['UNIQ_KEY', uniq]);
       if (tags !== undefined) out.push(['TAGS', tags]);
       out.push(['bucket', String(bucket)]);
       if (keys !== undefined) out.push(['KEYS', keys.join(' ')]);
       if (other !== undefined) out.push(['note', other]);
+      if (sdk !== undefined) out.push(['WAIT', 'true'], ['UNIQ_KEY', sdk[0] + sdk[1]]);
       return out;
     }),
   open: fc.boolean(),
@@ -235,10 +242,13 @@ test('plain batches store the same bytes, entries and answers as the general pat
             assert.deepEqual(rb, ra);
             stored.push({ queueId, first: Number(ra.queueOffset), count: items.length });
             for (const it of items) {
+              // A later UNIQ_KEY wins (the SDK-shaped items may carry two): only it is indexed.
+              let uniq: string | undefined;
               for (const [k, v] of it.props) {
-                if (k === 'UNIQ_KEY') keys.add(v);
+                if (k === 'UNIQ_KEY') uniq = v;
                 if (k === 'KEYS') for (const w of v.split(' ')) keys.add(w);
               }
+              if (uniq !== undefined) keys.add(uniq);
             }
           }
           checkBatchArrivals(arrivedA, arrivedB, stored);
@@ -293,10 +303,17 @@ test('plain batches put while earlier ones are in flight store and answer the sa
         Array.from({ length: 64 }, (_, i) => ({
           body: Buffer.from(`m${n}-${i}`),
           flag: i,
-          props: [
-            ['UNIQ_KEY', `AB${(n * 64 + i).toString(16).toUpperCase().padStart(8, '0')}`],
-            ['TAGS', `t${i % 3}`],
-          ] as [string, string][],
+          // Half the batches as the SDK writes them: TAGS, then WAIT and a 32-digit UNIQ_KEY last.
+          props: (n % 2 === 0
+            ? [
+                ['UNIQ_KEY', `AB${(n * 64 + i).toString(16).toUpperCase().padStart(8, '0')}`],
+                ['TAGS', `t${i % 3}`],
+              ]
+            : [
+                ['TAGS', `t${i % 3}`],
+                ['WAIT', 'true'],
+                ['UNIQ_KEY', `7F0000010E1C18B4AAC2${(n * 64 + i).toString(16).toUpperCase().padStart(12, '0')}`],
+              ]) as [string, string][],
           open: i % 2 === 0,
         })),
       ),

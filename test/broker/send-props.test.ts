@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import {
   scanItemProps,
   scanItemPropsAt,
+  scanItemPropsAtGeneral,
   sendPropsOf,
   sendPropsOfItem,
 } from '../../src/broker/processors/send-props.js';
@@ -193,5 +194,62 @@ test('scanItemPropsAt: any place in a larger buffer and any bytes around it give
       if (got.uniqKeyAt >= 0) assert.equal(got.uniqKeyHash, javaStringHashCode(want.uniqKey ?? ''), s);
     }),
     { numRuns: 2000 },
+  );
+});
+
+test("scanItemPropsAt: properties ending with the SDK's WAIT and UNIQ_KEY give the general scan's result", () => {
+  // The SDK's tail (client/message.ts uniqIdPrefix, 32 id bytes, separator) after random heads, with ids of
+  // random bytes near the word tests' edges; items in a row share the id's first 28 bytes or not (the hash memo).
+  const idByte = fc.constantFrom(0x30, 0x41, 0x46, 0x00, 0x01, 0x02, 0x03, 0x7f, 0x80, 0x82, 0xc3, 0xff);
+  const headPiece = fc.constantFrom(
+    'TAGS',
+    'KEYS',
+    'UNIQ_KEY',
+    'TRAN_MSG',
+    'DELAY',
+    'REPLY_TO_CLIENT',
+    'WAIT',
+    '\u0001',
+    '\u0002',
+    'a',
+    'é',
+    'true',
+  );
+  const item = fc.record({
+    head: fc.array(headPiece, { maxLength: 10 }),
+    headEnds: fc.boolean(),
+    shareHead: fc.boolean(),
+    id: fc.array(idByte, { minLength: 32, maxLength: 32 }),
+    hex: fc.boolean(),
+    tail: fc.constantFrom('', 'x', '\u0002', 'WAIT'),
+    cut: fc.integer({ min: 0, max: 3 }),
+  });
+  const around = fc.uint8Array({ maxLength: 9 });
+  const hexId = (n: number) => `7F0000010E1C18B4AAC2${n.toString(16).toUpperCase().padStart(12, '0')}`;
+  fc.assert(
+    fc.property(fc.array(item, { minLength: 1, maxLength: 6 }), around, around, (items, before, after) => {
+      let prevId: number[] | undefined;
+      for (const [i, it] of items.entries()) {
+        let id = it.hex ? [...Buffer.from(hexId(i), 'latin1')] : it.id;
+        if (it.shareHead && prevId !== undefined) id = [...prevId.slice(0, 28), ...id.slice(28)];
+        prevId = id;
+        const head = it.head.join('') + (it.headEnds && it.head.length > 0 ? '\u0002' : '');
+        let alone = Buffer.concat([
+          Buffer.from(head, 'utf8'),
+          Buffer.from('WAIT\u0001true\u0002UNIQ_KEY\u0001', 'latin1'),
+          Buffer.from(id),
+          Buffer.from('\u0002', 'latin1'),
+          Buffer.from(it.tail, 'latin1'),
+        ]);
+        alone = alone.subarray(0, alone.length - (it.cut === 3 ? 1 : 0));
+        const b = Buffer.concat([before, alone, after]);
+        const from = before.length;
+        const to = from + alone.length;
+        const want = { ...scanItemPropsAtGeneral(b, from, to) };
+        const got = { ...scanItemPropsAt(b, from, to) };
+        assert.deepEqual(got, want, JSON.stringify({ head, id, tail: it.tail, cut: it.cut }));
+      }
+    }),
+    { numRuns: 3000 },
   );
 });

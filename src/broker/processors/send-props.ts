@@ -103,6 +103,11 @@ export function scanItemProps(b: Buffer): ItemPropsScan {
  * `b`, and TAGS is given only as `tagsHash` (an ASCII value is hashed from its bytes: no string per message).
  */
 export function scanItemPropsAt(b: Buffer, from: number, to: number): ItemPropsScan {
+  return sdkTail(b, from, to) ? itemScan : scanBytes(b, itemScan, true, false, from, to);
+}
+
+/** The general scan of `scanItemPropsAt` (never the SDK tail's): for tests that compare the two. */
+export function scanItemPropsAtGeneral(b: Buffer, from: number, to: number): ItemPropsScan {
   return scanBytes(b, itemScan, true, false, from, to);
 }
 
@@ -138,7 +143,11 @@ function sendPropsOfScan(scan: ItemPropsScan): SendProps {
 let scanViewOf: Buffer | undefined;
 let scanView: DataView = new DataView(new ArrayBuffer(0));
 
-function scanViewFor(b: Buffer): DataView {
+/**
+ * The DataView of `b` that the scans use (one per request: a plain batch's walk reads its items' sizes through the
+ * same view as their properties' scans, not a second one).
+ */
+export function scanViewFor(b: Buffer): DataView {
   if (b !== scanViewOf) {
     scanViewOf = b;
     scanView = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -178,16 +187,7 @@ function scanBytes(
   from: number,
   to: number,
 ): ItemPropsScan {
-  out.tags = undefined;
-  out.tagsHash = 0;
-  out.keys = undefined;
-  out.uniqKey = undefined;
-  out.uniqKeyAt = -1;
-  out.uniqKeyEnd = -1;
-  out.uniqKeyHash = 0;
-  out.tranMsg = undefined;
-  out.replyTo = false;
-  out.scheduled = false;
+  clearScan(out);
   const v = scanViewFor(b);
   const n = to;
   let start = from;
@@ -316,4 +316,130 @@ function propValue(b: Buffer, start: number, end: number, ascii: boolean): strin
 function nameIs(b: Buffer, at: number, name: Buffer): boolean {
   for (let i = 0; i < name.length; i++) if (b[at + i] !== name[i]) return false;
   return true;
+}
+
+/**
+ * What the SDK appends to a message's properties when it generates the id (client/message.ts `uniqIdPrefix` + 32
+ * hex digits + separator): the pair WAIT=true, then the UNIQ_KEY name and its name separator (19 bytes), compared
+ * as five little-endian words, the last overlapping the fourth (bytes 15..18).
+ */
+const sdkTailName = Buffer.from(
+  Prop.waitStoreMsgOk + nameSeparator + 'true' + propertySeparator + Prop.uniqKey + nameSeparator,
+  'latin1',
+);
+const sdkTailNameBytes = sdkTailName.length;
+const sdkTailIdBytes = 32;
+/** The tail's length: name bytes, the id, its separator. */
+const sdkTailBytes = sdkTailNameBytes + sdkTailIdBytes + 1;
+const sdkWord0 = sdkTailName.readUInt32LE(0);
+const sdkWord1 = sdkTailName.readUInt32LE(4);
+const sdkWord2 = sdkTailName.readUInt32LE(8);
+const sdkWord3 = sdkTailName.readUInt32LE(12);
+const sdkWord4 = sdkTailName.readUInt32LE(sdkTailNameBytes - 4);
+/**
+ * The id's first 28 bytes of the last tail taken (seven words) and Java's hash of them: the SDK's ids generated at
+ * one time share them (client/msg-id.ts `uniqIdHeadChars`), so most items of a batch hash only their last four.
+ * `idHeadValid` is false until a tail was taken.
+ */
+const idHead = new Int32Array(7);
+let idHeadHash = 0;
+let idHeadValid = false;
+
+/**
+ * `scanItemPropsAt` of properties that end with the SDK's tail (above) after nothing or after a head that ends with
+ * a separator (TAGS, KEYS, … written by the SDK before it): the tail's pairs are then WAIT, which the send path does
+ * not read, and UNIQ_KEY, which wins over any in the head, so only the head is scanned (the general scan) and the
+ * id taken from its known place. The id must be what the general scan takes as an ASCII value: no property
+ * separator and no byte ≥ 0x80 in it (else false, and the caller scans it all). Fills `itemScan`; false when the
+ * properties do not have that shape (nothing written to `itemScan` then).
+ */
+function sdkTail(b: Buffer, from: number, to: number): boolean {
+  const at = to - sdkTailBytes;
+  if (at < from || b[to - 1] !== propertySeparatorCode) return false;
+  if (at > from && b[at - 1] !== propertySeparatorCode) return false;
+  const v = scanViewFor(b);
+  if (
+    v.getInt32(at, true) !== sdkWord0 ||
+    v.getInt32(at + 4, true) !== sdkWord1 ||
+    v.getInt32(at + 8, true) !== sdkWord2 ||
+    v.getInt32(at + 12, true) !== sdkWord3 ||
+    v.getInt32(at + sdkTailNameBytes - 4, true) !== sdkWord4
+  )
+    return false;
+  const idAt = at + sdkTailNameBytes;
+  let hash = 0;
+  const w0 = v.getInt32(idAt, true);
+  const w1 = v.getInt32(idAt + 4, true);
+  const w2 = v.getInt32(idAt + 8, true);
+  const w3 = v.getInt32(idAt + 12, true);
+  const w4 = v.getInt32(idAt + 16, true);
+  const w5 = v.getInt32(idAt + 20, true);
+  const w6 = v.getInt32(idAt + 24, true);
+  if (
+    idHeadValid &&
+    w0 === idHead[0] &&
+    w1 === idHead[1] &&
+    w2 === idHead[2] &&
+    w3 === idHead[3] &&
+    w4 === idHead[4] &&
+    w5 === idHead[5] &&
+    w6 === idHead[6]
+  ) {
+    hash = idHeadHash;
+  } else {
+    // Checked as the general scan's value loop reads them: no separator byte, and ASCII (else not this path).
+    if (!idWordOk(w0) || !idWordOk(w1) || !idWordOk(w2) || !idWordOk(w3)) return false;
+    if (!idWordOk(w4) || !idWordOk(w5) || !idWordOk(w6)) return false;
+    hash = hashStep(hashStep(hashStep(hashStep(hashStep(hashStep(hashStep(0, w0), w1), w2), w3), w4), w5), w6);
+    idHead[0] = w0;
+    idHead[1] = w1;
+    idHead[2] = w2;
+    idHead[3] = w3;
+    idHead[4] = w4;
+    idHead[5] = w5;
+    idHead[6] = w6;
+    idHeadHash = hash;
+    idHeadValid = true;
+  }
+  const w7 = v.getInt32(idAt + 28, true);
+  if (!idWordOk(w7)) return false;
+  const out = at > from ? scanBytes(b, itemScan, true, false, from, at) : clearScan(itemScan);
+  out.uniqKey = undefined;
+  out.uniqKeyAt = idAt;
+  out.uniqKeyEnd = idAt + sdkTailIdBytes;
+  out.uniqKeyHash = hashStep(hash, w7);
+  return true;
+}
+
+/** A word of an id: no property separator byte, no byte ≥ 0x80. */
+function idWordOk(w: number): boolean {
+  const x = w ^ propertySeparatorWord;
+  return ((x - 0x01010101) & ~x & 0x80808080) === 0 && (w & 0x80808080) === 0;
+}
+
+/** Java's String.hashCode over four more ASCII characters (the word's bytes, lowest first). */
+function hashStep(hash: number, w: number): number {
+  return (
+    (Math.imul(hash, pow31x4) +
+      Math.imul(w & 0xff, pow31x3) +
+      Math.imul((w >>> 8) & 0xff, pow31x2) +
+      Math.imul((w >>> 16) & 0xff, 31) +
+      (w >>> 24)) |
+    0
+  );
+}
+
+/** `out` as the scan of no properties. */
+function clearScan(out: ItemPropsScan): ItemPropsScan {
+  out.tags = undefined;
+  out.tagsHash = 0;
+  out.keys = undefined;
+  out.uniqKey = undefined;
+  out.uniqKeyAt = -1;
+  out.uniqKeyEnd = -1;
+  out.uniqKeyHash = 0;
+  out.tranMsg = undefined;
+  out.replyTo = false;
+  out.scheduled = false;
+  return out;
 }

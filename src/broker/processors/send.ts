@@ -27,7 +27,7 @@ import { answerOfPutStatus } from '../put/put-status.js';
 import { type PutMessage, PutRefusal } from '../put/types.js';
 import { batchMessagesMax, forEachBatchItem, itemFixedBytes } from './batch-codec.js';
 import { sendDeduped } from './send-dedup.js';
-import { type ItemPropsScan, scanItemProps, scanItemPropsAt, sendPropsOf } from './send-props.js';
+import { type ItemPropsScan, scanItemProps, scanItemPropsAt, scanViewFor, sendPropsOf } from './send-props.js';
 import { answeredQueueId, sendResponse } from './send-response.js';
 import { needsSplit, sendSplit } from './send-split-batch.js';
 import { unsupportedSysFlag } from './send-sysflag.js';
@@ -185,7 +185,7 @@ export function plainBatchOf(
   let keys: (string[] | undefined)[] | undefined;
   const maxBody = ctx.config.maxMessageSize;
   const maxProps = ctx.config.maxPropertiesBytes;
-  const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const v = scanViewFor(body);
   const length = body.length;
   let count = 0;
   let pos = 0;
