@@ -210,6 +210,16 @@ async function filesOf(dir: string): Promise<Map<string, Buffer>> {
   return out;
 }
 
+/** The two stores' files are the same names with the same bytes; then both dirs are removed. */
+async function assertSameFilesThenRemove(dirA: string, dirB: string): Promise<void> {
+  const fa = await filesOf(dirA);
+  const fb = await filesOf(dirB);
+  assert.deepEqual([...fb.keys()].sort(), [...fa.keys()].sort());
+  for (const [name, bytes] of fa) assert.ok(bytes.equals(fb.get(name) as Buffer), `${name} differs`);
+  await fs.rm(dirA, { recursive: true, force: true });
+  await fs.rm(dirB, { recursive: true, force: true });
+}
+
 test('plain batches store the same bytes, entries and answers as the general path', async () => {
   await fc.assert(
     fc.asyncProperty(
@@ -277,12 +287,7 @@ test('plain batches store the same bytes, entries and answers as the general pat
           await a.shutdown();
           await b.shutdown();
         }
-        const fa = await filesOf(dirA);
-        const fb = await filesOf(dirB);
-        assert.deepEqual([...fb.keys()].sort(), [...fa.keys()].sort());
-        for (const [name, bytes] of fa) assert.ok(bytes.equals(fb.get(name) as Buffer), `${name} differs`);
-        await fs.rm(dirA, { recursive: true, force: true });
-        await fs.rm(dirB, { recursive: true, force: true });
+        await assertSameFilesThenRemove(dirA, dirB);
       },
     ),
     { numRuns: 12 },
@@ -336,12 +341,7 @@ test('plain batches put while earlier ones are in flight store and answer the sa
     await a.shutdown();
     await b.shutdown();
   }
-  const fa = await filesOf(dirA);
-  const fb = await filesOf(dirB);
-  assert.deepEqual([...fb.keys()].sort(), [...fa.keys()].sort());
-  for (const [name, bytes] of fa) assert.ok(bytes.equals(fb.get(name) as Buffer), `${name} differs`);
-  await fs.rm(dirA, { recursive: true, force: true });
-  await fs.rm(dirB, { recursive: true, force: true });
+  await assertSameFilesThenRemove(dirA, dirB);
 });
 
 test('a batch is declined by the plain path when an item is not plain or the body is bad', () => {

@@ -102,19 +102,22 @@ test('sendPropsOfItem: a later UNIQ_KEY wins whatever the forms of the two', () 
   }
 });
 
+/** Pieces that random properties text is made of: the names the scans look for, both separators, other bytes. */
+const propertyPieces = [
+  'TAGS',
+  'KEYS',
+  'UNIQ_KEY',
+  'TRAN_MSG',
+  'DELAY',
+  'REPLY_TO_CLIENT',
+  '\u0001',
+  '\u0002',
+  'a',
+  'é',
+];
+
 test('scanItemProps: the shared scan holds only the last item scanned (nothing left over from the one before)', () => {
-  const piece = fc.constantFrom(
-    'TAGS',
-    'KEYS',
-    'UNIQ_KEY',
-    'TRAN_MSG',
-    'DELAY',
-    'REPLY_TO_CLIENT',
-    '\u0001',
-    '\u0002',
-    'a',
-    'é',
-  );
+  const piece = fc.constantFrom(...propertyPieces);
   fc.assert(
     fc.property(fc.array(fc.array(piece, { maxLength: 16 }), { minLength: 2, maxLength: 4 }), (items) => {
       for (const pieces of items) {
@@ -154,22 +157,7 @@ test("scanItemProps: an ASCII UNIQ_KEY's hash taken during the scan is Java's ha
 test('scanItemPropsAt: any place in a larger buffer and any bytes around it give the scan of the bytes alone', () => {
   // Pieces that exercise the four-byte steps: separators and zero, 0x03 and 0x83 (next to the word test's
   // threshold), non-ASCII, and runs long enough to cross words.
-  const piece = fc.constantFrom(
-    'TAGS',
-    'KEYS',
-    'UNIQ_KEY',
-    'TRAN_MSG',
-    'DELAY',
-    'REPLY_TO_CLIENT',
-    '\u0001',
-    '\u0002',
-    '\u0000',
-    '\u0003',
-    '\u0083',
-    'a',
-    'é',
-    '0123456789ABCDEF',
-  );
+  const piece = fc.constantFrom(...propertyPieces, '\u0000', '\u0003', '\u0083', '0123456789ABCDEF');
   const around = fc.uint8Array({ maxLength: 9 });
   fc.assert(
     fc.property(fc.array(piece, { maxLength: 20 }), around, around, (pieces, before, after) => {
@@ -201,20 +189,7 @@ test("scanItemPropsAt: properties ending with the SDK's WAIT and UNIQ_KEY give t
   // The SDK's tail (client/message.ts uniqIdPrefix, 32 id bytes, separator) after random heads, with ids of
   // random bytes near the word tests' edges; items in a row share the id's first 28 bytes or not (the hash memo).
   const idByte = fc.constantFrom(0x30, 0x41, 0x46, 0x00, 0x01, 0x02, 0x03, 0x7f, 0x80, 0x82, 0xc3, 0xff);
-  const headPiece = fc.constantFrom(
-    'TAGS',
-    'KEYS',
-    'UNIQ_KEY',
-    'TRAN_MSG',
-    'DELAY',
-    'REPLY_TO_CLIENT',
-    'WAIT',
-    '\u0001',
-    '\u0002',
-    'a',
-    'é',
-    'true',
-  );
+  const headPiece = fc.constantFrom(...propertyPieces, 'WAIT', 'true');
   const item = fc.record({
     head: fc.array(headPiece, { maxLength: 10 }),
     headEnds: fc.boolean(),
