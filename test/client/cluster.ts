@@ -95,10 +95,14 @@ export async function startCluster(brokerCount = 1, over: Partial<BrokerConfig> 
       throw new Error(`topic ${topic} never showed up in the NameServer route`);
     },
     async close() {
-      await admin.close();
-      for (const b of brokers) await b.close();
-      await namesrv.close();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await admin.close();
+        for (const b of brokers) await b.close();
+        await namesrv.close();
+      } finally {
+        // A close that throws still takes the cluster's data dir with it.
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
   return cluster;
