@@ -39,3 +39,21 @@ export function pooledFloat64AndInt32Arrays(n: number): [Float64Array, Int32Arra
   const at = take(n * 12);
   return [new Float64Array(slab, at, n), new Int32Array(slab, at + n * 8, n)];
 }
+
+/**
+ * One Int32Array reused by every call of a synchronous step (filled and read before it returns, so no array per
+ * call), grown when a call needs more elements. Contents are whatever the last user left.
+ */
+export class Int32Scratch {
+  private a: Int32Array;
+
+  constructor(initial: number) {
+    this.a = new Int32Array(initial);
+  }
+
+  /** The array, with at least `count` elements. */
+  for(count: number): Int32Array {
+    if (this.a.length < count) this.a = new Int32Array(count);
+    return this.a;
+  }
+}

@@ -2,6 +2,7 @@
 
 import { javaStringHashCode } from '../common/hash.js';
 import { BoundedMemo } from '../common/memo.js';
+import { Int32Scratch } from '../common/pooled-arrays.js';
 import { type BatchDispatch, type DispatchRequest, type KeySink, PlainItem, plainItemFields } from './dispatch.js';
 import { IndexFile, indexKeyHashAfter, indexKeyHashAfterBytes, indexKeyHashJoined } from './index-file.js';
 import type { Clock, StorageIO } from './io.js';
@@ -77,7 +78,7 @@ export class IndexService implements KeySink {
     const prefix = this.topicHashes.get(b.topic);
     const ts = b.storeTimestamp;
     // The UNIQ_KEYs' hashes first (-1: none; a key hash is ≥ 0), and their slots read together (touchSlots).
-    const hashes = uniqHashesFor(b.count);
+    const hashes = uniqHashesScratch.for(b.count);
     for (let i = 0; i < b.count; i++) {
       const at = items[i * plainItemFields + PlainItem.uniqAt] as number;
       const end = items[i * plainItemFields + PlainItem.uniqEnd] as number;
@@ -232,9 +233,4 @@ function timeName(ms: number): string {
 }
 
 /** A plain batch's UNIQ_KEY hashes (filled and read within one synchronous putBatch): no array per batch. */
-let uniqHashesScratch = new Int32Array(256);
-
-function uniqHashesFor(count: number): Int32Array {
-  if (uniqHashesScratch.length < count) uniqHashesScratch = new Int32Array(count);
-  return uniqHashesScratch;
-}
+const uniqHashesScratch = new Int32Scratch(256);

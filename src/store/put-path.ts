@@ -5,7 +5,7 @@
 
 import { crc32Rows } from '../common/crc32.js';
 import { BoundedMemo } from '../common/memo.js';
-import { pooledFloat64AndInt32Arrays } from '../common/pooled-arrays.js';
+import { Int32Scratch, pooledFloat64AndInt32Arrays } from '../common/pooled-arrays.js';
 import { propertySeparator, propertySeparatorCode } from '../common/properties.js';
 import { encodeRecordAfter, encodeRecordInto, encodeRecordsFromBytesAfter, recordSize } from '../common/record.js';
 import { topicNameBytesMax } from '../common/validate.js';
@@ -50,7 +50,7 @@ export function putMessages(store: PutTarget, msgs: readonly MessageInput[]): Pr
   const topicBytes = Buffer.byteLength(first.topic);
   const notNow = putRefusal(store, topicBytes);
   if (notNow !== undefined) return Promise.resolve(notNow);
-  const propSizes = propSizesFor(msgs.length);
+  const propSizes = propSizesScratch.for(msgs.length);
   let total = 0;
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i] as MessageInput;
@@ -203,7 +203,7 @@ export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResul
   if (notNow !== undefined) return Promise.resolve(notNow);
   const items = b.items;
   const src = b.buf;
-  const propSizes = propSizesFor(n);
+  const propSizes = propSizesScratch.for(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const f = i * plainItemFields;
@@ -227,7 +227,7 @@ export function putPlainBatch(store: PutTarget, b: PlainBatch): Promise<PutResul
   const { buf, pos, phyOffset } = store.commitLog.reserve(total);
   const [phys, sizes] = pooledFloat64AndInt32Arrays(n);
   // Every body's CRC in one native call (the items' rows begin with bodyAt, bodyLen), when the module runs.
-  const crcs = bodyCrcsFor(n);
+  const crcs = bodyCrcsScratch.for(n);
   const crcsDone = crc32Rows(src, items, plainItemFields, n, crcs);
   // The first record is encoded whole, the others copy its shared header (encodeRecordAfter's rule).
   const first = plainBatchInput(b, 0);
@@ -303,21 +303,10 @@ export function plainBatchInputs(b: PlainBatch): MessageInput[] {
   return out;
 }
 
-/** Properties sizes of the put being encoded (filled and read within one synchronous call): no array per put. */
-let propSizesScratch = new Int32Array(4096);
-
-function propSizesFor(count: number): Int32Array {
-  if (propSizesScratch.length < count) propSizesScratch = new Int32Array(count);
-  return propSizesScratch;
-}
-
-/** The bodies' CRC-32s of the plain batch being encoded (same lifetime as propSizesScratch). */
-let bodyCrcsScratch = new Int32Array(4096);
-
-function bodyCrcsFor(count: number): Int32Array {
-  if (bodyCrcsScratch.length < count) bodyCrcsScratch = new Int32Array(count);
-  return bodyCrcsScratch;
-}
+/** Properties sizes of the put being encoded: no array per put. */
+const propSizesScratch = new Int32Scratch(4096);
+/** The bodies' CRC-32s of the plain batch being encoded. */
+const bodyCrcsScratch = new Int32Scratch(4096);
 
 /** True when `b`'s record header may be copied from `a`'s (all but the per-message fields are equal). */
 function sameHeader(a: MessageInput, b: MessageInput): boolean {

@@ -84,6 +84,11 @@ export async function createTopic(h: Endpoint, topic: string, queues = 4): Promi
   if (r.code !== 0) throw new Error(`create topic failed: ${r.code} ${r.remark}`);
 }
 
+/** The one-letter SEND_MESSAGE_V2 header (producer group pg, TBW102, 4 default queues) of a send to `queueId`. */
+function sendV2Header(topic: string, queueId: number, properties: string) {
+  return { a: 'pg', b: topic, c: 'TBW102', d: 4, e: queueId, f: 0, g: Date.now(), h: 0, i: properties, j: 0, k: false };
+}
+
 /** SEND_MESSAGE_V2 with one-letter header names. */
 export function sendV2(
   h: Endpoint,
@@ -96,19 +101,7 @@ export function sendV2(
   return call(
     h,
     RequestCode.SEND_MESSAGE_V2,
-    {
-      a: 'pg',
-      b: topic,
-      c: 'TBW102',
-      d: 4,
-      e: queueId,
-      f: 0,
-      g: Date.now(),
-      h: 0,
-      i: encodeProperties(props),
-      j: 0,
-      k: false,
-    },
+    sendV2Header(topic, queueId, encodeProperties(props)),
     Buffer.isBuffer(body) ? body : Buffer.from(body),
     timeoutMs,
   );
@@ -155,21 +148,12 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 
 /** A SEND_BATCH_MESSAGE of `items` to `topic`'s queue `queueId`, from producer group pg. */
 export function sendBatch(h: Endpoint, topic: string, items: readonly BatchItem[], queueId = 0) {
-  const header = {
-    a: 'pg',
-    b: topic,
-    c: 'TBW102',
-    d: 4,
-    e: queueId,
-    f: 0,
-    g: Date.now(),
-    h: 0,
-    i: '',
-    j: 0,
-    k: false,
-    m: true,
-  };
-  return call(h, RequestCode.SEND_BATCH_MESSAGE, header, encodeBatchBody(items));
+  return call(
+    h,
+    RequestCode.SEND_BATCH_MESSAGE,
+    { ...sendV2Header(topic, queueId, ''), m: true },
+    encodeBatchBody(items),
+  );
 }
 
 /** A SEND_BATCH_MESSAGE body (RocketMQ's MessageDecoder.encodeMessages layout) from items. */

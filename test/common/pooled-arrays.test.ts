@@ -1,7 +1,7 @@
 /** pooled-arrays.ts: arrays carved from shared slabs never share memory, across slab replacements and odd sizes. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pooledFloat64AndInt32Arrays, pooledInt32Array } from '../../src/common/pooled-arrays.js';
+import { Int32Scratch, pooledFloat64AndInt32Arrays, pooledInt32Array } from '../../src/common/pooled-arrays.js';
 
 test('pooled arrays hold what was written to each while many others are taken', () => {
   const ints: Int32Array[] = [];
@@ -31,4 +31,14 @@ test('pooled arrays hold what was written to each while many others are taken', 
       assert.equal(s[i], -(k * 100_000 + i) - 1);
     }
   }
+});
+
+test('Int32Scratch hands out one array, grown only when a call needs more', () => {
+  const s = new Int32Scratch(4);
+  const a = s.for(3);
+  assert.equal(s.for(4), a);
+  const b = s.for(9);
+  assert.notEqual(b, a);
+  assert.ok(b.length >= 9);
+  assert.equal(s.for(2), b);
 });
