@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * Builds the native CRC-32 (native/crc32.c) into dist/native/crc32.node with the machine's C compiler ($CC, else
- * cc) and the running Node's own headers. Part of `npm run build`. Optional: without a compiler or headers the
- * store uses zlib's CRC-32 (slower for bodies over ~160 bytes; the broker's log says which one runs), so this
- * prints why it built nothing and exits 0. Rebuilds only when the source is newer than the module.
+ * Builds each native module (native/<name>.c → dist/native/<name>.node; today crc32.c, the bodies' CRC-32) with the
+ * machine's C compiler ($CC, else cc) and the running Node's own headers. Part of `npm run build`. Optional: each
+ * module has a JavaScript fallback (the store uses zlib's CRC-32 without crc32.node; the broker's log says which
+ * one runs), so without a compiler or headers this prints why it built nothing and exits 0. Rebuilds a module
+ * only when its source (or this script) is newer than it.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,11 +13,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const source = path.join(root, 'native', 'crc32.c');
-const target = path.join(root, 'dist', 'native', 'crc32.node');
+const sources = fs
+  .readdirSync(path.join(root, 'native'))
+  .filter((f) => f.endsWith('.c'))
+  .sort();
 
 function skip(reason) {
-  console.log(`native CRC-32 not built (${reason}): the store uses zlib's CRC-32`);
+  console.log(`native modules not built (${reason}): the JavaScript fallbacks run (zlib's CRC-32 for bodies)`);
   process.exit(0);
 }
 
@@ -30,19 +33,31 @@ function nodeHeaders() {
 }
 
 if (process.platform === 'win32') skip('no build recipe for Windows yet');
-const newestInput = Math.max(fs.statSync(source).mtimeMs, fs.statSync(fileURLToPath(import.meta.url)).mtimeMs);
-if (fs.existsSync(target) && fs.statSync(target).mtimeMs >= newestInput) process.exit(0);
+const scriptMs = fs.statSync(fileURLToPath(import.meta.url)).mtimeMs;
+const stale = sources.filter((f) => {
+  const target = targetOf(f);
+  const newestInput = Math.max(fs.statSync(path.join(root, 'native', f)).mtimeMs, scriptMs);
+  return !fs.existsSync(target) || fs.statSync(target).mtimeMs < newestInput;
+});
+if (stale.length === 0) process.exit(0);
 const headers = nodeHeaders();
 if (headers === undefined) skip(`no node_api.h for Node ${process.version} found`);
 const cc = process.env.CC || 'cc';
 const link = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared'];
-fs.mkdirSync(path.dirname(target), { recursive: true });
-const tmp = `${target}.${process.pid}.tmp`;
-try {
-  const args = ['-O2', '-fPIC', '-Wall', `-I${headers}`, ...link, source, '-o', tmp];
-  execFileSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  fs.renameSync(tmp, target);
-} catch (e) {
-  fs.rmSync(tmp, { force: true });
-  skip(e.code === 'ENOENT' ? `no C compiler: ${cc} not found` : `${cc} failed: ${e.message.split('\n')[0]}`);
+for (const f of stale) {
+  const target = targetOf(f);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  try {
+    const args = ['-O2', '-fPIC', '-Wall', `-I${headers}`, ...link, path.join(root, 'native', f), '-o', tmp];
+    execFileSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    skip(e.code === 'ENOENT' ? `no C compiler: ${cc} not found` : `${cc} failed on ${f}: ${e.message.split('\n')[0]}`);
+  }
+}
+
+function targetOf(source) {
+  return path.join(root, 'dist', 'native', `${path.basename(source, '.c')}.node`);
 }
