@@ -5,7 +5,9 @@
  * its `bornPhyOffset`) or after it was replaced, not in step with the ConsumeQueue, or a "maybe" (a match, or
  * another group's bits) — are read and judged on their properties as without a bitmap: never a wrong delivery,
  * never a miss. Skipped entries cost no record read, so a pull scans up to `bitmapScanEntriesMax` entries and a
- * selective filter still answers a full pull.
+ * selective filter still answers a full pull. Where the subscription's verdict is exact (bitmap/filters.ts: its
+ * mask has a bit no other filter of the topic sets), a pick whose candidates all hold its mask in step with the
+ * ConsumeQueue is served without judging their properties again (`Picked.exact`).
  */
 import { bloomHit } from './bitmap/bloom.js';
 import type { ConsumeQueue } from './consume-queue.js';
@@ -19,6 +21,7 @@ import {
   collectSparse,
   filteredStatus,
   keepJobSpans,
+  matchedByBitmap,
 } from './read-filtered.js';
 import { Collected, type Picked, type ReadSource } from './read-path.js';
 import { Settled, slotOf } from './read-worker.js';
@@ -45,6 +48,7 @@ export async function readByBitmap(
   maxOffset: bigint,
 ): Promise<GetResult> {
   const byProperties = filter.isMatchedByProperties as ByProperties;
+  const judge = (p: Picked): ByProperties => (p.exact === true ? matchedByBitmap : byProperties);
   const m0 = nativeWord(probe.maskHi);
   const m1 = nativeWord(probe.maskLo);
   const out = new Collected();
@@ -64,7 +68,7 @@ export async function readByBitmap(
         const p = ahead.picked;
         removed += p.removed;
         judged += p.phys.length;
-        let stoppedAt = collectSparse(store, p, ahead.spanFirst, out, byProperties, want, maxTotalBytes);
+        let stoppedAt = collectSparse(store, p, ahead.spanFirst, out, judge(p), want, maxTotalBytes);
         if (stoppedAt instanceof Promise) stoppedAt = await stoppedAt;
         next = stoppedAt ?? p.next;
         filled = stoppedAt !== undefined;
@@ -81,7 +85,7 @@ export async function readByBitmap(
           ahead.arena,
           0,
           out,
-          byProperties,
+          judge(p),
           want,
           maxTotalBytes,
         );
@@ -121,7 +125,7 @@ export async function readByBitmap(
       let stoppedAt =
         picked.phys.length === 0
           ? undefined
-          : collect(store, picked, out, byProperties, want, maxTotalBytes, sparse(picked));
+          : collect(store, picked, out, judge(picked), want, maxTotalBytes, sparse(picked));
       // A pull with nothing read ahead for it (a stream's first, or after a reset or a miss) whose first chunk's
       // candidates (with bits: as many as it wants) fill it: its successors are read ahead now, posted after its own
       // job (one wake of the worker for all), so that the next pull finds its records read instead of the worker not
@@ -200,6 +204,7 @@ function firstPick(
     const p = pickByBitmap(bits, bits, at, probe, minPhy, wanted - (picked?.phys.length ?? 0), m0, m1);
     if (picked === undefined) picked = p;
     else {
+      if (p.phys.length > 0) picked.exact = (picked.phys.length === 0 || picked.exact === true) && p.exact === true;
       for (let k = 0; k < p.phys.length; k++) {
         picked.phys.push(p.phys[k] as number);
         picked.sizes.push(p.sizes[k] as number);
@@ -279,12 +284,19 @@ export function pickByBitmap(
   // Entries the bitmap may rule out: the leading ones both queues hold, when every record of them lies where the
   // filter's bits count (queue order is log order, so the first and last decide).
   let judgedBy = 0;
+  // Of those, whether a candidate holding the mask matched for sure (the subscription's exact window covers them).
+  let exactWindow = false;
   if (bitCount > 0 && minPhy <= phyAt(entries, 0)) {
     const first = phyAt(entries, 0);
     const last = phyAt(entries, (bitCount - 1) * cqEntryBytes);
     if (first >= probe.bornPhyOffset && last < probe.deadPhyOffset) judgedBy = bitCount;
+    exactWindow =
+      judgedBy > 0 &&
+      first >= (probe.exactFromPhy ?? Number.POSITIVE_INFINITY) &&
+      last < (probe.exactBelowPhy ?? Number.NEGATIVE_INFINITY);
   }
   const words = judgedBy > 0 ? wordsOf(entries, bits, judgedBy) : undefined;
+  let exact = exactWindow;
   let bytes = 0;
   for (let i = 0; i < count; i++) {
     if (words !== undefined && i < judgedBy) {
@@ -311,13 +323,30 @@ export function pickByBitmap(
       continue;
     }
     if (words === undefined && i < bitCount && ruledOut(entries, bits, at, phy, probe)) continue;
+    if (exact && (words === undefined || i >= judgedBy || !exactHit(words, i, entries === bits, m0, m1))) exact = false;
     out.phys.push(phy);
     out.sizes.push(size);
     out.queueOffsets.push(offset + i);
     bytes += size;
   }
+  if (out.phys.length > 0) out.exact = exact;
   return out;
 }
+
+/**
+ * Whether entry `i` holds the mask `m0 m1` in step with its ConsumeQueue entry (side-queue entries read alone are
+ * their own) and is not `maybeAll` (filters not evaluated): in an exact window, a sure match.
+ */
+function exactHit(words: { e: Uint32Array; b: Uint32Array }, i: number, alone: boolean, m0: number, m1: number) {
+  const { e, b } = words;
+  const w = i * 5;
+  const hi = b[w + 3] as number;
+  const lo = b[w + 4] as number;
+  if ((hi & m0) !== m0 || (lo & m1) !== m1 || (hi === allOnes && lo === allOnes)) return false;
+  return alone || (b[w] === e[w] && b[w + 1] === e[w + 1] && b[w + 2] === e[w + 2] && e[w + 2] !== 0);
+}
+
+const allOnes = 0xffffffff;
 
 /** `skipRuledOut` over side-queue entries read alone (they are their own ConsumeQueue entries). */
 function skipMissed(b: Uint32Array, from: number, to: number, m0: number, m1: number): number {

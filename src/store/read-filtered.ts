@@ -22,6 +22,9 @@ export const candidateBytesMax = 1024 * 1024;
 
 export type ByProperties = NonNullable<MessageFilter['isMatchedByProperties']>;
 
+/** In place of the filter for candidates an exact bitmap verdict matched: their properties are not judged again. */
+export const matchedByBitmap: ByProperties = () => true;
+
 /** Hands the filter the properties bytes of the record at span[at] (after body and topic), undecoded. */
 export function matchesProperties(byProperties: ByProperties, span: Buffer, at: number): boolean {
   const bodyLen = span.readInt32BE(at + RecordPos.bodyLength);
@@ -430,5 +433,5 @@ function accepted(
     store.damage.refusedRead(phy, fault, () => store.segmentFileOf(phy));
     return false;
   }
-  return matchesProperties(byProperties, buf, at);
+  return byProperties === matchedByBitmap || matchesProperties(byProperties, buf, at);
 }

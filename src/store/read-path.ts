@@ -171,6 +171,8 @@ export interface Picked {
   next: number;
   /** Entries skipped because their CommitLog bytes were deleted. */
   removed: number;
+  /** Every candidate matched by an exact bitmap verdict (read-bitmap.ts): served without judging its properties. */
+  exact?: boolean;
 }
 
 /**

@@ -122,6 +122,12 @@ export interface BitmapProbe {
   readonly maskLo: number;
   readonly bornPhyOffset: number;
   readonly deadPhyOffset: number;
+  /**
+   * Entries in [exactFromPhy, exactBelowPhy) holding the mask matched (an exact verdict: no second judging of
+   * their properties; bitmap/filters.ts). Absent: no entry's verdict is exact.
+   */
+  readonly exactFromPhy?: number;
+  readonly exactBelowPhy?: number;
 }
 
 /**

@@ -10,6 +10,8 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { bitmapPredicateOf, compiledSql92, sqlMessageFilter } from '../../src/broker/filter/sql92-filter.js';
 import { decodeRecord } from '../../src/common/record.js';
+import { bloomMaskOf } from '../../src/store/bitmap/bloom.js';
+import { type BitmapFilter, BitmapFilters, bitsOf, maybeAll } from '../../src/store/bitmap/filters.js';
 import type { FileMessageStore } from '../../src/store/file-store.js';
 import {
   createMessageStore,
@@ -382,5 +384,112 @@ test('a side queue that began mid-file, after a restart: the entries before its 
     }
   } finally {
     await again.shutdown();
+  }
+});
+
+/** Two groups of `topic` whose masks each miss one of `group`'s bits but together hold them all. */
+function coveringPair(topic: string, group: string): [string, string] {
+  const mask = bloomMaskOf(group, topic).mask;
+  const partial: Array<[string, bigint]> = [];
+  for (let i = 0; partial.length < 200; i++) {
+    const m = bloomMaskOf(`P${i}`, topic).mask;
+    if ((m & mask) !== 0n && (m & mask) !== mask) partial.push([`P${i}`, m]);
+  }
+  for (let i = 0; i < 1_000_000; i++) {
+    const m = bloomMaskOf(`Q${i}`, topic).mask;
+    if ((m & mask) === mask) continue;
+    const b = partial.find(([, pm]) => ((pm | m) & mask) === mask);
+    if (b !== undefined) return [b[0], `Q${i}`];
+  }
+  throw new Error('no covering pair found');
+}
+
+test('exact windows: from a filter with an own bit until others cover it; kept by the saved table; none when not saved', () => {
+  const table = new BitmapFilters(bitmapPredicateOf);
+  assert.ok(table.register('T', 'A', 'a = 1', 100));
+  const a = table.get('T', 'A') as BitmapFilter;
+  assert.equal(a.exactFromPhy, 100);
+  assert.equal(a.exactBelowPhy, Number.POSITIVE_INFINITY);
+  const [b, c] = coveringPair('T', 'A');
+  assert.ok(table.register('T', b, 'a = 2', 200));
+  assert.equal(a.exactBelowPhy, Number.POSITIVE_INFINITY, 'one partial cover leaves an own bit');
+  assert.ok(table.register('T', c, 'a = 3', 300));
+  assert.equal(a.exactBelowPhy, 300);
+  // Dropping a cover does not reopen the window (entries from 300 on may hold both covers' bits).
+  table.unregister('T', c, 400);
+  assert.equal(a.exactBelowPhy, 300);
+
+  const loaded = new BitmapFilters(bitmapPredicateOf);
+  assert.deepEqual(loaded.load(table.toJson()), []);
+  for (const g of ['A', b]) {
+    const was = table.get('T', g) as BitmapFilter;
+    const now = loaded.get('T', g) as BitmapFilter;
+    assert.equal(now.exactFromPhy, was.exactFromPhy, g);
+    assert.equal(now.exactBelowPhy, was.exactBelowPhy, g);
+  }
+  // A table saved before exact windows existed: no verdict is exact.
+  const old = new BitmapFilters(bitmapPredicateOf);
+  old.load(JSON.stringify({ filters: [{ topic: 'T', group: 'A', expression: 'a = 1', bornPhyOffset: 100 }] }));
+  assert.equal(old.get('T', 'A')?.exactFromPhy, Number.POSITIVE_INFINITY);
+  assert.deepEqual(
+    old.load(
+      JSON.stringify({
+        filters: [{ topic: 'T', group: 'X', expression: 'a = 1', bornPhyOffset: 1, exactFromPhy: 'x' }],
+      }),
+    ).length,
+    1,
+  );
+});
+
+test('an entry whose filters could not be evaluated holds every bit (no exact verdict trusts it)', () => {
+  const table = new BitmapFilters((expression) =>
+    expression === 'throws'
+      ? () => {
+          throw new Error('boom');
+        }
+      : bitmapPredicateOf(expression),
+  );
+  assert.ok(table.register('T', 'A', 'a = 1', 0));
+  const groups = table.groupsOf('T') as ReadonlyMap<string, BitmapFilter>;
+  assert.equal(bitsOf(groups, undefined), maybeAll);
+  assert.equal(bitsOf(groups, 'a\u00011\u0002'), (table.get('T', 'A') as BitmapFilter).mask);
+  assert.ok(table.register('T', 'B', 'throws', 0));
+  assert.equal(bitsOf(groups, 'a\u00011\u0002'), maybeAll);
+});
+
+test('an exact verdict serves its records unjudged; once other groups cover its bits, newer records are judged again', async () => {
+  const store = await openStore(undefined, { sparseReadWorkerEnable: true });
+  try {
+    const topic = 'Exact';
+    assert.ok(store.filterBitmap?.register(topic, 'A', 'bucket = 7'));
+    await putBuckets(store, topic, 0, 600);
+    let judged = 0;
+    const counting = (): MessageFilter => {
+      const f = filterOf(store, topic, 'A', 'bucket = 7', true);
+      const by = f.isMatchedByProperties?.bind(f) as NonNullable<MessageFilter['isMatchedByProperties']>;
+      const isMatchedByProperties = (buf: Buffer, start: number, end: number) => {
+        judged++;
+        return by(buf, start, end);
+      };
+      return { ...f, isMatchedByProperties };
+    };
+    const first = await pullAll(store, topic, counting(), 3);
+    assert.deepEqual(first.offsets, expected(0, 600));
+    assert.equal(judged, 0, 'every candidate was an exact match');
+
+    // Two groups that together set all of A's bits, both matching bucket 8 (which A does not select).
+    const [b, c] = coveringPair(topic, 'A');
+    assert.ok(store.filterBitmap?.register(topic, b, 'bucket = 8'));
+    assert.ok(store.filterBitmap?.register(topic, c, 'bucket = 8'));
+    await putBuckets(store, topic, 600, 600);
+    judged = 0;
+    const all = await pullAll(store, topic, counting(), 3);
+    assert.deepEqual(all.offsets, expected(0, 1200), 'bucket 8 holds all of A bits and is still not delivered to A');
+    assert.ok(judged >= 12, `records after the cover are judged (${judged})`);
+    judged = 0;
+    const older = await pullAll(store, topic, counting(), 3);
+    assert.deepEqual(older.offsets.slice(0, 6), expected(0, 600));
+  } finally {
+    await store.shutdown();
   }
 });

@@ -6,6 +6,13 @@
  * either before or after it, never both. The table is saved with each checkpoint (before the bitmap queues are
  * flushed), so after a crash every filter it names covers the entries below the checkpoint, and replay recomputes
  * the rest with it.
+ *
+ * Exact verdicts: a filter whose mask has a bit no other filter of its topic sets (its "own" bit) is the only one
+ * that can have set all of its bits, so over the log offsets where that holds — from its registration
+ * (`exactFromPhy`) until another filter of the topic comes that covers its own bits (`exactBelowPhy`) — an entry
+ * holding its mask says "matched", not "maybe": the pull serves the record without judging its properties again.
+ * An entry whose filters could not be evaluated (properties unknown, a filter that threw) holds all 64 bits
+ * (`maybeAll`), which no verdict trusts. Windows are saved with the table; a filter saved without one has none.
  */
 import { type BloomMask, bloomMaskOf } from './bloom.js';
 
@@ -20,6 +27,9 @@ export class BitmapFilter implements BloomMask {
   readonly mask: bigint;
   /** Set when replaced or dropped: entries from here on were not computed with it. */
   deadPhyOffset = Number.POSITIVE_INFINITY;
+  /** Entries in [exactFromPhy, exactBelowPhy) that hold the mask matched it (see the file's comment); none: ∞. */
+  exactFromPhy = Number.POSITIVE_INFINITY;
+  exactBelowPhy = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly topic: string,
@@ -40,7 +50,13 @@ interface SavedFilter {
   group: string;
   expression: string;
   bornPhyOffset: number;
+  /** The exact window; absent: none (∞), or open (`exactBelowPhy`). */
+  exactFromPhy?: number;
+  exactBelowPhy?: number;
 }
+
+/** An entry's bits when its filters could not be evaluated: every mask held, no exact verdict. */
+export const maybeAll = -1n;
 
 export class BitmapFilters {
   /** A topic stays here once it had a filter: its bitmap queues are kept in step with its ConsumeQueues. */
@@ -67,6 +83,11 @@ export class BitmapFilters {
    * again keeps the filter and its history. False when the expression does not compile.
    */
   register(topic: string, group: string, expression: string, atPhy: number): boolean {
+    return this.put(topic, group, expression, atPhy, true);
+  }
+
+  /** `register`; `judgeExact`: open the new filter's exact window and close those it covers (not when loading). */
+  private put(topic: string, group: string, expression: string, atPhy: number, judgeExact: boolean): boolean {
     const prev = this.get(topic, group);
     if (prev?.expression === expression) return true;
     const matches = this.compile(expression);
@@ -77,7 +98,9 @@ export class BitmapFilters {
       groups = new Map();
       this.byTopic.set(topic, groups);
     }
-    groups.set(group, new BitmapFilter(topic, group, expression, atPhy, matches));
+    const f = new BitmapFilter(topic, group, expression, atPhy, matches);
+    groups.set(group, f);
+    if (judgeExact) judgeExactWindows(groups, f, atPhy);
     this.version++;
     return true;
   }
@@ -101,7 +124,15 @@ export class BitmapFilters {
     const filters: SavedFilter[] = [];
     for (const groups of this.byTopic.values()) {
       for (const f of groups.values()) {
-        filters.push({ topic: f.topic, group: f.group, expression: f.expression, bornPhyOffset: f.bornPhyOffset });
+        const saved: SavedFilter = {
+          topic: f.topic,
+          group: f.group,
+          expression: f.expression,
+          bornPhyOffset: f.bornPhyOffset,
+        };
+        if (Number.isFinite(f.exactFromPhy)) saved.exactFromPhy = f.exactFromPhy;
+        if (Number.isFinite(f.exactBelowPhy)) saved.exactBelowPhy = f.exactBelowPhy;
+        filters.push(saved);
       }
     }
     return JSON.stringify({ filters });
@@ -119,36 +150,59 @@ export class BitmapFilters {
     const list = (saved as { filters?: unknown } | null)?.filters;
     if (!Array.isArray(list)) return ['no filters array'];
     for (const s of list as Partial<SavedFilter>[]) {
-      const { topic, group, expression, bornPhyOffset } = s;
+      const { topic, group, expression, bornPhyOffset, exactFromPhy, exactBelowPhy } = s;
       if (
         typeof topic !== 'string' ||
         typeof group !== 'string' ||
         typeof expression !== 'string' ||
-        typeof bornPhyOffset !== 'number'
+        typeof bornPhyOffset !== 'number' ||
+        (exactFromPhy !== undefined && typeof exactFromPhy !== 'number') ||
+        (exactBelowPhy !== undefined && typeof exactBelowPhy !== 'number')
       ) {
         problems.push(`malformed entry ${JSON.stringify(s)}`);
         continue;
       }
-      if (!this.register(topic, group, expression, bornPhyOffset)) problems.push(`${group}/${topic} does not compile`);
+      if (!this.put(topic, group, expression, bornPhyOffset, false)) {
+        problems.push(`${group}/${topic} does not compile`);
+        continue;
+      }
+      // The saved window, as it was: entries below the checkpoint were computed under it, replay recomputes the rest.
+      const f = this.get(topic, group) as BitmapFilter;
+      f.exactFromPhy = exactFromPhy ?? Number.POSITIVE_INFINITY;
+      f.exactBelowPhy = exactBelowPhy ?? Number.POSITIVE_INFINITY;
     }
     return problems;
   }
 }
 
 /**
+ * `added` (just put in `groups`, from log offset `atPhy`) gets an exact window from there when it has an own bit;
+ * every other filter of the topic whose own bits `added` covers loses its window from there on.
+ */
+function judgeExactWindows(groups: ReadonlyMap<string, BitmapFilter>, added: BitmapFilter, atPhy: number): void {
+  for (const f of groups.values()) {
+    let others = 0n;
+    for (const g of groups.values()) if (g !== f) others |= g.mask;
+    const own = (f.mask & ~others) !== 0n;
+    if (f === added) {
+      if (own) f.exactFromPhy = atPhy;
+    } else if (!own && f.exactBelowPhy > atPhy) f.exactBelowPhy = atPhy;
+  }
+}
+
+/**
  * The entry value of a record: the OR of the masks of the filters that matched it. A filter that throws, or a
- * record whose properties are unknown, counts as matched ("maybe": the pull judges the record).
+ * record whose properties are unknown, makes it `maybeAll` (every filter's "maybe": the pull judges the record).
  */
 export function bitsOf(groups: ReadonlyMap<string, BitmapFilter>, properties: string | Buffer | undefined): bigint {
+  if (properties === undefined) return maybeAll;
   let bits = 0n;
   for (const f of groups.values()) {
-    let hit = true;
-    if (properties !== undefined) {
-      try {
-        hit = f.matches(properties);
-      } catch {
-        hit = true;
-      }
+    let hit: boolean;
+    try {
+      hit = f.matches(properties);
+    } catch {
+      return maybeAll;
     }
     if (hit) bits = bits === 0n ? f.mask : bits | f.mask;
   }
