@@ -79,6 +79,8 @@ export interface StoreConfig {
   storeHost: string;
   /** The far-apart records a filter bitmap picks are read in a worker thread (else on the main thread). */
   sparseReadWorkerEnable: boolean;
+  /** Selective SQL92 subscriptions keep their matches in memory (bitmap/match-lists.ts); off: pulls scan the bitmap. */
+  filterMatchListEnable: boolean;
 }
 
 /** RocketMQ's defaults; `storePathRootDir` defaults to ./data/store. */
@@ -117,6 +119,7 @@ export function defaultStoreConfig(storePathRootDir = path.resolve('data', 'stor
     timerMaxDelaySec: 259_200,
     storeHost: '127.0.0.1:10911',
     sparseReadWorkerEnable: true,
+    filterMatchListEnable: true,
   };
 }
 
@@ -288,6 +291,15 @@ export const storeKeys: { readonly [K in keyof Omit<StoreConfig, 'storeHost'>]-?
       "thread: a pull that filled up has its stream's next pull read ahead there while its answer travels (the " +
       'first pull of a stream: one job it waits for). Off: blocking reads on the main thread, which then spends ' +
       '~1.5 × as much per filtered pull (docs/performance.md).',
+  },
+  filterMatchListEnable: {
+    kind: 'bool',
+    default: true,
+    tsrocket: true,
+    doc:
+      'SQL92 subscriptions that match few records keep their matches per queue in memory (at most ~21 MB for the ' +
+      'process): a pull takes its candidates from there instead of reading and scanning the filter bitmap; after a ' +
+      'start the older matches are read in the background from the first pull on. Off: every pull scans the bitmap.',
   },
   timerWheelEnable: {
     kind: 'bool',

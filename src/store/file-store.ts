@@ -144,6 +144,7 @@ export class FileMessageStore implements MessageStore, PutTarget, ReadSource {
             this.queues,
             () => this.dispatchedOffset,
             onWriteError,
+            config.filterMatchListEnable,
           );
     if (this.filterBitmap !== undefined) this.dispatchers.push(this.filterBitmap);
     this.disk = new DiskWatch(io, config, () => this.commitLog.allocatedAheadBytes());

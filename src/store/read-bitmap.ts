@@ -101,27 +101,33 @@ export async function readByBitmap(
       out.count < want &&
       out.total < maxTotalBytes
     ) {
-      const n = Math.min(chunkEntries, offset + bitmapScanEntriesMax - next);
-      const now = chunkNow(bq, next, n);
-      const { entries, bits } = now === undefined ? await chunkLater(q, bq, next, n) : { entries: now, bits: now };
-      if (entries.length === 0) break;
       const minPhy = store.commitLog.minOffset();
-      // With bits, as many candidates as matches still wanted (with one group's bits each of them matches);
-      // without (before the side queue), chunks of candidates as a pull without a bitmap reads them.
-      const candidatesMax = bits.length === 0 ? judgedEntriesMax - judged : want - out.count;
-      const picked = pickByBitmap(
-        entries,
-        bits,
-        next,
-        probe,
-        minPhy,
-        Math.min(judgedEntriesMax - judged, candidatesMax),
-        m0,
-        m1,
-      );
+      // The subscription's listed matches when they cover `next`, else a chunk of the side queue scanned.
+      let picked = listedPick(probe, bq, next, Math.min(judgedEntriesMax - judged, want - out.count), minPhy);
+      let withBits = picked !== undefined;
+      if (picked === undefined) {
+        const n = Math.min(chunkEntries, offset + bitmapScanEntriesMax - next);
+        const now = chunkNow(bq, next, n);
+        const { entries, bits } = now === undefined ? await chunkLater(q, bq, next, n) : { entries: now, bits: now };
+        if (entries.length === 0) break;
+        // With bits, as many candidates as matches still wanted (with one group's bits each of them matches);
+        // without (before the side queue), chunks of candidates as a pull without a bitmap reads them.
+        const candidatesMax = bits.length === 0 ? judgedEntriesMax - judged : want - out.count;
+        picked = pickByBitmap(
+          entries,
+          bits,
+          next,
+          probe,
+          minPhy,
+          Math.min(judgedEntriesMax - judged, candidatesMax),
+          m0,
+          m1,
+        );
+        withBits = bits.length > 0;
+      } else if (picked.next === next && picked.phys.length === 0) break;
       removed += picked.removed;
       judged += picked.phys.length;
-      const first = ahead === undefined && out.count === 0 && next === offset && bits.length > 0;
+      const first = ahead === undefined && out.count === 0 && next === offset && withBits;
       let stoppedAt =
         picked.phys.length === 0
           ? undefined
@@ -194,6 +200,8 @@ function firstPick(
   const chunk = Math.min(chunkEntries, bitmapScanEntriesMax);
   const minPhy = store.commitLog.minOffset();
   const wanted = Math.min(judgedEntriesMax, want);
+  const listed = listedPick(probe, bq, from, wanted, minPhy);
+  if (listed !== undefined) return listed.phys.length > 0 && sparse(listed) ? listed : undefined;
   let part = spanned === undefined ? chunk : Math.min(chunk, spanned + (spanned >> 3) + 64);
   let at = from;
   let picked: Picked | undefined;
@@ -221,6 +229,32 @@ function firstPick(
     part = Math.min(chunk - done, Math.ceil(((wanted - have) * done * 1.25) / Math.max(have, 1)) + 64);
   }
   return picked !== undefined && sparse(picked) ? picked : undefined;
+}
+
+/**
+ * The candidates of a pull of `want` from `from` taken from the subscription's listed matches (match-lists.ts),
+ * undefined when it keeps none in step with `bq` covering `from`; exact only within its exact window.
+ */
+function listedPick(
+  probe: BitmapProbe,
+  bq: ConsumeQueue,
+  from: number,
+  want: number,
+  minPhy: number,
+): Picked | undefined {
+  const p = probe.matchesIn?.(bq, from)?.pick(from, want, minPhy, candidateBytesMax);
+  const n = p?.phys.length ?? 0;
+  if (p === undefined || n === 0) return p;
+  const first = p.phys[0] as number;
+  const last = p.phys[n - 1] as number;
+  // Listed while the filter was registered: always inside its life; anything else is read as without a list.
+  if (first < probe.bornPhyOffset || last >= probe.deadPhyOffset) return undefined;
+  if (p.exact === true) {
+    p.exact =
+      first >= (probe.exactFromPhy ?? Number.POSITIVE_INFINITY) &&
+      last < (probe.exactBelowPhy ?? Number.NEGATIVE_INFINITY);
+  }
+  return p;
 }
 
 const joinPartsMin = 4;

@@ -3,7 +3,9 @@
  * `MemoryMessageStore` implement it and run one shared test suite.
  */
 import type { RecordInput } from '../common/record.js';
+import type { ConsumeQueue } from './consume-queue.js';
 import type { PlainBatchItems } from './dispatch.js';
+import type { Picked } from './read-path.js';
 
 /** Outcome of a put, as RocketMQ names it (PutMessageStatus). */
 export const PutStatus = {
@@ -128,6 +130,21 @@ export interface BitmapProbe {
    */
   readonly exactFromPhy?: number;
   readonly exactBelowPhy?: number;
+  /**
+   * The subscription's matches in side queue `q` kept in memory (bitmap/match-lists.ts) while in step with it:
+   * candidates without reading the side queue. Undefined: scan it. Not reaching back to `from` (the pull's
+   * offset): the older ones are read in the background.
+   */
+  matchesIn?(q: ConsumeQueue, from: number): BitmapMatches | undefined;
+}
+
+/** A subscription's listed matches in one side queue (bitmap/match-lists.ts). */
+export interface BitmapMatches {
+  /**
+   * Up to `want` candidates from queue offset `offset` as the side-queue scan picks them (`removed`: those below
+   * `minPhy`; `next`: after the last, or the list's end); undefined when the list does not cover `offset`.
+   */
+  pick(offset: number, want: number, minPhy: number, bytesMax: number): Picked | undefined;
 }
 
 /**

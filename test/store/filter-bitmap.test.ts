@@ -12,6 +12,8 @@ import { bitmapPredicateOf, compiledSql92, sqlMessageFilter } from '../../src/br
 import { decodeRecord } from '../../src/common/record.js';
 import { bloomMaskOf } from '../../src/store/bitmap/bloom.js';
 import { type BitmapFilter, BitmapFilters, bitsOf, maybeAll } from '../../src/store/bitmap/filters.js';
+import { listedEntries, MatchList, matchListEntriesMax } from '../../src/store/bitmap/match-lists.js';
+import type { ConsumeQueue } from '../../src/store/consume-queue.js';
 import type { FileMessageStore } from '../../src/store/file-store.js';
 import {
   createMessageStore,
@@ -21,6 +23,7 @@ import {
   type StoreConfig,
 } from '../../src/store/index.js';
 import type { LogReader } from '../../src/store/log-reader.js';
+import { eventually } from '../broker/helpers.js';
 import { msg, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -492,4 +495,76 @@ test('an exact verdict serves its records unjudged; once other groups cover its 
   } finally {
     await store.shutdown();
   }
+});
+
+test('match lists: kept as records are dispatched, backfilled after a restart, none for a dense filter; pulls deliver the same', async () => {
+  const store = await openStore();
+  const dir = store.config.storePathRootDir;
+  const topic = 'Listed';
+  const listed0 = listedEntries();
+  assert.ok(store.filterBitmap?.register(topic, 'G', 'bucket = 7'));
+  assert.ok(store.filterBitmap?.register(topic, 'Dense', 'bucket < 50'));
+  await putBuckets(store, topic, 0, 5000);
+  const bq = store.bitmapQueueOf(topic, 0) as ConsumeQueue;
+  const selective = store.filterBitmap?.probe(topic, 'G', 'bucket = 7') as BitmapFilter;
+  const list = selective.matchesIn(bq);
+  assert.equal(list?.from, 0);
+  assert.equal(list?.count, 50);
+  // Half the records match `bucket < 50`: past 4,096 entries that list is dropped; its pulls scan.
+  const denseProbe = store.filterBitmap?.probe(topic, 'Dense', 'bucket < 50') as BitmapFilter;
+  assert.equal(denseProbe.matchesIn(bq), undefined);
+  assert.equal(listedEntries() - listed0, 50);
+  assert.deepEqual(
+    (await pullAll(store, topic, filterOf(store, topic, 'G', 'bucket = 7', true))).offsets,
+    expected(0, 5000),
+  );
+  const dense = await pullAll(store, topic, filterOf(store, topic, 'Dense', 'bucket < 50', true));
+  assert.equal(dense.offsets.length, 2500);
+  await store.shutdown();
+  assert.equal(listedEntries(), listed0, 'a stopped store keeps none');
+
+  const again = await openStore(dir);
+  try {
+    const bq2 = again.bitmapQueueOf(topic, 0) as ConsumeQueue;
+    const probe = again.filterBitmap?.probe(topic, 'G', 'bucket = 7') as BitmapFilter;
+    // After the restart there is none until a pull asks: it begins at the side queue's end, and the older matches
+    // from the pull's offset on are read back in the background.
+    assert.equal(probe.matchesIn(bq2), undefined);
+    const first = await pullAll(again, topic, filterOf(again, topic, 'G', 'bucket = 7', true));
+    assert.deepEqual(first.offsets, expected(0, 5000));
+    assert.ok(await eventually(() => probe.matchesIn(bq2)?.from === 0), 'backfilled');
+    assert.equal(probe.matchesIn(bq2)?.count, 50);
+    await putBuckets(again, topic, 5000, 1000);
+    assert.equal(probe.matchesIn(bq2)?.count, 60);
+    const all = await pullAll(again, topic, filterOf(again, topic, 'G', 'bucket = 7', true), 7);
+    assert.deepEqual(all.offsets, expected(0, 6000));
+  } finally {
+    await again.shutdown();
+  }
+  assert.equal(listedEntries(), listed0);
+});
+
+test('a match list full of entries drops its older half and still answers exactly', () => {
+  const list = new MatchList(0);
+  // One entry in 20 matches (a list keeps none for a filter matching more than one in 16).
+  const every = 20;
+  for (let i = 0; i < matchListEntriesMax * every * 1.5; i++) {
+    assert.ok(list.append(i, i * 100, 100, i % every === 0, true));
+  }
+  assert.equal(list.count, matchListEntriesMax);
+  assert.ok(list.from > 0);
+  assert.equal(list.pick(list.from - 1, 5, 0, 1 << 20), undefined, 'below its start: not covered');
+  const first = Math.ceil(list.from / every) * every;
+  const p = list.pick(list.from, 5, 0, 1 << 20);
+  assert.deepEqual(
+    p?.queueOffsets,
+    [0, 1, 2, 3, 4].map((k) => first + k * every),
+  );
+  assert.equal(p?.next, first + 5 * every);
+  assert.equal(list.pick(list.to, 5, 0, 1 << 20)?.phys.length, 0);
+  // Records below the log's start: counted as removed, then trimmed away.
+  assert.equal(list.pick(first, 3, (first + 2 * every) * 100, 1 << 20)?.removed, 2);
+  list.trimBelow((first + 10 * every) * 100);
+  assert.equal(list.pick(first, 1, 0, 1 << 20), undefined);
+  list.release();
 });

@@ -40,6 +40,8 @@ async function open(dir: string, more: Partial<StoreConfig> = {}): Promise<FileM
       mappedFileSizeConsumeQueue: 20 * 1000,
       mappedFileSizeCommitLog: segmentBytes,
       sparseReadWorkerEnable: true,
+      // These pulls scan the side queue (the match lists' pulls: filter-bitmap.test.ts).
+      filterMatchListEnable: false,
       ...more,
     },
     { filterBitmap: bitmapPredicateOf },

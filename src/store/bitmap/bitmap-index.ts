@@ -16,13 +16,14 @@ import type { StorageIO } from '../io.js';
 import { joinPath } from '../io.js';
 import { inParallel, QueueTable } from '../queue-table.js';
 import type { BitmapProbe, FilterBitmap } from '../types.js';
-import { BitmapFilters, bitsOf, type PredicateCompiler } from './filters.js';
+import { BitmapFilters, bitsOf, maybeAll, type PredicateCompiler } from './filters.js';
 
 const log = createLogger('filter-bitmap');
 const filtersFile = 'filters.json';
 const queuesDir = 'queues';
 /** Offsets past the end of a queue replay that a bitmap queue may fill with blank entries (otherwise it restarts). */
 const replayGapEntriesMax = 65_536;
+const allOnes = 0xffffffff;
 
 export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
   readonly queues: QueueTable;
@@ -43,9 +44,11 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
     /** Every record below this log offset was dispatched (the registration point of a new filter). */
     private readonly dispatchedOffset: () => number,
     onWriteError: (reason: string) => void,
+    /** `filterMatchListEnable`: selective filters keep their matches in memory (match-lists.ts). */
+    listMatches = true,
   ) {
     this.queues = new QueueTable(io, joinPath(dir, queuesDir), segmentBytes, onWriteError);
-    this.filters = new BitmapFilters(compile);
+    this.filters = new BitmapFilters(compile, listMatches);
   }
 
   register(topic: string, group: string, expression: string): boolean {
@@ -75,10 +78,15 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
     // A side queue starts at the offset where its topic got its first filter; past that it never has a gap.
     if (q.maxOffset !== d.queueOffset && !q.startAt(d.queueOffset)) {
       this.entriesSkipped++;
+      for (const f of groups.values()) f.dropMatchLists(q);
       return;
     }
     q.append(d.phyOffset, d.size, bits);
     this.queues.dirty.add(q);
+    const sure = bits !== maybeAll;
+    const hi = sure ? Number(BigInt.asUintN(32, bits >> 32n)) : allOnes;
+    const lo = sure ? Number(BigInt.asUintN(32, bits)) : allOnes;
+    for (const f of groups.values()) f.noteEntry(q, d.queueOffset, d.phyOffset, d.size, hi, lo, sure);
   }
 
   dispatchBatch(b: BatchDispatch): void {
@@ -98,6 +106,7 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
     if (groups === undefined) return;
     const q = this.queues.queueFor(d.topic, d.queueId);
     if (!this.replayed.has(q)) {
+      for (const f of groups.values()) f.dropMatchLists(q);
       // The first replayed record of a queue: every entry from it on was written after the checkpoint.
       this.replayed.add(q);
       const empty = q.maxOffset === q.minOffset;
@@ -132,6 +141,8 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
    */
   async recovered(logEnd: number, rebuiltQueues: readonly string[]): Promise<void> {
     this.replayed.clear();
+    // Lists begin with the first entry dispatched after recovery.
+    for (const f of this.filters.all()) f.dropMatchLists();
     const rebuilt = new Set(rebuiltQueues);
     await inParallel([...this.queues.all()], async (q) => {
       await q.truncateBeyond(logEnd);
@@ -172,6 +183,7 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
   }
 
   async deleteBelow(minPhy: number): Promise<void> {
+    for (const f of this.filters.all()) f.trimMatchLists(minPhy);
     for (const q of this.queues.all()) await q.deleteBelow(minPhy);
   }
 
@@ -184,6 +196,7 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
   }
 
   async close(): Promise<void> {
+    for (const f of this.filters.all()) f.dropMatchLists();
     for (const q of this.queues.all()) await q.close();
   }
 }

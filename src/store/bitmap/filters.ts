@@ -14,7 +14,12 @@
  * An entry whose filters could not be evaluated (properties unknown, a filter that threw) holds all 64 bits
  * (`maybeAll`), which no verdict trusts. Windows are saved with the table; a filter saved without one has none.
  */
+
+import { createLogger } from '../../common/log.js';
 import { type BloomMask, bloomMaskOf } from './bloom.js';
+import { backfill, MatchList, type SideQueue } from './match-lists.js';
+
+const log = createLogger('filter-bitmap');
 
 /** A compiled subscription evaluated on a record's encoded properties (`key\u0001value\u0002…`). */
 export type PropertiesPredicate = (properties: string | Buffer) => boolean;
@@ -31,6 +36,12 @@ export class BitmapFilter implements BloomMask {
   exactFromPhy = Number.POSITIVE_INFINITY;
   exactBelowPhy = Number.POSITIVE_INFINITY;
 
+  /** Whether it keeps its matches in memory (`filterMatchListEnable`). */
+  listing = true;
+  /** Its matches per side queue of its topic (match-lists.ts), and the side queues it has none for (dense). */
+  private readonly lists = new Map<object, MatchList>();
+  private readonly unlisted = new Set<object>();
+
   constructor(
     readonly topic: string,
     readonly group: string,
@@ -42,6 +53,85 @@ export class BitmapFilter implements BloomMask {
     this.maskHi = m.maskHi;
     this.maskLo = m.maskLo;
     this.mask = m.mask;
+  }
+
+  /**
+   * The dispatcher appended entry `queueOffset` to side queue `q` with bits `hi lo` (`sure`: evaluated, not
+   * `maybeAll`): listed when they hold this filter's mask.
+   */
+  noteEntry(q: object, queueOffset: number, phy: number, size: number, hi: number, lo: number, sure: boolean): void {
+    if (!this.listing || this.unlisted.has(q)) return;
+    let list = this.lists.get(q);
+    if (list !== undefined && list.to !== queueOffset) {
+      list.release();
+      list = undefined;
+    }
+    if (list === undefined) {
+      list = new MatchList(queueOffset);
+      this.lists.set(q, list);
+    }
+    const holds = ((hi & this.maskHi) >>> 0 === this.maskHi && (lo & this.maskLo) >>> 0 === this.maskLo) || !sure;
+    if (!list.append(queueOffset, phy, size, holds, sure)) {
+      list.release();
+      this.lists.delete(q);
+      this.unlisted.add(q);
+    }
+  }
+
+  /**
+   * Its matches in side queue `q` when they are in step with it (up to its end); else undefined (scan it). When
+   * they do not reach back to `from` (a pull's offset), a backfill from there starts, unless one runs.
+   */
+  matchesIn(q: SideQueue, from?: number): MatchList | undefined {
+    if (!this.listing) return undefined;
+    let list = this.lists.get(q);
+    if (list !== undefined && list.to !== q.maxOffset) return undefined;
+    if (from !== undefined && (list === undefined || from < list.from) && !this.unlisted.has(q)) {
+      if (list === undefined) {
+        list = new MatchList(q.maxOffset);
+        this.lists.set(q, list);
+      }
+      this.startBackfill(q, list, from);
+    }
+    return list;
+  }
+
+  private readonly backfilling = new Set<object>();
+
+  private startBackfill(q: SideQueue, list: MatchList, from: number): void {
+    if (this.backfilling.has(q) || from >= list.from) return;
+    this.backfilling.add(q);
+    const current = () => this.lists.get(q) === list;
+    backfill(list, q, from, this.maskHi, this.maskLo, this.bornPhyOffset, current)
+      .then(
+        (listable) => {
+          if (listable || !current()) return;
+          list.release();
+          this.lists.delete(q);
+          this.unlisted.add(q);
+        },
+        (err) => {
+          // A store stopping drops its lists first: a read failing after that says nothing.
+          if (current()) log.warn('filter match list not backfilled; its pulls scan the side queue', { err });
+        },
+      )
+      .finally(() => this.backfilling.delete(q));
+  }
+
+  /** Drops its lists (of side queue `q` only, when given): the side queue changed otherwise than by appends. */
+  dropMatchLists(q?: object): void {
+    for (const [k, list] of this.lists) {
+      if (q !== undefined && k !== q) continue;
+      list.release();
+      this.lists.delete(k);
+    }
+    if (q === undefined) this.unlisted.clear();
+    else this.unlisted.delete(q);
+  }
+
+  /** Drops listed records below `minPhy` (retention). */
+  trimMatchLists(minPhy: number): void {
+    for (const list of this.lists.values()) list.trimBelow(minPhy);
   }
 }
 
@@ -64,7 +154,11 @@ export class BitmapFilters {
   /** Bumped on every change; the checkpoint saves the table when it moved. */
   version = 0;
 
-  constructor(private readonly compile: PredicateCompiler) {}
+  constructor(
+    private readonly compile: PredicateCompiler,
+    /** Filters keep their matches in memory (`filterMatchListEnable`). */
+    private readonly listMatches = true,
+  ) {}
 
   groupsOf(topic: string): ReadonlyMap<string, BitmapFilter> | undefined {
     return this.byTopic.get(topic);
@@ -76,6 +170,11 @@ export class BitmapFilters {
 
   topics(): IterableIterator<string> {
     return this.byTopic.keys();
+  }
+
+  /** Every filter registered now. */
+  *all(): IterableIterator<BitmapFilter> {
+    for (const groups of this.byTopic.values()) yield* groups.values();
   }
 
   /**
@@ -92,13 +191,17 @@ export class BitmapFilters {
     if (prev?.expression === expression) return true;
     const matches = this.compile(expression);
     if (matches === undefined) return false;
-    if (prev !== undefined) prev.deadPhyOffset = atPhy;
+    if (prev !== undefined) {
+      prev.deadPhyOffset = atPhy;
+      prev.dropMatchLists();
+    }
     let groups = this.byTopic.get(topic);
     if (groups === undefined) {
       groups = new Map();
       this.byTopic.set(topic, groups);
     }
     const f = new BitmapFilter(topic, group, expression, atPhy, matches);
+    f.listing = this.listMatches;
     groups.set(group, f);
     if (judgeExact) judgeExactWindows(groups, f, atPhy);
     this.version++;
@@ -110,13 +213,17 @@ export class BitmapFilters {
     const f = groups?.get(group);
     if (groups === undefined || f === undefined) return;
     f.deadPhyOffset = atPhy;
+    f.dropMatchLists();
     groups.delete(group);
     this.version++;
   }
 
   /** Drops a deleted topic. */
   forget(topic: string, atPhy: number): void {
-    for (const f of this.byTopic.get(topic)?.values() ?? []) f.deadPhyOffset = atPhy;
+    for (const f of this.byTopic.get(topic)?.values() ?? []) {
+      f.deadPhyOffset = atPhy;
+      f.dropMatchLists();
+    }
     if (this.byTopic.delete(topic)) this.version++;
   }
 
