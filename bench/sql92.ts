@@ -53,6 +53,11 @@ const { values: a } = parseArgs({
      * its read worker (the default: each filled pull's successor read ahead there).
      */
     'no-read-worker': { type: 'boolean', default: false },
+    /**
+     * The broker keeps no match lists (`filterMatchListEnable=false`): every bitmap pull reads and scans the side
+     * queue (the default: a selective filter's matches in memory, backfilled after the broker's start).
+     */
+    'no-match-lists': { type: 'boolean', default: false },
     'min-ms': { type: 'string', default: '2000' },
     /** Extra node flags for the broker child, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
     'broker-node-args': { type: 'string', default: '' },
@@ -101,7 +106,11 @@ try {
   const filled = await fillSql92Store(dataDir, load);
   console.log(`filled ${(filled.logBytes / 1024 / 1024).toFixed(0)} MiB in ${(filled.ms / 1000).toFixed(1)} s`);
   const configFile = path.join(root, 'broker.conf');
-  await writeFile(configFile, a['no-read-worker'] ? 'sparseReadWorkerEnable=false\n' : '');
+  await writeFile(
+    configFile,
+    (a['no-read-worker'] ? 'sparseReadWorkerEnable=false\n' : '') +
+      (a['no-match-lists'] ? 'filterMatchListEnable=false\n' : ''),
+  );
   const broker = spawnStart({
     configFile,
     dataDir,
@@ -148,7 +157,7 @@ try {
       check(
         'SQL92 1 % filter: matching bytes/s vs unfiltered pull bytes/s',
         `${(ratio * 100).toFixed(0)} % (${mib(f)} vs ${mib(u)} MiB/s${bitmap ? '' : ', no bitmap'}` +
-          `${a['no-read-worker'] ? ', reads on the main thread' : ''})`,
+          `${a['no-read-worker'] ? ', reads on the main thread' : ''}${a['no-match-lists'] ? ', no match lists' : ''})`,
         `≥ ${ratioTarget * 100} %`,
         ratio >= ratioTarget,
       ),
@@ -177,6 +186,7 @@ try {
         bitmap,
         minMs,
         readWorker: a['no-read-worker'] !== true,
+        matchLists: a['no-match-lists'] !== true,
       },
       fill: filled,
       matchingBytesPerSec: f.deliveredBytes / (f.ms / 1000),
