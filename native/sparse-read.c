@@ -24,8 +24,8 @@
  *    freed while a mapping holds it).
  *  - Mapped pages count in the process's RSS (RssFile): the windows faulted in are counted (64 KiB each, an upper
  *    bound) and kept within `mapBytesMax`: at the bound, windows read again are read with pread instead of being
- *    faulted in; when such reads outnumber the reads served from mapped windows, the least recently used mapping
- *    is dropped (what is read has moved on).
+ *    faulted in; when such reads outnumber the reads served from mapped windows 8 to 1, the least recently used
+ *    mapping is dropped (what is read has moved on).
  *
  * Exports (N-API):
  *   readSpans(arena: Uint8Array, jobs: Float64Array, jobFirst, spans, fields, arenaAt, results: Int32Array,
@@ -55,6 +55,8 @@
 #define SPANS_MAX 256
 /* Prefetched bytes of a read at most (the hardware prefetcher follows a longer copy). */
 #define PREFETCH_BYTES 2048
+/* See the end of `read_spans`. */
+#define REFUSED_PER_WARM 8
 
 typedef struct {
   int fd; /* -1: free */
@@ -324,9 +326,11 @@ static void read_spans(span_t *sp, int spans, int32_t *results) {
   }
   guard_armed = 0;
   /* At the bound, windows read again are read with pread (`refused`). When those outnumber the reads served warm
-   * (halved now and then: recent ones weigh most), what is mapped is no longer what is read: the least recently
-   * used mapping goes, and the windows read now can be faulted in. */
-  if (epoch_refused > 1024 && epoch_refused > epoch_warm) {
+   * `REFUSED_PER_WARM` times (both halved now and then: recent ones weigh most), what is mapped is no longer what is
+   * read: the least recently used mapping goes, and the windows read now can be faulted in. A working set larger
+   * than the bound keeps the part it has mapped (dropping it would fault it in again and again, each fault dearer
+   * than the pread it replaces). */
+  if (epoch_refused > 1024 && epoch_refused > REFUSED_PER_WARM * epoch_warm) {
     map_t *oldest = NULL;
     for (int i = 0; i < MAPS_MAX; i++)
       if (maps[i].fd >= 0 && maps[i].mapped_bytes > 0 && (oldest == NULL || maps[i].used_job < oldest->used_job))
