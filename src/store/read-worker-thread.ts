@@ -40,6 +40,8 @@ interface SparseNative {
   ): void;
   configure(mapBytesMax: number, map: boolean, checkEachJob?: boolean): void;
   dropMappings(): number;
+  /** The SIGBUS guard is installed (mapped reads possible). */
+  mapping: boolean;
 }
 
 const port = parentPort;
@@ -52,6 +54,9 @@ const { slab, control, layout, sparse } = workerData as {
 const arenas = Buffer.from(slab);
 const { jobs, results, intact, tookMs, startedMs, ctl, claims } = controlViews(control, layout);
 const native = loadNative();
+/** Reads may go through mappings; see the wait below. */
+const mapped = native?.mapping === true && sparse.mode === 'map';
+const mappedWaitMs = 1000;
 let segmentChanges = Atomics.load(ctl, Ctl.segments);
 
 let taken = 0;
@@ -65,9 +70,11 @@ for (;;) {
   const posted = Atomics.load(ctl, Ctl.posted);
   if (posted === taken) {
     Atomics.store(ctl, Ctl.asleep, 1);
-    // A job posted after the load above changed the count: the wait returns at once.
+    // A job posted after the load above changed the count: the wait returns at once. A change of segments is
+    // notified too, but one bumped between the look below and the wait only shows when the wait ends: when reads go
+    // through mappings, it ends within `mappedWaitMs` to look again (a deleted segment's mapping goes within 1 s).
     if (Atomics.load(ctl, Ctl.posted) === taken && Atomics.load(ctl, Ctl.segments) === segmentChanges)
-      Atomics.wait(ctl, Ctl.posted, taken);
+      Atomics.wait(ctl, Ctl.posted, taken, mapped ? mappedWaitMs : undefined);
     Atomics.store(ctl, Ctl.asleep, 0);
     continue;
   }
