@@ -9,9 +9,9 @@
  *    with the store's pwrites). A read whose 64 KiB windows (`WIN_SHIFT`) were read through the mapping before
  *    (their page-table entries exist: the kernel maps a whole 64 KiB window around a fault, "fault-around") is a
  *    memcpy, after prefetches issued for all such reads of the job (their cache misses overlap instead of each
- *    waiting for its own). A first read of a window is a pread (cheaper than a fault, which maps 16 pages), a
- *    second one faults the window in; so records read once cost a pread as before, and records read again (another
- *    group, another pass, a rewind) cost no page-cache lookup at all.
+ *    waiting for its own). The first two reads of a window are preads (cheaper than a fault, which maps 16 pages),
+ *    the third faults the window in (`PREADS_BEFORE_FAULT`); so records read once or twice cost a pread as before,
+ *    and records read again and again (other groups, other passes, rewinds) cost no page-cache lookup at all.
  *
  * Safety:
  *  - A mapped read beyond the file's end (a file cut under the mapping) or an I/O error raises SIGBUS. Copies run
@@ -55,6 +55,13 @@
 #define SPANS_MAX 256
 /* Prefetched bytes of a read at most (the hardware prefetcher follows a longer copy). */
 #define PREFETCH_BYTES 2048
+/*
+ * Reads of a window by pread before one faults it in. A fault costs ~2.5 preads (it maps the 16 pages around it)
+ * and makes every later read of the window ~0.1 of one: faulting at the third read loses nothing for records read
+ * once or twice (one group, a retry), at most 1.5 preads' worth for one read exactly three times, and wins from the
+ * fifth on; windows holding several records read once each count as read several times and are mapped too.
+ */
+#define PREADS_BEFORE_FAULT 2
 /* See the end of `read_spans`. */
 #define REFUSED_PER_WARM 8
 
@@ -65,7 +72,7 @@ typedef struct {
   off_t size;
   uint8_t *base; /* NULL: not mapped (mmap failed or mapping off): pread */
   size_t len;
-  uint8_t *seen;   /* a bit per window: read once by pread */
+  uint8_t *reads;  /* a count per window (saturating): reads done by pread */
   uint8_t *mapped; /* a bit per window: faulted in through the mapping */
   size_t mapped_bytes;
   uint64_t used_job;
@@ -118,7 +125,7 @@ static void drop(map_t *m) {
     n_dropped++;
   }
   mapped_total -= m->mapped_bytes;
-  free(m->seen);
+  free(m->reads);
   free(m->mapped);
   memset(m, 0, sizeof *m);
   m->fd = -1;
@@ -188,16 +195,17 @@ static map_t *map_of(int fd) {
   m->used_job = job_count;
   if (map_on && S_ISREG(st.st_mode) && st.st_size > 0) {
     size_t wins = ((size_t)st.st_size + WIN_BYTES - 1) >> WIN_SHIFT;
-    m->seen = calloc((wins + 7) / 8, 1);
+    m->reads = calloc(wins, 1);
     m->mapped = calloc((wins + 7) / 8, 1);
-    if (m->seen != NULL && m->mapped != NULL) {
+    if (m->reads != NULL && m->mapped != NULL) {
       m->base = map_aligned(fd, (size_t)st.st_size);
       if (m->base != NULL) m->len = (size_t)st.st_size;
     }
     if (m->base == NULL) {
-      free(m->seen);
+      free(m->reads);
       free(m->mapped);
-      m->seen = m->mapped = NULL;
+      m->reads = NULL;
+      m->mapped = NULL;
     }
   }
   return m;
@@ -246,10 +254,10 @@ static void read_spans(span_t *sp, int spans, int32_t *results) {
     if (m == NULL || m->base == NULL || x->len == 0 || (size_t)x->pos + x->len > m->len) continue;
     x->m = m;
     size_t w0 = (size_t)x->pos >> WIN_SHIFT, w1 = ((size_t)x->pos + x->len - 1) >> WIN_SHIFT;
-    int all_mapped = 1, all_seen = 1;
+    int all_mapped = 1, all_read = 1;
     for (size_t w = w0; w <= w1; w++) {
       if (!bit(m->mapped, w)) all_mapped = 0;
-      if (!bit(m->seen, w) && !bit(m->mapped, w)) all_seen = 0;
+      if (m->reads[w] < PREADS_BEFORE_FAULT && !bit(m->mapped, w)) all_read = 0;
     }
     if (all_mapped) {
       x->kind = K_WARM;
@@ -257,7 +265,7 @@ static void read_spans(span_t *sp, int spans, int32_t *results) {
       size_t n = x->len < PREFETCH_BYTES ? x->len : PREFETCH_BYTES;
       for (size_t k = 0; k < n; k += 64) __builtin_prefetch(src + k);
       __builtin_prefetch(src + n - 1);
-    } else if (all_seen) {
+    } else if (all_read) {
       if (mapped_total + (w1 - w0 + 1) * WIN_BYTES <= map_bytes_max) {
         x->kind = K_FAULT;
         mapped_total += (w1 - w0 + 1) * WIN_BYTES; /* an upper bound, settled after the copy */
@@ -267,7 +275,8 @@ static void read_spans(span_t *sp, int spans, int32_t *results) {
         epoch_refused++;
       }
     } else {
-      for (size_t w = w0; w <= w1; w++) set_bit(m->seen, w);
+      for (size_t w = w0; w <= w1; w++)
+        if (m->reads[w] < 255) m->reads[w]++;
     }
   }
   /* Preads first: the prefetches of the mapped reads meanwhile arrive. */
