@@ -15,11 +15,13 @@ export interface ControlLayout {
 
 /**
  * How the worker reads (read-worker-thread.ts): `map` the native module with mapped segments, `pread` the native
- * module with preads only, `off` `fs.readSync`; `mapBytesMax` bounds the bytes mapped in (the RSS they add).
+ * module with preads only, `off` `fs.readSync`; `mapBytesMax` bounds the bytes mapped in (the RSS they add);
+ * after `idleMs` without a job the mappings are dropped (the broker's RSS back to what it was).
  */
 export interface SparseOptions {
   mode: 'map' | 'pread' | 'off';
   mapBytesMax: number;
+  idleMs: number;
 }
 
 /** Per read of a job: descriptor, file position, length, place in the arena, check BODYCRC (1) or not (0). */

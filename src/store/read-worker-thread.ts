@@ -56,7 +56,10 @@ const { jobs, results, intact, tookMs, startedMs, ctl, claims } = controlViews(c
 const native = loadNative();
 /** Reads may go through mappings; see the wait below. */
 const mapped = native?.mapping === true && sparse.mode === 'map';
-const mappedWaitMs = 1000;
+const mappedWaitMs = Math.min(1000, sparse.idleMs);
+/** Timed waits ended in a row without a job; the mappings are dropped at `idleDropWaits`. */
+let idleWaits = 0;
+const idleDropWaits = Math.max(1, Math.ceil(sparse.idleMs / mappedWaitMs));
 let segmentChanges = Atomics.load(ctl, Ctl.segments);
 
 let taken = 0;
@@ -73,11 +76,17 @@ for (;;) {
     // A job posted after the load above changed the count: the wait returns at once. A change of segments is
     // notified too, but one bumped between the look below and the wait only shows when the wait ends: when reads go
     // through mappings, it ends within `mappedWaitMs` to look again (a deleted segment's mapping goes within 1 s).
-    if (Atomics.load(ctl, Ctl.posted) === taken && Atomics.load(ctl, Ctl.segments) === segmentChanges)
-      Atomics.wait(ctl, Ctl.posted, taken, mapped ? mappedWaitMs : undefined);
+    if (Atomics.load(ctl, Ctl.posted) === taken && Atomics.load(ctl, Ctl.segments) === segmentChanges) {
+      // Untimed once the mappings were dropped for idleness (none until the next job).
+      const timed = mapped && idleWaits < idleDropWaits;
+      const ended = Atomics.wait(ctl, Ctl.posted, taken, timed ? mappedWaitMs : undefined);
+      // No job for `idleMs`: the mappings go (their pages leave the broker's RSS; mapped again when reads come).
+      if (ended === 'timed-out' && ++idleWaits === idleDropWaits) native?.dropMappings();
+    }
     Atomics.store(ctl, Ctl.asleep, 0);
     continue;
   }
+  idleWaits = 0;
   const slot = run(ctl[Ctl.posts + ringAt(taken)] as number);
   taken = nextCount(taken);
   ctl[Ctl.dones + ringAt(done)] = slot;

@@ -44,14 +44,20 @@ const pauseMs = 1000;
 /**
  * How the worker reads (native/sparse-read.c): `TSROCKET_NATIVE_SPARSE` = `off` (fs.readSync per read, as without
  * the module), `pread` (one native call per job, preads only), else mapped segments; `TSROCKET_NATIVE_SPARSE_MAP_MB`
- * bounds the bytes the mappings fault in (they count in the broker's RSS as RssFile), 512 MiB by default.
+ * bounds the bytes the mappings fault in (they count in the broker's RSS as RssFile), 512 MiB by default;
+ * `TSROCKET_NATIVE_SPARSE_IDLE_MS`: a worker without jobs for that long drops its mappings (30 s by default).
  */
 export const sparseReadOptions: SparseOptions = sparseOptionsOf(process.env);
 
 export function sparseOptionsOf(env: NodeJS.ProcessEnv): SparseOptions {
   const mode = env.TSROCKET_NATIVE_SPARSE === 'off' ? 'off' : env.TSROCKET_NATIVE_SPARSE === 'pread' ? 'pread' : 'map';
   const mb = Number(env.TSROCKET_NATIVE_SPARSE_MAP_MB ?? 512);
-  return { mode, mapBytesMax: Number.isFinite(mb) && mb >= 0 ? mb * 1024 * 1024 : 512 * 1024 * 1024 };
+  const idleMs = Number(env.TSROCKET_NATIVE_SPARSE_IDLE_MS ?? 30_000);
+  return {
+    mode,
+    mapBytesMax: Number.isFinite(mb) && mb >= 0 ? mb * 1024 * 1024 : 512 * 1024 * 1024,
+    idleMs: Number.isFinite(idleMs) && idleMs > 0 ? idleMs : 30_000,
+  };
 }
 
 let slab: SharedArrayBuffer | undefined;

@@ -21,13 +21,17 @@ after(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-test('the options: off, pread, map (the default) and the bound on mapped bytes', () => {
+test('the options: off, pread, map (the default), the bound on mapped bytes, the idle time', () => {
   assert.equal(sparseReadOptions.mode, 'off');
-  assert.deepEqual(sparseOptionsOf({}), { mode: 'map', mapBytesMax: 512 * 1024 * 1024 });
-  assert.deepEqual(sparseOptionsOf({ TSROCKET_NATIVE_SPARSE: 'pread', TSROCKET_NATIVE_SPARSE_MAP_MB: '64' }), {
-    mode: 'pread',
-    mapBytesMax: 64 * 1024 * 1024,
-  });
+  assert.deepEqual(sparseOptionsOf({}), { mode: 'map', mapBytesMax: 512 * 1024 * 1024, idleMs: 30_000 });
+  assert.deepEqual(
+    sparseOptionsOf({
+      TSROCKET_NATIVE_SPARSE: 'pread',
+      TSROCKET_NATIVE_SPARSE_MAP_MB: '64',
+      TSROCKET_NATIVE_SPARSE_IDLE_MS: '500',
+    }),
+    { mode: 'pread', mapBytesMax: 64 * 1024 * 1024, idleMs: 500 },
+  );
   assert.equal(sparseOptionsOf({ TSROCKET_NATIVE_SPARSE_MAP_MB: 'lots' }).mapBytesMax, 512 * 1024 * 1024);
 });
 
