@@ -13,11 +13,26 @@ export interface ControlLayout {
   spansMax: number;
 }
 
+/**
+ * How the worker reads (read-worker-thread.ts): `map` the native module with mapped segments, `pread` the native
+ * module with preads only, `off` `fs.readSync`; `mapBytesMax` bounds the bytes mapped in (the RSS they add);
+ * after `idleMs` without a job the mappings are dropped (the broker's RSS back to what it was).
+ */
+export interface SparseOptions {
+  mode: 'map' | 'pread' | 'off';
+  mapBytesMax: number;
+  idleMs: number;
+}
+
 /** Per read of a job: descriptor, file position, length, place in the arena, check BODYCRC (1) or not (0). */
 export const spanFields = 5;
 
-/** Counters in `ctl`: jobs posted, the worker asleep (1), jobs done, the main thread woken and not yet drained (1). */
-export const Ctl = { posted: 0, asleep: 1, done: 2, woken: 3, posts: 4, dones: 4 + 256 } as const;
+/**
+ * Counters in `ctl`: jobs posted, the worker asleep (1), jobs done, the main thread woken and not yet drained (1),
+ * the rings, and how often the store changed its segment files (`segments`: bumped before a segment is truncated,
+ * deleted or closed; the worker then drops the mappings it reads through, see read-worker.ts).
+ */
+export const Ctl = { posted: 0, asleep: 1, done: 2, woken: 3, posts: 4, dones: 4 + 256, segments: 4 + 512 } as const;
 /**
  * Who reads a posted job (`claims`, one per slot): open until the worker begins it or the main thread takes it
  * back (a read ahead the worker has not begun when its pull arrives is read by the pull itself).
@@ -38,8 +53,11 @@ export function ringAt(n: number): number {
   return n & (ringSize - 1);
 }
 
+/** Int32s of `ctl`. */
+const ctlInts = 5 + 2 * ringSize;
+
 export function controlBytes(l: ControlLayout): number {
-  return l.arenasMax * (l.spansMax * (spanFields * 8 + 8) + 16) + (4 + 2 * ringSize) * 4 + l.arenasMax * 4;
+  return l.arenasMax * (l.spansMax * (spanFields * 8 + 8) + 16) + ctlInts * 4 + l.arenasMax * 4;
 }
 
 /**
@@ -56,8 +74,8 @@ export function controlViews(control: SharedArrayBuffer, l: ControlLayout) {
   const results = new Int32Array(control, resultsAt, l.arenasMax * l.spansMax);
   const intact = new Int32Array(control, resultsAt + l.arenasMax * l.spansMax * 4, l.arenasMax * l.spansMax);
   const ctlAt = resultsAt + l.arenasMax * l.spansMax * 8;
-  const ctl = new Int32Array(control, ctlAt, 4 + 2 * ringSize);
-  const claims = new Int32Array(control, ctlAt + (4 + 2 * ringSize) * 4, l.arenasMax);
+  const ctl = new Int32Array(control, ctlAt, ctlInts);
+  const claims = new Int32Array(control, ctlAt + ctlInts * 4, l.arenasMax);
   return { jobs, results, intact, tookMs, startedMs, ctl, claims };
 }
 

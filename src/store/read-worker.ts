@@ -21,6 +21,7 @@ import {
   jobMessage,
   nextCount,
   ringAt,
+  type SparseOptions,
   spanFields,
 } from './read-worker-layout.js';
 
@@ -39,6 +40,25 @@ const layout: ControlLayout = { arenaBytes, arenasMax, spansMax: jobSpansMax };
 const wakeSlowMs = 0.5;
 const wakeSlowMax = 4;
 const pauseMs = 1000;
+
+/**
+ * How the worker reads (native/sparse-read.c): `TSROCKET_NATIVE_SPARSE` = `off` (fs.readSync per read, as without
+ * the module), `pread` (one native call per job, preads only), else mapped segments; `TSROCKET_NATIVE_SPARSE_MAP_MB`
+ * bounds the bytes the mappings fault in (they count in the broker's RSS as RssFile), 512 MiB by default;
+ * `TSROCKET_NATIVE_SPARSE_IDLE_MS`: a worker without jobs for that long drops its mappings (30 s by default).
+ */
+export const sparseReadOptions: SparseOptions = sparseOptionsOf(process.env);
+
+export function sparseOptionsOf(env: NodeJS.ProcessEnv): SparseOptions {
+  const mode = env.TSROCKET_NATIVE_SPARSE === 'off' ? 'off' : env.TSROCKET_NATIVE_SPARSE === 'pread' ? 'pread' : 'map';
+  const mb = Number(env.TSROCKET_NATIVE_SPARSE_MAP_MB ?? 512);
+  const idleMs = Number(env.TSROCKET_NATIVE_SPARSE_IDLE_MS ?? 30_000);
+  return {
+    mode,
+    mapBytesMax: Number.isFinite(mb) && mb >= 0 ? mb * 1024 * 1024 : 512 * 1024 * 1024,
+    idleMs: Number.isFinite(idleMs) && idleMs > 0 ? idleMs : 30_000,
+  };
+}
 
 let slab: SharedArrayBuffer | undefined;
 const freeArenas: Buffer[] = [];
@@ -132,7 +152,7 @@ export class ReadWorker {
       try {
         const control = new SharedArrayBuffer(controlBytes(layout));
         const worker = new Worker(new URL('./read-worker-thread.js', import.meta.url), {
-          workerData: { slab: sharedSlab(), control, layout },
+          workerData: { slab: sharedSlab(), control, layout, sparse: sparseReadOptions },
         });
         shared = new ReadWorker(worker, control);
       } catch (err) {
@@ -252,6 +272,12 @@ export class ReadWorker {
     }
   }
 
+  /** See `segmentFilesChanging` (module level). */
+  segmentFilesChanging(): void {
+    Atomics.add(this.ctl, Ctl.segments, 1);
+    if (Atomics.load(this.ctl, Ctl.asleep) === 1) Atomics.notify(this.ctl, Ctl.posted);
+  }
+
   /** Bytes read `s` of `slot`'s last job read (-1: failed or not leased). */
   bytesRead(slot: number, s: number): number {
     return this.results[slot * jobSpansMax + s] as number;
@@ -282,6 +308,15 @@ export class ReadWorker {
 
 let shared: ReadWorker | undefined;
 let startFailed = false;
+
+/**
+ * Called by the store before it truncates, deletes or closes a CommitLog segment: the worker drops every mapping it
+ * reads through (at its next job, or now when it sleeps), so a deleted file's blocks are freed and a cut file is not
+ * read through a stale mapping. Nothing to do before the worker started.
+ */
+export function segmentFilesChanging(): void {
+  shared?.segmentFilesChanging();
+}
 
 /** The process's worker's counters (zeros before it started), and whether it was started. */
 export function readWorkerStats(): { started: boolean; jobs: number; pauses: number } {

@@ -5,6 +5,7 @@
 import { blankMagic, checkRecord, messageMagicV1, RecordPos, recordBytesMin } from '../common/record.js';
 import type { FileIO, StorageIO } from './io.js';
 import { isOffsetFileName, joinPath, offsetFileName } from './io.js';
+import { segmentFilesChanging } from './read-worker.js';
 
 const scanChunkBytes = 8 * 1024 * 1024;
 
@@ -114,6 +115,7 @@ export class Segments {
     for (const seg of this.list) {
       if (seg.start + this.segmentBytes <= end) continue;
       const f = await this.fileOf(seg);
+      segmentFilesChanging();
       await f.truncate(Math.max(0, end - seg.start));
       await f.truncate(this.segmentBytes);
       seg.dirty = true;
@@ -146,6 +148,7 @@ export class Segments {
     }
     const seg = this.of(end);
     if (seg?.file !== undefined && end >= seg.start) {
+      segmentFilesChanging();
       await seg.file.truncate(end - seg.start);
       await seg.file.truncate(this.segmentBytes);
       await seg.file.datasync();
@@ -173,6 +176,7 @@ export class Segments {
   async deleteFirst(): Promise<void> {
     const first = this.list.shift();
     if (first === undefined) return;
+    segmentFilesChanging();
     await first.file?.close();
     await this.io.unlink(this.path(first.start));
   }
@@ -181,11 +185,13 @@ export class Segments {
   async deleteLast(): Promise<void> {
     const last = this.list.pop();
     if (last === undefined) return;
+    segmentFilesChanging();
     await last.file?.close();
     await this.io.unlink(this.path(last.start));
   }
 
   async closeAll(): Promise<void> {
+    segmentFilesChanging();
     for (const seg of this.list) {
       const f = seg.file ?? (await seg.opening?.catch(() => undefined));
       await f?.close();
