@@ -44,18 +44,21 @@ const pauseMs = 1000;
 /**
  * How the worker reads (native/sparse-read.c): `TSROCKET_NATIVE_SPARSE` = `off` (fs.readSync per read, as without
  * the module), `pread` (one native call per job, preads only), else mapped segments; `TSROCKET_NATIVE_SPARSE_MAP_MB`
- * bounds the bytes the mappings fault in (they count in the broker's RSS as RssFile), 512 MiB by default;
+ * bounds the bytes the mappings fault in (they count in the broker's RSS as RssFile), 256 MiB by default (a broker
+ * whose filtered consumers read records again stays within the RSS it is sized for; 512 MiB keeps more re-reads warm:
+ * docs/performance.md, tenth round);
  * `TSROCKET_NATIVE_SPARSE_IDLE_MS`: a worker without jobs for that long drops its mappings (30 s by default).
  */
+const defaultMapMb = 256;
 export const sparseReadOptions: SparseOptions = sparseOptionsOf(process.env);
 
 export function sparseOptionsOf(env: NodeJS.ProcessEnv): SparseOptions {
   const mode = env.TSROCKET_NATIVE_SPARSE === 'off' ? 'off' : env.TSROCKET_NATIVE_SPARSE === 'pread' ? 'pread' : 'map';
-  const mb = Number(env.TSROCKET_NATIVE_SPARSE_MAP_MB ?? 512);
+  const mb = Number(env.TSROCKET_NATIVE_SPARSE_MAP_MB ?? defaultMapMb);
   const idleMs = Number(env.TSROCKET_NATIVE_SPARSE_IDLE_MS ?? 30_000);
   return {
     mode,
-    mapBytesMax: Number.isFinite(mb) && mb >= 0 ? mb * 1024 * 1024 : 512 * 1024 * 1024,
+    mapBytesMax: (Number.isFinite(mb) && mb >= 0 ? mb : defaultMapMb) * 1024 * 1024,
     idleMs: Number.isFinite(idleMs) && idleMs > 0 ? idleMs : 30_000,
   };
 }

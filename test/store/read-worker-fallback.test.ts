@@ -23,7 +23,7 @@ after(() => {
 
 test('the options: off, pread, map (the default), the bound on mapped bytes, the idle time', () => {
   assert.equal(sparseReadOptions.mode, 'off');
-  assert.deepEqual(sparseOptionsOf({}), { mode: 'map', mapBytesMax: 512 * 1024 * 1024, idleMs: 30_000 });
+  assert.deepEqual(sparseOptionsOf({}), { mode: 'map', mapBytesMax: 256 * 1024 * 1024, idleMs: 30_000 });
   assert.deepEqual(
     sparseOptionsOf({
       TSROCKET_NATIVE_SPARSE: 'pread',
@@ -32,7 +32,7 @@ test('the options: off, pread, map (the default), the bound on mapped bytes, the
     }),
     { mode: 'pread', mapBytesMax: 64 * 1024 * 1024, idleMs: 500 },
   );
-  assert.equal(sparseOptionsOf({ TSROCKET_NATIVE_SPARSE_MAP_MB: 'lots' }).mapBytesMax, 512 * 1024 * 1024);
+  assert.equal(sparseOptionsOf({ TSROCKET_NATIVE_SPARSE_MAP_MB: 'lots' }).mapBytesMax, 256 * 1024 * 1024);
 });
 
 test('with the native reads off the worker reads with fs.readSync: the same records, nothing mapped', async () => {
