@@ -241,9 +241,9 @@ export class IndexFile {
 
   /** putKey with the key's indexKeyHash already computed. */
   putHash(keyHash: number, phyOffset: number, storeTimestamp: number): boolean {
+    if (this.isFull()) return false;
     const slots = this.slotsView;
     if (slots === undefined) throw new Error('index file not opened for writing');
-    if (this.isFull()) return false;
     const slot = keyHash % this.hashSlotNum;
     let prev = slots.getInt32(slot * slotBytes);
     if (prev <= 0 || prev > this.indexCount) prev = 0;
@@ -302,8 +302,25 @@ export class IndexFile {
       this.headerDirty = true;
       throw err;
     }
-    // A full file takes no more keys: its copy buffer is not needed again.
-    if (this.isFull() && this.dirtyPages.size === 0) this.stage = undefined;
+    // A full file takes no more keys: its copy buffer is not needed again, and once all it holds is written its slot
+    // table (20 MB at RocketMQ's 5 M slots) and entry buffer go too (lookups read the file): a broker keeps one
+    // writable file's tables, not every full one's since its start (100 M keys: five files, ~120 MB held).
+    if (this.isFull() && this.dirtyPages.size === 0) {
+      this.stage = undefined;
+      if (this.pendingLen === 0 && !this.headerDirty) this.releaseTables();
+    }
+  }
+
+  /** True while the file holds its slot table in memory (the writable file; a full one until its last flush). */
+  holdsSlots(): boolean {
+    return this.slots !== undefined;
+  }
+
+  private releaseTables(): void {
+    this.slots = undefined;
+    this.slotsView = undefined;
+    this.pending = Buffer.alloc(0);
+    this.pendingView = new DataView(new ArrayBuffer(0));
   }
 
   /** The dirty slot pages in ascending order, cleared. */

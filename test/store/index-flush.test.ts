@@ -163,3 +163,27 @@ test('IndexFile: a slot table that ends on a page boundary flushes its last slot
   const raw = await fs.readFile(file);
   for (const [i, s] of slots.entries()) assert.equal(raw.readInt32BE(indexHeaderBytes + s * 4), 1 + i, `slot ${s}`);
 });
+
+test('IndexFile: a full file lets go of its slot table and entry buffer after its last flush; lookups then read the file', async () => {
+  const d = await dir();
+  const io = new NodeStorageIO();
+  const idx = await IndexFile.create(io, path.join(d, '20240101000000001'), 'x', 64, 40, 0, 0);
+  await idx.openForWrite();
+  let n = 0;
+  while (idx.putKey(`T#k${n}`, 1000 + n, t0)) n++;
+  assert.equal(n, 39, 'entry 0 is never used');
+  assert.ok(idx.isFull());
+  // Full but not flushed: the table stays (the flush writes from it), lookups read the memory.
+  assert.ok(idx.holdsSlots());
+  assert.deepEqual(await lookup(idx, 'T#k7'), [1007]);
+  await idx.flush();
+  assert.equal(idx.holdsSlots(), false);
+  assert.equal(idx.putKey('T#more', 1, t0), false, 'a full file takes no key (and does not throw)');
+  for (const k of [0, 7, 38]) assert.deepEqual(await lookup(idx, `T#k${k}`), [1000 + k]);
+  assert.deepEqual(await lookup(idx, 'T#absent'), []);
+  await idx.close();
+  // As a file loaded after a restart reads it.
+  const again = await IndexFile.load(io, path.join(d, '20240101000000001'), 'x', 64, 40);
+  assert.deepEqual(await lookup(again, 'T#k38'), [1038]);
+  await again.close();
+});
