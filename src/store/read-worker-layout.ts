@@ -87,3 +87,34 @@ export function jobMessage(slot: number, spans: number): number {
 export function jobSlotOf(message: number): { slot: number; spans: number } {
   return { slot: message % 256, spans: Math.floor(message / 256) };
 }
+
+/** The counters of native/sparse-read.c since it was loaded (`stats()`). */
+export interface SparseStats {
+  mappings: number;
+  mappedBytes: number;
+  preads: number;
+  faultIns: number;
+  warm: number;
+  guarded: number;
+  dropped: number;
+  refused: number;
+}
+
+/** native/sparse-read.c as the read worker (and its tests) call it: see the exports in its header comment. */
+export interface SparseNative {
+  readSpans(
+    arena: Uint8Array,
+    jobs: Float64Array,
+    jobFirst: number,
+    spans: number,
+    fields: number,
+    arenaAt: number,
+    results: Int32Array,
+    resultFirst: number,
+  ): void;
+  configure(mapBytesMax: number, map: boolean, checkEachJob?: boolean): void;
+  dropMappings(): number;
+  stats(): SparseStats;
+  /** The SIGBUS guard is installed (mapped reads possible). */
+  mapping: boolean;
+}

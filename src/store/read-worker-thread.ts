@@ -23,26 +23,10 @@ import {
   jobSlotOf,
   nextCount,
   ringAt,
+  type SparseNative,
   type SparseOptions,
   spanFields,
 } from './read-worker-layout.js';
-
-interface SparseNative {
-  readSpans(
-    arena: Uint8Array,
-    jobs: Float64Array,
-    jobFirst: number,
-    spans: number,
-    fields: number,
-    arenaAt: number,
-    results: Int32Array,
-    resultFirst: number,
-  ): void;
-  configure(mapBytesMax: number, map: boolean, checkEachJob?: boolean): void;
-  dropMappings(): number;
-  /** The SIGBUS guard is installed (mapped reads possible). */
-  mapping: boolean;
-}
 
 const port = parentPort;
 const { slab, control, layout, sparse } = workerData as {

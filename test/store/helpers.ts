@@ -7,6 +7,7 @@ import { javaStringHashCode } from '../../src/common/hash.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { decodeRecord } from '../../src/common/record.js';
 import type { StoreConfig } from '../../src/store/config.js';
+import type { FileMessageStore } from '../../src/store/file-store.js';
 import { createMessageStore } from '../../src/store/index.js';
 import type { MessageInput, MessageStore } from '../../src/store/types.js';
 
@@ -100,4 +101,36 @@ export async function recoversToEnd(
     }
     await fs.rm(d, { recursive: true, force: true });
   }
+}
+
+/**
+ * A store at `dir` with the read worker and a SQL92 filter bitmap (`compile`: the broker's `bitmapPredicateOf`),
+ * where group G's `expression` on topic T was registered before `count` messages (properties `bucket` = i % 100,
+ * body `m<i>-` and 300 × `pad`) were put; stopped and opened again, so that its records were written by an earlier
+ * start (the read worker reads them, BODYCRC checked).
+ */
+export async function reopenedBitmapStore(
+  dir: string,
+  expression: string,
+  compile: (expression: string) => ((properties: string | Buffer) => boolean) | undefined,
+  pad: string,
+  count = 2000,
+): Promise<FileMessageStore> {
+  const open = async () => {
+    const s = createMessageStore(
+      { storePathRootDir: dir, mappedFileSizeConsumeQueue: 20 * 1000, sparseReadWorkerEnable: true },
+      { filterBitmap: compile },
+    ) as FileMessageStore;
+    await s.start();
+    return s;
+  };
+  const store = await open();
+  assert.ok(store.filterBitmap?.register('T', 'G', expression));
+  for (let i = 0; i < count; i++) {
+    const m = msg('T', 0, `m${i}-${pad.repeat(300)}`);
+    m.properties = `bucket\u0001${i % 100}\u0002`;
+    await store.putMessage(m);
+  }
+  await store.shutdown();
+  return open();
 }

@@ -11,10 +11,9 @@ import { after, test } from 'node:test';
 process.env.TSROCKET_NATIVE_SPARSE = 'off';
 const { bitmapPredicateOf, compiledSql92, sqlMessageFilter } = await import('../../src/broker/filter/sql92-filter.js');
 const { decodeRecord } = await import('../../src/common/record.js');
-const { createMessageStore, GetStatus } = await import('../../src/store/index.js');
+const { GetStatus } = await import('../../src/store/index.js');
 const { ReadWorker, sparseOptionsOf, sparseReadOptions } = await import('../../src/store/read-worker.js');
-const { msg, tempDir } = await import('./helpers.js');
-type FileMessageStore = import('../../src/store/file-store.js').FileMessageStore;
+const { reopenedBitmapStore, tempDir } = await import('./helpers.js');
 
 const dirs: string[] = [];
 after(() => {
@@ -39,23 +38,7 @@ test('with the native reads off the worker reads with fs.readSync: the same reco
   const dir = await tempDir('tsrocket-fallback-');
   dirs.push(dir);
   const expression = 'bucket = 7';
-  const open = async () => {
-    const s = createMessageStore(
-      { storePathRootDir: dir, mappedFileSizeConsumeQueue: 20 * 1000, sparseReadWorkerEnable: true },
-      { filterBitmap: bitmapPredicateOf },
-    ) as FileMessageStore;
-    await s.start();
-    return s;
-  };
-  let store = await open();
-  assert.ok(store.filterBitmap?.register('T', 'G', expression));
-  for (let i = 0; i < 2000; i++) {
-    const m = msg('T', 0, `m${i}-${'y'.repeat(300)}`);
-    m.properties = `bucket\u0001${i % 100}\u0002`;
-    await store.putMessage(m);
-  }
-  await store.shutdown();
-  store = await open();
+  const store = await reopenedBitmapStore(dir, expression, bitmapPredicateOf, 'y');
   try {
     const worker = ReadWorker.shared();
     assert.ok(worker !== undefined);

@@ -13,10 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 process.env.TSROCKET_NATIVE_SPARSE_IDLE_MS = '200';
 const { bitmapPredicateOf, compiledSql92, sqlMessageFilter } = await import('../../src/broker/filter/sql92-filter.js');
-const { createMessageStore, GetStatus } = await import('../../src/store/index.js');
+const { GetStatus } = await import('../../src/store/index.js');
 const { ReadWorker, sparseReadOptions } = await import('../../src/store/read-worker.js');
-const { msg, tempDir } = await import('./helpers.js');
-type FileMessageStore = import('../../src/store/file-store.js').FileMessageStore;
+const { reopenedBitmapStore, tempDir } = await import('./helpers.js');
 
 const built = fs.existsSync(fileURLToPath(new URL('../../native/sparse-read.node', import.meta.url)));
 const native = built
@@ -41,23 +40,7 @@ test('after the idle time without jobs the worker unmaps its segments; pulls tha
   const dir = await tempDir('tsrocket-idle-');
   dirs.push(dir);
   const expression = 'bucket = 7';
-  const open = async () => {
-    const s = createMessageStore(
-      { storePathRootDir: dir, mappedFileSizeConsumeQueue: 20 * 1000, sparseReadWorkerEnable: true },
-      { filterBitmap: bitmapPredicateOf },
-    ) as FileMessageStore;
-    await s.start();
-    return s;
-  };
-  let store = await open();
-  assert.ok(store.filterBitmap?.register('T', 'G', expression));
-  for (let i = 0; i < 2000; i++) {
-    const m = msg('T', 0, `m${i}-${'z'.repeat(300)}`);
-    m.properties = `bucket\u0001${i % 100}\u0002`;
-    await store.putMessage(m);
-  }
-  await store.shutdown();
-  store = await open();
+  const store = await reopenedBitmapStore(dir, expression, bitmapPredicateOf, 'z');
   const segment = path.join(dir, 'commitlog', '0'.repeat(20));
   const mapped = () => fs.readFileSync('/proc/self/maps', 'utf8').includes(segment);
   try {

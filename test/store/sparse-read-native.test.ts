@@ -11,34 +11,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { SparseNative } from '../../src/store/read-worker-layout.js';
 import { tempDir } from './helpers.js';
-
-interface Stats {
-  mappings: number;
-  mappedBytes: number;
-  preads: number;
-  faultIns: number;
-  warm: number;
-  guarded: number;
-  dropped: number;
-  refused: number;
-}
-interface SparseNative {
-  readSpans(
-    arena: Uint8Array,
-    jobs: Float64Array,
-    jobFirst: number,
-    spans: number,
-    fields: number,
-    arenaAt: number,
-    results: Int32Array,
-    resultFirst: number,
-  ): void;
-  configure(mapBytesMax: number, map: boolean, checkEachJob?: boolean): void;
-  dropMappings(): number;
-  stats(): Stats;
-  mapping: boolean;
-}
 
 const file = fileURLToPath(new URL('../../native/sparse-read.node', import.meta.url));
 const native: SparseNative | undefined = fs.existsSync(file)
