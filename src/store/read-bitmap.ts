@@ -249,12 +249,16 @@ function listedPick(
   const last = p.phys[n - 1] as number;
   // Listed while the filter was registered: always inside its life; anything else is read as without a list.
   if (first < probe.bornPhyOffset || last >= probe.deadPhyOffset) return undefined;
-  if (p.exact === true) {
-    p.exact =
-      first >= (probe.exactFromPhy ?? Number.POSITIVE_INFINITY) &&
-      last < (probe.exactBelowPhy ?? Number.NEGATIVE_INFINITY);
-  }
+  if (p.exact === true) p.exact = inExactWindow(probe, first, last);
   return p;
+}
+
+/** Whether records from log offset `first` to `last` lie in the subscription's exact window (bitmap/filters.ts). */
+function inExactWindow(probe: BitmapProbe, first: number, last: number): boolean {
+  return (
+    first >= (probe.exactFromPhy ?? Number.POSITIVE_INFINITY) &&
+    last < (probe.exactBelowPhy ?? Number.NEGATIVE_INFINITY)
+  );
 }
 
 const joinPartsMin = 4;
@@ -324,10 +328,7 @@ export function pickByBitmap(
     const first = phyAt(entries, 0);
     const last = phyAt(entries, (bitCount - 1) * cqEntryBytes);
     if (first >= probe.bornPhyOffset && last < probe.deadPhyOffset) judgedBy = bitCount;
-    exactWindow =
-      judgedBy > 0 &&
-      first >= (probe.exactFromPhy ?? Number.POSITIVE_INFINITY) &&
-      last < (probe.exactBelowPhy ?? Number.NEGATIVE_INFINITY);
+    exactWindow = judgedBy > 0 && inExactWindow(probe, first, last);
   }
   const words = judgedBy > 0 ? wordsOf(entries, bits, judgedBy) : undefined;
   let exact = exactWindow;

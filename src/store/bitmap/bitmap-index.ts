@@ -83,6 +83,8 @@ export class FilterBitmapIndex implements Dispatcher, FilterBitmap {
     }
     q.append(d.phyOffset, d.size, bits);
     this.queues.dirty.add(q);
+    // The bits as two words for the filters' match lists (none kept with `filterMatchListEnable` off).
+    if (!this.filters.listMatches) return;
     const sure = bits !== maybeAll;
     const hi = sure ? Number(BigInt.asUintN(32, bits >> 32n)) : allOnes;
     const lo = sure ? Number(BigInt.asUintN(32, bits)) : allOnes;

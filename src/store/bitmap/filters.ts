@@ -16,7 +16,7 @@
  */
 
 import { createLogger } from '../../common/log.js';
-import { type BloomMask, bloomMaskOf } from './bloom.js';
+import { type BloomMask, bloomHit, bloomMaskOf } from './bloom.js';
 import { backfill, MatchList, type SideQueue } from './match-lists.js';
 
 const log = createLogger('filter-bitmap');
@@ -70,7 +70,7 @@ export class BitmapFilter implements BloomMask {
       list = new MatchList(queueOffset);
       this.lists.set(q, list);
     }
-    const holds = ((hi & this.maskHi) >>> 0 === this.maskHi && (lo & this.maskLo) >>> 0 === this.maskLo) || !sure;
+    const holds = !sure || bloomHit(hi, lo, this);
     if (!list.append(queueOffset, phy, size, holds, sure)) {
       list.release();
       this.lists.delete(q);
@@ -102,7 +102,7 @@ export class BitmapFilter implements BloomMask {
     if (this.backfilling.has(q) || from >= list.from) return;
     this.backfilling.add(q);
     const current = () => this.lists.get(q) === list;
-    backfill(list, q, from, this.maskHi, this.maskLo, this.bornPhyOffset, current)
+    backfill(list, q, from, this, this.bornPhyOffset, current)
       .then(
         (listable) => {
           if (listable || !current()) return;
@@ -157,7 +157,7 @@ export class BitmapFilters {
   constructor(
     private readonly compile: PredicateCompiler,
     /** Filters keep their matches in memory (`filterMatchListEnable`). */
-    private readonly listMatches = true,
+    readonly listMatches = true,
   ) {}
 
   groupsOf(topic: string): ReadonlyMap<string, BitmapFilter> | undefined {

@@ -12,6 +12,7 @@
  */
 import { cqEntryBytes } from '../consume-queue.js';
 import type { Picked } from '../read-path.js';
+import { type BloomMask, bloomHit } from './bloom.js';
 
 /** Entries one list holds at most (21 bytes each). */
 export const matchListEntriesMax = 128 * 1024;
@@ -208,7 +209,7 @@ const backfillChunkEntries = 4096;
 
 /**
  * The matches of side queue `q` from queue offset `from` up to where `list` begins, read from the side queue and
- * joined to `list`'s front: `maskHi maskLo` is the filter's mask, `bornPhy` its registration (entries of records
+ * joined to `list`'s front: `mask` is the filter's, `bornPhy` its registration (entries of records
  * before it were computed without it: the backfill begins after them), `current()` false once the list was
  * dropped or replaced meanwhile (the backfill then stops). Returns false when the matches are too many to list.
  */
@@ -216,8 +217,7 @@ export async function backfill(
   list: MatchList,
   q: SideQueue,
   from: number,
-  maskHi: number,
-  maskLo: number,
+  mask: Pick<BloomMask, 'maskHi' | 'maskLo'>,
   bornPhy: number,
   current: () => boolean,
 ): Promise<boolean> {
@@ -243,7 +243,7 @@ export async function backfill(
       const hi = chunk.readUInt32BE(at + 12);
       const lo = chunk.readUInt32BE(at + 16);
       const sure = hi !== 0xffffffff || lo !== 0xffffffff;
-      const holds = (hi & maskHi) >>> 0 === maskHi && (lo & maskLo) >>> 0 === maskLo;
+      const holds = bloomHit(hi, lo, mask);
       if (!older.append(queueOffset, phy, size, holds, sure)) {
         older.release();
         return false;
